@@ -1,0 +1,41 @@
+#pragma once
+// Bead storage on one rank, struct-of-arrays. Owned beads come first, [0, n_owned), ghost copies
+// after, [n_owned, n_owned + n_ghost). Per-bead dynamical state (vel, image) is meaningful for owned
+// beads only; force is written for owned beads only (full neighbour lists, no reverse
+// communication). Every field listed in for_each_owned_field travels with a bead on migration.
+#include "tlsmap/vec3.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace tlsmap {
+
+struct Beads {
+  std::vector<Vec3> pos;            // wrapped into the box for owned beads; ghosts carry the periodic shift
+  std::vector<Vec3> vel;            // owned only
+  std::vector<Vec3> force;          // owned only
+  std::vector<Int3> image;          // owned only: unwrapped = pos + image * box.len
+  std::vector<int> species;         // 0-based species index
+  std::vector<double> charge;       // partial charge (reduced units, ζq)
+  std::vector<std::int64_t> id;     // permanent id, 1-based as in LAMMPS
+  // Optional per-bead payload of n_extra doubles (owned only) that travels with the bead on
+  // migration: algorithms that keep per-bead history (reference positions, minimiser memory) use it.
+  std::vector<double> extra;
+  int n_extra = 0;
+  int n_owned = 0;
+  int n_ghost = 0;
+
+  int n_local() const { return n_owned + n_ghost; }
+
+  // Resize every array to n (new entries zero), keeping n_owned = n, no ghosts.
+  void resize_owned(int n);
+  // Keep the first n owned beads, drop the rest and all ghosts.
+  void truncate_owned(int n);
+  // Drop ghosts (arrays keep capacity).
+  void clear_ghosts();
+  // Append one owned bead (only valid while there are no ghosts).
+  void push_owned(const Vec3& x, int species_, double q, std::int64_t id_, const Vec3& v = Vec3::Zero(),
+                  const Int3& img = {0, 0, 0});
+};
+
+}  // namespace tlsmap

@@ -1,0 +1,21 @@
+#pragma once
+// Gather every owned bead to every rank, ordered by id (row id-1). O(N) memory per rank: for tests,
+// small outputs and checks, never for the production path.
+#include "tlsmap/beads.hpp"
+
+#include <mpi.h>
+
+namespace tlsmap {
+
+struct GlobalBeads {
+  std::vector<Vec3> pos, vel, force;
+  std::vector<Int3> image;
+  std::vector<int> species;
+  std::vector<double> charge;
+  std::size_t size() const { return pos.size(); }
+};
+
+// Collective. Ids must be 1..N, each once (checked: throws Error otherwise).
+GlobalBeads gather_by_id(const Beads& beads, MPI_Comm comm);
+
+}  // namespace tlsmap

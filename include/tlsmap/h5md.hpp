@@ -1,0 +1,87 @@
+#pragma once
+// Bead configurations in H5MD 1.1 files, written and read collectively with parallel HDF5.
+//
+// Rows are ordered by bead id (row k holds id k + 1), so a file does not depend on how many ranks
+// wrote it. Writing first routes every bead to the rank that owns its row in a block layout
+// (rank r holds rows [r N / P, (r + 1) N / P)), so each rank writes one contiguous hyperslab:
+// one all-to-all instead of HDF5 gathering scattered point selections, and the same layout
+// reading uses. The exact layout is in docs/file-format.md.
+//
+// Every function here is collective over the file's communicator. HDF5's own error printing is
+// silenced; failures become tlsmap::Error on all ranks together, naming the file and the object.
+// Files opened with Mode::create are written as "<path>.tmp" and appear as <path> only on
+// commit(), so a failed run leaves no partial output.
+#include "tlsmap/beads.hpp"
+#include "tlsmap/box.hpp"
+
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace tlsmap {
+
+class H5File {
+ public:
+  enum class Mode { create, read_only, read_write };
+
+  // Collective. create: a new "<path>.tmp" (truncated if present); read_only / read_write: an
+  // existing file (read_write lets later stages add groups in place). Throws Error naming the
+  // path if the file is missing or not HDF5.
+  H5File(const std::string& path, Mode mode, MPI_Comm comm);
+  // Collective. A create-mode file that was not committed is closed and its temp file removed.
+  ~H5File();
+  H5File(const H5File&) = delete;
+  H5File& operator=(const H5File&) = delete;
+
+  // Collective, create mode only: close the file and rename "<path>.tmp" to <path>.
+  void commit();
+
+  hid_t id() const { return id_; }
+  MPI_Comm comm() const { return comm_; }
+  const std::string& path() const { return path_; }  // the final name, not the temp one
+  Mode mode() const { return mode_; }
+
+ private:
+  std::string path_;
+  Mode mode_;
+  MPI_Comm comm_;
+  hid_t id_ = -1;
+  bool committed_ = false;
+};
+
+// What a configuration file records besides the beads. Written as attributes of the root group
+// (step and time go into the H5MD step/time datasets). Rank 0's copy is the one written.
+struct ConfigMeta {
+  std::string units = "lj";               // unit system of every number in /particles
+  std::string input;                      // text of the input that produced the file
+  std::map<std::string, double> values;   // e.g. sigma_angstrom, epsilon_kelvin, mass_amu,
+                                          // debye_per_reduced_dipole
+  std::string author;                     // /h5md/author name; empty: $USER, else "unknown"
+  std::int64_t step = 0;
+  double time = 0.0;
+};
+
+// Collective. Writes /h5md and /particles/all from the owned beads [0, n_owned) of every rank.
+// Ids over all ranks must be exactly 1..N; otherwise throws Error (on all ranks).
+// Velocities are written only if with_velocity.
+void write_configuration(H5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta,
+                         bool with_velocity = false);
+
+struct Configuration {
+  Box box;
+  Beads beads;                 // rows [r N / P, (r + 1) N / P) of the file, all owned, no ghosts
+  std::int64_t n_global = 0;   // N
+  bool has_velocity = false;   // velocity read from the file (otherwise beads.vel is zero)
+  ConfigMeta meta;
+};
+
+// Collective. Reads the last frame of /particles/all. Beads come back in row blocks, not by
+// space: the caller migrates them to their owners. image and velocity are optional in the file
+// (zero if absent); position, species, charge, id and box/edges are required.
+Configuration read_configuration(H5File& file);
+Configuration read_configuration(const std::string& path, MPI_Comm comm);
+
+}  // namespace tlsmap

@@ -1,0 +1,48 @@
+#pragma once
+// LAMMPS data files (text), orthorhombic boxes, atom styles "atomic" (id type x y z [ix iy iz])
+// and "charge" (id type q x y z [ix iy iz]), with optional Masses and Velocities sections.
+//
+// Text I/O is serial by nature, so rank 0 does it: reading parses on rank 0 and leaves every bead
+// owned by rank 0 (the engine's migration distributes them); writing gathers to rank 0, sorts by
+// id and writes "<path>.tmp", renamed to <path> when complete. Errors reach all ranks as one
+// tlsmap::Error naming the file and line. LAMMPS type = species + 1.
+#include "tlsmap/beads.hpp"
+#include "tlsmap/box.hpp"
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tlsmap {
+
+struct LammpsData {
+  Box box;
+  Beads beads;                  // rank 0: all beads, wrapped into the box (images adjusted)
+  std::int64_t n_atoms = 0;     // on every rank
+  int n_types = 0;
+  std::vector<double> masses;   // masses[type - 1]; empty if the file has no Masses section
+  std::string atom_style;       // "atomic" or "charge"
+  bool has_velocity = false;
+};
+
+// Collective. Ids must be exactly 1..n_atoms (tlsmap's permanent ids). Atom style comes from the
+// "Atoms # style" comment, else from the number of fields of the first Atoms line. Tilt factors,
+// other atom styles and topology sections (Bonds, ...) are rejected.
+LammpsData read_lammps_data(const std::string& path, MPI_Comm comm);
+
+struct LammpsWriteOptions {
+  std::string atom_style = "charge";  // "atomic" drops charges
+  int n_types = 0;                    // 0: max species + 1 over all ranks
+  std::vector<double> masses;         // per type; empty: 1.0 for every type
+  bool with_velocity = false;
+  std::string title = "tlsmap configuration";
+};
+
+// Collective. Writes the owned beads of all ranks, sorted by id (must be exactly 1..N), with
+// %.17g so that reading the file back gives the same doubles.
+void write_lammps_data(const std::string& path, const Box& box, const Beads& beads, MPI_Comm comm,
+                       const LammpsWriteOptions& options = {});
+
+}  // namespace tlsmap

@@ -1,0 +1,71 @@
+#pragma once
+// The bead engine on one communicator: decomposition, beads, halo, neighbour list and model.
+//
+// Life cycle: construct with the box and model; set_beads() with any initial distribution (every
+// rank may pass any subset; migration sends each bead to its owner); then alternate
+//   move owned beads  →  positions_changed()  →  compute_forces().
+// positions_changed() rebuilds (migrate, ghosts, lists) when some bead moved more than skin/2,
+// otherwise only refreshes ghost positions. Global quantities are reproducible sums (reduction.hpp),
+// so every result is independent of the rank count.
+#include "tlsmap/decomposition.hpp"
+#include "tlsmap/forces.hpp"
+#include "tlsmap/halo.hpp"
+#include "tlsmap/neighbor_list.hpp"
+#include "tlsmap/pair_potential.hpp"
+
+#include <cstdint>
+
+namespace tlsmap {
+
+struct Thermo {
+  double potential = 0.0;   // total potential energy
+  double kinetic = 0.0;     // total kinetic energy (mass 1)
+  double temperature = 0.0; // 2 K / (3 N - 3)  (momentum conserved)
+  double pressure = 0.0;    // (2 K + W) / (3 V)
+  Mat3 virial = Mat3::Zero();  // Σ_pairs r_a f_b
+};
+
+class System {
+ public:
+  // Collective. Throws Error on an impossible decomposition or a box too small for the cutoff.
+  System(MPI_Comm comm, const Box& box, LJTable table, double skin, Int3 proc_grid = {0, 0, 0});
+
+  // Collective. Takes ownership of `owned` (on this rank; any distribution) and rebuilds.
+  void set_beads(Beads owned);
+  // Collective. Call after moving owned beads.
+  void positions_changed();
+  // Collective. Migrate, build ghosts and neighbour lists now.
+  void rebuild();
+  // Local. Forces on owned beads and per-bead energies at the current positions.
+  void compute_forces();
+
+  // Collective, reproducible global quantities from the last compute_forces().
+  Thermo thermo() const;
+  double potential_energy() const;
+  // Collective: max over beads of |F_i| (the Euclidean norm of each bead's force) and the 2-norm
+  // of the whole force vector.
+  double max_force() const;
+  double force_norm() const;
+
+  const Decomposition& decomp() const { return decomp_; }
+  MPI_Comm comm() const { return decomp_.comm(); }
+  const Box& box() const { return decomp_.box(); }
+  Beads& beads() { return beads_; }
+  const Beads& beads() const { return beads_; }
+  const LJTable& table() const { return table_; }
+  const NeighborList& neighbor_list() const { return list_; }
+  std::int64_t n_global() const { return n_global_; }
+  long n_force_calls() const { return n_force_calls_; }
+
+ private:
+  Decomposition decomp_;
+  LJTable table_;
+  Halo halo_;
+  NeighborList list_;
+  Beads beads_;
+  PerBeadTerms terms_;
+  std::int64_t n_global_ = 0;
+  long n_force_calls_ = 0;
+};
+
+}  // namespace tlsmap

@@ -1,0 +1,52 @@
+#include "tlsmap/gather.hpp"
+
+#include "tlsmap/error.hpp"
+
+namespace tlsmap {
+
+GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
+  constexpr int kStride = 15;  // id pos(3) vel(3) force(3) image(3) species charge
+  std::vector<double> out;
+  out.reserve(static_cast<std::size_t>(b.n_owned) * kStride);
+  for (int i = 0; i < b.n_owned; ++i) {
+    out.push_back(static_cast<double>(b.id[i]));
+    for (const Vec3* v : {&b.pos[i], &b.vel[i], &b.force[i]}) out.insert(out.end(), v->data(), v->data() + 3);
+    for (int d = 0; d < 3; ++d) out.push_back(b.image[i][d]);
+    out.push_back(b.species[i]);
+    out.push_back(b.charge[i]);
+  }
+  int size = 0;
+  MPI_Comm_size(comm, &size);
+  int n_out = static_cast<int>(out.size());
+  std::vector<int> counts(size), displs(size + 1, 0);
+  MPI_Allgather(&n_out, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  for (int r = 0; r < size; ++r) displs[r + 1] = displs[r] + counts[r];
+  std::vector<double> all(displs[size]);
+  MPI_Allgatherv(out.data(), n_out, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, comm);
+  const std::size_t n = all.size() / kStride;
+  GlobalBeads g;
+  g.pos.resize(n);
+  g.vel.resize(n);
+  g.force.resize(n);
+  g.image.resize(n);
+  g.species.assign(n, -1);
+  g.charge.resize(n);
+  bool ok = true;
+  for (std::size_t k = 0; k < n && ok; ++k) {
+    const double* r = all.data() + k * kStride;
+    auto id = static_cast<std::int64_t>(r[0]);
+    if (id < 1 || static_cast<std::size_t>(id) > n || g.species[id - 1] != -1) { ok = false; break; }
+    std::size_t row = id - 1;
+    g.pos[row] = Vec3(r[1], r[2], r[3]);
+    g.vel[row] = Vec3(r[4], r[5], r[6]);
+    g.force[row] = Vec3(r[7], r[8], r[9]);
+    g.image[row] = {static_cast<int>(r[10]), static_cast<int>(r[11]), static_cast<int>(r[12])};
+    g.species[row] = static_cast<int>(r[13]);
+    g.charge[row] = r[14];
+  }
+  // Every rank saw the same gathered data, so every rank reaches the same verdict.
+  if (!ok) throw Error("bead ids are not 1..N each exactly once");
+  return g;
+}
+
+}  // namespace tlsmap

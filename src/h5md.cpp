@@ -1,0 +1,647 @@
+// H5MD configuration I/O with parallel HDF5 (layout: docs/file-format.md).
+//
+// Every HDF5 call is made by all ranks and its status is agreed on (one Allreduce): a failure on
+// any rank becomes the same tlsmap::Error on every rank, so no rank is left waiting inside a
+// collective call. Handles are owned by RAII wrappers created *before* the status check, so a
+// throw closes everything and H5Fclose (which refuses open objects under MPI-IO) still works.
+//
+// Rows are ordered by id. Writing routes beads to row blocks with one MPI_Alltoallv, then each
+// rank writes one hyperslab with a collective H5Dwrite; reading reads the same blocks back.
+#include "tlsmap/h5md.hpp"
+
+#include "tlsmap/error.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+namespace tlsmap {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+constexpr hsize_t kChunkRows = 1 << 16;  // rows per chunk: ~1.5 MB for (N,3) doubles
+
+// Owns an HDF5 id; closes it on scope exit.
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, -1)), close_(o.close_) {}
+  Handle& operator=(Handle&& o) noexcept {
+    std::swap(id_, o.id_);
+    std::swap(close_, o.close_);
+    return *this;
+  }
+  ~Handle() {
+    if (id_ >= 0 && close_) close_(id_);
+  }
+  operator hid_t() const { return id_; }
+
+ private:
+  hid_t id_ = -1;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+void silence_hdf5() {
+  static const bool done = [] { return H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0; }();
+  (void)done;
+}
+
+// The innermost message of HDF5's error stack (the original cause), then clear the stack.
+std::string hdf5_detail() {
+  std::string out;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* e, void* data) -> herr_t {
+        if (n == 0 && e->desc) *static_cast<std::string*>(data) = e->desc;
+        return 0;
+      },
+      &out);
+  H5Eclear2(H5E_DEFAULT);
+  return out;
+}
+
+// Collective status checks for one file.
+struct Io {
+  MPI_Comm comm;
+  std::string path;
+
+  void fail_unless(bool ok, const std::string& what) const { agree(comm, ok, path + ": " + what); }
+  herr_t check(herr_t status, const std::string& what) const {
+    std::string detail = status < 0 ? hdf5_detail() : "";
+    fail_unless(status >= 0, what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+    return status;
+  }
+  Handle make(hid_t id, herr_t (*close)(hid_t), const std::string& what) const {
+    Handle h(id, close);
+    check(id < 0 ? -1 : 0, what);
+    return h;
+  }
+  bool exists(hid_t loc, const std::string& name) const {
+    htri_t e = H5Lexists(loc, name.c_str(), H5P_DEFAULT);
+    check(e < 0 ? -1 : 0, "cannot look up " + name);
+    return e > 0;
+  }
+};
+
+int comm_rank(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+int comm_size(MPI_Comm comm) {
+  int p = 1;
+  MPI_Comm_size(comm, &p);
+  return p;
+}
+
+// Row blocks: rank r holds rows [block_begin(r), block_begin(r + 1)).
+std::int64_t block_begin(int r, std::int64_t n, int p) { return r * n / p; }
+int block_owner(std::int64_t row, std::int64_t n, int p) { return static_cast<int>(((row + 1) * p - 1) / n); }
+
+// Send items[i] to rank dest[i]; returns what this rank receives (in rank order).
+template <class T>
+std::vector<T> route(MPI_Comm comm, const std::vector<T>& items, const std::vector<int>& dest) {
+  const int p = comm_size(comm);
+  std::vector<int> send_n(p, 0), recv_n(p), send_off(p, 0), recv_off(p, 0);
+  for (int d : dest) ++send_n[d];
+  MPI_Alltoall(send_n.data(), 1, MPI_INT, recv_n.data(), 1, MPI_INT, comm);
+  std::partial_sum(send_n.begin(), send_n.end() - 1, send_off.begin() + 1);
+  std::partial_sum(recv_n.begin(), recv_n.end() - 1, recv_off.begin() + 1);
+  std::vector<T> send(items.size()), recv(recv_off.back() + recv_n.back());
+  std::vector<int> fill = send_off;
+  for (std::size_t i = 0; i < items.size(); ++i) send[fill[dest[i]]++] = items[i];
+  MPI_Datatype type;  // counts in items, not bytes, so large blocks do not overflow int
+  MPI_Type_contiguous(sizeof(T), MPI_BYTE, &type);
+  MPI_Type_commit(&type);
+  MPI_Alltoallv(send.data(), send_n.data(), send_off.data(), type, recv.data(), recv_n.data(),
+                recv_off.data(), type, comm);
+  MPI_Type_free(&type);
+  return recv;
+}
+
+// Collective: the ids (each in 1..n) of this rank's block, received in any order, must cover
+// the block exactly once.
+void check_block_ids(const Io& io, const std::vector<std::int64_t>& ids, std::int64_t begin,
+                     std::int64_t count) {
+  std::vector<char> seen(count, 0);
+  std::string problem;
+  for (std::int64_t id : ids) {
+    if (seen[id - 1 - begin]++ && problem.empty()) problem = "id " + std::to_string(id) + " appears more than once";
+  }
+  for (std::int64_t k = 0; k < count && problem.empty(); ++k)
+    if (!seen[k]) problem = "id " + std::to_string(begin + k + 1) + " is missing";
+  io.fail_unless(problem.empty(), "bead ids must be exactly 1..N: " + problem);
+}
+
+// Collective: every id in [1, n], and each exactly once over all ranks.
+void check_ids(const Io& io, const std::vector<std::int64_t>& ids, std::int64_t n) {
+  const int p = comm_size(io.comm), r = comm_rank(io.comm);
+  auto bad = std::find_if(ids.begin(), ids.end(), [n](std::int64_t id) { return id < 1 || id > n; });
+  io.fail_unless(bad == ids.end(), "bead ids must be exactly 1..N (N = " + std::to_string(n) +
+                                       "): found id " + (bad == ids.end() ? "" : std::to_string(*bad)));
+  std::vector<int> dest(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) dest[i] = block_owner(ids[i] - 1, n, p);
+  check_block_ids(io, route(io.comm, ids, dest), block_begin(r, n, p), block_begin(r + 1, n, p) - block_begin(r, n, p));
+}
+
+void bcast_string(MPI_Comm comm, std::string& s) {
+  std::uint64_t n = s.size();
+  MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
+  s.resize(n);
+  MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
+}
+
+// HDF5 metadata must be identical on all ranks: use rank 0's copy.
+ConfigMeta bcast_meta(MPI_Comm comm, ConfigMeta m) {
+  bcast_string(comm, m.units);
+  bcast_string(comm, m.input);
+  bcast_string(comm, m.author);
+  MPI_Bcast(&m.step, 1, MPI_INT64_T, 0, comm);
+  MPI_Bcast(&m.time, 1, MPI_DOUBLE, 0, comm);
+  std::uint64_t n = m.values.size();
+  MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
+  std::vector<std::pair<std::string, double>> kv(m.values.begin(), m.values.end());
+  kv.resize(n);
+  for (auto& [k, v] : kv) {
+    bcast_string(comm, k);
+    MPI_Bcast(&v, 1, MPI_DOUBLE, 0, comm);
+  }
+  m.values = std::map<std::string, double>(kv.begin(), kv.end());
+  return m;
+}
+
+// ---- writing -------------------------------------------------------------------------------
+
+Handle string_type(const Io& io, std::size_t len) {
+  Handle t = io.make(H5Tcopy(H5T_C_S1), H5Tclose, "cannot create a string type");
+  io.check(H5Tset_size(t, len + 1), "cannot size a string type");  // +1: room for the NUL
+  io.check(H5Tset_cset(t, H5T_CSET_UTF8), "cannot set a string type's character set");
+  return t;
+}
+
+void write_attr(const Io& io, hid_t obj, const std::string& name, hid_t file_type, hid_t mem_type, hid_t space,
+                const void* data) {
+  Handle a = io.make(H5Acreate2(obj, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                     "cannot create attribute " + name);
+  io.check(H5Awrite(a, mem_type, data), "cannot write attribute " + name);
+}
+
+void write_string_attr(const Io& io, hid_t obj, const std::string& name, const std::string& value) {
+  Handle space = io.make(H5Screate(H5S_SCALAR), H5Sclose, "cannot create a dataspace");
+  Handle type = string_type(io, value.size());
+  write_attr(io, obj, name, type, type, space, value.c_str());
+}
+
+void write_double_attr(const Io& io, hid_t obj, const std::string& name, double value) {
+  Handle space = io.make(H5Screate(H5S_SCALAR), H5Sclose, "cannot create a dataspace");
+  write_attr(io, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, &value);
+}
+
+void write_int_attrs(const Io& io, hid_t obj, const std::string& name, const std::vector<std::int32_t>& values,
+                     bool scalar) {
+  const hsize_t n = values.size();
+  Handle space = io.make(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), H5Sclose,
+                         "cannot create a dataspace");
+  write_attr(io, obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, space, values.data());
+}
+
+Handle create_group(const Io& io, hid_t loc, const std::string& name) {
+  return io.make(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                 "cannot create group " + name);
+}
+
+// Create a dataset of the given shape; the first dimension is unlimited if `framed` (H5MD's
+// "variable" time dimension, which needs chunked storage).
+Handle create_dataset(const Io& io, hid_t loc, const std::string& name, hid_t file_type,
+                      const std::vector<hsize_t>& dims, bool framed) {
+  std::vector<hsize_t> max = dims;
+  if (framed) max[0] = H5S_UNLIMITED;
+  Handle space = io.make(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max.data()), H5Sclose,
+                         "cannot create a dataspace for " + name);
+  Handle dcpl = io.make(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "cannot create a property list");
+  io.check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "cannot set fill time");  // every element is written
+  if (framed) {
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = 1;
+    if (chunk.size() > 1) chunk[1] = std::max<hsize_t>(1, std::min(chunk[1], kChunkRows));
+    io.check(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "cannot set chunking for " + name);
+  }
+  return io.make(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
+                 "cannot create dataset " + name);
+}
+
+// Collective write of rows [begin, begin + count) of a (frames, N[, width]) or (N[, width])
+// dataset, frame `frame`; `data` holds count * width values.
+void write_rows(const Io& io, hid_t dset, const std::string& name, hid_t mem_type, const void* data,
+                bool framed, hsize_t frame, hsize_t begin, hsize_t count, hsize_t width, hid_t dxpl) {
+  Handle fspace = io.make(H5Dget_space(dset), H5Sclose, "cannot get the dataspace of " + name);
+  std::vector<hsize_t> start, cnt;
+  if (framed) start.push_back(frame), cnt.push_back(1);
+  start.push_back(begin), cnt.push_back(count);
+  if (width > 1) start.push_back(0), cnt.push_back(width);
+  hsize_t n_mem = std::max<hsize_t>(1, count * width);
+  Handle mspace = io.make(H5Screate_simple(1, &n_mem, nullptr), H5Sclose, "cannot create a dataspace");
+  if (count == 0) {  // this rank has no rows but must still join the collective write
+    io.check(H5Sselect_none(fspace), "cannot select in " + name);
+    io.check(H5Sselect_none(mspace), "cannot select in memory");
+  } else {
+    io.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr),
+             "cannot select rows of " + name);
+  }
+  io.check(H5Dwrite(dset, mem_type, mspace, fspace, dxpl, data), "cannot write " + name);
+}
+
+// An H5MD time-dependent element with one frame: group `name` holding value (1, N[, 3]),
+// step (1) and time (1). `data` holds this rank's rows [begin, begin + count).
+void write_element(const Io& io, hid_t parent, const std::string& name, hid_t file_type, hid_t mem_type,
+                   const void* data, std::int64_t n, std::int64_t begin, std::int64_t count, int width,
+                   const ConfigMeta& meta, hid_t dxpl, bool root) {
+  Handle g = create_group(io, parent, name);
+  std::vector<hsize_t> dims{1, static_cast<hsize_t>(n)};
+  if (width > 1) dims.push_back(width);
+  Handle v = create_dataset(io, g, "value", file_type, dims, true);
+  write_rows(io, v, name + "/value", mem_type, data, true, 0, begin, count, width, dxpl);
+  Handle s = create_dataset(io, g, "step", H5T_STD_I64LE, {1}, true);
+  write_rows(io, s, name + "/step", H5T_NATIVE_INT64, &meta.step, false, 0, 0, root ? 1 : 0, 1, dxpl);
+  Handle t = create_dataset(io, g, "time", H5T_IEEE_F64LE, {1}, true);
+  write_rows(io, t, name + "/time", H5T_NATIVE_DOUBLE, &meta.time, false, 0, 0, root ? 1 : 0, 1, dxpl);
+}
+
+// One bead as it travels to the rank that writes its row.
+struct Row {
+  std::int64_t id;
+  double pos[3], vel[3], charge;
+  std::int32_t species, image[3];
+};
+
+// ---- reading -------------------------------------------------------------------------------
+
+std::string shape_string(const std::vector<hsize_t>& d) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + ")";
+}
+
+// Open a per-particle element: either an H5MD time-dependent group (read its value's last
+// frame) or a plain time-independent dataset. Checks rank, N (if n >= 0) and the type class.
+struct Element {
+  Handle dset;
+  std::string name;
+  bool framed = false;
+  hsize_t frame = 0, n = 0;
+};
+
+Element open_element(const Io& io, hid_t file, const std::string& name, int width, std::int64_t n,
+                     H5T_class_t cls) {
+  Element e;
+  const std::string parent = name.substr(0, name.rfind('/'));
+  io.fail_unless(io.exists(file, "/particles") && io.exists(file, "/particles/all") && io.exists(file, parent) &&
+                     io.exists(file, name),
+                 "missing dataset " + name);
+  Handle obj = io.make(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose, "cannot open " + name);
+  e.framed = H5Iget_type(obj) == H5I_GROUP;
+  e.name = e.framed ? name + "/value" : name;
+  if (e.framed) io.fail_unless(io.exists(obj, "value"), "missing dataset " + e.name);
+  e.dset = io.make(H5Dopen2(file, e.name.c_str(), H5P_DEFAULT), H5Dclose, "cannot open dataset " + e.name);
+  Handle space = io.make(H5Dget_space(e.dset), H5Sclose, "cannot get the dataspace of " + e.name);
+  const int nd = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(std::max(nd, 0));
+  if (nd > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  const int want = (e.framed ? 1 : 0) + 1 + (width > 1 ? 1 : 0);
+  const std::string want_s = std::string("(") + (e.framed ? "n_frames, " : "") + (n >= 0 ? std::to_string(n) : "N") +
+                             (width > 1 ? ", " + std::to_string(width) : "") + ")";
+  bool ok = nd == want && (!e.framed || dims[0] >= 1) && (width == 1 || dims.back() == static_cast<hsize_t>(width)) &&
+            (n < 0 || dims[e.framed ? 1 : 0] == static_cast<hsize_t>(n));
+  io.fail_unless(ok, "dataset " + e.name + " has shape " + shape_string(dims) + ", expected " + want_s);
+  Handle type = io.make(H5Dget_type(e.dset), H5Tclose, "cannot get the type of " + e.name);
+  io.fail_unless(H5Tget_class(type) == cls, "dataset " + e.name + " has the wrong type (expected " +
+                                                (cls == H5T_FLOAT ? "floating point" : "integer") + ")");
+  e.frame = e.framed ? dims[0] - 1 : 0;
+  e.n = dims[e.framed ? 1 : 0];
+  return e;
+}
+
+void read_rows(const Io& io, const Element& e, hid_t mem_type, void* data, hsize_t begin, hsize_t count,
+               hsize_t width, hid_t dxpl) {
+  Handle fspace = io.make(H5Dget_space(e.dset), H5Sclose, "cannot get the dataspace of " + e.name);
+  std::vector<hsize_t> start, cnt;
+  if (e.framed) start.push_back(e.frame), cnt.push_back(1);
+  start.push_back(begin), cnt.push_back(count);
+  if (width > 1) start.push_back(0), cnt.push_back(width);
+  hsize_t n_mem = std::max<hsize_t>(1, count * width);
+  Handle mspace = io.make(H5Screate_simple(1, &n_mem, nullptr), H5Sclose, "cannot create a dataspace");
+  if (count == 0) {
+    io.check(H5Sselect_none(fspace), "cannot select in " + e.name);
+    io.check(H5Sselect_none(mspace), "cannot select in memory");
+  } else {
+    io.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr),
+             "cannot select rows of " + e.name);
+  }
+  io.check(H5Dread(e.dset, mem_type, mspace, fspace, dxpl, data), "cannot read " + e.name);
+}
+
+// A scalar or last element of a 1-D dataset (H5MD step/time), read by every rank.
+template <class T>
+T read_last(const Io& io, hid_t file, const std::string& name, hid_t mem_type, hid_t dxpl) {
+  Handle d = io.make(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose, "cannot open dataset " + name);
+  Handle fspace = io.make(H5Dget_space(d), H5Sclose, "cannot get the dataspace of " + name);
+  const int nd = H5Sget_simple_extent_ndims(fspace);
+  hsize_t dims[1] = {0};
+  if (nd == 1) H5Sget_simple_extent_dims(fspace, dims, nullptr);
+  io.fail_unless(nd == 0 || (nd == 1 && dims[0] >= 1), "dataset " + name + " must be a scalar or non-empty 1-D");
+  if (nd == 1) {
+    hsize_t start = dims[0] - 1, one = 1;
+    io.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nullptr, &one, nullptr), "cannot select in " + name);
+  }
+  Handle mspace = io.make(H5Screate(H5S_SCALAR), H5Sclose, "cannot create a dataspace");
+  T value{};
+  io.check(H5Dread(d, mem_type, mspace, fspace, dxpl, &value), "cannot read " + name);
+  return value;
+}
+
+std::string read_string_attr(const Io& io, hid_t obj, const std::string& name) {
+  Handle a = io.make(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "cannot open attribute " + name);
+  Handle type = io.make(H5Aget_type(a), H5Tclose, "cannot get the type of attribute " + name);
+  io.fail_unless(H5Tget_class(type) == H5T_STRING, "attribute " + name + " is not a string");
+  Handle mem = io.make(H5Tcopy(H5T_C_S1), H5Tclose, "cannot create a string type");
+  if (H5Tis_variable_str(type) > 0) {
+    io.check(H5Tset_size(mem, H5T_VARIABLE), "cannot size a string type");
+    char* s = nullptr;
+    io.check(H5Aread(a, mem, &s), "cannot read attribute " + name);
+    std::string out = s ? s : "";
+    H5free_memory(s);
+    return out;
+  }
+  const std::size_t n = H5Tget_size(type);
+  std::string buf(n + 1, '\0');
+  io.check(H5Tset_size(mem, n + 1), "cannot size a string type");
+  io.check(H5Aread(a, mem, buf.data()), "cannot read attribute " + name);
+  buf.resize(std::strlen(buf.c_str()));
+  return buf;
+}
+
+// Root attributes: units and input (strings), every scalar floating-point one into values.
+void read_meta(const Io& io, hid_t file, ConfigMeta& meta) {
+  std::vector<std::string> names;
+  hsize_t idx = 0;
+  io.check(H5Aiterate2(
+               file, H5_INDEX_NAME, H5_ITER_INC, &idx,
+               [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
+                 static_cast<std::vector<std::string>*>(data)->push_back(name);
+                 return 0;
+               },
+               &names),
+           "cannot list the root attributes");
+  meta.units.clear();
+  for (const auto& name : names) {
+    if (name == "units" || name == "input") {
+      (name == "units" ? meta.units : meta.input) = read_string_attr(io, file, name);
+      continue;
+    }
+    Handle a = io.make(H5Aopen(file, name.c_str(), H5P_DEFAULT), H5Aclose, "cannot open attribute " + name);
+    Handle type = io.make(H5Aget_type(a), H5Tclose, "cannot get the type of attribute " + name);
+    Handle space = io.make(H5Aget_space(a), H5Sclose, "cannot get the dataspace of attribute " + name);
+    if (H5Tget_class(type) != H5T_FLOAT || H5Sget_simple_extent_npoints(space) != 1) continue;
+    double v = 0;
+    io.check(H5Aread(a, H5T_NATIVE_DOUBLE, &v), "cannot read attribute " + name);
+    meta.values[name] = v;
+  }
+  if (io.exists(file, "/h5md") && io.exists(file, "/h5md/author")) {
+    Handle g = io.make(H5Gopen2(file, "/h5md/author", H5P_DEFAULT), H5Gclose, "cannot open /h5md/author");
+    htri_t has = H5Aexists(g, "name");
+    if (has > 0) meta.author = read_string_attr(io, g, "name");
+  }
+}
+
+}  // namespace
+
+// ---- H5File --------------------------------------------------------------------------------
+
+H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path), mode_(mode), comm_(comm) {
+  silence_hdf5();
+  Io io{comm, path};
+  if (mode != Mode::create) {  // clear messages for the common mistakes, decided once on rank 0
+    int state = 0;
+    if (comm_rank(comm) == 0) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(path, ec)) state = 1;
+      else if (H5Fis_hdf5(path.c_str()) <= 0) state = 2;
+      H5Eclear2(H5E_DEFAULT);
+    }
+    MPI_Bcast(&state, 1, MPI_INT, 0, comm);
+    if (state == 1) throw Error(path + ": no such file");
+    if (state == 2) throw Error(path + ": not an HDF5 file (corrupt or another format)");
+  }
+  Handle fapl = io.make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot create a file access property list");
+  io.check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "cannot set the MPI-IO driver");
+  // 1.8 object format: attributes larger than 64 kB (long input texts) go to dense storage, and
+  // readers from HDF5 1.8 on can open the file.
+  io.check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18), "cannot set the format version");
+  // Metadata is read by one rank and broadcast, and written collectively: scales to many ranks.
+  io.check(H5Pset_all_coll_metadata_ops(fapl, true), "cannot set collective metadata reads");
+  io.check(H5Pset_coll_metadata_write(fapl, true), "cannot set collective metadata writes");
+  const std::string tmp = path + ".tmp";
+  if (mode == Mode::create)
+    id_ = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  else
+    id_ = H5Fopen(path.c_str(), mode == Mode::read_write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+  try {
+    io.check(id_ < 0 ? -1 : 0, mode == Mode::create ? "cannot create " + tmp : "cannot open the file");
+  } catch (...) {
+    if (id_ >= 0) H5Fclose(id_);
+    if (mode == Mode::create && comm_rank(comm) == 0) std::remove(tmp.c_str());
+    throw;
+  }
+}
+
+H5File::~H5File() {
+  if (id_ >= 0) H5Fclose(id_);
+  if (mode_ == Mode::create && !committed_ && comm_rank(comm_) == 0) std::remove((path_ + ".tmp").c_str());
+}
+
+void H5File::commit() {
+  Io io{comm_, path_};
+  if (mode_ != Mode::create || committed_) throw Error(path_ + ": commit() needs a file opened in create mode, once");
+  herr_t status = H5Fclose(id_);
+  id_ = -1;
+  io.check(status, "cannot close " + path_ + ".tmp");  // an Allreduce: every rank has closed after it
+  int ok = 1;
+  if (comm_rank(comm_) == 0) ok = std::rename((path_ + ".tmp").c_str(), path_.c_str()) == 0;
+  MPI_Bcast(&ok, 1, MPI_INT, 0, comm_);
+  if (!ok) throw Error(path_ + ": cannot rename " + path_ + ".tmp to it");
+  committed_ = true;
+}
+
+// ---- configurations ------------------------------------------------------------------------
+
+void write_configuration(H5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta_in,
+                         bool with_velocity) {
+  const Io io{file.comm(), file.path()};
+  const int p = comm_size(io.comm), rank = comm_rank(io.comm);
+  const std::size_t n_local = beads.n_owned;
+  io.fail_unless(beads.pos.size() >= n_local && beads.species.size() >= n_local && beads.charge.size() >= n_local &&
+                     beads.id.size() >= n_local && beads.image.size() >= n_local &&
+                     (!with_velocity || beads.vel.size() >= n_local),
+                 "bead arrays are shorter than n_owned");
+  io.fail_unless(file.mode() != H5File::Mode::read_only, "file is open read-only");
+  std::int64_t n = static_cast<std::int64_t>(n_local);
+  MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, io.comm);
+  io.fail_unless(n > 0, "no beads to write");
+  const ConfigMeta meta = bcast_meta(io.comm, meta_in);
+  for (const auto& [k, v] : meta.values)
+    io.fail_unless(k != "units" && k != "input", "attribute name '" + k + "' is reserved");
+
+  // Route every bead to the rank writing its row.
+  std::vector<Row> rows(n_local);
+  std::vector<int> dest(n_local);
+  std::int64_t bad_id = 0;
+  for (std::size_t i = 0; i < n_local; ++i) {
+    Row& r = rows[i];
+    r.id = beads.id[i];
+    for (int d = 0; d < 3; ++d) {
+      r.pos[d] = beads.pos[i][d];
+      r.vel[d] = with_velocity ? beads.vel[i][d] : 0.0;
+      r.image[d] = beads.image[i][d];
+    }
+    r.charge = beads.charge[i];
+    r.species = beads.species[i];
+    if (r.id < 1 || r.id > n) bad_id = r.id, r.id = 1;  // reported below, after everyone has looked
+    dest[i] = block_owner(r.id - 1, n, p);
+  }
+  io.fail_unless(bad_id == 0, "bead ids must be exactly 1..N (N = " + std::to_string(n) + "): found id " +
+                                  std::to_string(bad_id));
+  const std::vector<Row> got = route(io.comm, rows, dest);
+  const std::int64_t begin = block_begin(rank, n, p), count = block_begin(rank + 1, n, p) - begin;
+  std::vector<std::int64_t> got_ids(got.size());
+  for (std::size_t i = 0; i < got.size(); ++i) got_ids[i] = got[i].id;
+  check_block_ids(io, got_ids, begin, count);
+
+  // Columns of this rank's block, in row order.
+  std::vector<double> pos(3 * count), vel(3 * count), charge(count);
+  std::vector<std::int32_t> species(count), image(3 * count);
+  std::vector<std::int64_t> id(count);
+  for (const Row& r : got) {
+    const std::int64_t k = r.id - 1 - begin;
+    for (int d = 0; d < 3; ++d) pos[3 * k + d] = r.pos[d], vel[3 * k + d] = r.vel[d], image[3 * k + d] = r.image[d];
+    charge[k] = r.charge, species[k] = r.species, id[k] = r.id;
+  }
+
+  const hid_t f = file.id();
+  io.fail_unless(!io.exists(f, "/h5md") && !io.exists(f, "/particles"), "file already holds a configuration");
+  Handle dxpl = io.make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, "cannot create a transfer property list");
+  io.check(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE), "cannot select collective transfers");
+  const bool root = rank == 0;
+
+  {  // /h5md: version, author, creator
+    Handle h = create_group(io, f, "/h5md");
+    write_int_attrs(io, h, "version", {1, 1}, false);
+    Handle author = create_group(io, h, "author");
+    std::string who = meta.author;
+    if (who.empty()) who = std::getenv("USER") ? std::getenv("USER") : "unknown";
+    write_string_attr(io, author, "name", who);
+    Handle creator = create_group(io, h, "creator");
+    write_string_attr(io, creator, "name", "tlsmap");
+    write_string_attr(io, creator, "version", kVersion);
+  }
+  write_string_attr(io, f, "units", meta.units);
+  write_string_attr(io, f, "input", meta.input);
+  for (const auto& [k, v] : meta.values) write_double_attr(io, f, k, v);
+
+  Handle particles = create_group(io, f, "/particles");
+  Handle all = create_group(io, particles, "all");
+  {  // box: H5MD edges as a time-dependent element (MDAnalysis reads box/edges/value), plus offset
+    Handle b = create_group(io, all, "box");
+    write_int_attrs(io, b, "dimension", {3}, true);
+    const char boundary[3][9] = {"periodic", "periodic", "periodic"};
+    const hsize_t three = 3;
+    Handle space = io.make(H5Screate_simple(1, &three, nullptr), H5Sclose, "cannot create a dataspace");
+    Handle type = string_type(io, 8);
+    write_attr(io, b, "boundary", type, type, space, boundary);
+    write_element(io, b, "edges", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, box.len.data(), 3, 0, root ? 3 : 0, 1, meta,
+                  dxpl, root);
+    Handle off = create_dataset(io, b, "offset", H5T_IEEE_F64LE, {3}, false);
+    write_rows(io, off, "box/offset", H5T_NATIVE_DOUBLE, box.lo.data(), false, 0, 0, root ? 3 : 0, 1, dxpl);
+  }
+  write_element(io, all, "position", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, pos.data(), n, begin, count, 3, meta, dxpl, root);
+  if (with_velocity)
+    write_element(io, all, "velocity", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, vel.data(), n, begin, count, 3, meta, dxpl, root);
+  write_element(io, all, "image", H5T_STD_I32LE, H5T_NATIVE_INT32, image.data(), n, begin, count, 3, meta, dxpl, root);
+  write_element(io, all, "species", H5T_STD_I32LE, H5T_NATIVE_INT32, species.data(), n, begin, count, 1, meta, dxpl, root);
+  write_element(io, all, "charge", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, charge.data(), n, begin, count, 1, meta, dxpl, root);
+  write_element(io, all, "id", H5T_STD_I64LE, H5T_NATIVE_INT64, id.data(), n, begin, count, 1, meta, dxpl, root);
+}
+
+Configuration read_configuration(H5File& file) {
+  const Io io{file.comm(), file.path()};
+  const int p = comm_size(io.comm), rank = comm_rank(io.comm);
+  const hid_t f = file.id();
+  Handle dxpl = io.make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, "cannot create a transfer property list");
+  io.check(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE), "cannot select collective transfers");
+  Configuration c;
+
+  const Element pos = open_element(io, f, "/particles/all/position", 3, -1, H5T_FLOAT);
+  const std::int64_t n = static_cast<std::int64_t>(pos.n);
+  io.fail_unless(n > 0, "dataset " + pos.name + " holds no beads");
+  c.n_global = n;
+  const Element species = open_element(io, f, "/particles/all/species", 1, n, H5T_INTEGER);
+  const Element charge = open_element(io, f, "/particles/all/charge", 1, n, H5T_FLOAT);
+  const Element id = open_element(io, f, "/particles/all/id", 1, n, H5T_INTEGER);
+  const Element edges = open_element(io, f, "/particles/all/box/edges", 1, 3, H5T_FLOAT);
+
+  const std::int64_t begin = block_begin(rank, n, p), count = block_begin(rank + 1, n, p) - begin;
+  std::vector<double> x(3 * count), v(3 * count, 0.0), q(count), len(3), lo(3, 0.0);
+  std::vector<std::int32_t> sp(count), img(3 * count, 0);
+  std::vector<std::int64_t> ids(count);
+  read_rows(io, pos, H5T_NATIVE_DOUBLE, x.data(), begin, count, 3, dxpl);
+  read_rows(io, species, H5T_NATIVE_INT32, sp.data(), begin, count, 1, dxpl);
+  read_rows(io, charge, H5T_NATIVE_DOUBLE, q.data(), begin, count, 1, dxpl);
+  read_rows(io, id, H5T_NATIVE_INT64, ids.data(), begin, count, 1, dxpl);
+  read_rows(io, edges, H5T_NATIVE_DOUBLE, len.data(), 0, 3, 1, dxpl);
+  if (io.exists(f, "/particles/all/velocity")) {
+    read_rows(io, open_element(io, f, "/particles/all/velocity", 3, n, H5T_FLOAT), H5T_NATIVE_DOUBLE, v.data(), begin,
+              count, 3, dxpl);
+    c.has_velocity = true;
+  }
+  if (io.exists(f, "/particles/all/image"))
+    read_rows(io, open_element(io, f, "/particles/all/image", 3, n, H5T_INTEGER), H5T_NATIVE_INT32, img.data(),
+              begin, count, 3, dxpl);
+  if (io.exists(f, "/particles/all/box/offset"))
+    read_rows(io, open_element(io, f, "/particles/all/box/offset", 1, 3, H5T_FLOAT), H5T_NATIVE_DOUBLE, lo.data(), 0,
+              3, 1, dxpl);
+  if (pos.framed) {
+    if (io.exists(f, "/particles/all/position/step"))
+      c.meta.step = read_last<std::int64_t>(io, f, "/particles/all/position/step", H5T_NATIVE_INT64, dxpl);
+    if (io.exists(f, "/particles/all/position/time"))
+      c.meta.time = read_last<double>(io, f, "/particles/all/position/time", H5T_NATIVE_DOUBLE, dxpl);
+  }
+  read_meta(io, f, c.meta);
+
+  check_ids(io, ids, n);
+  for (int d = 0; d < 3; ++d) c.box.lo[d] = lo[d], c.box.len[d] = len[d];
+  io.fail_unless(c.box.len.minCoeff() > 0, "box edges must be positive");
+  Beads& b = c.beads;
+  b.resize_owned(static_cast<int>(count));
+  for (std::int64_t k = 0; k < count; ++k) {
+    b.pos[k] = Vec3(x[3 * k], x[3 * k + 1], x[3 * k + 2]);
+    b.vel[k] = Vec3(v[3 * k], v[3 * k + 1], v[3 * k + 2]);
+    const Int3 shift = c.box.wrap(b.pos[k]);  // no-op for our files; keeps unwrapped positions
+    for (int d = 0; d < 3; ++d) b.image[k][d] = img[3 * k + d] + shift[d];
+    b.species[k] = sp[k];
+    b.charge[k] = q[k];
+    b.id[k] = ids[k];
+  }
+  return c;
+}
+
+Configuration read_configuration(const std::string& path, MPI_Comm comm) {
+  H5File file(path, H5File::Mode::read_only, comm);
+  return read_configuration(file);
+}
+
+}  // namespace tlsmap

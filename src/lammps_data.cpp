@@ -1,0 +1,346 @@
+// LAMMPS data files: rank 0 parses or writes, the other ranks learn the outcome by broadcast.
+//
+// Parsing follows LAMMPS's read_data for the subset we support: the first line is a title;
+// header lines until the first capitalised word (a section name); "#" starts a comment, except
+// that "Atoms # style" names the atom style. Section bodies are read by count (atoms, types), as
+// LAMMPS does, skipping blank lines. Numbers go through std::from_chars, which rounds correctly,
+// so "%.17g" output reads back to the same doubles.
+#include "tlsmap/lammps_data.hpp"
+
+#include "tlsmap/error.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace tlsmap {
+namespace {
+
+int comm_rank(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+
+// Rank 0 runs f; if it throws, every rank throws the same Error.
+template <class F>
+void on_root(MPI_Comm comm, F&& f) {
+  std::string msg;
+  if (comm_rank(comm) == 0) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      msg = e.what();
+      if (msg.empty()) msg = "unknown error";
+    }
+  }
+  std::uint64_t n = msg.size();
+  MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
+  msg.resize(n);
+  MPI_Bcast(msg.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
+  if (n) throw Error(msg);
+}
+
+template <class T>
+bool parse(std::string_view s, T& v) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);  // from_chars rejects a leading '+'
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if constexpr (std::is_floating_point_v<T>)
+    if (!std::isfinite(v)) return false;
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> w;
+  for (std::string x; in >> x;) w.push_back(x);
+  return w;
+}
+
+class Parser {
+ public:
+  explicit Parser(const std::string& path) : path_(path), in_(path) {
+    if (!in_) throw Error(path + ": cannot open file");
+  }
+
+  [[noreturn]] void fail(const std::string& msg) const {
+    throw Error(path_ + ":" + std::to_string(line_no_) + ": " + msg);
+  }
+
+  // Next line; words_ = its words before any '#', comment_ = the words after it.
+  bool next() {
+    if (!std::getline(in_, line_)) return false;
+    ++line_no_;
+    const auto hash = line_.find('#');
+    words_ = split(line_.substr(0, hash));
+    comment_ = hash == std::string::npos ? std::vector<std::string>{} : split(line_.substr(hash + 1));
+    return true;
+  }
+  // Next line with words; fails naming the section if the file ends first.
+  void next_content(const std::string& section, std::int64_t need, std::int64_t done) {
+    do {
+      if (!next())
+        fail("file ends inside the " + section + " section (" + std::to_string(done) + " of " + std::to_string(need) +
+             " lines read)");
+    } while (words_.empty());
+  }
+
+  template <class T>
+  T number(std::size_t i, const char* what) const {
+    T v{};
+    if (!parse(words_[i], v)) fail("cannot read " + std::string(what) + " from '" + words_[i] + "'");
+    return v;
+  }
+
+  const std::vector<std::string>& words() const { return words_; }
+  const std::vector<std::string>& comment() const { return comment_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  std::string line_;
+  long line_no_ = 0;
+  std::vector<std::string> words_, comment_;
+};
+
+void read_atoms(Parser& p, LammpsData& d, std::vector<char>& seen) {
+  std::string style = p.comment().empty() ? "" : p.comment()[0];
+  if (!style.empty() && style != "atomic" && style != "charge")
+    p.fail("atom style '" + style + "' is not supported (atomic or charge)");
+  for (std::int64_t k = 0; k < d.n_atoms; ++k) {
+    p.next_content("Atoms", d.n_atoms, k);
+    const auto& w = p.words();
+    if (style.empty()) {  // no hint: 5 or 8 fields are atomic, 6 or 9 charge
+      if (w.size() == 5 || w.size() == 8) style = "atomic";
+      else if (w.size() == 6 || w.size() == 9) style = "charge";
+      else p.fail("cannot tell the atom style from " + std::to_string(w.size()) + " fields; add 'Atoms # charge'");
+    }
+    const std::size_t base = style == "charge" ? 6 : 5;
+    if (w.size() != base && w.size() != base + 3)
+      p.fail("atom style " + style + " needs " + std::to_string(base) + " or " + std::to_string(base + 3) +
+             " fields, found " + std::to_string(w.size()));
+    const auto id = p.number<std::int64_t>(0, "atom id");
+    const int type = p.number<int>(1, "atom type");
+    if (id < 1 || id > d.n_atoms)
+      p.fail("atom id " + std::to_string(id) + " outside 1.." + std::to_string(d.n_atoms) + " (tlsmap needs ids 1..N)");
+    if (seen[id - 1]++) p.fail("atom id " + std::to_string(id) + " appears twice");
+    if (type < 1 || type > d.n_types)
+      p.fail("atom type " + std::to_string(type) + " outside 1.." + std::to_string(d.n_types));
+    const std::size_t x0 = style == "charge" ? 3 : 2;
+    Beads& b = d.beads;
+    const std::size_t i = id - 1;
+    b.id[i] = id;
+    b.species[i] = type - 1;
+    b.charge[i] = style == "charge" ? p.number<double>(2, "charge") : 0.0;
+    for (int c = 0; c < 3; ++c) b.pos[i][c] = p.number<double>(x0 + c, "a coordinate");
+    for (int c = 0; c < 3; ++c) b.image[i][c] = w.size() == base ? 0 : p.number<int>(base + c, "an image flag");
+    const Int3 shift = d.box.wrap(b.pos[i]);  // as LAMMPS: remap into the periodic box
+    for (int c = 0; c < 3; ++c) b.image[i][c] += shift[c];
+  }
+  d.atom_style = style;
+}
+
+LammpsData parse_file(const std::string& path) {
+  Parser p(path);
+  LammpsData d;
+  d.box.lo = Vec3::Constant(-0.5);  // LAMMPS's default box
+  d.box.len = Vec3::Ones();
+  bool has_atoms_line = false, has_types_line = false, has_atoms_section = false;
+  if (!p.next()) p.fail("empty file");  // line 1: title
+  // Header, up to the first section line (a capitalised word).
+  bool more = false;
+  while (!more && p.next()) {
+    const auto& w = p.words();
+    if (w.empty()) continue;
+    if (std::isupper(static_cast<unsigned char>(w[0][0]))) {
+      more = true;
+      break;
+    }
+    if (w.size() == 2 && w[1] == "atoms") {
+      d.n_atoms = p.number<std::int64_t>(0, "the number of atoms");
+      if (d.n_atoms < 1) p.fail("need at least one atom");
+      has_atoms_line = true;
+    } else if (w.size() == 3 && w[1] == "atom" && w[2] == "types") {
+      d.n_types = p.number<int>(0, "the number of atom types");
+      if (d.n_types < 1) p.fail("need at least one atom type");
+      has_types_line = true;
+    } else if (w.size() == 4 && (w[2] == "xlo" || w[2] == "ylo" || w[2] == "zlo") &&
+               w[3] == w[2].substr(0, 1) + "hi") {
+      const int c = w[2][0] - 'x';
+      const double lo = p.number<double>(0, "a box bound"), hi = p.number<double>(1, "a box bound");
+      if (!(hi > lo)) p.fail("box bound " + w[3] + " must exceed " + w[2]);
+      d.box.lo[c] = lo;
+      d.box.len[c] = hi - lo;
+    } else if (w.size() == 6 && w[3] == "xy" && w[4] == "xz" && w[5] == "yz") {
+      p.fail("triclinic boxes (tilt factors xy xz yz) are not supported; tlsmap needs an orthorhombic box");
+    } else if (w.size() >= 2 && w[0] == "0") {
+      // "0 bonds", "0 ellipsoids", ...: harmless.
+    } else {
+      p.fail("unsupported header line (atom styles atomic and charge only)");
+    }
+  }
+  if (!has_atoms_line) p.fail("the header has no 'N atoms' line");
+  if (!has_types_line) p.fail("the header has no 'N atom types' line");
+  d.beads.resize_owned(static_cast<int>(d.n_atoms));
+  std::vector<char> seen(d.n_atoms, 0);
+  // Sections: p holds the current section line.
+  while (more) {
+    const auto& w = p.words();
+    const std::string name = w.size() == 2 ? w[0] + " " + w[1] : w[0];
+    if (name == "Atoms") {
+      if (has_atoms_section) p.fail("second Atoms section");
+      read_atoms(p, d, seen);
+      has_atoms_section = true;
+    } else if (name == "Masses") {
+      d.masses.assign(d.n_types, 0.0);
+      for (int k = 0; k < d.n_types; ++k) {
+        p.next_content("Masses", d.n_types, k);
+        if (p.words().size() != 2) p.fail("a Masses line is 'type mass'");
+        const int type = p.number<int>(0, "atom type");
+        if (type < 1 || type > d.n_types) p.fail("atom type " + std::to_string(type) + " outside 1.." + std::to_string(d.n_types));
+        d.masses[type - 1] = p.number<double>(1, "a mass");
+        if (!(d.masses[type - 1] > 0)) p.fail("masses must be positive");
+      }
+    } else if (name == "Velocities") {
+      std::vector<char> seen_v(d.n_atoms, 0);
+      for (std::int64_t k = 0; k < d.n_atoms; ++k) {
+        p.next_content("Velocities", d.n_atoms, k);
+        if (p.words().size() != 4) p.fail("a Velocities line is 'id vx vy vz'");
+        const auto id = p.number<std::int64_t>(0, "atom id");
+        if (id < 1 || id > d.n_atoms || seen_v[id - 1]++) p.fail("bad or repeated atom id " + p.words()[0]);
+        for (int c = 0; c < 3; ++c) d.beads.vel[id - 1][c] = p.number<double>(1 + c, "a velocity");
+      }
+      d.has_velocity = true;
+    } else if (name == "Pair Coeffs" || name == "PairIJ Coeffs") {  // written by LAMMPS; not ours to use
+      const std::int64_t n = name == "Pair Coeffs" ? d.n_types : std::int64_t{d.n_types} * (d.n_types + 1) / 2;
+      for (std::int64_t k = 0; k < n; ++k) p.next_content(name, n, k);
+    } else {
+      p.fail("unsupported section '" + name + "' (Masses, Atoms, Velocities, Pair Coeffs only)");
+    }
+    more = false;  // on to the next section line, or the end
+    while (!more && p.next()) more = !p.words().empty();
+  }
+  if (!has_atoms_section) throw Error(path + ": no Atoms section");
+  return d;
+}
+
+// One bead on its way to rank 0.
+struct Row {
+  std::int64_t id;
+  double pos[3], vel[3], charge;
+  std::int32_t species, image[3];
+};
+
+}  // namespace
+
+LammpsData read_lammps_data(const std::string& path, MPI_Comm comm) {
+  LammpsData d;
+  on_root(comm, [&] { d = parse_file(path); });
+  // Everything but the beads goes to every rank.
+  MPI_Bcast(d.box.lo.data(), 3, MPI_DOUBLE, 0, comm);
+  MPI_Bcast(d.box.len.data(), 3, MPI_DOUBLE, 0, comm);
+  MPI_Bcast(&d.n_atoms, 1, MPI_INT64_T, 0, comm);
+  MPI_Bcast(&d.n_types, 1, MPI_INT, 0, comm);
+  int flags[2] = {d.has_velocity, d.atom_style == "charge"};
+  MPI_Bcast(flags, 2, MPI_INT, 0, comm);
+  d.has_velocity = flags[0];
+  d.atom_style = flags[1] ? "charge" : "atomic";
+  int n_masses = static_cast<int>(d.masses.size());
+  MPI_Bcast(&n_masses, 1, MPI_INT, 0, comm);
+  d.masses.resize(n_masses);
+  MPI_Bcast(d.masses.data(), n_masses, MPI_DOUBLE, 0, comm);
+  return d;
+}
+
+void write_lammps_data(const std::string& path, const Box& box, const Beads& beads, MPI_Comm comm,
+                       const LammpsWriteOptions& options) {
+  const int rank = comm_rank(comm);
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  const int n_local = beads.n_owned;
+  int max_species = -1, min_species = 0;
+  std::vector<Row> rows(n_local);
+  for (int i = 0; i < n_local; ++i) {
+    Row& r = rows[i];
+    r.id = beads.id[i];
+    for (int c = 0; c < 3; ++c) {
+      r.pos[c] = beads.pos[i][c];
+      r.vel[c] = options.with_velocity ? beads.vel[i][c] : 0.0;
+      r.image[c] = beads.image[i][c];
+    }
+    r.charge = beads.charge[i];
+    r.species = beads.species[i];
+    max_species = std::max(max_species, r.species);
+    min_species = std::min(min_species, r.species);
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &max_species, 1, MPI_INT, MPI_MAX, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &min_species, 1, MPI_INT, MPI_MIN, comm);
+
+  // Gather to rank 0 (counts in rows, not bytes, so large systems do not overflow int).
+  std::vector<int> counts(size), offsets(size, 0);
+  MPI_Gather(&n_local, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+  for (int r = 1; r < size; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
+  std::vector<Row> all(rank == 0 ? offsets.back() + counts.back() : 0);
+  MPI_Datatype type;
+  MPI_Type_contiguous(sizeof(Row), MPI_BYTE, &type);
+  MPI_Type_commit(&type);
+  MPI_Gatherv(rows.data(), n_local, type, all.data(), counts.data(), offsets.data(), type, 0, comm);
+  MPI_Type_free(&type);
+
+  on_root(comm, [&] {
+    const std::string& style = options.atom_style;
+    if (style != "atomic" && style != "charge") throw Error(path + ": atom style '" + style + "' (atomic or charge)");
+    const int n_types = options.n_types > 0 ? options.n_types : max_species + 1;
+    if (min_species < 0 || max_species >= n_types)
+      throw Error(path + ": species must lie in 0.." + std::to_string(n_types - 1));
+    if (!options.masses.empty() && static_cast<int>(options.masses.size()) != n_types)
+      throw Error(path + ": " + std::to_string(options.masses.size()) + " masses given for " +
+                  std::to_string(n_types) + " atom types");
+    std::sort(all.begin(), all.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
+    for (std::size_t k = 0; k < all.size(); ++k)
+      if (all[k].id != static_cast<std::int64_t>(k) + 1)
+        throw Error(path + ": bead ids must be exactly 1..N (N = " + std::to_string(all.size()) + "): " +
+                    (all[k].id > static_cast<std::int64_t>(k) + 1
+                         ? "id " + std::to_string(k + 1) + " is missing"
+                         : "id " + std::to_string(all[k].id) + " is repeated or out of range"));
+    if (all.empty()) throw Error(path + ": no beads to write");
+
+    const std::string tmp = path + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    if (!f) throw Error(path + ": cannot create " + tmp);
+    std::string title = options.title;
+    std::replace(title.begin(), title.end(), '\n', ' ');
+    std::fprintf(f, "%s\n\n%zu atoms\n%d atom types\n\n", title.c_str(), all.size(), n_types);
+    const char* axis[3] = {"x", "y", "z"};
+    for (int c = 0; c < 3; ++c)
+      std::fprintf(f, "%.17g %.17g %slo %shi\n", box.lo[c], box.lo[c] + box.len[c], axis[c], axis[c]);
+    std::fprintf(f, "\nMasses\n\n");
+    for (int t = 0; t < n_types; ++t) std::fprintf(f, "%d %.17g\n", t + 1, options.masses.empty() ? 1.0 : options.masses[t]);
+    std::fprintf(f, "\nAtoms # %s\n\n", style.c_str());
+    for (const Row& r : all) {
+      std::fprintf(f, "%lld %d ", static_cast<long long>(r.id), r.species + 1);
+      if (style == "charge") std::fprintf(f, "%.17g ", r.charge);
+      std::fprintf(f, "%.17g %.17g %.17g %d %d %d\n", r.pos[0], r.pos[1], r.pos[2], r.image[0], r.image[1], r.image[2]);
+    }
+    if (options.with_velocity) {
+      std::fprintf(f, "\nVelocities\n\n");
+      for (const Row& r : all)
+        std::fprintf(f, "%lld %.17g %.17g %.17g\n", static_cast<long long>(r.id), r.vel[0], r.vel[1], r.vel[2]);
+    }
+    const bool ok = !std::ferror(f);
+    if (std::fclose(f) != 0 || !ok) {
+      std::remove(tmp.c_str());
+      throw Error(path + ": write error on " + tmp);
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      throw Error(path + ": cannot rename " + tmp + " to it");
+    }
+  });
+}
+
+}  // namespace tlsmap

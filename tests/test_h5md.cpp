@@ -1,0 +1,380 @@
+// H5MD configuration I/O: round trips independent of the rank count, the documented layout
+// (checked through the HDF5 C API and h5py), and clean errors on bad files.
+#include "tlsmap/error.hpp"
+#include "tlsmap/h5md.hpp"
+
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace tlsmap;
+
+namespace {
+
+int rank_of() {
+  int r;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int size_of() {
+  int p;
+  MPI_Comm_size(MPI_COMM_WORLD, &p);
+  return p;
+}
+
+// One bead with everything a file stores.
+struct Bead {
+  std::int64_t id;
+  double pos[3], vel[3], charge;
+  std::int32_t species, image[3];
+  bool operator==(const Bead&) const = default;  // exact, bit for bit (no NaNs here)
+};
+
+// The same N beads on every rank (fixed seed), id k + 1 for entry k.
+std::vector<Bead> make_beads(std::int64_t n, const Box& box, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<Bead> all(n);
+  for (std::int64_t k = 0; k < n; ++k) {
+    Bead& b = all[k];
+    b.id = k + 1;
+    for (int d = 0; d < 3; ++d) {
+      b.pos[d] = box.lo[d] + u(rng) * box.len[d];
+      b.vel[d] = u(rng) - 0.5;
+      b.image[d] = static_cast<int>(rng() % 7) - 3;
+    }
+    b.charge = u(rng) < 0.5 ? -0.3 * u(rng) : 0.3 * u(rng);
+    b.species = static_cast<int>(rng() % 3);
+  }
+  return all;
+}
+
+// This rank's share: each bead goes to a pseudo-random rank, in shuffled order (ids scattered).
+Beads distribute(const std::vector<Bead>& all, unsigned seed) {
+  const int p = size_of(), r = rank_of();
+  std::mt19937_64 rng(seed);
+  std::vector<const Bead*> mine;
+  for (const Bead& b : all)
+    if (static_cast<int>(rng() % p) == r) mine.push_back(&b);
+  std::shuffle(mine.begin(), mine.end(), std::mt19937_64(seed + r));
+  Beads beads;
+  for (const Bead* b : mine)
+    beads.push_owned(Vec3(b->pos[0], b->pos[1], b->pos[2]), b->species, b->charge, b->id,
+                     Vec3(b->vel[0], b->vel[1], b->vel[2]), Int3{b->image[0], b->image[1], b->image[2]});
+  return beads;
+}
+
+// All owned beads of all ranks, sorted by id (MPI_Allgatherv).
+std::vector<Bead> gather_by_id(const Beads& beads) {
+  const int p = size_of();
+  std::vector<Bead> mine(beads.n_owned);
+  for (int i = 0; i < beads.n_owned; ++i) {
+    Bead& b = mine[i];
+    b.id = beads.id[i];
+    for (int d = 0; d < 3; ++d) b.pos[d] = beads.pos[i][d], b.vel[d] = beads.vel[i][d], b.image[d] = beads.image[i][d];
+    b.charge = beads.charge[i];
+    b.species = beads.species[i];
+  }
+  int n = beads.n_owned * sizeof(Bead);
+  std::vector<int> counts(p), offsets(p, 0);
+  MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  for (int r = 1; r < p; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
+  std::vector<Bead> all((offsets.back() + counts.back()) / sizeof(Bead));
+  MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, MPI_COMM_WORLD);
+  std::sort(all.begin(), all.end(), [](const Bead& a, const Bead& b) { return a.id < b.id; });
+  return all;
+}
+
+// A path unique to this run (ctest may run the 1, 2 and 4 rank variants at once); rank 0
+// removes it and its temp file at scope exit.
+struct TempPath {
+  std::string path;
+  explicit TempPath(const std::string& stem) {
+    long pid = getpid();
+    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    path = (std::filesystem::temp_directory_path() /
+            ("tlsmap_" + stem + "_np" + std::to_string(size_of()) + "_" + std::to_string(pid) + ".h5"))
+               .string();
+  }
+  ~TempPath() {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (rank_of() == 0) std::remove(path.c_str()), std::remove((path + ".tmp").c_str());
+  }
+};
+
+bool exists(const std::string& p) { return std::filesystem::exists(p); }
+
+// Expect f to throw tlsmap::Error on this rank with every piece in the message.
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& pieces) {
+  try {
+    f();
+    ADD_FAILURE() << "no tlsmap::Error thrown";
+  } catch (const Error& e) {
+    for (const auto& s : pieces) EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what();
+  }
+}
+
+Box test_box() {
+  Box box;
+  box.lo = Vec3(-1.25, 0.0, 3.5);
+  box.len = Vec3(7.0, 8.5, 9.25);
+  return box;
+}
+
+ConfigMeta test_meta() {
+  ConfigMeta m;
+  m.units = "lj";
+  m.input = std::string(100000, 'x') + "\n[pack]\nseed = 7\n";  // > 64 kB: needs dense attribute storage
+  m.values = {{"sigma_angstrom", 3.405}, {"epsilon_kelvin", 119.8}, {"mass_amu", 39.948},
+              {"debye_per_reduced_dipole", 0.1234567890123}};
+  m.author = "test";
+  m.step = 42;
+  m.time = 0.125;
+  return m;
+}
+
+void write_file(const std::string& path, const Box& box, const Beads& beads, const ConfigMeta& meta, bool vel) {
+  H5File f(path, H5File::Mode::create, MPI_COMM_WORLD);
+  write_configuration(f, box, beads, meta, vel);
+  f.commit();
+}
+
+std::vector<hsize_t> dims_of(hid_t file, const char* name) {
+  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+  EXPECT_GE(d, 0) << name;
+  if (d < 0) return {};
+  hid_t s = H5Dget_space(d);
+  std::vector<hsize_t> dims(H5Sget_simple_extent_ndims(s));
+  H5Sget_simple_extent_dims(s, dims.data(), nullptr);
+  H5Sclose(s);
+  H5Dclose(d);
+  return dims;
+}
+
+}  // namespace
+
+TEST(H5md, RoundTripIsIndependentOfRankCount) {
+  const Box box = test_box();
+  for (std::int64_t n : {1000, 3}) {  // 3 < 4 ranks: some ranks own no rows
+    TempPath tmp("roundtrip" + std::to_string(n));
+    const auto all = make_beads(n, box, 11);
+    const Beads beads = distribute(all, 5);
+    const ConfigMeta meta = test_meta();
+    write_file(tmp.path, box, beads, meta, true);
+    EXPECT_TRUE(exists(tmp.path));
+    EXPECT_FALSE(exists(tmp.path + ".tmp"));
+
+    const Configuration c = read_configuration(tmp.path, MPI_COMM_WORLD);
+    EXPECT_EQ(c.n_global, n);
+    EXPECT_TRUE(c.has_velocity);
+    // Row blocks: rank r holds rows [r n / P, (r + 1) n / P), in id order.
+    const int p = size_of(), r = rank_of();
+    ASSERT_EQ(c.beads.n_owned, (r + 1) * n / p - r * n / p);
+    for (int i = 0; i < c.beads.n_owned; ++i) EXPECT_EQ(c.beads.id[i], r * n / p + i + 1);
+    EXPECT_EQ(gather_by_id(c.beads), all);
+    EXPECT_EQ(c.box.lo, box.lo);
+    EXPECT_EQ(c.box.len, box.len);
+    EXPECT_EQ(c.meta.units, meta.units);
+    EXPECT_EQ(c.meta.input, meta.input);
+    EXPECT_EQ(c.meta.values, meta.values);
+    EXPECT_EQ(c.meta.author, meta.author);
+    EXPECT_EQ(c.meta.step, meta.step);
+    EXPECT_EQ(c.meta.time, meta.time);
+  }
+}
+
+TEST(H5md, LayoutMatchesTheDocumentation) {
+  const Box box = test_box();
+  const std::int64_t n = 77;
+  TempPath tmp("layout");
+  write_file(tmp.path, box, distribute(make_beads(n, box, 3), 9), test_meta(), true);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank_of() != 0) return;
+  // Plain serial HDF5 on rank 0, as an outside reader would open the file.
+  hid_t f = H5Fopen(tmp.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  using D = std::vector<hsize_t>;
+  const hsize_t N = n;
+  EXPECT_EQ(dims_of(f, "/particles/all/position/value"), (D{1, N, 3}));
+  EXPECT_EQ(dims_of(f, "/particles/all/velocity/value"), (D{1, N, 3}));
+  EXPECT_EQ(dims_of(f, "/particles/all/image/value"), (D{1, N, 3}));
+  EXPECT_EQ(dims_of(f, "/particles/all/species/value"), (D{1, N}));
+  EXPECT_EQ(dims_of(f, "/particles/all/charge/value"), (D{1, N}));
+  EXPECT_EQ(dims_of(f, "/particles/all/id/value"), (D{1, N}));
+  EXPECT_EQ(dims_of(f, "/particles/all/position/step"), (D{1}));
+  EXPECT_EQ(dims_of(f, "/particles/all/position/time"), (D{1}));
+  EXPECT_EQ(dims_of(f, "/particles/all/box/edges/value"), (D{1, 3}));
+  EXPECT_EQ(dims_of(f, "/particles/all/box/offset"), (D{3}));
+  // Types: species and image int32, id int64, the rest double.
+  auto type_is = [&](const char* name, hid_t want) {
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT), t = H5Dget_type(d);
+    EXPECT_GT(H5Tequal(t, want), 0) << name;
+    H5Tclose(t);
+    H5Dclose(d);
+  };
+  type_is("/particles/all/species/value", H5T_STD_I32LE);
+  type_is("/particles/all/image/value", H5T_STD_I32LE);
+  type_is("/particles/all/id/value", H5T_STD_I64LE);
+  type_is("/particles/all/position/value", H5T_IEEE_F64LE);
+  type_is("/particles/all/charge/value", H5T_IEEE_F64LE);
+  // H5MD version attribute [1, 1]; box dimension 3.
+  int version[2] = {0, 0}, dim = 0;
+  hid_t a = H5Aopen_by_name(f, "/h5md", "version", H5P_DEFAULT, H5P_DEFAULT);
+  H5Aread(a, H5T_NATIVE_INT, version);
+  H5Aclose(a);
+  EXPECT_EQ(version[0], 1);
+  EXPECT_EQ(version[1], 1);
+  a = H5Aopen_by_name(f, "/particles/all/box", "dimension", H5P_DEFAULT, H5P_DEFAULT);
+  H5Aread(a, H5T_NATIVE_INT, &dim);
+  H5Aclose(a);
+  EXPECT_EQ(dim, 3);
+  for (const char* name : {"units", "input", "sigma_angstrom", "epsilon_kelvin", "mass_amu", "debye_per_reduced_dipole"})
+    EXPECT_GT(H5Aexists(f, name), 0) << name;
+  H5Fclose(f);
+}
+
+TEST(H5md, H5pyReadsTheFile) {
+  const Box box = test_box();
+  TempPath tmp("h5py");
+  write_file(tmp.path, box, distribute(make_beads(50, box, 4), 2), test_meta(), false);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank_of() != 0) return;
+  if (!exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+  const std::string script = R"(
+import sys
+try:
+    import h5py
+except ImportError:
+    sys.exit(77)
+f = h5py.File(sys.argv[1], 'r')
+p = f['particles/all']
+assert list(f['h5md'].attrs['version']) == [1, 1]
+assert f['h5md/creator'].attrs['name'] in (b'tlsmap', 'tlsmap')
+assert p['box'].attrs['dimension'] == 3
+assert [x.decode() if isinstance(x, bytes) else x for x in p['box'].attrs['boundary']] == ['periodic'] * 3
+assert p['box/edges/value'].shape == (1, 3)
+assert p['position/value'].shape == (1, 50, 3)
+assert p['position/step'][0] == 42 and p['position/time'][0] == 0.125
+assert p['species/value'].shape == (1, 50) and p['charge/value'].shape == (1, 50)
+assert list(p['id/value'][0]) == list(range(1, 51))
+assert p['image/value'].shape == (1, 50, 3)
+assert 'velocity' not in p
+assert abs(f.attrs['sigma_angstrom'] - 3.405) == 0
+)";
+  const std::string py = tmp.path + ".py";
+  std::ofstream(py) << script;
+  // A clean environment: the child must not think it is one of this job's MPI ranks.
+  const int status = std::system(("env -i PATH=/usr/bin:/bin /usr/bin/python3 " + py + " " + tmp.path).c_str());
+  std::remove(py.c_str());
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 77) GTEST_SKIP() << "no h5py";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "h5py check failed";
+}
+
+TEST(H5md, MissingFileIsAnError) {
+  TempPath tmp("missing");
+  expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); }, {tmp.path, "no such file"});
+}
+
+TEST(H5md, CorruptFileIsAnError) {
+  TempPath tmp("corrupt");
+  if (rank_of() == 0) std::ofstream(tmp.path) << "this is not an HDF5 file, just garbage bytes \x01\x02\x03";
+  MPI_Barrier(MPI_COMM_WORLD);
+  expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); }, {tmp.path, "not an HDF5 file"});
+}
+
+// Write a good file, then let rank 0 damage it with serial HDF5.
+void write_then_edit(const std::string& path, const std::function<void(hid_t)>& edit) {
+  const Box box = test_box();
+  write_file(path, box, distribute(make_beads(20, box, 1), 1), test_meta(), false);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank_of() == 0) {
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    edit(f);
+    H5Fclose(f);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST(H5md, MissingDatasetIsNamed) {
+  TempPath tmp("nocharge");
+  write_then_edit(tmp.path, [](hid_t f) { EXPECT_GE(H5Ldelete(f, "/particles/all/charge", H5P_DEFAULT), 0); });
+  expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); }, {tmp.path, "missing dataset /particles/all/charge"});
+}
+
+TEST(H5md, WrongShapeIsNamed) {
+  TempPath tmp("badshape");
+  write_then_edit(tmp.path, [](hid_t f) {
+    EXPECT_GE(H5Ldelete(f, "/particles/all/species/value", H5P_DEFAULT), 0);
+    hsize_t dims[2] = {1, 21};
+    hid_t s = H5Screate_simple(2, dims, nullptr);
+    hid_t d = H5Dcreate2(f, "/particles/all/species/value", H5T_STD_I32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(d, 0);
+    H5Dclose(d);
+    H5Sclose(s);
+  });
+  expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); },
+               {tmp.path, "/particles/all/species/value", "shape (1,21)", "expected (n_frames, 20)"});
+}
+
+TEST(H5md, BadIdsAreRejectedAndLeaveNoFile) {
+  const Box box = test_box();
+  TempPath tmp("badids");
+  auto all = make_beads(30, box, 8);
+  all[7].id = 3;  // id 3 twice, id 8 missing
+  expect_error([&] { write_file(tmp.path, box, distribute(all, 3), test_meta(), false); },
+               {tmp.path, "ids must be exactly 1..N"});
+  all[7].id = 31;  // out of range
+  expect_error([&] { write_file(tmp.path, box, distribute(all, 3), test_meta(), false); }, {tmp.path, "found id 31"});
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_FALSE(exists(tmp.path));
+  EXPECT_FALSE(exists(tmp.path + ".tmp"));
+}
+
+TEST(H5md, UncommittedFileIsRemoved) {
+  const Box box = test_box();
+  TempPath tmp("uncommitted");
+  {
+    H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
+    write_configuration(f, box, distribute(make_beads(10, box, 2), 2), test_meta());
+    MPI_Barrier(MPI_COMM_WORLD);
+    EXPECT_TRUE(exists(tmp.path + ".tmp"));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_FALSE(exists(tmp.path + ".tmp"));
+  EXPECT_FALSE(exists(tmp.path));
+}
+
+TEST(H5md, ReadWriteModeAddsGroups) {
+  const Box box = test_box();
+  TempPath tmp("readwrite");
+  const auto all = make_beads(40, box, 6);
+  write_file(tmp.path, box, distribute(all, 1), test_meta(), false);
+  {
+    H5File f(tmp.path, H5File::Mode::read_write, MPI_COMM_WORLD);
+    hid_t g = H5Gcreate2(f.id(), "/tls", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(g, 0);
+    H5Gclose(g);
+    // A second configuration in the same file is refused.
+    expect_error([&] { write_configuration(f, box, distribute(all, 1), test_meta()); }, {"already holds"});
+  }
+  H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
+  EXPECT_GT(H5Lexists(f.id(), "/tls", H5P_DEFAULT), 0);
+  auto c = read_configuration(f);
+  c.beads.vel.assign(c.beads.vel.size(), Vec3::Zero());
+  auto expect = all;
+  for (auto& b : expect) b.vel[0] = b.vel[1] = b.vel[2] = 0.0;  // written without velocities
+  EXPECT_FALSE(c.has_velocity);
+  EXPECT_EQ(gather_by_id(c.beads), expect);
+}

@@ -1,0 +1,84 @@
+#pragma once
+// Shared test helpers: reproducible configurations and independent O(N²) references.
+#include "tlsmap/box.hpp"
+#include "tlsmap/beads.hpp"
+#include "tlsmap/pair_potential.hpp"
+#include "tlsmap/random.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace tlsmap::testing {
+
+// n beads on a simple cubic lattice filling `box` (n must be a cube), each displaced by up to
+// `jitter` lattice spacings; species 1 (B) for a 20% subset when n_species = 2. Returned as the
+// owned beads of rank 0 of `comm_rank` (other ranks get none: migration distributes them).
+inline Beads jittered_lattice(int n_side, const Box& box, double jitter, int n_species, std::uint64_t seed,
+                              bool on_this_rank = true) {
+  Beads b;
+  if (!on_this_rank) return b;
+  std::int64_t id = 1;
+  for (int z = 0; z < n_side; ++z)
+    for (int y = 0; y < n_side; ++y)
+      for (int x = 0; x < n_side; ++x, ++id) {
+        auto u = uniform4(seed, Stream::test, id, 0);
+        Vec3 a(box.len[0] / n_side, box.len[1] / n_side, box.len[2] / n_side);
+        Vec3 p = box.lo + Vec3((x + 0.5 + jitter * (u[0] - 0.5)) * a[0], (y + 0.5 + jitter * (u[1] - 0.5)) * a[1],
+                               (z + 0.5 + jitter * (u[2] - 0.5)) * a[2]);
+        int s = (n_species == 2 && u[3] < 0.2) ? 1 : 0;
+        b.push_owned(p, s, 0.0, id);
+      }
+  return b;
+}
+
+struct Reference {
+  double energy = 0.0;
+  std::vector<Vec3> force;  // by id-1
+  Mat3 virial = Mat3::Zero();
+};
+
+// Every pair once, minimum image, long-double accumulation: independent of cells, lists and halos.
+inline Reference brute_force(const std::vector<Vec3>& pos, const std::vector<int>& species, const Box& box,
+                             const LJTable& table) {
+  const std::size_t n = pos.size();
+  std::vector<long double> f(3 * n, 0.0L);
+  long double e = 0.0L, w[3][3] = {};
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) {
+      Vec3 d = box.minimum_image(pos[i] - pos[j]);
+      double r2 = d.squaredNorm();
+      const auto& p = table(species[i], species[j]);
+      if (r2 >= p.rc2) continue;
+      double s6 = std::pow(p.sigma2 / r2, 3);
+      long double u = 4.0L * p.epsilon * s6 * (s6 - 1.0) - p.shift;
+      long double fr = 24.0L * p.epsilon * s6 * (2.0 * s6 - 1.0) / r2;
+      e += u;
+      for (int a = 0; a < 3; ++a) {
+        f[3 * i + a] += fr * d[a];
+        f[3 * j + a] -= fr * d[a];
+        for (int c = 0; c < 3; ++c) w[a][c] += fr * d[a] * d[c];
+      }
+    }
+  Reference r;
+  r.energy = static_cast<double>(e);
+  r.force.resize(n);
+  for (std::size_t i = 0; i < n; ++i)
+    r.force[i] = Vec3(static_cast<double>(f[3 * i]), static_cast<double>(f[3 * i + 1]), static_cast<double>(f[3 * i + 2]));
+  for (int a = 0; a < 3; ++a)
+    for (int c = 0; c < 3; ++c) r.virial(a, c) = static_cast<double>(w[a][c]);
+  return r;
+}
+
+inline double max_abs_diff(const std::vector<Vec3>& a, const std::vector<Vec3>& b) {
+  double m = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, (a[i] - b[i]).cwiseAbs().maxCoeff());
+  return m;
+}
+
+inline double max_abs(const std::vector<Vec3>& a) {
+  double m = 0.0;
+  for (const auto& v : a) m = std::max(m, v.cwiseAbs().maxCoeff());
+  return m;
+}
+
+}  // namespace tlsmap::testing
