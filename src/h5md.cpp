@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -86,6 +87,13 @@ struct Io {
     htri_t e = H5Lexists(loc, name.c_str(), H5P_DEFAULT);
     check(e < 0 ? -1 : 0, "cannot look up " + name);
     return e > 0;
+  }
+  // Whether every component of an absolute path exists (H5Lexists fails on a missing parent).
+  bool path_exists(hid_t file, const std::string& path) const {
+    for (std::size_t k = path.find('/', 1); ; k = path.find('/', k + 1)) {
+      if (!exists(file, path.substr(0, k))) return false;
+      if (k == std::string::npos) return true;
+    }
   }
 };
 
@@ -236,25 +244,41 @@ Handle create_dataset(const Io& io, hid_t loc, const std::string& name, hid_t fi
                  "cannot create dataset " + name);
 }
 
-// Collective write of rows [begin, begin + count) of a (frames, N[, width]) or (N[, width])
-// dataset, frame `frame`; `data` holds count * width values.
-void write_rows(const Io& io, hid_t dset, const std::string& name, hid_t mem_type, const void* data,
-                bool framed, hsize_t frame, hsize_t begin, hsize_t count, hsize_t width, hid_t dxpl) {
+// Collective transfer of the block (start, count) of dset to or from the flat buffer `data`. A rank
+// with nothing to move (a zero in count) selects nothing but still joins the collective call.
+void transfer(const Io& io, hid_t dset, const std::string& name, hid_t mem_type, void* data,
+              const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, hid_t dxpl, bool write) {
   Handle fspace = io.make(H5Dget_space(dset), H5Sclose, "cannot get the dataspace of " + name);
+  if (H5Sget_simple_extent_npoints(fspace) == 0) return;  // an empty dataset has no storage to touch
+  const hsize_t n = std::accumulate(count.begin(), count.end(), hsize_t{1}, std::multiplies<>());
+  const hsize_t n_mem = std::max<hsize_t>(1, n);
+  Handle mspace = io.make(H5Screate_simple(1, &n_mem, nullptr), H5Sclose, "cannot create a dataspace");
+  // One status check on either branch: every rank must make the same sequence of agree() calls.
+  const herr_t selected = n == 0        ? std::min(H5Sselect_none(fspace), H5Sselect_none(mspace))
+                         : start.empty() ? H5Sselect_all(fspace)  // a scalar dataset
+                                         : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr,
+                                                               count.data(), nullptr);
+  io.check(selected, "cannot select in " + name);
+  if (write)
+    io.check(H5Dwrite(dset, mem_type, mspace, fspace, dxpl, data), "cannot write " + name);
+  else
+    io.check(H5Dread(dset, mem_type, mspace, fspace, dxpl, data), "cannot read " + name);
+}
+
+// Rows [begin, begin + count) of a (frames, N[, width]) or (N[, width]) dataset, frame `frame`.
+std::pair<std::vector<hsize_t>, std::vector<hsize_t>> rows_block(bool framed, hsize_t frame, hsize_t begin,
+                                                                 hsize_t count, hsize_t width) {
   std::vector<hsize_t> start, cnt;
   if (framed) start.push_back(frame), cnt.push_back(1);
   start.push_back(begin), cnt.push_back(count);
   if (width > 1) start.push_back(0), cnt.push_back(width);
-  hsize_t n_mem = std::max<hsize_t>(1, count * width);
-  Handle mspace = io.make(H5Screate_simple(1, &n_mem, nullptr), H5Sclose, "cannot create a dataspace");
-  if (count == 0) {  // this rank has no rows but must still join the collective write
-    io.check(H5Sselect_none(fspace), "cannot select in " + name);
-    io.check(H5Sselect_none(mspace), "cannot select in memory");
-  } else {
-    io.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr),
-             "cannot select rows of " + name);
-  }
-  io.check(H5Dwrite(dset, mem_type, mspace, fspace, dxpl, data), "cannot write " + name);
+  return {start, cnt};
+}
+
+void write_rows(const Io& io, hid_t dset, const std::string& name, hid_t mem_type, const void* data,
+                bool framed, hsize_t frame, hsize_t begin, hsize_t count, hsize_t width, hid_t dxpl) {
+  auto [start, cnt] = rows_block(framed, frame, begin, count, width);
+  transfer(io, dset, name, mem_type, const_cast<void*>(data), start, cnt, dxpl, true);
 }
 
 // An H5MD time-dependent element with one frame: group `name` holding value (1, N[, 3]),
@@ -284,7 +308,10 @@ struct Row {
 
 std::string shape_string(const std::vector<hsize_t>& d) {
   std::string s = "(";
-  for (std::size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(d[i]);
+  }
   return s + ")";
 }
 
@@ -300,10 +327,7 @@ struct Element {
 Element open_element(const Io& io, hid_t file, const std::string& name, int width, std::int64_t n,
                      H5T_class_t cls) {
   Element e;
-  const std::string parent = name.substr(0, name.rfind('/'));
-  io.fail_unless(io.exists(file, "/particles") && io.exists(file, "/particles/all") && io.exists(file, parent) &&
-                     io.exists(file, name),
-                 "missing dataset " + name);
+  io.fail_unless(io.path_exists(file, name), "missing dataset " + name);
   Handle obj = io.make(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose, "cannot open " + name);
   e.framed = H5Iget_type(obj) == H5I_GROUP;
   e.name = e.framed ? name + "/value" : name;
@@ -329,21 +353,8 @@ Element open_element(const Io& io, hid_t file, const std::string& name, int widt
 
 void read_rows(const Io& io, const Element& e, hid_t mem_type, void* data, hsize_t begin, hsize_t count,
                hsize_t width, hid_t dxpl) {
-  Handle fspace = io.make(H5Dget_space(e.dset), H5Sclose, "cannot get the dataspace of " + e.name);
-  std::vector<hsize_t> start, cnt;
-  if (e.framed) start.push_back(e.frame), cnt.push_back(1);
-  start.push_back(begin), cnt.push_back(count);
-  if (width > 1) start.push_back(0), cnt.push_back(width);
-  hsize_t n_mem = std::max<hsize_t>(1, count * width);
-  Handle mspace = io.make(H5Screate_simple(1, &n_mem, nullptr), H5Sclose, "cannot create a dataspace");
-  if (count == 0) {
-    io.check(H5Sselect_none(fspace), "cannot select in " + e.name);
-    io.check(H5Sselect_none(mspace), "cannot select in memory");
-  } else {
-    io.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr),
-             "cannot select rows of " + e.name);
-  }
-  io.check(H5Dread(e.dset, mem_type, mspace, fspace, dxpl, data), "cannot read " + e.name);
+  auto [start, cnt] = rows_block(e.framed, e.frame, begin, count, width);
+  transfer(io, e.dset, e.name, mem_type, data, start, cnt, dxpl, false);
 }
 
 // A scalar or last element of a 1-D dataset (H5MD step/time), read by every rank.
@@ -370,6 +381,7 @@ std::string read_string_attr(const Io& io, hid_t obj, const std::string& name) {
   Handle type = io.make(H5Aget_type(a), H5Tclose, "cannot get the type of attribute " + name);
   io.fail_unless(H5Tget_class(type) == H5T_STRING, "attribute " + name + " is not a string");
   Handle mem = io.make(H5Tcopy(H5T_C_S1), H5Tclose, "cannot create a string type");
+  io.check(H5Tset_cset(mem, H5Tget_cset(type)), "cannot set a string type's character set");  // HDF5 will not convert
   if (H5Tis_variable_str(type) > 0) {
     io.check(H5Tset_size(mem, H5T_VARIABLE), "cannot size a string type");
     char* s = nullptr;
@@ -412,7 +424,7 @@ void read_meta(const Io& io, hid_t file, ConfigMeta& meta) {
     io.check(H5Aread(a, H5T_NATIVE_DOUBLE, &v), "cannot read attribute " + name);
     meta.values[name] = v;
   }
-  if (io.exists(file, "/h5md") && io.exists(file, "/h5md/author")) {
+  if (io.path_exists(file, "/h5md/author")) {
     Handle g = io.make(H5Gopen2(file, "/h5md/author", H5P_DEFAULT), H5Gclose, "cannot open /h5md/author");
     htri_t has = H5Aexists(g, "name");
     if (has > 0) meta.author = read_string_attr(io, g, "name");
@@ -568,13 +580,16 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
     Handle off = create_dataset(io, b, "offset", H5T_IEEE_F64LE, {3}, false);
     write_rows(io, off, "box/offset", H5T_NATIVE_DOUBLE, box.lo.data(), false, 0, 0, root ? 3 : 0, 1, dxpl);
   }
-  write_element(io, all, "position", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, pos.data(), n, begin, count, 3, meta, dxpl, root);
-  if (with_velocity)
-    write_element(io, all, "velocity", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, vel.data(), n, begin, count, 3, meta, dxpl, root);
-  write_element(io, all, "image", H5T_STD_I32LE, H5T_NATIVE_INT32, image.data(), n, begin, count, 3, meta, dxpl, root);
-  write_element(io, all, "species", H5T_STD_I32LE, H5T_NATIVE_INT32, species.data(), n, begin, count, 1, meta, dxpl, root);
-  write_element(io, all, "charge", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, charge.data(), n, begin, count, 1, meta, dxpl, root);
-  write_element(io, all, "id", H5T_STD_I64LE, H5T_NATIVE_INT64, id.data(), n, begin, count, 1, meta, dxpl, root);
+  // This rank's rows [begin, begin + count) of one per-bead element.
+  auto element = [&](const char* name, hid_t file_type, hid_t mem_type, const void* data, int width) {
+    write_element(io, all, name, file_type, mem_type, data, n, begin, count, width, meta, dxpl, root);
+  };
+  element("position", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, pos.data(), 3);
+  if (with_velocity) element("velocity", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, vel.data(), 3);
+  element("image", H5T_STD_I32LE, H5T_NATIVE_INT32, image.data(), 3);
+  element("species", H5T_STD_I32LE, H5T_NATIVE_INT32, species.data(), 1);
+  element("charge", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, charge.data(), 1);
+  element("id", H5T_STD_I64LE, H5T_NATIVE_INT64, id.data(), 1);
 }
 
 Configuration read_configuration(H5File& file) {
@@ -603,21 +618,21 @@ Configuration read_configuration(H5File& file) {
   read_rows(io, charge, H5T_NATIVE_DOUBLE, q.data(), begin, count, 1, dxpl);
   read_rows(io, id, H5T_NATIVE_INT64, ids.data(), begin, count, 1, dxpl);
   read_rows(io, edges, H5T_NATIVE_DOUBLE, len.data(), 0, 3, 1, dxpl);
-  if (io.exists(f, "/particles/all/velocity")) {
+  if (io.path_exists(f, "/particles/all/velocity")) {
     read_rows(io, open_element(io, f, "/particles/all/velocity", 3, n, H5T_FLOAT), H5T_NATIVE_DOUBLE, v.data(), begin,
               count, 3, dxpl);
     c.has_velocity = true;
   }
-  if (io.exists(f, "/particles/all/image"))
+  if (io.path_exists(f, "/particles/all/image"))
     read_rows(io, open_element(io, f, "/particles/all/image", 3, n, H5T_INTEGER), H5T_NATIVE_INT32, img.data(),
               begin, count, 3, dxpl);
-  if (io.exists(f, "/particles/all/box/offset"))
+  if (io.path_exists(f, "/particles/all/box/offset"))
     read_rows(io, open_element(io, f, "/particles/all/box/offset", 1, 3, H5T_FLOAT), H5T_NATIVE_DOUBLE, lo.data(), 0,
               3, 1, dxpl);
   if (pos.framed) {
-    if (io.exists(f, "/particles/all/position/step"))
+    if (io.path_exists(f, "/particles/all/position/step"))
       c.meta.step = read_last<std::int64_t>(io, f, "/particles/all/position/step", H5T_NATIVE_INT64, dxpl);
-    if (io.exists(f, "/particles/all/position/time"))
+    if (io.path_exists(f, "/particles/all/position/time"))
       c.meta.time = read_last<double>(io, f, "/particles/all/position/time", H5T_NATIVE_DOUBLE, dxpl);
   }
   read_meta(io, f, c.meta);
@@ -642,6 +657,180 @@ Configuration read_configuration(H5File& file) {
 Configuration read_configuration(const std::string& path, MPI_Comm comm) {
   H5File file(path, H5File::Mode::read_only, comm);
   return read_configuration(file);
+}
+
+// ---- datasets and attributes of later stages ----------------------------------------------
+
+namespace {
+
+template <class T>
+struct H5Of;
+template <>
+struct H5Of<double> {
+  static hid_t file() { return H5T_IEEE_F64LE; }
+  static hid_t mem() { return H5T_NATIVE_DOUBLE; }
+  static constexpr H5T_class_t cls = H5T_FLOAT;
+};
+template <>
+struct H5Of<std::int64_t> {
+  static hid_t file() { return H5T_STD_I64LE; }
+  static hid_t mem() { return H5T_NATIVE_INT64; }
+  static constexpr H5T_class_t cls = H5T_INTEGER;
+};
+template <>
+struct H5Of<int> {
+  static hid_t file() { return H5T_STD_I32LE; }
+  static hid_t mem() { return H5T_NATIVE_INT; }
+  static constexpr H5T_class_t cls = H5T_INTEGER;
+};
+
+Handle collective_dxpl(const Io& io) {
+  Handle dxpl = io.make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, "cannot create a transfer property list");
+  io.check(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE), "cannot select collective transfers");
+  return dxpl;
+}
+
+Handle intermediate_groups(const Io& io) {
+  Handle lcpl = io.make(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot create a link property list");
+  io.check(H5Pset_create_intermediate_group(lcpl, 1), "cannot ask for intermediate groups");
+  return lcpl;
+}
+
+Io writable(H5File& file, const std::string& path) {
+  Io io{file.comm(), file.path()};
+  io.fail_unless(file.mode() != H5File::Mode::read_only, "file is open read-only");
+  io.fail_unless(!path.empty() && path[0] == '/', "'" + path + "' is not an absolute path");
+  return io;
+}
+
+// A contiguous dataset at an absolute path (scalar if dims is empty).
+Handle create_at(const Io& io, hid_t file, const std::string& path, hid_t type, const std::vector<hsize_t>& dims) {
+  Handle space = io.make(dims.empty() ? H5Screate(H5S_SCALAR)
+                                      : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                         H5Sclose, "cannot create a dataspace for " + path);
+  return io.make(H5Dcreate2(file, path.c_str(), type, space, intermediate_groups(io), H5P_DEFAULT, H5P_DEFAULT),
+                 H5Dclose, "cannot create dataset " + path);
+}
+
+hsize_t product(const std::vector<hsize_t>& d) {
+  return std::accumulate(d.begin(), d.end(), hsize_t{1}, std::multiplies<>());
+}
+
+// The object an attribute goes on, created as a group if missing.
+Handle attribute_owner(const Io& io, hid_t file, const std::string& object, bool create) {
+  if (!io.path_exists(file, object)) {
+    io.fail_unless(create, "missing object " + object);
+    return io.make(H5Gcreate2(file, object.c_str(), intermediate_groups(io), H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                   "cannot create group " + object);
+  }
+  return io.make(H5Oopen(file, object.c_str(), H5P_DEFAULT), H5Oclose, "cannot open " + object);
+}
+
+void replace_attribute(const Io& io, hid_t obj, const std::string& object, const std::string& name) {
+  const htri_t has = H5Aexists(obj, name.c_str());
+  io.check(has < 0 ? -1 : 0, "cannot look up attribute " + name + " of " + object);
+  if (has > 0) io.check(H5Adelete(obj, name.c_str()), "cannot replace attribute " + name + " of " + object);
+}
+
+}  // namespace
+
+template <class T>
+void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data,
+                      const std::vector<hsize_t>& dims) {
+  const Io io = writable(file, path);
+  io.fail_unless(data.size() == product(dims), path + ": " + std::to_string(data.size()) +
+                                                   " values for shape " + shape_string(dims));
+  Handle d = create_at(io, file.id(), path, H5Of<T>::file(), dims);
+  std::vector<hsize_t> start(dims.size(), 0), count = dims;
+  if (comm_rank(io.comm) != 0 && !dims.empty()) count[0] = 0;  // rank 0 writes (scalars: all, alike)
+  transfer(io, d, path, H5Of<T>::mem(), const_cast<T*>(data.data()), start, count, collective_dxpl(io), true);
+}
+
+template <class T>
+std::int64_t write_distributed(H5File& file, const std::string& path, const std::vector<T>& local,
+                               const std::vector<hsize_t>& row_shape) {
+  const Io io = writable(file, path);
+  const hsize_t row = product(row_shape);
+  io.fail_unless(row > 0 && local.size() % row == 0,
+                 path + ": " + std::to_string(local.size()) + " values are not whole rows of shape " +
+                     shape_string(row_shape));
+  std::int64_t n_rows = row > 0 ? local.size() / row : 0, first = 0, total = 0;
+  MPI_Exscan(&n_rows, &first, 1, MPI_INT64_T, MPI_SUM, io.comm);
+  if (comm_rank(io.comm) == 0) first = 0;  // MPI_Exscan leaves rank 0's result undefined
+  MPI_Allreduce(&n_rows, &total, 1, MPI_INT64_T, MPI_SUM, io.comm);
+  std::vector<hsize_t> dims{static_cast<hsize_t>(total)}, start{static_cast<hsize_t>(first)},
+      count{static_cast<hsize_t>(n_rows)};
+  for (hsize_t s : row_shape) dims.push_back(s), start.push_back(0), count.push_back(s);
+  Handle d = create_at(io, file.id(), path, H5Of<T>::file(), dims);
+  transfer(io, d, path, H5Of<T>::mem(), const_cast<T*>(local.data()), start, count, collective_dxpl(io), true);
+  return first;
+}
+
+template <class T>
+std::vector<T> read_dataset(H5File& file, const std::string& path, std::vector<hsize_t>* dims_out) {
+  const Io io{file.comm(), file.path()};
+  io.fail_unless(io.path_exists(file.id(), path), "missing dataset " + path);
+  Handle d = io.make(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, "cannot open dataset " + path);
+  Handle type = io.make(H5Dget_type(d), H5Tclose, "cannot get the type of " + path);
+  io.fail_unless(H5Tget_class(type) == H5Of<T>::cls, "dataset " + path + " has the wrong type (expected " +
+                                                         (H5Of<T>::cls == H5T_FLOAT ? "floating point" : "integer") +
+                                                         ")");
+  Handle space = io.make(H5Dget_space(d), H5Sclose, "cannot get the dataspace of " + path);
+  std::vector<hsize_t> dims(std::max(H5Sget_simple_extent_ndims(space), 0));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  std::vector<T> data(product(dims));
+  transfer(io, d, path, H5Of<T>::mem(), data.data(), std::vector<hsize_t>(dims.size(), 0), dims, collective_dxpl(io),
+           false);
+  if (dims_out) *dims_out = dims;
+  return data;
+}
+
+#define TLSMAP_H5MD_INSTANTIATE(T)                                                                          \
+  template void write_replicated<T>(H5File&, const std::string&, const std::vector<T>&,                      \
+                                    const std::vector<hsize_t>&);                                           \
+  template std::int64_t write_distributed<T>(H5File&, const std::string&, const std::vector<T>&,             \
+                                             const std::vector<hsize_t>&);                                  \
+  template std::vector<T> read_dataset<T>(H5File&, const std::string&, std::vector<hsize_t>*);
+TLSMAP_H5MD_INSTANTIATE(double)
+TLSMAP_H5MD_INSTANTIATE(std::int64_t)
+TLSMAP_H5MD_INSTANTIATE(int)
+#undef TLSMAP_H5MD_INSTANTIATE
+
+void write_attribute(H5File& file, const std::string& object, const std::string& name, double value) {
+  const Io io = writable(file, object);
+  Handle obj = attribute_owner(io, file.id(), object, true);
+  replace_attribute(io, obj, object, name);
+  write_double_attr(io, obj, name, value);
+}
+
+void write_attribute(H5File& file, const std::string& object, const std::string& name, const std::string& value) {
+  const Io io = writable(file, object);
+  Handle obj = attribute_owner(io, file.id(), object, true);
+  replace_attribute(io, obj, object, name);
+  write_string_attr(io, obj, name, value);
+}
+
+double read_attribute(H5File& file, const std::string& object, const std::string& name) {
+  const Io io{file.comm(), file.path()};
+  Handle obj = attribute_owner(io, file.id(), object, false);
+  const htri_t has = H5Aexists(obj, name.c_str());
+  io.fail_unless(has > 0, "missing attribute " + name + " of " + object);
+  Handle a = io.make(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "cannot open attribute " + name);
+  Handle type = io.make(H5Aget_type(a), H5Tclose, "cannot get the type of attribute " + name);
+  Handle space = io.make(H5Aget_space(a), H5Sclose, "cannot get the dataspace of attribute " + name);
+  const H5T_class_t cls = H5Tget_class(type);
+  io.fail_unless((cls == H5T_FLOAT || cls == H5T_INTEGER) && H5Sget_simple_extent_npoints(space) == 1,
+                 "attribute " + name + " of " + object + " is not a number");
+  double v = 0;
+  io.check(H5Aread(a, H5T_NATIVE_DOUBLE, &v), "cannot read attribute " + name + " of " + object);
+  return v;
+}
+
+std::string read_string_attribute(H5File& file, const std::string& object, const std::string& name) {
+  const Io io{file.comm(), file.path()};
+  Handle obj = attribute_owner(io, file.id(), object, false);
+  io.fail_unless(H5Aexists(obj, name.c_str()) > 0, "missing attribute " + name + " of " + object);
+  return read_string_attr(io, obj, name);
 }
 
 }  // namespace tlsmap

@@ -3,14 +3,16 @@
 // Parsing follows LAMMPS's read_data for the subset we support: the first line is a title;
 // header lines until the first capitalised word (a section name); "#" starts a comment, except
 // that "Atoms # style" names the atom style. Section bodies are read by count (atoms, types), as
-// LAMMPS does, skipping blank lines. Numbers go through std::from_chars, which rounds correctly,
-// so "%.17g" output reads back to the same doubles.
+// LAMMPS does, skipping blank lines. Doubles are written by std::to_chars in the shortest form
+// that reads back exactly (like %.17g, but "0.3" instead of "0.29999999999999999") and read by
+// std::from_chars, which rounds correctly: a write-read round trip is bit for bit.
 #include "tlsmap/lammps_data.hpp"
 
 #include "tlsmap/error.hpp"
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -162,7 +164,7 @@ LammpsData parse_file(const std::string& path) {
     }
     if (w.size() == 2 && w[1] == "atoms") {
       d.n_atoms = p.number<std::int64_t>(0, "the number of atoms");
-      if (d.n_atoms < 1) p.fail("need at least one atom");
+      if (d.n_atoms < 1 || d.n_atoms > INT_MAX) p.fail("the number of atoms must lie in 1..2^31-1");
       has_atoms_line = true;
     } else if (w.size() == 3 && w[1] == "atom" && w[2] == "types") {
       d.n_types = p.number<int>(0, "the number of atom types");
@@ -201,10 +203,13 @@ LammpsData parse_file(const std::string& path) {
         p.next_content("Masses", d.n_types, k);
         if (p.words().size() != 2) p.fail("a Masses line is 'type mass'");
         const int type = p.number<int>(0, "atom type");
-        if (type < 1 || type > d.n_types) p.fail("atom type " + std::to_string(type) + " outside 1.." + std::to_string(d.n_types));
+        if (type < 1 || type > d.n_types)
+          p.fail("atom type " + std::to_string(type) + " outside 1.." + std::to_string(d.n_types));
         d.masses[type - 1] = p.number<double>(1, "a mass");
         if (!(d.masses[type - 1] > 0)) p.fail("masses must be positive");
       }
+      for (int t = 0; t < d.n_types; ++t)
+        if (d.masses[t] == 0.0) p.fail("the Masses section gives no mass for type " + std::to_string(t + 1));
     } else if (name == "Velocities") {
       std::vector<char> seen_v(d.n_atoms, 0);
       for (std::int64_t k = 0; k < d.n_atoms; ++k) {
@@ -312,25 +317,44 @@ void write_lammps_data(const std::string& path, const Box& box, const Beads& bea
     const std::string tmp = path + ".tmp";
     std::FILE* f = std::fopen(tmp.c_str(), "w");
     if (!f) throw Error(path + ": cannot create " + tmp);
+    // Text is built in a buffer of fields; doubles in the shortest form that reads back exactly.
+    std::string out;
+    auto put = [&out](auto x, char sep = ' ') {
+      char buf[32];
+      out.append(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
+      out += sep;
+    };
+    auto flush = [&] {
+      std::fwrite(out.data(), 1, out.size(), f);
+      out.clear();
+    };
     std::string title = options.title;
     std::replace(title.begin(), title.end(), '\n', ' ');
-    std::fprintf(f, "%s\n\n%zu atoms\n%d atom types\n\n", title.c_str(), all.size(), n_types);
+    out += title + "\n\n";
+    put(all.size()), out += "atoms\n";
+    put(n_types), out += "atom types\n\n";
     const char* axis[3] = {"x", "y", "z"};
-    for (int c = 0; c < 3; ++c)
-      std::fprintf(f, "%.17g %.17g %slo %shi\n", box.lo[c], box.lo[c] + box.len[c], axis[c], axis[c]);
-    std::fprintf(f, "\nMasses\n\n");
-    for (int t = 0; t < n_types; ++t) std::fprintf(f, "%d %.17g\n", t + 1, options.masses.empty() ? 1.0 : options.masses[t]);
-    std::fprintf(f, "\nAtoms # %s\n\n", style.c_str());
+    for (int c = 0; c < 3; ++c) {
+      put(box.lo[c]), put(box.lo[c] + box.len[c]);
+      out += axis[c] + std::string("lo ") + axis[c] + "hi\n";
+    }
+    out += "\nMasses\n\n";
+    for (int t = 0; t < n_types; ++t) put(t + 1), put(options.masses.empty() ? 1.0 : options.masses[t], '\n');
+    out += "\nAtoms # " + style + "\n\n";
     for (const Row& r : all) {
-      std::fprintf(f, "%lld %d ", static_cast<long long>(r.id), r.species + 1);
-      if (style == "charge") std::fprintf(f, "%.17g ", r.charge);
-      std::fprintf(f, "%.17g %.17g %.17g %d %d %d\n", r.pos[0], r.pos[1], r.pos[2], r.image[0], r.image[1], r.image[2]);
+      put(r.id), put(r.species + 1);
+      if (style == "charge") put(r.charge);
+      put(r.pos[0]), put(r.pos[1]), put(r.pos[2]), put(r.image[0]), put(r.image[1]), put(r.image[2], '\n');
+      if (out.size() > (1 << 20)) flush();
     }
     if (options.with_velocity) {
-      std::fprintf(f, "\nVelocities\n\n");
-      for (const Row& r : all)
-        std::fprintf(f, "%lld %.17g %.17g %.17g\n", static_cast<long long>(r.id), r.vel[0], r.vel[1], r.vel[2]);
+      out += "\nVelocities\n\n";
+      for (const Row& r : all) {
+        put(r.id), put(r.vel[0]), put(r.vel[1]), put(r.vel[2], '\n');
+        if (out.size() > (1 << 20)) flush();
+      }
     }
+    flush();
     const bool ok = !std::ferror(f);
     if (std::fclose(f) != 0 || !ok) {
       std::remove(tmp.c_str());

@@ -6,6 +6,7 @@
 namespace tlsmap {
 
 void NeighborList::build(const Beads& b, const Vec3& region_lo, const Vec3& region_hi) {
+  const double t_start = MPI_Wtime();
   const double r = range(), r2 = r * r;
   Vec3 lo = region_lo.array() - r, extent = (region_hi - region_lo).array() + 2.0 * r;
   Int3 nc;
@@ -54,6 +55,7 @@ void NeighborList::build(const Beads& b, const Vec3& region_lo, const Vec3& regi
   }
   pos_at_build_.assign(b.pos.begin(), b.pos.begin() + b.n_owned);
   ++n_builds_;
+  build_seconds_ += MPI_Wtime() - t_start;
 }
 
 bool NeighborList::needs_rebuild(const Beads& b, MPI_Comm comm) const {

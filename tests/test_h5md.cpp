@@ -239,7 +239,8 @@ TEST(H5md, LayoutMatchesTheDocumentation) {
   H5Aread(a, H5T_NATIVE_INT, &dim);
   H5Aclose(a);
   EXPECT_EQ(dim, 3);
-  for (const char* name : {"units", "input", "sigma_angstrom", "epsilon_kelvin", "mass_amu", "debye_per_reduced_dipole"})
+  for (const char* name :
+       {"units", "input", "sigma_angstrom", "epsilon_kelvin", "mass_amu", "debye_per_reduced_dipole"})
     EXPECT_GT(H5Aexists(f, name), 0) << name;
   H5Fclose(f);
 }
@@ -310,7 +311,8 @@ void write_then_edit(const std::string& path, const std::function<void(hid_t)>& 
 TEST(H5md, MissingDatasetIsNamed) {
   TempPath tmp("nocharge");
   write_then_edit(tmp.path, [](hid_t f) { EXPECT_GE(H5Ldelete(f, "/particles/all/charge", H5P_DEFAULT), 0); });
-  expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); }, {tmp.path, "missing dataset /particles/all/charge"});
+  expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); },
+               {tmp.path, "missing dataset /particles/all/charge"});
 }
 
 TEST(H5md, WrongShapeIsNamed) {
@@ -377,4 +379,62 @@ TEST(H5md, ReadWriteModeAddsGroups) {
   for (auto& b : expect) b.vel[0] = b.vel[1] = b.vel[2] = 0.0;  // written without velocities
   EXPECT_FALSE(c.has_velocity);
   EXPECT_EQ(gather_by_id(c.beads), expect);
+}
+
+TEST(H5md, StageDatasetsAndAttributes) {
+  const Box box = test_box();
+  TempPath tmp("stage");
+  write_file(tmp.path, box, distribute(make_beads(12, box, 6), 1), test_meta(), false);
+  const int r = rank_of(), p = size_of();
+  {
+    H5File f(tmp.path, H5File::Mode::read_write, MPI_COMM_WORLD);
+    write_replicated(f, "/pack/trace", std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3});
+    // Rank r contributes r + 1 rows of (2, 3) ints; rows concatenate in rank order.
+    std::vector<int> local(6 * (r + 1));
+    for (std::size_t k = 0; k < local.size(); ++k) local[k] = 1000 * r + static_cast<int>(k);
+    EXPECT_EQ(write_distributed(f, "/tls/block", local, {2, 3}), r * (r + 1) / 2);
+    write_distributed(f, "/tls/ids", std::vector<std::int64_t>(r == 0 ? 0 : 1, r));  // some ranks empty
+    write_attribute(f, "/pack", "max_force", 1e-11);
+    write_attribute(f, "/pack", "max_force", 2e-11);  // replaced, not an error
+    write_attribute(f, "/pack/trace", "columns", "a b c");
+    write_attribute(f, "/new/group", "note", "made on demand");
+  }
+  H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
+  std::vector<hsize_t> dims;
+  EXPECT_EQ(read_dataset<double>(f, "/pack/trace", &dims), (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(dims, (std::vector<hsize_t>{2, 3}));
+  const auto block = read_dataset<int>(f, "/tls/block", &dims);
+  EXPECT_EQ(dims, (std::vector<hsize_t>{static_cast<hsize_t>(p * (p + 1) / 2), 2, 3}));
+  std::size_t k = 0;
+  for (int q = 0; q < p; ++q)
+    for (int i = 0; i < 6 * (q + 1); ++i, ++k) EXPECT_EQ(block[k], 1000 * q + i);
+  std::vector<std::int64_t> ids;
+  for (int q = 1; q < p; ++q) ids.push_back(q);
+  EXPECT_EQ(read_dataset<std::int64_t>(f, "/tls/ids"), ids);
+  EXPECT_EQ(read_attribute(f, "/pack", "max_force"), 2e-11);
+  EXPECT_EQ(read_string_attribute(f, "/pack/trace", "columns"), "a b c");
+  EXPECT_EQ(read_string_attribute(f, "/new/group", "note"), "made on demand");
+  EXPECT_EQ(read_attribute(f, "/", "sigma_angstrom"), 3.405);
+  expect_error([&] { read_dataset<double>(f, "/tls/missing"); }, {tmp.path, "missing dataset /tls/missing"});
+  expect_error([&] { read_dataset<double>(f, "/tls/block"); }, {"/tls/block", "wrong type"});
+  expect_error([&] { read_attribute(f, "/pack", "nope"); }, {"missing attribute nope of /pack"});
+  expect_error([&] { write_attribute(f, "/pack", "x", 1.0); }, {"read-only"});
+}
+
+TEST(H5md, ReadsTimeIndependentElements) {
+  // Other H5MD writers may store a fixed quantity as a plain (N) dataset instead of a group.
+  TempPath tmp("fixed");
+  write_then_edit(tmp.path, [](hid_t f) {
+    EXPECT_GE(H5Ldelete(f, "/particles/all/species", H5P_DEFAULT), 0);
+    hsize_t n = 20;
+    std::vector<int> s(n);
+    for (hsize_t k = 0; k < n; ++k) s[k] = static_cast<int>(k % 4);
+    hid_t sp = H5Screate_simple(1, &n, nullptr);
+    hid_t d = H5Dcreate2(f, "/particles/all/species", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.data()), 0);
+    H5Dclose(d);
+    H5Sclose(sp);
+  });
+  const auto c = read_configuration(tmp.path, MPI_COMM_WORLD);
+  for (int i = 0; i < c.beads.n_owned; ++i) EXPECT_EQ(c.beads.species[i], (c.beads.id[i] - 1) % 4);
 }

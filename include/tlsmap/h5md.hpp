@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tlsmap {
 
@@ -83,5 +84,32 @@ struct Configuration {
 // (zero if absent); position, species, charge, id and box/edges are required.
 Configuration read_configuration(H5File& file);
 Configuration read_configuration(const std::string& path, MPI_Comm comm);
+
+// ---- Datasets and attributes of later stages (groups beside /particles) --------------------
+// All collective. `path` is absolute ("/tls/center"); missing groups on the way are created.
+// T is double, std::int64_t or int (stored as float64, int64, int32). Data are row-major.
+
+// A dataset of shape dims from data every rank holds alike (rank 0's copy is written).
+template <class T>
+void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data,
+                      const std::vector<hsize_t>& dims);
+
+// A dataset of shape (n_rows, row_shape...) whose rows are the ranks' local rows concatenated in
+// rank order (local.size() must be a multiple of the row size). Returns this rank's first row.
+template <class T>
+std::int64_t write_distributed(H5File& file, const std::string& path, const std::vector<T>& local,
+                               const std::vector<hsize_t>& row_shape = {});
+
+// The whole dataset on every rank; its shape goes to *dims if given. Throws Error naming the
+// dataset if it is missing or of the wrong kind (integer vs floating point).
+template <class T>
+std::vector<T> read_dataset(H5File& file, const std::string& path, std::vector<hsize_t>* dims = nullptr);
+
+// Scalar attributes of a group or dataset (a missing object is created as a group); an existing
+// attribute of that name is replaced.
+void write_attribute(H5File& file, const std::string& object, const std::string& name, double value);
+void write_attribute(H5File& file, const std::string& object, const std::string& name, const std::string& value);
+double read_attribute(H5File& file, const std::string& object, const std::string& name);
+std::string read_string_attribute(H5File& file, const std::string& object, const std::string& name);
 
 }  // namespace tlsmap

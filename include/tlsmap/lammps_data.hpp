@@ -41,7 +41,7 @@ struct LammpsWriteOptions {
 };
 
 // Collective. Writes the owned beads of all ranks, sorted by id (must be exactly 1..N), with
-// %.17g so that reading the file back gives the same doubles.
+// doubles in their shortest exact form, so reading the file back gives the same doubles.
 void write_lammps_data(const std::string& path, const Box& box, const Beads& beads, MPI_Comm comm,
                        const LammpsWriteOptions& options = {});
 

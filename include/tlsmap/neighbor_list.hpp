@@ -32,6 +32,8 @@ class NeighborList {
   const int* row_end(int i) const { return index_.data() + offset_[i + 1]; }
   std::size_t n_pairs() const { return index_.size(); }
   long n_builds() const { return n_builds_; }
+  // Wall time spent in build() since construction (seconds, this rank): for benchmarks.
+  double build_seconds() const { return build_seconds_; }
 
  private:
   double cutoff_, skin_;
@@ -39,6 +41,7 @@ class NeighborList {
   std::vector<Vec3> pos_at_build_;
   std::vector<int> cell_start_, cell_bead_;
   long n_builds_ = 0;
+  double build_seconds_ = 0.0;
 };
 
 }  // namespace tlsmap

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install what is missing, build, and run the whole test suite through CTest (every MPI test at
+# 1, 2 and 4 ranks). Extra arguments go to ctest (e.g. -R engine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh
+cd build
+ctest --output-on-failure --timeout 600 "$@"

@@ -1,0 +1,179 @@
+#include "tlsmap/pack.hpp"
+
+#include "tlsmap/error.hpp"
+#include "tlsmap/h5md.hpp"
+#include "tlsmap/input.hpp"
+#include "tlsmap/md.hpp"
+#include "tlsmap/random.hpp"
+#include "tlsmap/units.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+namespace tlsmap {
+
+PackParams PackParams::from_input(const Input& in) {
+  PackParams p;
+  p.n_beads = in.get_int("system.n_beads");
+  p.density = in.get_double("system.density");
+  auto a = in.get_vec3("system.box_aspect");
+  p.aspect = Vec3(a[0], a[1], a[2]);
+  p.model = in.get_string("system.model");
+  p.skin = in.get_double("system.skin");
+  p.proc_grid = in.get_int3("system.proc_grid");
+  p.seed = static_cast<std::uint64_t>(in.get_int("run.seed"));
+  p.log_every = in.get_int("run.log_every");
+  p.dt = in.get_double("md.dt");
+  p.friction = in.get_string("md.thermostat") == "langevin" ? in.get_double("md.friction") : 0.0;
+  p.t_parent = in.get_double("pack.t_parent");
+  p.t_final = in.get_double("pack.t_final");
+  p.equil_steps = in.get_int("pack.equil_steps");
+  p.quench_steps = in.get_int("pack.quench_steps");
+  p.linear_quench = in.get_string("pack.quench") == "linear";
+  p.fire.f_tol = in.get_double("minimize.f_tol");
+  p.fire.max_iter = in.get_int("minimize.max_iter");
+  if (p.friction == 0.0 && p.equil_steps + p.quench_steps > 0)
+    in.fail("md.thermostat", "packing needs the Langevin thermostat (with friction > 0) to set its temperatures");
+  return p;
+}
+
+Box packing_box(std::int64_t n, double density, const Vec3& aspect) {
+  const double volume = static_cast<double>(n) / density;
+  const double scale = std::cbrt(volume / aspect.prod());
+  Box box;
+  box.len = scale * aspect;
+  return box;
+}
+
+Beads lattice_start(MPI_Comm comm, std::int64_t n, const Box& box, const std::vector<double>& composition,
+                    std::uint64_t seed) {
+  Beads b;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank != 0) return b;
+  // Sites per edge in proportion to the edge lengths, enough for n beads.
+  const double a = std::cbrt(box.volume() / static_cast<double>(n));
+  Int3 m;
+  for (int d = 0; d < 3; ++d) m[d] = std::max(1, static_cast<int>(std::floor(box.len[d] / a)));
+  for (int d = 0; static_cast<std::int64_t>(m[0]) * m[1] * m[2] < n; d = (d + 1) % 3) ++m[d];
+  const std::int64_t n_sites = static_cast<std::int64_t>(m[0]) * m[1] * m[2];
+  // Random order of sites: sort by a keyed uniform number (independent of everything but the seed).
+  std::vector<std::pair<double, std::int64_t>> order(n_sites);
+  for (std::int64_t s = 0; s < n_sites; ++s) order[s] = {uniform4(seed, Stream::packing, s + 1, 0)[0], s};
+  std::sort(order.begin(), order.end());
+  // Species by id: the first round(c_0 n) ids are species 0, and so on.
+  std::vector<std::int64_t> first_id_of(composition.size() + 1, 1);
+  double acc = 0.0;
+  for (std::size_t k = 0; k < composition.size(); ++k) {
+    acc += composition[k];
+    first_id_of[k + 1] = k + 1 == composition.size() ? n + 1 : 1 + std::llround(acc * static_cast<double>(n));
+  }
+  for (std::int64_t id = 1; id <= n; ++id) {
+    std::int64_t s = order[id - 1].second;
+    Int3 c{static_cast<int>(s % m[0]), static_cast<int>((s / m[0]) % m[1]), static_cast<int>(s / (m[0] * m[1]))};
+    Vec3 x;
+    for (int d = 0; d < 3; ++d) x[d] = box.lo[d] + (c[d] + 0.5) * box.len[d] / m[d];
+    int species = 0;
+    while (id >= first_id_of[species + 1]) ++species;
+    b.push_owned(x, species, 0.0, id);
+  }
+  return b;
+}
+
+PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
+  PackResult res;
+  const double t0 = MPI_Wtime();
+  const double n = static_cast<double>(sys.n_global());
+  assign_velocities(sys, p.t_parent, p.seed);
+  MolecularDynamics md(sys, MDParams{p.dt, true, p.friction, p.seed});
+  auto target = [&](long step) {
+    if (step <= p.equil_steps) return p.t_parent;
+    if (!p.linear_quench) return p.t_final;
+    double f = static_cast<double>(step - p.equil_steps) / static_cast<double>(std::max(1L, p.quench_steps));
+    return p.t_parent + (p.t_final - p.t_parent) * std::min(f, 1.0);
+  };
+  const long total = p.equil_steps + p.quench_steps;
+  // Trace resolution: ~200 points over the run, or every log_every steps if that is finer.
+  const long every = std::max(1L, std::min(p.log_every, total / 200));
+  auto observe = [&](long step) {
+    if (step % every != 0 && step != total) return;
+    Thermo th = sys.thermo();
+    auto& t = res.trace;
+    t.step.push_back(static_cast<double>(step));
+    t.t_target.push_back(target(step));
+    t.t_kinetic.push_back(th.temperature);
+    t.e_pot.push_back(th.potential / n);
+    t.pressure.push_back(th.pressure);
+    if (step % p.log_every != 0 && step != total) return;
+    char line[160];
+    std::snprintf(line, sizeof line, "T_bath %.3f  T %.3f  e_pot %.5f  P %.4f", target(step), th.temperature,
+                  th.potential / n, th.pressure);
+    const bool equil = step <= p.equil_steps;
+    progress.report(equil ? step : step - p.equil_steps, equil ? p.equil_steps : p.quench_steps, line);
+  };
+  progress.begin("equilibrate");
+  md.run(p.equil_steps, target, observe, 1);
+  progress.begin("quench");
+  md.run(p.quench_steps, target, observe, 1);
+  progress.begin("minimize");
+  res.minimum = minimize_fire(sys, p.fire, [&](long it, double e, double fmax) {
+    char line[120];
+    std::snprintf(line, sizeof line, "e_pot %.10f  max|F| %.3e", e / n, fmax);
+    progress.report(it, p.fire.max_iter, line);
+  }, p.log_every);
+  Thermo th = sys.thermo();
+  res.e_per_bead = th.potential / n;
+  res.pressure = th.pressure;
+  res.seconds = MPI_Wtime() - t0;
+  agree(sys.comm(), res.minimum.converged,
+        "the minimiser did not reach max|F| <= " + std::to_string(p.fire.f_tol) + " in " +
+            std::to_string(res.minimum.iterations) + " iterations (max|F| = " + std::to_string(res.minimum.max_force) +
+            "); raise minimize.max_iter");
+  return res;
+}
+
+}  // namespace tlsmap
+
+namespace tlsmap {
+
+void run_pack(const Input& in, MPI_Comm comm) {
+  const PackParams p = PackParams::from_input(in);
+  Progress progress(comm, "pack");
+  const Box box = packing_box(p.n_beads, p.density, p.aspect);
+  System sys(comm, box, make_model(p.model), p.skin, p.proc_grid);
+  sys.set_beads(lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed));
+  const Int3 g = sys.decomp().dims();
+  char line[240];
+  std::snprintf(line, sizeof line, "%lld %s beads, density %.4g, box %.4g x %.4g x %.4g, %d ranks (%dx%dx%d)",
+                static_cast<long long>(p.n_beads), p.model.c_str(), p.density, box.len[0], box.len[1], box.len[2],
+                sys.decomp().size(), g[0], g[1], g[2]);
+  progress.say(line);
+  const PackResult res = make_glass(sys, p, progress);
+  std::snprintf(line, sizeof line,
+                "inherent structure: e_IS = %.10f per bead, P = %.5f, max|F| = %.2e after %ld FIRE iterations; %.1f s",
+                res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations, res.seconds);
+  progress.say(line);
+
+  const std::string path = in.get_string("run.output");
+  H5File file(path, H5File::Mode::create, comm);
+  write_configuration(file, box, sys.beads(), config_meta(in), /*with_velocity=*/false);
+  const auto& t = res.trace;
+  const std::size_t rows = t.step.size();
+  std::vector<double> trace;
+  trace.reserve(rows * 5);
+  for (std::size_t k = 0; k < rows; ++k)
+    trace.insert(trace.end(), {t.step[k], t.t_target[k], t.t_kinetic[k], t.e_pot[k], t.pressure[k]});
+  write_replicated(file, "/pack/quench_trace", trace, {rows, 5});
+  write_attribute(file, "/pack/quench_trace", "columns", "step t_target t_kinetic e_pot_per_bead pressure");
+  write_attribute(file, "/pack", "e_is_per_bead", res.e_per_bead);
+  write_attribute(file, "/pack", "pressure", res.pressure);
+  write_attribute(file, "/pack", "max_force", res.minimum.max_force);
+  write_attribute(file, "/pack", "fire_iterations", static_cast<double>(res.minimum.iterations));
+  write_attribute(file, "/pack", "wall_seconds", res.seconds);
+  file.commit();
+  progress.say("wrote " + path);
+}
+
+}  // namespace tlsmap

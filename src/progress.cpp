@@ -1,0 +1,35 @@
+#include "tlsmap/progress.hpp"
+
+#include <cstdio>
+
+namespace tlsmap {
+
+Progress::Progress(MPI_Comm comm, std::string stage) : stage_(std::move(stage)), t0_(MPI_Wtime()) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  root_ = rank == 0;
+}
+
+double Progress::elapsed() const { return MPI_Wtime() - t0_; }
+
+void Progress::begin(const std::string& phase) {
+  phase_ = phase;
+  phase_t0_ = MPI_Wtime();
+}
+
+void Progress::report(long done, long total, const std::string& detail) const {
+  if (!root_) return;
+  const double in_phase = MPI_Wtime() - phase_t0_;
+  const double left = done > 0 ? in_phase * static_cast<double>(total - done) / static_cast<double>(done) : 0.0;
+  std::printf("[%s] %-11s %8ld/%-8ld %s | %7.1f s elapsed, ~%.1f s left in %s\n", stage_.c_str(), phase_.c_str(),
+              done, total, detail.c_str(), elapsed(), left, phase_.c_str());
+  std::fflush(stdout);
+}
+
+void Progress::say(const std::string& text) const {
+  if (!root_) return;
+  std::printf("[%s] %s\n", stage_.c_str(), text.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace tlsmap
