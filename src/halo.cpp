@@ -2,6 +2,7 @@
 
 #include "tlsmap/error.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -66,7 +67,10 @@ Halo::Halo(const Decomposition& decomp, double cutoff) : decomp_(decomp), cutoff
           << cutoff << "; use more beads or a smaller skin";
       throw Error(msg.str());
     }
-    double width = decomp.sub_len()[d];
+    // The hop count must be the same on every rank (each hop is a message exchange), so it comes
+    // from the narrowest slab, not from this rank's width, which differs in the last bits.
+    double width = box.len[d];
+    for (int k = 0; k < decomp.dims()[d]; ++k) width = std::min(width, decomp.boundary(d, k + 1) - decomp.boundary(d, k));
     hops_[d] = decomp.dims()[d] == 1 ? 1 : static_cast<int>(std::ceil(cutoff / width));
   }
 }
