@@ -36,6 +36,8 @@
 #include <string>
 #include <vector>
 
+#include <time.h>
+
 using namespace tlsmap;
 
 namespace {
@@ -49,6 +51,7 @@ struct Options {
   double density = 1.2;
   double skin = 0.3;
   double dt = 0.005;
+  int kernel_repeats = 0;    // > 0: also time that many force calls and list builds alone (min, median)
 };
 
 Options parse(int argc, char** argv) {
@@ -66,9 +69,11 @@ Options parse(int argc, char** argv) {
     else if (!std::strcmp(argv[k], "--steps")) o.steps = std::atol(value("--steps"));
     else if (!std::strcmp(argv[k], "--melt-steps")) o.melt_steps = std::atol(value("--melt-steps"));
     else if (!std::strcmp(argv[k], "--equil-steps")) o.equil_steps = std::atol(value("--equil-steps"));
+    else if (!std::strcmp(argv[k], "--kernel-repeats")) o.kernel_repeats = std::atoi(value("--kernel-repeats"));
     else {
       std::fprintf(stderr,
-                   "usage: bench_forces [--data FILE] [--steps N] [--cells n] [--melt-steps N] [--equil-steps N]\n");
+                   "usage: bench_forces [--data FILE] [--steps N] [--cells n] [--melt-steps N] [--equil-steps N]\n"
+                   "                    [--kernel-repeats K]\n");
       std::exit(2);
     }
   }
@@ -122,6 +127,12 @@ void generate(const Options& o, MPI_Comm comm, int rank) {
                 static_cast<long long>(sys.n_global()), o.melt_steps, o.equil_steps, th.temperature);
 }
 
+double cpu_seconds(clockid_t clock = CLOCK_PROCESS_CPUTIME_ID) {
+  timespec t{};
+  clock_gettime(clock, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
 struct MinAvgMax {
@@ -150,6 +161,41 @@ void print_thermo(const char* label, long step, const System& sys) {
                 th.kinetic / n, (th.potential + th.kinetic) / n, th.pressure);
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The kernels alone on the start configuration: K force calls and K full rebuilds (migration,
+// ghosts, list), thread CPU time, min and median over calls, max over ranks. Short repeated
+// measurements of CPU time resist a shared machine better than the wall time of one long loop.
+void kernel_timings(System& sys, int k) {
+  std::vector<double> force(k), build(k);
+  for (int r = 0; r < k; ++r) {
+    MPI_Barrier(sys.comm());
+    const double t = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+    sys.compute_forces();
+    force[r] = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - t;
+  }
+  for (int r = 0; r < k; ++r) {
+    MPI_Barrier(sys.comm());
+    const double t = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+    sys.rebuild();
+    build[r] = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - t;
+  }
+  sys.compute_forces();
+  const double f_min = over_ranks(*std::min_element(force.begin(), force.end()), sys.comm()).max;
+  const double f_med = over_ranks(median(force), sys.comm()).max;
+  const double b_min = over_ranks(*std::min_element(build.begin(), build.end()), sys.comm()).max;
+  const double b_med = over_ranks(median(build), sys.comm()).max;
+  int rank = 0;
+  MPI_Comm_rank(sys.comm(), &rank);
+  if (rank == 0)
+    std::printf("KERNEL (thread CPU time) force min %.3f ms median %.3f ms   rebuild min %.3f ms median %.3f ms"
+                "   (%d calls)\n",
+                1e3 * f_min, 1e3 * f_med, 1e3 * b_min, 1e3 * b_med, k);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,13 +214,15 @@ int main(int argc, char** argv) {
     sys.compute_forces();  // as MolecularDynamics's constructor
     print_thermo("start", 0, sys);
 
+    if (o.kernel_repeats > 0) kernel_timings(sys, o.kernel_repeats);
+
     Beads& b = sys.beads();
     const double dt = o.dt, half = 0.5 * dt;
     const long builds_before = sys.neighbor_list().n_builds();
     const double build_before = sys.neighbor_list().build_seconds();
-    double t_force = 0, t_update = 0, t_integrate = 0;
+    double t_force = 0, t_update = 0, t_integrate = 0, cpu_force = 0;
     MPI_Barrier(MPI_COMM_WORLD);
-    const double t_begin = MPI_Wtime();
+    const double t_begin = MPI_Wtime(), cpu_begin = cpu_seconds();
     for (long step = 1; step <= o.steps; ++step) {
       const double t0 = MPI_Wtime();
       for (int i = 0; i < b.n_owned; ++i) {
@@ -183,21 +231,29 @@ int main(int argc, char** argv) {
       }
       const double t1 = MPI_Wtime();
       sys.positions_changed();
-      const double t2 = MPI_Wtime();
+      const double t2 = MPI_Wtime(), c2 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
       sys.compute_forces();
       const double t3 = MPI_Wtime();
+      cpu_force += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - c2;
       for (int i = 0; i < b.n_owned; ++i) b.vel[i] += half * b.force[i];
       const double t4 = MPI_Wtime();
       t_integrate += (t1 - t0) + (t4 - t3);
       t_update += t2 - t1;
       t_force += t3 - t2;
     }
-    const double t_loop = MPI_Wtime() - t_begin;
+    const double t_loop = MPI_Wtime() - t_begin, cpu_loop = cpu_seconds() - cpu_begin;
     const double t_neigh = sys.neighbor_list().build_seconds() - build_before;
     const long n_builds = sys.neighbor_list().n_builds() - builds_before;
     print_thermo("end", o.steps, sys);
 
     const MinAvgMax loop = over_ranks(t_loop, MPI_COMM_WORLD);
+    // CPU use as LAMMPS reports it: this process's CPU time over the loop's wall time, averaged over
+    // ranks. Below 100% the machine was shared during the run (or MPI waited without spinning).
+    const double cpu_use = 100.0 * over_ranks(cpu_loop / t_loop, MPI_COMM_WORLD).avg;
+    // Noise-resistant figures for development on a shared machine: CPU time of the loop and of
+    // the force kernel (max over ranks).
+    const double cpu_loop_max = over_ranks(cpu_loop, MPI_COMM_WORLD).max;
+    const double cpu_force_max = over_ranks(cpu_force, MPI_COMM_WORLD).max;
     const MinAvgMax rows[] = {over_ranks(t_force, MPI_COMM_WORLD), over_ranks(t_neigh, MPI_COMM_WORLD),
                               over_ranks(t_update - t_neigh, MPI_COMM_WORLD),
                               over_ranks(t_integrate, MPI_COMM_WORLD),
@@ -210,14 +266,18 @@ int main(int argc, char** argv) {
     if (rank == 0) {
       std::printf("tlsmap: N = %.0f, %d ranks, %ld steps, %ld neighbour builds, %.1f list entries per bead\n", n,
                   size, o.steps, n_builds, static_cast<double>(pairs) / n);
-      std::printf("loop %.4f s   %.4g bead-steps/s   %.4g bead-steps/s per rank\n", loop.max, rate, rate / size);
+      std::printf("loop %.4f s   %.4g bead-steps/s   %.4g bead-steps/s per rank   %.1f%% CPU use\n", loop.max, rate,
+                  rate / size, cpu_use);
+      std::printf("CPU time: loop %.4f s (%.4g bead-steps/s per CPU-second), force %.4f s\n", cpu_loop_max,
+                  n * static_cast<double>(o.steps) / cpu_loop_max, cpu_force_max);
       std::printf("%-7s %10s %10s %10s %7s\n", "section", "min (s)", "avg (s)", "max (s)", "%avg");
       for (int k = 0; k < 5; ++k)
         std::printf("%-7s %10.4f %10.4f %10.4f %7.1f\n", names[k], rows[k].min, rows[k].avg, rows[k].max,
                     100.0 * rows[k].avg / loop.avg);
       // One machine-readable line for bench/run_force_bench.sh.
-      std::printf("RESULT code=tlsmap ranks=%d n=%.0f steps=%ld loop=%.6f rate=%.6g builds=%ld", size, n, o.steps,
-                  loop.max, rate, n_builds);
+      std::printf("RESULT code=tlsmap ranks=%d n=%.0f steps=%ld loop=%.6f rate=%.6g cpu=%.1f builds=%ld cpu_loop=%.6f "
+                  "cpu_force=%.6f",
+                  size, n, o.steps, loop.max, rate, cpu_use, n_builds, cpu_loop_max, cpu_force_max);
       for (int k = 0; k < 5; ++k) std::printf(" %s=%.6f/%.6f/%.6f", names[k], rows[k].min, rows[k].avg, rows[k].max);
       std::printf("\n");
     }

@@ -51,11 +51,13 @@ awk -v ranks="$ranks" -v suffix="${suffix:-none}" '
   /^Loop time of/ {loop=$4; nsteps=$9; natoms=$12}
   /^Neighbor list builds/ {builds=$5}
   /^(Pair|Neigh|Comm|Modify|Other|Output) *\|/ {
-    gsub(/\|/, " "); name=tolower($1); t[name]=$2 "/" $3 "/" $4
+    gsub(/\|/, " "); name=tolower($1)
+    t[name] = (name == "other") ? "-/" $2 "/-" : $2 "/" $3 "/" $4
   }
+  /% CPU use with/ {cpu=$1; sub(/%/, "", cpu)}
   END {
     rate = natoms * nsteps / loop
-    printf "RESULT code=lammps%s ranks=%d n=%d steps=%d loop=%.6f rate=%.6g builds=%d force=%s neigh=%s comm=%s modify=%s other=%s output=%s\n",
-      (suffix == "none" ? "" : "-" suffix), ranks, natoms, nsteps, loop, rate, builds,
+    printf "RESULT code=lammps%s ranks=%d n=%d steps=%d loop=%.6f rate=%.6g cpu=%.1f builds=%d force=%s neigh=%s comm=%s modify=%s other=%s output=%s\n",
+      (suffix == "none" ? "" : "-" suffix), ranks, natoms, nsteps, loop, rate, cpu, builds,
       t["pair"], t["neigh"], t["comm"], t["modify"], t["other"], t["output"]
   }' "$log"

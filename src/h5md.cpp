@@ -459,27 +459,47 @@ H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path),
   io.check(H5Pset_all_coll_metadata_ops(fapl, true), "cannot set collective metadata reads");
   io.check(H5Pset_coll_metadata_write(fapl, true), "cannot set collective metadata writes");
   const std::string tmp = path + ".tmp";
+  const bool uses_tmp = mode == Mode::create || mode == Mode::update;
+  if (mode == Mode::update) {  // edit a copy: the original stays intact until commit()
+    std::string problem;
+    if (comm_rank(comm) == 0) {
+      std::error_code ec;
+      std::filesystem::copy_file(path, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+      if (ec) problem = "cannot copy to " + tmp + ": " + ec.message();
+    }
+    bcast_string(comm, problem);
+    if (!problem.empty()) {
+      if (comm_rank(comm) == 0) std::remove(tmp.c_str());
+      throw Error(path + ": " + problem);
+    }
+  }
   if (mode == Mode::create)
     id_ = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  else if (mode == Mode::update)
+    id_ = H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl);
   else
     id_ = H5Fopen(path.c_str(), mode == Mode::read_write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
   try {
-    io.check(id_ < 0 ? -1 : 0, mode == Mode::create ? "cannot create " + tmp : "cannot open the file");
+    io.check(id_ < 0 ? -1 : 0, mode == Mode::create   ? "cannot create " + tmp
+                               : mode == Mode::update ? "cannot open " + tmp
+                                                      : "cannot open the file");
   } catch (...) {
     if (id_ >= 0) H5Fclose(id_);
-    if (mode == Mode::create && comm_rank(comm) == 0) std::remove(tmp.c_str());
+    if (uses_tmp && comm_rank(comm) == 0) std::remove(tmp.c_str());
     throw;
   }
 }
 
 H5File::~H5File() {
   if (id_ >= 0) H5Fclose(id_);
-  if (mode_ == Mode::create && !committed_ && comm_rank(comm_) == 0) std::remove((path_ + ".tmp").c_str());
+  const bool uses_tmp = mode_ == Mode::create || mode_ == Mode::update;
+  if (uses_tmp && !committed_ && comm_rank(comm_) == 0) std::remove((path_ + ".tmp").c_str());
 }
 
 void H5File::commit() {
   Io io{comm_, path_};
-  if (mode_ != Mode::create || committed_) throw Error(path_ + ": commit() needs a file opened in create mode, once");
+  if ((mode_ != Mode::create && mode_ != Mode::update) || committed_)
+    throw Error(path_ + ": commit() needs a file opened in create or update mode, once");
   herr_t status = H5Fclose(id_);
   id_ = -1;
   io.check(status, "cannot close " + path_ + ".tmp");  // an Allreduce: every rank has closed after it

@@ -51,11 +51,16 @@ Schema default_schema() {
   s.add_double("pack.t_final", 0.3, "(0, inf)", "epsilon/k_B", "temperature at the quench end");
   s.add_string("pack.quench", "linear", {"linear", "instant"}, "temperature schedule of the quench");
 
-  s.add_string("minimize.method", "fire", {"fire"}, "energy minimiser");
+  s.add_string("minimize.method", "fire", {"fire", "lbfgs"}, "energy minimiser (docs/minimizers.md)");
   s.add_double("minimize.f_tol", 1e-10, "(0, 1]", "epsilon/sigma", "stop when max |F| <= f_tol");
   s.add_int("minimize.max_iter", 100000, "[1, inf)", "", "iteration limit of the minimiser");
+  s.add_int("minimize.lbfgs_memory", 8, "[1, 100]", "", "L-BFGS: correction pairs kept");
+  s.add_double("minimize.max_step", 0.1, "(0, 1]", "sigma", "L-BFGS: largest displacement of any bead in one step");
 
-  s.add_double("charge.zeta", 0.1, "[0, 1]", "", "partial charge fraction: beads carry +-zeta q");
+  s.add_double("charge.zeta", 0.1, "[0, 1]", "e", "partial charge: the two beads of a bond carry +zeta and -zeta");
+  s.add_double("charge.bond_cutoff", 1.5, "(0, inf)", "sigma", "beads closer than this may be paired into a bond");
+  s.add_double("charge.max_bond_cutoff", 2.5, "(0, inf)", "sigma",
+               "largest bond cutoff the automatic enlargement may reach to pair every bead");
   s.add_string("charge.mode", "passive", {"passive", "active"},
                "passive: charges do not enter the mechanics; active: Coulomb forces included");
 

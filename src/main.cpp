@@ -3,6 +3,8 @@
 // adds its group. Errors that every rank sees (bad input, impossible values) print one message on
 // rank 0 and exit with status 1 on all ranks; anything else aborts the whole job with the rank's
 // message, so a job never hangs on an error.
+#include "tlsmap/charge.hpp"
+#include "tlsmap/energy_cli.hpp"
 #include "tlsmap/error.hpp"
 #include "tlsmap/input.hpp"
 #include "tlsmap/pack.hpp"
@@ -26,7 +28,12 @@ struct Stage {
 const std::vector<Stage>& stages() {
   static const std::vector<Stage> s = {
       {"pack", "make an amorphous packing: equilibrate, quench, minimise; writes /particles", tlsmap::run_pack},
-      {"run", "the whole pipeline on one input (currently: pack)", tlsmap::run_pack},
+      {"charge", "pair beads into bonds and give them +-zeta charges; writes /charge", tlsmap::run_charge},
+      {"run", "the whole pipeline on one input (currently: pack, charge)",
+       [](const tlsmap::Input& in, MPI_Comm comm) {
+         tlsmap::run_pack(in, comm);
+         tlsmap::run_charge(in, comm);
+       }},
   };
   return s;
 }
@@ -34,6 +41,7 @@ const std::vector<Stage>& stages() {
 void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: tlsmap <stage> <input.toml> [PETSc options]\n"
+               "       tlsmap energy FILE [--json] [--forces OUT] [--lammps OUT] [--model NAME]\n"
                "       tlsmap --help | --help-input | --version\n\n"
                "stages:\n");
   for (const auto& s : stages()) std::fprintf(out, "  %-8s %s\n", s.name, s.summary);
@@ -65,7 +73,9 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   int status = 0;
   try {
-    if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-') {
+    if (argc >= 2 && !std::strcmp(argv[1], "energy")) {  // takes a configuration, not an input
+      tlsmap::run_energy(std::vector<std::string>(argv + 2, argv + argc), MPI_COMM_WORLD);
+    } else if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-') {
       if (rank == 0) usage(stderr);
       status = 2;
     } else {

@@ -32,8 +32,11 @@ PackParams PackParams::from_input(const Input& in) {
   p.equil_steps = in.get_int("pack.equil_steps");
   p.quench_steps = in.get_int("pack.quench_steps");
   p.linear_quench = in.get_string("pack.quench") == "linear";
-  p.fire.f_tol = in.get_double("minimize.f_tol");
-  p.fire.max_iter = in.get_int("minimize.max_iter");
+  p.minimizer = in.get_string("minimize.method");
+  p.fire.f_tol = p.lbfgs.f_tol = in.get_double("minimize.f_tol");
+  p.fire.max_iter = p.lbfgs.max_iter = in.get_int("minimize.max_iter");
+  p.lbfgs.memory = static_cast<int>(in.get_int("minimize.lbfgs_memory"));
+  p.lbfgs.max_step = in.get_double("minimize.max_step");
   if (p.friction == 0.0 && p.equil_steps + p.quench_steps > 0)
     in.fail("md.thermostat", "packing needs the Langevin thermostat (with friction > 0) to set its temperatures");
   return p;
@@ -118,11 +121,15 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
   progress.begin("quench");
   md.run(p.quench_steps, target, observe, 1);
   progress.begin("minimize");
-  res.minimum = minimize_fire(sys, p.fire, [&](long it, double e, double fmax) {
+  auto report = [&](long it, double e, double fmax) {
     char line[120];
     std::snprintf(line, sizeof line, "e_pot %.10f  max|F| %.3e", e / n, fmax);
     progress.report(it, p.fire.max_iter, line);
-  }, p.log_every);
+  };
+  const double t_min = MPI_Wtime();
+  res.minimum = p.minimizer == "lbfgs" ? minimize_lbfgs(sys, p.lbfgs, report, p.log_every)
+                                       : minimize_fire(sys, p.fire, report, p.log_every);
+  res.minimize_seconds = MPI_Wtime() - t_min;
   Thermo th = sys.thermo();
   res.e_per_bead = th.potential / n;
   res.pressure = th.pressure;
@@ -152,8 +159,10 @@ void run_pack(const Input& in, MPI_Comm comm) {
   progress.say(line);
   const PackResult res = make_glass(sys, p, progress);
   std::snprintf(line, sizeof line,
-                "inherent structure: e_IS = %.10f per bead, P = %.5f, max|F| = %.2e after %ld FIRE iterations; %.1f s",
-                res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations, res.seconds);
+                "inherent structure: e_IS = %.10f per bead, P = %.5f, max|F| = %.2e after %ld %s iterations "
+                "(%ld force calls, %.2f s); total %.1f s",
+                res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations,
+                p.minimizer == "lbfgs" ? "L-BFGS" : "FIRE", res.minimum.force_calls, res.minimize_seconds, res.seconds);
   progress.say(line);
 
   const std::string path = in.get_string("run.output");
@@ -170,7 +179,10 @@ void run_pack(const Input& in, MPI_Comm comm) {
   write_attribute(file, "/pack", "e_is_per_bead", res.e_per_bead);
   write_attribute(file, "/pack", "pressure", res.pressure);
   write_attribute(file, "/pack", "max_force", res.minimum.max_force);
-  write_attribute(file, "/pack", "fire_iterations", static_cast<double>(res.minimum.iterations));
+  write_attribute(file, "/pack", "minimizer", p.minimizer);
+  write_attribute(file, "/pack", "minimizer_iterations", static_cast<double>(res.minimum.iterations));
+  write_attribute(file, "/pack", "minimizer_force_calls", static_cast<double>(res.minimum.force_calls));
+  write_attribute(file, "/pack", "minimizer_seconds", res.minimize_seconds);
   write_attribute(file, "/pack", "wall_seconds", res.seconds);
   file.commit();
   progress.say("wrote " + path);

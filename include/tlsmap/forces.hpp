@@ -5,11 +5,28 @@
 //                    W_i^{ab} = ½ Σ_j (f/r)(r_ij) (x_i − x_j)_a (x_i − x_j)_b,
 // so Σ_i e_i is the potential energy and Σ_i tr W_i = Σ_pairs r·f is the pair virial.
 // Kernels see positions and the neighbour list, never a communicator.
+//
+// Order of summation, and why the results do not depend on the rank count: the list gives each
+// row in a canonical order (neighbor_list.hpp); term k of a species segment goes to partial sum
+// k mod kLanes, and the kLanes partial sums are added in a fixed tree at the end. kLanes is a
+// constant of the code, not the SIMD width of the build, so the order is a function of the list
+// alone. (Partial sums are what lets the accumulation vectorise: one running sum in list order is
+// a chain of dependent additions.)
+//
+// Layout of the loop over one row, in chunks of up to kChunk neighbours:
+//   (1) gather x_i − x_j from positions copied into slot order (contiguous runs of memory),
+//   (2) evaluate f/r and u with the segment's constant parameters (a loop the compiler vectorises),
+//   (3) zero them beyond the cutoff, (4) accumulate into the lanes.
+// (3) is a loop of its own: with -ftrapping-math (GCC's default) the compiler will not evaluate
+// unconditionally a division that the source executes on one branch only, so a cutoff test inside
+// (2) keeps it scalar, and one inside (4) becomes a branch taken at random.
 #include "tlsmap/beads.hpp"
 #include "tlsmap/neighbor_list.hpp"
 #include "tlsmap/pair_potential.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <vector>
 
 namespace tlsmap {
@@ -17,45 +34,95 @@ namespace tlsmap {
 struct PerBeadTerms {
   std::vector<double> energy;
   std::array<std::vector<double>, 6> virial;  // xx, yy, zz, xy, xz, yz
+  // Kernel scratch reused between calls: positions in slot order (x, y, z interleaved).
+  std::vector<double> slot_pos;
 };
+
+namespace detail {
+constexpr int kLanes = 8;      // partial sums per quantity (see above)
+constexpr int kChunk = 64;     // neighbours per buffered chunk, a multiple of kLanes
+constexpr double kFar = 1e10;  // padding displacement, beyond any cutoff
+// Fixed order, pairwise.
+inline double reduce_lanes(const double* a) {
+  return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+}  // namespace detail
 
 template <class Potential>
 void compute_pair_forces(const PairTable<Potential>& table, const NeighborList& list, Beads& b, PerBeadTerms& out) {
+  using namespace detail;
+  static_assert(kLanes == 8 && kChunk % kLanes == 0, "reduce_lanes adds exactly 8 lanes");
   const int n = b.n_owned;
   out.energy.resize(n);
   for (auto& w : out.virial) w.resize(n);
-  const Vec3* pos = b.pos.data();
+  // Positions in slot order.
+  const int n_slots = list.n_slots();
+  out.slot_pos.resize(3 * static_cast<std::size_t>(n_slots));
+  double* const sp = out.slot_pos.data();
+  const int* const slot_bead = list.slot_bead();
+  for (int k = 0; k < n_slots; ++k) {
+    const Vec3& x = b.pos[slot_bead[k]];
+    sp[3 * k] = x[0];
+    sp[3 * k + 1] = x[1];
+    sp[3 * k + 2] = x[2];
+  }
   const int* species = b.species.data();
-  for (int i = 0; i < n; ++i) {
-    const double xi = pos[i][0], yi = pos[i][1], zi = pos[i][2];
+  const int n_seg = std::min(list.n_species(), table.n_species());
+  // Separate arrays of a fixed size, so the compiler knows that they do not alias.
+  alignas(64) double bx[kChunk], by[kChunk], bz[kChunk], br[kChunk], bf[kChunk], be[kChunk], bfc[kChunk], bec[kChunk];
+  for (int row = 0; row < list.n_rows(); ++row) {
+    const int i = list.row_bead(row);
+    const double* x_self = sp + 3 * static_cast<std::size_t>(list.row_slot(row));
+    const double xi = x_self[0], yi = x_self[1], zi = x_self[2];
     const int si = species[i];
-    double fx = 0, fy = 0, fz = 0, e = 0, wxx = 0, wyy = 0, wzz = 0, wxy = 0, wxz = 0, wyz = 0;
-    for (const int* it = list.row_begin(i); it != list.row_end(i); ++it) {
-      const int j = *it;
-      const double dx = xi - pos[j][0], dy = yi - pos[j][1], dz = zi - pos[j][2];
-      const double r2 = dx * dx + dy * dy + dz * dz;
-      const auto& p = table(si, species[j]);
-      if (r2 >= p.rc2) continue;
-      const auto r = Potential::evaluate(r2, p);
-      fx += r.f_over_r * dx;
-      fy += r.f_over_r * dy;
-      fz += r.f_over_r * dz;
-      e += r.energy;
-      wxx += r.f_over_r * dx * dx;
-      wyy += r.f_over_r * dy * dy;
-      wzz += r.f_over_r * dz * dz;
-      wxy += r.f_over_r * dx * dy;
-      wxz += r.f_over_r * dx * dz;
-      wyz += r.f_over_r * dy * dz;
+    alignas(64) double acc[10][kLanes] = {};  // F (3), u, W (6), each in kLanes partial sums
+    for (int s = 0; s < n_seg; ++s) {
+      const typename Potential::Params p = table(si, s);
+      const double rc2 = p.rc2;
+      const int* const seg_end = list.segment_end(row, s);
+      for (const int* idx = list.segment_begin(row, s); idx < seg_end; idx += kChunk) {
+        const int m = static_cast<int>(std::min<std::ptrdiff_t>(kChunk, seg_end - idx));
+        const int m_padded = (m + kLanes - 1) / kLanes * kLanes;
+        for (int k = 0; k < m; ++k) {
+          const double* xj = sp + 3 * static_cast<std::size_t>(idx[k]);
+          bx[k] = xi - xj[0];
+          by[k] = yi - xj[1];
+          bz[k] = zi - xj[2];
+        }
+        for (int k = m; k < m_padded; ++k) bx[k] = by[k] = bz[k] = kFar;
+        for (int k = 0; k < m_padded; ++k) {
+          const double r2 = bx[k] * bx[k] + by[k] * by[k] + bz[k] * bz[k];
+          const auto r = Potential::evaluate(r2, p);
+          br[k] = r2;
+          bf[k] = r.f_over_r;
+          be[k] = r.energy;
+        }
+        for (int k = 0; k < m_padded; ++k) {
+          const bool in = br[k] < rc2;
+          bfc[k] = in ? bf[k] : 0.0;
+          bec[k] = in ? be[k] : 0.0;
+        }
+        for (int k0 = 0; k0 < m_padded; k0 += kLanes)
+          for (int l = 0; l < kLanes; ++l) {
+            const int k = k0 + l;
+            const double f = bfc[k], dx = bx[k], dy = by[k], dz = bz[k];
+            const double fdx = f * dx, fdy = f * dy, fdz = f * dz;
+            acc[0][l] += fdx;
+            acc[1][l] += fdy;
+            acc[2][l] += fdz;
+            acc[3][l] += bec[k];
+            acc[4][l] += fdx * dx;
+            acc[5][l] += fdy * dy;
+            acc[6][l] += fdz * dz;
+            acc[7][l] += fdx * dy;
+            acc[8][l] += fdx * dz;
+            acc[9][l] += fdy * dz;
+          }
+      }
     }
-    b.force[i] = Vec3(fx, fy, fz);
-    out.energy[i] = 0.5 * e;
-    out.virial[0][i] = 0.5 * wxx;
-    out.virial[1][i] = 0.5 * wyy;
-    out.virial[2][i] = 0.5 * wzz;
-    out.virial[3][i] = 0.5 * wxy;
-    out.virial[4][i] = 0.5 * wxz;
-    out.virial[5][i] = 0.5 * wyz;
+    b.force[i] = Vec3(reduce_lanes(acc[0]), reduce_lanes(acc[1]), reduce_lanes(acc[2]));
+    out.energy[i] = 0.5 * reduce_lanes(acc[3]);
+    for (int q = 0; q < 6; ++q) out.virial[q][i] = 0.5 * reduce_lanes(acc[4 + q]);
   }
 }
 

@@ -10,7 +10,9 @@
 // Every function here is collective over the file's communicator. HDF5's own error printing is
 // silenced; failures become tlsmap::Error on all ranks together, naming the file and the object.
 // Files opened with Mode::create are written as "<path>.tmp" and appear as <path> only on
-// commit(), so a failed run leaves no partial output.
+// commit(), so a failed run leaves no partial output. Mode::update edits a copy "<path>.tmp" of an
+// existing file and renames it over <path> on commit(), so a failed stage leaves the previous
+// file untouched.
 #include "tlsmap/beads.hpp"
 #include "tlsmap/box.hpp"
 
@@ -26,18 +28,20 @@ namespace tlsmap {
 
 class H5File {
  public:
-  enum class Mode { create, read_only, read_write };
+  enum class Mode { create, read_only, read_write, update };
 
   // Collective. create: a new "<path>.tmp" (truncated if present); read_only / read_write: an
-  // existing file (read_write lets later stages add groups in place). Throws Error naming the
-  // path if the file is missing or not HDF5.
+  // existing file (read_write lets later stages add groups in place, unprotected); update: rank 0
+  // copies the existing <path> to "<path>.tmp" (overwriting), which every rank opens read-write.
+  // Throws Error naming the path if the file is missing or not HDF5, or the copy fails.
   H5File(const std::string& path, Mode mode, MPI_Comm comm);
-  // Collective. A create-mode file that was not committed is closed and its temp file removed.
+  // Collective. A create- or update-mode file that was not committed is closed and its temp file
+  // removed (for update: <path> keeps its previous content).
   ~H5File();
   H5File(const H5File&) = delete;
   H5File& operator=(const H5File&) = delete;
 
-  // Collective, create mode only: close the file and rename "<path>.tmp" to <path>.
+  // Collective, create and update modes only: close the file and rename "<path>.tmp" to <path>.
   void commit();
 
   hid_t id() const { return id_; }

@@ -2,10 +2,11 @@
 // Stage 1, pack: an amorphous bead packing (DESIGN.md §2).
 //   lattice start (beads on a simple-cubic lattice in random order, species by id) →
 //   liquid equilibration at t_parent (Langevin) → quench to t_final (linear ramp or instant) →
-//   FIRE to the inherent structure (max |F_i| <= f_tol).
+//   FIRE or L-BFGS to the inherent structure (max |F_i| <= f_tol).
 // A lattice start needs no overlap removal: at ρ = 1.2 the nearest distance is 0.94 σ_AA, where
 // KA forces are finite (≲ 70 ε/σ), and the first MD steps at t_parent melt it.
 #include "tlsmap/fire.hpp"
+#include "tlsmap/lbfgs.hpp"
 #include "tlsmap/progress.hpp"
 #include "tlsmap/system.hpp"
 
@@ -30,7 +31,9 @@ struct PackParams {
   long equil_steps = 2000, quench_steps = 6000;
   bool linear_quench = true;
   long log_every = 1000;
+  std::string minimizer = "fire";  // "fire" or "lbfgs" (minimize.method)
   FireParams fire;
+  LbfgsParams lbfgs;
 
   static PackParams from_input(const Input& in);
 };
@@ -47,6 +50,7 @@ struct PackResult {
   double e_per_bead = 0.0;
   double pressure = 0.0;
   double seconds = 0.0;
+  double minimize_seconds = 0.0;
 };
 
 // Box of volume n/density with edges in the ratio `aspect`.

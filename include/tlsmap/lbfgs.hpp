@@ -1,0 +1,43 @@
+#pragma once
+// Limited-memory BFGS minimiser (Nocedal, Math. Comp. 35, 773 (1980); Nocedal & Wright, Numerical
+// Optimization, 2nd ed., Alg. 7.4/7.5): the direction is H·F from the two-loop recursion over the
+// last `memory` step/gradient-change pairs, capped so that no bead moves more than max_step, then
+// a backtracking line search from step length 1.
+//
+// Line search: accept a trial step when the energy decreased enough (Armijo), or — because near a
+// minimum the energy change of a step (~|F|²/k ~ 1e-20) is far below the round-off of the total
+// energy — when the energy did not rise beyond round-off and the slope -F·d fell to at most
+// (1 - 2 delta) of its start (Hager & Zhang's "approximate Wolfe" test, SIAM J. Optim. 16, 170
+// (2005)). Otherwise the next trial length is the secant root of the slope, kept in [0.1, 0.5] of
+// the last one. A direction that is not downhill, or a line search that fails, drops the history
+// and retries along the force (steepest descent); a failed steepest-descent search ends the run
+// unconverged. Converged when max_i |F_i| <= f_tol.
+//
+// Rank-count independence: every global quantity (the two-loop's dot products, slopes, energies)
+// is a reproducible sum and every per-bead operation is the same on any decomposition, so the path
+// and the minimum are bit for bit the same at any rank count. The per-bead history lives in
+// Beads::extra and so travels with the beads when they migrate.
+#include "tlsmap/fire.hpp"  // MinimizeResult
+#include "tlsmap/system.hpp"
+
+#include <functional>
+
+namespace tlsmap {
+
+struct LbfgsParams {
+  double f_tol = 1e-10;      // on max_i |F_i| (ε/σ)
+  long max_iter = 100000;    // accepted steps
+  int memory = 8;            // correction pairs kept
+  double max_step = 0.1;     // cap on any bead's displacement per step (σ); below skin/2 = 0.15
+  double c1 = 1e-4;          // Armijo sufficient-decrease constant
+  double delta = 0.1;        // approximate-Wolfe slope test (see above)
+  int max_backtrack = 40;    // trial steps per line search
+};
+
+// Collective. Minimises the system in place; velocities are zeroed (a minimum is at rest).
+// Beads::extra columns already in use are kept (this adds its own after them and removes them at
+// the end). observer(iteration, energy, max_force) is called every `every` accepted steps.
+MinimizeResult minimize_lbfgs(System& system, const LbfgsParams& p,
+                              const std::function<void(long, double, double)>& observer = {}, long every = 0);
+
+}  // namespace tlsmap
