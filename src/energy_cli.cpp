@@ -1,5 +1,6 @@
 #include "tlsmap/energy_cli.hpp"
 
+#include "tlsmap/config_file.hpp"
 #include "tlsmap/error.hpp"
 #include "tlsmap/h5md.hpp"
 #include "tlsmap/lammps_data.hpp"
@@ -21,42 +22,6 @@ int comm_rank(MPI_Comm comm) {
   int r = 0;
   MPI_Comm_rank(comm, &r);
   return r;
-}
-
-// Collective: rank 0's error message (empty: none) becomes an Error on every rank.
-void root_verdict(MPI_Comm comm, std::string error) {
-  unsigned long n = error.size();
-  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG, 0, comm);
-  error.resize(n);
-  MPI_Bcast(error.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
-  if (n) throw Error(error);
-}
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-// Collective: true for HDF5, false for a LAMMPS data file. Rank 0 looks at the file once (one
-// metadata hit on a parallel file system) and tells the others.
-bool is_hdf5(const std::string& path, MPI_Comm comm) {
-  int hdf5 = 0;
-  std::string error;
-  if (comm_rank(comm) == 0) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      error = path + ": no such file";
-    } else if (!std::filesystem::is_regular_file(path, ec)) {
-      error = path + ": not a regular file";
-    } else {
-      std::ifstream in(path, std::ios::binary);
-      char sig[8] = {};
-      in.read(sig, sizeof sig);
-      hdf5 = ends_with(path, ".h5") || ends_with(path, ".hdf5") || !std::memcmp(sig, "\x89HDF\r\n\x1a\n", 8);
-    }
-  }
-  root_verdict(comm, error);
-  MPI_Bcast(&hdf5, 1, MPI_INT, 0, comm);
-  return hdf5 != 0;
 }
 
 // Collective: "id fx fy fz" lines sorted by id, written by rank 0 to "<path>.tmp", then renamed.
@@ -117,19 +82,10 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   if (r.file.empty()) throw Error(std::string("no configuration file; ") + kUsage);
 
   LJTable table = make_model(r.model);
-  Box box;
-  Beads beads;
-  if (is_hdf5(r.file, comm)) {
-    r.format = "h5md";
-    Configuration c = read_configuration(r.file, comm);
-    box = c.box;
-    beads = std::move(c.beads);
-  } else {
-    r.format = "lammps-data";
-    LammpsData d = read_lammps_data(r.file, comm);
-    box = d.box;
-    beads = std::move(d.beads);
-  }
+  LoadedConfiguration loaded = load_configuration(r.file, comm);
+  r.format = loaded.format;
+  const Box box = loaded.box;
+  Beads beads = std::move(loaded.beads);
   for (auto& v : beads.vel) v.setZero();  // the configuration's energy and virial pressure only
   System sys(comm, box, std::move(table), 0.3);
   sys.set_beads(std::move(beads));

@@ -50,8 +50,10 @@ Schema default_schema() {
   s.add_int("pack.quench_steps", 6000, "[0, inf)", "steps", "quench from t_parent to t_final");
   s.add_double("pack.t_final", 0.3, "(0, inf)", "epsilon/k_B", "temperature at the quench end");
   s.add_string("pack.quench", "linear", {"linear", "instant"}, "temperature schedule of the quench");
+  s.add_string("pack.from", optional_key, {},
+               "minimise this glass (LAMMPS data file or H5MD) instead of making one; n_beads, density are then the file's");
 
-  s.add_string("minimize.method", "fire", {"fire", "lbfgs"}, "energy minimiser (docs/minimizers.md)");
+  s.add_string("minimize.method", "lbfgs", {"lbfgs", "fire"}, "energy minimiser (docs/minimizers.md)");
   s.add_double("minimize.f_tol", 1e-10, "(0, 1]", "epsilon/sigma", "stop when max |F| <= f_tol");
   s.add_int("minimize.max_iter", 100000, "[1, inf)", "", "iteration limit of the minimiser");
   s.add_int("minimize.lbfgs_memory", 8, "[1, 100]", "", "L-BFGS: correction pairs kept");

@@ -1,5 +1,6 @@
 #include "tlsmap/pack.hpp"
 
+#include "tlsmap/config_file.hpp"
 #include "tlsmap/error.hpp"
 #include "tlsmap/h5md.hpp"
 #include "tlsmap/input.hpp"
@@ -146,16 +147,24 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
 namespace tlsmap {
 
 void run_pack(const Input& in, MPI_Comm comm) {
-  const PackParams p = PackParams::from_input(in);
+  PackParams p = PackParams::from_input(in);
   Progress progress(comm, "pack");
-  const Box box = packing_box(p.n_beads, p.density, p.aspect);
+  // [pack] from: a glass made elsewhere (LAMMPS data or H5MD) is only minimised, not re-made.
+  const bool imported = in.has("pack.from");
+  LoadedConfiguration loaded;
+  if (imported) {
+    loaded = load_configuration(in.get_string("pack.from"), comm);
+    p.equil_steps = p.quench_steps = 0;
+  }
+  const Box box = imported ? loaded.box : packing_box(p.n_beads, p.density, p.aspect);
   System sys(comm, box, make_model(p.model), p.skin, p.proc_grid);
-  sys.set_beads(lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed));
+  sys.set_beads(imported ? std::move(loaded.beads) : lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed));
   const Int3 g = sys.decomp().dims();
-  char line[240];
-  std::snprintf(line, sizeof line, "%lld %s beads, density %.4g, box %.4g x %.4g x %.4g, %d ranks (%dx%dx%d)",
-                static_cast<long long>(p.n_beads), p.model.c_str(), p.density, box.len[0], box.len[1], box.len[2],
-                sys.decomp().size(), g[0], g[1], g[2]);
+  char line[400];
+  std::snprintf(line, sizeof line, "%lld %s beads%s%s, density %.4g, box %.4g x %.4g x %.4g, %d ranks (%dx%dx%d)",
+                static_cast<long long>(sys.n_global()), p.model.c_str(), imported ? " read from " : "",
+                imported ? in.get_string("pack.from").c_str() : "", static_cast<double>(sys.n_global()) / box.volume(),
+                box.len[0], box.len[1], box.len[2], sys.decomp().size(), g[0], g[1], g[2]);
   progress.say(line);
   const PackResult res = make_glass(sys, p, progress);
   std::snprintf(line, sizeof line,

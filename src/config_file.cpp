@@ -1,0 +1,68 @@
+#include "tlsmap/config_file.hpp"
+
+#include "tlsmap/error.hpp"
+#include "tlsmap/h5md.hpp"
+#include "tlsmap/lammps_data.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace tlsmap {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Collective: true for HDF5, false for a LAMMPS data file. Rank 0 looks at the file once (one
+// metadata hit on a parallel file system) and tells the others.
+bool is_hdf5(const std::string& path, MPI_Comm comm) {
+  int hdf5 = 0, rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string error;
+  if (rank == 0) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      error = path + ": no such file";
+    } else if (!std::filesystem::is_regular_file(path, ec)) {
+      error = path + ": not a regular file";
+    } else {
+      std::ifstream in(path, std::ios::binary);
+      char sig[8] = {};
+      in.read(sig, sizeof sig);
+      hdf5 = ends_with(path, ".h5") || ends_with(path, ".hdf5") || !std::memcmp(sig, "\x89HDF\r\n\x1a\n", 8);
+    }
+  }
+  root_verdict(comm, error);
+  MPI_Bcast(&hdf5, 1, MPI_INT, 0, comm);
+  return hdf5 != 0;
+}
+
+}  // namespace
+
+void root_verdict(MPI_Comm comm, std::string error) {
+  unsigned long n = error.size();
+  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG, 0, comm);
+  error.resize(n);
+  MPI_Bcast(error.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
+  if (n) throw Error(error);
+}
+
+LoadedConfiguration load_configuration(const std::string& path, MPI_Comm comm) {
+  LoadedConfiguration c;
+  if (is_hdf5(path, comm)) {
+    c.format = "h5md";
+    Configuration h = read_configuration(path, comm);
+    c.box = h.box;
+    c.beads = std::move(h.beads);
+  } else {
+    c.format = "lammps-data";
+    LammpsData d = read_lammps_data(path, comm);
+    c.box = d.box;
+    c.beads = std::move(d.beads);
+  }
+  return c;
+}
+
+}  // namespace tlsmap
