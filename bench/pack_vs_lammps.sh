@@ -13,6 +13,8 @@
 # inherent-structure energies agree only statistically (glass-to-glass spread ~0.003 per bead at
 # N = 4000). Times: wall time of the whole run (process start to exit, outside the code) and of the
 # minimisation alone (tlsmap's own timer; LAMMPS's "Loop time" of the minimize command).
+# Then, if this tlsmap has [pack] from, both tlsmap minimisers also start from LAMMPS's quenched
+# state (written just before its minimize), so all three minimisers are compared from one state.
 # Environment: TLSMAP (default build/tlsmap), MPIEXEC (mpiexec), SEED (2024).
 # Prints one markdown table row per code.
 set -euo pipefail
@@ -32,30 +34,29 @@ cells=$(/usr/bin/python3 -c "c = round(($n / 4) ** (1 / 3)); print(c if 4 * c**3
 
 echo "| code | N | ranks | whole pack (s) | minimisation (s) | iterations | force calls | e_IS per bead | stop |"
 echo "|---|---|---|---|---|---|---|---|---|"
-for method in fire lbfgs; do
-  out=$work/tlsmap_${method}_$n.h5
-  cat > "$work/$method.toml" <<EOF
-[run]
-output = "$out"
-seed = $SEED
-log_every = 100000
-[system]
-n_beads = $n
-[minimize]
-method = "$method"
-EOF
+# tlsmap_pack METHOD TAG [FROM]: one tlsmap pack (from FROM: minimisation only), one table row.
+tlsmap_pack() {
+  local method=$1 tag=$2 from=${3:-} out=$work/tlsmap_$2_$n.h5
+  {
+    printf '[run]\noutput = "%s"\nseed = %s\nlog_every = 100000\n' "$out" "$SEED"
+    printf '[system]\nn_beads = %s\n[minimize]\nmethod = "%s"\n' "$n" "$method"
+    [[ -z $from ]] || printf '[pack]\nfrom = "%s"\n' "$from"
+  } > "$work/$tag.toml"
+  local t0 t1
   t0=$(now)
-  run "$TLSMAP" pack "$work/$method.toml" > "$work/tlsmap_$method.np$ranks.log"
+  run "$TLSMAP" pack "$work/$tag.toml" > "$work/tlsmap_$tag.np$ranks.log"
   t1=$(now)
-  /usr/bin/python3 - "$out" "$t0" "$t1" "$method" "$n" "$ranks" <<'PY'
+  /usr/bin/python3 - "$out" "$t0" "$t1" "$method" "$n" "$ranks" "$from" <<'PY'
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")["pack"].attrs
-t0, t1 = float(sys.argv[2]), float(sys.argv[3])
-print(f"| tlsmap {sys.argv[4]} | {sys.argv[5]} | {sys.argv[6]} | {t1 - t0:.1f} | {f['minimizer_seconds']:.1f} | "
+wall = f"{float(sys.argv[3]) - float(sys.argv[2]):.1f}" if not sys.argv[7] else "–"
+name = f"tlsmap {sys.argv[4]}" + (", LAMMPS's quenched state" if sys.argv[7] else "")
+print(f"| {name} | {sys.argv[5]} | {sys.argv[6]} | {wall} | {f['minimizer_seconds']:.1f} | "
       f"{int(f['minimizer_iterations'])} | {int(f['minimizer_force_calls'])} | {f['e_is_per_bead']:.6f} | "
       f"max_i abs(F_i) = {f['max_force']:.1e} |")
 PY
-done
+}
+for method in fire lbfgs; do tlsmap_pack $method $method; done
 
 cat > "$work/in.pack" <<EOF
 units           lj
@@ -86,6 +87,7 @@ run             6000
 unfix           bath
 unfix           nve
 velocity        all set 0 0 0
+write_data      $work/quenched.data
 min_style       fire
 thermo          10000
 minimize        0.0 1e-10 10000000 100000000
@@ -100,3 +102,6 @@ awk -v n="$n" -v ranks="$ranks" -v wall="$(echo "$t1 - $t0" | bc)" '
   /^RESULT e_IS/ {e=$3; fnorm=$5}
   END {printf "| LAMMPS fire | %d | %d | %.1f | %.1f | %d | %d | %.6f | 2-norm abs(F) = %s |\n", n, ranks, wall, loop, it, calls, e, fnorm}
 ' "$work/log.lammps.np$ranks"
+if [[ $("$TLSMAP" --help-input) == *"pack.from "* ]]; then
+  for method in fire lbfgs; do tlsmap_pack $method ${method}_from_lammps "$work/quenched.data"; done
+fi

@@ -2,8 +2,53 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+
+#if defined(__AVX512F__) || defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 namespace tlsmap {
+namespace {
+
+// Slack that compact() may write past its last kept entry.
+constexpr std::size_t kCompactSlack = 16;
+
+// Appends j[q] for every q in [q0, q1) with d2[q] < r2 to out[o...], in order; returns the new o.
+// With about four candidates per hit this is the build's main cost, and compilers do not
+// vectorise a compaction, so it is written out: with AVX-512, 16 candidates per step by a
+// compress instruction; with SSE2 (every x86-64), a 64-bit hit mask per 64 candidates whose set
+// bits are then visited, so the work goes with the hits rather than the candidates. Every path
+// gives the same result. May write up to kCompactSlack entries past the returned end.
+std::size_t compact(const double* d2, const int* j, int q0, int q1, double r2, int* out, std::size_t o) {
+  int q = q0;
+#if defined(__AVX512F__)
+  const __m512d limit = _mm512_set1_pd(r2);
+  for (; q + 16 <= q1; q += 16) {
+    const __mmask8 lo = _mm512_cmp_pd_mask(_mm512_loadu_pd(d2 + q), limit, _CMP_LT_OQ);
+    const __mmask8 hi = _mm512_cmp_pd_mask(_mm512_loadu_pd(d2 + q + 8), limit, _CMP_LT_OQ);
+    const __mmask16 keep = static_cast<__mmask16>(lo | (hi << 8));
+    const __m512i kept = _mm512_maskz_compress_epi32(keep, _mm512_loadu_si512(j + q));
+    _mm512_storeu_si512(out + o, kept);
+    o += static_cast<std::size_t>(__builtin_popcount(keep));
+  }
+#elif defined(__SSE2__)
+  const __m128d limit = _mm_set1_pd(r2);
+  for (; q + 64 <= q1; q += 64) {
+    std::uint64_t keep = 0;
+    for (int p = 0; p < 64; p += 2)
+      keep |= static_cast<std::uint64_t>(_mm_movemask_pd(_mm_cmplt_pd(_mm_loadu_pd(d2 + q + p), limit))) << p;
+    for (; keep != 0; keep &= keep - 1) out[o++] = j[q + __builtin_ctzll(keep)];
+  }
+#endif
+  for (; q < q1; ++q) {
+    out[o] = j[q];  // keep it only on a hit
+    o += d2[q] < r2;
+  }
+  return o;
+}
+
+}  // namespace
 
 void NeighborList::build(const Beads& b, const Vec3& region_lo, const Vec3& region_hi) {
   const double t_start = MPI_Wtime();
@@ -26,110 +71,127 @@ void NeighborList::build(const Beads& b, const Vec3& region_lo, const Vec3& regi
       c[d] = std::clamp(static_cast<int>(std::floor(x[d] * inv_w)) - first[d], 0, nc[d] - 1);
     return (c[2] * nc[1] + c[1]) * nc[0] + c[0];
   };
-  // Distance from coordinate x (in global cell g) to the near face of cell g + d along one axis,
-  // less a pad that covers rounding in x / w; 0 for d = 0.
-  const double pad = 1e-9 * r;
-  auto face_gap = [&](double x, int g, int d) {
-    if (d == 0) return 0.0;
-    const double face = d > 0 ? (g + d) * w : (g + d + 1) * w;
-    return std::max(0.0, std::abs(face - x) - pad);
-  };
+  int n_species = 1;
+  for (int i = 0; i < n; ++i) n_species = std::max(n_species, b.species[i] + 1);
+  n_species_ = n_species;
+  const int n_species_local = n_species;  // a local copy the compiler can keep in a register
 
-  // Slots: counting sort of beads into cells, then by id within each cell (a few beads: insertion
-  // sort).
-  bead_cell_.resize(n);
-  cell_start_.assign(n_cells + 1, 0);
-  for (int i = 0; i < n; ++i) ++cell_start_[(bead_cell_[i] = cell_of(b.pos[i])) + 1];
-  for (int c = 0; c < n_cells; ++c) cell_start_[c + 1] += cell_start_[c];
+  // Slots: beads sorted by bin = (species, cell) with a counting sort, then by id within each bin
+  // (three or four beads: insertion sort). The beads of species s in cells c0..c1 of one x-row
+  // are then one contiguous run of slots.
+  const int n_bins = n_species_local * n_cells;
+  bead_bin_.resize(n);
+  bin_start_.assign(n_bins + 1, 0);
+  for (int i = 0; i < n; ++i) ++bin_start_[(bead_bin_[i] = b.species[i] * n_cells + cell_of(b.pos[i])) + 1];
+  for (int c = 0; c < n_bins; ++c) bin_start_[c + 1] += bin_start_[c];
   slot_bead_.resize(n);
   {
-    std::vector<int> fill(cell_start_.begin(), cell_start_.end() - 1);
-    for (int i = 0; i < n; ++i) slot_bead_[fill[bead_cell_[i]]++] = i;
+    std::vector<int> fill(bin_start_.begin(), bin_start_.end() - 1);
+    for (int i = 0; i < n; ++i) slot_bead_[fill[bead_bin_[i]]++] = i;
   }
   const std::int64_t* id = b.id.data();
-  for (int c = 0; c < n_cells; ++c)
-    for (int k = cell_start_[c] + 1; k < cell_start_[c + 1]; ++k) {
+  for (int c = 0; c < n_bins; ++c)
+    for (int k = bin_start_[c] + 1; k < bin_start_[c + 1]; ++k) {
       const int j = slot_bead_[k];
       int m = k;
-      for (; m > cell_start_[c] && id[slot_bead_[m - 1]] > id[j]; --m) slot_bead_[m] = slot_bead_[m - 1];
+      for (; m > bin_start_[c] && id[slot_bead_[m - 1]] > id[j]; --m) slot_bead_[m] = slot_bead_[m - 1];
       slot_bead_[m] = j;
     }
-  // Positions and species in slot order.
+  // Positions in slot order.
   x_.resize(n);
   y_.resize(n);
   z_.resize(n);
-  species_.resize(n);
-  int n_species = 1;
   for (int k = 0; k < n; ++k) {
-    const int j = slot_bead_[k];
-    x_[k] = b.pos[j][0];
-    y_[k] = b.pos[j][1];
-    z_[k] = b.pos[j][2];
-    species_[k] = b.species[j];
-    n_species = std::max(n_species, b.species[j] + 1);
+    const Vec3& x = b.pos[slot_bead_[k]];
+    x_[k] = x[0];
+    y_[k] = x[1];
+    z_[k] = x[2];
   }
-  n_species_ = n_species;
 
-  // Rows, one per owned bead in slot order. Hits come out ordered by (cell, id) and are then split
-  // by species.
-  row_bead_.clear();
-  row_slot_.clear();
-  offset_.assign(1, 0);
-  offset_.reserve(static_cast<std::size_t>(n_owned) * n_species + 1);
-  const std::size_t previous = index_.size();
-  index_.clear();
-  index_.reserve(previous + previous / 8);
-  hits_.resize(n + 1);
-  int* hits = hits_.data();
-  const double *xs = x_.data(), *ys = y_.data(), *zs = z_.data();
-  const int* ss = species_.data();
-  std::vector<int> start(n_species + 1);
-  owned_slot_.resize(n_owned);
-  for (int k = 0; k < n; ++k)
-    if (slot_bead_[k] < n_owned) owned_slot_[slot_bead_[k]] = k;
-  for (int i = 0; i < n_owned; ++i) {
-    const int self = owned_slot_[i];
-    row_bead_.push_back(i);
-    row_slot_.push_back(self);
-    const double xi = xs[self], yi = ys[self], zi = zs[self];
-    const int c = bead_cell_[i];
+  // Rows, cell by cell. The candidates of every bead in cell C are the beads of the 5×5×5 cells
+  // around it: they are copied once per cell into buffers, species by species and in slot order,
+  // so each buffer is already in canonical (species, cell, id) order. Each owned bead of C then
+  // takes one long pass over the buffer for the distances (a loop the compiler vectorises) and a
+  // branch-free compaction of the hits, which writes its row in canonical order.
+  const std::size_t stride = static_cast<std::size_t>(n_species_local) + 1;
+  offset_.assign(static_cast<std::size_t>(n_owned) * stride, 0);
+  n_index_ = 0;
+  std::vector<int> seg(n_species_local + 1);
+  for (int c = 0; c < n_cells; ++c) {
+    // Owned beads in cell c (any species).
+    bool any_owned = false;
+    for (int s = 0; s < n_species_local && !any_owned; ++s)
+      for (int k = bin_start_[s * n_cells + c]; k < bin_start_[s * n_cells + c + 1]; ++k)
+        any_owned |= slot_bead_[k] < n_owned;
+    if (!any_owned) continue;
     const int ix = c % nc[0], iy = (c / nc[0]) % nc[1], iz = c / (nc[0] * nc[1]);
-    // Each (y, z) column of the stencil is scanned only over the x cells that the sphere of
-    // radius r around bead i can reach, given the y-z distance from the bead to the column. The
-    // bounds are padded, so a bead within r is never skipped; skipping drops non-neighbours only,
-    // so the order is unchanged.
-    int n_hits = 0;
-    for (int dz = -2; dz <= 2; ++dz) {
-      const double gz = face_gap(zi, first[2] + iz, dz);
-      for (int dy = -2; dy <= 2; ++dy) {
-        const double gy = face_gap(yi, first[1] + iy, dy);
-        const double rest = r2 - gy * gy - gz * gz;
-        if (rest <= 0.0) continue;
-        const double rx = std::sqrt(rest) + pad;
-        const int x_lo = std::max(ix - 2, static_cast<int>(std::floor((xi - rx) * inv_w)) - first[0]);
-        const int x_hi = std::min(ix + 2, static_cast<int>(std::floor((xi + rx) * inv_w)) - first[0]);
-        const int col = ((iz + dz) * nc[1] + iy + dy) * nc[0];
-        const int k0 = cell_start_[col + x_lo], k1 = cell_start_[col + x_hi + 1];
-        for (int k = k0; k < k1; ++k) {
-          const double ex = xs[k] - xi, ey = ys[k] - yi, ez = zs[k] - zi;
-          hits[n_hits] = k;  // branch-free append: keep the slot only on a hit
-          n_hits += (ex * ex + ey * ey + ez * ez < r2) & (k != self);
+    // Gather candidates. Owned beads are at least kMargin cells inside the grid, so the stencil
+    // needs no bounds checks.
+    std::size_t m = 0;
+    for (int s = 0; s < n_species_local; ++s) {
+      seg[s] = static_cast<int>(m);
+      for (int z = iz - 2; z <= iz + 2; ++z)
+        for (int y = iy - 2; y <= iy + 2; ++y) {
+          const int bin = s * n_cells + (z * nc[1] + y) * nc[0] + ix;
+          const int k0 = bin_start_[bin - 2], k1 = bin_start_[bin + 3];
+          if (cand_x_.size() < m + (k1 - k0)) {
+            const std::size_t cap = 2 * (m + (k1 - k0));
+            cand_x_.resize(cap);
+            cand_y_.resize(cap);
+            cand_z_.resize(cap);
+            cand_j_.resize(cap);
+            cand_d2_.resize(cap);
+          }
+          // One loop for the four arrays: runs are short (a dozen slots), so four library
+          // copies would cost more in calls than in bytes.
+          double *dx = cand_x_.data() + m, *dy = cand_y_.data() + m, *dz = cand_z_.data() + m;
+          int* dj = cand_j_.data() + m;
+          for (int k = k0; k < k1; ++k) {
+            dx[k - k0] = x_[k];
+            dy[k - k0] = y_[k];
+            dz[k - k0] = z_[k];
+            dj[k - k0] = slot_bead_[k];
+          }
+          m += k1 - k0;
         }
+    }
+    seg[n_species_local] = static_cast<int>(m);
+    const double *cx = cand_x_.data(), *cy = cand_y_.data(), *cz = cand_z_.data();
+    const int* cj = cand_j_.data();
+    double* d2 = cand_d2_.data();
+    for (int s = 0; s < n_species_local; ++s)
+      for (int k = bin_start_[s * n_cells + c]; k < bin_start_[s * n_cells + c + 1]; ++k) {
+        const int i = slot_bead_[k];
+        if (i >= n_owned) continue;
+        const double xi = x_[k], yi = y_[k], zi = z_[k];
+        const int mm = static_cast<int>(m);
+        for (int q = 0; q < mm; ++q) {
+          const double ex = cx[q] - xi, ey = cy[q] - yi, ez = cz[q] - zi;
+          d2[q] = cj[q] == i ? r2 : ex * ex + ey * ey + ez * ez;  // not its own neighbour
+        }
+        if (index_.size() < n_index_ + m + kCompactSlack) index_.resize(2 * (n_index_ + m + kCompactSlack));
+        int* out = index_.data();
+        std::size_t o = n_index_;
+        int* row_offset = offset_.data() + static_cast<std::size_t>(i) * stride;
+        for (int t = 0; t < n_species_local; ++t) {
+          row_offset[t] = static_cast<int>(o);
+          o = compact(d2, cj, seg[t], seg[t + 1], r2, out, o);
+        }
+        row_offset[n_species_local] = static_cast<int>(o);
+        n_index_ = o;
       }
-    }
-    // Split by species, keeping the (cell, id) order within each: a counting sort, no branches.
-    std::fill(start.begin(), start.end(), 0);
-    for (int h = 0; h < n_hits; ++h) ++start[ss[hits[h]] + 1];
-    const int base = static_cast<int>(index_.size());
-    for (int s = 0; s < n_species; ++s) {
-      start[s + 1] += start[s];
-      offset_.push_back(base + start[s + 1]);
-      start[s] += base;
-    }
-    index_.resize(base + n_hits);
-    int* out = index_.data();
-    for (int h = 0; h < n_hits; ++h) out[start[ss[hits[h]]]++] = hits[h];
   }
+  // Rows into local order, so that the force loop walks index_ and writes its outputs sequentially.
+  if (sorted_.size() < index_.size()) sorted_.resize(index_.size());  // both keep their size: no refill
+  std::size_t o = 0;
+  for (int i = 0; i < n_owned; ++i) {
+    int* row_offset = offset_.data() + static_cast<std::size_t>(i) * stride;
+    const int begin = row_offset[0], length = row_offset[n_species_local] - begin;
+    std::copy(index_.begin() + begin, index_.begin() + begin + length, sorted_.begin() + o);
+    for (int t = 0; t <= n_species_local; ++t) row_offset[t] += static_cast<int>(o) - begin;
+    o += length;
+  }
+  index_.swap(sorted_);
   pos_at_build_.assign(b.pos.begin(), b.pos.begin() + n_owned);
   ++n_builds_;
   build_seconds_ += MPI_Wtime() - t_start;

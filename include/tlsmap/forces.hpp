@@ -14,7 +14,7 @@
 // a chain of dependent additions.)
 //
 // Layout of the loop over one row, in chunks of up to kChunk neighbours:
-//   (1) gather x_i − x_j from positions copied into slot order (contiguous runs of memory),
+//   (1) gather x_i − x_j into contiguous buffers,
 //   (2) evaluate f/r and u with the segment's constant parameters (a loop the compiler vectorises),
 //   (3) zero them beyond the cutoff, (4) accumulate into the lanes.
 // (3) is a loop of its own: with -ftrapping-math (GCC's default) the compiler will not evaluate
@@ -34,8 +34,6 @@ namespace tlsmap {
 struct PerBeadTerms {
   std::vector<double> energy;
   std::array<std::vector<double>, 6> virial;  // xx, yy, zz, xy, xz, yz
-  // Kernel scratch reused between calls: positions in slot order (x, y, z interleaved).
-  std::vector<double> slot_pos;
 };
 
 namespace detail {
@@ -55,36 +53,24 @@ void compute_pair_forces(const PairTable<Potential>& table, const NeighborList& 
   const int n = b.n_owned;
   out.energy.resize(n);
   for (auto& w : out.virial) w.resize(n);
-  // Positions in slot order.
-  const int n_slots = list.n_slots();
-  out.slot_pos.resize(3 * static_cast<std::size_t>(n_slots));
-  double* const sp = out.slot_pos.data();
-  const int* const slot_bead = list.slot_bead();
-  for (int k = 0; k < n_slots; ++k) {
-    const Vec3& x = b.pos[slot_bead[k]];
-    sp[3 * k] = x[0];
-    sp[3 * k + 1] = x[1];
-    sp[3 * k + 2] = x[2];
-  }
+  const double* const pos = b.pos.data()->data();  // x, y, z of local bead j at pos[3 j ...]
   const int* species = b.species.data();
   const int n_seg = std::min(list.n_species(), table.n_species());
   // Separate arrays of a fixed size, so the compiler knows that they do not alias.
   alignas(64) double bx[kChunk], by[kChunk], bz[kChunk], br[kChunk], bf[kChunk], be[kChunk], bfc[kChunk], bec[kChunk];
-  for (int row = 0; row < list.n_rows(); ++row) {
-    const int i = list.row_bead(row);
-    const double* x_self = sp + 3 * static_cast<std::size_t>(list.row_slot(row));
-    const double xi = x_self[0], yi = x_self[1], zi = x_self[2];
+  for (int i = 0; i < n; ++i) {
+    const double xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
     const int si = species[i];
     alignas(64) double acc[10][kLanes] = {};  // F (3), u, W (6), each in kLanes partial sums
     for (int s = 0; s < n_seg; ++s) {
       const typename Potential::Params p = table(si, s);
       const double rc2 = p.rc2;
-      const int* const seg_end = list.segment_end(row, s);
-      for (const int* idx = list.segment_begin(row, s); idx < seg_end; idx += kChunk) {
+      const int* const seg_end = list.segment_end(i, s);
+      for (const int* idx = list.segment_begin(i, s); idx < seg_end; idx += kChunk) {
         const int m = static_cast<int>(std::min<std::ptrdiff_t>(kChunk, seg_end - idx));
         const int m_padded = (m + kLanes - 1) / kLanes * kLanes;
         for (int k = 0; k < m; ++k) {
-          const double* xj = sp + 3 * static_cast<std::size_t>(idx[k]);
+          const double* xj = pos + 3 * static_cast<std::size_t>(idx[k]);
           bx[k] = xi - xj[0];
           by[k] = yi - xj[1];
           bz[k] = zi - xj[2];

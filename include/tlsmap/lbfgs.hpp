@@ -2,7 +2,10 @@
 // Limited-memory BFGS minimiser (Nocedal, Math. Comp. 35, 773 (1980); Nocedal & Wright, Numerical
 // Optimization, 2nd ed., Alg. 7.4/7.5): the direction is H·F from the two-loop recursion over the
 // last `memory` step/gradient-change pairs, capped so that no bead moves more than max_step, then
-// a backtracking line search from step length 1.
+// a backtracking line search from step length 1. The recursion runs on coefficients of the stored
+// vectors, with all the dot products it needs computed in one reproducible sum per iteration
+// (the "vector-free" form), instead of 2·memory sequential global sums. docs/minimizers.md has
+// the comparison with FIRE.
 //
 // Line search: accept a trial step when the energy decreased enough (Armijo), or — because near a
 // minimum the energy change of a step (~|F|²/k ~ 1e-20) is far below the round-off of the total

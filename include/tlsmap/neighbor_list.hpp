@@ -19,12 +19,6 @@
 // no per-row sort (a cell holds three or four beads); sorting each row by id took a third of the
 // build.
 //
-// Slots. The build sorts the local beads (owned and ghost) into that cell order; a bead's place in
-// it is its *slot*. List entries are slots, not local indices, and rows come in slot order too:
-// the kernel copies positions into slot order once per call (slot_bead()), after which one row's
-// neighbours are a few contiguous runs of memory and consecutive rows share most of them. With
-// local indices the same rows were scattered over the whole position array.
-//
 // Build: counting sort into cells; a bead's candidates are the 5×5×5 surrounding cells, scanned
 // as contiguous runs along x and trimmed to the x-range the sphere can reach in each (y, z)
 // column: ~ 2.8 candidates per neighbour, against 7.5 with cells one range wide and 27 of them.
@@ -49,26 +43,16 @@ class NeighborList {
   double skin() const { return skin_; }
   double range() const { return cutoff_ + skin_; }
 
-  // Slots: n_slots() = local beads at the build; slot_bead(k) is the local index in slot k.
-  int n_slots() const { return static_cast<int>(slot_bead_.size()); }
-  const int* slot_bead() const { return slot_bead_.data(); }
-  // Rows: one per owned bead, in slot order; row_bead(r) is the owned bead's local index and
-  // row_slot(r) its slot.
-  int n_rows() const { return static_cast<int>(row_bead_.size()); }
-  int row_bead(int r) const { return row_bead_[r]; }
-  int row_slot(int r) const { return row_slot_[r]; }
-  // Neighbours of row r (slots) in canonical order, as n_species() segments (max species index on
-  // this rank + 1); segment s holds the neighbours of species s.
+  // Rows: one per owned bead, row i for owned bead i.
+  int n_rows() const { return static_cast<int>(offset_.size() / (n_species_ + 1)); }
+  // Neighbours of row i (local indices) in canonical order, as n_species() segments (max species
+  // index on this rank + 1); segment s holds the neighbours of species s.
   int n_species() const { return n_species_; }
-  const int* row_begin(int r) const { return index_.data() + offset_[static_cast<std::size_t>(r) * n_species_]; }
-  const int* row_end(int r) const { return index_.data() + offset_[static_cast<std::size_t>(r + 1) * n_species_]; }
-  const int* segment_begin(int r, int s) const {
-    return index_.data() + offset_[static_cast<std::size_t>(r) * n_species_ + s];
-  }
-  const int* segment_end(int r, int s) const {
-    return index_.data() + offset_[static_cast<std::size_t>(r) * n_species_ + s + 1];
-  }
-  std::size_t n_pairs() const { return index_.size(); }
+  const int* segment_begin(int i, int s) const { return index_.data() + offset_[row_base(i) + s]; }
+  const int* segment_end(int i, int s) const { return index_.data() + offset_[row_base(i) + s + 1]; }
+  const int* row_begin(int i) const { return segment_begin(i, 0); }
+  const int* row_end(int i) const { return segment_end(i, n_species_ - 1); }
+  std::size_t n_pairs() const { return n_index_; }
 
   long n_builds() const { return n_builds_; }
   // Wall time spent in build() since construction (seconds, this rank): for benchmarks.
@@ -77,13 +61,16 @@ class NeighborList {
  private:
   double cutoff_, skin_;
   int n_species_ = 1;
-  std::vector<int> slot_bead_, row_bead_, row_slot_;
-  std::vector<int> offset_{0};  // start of segment s of row r at [r * n_species_ + s]; then the end
-  std::vector<int> index_;
+  std::size_t row_base(int i) const { return static_cast<std::size_t>(i) * (n_species_ + 1); }
+  // Row i: segment s is index_[offset_[row_base(i) + s], offset_[row_base(i) + s + 1]).
+  std::vector<int> offset_;
+  std::vector<int> index_;  // entries [0, n_index_); the vector only grows
+  std::size_t n_index_ = 0;
   std::vector<Vec3> pos_at_build_;
-  // Build scratch, kept to avoid reallocation.
-  std::vector<int> cell_start_, bead_cell_, hits_, species_, owned_slot_;
-  std::vector<double> x_, y_, z_;
+  // Build scratch, kept to avoid reallocation. A bead's *slot* is its place in (species, cell, id)
+  // order; candidates are the per-cell copies of the stencil's slots.
+  std::vector<int> bin_start_, bead_bin_, slot_bead_, cand_j_, sorted_;
+  std::vector<double> x_, y_, z_, cand_x_, cand_y_, cand_z_, cand_d2_;
   long n_builds_ = 0;
   double build_seconds_ = 0.0;
 };

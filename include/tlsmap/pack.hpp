@@ -2,7 +2,7 @@
 // Stage 1, pack: an amorphous bead packing (DESIGN.md §2).
 //   lattice start (beads on a simple-cubic lattice in random order, species by id) →
 //   liquid equilibration at t_parent (Langevin) → quench to t_final (linear ramp or instant) →
-//   FIRE or L-BFGS to the inherent structure (max |F_i| <= f_tol).
+//   L-BFGS or FIRE to the inherent structure (max |F_i| <= f_tol).
 // A lattice start needs no overlap removal: at ρ = 1.2 the nearest distance is 0.94 σ_AA, where
 // KA forces are finite (≲ 70 ε/σ), and the first MD steps at t_parent melt it.
 #include "tlsmap/fire.hpp"
@@ -31,7 +31,7 @@ struct PackParams {
   long equil_steps = 2000, quench_steps = 6000;
   bool linear_quench = true;
   long log_every = 1000;
-  std::string minimizer = "fire";  // "fire" or "lbfgs" (minimize.method)
+  std::string minimizer = "lbfgs";  // "lbfgs" or "fire" (minimize.method)
   FireParams fire;
   LbfgsParams lbfgs;
 

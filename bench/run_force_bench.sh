@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Force + neighbour-list throughput, tlsmap against LAMMPS, on one KA system: one command.
+#
+#   bench/run_force_bench.sh            # REPEATS=5 STEPS=500 RANKS="1 2" NATIVE=1 OPT=1
+#
+# Builds bench_forces if needed (in $BUILD, and with -DTLSMAP_NATIVE=ON in $BUILD-native when
+# NATIVE=1), makes the start configuration once (bench_forces writes $WORK/ka32000.data: KA,
+# N = 32,000, ρ = 1.2, T = 1), then runs, REPEATS times and interleaved so that all codes share
+# the machine's mood: tlsmap (default and native builds), LAMMPS lj/cut and LAMMPS lj/cut/opt
+# (OPT=1), at every rank count in RANKS, each STEPS NVE steps from the same data file. Prints the
+# medians over repeats: bead-steps/s (N · steps / loop wall time), CPU use, the time split, the
+# ratio to LAMMPS lj/cut at the same rank count and the parallel efficiency against 1 rank.
+# All RESULT lines are kept in $WORK/results.txt.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=$(dirname "$here")
+BUILD=${BUILD:-$src/build-bench}
+WORK=${WORK:-$BUILD/forcebench}
+REPEATS=${REPEATS:-5}
+STEPS=${STEPS:-500}
+RANKS=${RANKS:-"1 2"}
+NATIVE=${NATIVE:-1}
+OPT=${OPT:-1}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  [[ -f $dir/CMakeCache.txt ]] || cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" > /dev/null
+  cmake --build "$dir" -j2 --target bench_forces > /dev/null
+}
+build "$BUILD"
+codes=("tlsmap:$BUILD/bench/bench_forces")
+if [[ $NATIVE == 1 ]]; then
+  build "$BUILD-native" -DTLSMAP_NATIVE=ON -DTLSMAP_BUILD_TESTS=OFF
+  codes+=("tlsmap-native:$BUILD-native/bench/bench_forces")
+fi
+codes+=("lammps:")
+[[ $OPT == 1 ]] && codes+=("lammps-opt:opt")
+
+mkdir -p "$WORK"
+cd "$WORK"
+data=ka32000.data
+[[ -f $data ]] || mpiexec -n 2 "$BUILD/bench/bench_forces" --data "$data" --steps 0
+
+results=$WORK/results.txt
+: > "$results"
+for ((rep = 1; rep <= REPEATS; ++rep)); do
+  for np in $RANKS; do
+    for code in "${codes[@]}"; do
+      name=${code%%:*} arg=${code#*:}
+      if [[ $name == tlsmap* ]]; then
+        out=$(mpiexec -n "$np" "$arg" --data "$data" --steps "$STEPS")
+        line=$(grep '^RESULT' <<< "$out" | sed "s/code=tlsmap/code=$name/")
+      else
+        out=$("$here/lammps_forces.sh" "$data" "$np" "$STEPS" "$arg" "$WORK/lammps")
+        line=$(grep '^RESULT' <<< "$out")
+      fi
+      echo "$line" >> "$results"
+      # Same system check: the first and last thermo lines of every code (first repeat only).
+      if ((rep == 1)); then grep -E "^(start|end|lammps step)" <<< "$out" | sed "s/^/  [$name np$np] /" || true; fi
+      echo "repeat $rep/$REPEATS  $name np$np  $(grep -o 'rate=[^ ]*' <<< "$line")  $(grep -o 'cpu=[^ ]*' <<< "$line")" >&2
+    done
+  done
+done
+
+/usr/bin/python3 - "$results" <<'EOF'
+import statistics, sys
+rows = []
+for line in open(sys.argv[1]):
+    kv = dict(w.split('=', 1) for w in line.split()[1:])
+    rows.append(kv)
+def avg(s):  # "min/avg/max" -> avg
+    return float(s.split('/')[1])
+groups = {}
+for r in rows:
+    groups.setdefault((r['code'], int(r['ranks'])), []).append(r)
+med = lambda xs: statistics.median(xs)
+table = {}
+for key, rs in groups.items():
+    table[key] = dict(
+        n=len(rs), rate=med([float(r['rate']) for r in rs]), loop=med([float(r['loop']) for r in rs]),
+        cpu=med([float(r['cpu']) for r in rs]), builds=rs[0]['builds'],
+        force=med([avg(r['force']) for r in rs]), neigh=med([avg(r['neigh']) for r in rs]),
+        comm=med([avg(r['comm']) for r in rs]))
+codes = sorted({c for c, _ in table}, key=lambda c: (not c.startswith('tlsmap'), c))
+print(f"\nmedians over repeats; N = {rows[0]['n']}, {rows[0]['steps']} steps; times in s (avg over ranks)")
+print(f"{'code':15s} {'ranks':>5s} {'bead-steps/s':>13s} {'per rank':>11s} {'vs lammps':>9s} {'par.eff':>7s}"
+      f" {'CPU%':>5s} {'loop':>7s} {'force':>7s} {'neigh':>7s} {'comm':>7s} {'builds':>6s}")
+for c in codes:
+    for (cc, np), t in sorted(table.items()):
+        if cc != c:
+            continue
+        ref = table.get(('lammps', np))
+        ratio = t['rate'] / ref['rate'] if ref else float('nan')
+        one = table.get((c, 1))
+        eff = t['rate'] / (np * one['rate']) if one else float('nan')
+        print(f"{c:15s} {np:5d} {t['rate']:13.4g} {t['rate'] / np:11.4g} {ratio:9.2f} {eff:7.2f}"
+              f" {t['cpu']:5.0f} {t['loop']:7.3f} {t['force']:7.3f} {t['neigh']:7.3f} {t['comm']:7.3f} {t['builds']:>6s}")
+EOF
