@@ -14,26 +14,6 @@ using namespace tlsmap::testing;
 
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int s = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
-
-Box cube(double len) {
-  Box b;
-  b.len = Vec3(len, len, len);
-  return b;
-}
-
-// KA at density 1.2 on an n_side³ jittered lattice, all beads handed to rank 0 at first.
-Box ka_box(int n_side) { return cube(std::cbrt(n_side * n_side * n_side / 1.2)); }
-
 void expect_matches_brute_force(System& sys, double rel_tol) {
   sys.compute_forces();
   GlobalBeads g = gather_by_id(sys.beads(), sys.comm());

@@ -15,19 +15,6 @@ using namespace tlsmap::testing;
 
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
-Box ka_box(int n_side) {
-  Box b;
-  const double len = std::cbrt(n_side * n_side * n_side / 1.2);
-  b.len = Vec3(len, len, len);
-  return b;
-}
-
 // A KA liquid (n_side³ beads, ρ = 1.2) after `steps` Langevin steps at temperature T.
 void quenched_liquid(System& sys, int n_side, bool holder, std::uint64_t seed, double T, long steps) {
   sys.set_beads(jittered_lattice(n_side, sys.box(), 0.2, 2, seed, holder));

@@ -5,10 +5,33 @@
 #include "tlsmap/pair_potential.hpp"
 #include "tlsmap/random.hpp"
 
+#include <mpi.h>
+
 #include <cmath>
 #include <vector>
 
 namespace tlsmap::testing {
+
+inline int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+inline int world_size() {
+  int s = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
+}
+
+inline Box cube(double len) {
+  Box b;
+  b.len = Vec3(len, len, len);
+  return b;
+}
+
+// The cubic box of n_side³ Kob–Andersen beads at density 1.2.
+inline Box ka_box(int n_side) { return cube(std::cbrt(n_side * n_side * n_side / 1.2)); }
 
 // n beads on a simple cubic lattice filling `box` (n must be a cube), each displaced by up to
 // `jitter` lattice spacings; species 1 (B) for a 20% subset when n_species = 2. Returned as the
