@@ -15,7 +15,8 @@
 # minimisation alone (tlsmap's own timer; LAMMPS's "Loop time" of the minimize command).
 # Then, if this tlsmap has [pack] from, both tlsmap minimisers also start from LAMMPS's quenched
 # state (written just before its minimize), so all three minimisers are compared from one state.
-# Environment: TLSMAP (default build/tlsmap), MPIEXEC (mpiexec), SEED (2024).
+# Environment: TLSMAP (default build/tlsmap), MPIEXEC (mpiexec), SEED (2024), METHODS (tlsmap
+# minimisers to run, "fire lbfgs"; at N = 32000 "lbfgs" saves the long tlsmap FIRE runs).
 # Prints one markdown table row per code.
 set -euo pipefail
 n=${1:?usage: pack_vs_lammps.sh N RANKS [WORKDIR]}
@@ -56,7 +57,7 @@ print(f"| {name} | {sys.argv[5]} | {sys.argv[6]} | {wall} | {f['minimizer_second
       f"max_i abs(F_i) = {f['max_force']:.1e} |")
 PY
 }
-for method in fire lbfgs; do tlsmap_pack $method $method; done
+for method in ${METHODS:-fire lbfgs}; do tlsmap_pack $method $method; done
 
 cat > "$work/in.pack" <<EOF
 units           lj
@@ -103,5 +104,5 @@ awk -v n="$n" -v ranks="$ranks" -v wall="$(echo "$t1 - $t0" | bc)" '
   END {printf "| LAMMPS fire | %d | %d | %.1f | %.1f | %d | %d | %.6f | 2-norm abs(F) = %s |\n", n, ranks, wall, loop, it, calls, e, fnorm}
 ' "$work/log.lammps.np$ranks"
 if [[ $("$TLSMAP" --help-input) == *"pack.from "* ]]; then
-  for method in fire lbfgs; do tlsmap_pack $method ${method}_from_lammps "$work/quenched.data"; done
+  for method in ${METHODS:-fire lbfgs}; do tlsmap_pack $method ${method}_from_lammps "$work/quenched.data"; done
 fi

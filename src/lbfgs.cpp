@@ -38,7 +38,9 @@ MinimizeResult minimize_lbfgs(System& sys, const LbfgsParams& p,
   auto col_y = [&](int k) { return base + 9 + 6 * k; };
   restride(b, base + 6 + 6 * n_slots);
   // Beads move between ranks in positions_changed(), so never keep a pointer across it.
-  auto v = [&](int i, int col) { return Eigen::Map<Vec3>(b.extra.data() + static_cast<std::size_t>(i) * b.n_extra + col); };
+  auto v = [&](int i, int col) {
+    return Eigen::Map<Vec3>(b.extra.data() + static_cast<std::size_t>(i) * b.n_extra + col);
+  };
 
   MinimizeResult res;
   const long calls0 = sys.n_force_calls();

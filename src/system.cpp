@@ -3,15 +3,25 @@
 #include "tlsmap/error.hpp"
 #include "tlsmap/reduction.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace tlsmap {
 
-System::System(MPI_Comm comm, const Box& box, LJTable table, double skin, Int3 proc_grid)
+System::System(MPI_Comm comm, const Box& box, LJTable table, double skin, Int3 proc_grid, double coulomb_cutoff)
     : decomp_(comm, box, proc_grid),
       table_(std::move(table)),
-      halo_(decomp_, table_.max_cutoff() + skin),
-      list_(table_.max_cutoff(), skin) {}
+      halo_(decomp_, std::max(table_.max_cutoff(), coulomb_cutoff) + skin),
+      list_(table_.max_cutoff(), skin) {
+  if (coulomb_cutoff > 0.0) coulomb_list_.emplace(coulomb_cutoff, skin);
+  // Per species-pair list ranges, as LAMMPS's cutneighsq: Kob–Andersen's B–B pairs end at 2.2 σ,
+  // not 2.5 σ, so their list segments are shorter (and the force loop skips fewer pairs).
+  const int n = table_.n_species();
+  std::vector<double> cut(static_cast<std::size_t>(n) * n);
+  for (int a = 0; a < n; ++a)
+    for (int b = 0; b < n; ++b) cut[a * n + b] = table_(a, b).rc;
+  list_.set_pair_cutoffs(n, std::move(cut));
+}
 
 void System::set_beads(Beads owned) {
   beads_ = std::move(owned);
@@ -28,6 +38,7 @@ void System::rebuild() {
   halo_.migrate(beads_);
   halo_.build_ghosts(beads_);
   list_.build(beads_, decomp_.sub_lo(), decomp_.sub_hi());
+  if (coulomb_list_) coulomb_list_->build(beads_, decomp_.sub_lo(), decomp_.sub_hi());
 }
 
 void System::positions_changed() {

@@ -157,7 +157,10 @@ TEST(Engine, NveEnergyDriftBounded) {
   const double drift = std::abs((t1.potential + t1.kinetic) / n - e0);
   RecordProperty("nve_max_deviation_per_bead", std::to_string(max_dev));
   if (world_rank() == 0) std::printf("NVE: T=%.3f, |ΔE|/N max %.2e, final %.2e\n", t1.temperature, max_dev, drift);
-  EXPECT_LT(max_dev, 2e-4);  // per bead, in ε, over 20 τ
+  // Per bead, in ε, over 20 τ. Energy-shifted LJ has a force jump at r_c, so the energy error
+  // random-walks with every cutoff crossing: measured 1.3e-4 to 2.4e-4 across kernels that differ
+  // only in rounding (chaos amplifies it). A force/energy mismatch or a broken integrator gives >1e-2.
+  EXPECT_LT(max_dev, 5e-4);
   EXPECT_GT(t1.temperature, 0.5);
 }
 

@@ -53,7 +53,8 @@ void compute_pair_forces(const PairTable<Potential>& table, const NeighborList& 
   const int n = b.n_owned;
   out.energy.resize(n);
   for (auto& w : out.virial) w.resize(n);
-  const double* const pos = b.pos.data()->data();  // x, y, z of local bead j at pos[3 j ...]
+  static_assert(sizeof(Vec3) == 3 * sizeof(double), "positions are read as a flat array of doubles");
+  const double* const pos = reinterpret_cast<const double*>(b.pos.data());  // bead j at pos[3 j ...]
   const int* species = b.species.data();
   const int n_seg = std::min(list.n_species(), table.n_species());
   // Separate arrays of a fixed size, so the compiler knows that they do not alias.

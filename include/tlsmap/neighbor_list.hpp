@@ -15,13 +15,19 @@
 // parameters, which lets the compiler vectorise it). The grid has cells of width w ≥ range/2
 // anchored at the coordinate origin, not at the subdomain, so a bead's cell is a function of its
 // position; ghosts carry their periodic shift, so a neighbour sits at the same coordinates, hence
-// in the same cell, at every rank count. Within a cell beads are ordered by id. This order costs
-// no per-row sort (a cell holds three or four beads); sorting each row by id took a third of the
-// build.
+// in the same cell, at every rank count. Cells are visited in a fixed order relative to the
+// bead's own cell (z, then y, then x), and beads within a cell by id. This order comes out of the
+// cell scan at no cost; the previous order (each row sorted by id) cost a sort per row, a third
+// of the build.
 //
-// Build: counting sort into cells; a bead's candidates are the 5×5×5 surrounding cells, scanned
-// as contiguous runs along x and trimmed to the x-range the sphere can reach in each (y, z)
-// column: ~ 2.8 candidates per neighbour, against 7.5 with cells one range wide and 27 of them.
+// Build, LAMMPS-style binning with a twist for the order: beads are counting-sorted into bins
+// (species, cell) — their *slots* — and their positions copied into slot order. Then, cell by
+// cell, the beads of the 5×5×5 surrounding cells (~ 3.9 candidates per neighbour) are copied once
+// into candidate buffers, species by species, which puts them in canonical order; every owned bead
+// of the cell makes one long pass over the buffers for the squared distances (vectorised) and a
+// branch-free compaction of the hits (AVX-512 compress when available), writing its row directly
+// in canonical order. Rows are finally moved into the order of the owned beads, so that the force
+// loop reads the list and writes its outputs sequentially.
 #include "tlsmap/beads.hpp"
 
 #include <mpi.h>
@@ -33,6 +39,13 @@ namespace tlsmap {
 class NeighborList {
  public:
   NeighborList(double cutoff, double skin) : cutoff_(cutoff), skin_(skin) {}
+
+  // Optional: per species pair cutoffs (n_species² entries, row-major, each <= cutoff()). Row
+  // segments of species pair (a, b) then keep only beads within cutoffs[a n + b] + skin, which
+  // for Kob–Andersen (r_c = 2.5, 2.0, 2.2) shortens the lists by 16% and the force loop by
+  // 10–13%. Without it (or for species beyond n_species) every pair uses cutoff() + skin. Takes
+  // effect at the next build.
+  void set_pair_cutoffs(int n_species, std::vector<double> cutoffs);
 
   // region_lo/hi: the subdomain; ghosts are expected within cutoff + skin of it.
   void build(const Beads& beads, const Vec3& region_lo, const Vec3& region_hi);
@@ -67,6 +80,8 @@ class NeighborList {
   std::vector<int> index_;  // entries [0, n_index_); the vector only grows
   std::size_t n_index_ = 0;
   std::vector<Vec3> pos_at_build_;
+  int n_pair_species_ = 0;
+  std::vector<double> pair_range2_;  // (cutoff_ab + skin)², n_pair_species_² entries
   // Build scratch, kept to avoid reallocation. A bead's *slot* is its place in (species, cell, id)
   // order; candidates are the per-cell copies of the stencil's slots.
   std::vector<int> bin_start_, bead_bin_, slot_bead_, cand_j_, sorted_;
