@@ -14,6 +14,7 @@
 #include "tlsmap/pair_potential.hpp"
 
 #include <cstdint>
+#include <optional>
 
 namespace tlsmap {
 
@@ -28,7 +29,10 @@ struct Thermo {
 class System {
  public:
   // Collective. Throws Error on an impossible decomposition or a box too small for the cutoff.
-  System(MPI_Comm comm, const Box& box, LJTable table, double skin, Int3 proc_grid = {0, 0, 0});
+  // coulomb_cutoff > 0: the ghosts also cover the Coulomb real-space cutoff (+ skin), and a second
+  // neighbour list with that cutoff is kept over the same beads and ghosts (coulomb_list()).
+  System(MPI_Comm comm, const Box& box, LJTable table, double skin, Int3 proc_grid = {0, 0, 0},
+         double coulomb_cutoff = 0.0);
 
   // Collective. Takes ownership of `owned` (on this rank; any distribution) and rebuilds.
   void set_beads(Beads owned);
@@ -54,6 +58,8 @@ class System {
   const Beads& beads() const { return beads_; }
   const LJTable& table() const { return table_; }
   const NeighborList& neighbor_list() const { return list_; }
+  // The Coulomb real-space list (full rows, canonical order), or nullptr without a Coulomb cutoff.
+  const NeighborList* coulomb_list() const { return coulomb_list_ ? &*coulomb_list_ : nullptr; }
   std::int64_t n_global() const { return n_global_; }
   long n_force_calls() const { return n_force_calls_; }
 
@@ -62,6 +68,7 @@ class System {
   LJTable table_;
   Halo halo_;
   NeighborList list_;
+  std::optional<NeighborList> coulomb_list_;
   Beads beads_;
   PerBeadTerms terms_;
   std::int64_t n_global_ = 0;
