@@ -1,0 +1,114 @@
+"""Synthetic tlsmap sample files with known answers, written with h5py following the data contract
+(DESIGN.md §5, docs/file-format.md): /particles (H5MD subset), root unit attributes, /charge,
+/tls, /interactions, /material. Used by the unit tests only."""
+
+import h5py
+import numpy as np
+
+# As src/units.cpp writes them: e per q* = sqrt(σ[Å] ε[K] / 167101), Debye per q*σ = that × σ × 4.8032.
+UNITS = dict(sigma_angstrom=3.4, epsilon_kelvin=120.0, mass_amu=39.948,
+             e_per_reduced_charge=np.sqrt(3.4 * 120.0 / 167101.0))
+UNITS["debye_per_reduced_dipole"] = UNITS["e_per_reduced_charge"] * 3.4 * 4.80320
+
+
+def make_tls(mobile, charge, box, positions, **columns):
+    """Contract /tls columns from a list of (ids, displacements) per TLS.
+
+    positions_b = positions_a + d, wrapped into the box (so minimum image is needed to read d back);
+    mu_direct = Σ q d exactly unless given; other columns default to simple values."""
+    n = len(mobile)
+    off = np.concatenate([[0], np.cumsum([len(ids) for ids, _ in mobile])]).astype(np.int64)
+    ids = np.concatenate([np.asarray(i, np.int64) for i, _ in mobile]) if n else np.zeros(0, np.int64)
+    d = np.concatenate([np.asarray(x, float).reshape(-1, 3) for _, x in mobile]) if n else np.zeros((0, 3))
+    pa = positions[ids - 1]
+    pb = np.mod(pa + d, box)
+    mu = np.zeros((n, 3))
+    for t in range(n):
+        r = slice(off[t], off[t + 1])
+        mu[t] = (charge[ids[r] - 1][:, None] * d[r]).sum(axis=0)
+    rms = np.array([np.sqrt(np.mean(np.sum(d[off[t]:off[t + 1]] ** 2, axis=1))) if off[t + 1] > off[t] else 0
+                    for t in range(n)])
+    cols = dict(center=pa[off[:-1]] if n else np.zeros((0, 3)), radius=np.full(n, 3.4),
+                energy_a=np.zeros(n), energy_b=np.full(n, 0.1), asymmetry=np.full(n, 0.1),
+                barrier=np.full(n, 0.5), d_l=rms, n_moving=np.diff(off).astype(np.int64),
+                participation=np.diff(off).astype(float), splitting=np.full(n, 1e-3),
+                mu_direct=mu, mu_eq13=-mu / 3.0,
+                mobile_offset=off, mobile_id=ids, position_a=pa, position_b=pb)
+    cols.update(columns)
+    return cols
+
+
+def write_sample(path, n_beads=40, box=(5.0, 5.0, 5.0), zeta=0.1, seed=1, tls=None, mobile=None,
+                 interactions=None, material=None, omit=(), charge_group=True, input_extra="",
+                 tls_columns=None):
+    """Write one sample. Bonds are (1,2), (3,4), ... with +q on the odd id, −q on the even id.
+
+    tls: a dict of /tls columns, or mobile: a list of (ids, displacements) -> make_tls.
+    omit: dataset paths to leave out (to test validation). Returns (positions, charge, tls dict)."""
+    rng = np.random.default_rng(seed)
+    box = np.asarray(box, float)
+    pos = rng.uniform(0, 1, (n_beads, 3)) * box
+    q = zeta / UNITS["e_per_reduced_charge"]
+    charge = np.where(np.arange(n_beads) % 2 == 0, q, -q) if charge_group else np.zeros(n_beads)
+    bonds = np.arange(1, n_beads + 1, dtype=np.int64).reshape(-1, 2)
+    if mobile is not None:
+        tls = make_tls(mobile, charge, box, pos, **(tls_columns or {}))
+    with h5py.File(path, "w") as f:
+        f.attrs["units"] = np.bytes_("lj")
+        f.attrs["input"] = np.bytes_(f"[run]\nseed = {seed}\n[charge]\nzeta = {zeta}\n{input_extra}")
+        for k, v in UNITS.items():
+            f.attrs[k] = v
+        p = f.create_group("particles/all")
+
+        def elem(name, data):
+            if f"particles/all/{name}/value" in omit:
+                return
+            g = p.create_group(name)
+            g.create_dataset("value", data=data[None])
+            g.create_dataset("step", data=np.zeros(1, np.int64))
+            g.create_dataset("time", data=np.zeros(1))
+
+        elem("position", pos)
+        elem("species", np.zeros(n_beads, np.int32))
+        elem("charge", charge)
+        elem("id", np.arange(1, n_beads + 1, dtype=np.int64))
+        elem("box/edges", box)
+        if charge_group:
+            lengths = np.linalg.norm(pos[bonds[:, 0] - 1] - pos[bonds[:, 1] - 1], axis=1)
+            c = f.create_group("charge")
+            c.create_dataset("bonds", data=bonds)
+            c.create_dataset("bond_length", data=lengths)
+            c.attrs.update(dict(zeta=zeta, charge_reduced=q, mu_mol_reduced=q * lengths.mean(),
+                                mu_mol_debye=q * lengths.mean() * UNITS["debye_per_reduced_dipole"],
+                                bond_length_mean=lengths.mean()))
+        if tls is not None:
+            g = f.create_group("tls")
+            for k, v in tls.items():
+                if f"tls/{k}" not in omit:
+                    g.create_dataset(k, data=v)
+        if interactions is not None:
+            g = f.create_group("interactions")
+            for k, v in interactions.items():
+                if f"interactions/{k}" not in omit:
+                    g.create_dataset(k, data=v)
+        if material is not None:
+            g = f.create_group("material")
+            for k, v in material.items():
+                g.create_dataset(k, data=v)
+    return pos, charge, tls
+
+
+def random_walk_tls(rng, n_tls, n_bonds, d_l, n_beads):
+    """TLS in which, for each of n_bonds distinct bonds, one bead (the odd id) moves by a random
+    vector of length d_l: Δμ_b = ±q d_l in a random direction, independent between bonds.
+    Known answers: |Δμ_b|² = q² d_l², E[μ_T²] = Σ|Δμ_b|² (g = 1 on average), d_L = d_l,
+    n_moving = n_bonds, so Eq. 6 with N_d = n_moving/2 gives μ_est² = q² d_l² n_bonds/2 and
+    ⟨μ_T²⟩/⟨μ_est²⟩ = 2."""
+    out = []
+    for _ in range(n_tls):
+        b = rng.choice(n_beads // 2, n_bonds, replace=False)
+        ids = 2 * b + 1
+        v = rng.normal(size=(n_bonds, 3))
+        v *= d_l / np.linalg.norm(v, axis=1)[:, None]
+        out.append((ids, v))
+    return out

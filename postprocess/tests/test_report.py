@@ -1,0 +1,152 @@
+"""End to end: synthetic samples -> analysis numbers with known answers, figures and report.md."""
+
+import contextlib
+import io
+import os
+import tempfile
+import unittest
+
+import numpy as np
+
+from tests import synth
+from tlsmap_post import analysis, estimates as est
+from tlsmap_post.merge import merge
+from tlsmap_post.report import main
+from tlsmap_post.units import K_B
+
+N_TLS, N_BONDS, D_L, N_BEADS, BOX = 60, 10, 0.1, 200, (6.0, 6.0, 6.0)
+
+
+def write_sweep(directory, seeds=(1, 2), zetas=(0.05, 0.1), with_interactions=True):
+    paths = []
+    for zeta in zetas:
+        for seed in seeds:
+            rng = np.random.default_rng(100 * seed + int(zeta * 1000))
+            mobile = synth.random_walk_tls(rng, N_TLS, N_BONDS, D_L, N_BEADS)
+            asym = np.full(N_TLS, 0.1)
+            asym[:3] = 0.005                     # 0.6 K: below 1 K together with Δ0 = 0.12 K
+            cols = dict(asymmetry=asym, splitting=np.full(N_TLS, 1e-3), radius=np.full(N_TLS, 3.0))
+            path = os.path.join(directory, f"z{zeta}_s{seed}.h5")
+            # first pass: the TLS dipoles, needed for J_dd
+            _, _, tls = synth.write_sample(path, n_beads=N_BEADS, box=BOX, zeta=zeta, seed=seed,
+                                           mobile=mobile, tls_columns=cols)
+            inter = None
+            if with_interactions:
+                i, j = np.triu_indices(N_TLS, 1)
+                i, j = i[:200], j[:200]
+                r = rng.normal(size=(len(i), 3))
+                r *= rng.uniform(3, 10, len(i))[:, None] / np.linalg.norm(r, axis=1)[:, None]
+                mu = tls["mu_direct"]
+                rn = np.linalg.norm(r, axis=1)
+                n = r / rn[:, None]
+                jdd = (np.einsum("ij,ij->i", mu[i], mu[j]) - 3 * np.einsum("ij,ij->i", mu[i], n)
+                       * np.einsum("ij,ij->i", mu[j], n)) / rn ** 3
+                inter = dict(i=i, j=j, r=r, j_el=jdd, j_dd=jdd, j_mech=jdd / 4)
+            synth.write_sample(path, n_beads=N_BEADS, box=BOX, zeta=zeta, seed=seed, mobile=mobile,
+                               tls_columns=cols, interactions=inter,
+                               material=dict(sound_speed_l=3.0, sound_speed_t=3.0, t_g=0.5, density=1.2))
+            paths.append(path)
+    return paths
+
+
+class TestReport(unittest.TestCase):
+    def setUp(self):
+        self._d = tempfile.TemporaryDirectory()
+        self.dir = self._d.name
+
+    def tearDown(self):
+        self._d.cleanup()
+
+    def test_known_answers(self):
+        paths = write_sweep(self.dir)
+        groups = analysis.analyse(merge(paths))
+        self.assertEqual([g.label for g in groups], ["zeta=0.05", "zeta=0.1"])
+        for g in groups:
+            self.assertEqual(g.n_tls, 2 * N_TLS)
+            # random_walk_tls: ⟨μ_T²⟩/⟨μ_mol² N_d (d_L/a)²⟩ = 2 (N_d = n_moving/2, one bead per bond moves)
+            r = g.mu["ratio_eq6"]
+            self.assertLess(abs(r.value - 2.0), 4 * r.se + 0.02, r)
+            # independent bond changes: ⟨μ_T²⟩/⟨Σ|Δμ|²⟩ = 1; Σ|Δμ|² = μ_est² × 2 exactly
+            gr = g.g["ratio_of_means"]
+            self.assertLess(abs(gr.value - 1.0), 4 * gr.se + 0.02, gr)
+            self.assertAlmostEqual(g.g["step_ratio"].value, 2.0, places=10)
+            self.assertAlmostEqual(g.mu["d_l_mean"].value, D_L, places=12)
+            # synth writes mu_eq13 = -mu_direct/3
+            self.assertAlmostEqual(g.eq13["slope"].value, -1 / 3, places=12)
+            # J_mech = J_el/4: the rms ratio is 4 with no spread; J_el = J_dd: slope 1
+            self.assertAlmostEqual(g.inter["ratio_el_mech"].value, 4.0, places=12)
+            self.assertAlmostEqual(g.inter["ratio_el_mech"].se, 0.0, places=10)
+            self.assertAlmostEqual(g.inter["slope_dd_3R"].value, 1.0, places=12)
+            # material from /material: c_s = 3, ρ = 1.2, T_g = 0.5
+            a = (N_BEADS / np.prod(BOX)) ** (-1 / 3)
+            self.assertAlmostEqual(g.inter["eq22_over_21"], est.eq22_over_eq21(g.info["zeta"], 1.2, 3.0, a, 0.5))
+            self.assertIn("measured", g.material["c_s"].origin)
+            # 3 TLS per sample with E ≤ 1 K in 2 samples of 6³ σ³
+            d1 = g.energy["density"][0]
+            self.assertEqual(d1["n"], 6)
+            vol = 2 * np.prod(BOX) * (3.4e-10) ** 3
+            self.assertAlmostEqual(d1["value"] / (6 / (vol * 1.0 * K_B)), 1.0, places=12)
+            self.assertIn("jackknife over 2 samples", r.method)
+
+    def test_cli_writes_report_and_figures(self):
+        paths = write_sweep(self.dir, with_interactions=True)
+        out = os.path.join(self.dir, "report")
+        with contextlib.redirect_stdout(io.StringIO()) as o:
+            rc = main([out] + paths + [os.path.join(self.dir, "missing.h5")])
+        self.assertEqual(rc, 0)
+        self.assertIn("4 sample(s) in 2 group(s), 1 skipped; 7 figure(s)", o.getvalue())
+        with open(os.path.join(out, "report.md")) as f:
+            text = f.read()
+        for s in ("## Group: zeta=0.05", "## Group: zeta=0.1", "Estimate vs measured", "Maier et al.",
+                  "missing.h5: file: no such file", "Eqs. 22/21", "J⁻¹ m⁻³"):
+            self.assertIn(s, text)
+        pngs = [f for f in os.listdir(out) if f.endswith(".png")]
+        self.assertEqual(len(pngs), 7)
+        self.assertTrue(os.path.exists(os.path.join(out, "merged.h5")))
+
+    def test_pack_only_files_say_not_present(self):
+        paths = []
+        for seed in (1, 2):
+            paths.append(os.path.join(self.dir, f"pack{seed}.h5"))
+            synth.write_sample(paths[-1], seed=seed)
+        out = os.path.join(self.dir, "r")
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(main([out, self.dir]), 0)
+        with open(os.path.join(out, "report.md")) as f:
+            text = f.read()
+        self.assertIn("/tls: not present in the input files", text)
+        self.assertIn("/interactions: not present in the input files", text)
+        self.assertEqual([f for f in os.listdir(out) if f.endswith(".png")], [])
+
+    def test_tls_without_charges(self):
+        # /tls from the search stage but no /charge group: energetics only, μ_T sections say why
+        p = os.path.join(self.dir, "nocharge.h5")
+        synth.write_sample(p, charge_group=False, mobile=[([1], [[0.1, 0, 0]])] * 4)
+        out = os.path.join(self.dir, "r")
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(main([out, p]), 0)
+        with open(os.path.join(out, "report.md")) as f:
+            text = f.read()
+        self.assertIn("/charge: not present in the input files", text)
+        self.assertTrue(os.path.exists(os.path.join(out, "energetics.png")))
+
+    def test_empty_catalogue(self):
+        # a search that found nothing: /tls with zero rows is valid and reported as empty
+        p = os.path.join(self.dir, "empty.h5")
+        synth.write_sample(p, mobile=[])
+        out = os.path.join(self.dir, "r")
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(main([out, p]), 0)
+        with open(os.path.join(out, "report.md")) as f:
+            self.assertIn("/tls: present but empty", f.read())
+
+    def test_no_usable_file(self):
+        bad = os.path.join(self.dir, "bad.h5")
+        synth.write_sample(bad, omit=("particles/all/position/value",))
+        with contextlib.redirect_stderr(io.StringIO()) as e:
+            self.assertEqual(main([os.path.join(self.dir, "r"), bad]), 2)
+        self.assertIn("particles/all/position/value: missing dataset", e.getvalue())
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,271 @@
+"""Read one tlsmap sample file and check it against the data contract.
+
+The contract (../shared/DESIGN.md §5, docs/file-format.md, docs/postprocess.md) fixes the names
+and shapes the report relies on. Each later stage adds one group, so a file is read group by
+group: the configuration and units are required; /charge, /tls, /interactions and /material are
+read when present. A group that is present must be complete (every contract dataset, consistent
+shapes); otherwise SampleError names the file and the dataset, and merge() skips that file.
+A group that is absent is not an error: the report says "not present in the input files".
+
+Only what the statistics need is loaded (charges, bonds, the TLS catalogue); bead positions,
+which dominate the file size, are checked for shape but not read.
+"""
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+
+import h5py
+import numpy as np
+
+from .units import Units
+
+
+class SampleError(Exception):
+    """A sample file that cannot be used: names the file and the dataset or attribute."""
+
+    def __init__(self, path, what, message):
+        self.path, self.what, self.message = path, what, message
+        super().__init__(f"{path}: {what}: {message}")
+
+
+# Shapes in symbols: n = number of TLS, m = total mobile beads, k = number of TLS pairs.
+# kind: 'f' float, 'i' integer.
+TLS_REQUIRED = {
+    "center": (("n", 3), "f"), "radius": (("n",), "f"),
+    "energy_a": (("n",), "f"), "energy_b": (("n",), "f"),
+    "asymmetry": (("n",), "f"), "barrier": (("n",), "f"),
+    "d_l": (("n",), "f"), "n_moving": (("n",), "fi"), "participation": (("n",), "f"),
+    "splitting": (("n",), "f"),
+    "mobile_offset": (("n+1",), "i"), "mobile_id": (("m",), "i"),
+    "position_a": (("m", 3), "f"), "position_b": (("m", 3), "f"),
+}
+# Written by the dipole stage into /tls; a file from search alone lacks them.
+TLS_DIPOLE = {"mu_direct": (("n", 3), "f"), "mu_eq13": (("n", 3), "f")}
+# Extra per-TLS columns the C++ stages write beyond the contract (read when present, used as
+# cross-checks): the dipole stage's own bond sums and g, the search stage's quality flags.
+TLS_EXTRA = {"g_kirkwood": (("n",), "f"), "bond_dmu2_sum": (("n",), "f"), "n_bonds_moving": (("n",), "fi"),
+             "mu_eq13_uncorrected": (("n", 3), "f"), "over_barrier": (("n",), "fi"),
+             "saddle_verified": (("n",), "fi"), "neb_converged": (("n",), "fi")}
+INTERACTIONS_REQUIRED = {
+    "i": (("k",), "i"), "j": (("k",), "i"), "r": (("k", 3), "f"),
+    "j_el": (("k",), "f"), "j_dd": (("k",), "f"), "j_mech": (("k",), "f"),
+}
+# Measured material constants (issue 7, item 3). Each may be a scalar dataset or an attribute of
+# /material, in reduced units: density = mass density (m/σ³), sound speeds (σ/τ), t_g (ε/k_B),
+# epsilon_r = the uniform dielectric constant of the electrostatics (dimensionless).
+MATERIAL_NAMES = ("density", "sound_speed_l", "sound_speed_t", "sound_speed", "t_g", "epsilon_r")
+ROOT_UNIT_ATTRS = ("sigma_angstrom", "epsilon_kelvin", "e_per_reduced_charge", "debye_per_reduced_dipole")
+
+
+@dataclass
+class Sample:
+    path: str
+    units: Units
+    input_text: str
+    params: dict                 # the stored input, flattened to "table.key" -> value
+    n_beads: int
+    box_edges: np.ndarray        # (3,)
+    charge: np.ndarray           # (N,) bead charges, q*, row = id - 1
+    charge_attrs: dict = None    # /charge attributes, or None when the charge stage did not run
+    bonds: np.ndarray = None     # (n_bonds, 2) bead ids
+    tls: dict = None             # /tls datasets and attributes ("attrs"), or None
+    interactions: dict = None    # /interactions datasets, or None
+    material: dict = field(default_factory=dict)
+    tls_attrs: dict = field(default_factory=dict)
+    splitting_unit: str = "epsilon"
+    warnings: list = field(default_factory=list)
+
+    @property
+    def volume(self):
+        return float(np.prod(self.box_edges))
+
+    @property
+    def number_density(self):
+        return self.n_beads / self.volume
+
+    @property
+    def stages(self):
+        s = ["pack"]
+        if self.charge_attrs is not None:
+            s.append("charge")
+        if self.tls is not None:
+            s.append("search")
+            # the search stage writes mu_eq13 as NaN; the dipole stage fills it
+            if "mu_eq13" in self.tls and np.isfinite(self.tls["mu_eq13"]).any():
+                s.append("dipole")
+        if self.interactions is not None:
+            s.append("interact")
+        return s
+
+
+def _decode(v):
+    if isinstance(v, (bytes, np.bytes_)):
+        return v.decode("utf-8", "replace").rstrip("\0")
+    if isinstance(v, np.ndarray) and v.dtype.kind == "S":
+        return [_decode(x) for x in v.ravel()]
+    return v
+
+
+def _flatten(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def parse_input_text(text):
+    """The stored input TOML -> {"table.key": value}; {} if it does not parse."""
+    try:
+        return _flatten(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, TypeError):
+        return {}
+
+
+def _dataset(f, path, name):
+    if name not in f:
+        raise SampleError(path, "/" + name, "missing dataset")
+    obj = f[name]
+    if not isinstance(obj, h5py.Dataset):
+        raise SampleError(path, "/" + name, "is a group, expected a dataset")
+    return obj
+
+
+def _check_group(path, g, gname, contract, optional=False):
+    """Read every contract dataset of group g; check shapes against the symbols n, m, k."""
+    sizes, out = {}, {}
+    for name, (shape, kind) in contract.items():
+        full = f"{gname}/{name}"
+        if name not in g:
+            if optional:
+                continue
+            raise SampleError(path, full, f"missing dataset (the /{gname} group is incomplete: "
+                                          f"needs {', '.join(contract)})")
+        d = g[name]
+        if not isinstance(d, h5py.Dataset):
+            raise SampleError(path, full, "is a group, expected a dataset")
+        if len(d.shape) != len(shape):
+            raise SampleError(path, full, f"has shape {d.shape}, expected {_shape_str(shape)}")
+        if d.dtype.kind not in ("f", "i", "u"):
+            raise SampleError(path, full, f"has type {d.dtype}, expected numbers")
+        if "f" not in kind and d.dtype.kind == "f":
+            raise SampleError(path, full, f"has type {d.dtype}, expected integers")
+        for sym, got in zip(shape, d.shape):
+            if isinstance(sym, int):
+                if got != sym:
+                    raise SampleError(path, full, f"has shape {d.shape}, expected {_shape_str(shape)}")
+                continue
+            base = sym.replace("+1", "")
+            value = got - 1 if sym.endswith("+1") else got
+            if base in sizes and sizes[base][0] != value:
+                raise SampleError(path, full, f"has shape {d.shape}, but {sizes[base][1]} gives "
+                                              f"{base} = {sizes[base][0]}")
+            sizes.setdefault(base, (value, full))
+        out[name] = d[()]
+    return out, {k: v[0] for k, v in sizes.items()}
+
+
+def _shape_str(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def read_sample(path):
+    """Read and validate one sample file. Raises SampleError naming the file and dataset."""
+    if path.endswith(".tmp"):
+        raise SampleError(path, "file", "a temporary file of a running or failed stage")
+    if not os.path.exists(path):
+        raise SampleError(path, "file", "no such file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise SampleError(path, "file", f"not readable as HDF5 ({e})") from None
+    with f:
+        return _read(path, f)
+
+
+def _read(path, f):
+    attrs = {k: _decode(v) for k, v in f.attrs.items()}
+    if attrs.get("units", "lj") != "lj":
+        raise SampleError(path, "/ attribute units", f"is {attrs['units']!r}, expected 'lj'")
+    for a in ROOT_UNIT_ATTRS:
+        if a not in attrs:
+            raise SampleError(path, f"/ attribute {a}", "missing (needed for physical units)")
+    units = Units(*(attrs[a] for a in ROOT_UNIT_ATTRS))
+    input_text = attrs.get("input", "")
+    input_text = input_text if isinstance(input_text, str) else ""
+
+    charge = _dataset(f, path, "particles/all/charge/value")
+    pos = _dataset(f, path, "particles/all/position/value")
+    edges = _dataset(f, path, "particles/all/box/edges/value")
+    if charge.ndim != 2 or pos.ndim != 3 or pos.shape[1] != charge.shape[1] or pos.shape[2] != 3:
+        raise SampleError(path, "/particles/all", f"inconsistent shapes: charge {charge.shape}, "
+                                                  f"position {pos.shape}")
+    n_beads = charge.shape[1]
+    if edges.shape[-1] != 3:
+        raise SampleError(path, "/particles/all/box/edges/value", f"has shape {edges.shape}, expected (1, 3)")
+    s = Sample(path=path, units=units, input_text=input_text, params=parse_input_text(input_text),
+               n_beads=n_beads, box_edges=np.asarray(edges[()], float).reshape(-1, 3)[-1],
+               charge=np.asarray(charge[-1], float))
+
+    if "charge" in f:
+        g = f["charge"]
+        s.charge_attrs = {k: _decode(v) for k, v in g.attrs.items()}
+        for a in ("zeta", "charge_reduced", "mu_mol_reduced", "bond_length_mean"):
+            if a not in s.charge_attrs:
+                raise SampleError(path, f"/charge attribute {a}", "missing")
+        bonds = _dataset(f, path, "charge/bonds")
+        if bonds.ndim != 2 or bonds.shape[1] != 2:
+            raise SampleError(path, "/charge/bonds", f"has shape {bonds.shape}, expected (n_bonds, 2)")
+        s.bonds = np.asarray(bonds[()], np.int64)
+
+    if "tls" in f:
+        g = f["tls"]
+        tls, sizes = _check_group(path, g, "tls", TLS_REQUIRED)
+        for extra in (TLS_DIPOLE, TLS_EXTRA):
+            dip, dsizes = _check_group(path, g, "tls", extra, optional=True)
+            if dip and dsizes.get("n", sizes["n"]) != sizes["n"]:
+                name = next(iter(dip))
+                raise SampleError(path, f"/tls/{name}", f"has {dsizes['n']} rows, /tls has n = {sizes['n']}")
+            tls.update(dip)
+        off = tls["mobile_offset"].astype(np.int64)
+        if off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] != sizes["m"]:
+            raise SampleError(path, "/tls/mobile_offset", "must rise from 0 to len(mobile_id) "
+                                                        f"= {sizes['m']} (got {off[0]} ... {off[-1]})")
+        ids = tls["mobile_id"].astype(np.int64)
+        if ids.size and (ids.min() < 1 or ids.max() > n_beads):
+            raise SampleError(path, "/tls/mobile_id", f"ids must be in 1..{n_beads}")
+        tls["mobile_offset"], tls["mobile_id"] = off, ids
+        s.tls = tls
+        s.tls_attrs = {k: _decode(v) for k, v in g.attrs.items()}
+        unit = _decode(g["splitting"].attrs.get("unit", g["splitting"].attrs.get("units", "epsilon")))
+        s.splitting_unit = "kelvin" if str(unit).lower() in ("k", "kelvin") else "epsilon"
+        for name in TLS_DIPOLE:
+            if name not in tls or not np.isfinite(tls[name]).any():
+                s.warnings.append(f"/tls/{name} not present or all NaN (dipole stage not run)")
+
+    if "interactions" in f:
+        inter, sizes = _check_group(path, f["interactions"], "interactions", INTERACTIONS_REQUIRED)
+        n_tls = 0 if s.tls is None else len(s.tls["radius"])
+        for name in ("i", "j"):
+            v = inter[name].astype(np.int64)
+            if v.size and (v.min() < 0 or v.max() >= n_tls):
+                raise SampleError(path, f"/interactions/{name}", f"row indices must be in 0..{n_tls - 1} "
+                                                                f"(rows of /tls)")
+            inter[name] = v
+        s.interactions = inter
+        eps = f["interactions"].attrs.get("epsilon")
+        if eps is not None and np.size(eps) == 1:
+            s.material.setdefault("epsilon_r", float(np.asarray(eps).ravel()[0]))
+
+    if "material" in f:
+        g = f["material"]
+        for name in MATERIAL_NAMES:
+            if name in g and isinstance(g[name], h5py.Dataset) and g[name].size == 1:
+                s.material[name] = float(np.asarray(g[name][()]).ravel()[0])
+            elif name in g.attrs:
+                s.material[name] = float(np.asarray(g.attrs[name]).ravel()[0])
+    return s

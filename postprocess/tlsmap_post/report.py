@@ -1,0 +1,196 @@
+"""`tlsmap-report OUTDIR FILES...`: merge sample files, write PNG figures, report.md and merged.h5.
+
+FILES may be HDF5 files or directories (searched recursively for *.h5). Files that fail validation
+are skipped and listed in the report with the reason; the command fails (exit 2) only when no file
+is usable. Sections whose data are absent (e.g. /interactions before the interact stage exists)
+say "not present in the input files".
+"""
+
+import argparse
+import datetime
+import os
+import sys
+
+
+from . import analysis, figures
+from .merge import DEFAULT_GROUP_BY, collect_paths, merge, write_merged
+
+NP = analysis.NOT_PRESENT
+
+
+def _cell(x):
+    return str(x).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header, rows):
+    out = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _fig(lines, name, caption):
+    if name:
+        lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+
+
+def write_report(merged, groups, figs, outdir, argv):
+    L = ["# tlsmap report", "",
+         f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `tlsmap-report "
+         f"{' '.join(argv)}`.", "",
+         "Equation numbers refer to Lubchenko, Silbey & Wolynes (2005). Values are given in reduced "
+         "Lennard-Jones units and in physical units from each file's unit attributes. Error bars (±) are "
+         "one standard error from the sample-to-sample spread (delete-one-sample jackknife; see Methods); "
+         "with a single sample they are within-sample block errors and say so.", ""]
+
+    L += ["## Input files", ""]
+    S = merged.samples
+    rows = []
+    for k in range(merged.n_samples):
+        rows.append([k, S["path"][k], S["group"][k], S["stages"][k], S["n_beads"][k],
+                     f"{S['zeta'][k]:g}", S["n_tls"][k], S["n_pairs"][k]])
+    L += [_table(["sample", "file", "group", "stages", "beads", "ζ (e)", "TLS", "TLS pairs"], rows), ""]
+    if merged.group_keys:
+        L += [f"Samples are grouped by the parameters that differ between them: {', '.join(merged.group_keys)}.", ""]
+    if merged.skipped:
+        L += ["**Skipped files** (incomplete or invalid):", ""]
+        L += [f"- {r}" for _, r in merged.skipped] + [""]
+    if merged.warnings:
+        L += ["**Warnings:**", ""] + [f"- `{p}`: {w}" for p, w in merged.warnings] + [""]
+
+    for g in groups:
+        i = g.info
+        L += [f"## Group: {g.label}", "",
+              f"{i['n_samples']} sample(s), {sum(i['n_beads'])} beads in total, stages present: "
+              f"{', '.join(i['stages'])}; {g.n_tls} TLS, {g.n_pairs} TLS pairs.", ""]
+        L += ["### Units and material constants", ""]
+        mrows = [["ζ", f"{i['zeta']:g} e", f"{i['zeta_q']:.4g} q*", "file: /charge attributes"],
+                 ["μ_mol = ζq⟨b⟩", f"{i['mu_mol_debye']:.4g} D", f"{i['mu_mol']:.4g} q*σ",
+                  "file: /charge mu_mol_reduced"],
+                 ["⟨b⟩ bond length", f"{i['bond_length'] * i['sigma_A']:.4g} Å", f"{i['bond_length']:.4g} σ",
+                  "file: /charge bond_length_mean"],
+                 ["a = n^(-1/3)", f"{i['a'] * i['sigma_A']:.4g} Å", f"{i['a']:.4g} σ", "box: N / V"],
+                 ["σ, ε", f"{i['sigma_A']:g} Å, {i['eps_K']:g} K", "1, 1", "file: root attributes"]]
+        for name, sym, unit, phys in (("xi", "ξ", "σ", lambda v: f"{v * i['sigma_A']:.4g} Å"),
+                                      ("t_g", "T_g", "ε", lambda v: f"{v * i['eps_K']:.4g} K"),
+                                      ("rho", "ρ (mass density)", "m/σ³", lambda v: ""),
+                                      ("c_s", "c_s", "σ/τ", lambda v: ""),
+                                      ("epsilon_r", "ε_r", "", lambda v: "")):
+            v = g.material.get(name)
+            if v is None:
+                mrows.append([sym, "", "", f"{NP} (expected /material/sound_speed_l and _t); "
+                                           "pass --sound-speed"])
+            else:
+                mrows.append([sym, phys(v.value), f"{v.value:.4g} {unit}", v.origin])
+        L += [_table(["quantity", "physical", "reduced", "origin"], mrows), ""]
+        for msg in g.messages:
+            L += [f"- {msg}"]
+        L += [""]
+        L += ["### Estimate vs measured", ""]
+        if i["n_samples"] >= 2:
+            L += [f"Error bars: delete-one-sample jackknife over the {i['n_samples']} samples of this group.", ""]
+        else:
+            L += ["Error bars: **one sample only** — within-sample jackknife over 10 blocks of TLS; they do "
+                  "not include glass-to-glass variation.", ""]
+        if g.rows:
+            L += [_table(["claim", "paper", "estimate (measured inputs)", "measured", "unit", "note"],
+                         [[r["claim"], r["paper"], r["estimate"], r["measured"], r["unit"], r["note"]]
+                          for r in g.rows]), ""]
+        else:
+            L += [f"No TLS data: /tls and /interactions are {NP}.", ""]
+        if g.energy:
+            L += ["TLS density of states (E = √(ε² + Δ₀²), Eq. 20 levels, per volume and energy):", ""]
+            L += [_table(["E ≤", "TLS counted", "sample volume (m³)", "density (J⁻¹ m⁻³)", "95 % upper"],
+                         [[f"{d['cut_K']:g} K", d["n"], f"{d['volume_m3']:.3g}", f"{d['value']:.3g}",
+                           f"{d['upper95']:.3g}"] for d in g.energy["density"]]), ""]
+
+    L += ["## Figures", ""]
+    secs = [("mu_distribution", "μ_T distribution (magnitude and components) with the Eq. 1 and Eq. 6 "
+                                "estimates; grey band: the experiments the paper quotes (0.1–1 D)", "/tls"),
+            ("mu_scaling", "|μ_T|² against μ_mol² N_d (d_L/a)² per TLS: the scaling of Eq. 6", "/tls"),
+            ("g_distribution", "g = μ_T²/Σ|Δμ_i|² (the Kirkwood-like factor after Eq. 1)", "/tls"),
+            ("eq13_vs_direct", "μ_eq13 against μ_direct (Eq. 13; −1/3 for a uniform-ε sphere)", "/tls/mu_eq13"),
+            ("energetics", "P(asymmetry), P(barrier), P(Δ₀) in kelvin", "/tls"),
+            ("interaction_angle", "r³J against the dipolar angle factor", "/interactions"),
+            ("interaction_scatter", "J_el vs J_dd, J_el vs J_mech (with the Eqs. 22/21 ratio), |J| vs r",
+             "/interactions")]
+    for key, caption, needs in secs:
+        if figs.get(key):
+            _fig(L, figs[key], caption)
+        else:
+            L += [f"- {caption}: {needs} {NP}.", ""]
+
+    L += ["## Methods", "",
+          "- **Merging**: every file is one independent sample (glass); rows of /tls and /interactions carry "
+          "their sample index (`merged.h5`).",
+          "- **Error bars**: delete-one-sample jackknife of the pooled statistic, SE² = (S−1)/S Σ(θ₍ₛ₎ − θ̄)²; "
+          "for a mean over equal-size samples this is the standard error of the sample means. Histogram bars: "
+          "the same per bin.",
+          "- **μ_T**: /tls/mu_direct when present, else Σ q_i (r_i^B − r_i^A) recomputed from the catalogue "
+          "(minimum image); when both exist they are compared (warnings above).",
+          "- **Eq. 6 per TLS**: μ_mol² N_d (d_L/a)² with μ_mol = ζq⟨b⟩, a = ⟨b⟩ (so = (ζq d_L)² N_d), "
+          "N_d = n_moving/2, d_L = /tls/d_l.",
+          "- **g**: |μ_T|²/Σ_b|Δμ_b|², Δμ_b = Σ_{i∈b} q_i d_i over the bonds of /charge/bonds.",
+          "- **Eq. 1 bracket**: [(ξ/a)³/2]^{1/2} (d_L/a) with a = n^(-1/3), ξ = (4π/3)^{1/3} R.",
+          "- **TLS density**: TLS with E = √(ε² + Δ₀²) ≤ E_cut over (total sample volume × E_cut); "
+          "Garwood 68 % Poisson interval, 95 % upper limit when none.",
+          "- **Eqs. 21/22**: measured ratio rms(r³J_el)/rms(r³J_mech) against ζ²ρc_s²a³/T_g.", ""]
+    path = os.path.join(outdir, "report.md")
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(L) + "\n")
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="tlsmap-report", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("outdir", help="directory for report.md, the PNG figures and merged.h5 (created)")
+    p.add_argument("files", nargs="+", help="sample HDF5 files or directories holding them")
+    p.add_argument("--group-by", default=",".join(DEFAULT_GROUP_BY),
+                   help="input keys that define parameter groups (default: %(default)s)")
+    p.add_argument("--strict", action="store_true", help="stop at the first invalid file instead of skipping it")
+    p.add_argument("--tg", type=float, help="T_g in ε/k_B (default: /material/t_g, else 0.435)")
+    p.add_argument("--sound-speed", type=float, help="c_s in σ/τ (default: from /material)")
+    p.add_argument("--density", type=float, help="mass density in m/σ³ (default: /material/density, else N/V)")
+    p.add_argument("--xi", type=float, help="domain size ξ in σ (default: from /tls/radius, else 5.5)")
+    p.add_argument("--epsilon-r", type=float, help="dielectric constant (default: /material/epsilon_r, else 1)")
+    p.add_argument("--energy-cuts", default="1,10", help="E_cut values in K for the TLS density (default: 1,10)")
+    p.add_argument("--no-figures", action="store_true", help="tables only")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    paths = collect_paths(args.files)
+    if not paths:
+        print("tlsmap-report: error: no .h5 files in " + " ".join(args.files), file=sys.stderr)
+        return 2
+    try:
+        merged = merge(paths, strict=args.strict, group_by=tuple(k for k in args.group_by.split(",") if k))
+    except Exception as e:  # strict mode: io.SampleError names file and dataset
+        print(f"tlsmap-report: error: {e}", file=sys.stderr)
+        return 2
+    if not merged.n_samples:
+        print("tlsmap-report: error: no usable sample file:", file=sys.stderr)
+        for _, r in merged.skipped:
+            print("  " + r, file=sys.stderr)
+        return 2
+    os.makedirs(args.outdir, exist_ok=True)
+    options = dict(t_g=args.tg, sound_speed=args.sound_speed, density=args.density, xi=args.xi,
+                   epsilon_r=args.epsilon_r,
+                   energy_cuts_K=tuple(float(x) for x in args.energy_cuts.split(",") if x))
+    groups = analysis.analyse(merged, options)
+    figs = {} if args.no_figures else figures.make_all(groups, args.outdir)
+    write_merged(merged, os.path.join(args.outdir, "merged.h5"))
+    path = write_report(merged, groups, figs, args.outdir, argv)
+    n_fig = sum(1 for v in figs.values() if v)
+    print(f"tlsmap-report: {merged.n_samples} sample(s) in {len(groups)} group(s), {len(merged.skipped)} skipped; "
+          f"{n_fig} figure(s); wrote {path}")
+    for _, r in merged.skipped:
+        print(f"tlsmap-report: skipped {r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
