@@ -124,8 +124,8 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
   progress.begin("minimize");
   auto report = [&](long it, double e, double fmax) {
     char line[120];
-    std::snprintf(line, sizeof line, "e_pot %.10f  max|F| %.3e", e / n, fmax);
-    progress.report(it, p.fire.max_iter, line);
+    std::snprintf(line, sizeof line, "e_pot %.10f  max|F| %.3e (stop at %.0e)", e / n, fmax, p.fire.f_tol);
+    progress.report(it, 0, line);
   };
   const double t_min = MPI_Wtime();
   res.minimum = p.minimizer == "lbfgs" ? minimize_lbfgs(sys, p.lbfgs, report, p.log_every)

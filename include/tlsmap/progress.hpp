@@ -11,7 +11,9 @@ class Progress {
   Progress(MPI_Comm comm, std::string stage);
   // Start a phase: the time-left estimate uses the rate within the current phase.
   void begin(const std::string& phase);
-  // Print "[stage] <phase> <done>/<total> <detail> | elapsed, left".
+  // Print "[stage] <phase> <done>/<total> <detail> | elapsed, left"; total <= 0 (open-ended work
+  // such as a minimisation, whose iteration limit says nothing about when it converges): no
+  // total and no time-left estimate.
   void report(long done, long total, const std::string& detail) const;
   // Print a free-form line "[stage] text".
   void say(const std::string& text) const;
