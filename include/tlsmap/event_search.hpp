@@ -1,0 +1,152 @@
+#pragma once
+// The serial TLS search kernel on one domain (a LocalModel): explore the local energy landscape by
+// activation–relaxation events, keep every minimum and saddle found, and characterise the pair of
+// the two lowest minima. The parallel driver calls search_domain() once per domain; everything here
+// is deterministic given (model, params, seed, domain_key), so any rank reproduces any domain.
+//
+// One attempt (ARTn-style: Barkema & Mousseau, PRL 77, 4358 (1996); Malek & Mousseau, PRE 62, 7723
+// (2000)):
+//   1. Start minimum: attempts cycle over the known minima within `explore_window` of the lowest
+//      one, lowest first (attempt k uses the (k mod n_window)-th), so the search keeps exploring
+//      around the low minima that the pair is made of, including ones found on the way.
+//   2. Push: a random mobile bead c and every mobile bead within `push_radius` of it get Gaussian
+//      displacements (Philox, Stream::event_search, keyed by (seed, domain_key, attempt)), scaled
+//      so the push has norm `push_size`. Leave the basin: steps of `push_step` along the push
+//      direction u, each followed by three steepest-descent steps across u, until the lowest
+//      Hessian eigenvalue drops below `leave_basin_eigenvalue`.
+//   3. Climb and converge: eigenvector following uphill along the lowest mode (local_optimize.hpp;
+//      Lanczos + Newton for domains above saddle.dense_limit dof) to a first-order saddle with
+//      max|F| <= saddle.f_tol (default 1e-9).
+//   4. Push over: from the saddle, step ±`push_over` (largest bead displacement, σ) along the
+//      negative mode and minimise both sides (max|F| <= 1e-10).
+//   5. Bookkeeping: a minimum is new unless some known minimum lies within `dedup_distance`
+//      (largest single-bead displacement; after rigid overlay for a free cluster); saddles
+//      likewise. Identity is geometric only: with a truncated (energy-shifted, not force-shifted)
+//      potential the force jumps where a pair crosses r_c, and such kinks create micro-minima a few
+//      1e-4 σ apart whose energies differ by ~1e-5 ε (seen in KA glass domains) — one state.
+//      Each saddle records the minima on its two sides.
+// The search stops after `max_attempts` attempts, or after `stop_after_stale` consecutive
+// attempts that found no new minimum.
+//
+// The pair: the two lowest verified minima A (lower) and B, where B must be a different structure
+// from A — not A with identical beads relabelled (permutational copies are distinct points of
+// configuration space and are kept as distinct minima, but a "pair" of copies is no TLS). Of the
+// copies of A and of B, the closest pair of copies is used. They are joined with a CI-NEB
+// (neb.hpp), seeded through the saddles and minima of the shortest chain of recorded events from A
+// to B when there is one; the climbing image is then converged to a saddle by eigenvector following
+// and verified (exactly one negative eigenvalue). barrier = E(refined saddle) − E_A when that saddle
+// is verified and stayed near the band's top, else max E over the band − E_A.
+// Per pair: displacement field d_i = x_i^B − x_i^A (minimum image; rigid overlay for a cluster);
+// a bead is "moving" when |d_i| > moving_threshold (default 0.02 σ, a fifth of the paper's typical
+// d_L ≈ 0.1 a, and far above the 1e-8 σ noise of converged minima); d_L = sqrt(mean over moving
+// beads of |d_i|²); participation number N_p = (Σ|d_i|²)² / Σ|d_i|⁴ over all mobile beads
+// (participation ratio = N_p / n_mobile); path length = mass-weighted arc length of the band;
+// tunnelling splitting Δ0 by WKB along the band (tunnelling.hpp).
+#include "tlsmap/local_model.hpp"
+#include "tlsmap/local_optimize.hpp"
+#include "tlsmap/neb.hpp"
+#include "tlsmap/tunnelling.hpp"
+#include "tlsmap/units.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace tlsmap {
+
+struct SearchParams {
+  MinimizerParams minimizer;  // f_tol = 1e-10 by default
+  SaddleParams saddle;        // f_tol = 1e-9, trust radius 0.1 σ
+  NebParams neb;              // 16 images, spring 5, f_tol 1e-3, climbing image
+
+  // Budget.
+  int max_attempts = 60;            // activation attempts per domain
+  int stop_after_stale = 25;        // stop after this many consecutive attempts without a new minimum
+  double explore_window = 1.0;      // attempts start from minima within this of the lowest (ε)
+
+  // Push and basin exit.
+  double push_radius = 1.3;              // cluster radius around the random central bead (σ)
+  double push_size = 0.3;                // norm of the initial push (σ)
+  double push_step = 0.02;               // largest bead displacement per basin-exit step (σ)
+  int max_push_steps = 200;              // basin-exit steps before the attempt is abandoned
+  double leave_basin_eigenvalue = -0.05; // lowest eigenvalue that counts as "out of the basin" (ε/σ²)
+
+  // Push over the saddle.
+  double push_over = 0.05;          // largest bead displacement of the step off the saddle (σ)
+
+  // Deduplication.
+  double dedup_distance = 0.05;     // largest single-bead displacement for "the same" state (σ)
+  double dedup_energy = 1e-6;       // permutational copies of one structure (relabelled identical
+                                    // beads) must also agree in energy within this (ε)
+
+  // Pair analysis.
+  bool analyse_pair = true;         // NEB + characterisation of the two lowest minima
+  double moving_threshold = 0.02;   // |d_i| above which a bead counts as moving (σ)
+  PhysicalUnits units;              // σ, ε, m for the tunnelling splitting (default: argon)
+};
+
+struct Minimum {
+  LocalModel::Vector x;             // mobile coordinates
+  double energy = 0.0;              // domain energy (local_model.hpp convention, ε)
+  double max_force = 0.0;
+  double lowest_eigenvalue = 0.0;   // rigid modes removed for a free cluster
+  bool verified = false;            // max|F| <= minimizer.f_tol and lowest eigenvalue > eigenvalue_tol
+  int attempt = -1;                 // attempt that found it (-1: the start)
+};
+
+struct Saddle {
+  LocalModel::Vector x;
+  double energy = 0.0;
+  double max_force = 0.0;
+  double negative_eigenvalue = 0.0;  // curvature of the unstable mode
+  double second_eigenvalue = 0.0;    // next one (> 0 for a first-order saddle)
+  int n_negative = -1;
+  bool verified = false;             // max|F| <= saddle.f_tol and exactly one negative eigenvalue
+  int minus = -1, plus = -1;         // indices into minima of the two sides (-1: side not converged)
+  int from = -1;                     // minimum the attempt started from
+  int attempt = -1;
+};
+
+struct TlsPair {
+  int a = -1, b = -1;                // indices into DomainSearch::minima, E_A <= E_B
+  double energy_a = 0.0, energy_b = 0.0;  // domain energies (ε)
+  double asymmetry = 0.0;            // E_B − E_A (>= 0, ε)
+  double barrier = 0.0;              // E(top of the path) − E_A: refined saddle, else band max (ε)
+  bool intermediate_minima = false;  // the band has interior minima (A and B not directly connected)
+  NebResult path;                    // images, energy profile, arc length
+  Saddle saddle;                     // climbing image converged by eigenvector following
+  LocalModel::Vector displacement;   // d_i = x_B − x_A (3 n_mobile, σ)
+  double d_l = 0.0;                  // rms |d_i| over moving beads (σ)
+  int n_moving = 0;                  // beads with |d_i| > moving_threshold
+  double participation = 0.0;        // N_p = (Σ|d|²)² / Σ|d|⁴ (beads)
+  double distance = 0.0;             // |x_B − x_A| (mass-weighted, σ√m)
+  double path_length = 0.0;          // arc length of the band (σ√m)
+  Splitting splitting;               // Δ0 by WKB along the band
+};
+
+struct DomainSearch {
+  std::vector<Minimum> minima;       // index 0 = the domain's starting minimum
+  std::vector<Saddle> saddles;
+  bool has_pair = false;             // at least two verified minima and the pair was analysed
+  TlsPair pair;
+  // Statistics.
+  int attempts = 0;                  // attempts made
+  int events = 0;                    // attempts that converged to a verified saddle
+  int failed_exits = 0;              // pushes that never left the basin
+  int failed_climbs = 0;             // climbs that did not converge to a first-order saddle
+  long energy_calls = 0, hessian_calls = 0;  // including the NEB's images
+  double seconds = 0.0;              // wall time of search_domain
+};
+
+// The whole kernel for one domain. The starting configuration is the model's initial coordinates,
+// first minimised. seed: the run's seed; domain_key: the domain's permanent number (random keys).
+DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
+                           std::uint64_t domain_key);
+
+// The pair analysis on its own (NEB, saddle, displacement statistics, splitting) between two
+// minima a (lower) and b of the model; minima indices are copied into the result as given.
+// `via`: waypoints from a to b (search_domain passes the saddles and intermediate minima of the
+// shortest chain of recorded events joining the two minima, if any); they only seed the NEB band.
+TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b, const SearchParams& p,
+                     int index_a = -1, int index_b = -1, const std::vector<LocalModel::Vector>& via = {});
+
+}  // namespace tlsmap

@@ -1,0 +1,124 @@
+#pragma once
+// LocalModel: a serial, self-contained energy model of one TLS-search domain (or of a free cluster).
+//
+// The parallel driver gathers, for each domain, the beads that may move (the "mobile" beads inside
+// the domain sphere) and a shell of frozen beads around them (the paper's boundary state Ω_b), and
+// hands them over as a LocalConfig. Everything the event search needs — energy, gradient, dense
+// analytic Hessian — is computed here on that copy alone: no communicator, no halo, no System.
+//
+// Energy convention. E(x) = Σ u(r_ij) over every pair with at least ONE mobile bead (mobile–mobile
+// and mobile–frozen). Frozen–frozen pairs are a constant of the domain and are omitted, so E is the
+// total potential energy of the sample minus a constant; energy differences (asymmetry, barrier)
+// are exact. To report a whole-sample energy, the driver adds E_sample(start) − E(start) once.
+//
+// Coordinates. A configuration of the domain is a Vector x of 3 n_mobile numbers
+// (x_0, y_0, z_0, x_1, ...) for the mobile beads in the order of LocalConfig; frozen beads never
+// move. Positions need not be wrapped: every pair distance is the minimum image in the box, so the
+// box edges must be at least 2 × (largest cut-off) — checked, Error otherwise. Masses: all beads
+// have the reduced mass m = 1 (the Kob–Andersen model has equal masses), so mass-weighted and
+// Cartesian coordinates coincide.
+//
+// Speed. A pair list (mobile–mobile and mobile–frozen pairs within rc + skin, each with its
+// periodic shift fixed at build time) is cached and rebuilt only when a mobile bead has moved more
+// than skin/2 from where it was at the last build (the standard Verlet criterion, exact). The list
+// is built by brute force over mobile × all beads: O(n_mobile · n) once per rebuild, negligible
+// next to a Hessian diagonalisation for the ~200 mobile / ~3000 bead domains of the default input.
+// The cache is `mutable`: a LocalModel is not safe to share between threads; copy it instead
+// (copies are cheap and independent — the NEB keeps one per image).
+//
+// Free clusters (LJ7/LJ13 tests): n_frozen == 0 in a box much larger than the cluster. Then the
+// three translations and three rotations are zero modes; rigid_body_complement() gives an
+// orthonormal basis of the internal coordinates, which the search uses for eigen-analysis.
+#include "tlsmap/box.hpp"
+#include "tlsmap/pair_potential.hpp"
+#include "tlsmap/vec3.hpp"
+
+#include <Eigen/Dense>
+
+#include <cstdint>
+#include <vector>
+
+namespace tlsmap {
+
+struct LocalConfig {
+  Box box;                          // periodic box used for minimum images (edges >= 2 rc_max)
+  LJTable table;                    // per species pair LJ parameters (e.g. kob_andersen())
+  std::vector<std::int64_t> id;     // permanent bead ids (1-based), carried into the results
+  std::vector<int> species;         // species index into table, per bead
+  std::vector<Vec3> pos;            // positions: mobile beads first [0, n_mobile), then frozen
+  int n_mobile = 0;                 // number of mobile beads (>= 1)
+};
+
+class LocalModel {
+ public:
+  using Vector = Eigen::VectorXd;  // 3 n_mobile mobile coordinates
+  using Matrix = Eigen::MatrixXd;  // 3 n_mobile square
+
+  // Checks the config (sizes agree, ids unique is NOT checked, 1 <= n_mobile <= n, species inside
+  // the table, box edges >= 2 rc_max, skin >= 0) and throws Error naming the problem otherwise.
+  // The skin is reduced if needed so that rc_max + skin <= min box edge / 2 (minimum image stays
+  // unique for every listed pair).
+  explicit LocalModel(LocalConfig config, double skin = 0.5);
+
+  const LocalConfig& config() const { return config_; }
+  int n_mobile() const { return config_.n_mobile; }
+  int n_frozen() const { return static_cast<int>(config_.pos.size()) - config_.n_mobile; }
+  int n_dof() const { return 3 * config_.n_mobile; }
+  bool free_cluster() const { return n_frozen() == 0; }
+  double skin() const { return skin_; }
+
+  // The mobile coordinates of the config as handed over (the domain's starting configuration).
+  Vector initial_coordinates() const;
+  // Mobile bead positions of x as 3-vectors (same order as the config).
+  std::vector<Vec3> positions(const Vector& x) const;
+  // Minimum-image displacement of every mobile bead from a to b (b − a), as a flat vector.
+  Vector displacement(const Vector& a, const Vector& b) const;
+
+  // E(x): sum over pairs with at least one mobile bead (see the header comment).
+  double energy(const Vector& x) const;
+  // E(x), and grad = ∂E/∂x (the force on the mobile beads is −grad).
+  double energy_gradient(const Vector& x, Vector& grad) const;
+  // Dense analytic Hessian ∂²E/∂x∂x (3 n_mobile square, symmetric). Frozen beads enter through
+  // the diagonal blocks only; they pin translations and rotations, so at a minimum of a domain
+  // this matrix is positive definite as it stands.
+  Matrix hessian(const Vector& x) const;
+
+  // max_i |∂E/∂x_i| over mobile beads, |.| the Euclidean norm of each bead's 3-vector.
+  static double max_force(const Vector& grad);
+  // Largest Euclidean displacement of any single bead in a flat 3n vector.
+  static double max_bead_norm(const Vector& v);
+
+  // Orthonormal basis (columns) of the complement of the rigid-body modes at x: 3n × (3n − 6).
+  // Only meaningful for a free cluster (n_mobile >= 3, not collinear); for a domain with frozen
+  // beads it returns the identity (nothing to remove).
+  Matrix rigid_body_complement(const Vector& x) const;
+
+  // Work counters (for events/s and benchmarks).
+  long n_energy_calls() const { return n_energy_calls_; }
+  long n_hessian_calls() const { return n_hessian_calls_; }
+  long n_list_builds() const { return n_list_builds_; }
+
+ private:
+  struct Pair {
+    int i, j;     // i mobile; j mobile (j > i) or frozen (j >= n_mobile)
+    Vec3 shift;   // periodic shift: d = x_i − x_j + shift is the minimum image
+    int type;     // index into table (species pair)
+  };
+  void ensure_list(const Vector& x) const;
+  Vec3 bead(const Vector& x, int k) const {
+    return k < config_.n_mobile ? Vec3(x[3 * k], x[3 * k + 1], x[3 * k + 2]) : config_.pos[k];
+  }
+
+  LocalConfig config_;
+  double skin_ = 0.5;
+  double rc_max_ = 0.0;
+  mutable std::vector<Pair> pairs_;
+  mutable Vector list_ref_;  // mobile coordinates at the last list build (empty: no list yet)
+  mutable long n_energy_calls_ = 0, n_hessian_calls_ = 0, n_list_builds_ = 0;
+};
+
+// d(f/r)/d(r²) of the Lennard-Jones evaluator in pair_potential.hpp (the only extra derivative the
+// Hessian needs): f/r = 24ε[2σ¹²r⁻¹⁴ − σ⁶r⁻⁸] ⇒ d(f/r)/d(r²) = 24ε[−14σ¹²r⁻¹⁶ + 4σ⁶r⁻¹⁰].
+double lj_dfr_dr2(double r2, const LennardJones::Params& p);
+
+}  // namespace tlsmap

@@ -1,0 +1,57 @@
+#pragma once
+// Climbing-image nudged elastic band between two minima of a LocalModel.
+//
+// Henkelman, Uberuaga & Jónsson, J. Chem. Phys. 113, 9901 (2000) (climbing image) with the
+// improved tangent of Henkelman & Jónsson, J. Chem. Phys. 113, 9978 (2000). Images start on the
+// straight line A → B, or on a broken line through known waypoints (mobile coordinates; for a free
+// cluster B and the waypoints are first rotated and translated onto A). The band is relaxed with FIRE on the NEB force of all interior images (the NEB force
+// is not a gradient, so no line search). After `climb_after` steps, or once max|F_NEB| < 10 tol,
+// the highest image climbs. Converged when max over images and beads of |F_NEB,i| <= f_tol.
+// Each image keeps its own copy of the model so its pair list stays valid (no thrashing).
+//
+// The energy profile, the arc length along the band (mass-weighted = Cartesian at m = 1) and the
+// tangential derivative dE/ds at each image are kept: they define the 1D path potential V(s) used
+// for the tunnelling splitting (cubic Hermite interpolation between images).
+#include "tlsmap/local_model.hpp"
+
+#include <vector>
+
+namespace tlsmap {
+
+struct NebParams {
+  int n_images = 16;         // images including both end points (>= 3)
+  double spring = 5.0;       // spring constant between neighbouring images (ε/σ²)
+  double f_tol = 1e-3;       // max|F_NEB,i| at convergence (ε/σ); the top is refined to a saddle
+                             // anyway, and Δ0 moves by < 1e-3 relative from 1e-3 to 1e-5 (docs/search.md)
+  long max_iter = 5000;      // FIRE steps (then reported unconverged)
+  bool climbing = true;      // climbing image on
+  long climb_after = 200;    // steps before the highest image starts to climb (or when near tol)
+  double max_step = 0.05;    // cap on any bead's displacement per FIRE step (σ)
+};
+
+struct NebResult {
+  std::vector<LocalModel::Vector> images;  // n_images configurations, images[0] = A, back() = B
+  std::vector<double> energy;              // E of each image (domain energy, ε)
+  std::vector<double> arc;                 // cumulative path length s at each image (σ √m)
+  std::vector<double> slope;               // dE/ds at each image along the tangent (ε / (σ √m))
+  int highest = 0;                         // index of the highest image
+  int n_intermediate_minima = 0;           // interior images lower than both neighbours
+  double max_force = 0.0;
+  long iterations = 0;
+  long energy_calls = 0;                   // energy/gradient evaluations over all images
+  bool converged = false;
+};
+
+// `via` (optional waypoints, e.g. the known saddles and intermediate minima of a chain of events
+// from a to b): the band starts on the broken line a → via... → b (images evenly spaced in arc
+// length) if its highest image is lower than the straight line's, else on the straight line. The
+// broken line avoids pushing beads through each other when a and b differ by an exchange; the
+// straight line wins when the chain is a detour (the direct path was never an event).
+NebResult nudged_elastic_band(const LocalModel& model, const LocalModel::Vector& a, const LocalModel::Vector& b,
+                              const NebParams& p, const std::vector<LocalModel::Vector>& via = {});
+
+// For a free cluster: b rotated and translated to best overlay a (Kabsch, no permutation). For a
+// domain with frozen beads: b unchanged.
+LocalModel::Vector align_to(const LocalModel& model, const LocalModel::Vector& a, const LocalModel::Vector& b);
+
+}  // namespace tlsmap

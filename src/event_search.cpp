@@ -1,0 +1,330 @@
+// Activation–relaxation event search on one domain and the TLS pair analysis (see event_search.hpp).
+#include "tlsmap/event_search.hpp"
+
+#include "tlsmap/random.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+namespace tlsmap {
+
+using Vector = LocalModel::Vector;
+
+namespace {
+
+// Largest single-bead displacement between two states (after rigid overlay for a free cluster).
+double state_distance(const LocalModel& model, const Vector& a, const Vector& b) {
+  return LocalModel::max_bead_norm(model.displacement(a, align_to(model, a, b)));
+}
+
+// Whether two states are the same structure up to a relabelling of identical beads: for a free
+// cluster the sorted lists of all pair distances (rotation and permutation invariant) agree within
+// dedup_distance; for a domain every mobile bead of a has a mobile bead of the same species in b
+// within dedup_distance (frozen beads fix the frame). Used to pick B distinct from A.
+bool same_structure(const LocalModel& model, const Minimum& a, const Minimum& b, const SearchParams& p) {
+  if (std::abs(a.energy - b.energy) > p.dedup_energy) return false;
+  const int n = model.n_mobile();
+  const auto xa = model.positions(a.x), xb = model.positions(b.x);
+  if (model.free_cluster()) {
+    std::vector<double> da, db;
+    for (int i = 0; i < n; ++i)
+      for (int j = i + 1; j < n; ++j) {
+        da.push_back((xa[i] - xa[j]).norm());
+        db.push_back((xb[i] - xb[j]).norm());
+      }
+    std::sort(da.begin(), da.end());
+    std::sort(db.begin(), db.end());
+    for (std::size_t k = 0; k < da.size(); ++k)
+      if (std::abs(da[k] - db[k]) > p.dedup_distance) return false;
+    return true;
+  }
+  const auto& sp = model.config().species;
+  for (int i = 0; i < n; ++i) {
+    double best = HUGE_VAL;
+    for (int j = 0; j < n; ++j)
+      if (sp[j] == sp[i]) best = std::min(best, model.config().box.minimum_image(Vec3(xb[j] - xa[i])).norm());
+    if (best > p.dedup_distance) return false;
+  }
+  return true;
+}
+
+// Standard normal numbers from the attempt's Philox stream: draw k uses counter sub = k / 2.
+double gaussian(std::uint64_t seed, std::uint64_t key, std::uint64_t attempt, std::uint64_t k) {
+  const auto u = uniform4(seed, Stream::event_search, key, attempt, 1 + k / 2);
+  const double r = std::sqrt(-2.0 * std::log(u[0]));
+  return (k % 2 == 0) ? r * std::cos(2.0 * M_PI * u[1]) : r * std::sin(2.0 * M_PI * u[1]);
+}
+
+// Large domains use Lanczos for the lowest eigenpair instead of a full diagonalisation.
+bool large(const LocalModel& model, const SearchParams& p) {
+  return !model.free_cluster() && model.n_dof() > p.saddle.dense_limit;
+}
+
+double lowest_eigenvalue(const LocalModel& model, const Vector& x, const SearchParams& p, Vector& mode) {
+  if (large(model, p)) return lowest_eigenpair(model.hessian(x), mode, mode);
+  const Spectrum sp = spectrum(model, x, false);
+  return sp.values[0];
+}
+
+Minimum make_minimum(const LocalModel& model, const MinimizeOutcome& m, const SearchParams& p, int attempt) {
+  Minimum out;
+  out.x = m.x;
+  out.energy = m.energy;
+  out.max_force = m.max_force;
+  Vector mode;
+  out.lowest_eigenvalue = lowest_eigenvalue(model, m.x, p, mode);
+  bool positive = out.lowest_eigenvalue > p.saddle.eigenvalue_tol;
+  if (positive && large(model, p)) {  // Cholesky of H − tol·I proves it whatever Lanczos missed
+    LocalModel::Matrix h = model.hessian(m.x);
+    h.diagonal().array() -= p.saddle.eigenvalue_tol;
+    positive = Eigen::LLT<LocalModel::Matrix>(h).info() == Eigen::Success;
+  }
+  out.verified = m.converged && positive;
+  out.attempt = attempt;
+  return out;
+}
+
+// Index of the known minimum equal to m, or -1.
+int find_minimum(const LocalModel& model, const std::vector<Minimum>& minima, const Vector& x, double e,
+                 const SearchParams& p) {
+  (void)e;  // identity is geometric: see the note on cut-off kinks in event_search.hpp
+  for (std::size_t i = 0; i < minima.size(); ++i)
+    if (state_distance(model, minima[i].x, x) <= p.dedup_distance) return static_cast<int>(i);
+  return -1;
+}
+
+// Path frequency at a minimum: ω² = t·H·t along the unit tangent t.
+double path_omega(const LocalModel& model, const Vector& x, const Vector& t) {
+  const double c = t.dot(model.hessian(x) * t);
+  return std::sqrt(std::max(c, 0.0));
+}
+
+}  // namespace
+
+TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b_in, const SearchParams& p,
+                     int index_a, int index_b, const std::vector<Vector>& via) {
+  TlsPair t;
+  t.a = index_a;
+  t.b = index_b;
+  const Vector b = a.x + model.displacement(a.x, align_to(model, a.x, b_in.x));
+  t.energy_a = a.energy;
+  t.energy_b = b_in.energy;
+  t.asymmetry = t.energy_b - t.energy_a;
+  t.path = nudged_elastic_band(model, a.x, b, p.neb, via);
+  const NebResult& path = t.path;
+  t.intermediate_minima = path.n_intermediate_minima > 0;
+  // Refine the climbing image to a first-order saddle.
+  const SaddleOutcome s = converge_saddle(model, path.images[path.highest], p.saddle);
+  t.saddle.x = s.x;
+  t.saddle.energy = s.energy;
+  t.saddle.max_force = s.max_force;
+  t.saddle.negative_eigenvalue = s.lowest_eigenvalue;
+  t.saddle.second_eigenvalue = s.second_eigenvalue;
+  t.saddle.n_negative = s.n_negative;
+  t.saddle.verified = s.converged;
+  t.saddle.minus = t.intermediate_minima ? -1 : index_a;  // the band's top joins A and B only if
+  t.saddle.plus = t.intermediate_minima ? -1 : index_b;   // nothing lies between them
+  // The refined saddle is exact where the band is only within its tolerance of the path (a band
+  // image off the path can even lie above the saddle); it counts if it stayed near the band's top.
+  double top = path.energy[path.highest];
+  if (s.converged && LocalModel::max_bead_norm(model.displacement(path.images[path.highest], s.x)) < 0.5)
+    top = s.energy;
+  t.barrier = top - t.energy_a;
+  // Displacement statistics.
+  t.displacement = b - a.x;
+  double sum2 = 0.0, sum4 = 0.0, moving2 = 0.0;
+  t.n_moving = 0;
+  for (int i = 0; i < model.n_mobile(); ++i) {
+    const double d2 = t.displacement.segment<3>(3 * i).squaredNorm();
+    sum2 += d2;
+    sum4 += d2 * d2;
+    if (d2 > p.moving_threshold * p.moving_threshold) {
+      ++t.n_moving;
+      moving2 += d2;
+    }
+  }
+  t.d_l = t.n_moving > 0 ? std::sqrt(moving2 / t.n_moving) : 0.0;
+  t.participation = sum4 > 0.0 ? sum2 * sum2 / sum4 : 0.0;
+  t.distance = std::sqrt(sum2);
+  t.path_length = path.arc.back();
+  // Tunnelling splitting along the band.
+  const int m = static_cast<int>(path.images.size());
+  const Vector ta = (path.images[1] - path.images[0]).normalized();
+  const Vector tb = (path.images[m - 1] - path.images[m - 2]).normalized();
+  const PathPotential v(path.arc, path.energy, path.slope);
+  t.splitting = wkb_splitting(v, path_omega(model, a.x, ta), path_omega(model, b, tb), p.units);
+  return t;
+}
+
+DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
+                           std::uint64_t domain_key) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const long e0 = model.n_energy_calls(), h0 = model.n_hessian_calls();
+  DomainSearch out;
+  const int nm = model.n_mobile();
+  // The starting minimum.
+  out.minima.push_back(make_minimum(model, minimize_local(model, model.initial_coordinates(), p.minimizer), p, -1));
+
+  int stale = 0;
+  for (int attempt = 0; attempt < p.max_attempts && stale < p.stop_after_stale; ++attempt) {
+    out.attempts = attempt + 1;
+    ++stale;
+    // 1. Start minimum: cycle over verified minima within the window of the lowest, lowest first.
+    std::vector<int> window;
+    double e_low = HUGE_VAL;
+    for (const auto& m : out.minima)
+      if (m.verified) e_low = std::min(e_low, m.energy);
+    for (int i = 0; i < static_cast<int>(out.minima.size()); ++i)
+      if (out.minima[i].verified && out.minima[i].energy <= e_low + p.explore_window) window.push_back(i);
+    if (window.empty()) break;
+    std::stable_sort(window.begin(), window.end(),
+                     [&](int i, int j) { return out.minima[i].energy < out.minima[j].energy; });
+    const int from = window[attempt % window.size()];
+    const Vector x0 = out.minima[from].x;
+
+    // 2. Push a local cluster around a random mobile bead.
+    const auto u = uniform4(seed, Stream::event_search, domain_key, attempt, 0);
+    const int c = std::min(nm - 1, static_cast<int>(u[0] * nm));
+    Vector push = Vector::Zero(model.n_dof());
+    std::uint64_t k = 0;
+    const Vec3 xc = x0.segment<3>(3 * c);
+    for (int i = 0; i < nm; ++i) {
+      const bool near = model.config().box.minimum_image(Vec3(x0.segment<3>(3 * i) - xc)).norm() <= p.push_radius;
+      for (int a = 0; a < 3; ++a, ++k) {
+        const double z = gaussian(seed, domain_key, attempt, k);  // drawn for every bead: keys stay fixed
+        if (near) push[3 * i + a] = z;
+      }
+    }
+    if (model.free_cluster()) {  // no rigid-body part in the push
+      const LocalModel::Matrix q = model.rigid_body_complement(x0);
+      push = q * (q.transpose() * push);
+    }
+    if (push.norm() == 0.0) continue;
+    const Vector dir = push.normalized();
+    Vector x = x0 + p.push_size * dir;
+
+    // Leave the basin: step along dir, relax across it, until the lowest eigenvalue is negative.
+    bool left = false;
+    Vector mode = dir;
+    for (int s = 0; s < p.max_push_steps; ++s) {
+      if (lowest_eigenvalue(model, x, p, mode) < p.leave_basin_eigenvalue) { left = true; break; }
+      x += p.push_step / LocalModel::max_bead_norm(dir) * dir;
+      for (int r = 0; r < 3; ++r) {  // a few steepest-descent steps across dir
+        Vector g;
+        model.energy_gradient(x, g);
+        Vector fperp = -(g - g.dot(dir) * dir);
+        const double fm = LocalModel::max_bead_norm(fperp);
+        if (fm == 0.0) break;
+        x += std::min(0.01, 0.5 * p.push_step / fm) * fperp;
+      }
+    }
+    if (!left) { ++out.failed_exits; continue; }
+
+    // 3. Climb to the saddle.
+    SaddleOutcome s = converge_saddle(model, x, p.saddle, large(model, p) ? mode : dir);
+    if (!s.converged) { ++out.failed_climbs; continue; }
+    ++out.events;
+
+    // 4. Push over both ways and minimise.
+    const Vector step = p.push_over / LocalModel::max_bead_norm(s.mode) * s.mode;
+    int side[2] = {-1, -1};
+    bool new_min = false;
+    for (int sgn = 0; sgn < 2; ++sgn) {
+      const Vector xs = sgn == 0 ? Vector(s.x - step) : Vector(s.x + step);
+      const MinimizeOutcome mo = minimize_local(model, xs, p.minimizer);
+      if (!mo.converged) continue;
+      int idx = find_minimum(model, out.minima, mo.x, mo.energy, p);
+      if (idx < 0) {
+        out.minima.push_back(make_minimum(model, mo, p, attempt));
+        idx = static_cast<int>(out.minima.size()) - 1;
+        new_min = true;
+      }
+      side[sgn] = idx;
+    }
+    if (new_min) stale = 0;
+    // 5. Record the saddle unless already known.
+    bool known = false;
+    for (const auto& q : out.saddles)
+      if (state_distance(model, q.x, s.x) <= p.dedup_distance) {
+        known = true;
+        break;
+      }
+    if (!known) {
+      Saddle q;
+      q.x = s.x;
+      q.energy = s.energy;
+      q.max_force = s.max_force;
+      q.negative_eigenvalue = s.lowest_eigenvalue;
+      q.second_eigenvalue = s.second_eigenvalue;
+      q.n_negative = s.n_negative;
+      q.verified = s.converged;
+      q.minus = side[0];
+      q.plus = side[1];
+      q.from = from;
+      q.attempt = attempt;
+      out.saddles.push_back(std::move(q));
+    }
+  }
+
+  // The pair: the two lowest verified minima.
+  std::vector<int> order;
+  for (int i = 0; i < static_cast<int>(out.minima.size()); ++i)
+    if (out.minima[i].verified) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](int i, int j) { return out.minima[i].energy < out.minima[j].energy; });
+  // A = the lowest; B = the lowest that is a different structure from A (not a relabelling of
+  // identical beads), taken in the copy closest to A (in a cluster, permutational copies of B differ
+  // in how far they are from A; the closest one is the one a single event reaches).
+  int ia = -1, ib = -1;
+  if (!order.empty()) ia = order[0];
+  for (std::size_t k = 1; k < order.size() && ib < 0; ++k)
+    if (!same_structure(model, out.minima[ia], out.minima[order[k]], p)) ib = order[k];
+  if (ib >= 0) {
+    std::vector<int> copies_a, copies_b;
+    for (int k : order) {
+      if (same_structure(model, out.minima[ia], out.minima[k], p)) copies_a.push_back(k);
+      if (same_structure(model, out.minima[ib], out.minima[k], p)) copies_b.push_back(k);
+    }
+    double best = HUGE_VAL;
+    for (int i : copies_a)
+      for (int j : copies_b) {
+        const double d = state_distance(model, out.minima[i].x, out.minima[j].x);
+        if (d < best) { best = d; ia = i; ib = j; }
+      }
+  }
+  if (p.analyse_pair && ib >= 0) {
+    // Seed the band through the shortest chain of recorded events from A to B (breadth-first over
+    // the saddles, in the order they were found: deterministic).
+    std::vector<int> prev_min(out.minima.size(), -1), prev_sad(out.minima.size(), -1);
+    std::vector<int> queue{ia};
+    prev_min[ia] = ia;
+    for (std::size_t h = 0; h < queue.size() && prev_min[ib] < 0; ++h) {
+      const int u = queue[h];
+      for (int k = 0; k < static_cast<int>(out.saddles.size()); ++k) {
+        const Saddle& q = out.saddles[k];
+        if (!q.verified || q.minus < 0 || q.plus < 0) continue;
+        const int w = q.minus == u ? q.plus : (q.plus == u ? q.minus : -1);
+        if (w < 0 || prev_min[w] >= 0) continue;
+        prev_min[w] = u;
+        prev_sad[w] = k;
+        queue.push_back(w);
+      }
+    }
+    std::vector<Vector> via;
+    if (prev_min[ib] >= 0)
+      for (int w = ib; w != ia; w = prev_min[w]) {
+        if (w != ib) via.push_back(out.minima[w].x);
+        via.push_back(out.saddles[prev_sad[w]].x);
+      }
+    std::reverse(via.begin(), via.end());
+    out.pair = analyse_pair(model, out.minima[ia], out.minima[ib], p, ia, ib, via);
+    out.has_pair = true;
+  }
+  out.energy_calls = model.n_energy_calls() - e0 + (out.has_pair ? out.pair.path.energy_calls : 0);
+  out.hessian_calls = model.n_hessian_calls() - h0;
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace tlsmap

@@ -1,0 +1,170 @@
+// LocalModel: pair list, energy, gradient and dense Hessian of one domain (see local_model.hpp).
+#include "tlsmap/local_model.hpp"
+
+#include "tlsmap/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace tlsmap {
+
+double lj_dfr_dr2(double r2, const LennardJones::Params& p) {
+  const double s2 = p.sigma2 / r2;
+  const double s6 = s2 * s2 * s2;
+  return 24.0 * p.epsilon * s6 * (4.0 - 14.0 * s6) / (r2 * r2);
+}
+
+LocalModel::LocalModel(LocalConfig config, double skin) : config_(std::move(config)), skin_(skin) {
+  const std::size_t n = config_.pos.size();
+  if (config_.species.size() != n || config_.id.size() != n)
+    throw Error("LocalModel: pos, species and id have different sizes (" + std::to_string(n) + ", " +
+                std::to_string(config_.species.size()) + ", " + std::to_string(config_.id.size()) + ")");
+  if (config_.n_mobile < 1 || static_cast<std::size_t>(config_.n_mobile) > n)
+    throw Error("LocalModel: n_mobile = " + std::to_string(config_.n_mobile) + " outside [1, " + std::to_string(n) +
+                "]");
+  const int ns = config_.table.n_species();
+  for (std::size_t k = 0; k < n; ++k)
+    if (config_.species[k] < 0 || config_.species[k] >= ns)
+      throw Error("LocalModel: bead id " + std::to_string(config_.id[k]) + " has species " +
+                  std::to_string(config_.species[k]) + " outside the pair table (" + std::to_string(ns) +
+                  " species)");
+  if (!(skin_ >= 0.0)) throw Error("LocalModel: skin must be >= 0");
+  rc_max_ = config_.table.max_cutoff();
+  const double edge = config_.box.len.minCoeff();
+  if (edge < 2.0 * rc_max_)
+    throw Error("LocalModel: box edge " + std::to_string(edge) + " is shorter than 2 x cut-off (" +
+                std::to_string(2.0 * rc_max_) + "); minimum images would not be unique");
+  skin_ = std::min(skin_, 0.5 * edge - rc_max_);
+}
+
+LocalModel::Vector LocalModel::initial_coordinates() const {
+  Vector x(n_dof());
+  for (int i = 0; i < n_mobile(); ++i) x.segment<3>(3 * i) = config_.pos[i];
+  return x;
+}
+
+std::vector<Vec3> LocalModel::positions(const Vector& x) const {
+  std::vector<Vec3> p(n_mobile());
+  for (int i = 0; i < n_mobile(); ++i) p[i] = x.segment<3>(3 * i);
+  return p;
+}
+
+LocalModel::Vector LocalModel::displacement(const Vector& a, const Vector& b) const {
+  Vector d(n_dof());
+  for (int i = 0; i < n_mobile(); ++i)
+    d.segment<3>(3 * i) = config_.box.minimum_image(Vec3(b.segment<3>(3 * i) - a.segment<3>(3 * i)));
+  return d;
+}
+
+double LocalModel::max_bead_norm(const Vector& v) {
+  double m = 0.0;
+  for (Eigen::Index i = 0; i + 2 < v.size(); i += 3) m = std::max(m, v.segment<3>(i).norm());
+  return m;
+}
+
+double LocalModel::max_force(const Vector& grad) { return max_bead_norm(grad); }
+
+// Verlet list of pairs with at least one mobile bead within rc(pair) + skin, shifts fixed now.
+void LocalModel::ensure_list(const Vector& x) const {
+  if (list_ref_.size() == x.size()) {
+    double m2 = 0.0;
+    for (int i = 0; i < n_mobile(); ++i) m2 = std::max(m2, (x.segment<3>(3 * i) - list_ref_.segment<3>(3 * i)).squaredNorm());
+    if (4.0 * m2 <= skin_ * skin_) return;  // nobody moved more than skin/2
+  }
+  ++n_list_builds_;
+  pairs_.clear();
+  const int nm = n_mobile();
+  const int n = static_cast<int>(config_.pos.size());
+  const int ns = config_.table.n_species();
+  for (int i = 0; i < nm; ++i) {
+    const Vec3 xi = x.segment<3>(3 * i);
+    for (int j = i + 1; j < n; ++j) {
+      const Vec3 xj = bead(x, j);
+      const Vec3 raw = xi - xj;
+      const Vec3 d = config_.box.minimum_image(raw);
+      const int type = config_.species[i] * ns + config_.species[j];
+      const double rl = config_.table(config_.species[i], config_.species[j]).rc + skin_;
+      if (d.squaredNorm() < rl * rl) pairs_.push_back({i, j, d - raw, type});
+    }
+  }
+  list_ref_ = x;
+}
+
+namespace {
+const LennardJones::Params& params_of(const LJTable& t, int type) {
+  const int ns = t.n_species();
+  return t(type / ns, type % ns);
+}
+}  // namespace
+
+double LocalModel::energy(const Vector& x) const {
+  Vector g;
+  return energy_gradient(x, g);
+}
+
+double LocalModel::energy_gradient(const Vector& x, Vector& grad) const {
+  ensure_list(x);
+  ++n_energy_calls_;
+  grad.setZero(n_dof());
+  const int nm = n_mobile();
+  double e = 0.0;
+  for (const Pair& q : pairs_) {
+    const Vec3 d = x.segment<3>(3 * q.i) - bead(x, q.j) + q.shift;
+    const double r2 = d.squaredNorm();
+    const auto& p = params_of(config_.table, q.type);
+    if (r2 >= p.rc2) continue;
+    const auto r = LennardJones::evaluate(r2, p);
+    e += r.energy;
+    const Vec3 f = r.f_over_r * d;  // force on i
+    grad.segment<3>(3 * q.i) -= f;
+    if (q.j < nm) grad.segment<3>(3 * q.j) += f;
+  }
+  return e;
+}
+
+// ∂²u/∂x_i∂x_i = −(f/r) I − 2 (d(f/r)/dr²) d dᵀ =: K; the (j,j) block is +K and (i,j), (j,i) are −K.
+LocalModel::Matrix LocalModel::hessian(const Vector& x) const {
+  ensure_list(x);
+  ++n_hessian_calls_;
+  const int nm = n_mobile();
+  Matrix h = Matrix::Zero(n_dof(), n_dof());
+  for (const Pair& q : pairs_) {
+    const Vec3 d = x.segment<3>(3 * q.i) - bead(x, q.j) + q.shift;
+    const double r2 = d.squaredNorm();
+    const auto& p = params_of(config_.table, q.type);
+    if (r2 >= p.rc2) continue;
+    const double fr = LennardJones::evaluate(r2, p).f_over_r;
+    const Mat3 k = -fr * Mat3::Identity() - 2.0 * lj_dfr_dr2(r2, p) * d * d.transpose();
+    h.block<3, 3>(3 * q.i, 3 * q.i) += k;
+    if (q.j < nm) {
+      h.block<3, 3>(3 * q.j, 3 * q.j) += k;
+      h.block<3, 3>(3 * q.i, 3 * q.j) -= k;
+      h.block<3, 3>(3 * q.j, 3 * q.i) -= k;
+    }
+  }
+  return h;
+}
+
+LocalModel::Matrix LocalModel::rigid_body_complement(const Vector& x) const {
+  const int n = n_dof();
+  if (!free_cluster() || n_mobile() < 3) return Matrix::Identity(n, n);
+  Vec3 c = Vec3::Zero();
+  for (int i = 0; i < n_mobile(); ++i) c += x.segment<3>(3 * i);
+  c /= n_mobile();
+  Matrix r = Matrix::Zero(n, 6);
+  for (int i = 0; i < n_mobile(); ++i) {
+    const Vec3 p = x.segment<3>(3 * i) - c;
+    for (int a = 0; a < 3; ++a) {
+      r(3 * i + a, a) = 1.0;  // translation along a
+      Vec3 e = Vec3::Zero();
+      e[a] = 1.0;
+      r.block<3, 1>(3 * i, 3 + a) = e.cross(p);  // rotation about axis a
+    }
+  }
+  Eigen::HouseholderQR<Matrix> qr(r);
+  Matrix q = qr.householderQ() * Matrix::Identity(n, n);
+  return q.rightCols(n - 6);
+}
+
+}  // namespace tlsmap

@@ -1,0 +1,178 @@
+// Climbing-image NEB relaxed with FIRE (see neb.hpp).
+#include "tlsmap/neb.hpp"
+
+#include "tlsmap/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tlsmap {
+
+using Vector = LocalModel::Vector;
+
+Vector align_to(const LocalModel& model, const Vector& a, const Vector& b) {
+  if (!model.free_cluster()) return b;
+  const int n = model.n_mobile();
+  Vec3 ca = Vec3::Zero(), cb = Vec3::Zero();
+  for (int i = 0; i < n; ++i) {
+    ca += a.segment<3>(3 * i);
+    cb += b.segment<3>(3 * i);
+  }
+  ca /= n;
+  cb /= n;
+  // Kabsch: rotation R minimising Σ |R (b_i − cb) − (a_i − ca)|².
+  Mat3 c = Mat3::Zero();
+  for (int i = 0; i < n; ++i) c += (b.segment<3>(3 * i) - cb) * (a.segment<3>(3 * i) - ca).transpose();
+  Eigen::JacobiSVD<Mat3> svd(c, Eigen::ComputeFullU | Eigen::ComputeFullV);
+  Mat3 d = Mat3::Identity();
+  if ((svd.matrixV() * svd.matrixU().transpose()).determinant() < 0.0) d(2, 2) = -1.0;
+  const Mat3 r = svd.matrixV() * d * svd.matrixU().transpose();
+  Vector out(b.size());
+  for (int i = 0; i < n; ++i) out.segment<3>(3 * i) = r * (b.segment<3>(3 * i) - cb) + ca;
+  return out;
+}
+
+namespace {
+
+// Improved tangent (Henkelman & Jónsson 2000, Eqs. 8–11), unit norm.
+Vector tangent(const Vector& xm, const Vector& x, const Vector& xp, double em, double e, double ep) {
+  const Vector tp = xp - x, tm = x - xm;
+  Vector t;
+  if (ep > e && e > em) t = tp;
+  else if (ep < e && e < em) t = tm;
+  else {
+    const double dmax = std::max(std::abs(ep - e), std::abs(em - e));
+    const double dmin = std::min(std::abs(ep - e), std::abs(em - e));
+    t = (ep > em) ? Vector(tp * dmax + tm * dmin) : Vector(tp * dmin + tm * dmax);
+  }
+  const double n = t.norm();
+  return n > 0.0 ? Vector(t / n) : tp.normalized();
+}
+
+}  // namespace
+
+NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Vector& b_in, const NebParams& p,
+                              const std::vector<Vector>& via) {
+  if (p.n_images < 3) throw Error("NEB: n_images must be >= 3");
+  const int m = p.n_images;
+  auto onto_a = [&](const Vector& w) { return Vector(a + model.displacement(a, align_to(model, a, w))); };
+  const Vector b = onto_a(b_in);
+  std::vector<Vector> x(m), g(m), v(m), t(m);
+  std::vector<double> e(m);
+  std::vector<LocalModel> models(m, model);  // one pair list per image
+  // Initial band: images evenly spaced in arc length along a → waypoints... → b.
+  auto band = [&](const std::vector<Vector>& ways) {
+    std::vector<Vector> pts{a};
+    for (const Vector& w : ways)
+      if (w.size() == a.size()) pts.push_back(onto_a(w));
+    pts.push_back(b);
+    std::vector<double> cum{0.0};
+    for (std::size_t k = 1; k < pts.size(); ++k) cum.push_back(cum.back() + (pts[k] - pts[k - 1]).norm());
+    std::vector<Vector> y(m);
+    for (int k = 0; k < m; ++k) {
+      const double s = cum.back() * k / (m - 1);
+      std::size_t seg = 1;
+      while (seg + 1 < pts.size() && cum[seg] < s) ++seg;
+      const double len = cum[seg] - cum[seg - 1];
+      const double f = len > 0.0 ? std::clamp((s - cum[seg - 1]) / len, 0.0, 1.0) : 0.0;
+      y[k] = pts[seg - 1] + f * (pts[seg] - pts[seg - 1]);
+    }
+    y[0] = a;
+    y[m - 1] = b;
+    return y;
+  };
+  auto band_max = [&](const std::vector<Vector>& y) {
+    double mx = -HUGE_VAL;
+    for (int k = 1; k < m - 1; ++k) mx = std::max(mx, models[k].energy(y[k]));
+    return mx;
+  };
+  x = band({});
+  if (!via.empty()) {  // keep whichever start is lower at its highest image
+    std::vector<Vector> y = band(via);
+    if (band_max(y) < band_max(x)) x = std::move(y);
+  }
+  for (int k = 0; k < m; ++k) v[k] = Vector::Zero(a.size());
+  for (int k = 0; k < m; ++k) e[k] = models[k].energy_gradient(x[k], g[k]);
+
+  // FIRE on the band (Bitzek et al., PRL 97, 170201 (2006)).
+  double dt = 0.01, alpha = 0.1;
+  const double dt_max = 0.05, alpha0 = 0.1;
+  int n_pos = 0;
+  NebResult r;
+  std::vector<Vector> f(m, Vector::Zero(a.size()));
+  long it = 0;
+  int climber = -1;
+  for (;; ++it) {
+    // NEB forces.
+    int hi = 1;
+    for (int k = 1; k < m - 1; ++k)
+      if (e[k] > e[hi]) hi = k;
+    double fmax = 0.0;
+    for (int k = 1; k < m - 1; ++k) {
+      t[k] = tangent(x[k - 1], x[k], x[k + 1], e[k - 1], e[k], e[k + 1]);
+      const double gt = g[k].dot(t[k]);
+      if (k == climber) {
+        f[k] = -g[k] + 2.0 * gt * t[k];
+      } else {
+        const double spring = p.spring * ((x[k + 1] - x[k]).norm() - (x[k] - x[k - 1]).norm());
+        f[k] = -g[k] + gt * t[k] + spring * t[k];
+      }
+      fmax = std::max(fmax, LocalModel::max_force(f[k]));
+    }
+    if (p.climbing && climber < 0 && (it >= p.climb_after || fmax < 10.0 * p.f_tol)) {
+      climber = hi;
+      continue;  // recompute forces with the climber
+    }
+    if (p.climbing && climber > 0 && climber != hi) climber = hi;
+    r.max_force = fmax;
+    if ((fmax <= p.f_tol && (!p.climbing || climber > 0)) || it >= p.max_iter) {
+      r.converged = fmax <= p.f_tol;
+      break;
+    }
+    // FIRE step over all interior images as one vector.
+    double pw = 0.0, vv = 0.0, ff = 0.0;
+    for (int k = 1; k < m - 1; ++k) {
+      pw += f[k].dot(v[k]);
+      vv += v[k].squaredNorm();
+      ff += f[k].squaredNorm();
+    }
+    if (pw > 0.0) {
+      const double mix = std::sqrt(vv / std::max(ff, 1e-300));
+      for (int k = 1; k < m - 1; ++k) v[k] = (1.0 - alpha) * v[k] + alpha * mix * f[k];
+      if (++n_pos > 5) {
+        dt = std::min(dt * 1.1, dt_max);
+        alpha *= 0.99;
+      }
+    } else {
+      for (int k = 1; k < m - 1; ++k) v[k].setZero();
+      dt *= 0.5;
+      alpha = alpha0;
+      n_pos = 0;
+    }
+    for (int k = 1; k < m - 1; ++k) {
+      v[k] += dt * f[k];
+      Vector dx = dt * v[k];
+      const double mx = LocalModel::max_bead_norm(dx);
+      if (mx > p.max_step) dx *= p.max_step / mx;
+      x[k] += dx;
+      e[k] = models[k].energy_gradient(x[k], g[k]);
+    }
+  }
+  r.iterations = it;
+  for (const LocalModel& mk : models) r.energy_calls += mk.n_energy_calls() - model.n_energy_calls();
+  r.images = x;
+  r.energy = e;
+  r.arc.assign(m, 0.0);
+  r.slope.assign(m, 0.0);
+  for (int k = 1; k < m; ++k) r.arc[k] = r.arc[k - 1] + (x[k] - x[k - 1]).norm();
+  for (int k = 1; k < m - 1; ++k) r.slope[k] = g[k].dot(t[k]);  // t points from A to B
+  r.highest = 0;
+  for (int k = 0; k < m; ++k)
+    if (e[k] > e[r.highest]) r.highest = k;
+  r.n_intermediate_minima = 0;
+  for (int k = 1; k < m - 1; ++k)
+    if (e[k] < e[k - 1] - 1e-10 && e[k] < e[k + 1] - 1e-10) ++r.n_intermediate_minima;
+  return r;
+}
+
+}  // namespace tlsmap

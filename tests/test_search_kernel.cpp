@@ -1,0 +1,513 @@
+// The serial TLS search kernel (local_model, local_optimize, neb, tunnelling, event_search):
+//  * analytic gradient and Hessian against finite differences, energy against the O(N²) brute force
+//    of test_support.hpp (all pairs minus frozen–frozen pairs), pair-list rebuilds, bad input;
+//  * LJ7 and LJ13 free clusters: known minima energies (Cambridge Cluster Database) and the Hessian
+//    index of every stationary point found;
+//  * a designed double well (one mobile bead in a frozen cage): minima, asymmetry and barrier against
+//    an independent 1D scan of the analytic potential, the WKB splitting against an independent
+//    evaluation of the same formula and against the exact 1D Schrödinger splitting (finite
+//    differences).
+// The kernel is serial and deterministic; the expensive searches run on rank 0 only (other ranks
+// have nothing different to check), cheap checks on every rank.
+#include "test_support.hpp"
+#include "tlsmap/error.hpp"
+#include "tlsmap/event_search.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+using namespace tlsmap;
+using namespace tlsmap::testing;
+using Vector = LocalModel::Vector;
+
+namespace {
+
+// ε = σ = 1 Lennard-Jones without the energy shift (cluster energies in the literature are unshifted).
+LJTable unshifted_lj(double rc) {
+  LJTable t(1);
+  auto p = LennardJones::Params::make(1.0, 1.0, rc);
+  p.shift = 0.0;
+  t.set(0, 0, p);
+  return t;
+}
+
+LocalModel free_cluster(const std::vector<Vec3>& pos) {
+  LocalConfig c;
+  c.box = cube(100.0);
+  c.box.lo = Vec3(-50.0, -50.0, -50.0);
+  c.table = unshifted_lj(20.0);
+  for (std::size_t i = 0; i < pos.size(); ++i) {
+    c.id.push_back(static_cast<std::int64_t>(i + 1));
+    c.species.push_back(0);
+    c.pos.push_back(pos[i]);
+  }
+  c.n_mobile = static_cast<int>(pos.size());
+  return LocalModel(c);
+}
+
+std::vector<Vec3> pentagonal_bipyramid() {
+  std::vector<Vec3> p;
+  for (int k = 0; k < 5; ++k) p.emplace_back(0.94 * std::cos(0.4 * M_PI * k), 0.94 * std::sin(0.4 * M_PI * k), 0.0);
+  p.emplace_back(0.0, 0.0, 0.58);
+  p.emplace_back(0.0, 0.0, -0.58);
+  return p;
+}
+
+std::vector<Vec3> icosahedron13() {
+  const double phi = 0.5 * (1.0 + std::sqrt(5.0));
+  const double s = 1.09 / std::sqrt(1.0 + phi * phi);
+  std::vector<Vec3> p{Vec3::Zero()};
+  for (int a : {-1, 1})
+    for (int b : {-1, 1}) {
+      p.emplace_back(0.0, a * s, b * phi * s);
+      p.emplace_back(a * s, b * phi * s, 0.0);
+      p.emplace_back(b * phi * s, 0.0, a * s);
+    }
+  return p;
+}
+
+// Distinct values (sorted) up to tol.
+std::vector<double> distinct(std::vector<double> v, double tol) {
+  std::sort(v.begin(), v.end());
+  std::vector<double> out;
+  for (double e : v)
+    if (out.empty() || e - out.back() > tol) out.push_back(e);
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Model: energy, gradient, Hessian.
+
+namespace {
+// A KA configuration (6³ beads, ρ = 1.2); the beads within `radius` of the box centre are mobile.
+LocalConfig ka_domain(double radius, std::uint64_t seed) {
+  const Box box = ka_box(6);
+  Beads b = jittered_lattice(6, box, 0.2, 2, seed);
+  const Vec3 centre = box.lo + 0.5 * box.len;
+  LocalConfig c;
+  c.box = box;
+  c.table = kob_andersen();
+  std::vector<int> mobile, frozen;
+  for (int i = 0; i < b.n_owned; ++i)
+    ((box.minimum_image(Vec3(b.pos[i] - centre)).norm() <= radius) ? mobile : frozen).push_back(i);
+  for (auto* list : {&mobile, &frozen})
+    for (int i : *list) {
+      c.id.push_back(b.id[i]);
+      c.species.push_back(b.species[i]);
+      c.pos.push_back(b.pos[i]);
+    }
+  c.n_mobile = static_cast<int>(mobile.size());
+  return c;
+}
+}  // namespace
+
+TEST(LocalModel, EnergyMatchesBruteForceAndSurvivesListRebuilds) {
+  const LocalConfig c = ka_domain(1.6, 5);
+  const LocalModel m(c);
+  ASSERT_GE(m.n_mobile(), 10);
+  std::vector<Vec3> frozen(c.pos.begin() + c.n_mobile, c.pos.end());
+  std::vector<int> frozen_species(c.species.begin() + c.n_mobile, c.species.end());
+  const double e_ff = brute_force(frozen, frozen_species, c.box, c.table).energy;
+  Vector x = m.initial_coordinates();
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Vec3> all = c.pos;
+    for (int i = 0; i < m.n_mobile(); ++i) all[i] = x.segment<3>(3 * i);
+    const Reference ref = brute_force(all, c.species, c.box, c.table);
+    Vector g;
+    const double e = m.energy_gradient(x, g);
+    EXPECT_NEAR(e, ref.energy - e_ff, 1e-11 * std::abs(ref.energy));
+    for (int i = 0; i < m.n_mobile(); ++i)
+      EXPECT_LE((-g.segment<3>(3 * i) - ref.force[i]).norm(), 1e-10 * (1.0 + ref.force[i].norm()));
+    // Move every mobile bead by 0.6 skin along a fixed direction (wrapping through the box).
+    for (int i = 0; i < m.n_mobile(); ++i) x.segment<3>(3 * i) += Vec3(0.6, -0.3, 0.2).normalized() * 0.6 * m.skin();
+  }
+  EXPECT_GE(m.n_list_builds(), 2);
+}
+
+TEST(LocalModel, GradientAndHessianMatchFiniteDifferences) {
+  const LocalModel m(ka_domain(1.6, 11));
+  const Vector x = m.initial_coordinates();
+  Vector g;
+  m.energy_gradient(x, g);
+  const LocalModel::Matrix h = m.hessian(x);
+  EXPECT_LE((h - h.transpose()).cwiseAbs().maxCoeff(), 1e-12 * h.cwiseAbs().maxCoeff());
+  const double step = 1e-6;
+  double gerr = 0.0, herr = 0.0;
+  for (int j = 0; j < m.n_dof(); ++j) {
+    Vector xp = x, xm = x, gp, gm;
+    xp[j] += step;
+    xm[j] -= step;
+    const double ep = m.energy_gradient(xp, gp), em = m.energy_gradient(xm, gm);
+    gerr = std::max(gerr, std::abs((ep - em) / (2 * step) - g[j]));
+    herr = std::max(herr, ((gp - gm) / (2 * step) - h.col(j)).cwiseAbs().maxCoeff());
+  }
+  std::printf("FD: max |dE/dx error| = %.2e of %.2e, max |H error| = %.2e of %.2e\n", gerr, g.cwiseAbs().maxCoeff(),
+              herr, h.cwiseAbs().maxCoeff());
+  EXPECT_LE(gerr, 1e-6 * g.cwiseAbs().maxCoeff());
+  EXPECT_LE(herr, 1e-6 * h.cwiseAbs().maxCoeff());
+  // The curvature helper on its own, against a difference of f/r.
+  const auto& p = m.config().table(0, 1);
+  for (double r2 : {0.5, 0.8, 1.3, 3.0}) {
+    const double d = 1e-6 * r2;
+    const double fd = (LennardJones::evaluate(r2 + d, p).f_over_r - LennardJones::evaluate(r2 - d, p).f_over_r) / (2 * d);
+    EXPECT_NEAR(lj_dfr_dr2(r2, p), fd, 1e-6 * std::abs(fd));
+  }
+}
+
+TEST(LocalModel, RejectsBadConfigurations) {
+  LocalConfig c = ka_domain(1.6, 5);
+  LocalConfig small = c;
+  small.box.len = Vec3(4.0, 6.0, 6.0);  // 4 < 2 × 2.5
+  EXPECT_THROW(LocalModel{small}, Error);
+  LocalConfig none = c;
+  none.n_mobile = 0;
+  EXPECT_THROW(LocalModel{none}, Error);
+  LocalConfig bad_species = c;
+  bad_species.species[0] = 2;
+  EXPECT_THROW(LocalModel{bad_species}, Error);
+  LocalConfig sizes = c;
+  sizes.id.pop_back();
+  EXPECT_THROW(LocalModel{sizes}, Error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A Kob–Andersen domain with a frozen shell: both saddle paths (dense eigenvector following and the
+// Lanczos + Newton path used above dense_limit dof) verify every state they report, and converge to
+// the same saddle from the same start.
+
+TEST(EventSearch, KaDomainDenseAndLanczosPathsAgree) {
+  const LocalModel m(ka_domain(1.6, 5));
+  SearchParams dense;
+  dense.max_attempts = 4;
+  dense.analyse_pair = false;
+  SearchParams lanczos = dense;
+  lanczos.saddle.dense_limit = 0;
+  const DomainSearch rd = search_domain(m, dense, 3, 17);
+  const DomainSearch rl = search_domain(m, lanczos, 3, 17);
+  std::printf("KA domain (%d mobile, %d frozen): dense %d events, %zu minima; Lanczos %d events, %zu minima\n",
+              m.n_mobile(), m.n_frozen(), rd.events, rd.minima.size(), rl.events, rl.minima.size());
+  for (const DomainSearch* r : {&rd, &rl}) {
+    EXPECT_GE(r->events, 1);
+    for (const auto& q : r->minima) {
+      EXPECT_TRUE(q.verified);
+      EXPECT_LE(q.max_force, 1e-10);
+    }
+    for (const auto& q : r->saddles) {
+      EXPECT_TRUE(q.verified);
+      EXPECT_EQ(q.n_negative, 1);
+      EXPECT_LE(q.max_force, 1e-9);
+    }
+  }
+  // Same start minimum, same energy (the starting configuration is minimised identically).
+  EXPECT_EQ(rd.minima[0].energy, rl.minima[0].energy);
+  // Lanczos against the full spectrum at the minimum.
+  const Vector x0 = rd.minima[0].x;
+  const LocalModel::Matrix h = m.hessian(x0);
+  Vector v;
+  double second = 0.0;
+  const double lam = lowest_eigenpair(h, Vector(), v, &second);
+  const Spectrum sp = spectrum(m, x0);
+  EXPECT_NEAR(lam, sp.values[0], 1e-8 * h.cwiseAbs().maxCoeff());
+  EXPECT_NEAR(std::abs(v.dot(sp.vectors.col(0))), 1.0, 1e-6);
+  // Both paths from the same point near a saddle reach that saddle.
+  ASSERT_FALSE(rd.saddles.empty());
+  const Saddle& s = rd.saddles[0];
+  Vector start = s.x;
+  for (int i = 0; i < start.size(); ++i) start[i] += 2e-3 * std::sin(3.0 * i + 1.0);
+  SaddleParams sl;
+  sl.dense_limit = 0;
+  const SaddleOutcome od = converge_saddle(m, start, SaddleParams{});
+  const SaddleOutcome ol = converge_saddle(m, start, sl);
+  ASSERT_TRUE(od.converged);
+  ASSERT_TRUE(ol.converged);
+  EXPECT_NEAR(od.energy, s.energy, 1e-9);
+  EXPECT_NEAR(ol.energy, s.energy, 1e-9);
+  EXPECT_LE(LocalModel::max_bead_norm(ol.x - s.x), 1e-6);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Free clusters.
+
+TEST(EventSearch, LJ7FindsTheKnownMinima) {
+  if (world_rank() != 0) return;
+  const LocalModel m = free_cluster(pentagonal_bipyramid());
+  SearchParams p;
+  p.max_attempts = 400;  // the distinct-saddle count saturates by ~300 (unchanged at 2000)
+  p.stop_after_stale = 400;
+  p.explore_window = 1.5;  // all four LJ7 minima lie within 0.98 ε of the global one
+  const DomainSearch r = search_domain(m, p, 2026, 7);
+  std::vector<double> e_min, e_sad;
+  for (const auto& q : r.minima) {
+    EXPECT_TRUE(q.verified) << "minimum at " << q.energy << " max|F| " << q.max_force << " λ1 " << q.lowest_eigenvalue;
+    EXPECT_LE(q.max_force, 1e-10);
+    e_min.push_back(q.energy);
+  }
+  for (const auto& s : r.saddles) {
+    EXPECT_TRUE(s.verified);
+    EXPECT_EQ(s.n_negative, 1);
+    EXPECT_LE(s.max_force, 1e-9);
+    e_sad.push_back(s.energy);
+  }
+  const auto em = distinct(e_min, 1e-7), es = distinct(e_sad, 1e-7);
+  std::printf("LJ7: %d attempts, %d events, %zu minima (%zu distinct energies), %zu saddles (%zu distinct energies), %.2f s\n",
+              r.attempts, r.events, r.minima.size(), em.size(), r.saddles.size(), es.size(), r.seconds);
+  for (double e : em) std::printf("  minimum %.6f\n", e);
+  for (double e : es) std::printf("  saddle  %.6f\n", e);
+  // Cambridge Cluster Database (Wales & Doye, J. Phys. Chem. A 101, 5111 (1997)): LJ7 global
+  // minimum −16.505384 (pentagonal bipyramid). LJ7 has 4 minima (Doye & Wales, J. Chem. Phys. 116,
+  // 3777 (2002)); the three others as usually quoted to 5 decimals (capped octahedron −15.93504,
+  // tricapped tetrahedron −15.59321, bicapped trigonal bipyramid −15.53306; e.g. Wales, Energy
+  // Landscapes (CUP 2003)) — quoted from memory of that literature, not re-read here, hence 1e-5.
+  // (The value −15.935060 sometimes given for the capped octahedron is not a minimum of this
+  // potential: the search converges it to −15.9350431 with max|F| <= 1e-10.)
+  ASSERT_EQ(em.size(), 4u);
+  EXPECT_NEAR(r.minima[0].energy, -16.505384, 1e-6);
+  EXPECT_NEAR(em[0], -16.505384, 1e-6);
+  EXPECT_NEAR(em[1], -15.93504, 1e-5);
+  EXPECT_NEAR(em[2], -15.59321, 1e-5);
+  EXPECT_NEAR(em[3], -15.53306, 1e-5);
+  // Transition states: Doye & Wales (2002) count 12 for LJ7 (not re-read here). Lowest-mode
+  // following reaches 11 distinct ones (saturated: the same 11 after 2000 attempts); a saddle
+  // reachable only along a higher mode is missed by construction (docs/search.md).
+  EXPECT_GE(es.size(), 10u);
+  EXPECT_LE(es.size(), 12u);
+  // The pair is the two lowest: global minimum and capped octahedron.
+  ASSERT_TRUE(r.has_pair);
+  EXPECT_NEAR(r.pair.energy_a, -16.505384, 1e-6);
+  EXPECT_NEAR(r.pair.asymmetry, em[1] - em[0], 1e-9);
+  // Its barrier is the lowest saddle found: the pair is directly connected.
+  EXPECT_NEAR(r.pair.barrier, es[0] - em[0], 1e-8);
+  EXPECT_FALSE(r.pair.intermediate_minima);
+  EXPECT_GT(r.pair.barrier, r.pair.asymmetry);
+  EXPECT_TRUE(r.pair.saddle.verified);
+  std::printf("LJ7 pair: asymmetry %.6f barrier %.6f intermediate minima %d, NEB max|F| %.1e (%ld it), d_L %.3f "
+              "n_moving %d N_p %.2f path %.3f, Δ0 = %.3e ε (S = %.4f, ħ = %.4f)\n",
+              r.pair.asymmetry, r.pair.barrier, r.pair.path.n_intermediate_minima, r.pair.path.max_force,
+              r.pair.path.iterations, r.pair.d_l, r.pair.n_moving, r.pair.participation, r.pair.path_length,
+              r.pair.splitting.delta0, r.pair.splitting.action, r.pair.splitting.hbar);
+}
+
+TEST(EventSearch, LJ13IcosahedronAndItsNeighbours) {
+  if (world_rank() != 0) return;
+  const LocalModel m = free_cluster(icosahedron13());
+  SearchParams p;
+  p.max_attempts = 12;
+  p.stop_after_stale = 12;
+  p.explore_window = 0.0;  // explore around the icosahedron only
+  const DomainSearch r = search_domain(m, p, 2026, 13);
+  // Cambridge Cluster Database: LJ13 global minimum −44.326801 (Mackay icosahedron).
+  EXPECT_NEAR(r.minima[0].energy, -44.326801, 1e-6);
+  EXPECT_TRUE(r.minima[0].verified);
+  std::printf("LJ13: %d attempts, %d events, %zu minima, %zu saddles, %.2f s\n", r.attempts, r.events,
+              r.minima.size(), r.saddles.size(), r.seconds);
+  for (const auto& q : r.minima) {
+    EXPECT_TRUE(q.verified);
+    EXPECT_GE(q.energy, -44.326801 - 1e-6);
+  }
+  for (const auto& s : r.saddles) {
+    EXPECT_TRUE(s.verified);
+    EXPECT_EQ(s.n_negative, 1);
+    std::printf("  saddle %.6f (minima %d, %d)\n", s.energy, s.minus, s.plus);
+  }
+  EXPECT_GE(r.events, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A designed double well: one mobile bead on the axis of a frozen square ring (radius R, in the
+// plane x = 0) between two frozen beads at x = −L1 and x = +L2. The ring is tighter than the LJ
+// minimum distance, so the bead sits on either side of it: a double well along x, first-order
+// saddle at the ring centre (for L1 = L2 symmetric; the axis stays the path by symmetry).
+
+namespace {
+
+struct Cage {
+  double ring = 1.05, left = 2.2, right = 2.2;
+};
+
+std::vector<Vec3> cage_frozen(const Cage& c) {
+  std::vector<Vec3> f;
+  for (int k = 0; k < 4; ++k)
+    f.emplace_back(0.0, c.ring * std::cos(0.5 * M_PI * k + 0.25 * M_PI), c.ring * std::sin(0.5 * M_PI * k + 0.25 * M_PI));
+  f.emplace_back(-c.left, 0.0, 0.0);
+  f.emplace_back(c.right, 0.0, 0.0);
+  return f;
+}
+
+LocalModel cage_model(const Cage& c, double x_start) {
+  LocalConfig cfg;
+  cfg.box = cube(20.0);
+  cfg.box.lo = Vec3(-10.0, -10.0, -10.0);
+  cfg.table = lennard_jones(2.5);
+  cfg.pos.push_back(Vec3(x_start, 0.03, -0.02));
+  for (const Vec3& f : cage_frozen(c)) cfg.pos.push_back(f);
+  for (std::size_t i = 0; i < cfg.pos.size(); ++i) {
+    cfg.id.push_back(static_cast<std::int64_t>(i + 1));
+    cfg.species.push_back(0);
+  }
+  cfg.n_mobile = 1;
+  return LocalModel(cfg);
+}
+
+// Independent 1D potential on the axis: own LJ formula, truncated and shifted at 2.5.
+double lj_u(double r) {
+  if (r >= 2.5) return 0.0;
+  auto u = [](double q) { return 4.0 * (std::pow(q, -12) - std::pow(q, -6)); };
+  return u(r) - u(2.5);
+}
+double lj_du(double r) { return r >= 2.5 ? 0.0 : 4.0 * (-12.0 * std::pow(r, -13) + 6.0 * std::pow(r, -7)); }
+
+double axis_v(const Cage& c, double x) {
+  double v = 0.0;
+  for (const Vec3& f : cage_frozen(c)) v += lj_u((Vec3(x, 0, 0) - f).norm());
+  return v;
+}
+double axis_dv(const Cage& c, double x) {
+  double d = 0.0;
+  for (const Vec3& f : cage_frozen(c)) {
+    const Vec3 r = Vec3(x, 0, 0) - f;
+    d += lj_du(r.norm()) * r[0] / r.norm();
+  }
+  return d;
+}
+// Root of V' in [a, b] by bisection (V' changes sign).
+double axis_root(const Cage& c, double a, double b) {
+  const bool up = axis_dv(c, b) > 0.0;
+  for (int k = 0; k < 200; ++k) {
+    const double m = 0.5 * (a + b);
+    if ((axis_dv(c, m) > 0.0) == up) b = m;
+    else a = m;
+  }
+  return 0.5 * (a + b);
+}
+
+// Exact 1D levels of −(ħ²/2) ψ'' + V ψ (unit mass) by second-order finite differences on [a, b].
+std::pair<double, double> fd_levels(const Cage& c, double hbar, double a, double b, int n) {
+  const double h = (b - a) / (n + 1);
+  Eigen::VectorXd diag(n), sub(n - 1);
+  for (int i = 0; i < n; ++i) diag[i] = hbar * hbar / (h * h) + axis_v(c, a + (i + 1) * h);
+  sub.setConstant(-0.5 * hbar * hbar / (h * h));
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es;
+  es.computeFromTridiagonal(diag, sub, Eigen::EigenvaluesOnly);
+  return {es.eigenvalues()[0], es.eigenvalues()[1]};
+}
+
+// The WKB formula of tunnelling.hpp evaluated independently on the analytic axis potential.
+double wkb_reference(const Cage& c, double hbar, double xa, double xb, double& action) {
+  auto curv = [&](double x) { return (axis_dv(c, x + 1e-5) - axis_dv(c, x - 1e-5)) / 2e-5; };
+  const double wa = std::sqrt(curv(xa)), wb = std::sqrt(curv(xb));
+  const double level = std::max(axis_v(c, xa) + 0.5 * hbar * wa, axis_v(c, xb) + 0.5 * hbar * wb);
+  auto f = [&](double x) { return axis_v(c, x) - level; };
+  auto cross = [&](double lo, double hi) {  // f(lo) < 0 < f(hi) or the reverse
+    const bool up = f(hi) > 0.0;
+    for (int k = 0; k < 200; ++k) {
+      const double m = 0.5 * (lo + hi);
+      if ((f(m) > 0.0) == up) hi = m;
+      else lo = m;
+    }
+    return 0.5 * (lo + hi);
+  };
+  const double top = axis_root(c, xa + 0.05, xb - 0.05);
+  const double s1 = cross(xa, top), s2 = cross(xb, top);
+  // Substitution x = s1 + (s2 − s1)(1 − cos θ)/2 removes the square-root end points; midpoint rule.
+  const int n = 20000;
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const double th = M_PI * (i + 0.5) / n;
+    const double x = s1 + 0.5 * (s2 - s1) * (1.0 - std::cos(th));
+    sum += std::sqrt(2.0 * std::max(0.0, f(x))) * 0.5 * (s2 - s1) * std::sin(th);
+  }
+  action = sum * M_PI / n;
+  return hbar * std::sqrt(wa * wb) / M_PI * std::exp(-action / hbar);
+}
+
+}  // namespace
+
+TEST(EventSearch, DesignedDoubleWellMatchesScanAndSchrodinger) {
+  const Cage cage;
+  const LocalModel m = cage_model(cage, 0.35);
+  SearchParams p;
+  p.max_attempts = 20;
+  p.stop_after_stale = 10;
+  p.neb.n_images = 33;
+  // Neon-like units (Λ* = 0.577, ħ* = 0.0918): the WKB exponent S/ħ is then a few units, where both the
+  // exponential and the finite-difference reference are accurate.
+  p.units.sigma_angstrom = 2.788;
+  p.units.epsilon_kelvin = 36.68;
+  p.units.mass_amu = 20.18;
+  const DomainSearch r = search_domain(m, p, 99, 1);
+  // Independent scan of the axis potential.
+  const double xr = axis_root(cage, 0.2, 1.0), xl = axis_root(cage, -1.0, -0.2), x0 = axis_root(cage, -0.2, 0.2);
+  const double barrier = axis_v(cage, x0) - axis_v(cage, xl);
+  std::printf("double well: minima at %.6f, %.6f (V = %.9f), top at %.2e, barrier %.9f\n", xl, xr, axis_v(cage, xr),
+              x0, barrier);
+  ASSERT_TRUE(r.has_pair);
+  const TlsPair& t = r.pair;
+  const Vector& xa = r.minima[t.a].x;
+  const Vector& xb = r.minima[t.b].x;
+  EXPECT_NEAR(std::min(xa[0], xb[0]), xl, 1e-8);
+  EXPECT_NEAR(std::max(xa[0], xb[0]), xr, 1e-8);
+  EXPECT_NEAR(t.energy_a, axis_v(cage, xr), 1e-10);
+  EXPECT_NEAR(t.asymmetry, 0.0, 1e-10);
+  EXPECT_NEAR(t.barrier, barrier, 1e-8);
+  EXPECT_TRUE(t.saddle.verified);
+  EXPECT_NEAR(t.saddle.x[0], 0.0, 1e-8);
+  EXPECT_FALSE(t.intermediate_minima);
+  EXPECT_EQ(t.n_moving, 1);
+  EXPECT_NEAR(t.d_l, xr - xl, 1e-8);
+  EXPECT_NEAR(t.participation, 1.0, 1e-12);
+  EXPECT_NEAR(t.path_length, xr - xl, 1e-6);
+  // Splitting: the kernel's WKB along the band vs the same formula on the analytic potential, and
+  // vs the exact 1D level gap.
+  const double hbar = hbar_reduced(p.units);
+  double action = 0.0;
+  const double wkb = wkb_reference(cage, hbar, xl, xr, action);
+  const auto lv = fd_levels(cage, hbar, -cage.left + 0.75, cage.right - 0.75, 4000);
+  const double exact = lv.second - lv.first;
+  std::printf("double well: ħ* = %.5f, S = %.6f (ref %.6f), S/ħ = %.2f; Δ0 WKB = %.6e (ref %.6e), exact 1D = %.6e "
+              "(ratio %.4f); %.3e K\n",
+              hbar, t.splitting.action, action, action / hbar, t.splitting.delta0, wkb, exact, t.splitting.delta0 / exact,
+              t.splitting.delta0_kelvin);
+  // de Boer's quantum parameter Λ* = h/(σ√(mε)) = 2π ħ*: 0.186 for argon (σ = 3.405 Å, ε = 119.8 K).
+  PhysicalUnits argon;
+  argon.sigma_angstrom = 3.405;
+  argon.epsilon_kelvin = 119.8;
+  argon.mass_amu = 39.948;
+  EXPECT_NEAR(2.0 * M_PI * hbar_reduced(argon), 0.186, 1e-3);
+  EXPECT_NEAR(t.splitting.action, action, 2e-4 * action);
+  EXPECT_NEAR(t.splitting.delta0, wkb, 5e-3 * wkb);
+  // WKB with the ground-level turning points overestimates the splitting of a quartic-like well
+  // by ~7% (Garg, Am. J. Phys. 68, 430 (2000): missing factor sqrt(e/π) = 0.930); allow 15%.
+  EXPECT_NEAR(t.splitting.delta0 / exact, 1.0, 0.15);
+}
+
+TEST(EventSearch, AsymmetricDoubleWellMatchesScan) {
+  Cage cage;
+  cage.right = 2.3;  // the right wall is further: the right well is different
+  const LocalModel m = cage_model(cage, -0.35);
+  SearchParams p;
+  p.max_attempts = 20;
+  p.stop_after_stale = 10;
+  const DomainSearch r = search_domain(m, p, 99, 2);
+  const double xr = axis_root(cage, 0.2, 1.0), xl = axis_root(cage, -1.0, -0.2), x0 = axis_root(cage, -0.2, 0.2);
+  const double vl = axis_v(cage, xl), vr = axis_v(cage, xr);
+  ASSERT_TRUE(r.has_pair);
+  const TlsPair& t = r.pair;
+  EXPECT_NEAR(t.energy_a, std::min(vl, vr), 1e-10);
+  EXPECT_NEAR(t.energy_b, std::max(vl, vr), 1e-10);
+  EXPECT_NEAR(t.asymmetry, std::abs(vl - vr), 1e-10);
+  EXPECT_NEAR(t.barrier, axis_v(cage, x0) - std::min(vl, vr), 1e-8);
+  EXPECT_TRUE(t.saddle.verified);
+  // The WKB action at the higher zero-point level, against the same formula on the analytic axis.
+  double action = 0.0;
+  const double wkb = wkb_reference(cage, hbar_reduced(p.units), xl, xr, action);
+  std::printf("asymmetric well: asymmetry %.9f barrier %.9f, S = %.6f (ref %.6f), Δ0 = %.4e ε (ref %.4e)\n",
+              t.asymmetry, t.barrier, t.splitting.action, action, t.splitting.delta0, wkb);
+  EXPECT_FALSE(t.splitting.over_barrier);
+  EXPECT_NEAR(t.splitting.action, action, 2e-4 * action);
+  EXPECT_NEAR(t.splitting.delta0, wkb, 1e-2 * wkb);
+}
