@@ -1,12 +1,14 @@
 #include "tlsmap/energy_cli.hpp"
 
 #include "tlsmap/config_file.hpp"
+#include "tlsmap/coulomb.hpp"
 #include "tlsmap/error.hpp"
 #include "tlsmap/h5md.hpp"
 #include "tlsmap/lammps_data.hpp"
 #include "tlsmap/system.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -15,8 +17,24 @@
 namespace tlsmap {
 namespace {
 
-constexpr const char* kUsage = "usage: tlsmap energy FILE [--json] [--forces OUT] [--lammps OUT] [--model NAME]";
-constexpr const char* kCoulombNote = "charges are not yet included: coulomb is 0";
+constexpr const char* kUsage =
+    "usage: tlsmap energy FILE [--json] [--forces OUT] [--lammps OUT] [--model NAME] [--accuracy A] [--cutoff R] "
+    "[--epsilon E]";
+constexpr double kSkin = 0.3;
+
+// A positive number from a command-line value, or Error naming the option.
+double positive_number(const std::string& option, const std::string& text, bool zero_ok = false) {
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !std::isfinite(v) || v < 0.0 || (v == 0.0 && !zero_ok))
+    throw Error(option + " needs a positive number, got '" + text + "'; " + kUsage);
+  return v;
+}
 
 int comm_rank(MPI_Comm comm) {
   int r = 0;
@@ -65,6 +83,7 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   r.model = "kob-andersen";
   bool json = false;
   std::string forces_out, lammps_out;
+  double accuracy = 1e-5, cutoff = 0.0, epsilon = 1.0;
   for (std::size_t k = 0; k < args.size(); ++k) {
     const std::string& a = args[k];
     auto value = [&]() -> const std::string& {
@@ -75,6 +94,9 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
     else if (a == "--forces") forces_out = value();
     else if (a == "--lammps") lammps_out = value();
     else if (a == "--model") r.model = value();
+    else if (a == "--accuracy") accuracy = positive_number(a, value());
+    else if (a == "--cutoff") cutoff = positive_number(a, value(), true);
+    else if (a == "--epsilon") epsilon = positive_number(a, value());
     else if (a.size() > 1 && a[0] == '-') throw Error("unknown option '" + a + "'; " + kUsage);
     else if (r.file.empty()) r.file = a;
     else throw Error("more than one configuration file ('" + r.file + "', '" + a + "'); " + kUsage);
@@ -87,14 +109,37 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   const Box box = loaded.box;
   Beads beads = std::move(loaded.beads);
   for (auto& v : beads.vel) v.setZero();  // the configuration's energy and virial pressure only
-  System sys(comm, box, std::move(table), 0.3);
+  // Coulomb only if some bead is charged; its parameters follow the accuracy rule (coulomb.hpp).
+  int charged = 0;
+  for (int i = 0; i < beads.n_owned; ++i) charged |= beads.charge[i] != 0.0;
+  MPI_Allreduce(MPI_IN_PLACE, &charged, 1, MPI_INT, MPI_LOR, comm);
+  CoulombParams cp;
+  if (charged) cp = coulomb_params(box, accuracy, cutoff, epsilon, 0.5 * box.len.minCoeff() - kSkin);
+  System sys(comm, box, std::move(table), kSkin, {0, 0, 0}, charged ? cp.cutoff : 0.0);
   sys.set_beads(std::move(beads));
   sys.compute_forces();
   const Thermo th = sys.thermo();
   r.n_beads = sys.n_global();
   r.lj = th.potential;
-  r.total = r.lj + r.coulomb;
   r.pressure = th.pressure;
+  CoulombResult cr;
+  Int3 grid{0, 0, 0};
+  std::string note = "pressure is the Lennard-Jones virial pressure";
+  if (charged) {
+    Coulomb coulomb(sys.decomp(), cp);
+    std::vector<Vec3> fc;
+    cr = coulomb.compute(sys.beads(), *sys.coulomb_list(), fc);
+    grid = coulomb.grid().n_nodes();
+    Beads& b = sys.beads();
+    for (int i = 0; i < b.n_owned; ++i) b.force[i] += fc[i];
+    r.coulomb_real = cr.real, r.coulomb_reciprocal = cr.reciprocal, r.coulomb_self = cr.self;
+    r.coulomb = cr.total;
+    r.accuracy = accuracy;
+    r.accuracy_estimate = cr.relative_error;
+  } else {
+    note += "; no bead is charged: coulomb is 0";
+  }
+  r.total = r.lj + r.coulomb;
   r.max_force = sys.max_force();
 
   if (!forces_out.empty()) write_forces(forces_out, sys.beads(), comm);
@@ -110,20 +155,35 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
       std::string file;  // JSON string escaping of the path
       for (char ch : r.file) file += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
       std::printf("{\"file\": \"%s\", \"format\": \"%s\", \"model\": \"%s\", \"n_beads\": %lld, \"lj\": %.17g, "
-                  "\"coulomb\": %.17g, \"total\": %.17g, \"per_bead\": %.17g, \"pressure\": %.17g, "
-                  "\"max_force\": %.17g, \"note\": \"%s\"}\n",
-                  file.c_str(), r.format.c_str(), r.model.c_str(), r.n_beads, r.lj, r.coulomb, r.total, r.total / n,
-                  r.pressure, r.max_force, kCoulombNote);
+                  "\"coulomb\": %.17g, \"coulomb_real\": %.17g, \"coulomb_reciprocal\": %.17g, \"coulomb_self\": %.17g, "
+                  "\"total\": %.17g, \"per_bead\": %.17g, \"pressure\": %.17g, \"max_force\": %.17g, "
+                  "\"accuracy\": %.17g, \"accuracy_estimate\": %.17g, \"coulomb_rms_force\": %.17g, "
+                  "\"coulomb_cutoff\": %.17g, \"coulomb_sigma\": %.17g, \"grid\": [%d, %d, %d], "
+                  "\"solver_iterations\": %d, \"note\": \"%s\"}\n",
+                  file.c_str(), r.format.c_str(), r.model.c_str(), r.n_beads, r.lj, r.coulomb, r.coulomb_real,
+                  r.coulomb_reciprocal, r.coulomb_self, r.total, r.total / n, r.pressure, r.max_force, r.accuracy,
+                  r.accuracy_estimate, cr.rms_force, charged ? cp.cutoff : 0.0, charged ? cp.sigma : 0.0, grid[0],
+                  grid[1], grid[2], cr.iterations, note.c_str());
     } else {
       std::printf("configuration  %s (%s), %lld beads, box %.10g x %.10g x %.10g\n", r.file.c_str(),
                   r.format.c_str(), r.n_beads, box.len[0], box.len[1], box.len[2]);
       std::printf("model          %s (Lennard-Jones, truncated and shifted)\n", r.model.c_str());
       std::printf("lj             %.17g\n", r.lj);
-      std::printf("coulomb        %.17g  (%s)\n", r.coulomb, kCoulombNote);
+      if (charged) {
+        std::printf("coulomb        %.17g  (epsilon %g; Ewald sum, conducting boundary)\n", r.coulomb, epsilon);
+        std::printf("  real         %.17g  (erfc, r_c = %.6g, alpha = %.6g)\n", r.coulomb_real, cp.cutoff, cp.alpha);
+        std::printf("  reciprocal   %.17g  (grid %d x %d x %d, sigma = %.6g, order %d, %d CG iterations)\n",
+                    r.coulomb_reciprocal, grid[0], grid[1], grid[2], cp.sigma, cp.order, cr.iterations);
+        std::printf("  self         %.17g\n", r.coulomb_self);
+        std::printf("accuracy       requested %.3g, estimated %.3g (relative RMS Coulomb force error; RMS |F_C| %.6g)\n",
+                    r.accuracy, r.accuracy_estimate, cr.rms_force);
+      } else {
+        std::printf("coulomb        0  (no bead is charged)\n");
+      }
       std::printf("total          %.17g\n", r.total);
       std::printf("per bead       %.17g\n", r.total / n);
-      std::printf("pressure       %.17g  (virial only)\n", r.pressure);
-      std::printf("max |F_i|      %.17g\n", r.max_force);
+      std::printf("pressure       %.17g  (Lennard-Jones virial only)\n", r.pressure);
+      std::printf("max |F_i|      %.17g  (Lennard-Jones + Coulomb)\n", r.max_force);
     }
     std::fflush(stdout);
   }

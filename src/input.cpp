@@ -66,6 +66,45 @@ Schema default_schema() {
   s.add_string("charge.mode", "passive", {"passive", "active"},
                "passive: charges do not enter the mechanics; active: Coulomb forces included");
 
+  s.add_double("coulomb.accuracy", 1e-5, "(0, 0.01]", "",
+               "requested RMS Coulomb force error relative to the RMS Coulomb force (sets sigma, grid, cutoff)");
+  s.add_double("coulomb.cutoff", 0.0, "[0, inf)", "sigma", "real-space cutoff of the Ewald split; 0 = chosen from accuracy");
+  s.add_double("coulomb.epsilon", 1.0, "(0, inf)", "", "uniform dielectric constant of Coulomb energies and forces");
+
+  s.add_double("search.xi", 5.5, "(0, inf)", "sigma", "domain size: spheres of volume xi^3 (radius 0.620 xi)");
+  s.add_double("search.spacing", optional_key, "(0, inf)", "sigma",
+               "distance between domain centres (simple cubic, rounded to tile the box); absent: = xi");
+  s.add_double("search.shell", optional_key, "(0, inf)", "sigma",
+               "thickness of the frozen shell around a domain; absent: 2 r_c; at least 2 r_c");
+  s.add_int("search.max_domains", 0, "[0, inf)", "", "search only domains 0 .. max_domains-1; 0 = all");
+  s.add_int("search.max_attempts", 60, "[1, inf)", "", "activation attempts per domain (the budget)");
+  s.add_int("search.stop_after_stale", 25, "[1, inf)", "", "stop a domain after this many attempts without a new minimum");
+  s.add_double("search.dedup_distance", 0.05, "(0, inf)", "sigma",
+               "two minima (saddles) are the same if no bead differs by more than this ...");
+  s.add_double("search.dedup_energy", 1e-6, "(0, inf)", "epsilon", "... and their energies by less than this");
+  s.add_int("search.neb_images", 16, "[3, 1000]", "", "NEB images including both end points");
+  s.add_double("search.neb_spring", 5.0, "(0, inf)", "epsilon/sigma^2", "NEB spring constant");
+  s.add_double("search.neb_tol", 1e-5, "(0, 1]", "epsilon/sigma", "NEB converged when max |F_NEB| <= neb_tol");
+  s.add_int("search.checkpoint_every", 32, "[1, inf)", "domains", "save the catalogue after this many domains");
+  s.add_string("search.on_error", "stop", {"stop", "skip"},
+               "a domain whose search fails: stop the run (finished domains are saved), or record it and go on");
+
+  s.add_double("dipole.spacing", 0.25, "(0, inf)", "sigma", "grid spacing of the Delta-rho solves (dipole and interact)");
+  s.add_double("dipole.sigma_factor", 1.0, "[0.5, 4]", "", "Gaussian spreading width in grid spacings");
+  s.add_double("dipole.epsilon", 1.0, "(0, inf)", "", "dielectric constant outside the domains (uniform if epsilon_in is absent)");
+  s.add_double("dipole.epsilon_in", optional_key, "(0, inf)", "", "dielectric constant inside the TLS's domain sphere; absent: = epsilon");
+  s.add_double("dipole.radius_factor", 1.0, "(0, inf)", "", "integration (and dielectric) sphere radius over /tls/radius");
+  s.add_int("dipole.convergence_tls", 2, "[0, inf)", "", "convergence table for this many TLS (the first ones)");
+  s.add_vec3("dipole.convergence_spacing", {0.5, 0.35, 0.25}, "[0, inf)", "sigma", "grid spacings of the convergence table (0: skip)");
+  s.add_vec3("dipole.convergence_radius", {0.9, 1.0, 1.1}, "[0, inf)", "", "integration radii of the convergence table, over radius_factor x /tls/radius (0: skip)");
+
+  s.add_double("interact.cutoff", optional_key, "(0, inf)", "sigma", "TLS pairs with centres closer than this (minimum image); absent: all pairs");
+  s.add_string("interact.mech_response", "pair", {"pair", "source", "whole"},
+               "J_mech response: mobile beads of both TLS held (one solve per pair), of the source only, or none (one solve per TLS)");
+  s.add_int("interact.check_pairs", 2, "[0, inf)", "", "validate J_mech on this many closest separated pairs by four-state relaxation");
+  s.add_double("interact.relax_f_tol", 1e-9, "(0, 1]", "epsilon/sigma", "force tolerance of the four-state relaxations");
+  s.add_double("interact.elastic_strain", 1e-4, "[0, 0.01]", "", "strain of the finite-strain elastic constants (/material); 0: skip");
+
   s.add_double("units.sigma_angstrom", 3.4, "(0, inf)", "angstrom", "bead diameter sigma");
   s.add_double("units.epsilon_kelvin", 120.0, "(0, inf)", "K", "well depth epsilon/k_B");
   s.add_double("units.mass_amu", 39.948, "(0, inf)", "u", "bead mass m");

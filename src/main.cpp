@@ -4,10 +4,13 @@
 // rank 0 and exit with status 1 on all ranks; anything else aborts the whole job with the rank's
 // message, so a job never hangs on an error.
 #include "tlsmap/charge.hpp"
+#include "tlsmap/dipole.hpp"
+#include "tlsmap/interact.hpp"
 #include "tlsmap/energy_cli.hpp"
 #include "tlsmap/error.hpp"
 #include "tlsmap/input.hpp"
 #include "tlsmap/pack.hpp"
+#include "tlsmap/search_stage.hpp"
 
 #include <petscsys.h>
 
@@ -29,10 +32,17 @@ const std::vector<Stage>& stages() {
   static const std::vector<Stage> s = {
       {"pack", "make an amorphous packing: equilibrate, quench, minimise; writes /particles", tlsmap::run_pack},
       {"charge", "pair beads into bonds and give them +-zeta charges; writes /charge", tlsmap::run_charge},
-      {"run", "the whole pipeline on one input (currently: pack, charge)",
+      {"search", "TLS search over domains: pairs of minima, barriers, splittings; writes /tls, /search",
+       tlsmap::run_search},
+      {"dipole", "transition dipoles mu_direct and Eq. 13 of every TLS; writes /tls/mu_*", tlsmap::run_dipole},
+      {"interact", "TLS-TLS couplings J_el, J_dd, J_mech; writes /interactions", tlsmap::run_interact},
+      {"run", "the whole pipeline on one input (currently: pack, charge, search, dipole, interact)",
        [](const tlsmap::Input& in, MPI_Comm comm) {
          tlsmap::run_pack(in, comm);
          tlsmap::run_charge(in, comm);
+         tlsmap::run_search(in, comm);
+         tlsmap::run_dipole(in, comm);
+         tlsmap::run_interact(in, comm);
        }},
   };
   return s;
@@ -42,6 +52,7 @@ void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: tlsmap <stage> <input.toml> [PETSc options]\n"
                "       tlsmap energy FILE [--json] [--forces OUT] [--lammps OUT] [--model NAME]\n"
+               "                          [--accuracy A] [--cutoff R] [--epsilon E]\n"
                "       tlsmap --help | --help-input | --version\n\n"
                "stages:\n");
   for (const auto& s : stages()) std::fprintf(out, "  %-8s %s\n", s.name, s.summary);

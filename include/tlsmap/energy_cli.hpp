@@ -1,15 +1,20 @@
 #pragma once
-// `tlsmap energy FILE [--json] [--forces OUT] [--lammps OUT] [--model NAME]`: the energy of one
-// configuration, as a check against other codes (bench/lammps_crosscheck.sh) and for scripts.
+// `tlsmap energy FILE [--json] [--forces OUT] [--lammps OUT] [--model NAME] [--accuracy A]
+//  [--cutoff R] [--epsilon E]`: the energy of one configuration, as a check against other codes
+// (bench/lammps_crosscheck.sh, bench/lammps_coulomb_crosscheck.sh) and for scripts.
 //
 // FILE is an H5MD file of ours (name ending .h5/.hdf5, or starting with the HDF5 signature) or a
-// LAMMPS data file (anything else). The model is Kob–Andersen unless --model says otherwise; only
-// the Lennard-Jones part exists so far, so the Coulomb term is reported as 0 with a note. The
-// pressure is the virial pressure of the configuration (velocities in the file are ignored).
-// Rank 0 prints the breakdown (or one JSON object with keys file, format, model, n_beads, lj,
-// coulomb, total, per_bead, pressure, max_force, note). --forces writes "id fx fy fz" per bead,
-// sorted by id, %.17g; --lammps writes the configuration as a LAMMPS data file (atom style charge,
-// one type per model species), for running the same configuration in LAMMPS.
+// LAMMPS data file (anything else). The model is Kob–Andersen unless --model says otherwise. If any
+// bead is charged, the Coulomb energy q_i q_j/(ε r) (periodic, conducting boundary: the Ewald sum)
+// is computed by the split of coulomb.hpp at relative RMS force accuracy A (default 1e-5), real-
+// space cutoff R (default: chosen from A, at most half the shortest edge minus the skin) and
+// dielectric constant E (default 1). The pressure is the Lennard-Jones virial pressure only
+// (velocities in the file are ignored). Rank 0 prints the breakdown (or one JSON object with keys
+// file, format, model, n_beads, lj, coulomb, coulomb_real, coulomb_reciprocal, coulomb_self,
+// total, per_bead, pressure, max_force, accuracy, accuracy_estimate, coulomb_rms_force,
+// coulomb_cutoff, coulomb_sigma, grid, solver_iterations, note). --forces writes "id fx fy fz" per
+// bead (total force, LJ + Coulomb), sorted by id, %.17g; --lammps writes the configuration as a
+// LAMMPS data file (atom style charge, one type per model species), for running it in LAMMPS.
 #include <mpi.h>
 
 #include <string>
@@ -21,6 +26,8 @@ struct EnergyReport {
   std::string file, format, model;  // format: "h5md" or "lammps-data"
   long long n_beads = 0;
   double lj = 0.0, coulomb = 0.0, total = 0.0, pressure = 0.0, max_force = 0.0;
+  double coulomb_real = 0.0, coulomb_reciprocal = 0.0, coulomb_self = 0.0;
+  double accuracy = 0.0, accuracy_estimate = 0.0;  // requested, and the a-priori estimate achieved
 };
 
 // Collective. args are the words after "energy". Throws Error (on every rank) for bad arguments

@@ -17,6 +17,10 @@ n_beads = 300
 [pack]
 equil_steps = 200
 quench_steps = 200
+[search]
+xi = 3.5
+max_domains = 1
+max_attempts = 2
 [charge]
 zeta = 0.1
 ${2:-}

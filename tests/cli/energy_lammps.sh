@@ -2,7 +2,11 @@
 # `tlsmap energy`: bad arguments and files give one message and exit 1; the JSON has its keys;
 # H5MD and the exported LAMMPS data file give the same numbers at 1 and 2 ranks; and LAMMPS agrees
 # on a small glass (bench/lammps_crosscheck.sh): energies to 1e-10 relative, forces of a shaken copy
-# to 1e-10 · max|F|. The LAMMPS part is skipped (with a message) if lmp is not installed.
+# to 1e-10 · max|F|. Then the glass is charged (`tlsmap charge`, ζ = 0.1): the Coulomb energy and
+# forces at 1 and 2 ranks agree to 1e-9 relative (solver tolerance), and LAMMPS's Ewald sum
+# (bench/lammps_coulomb_crosscheck.sh, kspace ewald 1e-10) agrees with the split at the default
+# accuracy 1e-5: Coulomb energy to 3e-6 relative, RMS force difference ≤ 1e-5 of the RMS Coulomb
+# force. The LAMMPS parts are skipped (with a message) if lmp is not installed.
 set -u
 TLSMAP=$1 MPIEXEC=$2 SRC=$3
 work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT && cd "$work"
@@ -20,6 +24,7 @@ expect_error "nothere.h5: no such file" nothere.h5
 expect_error "bad.data" bad.data
 expect_error "unknown option '--bogus'" bad.data --bogus
 expect_error "no configuration file" --json
+expect_error "--accuracy needs a positive number" bad.data --accuracy zero
 
 cat > in.toml <<'T'
 [run]
@@ -53,9 +58,33 @@ assert np.array_equal(f1, f2), "forces differ between H5MD (2 ranks) and LAMMPS 
 print("ok   energy: JSON keys, H5MD vs LAMMPS data, 1 vs 2 ranks identical; e =", a["total"] / 500)
 PY
 
-if ! command -v lmp > /dev/null; then
-  echo "SKIP LAMMPS cross-check: lmp not found"
-  exit $fail
+has_lmp=1
+command -v lmp > /dev/null || { has_lmp=0; echo "SKIP LAMMPS cross-check: lmp not found"; }
+if [[ $has_lmp == 1 ]]; then
+  MPIEXEC=$MPIEXEC TLSMAP=$TLSMAP RANKS=2 WORK=$work/cc timeout 300 bash "$SRC/bench/lammps_crosscheck.sh" glass.h5 || fail=1
 fi
-MPIEXEC=$MPIEXEC TLSMAP=$TLSMAP RANKS=2 WORK=$work/cc timeout 300 bash "$SRC/bench/lammps_crosscheck.sh" glass.h5 || fail=1
+
+# Charged: the same glass with ±ζ bonds.
+timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" charge in.toml > charge.log || { echo "FAIL charge"; cat charge.log; exit 1; }
+timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" energy glass.h5 --json --forces q2.txt > q2.json &&
+  timeout 120 "$MPIEXEC" -n 1 "$TLSMAP" energy glass.h5 --json --forces q1.txt > q1.json ||
+  { echo "FAIL energy on the charged glass"; fail=1; }
+/usr/bin/python3 - <<'PY' || fail=1
+import json, numpy as np
+a, b = json.load(open("q2.json")), json.load(open("q1.json"))
+for k in ("coulomb", "coulomb_real", "coulomb_reciprocal", "coulomb_self", "accuracy", "accuracy_estimate"):
+    assert k in a, f"JSON lacks {k}"
+assert a["coulomb"] != 0 and abs(a["total"] - a["lj"] - a["coulomb"]) <= 1e-12 * abs(a["total"])
+assert abs(a["coulomb_real"] + a["coulomb_reciprocal"] + a["coulomb_self"] - a["coulomb"]) <= 1e-12 * abs(a["coulomb_self"])
+assert a["accuracy"] == 1e-5 and 0 < a["accuracy_estimate"] <= 1e-5, a["accuracy_estimate"]
+assert a["coulomb_real"] == b["coulomb_real"] and a["coulomb_self"] == b["coulomb_self"]  # bitwise
+assert abs(a["coulomb"] - b["coulomb"]) <= 1e-9 * abs(b["coulomb"]), (a["coulomb"], b["coulomb"])
+f2, f1 = np.loadtxt("q2.txt"), np.loadtxt("q1.txt")
+assert np.abs(f2 - f1).max() <= 1e-9 * np.abs(f1[:, 1:]).max(), np.abs(f2 - f1).max()
+print("ok   energy, charged: 1 vs 2 ranks agree; coulomb =", a["coulomb"], "estimate", a["accuracy_estimate"])
+PY
+if [[ $has_lmp == 1 ]]; then
+  MPIEXEC=$MPIEXEC TLSMAP=$TLSMAP RANKS=2 ACCURACY=1e-5 WORK=$work/qc timeout 300 \
+    bash "$SRC/bench/lammps_coulomb_crosscheck.sh" glass.h5 || fail=1
+fi
 exit $fail

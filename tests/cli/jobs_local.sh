@@ -22,6 +22,11 @@ n_beads = 300
 equil_steps = 100
 quench_steps = 100   # short quench
 
+[search]             # `tlsmap run` includes search: one small domain, tiny budget
+xi = 3.5
+max_domains = 1
+max_attempts = 2
+
 [charge]
 zeta = 0.2
 T

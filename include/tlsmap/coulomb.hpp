@@ -1,0 +1,103 @@
+#pragma once
+// Coulomb energy and forces of the bead charges by an Ewald-type split (DESIGN.md §3), in Gaussian
+// reduced units (pair energy q_i q_j /(ε r), as LAMMPS `units lj`), periodic, conducting boundary:
+//
+//   E = ½ Σ_cells Q φ − C Σ_i q_i²                          grid part: Gaussian charges of width σ
+//     + ½ Σ_i Σ_{j: r_ij < r_c} q_i q_j erfc(α r_ij)/(ε r_ij)       real space, α = 1/(2σ)
+//     − α/(ε √π) Σ_i q_i²                                   self term
+//
+// Two Gaussians of width σ interact by erf(r/2σ)/r, so grid + real space is the whole 1/r, and the
+// grid energy includes each Gaussian's self energy q²/(2√π σ ε) = α q²/(√π ε), which the self term
+// removes. C = (2π/Vε) Σ_{k≠0} (G_h(k) − 1/k²) e^{−k²σ²} is the grid's own error in that self
+// energy (G_h below): a constant, so it changes no force. The grid part is PoissonGrid with a high-order (default 16th) central-difference
+// Laplacian: its interpolated field is the exact gradient of ½ΣQφ, so forces are energy-
+// consistent; as h → 0 and r_c → ∞ everything converges to the Ewald sum (ewald.hpp).
+//
+// The real-space sum runs over a full neighbour list with cutoff ≥ r_c over owned beads and ghosts
+// (System's coulomb_list()); rows come in canonical order and per-bead energies are summed with
+// reproducible_sums, so the real and self parts are bitwise independent of the rank count, and
+// the grid part is independent to the solver tolerance.
+//
+// Accuracy. The knob is δ, the wanted RMS force error relative to the RMS Coulomb force. The rule
+// (coulomb_params): s = √(−ln δ); r_c = 1.2 s (σ = 0.6) unless given, capped by the box; α = s/r_c;
+// the smallest σ/h in steps of 1/8 from 1.25 whose a-priori grid error (below) is ≤ δ/3 of the grid
+// force; the kernel support c σ with 8 e^{−(c − h/σ)²/2} = δ/3. Reported with each result:
+//   real space (Kolafa & Perram, Mol. Sim. 9, 351 (1992)):  ΔF_r = 2 Q² e^{−α²r_c²} / (ε √(N r_c V))
+//   grid: ΔF_g = √(Q²/N) √Q² (4π/Vε) [Σ_k k² (G_h(k) − 1/k²)² e^{−2k²σ²}]^{1/2}, G_h the discrete
+//         Green's function (1/symbol of the Laplacian, 0 outside the grid's Brillouin zone)
+//   kernel truncation: 8 e^{−c'²/2} × the grid force (the same formula with 1/k² for ΔG), c' =
+//         (s − 1) h/σ the support reached on the short side (an empirical bound: the weight of a
+//         node jumps as it enters or leaves the support; measured 1–8 × e^{−c'²/2}),
+// all for uncorrelated charges (conservative for neutral bonded pairs), combined in quadrature and
+// divided by the measured RMS Coulomb force.
+#include "tlsmap/beads.hpp"
+#include "tlsmap/decomposition.hpp"
+#include "tlsmap/neighbor_list.hpp"
+#include "tlsmap/poisson_grid.hpp"
+
+#include <limits>
+#include <memory>
+#include <vector>
+
+namespace tlsmap {
+
+struct CoulombParams {
+  double accuracy = 1e-5;     // requested relative RMS force error δ
+  double cutoff = 0.0;        // real-space cutoff r_c
+  double alpha = 0.0;         // splitting parameter α = 1/(2σ)
+  double sigma = 0.0;         // Gaussian width of the grid charges
+  double spacing = 0.0;       // requested grid spacing h (the grid may be finer)
+  double kernel_cutoff = 4.0; // spreading support in units of σ
+  int order = 16;             // finite-difference order of the grid Laplacian
+  double epsilon = 1.0;       // uniform dielectric constant
+  double rtol = 1e-10;        // KSP relative tolerance (the rule: 1e-3 δ within [1e-12, 1e-8])
+};
+
+// Parameters from the rule above. cutoff > 0 fixes r_c; otherwise r_c = 1.2 s, at most max_cutoff.
+// Throws Error for δ outside (0, 0.01], ε ≤ 0, or a given cutoff above max_cutoff.
+CoulombParams coulomb_params(const Box& box, double accuracy, double cutoff = 0.0, double epsilon = 1.0,
+                             double max_cutoff = std::numeric_limits<double>::infinity(), int order = 16);
+
+struct CoulombErrorEstimate {
+  double real = 0.0, grid = 0.0, kernel = 0.0;  // absolute RMS force errors (see the head comment)
+  double grid_force = 0.0;                      // RMS grid force for uncorrelated charges
+  double total() const;
+};
+
+// A-priori estimate for n charges with Σq² = q2 in `box`, grid spacings h (per dimension).
+CoulombErrorEstimate coulomb_error_estimate(const CoulombParams& p, const Box& box, const Vec3& h, double n,
+                                            double q2);
+
+struct CoulombResult {
+  double real = 0.0, reciprocal = 0.0, self = 0.0, total = 0.0;  // energies; reciprocal = grid part
+  double rms_force = 0.0;        // RMS over beads of |F_i| (Coulomb only)
+  double max_force = 0.0;        // max over beads of |F_i| (Coulomb only)
+  CoulombErrorEstimate estimate; // absolute
+  double relative_error = 0.0;   // estimate.total() / rms_force: the achieved-accuracy estimate
+  int iterations = 0;            // KSP iterations of the grid solve
+};
+
+class Coulomb {
+ public:
+  // Collective over decomp.comm(); decomp must outlive this. Builds the grid (PoissonGrid errors
+  // propagate: e.g. too many ranks for the kernel support).
+  Coulomb(const Decomposition& decomp, const CoulombParams& p);
+
+  // Collective. Energies and forces of the owned beads' charges; `list` must be a full list with
+  // cutoff ≥ r_c over beads (owned + ghosts), built at the current positions or within its skin.
+  // force[i] (i < n_owned) receives the Coulomb force on owned bead i.
+  CoulombResult compute(const Beads& beads, const NeighborList& list, std::vector<Vec3>& force);
+
+  const CoulombParams& params() const { return p_; }
+  const PoissonGrid& grid() const { return *grid_; }
+
+ private:
+  const Decomposition& decomp_;
+  CoulombParams p_;
+  std::unique_ptr<PoissonGrid> grid_;
+  double grid_err_sum_ = 0.0, grid_ref_sum_ = 0.0;  // the estimate's k sums for this box and grid
+  double grid_self_sum_ = 0.0;                      // the self-energy correction's k sum
+  double kernel_reach_ = 0.0;                       // (s − 1) h_min/σ: the kernel's shortest reach
+};
+
+}  // namespace tlsmap

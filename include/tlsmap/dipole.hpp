@@ -1,0 +1,110 @@
+#pragma once
+// Stage 4, dipole: the transition dipole μ_T of every catalogued TLS, two ways (DESIGN.md §3–§5).
+//
+//  direct:  μ_direct = Σ_i q_i (r_i^B − r_i^A)   (minimum image; charges fixed on the beads)
+//  Eq. 13:  μ_eq13   = (ε_in/4π) ∫_V ΔE dV        (V the domain sphere, ΔE = −∇Δφ)
+//
+// Δφ comes from ONE grid solve of ∇·(ε∇Δφ) = −4πΔρ with Δρ = ρ_B − ρ_A (the problem is linear, so
+// the two states are never solved separately): every mobile bead with q ≠ 0 that moved contributes +q
+// at r_B and −q at r_A; all other beads cancel exactly and are left out.
+//
+// Periodic images. The grid is periodic with a conducting (tin-foil) boundary, so the sphere also
+// sees the field of the TLS's periodic images. That field is harmonic inside the sphere (images lie
+// outside it when R < L/2), so its sphere integral is V_sph times its value at the centre; to dipole
+// order that value is T·m/ε_ext with the lattice tensor
+//     T = ∇∇[ψ(r) − 1/r] at r = 0,   ψ the tin-foil periodic Green's function (Ewald, image_field_tensor),
+// which is (4π/3V)·I for a cubic box. With a dielectric sphere (ε_in in ε_ext, radius a = R) the images'
+// local field polarises the sphere and vice versa (docs/electrostatics.md §4, generalised from 4π/3V to T):
+//     m = (I − a³βT)⁻¹ m₀,   m₀ = 3ε_ext p/(2ε_ext + ε_in),   β = (ε_in − ε_ext)/(ε_in + 2ε_ext),
+//     ∫_sph E_images dV = V_sph · 3/(ε_in + 2ε_ext) · T m,
+// with p = μ_direct. For uniform ε the stage uses the exact image field of the transition charges instead
+// (image_field: all multipoles; the dipole-order term alone leaves errors of a few % when the domain's
+// higher moments are large next to its small net dipole, as for a random walk of bond dipoles).
+// The stage subtracts the images' integral from the grid integral: μ_eq13 is the isolated-domain
+// (free-space) value, μ_eq13_uncorrected the raw periodic one. At dipole order and uniform ε the
+// correction is the (1 − V_sph/V_box) factor of DESIGN.md §3, so μ_eq13/μ_direct → −1/3; with
+// ε_in ≠ ε_ext it tends to −ε_in/(2ε_ext + ε_in) (the point-dipole closed form).
+//
+// The paper's Eq. 1/6 ingredients: each bond (from /charge/bonds) with a moving bead has a dipole
+// change Δμ_b = q_a Δr_a + q_b Δr_b (= q_a [Δr_a − Δr_b] for a ±q bond); N_d = number of such bonds, Σ|Δμ_b|², and the Kirkwood-like
+// factor g = |μ_direct|²/Σ|Δμ_b|² (μ_direct = Σ_b Δμ_b exactly when every charged bead is bonded).
+#include "tlsmap/box.hpp"
+#include "tlsmap/h5md.hpp"
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tlsmap {
+
+class Input;
+class PoissonGrid;
+class Decomposition;
+
+// The /tls catalogue as far as this stage and interact need it (replicated on every rank).
+struct TlsSet {
+  std::vector<Vec3> center;
+  std::vector<double> radius;
+  std::vector<std::int64_t> offset;  // CSR: TLS k has mobile rows [offset[k], offset[k + 1])
+  std::vector<std::int64_t> id;      // bead ids of the mobile rows
+  std::vector<Vec3> pos_a, pos_b;    // positions of the mobile rows in states A and B
+
+  std::size_t size() const { return center.size(); }
+  std::int64_t begin(std::size_t k) const { return offset[k]; }
+  std::int64_t end(std::size_t k) const { return offset[k + 1]; }
+};
+
+// Collective. Reads /tls/{center, radius, mobile_offset, mobile_id, position_a, position_b}; throws
+// Error naming the dataset if one is missing or inconsistent (shapes, offsets, ids outside 1..n_beads).
+TlsSet read_tls_set(H5File& file, std::int64_t n_beads);
+// Collective. Writes the same six datasets (test fixtures; the search stage writes the real ones).
+void write_tls_set(H5File& file, const TlsSet& tls);
+// Collective: delete `path` if it exists (so a stage can be rerun and replace its datasets).
+void remove_if_exists(H5File& file, const std::string& path);
+
+// Δρ = ρ_B − ρ_A of TLS k as point charges (+q at r_B, −q at r_A, wrapped into the box), for the
+// mobile beads with q ≠ 0 that moved. charge[id − 1] is the charge of bead id.
+struct PointCharges {
+  std::vector<Vec3> pos;
+  std::vector<double> q;
+};
+PointCharges transition_charges(const TlsSet& tls, std::size_t k, std::span<const double> charge, const Box& box);
+// Σ q (r_B − r_A), minimum image.
+Vec3 direct_dipole(const TlsSet& tls, std::size_t k, std::span<const double> charge, const Box& box);
+
+// T = ∇∇[ψ(r) − 1/r] at r = 0 (tin-foil Ewald sum, ε = 1): the field of a point dipole's periodic
+// images at its own site is T p / ε. Isotropic 4π/(3V) for a cube.
+Mat3 image_field_tensor(const Box& box);
+// ∇∇ψ(r) for r ≠ 0 (all images, tin-foil, ε = 1): the periodic dipole–dipole coupling, i.e. the
+// field at r of a lattice of point dipoles p at the origin's images is (∇∇ψ) p / ε.
+Mat3 dipole_lattice_tensor(const Box& box, const Vec3& r);
+// Field at x of the periodic images of the point charges (tin-foil Ewald, ε = 1), each charge's own
+// n = 0 term left out: E_img(x) = −Σ_p q_p ∇[ψ(x − r_p) − 1/|x − r_p|]. For uniform ε the images' sphere
+// integral is exactly V_sph E_img(centre)/ε (mean-value property), to all multipole orders.
+Vec3 image_field(const Box& box, const PointCharges& charges, const Vec3& x);
+// ∫_sphere of the images' field (dipole order, see the head comment) for a dipole p at the centre of a
+// sphere of radius R with ε_in inside and ε_ext outside; T from image_field_tensor.
+Vec3 image_sphere_integral(const Mat3& T, const Vec3& p, double R, double eps_in, double eps_ext);
+
+// Bond-dipole changes of TLS k. partner[id − 1] = the bond partner's id (0 if unpaired).
+struct BondDipoleChanges {
+  int n_bonds = 0;          // N_d: bonds with at least one mobile bead that moved
+  double sum_dmu2 = 0.0;    // Σ_b |Δμ_b|²
+  Vec3 sum_dmu = Vec3::Zero();
+  double d_l = 0.0;         // rms |r_B − r_A| over the mobile beads
+};
+BondDipoleChanges bond_dipole_changes(const TlsSet& tls, std::size_t k, std::span<const double> charge,
+                                      std::span<const std::int64_t> partner, const Box& box);
+
+// Collective. Spread Δρ (each rank the points it owns), solve, return ∫_sphere ΔE dV for each radius.
+std::vector<Vec3> transition_field_integrals(PoissonGrid& grid, const Decomposition& decomp, const PointCharges& dq,
+                                             const Vec3& centre, std::span<const double> radii);
+
+// The `tlsmap dipole` stage: reads /particles, /charge and /tls from [run] output, writes
+// /tls/mu_direct, /tls/mu_eq13 and the dipole datasets of docs/file-format.md (atomically).
+void run_dipole(const Input& in, MPI_Comm comm);
+
+}  // namespace tlsmap

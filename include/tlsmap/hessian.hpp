@@ -1,0 +1,71 @@
+#pragma once
+// The Hessian of the pair energy as a distributed PETSc matrix (MATMPIAIJ with block size 3;
+// PETSc 3.18's GAMG cannot build its graph from BAIJ), for the
+// linear response of a whole sample (TLS–TLS elastic couplings, non-affine elastic constants) and
+// for Newton relaxations.
+//
+// Numbering: one 3×3 block row per bead. Rank r owns the block rows [first, first + n_owned) of its
+// owned beads, in their local order when the numbering is made, so the matrix and vector layout is
+// the bead decomposition itself and assembly is purely local (full neighbour lists: every owned row
+// sees all its neighbours, no off-process entries). Ghosts and arbitrary bead ids are mapped to block
+// rows through a memory-scalable PETSc AO (application ordering "id − 1" → block row).
+//
+// Blocks, for a pair potential u(r) between beads a ≠ b at separation r = x_a − x_b (r̂ = r/|r|):
+//     K_ab = u''(r) r̂r̂ᵀ + (u'(r)/r) (I − r̂r̂ᵀ),     H_ab = −K_ab,     H_aa = Σ_b K_ab.
+// For LJ: u'/r = −(f/r) of the force kernel, u'' = 4ε(156 (σ/r)¹² − 42 (σ/r)⁶)/r². The shift of the
+// truncated potential does not enter; the force jump at r_c (a δ-function in u'') is left out, as in
+// every MD Hessian. Periodic self-images add K and −K to the same diagonal block and cancel.
+//
+// The translations are the null space of the whole-sample Hessian (three orthonormal vectors,
+// attach_translation_null_space); clamping beads (clamp_beads: identity rows/columns) removes it.
+#include "tlsmap/poisson_grid.hpp"  // PetscHandle, petsc_check
+#include "tlsmap/system.hpp"
+
+#include <petscao.h>
+#include <petscksp.h>
+#include <petscmat.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace tlsmap {
+
+using AOHandle = PetscHandle<AO, AODestroy>;
+using MatNullSpaceHandle = PetscHandle<MatNullSpace, MatNullSpaceDestroy>;
+
+class BeadNumbering {
+ public:
+  // Collective: numbers the owned beads of `beads` (ids must be 1..N over all ranks).
+  BeadNumbering(const Beads& beads, MPI_Comm comm);
+  MPI_Comm comm() const { return comm_; }
+  PetscInt first() const { return first_; }
+  PetscInt n_owned() const { return n_owned_; }
+  PetscInt n_global() const { return n_global_; }
+  // Collective: the block row of each id (any ids, on any rank).
+  std::vector<PetscInt> blocks_of(const std::vector<std::int64_t>& ids) const;
+
+ private:
+  MPI_Comm comm_;
+  PetscInt first_ = 0, n_owned_ = 0, n_global_ = 0;
+  AOHandle ao_;
+};
+
+// Collective. The Hessian at the system's current positions; its neighbour list must cover them
+// (call after positions_changed() or rebuild()). Rows in `num`'s layout, which must number the
+// system's current owned beads.
+MatHandle assemble_hessian(const System& sys, const BeadNumbering& num);
+
+// Collective. The three unit translations as null space (and near null space, for GAMG).
+void attach_translation_null_space(Mat h);
+
+// Collective. Replaces the rows and columns of the given beads' blocks by the identity (any rank
+// may list any ids; each bead's rows are cleared once).
+void clamp_beads(Mat h, const BeadNumbering& num, const std::vector<std::int64_t>& ids);
+
+// Collective. A KSP for the Hessian with options prefix "hessian_": CG + GAMG, rtol 1e-10 by
+// default, overridable (-hessian_ksp_type, -hessian_pc_type, -hessian_ksp_monitor, ...).
+KSPHandle make_hessian_ksp(MPI_Comm comm, Mat h, double rtol = 1e-10);
+// Collective. Solves h x = b; throws Error if the KSP diverged. Returns the iteration count.
+int solve_checked(KSP ksp, Vec b, Vec x, const char* what);
+
+}  // namespace tlsmap

@@ -1,0 +1,84 @@
+#pragma once
+// Stage 3, search: the TLS catalogue of a glass, domain by domain, in parallel.
+//
+// The driver around the serial search kernel (event_search.hpp, local_model.hpp):
+//   1. read the packing (/particles/all of [run] output; charges as the charge stage left them)
+//      and replicate it on every rank once (domains.hpp says why that is fine);
+//   2. E_sample: the potential energy of the whole sample, computed by the parallel engine;
+//   3. tile the box with domains (DomainGrid) and hand them out one at a time (work_queue.hpp);
+//      each rank cuts the domain's local copy and runs the kernel on it, seeded by (run.seed,
+//      domain index) — so a domain's result is a function of (seed, index, configuration) alone;
+//   4. every `checkpoint_every` domains, gather the results to rank 0, order them by domain index
+//      and rewrite /tls (the catalogue, one row per domain that yielded a pair) and /search (per
+//      domain: done flag, counts, the landscape of minima and saddles) in the file, atomically.
+// A rerun reads /search and skips the domains already done, so an interrupted job continues where
+// its last checkpoint left it and a finished one does nothing. The file layout: docs/file-format.md.
+//
+// Whole-sample energies: the kernel's energy counts only pairs with a mobile bead, E(x) =
+// E_total(x) − const, so E_total(state) = E_sample + E(state) − E(start), with E(start) the
+// kernel's energy of the domain as handed over (the packing's inherent structure).
+#include "tlsmap/box.hpp"
+#include "tlsmap/vec3.hpp"
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tlsmap {
+
+class Input;
+
+// Everything the driver keeps of one domain's search; energies are whole-sample totals (ε).
+struct DomainOutcome {
+  std::int64_t domain = -1;
+  int status = 0;               // 0 not searched, 1 done, 2 failed (on_error = "skip")
+  std::string error;            // the failure's message (status 2)
+  Vec3 center = Vec3::Zero();
+  std::int64_t n_mobile = 0, n_frozen = 0;
+  std::int64_t n_attempts = 0;  // activation attempts made
+  std::int64_t n_events = 0;    // attempts that reached a verified saddle
+  double seconds = 0.0;         // wall time of the search (machine-dependent; not compared)
+  std::vector<double> minima_energy;        // every distinct minimum found, total energy
+  std::vector<int> minima_verified;         // max|F| <= f_tol and positive-definite Hessian
+  std::vector<double> saddle_energy;        // every distinct saddle found, total energy
+  std::vector<int> saddle_verified;         // max|F| <= f_tol and exactly one negative eigenvalue
+  std::vector<std::int64_t> saddle_minima;  // per saddle: the two minima it joins (−1: unknown)
+
+  bool has_pair = false;
+  double energy_a = 0.0, energy_b = 0.0;  // E_A <= E_B, whole sample (ε)
+  double asymmetry = 0.0, barrier = 0.0;  // E_B − E_A; max along the path − E_A (ε)
+  double d_l = 0.0, participation = 0.0;  // σ; participation number N_p (beads)
+  double path_length = 0.0, distance = 0.0;  // arc length of the band, |x_B − x_A| (σ √m)
+  double splitting = 0.0, splitting_kelvin = 0.0;  // WKB Δ0 in ε and in K
+  int over_barrier = 0;                   // zero-point level above the barrier top
+  std::int64_t n_moving = 0;
+  std::int64_t intermediate_minima = 0;   // interior minima of the NEB path between A and B
+  int saddle_ok = 0, neb_converged = 0;   // the pair's saddle verified; the band converged
+  Vec3 mu_direct = Vec3::Zero();          // Σ q_i (r_i^B − r_i^A), minimum image
+  std::vector<double> profile_energy;     // NEB images, A to B, total energy
+  std::vector<double> profile_coordinate; // arc length of each image (σ √m)
+  std::vector<std::int64_t> mobile_id;    // every mobile bead of the domain
+  std::vector<Vec3> position_a, position_b;  // wrapped into the box
+};
+
+// Byte form of an outcome (for the work queue and the broadcast of results); exact round trip.
+std::vector<char> serialize(const DomainOutcome& o);
+DomainOutcome deserialize_outcome(const char* data, std::size_t size);
+
+struct LocalCopy;
+struct SearchParams;
+template <class P> class PairTable;
+struct LennardJones;
+
+// Not collective: the kernel on one domain's local copy, seeded by (seed, domain); energies shifted
+// to whole-sample totals with e_sample (the sample's energy in the configuration the copy was cut from).
+DomainOutcome search_one_domain(const LocalCopy& copy, const PairTable<LennardJones>& table,
+                                const SearchParams& params, std::uint64_t seed, std::int64_t domain,
+                                double e_sample);
+
+// The `tlsmap search` stage (collective).
+void run_search(const Input& in, MPI_Comm comm);
+
+}  // namespace tlsmap

@@ -1,0 +1,253 @@
+// Transition dipoles: the /tls reader, Δρ as point charges, the Ewald image tensors and the bond-dipole
+// statistics (see include/tlsmap/dipole.hpp for the physics). The stage driver is src/dipole_stage.cpp.
+#include "tlsmap/dipole.hpp"
+
+#include "tlsmap/decomposition.hpp"
+#include "tlsmap/error.hpp"
+#include "tlsmap/poisson_grid.hpp"
+
+#include <hdf5.h>
+
+#include <cmath>
+#include <numbers>
+#include <unordered_map>
+
+namespace tlsmap {
+
+namespace {
+
+constexpr double pi = std::numbers::pi;
+
+std::vector<Vec3> as_vec3(const std::vector<double>& flat) {
+  std::vector<Vec3> v(flat.size() / 3);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = Vec3(flat[3 * i], flat[3 * i + 1], flat[3 * i + 2]);
+  return v;
+}
+
+std::vector<double> flatten(const std::vector<Vec3>& v) {
+  std::vector<double> f(3 * v.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    for (int d = 0; d < 3; ++d) f[3 * i + d] = v[i][d];
+  return f;
+}
+
+// ∇∇ of erfc(αr)/r at the vector r: g''(r) r̂r̂ + g'(r)/r (I − r̂r̂).
+Mat3 real_space_term(const Vec3& r, double alpha) {
+  const double d = r.norm(), e = std::erfc(alpha * d);
+  const double g = 2.0 * alpha / std::sqrt(pi) * std::exp(-alpha * alpha * d * d);
+  const double g1 = -e / (d * d) - g / d;
+  const double g2 = 2.0 * e / (d * d * d) + g * (2.0 / (d * d) + 2.0 * alpha * alpha);
+  const Vec3 u = r / d;
+  const Mat3 uu = u * u.transpose();
+  return g2 * uu + (g1 / d) * (Mat3::Identity() - uu);
+}
+
+// ∇∇ψ at r over the tin-foil lattice, the n = 0 real-space image of r = 0 excluded when self.
+// α = 3/L_min: erfc(α r_c) = erfc(6) at r_c = 2 L_min, exp(−k_c²/4α²) = e⁻³⁶ at k_c = 12α.
+Mat3 lattice_hessian(const Box& box, const Vec3& r, bool self) {
+  const double lmin = box.len.minCoeff(), alpha = 3.0 / lmin, rc = 6.0 / alpha, kc = 12.0 * alpha;
+  Mat3 t = Mat3::Zero();
+  int nr[3], nk[3];
+  for (int d = 0; d < 3; ++d) {
+    nr[d] = static_cast<int>(std::ceil(rc / box.len[d])) + 1;
+    nk[d] = static_cast<int>(std::ceil(kc * box.len[d] / (2 * pi)));
+  }
+  for (int a = -nr[0]; a <= nr[0]; ++a)
+    for (int b = -nr[1]; b <= nr[1]; ++b)
+      for (int c = -nr[2]; c <= nr[2]; ++c) {
+        if (self && a == 0 && b == 0 && c == 0) continue;
+        const Vec3 x = r + Vec3(a * box.len[0], b * box.len[1], c * box.len[2]);
+        if (x.norm() < rc) t += real_space_term(x, alpha);
+      }
+  // The n = 0 term of erfc(αr)/r − 1/r = −erf(αr)/r: its Hessian at 0 is (4α³/3√π) I.
+  if (self) t += 4.0 * alpha * alpha * alpha / (3.0 * std::sqrt(pi)) * Mat3::Identity();
+  const double v = box.volume();
+  for (int a = -nk[0]; a <= nk[0]; ++a)
+    for (int b = -nk[1]; b <= nk[1]; ++b)
+      for (int c = -nk[2]; c <= nk[2]; ++c) {
+        if (a == 0 && b == 0 && c == 0) continue;
+        const Vec3 k(2 * pi * a / box.len[0], 2 * pi * b / box.len[1], 2 * pi * c / box.len[2]);
+        const double k2 = k.squaredNorm();
+        if (k2 > kc * kc) continue;
+        t -= (4 * pi / v) * std::exp(-k2 / (4 * alpha * alpha)) / k2 * std::cos(k.dot(r)) * (k * k.transpose());
+      }
+  return t;
+}
+
+// −∇ψ_img(x) per unit charge (see image_field): real space over every image, the n = 0 term as
+// −erf(α r)/r (the erfc part minus the bare 1/r), and the k-space sum.
+Vec3 image_field_unit(const Box& box, const Vec3& x0) {
+  const Vec3 x = box.minimum_image(x0);
+  const double lmin = box.len.minCoeff(), alpha = 3.0 / lmin, rc = 6.0 / alpha, kc = 12.0 * alpha;
+  const double c = 2.0 * alpha / std::sqrt(pi);
+  Vec3 grad = Vec3::Zero();
+  int nr[3], nk[3];
+  for (int d = 0; d < 3; ++d) {
+    nr[d] = static_cast<int>(std::ceil(rc / box.len[d])) + 1;
+    nk[d] = static_cast<int>(std::ceil(kc * box.len[d] / (2 * pi)));
+  }
+  for (int a = -nr[0]; a <= nr[0]; ++a)
+    for (int b = -nr[1]; b <= nr[1]; ++b)
+      for (int k = -nr[2]; k <= nr[2]; ++k) {
+        const Vec3 y = x + Vec3(a * box.len[0], b * box.len[1], k * box.len[2]);
+        const double r = y.norm();
+        if (a == 0 && b == 0 && k == 0) {
+          if (r < 1e-12) continue;  // −erf(αr)/r is smooth with zero gradient at 0
+          grad += (-c * std::exp(-alpha * alpha * r * r) / r + std::erf(alpha * r) / (r * r)) * (y / r);
+        } else if (r < rc) {
+          grad += (-std::erfc(alpha * r) / (r * r) - c * std::exp(-alpha * alpha * r * r) / r) * (y / r);
+        }
+      }
+  const double v = box.volume();
+  for (int a = -nk[0]; a <= nk[0]; ++a)
+    for (int b = -nk[1]; b <= nk[1]; ++b)
+      for (int k = -nk[2]; k <= nk[2]; ++k) {
+        if (a == 0 && b == 0 && k == 0) continue;
+        const Vec3 kv(2 * pi * a / box.len[0], 2 * pi * b / box.len[1], 2 * pi * k / box.len[2]);
+        const double k2 = kv.squaredNorm();
+        if (k2 > kc * kc) continue;
+        grad -= (4 * pi / v) * std::exp(-k2 / (4 * alpha * alpha)) / k2 * std::sin(kv.dot(x)) * kv;
+      }
+  return -grad;
+}
+
+}  // namespace
+
+Vec3 image_field(const Box& box, const PointCharges& charges, const Vec3& x) {
+  Vec3 e = Vec3::Zero();
+  for (std::size_t p = 0; p < charges.q.size(); ++p) e += charges.q[p] * image_field_unit(box, x - charges.pos[p]);
+  return e;
+}
+
+void remove_if_exists(H5File& file, const std::string& path) {
+  // Walk the components: H5Lexists fails (rather than saying no) on a missing intermediate group.
+  std::size_t pos = 0;
+  bool exists = true;
+  while (exists && pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    const std::string part = path.substr(0, pos);
+    const htri_t has = H5Lexists(file.id(), part.c_str(), H5P_DEFAULT);
+    agree(file.comm(), has >= 0, file.path() + ": cannot look up " + part);
+    exists = has > 0;
+  }
+  if (exists)
+    agree(file.comm(), H5Ldelete(file.id(), path.c_str(), H5P_DEFAULT) >= 0, file.path() + ": cannot delete " + path);
+}
+
+TlsSet read_tls_set(H5File& file, std::int64_t n_beads) {
+  TlsSet t;
+  std::vector<hsize_t> d;
+  auto fail = [&](const std::string& what) { throw Error(file.path() + ": " + what); };
+  t.center = as_vec3(read_dataset<double>(file, "/tls/center", &d));
+  if (d.size() != 2 || d[1] != 3) fail("/tls/center must have shape (n, 3)");
+  const std::size_t n = d[0];
+  t.radius = read_dataset<double>(file, "/tls/radius", &d);
+  if (d.size() != 1 || d[0] != n) fail("/tls/radius must have shape (" + std::to_string(n) + ")");
+  t.offset = read_dataset<std::int64_t>(file, "/tls/mobile_offset", &d);
+  if (d.size() != 1 || d[0] != n + 1) fail("/tls/mobile_offset must have shape (" + std::to_string(n + 1) + ")");
+  t.id = read_dataset<std::int64_t>(file, "/tls/mobile_id", &d);
+  if (d.size() != 1) fail("/tls/mobile_id must be one-dimensional");
+  const std::size_t m = d[0];
+  t.pos_a = as_vec3(read_dataset<double>(file, "/tls/position_a", &d));
+  if (d.size() != 2 || d[0] != m || d[1] != 3) fail("/tls/position_a must have shape (" + std::to_string(m) + ", 3)");
+  t.pos_b = as_vec3(read_dataset<double>(file, "/tls/position_b", &d));
+  if (d.size() != 2 || d[0] != m || d[1] != 3) fail("/tls/position_b must have shape (" + std::to_string(m) + ", 3)");
+  if (t.offset[0] != 0 || t.offset[n] != static_cast<std::int64_t>(m))
+    fail("/tls/mobile_offset must start at 0 and end at the length of /tls/mobile_id");
+  for (std::size_t k = 0; k < n; ++k)
+    if (t.offset[k + 1] < t.offset[k]) fail("/tls/mobile_offset decreases at row " + std::to_string(k));
+  for (auto id : t.id)
+    if (id < 1 || id > n_beads) fail("/tls/mobile_id holds id " + std::to_string(id) + " outside 1.." + std::to_string(n_beads));
+  for (std::size_t k = 0; k < n; ++k)
+    if (!(t.radius[k] > 0.0)) fail("/tls/radius must be positive (row " + std::to_string(k) + ")");
+  return t;
+}
+
+void write_tls_set(H5File& file, const TlsSet& t) {
+  const hsize_t n = t.size(), m = t.id.size();
+  for (const char* name : {"center", "radius", "mobile_offset", "mobile_id", "position_a", "position_b"})
+    remove_if_exists(file, std::string("/tls/") + name);
+  write_replicated(file, "/tls/center", flatten(t.center), {n, 3});
+  write_replicated(file, "/tls/radius", t.radius, {n});
+  write_replicated(file, "/tls/mobile_offset", t.offset, {n + 1});
+  write_replicated(file, "/tls/mobile_id", t.id, {m});
+  write_replicated(file, "/tls/position_a", flatten(t.pos_a), {m, 3});
+  write_replicated(file, "/tls/position_b", flatten(t.pos_b), {m, 3});
+}
+
+PointCharges transition_charges(const TlsSet& t, std::size_t k, std::span<const double> charge, const Box& box) {
+  PointCharges pc;
+  for (std::int64_t r = t.begin(k); r < t.end(k); ++r) {
+    const double q = charge[t.id[r] - 1];
+    if (q == 0.0 || t.pos_a[r] == t.pos_b[r]) continue;
+    Vec3 a = t.pos_a[r], b = t.pos_b[r];
+    box.wrap(a), box.wrap(b);
+    pc.pos.push_back(b), pc.q.push_back(q);
+    pc.pos.push_back(a), pc.q.push_back(-q);
+  }
+  return pc;
+}
+
+Vec3 direct_dipole(const TlsSet& t, std::size_t k, std::span<const double> charge, const Box& box) {
+  Vec3 mu = Vec3::Zero();
+  for (std::int64_t r = t.begin(k); r < t.end(k); ++r)
+    mu += charge[t.id[r] - 1] * box.minimum_image(t.pos_b[r] - t.pos_a[r]);
+  return mu;
+}
+
+Mat3 image_field_tensor(const Box& box) { return lattice_hessian(box, Vec3::Zero(), true); }
+
+Mat3 dipole_lattice_tensor(const Box& box, const Vec3& r) { return lattice_hessian(box, box.minimum_image(r), false); }
+
+Vec3 image_sphere_integral(const Mat3& T, const Vec3& p, double R, double eps_in, double eps_ext) {
+  const double a3 = R * R * R, v_sph = 4.0 * pi / 3.0 * a3;
+  const double beta = (eps_in - eps_ext) / (eps_in + 2.0 * eps_ext);
+  const Vec3 m0 = 3.0 * eps_ext / (2.0 * eps_ext + eps_in) * p;
+  const Vec3 m = (Mat3::Identity() - a3 * beta * T).inverse() * m0;
+  return v_sph * 3.0 / (eps_in + 2.0 * eps_ext) * (T * m);
+}
+
+BondDipoleChanges bond_dipole_changes(const TlsSet& t, std::size_t k, std::span<const double> charge,
+                                      std::span<const std::int64_t> partner, const Box& box) {
+  BondDipoleChanges out;
+  std::unordered_map<std::int64_t, Vec3> moved;
+  double sum2 = 0.0;
+  const std::int64_t n_rows = t.end(k) - t.begin(k);
+  for (std::int64_t r = t.begin(k); r < t.end(k); ++r) {
+    const Vec3 d = box.minimum_image(t.pos_b[r] - t.pos_a[r]);
+    sum2 += d.squaredNorm();
+    moved[t.id[r]] = d;
+  }
+  out.d_l = n_rows > 0 ? std::sqrt(sum2 / static_cast<double>(n_rows)) : 0.0;
+  auto displacement = [&](std::int64_t id) {
+    const auto it = moved.find(id);
+    return it == moved.end() ? Vec3(Vec3::Zero()) : it->second;
+  };
+  for (std::int64_t r = t.begin(k); r < t.end(k); ++r) {
+    const std::int64_t a = t.id[r], b = partner.empty() ? 0 : partner[a - 1];
+    if (b == 0) continue;
+    if (moved.count(b) && b < a) continue;  // a bond with both beads mobile is counted once
+    const Vec3 da = displacement(a), db = displacement(b);
+    if (da.isZero(0.0) && db.isZero(0.0)) continue;
+    const Vec3 dmu = charge[a - 1] * da + charge[b - 1] * db;
+    ++out.n_bonds;
+    out.sum_dmu2 += dmu.squaredNorm();
+    out.sum_dmu += dmu;
+  }
+  return out;
+}
+
+std::vector<Vec3> transition_field_integrals(PoissonGrid& grid, const Decomposition& decomp, const PointCharges& dq,
+                                             const Vec3& centre, std::span<const double> radii) {
+  std::vector<Vec3> mine;
+  std::vector<double> qm;
+  for (std::size_t i = 0; i < dq.pos.size(); ++i)
+    if (decomp.owns(dq.pos[i])) mine.push_back(dq.pos[i]), qm.push_back(dq.q[i]);
+  grid.spread(mine, qm);
+  grid.solve();
+  std::vector<Vec3> out;
+  for (double r : radii) out.push_back(grid.sphere_field_integral(centre, r));
+  return out;
+}
+
+}  // namespace tlsmap

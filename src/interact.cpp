@@ -1,0 +1,402 @@
+// TLS–TLS couplings: J_el on the grid, point-dipole J_dd, elastic J_mech by linear response with the
+// distributed Hessian, and the four-state relaxation that checks it (include/tlsmap/interact.hpp).
+#include "tlsmap/interact.hpp"
+
+#include "tlsmap/decomposition.hpp"
+#include "tlsmap/error.hpp"
+#include "tlsmap/hessian.hpp"
+#include "tlsmap/poisson_grid.hpp"
+#include "tlsmap/reduction.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace tlsmap {
+
+namespace {
+
+using IdSet = std::unordered_set<std::int64_t>;
+using IdMap = std::unordered_map<std::int64_t, Vec3>;
+
+IdSet mobile_ids(const TlsSet& t, std::size_t k) {
+  IdSet s;
+  for (std::int64_t r = t.begin(k); r < t.end(k); ++r) s.insert(t.id[r]);
+  return s;
+}
+
+// Collective: current positions of the listed beads, from their owners, on every rank.
+IdMap gather_positions(const System& sys, const IdSet& ids) {
+  const Beads& b = sys.beads();
+  std::vector<double> mine;  // id, x, y, z
+  for (int i = 0; i < b.n_owned; ++i)
+    if (ids.count(b.id[i])) mine.insert(mine.end(), {static_cast<double>(b.id[i]), b.pos[i][0], b.pos[i][1], b.pos[i][2]});
+  int size = 0, count = static_cast<int>(mine.size());
+  MPI_Comm_size(sys.comm(), &size);
+  std::vector<int> counts(size), displs(size, 0);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, sys.comm());
+  for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
+  std::vector<double> all(displs[size - 1] + counts[size - 1]);
+  MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, sys.comm());
+  IdMap out;
+  for (std::size_t k = 0; k + 3 < all.size(); k += 4)
+    out[static_cast<std::int64_t>(all[k])] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
+  return out;
+}
+
+// Collective: move the owned beads listed in `target` there (exact copy, or by the minimum-image step
+// from where they are, which keeps a bead continuous across the periodic boundary), then refresh.
+void move_to(System& sys, const IdMap& target, bool exact) {
+  Beads& b = sys.beads();
+  for (int i = 0; i < b.n_owned; ++i)
+    if (auto it = target.find(b.id[i]); it != target.end())
+      b.pos[i] = exact ? it->second : Vec3(b.pos[i] + sys.box().minimum_image(it->second - b.pos[i]));
+  sys.positions_changed();
+}
+
+IdMap state_positions(const TlsSet& t, std::size_t k, bool state_b) {
+  IdMap m;
+  for (std::int64_t r = t.begin(k); r < t.end(k); ++r) m[t.id[r]] = state_b ? t.pos_b[r] : t.pos_a[r];
+  return m;
+}
+
+struct SparseForce {
+  std::vector<PetscInt> block;  // block rows (owned by this rank)
+  std::vector<Vec3> f;
+};
+
+// Collective: f_k = F(X_B) − F(X_A) on the owned beads outside M_k (nonzero entries only).
+SparseForce force_dipole(System& sys, const BeadNumbering& num, const TlsSet& t, std::size_t k) {
+  const IdSet m = mobile_ids(t, k);
+  const IdMap x0 = gather_positions(sys, m);
+  move_to(sys, state_positions(t, k, false), false);
+  sys.compute_forces();
+  std::unordered_map<std::int64_t, Vec3> fa;
+  const Beads& b = sys.beads();
+  for (int i = 0; i < b.n_owned; ++i)
+    if (!m.count(b.id[i])) fa[b.id[i]] = b.force[i];
+  move_to(sys, state_positions(t, k, true), false);
+  sys.compute_forces();
+  std::vector<std::int64_t> ids;
+  SparseForce out;
+  bool known = true;
+  for (int i = 0; i < b.n_owned; ++i) {
+    if (m.count(b.id[i])) continue;
+    const auto it = fa.find(b.id[i]);
+    if (it == fa.end()) {
+      known = false;
+      continue;
+    }
+    const Vec3 d = b.force[i] - it->second;
+    if (!d.isZero(0.0)) ids.push_back(b.id[i]), out.f.push_back(d);
+  }
+  agree(sys.comm(), known, "force dipole: an environment bead changed rank between states A and B");
+  move_to(sys, x0, true);
+  out.block = num.blocks_of(ids);
+  bool local = true;
+  for (PetscInt r : out.block) local = local && r >= num.first() && r < num.first() + num.n_owned();
+  agree(sys.comm(), local, "force dipole: an environment bead is not owned where the Hessian numbers it");
+  return out;
+}
+
+PetscErrorCode fill(Vec v, const SparseForce& s) {
+  PetscFunctionBeginUser;
+  PetscCall(VecSet(v, 0.0));
+  for (std::size_t k = 0; k < s.block.size(); ++k)
+    PetscCall(VecSetValuesBlocked(v, 1, &s.block[k], s.f[k].data(), INSERT_VALUES));
+  PetscCall(VecAssemblyBegin(v));
+  PetscCall(VecAssemblyEnd(v));
+  PetscFunctionReturn(0);
+}
+
+// Local part of −f·u (u's owned array starting at block `first`).
+double minus_dot(const SparseForce& f, const PetscScalar* u, PetscInt first) {
+  double s = 0.0;
+  for (std::size_t k = 0; k < f.block.size(); ++k) {
+    const PetscScalar* x = u + 3 * (f.block[k] - first);
+    s -= f.f[k][0] * x[0] + f.f[k][1] * x[1] + f.f[k][2] * x[2];
+  }
+  return s;
+}
+
+}  // namespace
+
+TlsPairs tls_pairs(const TlsSet& t, const Box& box, double cutoff) {
+  TlsPairs p;
+  for (std::size_t i = 0; i < t.size(); ++i)
+    for (std::size_t j = i + 1; j < t.size(); ++j) {
+      const Vec3 r = box.minimum_image(t.center[j] - t.center[i]);
+      if (r.norm() < cutoff) p.i.push_back(i), p.j.push_back(j), p.r.push_back(r);
+    }
+  return p;
+}
+
+double dipole_dipole(const Vec3& mi, const Vec3& mj, const Vec3& r, double eps) {
+  const double d = r.norm();
+  const Vec3 n = r / d;
+  return (mi.dot(mj) - 3.0 * mi.dot(n) * mj.dot(n)) / (eps * d * d * d);
+}
+
+double dipole_dipole_periodic(const Vec3& mi, const Vec3& mj, const Vec3& r, const Box& box, double eps) {
+  return -mi.dot(dipole_lattice_tensor(box, r) * mj) / eps;
+}
+
+std::vector<double> electric_couplings(PoissonGrid& grid, const Decomposition& decomp, const TlsSet& tls,
+                                       std::span<const double> charge, const TlsPairs& pairs,
+                                       std::vector<double>* transpose) {
+  const Box& box = decomp.box();
+  const std::size_t n = tls.size();
+  std::vector<PointCharges> dq(n);
+  for (std::size_t k = 0; k < n; ++k) dq[k] = transition_charges(tls, k, charge, box);
+  std::vector<std::vector<std::size_t>> as_second(n), as_first(n);
+  for (std::size_t p = 0; p < pairs.size(); ++p) as_second[pairs.j[p]].push_back(p), as_first[pairs.i[p]].push_back(p);
+  std::vector<double> j_el(pairs.size(), 0.0);
+  if (transpose) transpose->assign(pairs.size(), 0.0);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (as_second[k].empty() && (as_first[k].empty() || !transpose)) continue;
+    transition_field_integrals(grid, decomp, dq[k], tls.center[k], {});
+    // φ_k at the charges of every partner: J(partner, k) for pairs (partner, k), the transpose for (k, partner).
+    std::vector<Vec3> points;
+    std::vector<std::pair<std::size_t, bool>> owner;  // pair, transpose?
+    std::vector<std::size_t> first_point;
+    auto add = [&](std::size_t p, std::size_t other, bool tr) {
+      first_point.push_back(points.size());
+      owner.emplace_back(p, tr);
+      points.insert(points.end(), dq[other].pos.begin(), dq[other].pos.end());
+    };
+    for (std::size_t p : as_second[k]) add(p, pairs.i[p], false);
+    if (transpose)
+      for (std::size_t p : as_first[k]) add(p, pairs.j[p], true);
+    first_point.push_back(points.size());
+    const std::vector<double> phi = grid.sample_potential(points);
+    for (std::size_t e = 0; e < owner.size(); ++e) {
+      const auto [p, tr] = owner[e];
+      const PointCharges& other = dq[tr ? pairs.j[p] : pairs.i[p]];
+      double s = 0.0;
+      for (std::size_t c = first_point[e]; c < first_point[e + 1]; ++c) s += other.q[c - first_point[e]] * phi[c];
+      (tr ? (*transpose)[p] : j_el[p]) = s;
+    }
+  }
+  return j_el;
+}
+
+MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& pairs, MechResponse mode) {
+  const MPI_Comm comm = sys.comm();
+  const std::size_t n = tls.size();
+  sys.rebuild();
+  sys.compute_forces();
+  const BeadNumbering num(sys.beads(), comm);
+  MatHandle h = assemble_hessian(sys, num);
+  if (mode == MechResponse::whole) attach_translation_null_space(h);
+  std::vector<SparseForce> f(n);
+  for (std::size_t k = 0; k < n; ++k) f[k] = force_dipole(sys, num, tls, k);
+  sys.compute_forces();
+  auto mobile = [&](std::size_t k) { return std::vector<std::int64_t>(tls.id.begin() + tls.begin(k), tls.id.begin() + tls.end(k)); };
+
+  MechResult out;
+  out.j.assign(pairs.size(), 0.0);
+  out.j_transpose.assign(pairs.size(), 0.0);
+  out.iterations.assign(mode == MechResponse::pair ? pairs.size() : n, 0);
+  VecHandle b, u;
+  petsc_check(MatCreateVecs(h, u.out(), b.out()), "J_mech vectors");
+  KSPHandle ksp = make_hessian_ksp(comm, h);
+  // One solve with source k and the given beads clamped; returns −f_t·u for each target t.
+  auto solve = [&](std::size_t k, const std::vector<std::int64_t>& clamped, const std::vector<std::size_t>& targets,
+                   int& its) {
+    petsc_check(fill(b, f[k]), "J_mech right-hand side");
+    MatHandle hc;
+    if (!clamped.empty()) {
+      petsc_check(MatDuplicate(h, MAT_COPY_VALUES, hc.out()), "J_mech clamped Hessian");
+      clamp_beads(hc, num, clamped);
+      petsc_check(KSPSetOperators(ksp, hc, hc), "J_mech operators");
+    } else {
+      MatNullSpace ns;
+      petsc_check(MatGetNullSpace(h, &ns), "J_mech null space");
+      petsc_check(MatNullSpaceRemove(ns, b), "J_mech null space");  // Σ f = 0 only up to residual forces
+    }
+    its = solve_checked(ksp, b, u, "J_mech solve");
+    const PetscScalar* a;
+    petsc_check(VecGetArrayRead(u, &a), "J_mech");
+    std::vector<double> local;
+    for (std::size_t t : targets) local.push_back(minus_dot(f[t], a, num.first()));
+    petsc_check(VecRestoreArrayRead(u, &a), "J_mech");
+    std::vector<std::span<const double>> terms;
+    for (const double& x : local) terms.emplace_back(&x, 1);
+    return reproducible_sums(comm, terms);
+  };
+  if (mode == MechResponse::pair) {
+    for (std::size_t p = 0; p < pairs.size(); ++p) {
+      std::vector<std::int64_t> clamped = mobile(pairs.i[p]);
+      const auto mj = mobile(pairs.j[p]);
+      clamped.insert(clamped.end(), mj.begin(), mj.end());
+      out.j[p] = out.j_transpose[p] = solve(pairs.i[p], clamped, {static_cast<std::size_t>(pairs.j[p])}, out.iterations[p])[0];
+    }
+    return out;
+  }
+  std::vector<std::vector<std::size_t>> as_first(n), as_second(n);
+  for (std::size_t p = 0; p < pairs.size(); ++p) as_first[pairs.i[p]].push_back(p), as_second[pairs.j[p]].push_back(p);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (as_first[k].empty() && as_second[k].empty()) continue;
+    std::vector<std::size_t> targets;
+    for (std::size_t p : as_first[k]) targets.push_back(pairs.j[p]);   // −f_j·u_i
+    for (std::size_t p : as_second[k]) targets.push_back(pairs.i[p]);  // −f_i·u_j (transpose)
+    const auto sums = solve(k, mode == MechResponse::source ? mobile(k) : std::vector<std::int64_t>{}, targets,
+                            out.iterations[k]);
+    std::size_t e = 0;
+    for (std::size_t p : as_first[k]) out.j[p] = sums[e++];
+    for (std::size_t p : as_second[k]) out.j_transpose[p] = sums[e++];
+  }
+  return out;
+}
+
+namespace {
+
+// Collective: (id → vector) of every rank's entries, on every rank. O(N) for all beads: used by the
+// four-state relaxation only (a check on a few pairs), never on the production path.
+IdMap allgather_by_id(MPI_Comm comm, const std::vector<std::int64_t>& ids, const std::vector<Vec3>& v) {
+  std::vector<double> mine;
+  for (std::size_t k = 0; k < ids.size(); ++k)
+    mine.insert(mine.end(), {static_cast<double>(ids[k]), v[k][0], v[k][1], v[k][2]});
+  int size = 0, count = static_cast<int>(mine.size());
+  MPI_Comm_size(comm, &size);
+  std::vector<int> counts(size), displs(size, 0);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
+  std::vector<double> all(displs[size - 1] + counts[size - 1]);
+  MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, comm);
+  IdMap out;
+  for (std::size_t k = 0; k + 3 < all.size(); k += 4)
+    out[static_cast<std::int64_t>(all[k])] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
+  return out;
+}
+
+double max_free_force(const System& sys, const IdSet& hold) {
+  const Beads& b = sys.beads();
+  double fmax = 0.0;
+  for (int i = 0; i < b.n_owned; ++i)
+    if (!hold.count(b.id[i])) fmax = std::max(fmax, b.force[i].norm());
+  MPI_Allreduce(MPI_IN_PLACE, &fmax, 1, MPI_DOUBLE, MPI_MAX, sys.comm());
+  return fmax;
+}
+
+}  // namespace
+
+// FIRE (Bitzek et al., PRL 97, 170201 (2006)) on the free beads until max |F| ≤ f_stop: brings a
+// strongly perturbed environment near its minimum, where Newton converges quadratically.
+void fire_holding(System& sys, const IdSet& hold, double f_stop, long max_steps) {
+  Beads& b = sys.beads();
+  for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
+  double dt = 0.002, alpha = 0.1;
+  int n_pos = 0;
+  sys.compute_forces();
+  for (long step = 0; step < max_steps; ++step) {
+    for (int i = 0; i < b.n_owned; ++i)
+      if (hold.count(b.id[i])) b.force[i].setZero(), b.vel[i].setZero();
+    std::vector<double> p(b.n_owned), v2(b.n_owned), f2(b.n_owned);
+    double fmax = 0.0;
+    for (int i = 0; i < b.n_owned; ++i) {
+      p[i] = b.force[i].dot(b.vel[i]), v2[i] = b.vel[i].squaredNorm(), f2[i] = b.force[i].squaredNorm();
+      fmax = std::max(fmax, f2[i]);
+    }
+    MPI_Allreduce(MPI_IN_PLACE, &fmax, 1, MPI_DOUBLE, MPI_MAX, sys.comm());
+    if (std::sqrt(fmax) <= f_stop) break;
+    const auto s = reproducible_sums(sys.comm(), {p, v2, f2});
+    if (s[0] > 0.0) {
+      const double mix = s[2] > 0.0 ? alpha * std::sqrt(s[1] / s[2]) : 0.0;
+      for (int i = 0; i < b.n_owned; ++i) b.vel[i] = (1.0 - alpha) * b.vel[i] + mix * b.force[i];
+      if (++n_pos > 5) dt = std::min(1.1 * dt, 0.02), alpha *= 0.99;
+    } else {
+      for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
+      dt *= 0.5, alpha = 0.1, n_pos = 0;
+    }
+    for (int i = 0; i < b.n_owned; ++i) b.vel[i] += dt * b.force[i], b.pos[i] += dt * b.vel[i];
+    sys.positions_changed();
+    sys.compute_forces();
+  }
+  for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
+}
+
+// FIRE to max |F| ≤ 1e-3, then Newton with the exact Hessian of the free beads (held beads clamped). Safeguards, since away from
+// the minimum the Hessian may be indefinite (compressed pairs have negative transverse stiffness):
+// CG + GAMG, else MINRES unpreconditioned; a direction that is not downhill is replaced by the force;
+// steps capped at 0.1 σ per bead and halved until the energy or the largest force decreases.
+int relax_holding(System& sys, const std::vector<std::int64_t>& held, double f_tol) {
+  const IdSet hold(held.begin(), held.end());
+  const MPI_Comm comm = sys.comm();
+  fire_holding(sys, hold, std::max(f_tol, 1e-3), 200000);
+  sys.compute_forces();
+  double fmax = max_free_force(sys, hold);
+  for (int step = 0; step <= 60; ++step) {
+    if (fmax <= f_tol) return step;
+    Beads& b = sys.beads();
+    const BeadNumbering num(b, comm);
+    MatHandle h = assemble_hessian(sys, num);
+    clamp_beads(h, num, held);
+    VecHandle rhs, du;
+    petsc_check(MatCreateVecs(h, du.out(), rhs.out()), "relaxation vectors");
+    PetscScalar* r;
+    petsc_check(VecGetArray(rhs, &r), "relaxation");
+    for (int i = 0; i < b.n_owned; ++i)
+      for (int d = 0; d < 3; ++d) r[3 * i + d] = hold.count(b.id[i]) ? 0.0 : b.force[i][d];
+    petsc_check(VecRestoreArray(rhs, &r), "relaxation");
+    KSPHandle ksp = make_hessian_ksp(comm, h, 1e-12);
+    try {
+      solve_checked(ksp, rhs, du, "Newton relaxation");
+    } catch (const Error&) {  // indefinite: MINRES needs no definiteness (and no SPD preconditioner here)
+      PC pc;
+      petsc_check(KSPSetType(ksp, KSPMINRES), "relaxation");
+      petsc_check(KSPGetPC(ksp, &pc), "relaxation");
+      petsc_check(PCSetType(pc, PCNONE), "relaxation");
+      solve_checked(ksp, rhs, du, "Newton relaxation (MINRES)");
+    }
+    PetscScalar slope;
+    petsc_check(VecDot(rhs, du, &slope), "relaxation");
+    if (!(slope > 0.0)) petsc_check(VecCopy(rhs, du), "relaxation");  // not downhill: follow the force
+    std::vector<std::int64_t> ids(b.id.begin(), b.id.begin() + b.n_owned);
+    std::vector<Vec3> p0(b.pos.begin(), b.pos.begin() + b.n_owned), d(b.n_owned);
+    const PetscScalar* x;
+    petsc_check(VecGetArrayRead(du, &x), "relaxation");
+    double dmax = 0.0;
+    for (int i = 0; i < b.n_owned; ++i) d[i] = Vec3(x[3 * i], x[3 * i + 1], x[3 * i + 2]), dmax = std::max(dmax, d[i].norm());
+    petsc_check(VecRestoreArrayRead(du, &x), "relaxation");
+    MPI_Allreduce(MPI_IN_PLACE, &dmax, 1, MPI_DOUBLE, MPI_MAX, comm);
+    const IdMap start = allgather_by_id(comm, ids, p0), dir = allgather_by_id(comm, ids, d);
+    const double e0 = sys.potential_energy();
+    double alpha = dmax > 0.1 ? 0.1 / dmax : 1.0;
+    for (int t = 0; t < 30; ++t, alpha *= 0.5) {
+      for (int i = 0; i < b.n_owned; ++i) b.pos[i] = start.at(b.id[i]) + alpha * dir.at(b.id[i]);
+      sys.positions_changed();
+      sys.compute_forces();
+      const double f = max_free_force(sys, hold);
+      if (sys.potential_energy() < e0 || f < fmax) {
+        fmax = f;
+        break;
+      }
+    }
+  }
+  throw Error("four-state relaxation: Newton iterations did not reach max |F| <= " + std::to_string(f_tol) +
+              " in 60 steps");
+}
+
+double four_state_coupling(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table, double skin,
+                           Int3 proc_grid, const TlsSet& tls, std::size_t i, std::size_t j, double f_tol) {
+  std::vector<std::int64_t> held(tls.id.begin() + tls.begin(i), tls.id.begin() + tls.end(i));
+  held.insert(held.end(), tls.id.begin() + tls.begin(j), tls.id.begin() + tls.end(j));
+  double e[2][2];
+  for (int si = 0; si < 2; ++si)
+    for (int sj = 0; sj < 2; ++sj) {
+      System s(comm, box, table, skin, proc_grid);
+      s.set_beads(beads);
+      IdMap target = state_positions(tls, i, si == 1);
+      for (const auto& [id, x] : state_positions(tls, j, sj == 1)) target[id] = x;
+      move_to(s, target, false);
+      relax_holding(s, held, f_tol);
+      e[si][sj] = s.potential_energy();
+    }
+  return e[1][1] - e[1][0] - e[0][1] + e[0][0];
+}
+
+}  // namespace tlsmap

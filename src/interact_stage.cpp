@@ -1,0 +1,161 @@
+// `tlsmap interact`: the TLS–TLS coupling maps of /tls into /interactions (include/tlsmap/interact.hpp).
+//
+// Cost: one grid solve and one Hessian solve per TLS (plus two force evaluations for its force
+// dipole); pair products are sparse (J_el: one interpolation per transition charge; J_mech: a dot
+// over the force dipole's support), so the stage grows with the number of TLS, not pairs × grid.
+// A few pairs (interact.check_pairs) are re-done by four-state relaxation as a check.
+#include "tlsmap/decomposition.hpp"
+#include "tlsmap/error.hpp"
+#include "tlsmap/input.hpp"
+#include "tlsmap/interact.hpp"
+#include "tlsmap/material.hpp"
+#include "tlsmap/poisson_grid.hpp"
+#include "tlsmap/progress.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+
+namespace tlsmap {
+
+namespace {
+
+// Smallest distance between the mobile beads of i and j (either state): pairs closer than the
+// potential's cutoff interact directly, which J_mech does not include, so they are not used as checks.
+double mobile_gap(const TlsSet& t, std::size_t i, std::size_t j, const Box& box) {
+  double d = std::numeric_limits<double>::infinity();
+  for (std::int64_t a = t.begin(i); a < t.end(i); ++a)
+    for (std::int64_t b = t.begin(j); b < t.end(j); ++b)
+      for (const Vec3* x : {&t.pos_a[a], &t.pos_b[a]})
+        for (const Vec3* y : {&t.pos_a[b], &t.pos_b[b]}) d = std::min(d, box.minimum_image(*x - *y).norm());
+  return d;
+}
+
+}  // namespace
+
+void run_interact(const Input& in, MPI_Comm comm) {
+  const std::string path = in.get_string("run.output");
+  const double eps = in.get_double("dipole.epsilon");
+  const double spacing = in.get_double("dipole.spacing");
+  const double cutoff = in.has("interact.cutoff") ? in.get_double("interact.cutoff") : std::numeric_limits<double>::infinity();
+  const std::string response = in.get_string("interact.mech_response");
+  const MechResponse mode = response == "whole" ? MechResponse::whole
+                            : response == "source" ? MechResponse::source : MechResponse::pair;
+  const auto n_check = static_cast<std::size_t>(in.get_int("interact.check_pairs"));
+  const double f_tol = in.get_double("interact.relax_f_tol");
+  const Int3 proc_grid = in.get_int3("system.proc_grid");
+  const double skin = in.get_double("system.skin");
+  const LJTable table = make_model(in.get_string("system.model"));
+  Progress progress(comm, "interact");
+  char line[400];
+
+  H5File file(path, H5File::Mode::update, comm);
+  const Configuration c = read_configuration(file);
+  const Box box = c.box;
+  const std::vector<double> charge = read_dataset<double>(file, "/particles/all/charge/value");
+  const TlsSet tls = read_tls_set(file, c.n_global);
+  const std::size_t n = tls.size();
+  const TlsPairs pairs = tls_pairs(tls, box, cutoff);
+  const std::size_t k = pairs.size();
+  std::snprintf(line, sizeof line, "%zu TLS, %zu pairs within %.4g; grid spacing %.4g, eps %.4g; J_mech response: %s", n,
+                k, cutoff, spacing, eps, response.c_str());
+  progress.say(line);
+
+  // Electric: one solve per TLS on a uniform-ε grid.
+  Decomposition dec(comm, box, proc_grid);
+  PoissonGridOptions go;
+  go.spacing = spacing;
+  go.sigma = in.get_double("dipole.sigma_factor") * spacing;
+  PoissonGrid grid(dec, go, Dielectric(eps));
+  std::vector<double> j_el_t;
+  const std::vector<double> j_el = electric_couplings(grid, dec, tls, charge, pairs, &j_el_t);
+  std::vector<Vec3> mu(n);
+  for (std::size_t t = 0; t < n; ++t) mu[t] = direct_dipole(tls, t, charge, box);
+  std::vector<double> j_dd(k), j_dd_p(k);
+  for (std::size_t p = 0; p < k; ++p) {
+    j_dd[p] = dipole_dipole(mu[pairs.i[p]], mu[pairs.j[p]], pairs.r[p], eps);
+    j_dd_p[p] = dipole_dipole_periodic(mu[pairs.i[p]], mu[pairs.j[p]], pairs.r[p], box, eps);
+  }
+  std::snprintf(line, sizeof line, "J_el done (%.2f s)", progress.elapsed());
+  progress.say(line);
+
+  // Elastic: the Hessian at /particles/all, one solve per TLS.
+  System sys(comm, box, table, skin, proc_grid);
+  sys.set_beads(c.beads);
+  const MechResult mech = mechanical_couplings(sys, tls, pairs, mode);
+  std::snprintf(line, sizeof line, "J_mech done (%.2f s; KSP iterations per TLS up to %d)", progress.elapsed(),
+                mech.iterations.empty() ? 0 : *std::max_element(mech.iterations.begin(), mech.iterations.end()));
+  progress.say(line);
+
+  // Checks: the closest pairs whose mobile sets do not interact directly.
+  std::vector<std::size_t> order(k);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return pairs.r[a].norm() < pairs.r[b].norm(); });
+  std::vector<std::int64_t> check_row;
+  std::vector<double> check_four;
+  for (std::size_t p : order) {
+    if (check_row.size() >= n_check) break;
+    if (mobile_gap(tls, pairs.i[p], pairs.j[p], box) < table.max_cutoff()) continue;
+    const double four = four_state_coupling(comm, box, c.beads, table, skin, proc_grid, tls, pairs.i[p], pairs.j[p], f_tol);
+    check_row.push_back(static_cast<std::int64_t>(p));
+    check_four.push_back(four);
+    std::snprintf(line, sizeof line, "check pair (%lld, %lld), r = %.4g: J_mech %.6g (transpose %.6g), four-state %.6g",
+                  static_cast<long long>(pairs.i[p]), static_cast<long long>(pairs.j[p]), pairs.r[p].norm(), mech.j[p],
+                  mech.j_transpose[p], four);
+    progress.say(line);
+  }
+
+  // Material constants of the same sample (Eqs. 17, 21, 22 inputs).
+  const double strain = in.get_double("interact.elastic_strain");
+  MaterialConstants mat;
+  if (strain > 0.0) {
+    mat = measure_material(comm, box, c.beads, table, skin, proc_grid, strain, in.get_double("minimize.f_tol"));
+    std::snprintf(line, sizeof line,
+                  "material: rho %.5g, P %.5g, K %.5g (affine %.5g), G %.5g (xy %.4g, yz %.4g, zx %.4g), c_L %.5g, c_T %.5g",
+                  mat.density, mat.pressure, mat.bulk_modulus, mat.bulk_born, mat.shear_modulus, mat.shear_xy,
+                  mat.shear_yz, mat.shear_zx, mat.c_longitudinal, mat.c_transverse);
+    progress.say(line);
+  }
+
+  if (n_check > 0 && check_row.empty())
+    progress.say("no four-state check: no pair has mobile sets farther apart than the potential's cutoff");
+
+  remove_if_exists(file, "/interactions");
+  remove_if_exists(file, "/material");
+  if (strain > 0.0) {
+    const std::pair<const char*, double> values[] = {
+        {"density", mat.density},           {"mass_density", mat.mass_density}, {"pressure", mat.pressure},
+        {"bulk_modulus", mat.bulk_modulus}, {"bulk_modulus_affine", mat.bulk_born},
+        {"shear_modulus", mat.shear_modulus}, {"shear_xy", mat.shear_xy}, {"shear_yz", mat.shear_yz},
+        {"shear_zx", mat.shear_zx},         {"sound_speed_longitudinal", mat.c_longitudinal},
+        {"sound_speed_transverse", mat.c_transverse}, {"strain", mat.strain}};
+    for (const auto& [name, value] : values) write_attribute(file, "/material", name, value);
+  }
+  const hsize_t hk = k;
+  std::vector<double> r(3 * k);
+  for (std::size_t p = 0; p < k; ++p)
+    for (int d = 0; d < 3; ++d) r[3 * p + d] = pairs.r[p][d];
+  write_replicated(file, "/interactions/i", pairs.i, {hk});
+  write_replicated(file, "/interactions/j", pairs.j, {hk});
+  write_replicated(file, "/interactions/r", r, {hk, 3});
+  write_replicated(file, "/interactions/j_el", j_el, {hk});
+  write_replicated(file, "/interactions/j_dd", j_dd, {hk});
+  write_replicated(file, "/interactions/j_mech", mech.j, {hk});
+  write_replicated(file, "/interactions/j_el_transpose", j_el_t, {hk});
+  write_replicated(file, "/interactions/j_dd_periodic", j_dd_p, {hk});
+  write_replicated(file, "/interactions/j_mech_transpose", mech.j_transpose, {hk});
+  write_replicated(file, "/interactions/check_row", check_row, {check_row.size()});
+  write_replicated(file, "/interactions/check_j_four_state", check_four, {check_four.size()});
+  write_replicated(file, "/interactions/mech_iterations", mech.iterations, {mech.iterations.size()});
+  write_attribute(file, "/interactions", "cutoff", std::isfinite(cutoff) ? cutoff : 0.0);
+  write_attribute(file, "/interactions", "epsilon", eps);
+  write_attribute(file, "/interactions", "grid_spacing", grid.spacing().maxCoeff());
+  write_attribute(file, "/interactions", "mech_response", response);
+  file.commit();
+  std::snprintf(line, sizeof line, "updated %s in %.2f s", path.c_str(), progress.elapsed());
+  progress.say(line);
+}
+
+}  // namespace tlsmap
