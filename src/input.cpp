@@ -99,8 +99,9 @@ Schema default_schema() {
   s.add_vec3("dipole.convergence_radius", {0.9, 1.0, 1.1}, "[0, inf)", "", "integration radii of the convergence table, over radius_factor x /tls/radius (0: skip)");
 
   s.add_double("interact.cutoff", optional_key, "(0, inf)", "sigma", "TLS pairs with centres closer than this (minimum image); absent: all pairs");
-  s.add_string("interact.mech_response", "pair", {"pair", "source", "whole"},
-               "J_mech response: mobile beads of both TLS held (one solve per pair), of the source only, or none (one solve per TLS)");
+  s.add_string("interact.mech_response", "held", {"held", "pair", "source", "whole"},
+               "J_mech response: both TLS's mobile beads held, from one solve per TLS (held) or exactly, one solve per pair "
+               "(pair); the source's only or none (diagnostics)");
   s.add_int("interact.check_pairs", 2, "[0, inf)", "", "validate J_mech on this many closest separated pairs by four-state relaxation");
   s.add_double("interact.relax_f_tol", 1e-9, "(0, 1]", "epsilon/sigma", "force tolerance of the four-state relaxations");
   s.add_double("interact.elastic_strain", 1e-4, "[0, 0.01]", "", "strain of the finite-strain elastic constants (/material); 0: skip");

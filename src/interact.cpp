@@ -146,7 +146,7 @@ double dipole_dipole_periodic(const Vec3& mi, const Vec3& mj, const Vec3& r, con
 
 std::vector<double> electric_couplings(PoissonGrid& grid, const Decomposition& decomp, const TlsSet& tls,
                                        std::span<const double> charge, const TlsPairs& pairs,
-                                       std::vector<double>* transpose) {
+                                       std::vector<double>* transpose, const SolveProgress& progress) {
   const Box& box = decomp.box();
   const std::size_t n = tls.size();
   std::vector<PointCharges> dq(n);
@@ -155,9 +155,13 @@ std::vector<double> electric_couplings(PoissonGrid& grid, const Decomposition& d
   for (std::size_t p = 0; p < pairs.size(); ++p) as_second[pairs.j[p]].push_back(p), as_first[pairs.i[p]].push_back(p);
   std::vector<double> j_el(pairs.size(), 0.0);
   if (transpose) transpose->assign(pairs.size(), 0.0);
+  auto needed = [&](std::size_t k) { return !as_second[k].empty() || (!as_first[k].empty() && transpose); };
+  std::size_t total = 0, done = 0;
+  for (std::size_t k = 0; k < n; ++k) total += needed(k);
   for (std::size_t k = 0; k < n; ++k) {
-    if (as_second[k].empty() && (as_first[k].empty() || !transpose)) continue;
+    if (!needed(k)) continue;
     transition_field_integrals(grid, decomp, dq[k], tls.center[k], {});
+    if (progress) progress(++done, total, grid.iterations());
     // φ_k at the charges of every partner: J(partner, k) for pairs (partner, k), the transpose for (k, partner).
     std::vector<Vec3> points;
     std::vector<std::pair<std::size_t, bool>> owner;  // pair, transpose?
@@ -183,7 +187,16 @@ std::vector<double> electric_couplings(PoissonGrid& grid, const Decomposition& d
   return j_el;
 }
 
-MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& pairs, MechResponse mode) {
+MechResponse parse_mech_response(const std::string& name) {
+  if (name == "held") return MechResponse::held;
+  if (name == "pair") return MechResponse::pair;
+  if (name == "source") return MechResponse::source;
+  if (name == "whole") return MechResponse::whole;
+  throw Error("interact.mech_response: unknown response \"" + name + "\" (held, pair, source, whole)");
+}
+
+MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& pairs, MechResponse mode,
+                                const SolveProgress& progress) {
   const MPI_Comm comm = sys.comm();
   const std::size_t n = tls.size();
   sys.rebuild();
@@ -203,9 +216,8 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
   VecHandle b, u;
   petsc_check(MatCreateVecs(h, u.out(), b.out()), "J_mech vectors");
   KSPHandle ksp = make_hessian_ksp(comm, h);
-  // One solve with source k and the given beads clamped; returns −f_t·u for each target t.
-  auto solve = [&](std::size_t k, const std::vector<std::int64_t>& clamped, const std::vector<std::size_t>& targets,
-                   int& its) {
+  // u = H_c⁻¹ f_k, H_c the Hessian with the given beads clamped (none: the null space is projected out).
+  auto solve = [&](std::size_t k, const std::vector<std::int64_t>& clamped) {
     petsc_check(fill(b, f[k]), "J_mech right-hand side");
     MatHandle hc;
     if (!clamped.empty()) {
@@ -217,37 +229,84 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
       petsc_check(MatGetNullSpace(h, &ns), "J_mech null space");
       petsc_check(MatNullSpaceRemove(ns, b), "J_mech null space");  // Σ f = 0 only up to residual forces
     }
-    its = solve_checked(ksp, b, u, "J_mech solve");
-    const PetscScalar* a;
-    petsc_check(VecGetArrayRead(u, &a), "J_mech");
-    std::vector<double> local;
-    for (std::size_t t : targets) local.push_back(minus_dot(f[t], a, num.first()));
-    petsc_check(VecRestoreArrayRead(u, &a), "J_mech");
-    std::vector<std::span<const double>> terms;
-    for (const double& x : local) terms.emplace_back(&x, 1);
-    return reproducible_sums(comm, terms);
+    return solve_checked(ksp, b, u, "J_mech solve");
   };
+  // −g·x for each (g, x) (x: a solution vector), summed over ranks.
+  auto minus_dots = [&](const std::vector<std::pair<const SparseForce*, Vec>>& terms) {
+    std::vector<double> local;
+    for (const auto& [g, x] : terms) {
+      const PetscScalar* a;
+      petsc_check(VecGetArrayRead(x, &a), "J_mech");
+      local.push_back(minus_dot(*g, a, num.first()));
+      petsc_check(VecRestoreArrayRead(x, &a), "J_mech");
+    }
+    std::vector<std::span<const double>> spans;
+    for (const double& x : local) spans.emplace_back(&x, 1);
+    return reproducible_sums(comm, spans);
+  };
+  std::vector<std::vector<std::size_t>> as_first(n), as_second(n);
+  for (std::size_t p = 0; p < pairs.size(); ++p) as_first[pairs.i[p]].push_back(p), as_second[pairs.j[p]].push_back(p);
+  auto involved = [&](std::size_t k) { return !as_first[k].empty() || !as_second[k].empty(); };
+  std::size_t total = 0, done = 0;
+  for (std::size_t k = 0; k < n; ++k) total += involved(k);
+  if (mode == MechResponse::pair) total = pairs.size();
+
   if (mode == MechResponse::pair) {
     for (std::size_t p = 0; p < pairs.size(); ++p) {
       std::vector<std::int64_t> clamped = mobile(pairs.i[p]);
       const auto mj = mobile(pairs.j[p]);
       clamped.insert(clamped.end(), mj.begin(), mj.end());
-      out.j[p] = out.j_transpose[p] = solve(pairs.i[p], clamped, {static_cast<std::size_t>(pairs.j[p])}, out.iterations[p])[0];
+      out.iterations[p] = solve(pairs.i[p], clamped);
+      out.j[p] = out.j_transpose[p] = minus_dots({{&f[pairs.j[p]], u}})[0];
+      if (progress) progress(++done, total, out.iterations[p]);
     }
     return out;
   }
-  std::vector<std::vector<std::size_t>> as_first(n), as_second(n);
-  for (std::size_t p = 0; p < pairs.size(); ++p) as_first[pairs.i[p]].push_back(p), as_second[pairs.j[p]].push_back(p);
+  if (mode == MechResponse::held) {
+    // u_k with M_k clamped, kept for every TLS; g_k = H u_k: f_k outside M_k (the clamped solve
+    // satisfies those rows) plus the reaction forces (H u_k) on M_k. J_ij = −g_j·u_i = −u_iᵀ H u_j.
+    std::vector<VecHandle> sol(n);
+    std::vector<SparseForce> g = f;
+    VecHandle hu;
+    petsc_check(VecDuplicate(u, hu.out()), "J_mech vectors");
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!involved(k)) continue;
+      const std::vector<std::int64_t> mk = mobile(k);
+      out.iterations[k] = solve(k, mk);
+      petsc_check(VecDuplicate(u, sol[k].out()), "J_mech solution");
+      petsc_check(VecCopy(u, sol[k]), "J_mech solution");
+      petsc_check(MatMult(h, u, hu), "J_mech reaction forces");
+      const std::vector<PetscInt> rows = num.blocks_of(mk);
+      const PetscScalar* a;
+      petsc_check(VecGetArrayRead(hu, &a), "J_mech");
+      for (PetscInt r : rows)
+        if (r >= num.first() && r < num.first() + num.n_owned()) {
+          const PetscScalar* x = a + 3 * (r - num.first());
+          g[k].block.push_back(r), g[k].f.push_back(Vec3(x[0], x[1], x[2]));
+        }
+      petsc_check(VecRestoreArrayRead(hu, &a), "J_mech");
+      if (progress) progress(++done, total, out.iterations[k]);
+    }
+    std::vector<std::pair<const SparseForce*, Vec>> terms;
+    for (std::size_t p = 0; p < pairs.size(); ++p) {
+      terms.emplace_back(&g[pairs.j[p]], sol[pairs.i[p]]);  // −g_j·u_i
+      terms.emplace_back(&g[pairs.i[p]], sol[pairs.j[p]]);  // −g_i·u_j
+    }
+    const std::vector<double> sums = minus_dots(terms);
+    for (std::size_t p = 0; p < pairs.size(); ++p) out.j[p] = sums[2 * p], out.j_transpose[p] = sums[2 * p + 1];
+    return out;
+  }
   for (std::size_t k = 0; k < n; ++k) {
-    if (as_first[k].empty() && as_second[k].empty()) continue;
-    std::vector<std::size_t> targets;
-    for (std::size_t p : as_first[k]) targets.push_back(pairs.j[p]);   // −f_j·u_i
-    for (std::size_t p : as_second[k]) targets.push_back(pairs.i[p]);  // −f_i·u_j (transpose)
-    const auto sums = solve(k, mode == MechResponse::source ? mobile(k) : std::vector<std::int64_t>{}, targets,
-                            out.iterations[k]);
+    if (!involved(k)) continue;
+    out.iterations[k] = solve(k, mode == MechResponse::source ? mobile(k) : std::vector<std::int64_t>{});
+    std::vector<std::pair<const SparseForce*, Vec>> terms;
+    for (std::size_t p : as_first[k]) terms.emplace_back(&f[pairs.j[p]], u);   // −f_j·u_i
+    for (std::size_t p : as_second[k]) terms.emplace_back(&f[pairs.i[p]], u);  // −f_i·u_j (transpose)
+    const auto sums = minus_dots(terms);
     std::size_t e = 0;
     for (std::size_t p : as_first[k]) out.j[p] = sums[e++];
     for (std::size_t p : as_second[k]) out.j_transpose[p] = sums[e++];
+    if (progress) progress(++done, total, out.iterations[k]);
   }
   return out;
 }

@@ -41,8 +41,7 @@ void run_interact(const Input& in, MPI_Comm comm) {
   const double spacing = in.get_double("dipole.spacing");
   const double cutoff = in.has("interact.cutoff") ? in.get_double("interact.cutoff") : std::numeric_limits<double>::infinity();
   const std::string response = in.get_string("interact.mech_response");
-  const MechResponse mode = response == "whole" ? MechResponse::whole
-                            : response == "source" ? MechResponse::source : MechResponse::pair;
+  const MechResponse mode = parse_mech_response(response);
   const auto n_check = static_cast<std::size_t>(in.get_int("interact.check_pairs"));
   const double f_tol = in.get_double("interact.relax_f_tol");
   const Int3 proc_grid = in.get_int3("system.proc_grid");
@@ -70,7 +69,11 @@ void run_interact(const Input& in, MPI_Comm comm) {
   go.sigma = in.get_double("dipole.sigma_factor") * spacing;
   PoissonGrid grid(dec, go, Dielectric(eps));
   std::vector<double> j_el_t;
-  const std::vector<double> j_el = electric_couplings(grid, dec, tls, charge, pairs, &j_el_t);
+  progress.begin("J_el solves");
+  const std::vector<double> j_el = electric_couplings(grid, dec, tls, charge, pairs, &j_el_t,
+                                                      [&](std::size_t done, std::size_t total, int its) {
+    progress.report(static_cast<long>(done), static_cast<long>(total), std::to_string(its) + " KSP iterations");
+  });
   std::vector<Vec3> mu(n);
   for (std::size_t t = 0; t < n; ++t) mu[t] = direct_dipole(tls, t, charge, box);
   std::vector<double> j_dd(k), j_dd_p(k);
@@ -84,7 +87,10 @@ void run_interact(const Input& in, MPI_Comm comm) {
   // Elastic: the Hessian at /particles/all, one solve per TLS.
   System sys(comm, box, table, skin, proc_grid);
   sys.set_beads(c.beads);
-  const MechResult mech = mechanical_couplings(sys, tls, pairs, mode);
+  progress.begin("J_mech solves");
+  const MechResult mech = mechanical_couplings(sys, tls, pairs, mode, [&](std::size_t done, std::size_t total, int its) {
+    progress.report(static_cast<long>(done), static_cast<long>(total), std::to_string(its) + " KSP iterations");
+  });
   std::snprintf(line, sizeof line, "J_mech done (%.2f s; KSP iterations per TLS up to %d)", progress.elapsed(),
                 mech.iterations.empty() ? 0 : *std::max_element(mech.iterations.begin(), mech.iterations.end()));
   progress.say(line);

@@ -12,17 +12,24 @@
 // minimum-image vector from centre i to centre j; j_dd_periodic adds every periodic image
 // (−μ_i·∇∇ψ(r)·μ_j/ε, tin-foil Ewald), the quantity J_el tends to at separations ≫ domain size.
 //
-// Elastic, linear response:  J_mech_ij = −f_j · u_i,  H u_i = f_i.
-//   f_i (the force dipole of TLS i): the change of the forces on every bead outside TLS i's mobile
-//   set when its mobile beads go from state A to state B, all other beads at /particles/all:
-//   f_i = F(X_B^i) − F(X_A^i) on beads ∉ M_i, 0 on M_i.
-//   H: the Hessian at /particles/all (hessian.hpp). mech_response = "whole": the whole sample
-//   responds (translations projected out with the null space); "source": M_i held (rows/columns of
-//   M_i replaced by the identity); "pair": M_i and M_j held — what the four-state relaxation holds
-//   fixed, so that J_mech is exactly its second-order term (one solve per pair instead of per TLS).
-//   The modes differ by how the mobile beads themselves respond; that is not small: the force dipole
-//   acts on M_j's nearest neighbours, so whether M_j may move changes −f_j·u_i at O(1) (measured in
-//   tests/test_interact.cpp and docs/dipole.md).
+// Elastic, linear response. f_i (the force dipole of TLS i): the change of the forces on every bead
+// outside TLS i's mobile set M_i when its mobile beads go from state A to state B, all other beads at
+// /particles/all: f_i = F(X_B^i) − F(X_A^i) on beads ∉ M_i, 0 on M_i. H: the Hessian at
+// /particles/all (hessian.hpp). The four-state relaxation holds M_i and M_j at their state positions
+// and relaxes the rest; to second order in the environment's displacement its cross term is
+//   J_pair = −f_jᵀ H_E⁻¹ f_i,   H_E = H with M_i ∪ M_j clamped     (mech_response = "pair").
+// That needs one solve per pair. "held" (the default) gets it from one solve per TLS: with
+// u_k = H_k⁻¹ f_k (only M_k clamped), block elimination of M_j from H_i gives exactly
+//   J_pair = −f_j·u_i − u_jᵀ H_{E,M_j} u_i|M_j − c_ij,
+// where c_ij is the response to the reaction of M_i to TLS j, reflected at M_i and evaluated at M_j:
+// a second scattering, smaller than the first two terms by (size/r)³ (strain ∝ 1/r³ twice more).
+// Dropping it (and the M_i rows next to M_j, which exist only when the mobile sets are closer than
+// the potential's cutoff) leaves
+//   J_held = −u_iᵀ H u_j = −g_j·u_i,   g_j = H u_j = f_j outside M_j, the reaction forces on M_j,
+// exactly symmetric. Measured against "pair" and the four-state relaxation in tests/test_interact.cpp.
+// The other modes answer different questions and differ from the four-state value at O(1) (f_j acts
+// on M_j's nearest neighbours, so whether M_j may move matters): "source" (M_i clamped, M_j free:
+// J = −f_j·u_i) and "whole" (nothing clamped, translational null space).
 // Sign: with E(X) expanded to second order in the environment's displacement u,
 // E = E₀ − (s_i f_i + s_j f_j)·u + ½ uᵀHu, relaxing u gives the cross term −f_iᵀH⁻¹f_j, i.e.
 // J_mech ≈ E(BB) − E(BA) − E(AB) + E(AA) (the same convention as J_el and J_dd): J < 0 favours the
@@ -33,6 +40,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -53,24 +61,30 @@ TlsPairs tls_pairs(const TlsSet& tls, const Box& box, double cutoff);
 double dipole_dipole(const Vec3& mu_i, const Vec3& mu_j, const Vec3& r, double eps);
 double dipole_dipole_periodic(const Vec3& mu_i, const Vec3& mu_j, const Vec3& r, const Box& box, double eps);
 
+// Called after each solve with (solves done, solves in all, solver iterations of this one).
+using SolveProgress = std::function<void(std::size_t, std::size_t, int)>;
+
 // Collective. J_el for every pair (φ_j sampled at Δρ_i) and, in *transpose, the other order.
 std::vector<double> electric_couplings(PoissonGrid& grid, const Decomposition& decomp, const TlsSet& tls,
                                        std::span<const double> charge, const TlsPairs& pairs,
-                                       std::vector<double>* transpose = nullptr);
+                                       std::vector<double>* transpose = nullptr, const SolveProgress& progress = {});
 
 struct MechResult {
-  std::vector<double> j, j_transpose;  // −f_j·u_i and −f_i·u_j per pair
-  std::vector<int> iterations;         // KSP iterations per TLS
+  std::vector<double> j, j_transpose;  // J_ij and J_ji (computed from the other TLS's solve)
+  std::vector<int> iterations;         // KSP iterations per TLS (per pair for `pair`)
 };
 // Which beads stay fixed in the linear response (see the head comment).
 enum class MechResponse {
+  held,    // both mobile sets held, to leading order in (size/r)³: one solve per TLS (default)
   whole,   // nothing clamped: translational null space; one solve per TLS
   source,  // the source TLS's mobile beads clamped; one solve per TLS
   pair,    // both TLS's mobile beads clamped: exactly the second-order term of the four-state
            // relaxation; one solve per pair (j_transpose = j)
 };
 // Collective. sys must hold the reference configuration (/particles/all); it is left unchanged.
-MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& pairs, MechResponse mode);
+MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& pairs, MechResponse mode,
+                                const SolveProgress& progress = {});
+MechResponse parse_mech_response(const std::string& name);
 
 // Collective. E(BB) − E(BA) − E(AB) + E(AA): for each state pair, a fresh System from `beads`
 // (the reference configuration) with the mobile beads of i and j held at their state positions and
