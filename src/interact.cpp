@@ -207,9 +207,19 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
   std::vector<SparseForce> f(n);
   for (std::size_t k = 0; k < n; ++k) f[k] = force_dipole(sys, num, tls, k);
   sys.compute_forces();
+  MechResult out;
+  {  // |Σ f_k| / Σ|f_k|: ~0 when both states are force-free (what `held` needs)
+    std::vector<double> local(4 * n, 0.0);
+    for (std::size_t k = 0; k < n; ++k)
+      for (const Vec3& x : f[k].f) local[4 * k] += x[0], local[4 * k + 1] += x[1], local[4 * k + 2] += x[2], local[4 * k + 3] += x.norm();
+    std::vector<std::span<const double>> spans;
+    for (const double& x : local) spans.emplace_back(&x, 1);
+    const std::vector<double> s = reproducible_sums(comm, spans);
+    for (std::size_t k = 0; k < n; ++k)
+      out.net_force.push_back(s[4 * k + 3] > 0.0 ? Vec3(s[4 * k], s[4 * k + 1], s[4 * k + 2]).norm() / s[4 * k + 3] : 0.0);
+  }
   auto mobile = [&](std::size_t k) { return std::vector<std::int64_t>(tls.id.begin() + tls.begin(k), tls.id.begin() + tls.end(k)); };
 
-  MechResult out;
   out.j.assign(pairs.size(), 0.0);
   out.j_transpose.assign(pairs.size(), 0.0);
   out.iterations.assign(mode == MechResponse::pair ? pairs.size() : n, 0);

@@ -72,6 +72,7 @@ std::vector<double> electric_couplings(PoissonGrid& grid, const Decomposition& d
 struct MechResult {
   std::vector<double> j, j_transpose;  // J_ij and J_ji (computed from the other TLS's solve)
   std::vector<int> iterations;         // KSP iterations per TLS (per pair for `pair`)
+  std::vector<double> net_force;       // per TLS: |Σ f| / Σ|f| of its force dipole (0 if force-free)
 };
 // Which beads stay fixed in the linear response (see the head comment).
 enum class MechResponse {
