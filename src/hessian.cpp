@@ -19,15 +19,6 @@ PetscErrorCode make_ao(MPI_Comm comm, const Beads& beads, PetscInt first, AO* ao
   PetscFunctionReturn(0);
 }
 
-// Second-derivative block K of one LJ pair at separation r (r² < rc² assumed).
-Mat3 pair_block(const Vec3& r, double r2, const LennardJones::Params& p) {
-  const double s2 = p.sigma2 / r2, s6 = s2 * s2 * s2, s12 = s6 * s6;
-  const double u1_over_r = -24.0 * p.epsilon * s6 * (2.0 * s6 - 1.0) / r2;  // u'/r = −f/r
-  const double u2 = 4.0 * p.epsilon * (156.0 * s12 - 42.0 * s6) / r2;
-  const Mat3 uu = r * r.transpose() / r2;
-  return u2 * uu + u1_over_r * (Mat3::Identity() - uu);
-}
-
 PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
   PetscFunctionBeginUser;
   const Beads& b = sys.beads();
@@ -140,6 +131,18 @@ PetscErrorCode ksp_for(MPI_Comm comm, Mat h, double rtol, KSP* out) {
 }
 
 }  // namespace
+
+PairCurvature lj_pair_curvature(double r2, const LennardJones::Params& p) {
+  const double s2 = p.sigma2 / r2, s6 = s2 * s2 * s2, s12 = s6 * s6;
+  return {-24.0 * p.epsilon * s6 * (2.0 * s6 - 1.0) / r2,  // u'/r = −f/r
+          4.0 * p.epsilon * (156.0 * s12 - 42.0 * s6) / r2};
+}
+
+Mat3 pair_block(const Vec3& r, double r2, const LennardJones::Params& p) {
+  const PairCurvature c = lj_pair_curvature(r2, p);
+  const Mat3 uu = r * r.transpose() / r2;
+  return c.u2 * uu + c.u1_over_r * (Mat3::Identity() - uu);
+}
 
 BeadNumbering::BeadNumbering(const Beads& beads, MPI_Comm comm) : comm_(comm), n_owned_(beads.n_owned) {
   PetscInt first = 0, n = n_owned_;

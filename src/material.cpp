@@ -1,15 +1,31 @@
-// Material constants by finite strain with relaxation (include/tlsmap/material.hpp).
+// Material constants by finite strain with relaxation and by the Hessian route
+// (include/tlsmap/material.hpp, docs/elastic.md).
 #include "tlsmap/material.hpp"
 
 #include "tlsmap/error.hpp"
+#include "tlsmap/hessian.hpp"
 #include "tlsmap/lbfgs.hpp"
 #include "tlsmap/reduction.hpp"
 
 #include <cmath>
+#include <limits>
+#include <span>
 
 namespace tlsmap {
 
 namespace {
+
+// Voigt index → tensor index pair: 11, 22, 33, 23, 31, 12.
+constexpr int kVoigt[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {2, 0}, {0, 1}};
+
+// The symmetric unit strain of Voigt column J (engineering shear: ε_kl = ε_lk = 1/2).
+Mat3 unit_strain(int j) {
+  Mat3 e = Mat3::Zero();
+  const int k = kVoigt[j][0], l = kVoigt[j][1];
+  if (k == l) e(k, k) = 1.0;
+  else e(k, l) = e(l, k) = 0.5;
+  return e;
+}
 
 // Stress σ = −W/V of the sample with the box and beads scaled by (1 + e_d) per dimension, relaxed.
 Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table, double skin,
@@ -36,6 +52,126 @@ Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const LJT
 }
 
 }  // namespace
+
+Mat6 stress_strain_coefficients(const Mat6& c, const Mat3& s) {
+  auto d = [](int a, int b) { return a == b ? 1.0 : 0.0; };
+  Mat6 b;
+  for (int I = 0; I < 6; ++I)
+    for (int J = 0; J < 6; ++J) {
+      const int i = kVoigt[I][0], j = kVoigt[I][1], k = kVoigt[J][0], l = kVoigt[J][1];
+      b(I, J) = c(I, J) + 0.5 * (s(i, k) * d(j, l) + s(i, l) * d(j, k) + s(j, k) * d(i, l) + s(j, l) * d(i, k)) -
+                s(i, j) * d(k, l);
+    }
+  return b;
+}
+
+double voigt_bulk(const Mat6& b) {
+  const Mat6 s = 0.5 * (b + b.transpose());
+  return (s(0, 0) + s(1, 1) + s(2, 2) + 2.0 * (s(0, 1) + s(1, 2) + s(2, 0))) / 9.0;
+}
+
+double voigt_shear(const Mat6& b) {
+  const Mat6 s = 0.5 * (b + b.transpose());
+  return (s(0, 0) + s(1, 1) + s(2, 2) - (s(0, 1) + s(1, 2) + s(2, 0)) + 3.0 * (s(3, 3) + s(4, 4) + s(5, 5))) / 15.0;
+}
+
+ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
+  const MPI_Comm comm = sys.comm();
+  const Beads& b = sys.beads();
+  const NeighborList& list = sys.neighbor_list();
+  const LJTable& table = sys.table();
+  const int n = b.n_owned;
+  ElasticTensor out;
+  out.volume = sys.box().volume();
+
+  // Per-bead terms (each pair counted from both ends with weight ½): C^Born (21 upper-triangle
+  // entries), σ (6), and the affine force field Ξ_i (6 columns, 3 components).
+  std::vector<std::vector<double>> terms(27, std::vector<double>(n, 0.0));
+  std::vector<Vec3> xi(6 * static_cast<std::size_t>(n), Vec3::Zero());
+  Mat3 eps[6];
+  for (int j = 0; j < 6; ++j) eps[j] = unit_strain(j);
+  for (int i = 0; i < n; ++i)
+    for (const int* jp = list.row_begin(i); jp < list.row_end(i); ++jp) {
+      const Vec3 r = b.pos[i] - b.pos[*jp];
+      const double r2 = r.squaredNorm();
+      const auto& p = table(b.species[i], b.species[*jp]);
+      if (r2 >= p.rc2) continue;
+      const PairCurvature c = lj_pair_curvature(r2, p);
+      const double w = 0.5 * r2 * (c.u2 - c.u1_over_r);  // ½ (r² u'' − r u') / r² · r²; n = r/|r|
+      double nn[6];
+      for (int I = 0; I < 6; ++I) nn[I] = r[kVoigt[I][0]] * r[kVoigt[I][1]] / r2;
+      int t = 0;
+      for (int I = 0; I < 6; ++I)
+        for (int J = I; J < 6; ++J) terms[t++][i] += w * nn[I] * nn[J];
+      for (int I = 0; I < 6; ++I) terms[21 + I][i] += 0.5 * c.u1_over_r * r[kVoigt[I][0]] * r[kVoigt[I][1]];
+      const Mat3 k = pair_block(r, r2, p);
+      for (int J = 0; J < 6; ++J) xi[6 * i + J] -= k * (eps[J] * r);
+    }
+  {
+    std::vector<std::span<const double>> spans(terms.begin(), terms.end());
+    const std::vector<double> sums = reproducible_sums(comm, spans);
+    int t = 0;
+    for (int I = 0; I < 6; ++I)
+      for (int J = I; J < 6; ++J, ++t) out.born(I, J) = out.born(J, I) = sums[t] / out.volume;
+    for (int I = 0; I < 6; ++I) {
+      const int a = kVoigt[I][0], c = kVoigt[I][1];
+      out.stress(a, c) = out.stress(c, a) = sums[21 + I] / out.volume;
+    }
+  }
+
+  // Six solves H x_J = Ξ_J (translations projected out), then M_IJ = Ξ_I · x_J.
+  const BeadNumbering num(b, comm);
+  MatHandle h = assemble_hessian(sys, num);
+  attach_translation_null_space(h);
+  MatNullSpace ns;
+  petsc_check(MatGetNullSpace(h, &ns), "elastic constants: null space");
+  KSPHandle ksp = make_hessian_ksp(comm, h, rtol);
+  VecHandle rhs[6], sol[6];
+  for (int J = 0; J < 6; ++J) {
+    petsc_check(MatCreateVecs(h, sol[J].out(), rhs[J].out()), "elastic constants: vectors");
+    PetscScalar* a;
+    petsc_check(VecGetArray(rhs[J], &a), "elastic constants: right-hand side");
+    for (int i = 0; i < n; ++i)
+      for (int d = 0; d < 3; ++d) a[3 * i + d] = xi[6 * i + J][d];
+    petsc_check(VecRestoreArray(rhs[J], &a), "elastic constants: right-hand side");
+    petsc_check(MatNullSpaceRemove(ns, rhs[J]), "elastic constants: null space");
+    out.ksp_iterations += solve_checked(ksp, rhs[J], sol[J], "elastic constants: H x = Ξ");
+    petsc_check(MatNullSpaceRemove(ns, sol[J]), "elastic constants: null space");
+  }
+  std::vector<std::vector<double>> dots(36, std::vector<double>(n, 0.0));
+  {
+    const PetscScalar *x[6], *y[6];
+    for (int J = 0; J < 6; ++J) {
+      petsc_check(VecGetArrayRead(rhs[J], &x[J]), "elastic constants");
+      petsc_check(VecGetArrayRead(sol[J], &y[J]), "elastic constants");
+    }
+    for (int I = 0; I < 6; ++I)
+      for (int J = 0; J < 6; ++J)
+        for (int i = 0; i < n; ++i)
+          dots[6 * I + J][i] = x[I][3 * i] * y[J][3 * i] + x[I][3 * i + 1] * y[J][3 * i + 1] + x[I][3 * i + 2] * y[J][3 * i + 2];
+    for (int J = 0; J < 6; ++J) {
+      petsc_check(VecRestoreArrayRead(rhs[J], &x[J]), "elastic constants");
+      petsc_check(VecRestoreArrayRead(sol[J], &y[J]), "elastic constants");
+    }
+  }
+  std::vector<std::span<const double>> spans(dots.begin(), dots.end());
+  const std::vector<double> m = reproducible_sums(comm, spans);
+  Mat6 nonaffine;
+  for (int I = 0; I < 6; ++I)
+    for (int J = 0; J < 6; ++J) nonaffine(I, J) = m[6 * I + J] / out.volume;
+  out.relaxed = out.born - 0.5 * (nonaffine + nonaffine.transpose());
+
+  out.b_born = stress_strain_coefficients(out.born, out.stress);
+  out.b_relaxed = stress_strain_coefficients(out.relaxed, out.stress);
+  out.bulk_modulus = voigt_bulk(out.b_relaxed), out.shear_modulus = voigt_shear(out.b_relaxed);
+  out.bulk_born = voigt_bulk(out.b_born), out.shear_born = voigt_shear(out.b_born);
+  for (int k = 0; k < 3; ++k) {
+    const int a = k, c = (k + 1) % 3;
+    const Mat6& q = out.b_relaxed;
+    out.shear_tetragonal[k] = (q(a, a) + q(c, c) - q(a, c) - q(c, a)) / 4.0;
+  }
+  return out;
+}
 
 MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table,
                                    double skin, Int3 proc_grid, double strain, double f_tol) {
@@ -76,12 +212,30 @@ MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& b
       const auto& p = table(bb.species[i], bb.species[*j]);
       const double r2 = (bb.pos[i] - bb.pos[*j]).squaredNorm();
       if (r2 >= p.rc2) continue;
-      const double s2 = p.sigma2 / r2, s6 = s2 * s2 * s2, s12 = s6 * s6;
-      const double r_u1 = 4.0 * p.epsilon * (-12.0 * s12 + 6.0 * s6);   // r u'
-      const double r2_u2 = 4.0 * p.epsilon * (156.0 * s12 - 42.0 * s6);  // r² u''
-      terms[i] += 0.5 * (r2_u2 - 2.0 * r_u1);                            // full list: each pair twice
+      const PairCurvature k = lj_pair_curvature(r2, p);
+      terms[i] += 0.5 * r2 * (k.u2 - 2.0 * k.u1_over_r);  // ½ (r² u'' − 2 r u'), full list: each pair twice
     }
   c.bulk_born = reproducible_sum(comm, terms) / (9.0 * box.volume());
+
+  // Hessian route on the same configuration. A KSP failure (not a minimum: an indefinite Hessian;
+  // collective, so every rank sees it) leaves the Hessian-route fields NaN rather than losing the
+  // finite-strain values.
+  ElasticTensor t;
+  try {
+    t = hessian_elastic_constants(sys);
+  } catch (const Error&) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    t.bulk_modulus = t.shear_modulus = t.bulk_born = t.shear_born = nan;
+    for (double& g : t.shear_tetragonal) g = nan;
+    t.b_relaxed = t.b_born = Mat6::Constant(nan);
+  }
+  c.bulk_modulus_hessian = t.bulk_modulus, c.shear_modulus_hessian = t.shear_modulus;
+  c.bulk_born_hessian = t.bulk_born, c.shear_born_hessian = t.shear_born;
+  c.shear_xy_hessian = t.shear_tetragonal[0], c.shear_yz_hessian = t.shear_tetragonal[1];
+  c.shear_zx_hessian = t.shear_tetragonal[2];
+  c.c_longitudinal_hessian = std::sqrt((t.bulk_modulus + 4.0 * t.shear_modulus / 3.0) / c.mass_density);
+  c.c_transverse_hessian = std::sqrt(t.shear_modulus / c.mass_density);  // NaN if G < 0 or failed
+  c.c_voigt = t.b_relaxed, c.c_voigt_born = t.b_born;
   return c;
 }
 

@@ -50,6 +50,15 @@ class BeadNumbering {
   AOHandle ao_;
 };
 
+// Local. The radial derivatives of one LJ pair at r² < rc² (the kernel of every Hessian block and
+// of the Born elastic constants, material.hpp): u'(r)/r and u''(r).
+struct PairCurvature {
+  double u1_over_r = 0.0, u2 = 0.0;
+};
+PairCurvature lj_pair_curvature(double r2, const LennardJones::Params& p);
+// Local. The block K_ab above for separation r = x_a − x_b, r2 = |r|² < rc².
+Mat3 pair_block(const Vec3& r, double r2, const LennardJones::Params& p);
+
 // Collective. The Hessian at the system's current positions; its neighbour list must cover them
 // (call after positions_changed() or rebuild()). Rows in `num`'s layout, which must number the
 // system's current owned beads.

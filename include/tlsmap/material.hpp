@@ -14,12 +14,67 @@
 // an isotropic sample does not need it. The affine (Born) bulk modulus of pair potentials,
 // K_Born = (Σ_pairs r² u'' − 2 r u')/(9V), is also reported: for a Bravais crystal the two agree
 // (no relaxation), for a glass K < K_Born (the non-affine softening).
+//
+// Hessian route (hessian_elastic_constants; docs/elastic.md), T = 0, pair potentials, at a minimum
+// (F_i = 0). Strain η = Lagrangian strain (FᵀF − I)/2 of a homogeneous deformation F of the box
+// and of every bead, plus a relaxation u_i. U depends on η only through r² = r₀ᵀ(I + 2η)r₀, so
+//   (1/V) ∂U/∂η_αβ = σ_αβ = (1/V) Σ_pairs u' r n_α n_β                     (n = r/|r|; = −W/V above)
+//   C^Born_αβκχ = (1/V) ∂²U/∂η_αβ∂η_κχ = (1/V) Σ_pairs (r² u'' − r u') n_α n_β n_κ n_χ,
+// the cross derivative is the affine force field (bead forces F_i change by Ξ_i:η under an affine
+// strain; K_ij = the pair block of hessian.hpp)
+//   Ξ_i,κχ = ∂F_i/∂η_κχ = −Σ_j K_ij ε^κχ r_ij     (ε^κχ: the symmetric unit strain of Voigt column κχ),
+// and minimising ½ uᵀHu − uᵀΞη over u (u = H⁺Ξη) gives the relaxed second derivative
+//   C_αβκχ = C^Born_αβκχ − (1/V) Ξ_αβᵀ H⁺ Ξ_κχ      (Lutsko 1989, J. Appl. Phys. 65, 2991, at T = 0;
+//                                                   Lemaître & Maloney 2006, J. Stat. Phys. 123, 415),
+// H⁺ the pseudo-inverse of the whole-sample Hessian (translations projected out; six CG+GAMG solves).
+// C (Voigt 6×6, engineering shears: C_44 = C_2323) is the second strain derivative of the energy
+// density, which is NOT the stress–strain slope of a pre-stressed sample. The Cauchy stress of the
+// deformed sample changes by dσ_ij = B_ijkl ε_kl for a small symmetric displacement gradient ε, with
+// (Wallace, Thermodynamics of Crystals, 1972; Wang, Li, Yip, Phillpot & Wolf, PRB 52, 12627 (1995))
+//   B_ijkl = C_ijkl + ½(σ_ik δ_jl + σ_il δ_jk + σ_jk δ_il + σ_jl δ_ik) − σ_ij δ_kl,
+// i.e. under a pressure P: B11 = C11 − P, B12 = C12 + P, B44 = C44 − P. B is what the finite-strain
+// route measures, governs the sound speeds (ρ c² from B for a hydrostatically pressed solid) and is
+// what MaterialConstants reports: c_voigt = B (relaxed), c_voigt_born = B (affine, from C^Born).
+// Isotropic averages (Voigt average of B; B symmetrised, exact for K):
+//   K = [B11 + B22 + B33 + 2(B12 + B23 + B31)]/9  (= the uniform-scaling K of the finite-strain route),
+//   G = [B11 + B22 + B33 − (B12 + B23 + B31) + 3(B44 + B55 + B66)]/15,
+// and the three tetragonal shears (B_aa + B_bb − B_ab − B_ba)/4 that the finite-strain route measures.
+// The two routes agree to ~1e-8 on a KA glass only for e ≲ 1e-5: small glasses have plastic events
+// within strains of 1e-4 (docs/elastic.md), so the finite-strain e must be small for glasses.
 #include "tlsmap/pair_potential.hpp"
 #include "tlsmap/system.hpp"
 
 #include <mpi.h>
 
+#include <Eigen/Dense>
+
 namespace tlsmap {
+
+using Mat6 = Eigen::Matrix<double, 6, 6>;
+
+// Voigt order 11, 22, 33, 23, 31, 12.
+struct ElasticTensor {
+  Mat6 born = Mat6::Zero();      // C^Born, (1/V) ∂²U/∂η² at fixed reduced coordinates (symmetric)
+  Mat6 relaxed = Mat6::Zero();   // C = C^Born − (1/V) Ξᵀ H⁺ Ξ (symmetric)
+  Mat6 b_born = Mat6::Zero();    // stress–strain coefficients B from C^Born
+  Mat6 b_relaxed = Mat6::Zero(); // stress–strain coefficients B from C
+  Mat3 stress = Mat3::Zero();    // σ = −W/V of the configuration (tension positive)
+  double volume = 0.0;
+  double bulk_modulus = 0.0, shear_modulus = 0.0;  // Voigt averages of b_relaxed
+  double bulk_born = 0.0, shear_born = 0.0;        // Voigt averages of b_born
+  double shear_tetragonal[3] = {0.0, 0.0, 0.0};    // (B_aa + B_bb − B_ab − B_ba)/4 of b_relaxed: xy, yz, zx
+  int ksp_iterations = 0;                          // total over the six solves
+};
+
+// Collective. The Hessian-route elastic tensors of the system at its current positions (which
+// should be a minimum; ids 1..N). Rank-count independent up to the KSP tolerance rtol (the global
+// sums are reproducible_sums).
+ElasticTensor hessian_elastic_constants(const System& sys, double rtol = 1e-10);
+
+// The B tensor (above) of a Lagrangian Voigt tensor C at stress σ; Voigt averages K and G of a B.
+Mat6 stress_strain_coefficients(const Mat6& c, const Mat3& stress);
+double voigt_bulk(const Mat6& b);
+double voigt_shear(const Mat6& b);
 
 struct MaterialConstants {
   double density = 0.0;        // N / V
@@ -31,9 +86,19 @@ struct MaterialConstants {
   double shear_xy = 0.0, shear_yz = 0.0, shear_zx = 0.0;
   double c_longitudinal = 0.0, c_transverse = 0.0;
   double strain = 0.0;
+  // Hessian route (hessian_elastic_constants) on the reference configuration:
+  double bulk_modulus_hessian = 0.0;   // Voigt K of c_voigt (relaxed)
+  double shear_modulus_hessian = 0.0;  // Voigt G of c_voigt (includes B44, B55, B66)
+  double bulk_born_hessian = 0.0, shear_born_hessian = 0.0;  // Voigt K, G of c_voigt_born
+  double shear_xy_hessian = 0.0, shear_yz_hessian = 0.0, shear_zx_hessian = 0.0;  // tetragonal, as above
+  double c_longitudinal_hessian = 0.0, c_transverse_hessian = 0.0;  // from K, G (Hessian, Voigt)
+  Mat6 c_voigt = Mat6::Zero();       // B relaxed, Voigt 11 22 33 23 31 12 (ε/σ³)
+  Mat6 c_voigt_born = Mat6::Zero();  // B affine
 };
 
-// Collective. `beads`: the reference configuration (a minimum) in any distribution.
+// Collective. `beads`: the reference configuration (a minimum) in any distribution. Fills both the
+// finite-strain values and the Hessian-route ones (*_hessian, c_voigt, c_voigt_born; NaN if the
+// Hessian solve fails, e.g. an indefinite Hessian of a configuration that is not a minimum).
 MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table,
                                    double skin, Int3 proc_grid, double strain, double f_tol);
 
