@@ -88,6 +88,32 @@ class TestReport(unittest.TestCase):
             self.assertAlmostEqual(d1["value"] / (6 / (vol * 1.0 * K_B)), 1.0, places=12)
             self.assertIn("jackknife over 2 samples", r.method)
 
+    def test_material_names_of_the_interact_stage(self):
+        # tlsmap interact writes /material attributes sound_speed_longitudinal/_transverse
+        p = os.path.join(self.dir, "m.h5")
+        synth.write_sample(p, mobile=[([1], [[0.1, 0, 0]])] * 2)
+        import h5py
+        with h5py.File(p, "a") as f:
+            g = f.create_group("material")
+            g.attrs["sound_speed_longitudinal"] = 8.0
+            g.attrs["sound_speed_transverse"] = 4.0
+            g.attrs["density"] = 1.2
+        groups = analysis.analyse(merge([p]))
+        self.assertAlmostEqual(groups[0].material["c_s"].value, est.isotropic_sound_speed(8.0, 4.0))
+
+    def test_log_histogram_is_probability_per_decade(self):
+        from tlsmap_post.figures import log_histogram
+        rng = np.random.default_rng(3)
+        x = 10.0 ** rng.uniform(-60, 0, 400)           # Δ₀-like: 60 decades, 20 bins of 3 decades
+        edges, h, _ = log_histogram(x, np.repeat(np.arange(4), 100), 20)
+        self.assertAlmostEqual(float(np.sum(h * np.diff(np.log10(edges)))), 1.0, places=12)
+        self.assertLess(abs(float(np.mean(h)) - 1 / 60), 0.004)   # uniform in log10: 1/60 per decade
+        # Δ₀ down to 1e-250 K (seen in the worked study): finite error bars, no overflow
+        x = 10.0 ** rng.uniform(-250, 1, 96)
+        edges, h, se = log_histogram(x, np.repeat(np.arange(6), 16), 20)
+        self.assertTrue(np.all(np.isfinite(se)) and np.all(np.isfinite(h)))
+        self.assertAlmostEqual(float(np.sum(h * np.diff(np.log10(edges)))), 1.0, places=12)
+
     def test_cli_writes_report_and_figures(self):
         paths = write_sweep(self.dir, with_interactions=True)
         out = os.path.join(self.dir, "report")

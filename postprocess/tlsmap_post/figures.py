@@ -27,19 +27,45 @@ def _save(fig, outdir, name):
     return name
 
 
+def log_histogram(values, sample, n_bins):
+    """Histogram of positive values in n_bins bins of equal log width, as probability per decade
+    (sums to 1 over the decades): (edges, h, se), se the jackknife error per bin.
+
+    Binned in log10(x), so h is the density per unit log10 x directly. (The earlier h(x)·x·ln 10 at
+    the bin centre was exact only for narrow bins, 5x low for Δ₀ bins three decades wide, and the
+    densities per unit x of bins near 1e-250 K overflowed in the jackknife: inf error bars.)"""
+    lv = np.log10(np.asarray(values, float))
+    log_edges = np.linspace(lv.min() - 0.05, lv.max() + 0.05, n_bins + 1)
+    log_edges, h, se = stats.histogram(lv, sample, log_edges)
+    return 10.0 ** log_edges, h, se
+
+
+def _symlog_if_outliers(ax, y, axis="y"):
+    """A few pairs can be 100x the bulk (touching domains); on a linear axis they squash the rest to
+    a line. Then use a symmetric log axis, linear within the 90th percentile of |y|."""
+    y = np.abs(np.asarray(y, float))
+    y = y[np.isfinite(y)]
+    if len(y) < 5:
+        return
+    lin = float(np.percentile(y, 90))
+    if lin > 0 and y.max() > 10 * lin:
+        (ax.set_yscale if axis == "y" else ax.set_xscale)("symlog", linthresh=lin)
+        (ax.set_ylabel if axis == "y" else ax.set_xlabel)(
+            (ax.get_ylabel() if axis == "y" else ax.get_xlabel()) + f"  [symlog, linear below {lin:.2g}]")
+
+
 def _hist(ax, values, sample, bins, color, label, log=False):
     values = np.asarray(values)
     ok = np.isfinite(values) & ((values > 0) if log else True)
     values, sample = values[ok], np.asarray(sample)[ok]
     if len(values) == 0:
         return
-    if log:
-        bins = np.logspace(np.log10(values.min()) - 0.05, np.log10(values.max()) + 0.05, bins + 1)
-    edges, h, se = stats.histogram(values, sample, bins)
-    mid = 0.5 * (edges[1:] + edges[:-1])
     if log:   # probability per decade, so bins of equal log width compare fairly
+        edges, h, se = log_histogram(values, sample, bins)
         mid = np.sqrt(edges[1:] * edges[:-1])
-        h, se = h * mid * np.log(10), se * mid * np.log(10)
+    else:
+        edges, h, se = stats.histogram(values, sample, bins)
+        mid = 0.5 * (edges[1:] + edges[:-1])
     ax.stairs(h, edges, color=color, label=label)
     ax.errorbar(mid, h, yerr=np.nan_to_num(se), fmt="none", ecolor=color, alpha=0.6, capsize=2)
     if log:
@@ -75,7 +101,8 @@ def mu_distribution(groups, outdir):
     ax1.set_xlabel("|μ_T| (Debye, log scale)")
     ax1.set_ylabel("probability per decade")
     ax1.set_title("transition dipole magnitude")
-    ax1.legend(fontsize=6)
+    ax1.set_ylim(0, ax1.get_ylim()[1] * 1.6)      # room for the legend above the histograms
+    ax1.legend(fontsize=6, ncol=2, loc="upper left")
     ax2.set_xlabel("μ_T component (Debye)")
     ax2.set_title("components (pooled x, y, z)")
     ax2.legend(fontsize=7)
@@ -193,6 +220,8 @@ def interaction_angle(groups, outdir):
     axs[0].set_ylabel("r³ J_el / (|μ_i||μ_j|)")
     axs[1].set_ylabel("r³ J_dd / (|μ_i||μ_j|)")
     axs[2].set_ylabel("r³ J_mech (ε σ³)")
+    _symlog_if_outliers(axs[0], np.concatenate([g.inter["r3_el_norm"] for g in gs]))
+    _symlog_if_outliers(axs[2], np.concatenate([g.inter["r3_mech"] for g in gs]))
     for ax in axs:
         ax.set_xlabel("μ̂_i·μ̂_j − 3(μ̂_i·n)(μ̂_j·n)")
         ax.legend(fontsize=7)
@@ -224,6 +253,9 @@ def interaction_scatter(groups, outdir):
     axs[0].set_ylabel("r³ J_el (ε σ³)")
     axs[1].set_xlabel("r³ J_mech (ε σ³)")
     axs[1].set_ylabel("r³ J_el (ε σ³)")
+    r3el = np.concatenate([g.inter["r3_el"] for g in gs])
+    _symlog_if_outliers(axs[0], r3el)
+    _symlog_if_outliers(axs[1], r3el)
     r = np.concatenate([g.inter["r"] for g in gs])
     r = r[r > 0]
     if len(r):

@@ -55,6 +55,8 @@ INTERACTIONS_REQUIRED = {
 # /material, in reduced units: density = mass density (m/σ³), sound speeds (σ/τ), t_g (ε/k_B),
 # epsilon_r = the uniform dielectric constant of the electrostatics (dimensionless).
 MATERIAL_NAMES = ("density", "sound_speed_l", "sound_speed_t", "sound_speed", "t_g", "epsilon_r")
+# The names `tlsmap interact` writes (attributes of /material, docs/dipole.md §3), read as the above.
+MATERIAL_ALIASES = {"sound_speed_l": ("sound_speed_longitudinal",), "sound_speed_t": ("sound_speed_transverse",)}
 ROOT_UNIT_ATTRS = ("sigma_angstrom", "epsilon_kelvin", "e_per_reduced_charge", "debye_per_reduced_dipole")
 
 
@@ -264,8 +266,12 @@ def _read(path, f):
     if "material" in f:
         g = f["material"]
         for name in MATERIAL_NAMES:
-            if name in g and isinstance(g[name], h5py.Dataset) and g[name].size == 1:
-                s.material[name] = float(np.asarray(g[name][()]).ravel()[0])
-            elif name in g.attrs:
-                s.material[name] = float(np.asarray(g.attrs[name]).ravel()[0])
+            for stored in (name,) + MATERIAL_ALIASES.get(name, ()):
+                if stored in g and isinstance(g[stored], h5py.Dataset) and g[stored].size == 1:
+                    s.material[name] = float(np.asarray(g[stored][()]).ravel()[0])
+                elif stored in g.attrs:
+                    s.material[name] = float(np.asarray(g.attrs[stored]).ravel()[0])
+                else:
+                    continue
+                break
     return s
