@@ -11,7 +11,10 @@
 
 #include "tlsmap/error.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -435,6 +438,31 @@ void read_meta(const Io& io, hid_t file, ConfigMeta& meta) {
 
 // ---- H5File --------------------------------------------------------------------------------
 
+namespace {
+// Temp files a signal handler may have to remove: fixed storage, written outside handlers only.
+constexpr int kMaxPending = 8;
+char pending_tmp[kMaxPending][4096];
+volatile std::sig_atomic_t pending_used[kMaxPending];
+
+void register_tmp(const std::string& tmp) {
+  for (int k = 0; k < kMaxPending; ++k)
+    if (!pending_used[k] && tmp.size() < sizeof pending_tmp[k]) {
+      std::memcpy(pending_tmp[k], tmp.c_str(), tmp.size() + 1);
+      pending_used[k] = 1;
+      return;
+    }
+}
+void unregister_tmp(const std::string& tmp) {
+  for (int k = 0; k < kMaxPending; ++k)
+    if (pending_used[k] && tmp == pending_tmp[k]) pending_used[k] = 0;
+}
+}  // namespace
+
+void remove_uncommitted_temporaries() noexcept {
+  for (int k = 0; k < kMaxPending; ++k)
+    if (pending_used[k]) unlink(pending_tmp[k]);
+}
+
 H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path), mode_(mode), comm_(comm) {
   silence_hdf5();
   Io io{comm, path};
@@ -488,12 +516,16 @@ H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path),
     if (uses_tmp && comm_rank(comm) == 0) std::remove(tmp.c_str());
     throw;
   }
+  if (uses_tmp && comm_rank(comm) == 0) register_tmp(tmp);
 }
 
 H5File::~H5File() {
   if (id_ >= 0) H5Fclose(id_);
   const bool uses_tmp = mode_ == Mode::create || mode_ == Mode::update;
-  if (uses_tmp && !committed_ && comm_rank(comm_) == 0) std::remove((path_ + ".tmp").c_str());
+  if (uses_tmp && !committed_ && comm_rank(comm_) == 0) {
+    unregister_tmp(path_ + ".tmp");
+    std::remove((path_ + ".tmp").c_str());
+  }
 }
 
 void H5File::commit() {
@@ -504,7 +536,10 @@ void H5File::commit() {
   id_ = -1;
   io.check(status, "cannot close " + path_ + ".tmp");  // an Allreduce: every rank has closed after it
   int ok = 1;
-  if (comm_rank(comm_) == 0) ok = std::rename((path_ + ".tmp").c_str(), path_.c_str()) == 0;
+  if (comm_rank(comm_) == 0) {
+    unregister_tmp(path_ + ".tmp");
+    ok = std::rename((path_ + ".tmp").c_str(), path_.c_str()) == 0;
+  }
   MPI_Bcast(&ok, 1, MPI_INT, 0, comm_);
   if (!ok) throw Error(path_ + ": cannot rename " + path_ + ".tmp to it");
   committed_ = true;

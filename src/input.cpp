@@ -104,7 +104,9 @@ Schema default_schema() {
                "(pair); the source's only or none (diagnostics)");
   s.add_int("interact.check_pairs", 2, "[0, inf)", "", "validate J_mech on this many closest separated pairs by four-state relaxation");
   s.add_double("interact.relax_f_tol", 1e-9, "(0, 1]", "epsilon/sigma", "force tolerance of the four-state relaxations");
-  s.add_double("interact.elastic_strain", 1e-4, "[0, 0.01]", "", "strain of the finite-strain elastic constants (/material); 0: skip");
+  s.add_double("interact.elastic_strain", 0.0, "[0, 0.01]", "",
+               "> 0: also measure K and the tetragonal G by finite strain ±e with relaxation (a cross-check of the "
+               "Hessian route; 1e-5 suits glasses); 0: skip");
 
   s.add_double("units.sigma_angstrom", 3.4, "(0, inf)", "angstrom", "bead diameter sigma");
   s.add_double("units.epsilon_kelvin", 120.0, "(0, inf)", "K", "well depth epsilon/k_B");

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <limits>
 #include <numeric>
+#include <vector>
 
 namespace tlsmap {
 
@@ -121,15 +122,24 @@ void run_interact(const Input& in, MPI_Comm comm) {
     progress.say(line);
   }
 
-  // Material constants of the same sample (Eqs. 17, 21, 22 inputs).
+  // Material constants of the same sample (Eqs. 17, 21, 22 inputs): the Hessian route, and the
+  // finite-strain route as a cross-check when interact.elastic_strain > 0.
   const double strain = in.get_double("interact.elastic_strain");
   MaterialConstants mat;
   if (strain > 0.0) {
     mat = measure_material(comm, box, c.beads, table, skin, proc_grid, strain, in.get_double("minimize.f_tol"));
-    std::snprintf(line, sizeof line,
-                  "material: rho %.5g, P %.5g, K %.5g (affine %.5g), G %.5g (xy %.4g, yz %.4g, zx %.4g), c_L %.5g, c_T %.5g",
-                  mat.density, mat.pressure, mat.bulk_modulus, mat.bulk_born, mat.shear_modulus, mat.shear_xy,
-                  mat.shear_yz, mat.shear_zx, mat.c_longitudinal, mat.c_transverse);
+  } else {
+    sys.compute_forces();
+    add_hessian_route(mat, sys);
+  }
+  std::snprintf(line, sizeof line,
+                "material (Hessian route): rho %.5g, P %.5g, K %.5g (affine %.5g), G %.5g (affine %.5g), c_L %.5g, c_T %.5g",
+                mat.density, mat.pressure, mat.bulk_modulus_hessian, mat.bulk_born_hessian, mat.shear_modulus_hessian,
+                mat.shear_born_hessian, mat.c_longitudinal_hessian, mat.c_transverse_hessian);
+  progress.say(line);
+  if (strain > 0.0) {
+    std::snprintf(line, sizeof line, "material (finite strain %.3g, cross-check): K %.5g, G_tetragonal %.5g (xy %.4g, yz %.4g, zx %.4g)",
+                  strain, mat.bulk_modulus, mat.shear_modulus, mat.shear_xy, mat.shear_yz, mat.shear_zx);
     progress.say(line);
   }
 
@@ -138,14 +148,26 @@ void run_interact(const Input& in, MPI_Comm comm) {
 
   remove_if_exists(file, "/interactions");
   remove_if_exists(file, "/material");
-  if (strain > 0.0) {
-    const std::pair<const char*, double> values[] = {
-        {"density", mat.density},           {"mass_density", mat.mass_density}, {"pressure", mat.pressure},
-        {"bulk_modulus", mat.bulk_modulus}, {"bulk_modulus_affine", mat.bulk_born},
-        {"shear_modulus", mat.shear_modulus}, {"shear_xy", mat.shear_xy}, {"shear_yz", mat.shear_yz},
-        {"shear_zx", mat.shear_zx},         {"sound_speed_longitudinal", mat.c_longitudinal},
-        {"sound_speed_transverse", mat.c_transverse}, {"strain", mat.strain}};
+  {
+    std::vector<std::pair<const char*, double>> values = {
+        {"density", mat.density}, {"mass_density", mat.mass_density}, {"pressure", mat.pressure},
+        {"bulk_modulus", mat.bulk_modulus_hessian}, {"bulk_modulus_affine", mat.bulk_born_hessian},
+        {"shear_modulus", mat.shear_modulus_hessian}, {"shear_modulus_affine", mat.shear_born_hessian},
+        {"shear_xy", mat.shear_xy_hessian}, {"shear_yz", mat.shear_yz_hessian}, {"shear_zx", mat.shear_zx_hessian},
+        {"sound_speed_longitudinal", mat.c_longitudinal_hessian}, {"sound_speed_transverse", mat.c_transverse_hessian},
+        {"strain", strain}};
+    if (strain > 0.0)
+      values.insert(values.end(), {{"bulk_modulus_finite_strain", mat.bulk_modulus},
+                                   {"shear_modulus_finite_strain", mat.shear_modulus},
+                                   {"shear_xy_finite_strain", mat.shear_xy},
+                                   {"shear_yz_finite_strain", mat.shear_yz},
+                                   {"shear_zx_finite_strain", mat.shear_zx}});
     for (const auto& [name, value] : values) write_attribute(file, "/material", name, value);
+    std::vector<double> cv(36), cb(36);
+    for (int r = 0; r < 6; ++r)
+      for (int q = 0; q < 6; ++q) cv[6 * r + q] = mat.c_voigt(r, q), cb[6 * r + q] = mat.c_voigt_born(r, q);
+    write_replicated(file, "/material/elastic_constants", cv, {6, 6});
+    write_replicated(file, "/material/elastic_constants_affine", cb, {6, 6});
   }
   const hsize_t hk = k;
   std::vector<double> r(3 * k);

@@ -8,6 +8,7 @@
 #include "tlsmap/interact.hpp"
 #include "tlsmap/energy_cli.hpp"
 #include "tlsmap/error.hpp"
+#include "tlsmap/h5md.hpp"
 #include "tlsmap/input.hpp"
 #include "tlsmap/pack.hpp"
 #include "tlsmap/search_stage.hpp"
@@ -15,6 +16,7 @@
 #include <petscsys.h>
 
 #include <cstdio>
+#include <csignal>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -65,6 +67,12 @@ void usage(std::FILE* out) {
 
 }  // namespace
 
+extern "C" void on_termination_signal(int sig) {  // async-signal-safe calls only
+  tlsmap::remove_uncommitted_temporaries();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
 int main(int argc, char** argv) {
   // Informational flags need no MPI.
   if (argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
@@ -80,6 +88,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (PetscInitialize(&argc, &argv, nullptr, nullptr) != 0) return 1;
+  // After PETSc's own handlers: a batch system's SIGTERM (time limit) or a Ctrl-C must not leave
+  // "<output>.tmp" behind; the handler removes it and dies of the signal as before.
+  for (int sig : {SIGTERM, SIGINT}) std::signal(sig, on_termination_signal);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   int status = 0;

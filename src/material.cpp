@@ -173,6 +173,32 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
   return out;
 }
 
+void add_hessian_route(MaterialConstants& c, const System& sys) {
+  std::int64_t n = sys.beads().n_owned;
+  MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, sys.comm());
+  c.density = c.mass_density = static_cast<double>(n) / sys.box().volume();
+  // Hessian route on the same configuration. A KSP failure (not a minimum: an indefinite Hessian;
+  // collective, so every rank sees it) leaves the Hessian-route fields NaN rather than losing the
+  // finite-strain values.
+  ElasticTensor t;
+  try {
+    t = hessian_elastic_constants(sys);
+  } catch (const Error&) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    t.bulk_modulus = t.shear_modulus = t.bulk_born = t.shear_born = nan;
+    for (double& g : t.shear_tetragonal) g = nan;
+    t.b_relaxed = t.b_born = Mat6::Constant(nan);
+  }
+  c.bulk_modulus_hessian = t.bulk_modulus, c.shear_modulus_hessian = t.shear_modulus;
+  c.bulk_born_hessian = t.bulk_born, c.shear_born_hessian = t.shear_born;
+  c.shear_xy_hessian = t.shear_tetragonal[0], c.shear_yz_hessian = t.shear_tetragonal[1];
+  c.shear_zx_hessian = t.shear_tetragonal[2];
+  c.c_longitudinal_hessian = std::sqrt((t.bulk_modulus + 4.0 * t.shear_modulus / 3.0) / c.mass_density);
+  c.c_transverse_hessian = std::sqrt(t.shear_modulus / c.mass_density);  // NaN if G < 0 or failed
+  c.c_voigt = t.b_relaxed, c.c_voigt_born = t.b_born;
+  c.pressure = sys.thermo().virial.trace() / (3.0 * sys.box().volume());  // P = −tr σ / 3, σ = −W/V
+}
+
 MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table,
                                    double skin, Int3 proc_grid, double strain, double f_tol) {
   MaterialConstants c;
@@ -217,25 +243,8 @@ MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& b
     }
   c.bulk_born = reproducible_sum(comm, terms) / (9.0 * box.volume());
 
-  // Hessian route on the same configuration. A KSP failure (not a minimum: an indefinite Hessian;
-  // collective, so every rank sees it) leaves the Hessian-route fields NaN rather than losing the
-  // finite-strain values.
-  ElasticTensor t;
-  try {
-    t = hessian_elastic_constants(sys);
-  } catch (const Error&) {
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    t.bulk_modulus = t.shear_modulus = t.bulk_born = t.shear_born = nan;
-    for (double& g : t.shear_tetragonal) g = nan;
-    t.b_relaxed = t.b_born = Mat6::Constant(nan);
-  }
-  c.bulk_modulus_hessian = t.bulk_modulus, c.shear_modulus_hessian = t.shear_modulus;
-  c.bulk_born_hessian = t.bulk_born, c.shear_born_hessian = t.shear_born;
-  c.shear_xy_hessian = t.shear_tetragonal[0], c.shear_yz_hessian = t.shear_tetragonal[1];
-  c.shear_zx_hessian = t.shear_tetragonal[2];
-  c.c_longitudinal_hessian = std::sqrt((t.bulk_modulus + 4.0 * t.shear_modulus / 3.0) / c.mass_density);
-  c.c_transverse_hessian = std::sqrt(t.shear_modulus / c.mass_density);  // NaN if G < 0 or failed
-  c.c_voigt = t.b_relaxed, c.c_voigt_born = t.b_born;
+  sys.compute_forces();
+  add_hessian_route(c, sys);
   return c;
 }
 

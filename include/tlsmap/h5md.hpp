@@ -26,6 +26,11 @@
 
 namespace tlsmap {
 
+// Async-signal-safe: removes the "<path>.tmp" of every create- or update-mode file not yet
+// committed on this rank (rank 0 owns them), for a SIGTERM/SIGINT handler, so a run killed by the
+// batch system's time limit leaves no temp file behind (the committed <path> is untouched).
+void remove_uncommitted_temporaries() noexcept;
+
 class H5File {
  public:
   enum class Mode { create, read_only, read_write, update };

@@ -96,9 +96,14 @@ struct MaterialConstants {
   Mat6 c_voigt_born = Mat6::Zero();  // B affine
 };
 
+// Collective. Fills density, pressure and the Hessian-route fields of `c` (*_hessian, c_voigt,
+// c_voigt_born) from the system's current configuration (a minimum, forces computed). A failed solve
+// (an indefinite Hessian: not a minimum) leaves the Hessian-route fields NaN.
+void add_hessian_route(MaterialConstants& c, const System& sys);
+
 // Collective. `beads`: the reference configuration (a minimum) in any distribution. Fills both the
-// finite-strain values and the Hessian-route ones (*_hessian, c_voigt, c_voigt_born; NaN if the
-// Hessian solve fails, e.g. an indefinite Hessian of a configuration that is not a minimum).
+// finite-strain values and, by add_hessian_route, the Hessian-route ones.
+
 MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table,
                                    double skin, Int3 proc_grid, double strain, double f_tol);
 

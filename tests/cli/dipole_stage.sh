@@ -132,4 +132,20 @@ for stage in dipole interact; do
     echo "ok   $stage without /tls"
   fi
 done
+# Killed mid-stage by SIGTERM (a batch system's time limit): the file keeps its previous content and
+# no "<output>.tmp" is left behind.
+cp np1.h5 killed.h5
+input killed.h5 | sed 's/^spacing = 0.2$/spacing = 0.04/' > killed.toml
+before=$(md5sum killed.h5)
+for np in 1 2; do
+  set +e
+  timeout -s TERM 4 "$MPIEXEC" -n $np "$TLSMAP" interact killed.toml > out.txt 2> err.txt
+  got=$?
+  set -e
+  if [[ $got -eq 0 ]] || [[ $(md5sum killed.h5) != "$before" ]] || ls ./*.tmp > /dev/null 2>&1; then
+    echo "FAIL interact killed by SIGTERM at np $np: exit $got"; ls; cat out.txt err.txt; fail=1
+  else
+    echo "ok   interact killed by SIGTERM at np $np (exit $got): file unchanged, no temp file"
+  fi
+done
 exit $fail
