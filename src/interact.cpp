@@ -219,6 +219,33 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
       out.net_force.push_back(s[4 * k + 3] > 0.0 ? Vec3(s[4 * k], s[4 * k + 1], s[4 * k + 2]).norm() / s[4 * k + 3] : 0.0);
   }
   auto mobile = [&](std::size_t k) { return std::vector<std::int64_t>(tls.id.begin() + tls.begin(k), tls.id.begin() + tls.end(k)); };
+  // Reference positions by owned block row (the numbering's order), for the dipole tensors.
+  std::vector<Vec3> pos_of_row(num.n_owned());
+  {
+    const Beads& bb = sys.beads();
+    const std::vector<std::int64_t> ids(bb.id.begin(), bb.id.begin() + bb.n_owned);
+    const std::vector<PetscInt> rows = num.blocks_of(ids);
+    for (int i = 0; i < bb.n_owned; ++i) pos_of_row[rows[i] - num.first()] = bb.pos[i];
+  }
+  // P_k = Σ_b F_b (x_b − c_k)ᵀ over the forces that drive the response (minimum image), summed over ranks.
+  auto dipole_tensors = [&](const std::vector<SparseForce>& forces) {
+    std::vector<double> local(9 * n, 0.0);
+    for (std::size_t k = 0; k < n; ++k)
+      for (std::size_t e = 0; e < forces[k].block.size(); ++e) {
+        const Vec3 x = sys.box().minimum_image(pos_of_row[forces[k].block[e] - num.first()] - tls.center[k]);
+        for (int a = 0; a < 3; ++a)
+          for (int b = 0; b < 3; ++b) local[9 * k + 3 * a + b] += forces[k].f[e][a] * x[b];
+      }
+    std::vector<std::span<const double>> spans;
+    for (const double& x : local) spans.emplace_back(&x, 1);
+    const std::vector<double> s = reproducible_sums(comm, spans);
+    std::vector<Mat3> out(n);
+    for (std::size_t k = 0; k < n; ++k)
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) out[k](a, b) = s[9 * k + 3 * a + b];
+    return out;
+  };
+  out.elastic_dipole = dipole_tensors(f);
 
   out.j.assign(pairs.size(), 0.0);
   out.j_transpose.assign(pairs.size(), 0.0);
@@ -297,6 +324,7 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
       petsc_check(VecRestoreArrayRead(hu, &a), "J_mech");
       if (progress) progress(++done, total, out.iterations[k]);
     }
+    out.elastic_dipole = dipole_tensors(g);  // of the dressed forces: J_held = −g_iᵀ H⁺ g_j
     std::vector<std::pair<const SparseForce*, Vec>> terms;
     for (std::size_t p = 0; p < pairs.size(); ++p) {
       terms.emplace_back(&g[pairs.j[p]], sol[pairs.i[p]]);  // −g_j·u_i

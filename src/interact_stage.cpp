@@ -186,6 +186,11 @@ void run_interact(const Input& in, MPI_Comm comm) {
   write_replicated(file, "/interactions/check_j_four_state", check_four, {check_four.size()});
   write_replicated(file, "/interactions/mech_iterations", mech.iterations, {mech.iterations.size()});
   write_replicated(file, "/interactions/mech_net_force", mech.net_force, {mech.net_force.size()});
+  std::vector<double> pd;
+  for (const Mat3& m : mech.elastic_dipole)
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) pd.push_back(m(a, b));
+  write_replicated(file, "/interactions/elastic_dipole", pd, {mech.elastic_dipole.size(), 3, 3});
   write_attribute(file, "/interactions", "cutoff", std::isfinite(cutoff) ? cutoff : 0.0);
   write_attribute(file, "/interactions", "epsilon", eps);
   write_attribute(file, "/interactions", "grid_spacing", grid.spacing().maxCoeff());

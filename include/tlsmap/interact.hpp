@@ -73,6 +73,10 @@ struct MechResult {
   std::vector<double> j, j_transpose;  // J_ij and J_ji (computed from the other TLS's solve)
   std::vector<int> iterations;         // KSP iterations per TLS (per pair for `pair`)
   std::vector<double> net_force;       // per TLS: |Σ f| / Σ|f| of its force dipole (0 if force-free)
+  // Per TLS: the elastic dipole tensor P_αβ = Σ_b F_b,α (x_b − c)_β of the forces that drive the
+  // response — for `held` the dressed forces g = H u (f outside M plus the reactions on M), so that
+  // J_held = −g_iᵀ H⁺ g_j and, far apart, J → the continuum coupling of P_i and P_j; else f.
+  std::vector<Mat3> elastic_dipole;
 };
 // Which beads stay fixed in the linear response (see the head comment).
 enum class MechResponse {
