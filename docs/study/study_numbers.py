@@ -24,7 +24,7 @@ def load(path):
         t = f["tls"]
         for k in ("mu_direct", "mu_eq13", "asymmetry", "barrier", "d_l", "n_moving", "radius", "g_kirkwood",
                   "bond_dmu2_sum", "mobile_offset", "mobile_id", "splitting_kelvin", "neb_converged",
-                  "saddle_verified", "intermediate_minima", "domain", "center"):
+                  "saddle_verified", "intermediate_minima", "domain", "center", "energy_a", "energy_b"):
             d[k] = t[k][...]
         d["n_tls"] = len(d["asymmetry"])
         if "interactions" in f:
@@ -109,7 +109,7 @@ def main(out):
         rows = [line.rstrip("\n").split("\t") for line in open(tsv)][1:]
         cpu, wall = collections.defaultdict(float), collections.defaultdict(float)
         for r in rows:
-            r[2] = r[2] + " (pair check)" if r[0] == "pair" else r[2]
+            r[2] = r[2] + {"pair": " (pair check)", "budget": " (budget check)"}.get(r[0], "")
             cpu[r[2]] += float(r[4])
             wall[r[2]] += float(r[3])
         print("\n## CPU time (all ranks, from /usr/bin/time on mpiexec)\n")
@@ -327,6 +327,7 @@ def main(out):
             t = {k: f["tls/" + k][...] for k in ("domain", "asymmetry", "energy_a", "energy_b", "n_moving", "d_l",
                                                   "mu_direct", "barrier")}
             nmin1 = f["search/n_minima"][...]
+            exch = [exchange_only(f, k) for k in range(len(t["domain"]))]
         with h5py.File(base["path"], "r") as f:
             nmin0 = f["search/n_minima"][...]
         for k, dom in enumerate(t["domain"]):
@@ -338,20 +339,28 @@ def main(out):
             rows.append((seed, int(dom), f"{nmin0[dom]} → {nmin1[dom]}", base["asymmetry"][j] * base["eps_K"], t["asymmetry"][k] * base["eps_K"],
                          (t["energy_a"][k] - base["energy_a"][j]) * base["eps_K"], same,
                          int(base["n_moving"][j]), int(t["n_moving"][k]),
-                         np.linalg.norm(base["mu_direct"][j]) * base["debye"], np.linalg.norm(t["mu_direct"][k]) * base["debye"]))
+                         np.linalg.norm(base["mu_direct"][j]) * base["debye"], np.linalg.norm(t["mu_direct"][k]) * base["debye"],
+                         bool(exch[k])))
     if rows:
         print(f"\n## Search budget: the same domains with 10 and {att} attempts\n")
         print("| seed | domain | minima found | ε (K) | E_A shift (K) | same pair | n_moving | |μ_T| (D, ζ = 0.1) |")
         print("|---|---|---|---|---|---|---|---|")
         for r in rows:
-            print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3g} → {r[4]:.3g} | {r[5]:.3g} | {'yes' if r[6] else 'no'} | "
-                  f"{r[7]} → {r[8]} | {r[9]:.3g} → {r[10]:.3g} |")
+            print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3g} → {r[4]:.3g}{' (bead exchange)' if r[11] else ''} | "
+                  f"{r[5]:.3g} | {'yes' if r[6] else 'no'} | {r[7]} → {r[8]} | {r[9]:.3g} → {r[10]:.3g} |")
         e0 = np.array([r[3] for r in rows]); e1 = np.array([r[4] for r in rows])
         print(f"\n{len(rows)} domains: same pair in {sum(r[6] for r in rows)}; new A lower in "
               f"{sum(r[5] < -1e-6 for r in rows)}; mean ε {e0.mean():.3g} → {e1.mean():.3g} K, median "
               f"{np.median(e0):.3g} → {np.median(e1):.3g} K; ε ≤ 10 K: {int(np.sum(e0 <= 10))} → {int(np.sum(e1 <= 10))}; "
               f"rms |μ_T| {np.sqrt(np.mean([r[9] ** 2 for r in rows])):.3g} → "
               f"{np.sqrt(np.mean([r[10] ** 2 for r in rows])):.3g} D")
+        g = [r for r in rows if not r[11]]
+        e0 = np.array([r[3] for r in g]); e1 = np.array([r[4] for r in g])
+        print(f"without the {len(rows) - len(g)} bead exchange(s) found by the longer search: {len(g)} domains, mean ε "
+              f"{e0.mean():.3g} → {e1.mean():.3g} K, median {np.median(e0):.3g} → {np.median(e1):.3g} K, "
+              f"ratio of means {e1.mean() / e0.mean():.2f}; rms |μ_T| {np.sqrt(np.mean([r[9] ** 2 for r in g])):.3g} → "
+              f"{np.sqrt(np.mean([r[10] ** 2 for r in g])):.3g} D; mean n_moving {np.mean([r[7] for r in g]):.1f} → "
+              f"{np.mean([r[8] for r in g]):.1f}")
 
     mats = [x["material"] for x in S if "material" in x and x["zeta"] == zetas[0]]
     if mats:
