@@ -81,7 +81,9 @@ Schema default_schema() {
   s.add_int("search.stop_after_stale", 25, "[1, inf)", "", "stop a domain after this many attempts without a new minimum");
   s.add_double("search.dedup_distance", 0.05, "(0, inf)", "sigma",
                "two minima (saddles) are the same if no bead differs by more than this ...");
-  s.add_double("search.dedup_energy", 1e-6, "(0, inf)", "epsilon", "... and their energies by less than this");
+  s.add_double("search.dedup_energy", 1e-3, "(0, inf)", "epsilon",
+               "permutational copies (relabelled same-species beads within dedup_distance) are one structure if their "
+               "energies differ by less than this");
   s.add_int("search.neb_images", 16, "[3, 1000]", "", "NEB images including both end points");
   s.add_double("search.neb_spring", 5.0, "(0, inf)", "epsilon/sigma^2", "NEB spring constant");
   s.add_double("search.neb_tol", 1e-5, "(0, 1]", "epsilon/sigma", "NEB converged when max |F_NEB| <= neb_tol");

@@ -75,8 +75,9 @@ struct SearchParams {
 
   // Deduplication.
   double dedup_distance = 0.05;     // largest single-bead displacement for "the same" state (σ)
-  double dedup_energy = 1e-6;       // permutational copies of one structure (relabelled identical
-                                    // beads) must also agree in energy within this (ε)
+  double dedup_energy = 1e-3;       // permutational copies of one structure (relabelled identical
+                                    // beads) must also agree in energy within this (ε): a cheap
+                                    // pre-filter, loose because copies differ by ~1e-5 ε (cut-off kinks)
 
   // Pair analysis.
   bool analyse_pair = true;         // NEB + characterisation of the two lowest minima
