@@ -122,6 +122,13 @@ double minus_dot(const SparseForce& f, const PetscScalar* u, PetscInt first) {
   return s;
 }
 
+// Collective: each entry of `local` summed over the ranks (reproducible_sums, one term per rank).
+std::vector<double> summed_entries(MPI_Comm comm, const std::vector<double>& local) {
+  std::vector<std::span<const double>> spans;
+  for (const double& x : local) spans.emplace_back(&x, 1);
+  return reproducible_sums(comm, spans);
+}
+
 }  // namespace
 
 TlsPairs tls_pairs(const TlsSet& t, const Box& box, double cutoff) {
@@ -212,9 +219,7 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
     std::vector<double> local(4 * n, 0.0);
     for (std::size_t k = 0; k < n; ++k)
       for (const Vec3& x : f[k].f) local[4 * k] += x[0], local[4 * k + 1] += x[1], local[4 * k + 2] += x[2], local[4 * k + 3] += x.norm();
-    std::vector<std::span<const double>> spans;
-    for (const double& x : local) spans.emplace_back(&x, 1);
-    const std::vector<double> s = reproducible_sums(comm, spans);
+    const std::vector<double> s = summed_entries(comm, local);
     for (std::size_t k = 0; k < n; ++k)
       out.net_force.push_back(s[4 * k + 3] > 0.0 ? Vec3(s[4 * k], s[4 * k + 1], s[4 * k + 2]).norm() / s[4 * k + 3] : 0.0);
   }
@@ -236,9 +241,7 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
         for (int a = 0; a < 3; ++a)
           for (int b = 0; b < 3; ++b) local[9 * k + 3 * a + b] += forces[k].f[e][a] * x[b];
       }
-    std::vector<std::span<const double>> spans;
-    for (const double& x : local) spans.emplace_back(&x, 1);
-    const std::vector<double> s = reproducible_sums(comm, spans);
+    const std::vector<double> s = summed_entries(comm, local);
     std::vector<Mat3> out(n);
     for (std::size_t k = 0; k < n; ++k)
       for (int a = 0; a < 3; ++a)
@@ -277,9 +280,7 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
       local.push_back(minus_dot(*g, a, num.first()));
       petsc_check(VecRestoreArrayRead(x, &a), "J_mech");
     }
-    std::vector<std::span<const double>> spans;
-    for (const double& x : local) spans.emplace_back(&x, 1);
-    return reproducible_sums(comm, spans);
+    return summed_entries(comm, local);
   };
   std::vector<std::vector<std::size_t>> as_first(n), as_second(n);
   for (std::size_t p = 0; p < pairs.size(); ++p) as_first[pairs.i[p]].push_back(p), as_second[pairs.j[p]].push_back(p);
