@@ -132,14 +132,21 @@ for stage in dipole interact; do
     echo "ok   $stage without /tls"
   fi
 done
-# Killed mid-stage by SIGTERM (a batch system's time limit): the file keeps its previous content and
-# no "<output>.tmp" is left behind.
+# Killed mid-stage by SIGTERM, sent to every rank as a batch system does at its time limit: the file
+# keeps its previous content and no "<output>.tmp" is left behind.
 cp np1.h5 killed.h5
 input killed.h5 | sed 's/^spacing = 0.2$/spacing = 0.04/' > killed.toml
 before=$(md5sum killed.h5)
 for np in 1 2; do
+  "$MPIEXEC" -n $np "$TLSMAP" interact killed.toml > out.txt 2> err.txt &
+  launcher=$!
+  for _ in $(seq 1 300); do [[ -e killed.h5.tmp ]] && break; sleep 0.1; done  # the stage has opened its copy
+  sleep 1
+  for st in /proc/[0-9]*/stat; do  # SIGTERM to the ranks, the launcher's children (no procps needed)
+    [[ $(sed 's/.*) //' "$st" 2>/dev/null | cut -d' ' -f2) == "$launcher" ]] && kill -TERM "$(basename "$(dirname "$st")")" 2>/dev/null
+  done
   set +e
-  timeout -s TERM 4 "$MPIEXEC" -n $np "$TLSMAP" interact killed.toml > out.txt 2> err.txt
+  wait "$launcher"
   got=$?
   set -e
   if [[ $got -eq 0 ]] || [[ $(md5sum killed.h5) != "$before" ]] || ls ./*.tmp > /dev/null 2>&1; then
