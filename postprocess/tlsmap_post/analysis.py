@@ -70,17 +70,17 @@ def material_constants(samples, tls, options, res):
     m = {}
     n_s = len(samples["path"])
 
-    def from_files(name):
+    def from_files(name, where=None):
         v = np.asarray(samples[name], float)
         v = v[np.isfinite(v)]
-        return (float(v.mean()), f"measured: /material/{name} (mean over {len(v)} of {n_s} samples)") \
-            if len(v) else None
+        origin = f"file: {where}" if where else f"measured: /material/{name}"
+        return (float(v.mean()), f"{origin} (mean over {len(v)} of {n_s} samples)") if len(v) else None
 
-    def pick(name, cli_value, file_names=(), fallback=None):
+    def pick(name, cli_value, file_names=(), fallback=None, where=None):
         if cli_value is not None:
             return Value(float(cli_value), "command line")
         for fn in file_names:
-            got = from_files(fn)
+            got = from_files(fn, where)
             if got:
                 return Value(*got)
         if fallback is not None:
@@ -91,7 +91,8 @@ def material_constants(samples, tls, options, res):
     m["rho"] = pick("rho", options.get("density"), ("density",),
                     (n, "measured: mass density N m / V from the box (every bead mass 1 m)"))
     m["t_g"] = pick("t_g", options.get("t_g"), ("t_g",), DEFAULTS["t_g"])
-    m["epsilon_r"] = pick("epsilon_r", options.get("epsilon_r"), ("epsilon_r",), DEFAULTS["epsilon_r"])
+    m["epsilon_r"] = pick("epsilon_r", options.get("epsilon_r"), ("epsilon_r",), DEFAULTS["epsilon_r"],
+                          where="/interactions attribute epsilon (or /material/epsilon_r)")
     if options.get("sound_speed") is not None:
         m["c_s"] = Value(float(options["sound_speed"]), "command line")
     else:
