@@ -22,7 +22,10 @@
 // u_k = H_k⁻¹ f_k (only M_k clamped), block elimination of M_j from H_i gives exactly
 //   J_pair = −f_j·u_i − u_jᵀ H_{E,M_j} u_i|M_j − c_ij,
 // where c_ij is the response to the reaction of M_i to TLS j, reflected at M_i and evaluated at M_j:
-// a second scattering, smaller than the first two terms by (size/r)³ (strain ∝ 1/r³ twice more).
+// a second scattering, smaller than the first two terms by (size/r)³ (strain ∝ 1/r³ twice more)
+// PROVIDED both states of each TLS are force- and torque-free (minima of the domain with the rest at
+// /particles/all, as the catalogue's are). Otherwise u_i translates and rotates M_j at O(1/r²) and the
+// neglected reflection is as large as the answer (measured: 10× off); MechResult::net_force flags it.
 // Dropping it (and the M_i rows next to M_j, which exist only when the mobile sets are closer than
 // the potential's cutoff) leaves
 //   J_held = −u_iᵀ H u_j = −g_j·u_i,   g_j = H u_j = f_j outside M_j, the reaction forces on M_j,
