@@ -207,8 +207,6 @@ MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& b
   MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, comm);
   c.density = c.mass_density = static_cast<double>(n) / box.volume();
   auto stress = [&](const Vec3& e) { return relaxed_stress(comm, box, beads, table, skin, proc_grid, e, f_tol); };
-  const Mat3 s0 = stress(Vec3::Zero());
-  c.pressure = -s0.trace() / 3.0;
   const double e = strain;
   const double p_plus = -stress(Vec3::Constant(e)).trace() / 3.0, p_minus = -stress(Vec3::Constant(-e)).trace() / 3.0;
   c.bulk_modulus = -(p_plus - p_minus) / (6.0 * e);
