@@ -42,72 +42,79 @@ Mat3 real_space_term(const Vec3& r, double alpha) {
   return g2 * uu + (g1 / d) * (Mat3::Identity() - uu);
 }
 
-// ∇∇ψ at r over the tin-foil lattice, the n = 0 real-space image of r = 0 excluded when self.
-// α = 3/L_min: erfc(α r_c) = erfc(6) at r_c = 2 L_min, exp(−k_c²/4α²) = e⁻³⁶ at k_c = 12α.
-Mat3 lattice_hessian(const Box& box, const Vec3& r, bool self) {
-  const double lmin = box.len.minCoeff(), alpha = 3.0 / lmin, rc = 6.0 / alpha, kc = 12.0 * alpha;
-  Mat3 t = Mat3::Zero();
+// The tin-foil Ewald lattice of the box: α = 3/L_min, so erfc(α r_c) = erfc(6) at r_c = 2 L_min and
+// exp(−k_c²/4α²) = e⁻³⁶ at k_c = 12α. Visits the real-space images within r_c and the k vectors.
+struct EwaldLattice {
+  const Box& box;
+  double alpha, rc, kc;
   int nr[3], nk[3];
-  for (int d = 0; d < 3; ++d) {
-    nr[d] = static_cast<int>(std::ceil(rc / box.len[d])) + 1;
-    nk[d] = static_cast<int>(std::ceil(kc * box.len[d] / (2 * pi)));
+
+  explicit EwaldLattice(const Box& b) : box(b) {
+    alpha = 3.0 / box.len.minCoeff();
+    rc = 6.0 / alpha;
+    kc = 12.0 * alpha;
+    for (int d = 0; d < 3; ++d) {
+      nr[d] = static_cast<int>(std::ceil(rc / box.len[d])) + 1;
+      nk[d] = static_cast<int>(std::ceil(kc * box.len[d] / (2 * pi)));
+    }
   }
-  for (int a = -nr[0]; a <= nr[0]; ++a)
-    for (int b = -nr[1]; b <= nr[1]; ++b)
-      for (int c = -nr[2]; c <= nr[2]; ++c) {
-        if (self && a == 0 && b == 0 && c == 0) continue;
-        const Vec3 x = r + Vec3(a * box.len[0], b * box.len[1], c * box.len[2]);
-        if (x.norm() < rc) t += real_space_term(x, alpha);
-      }
+  // f(x + n L, n == 0) for every lattice vector n L with |x + n L| < r_c (and always for n = 0).
+  template <class F>
+  void each_image(const Vec3& x, F f) const {
+    for (int a = -nr[0]; a <= nr[0]; ++a)
+      for (int b = -nr[1]; b <= nr[1]; ++b)
+        for (int c = -nr[2]; c <= nr[2]; ++c) {
+          const bool origin = a == 0 && b == 0 && c == 0;
+          const Vec3 y = x + Vec3(a * box.len[0], b * box.len[1], c * box.len[2]);
+          if (origin || y.norm() < rc) f(y, origin);
+        }
+  }
+  // f(k, w) for every k ≠ 0 with |k| ≤ k_c, w = (4π/V) exp(−k²/4α²)/k².
+  template <class F>
+  void each_k(F f) const {
+    const double v = box.volume();
+    for (int a = -nk[0]; a <= nk[0]; ++a)
+      for (int b = -nk[1]; b <= nk[1]; ++b)
+        for (int c = -nk[2]; c <= nk[2]; ++c) {
+          if (a == 0 && b == 0 && c == 0) continue;
+          const Vec3 k(2 * pi * a / box.len[0], 2 * pi * b / box.len[1], 2 * pi * c / box.len[2]);
+          const double k2 = k.squaredNorm();
+          if (k2 <= kc * kc) f(k, (4 * pi / v) * std::exp(-k2 / (4 * alpha * alpha)) / k2);
+        }
+  }
+};
+
+// ∇∇ψ at r over the tin-foil lattice, the n = 0 real-space image of r = 0 excluded when self.
+Mat3 lattice_hessian(const Box& box, const Vec3& r, bool self) {
+  const EwaldLattice lat(box);
+  const double alpha = lat.alpha;
+  Mat3 t = Mat3::Zero();
+  lat.each_image(r, [&](const Vec3& x, bool origin) {
+    if (!(self && origin) && x.norm() < lat.rc) t += real_space_term(x, alpha);
+  });
   // The n = 0 term of erfc(αr)/r − 1/r = −erf(αr)/r: its Hessian at 0 is (4α³/3√π) I.
   if (self) t += 4.0 * alpha * alpha * alpha / (3.0 * std::sqrt(pi)) * Mat3::Identity();
-  const double v = box.volume();
-  for (int a = -nk[0]; a <= nk[0]; ++a)
-    for (int b = -nk[1]; b <= nk[1]; ++b)
-      for (int c = -nk[2]; c <= nk[2]; ++c) {
-        if (a == 0 && b == 0 && c == 0) continue;
-        const Vec3 k(2 * pi * a / box.len[0], 2 * pi * b / box.len[1], 2 * pi * c / box.len[2]);
-        const double k2 = k.squaredNorm();
-        if (k2 > kc * kc) continue;
-        t -= (4 * pi / v) * std::exp(-k2 / (4 * alpha * alpha)) / k2 * std::cos(k.dot(r)) * (k * k.transpose());
-      }
+  lat.each_k([&](const Vec3& k, double w) { t -= w * std::cos(k.dot(r)) * (k * k.transpose()); });
   return t;
 }
 
 // −∇ψ_img(x) per unit charge (see image_field): real space over every image, the n = 0 term as
 // −erf(α r)/r (the erfc part minus the bare 1/r), and the k-space sum.
 Vec3 image_field_unit(const Box& box, const Vec3& x0) {
+  const EwaldLattice lat(box);
+  const double alpha = lat.alpha, c = 2.0 * alpha / std::sqrt(pi);
   const Vec3 x = box.minimum_image(x0);
-  const double lmin = box.len.minCoeff(), alpha = 3.0 / lmin, rc = 6.0 / alpha, kc = 12.0 * alpha;
-  const double c = 2.0 * alpha / std::sqrt(pi);
   Vec3 grad = Vec3::Zero();
-  int nr[3], nk[3];
-  for (int d = 0; d < 3; ++d) {
-    nr[d] = static_cast<int>(std::ceil(rc / box.len[d])) + 1;
-    nk[d] = static_cast<int>(std::ceil(kc * box.len[d] / (2 * pi)));
-  }
-  for (int a = -nr[0]; a <= nr[0]; ++a)
-    for (int b = -nr[1]; b <= nr[1]; ++b)
-      for (int k = -nr[2]; k <= nr[2]; ++k) {
-        const Vec3 y = x + Vec3(a * box.len[0], b * box.len[1], k * box.len[2]);
-        const double r = y.norm();
-        if (a == 0 && b == 0 && k == 0) {
-          if (r < 1e-12) continue;  // −erf(αr)/r is smooth with zero gradient at 0
-          grad += (-c * std::exp(-alpha * alpha * r * r) / r + std::erf(alpha * r) / (r * r)) * (y / r);
-        } else if (r < rc) {
-          grad += (-std::erfc(alpha * r) / (r * r) - c * std::exp(-alpha * alpha * r * r) / r) * (y / r);
-        }
-      }
-  const double v = box.volume();
-  for (int a = -nk[0]; a <= nk[0]; ++a)
-    for (int b = -nk[1]; b <= nk[1]; ++b)
-      for (int k = -nk[2]; k <= nk[2]; ++k) {
-        if (a == 0 && b == 0 && k == 0) continue;
-        const Vec3 kv(2 * pi * a / box.len[0], 2 * pi * b / box.len[1], 2 * pi * k / box.len[2]);
-        const double k2 = kv.squaredNorm();
-        if (k2 > kc * kc) continue;
-        grad -= (4 * pi / v) * std::exp(-k2 / (4 * alpha * alpha)) / k2 * std::sin(kv.dot(x)) * kv;
-      }
+  lat.each_image(x, [&](const Vec3& y, bool origin) {
+    const double r = y.norm();
+    if (origin) {
+      if (r < 1e-12) return;  // −erf(αr)/r is smooth with zero gradient at 0
+      grad += (-c * std::exp(-alpha * alpha * r * r) / r + std::erf(alpha * r) / (r * r)) * (y / r);
+    } else {
+      grad += (-std::erfc(alpha * r) / (r * r) - c * std::exp(-alpha * alpha * r * r) / r) * (y / r);
+    }
+  });
+  lat.each_k([&](const Vec3& k, double w) { grad -= w * std::sin(k.dot(x)) * k; });
   return -grad;
 }
 

@@ -119,10 +119,10 @@ void run_dipole(const Input& in, MPI_Comm comm) {
   Decomposition dec(comm, box, in.get_int3("system.proc_grid"));
   const Mat3 T = image_field_tensor(box);
   std::snprintf(line, sizeof line,
-                "%zu TLS in %s; grid spacing %.4g, sigma %.4g, eps %.4g%s; images: T = %.6g (4pi/3V = %.6g)", n,
-                path.c_str(), spacing, gs.sigma_factor * spacing, gs.eps_ext,
-                gs.uniform() ? " (uniform)" : (", eps_in " + std::to_string(gs.eps_in)).c_str(), T.trace() / 3,
-                4 * pi / (3 * box.volume()));
+                "%zu TLS in %s; grid spacing %.4g, sigma %.4g, eps %.4g%s; images: T = diag(%.6g, %.6g, %.6g) "
+                "(trace/3 = 4pi/3V = %.6g)", n, path.c_str(), spacing, gs.sigma_factor * spacing, gs.eps_ext,
+                gs.uniform() ? " (uniform)" : (", eps_in " + std::to_string(gs.eps_in)).c_str(), T(0, 0), T(1, 1),
+                T(2, 2), 4 * pi / (3 * box.volume()));
   progress.say(line);
 
   std::unique_ptr<PoissonGrid> shared;

@@ -86,6 +86,19 @@ Minimum make_minimum(const LocalModel& model, const MinimizeOutcome& m, const Se
   return out;
 }
 
+// The catalogue record of a converged saddle search (connectivity filled in by the caller).
+Saddle make_saddle(const SaddleOutcome& s) {
+  Saddle q;
+  q.x = s.x;
+  q.energy = s.energy;
+  q.max_force = s.max_force;
+  q.negative_eigenvalue = s.lowest_eigenvalue;
+  q.second_eigenvalue = s.second_eigenvalue;
+  q.n_negative = s.n_negative;
+  q.verified = s.converged;
+  return q;
+}
+
 // Index of the known minimum equal to m, or -1.
 int find_minimum(const LocalModel& model, const std::vector<Minimum>& minima, const Vector& x, double e,
                  const SearchParams& p) {
@@ -117,13 +130,7 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   t.intermediate_minima = path.n_intermediate_minima > 0;
   // Refine the climbing image to a first-order saddle.
   const SaddleOutcome s = converge_saddle(model, path.images[path.highest], p.saddle);
-  t.saddle.x = s.x;
-  t.saddle.energy = s.energy;
-  t.saddle.max_force = s.max_force;
-  t.saddle.negative_eigenvalue = s.lowest_eigenvalue;
-  t.saddle.second_eigenvalue = s.second_eigenvalue;
-  t.saddle.n_negative = s.n_negative;
-  t.saddle.verified = s.converged;
+  t.saddle = make_saddle(s);
   t.saddle.minus = t.intermediate_minima ? -1 : index_a;  // the band's top joins A and B only if
   t.saddle.plus = t.intermediate_minima ? -1 : index_b;   // nothing lies between them
   // The refined saddle is exact where the band is only within its tolerance of the path (a band
@@ -252,14 +259,7 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
         break;
       }
     if (!known) {
-      Saddle q;
-      q.x = s.x;
-      q.energy = s.energy;
-      q.max_force = s.max_force;
-      q.negative_eigenvalue = s.lowest_eigenvalue;
-      q.second_eigenvalue = s.second_eigenvalue;
-      q.n_negative = s.n_negative;
-      q.verified = s.converged;
+      Saddle q = make_saddle(s);
       q.minus = side[0];
       q.plus = side[1];
       q.from = from;
