@@ -4,6 +4,18 @@
 
 namespace tlsmap {
 
+std::vector<double> allgather_concat(const std::vector<double>& mine, MPI_Comm comm) {
+  int size = 0;
+  MPI_Comm_size(comm, &size);
+  const int count = static_cast<int>(mine.size());
+  std::vector<int> counts(size), displs(size + 1, 0);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  for (int r = 0; r < size; ++r) displs[r + 1] = displs[r] + counts[r];
+  std::vector<double> all(displs[size]);
+  MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, comm);
+  return all;
+}
+
 GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
   constexpr int kStride = 15;  // id pos(3) vel(3) force(3) image(3) species charge
   std::vector<double> out;
@@ -15,14 +27,7 @@ GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
     out.push_back(b.species[i]);
     out.push_back(b.charge[i]);
   }
-  int size = 0;
-  MPI_Comm_size(comm, &size);
-  int n_out = static_cast<int>(out.size());
-  std::vector<int> counts(size), displs(size + 1, 0);
-  MPI_Allgather(&n_out, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
-  for (int r = 0; r < size; ++r) displs[r + 1] = displs[r] + counts[r];
-  std::vector<double> all(displs[size]);
-  MPI_Allgatherv(out.data(), n_out, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, comm);
+  const std::vector<double> all = allgather_concat(out, comm);
   const std::size_t n = all.size() / kStride;
   GlobalBeads g;
   g.pos.resize(n);

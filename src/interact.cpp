@@ -4,6 +4,7 @@
 
 #include "tlsmap/decomposition.hpp"
 #include "tlsmap/error.hpp"
+#include "tlsmap/gather.hpp"
 #include "tlsmap/hessian.hpp"
 #include "tlsmap/poisson_grid.hpp"
 #include "tlsmap/reduction.hpp"
@@ -28,23 +29,27 @@ IdSet mobile_ids(const TlsSet& t, std::size_t k) {
   return s;
 }
 
-// Collective: current positions of the listed beads, from their owners, on every rank.
-IdMap gather_positions(const System& sys, const IdSet& ids) {
-  const Beads& b = sys.beads();
-  std::vector<double> mine;  // id, x, y, z
-  for (int i = 0; i < b.n_owned; ++i)
-    if (ids.count(b.id[i])) mine.insert(mine.end(), {static_cast<double>(b.id[i]), b.pos[i][0], b.pos[i][1], b.pos[i][2]});
-  int size = 0, count = static_cast<int>(mine.size());
-  MPI_Comm_size(sys.comm(), &size);
-  std::vector<int> counts(size), displs(size, 0);
-  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, sys.comm());
-  for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
-  std::vector<double> all(displs[size - 1] + counts[size - 1]);
-  MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, sys.comm());
+// Collective: (id → vector) of every rank's entries, on every rank. O(entries): for all beads only in
+// the four-state relaxation (a check on a few pairs), never on the production path.
+IdMap allgather_by_id(MPI_Comm comm, const std::vector<std::int64_t>& ids, const std::vector<Vec3>& v) {
+  std::vector<double> mine;
+  for (std::size_t k = 0; k < ids.size(); ++k)
+    mine.insert(mine.end(), {static_cast<double>(ids[k]), v[k][0], v[k][1], v[k][2]});
+  const std::vector<double> all = allgather_concat(mine, comm);
   IdMap out;
   for (std::size_t k = 0; k + 3 < all.size(); k += 4)
     out[static_cast<std::int64_t>(all[k])] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
   return out;
+}
+
+// Collective: current positions of the listed beads, from their owners, on every rank.
+IdMap gather_positions(const System& sys, const IdSet& ids) {
+  const Beads& b = sys.beads();
+  std::vector<std::int64_t> mine;
+  std::vector<Vec3> pos;
+  for (int i = 0; i < b.n_owned; ++i)
+    if (ids.count(b.id[i])) mine.push_back(b.id[i]), pos.push_back(b.pos[i]);
+  return allgather_by_id(sys.comm(), mine, pos);
 }
 
 // Collective: move the owned beads listed in `target` there (exact copy, or by the minimum-image step
@@ -351,25 +356,6 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
 }
 
 namespace {
-
-// Collective: (id → vector) of every rank's entries, on every rank. O(N) for all beads: used by the
-// four-state relaxation only (a check on a few pairs), never on the production path.
-IdMap allgather_by_id(MPI_Comm comm, const std::vector<std::int64_t>& ids, const std::vector<Vec3>& v) {
-  std::vector<double> mine;
-  for (std::size_t k = 0; k < ids.size(); ++k)
-    mine.insert(mine.end(), {static_cast<double>(ids[k]), v[k][0], v[k][1], v[k][2]});
-  int size = 0, count = static_cast<int>(mine.size());
-  MPI_Comm_size(comm, &size);
-  std::vector<int> counts(size), displs(size, 0);
-  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
-  for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
-  std::vector<double> all(displs[size - 1] + counts[size - 1]);
-  MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, comm);
-  IdMap out;
-  for (std::size_t k = 0; k + 3 < all.size(); k += 4)
-    out[static_cast<std::int64_t>(all[k])] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
-  return out;
-}
 
 double max_free_force(const System& sys, const IdSet& hold) {
   const Beads& b = sys.beads();

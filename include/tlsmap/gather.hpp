@@ -18,4 +18,7 @@ struct GlobalBeads {
 // Collective. Ids must be 1..N, each once (checked: throws Error otherwise).
 GlobalBeads gather_by_id(const Beads& beads, MPI_Comm comm);
 
+// Collective: every rank's `mine`, concatenated in rank order, on every rank.
+std::vector<double> allgather_concat(const std::vector<double>& mine, MPI_Comm comm);
+
 }  // namespace tlsmap
