@@ -3,20 +3,10 @@
 # /charge identical across rank counts, ±q per bond, net charge exactly 0 (h5py); `tlsmap run`
 # gives the same file; a rerun replaces /charge; failed runs exit 1 with one clear message and
 # leave the previous file byte for byte, with no temp file.
-set -eu
-TLSMAP=$1 MPIEXEC=$2 SRC=$3
-work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT && cd "$work"
+source "$(dirname "$0")/common.bash"
 input() {  # input <output file> [extra [charge] lines]
+  glass_input "$1" 3 300 200
   cat <<T
-[run]
-output = "$1"
-seed = 3
-log_every = 100000
-[system]
-n_beads = 300
-[pack]
-equil_steps = 200
-quench_steps = 200
 [search]
 xi = 3.5
 max_domains = 1

@@ -5,20 +5,10 @@
 # equals Σq(r_B − r_A) computed here; mu_eq13/mu_direct is −1/3 within 3 % (all transition charges
 # inside the sphere); /tls and /interactions agree across rank counts (1e-8 relative); J_el is
 # symmetric and J_dd follows the formula; a file without /tls fails cleanly and is left unchanged.
-set -eu
-TLSMAP=$1 MPIEXEC=$2 SRC=$3
-work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT && cd "$work"
+source "$(dirname "$0")/common.bash"
 input() {  # input <output file> [extra lines]
+  glass_input "$1" 5 300 200
   cat <<T
-[run]
-output = "$1"
-seed = 5
-log_every = 100000
-[system]
-n_beads = 300
-[pack]
-equil_steps = 200
-quench_steps = 200
 [charge]
 zeta = 0.2
 [dipole]

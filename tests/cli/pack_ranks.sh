@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # `tlsmap pack` on a tiny glass at 1, 2 and 4 ranks: the files open in h5py with the documented
 # layout, the minimum has max|F| <= 1e-10, and positions are identical bit for bit across rank counts.
-set -eu
-TLSMAP=$1 MPIEXEC=$2 SRC=$3
-work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT && cd "$work"
+source "$(dirname "$0")/common.bash"
 for np in 1 2 4; do
   cat > in$np.toml <<T
 [run]

@@ -3,21 +3,9 @@
 # 2 and 4 ranks: every stage completes; the box and the domain tiling follow the aspect; the packing,
 # charges and catalogue are bitwise identical at every rank count; dipoles, J_el, J_mech and the elastic
 # constants agree to solver tolerance; the image tensor logged is anisotropic with trace 4π/V.
-set -eu
-TLSMAP=$1 MPIEXEC=$2 SRC=$3
-work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT && cd "$work"
+source "$(dirname "$0")/common.bash"
 for np in 1 2 4; do
-  cat > in$np.toml <<T
-[run]
-output = "np$np.h5"
-seed = 3
-log_every = 100000
-[system]
-n_beads = 600
-box_aspect = [1.0, 1.3, 1.8]
-[pack]
-equil_steps = 300
-quench_steps = 300
+  { glass_input np$np.h5 3 600 300 "box_aspect = [1.0, 1.3, 1.8]" && cat <<T; } > in$np.toml
 [charge]
 zeta = 0.1
 [search]

@@ -5,20 +5,10 @@
 # energies consistent with /search/e_sample; a search resumed domain by domain equals the one-go
 # search; a rerun of a finished search leaves the file byte for byte; bad [search] input exits 1
 # with one clear message and leaves the file as it was.
-set -eu
-TLSMAP=$1 MPIEXEC=$2 SRC=$3
-work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT && cd "$work"
+source "$(dirname "$0")/common.bash"
 input() {  # input <output file> [extra [search] lines]
+  glass_input "$1" 5 500 300
   cat <<T
-[run]
-output = "$1"
-seed = 5
-log_every = 100000
-[system]
-n_beads = 500
-[pack]
-equil_steps = 300
-quench_steps = 300
 [charge]
 zeta = 0.1
 [search]
