@@ -2,6 +2,7 @@
 // (checked through the HDF5 C API and h5py), and clean errors on bad files.
 #include "tlsmap/error.hpp"
 #include "tlsmap/h5md.hpp"
+#include "io_test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -19,111 +20,16 @@
 #include <vector>
 
 using namespace tlsmap;
+using namespace tlsmap::testing;
 
 namespace {
 
-int rank_of() {
-  int r;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int size_of() {
-  int p;
-  MPI_Comm_size(MPI_COMM_WORLD, &p);
-  return p;
-}
-
-// One bead with everything a file stores.
-struct Bead {
-  std::int64_t id;
-  double pos[3], vel[3], charge;
-  std::int32_t species, image[3];
-  bool operator==(const Bead&) const = default;  // exact, bit for bit (no NaNs here)
-};
-
-// The same N beads on every rank (fixed seed), id k + 1 for entry k.
-std::vector<Bead> make_beads(std::int64_t n, const Box& box, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  std::vector<Bead> all(n);
-  for (std::int64_t k = 0; k < n; ++k) {
-    Bead& b = all[k];
-    b.id = k + 1;
-    for (int d = 0; d < 3; ++d) {
-      b.pos[d] = box.lo[d] + u(rng) * box.len[d];
-      b.vel[d] = u(rng) - 0.5;
-      b.image[d] = static_cast<int>(rng() % 7) - 3;
-    }
-    b.charge = u(rng) < 0.5 ? -0.3 * u(rng) : 0.3 * u(rng);
-    b.species = static_cast<int>(rng() % 3);
-  }
-  return all;
-}
-
-// This rank's share: each bead goes to a pseudo-random rank, in shuffled order (ids scattered).
-Beads distribute(const std::vector<Bead>& all, unsigned seed) {
-  const int p = size_of(), r = rank_of();
-  std::mt19937_64 rng(seed);
-  std::vector<const Bead*> mine;
-  for (const Bead& b : all)
-    if (static_cast<int>(rng() % p) == r) mine.push_back(&b);
-  std::shuffle(mine.begin(), mine.end(), std::mt19937_64(seed + r));
-  Beads beads;
-  for (const Bead* b : mine)
-    beads.push_owned(Vec3(b->pos[0], b->pos[1], b->pos[2]), b->species, b->charge, b->id,
-                     Vec3(b->vel[0], b->vel[1], b->vel[2]), Int3{b->image[0], b->image[1], b->image[2]});
-  return beads;
-}
-
-// All owned beads of all ranks, sorted by id (MPI_Allgatherv).
-std::vector<Bead> gather_by_id(const Beads& beads) {
-  const int p = size_of();
-  std::vector<Bead> mine(beads.n_owned);
-  for (int i = 0; i < beads.n_owned; ++i) {
-    Bead& b = mine[i];
-    b.id = beads.id[i];
-    for (int d = 0; d < 3; ++d) b.pos[d] = beads.pos[i][d], b.vel[d] = beads.vel[i][d], b.image[d] = beads.image[i][d];
-    b.charge = beads.charge[i];
-    b.species = beads.species[i];
-  }
-  int n = beads.n_owned * sizeof(Bead);
-  std::vector<int> counts(p), offsets(p, 0);
-  MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-  for (int r = 1; r < p; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
-  std::vector<Bead> all((offsets.back() + counts.back()) / sizeof(Bead));
-  MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, MPI_COMM_WORLD);
-  std::sort(all.begin(), all.end(), [](const Bead& a, const Bead& b) { return a.id < b.id; });
-  return all;
-}
-
-// A path unique to this run (ctest may run the 1, 2 and 4 rank variants at once); rank 0
-// removes it and its temp file at scope exit.
-struct TempPath {
-  std::string path;
-  explicit TempPath(const std::string& stem) {
-    long pid = getpid();
-    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-    path = (std::filesystem::temp_directory_path() /
-            ("tlsmap_" + stem + "_np" + std::to_string(size_of()) + "_" + std::to_string(pid) + ".h5"))
-               .string();
-  }
-  ~TempPath() {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (rank_of() == 0) std::remove(path.c_str()), std::remove((path + ".tmp").c_str());
-  }
+// A temporary path (io_test_support.hpp) with the .h5 extension.
+struct H5Path : TempPath {
+  explicit H5Path(const std::string& stem) : TempPath(stem, ".h5") {}
 };
 
 bool exists(const std::string& p) { return std::filesystem::exists(p); }
-
-// Expect f to throw tlsmap::Error on this rank with every piece in the message.
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& pieces) {
-  try {
-    f();
-    ADD_FAILURE() << "no tlsmap::Error thrown";
-  } catch (const Error& e) {
-    for (const auto& s : pieces) EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what();
-  }
-}
 
 Box test_box() {
   Box box;
@@ -167,7 +73,7 @@ std::vector<hsize_t> dims_of(hid_t file, const char* name) {
 TEST(H5md, RoundTripIsIndependentOfRankCount) {
   const Box box = test_box();
   for (std::int64_t n : {1000, 3}) {  // 3 < 4 ranks: some ranks own no rows
-    TempPath tmp("roundtrip" + std::to_string(n));
+    H5Path tmp("roundtrip" + std::to_string(n));
     const auto all = make_beads(n, box, 11);
     const Beads beads = distribute(all, 5);
     const ConfigMeta meta = test_meta();
@@ -182,7 +88,7 @@ TEST(H5md, RoundTripIsIndependentOfRankCount) {
     const int p = size_of(), r = rank_of();
     ASSERT_EQ(c.beads.n_owned, (r + 1) * n / p - r * n / p);
     for (int i = 0; i < c.beads.n_owned; ++i) EXPECT_EQ(c.beads.id[i], r * n / p + i + 1);
-    EXPECT_EQ(gather_by_id(c.beads), all);
+    EXPECT_EQ(gather_all(c.beads), all);
     EXPECT_EQ(c.box.lo, box.lo);
     EXPECT_EQ(c.box.len, box.len);
     EXPECT_EQ(c.meta.units, meta.units);
@@ -197,7 +103,7 @@ TEST(H5md, RoundTripIsIndependentOfRankCount) {
 TEST(H5md, LayoutMatchesTheDocumentation) {
   const Box box = test_box();
   const std::int64_t n = 77;
-  TempPath tmp("layout");
+  H5Path tmp("layout");
   write_file(tmp.path, box, distribute(make_beads(n, box, 3), 9), test_meta(), true);
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank_of() != 0) return;
@@ -247,7 +153,7 @@ TEST(H5md, LayoutMatchesTheDocumentation) {
 
 TEST(H5md, H5pyReadsTheFile) {
   const Box box = test_box();
-  TempPath tmp("h5py");
+  H5Path tmp("h5py");
   write_file(tmp.path, box, distribute(make_beads(50, box, 4), 2), test_meta(), false);
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank_of() != 0) return;
@@ -283,12 +189,12 @@ assert abs(f.attrs['sigma_angstrom'] - 3.405) == 0
 }
 
 TEST(H5md, MissingFileIsAnError) {
-  TempPath tmp("missing");
+  H5Path tmp("missing");
   expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); }, {tmp.path, "no such file"});
 }
 
 TEST(H5md, CorruptFileIsAnError) {
-  TempPath tmp("corrupt");
+  H5Path tmp("corrupt");
   if (rank_of() == 0) std::ofstream(tmp.path) << "this is not an HDF5 file, just garbage bytes \x01\x02\x03";
   MPI_Barrier(MPI_COMM_WORLD);
   expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); }, {tmp.path, "not an HDF5 file"});
@@ -309,14 +215,14 @@ void write_then_edit(const std::string& path, const std::function<void(hid_t)>& 
 }
 
 TEST(H5md, MissingDatasetIsNamed) {
-  TempPath tmp("nocharge");
+  H5Path tmp("nocharge");
   write_then_edit(tmp.path, [](hid_t f) { EXPECT_GE(H5Ldelete(f, "/particles/all/charge", H5P_DEFAULT), 0); });
   expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); },
                {tmp.path, "missing dataset /particles/all/charge"});
 }
 
 TEST(H5md, WrongShapeIsNamed) {
-  TempPath tmp("badshape");
+  H5Path tmp("badshape");
   write_then_edit(tmp.path, [](hid_t f) {
     EXPECT_GE(H5Ldelete(f, "/particles/all/species/value", H5P_DEFAULT), 0);
     hsize_t dims[2] = {1, 21};
@@ -332,7 +238,7 @@ TEST(H5md, WrongShapeIsNamed) {
 
 TEST(H5md, BadIdsAreRejectedAndLeaveNoFile) {
   const Box box = test_box();
-  TempPath tmp("badids");
+  H5Path tmp("badids");
   auto all = make_beads(30, box, 8);
   all[7].id = 3;  // id 3 twice, id 8 missing
   expect_error([&] { write_file(tmp.path, box, distribute(all, 3), test_meta(), false); },
@@ -346,7 +252,7 @@ TEST(H5md, BadIdsAreRejectedAndLeaveNoFile) {
 
 TEST(H5md, UncommittedFileIsRemoved) {
   const Box box = test_box();
-  TempPath tmp("uncommitted");
+  H5Path tmp("uncommitted");
   {
     H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
     write_configuration(f, box, distribute(make_beads(10, box, 2), 2), test_meta());
@@ -360,7 +266,7 @@ TEST(H5md, UncommittedFileIsRemoved) {
 
 TEST(H5md, ReadWriteModeAddsGroups) {
   const Box box = test_box();
-  TempPath tmp("readwrite");
+  H5Path tmp("readwrite");
   const auto all = make_beads(40, box, 6);
   write_file(tmp.path, box, distribute(all, 1), test_meta(), false);
   {
@@ -378,12 +284,12 @@ TEST(H5md, ReadWriteModeAddsGroups) {
   auto expect = all;
   for (auto& b : expect) b.vel[0] = b.vel[1] = b.vel[2] = 0.0;  // written without velocities
   EXPECT_FALSE(c.has_velocity);
-  EXPECT_EQ(gather_by_id(c.beads), expect);
+  EXPECT_EQ(gather_all(c.beads), expect);
 }
 
 TEST(H5md, StageDatasetsAndAttributes) {
   const Box box = test_box();
-  TempPath tmp("stage");
+  H5Path tmp("stage");
   write_file(tmp.path, box, distribute(make_beads(12, box, 6), 1), test_meta(), false);
   const int r = rank_of(), p = size_of();
   {
@@ -423,7 +329,7 @@ TEST(H5md, StageDatasetsAndAttributes) {
 
 TEST(H5md, ReadsTimeIndependentElements) {
   // Other H5MD writers may store a fixed quantity as a plain (N) dataset instead of a group.
-  TempPath tmp("fixed");
+  H5Path tmp("fixed");
   write_then_edit(tmp.path, [](hid_t f) {
     EXPECT_GE(H5Ldelete(f, "/particles/all/species", H5P_DEFAULT), 0);
     hsize_t n = 20;

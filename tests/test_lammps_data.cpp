@@ -2,6 +2,7 @@
 // (and us reading LAMMPS's write_data back), and errors naming file and line.
 #include "tlsmap/error.hpp"
 #include "tlsmap/lammps_data.hpp"
+#include "io_test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -19,105 +20,14 @@
 #include <vector>
 
 using namespace tlsmap;
+using namespace tlsmap::testing;
 
 namespace {
 
-int rank_of() {
-  int r;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int size_of() {
-  int p;
-  MPI_Comm_size(MPI_COMM_WORLD, &p);
-  return p;
-}
-
-struct Bead {
-  std::int64_t id;
-  double pos[3], vel[3], charge;
-  std::int32_t species, image[3];
-  bool operator==(const Bead&) const = default;
+// A temporary path (io_test_support.hpp), .data unless told otherwise.
+struct DataPath : TempPath {
+  explicit DataPath(const std::string& stem, const std::string& ext = ".data") : TempPath(stem, ext) {}
 };
-
-std::vector<Bead> make_beads(std::int64_t n, const Box& box, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  std::vector<Bead> all(n);
-  for (std::int64_t k = 0; k < n; ++k) {
-    Bead& b = all[k];
-    b.id = k + 1;
-    for (int d = 0; d < 3; ++d) {
-      b.pos[d] = box.lo[d] + u(rng) * box.len[d];
-      b.vel[d] = u(rng) - 0.5;
-      b.image[d] = static_cast<int>(rng() % 7) - 3;
-    }
-    b.charge = u(rng) < 0.5 ? -0.3 * u(rng) : 0.3 * u(rng);
-    b.species = static_cast<int>(rng() % 3);
-  }
-  return all;
-}
-
-// Each bead to a pseudo-random rank, in shuffled order.
-Beads distribute(const std::vector<Bead>& all, unsigned seed) {
-  const int p = size_of(), r = rank_of();
-  std::mt19937_64 rng(seed);
-  std::vector<const Bead*> mine;
-  for (const Bead& b : all)
-    if (static_cast<int>(rng() % p) == r) mine.push_back(&b);
-  std::shuffle(mine.begin(), mine.end(), std::mt19937_64(seed + r));
-  Beads beads;
-  for (const Bead* b : mine)
-    beads.push_owned(Vec3(b->pos[0], b->pos[1], b->pos[2]), b->species, b->charge, b->id,
-                     Vec3(b->vel[0], b->vel[1], b->vel[2]), Int3{b->image[0], b->image[1], b->image[2]});
-  return beads;
-}
-
-// All owned beads of all ranks, sorted by id (MPI_Allgatherv).
-std::vector<Bead> gather_all(const Beads& beads) {
-  const int p = size_of();
-  std::vector<Bead> mine(beads.n_owned);
-  for (int i = 0; i < beads.n_owned; ++i) {
-    Bead& b = mine[i];
-    b.id = beads.id[i];
-    for (int d = 0; d < 3; ++d) b.pos[d] = beads.pos[i][d], b.vel[d] = beads.vel[i][d], b.image[d] = beads.image[i][d];
-    b.charge = beads.charge[i];
-    b.species = beads.species[i];
-  }
-  int n = beads.n_owned * sizeof(Bead);
-  std::vector<int> counts(p), offsets(p, 0);
-  MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-  for (int r = 1; r < p; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
-  std::vector<Bead> all((offsets.back() + counts.back()) / sizeof(Bead));
-  MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, MPI_COMM_WORLD);
-  std::sort(all.begin(), all.end(), [](const Bead& a, const Bead& b) { return a.id < b.id; });
-  return all;
-}
-
-// A path unique to this run; rank 0 removes it (and its temp file) at scope exit.
-struct TempPath {
-  std::string path;
-  explicit TempPath(const std::string& stem, const std::string& ext = ".data") {
-    long pid = getpid();
-    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-    path = (std::filesystem::temp_directory_path() /
-            ("tlsmap_" + stem + "_np" + std::to_string(size_of()) + "_" + std::to_string(pid) + ext))
-               .string();
-  }
-  ~TempPath() {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (rank_of() == 0) std::remove(path.c_str()), std::remove((path + ".tmp").c_str());
-  }
-};
-
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& pieces) {
-  try {
-    f();
-    ADD_FAILURE() << "no tlsmap::Error thrown";
-  } catch (const Error& e) {
-    for (const auto& s : pieces) EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what();
-  }
-}
 
 // Rank 0 writes `text` to path; everyone waits for it.
 void write_text(const std::string& path, const std::string& text) {
@@ -147,7 +57,7 @@ void expect_read_matches(const LammpsData& d, std::vector<Bead> expect, bool vel
 
 TEST(LammpsData, ChargeRoundTripIsExact) {
   const Box box = test_box();
-  TempPath tmp("charge");
+  DataPath tmp("charge");
   const auto all = make_beads(500, box, 21);
   LammpsWriteOptions opt;
   opt.with_velocity = true;
@@ -167,7 +77,7 @@ TEST(LammpsData, ChargeRoundTripIsExact) {
 
 TEST(LammpsData, AtomicRoundTripDropsCharges) {
   const Box box = test_box();
-  TempPath tmp("atomic");
+  DataPath tmp("atomic");
   const auto all = make_beads(64, box, 5);
   LammpsWriteOptions opt;
   opt.atom_style = "atomic";
@@ -182,7 +92,7 @@ TEST(LammpsData, AtomicRoundTripDropsCharges) {
 }
 
 TEST(LammpsData, HandWrittenFileWithoutStyleHint) {
-  TempPath tmp("hand");
+  DataPath tmp("hand");
   write_text(tmp.path,
              "title line\n\n  3 atoms  # a comment\n 2 atom types\n0 bonds\n-1 1 xlo xhi\n-1 1 ylo yhi\n"
              "-1 1 zlo zhi\n\nAtoms\n\n3 2 0.25 0.5 0.5 0.5\n1 1 -0.25 1.5 0 0 0 0 0\n2 1 0 -0.5 0.0 +1e-1\n"
@@ -210,7 +120,7 @@ TEST(LammpsData, TiltFactorsAreRejectedNamingTheLine) {
 }
 
 TEST(LammpsData, BadInputNamesFileAndLine) {
-  TempPath tmp("bad");
+  DataPath tmp("bad");
   const std::string head = "t\n\n2 atoms\n1 atom types\n0 4 xlo xhi\n0 4 ylo yhi\n0 4 zlo zhi\n\n";
   auto check = [&](const std::string& body, const std::vector<std::string>& pieces) {
     write_text(tmp.path, head + body);
@@ -229,7 +139,7 @@ TEST(LammpsData, BadInputNamesFileAndLine) {
 
 TEST(LammpsData, BadIdsAreRejectedOnWrite) {
   const Box box = test_box();
-  TempPath tmp("badids");
+  DataPath tmp("badids");
   auto all = make_beads(20, box, 2);
   all[4].id = 9;
   expect_error([&] { write_lammps_data(tmp.path, box, distribute(all, 1), MPI_COMM_WORLD); },
@@ -243,7 +153,7 @@ TEST(LammpsData, BadIdsAreRejectedOnWrite) {
 // number must survive both trips (LAMMPS writes with %-1.16e, 17 significant digits).
 TEST(LammpsData, LammpsReadsOurFile) {
   const Box box = test_box();
-  TempPath ours("for_lmp"), theirs("from_lmp"), script("lmp", ".in"), log("lmp", ".log");
+  DataPath ours("for_lmp"), theirs("from_lmp"), script("lmp", ".in"), log("lmp", ".log");
   const auto all = make_beads(200, box, 13);
   LammpsWriteOptions opt;
   opt.with_velocity = true;
