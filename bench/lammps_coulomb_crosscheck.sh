@@ -22,6 +22,7 @@
 # 0), which is its floor; below it our own Ewald reference judges (tests/test_coulomb.cpp).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../scripts/lammps_ka.sh"
 TLSMAP=${TLSMAP:-$here/../build/tlsmap}
 N=${N:-1000}
 ZETA=${ZETA:-0.1}
@@ -85,11 +86,7 @@ units           lj
 atom_style      charge
 boundary        p p p
 read_data       $WORK/glass.data
-pair_style      lj/cut/coul/long 2.5 $rc
-pair_coeff      1 1 1.0 1.0  2.5
-pair_coeff      1 2 1.5 0.8  2.0
-pair_coeff      2 2 0.5 0.88 2.2
-pair_modify     shift yes table 0
+$(lammps_ka_pair "lj/cut/coul/long 2.5 $rc" "table 0")
 kspace_style    ewald 1.0e-10
 neighbor        0.3 bin
 thermo_style    custom step pe evdwl ecoul elong

@@ -4,7 +4,8 @@
 #   bench/lammps_crosscheck.sh [CONFIG]
 #
 # CONFIG: an H5MD file of ours or a LAMMPS data file; without it a KA glass of N beads is packed
-# first (`tlsmap pack`, default protocol). Environment: TLSMAP (executable, default
+# first (`tlsmap pack`, default protocol). Charges, if any, are set to zero: this is the
+# Lennard-Jones check (bench/lammps_coulomb_crosscheck.sh compares the Coulomb part). Environment: TLSMAP (executable, default
 # build/tlsmap), MPIEXEC (mpiexec), N (4000), RANKS (ranks for both codes, 2), WORK (work
 # directory, a new temp dir), TOL (1e-10).
 #
@@ -18,6 +19,7 @@
 # tests/cli/energy_lammps.sh runs at small N.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../scripts/lammps_ka.sh"
 TLSMAP=${TLSMAP:-$here/../build/tlsmap}
 N=${N:-4000}
 RANKS=${RANKS:-2}
@@ -44,15 +46,17 @@ EOF
   grep "inherent structure" "$WORK/pack.log"
 fi
 
-# Our numbers, and the configuration as a LAMMPS data file (shortest exact doubles).
-run "$TLSMAP" energy "$config" --json --forces "$WORK/glass.tlsmap.forces" --lammps "$WORK/glass.data" \
-  > "$WORK/glass.tlsmap.json"
+# The configuration as a LAMMPS data file (shortest exact doubles), its charges set to zero: this
+# is the Lennard-Jones check (with charges, tlsmap's forces include Coulomb, which
+# bench/lammps_coulomb_crosscheck.sh compares); and the shaken copy.
+run "$TLSMAP" energy "$config" --lammps "$WORK/glass.data" > /dev/null
 /usr/bin/python3 - "$WORK/glass.data" "$WORK/shaken.data" <<'PY'
 import sys, numpy as np
-# Displace every coordinate of the Atoms section by U(-0.05, 0.05) sigma (fixed seed).
+# Zero the charge column of the Atoms section; in the copy, displace every coordinate by
+# U(-0.05, 0.05) sigma (fixed seed).
 lines = open(sys.argv[1]).read().split("\n")
 rng = np.random.default_rng(7)
-out, in_atoms = [], False
+glass, shaken, in_atoms = [], [], False
 for line in lines:
     w = line.split()
     if line.startswith("Atoms"):
@@ -60,13 +64,20 @@ for line in lines:
     elif in_atoms and w and not w[0].isdigit():
         in_atoms = False
     if in_atoms and len(w) >= 6 and w[0].isdigit():  # id type q x y z [ix iy iz]
+        w[2] = "0"
+        glass.append(" ".join(w))
         x = np.array([float(v) for v in w[3:6]]) + rng.uniform(-0.05, 0.05, 3)
         w[3:6] = [repr(float(v)) for v in x]
-        line = " ".join(w)
-    out.append(line)
-open(sys.argv[2], "w").write("\n".join(out))
+        shaken.append(" ".join(w))
+    else:
+        glass.append(line)
+        shaken.append(line)
+open(sys.argv[1], "w").write("\n".join(glass))
+open(sys.argv[2], "w").write("\n".join(shaken))
 PY
-run "$TLSMAP" energy "$WORK/shaken.data" --json --forces "$WORK/shaken.tlsmap.forces" > "$WORK/shaken.tlsmap.json"
+for name in glass shaken; do
+  run "$TLSMAP" energy "$WORK/$name.data" --json --forces "$WORK/$name.tlsmap.forces" > "$WORK/$name.tlsmap.json"
+done
 
 for name in glass shaken; do
   cat > "$WORK/in.$name" <<EOF
@@ -74,11 +85,7 @@ units           lj
 atom_style      charge
 boundary        p p p
 read_data       $WORK/$name.data
-pair_style      lj/cut 2.5
-pair_coeff      1 1 1.0 1.0  2.5
-pair_coeff      1 2 1.5 0.8  2.0
-pair_coeff      2 2 0.5 0.88 2.2
-pair_modify     shift yes
+$(lammps_ka_pair)
 neighbor        0.3 bin
 thermo_style    custom step pe press
 thermo_modify   norm no format float %.17g

@@ -9,6 +9,7 @@
 # lines for the first and last step and one "RESULT code=lammps..." line in the format of
 # bench_forces (loop time, bead-steps/s, and the Pair/Neigh/Comm/Modify/Other min/avg/max).
 set -euo pipefail
+source "$(cd "$(dirname "$0")" && pwd)/../scripts/lammps_ka.sh"
 data=${1:?usage: lammps_forces.sh DATA RANKS STEPS [SUFFIX] [WORKDIR]}
 ranks=${2:?RANKS}
 steps=${3:?STEPS}
@@ -25,11 +26,7 @@ units           lj
 atom_style      atomic
 boundary        p p p
 read_data       $(realpath "$data")
-pair_style      lj/cut 2.5
-pair_coeff      1 1 1.0 1.0  2.5
-pair_coeff      1 2 1.5 0.8  2.0
-pair_coeff      2 2 0.5 0.88 2.2
-pair_modify     shift yes
+$(lammps_ka_pair)
 neighbor        0.3 bin
 neigh_modify    every 1 delay 0 check yes
 timestep        0.005

@@ -19,6 +19,7 @@
 # difference exceeds TOL.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../scripts/lammps_ka.sh"
 TLSMAP=${TLSMAP:-$here/../build/tlsmap}
 N=${N:-1000}
 DOMAINS=${DOMAINS:-1}
@@ -75,11 +76,7 @@ units           lj
 atom_style      charge
 boundary        p p p
 read_data       $WORK/tls$r$s.data
-pair_style      lj/cut 2.5
-pair_coeff      1 1 1.0 1.0  2.5
-pair_coeff      1 2 1.5 0.8  2.0
-pair_coeff      2 2 0.5 0.88 2.2
-pair_modify     shift yes
+$(lammps_ka_pair)
 neighbor        0.3 bin
 thermo_style    custom step pe
 thermo_modify   norm no format float %.17g

@@ -24,6 +24,7 @@
 # parameters below. Needs LAMMPS with the REPLICA package (Debian's `lammps` has it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../scripts/lammps_ka.sh"
 TLSMAP=${TLSMAP:-$here/../build/tlsmap}
 INPUT=${INPUT:-$here/../inputs/default.toml}
 LMP=${LMP:-lmp}
@@ -108,11 +109,7 @@ atom_style      charge
 atom_modify     map array sort 0 0.0
 boundary        p p p
 read_data       $WORK/glass.data
-pair_style      lj/cut 2.5
-pair_coeff      1 1 1.0 1.0  2.5
-pair_coeff      1 2 1.5 0.8  2.0
-pair_coeff      2 2 0.5 0.88 2.2
-pair_modify     shift yes
+$(lammps_ka_pair)
 neighbor        0.3 bin
 neigh_modify    every 1 delay 0 check yes
 thermo_modify   norm no

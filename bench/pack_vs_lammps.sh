@@ -22,6 +22,7 @@ set -euo pipefail
 n=${1:?usage: pack_vs_lammps.sh N RANKS [WORKDIR]}
 ranks=${2:?RANKS}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../scripts/lammps_ka.sh"
 TLSMAP=${TLSMAP:-$here/../build/tlsmap}
 SEED=${SEED:-2024}
 work=${3:-$(mktemp -d)}
@@ -69,11 +70,7 @@ create_box      2 box
 create_atoms    1 box
 set             type 1 type/ratio 2 0.2 $SEED
 mass            * 1.0
-pair_style      lj/cut 2.5
-pair_coeff      1 1 1.0 1.0  2.5
-pair_coeff      1 2 1.5 0.8  2.0
-pair_coeff      2 2 0.5 0.88 2.2
-pair_modify     shift yes
+$(lammps_ka_pair)
 neighbor        0.3 bin
 neigh_modify    every 1 delay 0 check yes
 timestep        0.005
