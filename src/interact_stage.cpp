@@ -168,6 +168,9 @@ void run_interact(const Input& in, MPI_Comm comm) {
       for (int q = 0; q < 6; ++q) cv[6 * r + q] = mat.c_voigt(r, q), cb[6 * r + q] = mat.c_voigt_born(r, q);
     write_replicated(file, "/material/elastic_constants", cv, {6, 6});
     write_replicated(file, "/material/elastic_constants_affine", cb, {6, 6});
+    for (const char* name : {"/material/elastic_constants", "/material/elastic_constants_affine"})
+      write_attribute(file, name, "unit", "epsilon/sigma^3");
+    write_attribute(file, "/material", "units", "lj");
   }
   const hsize_t hk = k;
   std::vector<double> r(3 * k);
@@ -191,6 +194,14 @@ void run_interact(const Input& in, MPI_Comm comm) {
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) pd.push_back(m(a, b));
   write_replicated(file, "/interactions/elastic_dipole", pd, {mech.elastic_dipole.size(), 3, 3});
+  // Units of every dataset, as in /tls (docs/file-format.md).
+  const std::pair<const char*, const char*> units[] = {
+      {"r", "sigma"},        {"j_el", "epsilon"},          {"j_dd", "epsilon"},
+      {"j_mech", "epsilon"}, {"j_el_transpose", "epsilon"}, {"j_dd_periodic", "epsilon"},
+      {"j_mech_transpose", "epsilon"}, {"check_j_four_state", "epsilon"}, {"elastic_dipole", "epsilon"},
+      {"mech_net_force", "1"}};
+  for (const auto& [name, unit] : units) write_attribute(file, std::string("/interactions/") + name, "unit", unit);
+  write_attribute(file, "/interactions", "units", "lj");
   write_attribute(file, "/interactions", "cutoff", std::isfinite(cutoff) ? cutoff : 0.0);
   write_attribute(file, "/interactions", "epsilon", eps);
   write_attribute(file, "/interactions", "grid_spacing", grid.spacing().maxCoeff());

@@ -42,6 +42,10 @@ m = re.search(r"T = diag\(([^,]+), ([^,]+), ([^)]+)\) \(trace/3 = 4pi/3V = ([^)]
 t = [float(m.group(k)) for k in (1, 2, 3)]
 assert abs(sum(t) / 3 - float(m.group(4))) < 1e-5 * float(m.group(4)), t
 assert t[0] > t[1] > t[2], t
+# Units on the datasets of every stage's group.
+unit = lambda k: (lambda u: u.decode() if isinstance(u, bytes) else u)(a[k].attrs["unit"])
+assert unit("tls/energy_a") == "epsilon" and unit("interactions/r") == "sigma" and unit("interactions/j_mech") == "epsilon"
+assert unit("material/elastic_constants") == "epsilon/sigma^3"
 # Rank-count independence.
 exact = ["particles/all/position/value", "particles/all/charge/value", "charge/bonds", "tls/energy_a",
          "tls/energy_b", "tls/barrier", "tls/position_a", "tls/position_b", "tls/mobile_id", "tls/splitting"]
