@@ -468,6 +468,8 @@ void run_charge(const Input& in, MPI_Comm comm) {
   };
   for (const auto& [name, value] : attrs) write_attribute(file, "/charge", name, value);
   write_attribute(file, "/charge", "mode", in.get_string("charge.mode"));
+  write_attribute(file, "/charge/bond_length", "unit", "sigma");
+  write_attribute(file, "/charge/bond_length_bin_edges", "unit", "sigma");
   file.commit();
 
   std::snprintf(line, sizeof line, "%zu bonds, %zu unpaired; bond length %.4f +- %.4f sigma (min %.4f, max %.4f)", nb,

@@ -417,6 +417,9 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
       {"neb_images", double(s.kernel.neb.n_images)}, {"neb_spring", s.kernel.neb.spring},
       {"neb_tol", s.kernel.neb.f_tol}, {"f_tol", s.kernel.minimizer.f_tol}};
   for (const auto& [name, value] : attrs) write_attribute(f, "/search", name, value);
+  for (const auto& [name, unit] : {std::pair{"domain_center", "sigma"}, std::pair{"minima_energy", "epsilon"},
+                                   std::pair{"saddle_energy", "epsilon"}, std::pair{"seconds", "s"}})
+    write_attribute(f, std::string("/search/") + name, "unit", unit);
   write_attribute(f, "/search", "fingerprint", info.fingerprint);
   write_attribute(f, "/search", "model", s.model);
 
