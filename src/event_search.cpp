@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace tlsmap {
@@ -175,6 +176,8 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
   out.minima.push_back(make_minimum(model, minimize_local(model, model.initial_coordinates(), p.minimizer), p, -1));
 
   int stale = 0;
+  std::vector<int> visits;                 // attempts made from each minimum so far
+  std::vector<LocalModel::Matrix> softest;  // its follow_modes softest Hessian modes (on first use)
   for (int attempt = 0; attempt < p.max_attempts && stale < p.stop_after_stale; ++attempt) {
     out.attempts = attempt + 1;
     ++stale;
@@ -190,47 +193,68 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
                      [&](int i, int j) { return out.minima[i].energy < out.minima[j].energy; });
     const int from = window[attempt % window.size()];
     const Vector x0 = out.minima[from].x;
+    visits.resize(out.minima.size(), 0);
+    softest.resize(out.minima.size());
+    const int visit = visits[from]++;
 
-    // 2. Push a local cluster around a random mobile bead.
-    const auto u = uniform4(seed, Stream::event_search, domain_key, attempt, 0);
-    const int c = std::min(nm - 1, static_cast<int>(u[0] * nm));
-    Vector push = Vector::Zero(model.n_dof());
-    std::uint64_t k = 0;
-    const Vec3 xc = x0.segment<3>(3 * c);
-    for (int i = 0; i < nm; ++i) {
-      const bool near = model.config().box.minimum_image(Vec3(x0.segment<3>(3 * i) - xc)).norm() <= p.push_radius;
-      for (int a = 0; a < 3; ++a, ++k) {
-        const double z = gaussian(seed, domain_key, attempt, k);  // drawn for every bead: keys stay fixed
-        if (near) push[3 * i + a] = z;
+    SaddleOutcome s;
+    if (visit < 2 * p.follow_modes) {
+      // 2'-3'. Eigenvector following from the minimum along ± one of its softest modes, all the way
+      //        to a saddle (it may stay a higher mode than the lowest until the curvature turns).
+      if (softest[from].size() == 0) {
+        const Spectrum sp = spectrum(model, x0, true);  // rigid-body modes removed for a free cluster
+        softest[from] = sp.vectors.leftCols(std::min<Eigen::Index>(p.follow_modes, sp.vectors.cols()));
       }
-    }
-    if (model.free_cluster()) {  // no rigid-body part in the push
-      const LocalModel::Matrix q = model.rigid_body_complement(x0);
-      push = q * (q.transpose() * push);
-    }
-    if (push.norm() == 0.0) continue;
-    const Vector dir = push.normalized();
-    Vector x = x0 + p.push_size * dir;
-
-    // Leave the basin: step along dir, relax across it, until the lowest eigenvalue is negative.
-    bool left = false;
-    Vector mode = dir;
-    for (int s = 0; s < p.max_push_steps; ++s) {
-      if (lowest_eigenvalue(model, x, p, mode) < p.leave_basin_eigenvalue) { left = true; break; }
-      x += p.push_step / LocalModel::max_bead_norm(dir) * dir;
-      for (int r = 0; r < 3; ++r) {  // a few steepest-descent steps across dir
-        Vector g;
-        model.energy_gradient(x, g);
-        Vector fperp = -(g - g.dot(dir) * dir);
-        const double fm = LocalModel::max_bead_norm(fperp);
-        if (fm == 0.0) break;
-        x += std::min(0.01, 0.5 * p.push_step / fm) * fperp;
+      if (visit / 2 >= softest[from].cols()) continue;
+      const Vector v = (visit % 2 == 0 ? 1.0 : -1.0) * softest[from].col(visit / 2);
+      SaddleParams sp = p.saddle;
+      sp.dense_limit = std::numeric_limits<int>::max();  // the dense path tracks a higher mode
+      sp.track_modes = static_cast<int>(v.size());
+      sp.track_always = true;
+      sp.max_convex_steps = sp.max_steps;
+      s = converge_saddle(model, x0 + p.push_step / LocalModel::max_bead_norm(v) * v, sp, v);
+    } else {
+      // 2. Push a local cluster around a random mobile bead.
+      const auto u = uniform4(seed, Stream::event_search, domain_key, attempt, 0);
+      const int c = std::min(nm - 1, static_cast<int>(u[0] * nm));
+      Vector push = Vector::Zero(model.n_dof());
+      std::uint64_t k = 0;
+      const Vec3 xc = x0.segment<3>(3 * c);
+      for (int i = 0; i < nm; ++i) {
+        const bool near = model.config().box.minimum_image(Vec3(x0.segment<3>(3 * i) - xc)).norm() <= p.push_radius;
+        for (int a = 0; a < 3; ++a, ++k) {
+          const double z = gaussian(seed, domain_key, attempt, k);  // drawn for every bead: keys stay fixed
+          if (near) push[3 * i + a] = z;
+        }
       }
-    }
-    if (!left) { ++out.failed_exits; continue; }
+      if (model.free_cluster()) {  // no rigid-body part in the push
+        const LocalModel::Matrix q = model.rigid_body_complement(x0);
+        push = q * (q.transpose() * push);
+      }
+      if (push.norm() == 0.0) continue;
+      const Vector dir = push.normalized();
+      Vector x = x0 + p.push_size * dir;
 
-    // 3. Climb to the saddle.
-    SaddleOutcome s = converge_saddle(model, x, p.saddle, large(model, p) ? mode : dir);
+      // Leave the basin: step along dir, relax across it, until the lowest eigenvalue is negative.
+      bool left = false;
+      Vector mode = dir;
+      for (int st = 0; st < p.max_push_steps; ++st) {
+        if (lowest_eigenvalue(model, x, p, mode) < p.leave_basin_eigenvalue) { left = true; break; }
+        x += p.push_step / LocalModel::max_bead_norm(dir) * dir;
+        for (int r = 0; r < 3; ++r) {  // a few steepest-descent steps across dir
+          Vector g;
+          model.energy_gradient(x, g);
+          Vector fperp = -(g - g.dot(dir) * dir);
+          const double fm = LocalModel::max_bead_norm(fperp);
+          if (fm == 0.0) break;
+          x += std::min(0.01, 0.5 * p.push_step / fm) * fperp;
+        }
+      }
+      if (!left) { ++out.failed_exits; continue; }
+
+      // 3. Climb to the saddle.
+      s = converge_saddle(model, x, p.saddle, large(model, p) ? mode : dir);
+    }
     if (!s.converged) { ++out.failed_climbs; continue; }
     ++out.events;
 

@@ -79,6 +79,9 @@ Schema default_schema() {
   s.add_int("search.max_domains", 0, "[0, inf)", "", "search only domains 0 .. max_domains-1; 0 = all");
   s.add_int("search.max_attempts", 60, "[1, inf)", "", "activation attempts per domain (the budget)");
   s.add_int("search.stop_after_stale", 25, "[1, inf)", "", "stop a domain after this many attempts without a new minimum");
+  s.add_int("search.follow_modes", 0, "[0, inf)", "",
+            "first 2n attempts from each minimum: eigenvector following along +- its n softest modes (dense "
+            "Hessian each step; 0 = random pushes only)");
   s.add_double("search.dedup_distance", 0.05, "(0, inf)", "sigma",
                "two minima (saddles) are the same if no bead differs by more than this ...");
   s.add_double("search.dedup_energy", 1e-3, "(0, inf)", "epsilon",

@@ -251,10 +251,11 @@ SaddleOutcome converge_saddle(const LocalModel& model, Vector x, const SaddlePar
     const Spectrum sp = spectrum(model, x);
     const double fmax = LocalModel::max_force(g);
     // The followed mode: the lowest, unless another overlaps much more with the previous one
-    // (avoids jumping between modes when the two lowest eigenvalues cross while climbing).
+    // (avoids jumping between modes when the two lowest eigenvalues cross while climbing); with
+    // track_always, the one overlapping most, even once the lowest has turned negative.
     int k = 0;
-    if (prev_mode.size() == x.size() && sp.values.size() > 1 && sp.values[0] > 0.0) {
-      const int n_look = std::min<int>(3, static_cast<int>(sp.values.size()));
+    if (prev_mode.size() == x.size() && sp.values.size() > 1 && (sp.values[0] > 0.0 || p.track_always)) {
+      const int n_look = std::min<int>(p.track_modes, static_cast<int>(sp.values.size()));
       double best = -1.0;
       for (int i = 0; i < n_look; ++i) {
         const double o = std::abs(sp.vectors.col(i).dot(prev_mode));

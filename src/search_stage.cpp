@@ -245,6 +245,7 @@ Settings settings_from(const Input& in) {
   k.stop_after_stale = static_cast<int>(in.get_int("search.stop_after_stale"));
   k.dedup_distance = in.get_double("search.dedup_distance");
   k.dedup_energy = in.get_double("search.dedup_energy");
+  k.follow_modes = static_cast<int>(in.get_int("search.follow_modes"));
   k.neb.n_images = static_cast<int>(in.get_int("search.neb_images"));
   k.neb.spring = in.get_double("search.neb_spring");
   k.neb.f_tol = in.get_double("search.neb_tol");
@@ -290,6 +291,7 @@ std::string fingerprint(const Settings& s, const Box& box, const GlobalBeads& g)
   f.add(k.minimizer.f_tol), f.add(k.max_attempts), f.add(k.stop_after_stale), f.add(k.dedup_distance);
   f.add(k.dedup_energy), f.add(k.neb.n_images), f.add(k.neb.spring), f.add(k.neb.f_tol);
   f.add(k.units.sigma_angstrom), f.add(k.units.epsilon_kelvin), f.add(k.units.mass_amu);
+  if (k.follow_modes > 0) f.add(k.follow_modes);  // absent at 0: files from before the key still resume
   return f.hex();
 }
 

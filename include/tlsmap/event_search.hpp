@@ -69,6 +69,9 @@ struct SearchParams {
   double push_step = 0.02;               // largest bead displacement per basin-exit step (σ)
   int max_push_steps = 200;              // basin-exit steps before the attempt is abandoned
   double leave_basin_eigenvalue = -0.05; // lowest eigenvalue that counts as "out of the basin" (ε/σ²)
+  int follow_modes = 0;                  // first 2·n attempts from each minimum: eigenvector following
+                                         // uphill along ± each of its n softest modes from the minimum
+                                         // (dense Hessian every step), then random pushes
 
   // Push over the saddle.
   double push_over = 0.05;          // largest bead displacement of the step off the saddle (σ)

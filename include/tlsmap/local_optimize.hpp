@@ -74,6 +74,9 @@ struct SaddleParams {
   int dense_limit = 150;          // above this many dof (and with frozen beads) use the Lanczos path
   int max_convex_steps = 30;      // give up after this many consecutive steps with λ₁ >= 0 (fell back
                                   // into a basin; ARTn restarts in that case too)
+  int track_modes = 3;            // while λ₁ > 0 the followed mode is, among this many lowest, the one
+                                  // overlapping most with the previous (dense path only)
+  bool track_always = false;      // keep tracking after λ₁ < 0 (following a higher mode from a minimum)
 };
 
 struct SaddleOutcome {
