@@ -17,6 +17,10 @@
 //   3. Climb and converge: eigenvector following uphill along the lowest mode (local_optimize.hpp;
 //      Lanczos + Newton for domains above saddle.dense_limit dof) to a first-order saddle with
 //      max|F| <= saddle.f_tol (default 1e-9).
+//   2'–3'. With `follow_modes` = n > 0, the first 2n attempts from each minimum replace 2–3:
+//      eigenvector following from the minimum along ± one of its n softest modes, tracked by
+//      overlap throughout (dense path), to a first-order saddle — deterministic, and it reaches
+//      saddles along higher modes that random pushes rarely find (Tsai & Jordan's eigenmode method).
 //   4. Push over: from the saddle, step ±`push_over` (largest bead displacement, σ) along the
 //      negative mode and minimise both sides (max|F| <= 1e-10).
 //   5. Bookkeeping: a minimum is new unless some known minimum lies within `dedup_distance`
