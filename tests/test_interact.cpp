@@ -177,19 +177,8 @@ struct Glass {
 
 // Perfect fcc crystal of 4 n³ beads at density 1.2 (single species): every mode stiff.
 std::unique_ptr<System> fcc_system(MPI_Comm comm, int n, const LJTable& table) {
-  const double a = std::cbrt(4.0 / 1.2);
-  const Box box = cube(n * a);
-  auto sys = std::make_unique<System>(comm, box, table, 0.3);
-  Beads b;
-  if (world_rank() == 0) {
-    const Vec3 basis[4] = {Vec3(0.25, 0.25, 0.25), Vec3(0.75, 0.75, 0.25), Vec3(0.75, 0.25, 0.75), Vec3(0.25, 0.75, 0.75)};
-    std::int64_t id = 1;
-    for (int z = 0; z < n; ++z)
-      for (int y = 0; y < n; ++y)
-        for (int x = 0; x < n; ++x)
-          for (const Vec3& e : basis) b.push_owned(a * (Vec3(x, y, z) + e), 0, 0.0, id++);
-  }
-  sys->set_beads(std::move(b));
+  auto sys = std::make_unique<System>(comm, cube(fcc_edge(n, 1.2)), table, 0.3);
+  sys->set_beads(fcc_lattice(n, 1.2, world_rank() == 0));
   return sys;
 }
 

@@ -37,19 +37,8 @@ void print_voigt0(const char* name, const Mat6& m) {
 constexpr double kRho = 1.2;
 
 // fcc at density 1.2: cubic cell edge a, 4 n³ beads on rank 0 (migration distributes them).
-Box fcc_box(int n) { return cube(n * std::cbrt(4.0 / kRho)); }
-Beads fcc_beads(int n) {
-  const double a = std::cbrt(4.0 / kRho);
-  Beads b;
-  if (world_rank() != 0) return b;
-  const Vec3 basis[4] = {Vec3(0.25, 0.25, 0.25), Vec3(0.75, 0.75, 0.25), Vec3(0.75, 0.25, 0.75), Vec3(0.25, 0.75, 0.75)};
-  std::int64_t id = 1;
-  for (int z = 0; z < n; ++z)
-    for (int y = 0; y < n; ++y)
-      for (int x = 0; x < n; ++x)
-        for (const Vec3& e : basis) b.push_owned(a * (Vec3(x, y, z) + e), 0, 0.0, id++);
-  return b;
-}
+Box fcc_box(int n) { return cube(fcc_edge(n, kRho)); }
+Beads fcc_beads(int n) { return fcc_lattice(n, kRho, world_rank() == 0); }
 
 // Independent reference: energy per atom of the affinely strained fcc lattice (shifted LJ, ε = σ = 1,
 // r_c = 2.5), e(η) = ½ Σ_{R ≠ 0} u(√(Rᵀ(I + 2η)R)), by direct summation over lattice vectors.

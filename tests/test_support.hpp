@@ -54,6 +54,22 @@ inline Beads jittered_lattice(int n_side, const Box& box, double jitter, int n_s
   return b;
 }
 
+// Perfect fcc crystal of 4 n³ beads (single species) at density rho, in cube(fcc_edge(n, rho)); the
+// owned beads of the calling rank when on_this_rank (other ranks get none: migration distributes them).
+inline double fcc_edge(int n, double rho) { return n * std::cbrt(4.0 / rho); }
+inline Beads fcc_lattice(int n, double rho, bool on_this_rank = true) {
+  const double a = std::cbrt(4.0 / rho);
+  Beads b;
+  if (!on_this_rank) return b;
+  const Vec3 basis[4] = {Vec3(0.25, 0.25, 0.25), Vec3(0.75, 0.75, 0.25), Vec3(0.75, 0.25, 0.75), Vec3(0.25, 0.75, 0.75)};
+  std::int64_t id = 1;
+  for (int z = 0; z < n; ++z)
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x)
+        for (const Vec3& e : basis) b.push_owned(a * (Vec3(x, y, z) + e), 0, 0.0, id++);
+  return b;
+}
+
 struct Reference {
   double energy = 0.0;
   std::vector<Vec3> force;  // by id-1
