@@ -253,7 +253,7 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
         for (int b = 0; b < 3; ++b) out[k](a, b) = s[9 * k + 3 * a + b];
     return out;
   };
-  out.elastic_dipole = dipole_tensors(f);
+  if (mode != MechResponse::held) out.elastic_dipole = dipole_tensors(f);  // held: of the dressed forces, below
 
   out.j.assign(pairs.size(), 0.0);
   out.j_transpose.assign(pairs.size(), 0.0);
