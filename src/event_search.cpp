@@ -1,6 +1,7 @@
 // Activation–relaxation event search on one domain and the TLS pair analysis (see event_search.hpp).
 #include "tlsmap/event_search.hpp"
 
+#include "tlsmap/catalogue.hpp"
 #include "tlsmap/random.hpp"
 
 #include <algorithm>
@@ -118,7 +119,7 @@ double path_omega(const LocalModel& model, const Vector& x, const Vector& t) {
 }  // namespace
 
 TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b_in, const SearchParams& p,
-                     int index_a, int index_b, const std::vector<Vector>& via) {
+                     int index_a, int index_b, const std::vector<Vector>& via, double zpe_a) {
   TlsPair t;
   t.a = index_a;
   t.b = index_b;
@@ -162,9 +163,111 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   const Vector ta = (path.images[1] - path.images[0]).normalized();
   const Vector tb = (path.images[m - 1] - path.images[m - 2]).normalized();
   const PathPotential v(path.arc, path.energy, path.slope);
-  t.splitting = wkb_splitting(v, path_omega(model, a.x, ta), path_omega(model, b, tb), p.units);
+  const double omega_a = path_omega(model, a.x, ta), omega_b = path_omega(model, b, tb);
+  t.splitting = wkb_splitting(v, omega_a, omega_b, p.units);
+  // Quantum levels along the band, the zero-point change of all modes, and the class.
+  const double hbar = hbar_reduced(p.units);
+  t.levels = path_levels(v, omega_a, omega_b, hbar);
+  if (std::isnan(zpe_a)) zpe_a = zero_point_energy(model, a.x, hbar);
+  t.delta_zpe = zero_point_energy(model, b, hbar) - zpe_a;
+  t.adjacent = t.saddle.verified && !t.intermediate_minima;
+  t.cls = classify(t.adjacent, t.levels.e_qs, t.levels.levels_below_barrier, p.max_splitting);
   return t;
 }
+
+double zero_point_energy(const LocalModel& model, const Vector& x, double hbar) {
+  const Eigen::SelfAdjointEigenSolver<LocalModel::Matrix> es(model.hessian(x), Eigen::EigenvaluesOnly);
+  double sum = 0.0;
+  for (Eigen::Index k = 0; k < es.eigenvalues().size(); ++k) sum += std::sqrt(std::max(es.eigenvalues()[k], 0.0));
+  return 0.5 * hbar * sum;
+}
+
+namespace {
+
+// The pair of the two lowest verified minima (PairRule::lowest).
+void lowest_pair(const LocalModel& model, const SearchParams& p, DomainSearch& s) {
+  // The pair: the two lowest verified minima.
+  std::vector<int> order;
+  for (int i = 0; i < static_cast<int>(s.minima.size()); ++i)
+    if (s.minima[i].verified) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](int i, int j) { return s.minima[i].energy < s.minima[j].energy; });
+  // A = the lowest; B = the lowest that is a different structure from A (not a relabelling of
+  // identical beads), taken in the copy closest to A (in a cluster, permutational copies of B differ
+  // in how far they are from A; the closest one is the one a single event reaches).
+  int ia = -1, ib = -1;
+  if (!order.empty()) ia = order[0];
+  for (std::size_t k = 1; k < order.size() && ib < 0; ++k)
+    if (!same_structure(model, s.minima[ia], s.minima[order[k]], p)) ib = order[k];
+  if (ib >= 0) {
+    std::vector<int> copies_a, copies_b;
+    for (int k : order) {
+      if (same_structure(model, s.minima[ia], s.minima[k], p)) copies_a.push_back(k);
+      if (same_structure(model, s.minima[ib], s.minima[k], p)) copies_b.push_back(k);
+    }
+    double best = HUGE_VAL;
+    for (int i : copies_a)
+      for (int j : copies_b) {
+        const double d = state_distance(model, s.minima[i].x, s.minima[j].x);
+        if (d < best) { best = d; ia = i; ib = j; }
+      }
+  }
+  if (ib >= 0) {
+    // Seed the band through the shortest chain of recorded events from A to B (breadth-first over
+    // the saddles, in the order they were found: deterministic).
+    std::vector<int> prev_min(s.minima.size(), -1), prev_sad(s.minima.size(), -1);
+    std::vector<int> queue{ia};
+    prev_min[ia] = ia;
+    for (std::size_t h = 0; h < queue.size() && prev_min[ib] < 0; ++h) {
+      const int u = queue[h];
+      for (int k = 0; k < static_cast<int>(s.saddles.size()); ++k) {
+        const Saddle& q = s.saddles[k];
+        if (!q.verified || q.minus < 0 || q.plus < 0) continue;
+        const int w = q.minus == u ? q.plus : (q.plus == u ? q.minus : -1);
+        if (w < 0 || prev_min[w] >= 0) continue;
+        prev_min[w] = u;
+        prev_sad[w] = k;
+        queue.push_back(w);
+      }
+    }
+    std::vector<Vector> via;
+    if (prev_min[ib] >= 0)
+      for (int w = ib; w != ia; w = prev_min[w]) {
+        if (w != ib) via.push_back(s.minima[w].x);
+        via.push_back(s.saddles[prev_sad[w]].x);
+      }
+    std::reverse(via.begin(), via.end());
+    s.pairs.push_back(analyse_pair(model, s.minima[ia], s.minima[ib], p, ia, ib, via));
+    s.pairs.back().involves_occupied = ia == 0;
+  }
+}
+
+// Every minimum joined to the starting minimum O by one verified saddle (PairRule::occupied), in
+// the order the minima were found; the NEB is seeded through the lowest such saddle.
+void occupied_pairs(const LocalModel& model, const SearchParams& p, DomainSearch& s) {
+  if (s.minima.empty() || !s.minima[0].verified) return;
+  std::vector<int> via_saddle(s.minima.size(), -1);
+  for (int k = 0; k < static_cast<int>(s.saddles.size()); ++k) {
+    const Saddle& q = s.saddles[k];
+    if (!q.verified || (q.minus == 0) == (q.plus == 0)) continue;  // not joining O to another minimum
+    const int b = q.minus == 0 ? q.plus : q.minus;
+    if (b < 0 || !s.minima[b].verified || same_structure(model, s.minima[0], s.minima[b], p)) continue;
+    if (via_saddle[b] < 0 || q.energy < s.saddles[via_saddle[b]].energy) via_saddle[b] = k;
+  }
+  const double zpe_o = zero_point_energy(model, s.minima[0].x, hbar_reduced(p.units));
+  for (int b = 1; b < static_cast<int>(s.minima.size()); ++b) {
+    if (via_saddle[b] < 0) continue;
+    s.pairs.push_back(analyse_pair(model, s.minima[0], s.minima[b], p, 0, b, {s.saddles[via_saddle[b]].x}, zpe_o));
+    s.pairs.back().involves_occupied = true;
+  }
+}
+
+long pair_energy_calls(const DomainSearch& s) {
+  long n = 0;
+  for (const TlsPair& t : s.pairs) n += t.path.energy_calls;
+  return n;
+}
+
+}  // namespace
 
 DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
                            std::uint64_t domain_key) {
@@ -188,6 +291,7 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
       if (m.verified) e_low = std::min(e_low, m.energy);
     for (int i = 0; i < static_cast<int>(out.minima.size()); ++i)
       if (out.minima[i].verified && out.minima[i].energy <= e_low + p.explore_window) window.push_back(i);
+    if (p.start_from_occupied) window.assign(out.minima[0].verified ? 1 : 0, 0);
     if (window.empty()) break;
     std::stable_sort(window.begin(), window.end(),
                      [&](int i, int j) { return out.minima[i].energy < out.minima[j].energy; });
@@ -292,60 +396,11 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
     }
   }
 
-  // The pair: the two lowest verified minima.
-  std::vector<int> order;
-  for (int i = 0; i < static_cast<int>(out.minima.size()); ++i)
-    if (out.minima[i].verified) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](int i, int j) { return out.minima[i].energy < out.minima[j].energy; });
-  // A = the lowest; B = the lowest that is a different structure from A (not a relabelling of
-  // identical beads), taken in the copy closest to A (in a cluster, permutational copies of B differ
-  // in how far they are from A; the closest one is the one a single event reaches).
-  int ia = -1, ib = -1;
-  if (!order.empty()) ia = order[0];
-  for (std::size_t k = 1; k < order.size() && ib < 0; ++k)
-    if (!same_structure(model, out.minima[ia], out.minima[order[k]], p)) ib = order[k];
-  if (ib >= 0) {
-    std::vector<int> copies_a, copies_b;
-    for (int k : order) {
-      if (same_structure(model, out.minima[ia], out.minima[k], p)) copies_a.push_back(k);
-      if (same_structure(model, out.minima[ib], out.minima[k], p)) copies_b.push_back(k);
-    }
-    double best = HUGE_VAL;
-    for (int i : copies_a)
-      for (int j : copies_b) {
-        const double d = state_distance(model, out.minima[i].x, out.minima[j].x);
-        if (d < best) { best = d; ia = i; ib = j; }
-      }
+  if (p.analyse_pair) {
+    if (p.pairs == SearchParams::PairRule::occupied) occupied_pairs(model, p, out);
+    else lowest_pair(model, p, out);
   }
-  if (p.analyse_pair && ib >= 0) {
-    // Seed the band through the shortest chain of recorded events from A to B (breadth-first over
-    // the saddles, in the order they were found: deterministic).
-    std::vector<int> prev_min(out.minima.size(), -1), prev_sad(out.minima.size(), -1);
-    std::vector<int> queue{ia};
-    prev_min[ia] = ia;
-    for (std::size_t h = 0; h < queue.size() && prev_min[ib] < 0; ++h) {
-      const int u = queue[h];
-      for (int k = 0; k < static_cast<int>(out.saddles.size()); ++k) {
-        const Saddle& q = out.saddles[k];
-        if (!q.verified || q.minus < 0 || q.plus < 0) continue;
-        const int w = q.minus == u ? q.plus : (q.plus == u ? q.minus : -1);
-        if (w < 0 || prev_min[w] >= 0) continue;
-        prev_min[w] = u;
-        prev_sad[w] = k;
-        queue.push_back(w);
-      }
-    }
-    std::vector<Vector> via;
-    if (prev_min[ib] >= 0)
-      for (int w = ib; w != ia; w = prev_min[w]) {
-        if (w != ib) via.push_back(out.minima[w].x);
-        via.push_back(out.saddles[prev_sad[w]].x);
-      }
-    std::reverse(via.begin(), via.end());
-    out.pair = analyse_pair(model, out.minima[ia], out.minima[ib], p, ia, ib, via);
-    out.has_pair = true;
-  }
-  out.energy_calls = model.n_energy_calls() - e0 + (out.has_pair ? out.pair.path.energy_calls : 0);
+  out.energy_calls = model.n_energy_calls() - e0 + pair_energy_calls(out);
   out.hessian_calls = model.n_hessian_calls() - h0;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;

@@ -851,6 +851,57 @@ TLSMAP_H5MD_INSTANTIATE(std::int64_t)
 TLSMAP_H5MD_INSTANTIATE(int)
 #undef TLSMAP_H5MD_INSTANTIATE
 
+void write_replicated_strings(H5File& file, const std::string& path, const std::vector<std::string>& data) {
+  const Io io = writable(file, path);
+  std::size_t width = 1;
+  for (const auto& s : data) width = std::max(width, s.size());
+  std::vector<char> packed(data.size() * width, '\0');  // NUL-padded rows, as H5T_STR_NULLPAD reads them
+  for (std::size_t k = 0; k < data.size(); ++k) std::copy(data[k].begin(), data[k].end(), packed.begin() + k * width);
+  Handle type = io.make(H5Tcopy(H5T_C_S1), H5Tclose, "cannot create a string type");
+  io.check(H5Tset_size(type, width), "cannot size a string type");
+  io.check(H5Tset_strpad(type, H5T_STR_NULLPAD), "cannot set string padding");
+  io.check(H5Tset_cset(type, H5T_CSET_UTF8), "cannot set a string type's character set");
+  const std::vector<hsize_t> dims{data.size()};
+  Handle d = create_at(io, file.id(), path, type, dims);
+  std::vector<hsize_t> start{0}, count = dims;
+  if (comm_rank(io.comm) != 0) count[0] = 0;
+  transfer(io, d, path, type, packed.data(), start, count, collective_dxpl(io), true);
+}
+
+std::vector<std::string> read_strings(H5File& file, const std::string& path) {
+  const Io io{file.comm(), file.path()};
+  io.fail_unless(io.path_exists(file.id(), path), "missing dataset " + path);
+  Handle d = io.make(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, "cannot open dataset " + path);
+  Handle ftype = io.make(H5Dget_type(d), H5Tclose, "cannot get the type of " + path);
+  io.fail_unless(H5Tget_class(ftype) == H5T_STRING && H5Tis_variable_str(ftype) == 0,
+                 "dataset " + path + " has the wrong type (expected fixed-length strings)");
+  Handle space = io.make(H5Dget_space(d), H5Sclose, "cannot get the dataspace of " + path);
+  io.fail_unless(H5Sget_simple_extent_ndims(space) == 1, "dataset " + path + " must be one-dimensional");
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space, &n, nullptr);
+  const std::size_t width = H5Tget_size(ftype);
+  // Read as stored (any padding and character set): rows are `width` bytes, NUL-padded or terminated.
+  std::vector<char> packed(std::max<std::size_t>(1, n * width), '\0');
+  transfer(io, d, path, ftype, packed.data(), {0}, {n}, collective_dxpl(io), false);
+  std::vector<std::string> out(n);
+  for (hsize_t k = 0; k < n; ++k) {
+    const char* row = packed.data() + k * width;
+    out[k].assign(row, std::find(row, row + width, '\0'));
+  }
+  return out;
+}
+
+bool has_object(H5File& file, const std::string& path) {
+  const Io io{file.comm(), file.path()};
+  return io.path_exists(file.id(), path);
+}
+
+void remove_object(H5File& file, const std::string& path) {
+  const Io io{file.comm(), file.path()};
+  if (io.path_exists(file.id(), path))
+    io.check(H5Ldelete(file.id(), path.c_str(), H5P_DEFAULT), "cannot delete " + path);
+}
+
 void write_attribute(H5File& file, const std::string& object, const std::string& name, double value) {
   const Io io = writable(file, object);
   Handle obj = attribute_owner(io, file.id(), object, true);

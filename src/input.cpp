@@ -91,8 +91,18 @@ Schema default_schema() {
   s.add_double("search.neb_spring", 5.0, "(0, inf)", "epsilon/sigma^2", "NEB spring constant");
   s.add_double("search.neb_tol", 1e-5, "(0, 1]", "epsilon/sigma", "NEB converged when max |F_NEB| <= neb_tol");
   s.add_int("search.checkpoint_every", 32, "[1, inf)", "domains", "save the catalogue after this many domains");
+  s.add_string("search.start_from", "occupied", {"occupied", "window"},
+               "attempts start from the occupied state O only, or cycle over the minima within explore_window of "
+               "the lowest (the wider exploration the catalogue does not need: its pairs all involve O)");
+  s.add_bool("search.relax", true,
+             "relax both states of every catalogue row with every bead of the sample free (energy_*_relaxed)");
   s.add_string("search.on_error", "stop", {"stop", "skip"},
                "a domain whose search fails: stop the run (finished domains are saved), or record it and go on");
+
+  s.add_double("tls.max_splitting", 1.0, "(0, inf)", "K",
+               "class tls: quantum splitting E_qs at most this (converted to epsilon with units.epsilon_kelvin)");
+  s.add_double("tls.max_splitting_epsilon", optional_key, "(0, inf)", "epsilon",
+               "the same threshold in epsilon, instead of tls.max_splitting (give one of the two)");
 
   s.add_double("dipole.spacing", 0.25, "(0, inf)", "sigma", "grid spacing of the Delta-rho solves (dipole and interact)");
   s.add_double("dipole.sigma_factor", 1.0, "[0.5, 4]", "", "Gaussian spreading width in grid spacings");

@@ -315,12 +315,18 @@ TEST(DomainOutcomeBytes, RoundTripIsExact) {
   o.n_mobile = 201, o.n_frozen = 2999, o.n_attempts = 60, o.n_events = 37, o.seconds = 12.5;
   o.minima_energy = {-7564.25, -7563.0, -7562.125}, o.minima_verified = {1, 1, 0};
   o.saddle_energy = {-7560.5}, o.saddle_verified = {1}, o.saddle_minima = {0, -1};
-  o.has_pair = true, o.energy_a = -7564.25, o.energy_b = -7563.0, o.asymmetry = 1.25, o.barrier = 3.75;
-  o.d_l = 0.11, o.participation = 17.5, o.path_length = 1.3, o.distance = 0.9, o.splitting = 1e-9;
-  o.splitting_kelvin = 1.2e-7, o.over_barrier = 1, o.n_moving = 33, o.intermediate_minima = 2;
-  o.saddle_ok = 1, o.neb_converged = 0, o.mu_direct = Vec3(0.01, 0.02, -0.03);
-  o.profile_energy = {1, 2, 3}, o.profile_coordinate = {0, 0.5, 1.0}, o.mobile_id = {4, 9};
-  o.position_a = {Vec3(1, 2, 3), Vec3(4, 5, 6)}, o.position_b = {Vec3(1.5, 2, 3), Vec3(4, 5.5, 6)};
+  TlsRow t;
+  t.domain = 41, t.center = o.center, t.radius = 3.4, t.method = "domain", t.cls = "double_well";
+  t.energy_a = -7564.25, t.energy_b = -7563.0, t.asymmetry = 1.25, t.barrier = 3.75, t.adjacent = 1;
+  t.energy_b_relaxed = -7563.5, t.delta_zpe = -0.015625, t.e_qs = 0.25, t.e_qs_kelvin = 30.0;
+  t.d_l = 0.11, t.participation = 17.5, t.path_length = 1.3, t.distance = 0.9, t.splitting = 1e-9;
+  t.splitting_kelvin = 1.2e-7, t.over_barrier = 1, t.n_moving = 33, t.intermediate_minima = 2;
+  t.saddle_verified = 1, t.neb_converged = 0, t.mu_direct = Vec3(0.01, 0.02, -0.03);
+  t.profile_energy = {1, 2, 3}, t.profile_coordinate = {0, 0.5, 1.0}, t.mobile_id = {4, 9};
+  t.position_a = {Vec3(1, 2, 3), Vec3(4, 5, 6)}, t.position_b = {Vec3(1.5, 2, 3), Vec3(4, 5.5, 6)};
+  o.pairs = {t, t};
+  o.pairs[1].cls = "tls", o.pairs[1].mobile_id = {7}, o.pairs[1].position_a = {Vec3(0, 0, 0)};
+  o.pairs[1].position_b = {Vec3(0, 0, 0.25)};
   const std::vector<char> b = serialize(o);
   const DomainOutcome r = deserialize_outcome(b.data(), b.size());
   EXPECT_EQ(serialize(r), b);
@@ -328,9 +334,15 @@ TEST(DomainOutcomeBytes, RoundTripIsExact) {
   EXPECT_EQ(r.center, o.center);
   EXPECT_EQ(r.minima_energy, o.minima_energy);
   EXPECT_EQ(r.saddle_minima, o.saddle_minima);
-  EXPECT_EQ(r.position_b, o.position_b);
-  EXPECT_EQ(r.mobile_id, o.mobile_id);
-  EXPECT_EQ(r.splitting, o.splitting);
+  ASSERT_EQ(r.pairs.size(), 2u);
+  EXPECT_EQ(r.pairs[0].position_b, t.position_b);
+  EXPECT_EQ(r.pairs[0].mobile_id, t.mobile_id);
+  EXPECT_EQ(r.pairs[0].splitting, t.splitting);
+  EXPECT_EQ(r.pairs[0].cls, "double_well");
+  EXPECT_EQ(r.pairs[1].cls, "tls");
+  EXPECT_EQ(r.pairs[1].position_b, o.pairs[1].position_b);
+  EXPECT_TRUE(std::isnan(r.pairs[0].energy_a_relaxed));  // NaN survives (not computed yet)
+  EXPECT_EQ(r.pairs[0].energy_b_relaxed, -7563.5);
   EXPECT_THROW(deserialize_outcome(b.data(), b.size() - 3), Error);  // truncated: an error, not garbage
 }
 

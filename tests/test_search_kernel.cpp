@@ -358,19 +358,19 @@ TEST(EventSearch, LJ7FindsTheKnownMinima) {
           << "missed the transition state at " << ref.saddles[k].energy;
   EXPECT_EQ(es.size(), found.size());
   // The pair is the two lowest: global minimum and capped octahedron.
-  ASSERT_TRUE(r.has_pair);
-  EXPECT_NEAR(r.pair.energy_a, -16.505384, 1e-6);
-  EXPECT_NEAR(r.pair.asymmetry, em[1] - em[0], 1e-9);
+  ASSERT_EQ(r.pairs.size(), 1u);
+  EXPECT_NEAR(r.pairs[0].energy_a, -16.505384, 1e-6);
+  EXPECT_NEAR(r.pairs[0].asymmetry, em[1] - em[0], 1e-9);
   // Its barrier is the lowest saddle found: the pair is directly connected.
-  EXPECT_NEAR(r.pair.barrier, es[0] - em[0], 1e-8);
-  EXPECT_FALSE(r.pair.intermediate_minima);
-  EXPECT_GT(r.pair.barrier, r.pair.asymmetry);
-  EXPECT_TRUE(r.pair.saddle.verified);
+  EXPECT_NEAR(r.pairs[0].barrier, es[0] - em[0], 1e-8);
+  EXPECT_FALSE(r.pairs[0].intermediate_minima);
+  EXPECT_GT(r.pairs[0].barrier, r.pairs[0].asymmetry);
+  EXPECT_TRUE(r.pairs[0].saddle.verified);
   std::printf("LJ7 pair: asymmetry %.6f barrier %.6f intermediate minima %d, NEB max|F| %.1e (%ld it), d_L %.3f "
               "n_moving %d N_p %.2f path %.3f, Δ0 = %.3e ε (S = %.4f, ħ = %.4f)\n",
-              r.pair.asymmetry, r.pair.barrier, r.pair.path.n_intermediate_minima, r.pair.path.max_force,
-              r.pair.path.iterations, r.pair.d_l, r.pair.n_moving, r.pair.participation, r.pair.path_length,
-              r.pair.splitting.delta0, r.pair.splitting.action, r.pair.splitting.hbar);
+              r.pairs[0].asymmetry, r.pairs[0].barrier, r.pairs[0].path.n_intermediate_minima, r.pairs[0].path.max_force,
+              r.pairs[0].path.iterations, r.pairs[0].d_l, r.pairs[0].n_moving, r.pairs[0].participation, r.pairs[0].path_length,
+              r.pairs[0].splitting.delta0, r.pairs[0].splitting.action, r.pairs[0].splitting.hbar);
 }
 
 // The count of LJ7 transition states against the literature: 12 distinct transition states (one per
@@ -558,8 +558,8 @@ TEST(EventSearch, DesignedDoubleWellMatchesScanAndSchrodinger) {
   const double barrier = axis_v(cage, x0) - axis_v(cage, xl);
   std::printf("double well: minima at %.6f, %.6f (V = %.9f), top at %.2e, barrier %.9f\n", xl, xr, axis_v(cage, xr),
               x0, barrier);
-  ASSERT_TRUE(r.has_pair);
-  const TlsPair& t = r.pair;
+  ASSERT_EQ(r.pairs.size(), 1u);
+  const TlsPair& t = r.pairs[0];
   const Vector& xa = r.minima[t.a].x;
   const Vector& xb = r.minima[t.b].x;
   EXPECT_NEAR(std::min(xa[0], xb[0]), xl, 1e-8);
@@ -608,8 +608,8 @@ TEST(EventSearch, AsymmetricDoubleWellMatchesScan) {
   const DomainSearch r = search_domain(m, p, 99, 2);
   const double xr = axis_root(cage, 0.2, 1.0), xl = axis_root(cage, -1.0, -0.2), x0 = axis_root(cage, -0.2, 0.2);
   const double vl = axis_v(cage, xl), vr = axis_v(cage, xr);
-  ASSERT_TRUE(r.has_pair);
-  const TlsPair& t = r.pair;
+  ASSERT_EQ(r.pairs.size(), 1u);
+  const TlsPair& t = r.pairs[0];
   EXPECT_NEAR(t.energy_a, std::min(vl, vr), 1e-10);
   EXPECT_NEAR(t.energy_b, std::max(vl, vr), 1e-10);
   EXPECT_NEAR(t.asymmetry, std::abs(vl - vr), 1e-10);

@@ -32,7 +32,14 @@
 // The search stops after `max_attempts` attempts, or after `stop_after_stale` consecutive
 // attempts that found no new minimum.
 //
-// The pair: the two lowest verified minima A (lower) and B, where B must be a different structure
+// The pairs (PairRule). `occupied` (what the search stage uses): the domain's starting minimum O is
+// the sample's inherent structure restricted to the domain, the state the glass occupies. Every
+// verified minimum B that a verified first-order saddle joins to O directly (the saddle's two
+// push-over minimisations ended in O and in B) gives one pair (A = O, B), its NEB seeded through
+// that saddle (the lowest one when several join the same B); B must be a different structure from
+// O. With `start_from_occupied` every attempt starts from O, so the budget goes into O's neighbours.
+// `lowest` (the kernel's default, used by the cluster tests): the pair of the two lowest verified
+// minima A (lower) and B, where B must be a different structure
 // from A — not A with identical beads relabelled (permutational copies are distinct points of
 // configuration space and are kept as distinct minima, but a "pair" of copies is no TLS). Of the
 // copies of A and of B, the closest pair of copies is used. They are joined with a CI-NEB
@@ -45,14 +52,21 @@
 // d_L ≈ 0.1 a, and far above the 1e-8 σ noise of converged minima); d_L = sqrt(mean over moving
 // beads of |d_i|²); participation number N_p = (Σ|d_i|²)² / Σ|d_i|⁴ over all mobile beads
 // (participation ratio = N_p / n_mobile); path length = mass-weighted arc length of the band;
-// tunnelling splitting Δ0 by WKB along the band (tunnelling.hpp).
+// tunnelling splitting Δ0 by WKB along the band (tunnelling.hpp); the two lowest levels of the 1D
+// Schrödinger equation along the band, E_qs = E1 − E0 (schrodinger.hpp); ΔZPE = (ħ/2) Σ (ω_B − ω_A)
+// over the normal modes of the mobile beads (dense Hessian spectra at both ends); adjacent = the
+// refined top of the band is a verified first-order saddle and the band has no interior minimum;
+// class = classify(adjacent, E_qs, ...) (catalogue.hpp).
 #include "tlsmap/local_model.hpp"
 #include "tlsmap/local_optimize.hpp"
 #include "tlsmap/neb.hpp"
+#include "tlsmap/schrodinger.hpp"
 #include "tlsmap/tunnelling.hpp"
 #include "tlsmap/units.hpp"
 
 #include <cstdint>
+#include <limits>
+#include <string>
 #include <vector>
 
 namespace tlsmap {
@@ -87,9 +101,13 @@ struct SearchParams {
                                     // pre-filter, loose because copies differ by ~1e-5 ε (cut-off kinks)
 
   // Pair analysis.
-  bool analyse_pair = true;         // NEB + characterisation of the two lowest minima
+  enum class PairRule { lowest, occupied };
+  PairRule pairs = PairRule::lowest; // which pairs are analysed (see the head comment)
+  bool start_from_occupied = false; // every attempt starts from the starting minimum O
+  bool analyse_pair = true;         // NEB + characterisation of the pairs
   double moving_threshold = 0.02;   // |d_i| above which a bead counts as moving (σ)
   PhysicalUnits units;              // σ, ε, m for the tunnelling splitting (default: argon)
+  double max_splitting = 1.0 / 120.0;  // class tls: E_qs at most this (ε; default 1 K for ε = 120 K)
 };
 
 struct Minimum {
@@ -117,7 +135,9 @@ struct Saddle {
 struct TlsPair {
   int a = -1, b = -1;                // indices into DomainSearch::minima, E_A <= E_B
   double energy_a = 0.0, energy_b = 0.0;  // domain energies (ε)
-  double asymmetry = 0.0;            // E_B − E_A (>= 0, ε)
+  double asymmetry = 0.0;            // E_B − E_A (ε; signed for the occupied rule)
+  bool involves_occupied = false;    // A is the domain's starting minimum O
+  bool adjacent = false;             // saddle verified and no interior minimum on the band
   double barrier = 0.0;              // E(top of the path) − E_A: refined saddle, else band max (ε)
   bool intermediate_minima = false;  // the band has interior minima (A and B not directly connected)
   NebResult path;                    // images, energy profile, arc length
@@ -129,13 +149,15 @@ struct TlsPair {
   double distance = 0.0;             // |x_B − x_A| (mass-weighted, σ√m)
   double path_length = 0.0;          // arc length of the band (σ√m)
   Splitting splitting;               // Δ0 by WKB along the band
+  PathLevels levels;                 // the two lowest 1D levels along the band (E_qs)
+  double delta_zpe = 0.0;            // (ħ/2) Σ (ω_B − ω_A) over the mobile-bead normal modes (ε)
+  std::string cls;                   // "tls", "double_well" or "single_well"
 };
 
 struct DomainSearch {
   std::vector<Minimum> minima;       // index 0 = the domain's starting minimum
   std::vector<Saddle> saddles;
-  bool has_pair = false;             // at least two verified minima and the pair was analysed
-  TlsPair pair;
+  std::vector<TlsPair> pairs;        // by the PairRule; `lowest` gives at most one
   // Statistics.
   int attempts = 0;                  // attempts made
   int events = 0;                    // attempts that converged to a verified saddle
@@ -150,11 +172,17 @@ struct DomainSearch {
 DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
                            std::uint64_t domain_key);
 
-// The pair analysis on its own (NEB, saddle, displacement statistics, splitting) between two
-// minima a (lower) and b of the model; minima indices are copied into the result as given.
+// The pair analysis on its own (NEB, saddle, displacement statistics, splitting, levels, ΔZPE,
+// class) between two minima a and b of the model; minima indices are copied into the result as
+// given. zpe_a: the zero-point energy (ħ/2) Σ ω of a if known (NaN: computed here).
 // `via`: waypoints from a to b (search_domain passes the saddles and intermediate minima of the
 // shortest chain of recorded events joining the two minima, if any); they only seed the NEB band.
 TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b, const SearchParams& p,
-                     int index_a = -1, int index_b = -1, const std::vector<LocalModel::Vector>& via = {});
+                     int index_a = -1, int index_b = -1, const std::vector<LocalModel::Vector>& via = {},
+                     double zpe_a = std::numeric_limits<double>::quiet_NaN());
+
+// (ħ/2) Σ ω over the normal modes of the mobile beads at x (dense spectrum; non-positive
+// eigenvalues, the rigid-body modes of a free cluster, count zero).
+double zero_point_energy(const LocalModel& model, const LocalModel::Vector& x, double hbar);
 
 }  // namespace tlsmap

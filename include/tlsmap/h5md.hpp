@@ -114,6 +114,16 @@ std::int64_t write_distributed(H5File& file, const std::string& path, const std:
 template <class T>
 std::vector<T> read_dataset(H5File& file, const std::string& path, std::vector<hsize_t>* dims = nullptr);
 
+// A 1-D dataset of fixed-length UTF-8 strings (padded to the longest), from data every rank holds
+// alike; and its reading (trailing NULs stripped). Throws Error naming the dataset if it is
+// missing or not of a string type.
+void write_replicated_strings(H5File& file, const std::string& path, const std::vector<std::string>& data);
+std::vector<std::string> read_strings(H5File& file, const std::string& path);
+
+// Whether an object (group or dataset) exists at the absolute path; deleting it if it does.
+bool has_object(H5File& file, const std::string& path);
+void remove_object(H5File& file, const std::string& path);
+
 // Scalar attributes of a group or dataset (a missing object is created as a group); an existing
 // attribute of that name is replaced.
 void write_attribute(H5File& file, const std::string& object, const std::string& name, double value);

@@ -8,9 +8,11 @@
 //   3. tile the box with domains (DomainGrid) and hand them out one at a time (work_queue.hpp);
 //      each rank cuts the domain's local copy and runs the kernel on it, seeded by (run.seed,
 //      domain index) — so a domain's result is a function of (seed, index, configuration) alone;
-//   4. every `checkpoint_every` domains, gather the results to rank 0, order them by domain index
-//      and rewrite /tls (the catalogue, one row per domain that yielded a pair) and /search (per
-//      domain: done flag, counts, the landscape of minima and saddles) in the file, atomically.
+//   4. every `checkpoint_every` domains, gather the results to rank 0 and broadcast them; merge
+//      the rows that two overlapping domains found for one rearrangement (catalogue.hpp); relax
+//      both states of every new row with the whole sample free (the parallel L-BFGS, all ranks);
+//      rewrite /tls (the catalogue) and /search (per domain: done flag, counts, the landscape of
+//      minima and saddles, its rows) in the file, atomically.
 // A rerun reads /search and skips the domains already done, so an interrupted job continues where
 // its last checkpoint left it and a finished one does nothing. The file layout: docs/file-format.md.
 //
@@ -18,6 +20,7 @@
 // E_total(x) − const, so E_total(state) = E_sample + E(state) − E(start), with E(start) the
 // kernel's energy of the domain as handed over (the packing's inherent structure).
 #include "tlsmap/box.hpp"
+#include "tlsmap/catalogue.hpp"
 #include "tlsmap/vec3.hpp"
 
 #include <mpi.h>
@@ -45,22 +48,7 @@ struct DomainOutcome {
   std::vector<double> saddle_energy;        // every distinct saddle found, total energy
   std::vector<int> saddle_verified;         // max|F| <= f_tol and exactly one negative eigenvalue
   std::vector<std::int64_t> saddle_minima;  // per saddle: the two minima it joins (−1: unknown)
-
-  bool has_pair = false;
-  double energy_a = 0.0, energy_b = 0.0;  // E_A <= E_B, whole sample (ε)
-  double asymmetry = 0.0, barrier = 0.0;  // E_B − E_A; max along the path − E_A (ε)
-  double d_l = 0.0, participation = 0.0;  // σ; participation number N_p (beads)
-  double path_length = 0.0, distance = 0.0;  // arc length of the band, |x_B − x_A| (σ √m)
-  double splitting = 0.0, splitting_kelvin = 0.0;  // WKB Δ0 in ε and in K
-  int over_barrier = 0;                   // zero-point level above the barrier top
-  std::int64_t n_moving = 0;
-  std::int64_t intermediate_minima = 0;   // interior minima of the NEB path between A and B
-  int saddle_ok = 0, neb_converged = 0;   // the pair's saddle verified; the band converged
-  Vec3 mu_direct = Vec3::Zero();          // Σ q_i (r_i^B − r_i^A), minimum image
-  std::vector<double> profile_energy;     // NEB images, A to B, total energy
-  std::vector<double> profile_coordinate; // arc length of each image (σ √m)
-  std::vector<std::int64_t> mobile_id;    // every mobile bead of the domain
-  std::vector<Vec3> position_a, position_b;  // wrapped into the box
+  std::vector<TlsRow> pairs;                // the domain's catalogue rows, before merging across domains
 };
 
 // Byte form of an outcome (for the work queue and the broadcast of results); exact round trip.
@@ -77,6 +65,10 @@ struct LennardJones;
 DomainOutcome search_one_domain(const LocalCopy& copy, const PairTable<LennardJones>& table,
                                 const SearchParams& params, std::uint64_t seed, std::int64_t domain,
                                 double e_sample);
+
+// The class-tls threshold on E_qs in ε: tls.max_splitting (K, through units.epsilon_kelvin), or
+// tls.max_splitting_epsilon when given (one of the two; Input::fail otherwise).
+double max_splitting_from(const Input& in);
 
 // The `tlsmap search` stage (collective).
 void run_search(const Input& in, MPI_Comm comm);
