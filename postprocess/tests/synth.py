@@ -1,6 +1,7 @@
 """Synthetic tlsmap sample files with known answers, written with h5py following the data contract
-(DESIGN.md §5, docs/file-format.md): /particles (H5MD subset), root unit attributes, /charge,
-/tls, /interactions, /material. Used by the unit tests only."""
+(docs/file-format.md, docs/postprocess.md): /particles (H5MD subset), root unit attributes, /charge,
+/tls (with or without the rearrangement classification), /search, /interactions, /material. Used by
+the unit tests only."""
 
 import h5py
 import numpy as np
@@ -38,12 +39,26 @@ def make_tls(mobile, charge, box, positions, **columns):
     return cols
 
 
+def _write_column(g, name, v, string_kind):
+    """A /tls column; a column of str is written as variable-length ("vlen") or fixed-length ("fixed")
+    strings, the two forms h5py may hand the reader (as str or bytes)."""
+    v = np.asarray(v)
+    if v.dtype.kind == "U":
+        if string_kind == "fixed":
+            g.create_dataset(name, data=v.astype("S"))
+        else:
+            g.create_dataset(name, data=v.astype(object), dtype=h5py.string_dtype())
+    else:
+        g.create_dataset(name, data=v)
+
+
 def write_sample(path, n_beads=40, box=(5.0, 5.0, 5.0), zeta=0.1, seed=1, tls=None, mobile=None,
                  interactions=None, material=None, omit=(), charge_group=True, input_extra="",
-                 tls_columns=None):
+                 tls_columns=None, tls_attrs=None, search=None, string_kind="vlen"):
     """Write one sample. Bonds are (1,2), (3,4), ... with +q on the odd id, −q on the even id.
 
     tls: a dict of /tls columns, or mobile: a list of (ids, displacements) -> make_tls.
+    tls_attrs: attributes of /tls; search: datasets of /search (e.g. domain_done).
     omit: dataset paths to leave out (to test validation). Returns (positions, charge, tls dict)."""
     rng = np.random.default_rng(seed)
     box = np.asarray(box, float)
@@ -85,7 +100,13 @@ def write_sample(path, n_beads=40, box=(5.0, 5.0, 5.0), zeta=0.1, seed=1, tls=No
             g = f.create_group("tls")
             for k, v in tls.items():
                 if f"tls/{k}" not in omit:
-                    g.create_dataset(k, data=v)
+                    _write_column(g, k, v, string_kind)
+            for k, v in (tls_attrs or {}).items():
+                g.attrs[k] = v
+        if search is not None:
+            g = f.create_group("search")
+            for k, v in search.items():
+                g.create_dataset(k, data=v)
         if interactions is not None:
             g = f.create_group("interactions")
             for k, v in interactions.items():
@@ -112,3 +133,68 @@ def random_walk_tls(rng, n_tls, n_bonds, d_l, n_beads):
         v *= d_l / np.linalg.norm(v, axis=1)[:, None]
         out.append((ids, v))
     return out
+
+
+# The classified catalogue of the tests: 2 samples of 40 beads (box 5³ σ³), 10 rows in all:
+# 3 tls, 5 double_well, 2 single_well. In every row bead 1 (charge +q) alone moves by D[k] along x,
+# so |μ_T| = q D[k] exactly. Per sample: (class, method, domain, D, asymmetry (signed), e_qs,
+# involves_occupied, adjacent, asymmetry_relaxed − asymmetry (NaN: not computed)).
+MAX_SPLITTING = 0.01        # ε: the tls window E_qs ≤ 0.01 ε = 1.2 K
+CLASSIFIED_ROWS = (
+    [("tls", "domain", 0, 0.05, 0.01, 0.001, 1, 1, 0.001),
+     ("tls", "domain", 1, 0.10, -0.02, 0.004, 1, 1, 0.002),
+     ("double_well", "domain", 2, 0.5, 0.8, 0.8, 1, 1, 0.01),
+     ("double_well", "given", -1, 0.5, 1.2, 1.2, 1, 1, np.nan),
+     ("double_well", "md-pairs", 3, 0.5, -0.9, 0.9, 0, 0, 0.01),
+     ("single_well", "domain", 4, 1.0, 0.5, 2.0, 1, 1, 0.01)],
+    [("tls", "domain", 0, 0.15, 0.03, 0.009, 1, 1, 0.003),
+     ("double_well", "domain", 1, 0.5, 1.0, 1.0, 1, 1, 0.01),
+     ("double_well", "domain", 2, 0.5, 1.1, 1.1, 1, 0, 0.01),
+     ("single_well", "domain", 3, 1.0, 0.7, 3.0, 1, 1, 0.01)],
+)
+# /search/domain_done: sample 0 searched 4 of its 6 domains (one not yet, one failed), sample 1 all 8.
+DOMAIN_DONE = (np.array([1, 1, 1, 1, 0, 2], np.int32), np.ones(8, np.int32))
+BARRIER = {"tls": 0.05, "double_well": 0.5, "single_well": 0.01}
+SPLITTING = {"tls": 1e-3, "double_well": 1e-6, "single_well": 1e-2}
+
+
+def classified_columns(rows, classes=None, old_format=False):
+    """/tls columns of one sample of CLASSIFIED_ROWS (mobile list, extra columns).
+
+    classes: replaces the class column (e.g. without any tls row); old_format: only the columns a
+    search wrote before the classification (no class, method, e_qs, ...)."""
+    cls = [r[0] for r in rows] if classes is None else list(classes)
+    mobile = [([1], [[r[3], 0.0, 0.0]]) for r in rows]
+    asym = np.array([r[4] for r in rows])
+    cols = dict(asymmetry=asym, energy_a=np.zeros(len(rows)), energy_b=asym,
+                barrier=np.array([BARRIER[r[0]] for r in rows]),
+                splitting=np.array([SPLITTING[r[0]] for r in rows]),
+                domain=np.array([r[2] for r in rows], np.int64))
+    if not old_format:
+        e_qs = np.array([r[5] for r in rows])
+        cols.update({"class": np.array(cls), "method": np.array([r[1] for r in rows]),
+                     "e_qs": e_qs, "e_qs_kelvin": e_qs * UNITS["epsilon_kelvin"],
+                     "splitting_kelvin": cols["splitting"] * UNITS["epsilon_kelvin"],
+                     "involves_occupied": np.array([r[6] for r in rows], np.int32),
+                     "adjacent": np.array([r[7] for r in rows], np.int32),
+                     "energy_a_relaxed": np.full(len(rows), -0.5), "delta_zpe": np.full(len(rows), 5e-4)})
+        cols["energy_b_relaxed"] = -0.5 + asym + np.array([r[8] for r in rows])
+        cols["asymmetry_relaxed"] = cols["energy_b_relaxed"] - cols["energy_a_relaxed"]
+    return mobile, cols
+
+
+def write_classified(directory, classes=(None, None), old_format=False, search=True, n_merged=2):
+    """The two samples of CLASSIFIED_ROWS; sample 0 stores strings variable-length, sample 1 fixed-
+    length. Returns the paths."""
+    import os
+    paths = []
+    for k, rows in enumerate(CLASSIFIED_ROWS):
+        mobile, cols = classified_columns(rows, classes[k], old_format)
+        attrs = {} if old_format else dict(hbar_reduced=0.0297, max_splitting=MAX_SPLITTING)
+        if n_merged is not None and k == 0 and not old_format:
+            attrs["n_merged"] = n_merged
+        paths.append(os.path.join(directory, f"classified{k}.h5"))
+        write_sample(paths[-1], seed=k + 1, mobile=mobile, tls_columns=cols, tls_attrs=attrs,
+                     search=dict(domain_done=DOMAIN_DONE[k]) if search else None,
+                     string_kind=("vlen", "fixed")[k])
+    return paths

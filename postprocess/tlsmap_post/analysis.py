@@ -8,6 +8,14 @@ Conventions (docs/postprocess.md gives the full list):
 * ξ from the domain radius: ξ = (4π/3)^{1/3} R (R ≈ 0.62 ξ).
 * Material constants (ρ, c_s, T_g, ε_r) come from the files' /material group when present, else from
   the command line, else from documented defaults; each value carries its origin string.
+* Population: the statistics (μ_T, g, Eq. 13, energies, interactions between two rows of it) run over
+  the rows of the classes asked for (merge.select_population; default class tls). Every class is
+  still counted (class_counts) and compared by its medians (class_comparison), because a result for
+  tls rows means something only next to what the classical double wells give.
+* TLS density (tls_density): rows of class tls per bead and per searched domain, and the density of
+  states in the window E_qs ≤ max_splitting. Rows of method `given` are left out of it: they are
+  pairs the user supplied, not found by a search, so they sample no volume; the per-domain density
+  counts the rows of method `domain` only (an md-pairs row was found by MD, in no search domain).
 """
 
 from dataclasses import dataclass, field
@@ -16,6 +24,8 @@ import numpy as np
 
 from . import estimates as est
 from . import stats
+from .io import NO_METHOD, TLS_STRINGS, UNCLASSIFIED
+from .merge import DEFAULT_CLASSES, select_population
 from .units import K_B
 
 NOT_PRESENT = "not present in the input files"
@@ -24,7 +34,7 @@ NOT_PRESENT = "not present in the input files"
 DEFAULTS = {
     "t_g": (0.435, "default: the Kob–Andersen mode-coupling temperature T_c = 0.435 "
                    "(Kob & Andersen, PRE 51, 4626 (1995)) as a stand-in for T_g"),
-    "xi": (5.5, "default: ξ = 5.5 a (DESIGN.md §2)"),
+    "xi": (5.5, "default: ξ = 5.5 σ (the search.xi default, docs/input.md)"),
     "epsilon_r": (1.0, "default: uniform ε = 1 (the default input)"),
 }
 
@@ -40,8 +50,13 @@ class Value:
 class GroupResult:
     label: str
     sample_ids: list
-    n_tls: int = 0
+    n_tls: int = 0                                  # rows in the population (the statistics' rows)
+    n_rows: int = 0                                 # every /tls row of the group
     n_pairs: int = 0
+    population: object = None                       # merge.Population
+    counts: dict = field(default_factory=dict)      # class_counts
+    by_class: dict = field(default_factory=dict)    # class -> class_comparison medians
+    density: dict = field(default_factory=dict)     # tls_density
     info: dict = field(default_factory=dict)        # scalar facts about the group
     material: dict = field(default_factory=dict)    # name -> Value
     rows: list = field(default_factory=list)        # summary table rows (dicts)
@@ -128,12 +143,28 @@ def analyse(merged, options=None):
     return results
 
 
+def _in_population(inter, tls):
+    """Pairs of /interactions whose rows i and j are both rows of the population `tls`."""
+    rows = 1 + int(max(np.max(tls["tls"], initial=0), np.max(inter["i"], initial=0),
+                       np.max(inter["j"], initial=0)))
+    keys = np.asarray(tls["sample"], np.int64) * rows + np.asarray(tls["tls"], np.int64)
+    base = np.asarray(inter["sample"], np.int64) * rows
+    return np.isin(base + inter["i"], keys) & np.isin(base + inter["j"], keys)
+
+
 def _analyse_group(merged, label, ids, options):
     res = GroupResult(label=label, sample_ids=ids.tolist())
     S = _sub(merged.samples, ids)
-    tls = _sub(merged.tls, np.isin(merged.tls["sample"], ids)) if merged.has("tls") else {}
+    tls_all = _sub(merged.tls, np.isin(merged.tls["sample"], ids)) if merged.has("tls") else {}
     inter = (_sub(merged.interactions, np.isin(merged.interactions["sample"], ids))
              if merged.has("interactions") else {})
+    classes = options["classes"] if "classes" in options else DEFAULT_CLASSES
+    pop = select_population(tls_all.get("class", np.zeros(0, str)), classes)
+    res.population = pop
+    tls = _sub(tls_all, pop.mask) if tls_all else {}
+    if inter and tls_all and not pop.mask.all():
+        inter = _sub(inter, _in_population(inter, tls))
+    res.n_rows = len(tls_all.get("sample", []))
     res.n_tls = len(tls.get("sample", []))
     res.n_pairs = len(inter.get("sample", []))
 
@@ -152,13 +183,21 @@ def _analyse_group(merged, label, ids, options):
                     volume=volume, eps_K=eps_K, debye=debye, sigma_A=sigma_A,
                     stages=sorted(set(" ".join(S["stages"]).split()),
                                   key=["pack", "charge", "search", "dipole", "interact"].index))
-    mat = material_constants(S, tls, options, res)
+    res.info["population_classes"] = sorted(set(np.asarray(tls.get("class", [])).tolist()))
+    mat = material_constants(S, tls_all, options, res)   # ξ from the domain radius of every row
     res.material = mat
     xi = mat["xi"].value
     t_g = mat["t_g"].value
 
+    if res.n_rows:
+        res.counts = class_counts(tls_all)
+        res.by_class = class_comparison(tls_all, eps_K, debye, charged=np.isfinite(zq) and zq > 0)
+    res.density = tls_density(S, tls_all, res, t_g, xi)
     if not res.n_tls:
-        if any("search" in st.split() for st in S["stages"]):
+        if res.n_rows:
+            res.messages.append(f"/tls: {res.n_rows} rows, none in the population ({pop.label}) — no μ_T, g, "
+                                "Eq. 13 or energy statistics")
+        elif any("search" in st.split() for st in S["stages"]):
             res.messages.append("/tls: present but empty (the search found no TLS in these samples)")
         else:
             res.messages.append(f"/tls: {NOT_PRESENT} — no μ_T, g, Eq. 13 or energy statistics")
@@ -174,7 +213,154 @@ def _analyse_group(merged, label, ids, options):
     else:
         _interaction_section(res, inter, tls, mat, zeta, zq, a, eps_K)
     _summary_rows(res, zeta, zq, mu_mol, a, xi, t_g, eps_K, debye, n_dens)
+    for r in res.rows:
+        r.setdefault("population", pop.label)
     return res
+
+
+def _ordered(values, known):
+    """The distinct values: the known ones in contract order, then any other, then the placeholders."""
+    present = set(np.asarray(values).tolist())
+    tail = [x for x in (UNCLASSIFIED, NO_METHOD) if x in present]
+    return ([x for x in known if x in present] + sorted(present - set(known) - set(tail)) + tail)
+
+
+def class_counts(tls_all):
+    """Rows per class, split by method, adjacent and involves_occupied: {"columns": [(key, header)],
+    "rows": {class or "total": {key: count, or None where those rows lack the column}}, "order": [...]}.
+    A split no file has is left out."""
+    cls, method = np.asarray(tls_all["class"]), np.asarray(tls_all["method"])
+    columns = [("rows", "rows")]
+    tests = {"rows": (lambda m: m, lambda m: True)}
+    has_method = lambda m: bool(np.any(method[m] != NO_METHOD))
+    for me in _ordered(method, TLS_STRINGS["method"]):
+        if me != NO_METHOD:
+            columns.append((f"method:{me}", f"method {me}"))
+            tests[f"method:{me}"] = (lambda m, me=me: m & (method == me), has_method)
+    for flag, yes, no in (("adjacent", "adjacent", "not adjacent"),
+                          ("involves_occupied", "involves occupied", "not involving occupied")):
+        col = np.asarray(tls_all.get(flag, np.full(len(cls), np.nan)), float)
+        if np.isfinite(col).any():
+            known = lambda m, col=col: bool(np.isfinite(col[m]).any())
+            columns += [(f"{flag}=1", yes), (f"{flag}=0", no)]
+            tests[f"{flag}=1"] = (lambda m, col=col: m & (col == 1), known)
+            tests[f"{flag}=0"] = (lambda m, col=col: m & (col == 0), known)
+    order = _ordered(cls, TLS_STRINGS["class"])
+    rows = {}
+    for c in order + ["total"]:
+        m = np.ones(len(cls), bool) if c == "total" else cls == c
+        rows[c] = {k: int(np.sum(tests[k][0](m))) if tests[k][1](m) else None for k, _ in columns}
+    return dict(columns=columns, rows=rows, order=order + ["total"])
+
+
+def _median(x, s, scale=1.0):
+    x, s = np.asarray(x, float), np.asarray(s)
+    ok = np.isfinite(x)
+    if not ok.any():
+        return None
+    return stats.jackknife({"x": x[ok]}, s[ok], lambda c: np.median(c["x"])).scaled(scale)
+
+
+def class_comparison(tls_all, eps_K, debye, charged):
+    """Per class: row count and the medians (jackknife errors) of |ε|, ε (signed: B − A, A the
+    occupied state), V, E_qs, Δ₀, ε_relaxed − ε, ΔZPE (K), |μ_T| (D) and n_moving; plus the E_qs
+    values (K) for the per-class figure."""
+    out = {}
+    cls = np.asarray(tls_all["class"])
+    for c in _ordered(cls, TLS_STRINGS["class"]):
+        r = _sub(tls_all, cls == c)
+        s = r["sample"]
+        d = dict(n=len(s), n_samples=len(np.unique(s)))
+        d["asym_abs_K"] = _median(np.abs(r["asymmetry"]), s, eps_K)
+        d["asym_K"] = _median(r["asymmetry"], s, eps_K)
+        d["barrier_K"] = _median(r["barrier"], s, eps_K)
+        d["split_K"] = _median(r["splitting"], s, eps_K)
+        d["n_moving"] = _median(r["n_moving"], s)
+        if "e_qs" in r:
+            d["e_qs_K"] = _median(r["e_qs"], s, eps_K)
+            ok = np.isfinite(r["e_qs"])
+            d["e_qs_values_K"], d["e_qs_sample"] = r["e_qs"][ok] * eps_K, s[ok]
+        if "asymmetry_relaxed" in r:
+            d["relax_K"] = _median(r["asymmetry_relaxed"] - r["asymmetry"], s, eps_K)
+        if "delta_zpe" in r:
+            d["zpe_K"] = _median(r["delta_zpe"], s, eps_K)
+        if charged:
+            d["mu_D"] = _median(np.linalg.norm(r["mu_t"], axis=1), s, debye)
+        out[c] = d
+    return out
+
+
+def _ratio(num, den):
+    """Σ num / Σ den over samples with the delete-one-sample jackknife (one entry per sample)."""
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    return stats.jackknife({"a": num, "b": den}, np.arange(len(num)), lambda c: np.sum(c["a"]) / np.sum(c["b"]))
+
+
+def _poisson(n, den):
+    lo, hi = stats.poisson_interval(n)
+    return dict(lo=lo / den, hi=hi / den, upper95=stats.poisson_upper(n) / den)
+
+
+def tls_density(S, tls_all, res, t_g, xi):
+    """Rows of class tls (method `given` left out, module doc) per bead, per searched domain and per
+    volume and energy in the window E_qs ≤ max_splitting, over the group's samples with /tls/class.
+
+    per bead   = Σ_s n_s / Σ_s N_s           N_s = every bead of sample s (not only mobile ones)
+    per domain = Σ_s n_s' / Σ_s D_s          n_s' = the rows of method domain, D_s = domains with
+                                             /search/domain_done == 1 (samples with /search only)
+    P̄          = Σ_s n_s / Σ_s (N_s v_s E_s)  v_s = V_s/N_s the volume per bead, E_s = max_splitting
+    Each with the jackknife over samples ("se") and the Garwood 68 % Poisson interval on Σ n_s."""
+    classified = np.asarray(S["classified"], float) == 1
+    if not classified.any():
+        if len(tls_all.get("sample", [])):
+            res.messages.append("TLS density: needs /tls/class (the files were written before the "
+                                "classification) — n/a")
+        return {}
+    ids = np.asarray(res.sample_ids)[classified]
+    cls = np.asarray(tls_all.get("class", np.zeros(0, str)))
+    method = np.asarray(tls_all.get("method", np.zeros(0, str)))
+    sample = np.asarray(tls_all.get("sample", np.zeros(0, int)))
+    counted = (cls == "tls") & (method != "given")
+    n_s = np.array([np.sum(counted & (sample == i)) for i in ids], float)
+    n_dom_s = np.array([np.sum(counted & (method == "domain") & (sample == i)) for i in ids], float)
+    N_s = np.asarray(S["n_beads"], float)[classified]
+    V_s = np.asarray(S["volume"], float)[classified]
+    D_s = np.asarray(S["n_domains_done"], float)[classified]
+    E_s = np.asarray(S["max_splitting"], float)[classified]
+    eps_K = np.asarray(S["epsilon_kelvin"], float)[classified]
+    sigma_m = np.asarray(S["sigma_angstrom"], float)[classified] * 1e-10
+    n = int(n_s.sum())
+    d = dict(n=n, n_given=int(np.sum((cls == "tls") & (method == "given") & np.isin(sample, ids))),
+             n_samples=len(ids), n_samples_group=len(classified), n_beads=int(N_s.sum()),
+             volume=float(V_s.sum()), v_bead=float(V_s.sum() / N_s.sum()))
+    d["per_bead"] = _ratio(n_s, N_s)
+    d["per_bead_poisson"] = _poisson(n, N_s.sum())
+    searched = np.isfinite(D_s)
+    d["n_domains"] = int(D_s[searched].sum())
+    d["domain_samples"] = int(searched.sum())
+    d["n_domain_method"] = int(n_dom_s[searched].sum())
+    if searched.any() and D_s[searched].sum() > 0:
+        d["per_domain"] = _ratio(n_dom_s[searched], D_s[searched])
+        d["per_domain_poisson"] = _poisson(d["n_domain_method"], D_s[searched].sum())
+    total = np.asarray(S["n_domains"], float)[classified]
+    if np.any(np.isfinite(total) & searched & (D_s < total)):
+        d["partial"] = (f"{int(D_s[searched].sum())} of {int(np.nansum(total[searched]))} domains searched: "
+                        "the per-bead density counts every bead, so it is low by the unsearched fraction")
+    window = np.isfinite(E_s) & (E_s > 0)
+    if window.all():
+        d["window_eps"] = (float(E_s.min()), float(E_s.max()))
+        d["window_K"] = (float((E_s * eps_K).min()), float((E_s * eps_K).max()))
+        d["dos_bead"] = _ratio(n_s, N_s * E_s)                  # per bead volume per ε
+        d["dos_bead_poisson"] = _poisson(n, np.sum(N_s * E_s))
+        d["dos_sigma3"] = _ratio(n_s, V_s * E_s)                # per σ³ per ε
+        d["dos_sigma3_poisson"] = _poisson(n, np.sum(V_s * E_s))
+        den_si = V_s * sigma_m ** 3 * E_s * eps_K * K_B         # m³ J
+        d["dos_si"] = _ratio(n_s, den_si)                       # J⁻¹ m⁻³
+        d["dos_si_poisson"] = _poisson(n, den_si.sum())
+        d["dos_paper_si"] = est.tls_dos_paper(t_g * eps_K.mean() * K_B, xi * sigma_m.mean())
+    else:
+        d["window_missing"] = int(np.sum(~window))
+    return d
 
 
 def _mu_section(res, tls, zq, mu_mol, b, a, xi, debye, n_dens):
@@ -245,10 +431,22 @@ def _energy_section(res, tls, S, eps_K, t_g, xi, sigma_A, options):
     e["sample"] = s
     e["mean_asym_K"] = stats.mean(e["asym_K"], s)
     e["t_g_K"] = t_g * eps_K
-    # TLS density of states at energy E ≤ E_cut, E = sqrt(ε² + Δ0²) (Eq. 20 levels), per volume.
+    if "e_qs" in tls:
+        e["e_qs_K"] = tls["e_qs"] * eps_K
+    if "asymmetry_relaxed" in tls:
+        diff = (tls["asymmetry_relaxed"] - tls["asymmetry"]) * eps_K
+        ok = np.isfinite(diff)
+        if ok.any():
+            e["relax_diff_K"], e["relax_sample"] = diff[ok], s[ok]
+            e["relax_median_K"] = _median(diff[ok], s[ok])
+    # TLS density of states at energy E ≤ E_cut, per volume. E is the level splitting: E_qs where the
+    # file has it (the 1D Schrödinger equation along the path), else √(ε² + Δ₀²) (Eq. 20 levels).
     searched = np.array(["search" in st.split() for st in S["stages"]])   # samples with a /tls group
     vol_m3 = float(np.sum(np.asarray(S["volume"])[searched])) * (sigma_A * 1e-10) ** 3
     e_level = np.sqrt(e["asym_K"] ** 2 + np.where(np.isfinite(split), split, 0) ** 2)
+    if "e_qs_K" in e:
+        e_level = np.where(np.isfinite(e["e_qs_K"]), e["e_qs_K"], e_level)
+    e["level_from_e_qs"] = int(np.sum(np.isfinite(e["e_qs_K"]))) if "e_qs_K" in e else 0
     e["density"] = []
     for cut in options.get("energy_cuts_K", (1.0, 10.0)):
         n = int(np.sum(e_level <= cut))
@@ -295,8 +493,11 @@ def _interaction_section(res, inter, tls, mat, zeta, zq, a, eps_K):
     it["coulomb_over_tg"] = est.coulomb_over_tg(zq, a, t_g, mat["epsilon_r"].value)
 
 
-def _row(claim, paper, estimate, measured, unit, note=""):
-    return dict(claim=claim, paper=paper, estimate=estimate, measured=measured, unit=unit, note=note)
+def _row(claim, paper, estimate, measured, unit, note="", population=None):
+    r = dict(claim=claim, paper=paper, estimate=estimate, measured=measured, unit=unit, note=note)
+    if population is not None:
+        r["population"] = population
+    return r
 
 
 def _summary_rows(res, zeta, zq, mu_mol, a, xi, t_g, eps_K, debye, n_dens):
@@ -340,6 +541,17 @@ def _summary_rows(res, zeta, zq, mu_mol, a, xi, t_g, eps_K, debye, n_dens):
             rows.append(_row(f"TLS density of states, E ≤ {dens['cut_K']:g} K", "≈ 1/(T_g ξ³)",
                              f"{e['density_paper']:.3g}", meas, "J⁻¹ m⁻³",
                              "typical P̄ of glasses ~1e44–1e46 J⁻¹ m⁻³ (standard tunnelling model; not quoted by the paper)"))
+    dn = res.density
+    if dn.get("dos_si") is not None:
+        p = dn["dos_si_poisson"]
+        meas = (f"{dn['dos_si'].fmt()} (68 % Poisson: {p['lo']:.2g}–{p['hi']:.2g}; n = {dn['n']})" if dn["n"]
+                else f"< {p['upper95']:.2g} (95 %, no tls row)")
+        lo, hi = dn["window_K"]
+        rows.append(_row("TLS density of states in the window E_qs ≤ max_splitting (window estimate)",
+                         "≈ 1/(T_g ξ³)", f"{dn['dos_paper_si']:.3g}", meas, "J⁻¹ m⁻³",
+                         f"P̄ = n_tls/(N_beads v_bead max_splitting), max_splitting = "
+                         f"{lo:.3g}{'' if hi == lo else f'–{hi:.3g}'} K; class tls rows whatever --class",
+                         population="tls (window)"))
     if res.inter:
         it = res.inter
         if "eq22_over_21" in it:

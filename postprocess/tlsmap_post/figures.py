@@ -28,14 +28,18 @@ def _save(fig, outdir, name):
 
 
 def log_histogram(values, sample, n_bins):
-    """Histogram of positive values in n_bins bins of equal log width, as probability per decade
-    (sums to 1 over the decades): (edges, h, se), se the jackknife error per bin.
+    """Histogram of positive values in n_bins bins of equal log width (or n_bins = the edges in
+    log10 x), as probability per decade (sums to 1 over the decades): (edges, h, se), se the jackknife
+    error per bin.
 
     Binned in log10(x), so h is the density per unit log10 x directly. (The earlier h(x)·x·ln 10 at
     the bin centre was exact only for narrow bins, 5x low for Δ₀ bins three decades wide, and the
     densities per unit x of bins near 1e-250 K overflowed in the jackknife: inf error bars.)"""
     lv = np.log10(np.asarray(values, float))
-    log_edges = np.linspace(lv.min() - 0.05, lv.max() + 0.05, n_bins + 1)
+    if np.ndim(n_bins):            # given edges in log10 x (several classes on one common binning)
+        log_edges = np.asarray(n_bins, float)
+    else:
+        log_edges = np.linspace(lv.min() - 0.05, lv.max() + 0.05, n_bins + 1)
     log_edges, h, se = stats.histogram(lv, sample, log_edges)
     return 10.0 ** log_edges, h, se
 
@@ -191,7 +195,7 @@ def energetics(groups, outdir):
                     label=f"e^(−ε/T_g)/T_g, T_g = {e['t_g_K']:.3g} K")
         _hist(axs[1], e["barrier_K"], e["sample"], 20, c, g.label)
         _hist(axs[2], e["split_K"], e["sample"], 20, c, g.label, log=True)
-    axs[0].set_xlabel("asymmetry ε = E_B − E_A (K)")
+    axs[0].set_xlabel("|asymmetry| |ε| = |E_B − E_A| (K)")
     axs[1].set_xlabel("classical barrier V (K)")
     axs[2].set_xlabel("tunnelling splitting Δ₀ (K)")
     axs[2].axvline(1.0, color="k", ls="--", label="1 K")
@@ -201,6 +205,65 @@ def energetics(groups, outdir):
     for ax in axs:
         ax.legend(fontsize=7)
     return _save(fig, outdir, "energetics.png")
+
+
+# One colour per class, the same in every panel (groups are panels here, not colours).
+CLASS_COLORS = {"tls": COLORS[0], "double_well": COLORS[1], "single_well": COLORS[2], "unclassified": "0.5"}
+
+
+def _decade_edges(arrays, per_decade=4, max_bins=60):
+    """Common log10 bin edges for several arrays: whole quarter decades, widened to at most max_bins."""
+    lv = np.log10(np.concatenate([np.asarray(a, float) for a in arrays]))
+    lv = lv[np.isfinite(lv)]
+    lo, hi = np.floor(lv.min() * per_decade) / per_decade, np.ceil(lv.max() * per_decade) / per_decade
+    width = max(1.0 / per_decade, (hi - lo) / max_bins)
+    return np.arange(lo, hi + width, width) if hi > lo else np.array([lo - 0.5, lo + 0.5])
+
+
+def e_qs_distribution(groups, outdir):
+    """E_qs per class, one panel per group: log axis, each class's probability per decade, with the
+    window E_qs ≤ max_splitting that defines class tls."""
+    gs = [g for g in groups if any(len(d.get("e_qs_values_K", [])) for d in g.by_class.values())]
+    if not gs:
+        return None
+    ncol = min(len(gs), 3)
+    nrow = (len(gs) + ncol - 1) // ncol
+    fig, axs = plt.subplots(nrow, ncol, figsize=(5.5 * ncol, 4.2 * nrow), squeeze=False)
+    for ax, g in zip(axs.ravel(), gs):
+        edges = _decade_edges([d.get("e_qs_values_K", []) for d in g.by_class.values()])
+        for k, (cls, d) in enumerate(g.by_class.items()):
+            if len(d.get("e_qs_values_K", [])):
+                c = CLASS_COLORS.get(cls, COLORS[(k + 3) % len(COLORS)])
+                _hist(ax, d["e_qs_values_K"], d["e_qs_sample"], edges, c, f"{cls} (n = {d['n']})", log=True)
+        w = g.density.get("window_K")
+        if w:
+            ax.axvline(w[1], color="k", ls="--", label=f"max_splitting = {w[1]:.3g} K")
+        ax.set_xlabel("E_qs = E₁ − E₀ (K, log scale)")
+        ax.set_ylabel("probability per decade (each class)")
+        ax.set_title(g.label)
+        ax.legend(fontsize=7)
+    for ax in axs.ravel()[len(gs):]:
+        ax.set_visible(False)
+    return _save(fig, outdir, "e_qs_by_class.png")
+
+
+def relaxed_asymmetry(groups, outdir):
+    """ε_relaxed − ε over each group's population: how much relaxing every bead changes the asymmetry
+    the domain search gave."""
+    gs = [g for g in groups if len(g.energy.get("relax_diff_K", []))]
+    if not gs:
+        return None
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    for k, g in enumerate(gs):
+        e = g.energy
+        _hist(ax, e["relax_diff_K"], e["relax_sample"], 20, COLORS[k % len(COLORS)],
+              f"{g.label} [{g.population.label}] (n = {len(e['relax_diff_K'])}): "
+              f"median {e['relax_median_K'].fmt()} K")
+    ax.axvline(0, color="k", ls="--")
+    ax.set_xlabel("ε_relaxed − ε (K), every bead free minus domain")
+    ax.set_ylabel("probability density (1/K)")
+    ax.legend(fontsize=7)
+    return _save(fig, outdir, "asymmetry_relaxed.png")
 
 
 def interaction_angle(groups, outdir):
@@ -270,8 +333,8 @@ def interaction_scatter(groups, outdir):
     return _save(fig, outdir, "interaction_scatter.png")
 
 
-ALL = (mu_distribution, mu_scaling, g_distribution, eq13_vs_direct, energetics, interaction_angle,
-       interaction_scatter)
+ALL = (mu_distribution, mu_scaling, g_distribution, eq13_vs_direct, energetics, e_qs_distribution,
+       relaxed_asymmetry, interaction_angle, interaction_scatter)
 
 
 def make_all(groups, outdir):

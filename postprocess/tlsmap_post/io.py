@@ -1,14 +1,19 @@
 """Read one tlsmap sample file and check it against the data contract.
 
-The contract (../shared/DESIGN.md §5, docs/file-format.md, docs/postprocess.md) fixes the names
-and shapes the report relies on. Each later stage adds one group, so a file is read group by
-group: the configuration and units are required; /charge, /tls, /interactions and /material are
-read when present. A group that is present must be complete (every contract dataset, consistent
+The contract (docs/file-format.md, docs/postprocess.md) fixes the names and shapes the report
+relies on. Each later stage adds one group, so a file is read group by group: the configuration and
+units are required; /charge, /tls, /interactions and /material are read when present. A group that is present must be complete (every contract dataset, consistent
 shapes); otherwise SampleError names the file and the dataset, and merge() skips that file.
 A group that is absent is not an error: the report says "not present in the input files".
 
 Only what the statistics need is loaded (charges, bonds, the TLS catalogue); bead positions,
 which dominate the file size, are checked for shape but not read.
+
+/tls of a search with the rearrangement classification (docs/postprocess.md, "TLS classes,
+population and density") adds the string columns `class` and `method`, the quantum splitting `e_qs`
+and a few more per-row columns and attributes. Files written before it lack them and stay readable:
+their rows are "unclassified" (Sample.classified is False) and the report says so instead of
+guessing a class.
 """
 
 import os
@@ -47,6 +52,22 @@ TLS_DIPOLE = {"mu_direct": (("n", 3), "f"), "mu_eq13": (("n", 3), "f")}
 TLS_EXTRA = {"g_kirkwood": (("n",), "f"), "bond_dmu2_sum": (("n",), "f"), "n_bonds_moving": (("n",), "fi"),
              "mu_eq13_uncorrected": (("n", 3), "f"), "over_barrier": (("n",), "fi"),
              "saddle_verified": (("n",), "fi"), "neb_converged": (("n",), "fi")}
+# The rearrangement classification (read when present, each optional; shapes checked like the rest):
+# E_qs = E1 − E0 of the 1D Schrödinger equation along the path, both states relaxed with every bead
+# free, the zero-point energy change, 0/1 flags, and the search domain of the row (−1: `given`).
+TLS_CLASSIFIED = {"e_qs": (("n",), "f"), "e_qs_kelvin": (("n",), "f"), "splitting_kelvin": (("n",), "f"),
+                  "energy_a_relaxed": (("n",), "f"), "energy_b_relaxed": (("n",), "f"),
+                  "asymmetry_relaxed": (("n",), "f"), "delta_zpe": (("n",), "f"),
+                  "involves_occupied": (("n",), "i"), "adjacent": (("n",), "i"), "domain": (("n",), "i")}
+# String columns of /tls: the values the contract knows. An unknown value is kept (it gets its own
+# row in the report's counts) with a warning, so a new class written by a newer search is not lost.
+TLS_STRINGS = {"class": ("tls", "double_well", "single_well"), "method": ("domain", "md-pairs", "given")}
+TLS_FLAGS = ("involves_occupied", "adjacent")
+UNCLASSIFIED = "unclassified"       # the class of every row of a file without /tls/class
+NO_METHOD = "n/a"                   # the method of every row of a file without /tls/method
+# Scalar attributes of /tls read as numbers when present: ħ* used, the E_qs threshold of class tls
+# (ε), rows merged as duplicates across overlapping domains.
+TLS_NUMBER_ATTRS = ("hbar_reduced", "max_splitting", "n_merged")
 INTERACTIONS_REQUIRED = {
     "i": (("k",), "i"), "j": (("k",), "i"), "r": (("k", 3), "f"),
     "j_el": (("k",), "f"), "j_dd": (("k",), "f"), "j_mech": (("k",), "f"),
@@ -76,7 +97,14 @@ class Sample:
     material: dict = field(default_factory=dict)
     tls_attrs: dict = field(default_factory=dict)
     splitting_unit: str = "epsilon"
+    n_domains: int = None        # rows of /search/domain_done, or None without /search
+    domains_done: int = None     # domains searched to the end (domain_done == 1), or None
     warnings: list = field(default_factory=list)
+
+    @property
+    def classified(self):
+        """True when /tls has the `class` column (a search with the rearrangement classification)."""
+        return self.tls is not None and "class" in self.tls
 
     @property
     def volume(self):
@@ -137,9 +165,10 @@ def _dataset(f, path, name):
     return obj
 
 
-def _check_group(path, g, gname, contract, optional=False):
-    """Read every contract dataset of group g; check shapes against the symbols n, m, k."""
-    sizes, out = {}, {}
+def _check_group(path, g, gname, contract, optional=False, known=None):
+    """Read every contract dataset of group g; check shapes against the symbols n, m, k (and against
+    known: {symbol: (size, dataset that gave it)} from the required datasets)."""
+    sizes, out = dict(known or {}), {}
     for name, (shape, kind) in contract.items():
         full = f"{gname}/{name}"
         if name not in g:
@@ -168,7 +197,47 @@ def _check_group(path, g, gname, contract, optional=False):
                                               f"{base} = {sizes[base][0]}")
             sizes.setdefault(base, (value, full))
         out[name] = d[()]
-    return out, {k: v[0] for k, v in sizes.items()}
+    return out, sizes
+
+
+def _read_strings(path, g, name, n, allowed, warnings):
+    """A 1-D string column of /tls (variable- or fixed-length; bytes decoded) as a numpy str array."""
+    full = f"tls/{name}"
+    d = g[name]
+    if not isinstance(d, h5py.Dataset):
+        raise SampleError(path, full, "is a group, expected a dataset")
+    if h5py.check_string_dtype(d.dtype) is None and d.dtype.kind != "U":
+        raise SampleError(path, full, f"has type {d.dtype}, expected strings")
+    if d.shape != (n,):
+        raise SampleError(path, full, f"has shape {d.shape}, expected ({n},) (n = rows of /tls)")
+    vals = np.array([str(_decode(v)).strip() for v in d[()]], dtype=str)
+    unknown = sorted(set(vals.tolist()) - set(allowed))
+    if unknown:
+        warnings.append(f"/{full}: unknown value(s) {', '.join(map(repr, unknown))} (known: "
+                        f"{', '.join(allowed)}); kept as their own class")
+    return vals
+
+
+def _number_attr(path, where, value):
+    v = np.asarray(value)
+    if v.size != 1 or v.dtype.kind not in ("f", "i", "u"):
+        raise SampleError(path, where, f"is {value!r}, expected one number")
+    return float(v.ravel()[0])
+
+
+def _read_search(path, f, s):
+    """Domains searched, from /search/domain_done (1 = done); else the /search attribute n_done."""
+    g = f["search"]
+    if "domain_done" in g:
+        d = g["domain_done"]
+        if not isinstance(d, h5py.Dataset) or d.ndim != 1 or d.dtype.kind not in ("i", "u"):
+            raise SampleError(path, "/search/domain_done", "expected a 1-D integer dataset (one row per domain)")
+        done = np.asarray(d[()])
+        s.n_domains, s.domains_done = int(done.size), int(np.sum(done == 1))
+    elif "n_done" in g.attrs:
+        s.domains_done = int(_number_attr(path, "/search attribute n_done", g.attrs["n_done"]))
+        if "n_domains" in g.attrs:
+            s.n_domains = int(_number_attr(path, "/search attribute n_domains", g.attrs["n_domains"]))
 
 
 def _shape_str(shape):
@@ -226,13 +295,10 @@ def _read(path, f):
 
     if "tls" in f:
         g = f["tls"]
-        tls, sizes = _check_group(path, g, "tls", TLS_REQUIRED)
-        for extra in (TLS_DIPOLE, TLS_EXTRA):
-            dip, dsizes = _check_group(path, g, "tls", extra, optional=True)
-            if dip and dsizes.get("n", sizes["n"]) != sizes["n"]:
-                name = next(iter(dip))
-                raise SampleError(path, f"/tls/{name}", f"has {dsizes['n']} rows, /tls has n = {sizes['n']}")
-            tls.update(dip)
+        tls, known = _check_group(path, g, "tls", TLS_REQUIRED)
+        for extra in (TLS_DIPOLE, TLS_EXTRA, TLS_CLASSIFIED):
+            tls.update(_check_group(path, g, "tls", extra, optional=True, known={"n": known["n"]})[0])
+        sizes = {k: v[0] for k, v in known.items()}
         off = tls["mobile_offset"].astype(np.int64)
         if off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] != sizes["m"]:
             raise SampleError(path, "/tls/mobile_offset", "must rise from 0 to len(mobile_id) "
@@ -241,16 +307,38 @@ def _read(path, f):
         if ids.size and (ids.min() < 1 or ids.max() > n_beads):
             raise SampleError(path, "/tls/mobile_id", f"ids must be in 1..{n_beads}")
         tls["mobile_offset"], tls["mobile_id"] = off, ids
+        for name in TLS_FLAGS:
+            if name in tls and tls[name].size and not np.all(np.isin(tls[name], (0, 1))):
+                raise SampleError(path, f"/tls/{name}", "must be 0 or 1")
+        for name, allowed in TLS_STRINGS.items():
+            if name in g:
+                tls[name] = _read_strings(path, g, name, sizes["n"], allowed, s.warnings)
         s.tls = tls
         s.tls_attrs = {k: _decode(v) for k, v in g.attrs.items()}
+        for name in TLS_NUMBER_ATTRS:
+            if name in s.tls_attrs:
+                s.tls_attrs[name] = _number_attr(path, f"/tls attribute {name}", s.tls_attrs[name])
+        if s.classified and not (np.isfinite(s.tls_attrs.get("max_splitting", np.nan))
+                                 and s.tls_attrs.get("max_splitting", 0) > 0):
+            s.warnings.append("/tls attribute max_splitting missing or not positive: the TLS window "
+                              "(E_qs ≤ max_splitting) and the density of states are not known")
+        elif s.classified and "e_qs" in tls:
+            # class tls means E_qs ≤ max_splitting: a row outside the window is a bug of the writer
+            above = (tls["class"] == "tls") & (tls["e_qs"] > s.tls_attrs["max_splitting"] * (1 + 1e-9))
+            if above.any():
+                s.warnings.append(f"/tls: {int(above.sum())} row(s) of class tls have e_qs above the "
+                                  f"attribute max_splitting = {s.tls_attrs['max_splitting']:.6g} ε")
         unit = _decode(g["splitting"].attrs.get("unit", g["splitting"].attrs.get("units", "epsilon")))
         s.splitting_unit = "kelvin" if str(unit).lower() in ("k", "kelvin") else "epsilon"
         for name in TLS_DIPOLE:
             if name not in tls or not np.isfinite(tls[name]).any():
                 s.warnings.append(f"/tls/{name} not present or all NaN (dipole stage not run)")
 
+    if "search" in f and isinstance(f["search"], h5py.Group):
+        _read_search(path, f, s)
+
     if "interactions" in f:
-        inter, sizes = _check_group(path, f["interactions"], "interactions", INTERACTIONS_REQUIRED)
+        inter, _ = _check_group(path, f["interactions"], "interactions", INTERACTIONS_REQUIRED)
         n_tls = 0 if s.tls is None else len(s.tls["radius"])
         for name in ("i", "j"):
             v = inter[name].astype(np.int64)

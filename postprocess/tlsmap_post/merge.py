@@ -9,7 +9,15 @@ Tables (dicts of equal-length numpy columns; vector quantities are (rows, 3) col
 
 A file that cannot be read, or whose groups are incomplete, is skipped and listed in `skipped`
 with the reason (io.SampleError names file and dataset); merge(strict=True) raises instead.
-Columns a sample lacks (e.g. mu_eq13 before the dipole stage ran) are NaN in its rows.
+Columns a sample lacks (e.g. mu_eq13 before the dipole stage ran) are NaN in its rows; the string
+columns `class` and `method` are "unclassified" and "n/a" in the rows of a file written before the
+classification.
+
+The population (select_population): the report's statistics run over the rows of the classes the
+user asks for (--class, default tls), because the other rows are not tunnelling systems: a
+double_well row is a classical pair with an asymmetry of ~1 ε. When a group has no row of the asked
+class the statistics fall back to its double_well rows and say so; a group of unclassified rows
+only (old files) is taken whole, as before the classification, and labelled "unclassified".
 """
 
 import os
@@ -18,10 +26,13 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-from .io import SampleError, read_sample
+from .io import NO_METHOD, TLS_STRINGS, UNCLASSIFIED, SampleError, read_sample
 
 # Parameters a sweep varies (jobs/); the report groups samples by the ones that differ.
 DEFAULT_GROUP_BY = ("charge.zeta", "search.xi", "pack.quench_steps", "system.n_beads")
+CLASSES = TLS_STRINGS["class"]          # tls, double_well, single_well
+DEFAULT_CLASSES = ("tls",)
+FALLBACK_CLASS = "double_well"
 
 
 @dataclass
@@ -113,6 +124,64 @@ def _concat(rows, n_of):
     return out
 
 
+def parse_classes(text):
+    """The --class option: "all" -> None (every row); "tls" or "tls,double_well" -> a tuple.
+    Raises ValueError naming an unknown class."""
+    names = tuple(dict.fromkeys(x.strip() for x in str(text).split(",") if x.strip()))
+    if not names:
+        raise ValueError("--class needs a class name, a comma list of them, or 'all'")
+    if "all" in names:
+        return None
+    unknown = [x for x in names if x not in CLASSES + (UNCLASSIFIED,)]
+    if unknown:
+        raise ValueError(f"unknown class {', '.join(map(repr, unknown))} (known: "
+                         f"{', '.join(CLASSES + (UNCLASSIFIED,))}, or all)")
+    return names
+
+
+@dataclass
+class Population:
+    """The rows the statistics run over, and how to say which (module doc)."""
+    mask: np.ndarray
+    label: str          # short, for a table cell
+    note: str           # one sentence for the report
+    requested: str      # the --class value
+    fallback: bool = False
+
+    @property
+    def n(self):
+        return int(np.sum(self.mask))
+
+
+def select_population(cls, classes=DEFAULT_CLASSES):
+    """Rows of the classes asked for (None = every row), with the fallbacks of the module doc."""
+    cls = np.asarray(cls, dtype=str)
+    n = len(cls)
+    if classes is None:
+        return Population(np.ones(n, bool), "all classes",
+                          f"Statistics over every row (--class all): {n} rows of every class.", "all")
+    req = ",".join(classes)
+    classified = cls != UNCLASSIFIED
+    if n and not classified.any() and UNCLASSIFIED not in classes:
+        return Population(np.ones(n, bool), UNCLASSIFIED,
+                          f"No /tls/class in these files (written before the classification): every row is "
+                          f"unclassified, and the statistics below are over all {n} rows, as before, "
+                          f"labelled '{UNCLASSIFIED}'.", req)
+    mask = np.isin(cls, classes)
+    left_out = int(np.sum(~classified)) if UNCLASSIFIED not in classes else 0
+    tail = (f" {left_out} unclassified row(s) (files without /tls/class) are left out." if left_out else "")
+    if mask.any():
+        return Population(mask, req, f"Statistics over the {int(mask.sum())} row(s) of class {req} "
+                                     f"(--class {req}), of {n} rows.{tail}", req)
+    dw = cls == FALLBACK_CLASS
+    if FALLBACK_CLASS not in classes and dw.any():
+        return Population(dw, f"{FALLBACK_CLASS} (no {req} row)",
+                          f"no row of class {req}: the statistics below are over {FALLBACK_CLASS} rows, "
+                          f"labelled ({int(dw.sum())} rows).{tail}", req, fallback=True)
+    return Population(mask, req, f"no row of class {req} (and no {FALLBACK_CLASS} row to fall back on): "
+                                 f"no statistics over TLS rows.{tail}", req, fallback=True)
+
+
 def collect_paths(args):
     """Files and directories -> sorted list of .h5 files (directories searched recursively)."""
     paths = []
@@ -158,18 +227,24 @@ def merge(paths, strict=False, group_by=DEFAULT_GROUP_BY, rtol_mu=1e-6):
             "bond_length_mean": [float(ca.get("bond_length_mean", np.nan))],
             "n_beads": [s.n_beads], "volume": [s.volume], "number_density": [s.number_density],
             "a": [s.number_density ** (-1.0 / 3.0)],
-            "n_tls": [n_tls], "n_pairs": [n_pairs],
+            "n_tls": [n_tls], "n_pairs": [n_pairs], "classified": [int(s.classified)],
+            "n_domains": [np.nan if s.n_domains is None else s.n_domains],
+            "n_domains_done": [np.nan if s.domains_done is None else s.domains_done],
             "sigma_angstrom": [s.units.sigma_angstrom], "epsilon_kelvin": [s.units.epsilon_kelvin],
             "debye_per_reduced_dipole": [s.units.debye_per_reduced_dipole],
             "e_per_reduced_charge": [s.units.e_per_reduced_charge],
         })
         for name in ("density", "sound_speed_l", "sound_speed_t", "sound_speed", "t_g", "epsilon_r"):
             srows[-1][name] = [s.material.get(name, np.nan)]
+        for name in ("max_splitting", "hbar_reduced", "n_merged"):     # /tls attributes
+            srows[-1][name] = [float(s.tls_attrs.get(name, np.nan))]
 
         if s.tls is not None:
             t = {k: v for k, v in s.tls.items()
                  if k not in ("mobile_offset", "mobile_id", "position_a", "position_b")}
             t["n_moving"] = np.asarray(t["n_moving"], float)
+            t.setdefault("class", np.full(n_tls, UNCLASSIFIED))
+            t.setdefault("method", np.full(n_tls, NO_METHOD))
             if s.splitting_unit == "kelvin":          # the table is in reduced units throughout
                 t["splitting"] = t["splitting"] / s.units.epsilon_kelvin
             t.update(tls_derived(s))
@@ -185,10 +260,13 @@ def merge(paths, strict=False, group_by=DEFAULT_GROUP_BY, rtol_mu=1e-6):
             mu2 = np.einsum("ij,ij->i", t["mu_t"], t["mu_t"])
             with np.errstate(divide="ignore", invalid="ignore"):
                 t["g"] = np.where(t["sum_dmu2"] > 0, mu2 / t["sum_dmu2"], np.nan)
-            # Cross-checks against what the dipole stage wrote itself (independent implementations).
-            for theirs, ours in (("bond_dmu2_sum", "sum_dmu2"), ("g_kirkwood", "g")):
+            # Cross-checks against what the C++ stages wrote themselves (independent implementations).
+            checks = [("bond_dmu2_sum", t["sum_dmu2"], "sum_dmu2"), ("g_kirkwood", t["g"], "g")]
+            if "e_qs" in t:
+                checks.append(("e_qs_kelvin", t["e_qs"] * s.units.epsilon_kelvin, "e_qs × epsilon_kelvin"))
+            for theirs, b, ours in checks:
                 if theirs in t:
-                    a, b = np.asarray(t[theirs], float), t[ours]
+                    a = np.asarray(t[theirs], float)
                     both = np.isfinite(a) & np.isfinite(b)
                     rel = np.abs(a - b)[both] / np.maximum(np.abs(b[both]), 1e-300)
                     if rel.size and rel.max() > 1e-6:
@@ -222,7 +300,7 @@ def write_merged(merged, path):
             g = f.create_group(table)
             for name, col in getattr(merged, table).items():
                 col = np.asarray(col)
-                if col.dtype == object:
+                if col.dtype == object or col.dtype.kind == "U":
                     g.create_dataset(name, data=col.astype(str).astype(object), dtype=str_t)
                 else:
                     g.create_dataset(name, data=col)

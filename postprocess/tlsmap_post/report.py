@@ -4,6 +4,11 @@ FILES may be HDF5 files or directories (searched recursively for *.h5). Files th
 are skipped and listed in the report with the reason; the command fails (exit 2) only when no file
 is usable. Sections whose data are absent (e.g. /interactions before the interact stage exists)
 say "not present in the input files".
+
+--class selects the rows the statistics run over (default tls; all; or a comma list). Each group's
+TLS section opens with the rows of every class, states the population used, compares the classes
+and gives the density of class tls rows with its window (docs/postprocess.md, "TLS classes,
+population and density").
 """
 
 import argparse
@@ -11,9 +16,10 @@ import datetime
 import os
 import sys
 
+import numpy as np
 
 from . import analysis, figures
-from .merge import DEFAULT_GROUP_BY, collect_paths, merge, write_merged
+from .merge import DEFAULT_GROUP_BY, collect_paths, merge, parse_classes, write_merged
 
 NP = analysis.NOT_PRESENT
 
@@ -33,6 +39,115 @@ def _fig(lines, name, caption):
         lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
 
 
+def _fmt(e, scale=1.0):
+    """An Estimate (or None) as 'value ± se', '–' when absent."""
+    return "–" if e is None else e.scaled(scale).fmt()
+
+
+def _domains_cell(done, total):
+    """'k of D' domains searched, 'k' without the total, '–' without /search."""
+    if not np.isfinite(done):
+        return "–"
+    return f"{int(done)} of {int(total)}" if np.isfinite(total) else str(int(done))
+
+
+def _values(samples, ids, name):
+    v = np.asarray(samples[name], float)[ids]
+    return v[np.isfinite(v)]
+
+
+def _population_section(L, g, samples):
+    """Rows of every class (by method, adjacent, involves_occupied) and the population used."""
+    c = g.counts
+    L += ["### TLS rows: classes and population", ""]
+    if not c:
+        L += ["No /tls rows in this group; nothing to count.", ""]
+        return
+    L += [_table(["class"] + [h for _, h in c["columns"]],
+                 [[k] + ["–" if c["rows"][k][key] is None else c["rows"][k][key] for key, _ in c["columns"]]
+                  for k in c["order"]]), ""]
+    pop = g.population
+    L += [("**" + pop.note + "**") if pop.fallback else pop.note, ""]
+    facts = []
+    merged_rows = _values(samples, g.sample_ids, "n_merged")
+    if len(merged_rows):
+        absent = len(g.sample_ids) - len(merged_rows)
+        facts.append(f"{int(merged_rows.sum())} row(s) merged as duplicates across overlapping domains "
+                     f"(/tls attribute n_merged{f'; absent in {absent} file(s)' if absent else ''})")
+    hbar = np.unique(_values(samples, g.sample_ids, "hbar_reduced"))
+    if len(hbar):
+        facts.append("ħ* = " + ", ".join(f"{h:.6g}" for h in hbar) + " (/tls attribute hbar_reduced)")
+    if facts:
+        L += ["; ".join(facts) + ".", ""]
+
+
+CLASS_COLUMNS = (("asym_abs_K", "median |ε| (K)"), ("asym_K", "median ε = E_B − E_A (K)"),
+                 ("barrier_K", "median V (K)"), ("e_qs_K", "median E_qs (K)"), ("split_K", "median Δ₀ WKB (K)"),
+                 ("relax_K", "median ε_relaxed − ε (K)"), ("zpe_K", "median ΔZPE (K)"),
+                 ("mu_D", "median |μ_T| (D)"), ("n_moving", "median n_moving"))
+
+
+def _class_section(L, g):
+    """Every class side by side: what a tls result means next to the classical double wells."""
+    if not g.by_class:
+        return
+    cols = [(k, h) for k, h in CLASS_COLUMNS if any(d.get(k) is not None for d in g.by_class.values())]
+    in_pop = set(g.info.get("population_classes", ()))
+    L += ["### Classes compared", "",
+          "Medians over the rows of each class (jackknife errors over samples); the population of the "
+          "statistics is marked. ε is signed (A = the occupied state).", ""]
+    L += [_table(["class", "rows"] + [h for _, h in cols],
+                 [[k + (" (population)" if k in in_pop else ""), d["n"]] + [_fmt(d.get(key)) for key, _ in cols]
+                  for k, d in g.by_class.items()]), ""]
+
+
+def _density_section(L, g):
+    d = g.density
+    L += ["### TLS density (class tls)", ""]
+    if not d:
+        L += ["n/a: the files have no /tls/class (written before the classification).", ""]
+        return
+    if "window_eps" in d:
+        (e0, e1), (k0, k1) = d["window_eps"], d["window_K"]
+        win = (f"E_qs ≤ max_splitting = {e0:.4g} ε = {k0:.4g} K" if e0 == e1 else
+               f"E_qs ≤ max_splitting = {e0:.4g}–{e1:.4g} ε = {k0:.4g}–{k1:.4g} K (differs between files)")
+        L += [f"Window: {win} (the /tls attribute max_splitting, which defines class tls).", ""]
+    else:
+        L += [f"Window: not known — {d['window_missing']} file(s) lack the /tls attribute max_splitting; "
+              "no density of states.", ""]
+    given = f" ({d['n_given']} of method given left out: supplied, not found)" if d["n_given"] else ""
+    L += [f"Counted: {d['n']} row(s) of class tls{given}, in {d['n_samples']} of {d['n_samples_group']} "
+          f"sample(s) (those with /tls/class), {d['n_beads']} beads in all (every bead of the samples), "
+          f"{d['n_domains']} searched domain(s) (/search/domain_done = 1, in {d['domain_samples']} file(s)).", ""]
+    if "partial" in d:
+        L += [f"- {d['partial']}.", ""]
+
+    def se(e):
+        return f"± {e.se:.2g}" if e is not None and e.se == e.se else "n/a (one sample)"
+
+    def poisson(p, n=d["n"]):
+        return f"{p['lo']:.3g}–{p['hi']:.3g}" if n else f"< {p['upper95']:.3g} (95 %)"
+
+    rows = [["TLS per bead", f"{d['per_bead'].value:.4g}", se(d["per_bead"]), poisson(d["per_bead_poisson"]),
+             "per bead (n_tls / all beads)"]]
+    if "per_domain" in d:
+        rows.append(["TLS per searched domain", f"{d['per_domain'].value:.4g}", se(d["per_domain"]),
+                     poisson(d["per_domain_poisson"], d["n_domain_method"]),
+                     f"per domain with /search/domain_done = 1 ({d['n_domain_method']} rows of method domain)"])
+    else:
+        rows.append(["TLS per searched domain", "n/a", "", "", "no /search/domain_done in these files"])
+    if "dos_bead" in d:
+        note = "window estimate"
+        rows += [["P̄ = n_tls / (N_beads v_bead max_splitting)", f"{d['dos_bead'].value:.4g}", se(d["dos_bead"]),
+                  poisson(d["dos_bead_poisson"]), f"per ε per bead volume (v_bead = V/N = {d['v_bead']:.4g} σ³); "
+                  + note],
+                 ["P̄ per σ³", f"{d['dos_sigma3'].value:.4g}", se(d["dos_sigma3"]),
+                  poisson(d["dos_sigma3_poisson"]), "per ε per σ³; " + note],
+                 ["P̄ in physical units", f"{d['dos_si'].value:.4g}", se(d["dos_si"]), poisson(d["dos_si_poisson"]),
+                  "J⁻¹ m⁻³; " + note + " (typical glasses: P̄ ~ 1e44–1e46 J⁻¹ m⁻³)"]]
+    L += [_table(["quantity", "value", "± sample-to-sample (jackknife)", "68 % Poisson", "unit"], rows), ""]
+
+
 def write_report(merged, groups, figs, outdir, argv):
     L = ["# tlsmap report", "",
          f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `tlsmap-report "
@@ -46,9 +161,13 @@ def write_report(merged, groups, figs, outdir, argv):
     S = merged.samples
     rows = []
     for k in range(merged.n_samples):
+        n_tls_class = (int(np.sum((merged.tls["sample"] == k) & (merged.tls["class"] == "tls")))
+                       if S["classified"][k] else "–")
         rows.append([k, S["path"][k], S["group"][k], S["stages"][k], S["n_beads"][k],
-                     f"{S['zeta'][k]:g}", S["n_tls"][k], S["n_pairs"][k]])
-    L += [_table(["sample", "file", "group", "stages", "beads", "ζ (e)", "TLS", "TLS pairs"], rows), ""]
+                     f"{S['zeta'][k]:g}", S["n_tls"][k], n_tls_class,
+                     _domains_cell(S["n_domains_done"][k], S["n_domains"][k]), S["n_pairs"][k]])
+    L += [_table(["sample", "file", "group", "stages", "beads", "ζ (e)", "/tls rows", "class tls",
+                  "domains searched", "TLS pairs"], rows), ""]
     if merged.group_keys:
         L += [f"Samples are grouped by the parameters that differ between them: {', '.join(merged.group_keys)}.", ""]
     if merged.skipped:
@@ -59,9 +178,14 @@ def write_report(merged, groups, figs, outdir, argv):
 
     for g in groups:
         i = g.info
+        pop = g.population
         L += [f"## Group: {g.label}", "",
               f"{i['n_samples']} sample(s), {sum(i['n_beads'])} beads in total, stages present: "
-              f"{', '.join(i['stages'])}; {g.n_tls} TLS, {g.n_pairs} TLS pairs.", ""]
+              f"{', '.join(i['stages'])}; {g.n_rows} /tls rows, {g.n_tls} in the population "
+              f"({pop.label}), {g.n_pairs} TLS pairs (both rows in the population).", ""]
+        _population_section(L, g, S)
+        _class_section(L, g)
+        _density_section(L, g)
         L += ["### Units and material constants", ""]
         mrows = [["ζ", f"{i['zeta']:g} e", f"{i['zeta_q']:.4g} q*", "file: /charge attributes"],
                  ["μ_mol = ζq⟨b⟩", f"{i['mu_mol_debye']:.4g} D", f"{i['mu_mol']:.4g} q*σ",
@@ -92,24 +216,34 @@ def write_report(merged, groups, figs, outdir, argv):
             L += ["Error bars: **one sample only** — within-sample jackknife over 10 blocks of TLS; they do "
                   "not include glass-to-glass variation.", ""]
         if g.rows:
-            L += [_table(["claim", "paper", "estimate (measured inputs)", "measured", "unit", "note"],
-                         [[r["claim"], r["paper"], r["estimate"], r["measured"], r["unit"], r["note"]]
-                          for r in g.rows]), ""]
+            L += [_table(["claim", "population", "paper", "estimate (measured inputs)", "measured", "unit", "note"],
+                         [[r["claim"], r["population"], r["paper"], r["estimate"], r["measured"], r["unit"],
+                           r["note"]] for r in g.rows]), ""]
         else:
             L += [f"No TLS data: /tls and /interactions are {NP}.", ""]
         if g.energy:
-            L += ["TLS density of states (E = √(ε² + Δ₀²), Eq. 20 levels, per volume and energy):", ""]
+            n_qs = g.energy["level_from_e_qs"]
+            level = ("E = E_qs" if n_qs == g.n_tls else
+                     "E = √(ε² + Δ₀²), Eq. 20 levels" if not n_qs else
+                     f"E = E_qs where known ({n_qs} rows), else √(ε² + Δ₀²)")
+            L += [f"TLS density of states over the population ({pop.label}; {level}), per volume and energy:", ""]
             L += [_table(["E ≤", "TLS counted", "sample volume (m³)", "density (J⁻¹ m⁻³)", "95 % upper"],
                          [[f"{d['cut_K']:g} K", d["n"], f"{d['volume_m3']:.3g}", f"{d['value']:.3g}",
                            f"{d['upper95']:.3g}"] for d in g.energy["density"]]), ""]
 
-    L += ["## Figures", ""]
+    L += ["## Figures", "",
+          "Every figure but the per-class E_qs one is drawn over each group's population (its TLS section "
+          "says which rows).", ""]
     secs = [("mu_distribution", "μ_T distribution (magnitude and components) with the Eq. 1 and Eq. 6 "
                                 "estimates; grey band: the experiments the paper quotes (0.1–1 D)", "/tls"),
             ("mu_scaling", "|μ_T|² against μ_mol² N_d (d_L/a)² per TLS: the scaling of Eq. 6", "/tls"),
             ("g_distribution", "g = μ_T²/Σ|Δμ_i|² (the Kirkwood-like factor after Eq. 1)", "/tls"),
             ("eq13_vs_direct", "μ_eq13 against μ_direct (Eq. 13; −1/3 for a uniform-ε sphere)", "/tls/mu_eq13"),
-            ("energetics", "P(asymmetry), P(barrier), P(Δ₀) in kelvin", "/tls"),
+            ("energetics", "P(|asymmetry|), P(barrier), P(Δ₀) in kelvin", "/tls"),
+            ("e_qs_distribution", "E_qs = E₁ − E₀ per class (log axis, probability per decade of each class) "
+                                  "with the tls window E_qs ≤ max_splitting", "/tls/e_qs"),
+            ("relaxed_asymmetry", "ε_relaxed − ε: the asymmetry with every bead free minus the domain one",
+             "/tls/asymmetry_relaxed (finite)"),
             ("interaction_angle", "r³J against the dipolar angle factor", "/interactions"),
             ("interaction_scatter", "J_el vs J_dd, J_el vs J_mech (with the Eqs. 22/21 ratio), |J| vs r",
              "/interactions")]
@@ -131,9 +265,20 @@ def write_report(merged, groups, figs, outdir, argv):
           "N_d = n_moving/2, d_L = /tls/d_l.",
           "- **g**: |μ_T|²/Σ_b|Δμ_b|², Δμ_b = Σ_{i∈b} q_i d_i over the bonds of /charge/bonds.",
           "- **Eq. 1 bracket**: [(ξ/a)³/2]^{1/2} (d_L/a) with a = n^(-1/3), ξ = (4π/3)^{1/3} R.",
-          "- **TLS density**: TLS with E = √(ε² + Δ₀²) ≤ E_cut over (total sample volume × E_cut); "
-          "Garwood 68 % Poisson interval, 95 % upper limit when none.",
-          "- **Eqs. 21/22**: measured ratio rms(r³J_el)/rms(r³J_mech) against ζ²ρc_s²a³/T_g.", ""]
+          "- **TLS density**: rows of the population with E ≤ E_cut over (total sample volume × E_cut), "
+          "E = E_qs where the file has it, else √(ε² + Δ₀²); Garwood 68 % Poisson interval, 95 % upper limit "
+          "when none.",
+          "- **Eqs. 21/22**: measured ratio rms(r³J_el)/rms(r³J_mech) against ζ²ρc_s²a³/T_g.",
+          "- **Population**: the statistics run over the rows of the classes given by --class (default tls); "
+          "a group without such a row falls back to its double_well rows, labelled; files without /tls/class "
+          "are unclassified and taken whole, labelled. Interaction statistics use the pairs whose two rows "
+          "are both in the population.",
+          "- **TLS density (class tls)**: rows of class tls (method given left out) per bead over every bead "
+          "of the samples with /tls/class; rows of method domain per domain with /search/domain_done = 1; "
+          "and P̄ = n_tls/(N_beads "
+          "v_bead max_splitting), v_bead = V/N: a window estimate (all TLS with E_qs ≤ max_splitting spread "
+          "evenly over the window). Error bars: jackknife of Σn/Σ(denominator) over samples, and the Garwood "
+          "68 % Poisson interval on n.", ""]
     path = os.path.join(outdir, "report.md")
     with open(path + ".tmp", "w") as f:
         f.write("\n".join(L) + "\n")
@@ -155,6 +300,9 @@ def parse_args(argv):
     p.add_argument("--xi", type=float, help="domain size ξ in σ (default: from /tls/radius, else 5.5)")
     p.add_argument("--epsilon-r", type=float, help="dielectric constant (default: /material/epsilon_r, else 1)")
     p.add_argument("--energy-cuts", default="1,10", help="E_cut values in K for the TLS density (default: 1,10)")
+    p.add_argument("--class", dest="classes", default="tls",
+                   help="rows the statistics run over: a class (tls, double_well, single_well, unclassified), "
+                        "a comma list, or all (default: %(default)s)")
     p.add_argument("--no-figures", action="store_true", help="tables only")
     return p.parse_args(argv)
 
@@ -162,6 +310,11 @@ def parse_args(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    try:
+        classes = parse_classes(args.classes)
+    except ValueError as e:
+        print(f"tlsmap-report: error: {e}", file=sys.stderr)
+        return 2
     paths = collect_paths(args.files)
     if not paths:
         print("tlsmap-report: error: no .h5 files in " + " ".join(args.files), file=sys.stderr)
@@ -178,7 +331,7 @@ def main(argv=None):
         return 2
     os.makedirs(args.outdir, exist_ok=True)
     options = dict(t_g=args.tg, sound_speed=args.sound_speed, density=args.density, xi=args.xi,
-                   epsilon_r=args.epsilon_r,
+                   epsilon_r=args.epsilon_r, classes=classes,
                    energy_cuts_K=tuple(float(x) for x in args.energy_cuts.split(",") if x))
     groups = analysis.analyse(merged, options)
     figs = {} if args.no_figures else figures.make_all(groups, args.outdir)
