@@ -116,6 +116,58 @@ double path_omega(const LocalModel& model, const Vector& x, const Vector& t) {
   return std::sqrt(std::max(c, 0.0));
 }
 
+// V and dV/ds on the straight line past one end of the band: x(σ) = end + σ u (u the outward unit
+// tangent), at σ = step, 2 step, ..., n step, stopping after the first node more than `wall` above
+// V(end) (a wall the levels do not reach; the solver continues from there). The values are a
+// running maximum from V(end), so the continuation never dips (a lower minimum out there would
+// capture the levels: not this pair's).
+void extend_end(const LocalModel& model, const Vector& end, const Vector& u, double step, int n, double wall,
+                std::vector<double>& v, std::vector<double>& dv) {
+  const double v0 = model.energy(end);
+  double top = v0;
+  for (int k = 1; k <= n && top - v0 <= wall; ++k) {
+    Vector g;
+    const double e = model.energy_gradient(end + (k * step) * u, g);
+    if (e > top) {
+      top = e;
+      v.push_back(e), dv.push_back(g.dot(u));
+    } else {
+      v.push_back(top), dv.push_back(0.0);
+    }
+  }
+}
+
+// The two lowest levels of the band's 1D potential (schrodinger.hpp). The band ends at minima, but
+// the wavefunctions reach past them: V there is the model's energy on the straight line along the
+// band's end tangent, out to 8 harmonic lengths sqrt(ħ/ω) (16 nodes) or to a wall higher than
+// both the barrier and 25 ħω above the end (beyond, the solver's harmonic continuation from that
+// wall, where the wavefunctions have decayed). e_qs_other: the band alone mirrored past its ends
+// (the continuation's sensitivity).
+PathLevels levels_along(const LocalModel& model, const NebResult& path, double omega_a, double omega_b,
+                        double hbar) {
+  const int m = static_cast<int>(path.images.size());
+  const int n_ext = 16;
+  const double top = *std::max_element(path.energy.begin(), path.energy.end());
+  const double e_shift = path.energy[0] - model.energy(path.images[0]);  // band energies may be shifted
+  // The outer potential past one end: nodes from the end outwards, as s increasing.
+  auto outer = [&](int end, int inner, double omega, bool front) {
+    const double step = (omega > 0.0 ? 8.0 * std::sqrt(hbar / omega) : 0.25 * path.arc.back()) / n_ext;
+    const Vector u = (path.images[end] - path.images[inner]).normalized();
+    std::vector<double> v, dv;
+    extend_end(model, path.images[end], u, step, n_ext, std::max(top - path.energy[end], 25.0 * hbar * omega), v,
+               dv);
+    std::vector<double> s{path.arc[end]}, vs{path.energy[end]}, dvs{path.slope[end]};
+    for (std::size_t k = 0; k < v.size(); ++k)  // dV/ds = ±dV/dσ: s runs outward at the back, inward at the front
+      s.push_back(path.arc[end] + (front ? -1.0 : 1.0) * (k + 1) * step), vs.push_back(v[k] + e_shift),
+          dvs.push_back(front ? -dv[k] : dv[k]);
+    if (front) std::reverse(s.begin(), s.end()), std::reverse(vs.begin(), vs.end()), std::reverse(dvs.begin(), dvs.end());
+    return PathPotential(s, vs, dvs);
+  };
+  const PathPotential before = outer(0, 1, omega_a, true), after = outer(m - 1, m - 2, omega_b, false);
+  const PathPotential band(path.arc, path.energy, path.slope);
+  return path_levels(band, omega_a, omega_b, hbar, PathContinuation::extended, {}, PathOuter{&before, &after});
+}
+
 }  // namespace
 
 TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b_in, const SearchParams& p,
@@ -165,9 +217,10 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   const PathPotential v(path.arc, path.energy, path.slope);
   const double omega_a = path_omega(model, a.x, ta), omega_b = path_omega(model, b, tb);
   t.splitting = wkb_splitting(v, omega_a, omega_b, p.units);
-  // Quantum levels along the band, the zero-point change of all modes, and the class.
+  // Quantum levels along the band continued past its ends, the zero-point change of all modes, and
+  // the class.
   const double hbar = hbar_reduced(p.units);
-  t.levels = path_levels(v, omega_a, omega_b, hbar);
+  t.levels = levels_along(model, path, omega_a, omega_b, hbar);
   if (std::isnan(zpe_a)) zpe_a = zero_point_energy(model, a.x, hbar);
   t.delta_zpe = zero_point_energy(model, b, hbar) - zpe_a;
   t.adjacent = t.saddle.verified && !t.intermediate_minima;

@@ -1,7 +1,7 @@
 // Whole-sample relaxation of catalogue states (see relax.hpp).
 #include "tlsmap/relax.hpp"
 
-#include "tlsmap/lbfgs.hpp"
+#include "tlsmap/fire.hpp"
 #include "tlsmap/system.hpp"
 
 #include <algorithm>
@@ -22,9 +22,9 @@ double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, c
     mine.push_owned(start[i], g.species[i], g.charge[i], i + 1);
   System sys(w.comm, w.box, w.table, w.skin, w.proc_grid);
   sys.set_beads(std::move(mine));
-  LbfgsParams lp;
-  lp.f_tol = f_tol;
-  const MinimizeResult mr = minimize_lbfgs(sys, lp);
+  FireParams fp;
+  fp.f_tol = f_tol;
+  const MinimizeResult mr = minimize_fire(sys, fp);
   *converged = mr.converged;
   *relaxed = gather_by_id(sys.beads(), w.comm).pos;
   return sys.potential_energy();

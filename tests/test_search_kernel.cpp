@@ -624,3 +624,149 @@ TEST(EventSearch, AsymmetricDoubleWellMatchesScan) {
   EXPECT_NEAR(t.splitting.action, action, 2e-4 * action);
   EXPECT_NEAR(t.splitting.delta0, wkb, 1e-2 * wkb);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The catalogue's pair rule: pairs adjacent to the occupied state O, with their quantum levels.
+
+namespace {
+
+// (ħ/2) Σ ω of the single mobile bead at x, from a central-difference Hessian of model.energy
+// (not the analytic Hessian the kernel uses) diagonalised by Eigen.
+double fd_zero_point(const LocalModel& m, const LocalModel::Vector& x, double hbar) {
+  const double h = 1e-4;
+  Eigen::Matrix3d hess;
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      auto e = [&](double da, double db) {
+        LocalModel::Vector y = x;
+        y[a] += da, y[b] += db;
+        return m.energy(y);
+      };
+      hess(a, b) = (e(h, h) - e(h, -h) - e(-h, h) + e(-h, -h)) / (4 * h * h);
+    }
+  const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(hess);
+  return 0.5 * hbar * es.eigenvalues().cwiseMax(0.0).cwiseSqrt().sum();
+}
+
+// Neon-like units (ħ* = 0.0918): levels and splittings large enough to check against a 1D solve.
+PhysicalUnits neon() {
+  PhysicalUnits u;
+  u.sigma_angstrom = 2.788, u.epsilon_kelvin = 36.68, u.mass_amu = 20.18;
+  return u;
+}
+
+SearchParams occupied_params() {
+  SearchParams p;
+  p.pairs = SearchParams::PairRule::occupied;
+  p.start_from_occupied = true;
+  p.max_attempts = 20;
+  p.stop_after_stale = 10;
+  p.neb.n_images = 33;
+  p.units = neon();
+  return p;
+}
+
+}  // namespace
+
+// The designed double well, started in its right well: the occupied state is the right minimum and
+// the one pair is (right, left), adjacent, with E_qs against an independent finite-difference 1D
+// solve of the analytic axis potential (fd_levels above), ΔZPE against a finite-difference Hessian,
+// and the class by the documented rule at two thresholds.
+TEST(EventSearch, OccupiedPairOfTheDesignedDoubleWell) {
+  const Cage cage;
+  const LocalModel m = cage_model(cage, 0.35);
+  SearchParams p = occupied_params();
+  const DomainSearch r = search_domain(m, p, 99, 1);
+  ASSERT_EQ(r.pairs.size(), 1u);
+  const TlsPair& t = r.pairs[0];
+  const double xr = axis_root(cage, 0.2, 1.0), xl = axis_root(cage, -1.0, -0.2);
+  EXPECT_EQ(t.a, 0);  // A is the occupied state ...
+  EXPECT_TRUE(t.involves_occupied);
+  EXPECT_NEAR(r.minima[t.a].x[0], xr, 1e-8);  // ... the right well, where the search started
+  EXPECT_NEAR(r.minima[t.b].x[0], xl, 1e-8);
+  EXPECT_TRUE(t.adjacent);
+  const double hbar = hbar_reduced(p.units);
+  const auto lv = fd_levels(cage, hbar, -cage.left + 0.75, cage.right - 0.75, 4000);
+  const double exact = lv.second - lv.first;
+  std::printf("occupied pair: E_qs = %.6e (exact 1D %.6e, ratio %.5f; mirror continuation %.6e), Δ0 WKB %.6e, "
+              "ΔZPE %.2e, class %s\n",
+              t.levels.e_qs, exact, t.levels.e_qs / exact, t.levels.e_qs_other, t.splitting.delta0, t.delta_zpe,
+              t.cls.c_str());
+  EXPECT_NEAR(t.levels.e_qs / exact, 1.0, 1e-3);  // measured 7e-5 (harmonic continuation: +10 %)
+  EXPECT_NEAR(t.levels.e0, lv.first, 1e-4 * std::abs(lv.first));
+  // A symmetric well: both minima have the same normal modes.
+  EXPECT_NEAR(t.delta_zpe, 0.0, 1e-7);
+  // Class by the rule: tls when E_qs is within the threshold, double_well otherwise.
+  EXPECT_EQ(t.cls, t.levels.e_qs <= p.max_splitting ? "tls" : "double_well");
+  p.max_splitting = 1.01 * t.levels.e_qs;
+  EXPECT_EQ(search_domain(m, p, 99, 1).pairs.at(0).cls, "tls");
+  p.max_splitting = 0.99 * t.levels.e_qs;
+  EXPECT_EQ(search_domain(m, p, 99, 1).pairs.at(0).cls, "double_well");
+}
+
+// The asymmetric cage started in its higher well: the asymmetry is signed (E_B − E_O < 0), E_qs
+// tends to the level gap of an asymmetric pair, ΔZPE equals the finite-difference value.
+TEST(EventSearch, OccupiedPairIsSigned) {
+  Cage cage;
+  cage.right = 2.3;
+  const double xr = axis_root(cage, 0.2, 1.0), xl = axis_root(cage, -1.0, -0.2);
+  const double vl = axis_v(cage, xl), vr = axis_v(cage, xr);
+  const bool right_higher = vr > vl;
+  const LocalModel m = cage_model(cage, right_higher ? 0.35 : -0.35);  // start in the higher well
+  const SearchParams p = occupied_params();
+  const DomainSearch r = search_domain(m, p, 99, 2);
+  ASSERT_EQ(r.pairs.size(), 1u);
+  const TlsPair& t = r.pairs[0];
+  EXPECT_NEAR(t.asymmetry, -std::abs(vl - vr), 1e-10);
+  EXPECT_LT(t.asymmetry, 0.0);
+  const double hbar = hbar_reduced(p.units);
+  const auto lv = fd_levels(cage, hbar, -cage.left + 0.75, cage.right - 0.75, 4000);
+  EXPECT_NEAR(t.levels.e_qs / (lv.second - lv.first), 1.0, 1e-3);  // measured 3e-5
+  const double zpe = fd_zero_point(m, r.minima[t.b].x, hbar) - fd_zero_point(m, r.minima[t.a].x, hbar);
+  std::printf("signed pair: ε = %.6e, E_qs = %.6e (exact 1D %.6e), ΔZPE = %.6e (finite differences %.6e)\n",
+              t.asymmetry, t.levels.e_qs, lv.second - lv.first, t.delta_zpe, zpe);
+  EXPECT_NEAR(t.delta_zpe, zpe, 1e-6 * hbar + 1e-4 * std::abs(zpe));
+  EXPECT_GT(std::abs(t.delta_zpe), 1e-4);  // the two wells differ: a zero ΔZPE would be a bug
+}
+
+// LJ7 from the global minimum: every pair is the global minimum and a minimum that one reference
+// transition state joins to it directly, the barrier is that transition state's energy, and every
+// pair is adjacent (never a chain of two events).
+TEST(EventSearch, LJ7PairsAreAdjacentToTheStart) {
+  if (world_rank() != 0) return;
+  const ReferenceLandscape ref = read_lj7_reference();
+  const LocalModel m = free_cluster(pentagonal_bipyramid());
+  SearchParams p;
+  p.pairs = SearchParams::PairRule::occupied;
+  p.start_from_occupied = true;
+  p.max_attempts = 200;
+  p.stop_after_stale = 200;
+  const DomainSearch r = search_domain(m, p, 2026, 7);
+  ASSERT_GE(r.pairs.size(), 1u);
+  const auto id = [](double e) { return e; };
+  const int gm = match(ref.minima, r.minima[0].energy, 1e-6, id);
+  ASSERT_GE(gm, 0);
+  std::vector<int> partners;
+  int n_adjacent = 0;
+  for (const TlsPair& t : r.pairs) {
+    EXPECT_EQ(t.a, 0);
+    // A push-over minimisation can land beyond the next minimum: the NEB then finds a minimum
+    // between, and the row is kept as not adjacent (its band is not one event).
+    EXPECT_EQ(t.adjacent, t.saddle.verified && t.path.n_intermediate_minima == 0);
+    if (!t.adjacent) continue;
+    ++n_adjacent;
+    const int b = match(ref.minima, r.minima[t.b].energy, 1e-6, id);
+    ASSERT_GE(b, 0);
+    partners.push_back(b);
+    bool joined = false;
+    for (const ReferenceSaddle& q : ref.saddles)
+      joined |= std::min(gm, b) == q.lo && std::max(gm, b) == q.hi &&
+                std::abs(q.energy - r.minima[0].energy - t.barrier) < 1e-6;
+    EXPECT_TRUE(joined) << "pair to minimum " << r.minima[t.b].energy << " with barrier " << t.barrier
+                        << " is not a reference transition state from the global minimum";
+  }
+  EXPECT_GE(n_adjacent, 2);  // the global minimum has direct transition states to 3 of the 4 minima
+  std::printf("LJ7 occupied pairs: %zu, %d adjacent (partner minima:", r.pairs.size(), n_adjacent);
+  for (int b : partners) std::printf(" %d", b);
+  std::printf(")\n");
+}

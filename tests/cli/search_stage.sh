@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `tlsmap search` on a tiny glass (500 KA beads, 2 of 8 domains, small budget) at 1, 2 and 4 ranks:
 # /tls and /search have the documented datasets and shapes (h5py), the catalogue is identical at
-# every rank count (bitwise, except the wall times in /search/seconds), E_A <= E_B, whole-sample
-# energies consistent with /search/e_sample; a search resumed domain by domain equals the one-go
-# search; a rerun of a finished search leaves the file byte for byte; bad [search] input exits 1
-# with one clear message and leaves the file as it was.
+# every rank count (bitwise, except the wall times in /search/seconds); every row's state A is the
+# occupied state (E_A = /search/e_sample, also after relaxation with every bead free), the
+# asymmetry is signed, classes follow the documented rule (tls rows adjacent, E_qs within the
+# threshold), no rearrangement is listed twice; a search resumed domain by domain equals the one-go
+# search; a rerun of a finished search leaves the file byte for byte; bad [search] and [tls] input
+# exits 1 with one clear message and leaves the file as it was.
 source "$(dirname "$0")/common.bash"
 input() {  # input <output file> [extra [search] lines]
   glass_input "$1" 5 500 300
@@ -51,33 +53,68 @@ n = t["energy_a"].shape[0]
 D = int(s.attrs["n_domains"])
 assert D == 8 and s.attrs["n_done"] == 2, (D, s.attrs["n_done"])
 assert list(s["domain_done"][()]) == [1, 1, 0, 0, 0, 0, 0, 0]
-assert 1 <= n <= 2, f"expected a pair in at least one of the 2 domains, got {n}"
+assert n >= 1, f"expected at least one pair adjacent to the occupied state in 2 domains, got {n}"
 m = int(t["mobile_offset"][-1])
 shapes = {"center": (n, 3), "radius": (n,), "energy_a": (n,), "energy_b": (n,), "asymmetry": (n,),
           "barrier": (n,), "d_l": (n,), "n_moving": (n,), "participation": (n,), "splitting": (n,),
           "mu_direct": (n, 3), "mu_eq13": (n, 3), "mobile_offset": (n + 1,), "mobile_id": (m,),
           "position_a": (m, 3), "position_b": (m, 3), "domain": (n,), "path_length": (n,),
-          "profile_offset": (n + 1,), "splitting_kelvin": (n,), "intermediate_minima": (n,)}
+          "profile_offset": (n + 1,), "splitting_kelvin": (n,), "intermediate_minima": (n,),
+          "class": (n,), "method": (n,), "e_qs": (n,), "e_qs_kelvin": (n,), "e_qs_mirror": (n,),
+          "energy_a_relaxed": (n,), "energy_b_relaxed": (n,), "asymmetry_relaxed": (n,),
+          "relaxed_adjacent": (n,), "delta_zpe": (n,), "involves_occupied": (n,), "adjacent": (n,),
+          "n_merged": (n,)}
 for k, shape in shapes.items():
     assert t[k].shape == shape, (k, t[k].shape, shape)
 for k in ["domain_center", "domain_done", "n_mobile", "n_frozen", "n_attempts", "n_minima", "n_saddles",
-          "tls_row", "seconds", "minima_offset", "saddle_offset"]:
+          "seconds", "minima_offset", "saddle_offset", "pair_offset"]:
     assert s[k].shape[0] in (D, D + 1), k
 assert s["minima_energy"].shape == (s["minima_offset"][-1],)
 assert t["energy_a"].attrs["unit"] == b"epsilon" or t["energy_a"].attrs["unit"] == "epsilon"
-ea, eb = t["energy_a"][()], t["energy_b"][()]
-assert np.all(ea <= eb) and np.allclose(eb - ea, t["asymmetry"][()], rtol=0, atol=1e-9)
-assert np.all(t["barrier"][()] >= t["asymmetry"][()] - 1e-9)
-assert np.all(np.isnan(t["mu_eq13"][()]))
+cls = np.array([c.decode() for c in t["class"][()]])
+method = np.array([c.decode() for c in t["method"][()]])
+assert set(cls) <= {"tls", "double_well", "single_well"} and set(method) == {"domain"}, (set(cls), set(method))
 e0 = s.attrs["e_sample"]
+ea, eb = t["energy_a"][()], t["energy_b"][()]
+# State A is the occupied state: the packing's energy, frozen shell and relaxed alike.
+assert np.all(t["involves_occupied"][()] == 1)
+assert np.allclose(ea, e0, rtol=0, atol=1e-8 * abs(e0)), (ea, e0)
+assert np.allclose(t["energy_a_relaxed"][()], e0, rtol=0, atol=1e-8 * abs(e0))
+assert np.allclose(eb - ea, t["asymmetry"][()], rtol=0, atol=1e-9)  # signed
+assert np.allclose(t["energy_b_relaxed"][()] - t["energy_a_relaxed"][()], t["asymmetry_relaxed"][()], rtol=0, atol=1e-9)
+# Relaxing with every bead free never raises a state's energy above its frozen-shell value.
+assert np.all(t["energy_b_relaxed"][()] <= eb + 1e-9)
+assert np.all(t["barrier"][()] >= np.maximum(t["asymmetry"][()], 0) - 1e-9)
+assert np.all(np.isnan(t["mu_eq13"][()]))
+# Classes: the documented rule on the stored columns.
+ms, ek = t.attrs["max_splitting"], f.attrs["epsilon_kelvin"]
+assert abs(ms * ek - 1.0) < 1e-12, (ms, ek)  # default: 1 K
+assert np.allclose(t["e_qs_kelvin"][()], t["e_qs"][()] * ek, rtol=1e-14, atol=0)
+adj = t["adjacent"][()] == 1
+assert np.array_equal(adj, (t["saddle_verified"][()] == 1) & (t["intermediate_minima"][()] == 0))
+is_tls = adj & (t["e_qs"][()] <= ms)
+assert np.array_equal(cls == "tls", is_tls), (cls, t["e_qs"][()])
+assert np.all(t["e_qs"][()] > 0)
+# E_qs cannot be below the asymmetry of the two wells by more than the barrier allows: for a
+# well-separated pair E_qs ~ min(hbar omega, |eps|) > 0; and hbar* is the argon value.
+assert abs(t.attrs["hbar_reduced"] - 0.0295865) < 1e-6, t.attrs["hbar_reduced"]
+# /search/pair_row: every row listed by its domain, merged copies pointing at their row.
+po, pr = s["pair_offset"][()], s["pair_row"][()]
+assert po[0] == 0 and po[-1] == pr.size and np.all(np.diff(po) >= 0)
+assert set(pr) == set(range(n)), (pr, n)
+assert int(t["n_merged"][()].sum()) == int(t.attrs["n_merged"]) == pr.size - n
+for k in range(n):
+    d = t["domain"][k]
+    assert k in pr[po[d]:po[d + 1]], (k, d)
 # Every domain's lowest minimum is at or below the packing's energy (the start is a minimum).
 for d in range(2):
     e = s["minima_energy"][s["minima_offset"][d]:s["minima_offset"][d + 1]]
     assert e.size >= 1 and e.min() <= e0 + 1e-9, (d, e, e0)
-# mu_direct = sum q (r_B - r_A), minimum image, recomputed from the stored states.
+# mu_direct = sum q (r_B - r_A), minimum image, recomputed from the stored states; no rearrangement twice.
 q = f["particles/all/charge/value"][0]
 L = f["particles/all/box/edges/value"][0]
 off, ids = t["mobile_offset"][()], t["mobile_id"][()]
+fields = []
 for k in range(n):
     sl = slice(off[k], off[k + 1])
     d = t["position_b"][sl] - t["position_a"][sl]
@@ -87,6 +124,15 @@ for k in range(n):
     assert moving.sum() == t["n_moving"][k], (k, moving.sum(), t["n_moving"][k])
     d_l = np.sqrt(np.mean(np.sum(d[moving]**2, 1))) if moving.any() else 0.0
     assert abs(d_l - t["d_l"][k]) < 1e-9, (k, d_l, t["d_l"][k])
+    fields.append((set(ids[sl][moving]), dict(zip(ids[sl], d))))
+for a in range(n):
+    for b in range(a + 1, n):
+        if fields[a][0] != fields[b][0]:
+            continue
+        common = set(fields[a][1]) | set(fields[b][1])
+        z = np.zeros(3)
+        diff = max(np.linalg.norm(fields[a][1].get(i, z) - fields[b][1].get(i, z)) for i in common)
+        assert diff > 0.05, f"rows {a} and {b} are one rearrangement (max displacement difference {diff})"
 def same(a, b, name):
     for grp in ["tls", "search"]:
         for k in a[grp]:
@@ -96,8 +142,9 @@ def same(a, b, name):
             assert x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y, equal_nan=(x.dtype.kind == "f")), (name, grp, k)
 for other in ["np2.h5", "np4.h5", "resumed.h5"]:
     same(f, h5py.File(other, "r"), other)
-print(f"search: {n} TLS in 2 domains, identical at 1, 2, 4 ranks and resumed; asymmetry {t['asymmetry'][()]}, "
-      f"barrier {t['barrier'][()]}, d_L {t['d_l'][()]}, minima per domain {s['n_minima'][:2]}")
+print(f"search: {n} rows in 2 domains ({dict(zip(*np.unique(cls, return_counts=True)))}), identical at 1, 2, 4 ranks "
+      f"and resumed; asymmetry {t['asymmetry'][()]}, relaxed {t['asymmetry_relaxed'][()]}, E_qs {t['e_qs'][()]}, "
+      f"barrier {t['barrier'][()]}, minima per domain {s['n_minima'][:2]}")
 PY
 
 fail=0
@@ -119,10 +166,14 @@ input np2.h5 "max_attempt = 3" > typo.toml
 input np2.h5 "shell = 2.0" > shell.toml
 input np2.h5 | sed 's/xi = 3.5/xi = 8.0/' > big.toml
 input np2.h5 | sed 's/max_attempts = 2/max_attempts = 0/' > zero.toml
+{ input np2.h5; printf '[tls]\nmax_splitting = 2.0\nmax_splitting_epsilon = 0.01\n'; } > twice.toml
+{ input np2.h5; printf '[tls]\nmax_splitting = -1.0\n'; } > negative.toml
 for np in 1 2; do
   expect_error unknown-key $np "unknown key 'search.max_attempt'; did you mean 'search.max_attempts'" typo.toml
   expect_error thin-shell $np "key 'search.shell' = 2.0: must be at least 2 r_c" shell.toml
   expect_error big-domain $np "is not below half the shortest box edge" big.toml
   expect_error zero-budget $np "key 'search.max_attempts' = 0 is out of range" zero.toml
+  expect_error threshold-twice $np "give the threshold once" twice.toml
+  expect_error negative-threshold $np "key 'tls.max_splitting' = -1.0 is out of range" negative.toml
 done
 exit $fail
