@@ -179,7 +179,11 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   t.energy_a = a.energy;
   t.energy_b = b_in.energy;
   t.asymmetry = t.energy_b - t.energy_a;
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  auto t0 = Clock::now();
   t.path = nudged_elastic_band(model, a.x, b, p.neb, via);
+  t.seconds.neb = since(t0);
   const NebResult& path = t.path;
   t.intermediate_minima = path.n_intermediate_minima > 0;
   // Refine the climbing image to a first-order saddle.
@@ -220,9 +224,13 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   // Quantum levels along the band continued past its ends, the zero-point change of all modes, and
   // the class.
   const double hbar = hbar_reduced(p.units);
+  t0 = Clock::now();
   t.levels = levels_along(model, path, omega_a, omega_b, hbar);
+  t.seconds.levels = since(t0);
+  t0 = Clock::now();
   if (std::isnan(zpe_a)) zpe_a = zero_point_energy(model, a.x, hbar);
   t.delta_zpe = zero_point_energy(model, b, hbar) - zpe_a;
+  t.seconds.zpe = since(t0);
   t.adjacent = t.saddle.verified && !t.intermediate_minima;
   t.cls = classify(t.adjacent, t.levels.e_qs, t.levels.levels_below_barrier, p.max_splitting);
   return t;

@@ -43,6 +43,7 @@ std::vector<char> serialize(const DomainOutcome& o) {
   w.put(o.n_mobile), w.put(o.n_frozen), w.put(o.n_attempts), w.put(o.n_events), w.put(o.seconds);
   w.put(o.minima_energy), w.put(o.minima_verified);
   w.put(o.saddle_energy), w.put(o.saddle_verified), w.put(o.saddle_minima);
+  w.put(o.pair_seconds);
   w.put<std::uint64_t>(o.pairs.size());
   for (const TlsRow& row : o.pairs) put_row(w, row);
   return w.take();
@@ -55,6 +56,7 @@ DomainOutcome deserialize_outcome(const char* data, std::size_t size) {
   r.get(o.n_mobile), r.get(o.n_frozen), r.get(o.n_attempts), r.get(o.n_events), r.get(o.seconds);
   r.get(o.minima_energy), r.get(o.minima_verified);
   r.get(o.saddle_energy), r.get(o.saddle_verified), r.get(o.saddle_minima);
+  r.get(o.pair_seconds);
   const auto n = r.take<std::uint64_t>();
   for (std::uint64_t k = 0; k < n; ++k) o.pairs.push_back(get_row(r));
   if (!r.at_end()) throw Error("corrupt domain result (trailing bytes)");
@@ -139,8 +141,10 @@ DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, con
     o.saddle_minima.push_back(sd.minus);
     o.saddle_minima.push_back(sd.plus);
   }
-  for (const TlsPair& p : s.pairs)
+  for (const TlsPair& p : s.pairs) {
     o.pairs.push_back(catalogue_row(copy, model, s, p, offset, domain, params.units.epsilon_kelvin));
+    o.pair_seconds[0] += p.seconds.neb, o.pair_seconds[1] += p.seconds.levels, o.pair_seconds[2] += p.seconds.zpe;
+  }
   return o;
 }
 
@@ -513,7 +517,7 @@ std::string format(const char* fmt, auto... args) {
 // Collective: merge, relax the rows not relaxed yet (writing the energies back into `done`, so the
 // next checkpoint keeps them), and rewrite the file.
 Merged checkpoint(std::map<std::int64_t, DomainOutcome>& done, const RunInfo& info, const WholeSample& rc,
-                  const std::string& path, Progress& progress) {
+                  const std::string& path, Progress& progress, std::int64_t* n_relaxed, double* relax_seconds) {
   Merged m = merge_rows(done, rc.box, info.s->kernel);
   if (info.s->relax) {
     std::int64_t n_new = 0;
@@ -528,6 +532,8 @@ Merged checkpoint(std::map<std::int64_t, DomainOutcome>& done, const RunInfo& in
       src.relaxed_adjacent = m.rows[q].relaxed_adjacent;
       ++n_new;
     }
+    *n_relaxed += n_new;
+    *relax_seconds += MPI_Wtime() - t0;
     if (n_new > 0)
       progress.say(format("relaxed both states of %lld rows with every bead free (%.1f s)", static_cast<long long>(n_new),
                           MPI_Wtime() - t0));
@@ -663,7 +669,8 @@ void run_search(const Input& in, MPI_Comm comm) {
   };
 
   progress.begin("domains");
-  std::int64_t n_finished = 0, pairs_before = 0, attempts_before_batch = 0;
+  std::int64_t n_finished = 0, pairs_before = 0, attempts_before_batch = 0, n_pairs_run = 0, n_relaxed = 0;
+  double step_seconds[3] = {0, 0, 0}, relax_seconds = 0.0;
   for (const auto& [d, o] : done) pairs_before += static_cast<std::int64_t>(o.pairs.size());
   const double t0 = MPI_Wtime();
   // Nothing to do (a rerun of a finished search): the file is left exactly as it is.
@@ -677,13 +684,15 @@ void run_search(const Input& in, MPI_Comm comm) {
                              dt > 0 ? static_cast<double>(attempts_before_batch + t.counters[1]) / dt : 0.0));
     });
     for (DomainOutcome& o : broadcast_results(r, comm)) {
+      n_pairs_run += static_cast<std::int64_t>(o.pairs.size());
+      for (int k = 0; k < 3; ++k) step_seconds[k] += o.pair_seconds[k];
       pairs_before += static_cast<std::int64_t>(o.pairs.size());
       attempts_before_batch += o.n_attempts;
       const std::int64_t d = o.domain;
       done[d] = std::move(o);
       ++n_finished;
     }
-    const Merged m = checkpoint(done, info, rc, path, progress);
+    const Merged m = checkpoint(done, info, rc, path, progress, &n_relaxed, &relax_seconds);
     if (r.failed)
       throw Error("search stopped: " + r.message + " (the " + std::to_string(done.size()) +
                   " domains finished are saved in " + path +
@@ -692,6 +701,12 @@ void run_search(const Input& in, MPI_Comm comm) {
                         static_cast<long long>(done.size()), static_cast<long long>(n_dom),
                         static_cast<long long>(m.rows.size()), static_cast<long long>(m.n_merged), path.c_str()));
   }
+  if (n_pairs_run > 0)
+    progress.say(format("cost per pair this run (%lld pairs): NEB %.3g s, 1D levels %.3g s, delta_zpe %.3g s; "
+                        "relaxation of both states %.3g s",
+                        static_cast<long long>(n_pairs_run), step_seconds[0] / n_pairs_run,
+                        step_seconds[1] / n_pairs_run, step_seconds[2] / n_pairs_run,
+                        n_relaxed > 0 ? relax_seconds / n_relaxed : 0.0));
   summarise(done, merge_rows(done, c.box, s.kernel), n_dom, n_finished, path, progress);
 }
 

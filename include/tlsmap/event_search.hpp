@@ -152,6 +152,9 @@ struct TlsPair {
   PathLevels levels;                 // the two lowest 1D levels along the band (E_qs)
   double delta_zpe = 0.0;            // (ħ/2) Σ (ω_B − ω_A) over the mobile-bead normal modes (ε)
   std::string cls;                   // "tls", "double_well" or "single_well"
+  struct {
+    double neb = 0, levels = 0, zpe = 0;  // wall time of the NEB (with the saddle refinement: not
+  } seconds;                              // counted), the 1D levels, ΔZPE (s; machine-dependent)
 };
 
 struct DomainSearch {
