@@ -244,6 +244,36 @@ BondDipoleChanges bond_dipole_changes(const TlsSet& t, std::size_t k, std::span<
   return out;
 }
 
+std::unique_ptr<PoissonGrid> make_eq13_grid(const Decomposition& dec, const Eq13Options& s, const Vec3& centre,
+                                            double radius) {
+  PoissonGridOptions o;
+  o.spacing = s.spacing;
+  o.sigma = s.sigma_factor * s.spacing;
+  o.kernel_cutoff = s.kernel_cutoff;
+  o.rtol = s.rtol;
+  Dielectric eps(s.eps_ext);
+  if (!s.uniform()) eps.add_sphere(centre, radius, s.eps_in);
+  return std::make_unique<PoissonGrid>(dec, o, eps);
+}
+
+std::vector<Eq13Dipole> eq13_dipoles(PoissonGrid& grid, const Decomposition& dec, const Eq13Options& s, const Mat3& T,
+                                     const PointCharges& dq, const Vec3& mu_direct, const Vec3& centre,
+                                     std::span<const double> radii) {
+  const Box& box = dec.box();
+  const std::vector<Vec3> ints = transition_field_integrals(grid, dec, dq, centre, radii);
+  // Uniform ε: the images' field is harmonic in the sphere, so its integral is V_sph E_img(centre)/ε.
+  const Vec3 e_img = s.uniform() ? image_field(box, dq, centre) : Vec3(Vec3::Zero());
+  std::vector<Eq13Dipole> out(radii.size());
+  for (std::size_t r = 0; r < radii.size(); ++r) {
+    const double R = radii[r];
+    const Vec3 images = s.uniform() ? Vec3(4.0 * pi / 3.0 * R * R * R * e_img / s.eps_ext)
+                                    : image_sphere_integral(T, mu_direct, R, s.eps_in, s.eps_ext);
+    out[r].uncorrected = s.eps_in / (4 * pi) * ints[r];
+    out[r].corrected = s.eps_in / (4 * pi) * (ints[r] - images);
+  }
+  return out;
+}
+
 std::vector<Vec3> transition_field_integrals(PoissonGrid& grid, const Decomposition& decomp, const PointCharges& dq,
                                              const Vec3& centre, std::span<const double> radii) {
   std::vector<Vec3> mine;

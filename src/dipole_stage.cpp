@@ -32,30 +32,6 @@ std::vector<double> flat(const std::vector<Vec3>& v) {
   return f;
 }
 
-struct GridSettings {
-  double sigma_factor = 1.0, kernel_cutoff = 5.0, eps_ext = 1.0, eps_in = 1.0;
-  bool uniform() const { return eps_in == eps_ext; }
-};
-
-std::unique_ptr<PoissonGrid> make_grid(const Decomposition& dec, const GridSettings& s, double spacing,
-                                       const Vec3& centre, double radius) {
-  PoissonGridOptions o;
-  o.spacing = spacing;
-  o.sigma = s.sigma_factor * spacing;
-  o.kernel_cutoff = s.kernel_cutoff;
-  Dielectric eps(s.eps_ext);
-  if (!s.uniform()) eps.add_sphere(centre, radius, s.eps_in);
-  return std::make_unique<PoissonGrid>(dec, o, eps);
-}
-
-// ∫_sphere of the periodic images' field: exact (all multipoles) for uniform ε, dipole order
-// (Clausius–Mossotti with the lattice tensor) for a dielectric sphere; see dipole.hpp.
-Vec3 image_integral(const GridSettings& s, const Box& box, const Mat3& T, const PointCharges& dq, const Vec3& p,
-                    const Vec3& centre, double R) {
-  if (s.uniform()) return 4.0 * pi / 3.0 * R * R * R * image_field(box, dq, centre) / s.eps_ext;
-  return image_sphere_integral(T, p, R, s.eps_in, s.eps_ext);
-}
-
 double ratio(const Vec3& mu, const Vec3& direct) {
   const double n2 = direct.squaredNorm();
   return n2 > 0.0 ? mu.dot(direct) / n2 : 0.0;
@@ -65,11 +41,12 @@ double ratio(const Vec3& mu, const Vec3& direct) {
 
 void run_dipole(const Input& in, MPI_Comm comm) {
   const std::string path = in.get_string("run.output");
-  GridSettings gs;
+  Eq13Options gs;
   gs.sigma_factor = in.get_double("dipole.sigma_factor");
   gs.eps_ext = in.get_double("dipole.epsilon");
   gs.eps_in = in.has("dipole.epsilon_in") ? in.get_double("dipole.epsilon_in") : gs.eps_ext;
   const double spacing = in.get_double("dipole.spacing");
+  gs.spacing = spacing;
   const double radius_factor = in.get_double("dipole.radius_factor");
   const auto conv_h = in.get_vec3("dipole.convergence_spacing");
   const auto conv_r = in.get_vec3("dipole.convergence_radius");
@@ -126,7 +103,7 @@ void run_dipole(const Input& in, MPI_Comm comm) {
   progress.say(line);
 
   std::unique_ptr<PoissonGrid> shared;
-  if (gs.uniform()) shared = make_grid(dec, gs, spacing, Vec3::Zero(), 0.0);
+  if (gs.uniform()) shared = make_eq13_grid(dec, gs, Vec3::Zero(), 0.0);
   std::vector<Vec3> mu_direct(n), mu_eq13(n), mu_raw(n);
   std::vector<double> radius(n), ratio_eq13(n), deb_direct(n), deb_eq13(n), sum_dmu2(n), g(n), d_l(n), mu_eq1(n);
   std::vector<std::int64_t> n_bonds(n), n_charges(n), n_outside(n);
@@ -136,14 +113,14 @@ void run_dipole(const Input& in, MPI_Comm comm) {
     const PointCharges dq = transition_charges(tls, k, charge, box);
     const double R = radius_factor * tls.radius[k];
     std::unique_ptr<PoissonGrid> own;
-    if (!gs.uniform()) own = make_grid(dec, gs, spacing, tls.center[k], R);
+    if (!gs.uniform()) own = make_eq13_grid(dec, gs, tls.center[k], R);
     PoissonGrid& grid = gs.uniform() ? *shared : *own;
     const double radii[1] = {R};
-    const Vec3 integral = transition_field_integrals(grid, dec, dq, tls.center[k], radii)[0];
-    iterations[k] = grid.iterations();
     mu_direct[k] = direct_dipole(tls, k, charge, box);
-    mu_raw[k] = gs.eps_in / (4 * pi) * integral;
-    mu_eq13[k] = gs.eps_in / (4 * pi) * (integral - image_integral(gs, box, T, dq, mu_direct[k], tls.center[k], R));
+    const Eq13Dipole eq13 = eq13_dipoles(grid, dec, gs, T, dq, mu_direct[k], tls.center[k], radii)[0];
+    iterations[k] = grid.iterations();
+    mu_raw[k] = eq13.uncorrected;
+    mu_eq13[k] = eq13.corrected;
     radius[k] = R;
     ratio_eq13[k] = ratio(mu_eq13[k], mu_direct[k]);
     deb_direct[k] = mu_direct[k].norm() * debye;
@@ -170,15 +147,17 @@ void run_dipole(const Input& in, MPI_Comm comm) {
   for (std::size_t k = 0; k < n_conv; ++k)
     for (double h : conv_h) {
       if (!(h > 0.0)) continue;
-      auto grid = make_grid(dec, gs, h, tls.center[k], radius_factor * tls.radius[k]);
+      Eq13Options gh = gs;
+      gh.spacing = h;
+      auto grid = make_eq13_grid(dec, gh, tls.center[k], radius_factor * tls.radius[k]);
       std::vector<double> radii;
       for (double f : conv_r)
         if (f > 0.0) radii.push_back(f * radius_factor * tls.radius[k]);
       const PointCharges dq = transition_charges(tls, k, charge, box);
-      const auto ints = transition_field_integrals(*grid, dec, dq, tls.center[k], radii);
+      const auto eq13 = eq13_dipoles(*grid, dec, gh, T, dq, mu_direct[k], tls.center[k], radii);
       for (std::size_t r = 0; r < radii.size(); ++r) {
-        const Vec3 raw = gs.eps_in / (4 * pi) * ints[r];
-        const Vec3 mu = gs.eps_in / (4 * pi) * (ints[r] - image_integral(gs, box, T, dq, mu_direct[k], tls.center[k], radii[r]));
+        const Vec3& raw = eq13[r].uncorrected;
+        const Vec3& mu = eq13[r].corrected;
         const double f = radii[r] / (radius_factor * tls.radius[k]);
         conv.insert(conv.end(), {static_cast<double>(k), h, grid->spacing().maxCoeff(), f, radii[r],
                                  ratio(mu, mu_direct[k]), ratio(raw, mu_direct[k]), mu[0], mu[1], mu[2]});

@@ -1,7 +1,10 @@
 // GoogleTest main for MPI tests.
 // Rank 0 prints the usual report; other ranks print only their failures, tagged with the rank, so a
 // failure seen on one rank is visible. The exit code is the MPI_MAX of all ranks' results, so a
-// failure on any rank fails the CTest entry.
+// failure on any rank fails the CTest entry. A test that skipped because a peer program is missing
+// (tests/peers.hpp) makes the exit code 77, CTest's SKIP_RETURN_CODE, unless some test failed.
+#include "peers.hpp"
+
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <petscsys.h>
@@ -34,9 +37,8 @@ int main(int argc, char** argv) {
     delete listeners.Release(listeners.default_result_printer());
     listeners.Append(new RankFailurePrinter(rank));
   }
-  int local = RUN_ALL_TESTS();
-  int global = 0;
-  MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  int local[2] = {RUN_ALL_TESTS() != 0, tlsmap::testing::peer_missing ? 1 : 0}, global[2] = {0, 0};
+  MPI_Allreduce(local, global, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   PetscCall(PetscFinalize());
-  return global;
+  return global[0] ? 1 : global[1] ? tlsmap::testing::kSkipReturnCode : 0;
 }

@@ -1,11 +1,12 @@
 // Transition dipoles (include/tlsmap/dipole.hpp) against closed forms:
 //  * the Ewald image tensor T: 4π/(3V)·I for a cube, trace 4π/V for any box (∇²ψ = 4π/V off the lattice);
 //  * the image correction equals the Clausius–Mossotti closed form of docs/electrostatics.md §4 (cube);
+// μ_eq13 is computed by the stage's own functions (make_eq13_grid, eq13_dipoles), never re-implemented here:
 //  * a compact set of charges displaced inside a sphere, uniform ε: (ε/4π)∫ΔE dV / μ_direct →
 //    −(1 − V_sph/V_box)/3 uncorrected and −1/3 corrected, converging as h (and σ = h) shrink; also in a
 //    non-cubic box, where only the tensor T makes the correction right;
-//  * a point dipole at the centre of a sphere ε_in in ε_ext: ∫E dV = −4πp/(2ε_ext + ε_in)
-//    (first-order convergence in h at the sharp interface, so the test uses 2I(h) − I(2h));
+//  * a point dipole at the centre of a sphere ε_in in ε_ext: μ_eq13 = (ε_in/4π)∫E dV = −ε_in p/(2ε_ext + ε_in)
+//    (first-order convergence in h at the sharp interface, so the test uses 2μ(h) − μ(2h));
 //  * bond-dipole changes: Σ_b Δμ_b = μ_direct, g = 1 for one bond;
 // and every grid result equal to an MPI_COMM_SELF run on rank 0 to 1e-8.
 #include "tlsmap/decomposition.hpp"
@@ -66,32 +67,38 @@ Synthetic compact_tls(const Vec3& c, int n, double spread, double d, double q, d
   return s;
 }
 
+// μ_eq13 of TLS 0 by the dipole stage's own code path (make_eq13_grid + eq13_dipoles: one solve of Δρ,
+// the ε_in/4π prefactor, the image correction), on a grid of spacing h with σ = h and KSP rtol 1e-12.
 struct Eq13 {
-  Vec3 integral = Vec3::Zero();
+  Eq13Dipole mu;
+  Vec3 p = Vec3::Zero();  // μ_direct
   double h = 0.0;
 };
 
-Eq13 eq13_integral(MPI_Comm comm, const Box& box, const Synthetic& s, double h, double eps_ext, double eps_in) {
+Eq13 eq13_stage(MPI_Comm comm, const Box& box, const Synthetic& s, double h, double eps_ext, double eps_in) {
   Decomposition dec(comm, box);
-  PoissonGridOptions o;
+  Eq13Options o;
   o.spacing = h;
-  o.sigma = h;
+  o.sigma_factor = 1.0;
+  o.eps_ext = eps_ext;
+  o.eps_in = eps_in;
   o.rtol = 1e-12;
-  Dielectric eps(eps_ext);
-  if (eps_in != eps_ext) eps.add_sphere(s.tls.center[0], s.tls.radius[0], eps_in);
-  PoissonGrid grid(dec, o, eps);
+  const auto grid = make_eq13_grid(dec, o, s.tls.center[0], s.tls.radius[0]);
   const double radii[1] = {s.tls.radius[0]};
-  const auto dq = transition_charges(s.tls, 0, s.charge, box);
   Eq13 r;
-  r.integral = transition_field_integrals(grid, dec, dq, s.tls.center[0], radii)[0];
-  r.h = grid.spacing().maxCoeff();
+  r.p = direct_dipole(s.tls, 0, s.charge, box);
+  r.mu = eq13_dipoles(*grid, dec, o, image_field_tensor(box), transition_charges(s.tls, 0, s.charge, box), r.p,
+                      s.tls.center[0], radii)[0];
+  r.h = grid->spacing().maxCoeff();
   return r;
 }
 
 void expect_same_on_self(const Box& box, const Synthetic& s, double h, double eps_ext, double eps_in, const Eq13& world) {
   if (world_rank() != 0) return;
-  const Eq13 self = eq13_integral(MPI_COMM_SELF, box, s, h, eps_ext, eps_in);
-  EXPECT_LT((self.integral - world.integral).norm(), 1e-8 * self.integral.norm()) << "rank-count dependence";
+  const Eq13 self = eq13_stage(MPI_COMM_SELF, box, s, h, eps_ext, eps_in);
+  EXPECT_LT((self.mu.corrected - world.mu.corrected).norm(), 1e-8 * self.mu.corrected.norm()) << "rank-count dependence";
+  EXPECT_LT((self.mu.uncorrected - world.mu.uncorrected).norm(), 1e-8 * self.mu.uncorrected.norm())
+      << "rank-count dependence";
 }
 
 }  // namespace
@@ -164,28 +171,34 @@ TEST(Dipole, ImageCorrectionIsClausiusMossotti) {
 TEST(Dipole, UniformRatioConvergesToMinusOneThird) {
   // 24 charges ±0.3 within 1.0 of the centre, displaced by up to 0.1 per component; sphere R = 2.5.
   // The Gaussians (σ = h) must sit inside the sphere: margin 1.5 = 3σ at h = 0.5, 6σ at h = 0.25.
+  // μ_eq13 comes from the stage's own functions; the reference is the closed form −μ_direct/3 (the
+  // cavity factor of a sphere in a uniform dielectric), and (1 − f)/3 for the uncorrected value.
   for (const Vec3 len : {Vec3(8, 8, 8), Vec3(7, 8, 10)}) {
     const Box box = box_of(len);
     const Vec3 c = box.lo + Vec3(0.48, 0.53, 0.5).cwiseProduct(len);
     const Synthetic s = compact_tls(c, 24, 1.0, 0.1, 0.3, 2.5, 11);
-    const Vec3 p = direct_dipole(s.tls, 0, s.charge, box);
     const Mat3 t = image_field_tensor(box);
     const double f = 4 * pi / 3 * std::pow(2.5, 3) / box.volume();
     const double eps = 2.0;
     double prev = 0.0;
     for (double h : {0.5, 0.25}) {
-      const Eq13 r = eq13_integral(MPI_COMM_WORLD, box, s, h, eps, eps);
-      const Vec3 raw = eps / (4 * pi) * r.integral;
-      const Vec3 v_img = 4 * pi / 3 * std::pow(2.5, 3) * image_field(box, transition_charges(s.tls, 0, s.charge, box), c);
-      const Vec3 mu = eps / (4 * pi) * (r.integral - v_img / eps);
-      const Vec3 mu_dip = eps / (4 * pi) * (r.integral - image_sphere_integral(t, p, 2.5, eps, eps));
+      const Eq13 r = eq13_stage(MPI_COMM_WORLD, box, s, h, eps, eps);
+      const Vec3 p = r.p, mu = r.mu.corrected, raw = r.mu.uncorrected;
+      // For the printout only: the images to dipole order (what the dielectric-sphere path uses).
+      const Vec3 mu_dip = raw - eps / (4 * pi) * image_sphere_integral(t, p, 2.5, eps, eps);
       const double ratio = mu.dot(p) / p.squaredNorm(), ratio_raw = raw.dot(p) / p.squaredNorm();
       const double err = (mu + p / 3).norm() / (p.norm() / 3);
       print0("box %gx%gx%g, h = %.3f: |p| = %.5f, mu_eq13/mu_direct = %.6f (images to dipole order only %.6f; "
              "uncorrected %.6f, -(1-f)/3 = %.6f), |mu_eq13 + p/3|/|p/3| = %.2e\n", len[0], len[1], len[2], r.h,
              p.norm(), ratio, mu_dip.dot(p) / p.squaredNorm(), ratio_raw, -(1 - f) / 3, err);
       if (prev > 0) print0("  error ratio %.2f\n", prev / err);
-      if (h < 0.3) EXPECT_LT(err, 1.5e-3);  // measured 5.9e-4 (cube), 4.2e-4 (7x8x10)
+      if (h < 0.3) {
+        EXPECT_LT(err, 1e-3);  // measured 5.9e-4 (cube), 4.2e-4 (7x8x10)
+        // Uncorrected, cube: the periodic images remove the fraction f; the domain's higher moments
+        // shift it further (−0.2958 vs −0.2907), hence 1e-2 absolute. (Not in the non-cubic box, where
+        // the images' field is anisotropic: T, not 4π/3V.)
+        if (len[0] == len[2]) EXPECT_NEAR(ratio_raw, -(1 - f) / 3, 1e-2);
+      }
       prev = err;
       if (h < 0.3 && len[0] != len[2]) expect_same_on_self(box, s, h, eps, eps, r);
     }
@@ -193,9 +206,11 @@ TEST(Dipole, UniformRatioConvergesToMinusOneThird) {
 }
 
 TEST(Dipole, DielectricSpherePointDipole) {
-  // ±0.5 at ±0.2 around the centre of a sphere R = 2.5 of ε_in in ε_ext = 2, cube L = 8: after the
-  // image correction, ∫E dV = −4πp/(2ε_ext + ε_in). Sharp interface: first order in h; the
-  // extrapolation 2I(0.25) − I(0.5) must be within 2.5 %.
+  // ±0.5 at ±0.2 around the centre of a sphere R = 2.5 of ε_in in ε_ext = 2, cube L = 8, through the
+  // stage's functions: after the image correction, μ_eq13 = −ε_in p/(2ε_ext + ε_in) (∫E dV =
+  // −4πp/(2ε_ext + ε_in) times the stage's ε_in/4π). Sharp interface: first order in h; the
+  // extrapolation 2μ(0.25) − μ(0.5) must be within 1.5 % (measured 0.74 %, 0.39 %), the raw h = 0.25
+  // value within 8 % (measured 4.8 %, 3.6 %).
   const Box box = box_of(Vec3(8, 8, 8));
   const Vec3 c = box.lo + Vec3(4.1, 3.9, 4.0);
   Synthetic s;
@@ -207,24 +222,21 @@ TEST(Dipole, DielectricSpherePointDipole) {
   s.tls.pos_a = {c, c};
   s.tls.pos_b = {c + 0.2 * u, c - 0.2 * u};
   s.charge = {0.5, -0.5};
-  const Vec3 p = direct_dipole(s.tls, 0, s.charge, box);
-  const Mat3 t = image_field_tensor(box);
   const double ee = 2.0;
   for (double ratio : {0.5, 3.0}) {
     const double ei = ratio * ee;
-    const double closed = -4 * pi * p.norm() / (2 * ee + ei);
     double prev = 0.0;
     for (double h : {0.5, 0.25}) {
-      const Eq13 r = eq13_integral(MPI_COMM_WORLD, box, s, h, ee, ei);
-      const double along = (r.integral - image_sphere_integral(t, p, 2.5, ei, ee)).dot(p.normalized());
+      const Eq13 r = eq13_stage(MPI_COMM_WORLD, box, s, h, ee, ei);
+      const double closed = -ei / (2 * ee + ei) * r.p.norm();
+      const double along = r.mu.corrected.dot(r.p.normalized());
       const double extrap = prev != 0.0 ? 2 * along - prev : 0.0;
-      print0("eps_in/eps_ext = %.2f, h = %.3f: corrected integral.p^ = %.6f, closed form %.6f (rel %.2e), "
-             "extrapolated %.6f (rel %.2e); mu_eq13/mu_direct = %.5f (-eps_in/(2eps_ext+eps_in) = %.5f)\n", ratio, r.h,
-             along, closed, std::abs(along / closed - 1), extrap, prev != 0.0 ? std::abs(extrap / closed - 1) : 0.0,
-             ei / (4 * pi) * along / p.norm(), -ei / (2 * ee + ei));
+      print0("eps_in/eps_ext = %.2f, h = %.3f: mu_eq13.p^ = %.6f, closed form -eps_in p/(2eps_ext+eps_in) = %.6f "
+             "(rel %.2e), extrapolated %.6f (rel %.2e)\n", ratio, r.h, along, closed, std::abs(along / closed - 1),
+             extrap, prev != 0.0 ? std::abs(extrap / closed - 1) : 0.0);
       if (prev != 0.0) {
-        EXPECT_LT(std::abs(extrap / closed - 1), 0.025);
-        EXPECT_LT(std::abs(along / closed - 1), 0.15);
+        EXPECT_LT(std::abs(extrap / closed - 1), 0.015);
+        EXPECT_LT(std::abs(along / closed - 1), 0.08);
         expect_same_on_self(box, s, h, ee, ei, r);
       }
       prev = along;

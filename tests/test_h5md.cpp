@@ -3,6 +3,7 @@
 #include "tlsmap/error.hpp"
 #include "tlsmap/h5md.hpp"
 #include "io_test_support.hpp"
+#include "peers.hpp"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -157,7 +158,8 @@ TEST(H5md, H5pyReadsTheFile) {
   write_file(tmp.path, box, distribute(make_beads(50, box, 4), 2), test_meta(), false);
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank_of() != 0) return;
-  if (!exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+  const std::string python = peer_path("TLSMAP_TEST_PYTHON", "/usr/bin/python3");
+  if (!exists(python)) TLSMAP_PEER_MISSING(python);
   const std::string script = R"(
 import sys
 try:
@@ -182,9 +184,9 @@ assert abs(f.attrs['sigma_angstrom'] - 3.405) == 0
   const std::string py = tmp.path + ".py";
   std::ofstream(py) << script;
   // A clean environment: the child must not think it is one of this job's MPI ranks.
-  const int status = std::system(("env -i PATH=/usr/bin:/bin /usr/bin/python3 " + py + " " + tmp.path).c_str());
+  const int status = std::system(("env -i PATH=/usr/bin:/bin " + python + " " + py + " " + tmp.path).c_str());
   std::remove(py.c_str());
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 77) GTEST_SKIP() << "no h5py";
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 77) TLSMAP_PEER_MISSING("h5py (for " + python + ")");
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "h5py check failed";
 }
 

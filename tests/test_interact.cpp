@@ -1,6 +1,6 @@
 // TLS–TLS couplings (include/tlsmap/interact.hpp, hessian.hpp):
 //  * J_el (grid, one solve per TLS) symmetric to 1e-7, equal to the Ewald sum of the same point charges
-//    to the grid error (< 2 %), and tending to the periodic point-dipole J_dd as r grows;
+//    to the grid error (< 1 % at r = 4, < 0.4 % at r = 7), and tending to the periodic point-dipole J_dd as r grows;
 //  * the Hessian against central differences of the forces on a Kob–Andersen configuration;
 //  * J_mech with both TLS's mobile beads clamped ("pair") against the four-state relaxation
 //    E(BB) − E(BA) − E(AB) + E(AA) on an fcc LJ crystal (first order in the displacement d), the
@@ -99,7 +99,7 @@ TEST(Interact, ElectricCouplingTendsToDipoleDipole) {
            "(free %.8g): |Ewald/J_dd - 1| = %.2e\n", r, e.j, e.jt, std::abs(e.j - e.jt) / std::abs(e.j), ew, rel_grid,
            ddp, dd, rel_dd);
     EXPECT_LT(std::abs(e.j - e.jt), 1e-7 * std::abs(e.j));
-    EXPECT_LT(rel_grid, 0.02);
+    EXPECT_LT(rel_grid, r < 5 ? 1e-2 : 4e-3);  // measured 6.5e-3 (r = 4), 1.66e-3 (r = 7) at 1, 2, 4 ranks
     rel_dd_by_r.push_back(rel_dd);
     if (world_rank() == 0 && r > 5) {
       const ElResult self = j_el(MPI_COMM_SELF, box, s, 0.5);

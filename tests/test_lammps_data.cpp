@@ -3,6 +3,7 @@
 #include "tlsmap/error.hpp"
 #include "tlsmap/lammps_data.hpp"
 #include "io_test_support.hpp"
+#include "peers.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -158,14 +159,15 @@ TEST(LammpsData, LammpsReadsOurFile) {
   LammpsWriteOptions opt;
   opt.with_velocity = true;
   write_lammps_data(ours.path, box, distribute(all, 8), MPI_COMM_WORLD, opt);
-  int status = 0, have_lmp = std::filesystem::exists("/usr/bin/lmp");
-  if (!have_lmp) GTEST_SKIP() << "no /usr/bin/lmp";
+  const std::string lmp = peer_path("TLSMAP_TEST_LMP", "/usr/bin/lmp");
+  int status = 0;
+  if (!std::filesystem::exists(lmp)) TLSMAP_PEER_MISSING(lmp);
   if (rank_of() == 0) {
     std::ofstream(script.path) << "units lj\natom_style charge\nread_data " << ours.path << "\nrun 0\nwrite_data "
                                << theirs.path << "\n";
     // A clean environment: lmp is an MPI program and must not join this job's MPI world.
     const std::string cmd = "env -i PATH=/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 "
-                            "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 /usr/bin/lmp -in " +
+                            "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + lmp + " -in " +
                             script.path + " -log " + log.path + " > /dev/null 2>&1";
     status = std::system(cmd.c_str());
     status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <functional>
 #include <numbers>
+#include <utility>
 
 using namespace tlsmap;
 
@@ -241,13 +242,16 @@ TEST(PoissonGrid, UniformSphereIntegral) {
 TEST(PoissonGrid, DielectricSphereIntegral) {
   // Sharp sphere, cell-averaged ε, ratios ε_in/ε_ext from 0.25 to 4. The jump of ε (and of E_n)
   // on the sphere makes the integral converge to first order in h (measured: the error halves with
-  // h), so the assertion is on the first-order Richardson extrapolation 2 I(h) − I(2h), within 2.5%,
-  // plus a loose bound on the raw h = 0.25 value. TLSMAP_POISSON_CONVERGENCE=1 adds h = 0.125
-  // (slow; for the table in docs/electrostatics.md).
+  // h), so the assertion is on the first-order Richardson extrapolation 2 I(h) − I(2h), within the
+  // per-ratio bound below (measured 1.62e-2, 8.7e-3, 1.2e-3, 3.7e-3, 3.85e-3 for ε_in/ε_ext = 0.25,
+  // 0.5, 1, 2, 4 at 1, 2 and 4 ranks), plus a loose bound on the raw h = 0.25 value (measured 13.9 %
+  // at 0.25). TLSMAP_POISSON_CONVERGENCE=1 adds h = 0.125 (slow; for the table in
+  // docs/electrostatics.md).
   const double L = 8.0, R = 2.5, eps_ext = 2.0;
   std::vector<double> hs{0.5, 0.25};
   if (std::getenv("TLSMAP_POISSON_CONVERGENCE")) hs.push_back(0.125);
-  for (double ratio : {0.25, 0.5, 1.0, 2.0, 4.0}) {
+  const std::pair<double, double> ratios[] = {{0.25, 0.025}, {0.5, 0.015}, {1.0, 0.005}, {2.0, 0.008}, {4.0, 0.008}};
+  for (const auto& [ratio, extrap_tol] : ratios) {
     double prev = 0.0;
     for (double h : hs) {
       const double eps_in = ratio * eps_ext;
@@ -262,7 +266,7 @@ TEST(PoissonGrid, DielectricSphereIntegral) {
              prev != 0.0 ? rel(extrap, closed) : 0.0, o.iterations);
       if (h == 0.25) {
         EXPECT_LT(e, 0.15);
-        EXPECT_LT(rel(extrap, closed), 0.025);
+        EXPECT_LT(rel(extrap, closed), extrap_tol) << "eps_in/eps_ext = " << ratio;
       }
       if (ratio == 4.0 && h == 0.25) expect_rank_independent(c, o);
       prev = along;

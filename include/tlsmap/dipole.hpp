@@ -34,6 +34,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -102,6 +103,32 @@ BondDipoleChanges bond_dipole_changes(const TlsSet& tls, std::size_t k, std::spa
 // Collective. Spread Δρ (each rank the points it owns), solve, return ∫_sphere ΔE dV for each radius.
 std::vector<Vec3> transition_field_integrals(PoissonGrid& grid, const Decomposition& decomp, const PointCharges& dq,
                                              const Vec3& centre, std::span<const double> radii);
+
+// The Eq. 13 grid of the dipole stage: spacing h (the grid may round it down), Gaussian width
+// σ = sigma_factor·h, ε_ext everywhere, and with ε_in ≠ ε_ext a sharp dielectric sphere of ε_in and
+// radius R at the TLS centre (then one grid per TLS; uniform ε: one grid serves every TLS).
+struct Eq13Options {
+  double spacing = 0.25, sigma_factor = 1.0, kernel_cutoff = 5.0;
+  double eps_ext = 1.0, eps_in = 1.0;
+  double rtol = 1e-10;  // KSP relative tolerance
+  bool uniform() const { return eps_in == eps_ext; }
+};
+// Collective over decomp.comm(); centre and radius are ignored for uniform ε.
+std::unique_ptr<PoissonGrid> make_eq13_grid(const Decomposition& decomp, const Eq13Options& o, const Vec3& centre,
+                                            double radius);
+
+// μ_eq13 of one TLS for each integration radius, as the stage computes and stores it:
+//   uncorrected = (ε_in/4π) ∫_sph ΔE dV,   corrected = (ε_in/4π) (∫_sph ΔE dV − ∫_sph E_images dV),
+// the images' integral exact (all multipoles) for uniform ε and of dipole order (image_sphere_integral
+// with T and p = mu_direct) for a dielectric sphere, of radius radii[r] each (exact when that is the
+// radius of the grid's dielectric sphere; the convergence table also integrates other radii over the
+// same grid). Collective: one solve of Δρ = dq on `grid` (from make_eq13_grid with the same options).
+struct Eq13Dipole {
+  Vec3 corrected = Vec3::Zero(), uncorrected = Vec3::Zero();
+};
+std::vector<Eq13Dipole> eq13_dipoles(PoissonGrid& grid, const Decomposition& decomp, const Eq13Options& o,
+                                     const Mat3& T, const PointCharges& dq, const Vec3& mu_direct, const Vec3& centre,
+                                     std::span<const double> radii);
 
 // The `tlsmap dipole` stage: reads /particles, /charge and /tls from [run] output, writes
 // /tls/mu_direct, /tls/mu_eq13 and the dipole datasets of docs/file-format.md (atomically).

@@ -6,7 +6,8 @@
 # forces at 1 and 2 ranks agree to 1e-9 relative (solver tolerance), and LAMMPS's Ewald sum
 # (bench/lammps_coulomb_crosscheck.sh, kspace ewald 1e-10) agrees with the split at the default
 # accuracy 1e-5: Coulomb energy to 3e-6 relative, RMS force difference ≤ 1e-5 of the RMS Coulomb
-# force. The LAMMPS parts are skipped (with a message) if lmp is not installed.
+# force. Without lmp the LAMMPS parts are skipped and the test exits 77 (CTest: "Skipped"), or fails
+# if TLSMAP_REQUIRE_PEERS=1 (CI). TLSMAP_LMP names the lmp to look for (default: lmp on PATH).
 set -u
 TLSMAP=$1 MPIEXEC=$2 SRC=$3
 work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT && cd "$work"
@@ -59,7 +60,14 @@ print("ok   energy: JSON keys, H5MD vs LAMMPS data, 1 vs 2 ranks identical; e ="
 PY
 
 has_lmp=1
-command -v lmp > /dev/null || { has_lmp=0; echo "SKIP LAMMPS cross-check: lmp not found"; }
+if ! command -v "${TLSMAP_LMP:-lmp}" > /dev/null; then
+  has_lmp=0
+  if [[ ${TLSMAP_REQUIRE_PEERS:-0} == 1 ]]; then
+    echo "FAIL LAMMPS cross-check: ${TLSMAP_LMP:-lmp} not found and TLSMAP_REQUIRE_PEERS=1"; fail=1
+  else
+    echo "SKIP LAMMPS cross-check: ${TLSMAP_LMP:-lmp} not found (the rest runs; exit 77 = skipped)"
+  fi
+fi
 if [[ $has_lmp == 1 ]]; then
   MPIEXEC=$MPIEXEC TLSMAP=$TLSMAP RANKS=2 WORK=$work/cc timeout 300 bash "$SRC/bench/lammps_crosscheck.sh" glass.h5 || fail=1
 fi
@@ -87,4 +95,5 @@ if [[ $has_lmp == 1 ]]; then
   MPIEXEC=$MPIEXEC TLSMAP=$TLSMAP RANKS=2 ACCURACY=1e-5 WORK=$work/qc timeout 300 \
     bash "$SRC/bench/lammps_coulomb_crosscheck.sh" glass.h5 || fail=1
 fi
+[[ $fail == 0 && $has_lmp == 0 ]] && exit 77
 exit $fail
