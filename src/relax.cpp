@@ -2,11 +2,18 @@
 #include "tlsmap/relax.hpp"
 
 #include "tlsmap/fire.hpp"
+#include "tlsmap/lbfgs.hpp"
 #include "tlsmap/system.hpp"
 
 #include <algorithm>
 
 namespace tlsmap {
+
+namespace {
+// FIRE follows the damped flow down to this max|F| (ε/σ), where the basin is decided; L-BFGS
+// converges the rest (relax.hpp says why).
+constexpr double kFireUntil = 1e-6;
+}  // namespace
 
 double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, const std::vector<Vec3>& pos,
                    double f_tol, std::vector<Vec3>* relaxed, bool* converged) {
@@ -23,8 +30,13 @@ double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, c
   System sys(w.comm, w.box, w.table, w.skin, w.proc_grid);
   sys.set_beads(std::move(mine));
   FireParams fp;
-  fp.f_tol = f_tol;
-  const MinimizeResult mr = minimize_fire(sys, fp);
+  fp.f_tol = std::max(f_tol, kFireUntil);
+  MinimizeResult mr = minimize_fire(sys, fp);
+  if (mr.converged && f_tol < kFireUntil) {  // the last decades by L-BFGS: steps are short there
+    LbfgsParams lp;
+    lp.f_tol = f_tol;
+    mr = minimize_lbfgs(sys, lp);
+  }
   *converged = mr.converged;
   *relaxed = gather_by_id(sys.beads(), w.comm).pos;
   return sys.potential_energy();

@@ -3,15 +3,18 @@
 //
 // The search finds both states of a rearrangement in a domain whose shell is frozen at the
 // packing. The shell's own response changes the energies (the asymmetry most), so each state is
-// also minimised with the whole sample free, by the parallel FIRE of the engine (fire.hpp): the
-// state's mobile beads where the row has them, every other bead where the packing has it.
+// also minimised with the whole sample free, by the parallel FIRE of the engine (fire.hpp) down to
+// max|F| = 1e-6 ε/σ and L-BFGS (lbfgs.hpp) from there to the tolerance: the state's mobile beads
+// where the row has them, every other bead where the packing has it.
 //
 // Why FIRE and not the faster L-BFGS: the minimum a relaxation reaches must be the state's own,
 // the end of its steepest-descent (damped) flow. On the shifted LJ potential the force jumps at
 // r_c, which leaves micro-minima ~1e-4 ε apart along a relaxation path of ~2 ε; L-BFGS's long
 // line-search steps cross them and land in a minimum 4e-4 ε below the one LAMMPS's FIRE, CG and
-// steepest descent find from the same start (which spread over 1e-4 ε), while this FIRE lands in
-// LAMMPS FIRE's to 1e-10 ε (bench/lammps_tls_states.sh, docs/search.md). The
+// steepest descent find from the same start (which spread over 1e-4 ε), while FIRE lands in
+// LAMMPS FIRE's to 1e-11 ε (bench/lammps_tls_states.sh, docs/search.md). Once max|F| is down to
+// 1e-6 the basin is decided and steps are short, so L-BFGS finishes faster than FIRE would, in
+// the same minimum (bitwise equal energy on the checked case). The
 // sample is replicated on every rank (as the search has it); the minimisation itself is
 // distributed and rank-count independent, so the relaxed energies are bitwise the same on any
 // number of ranks.
@@ -34,7 +37,7 @@ struct WholeSample {
   Int3 proc_grid = {0, 0, 0};
 };
 
-// Collective: the packing with beads `ids` moved to `pos`, minimised by FIRE with every bead free to
+// Collective: the packing with beads `ids` moved to `pos`, minimised by FIRE then L-BFGS with every bead free to
 // max|F| <= f_tol. Returns the potential energy; *relaxed gets every bead's position (by id − 1),
 // *converged the minimiser's verdict.
 double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, const std::vector<Vec3>& pos,
