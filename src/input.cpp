@@ -99,6 +99,19 @@ Schema default_schema() {
   s.add_string("search.on_error", "stop", {"stop", "skip"},
                "a domain whose search fails: stop the run (finished domains are saved), or record it and go on");
 
+  // `tlsmap pairs` (docs/pairs.md); it also reads search.shell, dedup_*, neb_* and [tls], [units].
+  s.add_string("pairs.list", optional_key, {},
+               "tlsmap pairs: text file of state pairs, two paths (state A, state B) per line, relative to the "
+               "list's own directory; the list's path is relative to the input file's directory");
+  s.add_string("pairs.format", "auto", {"auto", "lammps", "h5md"},
+               "format of the state files: LAMMPS data or H5MD; auto: H5MD if the file is HDF5");
+  s.add_double("pairs.margin", 1.5, "(0, inf)", "sigma",
+               "region of a pair: radius = farthest moving bead from the moving beads' centroid + margin");
+  s.add_int("pairs.max_mobile", 2000, "[2, inf)", "",
+            "largest region (mobile beads) a pair may need; the analysis uses dense Hessians of 3 n_mobile coordinates");
+  s.add_bool("pairs.check_whole", false,
+             "also run every pair's NEB with the whole sample mobile (one bead pinned; small samples only): /pairs/*_whole");
+
   s.add_double("tls.max_splitting", 1.0, "(0, inf)", "K",
                "class tls: quantum splitting E_qs at most this (converted to epsilon with units.epsilon_kelvin)");
   s.add_double("tls.max_splitting_epsilon", optional_key, "(0, inf)", "epsilon",

@@ -11,6 +11,7 @@
 #include "tlsmap/h5md.hpp"
 #include "tlsmap/input.hpp"
 #include "tlsmap/pack.hpp"
+#include "tlsmap/pairs_stage.hpp"
 #include "tlsmap/search_stage.hpp"
 
 #include <petscsys.h>
@@ -36,6 +37,8 @@ const std::vector<Stage>& stages() {
       {"charge", "pair beads into bonds and give them +-zeta charges; writes /charge", tlsmap::run_charge},
       {"search", "TLS search over domains: pairs of minima, barriers, splittings; writes /tls, /search",
        tlsmap::run_search},
+      {"pairs", "TLS rows from state pairs made elsewhere ([pairs] list); writes /particles, /tls, /pairs",
+       tlsmap::run_pairs},
       {"dipole", "transition dipoles mu_direct and Eq. 13 of every TLS; writes /tls/mu_*", tlsmap::run_dipole},
       {"interact", "TLS-TLS couplings J_el, J_dd, J_mech; writes /interactions", tlsmap::run_interact},
       {"run", "the whole pipeline on one input (currently: pack, charge, search, dipole, interact)",

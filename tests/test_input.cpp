@@ -248,7 +248,7 @@ TEST(Schema, RangeNotation) {
 TEST(Schema, DefaultSchemaHelpAndDocsListEveryKey) {
   const Schema s = default_schema();
   EXPECT_EQ(s.tables(), (std::vector<std::string>{"run", "system", "md", "pack", "minimize", "charge",
-                                                   "coulomb", "search", "tls", "dipole", "interact", "units"}));
+                                                   "coulomb", "search", "pairs", "tls", "dipole", "interact", "units"}));
   const std::string help = schema_help(s);
   const std::string docs = slurp(data_dir() + "/../../docs/input.md");
   ASSERT_FALSE(docs.empty()) << "docs/input.md not found";

@@ -1,0 +1,58 @@
+#pragma once
+// `tlsmap pairs`: catalogue rows (/tls, method "given") from pairs of states that another code made
+// — inherent structures of an MD run in LAMMPS, say — instead of from the domain search.
+//
+// Input. [pairs] list names a text file with one pair per line, "stateA stateB", each a LAMMPS data
+// file or an H5MD file holding one configuration of the same sample (docs/pairs.md). Why a list file
+// and not a TOML array: the input schema holds scalars and 3-vectors only, and a list of hundreds of
+// pairs is what a script writes anyway; paths in it are relative to the list file's directory, so a
+// directory of states and its list can be moved together.
+//
+// Order of work, so that bad input costs nothing:
+//   1. read every distinct state once (collective I/O, then replicated on every rank like the
+//      search's packing) and check that all hold the same beads (count, ids 1..N, species, charges)
+//      in the same box — Error naming the file otherwise;
+//   2. minimise every distinct state with every bead free (relax.hpp: the parallel L-BFGS, so the
+//      minima are bitwise the same at any rank count);
+//   3. per pair: the beads that moved (|d_i| > moving_threshold) and the region around them; a pair
+//      whose states minimised to one structure (no bead displaced by more than dedup_distance), or
+//      whose moving beads span the sample, is refused here, before any NEB;
+//   4. the pairs go through the work queue (work_queue.hpp): each is analysed serially on a local
+//      copy (domains.hpp) — the region mobile, a frozen shell of search.shell around it at state A —
+//      by the search's own analyse_pair (event_search.hpp): CI-NEB, saddle refinement, WKB Δ0, E_qs,
+//      ΔZPE and class. State B is re-minimised in that frozen shell first (it is a whole-sample
+//      minimum, the shell sits at A). With [pairs] check_whole each pair's NEB is run a second time
+//      on the whole sample (every bead mobile but one pinned far away), and the two barriers and
+//      asymmetries go to /pairs: the measured error of the shell (docs/pairs.md has numbers);
+//   5. the file ([run] output, written as <output>.tmp and renamed): /particles/all = state A of the
+//      first pair, minimised; /tls via write_tls (catalogue.hpp); /pairs (the state files per row and
+//      the shell checks).
+// The rows' semantics (whole-sample energies, which beads are listed as mobile and why) are in
+// docs/pairs.md; in short, rebuilding a row's states from /particles/all plus its mobile beads gives
+// state A exactly and B with the region relaxed at A's surroundings (the NEB's end point).
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+namespace tlsmap {
+
+class Input;
+
+// One line of the list: the two state files (resolved against the list's directory) and the line.
+struct StatePair {
+  std::string a, b;
+  int line = 0;
+};
+
+// Not collective: the pairs in the text of a list file read from `list_path`. Blank lines and text
+// after '#' are ignored; every other line holds exactly two paths (no spaces inside a path).
+// Relative paths are taken from the directory of list_path; paths are lexically normalised.
+// Throws Error "list_path:line: ..." on a line with other than two paths, on a pair of one file
+// with itself, and on a list without pairs.
+std::vector<StatePair> parse_pair_list(const std::string& text, const std::string& list_path);
+
+// The `tlsmap pairs` stage (collective).
+void run_pairs(const Input& in, MPI_Comm comm);
+
+}  // namespace tlsmap

@@ -1,0 +1,715 @@
+// The `tlsmap pairs` stage: catalogue rows from state pairs given by another code (see
+// include/tlsmap/pairs_stage.hpp for the design, docs/pairs.md for the rows and /pairs).
+//
+// Data layout: every distinct state is held on every rank as positions by id − 1 (24 bytes a bead
+// per state; species, charges and the box are common and kept once). The pair analyses are serial
+// and independent, so they are handed out by the work queue; everything a pair's analysis reads is
+// replicated, so any rank computes the same row, and the file does not depend on the rank count.
+#include "tlsmap/pairs_stage.hpp"
+
+#include "tlsmap/bytes.hpp"
+#include "tlsmap/catalogue.hpp"
+#include "tlsmap/config_file.hpp"
+#include "tlsmap/domains.hpp"
+#include "tlsmap/error.hpp"
+#include "tlsmap/event_search.hpp"
+#include "tlsmap/gather.hpp"
+#include "tlsmap/h5md.hpp"
+#include "tlsmap/input.hpp"
+#include "tlsmap/lammps_data.hpp"
+#include "tlsmap/progress.hpp"
+#include "tlsmap/relax.hpp"
+#include "tlsmap/search_stage.hpp"
+#include "tlsmap/units.hpp"
+#include "tlsmap/work_queue.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <limits>
+#include <map>
+#include <sstream>
+
+namespace tlsmap {
+
+namespace fs = std::filesystem;
+
+std::vector<StatePair> parse_pair_list(const std::string& text, const std::string& list_path) {
+  const fs::path base = fs::path(list_path).parent_path();
+  auto resolve = [&](const std::string& p) {
+    const fs::path q(p);
+    return (q.is_absolute() ? q : base / q).lexically_normal().string();
+  };
+  std::vector<StatePair> out;
+  std::istringstream in(text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string s; words >> s;) w.push_back(s);
+    if (w.empty()) continue;
+    const std::string where = list_path + ":" + std::to_string(n) + ": ";
+    if (w.size() != 2)
+      throw Error(where + "expected two paths (state A, then state B), found " + std::to_string(w.size()) +
+                  (w.size() > 2 ? " (a path cannot contain spaces)" : ""));
+    StatePair p{resolve(w[0]), resolve(w[1]), n};
+    if (p.a == p.b) throw Error(where + "state A and state B are the same file, " + p.a);
+    out.push_back(std::move(p));
+  }
+  if (out.empty()) throw Error(list_path + ": no pairs (one pair per line: two paths, state A then state B)");
+  return out;
+}
+
+namespace {
+
+using Vector = LocalModel::Vector;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string fmt(double v, int digits = 6) {
+  std::ostringstream os;
+  os << std::setprecision(digits) << v;
+  return os.str();
+}
+
+// ---- settings ---------------------------------------------------------------------------------
+
+struct Settings {
+  std::string list, format, model, output;
+  double margin = 1.5, shell = 5.0, skin = 0.3;
+  std::int64_t max_mobile = 2000;
+  bool check_whole = false;
+  Int3 proc_grid = {0, 0, 0};
+  SearchParams kernel;  // the search's pair analysis, with the search's keys
+};
+
+// The list's path: relative to the input file's directory.
+std::string list_path(const Input& in) {
+  if (!in.has("pairs.list"))
+    in.fail("pairs.list", "is required by `tlsmap pairs`: a text file with two state files (A, B) per line");
+  const fs::path p(in.get_string("pairs.list"));
+  return (p.is_absolute() ? p : fs::path(in.path()).parent_path() / p).lexically_normal().string();
+}
+
+Settings settings_from(const Input& in) {
+  Settings s;
+  s.list = list_path(in);
+  s.format = in.get_string("pairs.format");
+  s.margin = in.get_double("pairs.margin");
+  s.check_whole = in.get_bool("pairs.check_whole");
+  s.max_mobile = in.get_int("pairs.max_mobile");
+  s.output = in.get_string("run.output");
+  s.model = in.get_string("system.model");
+  s.skin = in.get_double("system.skin");
+  s.proc_grid = in.get_int3("system.proc_grid");
+  const double two_rc = 2.0 * make_model(s.model).max_cutoff();
+  s.shell = in.has("search.shell") ? in.get_double("search.shell") : two_rc;
+  if (s.shell < two_rc)
+    in.fail("search.shell", "must be at least 2 r_c = " + fmt(two_rc) + " (sigma) of the model");
+  SearchParams& k = s.kernel;
+  k.minimizer.f_tol = in.get_double("minimize.f_tol");
+  k.dedup_distance = in.get_double("search.dedup_distance");
+  k.dedup_energy = in.get_double("search.dedup_energy");
+  k.neb.n_images = static_cast<int>(in.get_int("search.neb_images"));
+  k.neb.spring = in.get_double("search.neb_spring");
+  k.neb.f_tol = in.get_double("search.neb_tol");
+  k.units = PhysicalUnits::from_input(in);
+  k.max_splitting = max_splitting_from(in);
+  return s;
+}
+
+// ---- the states -------------------------------------------------------------------------------
+
+// What every state shares (taken from the first state file read).
+struct Sample {
+  Box box;
+  std::vector<int> species;
+  std::vector<double> charge;
+  std::string first;  // the file they were taken from
+};
+
+// Collective: the list file's text on every rank (rank 0 reads it), or Error naming it.
+std::string read_list(const std::string& path, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string text, error;
+  if (rank == 0) {
+    std::error_code ec;
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream os;
+    if (fs::is_directory(path, ec)) error = path + ": the pair list ([pairs] list) is a directory";
+    else if (!f) error = path + ": cannot read the pair list ([pairs] list): " + std::strerror(errno);
+    else os << f.rdbuf(), text = os.str();
+  }
+  root_verdict(comm, error);
+  std::uint64_t n = text.size();
+  MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
+  text.resize(n);
+  MPI_Bcast(text.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
+  return text;
+}
+
+// Collective: [run] output must not be one of the states (it is replaced on success).
+void check_output_is_no_state(const std::vector<StatePair>& pairs, const std::string& output, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string error;
+  std::error_code ec;
+  if (rank == 0 && fs::exists(output, ec))
+    for (const StatePair& p : pairs)
+      for (const std::string* path : {&p.a, &p.b})
+        if (error.empty() && fs::equivalent(output, *path, ec))
+          error = *path + ": is [run] output too, which `tlsmap pairs` replaces; write the catalogue to another file";
+  root_verdict(comm, error);
+}
+
+// Collective: one state file, every bead on every rank by id − 1, positions wrapped into *box.
+GlobalBeads load_state(const std::string& path, const std::string& format, MPI_Comm comm, Box* box) {
+  Beads beads;
+  if (format == "lammps") {
+    LammpsData d = read_lammps_data(path, comm);
+    *box = d.box, beads = std::move(d.beads);
+  } else if (format == "h5md") {
+    Configuration c = read_configuration(path, comm);
+    *box = c.box, beads = std::move(c.beads);
+  } else {
+    LoadedConfiguration c = load_configuration(path, comm);
+    *box = c.box, beads = std::move(c.beads);
+  }
+  GlobalBeads g = gather_by_id(beads, comm);
+  for (Vec3& x : g.pos) box->wrap(x);
+  return g;
+}
+
+// Not collective (every rank holds the same data, so every rank throws alike): a state must hold the
+// beads of the first one, in the same box.
+void check_same_sample(const Sample& ref, const Box& box, const GlobalBeads& g, const std::string& path) {
+  const std::string rule = ": every state must hold the same beads (ids 1..N, species, charges) in the same box";
+  auto fail = [&](const std::string& what) { throw Error(path + ": " + what + rule); };
+  if (g.size() != ref.species.size())
+    fail(std::to_string(g.size()) + " beads, but " + ref.first + " has " + std::to_string(ref.species.size()));
+  for (int d = 0; d < 3; ++d) {
+    const double tol = 1e-12 * std::max(1.0, std::abs(ref.box.len[d]));
+    if (std::abs(box.len[d] - ref.box.len[d]) > tol || std::abs(box.lo[d] - ref.box.lo[d]) > tol)
+      fail("box edge " + std::to_string(d) + " is [" + fmt(box.lo[d], 17) + ", +" + fmt(box.len[d], 17) + "), in " +
+           ref.first + " [" + fmt(ref.box.lo[d], 17) + ", +" + fmt(ref.box.len[d], 17) + ")");
+  }
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    if (g.species[i] != ref.species[i])
+      fail("bead " + std::to_string(i + 1) + " has species " + std::to_string(g.species[i]) + ", in " + ref.first + " " +
+           std::to_string(ref.species[i]));
+    if (std::abs(g.charge[i] - ref.charge[i]) > 1e-12)
+      fail("bead " + std::to_string(i + 1) + " has charge " + fmt(g.charge[i], 17) + ", in " + ref.first + " " +
+           fmt(ref.charge[i], 17));
+  }
+}
+
+// Collective: every distinct state of the list, checked against the first, in list order of first use.
+std::map<std::string, std::vector<Vec3>> load_states(const std::vector<StatePair>& pairs, const Settings& s,
+                                                     MPI_Comm comm, Sample* sample) {
+  std::map<std::string, std::vector<Vec3>> states;
+  for (const StatePair& p : pairs)
+    for (const std::string* path : {&p.a, &p.b}) {
+      if (states.count(*path)) continue;
+      Box box;
+      GlobalBeads g = load_state(*path, s.format, comm, &box);
+      if (states.empty()) *sample = Sample{box, g.species, g.charge, *path};
+      check_same_sample(*sample, box, g, *path);
+      for (Vec3& x : g.pos) sample->box.wrap(x);  // within 1e-12 of it: wrap into the common box
+      states.emplace(*path, std::move(g.pos));
+    }
+  return states;
+}
+
+// Collective: minimise one state with every bead free (relax.hpp); returns its energy.
+double minimise_state(const Sample& sample, const Settings& s, const std::string& path, std::vector<Vec3>& pos,
+                      MPI_Comm comm) {
+  GlobalBeads g;
+  g.pos = pos, g.species = sample.species, g.charge = sample.charge;
+  const WholeSample w{comm, sample.box, &g, make_model(s.model), s.skin, s.proc_grid};
+  bool converged = false;
+  std::vector<Vec3> out;
+  const double e = relax_state(w, {}, {}, s.kernel.minimizer.f_tol, &out, &converged);
+  if (!converged)
+    throw Error(path + ": the minimisation with every bead free did not reach max|F| <= minimize.f_tol = " +
+                fmt(s.kernel.minimizer.f_tol) + " (is it a configuration of system.model = \"" + s.model + "\"?)");
+  for (Vec3& x : out) sample.box.wrap(x);
+  pos = std::move(out);
+  return e;
+}
+
+// ---- one pair ---------------------------------------------------------------------------------
+
+// The beads that move between the two whole-sample minima and the sphere the analysis frees.
+struct Region {
+  Vec3 center = Vec3::Zero();
+  double radius = 0.0;            // of the mobile sphere (σ)
+  double max_displacement = 0.0;  // largest |d_i| over the sample (σ)
+  std::int64_t n_moving = 0;      // beads with |d_i| > moving_threshold
+  std::int64_t n_mobile = 0;      // mobile beads of the region's local copy
+  int grown = 0;                  // times the radius was enlarged by `margin` (B unstable in the shell)
+};
+
+void put_region(ByteWriter& w, const Region& r) {
+  w.put(r.center), w.put(r.radius), w.put(r.max_displacement), w.put(r.n_moving), w.put(r.n_mobile), w.put(r.grown);
+}
+Region get_region(ByteReader& rd) {
+  Region r;
+  rd.get(r.center), rd.get(r.radius), rd.get(r.max_displacement), rd.get(r.n_moving), rd.get(r.n_mobile), rd.get(r.grown);
+  return r;
+}
+
+Region region_of(const Box& box, const std::vector<Vec3>& a, const std::vector<Vec3>& b, double threshold,
+                 double margin) {
+  Region r;
+  std::vector<std::size_t> moving;
+  std::size_t largest = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double d = box.minimum_image(Vec3(b[i] - a[i])).norm();
+    if (d > r.max_displacement) r.max_displacement = d, largest = i;
+    if (d > threshold) moving.push_back(i);
+  }
+  r.n_moving = static_cast<std::int64_t>(moving.size());
+  if (moving.empty()) moving.push_back(largest);
+  const Vec3 ref = a[moving[0]];
+  Vec3 sum = Vec3::Zero();
+  for (std::size_t i : moving) sum += box.minimum_image(Vec3(a[i] - ref));
+  r.center = ref + sum / static_cast<double>(moving.size());
+  box.wrap(r.center);
+  for (std::size_t i : moving)
+    for (const Vec3* x : {&a[i], &b[i]}) r.radius = std::max(r.radius, box.minimum_image(Vec3(*x - r.center)).norm());
+  r.radius += margin;
+  return r;
+}
+
+// The local copy of a region (domains.hpp), cut from state A. A sphere that holds every bead becomes
+// the whole sample with the bead farthest from the centre pinned: with no frozen bead the model
+// would be a free cluster and remove rigid rotations, wrong in a periodic box.
+LocalCopy region_copy(const Sample& sample, const std::vector<Vec3>& a, const Vec3& center, double radius,
+                      double shell) {
+  LocalCopy c = local_copy(sample.box, a, sample.species, sample.charge, center, radius, shell);
+  if (c.size() > c.n_mobile || c.n_mobile < 2) return c;
+  int pin = 0;
+  for (int i = 1; i < c.n_mobile; ++i)
+    if (sample.box.minimum_image(Vec3(c.pos[i] - center)).norm() > sample.box.minimum_image(Vec3(c.pos[pin] - center)).norm())
+      pin = i;
+  std::rotate(c.id.begin() + pin, c.id.begin() + pin + 1, c.id.end());  // the pinned bead last: frozen
+  std::rotate(c.species.begin() + pin, c.species.begin() + pin + 1, c.species.end());
+  std::rotate(c.charge.begin() + pin, c.charge.begin() + pin + 1, c.charge.end());
+  std::rotate(c.pos.begin() + pin, c.pos.begin() + pin + 1, c.pos.end());
+  c.n_mobile -= 1;
+  return c;
+}
+
+LocalModel model_of(const LocalCopy& c, const LJTable& table) {
+  return LocalModel(LocalConfig{c.box, table, c.id, c.species, c.pos, c.n_mobile});
+}
+
+// B's mobile coordinates as near images of A's. With a single frozen bead (the whole sample) B is
+// first translated so that bead sits where A has it: an exact symmetry of the periodic sample.
+Vector b_coordinates(const LocalCopy& c, const LocalModel& model, const std::vector<Vec3>& a, const std::vector<Vec3>& b) {
+  Vec3 shift = Vec3::Zero();
+  if (c.size() - c.n_mobile == 1) shift = c.box.minimum_image(Vec3(a[c.id.back() - 1] - b[c.id.back() - 1]));
+  Vector x = model.initial_coordinates();
+  for (int i = 0; i < c.n_mobile; ++i) {
+    const std::size_t k = c.id[i] - 1;
+    x.segment<3>(3 * i) += c.box.minimum_image(Vec3(b[k] + shift - a[k]));
+  }
+  return x;
+}
+
+// Whatever a pair's row does not hold: the shell checks and the whole-sample comparison.
+struct PairExtras {
+  Region region;
+  int shares_reference = 1;        // state A is /particles/all (mobile_id = the region)
+  double asymmetry_shell = 0.0;    // E(B re-minimised in the frozen shell) − E_A (ε)
+  double b_shell_deviation = 0.0;  // max |x_B(shell) − x_B(whole sample)| over the region (σ)
+  double barrier_whole = kNaN, asymmetry_whole = kNaN;  // check_whole only
+  int intermediate_minima_whole = -1, neb_converged_whole = -1;
+};
+
+struct PairOutcome {
+  TlsRow row;
+  PairExtras x;
+};
+
+std::vector<char> serialize(const PairOutcome& o) {
+  ByteWriter w;
+  put_row(w, o.row);
+  const PairExtras& x = o.x;
+  put_region(w, x.region);
+  w.put(x.shares_reference), w.put(x.asymmetry_shell), w.put(x.b_shell_deviation), w.put(x.barrier_whole);
+  w.put(x.asymmetry_whole), w.put(x.intermediate_minima_whole), w.put(x.neb_converged_whole);
+  return w.take();
+}
+
+PairOutcome deserialize_pair(const char* data, std::size_t size) {
+  ByteReader r(data, size);
+  PairOutcome o;
+  o.row = get_row(r);
+  PairExtras& x = o.x;
+  x.region = get_region(r);
+  r.get(x.shares_reference), r.get(x.asymmetry_shell), r.get(x.b_shell_deviation), r.get(x.barrier_whole);
+  r.get(x.asymmetry_whole), r.get(x.intermediate_minima_whole), r.get(x.neb_converged_whole);
+  if (!r.at_end()) throw Error("corrupt pair result (trailing bytes)");
+  return o;
+}
+
+// Everything one pair's analysis reads (replicated on every rank).
+struct PairInput {
+  const Sample* sample;
+  const LJTable* table;
+  const Settings* s;
+  const StatePair* pair;
+  const std::vector<Vec3>* a;    // whole-sample minimum A, by id − 1
+  const std::vector<Vec3>* b;    // whole-sample minimum B
+  const std::vector<Vec3>* ref;  // /particles/all (state A of the first pair)
+  double energy_a = 0.0, energy_b = 0.0;
+  Region region;
+  std::string where() const { return s->list + ":" + std::to_string(pair->line) + ": "; }
+};
+
+// B minimised in the region with the rest frozen at A. ok: it stayed B (no bead moved more than
+// dedup_distance from the whole-sample B) and is distinct from A.
+struct ShellB {
+  Vector x;
+  double energy = 0.0, deviation = 0.0;
+  bool ok = false;
+};
+
+ShellB shell_b(const PairInput& in, const LocalCopy& c, const LocalModel& model) {
+  const Vector x0 = b_coordinates(c, model, *in.a, *in.b);
+  const MinimizeOutcome m = minimize_local(model, x0, in.s->kernel.minimizer);
+  const double dedup = in.s->kernel.dedup_distance;
+  ShellB out{m.x, m.energy, LocalModel::max_bead_norm(model.displacement(x0, m.x)), false};
+  out.ok = m.converged && out.deviation <= dedup &&
+           LocalModel::max_bead_norm(model.displacement(model.initial_coordinates(), m.x)) > dedup;
+  return out;
+}
+
+// Serial, pass 1: the region in which B stays a minimum with the rest frozen at A, growing the
+// radius by `margin` as long as it does not (a shallow B can fall back into A when the far field of
+// the rearrangement, |d_i| < moving_threshold, is frozen at A's values). The whole sample with one
+// pinned bead always holds B, so the growth ends — unless it passes [pairs] max_mobile.
+Region size_region(const PairInput& in) {
+  Region r = in.region;
+  for (;;) {
+    const LocalCopy c = region_copy(*in.sample, *in.a, r.center, r.radius, in.s->shell);
+    if (c.n_mobile > in.s->max_mobile)
+      throw Error(in.where() + "state B (" + in.pair->b + ") needs a region of radius " + fmt(r.radius, 4) + " sigma, " +
+                  std::to_string(c.n_mobile) + " mobile beads, to stay a minimum with the rest frozen at state A: more "
+                  "than [pairs] max_mobile = " + std::to_string(in.s->max_mobile) +
+                  " (not one local rearrangement? raise max_mobile to analyse it anyway)");
+    const LocalModel model = model_of(c, *in.table);
+    if (shell_b(in, c, model).ok) {
+      r.n_mobile = c.n_mobile;
+      return r;
+    }
+    if (c.size() - c.n_mobile <= 1)
+      throw Error(in.where() + "state B (" + in.pair->b + ") is not a minimum even in the whole sample (minimize.f_tol?)");
+    r.radius += in.s->margin;
+    ++r.grown;
+  }
+}
+
+std::string pair_name(const StatePair& p) { return p.a + " -> " + p.b; }
+
+// The row of a pair from the kernel's analysis on the local copy (energies: whole-sample totals).
+TlsRow given_row(const PairInput& in, const LocalCopy& copy, const LocalModel& model, const TlsPair& p,
+                 const Vector& xb, double offset) {
+  TlsRow r;
+  r.domain = -1, r.center = copy.center, r.radius = copy.radius, r.method = "given", r.n_merged = 0;
+  r.cls = p.cls, r.involves_occupied = 1, r.adjacent = p.adjacent ? 1 : 0;
+  r.energy_a = r.energy_a_relaxed = in.energy_a;
+  r.energy_b = r.energy_b_relaxed = in.energy_b;
+  r.asymmetry = r.asymmetry_relaxed = in.energy_b - in.energy_a;
+  r.barrier = p.barrier, r.delta_zpe = p.delta_zpe;
+  r.e_qs = p.levels.e_qs, r.e_qs_mirror = p.levels.e_qs_other;
+  r.e_qs_kelvin = p.levels.e_qs * in.s->kernel.units.epsilon_kelvin;
+  r.splitting = p.splitting.delta0, r.splitting_kelvin = p.splitting.delta0_kelvin;
+  r.over_barrier = p.splitting.over_barrier ? 1 : 0;
+  r.d_l = p.d_l, r.n_moving = p.n_moving, r.participation = p.participation;
+  r.path_length = p.path_length, r.distance = p.distance;
+  r.intermediate_minima = p.intermediate_minima ? std::max(1, p.path.n_intermediate_minima) : 0;
+  r.saddle_verified = p.saddle.verified ? 1 : 0, r.neb_converged = p.path.converged ? 1 : 0;
+  for (double e : p.path.energy) r.profile_energy.push_back(e + offset);
+  r.profile_coordinate = p.path.arc;
+  for (int i = 0; i < copy.n_mobile; ++i)
+    r.mu_direct += copy.charge[i] * Vec3(p.displacement[3 * i], p.displacement[3 * i + 1], p.displacement[3 * i + 2]);
+  r.mobile_id.assign(copy.id.begin(), copy.id.begin() + copy.n_mobile);
+  r.position_a = model.positions(model.initial_coordinates());
+  r.position_b = model.positions(xb);
+  for (auto* v : {&r.position_a, &r.position_b})
+    for (Vec3& x : *v) copy.box.wrap(x);
+  return r;
+}
+
+// relax.hpp's relaxed_adjacent rule, on the whole-sample minima the stage already has: the states
+// are distinct, and no bead's displacement B − A (whole sample) differs from the frozen-shell one
+// (B re-minimised in the shell, 0 outside the region) by more than half the largest shell displacement.
+int relaxed_adjacent(const PairInput& in, const TlsRow& r) {
+  const Box& box = in.sample->box;
+  std::vector<Vec3> shell(in.a->size(), Vec3::Zero());
+  double d_max = 0.0, apart = 0.0, changed = 0.0;
+  for (std::size_t k = 0; k < r.mobile_id.size(); ++k) {
+    shell[r.mobile_id[k] - 1] = box.minimum_image(Vec3(r.position_b[k] - r.position_a[k]));
+    d_max = std::max(d_max, shell[r.mobile_id[k] - 1].norm());
+  }
+  for (std::size_t i = 0; i < shell.size(); ++i) {
+    const Vec3 d = box.minimum_image(Vec3((*in.b)[i] - (*in.a)[i]));
+    apart = std::max(apart, d.norm());
+    changed = std::max(changed, (d - shell[i]).norm());
+  }
+  return apart > in.s->kernel.dedup_distance && changed <= 0.5 * d_max;
+}
+
+// When state A is not /particles/all, every bead where they differ joins the mobile set (at A in
+// both states: outside the region B is A), so /particles/all plus the row rebuilds both states.
+int extend_to_reference(const PairInput& in, TlsRow& r) {
+  const std::vector<Vec3>& a = *in.a;
+  const std::vector<Vec3>& ref = *in.ref;
+  std::vector<char> listed(a.size(), 0);
+  for (std::int64_t id : r.mobile_id) listed[id - 1] = 1;
+  std::map<std::int64_t, std::pair<Vec3, Vec3>> rows;
+  for (std::size_t k = 0; k < r.mobile_id.size(); ++k) rows[r.mobile_id[k]] = {r.position_a[k], r.position_b[k]};
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!listed[i] && (a[i].array() != ref[i].array()).any()) rows[static_cast<std::int64_t>(i) + 1] = {a[i], a[i]};
+  if (rows.size() == r.mobile_id.size()) return 1;
+  r.mobile_id.clear(), r.position_a.clear(), r.position_b.clear();
+  for (const auto& [id, xy] : rows) r.mobile_id.push_back(id), r.position_a.push_back(xy.first), r.position_b.push_back(xy.second);
+  return 0;
+}
+
+// check_whole: the NEB again with every bead mobile but one pinned (region_copy of a sphere holding
+// the sample), from the whole-sample minima. Only the band: its climbing image is the saddle to
+// within neb_tol, and the dense Hessians of the full analysis (3N coordinates) are what a large
+// sample cannot afford.
+void whole_sample_check(const PairInput& in, PairExtras& x) {
+  const Box& box = in.sample->box;
+  const LocalCopy c = region_copy(*in.sample, *in.a, in.region.center, box.len.norm(), in.s->shell);
+  const LocalModel model = model_of(c, *in.table);
+  const NebResult path = nudged_elastic_band(model, model.initial_coordinates(), b_coordinates(c, model, *in.a, *in.b),
+                                             in.s->kernel.neb);
+  x.barrier_whole = path.energy[path.highest] - path.energy.front();
+  x.asymmetry_whole = path.energy.back() - path.energy.front();
+  x.intermediate_minima_whole = path.n_intermediate_minima;
+  x.neb_converged_whole = path.converged ? 1 : 0;
+}
+
+// Serial, pass 2: one pair, from the whole-sample minima and its sized region to its row.
+PairOutcome analyse_given(const PairInput& in) {
+  const LocalCopy copy = region_copy(*in.sample, *in.a, in.region.center, in.region.radius, in.s->shell);
+  const LocalModel model = model_of(copy, *in.table);
+  const ShellB b = shell_b(in, copy, model);
+  if (!b.ok) throw Error(in.where() + "state B is not a minimum in the sized region (cannot happen: pass 1 sized it)");
+  Minimum ma, mb;
+  ma.x = model.initial_coordinates();
+  ma.energy = model.energy(ma.x);
+  mb.x = b.x, mb.energy = b.energy;
+  const TlsPair p = analyse_pair(model, ma, mb, in.s->kernel, 0, 1);
+  PairOutcome o;
+  o.row = given_row(in, copy, model, p, b.x, in.energy_a - ma.energy);  // the kernel omits frozen–frozen pairs
+  o.row.relaxed_adjacent = relaxed_adjacent(in, o.row);
+  o.x.region = in.region;
+  o.x.asymmetry_shell = p.asymmetry;
+  o.x.b_shell_deviation = b.deviation;
+  o.x.shares_reference = extend_to_reference(in, o.row);
+  if (in.s->check_whole) whole_sample_check(in, o.x);
+  return o;
+}
+
+// ---- the stage --------------------------------------------------------------------------------
+
+// Collective: rank 0 holds a queue's results (work_queue.hpp); every rank gets them, in item order.
+std::vector<std::vector<char>> broadcast_results(const WorkResult& r, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  ByteWriter w;
+  if (rank == 0) w.put(r.bytes);
+  std::vector<char> packed = w.take();
+  std::uint64_t n = packed.size();
+  MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
+  packed.resize(n);
+  MPI_Bcast(packed.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
+  ByteReader rd(packed.data(), packed.size());
+  std::vector<std::vector<char>> items;
+  rd.get(items);
+  return items;
+}
+
+// Collective: work(k) for every pair through the work queue, the results on every rank in pair
+// order; a failing pair stops the stage with its message (nothing is written).
+std::vector<std::vector<char>> for_each_pair(std::size_t n, const std::function<std::vector<char>(std::int64_t)>& work,
+                                             const std::string& what, Progress& progress, MPI_Comm comm) {
+  std::vector<std::int64_t> items(n);
+  for (std::size_t k = 0; k < n; ++k) items[k] = static_cast<std::int64_t>(k);
+  progress.begin(what);
+  const WorkResult r = run_work_queue(
+      comm, items, [&](std::int64_t k) { return WorkOutput{work(k), {0, 0}}; },
+      [&](const WorkTally& t) { progress.report(static_cast<long>(t.done), static_cast<long>(t.n_items), "pairs"); });
+  if (r.failed) throw Error(r.message + "; nothing was written");
+  return broadcast_results(r, comm);
+}
+
+// Not collective: step 3 of pairs_stage.hpp — distinct structures, each pair's starting region.
+std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::map<std::string, std::vector<Vec3>>& x,
+                                const Sample& sample, const Settings& s, const Progress& progress) {
+  std::vector<Region> regions;
+  for (const StatePair& p : pairs) {
+    Region r = region_of(sample.box, x.at(p.a), x.at(p.b), s.kernel.moving_threshold, s.margin);
+    const std::string where = s.list + ":" + std::to_string(p.line) + ": ";
+    if (r.max_displacement <= s.kernel.dedup_distance)
+      throw Error(where + p.a + " and " + p.b + " minimise to the same structure (largest bead displacement " +
+                  fmt(r.max_displacement, 3) + " sigma <= search.dedup_distance = " + fmt(s.kernel.dedup_distance) + ")");
+    r.n_mobile = region_copy(sample, x.at(p.a), r.center, r.radius, s.shell).n_mobile;
+    if (r.n_mobile > s.max_mobile)
+      throw Error(where + "the " + std::to_string(r.n_moving) + " beads that move more than " +
+                  fmt(s.kernel.moving_threshold) + " sigma between " + p.a + " and " + p.b + " need a region of " +
+                  std::to_string(r.n_mobile) + " mobile beads (radius " + fmt(r.radius, 4) + " sigma), more than [pairs] "
+                  "max_mobile = " + std::to_string(s.max_mobile) + ": not one local rearrangement? (raise max_mobile to "
+                  "analyse it anyway: dense Hessians of 3 n_mobile coordinates)");
+    progress.say("pair " + std::to_string(regions.size()) + " " + pair_name(p) + ": " + std::to_string(r.n_moving) +
+                 " beads move more than " + fmt(s.kernel.moving_threshold) + " sigma (largest " +
+                 fmt(r.max_displacement, 4) + "); region radius " + fmt(r.radius, 4) + " sigma, " +
+                 std::to_string(r.n_mobile) + " mobile beads");
+    regions.push_back(r);
+  }
+  return regions;
+}
+
+// Collective: the output file (create mode: <output>.tmp, renamed on commit).
+void write_pairs_group(H5File& f, const Settings& s, const std::vector<StatePair>& pairs,
+                       const std::vector<PairOutcome>& out) {
+  std::vector<std::string> state_a, state_b;
+  for (const StatePair& p : pairs) state_a.push_back(p.a), state_b.push_back(p.b);
+  write_replicated_strings(f, "/pairs/state_a", state_a);
+  write_replicated_strings(f, "/pairs/state_b", state_b);
+  const hsize_t n = out.size();
+  auto column = [&](const char* name, const char* unit, auto get) {
+    using T = decltype(get(PairExtras{}));
+    std::vector<T> v;
+    for (const PairOutcome& o : out) v.push_back(get(o.x));
+    write_replicated(f, std::string("/pairs/") + name, v, {n});
+    write_attribute(f, std::string("/pairs/") + name, "unit", unit);
+  };
+  column("n_moving_whole", "1", [](const PairExtras& x) { return x.region.n_moving; });
+  column("max_displacement", "sigma", [](const PairExtras& x) { return x.region.max_displacement; });
+  column("n_region", "1", [](const PairExtras& x) { return x.region.n_mobile; });
+  column("grown", "1", [](const PairExtras& x) { return x.region.grown; });
+  column("shares_reference", "1", [](const PairExtras& x) { return x.shares_reference; });
+  column("asymmetry_shell", "epsilon", [](const PairExtras& x) { return x.asymmetry_shell; });
+  column("b_shell_deviation", "sigma", [](const PairExtras& x) { return x.b_shell_deviation; });
+  column("barrier_whole", "epsilon", [](const PairExtras& x) { return x.barrier_whole; });
+  column("asymmetry_whole", "epsilon", [](const PairExtras& x) { return x.asymmetry_whole; });
+  column("intermediate_minima_whole", "1", [](const PairExtras& x) { return x.intermediate_minima_whole; });
+  column("neb_converged_whole", "1", [](const PairExtras& x) { return x.neb_converged_whole; });
+  write_attribute(f, "/pairs", "list", s.list);
+  write_attribute(f, "/pairs", "format", s.format);
+  write_attribute(f, "/pairs", "margin", s.margin);
+  write_attribute(f, "/pairs", "shell", s.shell);
+  write_attribute(f, "/pairs", "max_mobile", static_cast<double>(s.max_mobile));
+  write_attribute(f, "/pairs", "moving_threshold", s.kernel.moving_threshold);
+  write_attribute(f, "/pairs", "check_whole", s.check_whole ? 1.0 : 0.0);
+}
+
+void write_output(const Input& in, const Settings& s, const Sample& sample, const std::vector<Vec3>& ref,
+                  const std::vector<StatePair>& pairs, const std::vector<PairOutcome>& out, MPI_Comm comm) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const std::int64_t n_beads = static_cast<std::int64_t>(ref.size());
+  Beads mine;  // a block of ids per rank
+  for (std::int64_t i = rank * n_beads / size; i < (rank + 1) * n_beads / size; ++i)
+    mine.push_owned(ref[i], sample.species[i], sample.charge[i], i + 1);
+  H5File f(s.output, H5File::Mode::create, comm);
+  write_configuration(f, sample.box, mine, config_meta(in));
+  std::vector<TlsRow> rows;
+  for (const PairOutcome& o : out) rows.push_back(o.row);
+  TlsAttributes ta;
+  ta.hbar_reduced = hbar_reduced(s.kernel.units);
+  ta.max_splitting = s.kernel.max_splitting;
+  ta.epsilon_kelvin = s.kernel.units.epsilon_kelvin;
+  write_tls(f, rows, ta);
+  const hsize_t n = rows.size();
+  write_replicated(f, "/tls/mu_eq13", std::vector<double>(3 * n, kNaN), {n, 3});
+  write_attribute(f, "/tls/mu_eq13", "unit", "q* sigma");
+  write_attribute(f, "/tls", "mu_eq13", "NaN until the dipole stage fills it");
+  write_pairs_group(f, s, pairs, out);
+  f.commit();
+}
+
+std::string row_summary(std::size_t k, const PairOutcome& o) {
+  const TlsRow& r = o.row;
+  std::string line = "pair " + std::to_string(k) + ": class " + r.cls + ", adjacent " + std::to_string(r.adjacent) +
+                     ", barrier " + fmt(r.barrier) + ", asymmetry " + fmt(r.asymmetry) + " (shell " +
+                     fmt(o.x.asymmetry_shell) + "), E_qs " + fmt(r.e_qs_kelvin, 4) + " K, d_L " + fmt(r.d_l, 4) +
+                     ", " + std::to_string(r.n_moving) + " moving of " + std::to_string(o.x.region.n_mobile) + " mobile";
+  if (!std::isnan(o.x.barrier_whole))
+    line += "; whole sample: barrier " + fmt(o.x.barrier_whole) + ", asymmetry " + fmt(o.x.asymmetry_whole);
+  return line;
+}
+
+}  // namespace
+
+void run_pairs(const Input& in, MPI_Comm comm) {
+  const Settings s = settings_from(in);
+  Progress progress(comm, "pairs");
+  const std::vector<StatePair> pairs = parse_pair_list(read_list(s.list, comm), s.list);
+  check_output_is_no_state(pairs, s.output, comm);
+
+  // 1. Every distinct state, checked; 2. minimised with every bead free.
+  Sample sample;
+  std::map<std::string, std::vector<Vec3>> x = load_states(pairs, s, comm, &sample);
+  progress.say(std::to_string(pairs.size()) + " pairs of " + std::to_string(x.size()) + " states from " + s.list + ": " +
+               std::to_string(sample.species.size()) + " beads each, box " + fmt(sample.box.len[0]) + " x " +
+               fmt(sample.box.len[1]) + " x " + fmt(sample.box.len[2]) + "; shell " + fmt(s.shell) + " sigma");
+  std::map<std::string, double> energy;
+  progress.begin("minimise");
+  for (auto& [path, pos] : x) {
+    energy[path] = minimise_state(sample, s, path, pos, comm);
+    progress.report(static_cast<long>(energy.size()), static_cast<long>(x.size()), path + ": E = " + fmt(energy[path], 12));
+  }
+  // 3. Distinct structures, local rearrangements; each region sized so that B stays a minimum in it.
+  std::vector<Region> regions = check_pairs(pairs, x, sample, s, progress);
+  const LJTable table = make_model(s.model);
+  const std::vector<Vec3>& ref = x.at(pairs[0].a);
+  auto input = [&](std::int64_t k) {
+    const StatePair& p = pairs[k];
+    return PairInput{&sample, &table, &s, &p, &x.at(p.a), &x.at(p.b), &ref, energy.at(p.a), energy.at(p.b), regions[k]};
+  };
+  const auto sized = for_each_pair(pairs.size(), [&](std::int64_t k) {
+    ByteWriter w;
+    put_region(w, size_region(input(k)));
+    return w.take();
+  }, "regions", progress, comm);
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    ByteReader rd(sized[k].data(), sized[k].size());
+    regions[k] = get_region(rd);
+    if (regions[k].grown > 0)
+      progress.say("pair " + std::to_string(k) + ": state B falls back with the shell frozen at state A; region grown " +
+                   std::to_string(regions[k].grown) + " times by [pairs] margin to radius " + fmt(regions[k].radius, 4) +
+                   " sigma, " + std::to_string(regions[k].n_mobile) + " mobile beads");
+  }
+  // 4. The analyses.
+  const auto bytes = for_each_pair(pairs.size(), [&](std::int64_t k) { return serialize(analyse_given(input(k))); },
+                                   "analyse", progress, comm);
+  std::vector<PairOutcome> out;
+  for (const auto& b : bytes) out.push_back(deserialize_pair(b.data(), b.size()));
+  for (std::size_t k = 0; k < out.size(); ++k) progress.say(row_summary(k, out[k]));
+
+  // 5. The file.
+  write_output(in, s, sample, ref, pairs, out, comm);
+  std::map<std::string, int> per_class;
+  for (const PairOutcome& o : out) ++per_class[o.row.cls];
+  std::string classes;
+  for (const auto& [name, n] : per_class) classes += (classes.empty() ? "" : ", ") + name + " " + std::to_string(n);
+  progress.say("wrote /particles/all (state A of the first pair), /tls (" + std::to_string(out.size()) + " rows: " +
+               classes + ") and /pairs to " + s.output + " in " + fmt(progress.elapsed(), 3) + " s");
+}
+
+}  // namespace tlsmap
