@@ -5,6 +5,7 @@
 #include "tlsmap/decomposition.hpp"
 #include "tlsmap/error.hpp"
 #include "tlsmap/poisson_grid.hpp"
+#include "tlsmap/validate.hpp"
 
 #include <hdf5.h>
 
@@ -159,6 +160,10 @@ TlsSet read_tls_set(H5File& file, std::int64_t n_beads) {
   if (d.size() != 2 || d[0] != m || d[1] != 3) fail("/tls/position_a must have shape (" + std::to_string(m) + ", 3)");
   t.pos_b = as_vec3(read_dataset<double>(file, "/tls/position_b", &d));
   if (d.size() != 2 || d[0] != m || d[1] != 3) fail("/tls/position_b must have shape (" + std::to_string(m) + ", 3)");
+  require_finite(file.path(), "/tls/center", flatten(t.center), 3);
+  require_finite(file.path(), "/tls/radius", t.radius);
+  require_finite(file.path(), "/tls/position_a", flatten(t.pos_a), 3);
+  require_finite(file.path(), "/tls/position_b", flatten(t.pos_b), 3);
   if (t.offset[0] != 0 || t.offset[n] != static_cast<std::int64_t>(m))
     fail("/tls/mobile_offset must start at 0 and end at the length of /tls/mobile_id");
   for (std::size_t k = 0; k < n; ++k)

@@ -10,10 +10,12 @@
 #include "tlsmap/h5md.hpp"
 
 #include "tlsmap/error.hpp"
+#include "tlsmap/validate.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -434,6 +436,86 @@ void read_meta(const Io& io, hid_t file, ConfigMeta& meta) {
   }
 }
 
+// ---- checks on a configuration as read (include/tlsmap/validate.hpp) ----------------------------
+// Each check names the file, the dataset and the first offending row (bead id and row), the same
+// message at every rank count (agree_first: the lowest row speaks).
+
+// Collective; the box is replicated, so every rank reaches the same verdict.
+void check_box(const Io& io, const Box& box, const std::string& edges_name) {
+  const std::string problem = box_problem(box);
+  const bool origin = problem.rfind("box origin", 0) == 0;
+  agree_first(io.comm, problem.empty() ? kNoProblem : 0,
+              io.path + ": " + (origin ? std::string("/particles/all/box/offset") : edges_name) + ": " + problem);
+}
+
+struct RowNames {
+  std::string position, species, charge, velocity, image;
+};
+
+// Collective. Rows [begin, begin + ids.size()) of the file as read on this rank: finite coordinates
+// within reach of the box, finite charges (and velocities if read), species in 0..kMaxSpecies-1,
+// image counts small enough to add a wrap to.
+void check_rows(const Io& io, const Box& box, std::int64_t begin, const RowNames& names, const std::vector<double>& x,
+                const std::vector<double>* v, const std::vector<double>& q, const std::vector<std::int32_t>& sp,
+                const std::vector<std::int32_t>& img, const std::vector<std::int64_t>& ids) {
+  std::int64_t first = kNoProblem;
+  std::string message;
+  auto bead = [&](std::size_t k) {
+    return "bead id " + std::to_string(ids[k]) + " (row " + std::to_string(begin + static_cast<std::int64_t>(k)) + ")";
+  };
+  for (std::size_t k = 0; k < ids.size() && first == kNoProblem; ++k) {
+    std::string what;
+    const Vec3 xk(x[3 * k], x[3 * k + 1], x[3 * k + 2]);
+    if (std::string p = coordinate_problem(xk, box); !p.empty()) what = names.position + ": " + bead(k) + ": " + p;
+    else if (!std::isfinite(q[k]))
+      what = names.charge + ": " + bead(k) + " has charge " + std::to_string(q[k]) + ", not finite";
+    else if (sp[k] < 0 || sp[k] >= kMaxSpecies)
+      what = names.species + ": " + bead(k) + " has species " + std::to_string(sp[k]) +
+             "; species are 0-based indices below " + std::to_string(kMaxSpecies);
+    else if (v && !Vec3((*v)[3 * k], (*v)[3 * k + 1], (*v)[3 * k + 2]).allFinite())
+      what = names.velocity + ": " + bead(k) + " has a velocity component that is not finite";
+    else
+      for (int d = 0; d < 3 && what.empty(); ++d)
+        if (std::abs(static_cast<std::int64_t>(img[3 * k + d])) >= (std::int64_t{1} << 30))
+          what = names.image + ": " + bead(k) + " has image count " + std::to_string(img[3 * k + d]) +
+                 "; image counts must lie within +-2^30";
+    if (!what.empty()) first = begin + static_cast<std::int64_t>(k), message = io.path + ": " + what;
+  }
+  agree_first(io.comm, first, message);
+}
+
+// Collective. No two beads closer than kMinBeadDistance (minimum image). The positions are
+// gathered to rank 0 (24 bytes per bead) and searched there by cell; rank 0's verdict is everyone's.
+void check_spacing(const Io& io, const Box& box, const std::string& position_name, const std::vector<double>& x,
+                   const std::vector<std::int64_t>& ids) {
+  const int p = comm_size(io.comm), rank = comm_rank(io.comm);
+  const int count = static_cast<int>(ids.size());
+  std::vector<int> counts(p, 0), offsets(p, 0);
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, io.comm);
+  for (int r = 1; r < p; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
+  const std::size_t total = rank == 0 ? static_cast<std::size_t>(offsets.back()) + counts.back() : 0;
+  std::vector<double> all_x(3 * total);
+  std::vector<std::int64_t> all_ids(total);
+  MPI_Datatype three;  // counts in rows, not doubles
+  MPI_Type_contiguous(3, MPI_DOUBLE, &three);
+  MPI_Type_commit(&three);
+  MPI_Gatherv(x.data(), count, three, all_x.data(), counts.data(), offsets.data(), three, 0, io.comm);
+  MPI_Type_free(&three);
+  MPI_Gatherv(ids.data(), count, MPI_INT64_T, all_ids.data(), counts.data(), offsets.data(), MPI_INT64_T, 0, io.comm);
+  std::string message;
+  if (rank == 0) {
+    std::vector<Vec3> pos(total);
+    for (std::size_t k = 0; k < total; ++k) pos[k] = Vec3(all_x[3 * k], all_x[3 * k + 1], all_x[3 * k + 2]);
+    if (const auto pair = close_pair(pos, box)) {
+      const auto [i, j] = *pair;
+      const double r = box.minimum_image(Vec3(pos[j] - pos[i])).norm();
+      message = io.path + ": " + position_name + ": " +
+                close_pair_message(std::min(all_ids[i], all_ids[j]), std::max(all_ids[i], all_ids[j]), r);
+    }
+  }
+  agree_first(io.comm, message.empty() ? kNoProblem : 0, message);
+}
+
 }  // namespace
 
 // ---- H5File --------------------------------------------------------------------------------
@@ -470,13 +552,15 @@ H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path),
     int state = 0;
     if (comm_rank(comm) == 0) {
       std::error_code ec;
-      if (!std::filesystem::is_regular_file(path, ec)) state = 1;
+      if (!std::filesystem::exists(path, ec)) state = 1;
+      else if (!std::filesystem::is_regular_file(path, ec)) state = 3;  // a directory, a FIFO (would block)
       else if (H5Fis_hdf5(path.c_str()) <= 0) state = 2;
       H5Eclear2(H5E_DEFAULT);
     }
     MPI_Bcast(&state, 1, MPI_INT, 0, comm);
     if (state == 1) throw Error(path + ": no such file");
     if (state == 2) throw Error(path + ": not an HDF5 file (corrupt or another format)");
+    if (state == 3) throw Error(path + ": not a regular file (a directory, FIFO or device)");
   }
   Handle fapl = io.make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot create a file access property list");
   io.check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "cannot set the MPI-IO driver");
@@ -694,7 +778,13 @@ Configuration read_configuration(H5File& file) {
 
   check_ids(io, ids, n);
   for (int d = 0; d < 3; ++d) c.box.lo[d] = lo[d], c.box.len[d] = len[d];
-  io.fail_unless(c.box.len.minCoeff() > 0, "box edges must be positive");
+  // Before anything is wrapped or handed on: a usable box, sane values in every row, no two beads
+  // on top of each other (validate.hpp). The data are only looked at, never changed.
+  check_box(io, c.box, edges.name);
+  check_rows(io, c.box, begin, {pos.name, species.name, charge.name, "/particles/all/velocity/value",
+                                "/particles/all/image/value"},
+             x, c.has_velocity ? &v : nullptr, q, sp, img, ids);
+  check_spacing(io, c.box, pos.name, x, ids);
   Beads& b = c.beads;
   b.resize_owned(static_cast<int>(count));
   for (std::int64_t k = 0; k < count; ++k) {

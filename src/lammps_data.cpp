@@ -9,12 +9,14 @@
 #include "tlsmap/lammps_data.hpp"
 
 #include "tlsmap/error.hpp"
+#include "tlsmap/validate.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <climits>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -64,8 +66,15 @@ std::vector<std::string> split(const std::string& s) {
 
 class Parser {
  public:
-  explicit Parser(const std::string& path) : path_(path), in_(path) {
-    if (!in_) throw Error(path + ": cannot open file");
+  explicit Parser(const std::string& path) : path_(path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) throw Error(path + ": cannot open file: no such file");
+    // Opening a FIFO would block until someone writes to it; a device could be read forever.
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw Error(path + ": not a regular file (a directory, FIFO or device)");
+    size_ = std::filesystem::file_size(path, ec);
+    in_.open(path);
+    if (!in_ || ec) throw Error(path + ": cannot open file");
   }
 
   [[noreturn]] void fail(const std::string& msg) const {
@@ -100,16 +109,19 @@ class Parser {
   const std::vector<std::string>& words() const { return words_; }
   const std::vector<std::string>& comment() const { return comment_; }
   const std::string& path() const { return path_; }
+  long line() const { return line_no_; }
+  std::uintmax_t size() const { return size_; }
 
  private:
   std::string path_;
+  std::uintmax_t size_ = 0;
   std::ifstream in_;
   std::string line_;
   long line_no_ = 0;
   std::vector<std::string> words_, comment_;
 };
 
-void read_atoms(Parser& p, LammpsData& d, std::vector<char>& seen) {
+void read_atoms(Parser& p, LammpsData& d, std::vector<char>& seen, std::vector<long>& line_of) {
   std::string style = p.comment().empty() ? "" : p.comment()[0];
   if (!style.empty() && style != "atomic" && style != "charge")
     p.fail("atom style '" + style + "' is not supported (atomic or charge)");
@@ -140,10 +152,29 @@ void read_atoms(Parser& p, LammpsData& d, std::vector<char>& seen) {
     b.charge[i] = style == "charge" ? p.number<double>(2, "charge") : 0.0;
     for (int c = 0; c < 3; ++c) b.pos[i][c] = p.number<double>(x0 + c, "a coordinate");
     for (int c = 0; c < 3; ++c) b.image[i][c] = w.size() == base ? 0 : p.number<int>(base + c, "an image flag");
+    // Before the wrap: 1e300 in a box of a few sigma would overflow the image count.
+    if (const std::string why = coordinate_problem(b.pos[i], d.box); !why.empty())
+      p.fail("atom id " + std::to_string(id) + ": " + why);
+    for (int c = 0; c < 3; ++c)
+      if (std::abs(b.image[i][c]) >= (1 << 30))
+        p.fail("atom id " + std::to_string(id) + ": image flag " + std::to_string(b.image[i][c]) +
+               " outside +-2^30");
+    line_of[i] = p.line();
     const Int3 shift = d.box.wrap(b.pos[i]);  // as LAMMPS: remap into the periodic box
     for (int c = 0; c < 3; ++c) b.image[i][c] += shift[c];
   }
   d.atom_style = style;
+}
+
+// No two atoms closer than kMinBeadDistance (validate.hpp); the error names both lines.
+void check_spacing(const std::string& path, const LammpsData& d, const std::vector<long>& line_of) {
+  const auto pair = close_pair(d.beads.pos, d.box);
+  if (!pair) return;
+  const auto [i, j] = *pair;  // index = id - 1
+  const double r = d.box.minimum_image(Vec3(d.beads.pos[j] - d.beads.pos[i])).norm();
+  throw Error(path + ":" + std::to_string(line_of[j]) + ": Atoms: " +
+              close_pair_message(static_cast<std::int64_t>(i) + 1, static_cast<std::int64_t>(j) + 1, r) +
+              " (the other is on line " + std::to_string(line_of[i]) + ")");
 }
 
 LammpsData parse_file(const std::string& path) {
@@ -165,10 +196,16 @@ LammpsData parse_file(const std::string& path) {
     if (w.size() == 2 && w[1] == "atoms") {
       d.n_atoms = p.number<std::int64_t>(0, "the number of atoms");
       if (d.n_atoms < 1 || d.n_atoms > INT_MAX) p.fail("the number of atoms must lie in 1..2^31-1");
+      // An Atoms line takes at least 9 bytes (5 one-character fields): refuse a count the file cannot
+      // hold before allocating for it.
+      if (static_cast<std::uintmax_t>(d.n_atoms) > p.size() / 9)
+        p.fail("the header promises " + std::to_string(d.n_atoms) + " atoms, more than a file of " +
+               std::to_string(p.size()) + " bytes can hold");
       has_atoms_line = true;
     } else if (w.size() == 3 && w[1] == "atom" && w[2] == "types") {
       d.n_types = p.number<int>(0, "the number of atom types");
-      if (d.n_types < 1) p.fail("need at least one atom type");
+      if (d.n_types < 1 || d.n_types > kMaxSpecies)
+        p.fail("the number of atom types must lie in 1.." + std::to_string(kMaxSpecies));
       has_types_line = true;
     } else if (w.size() == 4 && (w[2] == "xlo" || w[2] == "ylo" || w[2] == "zlo") &&
                w[3] == w[2].substr(0, 1) + "hi") {
@@ -177,6 +214,7 @@ LammpsData parse_file(const std::string& path) {
       if (!(hi > lo)) p.fail("box bound " + w[3] + " must exceed " + w[2]);
       d.box.lo[c] = lo;
       d.box.len[c] = hi - lo;
+      if (const std::string why = box_problem(d.box); !why.empty()) p.fail(why);
     } else if (w.size() == 6 && w[3] == "xy" && w[4] == "xz" && w[5] == "yz") {
       p.fail("triclinic boxes (tilt factors xy xz yz) are not supported; tlsmap needs an orthorhombic box");
     } else if (w.size() >= 2 && w[0] == "0") {
@@ -189,13 +227,14 @@ LammpsData parse_file(const std::string& path) {
   if (!has_types_line) p.fail("the header has no 'N atom types' line");
   d.beads.resize_owned(static_cast<int>(d.n_atoms));
   std::vector<char> seen(d.n_atoms, 0);
+  std::vector<long> line_of(d.n_atoms, 0);  // line of each atom, for the spacing check
   // Sections: p holds the current section line.
   while (more) {
     const auto& w = p.words();
     const std::string name = w.size() == 2 ? w[0] + " " + w[1] : w[0];
     if (name == "Atoms") {
       if (has_atoms_section) p.fail("second Atoms section");
-      read_atoms(p, d, seen);
+      read_atoms(p, d, seen, line_of);
       has_atoms_section = true;
     } else if (name == "Masses") {
       d.masses.assign(d.n_types, 0.0);
@@ -230,6 +269,7 @@ LammpsData parse_file(const std::string& path) {
     while (!more && p.next()) more = !p.words().empty();
   }
   if (!has_atoms_section) throw Error(path + ": no Atoms section");
+  check_spacing(path, d, line_of);
   return d;
 }
 

@@ -13,6 +13,7 @@
 #include "tlsmap/pack.hpp"
 #include "tlsmap/pairs_stage.hpp"
 #include "tlsmap/search_stage.hpp"
+#include "tlsmap/validate.hpp"
 
 #include <petscsys.h>
 
@@ -108,7 +109,8 @@ int main(int argc, char** argv) {
       for (const auto& s : stages())
         if (std::string(argv[1]) == s.name) stage = &s;
       if (!stage) throw tlsmap::Error(std::string("unknown stage '") + argv[1] + "' (see tlsmap --help)");
-      tlsmap::Input in = tlsmap::Input::parse(MPI_COMM_WORLD, argv[2], tlsmap::default_schema());
+      // read_input_file: Input::parse, refusing FIFOs, deep nesting and a run.output that is the input.
+      tlsmap::Input in = tlsmap::read_input_file(MPI_COMM_WORLD, argv[2], tlsmap::default_schema());
       stage->run(in, MPI_COMM_WORLD);
     }
   } catch (const tlsmap::Error& e) {
