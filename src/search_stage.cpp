@@ -1,13 +1,11 @@
 // The `tlsmap search` stage: domains → work queue → serial kernel → /tls catalogue (see
 // include/tlsmap/search_stage.hpp for the design, docs/file-format.md for the file layout).
 //
-// The adapter search_one_domain maps a LocalCopy to the kernel's LocalConfig and its DomainSearch
-// result to the driver's DomainOutcome, adding the whole-sample energy offset and the direct dipole.
-// Note for the kernel (event_search.hpp), not a change request to its API: with a small budget on
-// the default glass the "pair" is sometimes two minima ~1e-4 ε apart in which no bead moves more
-// than moving_threshold (n_moving = 0, d_l = 0) and whose NEB does not converge (barrier ~1e5 ε);
-// the catalogue keeps such rows with their flags (n_moving, neb_converged, saddle_verified) so
-// users can filter them, but choosing only pairs with at least one moving bead would be better.
+// The adapter search_one_domain maps a LocalCopy to the kernel's LocalConfig and each pair of its
+// DomainSearch (the pairs adjacent to the occupied state) to a catalogue row (catalogue.hpp),
+// adding the whole-sample energy offset and the direct dipole. At each checkpoint the rows of all
+// finished domains are merged across overlapping domains, new rows are relaxed with the whole
+// sample free (relax.hpp), and /tls and /search are rewritten.
 #include "tlsmap/search_stage.hpp"
 
 #include "tlsmap/domains.hpp"
