@@ -14,6 +14,7 @@
 #include "tlsmap/poisson_grid.hpp"
 #include "tlsmap/random.hpp"
 
+#include "eq13_test_support.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -42,10 +43,7 @@ Box box_of(Vec3 len, Vec3 lo = Vec3(-0.3, 0.2, 0.7)) {
 
 // n charged beads (±q alternating) at random points within `spread` of c, each displaced by up to
 // `d` per component: one TLS of n mobile beads, charge[id − 1] for ids 1..n.
-struct Synthetic {
-  TlsSet tls;
-  std::vector<double> charge;
-};
+using Synthetic = tlsmap::testing::OneTls;
 Synthetic compact_tls(const Vec3& c, int n, double spread, double d, double q, double radius, std::uint64_t seed) {
   Synthetic s;
   s.tls.center = {c};
@@ -69,28 +67,10 @@ Synthetic compact_tls(const Vec3& c, int n, double spread, double d, double q, d
 
 // μ_eq13 of TLS 0 by the dipole stage's own code path (make_eq13_grid + eq13_dipoles: one solve of Δρ,
 // the ε_in/4π prefactor, the image correction), on a grid of spacing h with σ = h and KSP rtol 1e-12.
-struct Eq13 {
-  Eq13Dipole mu;
-  Vec3 p = Vec3::Zero();  // μ_direct
-  double h = 0.0;
-};
+using Eq13 = tlsmap::testing::StageEq13;
 
 Eq13 eq13_stage(MPI_Comm comm, const Box& box, const Synthetic& s, double h, double eps_ext, double eps_in) {
-  Decomposition dec(comm, box);
-  Eq13Options o;
-  o.spacing = h;
-  o.sigma_factor = 1.0;
-  o.eps_ext = eps_ext;
-  o.eps_in = eps_in;
-  o.rtol = 1e-12;
-  const auto grid = make_eq13_grid(dec, o, s.tls.center[0], s.tls.radius[0]);
-  const double radii[1] = {s.tls.radius[0]};
-  Eq13 r;
-  r.p = direct_dipole(s.tls, 0, s.charge, box);
-  r.mu = eq13_dipoles(*grid, dec, o, image_field_tensor(box), transition_charges(s.tls, 0, s.charge, box), r.p,
-                      s.tls.center[0], radii)[0];
-  r.h = grid->spacing().maxCoeff();
-  return r;
+  return tlsmap::testing::stage_eq13(comm, box, s, h, eps_ext, eps_in);
 }
 
 void expect_same_on_self(const Box& box, const Synthetic& s, double h, double eps_ext, double eps_in, const Eq13& world) {

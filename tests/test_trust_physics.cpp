@@ -21,6 +21,7 @@
 #include "tlsmap/poisson_grid.hpp"
 #include "tlsmap/system.hpp"
 
+#include "eq13_test_support.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -114,10 +115,7 @@ namespace {
 
 // One TLS: a bond of charges ±q centred `off` from the sphere centre c rotates by `angle` about an
 // axis; bead 1 (+q) and bead 2 (−q).
-struct RotatingBond {
-  TlsSet tls;
-  std::vector<double> charge;
-};
+using RotatingBond = tlsmap::testing::OneTls;
 
 RotatingBond rotating_bond(const Vec3& c, double radius, const Vec3& off, double half_length, double angle, double q) {
   RotatingBond s;
@@ -135,18 +133,9 @@ RotatingBond rotating_bond(const Vec3& c, double radius, const Vec3& off, double
 }
 
 Eq13Dipole stage_mu_eq13(const Box& box, const RotatingBond& s, double h, double eps_ext, double eps_in, double* h_used) {
-  Decomposition dec(MPI_COMM_WORLD, box);
-  Eq13Options o;
-  o.spacing = h;
-  o.sigma_factor = 1.0;
-  o.eps_ext = eps_ext;
-  o.eps_in = eps_in;
-  o.rtol = 1e-12;
-  const auto grid = make_eq13_grid(dec, o, s.tls.center[0], s.tls.radius[0]);
-  *h_used = grid->spacing().maxCoeff();
-  const double radii[1] = {s.tls.radius[0]};
-  return eq13_dipoles(*grid, dec, o, image_field_tensor(box), transition_charges(s.tls, 0, s.charge, box),
-                      direct_dipole(s.tls, 0, s.charge, box), s.tls.center[0], radii)[0];
+  const tlsmap::testing::StageEq13 r = tlsmap::testing::stage_eq13(MPI_COMM_WORLD, box, s, h, eps_ext, eps_in);
+  *h_used = r.h;
+  return r.mu;
 }
 
 }  // namespace
