@@ -109,6 +109,10 @@ Schema default_schema() {
                "region of a pair: radius = farthest moving bead from the moving beads' centroid + margin");
   s.add_int("pairs.max_mobile", 2000, "[2, inf)", "",
             "largest region (mobile beads) a pair may need; the analysis uses dense Hessians of 3 n_mobile coordinates");
+  s.add_string("pairs.neb", "auto", {"auto", "whole", "shell"},
+               "where a pair's CI-NEB, saddle, E_qs and ZPE run: the whole sample (one bead pinned; exact barriers), the "
+               "region plus a frozen shell at state A (cheap; overestimates barriers), or auto: whole when the sample's "
+               "beads minus one fit in max_mobile");
   s.add_bool("pairs.check_whole", false,
              "also run every pair's NEB with the whole sample mobile (one bead pinned; small samples only): /pairs/*_whole");
 

@@ -84,6 +84,8 @@ struct Settings {
   double margin = 1.5, shell = 5.0, skin = 0.3;
   std::int64_t max_mobile = 2000;
   bool check_whole = false;
+  std::string neb = "auto";  // pairs.neb as given
+  bool whole = false;        // resolved once the sample's size is known (resolve_neb)
   Int3 proc_grid = {0, 0, 0};
   SearchParams kernel;  // the search's pair analysis, with the search's keys
 };
@@ -102,6 +104,7 @@ Settings settings_from(const Input& in) {
   s.format = in.get_string("pairs.format");
   s.margin = in.get_double("pairs.margin");
   s.check_whole = in.get_bool("pairs.check_whole");
+  s.neb = in.get_string("pairs.neb");
   s.max_mobile = in.get_int("pairs.max_mobile");
   s.output = in.get_string("run.output");
   s.model = in.get_string("system.model");
@@ -398,6 +401,7 @@ ShellB shell_b(const PairInput& in, const LocalCopy& c, const LocalModel& model)
 // pinned bead always holds B, so the growth ends — unless it passes [pairs] max_mobile.
 Region size_region(const PairInput& in) {
   Region r = in.region;
+  if (in.s->whole) return r;  // the whole sample holds B: nothing to size
   for (;;) {
     const LocalCopy c = region_copy(*in.sample, *in.a, r.center, r.radius, in.s->shell);
     if (c.n_mobile > in.s->max_mobile)
@@ -439,11 +443,18 @@ TlsRow given_row(const PairInput& in, const LocalCopy& copy, const LocalModel& m
   r.saddle_verified = p.saddle.verified ? 1 : 0, r.neb_converged = p.path.converged ? 1 : 0;
   for (double e : p.path.energy) r.profile_energy.push_back(e + offset);
   r.profile_coordinate = p.path.arc;
-  for (int i = 0; i < copy.n_mobile; ++i)
+  // The row lists the region's beads. In shell mode these are the model's mobile beads; in whole
+  // mode the model has every bead, and the row keeps those inside the region (the rest hold only
+  // the far field, |d_i| < moving_threshold), so that interact sees force changes outside it.
+  r.radius = in.region.radius;
+  const std::vector<Vec3> xa = model.positions(model.initial_coordinates()), xbv = model.positions(xb);
+  for (int i = 0; i < copy.n_mobile; ++i) {
+    if (in.s->whole && copy.box.minimum_image(Vec3(xa[i] - copy.center)).norm() > in.region.radius) continue;
     r.mu_direct += copy.charge[i] * Vec3(p.displacement[3 * i], p.displacement[3 * i + 1], p.displacement[3 * i + 2]);
-  r.mobile_id.assign(copy.id.begin(), copy.id.begin() + copy.n_mobile);
-  r.position_a = model.positions(model.initial_coordinates());
-  r.position_b = model.positions(xb);
+    r.mobile_id.push_back(copy.id[i]);
+    r.position_a.push_back(xa[i]);
+    r.position_b.push_back(xbv[i]);
+  }
   for (auto* v : {&r.position_a, &r.position_b})
     for (Vec3& x : *v) copy.box.wrap(x);
   return r;
@@ -503,7 +514,8 @@ void whole_sample_check(const PairInput& in, PairExtras& x) {
 
 // Serial, pass 2: one pair, from the whole-sample minima and its sized region to its row.
 PairOutcome analyse_given(const PairInput& in) {
-  const LocalCopy copy = region_copy(*in.sample, *in.a, in.region.center, in.region.radius, in.s->shell);
+  const double radius = in.s->whole ? in.sample->box.len.norm() : in.region.radius;  // whole: a sphere holding all
+  const LocalCopy copy = region_copy(*in.sample, *in.a, in.region.center, radius, in.s->shell);
   const LocalModel model = model_of(copy, *in.table);
   const ShellB b = shell_b(in, copy, model);
   if (!b.ok) throw Error(in.where() + "state B is not a minimum in the sized region (cannot happen: pass 1 sized it)");
@@ -566,8 +578,9 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
     if (r.max_displacement <= s.kernel.dedup_distance)
       throw Error(where + p.a + " and " + p.b + " minimise to the same structure (largest bead displacement " +
                   fmt(r.max_displacement, 3) + " sigma <= search.dedup_distance = " + fmt(s.kernel.dedup_distance) + ")");
-    r.n_mobile = region_copy(sample, x.at(p.a), r.center, r.radius, s.shell).n_mobile;
-    if (r.n_mobile > s.max_mobile)
+    r.n_mobile = s.whole ? static_cast<std::int64_t>(sample.species.size()) - 1
+                         : region_copy(sample, x.at(p.a), r.center, r.radius, s.shell).n_mobile;
+    if (!s.whole && r.n_mobile > s.max_mobile)
       throw Error(where + "the " + std::to_string(r.n_moving) + " beads that move more than " +
                   fmt(s.kernel.moving_threshold) + " sigma between " + p.a + " and " + p.b + " need a region of " +
                   std::to_string(r.n_mobile) + " mobile beads (radius " + fmt(r.radius, 4) + " sigma), more than [pairs] "
@@ -576,7 +589,7 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
     progress.say("pair " + std::to_string(regions.size()) + " " + pair_name(p) + ": " + std::to_string(r.n_moving) +
                  " beads move more than " + fmt(s.kernel.moving_threshold) + " sigma (largest " +
                  fmt(r.max_displacement, 4) + "); region radius " + fmt(r.radius, 4) + " sigma, " +
-                 std::to_string(r.n_mobile) + " mobile beads");
+                 std::to_string(r.n_mobile) + " mobile beads" + (s.whole ? " (the whole sample, one bead pinned)" : ""));
     regions.push_back(r);
   }
   return regions;
@@ -615,6 +628,7 @@ void write_pairs_group(H5File& f, const Settings& s, const std::vector<StatePair
   write_attribute(f, "/pairs", "max_mobile", static_cast<double>(s.max_mobile));
   write_attribute(f, "/pairs", "moving_threshold", s.kernel.moving_threshold);
   write_attribute(f, "/pairs", "check_whole", s.check_whole ? 1.0 : 0.0);
+  write_attribute(f, "/pairs", "neb", s.whole ? "whole" : "shell");
 }
 
 void write_output(const Input& in, const Settings& s, const Sample& sample, const std::vector<Vec3>& ref,
@@ -654,10 +668,20 @@ std::string row_summary(std::size_t k, const PairOutcome& o) {
   return line;
 }
 
+// pairs.neb: whole or shell, now that the sample's size is known. The same on every rank.
+void resolve_neb(const Input& in, std::int64_t n_beads, Settings& s) {
+  const bool fits = n_beads - 1 <= s.max_mobile;
+  if (s.neb == "whole" && !fits)
+    in.fail("pairs.neb", "= \"whole\" needs n_beads - 1 = " + std::to_string(n_beads - 1) +
+                             " mobile beads, more than [pairs] max_mobile = " + std::to_string(s.max_mobile) +
+                             " (dense Hessians of 3 (N - 1) coordinates): raise max_mobile or use \"shell\"");
+  s.whole = s.neb == "whole" || (s.neb == "auto" && fits);
+}
+
 }  // namespace
 
 void run_pairs(const Input& in, MPI_Comm comm) {
-  const Settings s = settings_from(in);
+  Settings s = settings_from(in);
   Progress progress(comm, "pairs");
   const std::vector<StatePair> pairs = parse_pair_list(read_list(s.list, comm), s.list);
   check_output_is_no_state(pairs, s.output, comm);
@@ -665,9 +689,11 @@ void run_pairs(const Input& in, MPI_Comm comm) {
   // 1. Every distinct state, checked; 2. minimised with every bead free.
   Sample sample;
   std::map<std::string, std::vector<Vec3>> x = load_states(pairs, s, comm, &sample);
+  resolve_neb(in, static_cast<std::int64_t>(sample.species.size()), s);
   progress.say(std::to_string(pairs.size()) + " pairs of " + std::to_string(x.size()) + " states from " + s.list + ": " +
                std::to_string(sample.species.size()) + " beads each, box " + fmt(sample.box.len[0]) + " x " +
-               fmt(sample.box.len[1]) + " x " + fmt(sample.box.len[2]) + "; shell " + fmt(s.shell) + " sigma");
+               fmt(sample.box.len[1]) + " x " + fmt(sample.box.len[2]) + "; NEB on " +
+               (s.whole ? std::string("the whole sample") : "each region with a frozen shell of " + fmt(s.shell) + " sigma"));
   std::map<std::string, double> energy;
   progress.begin("minimise");
   for (auto& [path, pos] : x) {

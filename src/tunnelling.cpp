@@ -39,14 +39,54 @@ double PathPotential::operator()(double s) const {
          (t3 - t2) * h * dv_[k + 1];
 }
 
+namespace {
+
+// The ground level of the well at one end of the band and the classical frequency of motion at that
+// level (see tunnelling.hpp). The quartic Taylor expansion V0 + V0'x + ½ω²x² + c3 x³ + c4 x⁴ (x inwards
+// from the end) is fixed by the Hessian's ω and the value and slope at the next node; then, with
+// g_k = c_k ℓ^k / ħω and ℓ² = ħ/ω, E0 − V0 = ħω (½ + ¾ g4 − 11/8 g3²) and
+// Ω/ω = 1 + (3 g4 − 7.5 g3²)(E0 − V0)/ħω.
+struct WellLevel {
+  double level, omega;
+};
+
+WellLevel ground_level(const PathPotential& v, bool front, double omega, double hbar) {
+  const std::vector<double>& s = v.nodes();
+  const std::vector<double>& e = v.values();
+  const std::vector<double>& d = v.slopes();
+  const std::size_t n = s.size(), end = front ? 0 : n - 1, next = front ? 1 : n - 2;
+  const std::size_t top = std::max_element(e.begin(), e.end()) - e.begin();
+  WellLevel w{e[end] + 0.5 * hbar * omega, omega};
+  // The next node must be an interior node on this well's side of the band's highest node.
+  const bool inner = n >= 3 && (front ? next <= top : next >= top) && e[next] > e[end];
+  if (!(omega > 0.0 && std::isfinite(omega)) || !inner) return w;
+  const double sign = front ? 1.0 : -1.0;  // d/dx with x inwards
+  const double x = std::abs(s[next] - s[end]), d0 = sign * d[end];
+  const double r = e[next] - e[end] - d0 * x - 0.5 * omega * omega * x * x;  // c3 x³ + c4 x⁴
+  const double rd = sign * d[next] - d0 - omega * omega * x;                // 3 c3 x² + 4 c4 x³
+  const double c3 = (4.0 * r - rd * x) / (x * x * x), c4 = (rd * x - 3.0 * r) / (x * x * x * x);
+  const double hw = hbar * omega, ell = std::sqrt(hbar / omega);
+  const double g3 = c3 * ell * ell * ell / hw, g4 = c4 * ell * ell * ell * ell / hw;
+  const double shift = std::clamp(0.75 * g4 - 11.0 / 8.0 * g3 * g3, -0.1, 0.1);  // (E0 − V0)/ħω − ½
+  w.level = e[end] + hw * (0.5 + shift);
+  w.omega = omega * std::clamp(1.0 + (3.0 * g4 - 7.5 * g3 * g3) * (0.5 + shift), 0.8, 1.2);
+  return w;
+}
+
+}  // namespace
+
 Splitting wkb_splitting(const PathPotential& v, double omega_a, double omega_b, const PhysicalUnits& units) {
   Splitting w;
   w.hbar = hbar_reduced(units);
   w.omega_a = omega_a;
   w.omega_b = omega_b;
-  w.omega0 = std::sqrt(omega_a * omega_b);
-  const double ea = v(v.front()), eb = v(v.back());
-  w.level = std::max(ea + 0.5 * w.hbar * omega_a, eb + 0.5 * w.hbar * omega_b);
+  const WellLevel la = ground_level(v, true, omega_a, w.hbar), lb = ground_level(v, false, omega_b, w.hbar);
+  w.level_a = la.level;
+  w.level_b = lb.level;
+  w.omega_level_a = la.omega;
+  w.omega_level_b = lb.omega;
+  w.omega0 = std::sqrt(la.omega * lb.omega);
+  w.level = std::max(la.level, lb.level);
   // Sample V finely: the turning points are the first and last crossings of E*.
   const int n = 20000;
   const double s0 = v.front(), len = v.back() - v.front();
@@ -88,7 +128,8 @@ Splitting wkb_splitting(const PathPotential& v, double omega_a, double omega_b, 
     }
     w.action = 0.5 * h * sum;
   }
-  w.delta0 = w.hbar * w.omega0 / M_PI * std::exp(-w.action / w.hbar);
+  // Garg (2000): the prefactor ħω/√(eπ), not Landau–Lifshitz's ħω/π.
+  w.delta0 = w.hbar * w.omega0 / std::sqrt(M_E * M_PI) * std::exp(-w.action / w.hbar);
   w.delta0_kelvin = w.delta0 * units.epsilon_kelvin;
   return w;
 }

@@ -509,11 +509,24 @@ std::pair<double, double> fd_levels(const Cage& c, double hbar, double a, double
   return {es.eigenvalues()[0], es.eigenvalues()[1]};
 }
 
-// The WKB formula of tunnelling.hpp evaluated independently on the analytic axis potential.
+// The WKB formula of tunnelling.hpp evaluated independently on the analytic axis potential: each
+// well's ground level E0 = V + ½ħω + ħ²(¾c4/ω² − 11/8 c3²/ω⁴) and classical frequency there
+// Ω = ω(1 + (3c4/ω⁴ − 7.5c3²/ω⁶)(E0 − V)) from the potential's own Taylor coefficients at the minimum
+// (finite differences of V'; the kernel takes them from the band's node next to each end), the
+// action at the higher level, and the prefactor ħ√(Ω_A Ω_B)/√(eπ).
 double wkb_reference(const Cage& c, double hbar, double xa, double xb, double& action) {
   auto curv = [&](double x) { return (axis_dv(c, x + 1e-5) - axis_dv(c, x - 1e-5)) / 2e-5; };
-  const double wa = std::sqrt(curv(xa)), wb = std::sqrt(curv(xb));
-  const double level = std::max(axis_v(c, xa) + 0.5 * hbar * wa, axis_v(c, xb) + 0.5 * hbar * wb);
+  auto well = [&](double x, double& omega) {
+    const double w = std::sqrt(curv(x)), d = 1e-3;
+    const double c3 = (curv(x + d) - curv(x - d)) / (2 * d) / 6;
+    const double c4 = (curv(x + d) - 2 * curv(x) + curv(x - d)) / (d * d) / 24;
+    const double e0 = 0.5 * hbar * w + hbar * hbar * (0.75 * c4 / (w * w) - 11.0 / 8.0 * c3 * c3 / std::pow(w, 4));
+    omega = w * (1 + (3 * c4 / std::pow(w, 4) - 7.5 * c3 * c3 / std::pow(w, 6)) * e0);
+    return axis_v(c, x) + e0;
+  };
+  double wa = 0.0, wb = 0.0;
+  const double level_a = well(xa, wa), level_b = well(xb, wb);
+  const double level = std::max(level_a, level_b);
   auto f = [&](double x) { return axis_v(c, x) - level; };
   auto cross = [&](double lo, double hi) {  // f(lo) < 0 < f(hi) or the reverse
     const bool up = f(hi) > 0.0;
@@ -535,7 +548,7 @@ double wkb_reference(const Cage& c, double hbar, double xa, double xb, double& a
     sum += std::sqrt(2.0 * std::max(0.0, f(x))) * 0.5 * (s2 - s1) * std::sin(th);
   }
   action = sum * M_PI / n;
-  return hbar * std::sqrt(wa * wb) / M_PI * std::exp(-action / hbar);
+  return hbar * std::sqrt(wa * wb) / std::sqrt(M_E * M_PI) * std::exp(-action / hbar);
 }
 
 }  // namespace
@@ -591,11 +604,13 @@ TEST(EventSearch, DesignedDoubleWellMatchesScanAndSchrodinger) {
   argon.epsilon_kelvin = 119.8;
   argon.mass_amu = 39.948;
   EXPECT_NEAR(2.0 * M_PI * hbar_reduced(argon), 0.186, 1e-3);
-  EXPECT_NEAR(t.splitting.action, action, 2e-4 * action);
-  EXPECT_NEAR(t.splitting.delta0, wkb, 5e-3 * wkb);
-  // WKB with the ground-level turning points overestimates the splitting of a quartic-like well
-  // by ~7% (Garg, Am. J. Phys. 68, 430 (2000): missing factor sqrt(e/π) = 0.930); allow 15%.
-  EXPECT_NEAR(t.splitting.delta0 / exact, 1.0, 0.15);
+  // The kernel takes each well's c3, c4 from the band's node next to the end, the reference from the
+  // analytic derivatives (this LJ well has large higher ones): measured S +9.8e-4, Δ0 −0.8 %.
+  EXPECT_NEAR(t.splitting.action, action, 2e-3 * action);
+  EXPECT_NEAR(t.splitting.delta0, wkb, 1.5e-2 * wkb);
+  // tunnelling.hpp claims 5 % for S/ħ ≥ 5; measured −4.2 % here at S/ħ = 5.6 (−3.5 % with the analytic
+  // c3, c4; Landau–Lifshitz's ħω/π at the harmonic level, used before, gave +4.7 %).
+  EXPECT_NEAR(t.splitting.delta0 / exact, 1.0, 0.05);
 }
 
 TEST(EventSearch, AsymmetricDoubleWellMatchesScan) {
@@ -621,8 +636,8 @@ TEST(EventSearch, AsymmetricDoubleWellMatchesScan) {
   std::printf("asymmetric well: asymmetry %.9f barrier %.9f, S = %.6f (ref %.6f), Δ0 = %.4e ε (ref %.4e)\n",
               t.asymmetry, t.barrier, t.splitting.action, action, t.splitting.delta0, wkb);
   EXPECT_FALSE(t.splitting.over_barrier);
-  EXPECT_NEAR(t.splitting.action, action, 2e-4 * action);
-  EXPECT_NEAR(t.splitting.delta0, wkb, 1e-2 * wkb);
+  EXPECT_NEAR(t.splitting.action, action, 2e-3 * action);  // as above: measured S +2.3e-4, Δ0 −0.65 %
+  EXPECT_NEAR(t.splitting.delta0, wkb, 1.5e-2 * wkb);
 }
 
 // ---------------------------------------------------------------------------------------------
