@@ -21,7 +21,10 @@
 # with energy_*_relaxed (tlsmap's parallel FIRE, relax.hpp). On this potential (energy-shifted,
 # so the force jumps at r_c) minimisers started from one configuration can end in different
 # micro-minima ~1e-4 ε apart (docs/search.md), so the check is against LAMMPS's FIRE, which follows
-# the same damped flow: |E_relaxed − E_LAMMPS fire| <= RELAX_TOL per state; CG and steepest descent
+# the same damped flow. When the search ran with `relax_radius` R > 0 (attribute of /search), LAMMPS
+# holds (`fix setforce 0 0 0`) every bead farther than R from the row's mobile beads at their
+# packing positions — a set computed here from the file, independently of relax.cpp — and its pe is
+# still the whole box's: |E_relaxed − E_LAMMPS fire| <= RELAX_TOL per state; CG and steepest descent
 # are printed for the spread. Exits 1 if any frozen-state relative difference exceeds TOL or any
 # relaxed state differs by more than RELAX_TOL.
 set -euo pipefail
@@ -78,6 +81,28 @@ with h5py.File(out, "r+") as f:
     pos[0, ids - 1] = t[f"position_{state}"][lo:hi]
     f["particles/all/position/value"][...] = pos
 PY
+    # The LAMMPS commands that hold the beads outside the relaxed region (none in whole-sample mode).
+    /usr/bin/python3 - "$file" "$r" "$WORK/hold$r.lmp" <<'PY'
+import sys, h5py, numpy as np
+src, row, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with h5py.File(src, "r") as f:
+    radius = float(f["search"].attrs.get("relax_radius", 0.0))
+    lines = []
+    if radius > 0:
+        t = f["tls"]
+        mob = t["mobile_id"][t["mobile_offset"][row]:t["mobile_offset"][row + 1]]
+        x = f["particles/all/position/value"][0]
+        L = f["particles/all/box/edges/value"][0]
+        d = np.full(len(x), np.inf)
+        for m in mob:
+            dx = x - x[m - 1]
+            dx -= L * np.round(dx / L)
+            d = np.minimum(d, np.sqrt((dx * dx).sum(axis=1)))
+        free = np.nonzero(d <= radius)[0] + 1
+        lines = [f"group free id {' '.join(map(str, free[k:k + 200]))}" for k in range(0, len(free), 200)]
+        lines += ["group held subtract all free", "fix hold held setforce 0.0 0.0 0.0"]
+open(out, "w").write("\n".join(lines) + "\n")
+PY
     run "$TLSMAP" energy "$WORK/tls$r$s.h5" --json --lammps "$WORK/tls$r$s.data" > "$WORK/tls$r$s.tlsmap.json"
     cat > "$WORK/in.tls$r$s" <<EOF
 units           lj
@@ -98,6 +123,7 @@ clear
 read_restart    $WORK/tls$r$s.restart
 $(lammps_ka_pair)
 neighbor        0.3 bin
+include         $WORK/hold$r.lmp
 thermo_modify   norm no format float %.17g
 min_style       $style
 minimize        0 1e-10 200000 2000000

@@ -6,13 +6,21 @@
 
 namespace tlsmap {
 
+void compute_forces_holding(System& system, const HeldIds* held) {
+  system.compute_forces();
+  if (!held || held->empty()) return;
+  Beads& b = system.beads();
+  for (int i = 0; i < b.n_owned; ++i)
+    if (held->count(b.id[i])) b.force[i].setZero();
+}
+
 MinimizeResult minimize_fire(System& system, const FireParams& p,
                              const std::function<void(long, double, double)>& observer, long every) {
   Beads& b = system.beads();
   MinimizeResult res;
   const long calls0 = system.n_force_calls();
   for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
-  system.compute_forces();
+  compute_forces_holding(system, p.held);
   double dt = p.dt_start, alpha = p.alpha_start;
   long n_positive = 0, n_negative = 0;
   std::vector<double> fv, vv, ff;
@@ -59,7 +67,7 @@ MinimizeResult minimize_fire(System& system, const FireParams& p,
       b.pos[i] += dt * b.vel[i];
     }
     system.positions_changed();
-    system.compute_forces();
+    compute_forces_holding(system, p.held);
     fmax = system.max_force();
     if (observer && every > 0 && (it + 1) % every == 0) observer(it + 1, system.potential_energy(), fmax);
   }

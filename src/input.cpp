@@ -96,6 +96,10 @@ Schema default_schema() {
                "the lowest (the wider exploration the catalogue does not need: its pairs all involve O)");
   s.add_bool("search.relax", true,
              "relax both states of every catalogue row with every bead of the sample free (energy_*_relaxed)");
+  s.add_double("search.relax_radius", 0.0, "[0, inf)", "sigma",
+               "0: the relaxation frees every bead of the sample; > 0: only the beads within this distance of the "
+               "row's mobile beads (the rest held at the packing), for large samples where the whole-sample "
+               "relaxation dominates the cost");
   s.add_string("search.on_error", "stop", {"stop", "skip"},
                "a domain whose search fails: stop the run (finished domains are saved), or record it and go on");
 

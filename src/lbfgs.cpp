@@ -45,7 +45,7 @@ MinimizeResult minimize_lbfgs(System& sys, const LbfgsParams& p,
   MinimizeResult res;
   const long calls0 = sys.n_force_calls();
   for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
-  sys.compute_forces();
+  compute_forces_holding(sys, p.held);
   double energy = sys.potential_energy(), fmax = sys.max_force();
 
   // Replicated on every rank: the slots of the stored pairs (oldest first), rho = 1/(s·y), and the
@@ -141,7 +141,7 @@ MinimizeResult minimize_lbfgs(System& sys, const LbfgsParams& p,
       for (int i = 0; i < b.n_owned; ++i) b.pos[i] += (a - a_now) * v(i, col_d);
       a_now = a;
       sys.positions_changed();
-      sys.compute_forces();
+      compute_forces_holding(sys, p.held);
       energy = sys.potential_energy();
       const double slope = -sums(1, [&](int i) { terms[0][i] = b.force[i].dot(v(i, col_d)); })[0];
       accepted = energy <= e0 + p.c1 * a * slope0 ||
@@ -155,7 +155,7 @@ MinimizeResult minimize_lbfgs(System& sys, const LbfgsParams& p,
       // Back to the line-search start; give up only if this already was steepest descent.
       for (int i = 0; i < b.n_owned; ++i) b.pos[i] -= a_now * v(i, col_d);
       sys.positions_changed();
-      sys.compute_forces();
+      compute_forces_holding(sys, p.held);
       energy = sys.potential_energy();
       fmax = sys.max_force();
       if (hist.empty()) break;

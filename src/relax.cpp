@@ -6,6 +6,8 @@
 #include "tlsmap/system.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace tlsmap {
 
@@ -13,6 +15,111 @@ namespace {
 // FIRE follows the damped flow down to this max|F| (ε/σ), where the basin is decided; L-BFGS
 // converges the rest (relax.hpp says why).
 constexpr double kFireUntil = 1e-6;
+// Region mode: how far (σ) a bead at the region's edge may move before the left-out beads beyond
+// the held layer could interact with it (relax.hpp).
+constexpr double kMargin = 1.0;
+
+// This rank's block of the beads `index` (0-based into the packing) at positions x[index] + shift;
+// System::set_beads wraps them and migrates them to their owners.
+Beads block_of(const WholeSample& w, const std::vector<std::int64_t>& index, const std::vector<Vec3>& x,
+               const Vec3& shift) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(w.comm, &rank);
+  MPI_Comm_size(w.comm, &size);
+  const std::int64_t n = static_cast<std::int64_t>(index.size());
+  Beads mine;
+  for (std::int64_t k = rank * n / size; k < (rank + 1) * n / size; ++k) {
+    const std::int64_t i = index[k];
+    mine.push_owned(x[i] + shift, w.beads->species[i], w.beads->charge[i], i + 1);
+  }
+  return mine;
+}
+
+// Collective: the positions of a subset of the beads, on every rank, by id − 1 (others untouched).
+std::vector<Vec3> allgather_positions(const Beads& b, MPI_Comm comm, std::size_t n) {
+  std::vector<double> mine;
+  for (int i = 0; i < b.n_owned; ++i)
+    mine.insert(mine.end(), {static_cast<double>(b.id[i]), b.pos[i][0], b.pos[i][1], b.pos[i][2]});
+  const std::vector<double> all = allgather_concat(mine, comm);
+  std::vector<Vec3> x(n, Vec3::Zero());
+  for (std::size_t k = 0; k + 3 < all.size(); k += 4) x[static_cast<std::size_t>(all[k]) - 1] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
+  return x;
+}
+
+MinimizeResult minimise(System& sys, double f_tol, const HeldIds* held) {
+  FireParams fp;
+  fp.f_tol = std::max(f_tol, kFireUntil);
+  fp.held = held;
+  MinimizeResult mr = minimize_fire(sys, fp);
+  if (mr.converged && f_tol < kFireUntil) {  // the last decades by L-BFGS: steps are short there
+    LbfgsParams lp;
+    lp.f_tol = f_tol;
+    lp.held = held;
+    mr = minimize_lbfgs(sys, lp);
+  }
+  return mr;
+}
+
+// Region mode's subsystem: the beads within radius + r_c + margin of the mobile beads (at their
+// packing positions), those beyond `radius` held; dist is each one's distance to the nearest
+// mobile bead; shift puts the mobile beads' centre at the box centre.
+struct Region {
+  std::vector<std::int64_t> index;  // 0-based, ascending
+  std::vector<double> dist;
+  HeldIds held;                     // 1-based ids
+  Vec3 shift = Vec3::Zero();
+};
+
+Region region_around(const WholeSample& w, const std::vector<std::int64_t>& mobile_id) {
+  const GlobalBeads& g = *w.beads;
+  const double reach = w.radius + w.table.max_cutoff() + kMargin;
+  Region r;
+  const Vec3 ref = g.pos[mobile_id[0] - 1];
+  Vec3 sum = Vec3::Zero();
+  for (std::int64_t id : mobile_id) sum += w.box.minimum_image(Vec3(g.pos[id - 1] - ref));
+  r.shift = w.box.lo + 0.5 * w.box.len - (ref + sum / static_cast<double>(mobile_id.size()));
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    double d2 = std::numeric_limits<double>::infinity();
+    for (std::int64_t id : mobile_id) d2 = std::min(d2, w.box.minimum_image(Vec3(g.pos[i] - g.pos[id - 1])).squaredNorm());
+    const double d = std::sqrt(d2);
+    if (d > reach) continue;
+    r.index.push_back(static_cast<std::int64_t>(i));
+    r.dist.push_back(d);
+    if (d > w.radius) r.held.insert(static_cast<std::int64_t>(i) + 1);
+  }
+  return r;
+}
+
+double relax_region(const WholeSample& w, const std::vector<std::int64_t>& mobile_id, const std::vector<Vec3>& start,
+                    double f_tol, std::vector<Vec3>* relaxed, bool* converged) {
+  const GlobalBeads& g = *w.beads;
+  const Region r = region_around(w, mobile_id);
+  double e_packing = 0.0;  // the subsystem at the packing, in the same frame
+  {
+    System sys(w.comm, w.box, w.table, w.skin, w.proc_grid);
+    sys.set_beads(block_of(w, r.index, g.pos, r.shift));
+    sys.compute_forces();
+    e_packing = sys.potential_energy();
+  }
+  System sys(w.comm, w.box, w.table, w.skin, w.proc_grid);
+  sys.set_beads(block_of(w, r.index, start, r.shift));
+  const MinimizeResult mr = minimise(sys, f_tol, &r.held);
+  const double e = sys.potential_energy();
+  // Every bead's position by id − 1: the packing's, with the subsystem's relaxed ones put back.
+  const std::vector<Vec3> sub = allgather_positions(sys.beads(), w.comm, g.size());
+  *relaxed = g.pos;
+  bool inside = true;  // no free bead came within r_c of a left-out one (relax.hpp)
+  for (std::size_t k = 0; k < r.index.size(); ++k) {
+    const std::int64_t i = r.index[k];
+    Vec3 x = sub[i] - r.shift;
+    w.box.wrap(x);
+    (*relaxed)[i] = x;
+    if (r.dist[k] <= w.radius && w.box.minimum_image(Vec3(x - g.pos[i])).norm() > w.radius + kMargin - r.dist[k])
+      inside = false;  // (held beads did not move)
+  }
+  *converged = mr.converged && inside;
+  return w.e_sample + (e - e_packing);
+}
 }  // namespace
 
 double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, const std::vector<Vec3>& pos,
@@ -20,28 +127,15 @@ double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, c
   const GlobalBeads& g = *w.beads;
   std::vector<Vec3> start = g.pos;
   for (std::size_t k = 0; k < ids.size(); ++k) start[ids[k] - 1] = pos[k];
-  int rank = 0, size = 1;
-  MPI_Comm_rank(w.comm, &rank);
-  MPI_Comm_size(w.comm, &size);
-  const std::int64_t n = static_cast<std::int64_t>(start.size());
-  Beads mine;  // a block of ids per rank; set_beads migrates them to their owners
-  for (std::int64_t i = rank * n / size; i < (rank + 1) * n / size; ++i)
-    mine.push_owned(start[i], g.species[i], g.charge[i], i + 1);
+  if (w.radius > 0.0 && !ids.empty()) return relax_region(w, ids, start, f_tol, relaxed, converged);
+  std::vector<std::int64_t> every(g.size());
+  for (std::size_t i = 0; i < every.size(); ++i) every[i] = static_cast<std::int64_t>(i);
   System sys(w.comm, w.box, w.table, w.skin, w.proc_grid);
-  sys.set_beads(std::move(mine));
-  FireParams fp;
-  fp.f_tol = std::max(f_tol, kFireUntil);
-  MinimizeResult mr = minimize_fire(sys, fp);
-  if (mr.converged && f_tol < kFireUntil) {  // the last decades by L-BFGS: steps are short there
-    LbfgsParams lp;
-    lp.f_tol = f_tol;
-    mr = minimize_lbfgs(sys, lp);
-  }
-  *converged = mr.converged;
+  sys.set_beads(block_of(w, every, start, Vec3::Zero()));
+  *converged = minimise(sys, f_tol, nullptr).converged;
   *relaxed = gather_by_id(sys.beads(), w.comm).pos;
   return sys.potential_energy();
 }
-
 void relax_row(const WholeSample& w, double f_tol, double dedup_distance, TlsRow& r) {
   std::vector<Vec3> xa, xb;
   bool ok_a = false, ok_b = false;

@@ -155,6 +155,7 @@ struct Settings {
   std::int64_t max_domains = 0, checkpoint_every = 32;
   bool skip_failed = false;
   bool relax = true;            // relax both states of every row with the whole sample free
+  double relax_radius = 0.0;    // > 0: ... with the beads within this distance of the row's mobile beads free
   double skin = 0.3;
   Int3 proc_grid = {0, 0, 0};
   std::uint64_t seed = 0;
@@ -176,6 +177,7 @@ Settings settings_from(const Input& in) {
   s.checkpoint_every = in.get_int("search.checkpoint_every");
   s.skip_failed = in.get_string("search.on_error") == "skip";
   s.relax = in.get_bool("search.relax");
+  s.relax_radius = in.get_double("search.relax_radius");
   s.skin = in.get_double("system.skin");
   s.proc_grid = in.get_int3("system.proc_grid");
   s.seed = static_cast<std::uint64_t>(in.get_int("run.seed"));
@@ -229,7 +231,7 @@ std::string fingerprint(const Settings& s, const Box& box, const GlobalBeads& g)
   for (const Vec3& x : g.pos) f.add(x[0]), f.add(x[1]), f.add(x[2]);
   f.add_vec(g.species), f.add_vec(g.charge);
   for (int d = 0; d < 3; ++d) f.add(box.lo[d]), f.add(box.len[d]);
-  f.add(s.xi), f.add(s.spacing), f.add(s.shell), f.add(s.seed), f.add(s.relax);
+  f.add(s.xi), f.add(s.spacing), f.add(s.shell), f.add(s.seed), f.add(s.relax), f.add(s.relax_radius);
   f.add_string(s.model);
   const SearchParams& k = s.kernel;
   f.add(k.minimizer.f_tol), f.add(k.max_attempts), f.add(k.stop_after_stale), f.add(k.dedup_distance);
@@ -423,7 +425,8 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
       {"n_beads", double(info.n_beads)}, {"max_attempts", double(s.kernel.max_attempts)},
       {"stop_after_stale", double(s.kernel.stop_after_stale)}, {"dedup_distance", s.kernel.dedup_distance},
       {"dedup_energy", s.kernel.dedup_energy}, {"neb_images", double(s.kernel.neb.n_images)},
-      {"neb_spring", s.kernel.neb.spring}, {"neb_tol", s.kernel.neb.f_tol}, {"f_tol", s.kernel.minimizer.f_tol}};
+      {"neb_spring", s.kernel.neb.spring}, {"neb_tol", s.kernel.neb.f_tol}, {"f_tol", s.kernel.minimizer.f_tol},
+      {"relax", double(s.relax)}, {"relax_radius", s.relax_radius}};
   for (const auto& [name, value] : attrs) write_attribute(f, "/search", name, value);
   for (const auto& [name, unit] : {std::pair{"domain_center", "sigma"}, std::pair{"minima_energy", "epsilon"},
                                    std::pair{"saddle_energy", "epsilon"}, std::pair{"seconds", "s"}})
@@ -533,7 +536,8 @@ Merged checkpoint(std::map<std::int64_t, DomainOutcome>& done, const RunInfo& in
     *n_relaxed += n_new;
     *relax_seconds += MPI_Wtime() - t0;
     if (n_new > 0)
-      progress.say(format("relaxed both states of %lld rows with every bead free (%.1f s)", static_cast<long long>(n_new),
+      progress.say(format("relaxed both states of %lld rows with %s free (%.1f s)", static_cast<long long>(n_new),
+                          info.s->relax_radius > 0.0 ? format("the beads within %g sigma of the mobile ones", info.s->relax_radius).c_str() : "every bead",
                           MPI_Wtime() - t0));
   }
   H5File f(path, H5File::Mode::update, rc.comm);
@@ -623,7 +627,7 @@ void run_search(const Input& in, MPI_Comm comm) {
     }
   }();
   const RunInfo info{&s, &grid, e_sample, fingerprint(s, c.box, g), n_beads};
-  const WholeSample rc{comm, c.box, &g, table, s.skin, s.proc_grid};
+  const WholeSample rc{comm, c.box, &g, table, s.skin, s.proc_grid, s.relax_radius, e_sample};
 
   std::map<std::int64_t, DomainOutcome> done;
   {

@@ -6,9 +6,18 @@
 // so the path and the minimum are the same at any rank count.
 #include "tlsmap/system.hpp"
 
+#include <cstdint>
 #include <functional>
+#include <unordered_set>
 
 namespace tlsmap {
+
+// Beads (by id) a minimiser keeps where they are, like LAMMPS's `fix setforce 0 0 0` on a group:
+// their forces are zeroed after every evaluation, so they never move and max|F| is over the others.
+using HeldIds = std::unordered_set<std::int64_t>;
+
+// Collective: system.compute_forces(), then the forces of the held beads (if any) set to zero.
+void compute_forces_holding(System& system, const HeldIds* held);
 
 struct FireParams {
   double f_tol = 1e-10;     // on max_i |F_i| (reduced force units ε/σ)
@@ -20,6 +29,7 @@ struct FireParams {
   double f_inc = 1.1, f_dec = 0.5;
   double alpha_start = 0.25, f_alpha = 0.99;
   long max_uphill = 2000;   // consecutive P <= 0 steps before giving up
+  const HeldIds* held = nullptr;  // beads kept in place (not owned; must outlive the call)
 };
 
 struct MinimizeResult {

@@ -35,6 +35,7 @@ struct LbfgsParams {
   double c1 = 1e-4;          // Armijo sufficient-decrease constant
   double delta = 0.1;        // approximate-Wolfe slope test (see above)
   int max_backtrack = 40;    // trial steps per line search
+  const HeldIds* held = nullptr;  // beads kept in place (fire.hpp; must outlive the call)
 };
 
 // Collective. Minimises the system in place; velocities are zeroed (a minimum is at rest).

@@ -14,7 +14,19 @@
 // steepest descent find from the same start (which spread over 1e-4 ε), while FIRE lands in
 // LAMMPS FIRE's to 1e-11 ε (bench/lammps_tls_states.sh, docs/search.md). Once max|F| is down to
 // 1e-6 the basin is decided and steps are short, so L-BFGS finishes faster than FIRE would, in
-// the same minimum (bitwise equal energy on the checked case). The
+// the same minimum (bitwise equal energy on the checked case).
+//
+// Region mode (radius > 0, `search.relax_radius`): at N ~ 1e4–1e5 the whole-sample relaxation
+// costs far more than the search (its iterations grow with the box edge, each costs O(N)). Then
+// only the beads within `radius` of the row's mobile beads (at their packing positions) are free;
+// the beads within a further r_c + 1 σ are held in place (fire.hpp HeldIds) and the rest left
+// out. Held and left-out beads keep their packing positions in both states, so
+//   E_relaxed = E_sample + E_sub(relaxed) − E_sub(packing)
+// is the whole-sample energy exactly, as long as no free bead comes within r_c of a left-out one:
+// checked after the minimisation (a free bead at distance d from the mobile beads may move by at
+// most radius + 1 σ − d; else the state counts as not converged). The subsystem is translated so
+// that the mobile beads sit at the box centre, which splits it evenly over a spatial
+// decomposition. What the frozen far field costs in energy is measured in docs/search.md. The
 // sample is replicated on every rank (as the search has it); the minimisation itself is
 // distributed and rank-count independent, so the relaxed energies are bitwise the same on any
 // number of ranks.
@@ -35,11 +47,13 @@ struct WholeSample {
   LJTable table;
   double skin = 0.3;
   Int3 proc_grid = {0, 0, 0};
+  double radius = 0.0;  // > 0: region mode (above), free beads within this distance (σ); 0: every bead free
+  double e_sample = 0.0;  // the packing's whole-sample energy (region mode adds its changes to it)
 };
 
-// Collective: the packing with beads `ids` moved to `pos`, minimised by FIRE then L-BFGS with every bead free to
-// max|F| <= f_tol. Returns the potential energy; *relaxed gets every bead's position (by id − 1),
-// *converged the minimiser's verdict.
+// Collective: the packing with beads `ids` moved to `pos`, minimised by FIRE then L-BFGS with every bead free
+// (or those of the region, w.radius > 0) to max|F| <= f_tol. Returns the whole-sample potential
+// energy; *relaxed gets every bead's position (by id − 1), *converged the minimiser's verdict.
 double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, const std::vector<Vec3>& pos,
                    double f_tol, std::vector<Vec3>* relaxed, bool* converged);
 
