@@ -9,7 +9,8 @@
 # charged and searched first (default [search] keys, max_domains = DOMAINS, max_attempts =
 # ATTEMPTS). ROW: the /tls row to check (default: every row). Environment: TLSMAP (executable,
 # default build/tlsmap), MPIEXEC (mpiexec), N (1000), DOMAINS (1), ATTEMPTS (10), RANKS (2),
-# WORK (work directory, a new temp dir), TOL (1e-10), RELAX_TOL (1e-8 ε, absolute, per state).
+# WORK (work directory, a new temp dir), TOL (1e-10), RELAX_TOL (1e-8 ε, absolute, per state),
+# STYLES (LAMMPS minimisers to run, default "cg fire sd"; fire is the one compared).
 #
 # How: for each state, /particles/all of FILE with the mobile beads of the row moved to
 # position_a (position_b) is written as an H5MD file (h5py); `tlsmap energy --lammps` turns it into
@@ -117,7 +118,7 @@ run             0
 print           "RESULT pe \$(pe:%.17g)"
 write_restart   $WORK/tls$r$s.restart
 EOF
-    for style in cg fire sd; do  # three minimisers from the same start
+    for style in ${STYLES:-cg fire sd}; do  # minimisers from the same start
       cat >> "$WORK/in.tls$r$s" <<EOF
 clear
 read_restart    $WORK/tls$r$s.restart
