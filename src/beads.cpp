@@ -10,6 +10,7 @@ void Beads::resize_owned(int n) {
   species.assign(n, 0);
   charge.assign(n, 0.0);
   id.assign(n, 0);
+  diameter.assign(has_diameter ? n : 0, 0.0);
   extra.assign(static_cast<std::size_t>(n) * n_extra, 0.0);
   n_owned = n;
   n_ghost = 0;
@@ -25,6 +26,7 @@ void Beads::truncate_owned(int n) {
   species.resize(n);
   charge.resize(n);
   id.resize(n);
+  if (has_diameter) diameter.resize(n);
   extra.resize(static_cast<std::size_t>(n) * n_extra);
 }
 
@@ -33,10 +35,12 @@ void Beads::clear_ghosts() {
   species.resize(n_owned);
   charge.resize(n_owned);
   id.resize(n_owned);
+  if (has_diameter) diameter.resize(n_owned);
   n_ghost = 0;
 }
 
-void Beads::push_owned(const Vec3& x, int species_, double q, std::int64_t id_, const Vec3& v, const Int3& img) {
+void Beads::push_owned(const Vec3& x, int species_, double q, std::int64_t id_, const Vec3& v, const Int3& img,
+                       double d) {
   clear_ghosts();
   pos.push_back(x);
   vel.resize(n_owned);
@@ -48,8 +52,16 @@ void Beads::push_owned(const Vec3& x, int species_, double q, std::int64_t id_, 
   species.push_back(species_);
   charge.push_back(q);
   id.push_back(id_);
+  if (has_diameter) diameter.push_back(d);
   extra.resize(static_cast<std::size_t>(n_owned + 1) * n_extra, 0.0);
   ++n_owned;
+}
+
+void Beads::enable_diameter() {
+  if (has_diameter) return;
+  clear_ghosts();
+  diameter.assign(n_owned, 0.0);
+  has_diameter = true;
 }
 
 }  // namespace tlsmap

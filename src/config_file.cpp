@@ -4,6 +4,8 @@
 #include "tlsmap/h5md.hpp"
 #include "tlsmap/lammps_data.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +41,23 @@ bool is_hdf5(const std::string& path, MPI_Comm comm) {
   return hdf5 != 0;
 }
 
+// Rank 0 holds every bead of a LAMMPS file: its charge column becomes the diameters, checked there.
+void charges_to_diameters(const std::string& path, const LammpsData& d, Beads& b, MPI_Comm comm) {
+  if (d.atom_style != "charge")
+    throw Error(path + ": atom style " + d.atom_style + " has no charge column; a model with per-bead diameters "
+                "reads them from the charge column (atom style charge)");
+  std::string error;
+  b.enable_diameter();
+  for (int i = 0; i < b.n_owned && error.empty(); ++i) {
+    if (!(std::isfinite(b.charge[i]) && b.charge[i] > 0.0))
+      error = path + ": atom id " + std::to_string(b.id[i]) + ": diameter (charge column) " +
+              std::to_string(b.charge[i]) + " is not positive";
+    b.diameter[i] = b.charge[i];
+    b.charge[i] = 0.0;
+  }
+  root_verdict(comm, error);
+}
+
 }  // namespace
 
 void root_verdict(MPI_Comm comm, std::string error) {
@@ -49,19 +68,25 @@ void root_verdict(MPI_Comm comm, std::string error) {
   if (n) throw Error(error);
 }
 
-LoadedConfiguration load_configuration(const std::string& path, MPI_Comm comm) {
+LoadedConfiguration load_configuration(const std::string& path, MPI_Comm comm, bool with_diameters) {
   LoadedConfiguration c;
   if (is_hdf5(path, comm)) {
     c.format = "h5md";
     Configuration h = read_configuration(path, comm);
     c.box = h.box;
     c.beads = std::move(h.beads);
+    if (with_diameters && !c.beads.has_diameter)
+      throw Error(path + ": no /particles/all/diameter; the model needs a diameter for every bead");
   } else {
     c.format = "lammps-data";
     LammpsData d = read_lammps_data(path, comm);
     c.box = d.box;
     c.beads = std::move(d.beads);
+    if (with_diameters) charges_to_diameters(path, d, c.beads, comm);
   }
+  if (c.beads.has_diameter)
+    for (int i = 0; i < c.beads.n_owned; ++i) c.max_diameter = std::max(c.max_diameter, c.beads.diameter[i]);
+  MPI_Allreduce(MPI_IN_PLACE, &c.max_diameter, 1, MPI_DOUBLE, MPI_MAX, comm);
   return c;
 }
 

@@ -76,11 +76,18 @@ void write_forces(const std::string& path, const Beads& b, MPI_Comm comm) {
   root_verdict(comm, error);
 }
 
+// The named model; one with per-bead diameters gets the neighbour range of the largest diameter
+// in the file (published data reach slightly beyond the default sigma_max).
+Model model_for(const std::string& name, const LoadedConfiguration& c) {
+  Model m = model_by_name(name);
+  if (m.has_diameters()) m = Model(PolydisperseSoftSphere::for_diameters_up_to(c.max_diameter));
+  return m;
+}
+
 }  // namespace
 
 EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   EnergyReport r;
-  r.model = "kob-andersen";
   bool json = false;
   std::string forces_out, lammps_out;
   double accuracy = 1e-5, cutoff = 0.0, epsilon = 1.0;
@@ -103,8 +110,11 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   }
   if (r.file.empty()) throw Error(std::string("no configuration file; ") + kUsage);
 
-  LJTable table = make_model(r.model);
-  LoadedConfiguration loaded = load_configuration(r.file, comm);
+  const bool diameters_asked = !r.model.empty() && model_has_diameters(r.model);  // an unknown name fails here
+  LoadedConfiguration loaded = load_configuration(r.file, comm, diameters_asked);
+  if (r.model.empty()) r.model = loaded.beads.has_diameter ? Model::kPolydisperseName : "kob-andersen";
+  Model model = model_for(r.model, loaded);
+  const bool poly = model.has_diameters();
   r.format = loaded.format;
   const Box box = loaded.box;
   Beads beads = std::move(loaded.beads);
@@ -115,7 +125,7 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   MPI_Allreduce(MPI_IN_PLACE, &charged, 1, MPI_INT, MPI_LOR, comm);
   CoulombParams cp;
   if (charged) cp = coulomb_params(box, accuracy, cutoff, epsilon, 0.5 * box.len.minCoeff() - kSkin);
-  System sys(comm, box, std::move(table), kSkin, {0, 0, 0}, charged ? cp.cutoff : 0.0);
+  System sys(comm, box, std::move(model), kSkin, {0, 0, 0}, charged ? cp.cutoff : 0.0);
   sys.set_beads(std::move(beads));
   sys.compute_forces();
   const Thermo th = sys.thermo();
@@ -124,7 +134,7 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   r.pressure = th.pressure;
   CoulombResult cr;
   Int3 grid{0, 0, 0};
-  std::string note = "pressure is the Lennard-Jones virial pressure";
+  std::string note = "pressure is the pair virial pressure";
   if (charged) {
     Coulomb coulomb(sys.decomp(), cp);
     std::vector<Vec3> fc;
@@ -145,7 +155,8 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   if (!forces_out.empty()) write_forces(forces_out, sys.beads(), comm);
   if (!lammps_out.empty()) {
     LammpsWriteOptions o;
-    o.n_types = sys.table().n_species();
+    o.n_types = poly ? 0 : sys.table().n_species();  // 0: max species + 1
+    o.diameter_as_charge = poly;  // the convention of published polydisperse data
     o.title = "tlsmap energy: " + r.file;
     write_lammps_data(lammps_out, box, sys.beads(), comm, o);
   }
@@ -154,21 +165,27 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
     if (json) {
       std::string file;  // JSON string escaping of the path
       for (char ch : r.file) file += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
-      std::printf("{\"file\": \"%s\", \"format\": \"%s\", \"model\": \"%s\", \"n_beads\": %lld, \"lj\": %.17g, "
+      std::printf("{\"file\": \"%s\", \"format\": \"%s\", \"model\": \"%s\", \"n_beads\": %lld, \"pair\": %.17g, "
+                  "\"lj\": %.17g, "
                   "\"coulomb\": %.17g, \"coulomb_real\": %.17g, \"coulomb_reciprocal\": %.17g, \"coulomb_self\": %.17g, "
                   "\"total\": %.17g, \"per_bead\": %.17g, \"pressure\": %.17g, \"max_force\": %.17g, "
                   "\"accuracy\": %.17g, \"accuracy_estimate\": %.17g, \"coulomb_rms_force\": %.17g, "
                   "\"coulomb_cutoff\": %.17g, \"coulomb_sigma\": %.17g, \"grid\": [%d, %d, %d], "
                   "\"solver_iterations\": %d, \"note\": \"%s\"}\n",
-                  file.c_str(), r.format.c_str(), r.model.c_str(), r.n_beads, r.lj, r.coulomb, r.coulomb_real,
+                  file.c_str(), r.format.c_str(), r.model.c_str(), r.n_beads, r.lj, r.lj, r.coulomb, r.coulomb_real,
                   r.coulomb_reciprocal, r.coulomb_self, r.total, r.total / n, r.pressure, r.max_force, r.accuracy,
                   r.accuracy_estimate, cr.rms_force, charged ? cp.cutoff : 0.0, charged ? cp.sigma : 0.0, grid[0],
                   grid[1], grid[2], cr.iterations, note.c_str());
     } else {
       std::printf("configuration  %s (%s), %lld beads, box %.10g x %.10g x %.10g\n", r.file.c_str(),
                   r.format.c_str(), r.n_beads, box.len[0], box.len[1], box.len[2]);
-      std::printf("model          %s (Lennard-Jones, truncated and shifted)\n", r.model.c_str());
-      std::printf("lj             %.17g\n", r.lj);
+      if (poly) {
+        std::printf("model          %s (soft spheres, per-bead diameters, non-additive)\n", r.model.c_str());
+        std::printf("pair           %.17g\n", r.lj);
+      } else {
+        std::printf("model          %s (Lennard-Jones, truncated and shifted)\n", r.model.c_str());
+        std::printf("lj             %.17g\n", r.lj);
+      }
       if (charged) {
         std::printf("coulomb        %.17g  (epsilon %g; Ewald sum, conducting boundary)\n", r.coulomb, epsilon);
         std::printf("  real         %.17g  (erfc, r_c = %.6g, alpha = %.6g)\n", r.coulomb_real, cp.cutoff, cp.alpha);
@@ -182,8 +199,8 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
       }
       std::printf("total          %.17g\n", r.total);
       std::printf("per bead       %.17g\n", r.total / n);
-      std::printf("pressure       %.17g  (Lennard-Jones virial only)\n", r.pressure);
-      std::printf("max |F_i|      %.17g  (Lennard-Jones + Coulomb)\n", r.max_force);
+      std::printf("pressure       %.17g  (pair virial only)\n", r.pressure);
+      std::printf("max |F_i|      %.17g  (pair + Coulomb)\n", r.max_force);
     }
     std::fflush(stdout);
   }

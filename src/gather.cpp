@@ -17,18 +17,22 @@ std::vector<double> allgather_concat(const std::vector<double>& mine, MPI_Comm c
 }
 
 GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
-  constexpr int kStride = 15;  // id pos(3) vel(3) force(3) image(3) species charge
+  // id pos(3) vel(3) force(3) image(3) species charge [diameter]
+  int with_diameter = b.has_diameter;  // a rank without beads may lack the flag
+  MPI_Allreduce(MPI_IN_PLACE, &with_diameter, 1, MPI_INT, MPI_LOR, comm);
+  const std::size_t stride = 15 + (with_diameter ? 1 : 0);
   std::vector<double> out;
-  out.reserve(static_cast<std::size_t>(b.n_owned) * kStride);
+  out.reserve(static_cast<std::size_t>(b.n_owned) * stride);
   for (int i = 0; i < b.n_owned; ++i) {
     out.push_back(static_cast<double>(b.id[i]));
     for (const Vec3* v : {&b.pos[i], &b.vel[i], &b.force[i]}) out.insert(out.end(), v->data(), v->data() + 3);
     for (int d = 0; d < 3; ++d) out.push_back(b.image[i][d]);
     out.push_back(b.species[i]);
     out.push_back(b.charge[i]);
+    if (with_diameter) out.push_back(b.has_diameter ? b.diameter[i] : 0.0);
   }
   const std::vector<double> all = allgather_concat(out, comm);
-  const std::size_t n = all.size() / kStride;
+  const std::size_t n = all.size() / stride;
   GlobalBeads g;
   g.pos.resize(n);
   g.vel.resize(n);
@@ -36,9 +40,10 @@ GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
   g.image.resize(n);
   g.species.assign(n, -1);
   g.charge.resize(n);
+  g.diameter.resize(with_diameter ? n : 0);
   bool ok = true;
   for (std::size_t k = 0; k < n && ok; ++k) {
-    const double* r = all.data() + k * kStride;
+    const double* r = all.data() + k * stride;
     auto id = static_cast<std::int64_t>(r[0]);
     if (id < 1 || static_cast<std::size_t>(id) > n || g.species[id - 1] != -1) { ok = false; break; }
     std::size_t row = id - 1;
@@ -48,6 +53,7 @@ GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
     g.image[row] = {static_cast<int>(r[10]), static_cast<int>(r[11]), static_cast<int>(r[12])};
     g.species[row] = static_cast<int>(r[13]);
     g.charge[row] = r[14];
+    if (with_diameter) g.diameter[row] = r[15];
   }
   // Every rank saw the same gathered data, so every rank reaches the same verdict.
   if (!ok) throw Error("bead ids are not 1..N each exactly once");

@@ -305,7 +305,7 @@ void write_element(const Io& io, hid_t parent, const std::string& name, hid_t fi
 // One bead as it travels to the rank that writes its row.
 struct Row {
   std::int64_t id;
-  double pos[3], vel[3], charge;
+  double pos[3], vel[3], charge, diameter;
   std::int32_t species, image[3];
 };
 
@@ -484,6 +484,20 @@ void check_rows(const Io& io, const Box& box, std::int64_t begin, const RowNames
   agree_first(io.comm, first, message);
 }
 
+// Collective. Diameters (rows [begin, begin + ids.size()) as read on this rank) finite and positive.
+void check_diameters(const Io& io, const std::string& name, std::int64_t begin, const std::vector<double>& d,
+                     const std::vector<std::int64_t>& ids) {
+  std::int64_t first = kNoProblem;
+  std::string message;
+  for (std::size_t k = 0; k < d.size() && first == kNoProblem; ++k)
+    if (!(std::isfinite(d[k]) && d[k] > 0.0)) {
+      first = begin + static_cast<std::int64_t>(k);
+      message = io.path + ": " + name + ": bead id " + std::to_string(ids[k]) + " (row " + std::to_string(first) +
+                ") has diameter " + std::to_string(d[k]) + "; diameters must be positive and finite";
+    }
+  agree_first(io.comm, first, message);
+}
+
 // Collective. No two beads closer than kMinBeadDistance (minimum image). The positions are
 // gathered to rank 0 (24 bytes per bead) and searched there by cell; rank 0's verdict is everyone's.
 void check_spacing(const Io& io, const Box& box, const std::string& position_name, const std::vector<double>& x,
@@ -645,6 +659,9 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
   MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, io.comm);
   io.fail_unless(n > 0, "no beads to write");
   const ConfigMeta meta = bcast_meta(io.comm, meta_in);
+  int with_diameter = beads.has_diameter;  // a rank without beads may lack the flag
+  MPI_Allreduce(MPI_IN_PLACE, &with_diameter, 1, MPI_INT, MPI_LOR, io.comm);
+  io.fail_unless(!beads.has_diameter || beads.diameter.size() >= n_local, "bead diameters are shorter than n_owned");
   for (const auto& [k, v] : meta.values)
     io.fail_unless(k != "units" && k != "input", "attribute name '" + k + "' is reserved");
 
@@ -661,6 +678,7 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
       r.image[d] = beads.image[i][d];
     }
     r.charge = beads.charge[i];
+    r.diameter = beads.has_diameter ? beads.diameter[i] : 0.0;
     r.species = beads.species[i];
     if (r.id < 1 || r.id > n) bad_id = r.id, r.id = 1;  // reported below, after everyone has looked
     dest[i] = block_owner(r.id - 1, n, p);
@@ -674,13 +692,13 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
   check_block_ids(io, got_ids, begin, count);
 
   // Columns of this rank's block, in row order.
-  std::vector<double> pos(3 * count), vel(3 * count), charge(count);
+  std::vector<double> pos(3 * count), vel(3 * count), charge(count), diameter(count);
   std::vector<std::int32_t> species(count), image(3 * count);
   std::vector<std::int64_t> id(count);
   for (const Row& r : got) {
     const std::int64_t k = r.id - 1 - begin;
     for (int d = 0; d < 3; ++d) pos[3 * k + d] = r.pos[d], vel[3 * k + d] = r.vel[d], image[3 * k + d] = r.image[d];
-    charge[k] = r.charge, species[k] = r.species, id[k] = r.id;
+    charge[k] = r.charge, diameter[k] = r.diameter, species[k] = r.species, id[k] = r.id;
   }
 
   const hid_t f = file.id();
@@ -728,6 +746,7 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
   element("image", H5T_STD_I32LE, H5T_NATIVE_INT32, image.data(), 3);
   element("species", H5T_STD_I32LE, H5T_NATIVE_INT32, species.data(), 1);
   element("charge", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, charge.data(), 1);
+  if (with_diameter) element("diameter", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, diameter.data(), 1);
   element("id", H5T_STD_I64LE, H5T_NATIVE_INT64, id.data(), 1);
 }
 
@@ -762,6 +781,14 @@ Configuration read_configuration(H5File& file) {
               count, 3, dxpl);
     c.has_velocity = true;
   }
+  std::vector<double> diameter;
+  const bool has_diameter = io.path_exists(f, "/particles/all/diameter");
+  if (has_diameter) {
+    const Element e = open_element(io, f, "/particles/all/diameter", 1, n, H5T_FLOAT);
+    diameter.resize(count);
+    read_rows(io, e, H5T_NATIVE_DOUBLE, diameter.data(), begin, count, 1, dxpl);
+    check_diameters(io, e.name, begin, diameter, ids);
+  }
   if (io.path_exists(f, "/particles/all/image"))
     read_rows(io, open_element(io, f, "/particles/all/image", 3, n, H5T_INTEGER), H5T_NATIVE_INT32, img.data(),
               begin, count, 3, dxpl);
@@ -786,6 +813,7 @@ Configuration read_configuration(H5File& file) {
              x, c.has_velocity ? &v : nullptr, q, sp, img, ids);
   check_spacing(io, c.box, pos.name, x, ids);
   Beads& b = c.beads;
+  b.has_diameter = has_diameter;
   b.resize_owned(static_cast<int>(count));
   for (std::int64_t k = 0; k < count; ++k) {
     b.pos[k] = Vec3(x[3 * k], x[3 * k + 1], x[3 * k + 2]);
@@ -794,6 +822,7 @@ Configuration read_configuration(H5File& file) {
     for (int d = 0; d < 3; ++d) b.image[k][d] = img[3 * k + d] + shift[d];
     b.species[k] = sp[k];
     b.charge[k] = q[k];
+    if (has_diameter) b.diameter[k] = diameter[k];
     b.id[k] = ids[k];
   }
   return c;

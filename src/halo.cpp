@@ -21,8 +21,12 @@ std::vector<double> sendrecv(MPI_Comm comm, const std::vector<double>& out, int 
   return in;
 }
 
-// Migration record: pos(3) vel(3) image(3) species charge id extra(n_extra).
+// Migration record: pos(3) vel(3) image(3) species charge id [diameter] extra(n_extra); the
+// diameter only when the beads have one (Beads::has_diameter, the same on every rank).
 constexpr int kMigrateFixed = 12;
+int migrate_stride(const Beads& b) { return kMigrateFixed + (b.has_diameter ? 1 : 0) + b.n_extra; }
+// Ghost record: pos(3) species charge id [diameter].
+constexpr int kGhostFixed = 6;
 
 void pack_owned(const Beads& b, int i, std::vector<double>& buf) {
   buf.insert(buf.end(), b.pos[i].data(), b.pos[i].data() + 3);
@@ -31,6 +35,7 @@ void pack_owned(const Beads& b, int i, std::vector<double>& buf) {
   buf.push_back(b.species[i]);
   buf.push_back(b.charge[i]);
   buf.push_back(static_cast<double>(b.id[i]));  // ids < 2^53 are exact in a double
+  if (b.has_diameter) buf.push_back(b.diameter[i]);
   const double* e = b.extra.data() + static_cast<std::size_t>(i) * b.n_extra;
   buf.insert(buf.end(), e, e + b.n_extra);
 }
@@ -38,9 +43,10 @@ void pack_owned(const Beads& b, int i, std::vector<double>& buf) {
 void unpack_owned(Beads& b, const double* r) {
   Vec3 x(r[0], r[1], r[2]), v(r[3], r[4], r[5]);
   Int3 img{static_cast<int>(r[6]), static_cast<int>(r[7]), static_cast<int>(r[8])};
-  b.push_owned(x, static_cast<int>(r[9]), r[10], static_cast<std::int64_t>(r[11]), v, img);
-  std::copy(r + kMigrateFixed, r + kMigrateFixed + b.n_extra,
-            b.extra.end() - b.n_extra);
+  const int fixed = kMigrateFixed + (b.has_diameter ? 1 : 0);
+  b.push_owned(x, static_cast<int>(r[9]), r[10], static_cast<std::int64_t>(r[11]), v, img,
+               b.has_diameter ? r[kMigrateFixed] : 0.0);
+  std::copy(r + fixed, r + fixed + b.n_extra, b.extra.end() - b.n_extra);
 }
 
 // Move owned bead `from` into slot `to` (compaction).
@@ -52,6 +58,7 @@ void move_owned(Beads& b, int from, int to) {
   b.species[to] = b.species[from];
   b.charge[to] = b.charge[from];
   b.id[to] = b.id[from];
+  if (b.has_diameter) b.diameter[to] = b.diameter[from];
   std::copy_n(b.extra.begin() + static_cast<std::size_t>(from) * b.n_extra, b.n_extra,
               b.extra.begin() + static_cast<std::size_t>(to) * b.n_extra);
 }
@@ -105,7 +112,7 @@ void Halo::migrate(Beads& b) const {
       MPI_Allreduce(&sent, &any, 1, MPI_INT, MPI_MAX, comm);
       b.truncate_owned(keep);
       if (!any) break;
-      const std::size_t stride = kMigrateFixed + b.n_extra;
+      const std::size_t stride = migrate_stride(b);
       for (int dir : {-1, +1}) {
         auto in = sendrecv(comm, dir < 0 ? to_lower : to_upper, decomp_.neighbor(d, dir), decomp_.neighbor(d, -dir));
         for (std::size_t k = 0; k < in.size(); k += stride) unpack_owned(b, in.data() + k);
@@ -138,22 +145,25 @@ void Halo::build_ghosts(Beads& b) {
           double x = b.pos[i][d];
           if (dir < 0 ? x < lo + cutoff_ : x >= hi - cutoff_) s.send_index.push_back(i);
         }
+        const std::size_t stride = kGhostFixed + (b.has_diameter ? 1 : 0);
         std::vector<double> out;
-        out.reserve(6 * s.send_index.size());
+        out.reserve(stride * s.send_index.size());
         for (int i : s.send_index) {
           Vec3 x = b.pos[i];
           x[d] += s.shift;
           out.insert(out.end(), {x[0], x[1], x[2], static_cast<double>(b.species[i]), b.charge[i],
                                  static_cast<double>(b.id[i])});
+          if (b.has_diameter) out.push_back(b.diameter[i]);
         }
         auto in = sendrecv(comm, out, decomp_.neighbor(d, dir), decomp_.neighbor(d, -dir));
         s.recv_first = b.n_local();
-        s.n_recv = static_cast<int>(in.size() / 6);
-        for (std::size_t k = 0; k < in.size(); k += 6) {
+        s.n_recv = static_cast<int>(in.size() / stride);
+        for (std::size_t k = 0; k < in.size(); k += stride) {
           b.pos.emplace_back(in[k], in[k + 1], in[k + 2]);
           b.species.push_back(static_cast<int>(in[k + 3]));
           b.charge.push_back(in[k + 4]);
           b.id.push_back(static_cast<std::int64_t>(in[k + 5]));
+          if (b.has_diameter) b.diameter.push_back(in[k + kGhostFixed]);
         }
         b.n_ghost += s.n_recv;
         // The next hop in this direction forwards what this one received.

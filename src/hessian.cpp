@@ -23,6 +23,7 @@ PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
   PetscFunctionBeginUser;
   const Beads& b = sys.beads();
   const NeighborList& list = sys.neighbor_list();
+  sys.require_species_model("the Hessian");
   const LJTable& table = sys.table();
   const int n = b.n_owned;
   // Block row of every local bead: owned by position, ghosts through the AO.

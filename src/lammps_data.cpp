@@ -308,6 +308,9 @@ void write_lammps_data(const std::string& path, const Box& box, const Beads& bea
   MPI_Comm_size(comm, &size);
   const int n_local = beads.n_owned;
   int max_species = -1, min_species = 0;
+  int no_diameter = options.diameter_as_charge && !beads.has_diameter && n_local > 0;
+  MPI_Allreduce(MPI_IN_PLACE, &no_diameter, 1, MPI_INT, MPI_LOR, comm);
+  if (no_diameter) throw Error(path + ": diameters asked for in the charge column, but the beads have none");
   std::vector<Row> rows(n_local);
   for (int i = 0; i < n_local; ++i) {
     Row& r = rows[i];
@@ -317,7 +320,7 @@ void write_lammps_data(const std::string& path, const Box& box, const Beads& bea
       r.vel[c] = options.with_velocity ? beads.vel[i][c] : 0.0;
       r.image[c] = beads.image[i][c];
     }
-    r.charge = beads.charge[i];
+    r.charge = options.diameter_as_charge ? beads.diameter[i] : beads.charge[i];
     r.species = beads.species[i];
     max_species = std::max(max_species, r.species);
     min_species = std::min(min_species, r.species);
@@ -339,6 +342,8 @@ void write_lammps_data(const std::string& path, const Box& box, const Beads& bea
   on_root(comm, [&] {
     const std::string& style = options.atom_style;
     if (style != "atomic" && style != "charge") throw Error(path + ": atom style '" + style + "' (atomic or charge)");
+    if (options.diameter_as_charge && style != "charge")
+      throw Error(path + ": diameters go in the charge column: atom style charge, not " + style);
     const int n_types = options.n_types > 0 ? options.n_types : max_species + 1;
     if (min_species < 0 || max_species >= n_types)
       throw Error(path + ": species must lie in 0.." + std::to_string(n_types - 1));

@@ -11,6 +11,7 @@
 #include "tlsmap/h5md.hpp"
 #include "tlsmap/input.hpp"
 #include "tlsmap/pack.hpp"
+#include "tlsmap/pair_potential.hpp"
 #include "tlsmap/pairs_stage.hpp"
 #include "tlsmap/search_stage.hpp"
 #include "tlsmap/validate.hpp"
@@ -30,6 +31,7 @@ struct Stage {
   const char* name;
   const char* summary;
   std::function<void(const tlsmap::Input&, MPI_Comm)> run;
+  std::vector<std::string> parts = {};  // the stages `run` runs; empty: the stage itself
 };
 
 const std::vector<Stage>& stages() {
@@ -49,7 +51,8 @@ const std::vector<Stage>& stages() {
          tlsmap::run_search(in, comm);
          tlsmap::run_dipole(in, comm);
          tlsmap::run_interact(in, comm);
-       }},
+       },
+       {"pack", "charge", "search", "dipole", "interact"}},
   };
   return s;
 }
@@ -111,6 +114,10 @@ int main(int argc, char** argv) {
       if (!stage) throw tlsmap::Error(std::string("unknown stage '") + argv[1] + "' (see tlsmap --help)");
       // read_input_file: Input::parse, refusing FIFOs, deep nesting and a run.output that is the input.
       tlsmap::Input in = tlsmap::read_input_file(MPI_COMM_WORLD, argv[2], tlsmap::default_schema());
+      // A stage that does not support the model yet stops here, before any work (pair_potential.hpp).
+      const std::string model = in.get_string("system.model");
+      for (const auto& part : stage->parts.empty() ? std::vector<std::string>{stage->name} : stage->parts)
+        tlsmap::require_stage_supports_model(part, model);
       stage->run(in, MPI_COMM_WORLD);
     }
   } catch (const tlsmap::Error& e) {

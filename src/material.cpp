@@ -79,6 +79,7 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
   const MPI_Comm comm = sys.comm();
   const Beads& b = sys.beads();
   const NeighborList& list = sys.neighbor_list();
+  sys.require_species_model("the elastic constants (Hessian route)");
   const LJTable& table = sys.table();
   const int n = b.n_owned;
   ElasticTensor out;

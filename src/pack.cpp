@@ -86,10 +86,39 @@ Beads lattice_start(MPI_Comm comm, std::int64_t n, const Box& box, const std::ve
   return b;
 }
 
+void draw_diameters(Beads& beads, std::uint64_t seed) {
+  beads.enable_diameter();
+  for (int i = 0; i < beads.n_owned; ++i) {
+    const double u = uniform4(seed, Stream::diameter, static_cast<std::uint64_t>(beads.id[i]), 0)[0];
+    beads.diameter[i] = PolydisperseSoftSphere::diameter_at(u);
+  }
+}
+
+namespace {
+
+// Large diameters on neighbouring lattice sites (spacing ≈ 0.95 at density 1) overlap, with
+// forces of 10³–10⁴ ε/σ that blow up the first MD steps; L-BFGS, whose steps are capped at
+// minimize.max_step per bead, brings max|F| down to kStartForce first (a few dozen iterations).
+void remove_overlaps(System& sys, const PackParams& p, Progress& progress) {
+  constexpr double kStartForce = 10.0;
+  LbfgsParams relax = p.lbfgs;
+  relax.f_tol = kStartForce;
+  relax.max_iter = 10000;
+  const MinimizeResult r = minimize_lbfgs(sys, relax);
+  char line[160];
+  std::snprintf(line, sizeof line, "lattice start relaxed to max|F| = %.3g in %ld L-BFGS iterations", r.max_force,
+                r.iterations);
+  progress.say(line);
+  agree(sys.comm(), r.converged, "could not relax the lattice start's overlaps (" + std::string(line) + ")");
+}
+
+}  // namespace
+
 PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
   PackResult res;
   const double t0 = MPI_Wtime();
   const double n = static_cast<double>(sys.n_global());
+  if (sys.model().has_diameters() && p.equil_steps + p.quench_steps > 0) remove_overlaps(sys, p, progress);
   assign_velocities(sys, p.t_parent, p.seed);
   MolecularDynamics md(sys, MDParams{p.dt, true, p.friction, p.seed});
   auto target = [&](long step) {
@@ -151,14 +180,20 @@ void run_pack(const Input& in, MPI_Comm comm) {
   Progress progress(comm, "pack");
   // [pack] from: a glass made elsewhere (LAMMPS data or H5MD) is only minimised, not re-made.
   const bool imported = in.has("pack.from");
+  Model model = model_by_name(p.model);
   LoadedConfiguration loaded;
   if (imported) {
-    loaded = load_configuration(in.get_string("pack.from"), comm);
+    loaded = load_configuration(in.get_string("pack.from"), comm, model.has_diameters());
+    if (model.has_diameters()) model = Model(PolydisperseSoftSphere::for_diameters_up_to(loaded.max_diameter));
     p.equil_steps = p.quench_steps = 0;
   }
   const Box box = imported ? loaded.box : packing_box(p.n_beads, p.density, p.aspect);
-  System sys(comm, box, make_model(p.model), p.skin, p.proc_grid);
-  sys.set_beads(imported ? std::move(loaded.beads) : lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed));
+  const bool diameters = model.has_diameters();
+  System sys(comm, box, std::move(model), p.skin, p.proc_grid);
+  Beads start = imported ? std::move(loaded.beads)
+                          : lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed);
+  if (diameters && !imported) draw_diameters(start, p.seed);
+  sys.set_beads(std::move(start));
   const Int3 g = sys.decomp().dims();
   char line[400];
   std::snprintf(line, sizeof line, "%lld %s beads%s%s, density %.4g, box %.4g x %.4g x %.4g, %d ranks (%dx%dx%d)",
@@ -189,6 +224,7 @@ void run_pack(const Input& in, MPI_Comm comm) {
   write_attribute(file, "/pack", "pressure", res.pressure);
   write_attribute(file, "/pack", "max_force", res.minimum.max_force);
   write_attribute(file, "/pack", "minimizer", p.minimizer);
+  write_attribute(file, "/pack", "model", p.model);
   write_attribute(file, "/pack", "minimizer_iterations", static_cast<double>(res.minimum.iterations));
   write_attribute(file, "/pack", "minimizer_force_calls", static_cast<double>(res.minimum.force_calls));
   write_attribute(file, "/pack", "minimizer_seconds", res.minimize_seconds);

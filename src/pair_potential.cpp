@@ -2,6 +2,8 @@
 
 #include "tlsmap/error.hpp"
 
+#include <algorithm>
+
 namespace tlsmap {
 
 LennardJones::Params LennardJones::Params::make(double epsilon, double sigma, double rc) {
@@ -30,16 +32,55 @@ LJTable lennard_jones(double rc) {
   return t;
 }
 
+namespace {
+
+constexpr const char* kKnownModels = "kob-andersen, lennard-jones, polydisperse-soft-sphere";
+
+[[noreturn]] void unknown_model(const std::string& name) {
+  throw Error("unknown model '" + name + "' (known: " + kKnownModels + ")");
+}
+
+bool is_polydisperse(const std::string& name) { return name == Model::kPolydisperseName; }
+
+}  // namespace
+
+PolydisperseSoftSphere PolydisperseSoftSphere::for_diameters_up_to(double max_diameter) {
+  if (!(max_diameter > 0.0 && max_diameter < kDiameterLimit))
+    throw Error("polydisperse soft spheres: largest diameter " + std::to_string(max_diameter) +
+                " outside (0, 2.5): the neighbour-list range assumes that sigma_ij grows with both diameters, "
+                "which the mixing rule guarantees below 2.5 only");
+  PolydisperseSoftSphere p;
+  p.sigma_max = std::max(kSigmaMax, max_diameter);
+  return p;
+}
+
+Model model_by_name(const std::string& name) {
+  if (is_polydisperse(name)) return Model(PolydisperseSoftSphere{});
+  if (name == "kob-andersen") return Model(kob_andersen(), name);
+  if (name == "lennard-jones") return Model(lennard_jones(), name);
+  unknown_model(name);
+}
+
+bool model_has_diameters(const std::string& name) { return model_by_name(name).has_diameters(); }
+
 LJTable make_model(const std::string& name) {
-  if (name == "kob-andersen") return kob_andersen();
-  if (name == "lennard-jones") return lennard_jones();
-  throw Error("unknown model '" + name + "' (known: kob-andersen, lennard-jones)");
+  Model m = model_by_name(name);
+  if (m.has_diameters())
+    throw Error("model '" + name + "' has per-bead diameters, not a species table; this part of tlsmap "
+                "supports kob-andersen and lennard-jones only so far");
+  return std::move(m.table);
 }
 
 std::vector<double> model_composition(const std::string& name) {
   if (name == "kob-andersen") return {0.8, 0.2};
-  if (name == "lennard-jones") return {1.0};
-  throw Error("unknown model '" + name + "' (known: kob-andersen, lennard-jones)");
+  if (name == "lennard-jones" || is_polydisperse(name)) return {1.0};
+  unknown_model(name);
+}
+
+void require_stage_supports_model(const std::string& stage, const std::string& model) {
+  if (!model_has_diameters(model) || stage == "pack") return;
+  throw Error("stage '" + stage + "' does not support model '" + model +
+              "' yet (per-bead diameters: so far only `tlsmap pack` and `tlsmap energy` do; docs/input.md)");
 }
 
 }  // namespace tlsmap

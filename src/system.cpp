@@ -8,18 +8,19 @@
 
 namespace tlsmap {
 
-System::System(MPI_Comm comm, const Box& box, LJTable table, double skin, Int3 proc_grid, double coulomb_cutoff)
+System::System(MPI_Comm comm, const Box& box, Model model, double skin, Int3 proc_grid, double coulomb_cutoff)
     : decomp_(comm, box, proc_grid),
-      table_(std::move(table)),
-      halo_(decomp_, std::max(table_.max_cutoff(), coulomb_cutoff) + skin),
-      list_(table_.max_cutoff(), skin) {
+      model_(std::move(model)),
+      halo_(decomp_, std::max(model_.max_cutoff(), coulomb_cutoff) + skin),
+      list_(model_.max_cutoff(), skin) {
   if (coulomb_cutoff > 0.0) coulomb_list_.emplace(coulomb_cutoff, skin);
+  if (model_.has_diameters()) return;  // one range for every pair: 1.25 sigma_max
   // Per species-pair list ranges, as LAMMPS's cutneighsq: Kob–Andersen's B–B pairs end at 2.2 σ,
   // not 2.5 σ, so their list segments are shorter (and the force loop skips fewer pairs).
-  const int n = table_.n_species();
+  const int n = model_.table.n_species();
   std::vector<double> cut(static_cast<std::size_t>(n) * n);
   for (int a = 0; a < n; ++a)
-    for (int b = 0; b < n; ++b) cut[a * n + b] = table_(a, b).rc;
+    for (int b = 0; b < n; ++b) cut[a * n + b] = model_.table(a, b).rc;
   list_.set_pair_cutoffs(n, std::move(cut));
 }
 
@@ -28,10 +29,42 @@ void System::set_beads(Beads owned) {
   std::int64_t n = beads_.n_owned;
   MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, comm());
   n_global_ = n;
-  int bad_species = 0;
-  for (int s : beads_.species) bad_species |= (s < 0 || s >= table_.n_species());
-  agree(comm(), !bad_species, "a bead has a species outside the model's " + std::to_string(table_.n_species()));
+  if (model_.has_diameters()) {
+    check_diameters();
+  } else {
+    beads_.has_diameter = false;  // species models carry none (see the header)
+    beads_.diameter.clear();
+    int bad_species = 0;
+    for (int s : beads_.species) bad_species |= (s < 0 || s >= model_.table.n_species());
+    agree(comm(), !bad_species, "a bead has a species outside the model's " + std::to_string(model_.table.n_species()));
+  }
   rebuild();
+}
+
+void System::check_diameters() {
+  // A rank that received no beads may hold a Beads without the flag; one with beads must have them.
+  agree(comm(), beads_.has_diameter || beads_.n_owned == 0,
+        "model '" + model_.name + "' needs a diameter for every bead; the configuration has none");
+  beads_.enable_diameter();
+  const double limit = model_.polydisperse->sigma_max;
+  std::int64_t bad = 0;
+  double value = 0.0;
+  for (int i = 0; i < beads_.n_owned && !bad; ++i)
+    if (!(beads_.diameter[i] > 0.0 && beads_.diameter[i] <= limit)) bad = beads_.id[i], value = beads_.diameter[i];
+  agree(comm(), !bad,
+        "bead id " + std::to_string(bad) + " has diameter " + std::to_string(value) + ", outside (0, " +
+            std::to_string(limit) + "] of model '" + model_.name + "'");
+}
+
+const LJTable& System::table() const {
+  require_species_model("this code path");
+  return model_.table;
+}
+
+void System::require_species_model(const std::string& what) const {
+  if (model_.has_diameters())
+    throw Error(what + " does not support model '" + model_.name +
+                "' yet (per-bead diameters; it needs a species table: kob-andersen or lennard-jones)");
 }
 
 void System::rebuild() {
@@ -49,7 +82,10 @@ void System::positions_changed() {
 }
 
 void System::compute_forces() {
-  compute_pair_forces(table_, list_, beads_, terms_);
+  if (model_.has_diameters())
+    compute_polydisperse_forces(list_, beads_, terms_);
+  else
+    compute_pair_forces(model_.table, list_, beads_, terms_);
   ++n_force_calls_;
 }
 

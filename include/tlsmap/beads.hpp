@@ -2,7 +2,12 @@
 // Bead storage on one rank, struct-of-arrays. Owned beads come first, [0, n_owned), ghost copies
 // after, [n_owned, n_owned + n_ghost). Per-bead dynamical state (vel, image) is meaningful for owned
 // beads only; force is written for owned beads only (full neighbour lists, no reverse
-// communication). Every field listed in for_each_owned_field travels with a bead on migration.
+// communication). Every per-bead field travels with a bead on migration; pos, species, charge, id
+// (and diameter) are also copied to ghosts.
+//
+// The diameter is used by models with per-bead diameters only (pair_potential.hpp). It is a flag
+// and a vector that stays empty otherwise, so species models carry no extra bytes through
+// migration and ghost exchange; has_diameter must be the same on every rank (System sets it).
 #include "tlsmap/vec3.hpp"
 
 #include <cstdint>
@@ -18,6 +23,8 @@ struct Beads {
   std::vector<int> species;         // 0-based species index
   std::vector<double> charge;       // partial charge (reduced units, ζq)
   std::vector<std::int64_t> id;     // permanent id, 1-based as in LAMMPS
+  std::vector<double> diameter;     // per-bead diameter σ_i, owned and ghosts; empty unless has_diameter
+  bool has_diameter = false;
   // Optional per-bead payload of n_extra doubles (owned only) that travels with the bead on
   // migration: algorithms that keep per-bead history (reference positions, minimiser memory) use it.
   std::vector<double> extra;
@@ -33,9 +40,12 @@ struct Beads {
   void truncate_owned(int n);
   // Drop ghosts (arrays keep capacity).
   void clear_ghosts();
-  // Append one owned bead (only valid while there are no ghosts).
+  // Append one owned bead (only valid while there are no ghosts); d is its diameter (kept only if
+  // has_diameter).
   void push_owned(const Vec3& x, int species_, double q, std::int64_t id_, const Vec3& v = Vec3::Zero(),
-                  const Int3& img = {0, 0, 0});
+                  const Int3& img = {0, 0, 0}, double d = 0.0);
+  // Give every owned bead a diameter slot (0) if it has none: has_diameter becomes true.
+  void enable_diameter();
 };
 
 }  // namespace tlsmap

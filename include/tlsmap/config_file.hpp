@@ -2,6 +2,10 @@
 // Read a configuration from either of the formats tlsmap understands, chosen by content:
 // our H5MD files (HDF5 signature or .h5/.hdf5 name) or LAMMPS data files (atomic or charge style).
 // Used by `tlsmap energy` and by `pack` when [pack] from names a glass made elsewhere.
+//
+// Models with per-bead diameters (polydisperse soft spheres) read the diameters from the charge
+// column of a LAMMPS data file (atom style charge), the convention of published data for that
+// model, and from /particles/all/diameter of an H5MD file.
 #include "tlsmap/beads.hpp"
 #include "tlsmap/box.hpp"
 
@@ -15,10 +19,16 @@ struct LoadedConfiguration {
   Box box;
   Beads beads;         // some distribution over ranks; migrate before use (System::set_beads does)
   std::string format;  // "h5md" or "lammps-data"
+  double max_diameter = 0.0;  // over all beads, on every rank; 0 without diameters
 };
 
 // Collective. Throws Error naming the path if it is missing, unreadable or malformed.
-LoadedConfiguration load_configuration(const std::string& path, MPI_Comm comm);
+// with_diameters: the model needs per-bead diameters: a LAMMPS file's charge column holds them (its
+// beads then have charge 0), an H5MD file must have /particles/all/diameter; a missing column or
+// dataset, or a diameter that is not positive and finite, is an Error naming the file (and atom).
+// Without it, diameters an H5MD file holds are read too (beads.has_diameter), and a LAMMPS file's
+// charge column is the charge.
+LoadedConfiguration load_configuration(const std::string& path, MPI_Comm comm, bool with_diameters = false);
 
 // Collective: rank 0's error message (empty: none) becomes the same Error on every rank.
 void root_verdict(MPI_Comm comm, std::string error);

@@ -4,17 +4,22 @@
 // (bench/lammps_crosscheck.sh, bench/lammps_coulomb_crosscheck.sh) and for scripts.
 //
 // FILE is an H5MD file of ours (name ending .h5/.hdf5, or starting with the HDF5 signature) or a
-// LAMMPS data file (anything else). The model is Kob–Andersen unless --model says otherwise. If any
+// LAMMPS data file (anything else). The model is --model NAME; without it, the polydisperse soft
+// spheres for an H5MD file with /particles/all/diameter, otherwise Kob–Andersen. With a per-bead
+// diameter model (polydisperse-soft-sphere) a LAMMPS data file must be atom style charge, and its
+// charge column holds the diameters (the convention of published data for this model). If any
 // bead is charged, the Coulomb energy q_i q_j/(ε r) (periodic, conducting boundary: the Ewald sum)
 // is computed by the split of coulomb.hpp at relative RMS force accuracy A (default 1e-5), real-
 // space cutoff R (default: chosen from A, at most half the shortest edge minus the skin) and
-// dielectric constant E (default 1). The pressure is the Lennard-Jones virial pressure only
+// dielectric constant E (default 1). The pressure is the pair-potential virial pressure only
 // (velocities in the file are ignored). Rank 0 prints the breakdown (or one JSON object with keys
-// file, format, model, n_beads, lj, coulomb, coulomb_real, coulomb_reciprocal, coulomb_self,
-// total, per_bead, pressure, max_force, accuracy, accuracy_estimate, coulomb_rms_force,
-// coulomb_cutoff, coulomb_sigma, grid, solver_iterations, note). --forces writes "id fx fy fz" per
-// bead (total force, LJ + Coulomb), sorted by id, %.17g; --lammps writes the configuration as a
-// LAMMPS data file (atom style charge, one type per model species), for running it in LAMMPS.
+// file, format, model, n_beads, pair, lj (both the pair-potential energy; `lj` named when the LJ
+// models were the only ones), coulomb, coulomb_real, coulomb_reciprocal, coulomb_self, total,
+// per_bead, pressure, max_force, accuracy, accuracy_estimate, coulomb_rms_force, coulomb_cutoff,
+// coulomb_sigma, grid, solver_iterations, note). --forces writes "id fx fy fz" per bead (total
+// force, pair + Coulomb), sorted by id, %.17g; --lammps writes the configuration as a
+// LAMMPS data file (atom style charge, one type per model species; with per-bead diameters the
+// charge column holds the diameters), for running it in LAMMPS or reading it back.
 #include <mpi.h>
 
 #include <string>

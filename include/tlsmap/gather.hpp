@@ -12,6 +12,7 @@ struct GlobalBeads {
   std::vector<Int3> image;
   std::vector<int> species;
   std::vector<double> charge;
+  std::vector<double> diameter;  // empty unless the beads have diameters (Beads::has_diameter)
   std::size_t size() const { return pos.size(); }
 };
 

@@ -76,7 +76,8 @@ struct ConfigMeta {
 
 // Collective. Writes /h5md and /particles/all from the owned beads [0, n_owned) of every rank.
 // Ids over all ranks must be exactly 1..N; otherwise throws Error (on all ranks).
-// Velocities are written only if with_velocity.
+// Velocities are written only if with_velocity; /particles/all/diameter only if the beads have
+// diameters (Beads::has_diameter on any rank: a model with per-bead diameters).
 void write_configuration(H5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta,
                          bool with_velocity = false);
 
@@ -90,7 +91,8 @@ struct Configuration {
 
 // Collective. Reads the last frame of /particles/all. Beads come back in row blocks, not by
 // space: the caller migrates them to their owners. image and velocity are optional in the file
-// (zero if absent); position, species, charge, id and box/edges are required.
+// (zero if absent); position, species, charge, id and box/edges are required. diameter is optional:
+// if present (positive and finite, else Error) beads.has_diameter is set on every rank.
 Configuration read_configuration(H5File& file);
 Configuration read_configuration(const std::string& path, MPI_Comm comm);
 

@@ -10,7 +10,8 @@
 //                 the subdomain width, the exchange along a dimension repeats in hops, each
 //                 forwarding what the previous hop received. The periodic shift (±box length) is
 //                 applied when a copy crosses the global boundary, so force kernels never apply
-//                 minimum images. The send lists are stored.
+//                 minimum images. The send lists are stored. Ghosts carry position, species,
+//                 charge, id, and the diameter when the beads have one (Beads::has_diameter).
 //  update_ghosts() replays the stored lists to refresh ghost positions only (between rebuilds).
 //
 // Trade-off: ghost copies are never sent back (no reverse force communication); the neighbour

@@ -6,6 +6,10 @@
 // owned by rank 0 (the engine's migration distributes them); writing gathers to rank 0, sorts by
 // id and writes "<path>.tmp", renamed to <path> when complete. Errors reach all ranks as one
 // tlsmap::Error naming the file and line. LAMMPS type = species + 1.
+//
+// Models with per-bead diameters read them from the charge column (config_file.hpp) and write them
+// there (LammpsWriteOptions::diameter_as_charge), as published data for the polydisperse soft
+// spheres do; the file format itself knows nothing of diameters.
 #include "tlsmap/beads.hpp"
 #include "tlsmap/box.hpp"
 
@@ -38,6 +42,9 @@ struct LammpsWriteOptions {
   std::vector<double> masses;         // per type; empty: 1.0 for every type
   bool with_velocity = false;
   std::string title = "tlsmap configuration";
+  // Atom style charge with the charge column holding each bead's diameter instead of its charge:
+  // the convention of published polydisperse soft-sphere data (the beads must have diameters).
+  bool diameter_as_charge = false;
 };
 
 // Collective. Writes the owned beads of all ranks, sorted by id (must be exactly 1..N), with

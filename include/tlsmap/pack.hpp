@@ -5,6 +5,9 @@
 //   L-BFGS or FIRE to the inherent structure (max |F_i| <= f_tol).
 // A lattice start needs no overlap removal: at ρ = 1.2 the nearest distance is 0.94 σ_AA, where
 // KA forces are finite (≲ 70 ε/σ), and the first MD steps at t_parent melt it.
+// Polydisperse soft spheres (system.model = "polydisperse-soft-sphere"): the same lattice start,
+// one species, diameters drawn per bead id (draw_diameters); large beads on neighbouring sites
+// overlap, so a step-capped L-BFGS first brings max|F| below 10 ε/σ; no swap Monte Carlo yet.
 #include "tlsmap/fire.hpp"
 #include "tlsmap/lbfgs.hpp"
 #include "tlsmap/progress.hpp"
@@ -59,6 +62,10 @@ Box packing_box(std::int64_t n, double density, const Vec3& aspect);
 // composition, e.g. ids 1..0.8n are A), on lattice sites shuffled by the seed; other ranks none.
 Beads lattice_start(MPI_Comm comm, std::int64_t n, const Box& box, const std::vector<double>& composition,
                     std::uint64_t seed);
+// Diameters of the polydisperse soft spheres for the owned beads (sets has_diameter): the quantile
+// of P(σ) ∝ σ^-3 (PolydisperseSoftSphere::diameter_at) at a uniform number keyed by
+// (seed, Stream::diameter, bead id), so the draw does not depend on the rank count.
+void draw_diameters(Beads& beads, std::uint64_t seed);
 // Collective. Equilibrate, quench and minimise `system` in place.
 PackResult make_glass(System& system, const PackParams& p, Progress& progress);
 

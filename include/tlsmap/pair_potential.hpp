@@ -3,7 +3,16 @@
 // evaluate(r², params) that returns f/r and the energy. One templated pair loop (forces.hpp) does
 // neighbours, cut-off test and virial for every potential.
 //
-// Units: reduced Lennard-Jones units (σ_AA, ε_AA, m, τ = σ sqrt(m/ε)), as LAMMPS `units lj`.
+// Two kinds of model:
+//  - species models (Kob–Andersen, Lennard-Jones): parameters per species pair, in a PairTable;
+//  - the continuously polydisperse soft spheres: parameters per pair from the two beads' diameters
+//    (Beads::diameter) by a mixing rule, evaluated inside the pair loop: no table.
+// `Model` holds either; `model_by_name` is the registry of input names.
+//
+// Units: reduced Lennard-Jones units (σ_AA, ε_AA, m, τ = σ sqrt(m/ε)), as LAMMPS `units lj`; for
+// the soft spheres the length unit is the mean diameter and the energy unit their ε.
+#include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,14 +62,101 @@ class PairTable {
 
 using LJTable = PairTable<LennardJones>;
 
+// Continuously polydisperse soft spheres: Ninarello, Berthier & Coslovich, PRX 7, 021039 (2017),
+// as used by Khomenko et al., PRL 124, 225901 (2020) and Ciarella et al., Nat. Commun. 14, 4229
+// (2023). With y = r / σ_ij,
+//   v(r) = ε [y^-12 + c0 + c2 y² + c4 y⁴]  for y < 1.25, 0 beyond,
+// where c0, c2, c4 make v, v' and v'' vanish at y_c = 1.25: from v'(y_c) = v''(y_c) = 0,
+// c4 = −21 y_c^-16 and c2 = 48 y_c^-14; then v(y_c) = 0 gives c0 = −28 y_c^-12. Non-additive
+// mixing: σ_ij = ½ (σ_i + σ_j)(1 − 0.2 |σ_i − σ_j|). ε = 1 (the energy unit), masses 1.
+//
+// Diameters follow P(σ) ∝ σ^-3 on [σ_min, σ_max] with σ_max/σ_min = R = 2.219 and mean 1; the mean
+// of that law is 2 σ_min σ_max / (σ_min + σ_max), so σ_min = (R + 1)/(2R) = 0.72532672...,
+// σ_max = (R + 1)/2 = 1.6095 (docs/input.md; published data use [0.73, 1.62], mean 1.0065, which is
+// not a change of units: the 0.2 of the mixing rule has a length unit). For diameters below 2.5,
+// σ_ij grows with either diameter (∂σ_ij/∂σ_j = ½ (1 ± 0.4 σ_j) > 0), so the largest σ_ij is σ_max
+// itself and the neighbour-list cutoff is 1.25 σ_max.
+namespace detail {
+constexpr double power(double x, int n) { return n == 0 ? 1.0 : x * power(x, n - 1); }
+}  // namespace detail
+
+struct PolydisperseSoftSphere {
+  static constexpr double kCutRatio = 1.25;             // y_c: r_c = 1.25 σ_ij
+  static constexpr double kCutRatio2 = 1.5625;          // y_c², exact in binary
+  static constexpr double kNonAdditivity = 0.2;
+  static constexpr double kDiameterRatio = 2.219;       // σ_max / σ_min
+  static constexpr double kSigmaMin = (kDiameterRatio + 1.0) / (2.0 * kDiameterRatio);
+  static constexpr double kSigmaMax = (kDiameterRatio + 1.0) / 2.0;
+  static constexpr double kDiameterLimit = 2.5;         // where σ_ij stops growing with the diameters
+  // y_c^n = 5^n / 4^n are exact doubles for n <= 22, so each coefficient is one rounding.
+  static constexpr double c0 = -28.0 / detail::power(kCutRatio, 12);
+  static constexpr double c2 = 48.0 / detail::power(kCutRatio, 14);
+  static constexpr double c4 = -21.0 / detail::power(kCutRatio, 16);
+
+  // Largest diameter the engine accepts: sets the neighbour-list cutoff 1.25 sigma_max.
+  double sigma_max = kSigmaMax;
+
+  // The model for configurations whose diameters reach max_diameter (published data slightly exceed
+  // kSigmaMax): sigma_max = max(kSigmaMax, max_diameter). Throws Error for diameters that are not
+  // positive or reach kDiameterLimit.
+  static PolydisperseSoftSphere for_diameters_up_to(double max_diameter);
+  double max_cutoff() const { return kCutRatio * sigma_max; }
+
+  static double mix(double sigma_i, double sigma_j) {
+    return 0.5 * (sigma_i + sigma_j) * (1.0 - kNonAdditivity * std::abs(sigma_i - sigma_j));
+  }
+  struct Result {
+    double f_over_r, energy;
+  };
+  // Pair at squared distance r2 with mixed diameter sigma_ij, inside the cutoff (the caller tests
+  // r2 < kCutRatio2 sigma_ij²): f/r = (12 y^-14 − 2 c2 − 4 c4 y²) / σ_ij².
+  static Result evaluate(double r2, double sigma_ij) {
+    const double inv_s2 = 1.0 / (sigma_ij * sigma_ij);
+    const double y2 = r2 * inv_s2, inv_y2 = (sigma_ij * sigma_ij) / r2;
+    const double inv_y6 = inv_y2 * inv_y2 * inv_y2, inv_y12 = inv_y6 * inv_y6;
+    return {inv_s2 * (12.0 * inv_y12 * inv_y2 - 2.0 * c2 - 4.0 * c4 * y2), inv_y12 + c0 + y2 * (c2 + c4 * y2)};
+  }
+  // The diameter at quantile u in (0, 1] of P(σ) ∝ σ^-3 on [kSigmaMin, kSigmaMax] (inverse CDF:
+  // F(σ) = (σ_min^-2 − σ^-2) / (σ_min^-2 − σ_max^-2)).
+  static double diameter_at(double u) {
+    const double a = 1.0 / (kSigmaMin * kSigmaMin), b = 1.0 / (kSigmaMax * kSigmaMax);
+    return 1.0 / std::sqrt(a - u * (a - b));
+  }
+};
+
 // Kob–Andersen 80:20 binary mixture (Phys. Rev. E 51, 4626 (1995)): ε_AA=1, σ_AA=1, ε_AB=1.5,
 // σ_AB=0.8, ε_BB=0.5, σ_BB=0.88, rc = 2.5 σ_αβ, shifted. Species 0 = A, 1 = B.
 LJTable kob_andersen();
 // Single-species Lennard-Jones, ε = σ = 1, rc = 2.5 (shifted).
 LJTable lennard_jones(double rc = 2.5);
-// Registry by input name: "kob-andersen", "lennard-jones". Throws Error for an unknown name.
+
+// The interaction model of a System: a species table, or per-bead diameters (then `table` is
+// empty and every bead needs Beads::diameter). Implicit from an LJTable, so code written for
+// species models passes its table as before.
+struct Model {
+  std::string name;                                     // input name; empty for a bare table
+  LJTable table;                                        // species models
+  std::optional<PolydisperseSoftSphere> polydisperse;   // per-bead diameters
+  Model(LJTable t, std::string name_ = {}) : name(std::move(name_)), table(std::move(t)) {}  // NOLINT: implicit
+  explicit Model(const PolydisperseSoftSphere& p) : name(kPolydisperseName), polydisperse(p) {}
+  bool has_diameters() const { return polydisperse.has_value(); }
+  double max_cutoff() const { return polydisperse ? polydisperse->max_cutoff() : table.max_cutoff(); }
+  static constexpr const char* kPolydisperseName = "polydisperse-soft-sphere";
+};
+
+// Registry by input name: "kob-andersen", "lennard-jones", "polydisperse-soft-sphere" (with the
+// default diameter range). Throws Error for an unknown name.
+Model model_by_name(const std::string& name);
+// Whether the named model has per-bead diameters (throws Error for an unknown name).
+bool model_has_diameters(const std::string& name);
+// The species table of a species model. Throws Error for an unknown name, and for the
+// polydisperse model (no table: the code asking does not support per-bead diameters yet).
 LJTable make_model(const std::string& name);
-// Number fraction of each species the model's packings use (KA: 0.8, 0.2).
+// Number fraction of each species the model's packings use (KA: 0.8, 0.2; one species otherwise).
 std::vector<double> model_composition(const std::string& name);
+// Throws Error naming the model and the stage unless `stage` (a `tlsmap` stage name) supports
+// `model` yet: every stage supports the species models; the polydisperse model so far only
+// `pack` (and `tlsmap energy`, which is not a stage).
+void require_stage_supports_model(const std::string& stage, const std::string& model);
 
 }  // namespace tlsmap

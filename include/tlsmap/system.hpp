@@ -7,6 +7,10 @@
 // positions_changed() rebuilds (migrate, ghosts, lists) when some bead moved more than skin/2,
 // otherwise only refreshes ghost positions. Global quantities are reproducible sums (reduction.hpp),
 // so every result is independent of the rank count.
+//
+// The model is a species table or per-bead diameters (pair_potential.hpp: Model). With diameters
+// every bead must carry one (Beads::diameter, within the model's sigma_max); with a species table
+// any diameters the beads bring are dropped, so species models move no extra bytes.
 #include "tlsmap/decomposition.hpp"
 #include "tlsmap/forces.hpp"
 #include "tlsmap/halo.hpp"
@@ -15,6 +19,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace tlsmap {
 
@@ -31,10 +36,12 @@ class System {
   // Collective. Throws Error on an impossible decomposition or a box too small for the cutoff.
   // coulomb_cutoff > 0: the ghosts also cover the Coulomb real-space cutoff (+ skin), and a second
   // neighbour list with that cutoff is kept over the same beads and ghosts (coulomb_list()).
-  System(MPI_Comm comm, const Box& box, LJTable table, double skin, Int3 proc_grid = {0, 0, 0},
+  System(MPI_Comm comm, const Box& box, Model model, double skin, Int3 proc_grid = {0, 0, 0},
          double coulomb_cutoff = 0.0);
 
-  // Collective. Takes ownership of `owned` (on this rank; any distribution) and rebuilds.
+  // Collective. Takes ownership of `owned` (on this rank; any distribution) and rebuilds. Throws
+  // Error (on every rank) for a species outside the model's table, or, with per-bead diameters,
+  // for beads without a diameter or with one outside (0, sigma_max].
   void set_beads(Beads owned);
   // Collective. Call after moving owned beads.
   void positions_changed();
@@ -56,7 +63,12 @@ class System {
   const Box& box() const { return decomp_.box(); }
   Beads& beads() { return beads_; }
   const Beads& beads() const { return beads_; }
-  const LJTable& table() const { return table_; }
+  const Model& model() const { return model_; }
+  // The species table. Throws Error for a model with per-bead diameters (which has none): code
+  // written for species models that meets such a System stops rather than use an empty table.
+  const LJTable& table() const;
+  // Throws Error naming `what` and the model unless the model is a species table.
+  void require_species_model(const std::string& what) const;
   const NeighborList& neighbor_list() const { return list_; }
   // The Coulomb real-space list (full rows, canonical order), or nullptr without a Coulomb cutoff.
   const NeighborList* coulomb_list() const { return coulomb_list_ ? &*coulomb_list_ : nullptr; }
@@ -64,8 +76,9 @@ class System {
   long n_force_calls() const { return n_force_calls_; }
 
  private:
+  void check_diameters();  // collective; part of set_beads
   Decomposition decomp_;
-  LJTable table_;
+  Model model_;
   Halo halo_;
   NeighborList list_;
   std::optional<NeighborList> coulomb_list_;

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Polydisperse soft spheres through the executable (docs/input.md, "The polydisperse soft-sphere model"):
+#  1. an independent numpy evaluation, written here from the model's definition, of a random
+#     configuration made here (343 beads on a jittered lattice at density 1, diameters drawn from
+#     P(σ) ∝ σ⁻³, a LAMMPS data file with the diameters in the charge column) agrees with
+#     `tlsmap energy --model polydisperse-soft-sphere --json`: energy and pressure to 1e-12 relative,
+#     forces to 1e-10 of the largest component;
+#  2. energy, pressure, max|F| and every force identical at 1, 2 and 4 ranks;
+#  3. `tlsmap pack` of 500 beads at 1 and 2 ranks: minimised to max|F| <= 1e-10, /particles/all/diameter
+#     in [σ_min, σ_max], files identical bit for bit; `tlsmap energy` of the file (model found from its
+#     diameters) and of its LAMMPS export reproduce /pack e_is_per_bead to 1e-13;
+#  4. `[pack] from` that export (diameters in the charge column) keeps the diameters;
+#  5. the stages that do not support the model yet stop with one error naming the stage and the model.
+source "$(dirname "$0")/common.bash"
+
+# 1. A configuration and its energy, forces and pressure, by numpy.
+/usr/bin/python3 - <<'PY'
+import json, numpy as np
+rng = np.random.default_rng(20240515)
+n_side, L = 7, 7.0
+R = 2.219
+s_min, s_max = (R + 1) / (2 * R), (R + 1) / 2          # mean 1
+u = rng.random(n_side**3)
+d = 1 / np.sqrt(s_min**-2 - u * (s_min**-2 - s_max**-2))  # inverse CDF of P ∝ σ^-3
+g = np.stack(np.meshgrid(*[np.arange(n_side)] * 3, indexing="ij"), -1).reshape(-1, 3)
+x = -L / 2 + (g + 0.5 + 0.3 * (rng.random(g.shape) - 0.5)) * (L / n_side)
+with open("config.data", "w") as f:
+    f.write("random polydisperse soft spheres; charge column = diameter\n\n")
+    f.write(f"{len(d)} atoms\n1 atom types\n\n")
+    for a in "xyz":
+        f.write(f"{-L / 2!r} {L / 2!r} {a}lo {a}hi\n")
+    f.write("\nMasses\n\n1 1.0\n\nAtoms # charge\n\n")
+    for i, (di, xi) in enumerate(zip(d, x)):
+        f.write(f"{i + 1} 1 {di!r} {xi[0]!r} {xi[1]!r} {xi[2]!r} 0 0 0\n")
+# every pair i < j, minimum image
+r = x[:, None, :] - x[None, :, :]
+r -= L * np.round(r / L)
+r2 = (r**2).sum(-1)
+np.fill_diagonal(r2, np.inf)  # no self term
+sig = 0.5 * (d[:, None] + d[None, :]) * (1 - 0.2 * np.abs(d[:, None] - d[None, :]))
+y2 = r2 / sig**2
+inside = y2 < 1.25**2
+c0, c2, c4 = -28 / 1.25**12, 48 / 1.25**14, -21 / 1.25**16
+v = np.where(inside, y2**-6 + c0 + c2 * y2 + c4 * y2**2, 0.0)
+f_over_r = np.where(inside, (12 * y2**-7 - 2 * c2 - 4 * c4 * y2) / sig**2, 0.0)  # −v'(r)/r
+energy = 0.5 * v.sum()
+forces = (f_over_r[:, :, None] * r).sum(1)
+pressure = 0.5 * (f_over_r * np.where(inside, r2, 0.0)).sum() / (3 * L**3)
+json.dump({"energy": energy, "pressure": pressure, "forces": forces.tolist(), "mean_d": d.mean()},
+          open("numpy.json", "w"))
+print(f"ok   numpy: {len(d)} beads, e = {energy / len(d):.12f} per bead, P = {pressure:.10f}, "
+      f"{int(inside.sum()) // 2} pairs inside the cutoff")
+PY
+
+# 2. tlsmap at 1, 2, 4 ranks.
+for np_ in 1 2 4; do
+  timeout 120 "$MPIEXEC" -n $np_ "$TLSMAP" energy config.data --model polydisperse-soft-sphere --json \
+    --forces f$np_.txt > e$np_.json
+done
+/usr/bin/python3 - <<'PY'
+import json, numpy as np
+ref = json.load(open("numpy.json"))
+runs = {n: json.load(open(f"e{n}.json")) for n in (1, 2, 4)}
+forces = {n: np.loadtxt(f"f{n}.txt") for n in (1, 2, 4)}
+a = runs[1]
+assert a["model"] == "polydisperse-soft-sphere" and a["n_beads"] == 343 and a["coulomb"] == 0, a
+assert a["pair"] == a["lj"] == a["total"]
+rel = abs(a["total"] - ref["energy"]) / abs(ref["energy"])
+assert rel <= 1e-12, ("energy", a["total"], ref["energy"], rel)
+rel_p = abs(a["pressure"] - ref["pressure"]) / abs(ref["pressure"])
+assert rel_p <= 1e-12, ("pressure", a["pressure"], ref["pressure"], rel_p)
+f_ref = np.array(ref["forces"])
+err_f = np.abs(forces[1][:, 1:] - f_ref).max() / np.abs(f_ref).max()
+assert list(forces[1][:, 0]) == list(range(1, 344)) and err_f <= 1e-10, err_f
+for n in (2, 4):
+    for k in ("total", "pressure", "max_force"):
+        assert runs[n][k] == a[k], (n, k, runs[n][k], a[k])
+    assert np.array_equal(forces[n], forces[1]), f"forces differ between 1 and {n} ranks"
+print(f"ok   energy vs numpy: {rel:.1e} (energy), {rel_p:.1e} (pressure), {err_f:.1e} (forces, of max); "
+      "identical at 1, 2, 4 ranks")
+PY
+
+# 3. A small packing at 1 and 2 ranks.
+for np_ in 1 2; do
+  glass_input np$np_.h5 5 500 300 'model = "polydisperse-soft-sphere"
+density = 1.0' > pack$np_.toml
+  timeout 300 "$MPIEXEC" -n $np_ "$TLSMAP" pack pack$np_.toml > pack$np_.log || { cat pack$np_.log; exit 1; }
+done
+timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" energy np1.h5 --json --lammps export.data > h5.json
+timeout 120 "$MPIEXEC" -n 1 "$TLSMAP" energy export.data --model polydisperse-soft-sphere --json > export.json
+/usr/bin/python3 - <<'PY'
+import h5py, json, numpy as np
+R = 2.219
+s_min, s_max = (R + 1) / (2 * R), (R + 1) / 2
+f, g = h5py.File("np1.h5", "r"), h5py.File("np2.h5", "r")
+d = f["particles/all/diameter/value"]
+assert d.shape == (1, 500), d.shape
+d = d[0]
+assert d.min() >= s_min and d.max() <= s_max, (d.min(), d.max())
+assert abs(d.mean() - 1) < 5 * 0.229 / np.sqrt(500), d.mean()   # 5 standard errors
+assert f["pack"].attrs["max_force"] <= 1e-10, f["pack"].attrs["max_force"]
+assert f["pack"].attrs["model"] in (b"polydisperse-soft-sphere", "polydisperse-soft-sphere")
+for name in ("position", "image", "diameter"):
+    assert np.array_equal(f[f"particles/all/{name}/value"][()], g[f"particles/all/{name}/value"][()]), name
+e_is = f["pack"].attrs["e_is_per_bead"]
+assert e_is == g["pack"].attrs["e_is_per_bead"]
+h5, ex = json.load(open("h5.json")), json.load(open("export.json"))
+assert h5["model"] == "polydisperse-soft-sphere", h5["model"]
+for r in (h5, ex):
+    assert abs(r["per_bead"] - e_is) <= 1e-13 * abs(e_is), (r["per_bead"], e_is)
+    assert r["max_force"] <= 1e-10, r["max_force"]
+assert ex["total"] == h5["total"]
+print(f"ok   pack: e_IS = {e_is:.10f} per bead, max|F| = {f['pack'].attrs['max_force']:.1e}, identical at 1 and 2 "
+      f"ranks; diameters in [{d.min():.4f}, {d.max():.4f}], mean {d.mean():.4f}")
+PY
+
+# 4. [pack] from the export: the charge column is read as the diameters.
+glass_input from.h5 5 500 0 'model = "polydisperse-soft-sphere"' > from.toml
+printf 'from = "export.data"\n' >> from.toml
+timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" pack from.toml > from.log || { cat from.log; exit 1; }
+/usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+a, b = h5py.File("np1.h5", "r"), h5py.File("from.h5", "r")
+assert np.array_equal(a["particles/all/diameter/value"][()], b["particles/all/diameter/value"][()])
+assert np.all(b["particles/all/charge/value"][()] == 0)
+print("ok   pack from LAMMPS data: diameters from the charge column, charges 0")
+PY
+
+# 5. Stages without support stop before doing anything, with one message.
+fail=0
+for stage in charge search pairs dipole interact run; do
+  glass_input refused.h5 5 500 10 'model = "polydisperse-soft-sphere"' > refused.toml
+  timeout 60 "$MPIEXEC" -n 2 "$TLSMAP" $stage refused.toml > out.txt 2> err.txt && got=0 || got=$?
+  want=$stage; [[ $stage == run ]] && want=charge  # the first of the pipeline without support
+  n=$(grep -c "tlsmap: error" err.txt || true)
+  if [[ $got -ne 1 || $n -ne 1 ]] || ! grep -qF "stage '$want' does not support model 'polydisperse-soft-sphere'" err.txt ||
+     [[ -e refused.h5 ]]; then
+    echo "FAIL $stage: exit $got, $n error lines"; cat out.txt err.txt; fail=1
+  else echo "ok   $stage refused: $(grep 'tlsmap: error' err.txt)"; fi
+done
+/usr/bin/python3 - <<'PY'  # the export without its charge column
+lines, body = open("export.data").read().split("\n"), False
+out = []
+for l in lines:
+    w = l.split()
+    if l.startswith("Atoms"):
+        body, l = True, "Atoms # atomic"
+    elif body and len(w) == 9:
+        l = " ".join(w[:2] + w[3:])
+    out.append(l)
+open("atomic.data", "w").write("\n".join(out))
+PY
+if timeout 60 "$MPIEXEC" -n 2 "$TLSMAP" energy atomic.data --model polydisperse-soft-sphere > out.txt 2> err.txt ||
+   ! grep -qF "has no charge column" err.txt; then
+  echo "FAIL energy of an atomic-style file with the polydisperse model"; cat out.txt err.txt; fail=1
+else echo "ok   atomic style refused: $(grep 'tlsmap: error' err.txt)"; fi
+exit $fail

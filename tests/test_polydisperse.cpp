@@ -1,0 +1,386 @@
+// The polydisperse soft-sphere model (pair_potential.hpp): the pair potential at its cutoff, the
+// mixing rule, the diameter law, the engine against an O(N²) reference and finite differences,
+// rank-count independence, diameters through H5MD and LAMMPS files, and the code paths that refuse
+// the model. The independent numpy evaluation is tests/cli/polydisperse.sh.
+#include "io_test_support.hpp"
+#include "test_support.hpp"
+#include "tlsmap/config_file.hpp"
+#include "tlsmap/error.hpp"
+#include "tlsmap/fire.hpp"
+#include "tlsmap/gather.hpp"
+#include "tlsmap/h5md.hpp"
+#include "tlsmap/hessian.hpp"
+#include "tlsmap/lammps_data.hpp"
+#include "tlsmap/lbfgs.hpp"
+#include "tlsmap/md.hpp"
+#include "tlsmap/pack.hpp"
+#include "tlsmap/system.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+using namespace tlsmap;
+using namespace tlsmap::testing;
+
+namespace {
+
+using Poly = PolydisperseSoftSphere;
+
+// v(y) and its first two derivatives in y = r/σ_ij, written out from the definition.
+double v_of(double y) { return std::pow(y, -12) + Poly::c0 + Poly::c2 * y * y + Poly::c4 * std::pow(y, 4); }
+double dv_of(double y) { return -12.0 * std::pow(y, -13) + 2.0 * Poly::c2 * y + 4.0 * Poly::c4 * std::pow(y, 3); }
+double d2v_of(double y) { return 156.0 * std::pow(y, -14) + 2.0 * Poly::c2 + 12.0 * Poly::c4 * y * y; }
+
+// n_side³ beads on a jittered simple cubic lattice at density 1 (box n_side), diameters drawn as
+// `tlsmap pack` draws them; all on rank 0 when holder (migration distributes them).
+Beads poly_lattice(int n_side, double jitter, std::uint64_t seed, bool holder) {
+  Beads b = jittered_lattice(n_side, cube(n_side), jitter, 1, seed, holder);
+  draw_diameters(b, seed);
+  return b;
+}
+
+System poly_system(MPI_Comm comm, int n_side) { return System(comm, cube(n_side), Model(Poly{}), 0.3); }
+
+// Every pair once, minimum image, long double sums, straight from the definition.
+Reference brute_force_poly(const GlobalBeads& g, const Box& box) {
+  const std::size_t n = g.size();
+  std::vector<long double> f(3 * n, 0.0L);
+  long double e = 0.0L, w[3][3] = {};
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const Vec3 d = box.minimum_image(g.pos[i] - g.pos[j]);
+      const double si = g.diameter[i], sj = g.diameter[j];
+      const long double sigma = 0.5L * (si + sj) * (1.0L - 0.2L * std::fabs(si - sj));
+      const long double y = std::sqrt(static_cast<long double>(d.squaredNorm())) / sigma;
+      if (y >= 1.25L) continue;
+      const long double yc = 1.25L;
+      const long double c0 = -28.0L / std::pow(yc, 12), c2 = 48.0L / std::pow(yc, 14), c4 = -21.0L / std::pow(yc, 16);
+      e += std::pow(y, -12) + c0 + c2 * y * y + c4 * std::pow(y, 4);
+      const long double dv = -12.0L * std::pow(y, -13) + 2.0L * c2 * y + 4.0L * c4 * y * y * y;
+      const long double f_over_r = -dv / (y * sigma * sigma);
+      for (int a = 0; a < 3; ++a) {
+        f[3 * i + a] += f_over_r * d[a];
+        f[3 * j + a] -= f_over_r * d[a];
+        for (int c = 0; c < 3; ++c) w[a][c] += f_over_r * d[a] * d[c];
+      }
+    }
+  Reference r;
+  r.energy = static_cast<double>(e);
+  r.force.resize(n);
+  for (std::size_t i = 0; i < n; ++i)
+    r.force[i] = Vec3(static_cast<double>(f[3 * i]), static_cast<double>(f[3 * i + 1]),
+                      static_cast<double>(f[3 * i + 2]));
+  for (int a = 0; a < 3; ++a)
+    for (int c = 0; c < 3; ++c) r.virial(a, c) = static_cast<double>(w[a][c]);
+  return r;
+}
+
+}  // namespace
+
+// v, v' and v'' vanish at r_c = 1.25 σ_ij (to 1e-12, against values of order 1..100), through the
+// kernel's evaluate() and from the coefficients; and evaluate() is the definition inside.
+TEST(Polydisperse, PotentialAndTwoDerivativesVanishAtTheCutoff) {
+  EXPECT_EQ(Poly::c0, -28.0 / std::pow(1.25, 12));
+  EXPECT_EQ(Poly::c2, 48.0 / std::pow(1.25, 14));
+  EXPECT_EQ(Poly::c4, -21.0 / std::pow(1.25, 16));
+  EXPECT_NEAR(v_of(1.25), 0.0, 1e-12);
+  EXPECT_NEAR(dv_of(1.25), 0.0, 1e-12);
+  EXPECT_NEAR(d2v_of(1.25), 0.0, 1e-12);
+  for (double sigma : {Poly::kSigmaMin, 1.0, 1.3, Poly::kSigmaMax}) {
+    SCOPED_TRACE("sigma_ij = " + std::to_string(sigma));
+    const double rc = 1.25 * sigma;
+    const auto at_rc = Poly::evaluate(rc * rc, sigma);
+    EXPECT_NEAR(at_rc.energy, 0.0, 1e-12);
+    EXPECT_NEAR(at_rc.f_over_r * rc, 0.0, 1e-12);  // −v'(r_c)
+    // v'' from the kernel's force by a central difference: O(h²) accurate, so a looser bound.
+    const double h = 1e-5 * sigma;
+    const auto fp = Poly::evaluate((rc + h) * (rc + h), sigma), fm = Poly::evaluate((rc - h) * (rc - h), sigma);
+    EXPECT_NEAR(-(fp.f_over_r * (rc + h) - fm.f_over_r * (rc - h)) / (2 * h), 0.0, 1e-7);
+    // Smooth approach: v(r_c − δ) ≈ −v'''(r_c) δ³/6 > 0, about 3e-11 for δ = 1e-4 σ.
+    const double in = rc - 1e-4 * sigma;
+    const auto near = Poly::evaluate(in * in, sigma);
+    EXPECT_GT(near.energy, 0.0);
+    EXPECT_LT(near.energy, 1e-9);
+    for (double y : {0.8, 1.0, 1.2}) {
+      const auto r = Poly::evaluate(y * y * sigma * sigma, sigma);
+      EXPECT_NEAR(r.energy, v_of(y), 1e-13 * std::max(1.0, std::abs(v_of(y))));
+      EXPECT_NEAR(r.f_over_r, -dv_of(y) / (y * sigma * sigma), 1e-12 * std::max(1.0, std::abs(dv_of(y))));
+    }
+  }
+}
+
+// σ_ij = ½(σ_i + σ_j)(1 − 0.2 |σ_i − σ_j|), symmetric, and largest for two beads of σ_max (which
+// makes 1.25 σ_max the neighbour-list cutoff).
+TEST(Polydisperse, MixingRule) {
+  EXPECT_EQ(Poly::mix(1.0, 1.0), 1.0);
+  EXPECT_DOUBLE_EQ(Poly::mix(1.0, 1.5), 1.25 * 0.9);
+  EXPECT_EQ(Poly::mix(0.8, 1.4), Poly::mix(1.4, 0.8));
+  double largest = 0.0;
+  for (int a = 0; a <= 100; ++a)
+    for (int b = 0; b <= 100; ++b) {
+      const double sa = Poly::kSigmaMin + a * (Poly::kSigmaMax - Poly::kSigmaMin) / 100;
+      const double sb = Poly::kSigmaMin + b * (Poly::kSigmaMax - Poly::kSigmaMin) / 100;
+      largest = std::max(largest, Poly::mix(sa, sb));
+    }
+  EXPECT_EQ(largest, Poly::mix(Poly::kSigmaMax, Poly::kSigmaMax));
+  EXPECT_EQ(Poly{}.max_cutoff(), 1.25 * Poly::kSigmaMax);
+  EXPECT_EQ(Poly::for_diameters_up_to(1.6178850).sigma_max, 1.6178850);  // published data
+  EXPECT_EQ(Poly::for_diameters_up_to(1.0).sigma_max, Poly::kSigmaMax);
+  EXPECT_THROW(Poly::for_diameters_up_to(2.5), Error);
+}
+
+// The law P(σ) ∝ σ⁻³ on [σ_min, σ_max]: closed-form bounds (ratio 2.219, mean 1), and 200,000
+// diameters drawn by draw_diameters (the pack's draw): every one in range, the sample mean within 5
+// standard errors of 1 (σ_std = 0.22889, so ± 2.6e-3), the standard deviation within 1%, the
+// extremes within 2e-3 of the bounds, and the Kolmogorov–Smirnov distance to the CDF below 1.63/√N
+// (the 1% critical value).
+TEST(Polydisperse, DiameterLaw) {
+  const double a = Poly::kSigmaMin, b = Poly::kSigmaMax;
+  EXPECT_NEAR(a, 0.72532672374943668, 1e-15);
+  EXPECT_EQ(b, 1.6095);
+  EXPECT_NEAR(b / a, 2.219, 1e-14);
+  EXPECT_NEAR(2 * a * b / (a + b), 1.0, 1e-15);  // the mean of the law
+  const int n = 200000;
+  Beads beads;
+  for (int k = 1; k <= n; ++k) beads.push_owned(Vec3::Zero(), 0, 0.0, k);
+  draw_diameters(beads, 2024);
+  ASSERT_TRUE(beads.has_diameter);
+  std::vector<double> d = beads.diameter;
+  std::sort(d.begin(), d.end());
+  double sum = 0.0, sum2 = 0.0, ks = 0.0;
+  for (int k = 0; k < n; ++k) {
+    sum += d[k], sum2 += d[k] * d[k];
+    const double cdf = (1 / (a * a) - 1 / (d[k] * d[k])) / (1 / (a * a) - 1 / (b * b));
+    ks = std::max({ks, std::abs(cdf - static_cast<double>(k) / n), std::abs(cdf - static_cast<double>(k + 1) / n)});
+  }
+  const double mean = sum / n, std = std::sqrt(sum2 / n - mean * mean);
+  const double std_law = 0.22888729030654564;  // √(ln(σ_max/σ_min) A − 1), A = 2 / (σ_min⁻² − σ_max⁻²)
+  if (world_rank() == 0)
+    std::printf("diameters: mean %.6f, std %.6f, range [%.6f, %.6f], KS %.2e\n", mean, std, d.front(), d.back(), ks);
+  EXPECT_GE(d.front(), a);
+  EXPECT_LE(d.back(), b);
+  EXPECT_LT(d.front() - a, 2e-3);
+  EXPECT_LT(b - d.back(), 2e-3);
+  EXPECT_NEAR(mean, 1.0, 5 * std_law / std::sqrt(n));
+  EXPECT_NEAR(std, std_law, 0.01 * std_law);
+  EXPECT_LT(ks, 1.63 / std::sqrt(n));
+}
+
+// Energy, forces and virial against every pair by minimum image in long double, to 1e-12; then
+// after 100 L-BFGS steps (capped at 0.1 σ per bead: the jittered start has overlaps of up to
+// 1e5 ε/σ that would blow up MD) and 200 Langevin steps, beads having migrated between ranks:
+// diameters still belong to their ids, and the forces (which read ghosts' diameters) still agree.
+TEST(Polydisperse, MatchesBruteForceAndDiametersTravel) {
+  const int n_side = 9;  // 729 beads, box 9 > 2 (1.25 σ_max + skin)
+  System sys = poly_system(MPI_COMM_WORLD, n_side);
+  sys.set_beads(poly_lattice(n_side, 0.4, 7, world_rank() == 0));
+  const GlobalBeads start = gather_by_id(sys.beads(), sys.comm());
+  ASSERT_EQ(start.diameter.size(), start.size());
+  auto check = [&] {
+    sys.compute_forces();
+    const GlobalBeads g = gather_by_id(sys.beads(), sys.comm());
+    const Reference ref = brute_force_poly(g, sys.box());
+    const Thermo th = sys.thermo();
+    EXPECT_NEAR(th.potential, ref.energy, 1e-12 * std::abs(ref.energy));
+    EXPECT_LE(max_abs_diff(g.force, ref.force), 1e-12 * max_abs(ref.force));
+    EXPECT_LE((th.virial - ref.virial).cwiseAbs().maxCoeff(), 1e-12 * ref.virial.cwiseAbs().maxCoeff());
+    EXPECT_EQ(g.diameter, start.diameter);
+  };
+  check();
+  LbfgsParams relax;
+  relax.max_iter = 100;
+  minimize_lbfgs(sys, relax);
+  MolecularDynamics md(sys, {0.005, true, 1.0, 3});
+  md.run(200, [](long) { return 1.0; });
+  check();
+}
+
+// Forces are −∂E/∂x: central differences of the total energy (h = 1e-5) for 12 coordinates,
+// to 1e-6 of max(1, |F|).
+TEST(Polydisperse, ForcesMatchFiniteDifferences) {
+  const int n_side = 6;
+  System sys = poly_system(MPI_COMM_WORLD, n_side);
+  sys.set_beads(poly_lattice(n_side, 0.3, 5, world_rank() == 0));
+  sys.compute_forces();
+  const GlobalBeads g = gather_by_id(sys.beads(), sys.comm());
+  auto energy_with = [&](std::int64_t id, int dim, double dx) {
+    Beads& b = sys.beads();
+    for (int i = 0; i < b.n_owned; ++i)
+      if (b.id[i] == id) b.pos[i][dim] += dx;
+    sys.positions_changed();
+    sys.compute_forces();
+    return sys.potential_energy();
+  };
+  const double h = 1e-5;
+  for (std::int64_t id : {1, 17, 40, 77, 128, 200}) {
+    for (int dim : {0, 2}) {
+      const double ep = energy_with(id, dim, h), em = energy_with(id, dim, -2 * h);
+      energy_with(id, dim, h);  // back
+      const double fd = -(ep - em) / (2 * h), f = g.force[id - 1][dim];
+      EXPECT_NEAR(fd, f, 1e-6 * std::max(1.0, std::abs(f))) << "bead id " << id << " dim " << dim;
+    }
+  }
+}
+
+// Forces, a capped L-BFGS descent from the jittered start, a Langevin trajectory, a FIRE and an
+// L-BFGS minimum: the same bit for bit at this rank count as on one rank.
+TEST(Polydisperse, RankCountIndependent) {
+  const int n_side = 8;
+  auto run = [&](MPI_Comm comm, bool holder) {
+    System sys = poly_system(comm, n_side);
+    sys.set_beads(poly_lattice(n_side, 0.3, 13, holder));
+    sys.compute_forces();
+    const Thermo th0 = sys.thermo();
+    const GlobalBeads start = gather_by_id(sys.beads(), sys.comm());
+    LbfgsParams descent;
+    descent.max_iter = 100;
+    minimize_lbfgs(sys, descent);
+    assign_velocities(sys, 1.0, 8);
+    MolecularDynamics md(sys, {0.005, true, 1.0, 99});
+    md.run(300, [](long) { return 1.0; });
+    const GlobalBeads after_md = gather_by_id(sys.beads(), sys.comm());
+    const MinimizeResult fire = minimize_fire(sys, FireParams{});
+    const GlobalBeads fire_min = gather_by_id(sys.beads(), sys.comm());
+    md.run(100, [](long) { return 1.0; });
+    const MinimizeResult lbfgs = minimize_lbfgs(sys, LbfgsParams{});
+    const GlobalBeads lbfgs_min = gather_by_id(sys.beads(), sys.comm());
+    return std::make_tuple(th0, start, after_md, fire, fire_min, lbfgs, lbfgs_min);
+  };
+  const auto p = run(MPI_COMM_WORLD, world_rank() == 0);
+  if (world_rank() != 0) return;  // the serial reference and the comparison on rank 0 only
+  const auto s = run(MPI_COMM_SELF, true);
+  EXPECT_EQ(std::get<0>(s).potential, std::get<0>(p).potential);
+  EXPECT_EQ(std::get<0>(s).pressure, std::get<0>(p).pressure);
+  for (std::size_t i = 0; i < std::get<1>(s).size(); ++i) {
+    ASSERT_EQ(std::get<1>(s).force[i], std::get<1>(p).force[i]) << "start, bead id " << i + 1;
+    ASSERT_EQ(std::get<2>(s).pos[i], std::get<2>(p).pos[i]) << "after MD, bead id " << i + 1;
+    ASSERT_EQ(std::get<4>(s).pos[i], std::get<4>(p).pos[i]) << "FIRE minimum, bead id " << i + 1;
+    ASSERT_EQ(std::get<6>(s).pos[i], std::get<6>(p).pos[i]) << "L-BFGS minimum, bead id " << i + 1;
+  }
+  const MinimizeResult &fs = std::get<3>(s), &fp = std::get<3>(p), &ls = std::get<5>(s), &lp = std::get<5>(p);
+  EXPECT_TRUE(fs.converged);
+  EXPECT_TRUE(ls.converged);
+  EXPECT_LE(fs.max_force, 1e-10);
+  EXPECT_LE(ls.max_force, 1e-10);
+  EXPECT_EQ(fs.iterations, fp.iterations);
+  EXPECT_EQ(fs.energy, fp.energy);
+  EXPECT_EQ(ls.iterations, lp.iterations);
+  EXPECT_EQ(ls.energy, lp.energy);
+  std::printf("minima: FIRE e = %.12f (%ld it.), L-BFGS e = %.12f (%ld it.) per bead\n",
+              fs.energy / std::get<1>(s).size(), fs.iterations, ls.energy / std::get<1>(s).size(), ls.iterations);
+}
+
+// /particles/all/diameter: written when the beads have diameters and read back exactly, at any rank
+// count; absent otherwise; a non-positive diameter in a file is refused naming the dataset and bead.
+TEST(Polydisperse, H5mdDiameterRoundTrip) {
+  const Box box = cube(6.0);
+  Beads beads = distribute(make_beads(300, box, 3), 9);
+  draw_diameters(beads, 17);
+  {
+    TempPath tmp("poly_diameter", ".h5");
+    {
+      H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
+      write_configuration(f, box, beads, ConfigMeta{});
+      f.commit();
+    }
+    const Configuration c = read_configuration(tmp.path, MPI_COMM_WORLD);
+    EXPECT_TRUE(c.beads.has_diameter);
+    const GlobalBeads written = gather_by_id(beads, MPI_COMM_WORLD), read = gather_by_id(c.beads, MPI_COMM_WORLD);
+    EXPECT_EQ(read.diameter, written.diameter);
+  }
+  {
+    TempPath tmp("poly_no_diameter", ".h5");
+    Beads plain = distribute(make_beads(300, box, 3), 9);
+    {
+      H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
+      write_configuration(f, box, plain, ConfigMeta{});
+      f.commit();
+    }
+    H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
+    EXPECT_FALSE(has_object(f, "/particles/all/diameter"));
+    EXPECT_FALSE(read_configuration(f).beads.has_diameter);
+    expect_error([&] { load_configuration(tmp.path, MPI_COMM_WORLD, true); }, {"no /particles/all/diameter"});
+  }
+  {
+    TempPath tmp("poly_bad_diameter", ".h5");
+    for (int i = 0; i < beads.n_owned; ++i)
+      if (beads.id[i] == 123) beads.diameter[i] = -0.5;
+    {
+      H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
+      write_configuration(f, box, beads, ConfigMeta{});
+      f.commit();
+    }
+    expect_error([&] { read_configuration(tmp.path, MPI_COMM_WORLD); },
+                 {"/particles/all/diameter/value", "bead id 123", "positive"});
+  }
+}
+
+// LAMMPS data: with per-bead diameters the charge column holds them, both ways, bit for bit; the
+// beads' charges are then 0. Atom style atomic and non-positive diameters are refused.
+TEST(Polydisperse, LammpsChargeColumnHoldsDiameters) {
+  const Box box = cube(6.0);
+  Beads beads = distribute(make_beads(200, box, 4), 2);
+  draw_diameters(beads, 5);
+  TempPath tmp("poly_diameter", ".data");
+  LammpsWriteOptions o;
+  o.diameter_as_charge = true;
+  write_lammps_data(tmp.path, box, beads, MPI_COMM_WORLD, o);
+  const LoadedConfiguration c = load_configuration(tmp.path, MPI_COMM_WORLD, true);
+  const GlobalBeads written = gather_by_id(beads, MPI_COMM_WORLD), read = gather_by_id(c.beads, MPI_COMM_WORLD);
+  EXPECT_EQ(read.diameter, written.diameter);
+  EXPECT_EQ(c.max_diameter, *std::max_element(written.diameter.begin(), written.diameter.end()));
+  for (double q : read.charge) ASSERT_EQ(q, 0.0);
+  // Without the model's request the column is a charge, as for any LAMMPS file.
+  const GlobalBeads as_charge = gather_by_id(load_configuration(tmp.path, MPI_COMM_WORLD).beads, MPI_COMM_WORLD);
+  EXPECT_EQ(as_charge.charge, written.diameter);
+  EXPECT_TRUE(as_charge.diameter.empty());
+
+  TempPath atomic("poly_atomic", ".data");
+  LammpsWriteOptions oa;
+  oa.atom_style = "atomic";
+  write_lammps_data(atomic.path, box, beads, MPI_COMM_WORLD, oa);
+  expect_error([&] { load_configuration(atomic.path, MPI_COMM_WORLD, true); }, {"atom style atomic", "charge column"});
+  for (int i = 0; i < beads.n_owned; ++i)
+    if (beads.id[i] == 42) beads.diameter[i] = 0.0;
+  write_lammps_data(tmp.path, box, beads, MPI_COMM_WORLD, o);
+  expect_error([&] { load_configuration(tmp.path, MPI_COMM_WORLD, true); }, {"atom id 42", "not positive"});
+}
+
+// The engine refuses what it cannot do: beads without diameters or beyond σ_max; code written for
+// species tables (the Hessian; make_model; the stages other than pack) names the model and itself.
+// A species model drops diameters the beads bring.
+TEST(Polydisperse, UnsupportedPathsStopWithOneClearError) {
+  const int n_side = 6;
+  {
+    System sys = poly_system(MPI_COMM_WORLD, n_side);
+    expect_error([&] { sys.set_beads(jittered_lattice(n_side, cube(n_side), 0.3, 1, 3, world_rank() == 0)); },
+                 {"polydisperse-soft-sphere", "needs a diameter"});
+  }
+  {
+    System sys = poly_system(MPI_COMM_WORLD, n_side);
+    Beads b = poly_lattice(n_side, 0.3, 3, world_rank() == 0);
+    for (int i = 0; i < b.n_owned; ++i)
+      if (b.id[i] == 5) b.diameter[i] = 1.7;
+    expect_error([&] { sys.set_beads(std::move(b)); }, {"bead id 5", "diameter 1.7"});
+  }
+  System sys = poly_system(MPI_COMM_WORLD, n_side);
+  sys.set_beads(poly_lattice(n_side, 0.3, 3, world_rank() == 0));
+  expect_error([&] { sys.table(); }, {"polydisperse-soft-sphere"});
+  BeadNumbering num(sys.beads(), sys.comm());
+  expect_error([&] { assemble_hessian(sys, num); }, {"the Hessian", "polydisperse-soft-sphere"});
+  expect_error([&] { make_model("polydisperse-soft-sphere"); }, {"polydisperse-soft-sphere", "species table"});
+  for (const char* stage : {"charge", "search", "pairs", "dipole", "interact"})
+    expect_error([&] { require_stage_supports_model(stage, "polydisperse-soft-sphere"); },
+                 {std::string("stage '") + stage + "'", "polydisperse-soft-sphere"});
+  EXPECT_NO_THROW(require_stage_supports_model("pack", "polydisperse-soft-sphere"));
+  EXPECT_NO_THROW(require_stage_supports_model("search", "kob-andersen"));
+  EXPECT_THROW(require_stage_supports_model("pack", "hard-spheres"), Error);
+
+  System ka(MPI_COMM_WORLD, ka_box(n_side), kob_andersen(), 0.3);
+  ka.set_beads(poly_lattice(n_side, 0.3, 3, world_rank() == 0));
+  EXPECT_FALSE(ka.beads().has_diameter);
+  EXPECT_TRUE(ka.beads().diameter.empty());
+}
