@@ -60,4 +60,16 @@ GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
   return g;
 }
 
+std::unordered_map<std::int64_t, Vec3> allgather_by_id(MPI_Comm comm, const std::vector<std::int64_t>& ids,
+                                                       const std::vector<Vec3>& v) {
+  std::vector<double> mine;
+  for (std::size_t k = 0; k < ids.size(); ++k)
+    mine.insert(mine.end(), {static_cast<double>(ids[k]), v[k][0], v[k][1], v[k][2]});
+  const std::vector<double> all = allgather_concat(mine, comm);
+  std::unordered_map<std::int64_t, Vec3> out;
+  for (std::size_t k = 0; k + 3 < all.size(); k += 4)
+    out[static_cast<std::int64_t>(all[k])] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
+  return out;
+}
+
 }  // namespace tlsmap

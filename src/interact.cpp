@@ -29,19 +29,6 @@ IdSet mobile_ids(const TlsSet& t, std::size_t k) {
   return s;
 }
 
-// Collective: (id → vector) of every rank's entries, on every rank. O(entries): for all beads only in
-// the four-state relaxation (a check on a few pairs), never on the production path.
-IdMap allgather_by_id(MPI_Comm comm, const std::vector<std::int64_t>& ids, const std::vector<Vec3>& v) {
-  std::vector<double> mine;
-  for (std::size_t k = 0; k < ids.size(); ++k)
-    mine.insert(mine.end(), {static_cast<double>(ids[k]), v[k][0], v[k][1], v[k][2]});
-  const std::vector<double> all = allgather_concat(mine, comm);
-  IdMap out;
-  for (std::size_t k = 0; k + 3 < all.size(); k += 4)
-    out[static_cast<std::int64_t>(all[k])] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
-  return out;
-}
-
 // Collective: current positions of the listed beads, from their owners, on every rank.
 IdMap gather_positions(const System& sys, const IdSet& ids) {
   const Beads& b = sys.beads();

@@ -35,17 +35,6 @@ Beads block_of(const WholeSample& w, const std::vector<std::int64_t>& index, con
   return mine;
 }
 
-// Collective: the positions of a subset of the beads, on every rank, by id − 1 (others untouched).
-std::vector<Vec3> allgather_positions(const Beads& b, MPI_Comm comm, std::size_t n) {
-  std::vector<double> mine;
-  for (int i = 0; i < b.n_owned; ++i)
-    mine.insert(mine.end(), {static_cast<double>(b.id[i]), b.pos[i][0], b.pos[i][1], b.pos[i][2]});
-  const std::vector<double> all = allgather_concat(mine, comm);
-  std::vector<Vec3> x(n, Vec3::Zero());
-  for (std::size_t k = 0; k + 3 < all.size(); k += 4) x[static_cast<std::size_t>(all[k]) - 1] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
-  return x;
-}
-
 MinimizeResult minimise(System& sys, double f_tol, const HeldIds* held) {
   FireParams fp;
   fp.f_tol = std::max(f_tol, kFireUntil);
@@ -106,12 +95,15 @@ double relax_region(const WholeSample& w, const std::vector<std::int64_t>& mobil
   const MinimizeResult mr = minimise(sys, f_tol, &r.held);
   const double e = sys.potential_energy();
   // Every bead's position by id − 1: the packing's, with the subsystem's relaxed ones put back.
-  const std::vector<Vec3> sub = allgather_positions(sys.beads(), w.comm, g.size());
+  const Beads& b = sys.beads();
+  const std::vector<std::int64_t> owned_id(b.id.begin(), b.id.begin() + b.n_owned);
+  const std::vector<Vec3> owned_pos(b.pos.begin(), b.pos.begin() + b.n_owned);
+  const auto sub = allgather_by_id(w.comm, owned_id, owned_pos);
   *relaxed = g.pos;
   bool inside = true;  // no free bead came within r_c of a left-out one (relax.hpp)
   for (std::size_t k = 0; k < r.index.size(); ++k) {
     const std::int64_t i = r.index[k];
-    Vec3 x = sub[i] - r.shift;
+    Vec3 x = sub.at(i + 1) - r.shift;
     w.box.wrap(x);
     (*relaxed)[i] = x;
     if (r.dist[k] <= w.radius && w.box.minimum_image(Vec3(x - g.pos[i])).norm() > w.radius + kMargin - r.dist[k])

@@ -5,6 +5,10 @@
 
 #include <mpi.h>
 
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
 namespace tlsmap {
 
 struct GlobalBeads {
@@ -21,5 +25,9 @@ GlobalBeads gather_by_id(const Beads& beads, MPI_Comm comm);
 
 // Collective: every rank's `mine`, concatenated in rank order, on every rank.
 std::vector<double> allgather_concat(const std::vector<double>& mine, MPI_Comm comm);
+
+// Collective: (id → vector) of every rank's entries (ids[k], v[k]), on every rank. O(entries).
+std::unordered_map<std::int64_t, Vec3> allgather_by_id(MPI_Comm comm, const std::vector<std::int64_t>& ids,
+                                                       const std::vector<Vec3>& v);
 
 }  // namespace tlsmap
