@@ -5,13 +5,16 @@
 #include "tlsmap/h5md.hpp"
 #include "tlsmap/input.hpp"
 #include "tlsmap/md.hpp"
+#include "tlsmap/gather.hpp"
 #include "tlsmap/random.hpp"
+#include "tlsmap/swap_monte_carlo.hpp"
 #include "tlsmap/units.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <tuple>
 
 namespace tlsmap {
 
@@ -33,6 +36,11 @@ PackParams PackParams::from_input(const Input& in) {
   p.equil_steps = in.get_int("pack.equil_steps");
   p.quench_steps = in.get_int("pack.quench_steps");
   p.linear_quench = in.get_string("pack.quench") == "linear";
+  p.swap = in.get_bool("pack.swap");
+  p.swap_every = in.get_int("pack.swap_every");
+  if (p.swap && !model_has_diameters(p.model))
+    in.fail("pack.swap", "swap Monte Carlo exchanges diameters: it needs system.model = \"polydisperse-soft-sphere\", not \"" +
+                             p.model + "\"");
   p.minimizer = in.get_string("minimize.method");
   p.fire.f_tol = p.lbfgs.f_tol = in.get_double("minimize.f_tol");
   p.fire.max_iter = p.lbfgs.max_iter = in.get_int("minimize.max_iter");
@@ -86,12 +94,11 @@ Beads lattice_start(MPI_Comm comm, std::int64_t n, const Box& box, const std::ve
   return b;
 }
 
-void draw_diameters(Beads& beads, std::uint64_t seed) {
+void assign_diameters(Beads& beads, std::int64_t n_global) {
   beads.enable_diameter();
-  for (int i = 0; i < beads.n_owned; ++i) {
-    const double u = uniform4(seed, Stream::diameter, static_cast<std::uint64_t>(beads.id[i]), 0)[0];
-    beads.diameter[i] = PolydisperseSoftSphere::diameter_at(u);
-  }
+  for (int i = 0; i < beads.n_owned; ++i)
+    beads.diameter[i] = PolydisperseSoftSphere::diameter_at(static_cast<double>(beads.id[i] - 1) /
+                                                            static_cast<double>(n_global));
 }
 
 namespace {
@@ -112,6 +119,47 @@ void remove_overlaps(System& sys, const PackParams& p, Progress& progress) {
   agree(sys.comm(), r.converged, "could not relax the lattice start's overlaps (" + std::string(line) + ")");
 }
 
+// Reference state of the decorrelation functions: every bead's unwrapped position and diameter by id.
+struct Reference {
+  std::vector<Vec3> x;
+  std::vector<double> diameter;
+  double mean_diameter = 0.0, var_diameter = 0.0;
+};
+
+std::vector<Vec3> unwrapped(const GlobalBeads& g, const Box& box) {
+  std::vector<Vec3> x(g.size());
+  for (std::size_t k = 0; k < g.size(); ++k)
+    x[k] = g.pos[k] + Vec3(g.image[k][0] * box.len[0], g.image[k][1] * box.len[1], g.image[k][2] * box.len[2]);
+  return x;
+}
+
+Reference take_reference(const System& sys) {
+  const GlobalBeads g = gather_by_id(sys.beads(), sys.comm());
+  Reference r{unwrapped(g, sys.box()), g.diameter};
+  const double n = static_cast<double>(g.size());
+  for (double d : r.diameter) r.mean_diameter += d / n;
+  for (double d : r.diameter) r.var_diameter += (d - r.mean_diameter) * (d - r.mean_diameter) / n;
+  return r;
+}
+
+// One row of Decorrelation (same on every rank: sums over the gathered copy, in id order).
+void measure_decorrelation(const System& sys, const Reference& ref, long step, Decorrelation& out) {
+  const GlobalBeads g = gather_by_id(sys.beads(), sys.comm());
+  const std::vector<Vec3> x = unwrapped(g, sys.box());
+  const double n = static_cast<double>(g.size()), q = 2.0 * M_PI;
+  double msd = 0.0, fs = 0.0, cd = 0.0;
+  for (std::size_t k = 0; k < g.size(); ++k) {
+    const Vec3 dx = x[k] - ref.x[k];
+    msd += dx.squaredNorm();
+    fs += (std::cos(q * dx[0]) + std::cos(q * dx[1]) + std::cos(q * dx[2])) / 3.0;
+    if (!g.diameter.empty()) cd += (g.diameter[k] - ref.mean_diameter) * (ref.diameter[k] - ref.mean_diameter);
+  }
+  out.step.push_back(static_cast<double>(step));
+  out.msd.push_back(msd / n);
+  out.fs.push_back(fs / n);
+  out.c_diameter.push_back(g.diameter.empty() || ref.var_diameter == 0.0 ? 0.0 : cd / n / ref.var_diameter);
+}
+
 }  // namespace
 
 PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
@@ -130,8 +178,18 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
   const long total = p.equil_steps + p.quench_steps;
   // Trace resolution: ~200 points over the run, or every log_every steps if that is finer.
   const long every = std::max(1L, std::min(p.log_every, total / 200));
+  SwapStats swaps, swaps_final;
+  Reference ref;
   auto observe = [&](long step) {
+    if (p.swap && step % p.swap_every == 0) {
+      const SwapStats s = swap_sweep(sys, target(step), p.seed, static_cast<std::uint64_t>(step / p.swap_every));
+      sys.compute_forces();  // the next half kick needs the forces of the new diameters
+      swaps += s;
+      if (step > p.equil_steps) swaps_final += s;
+    }
+    if (step == p.equil_steps) ref = take_reference(sys);
     if (step % every != 0 && step != total) return;
+    if (step > p.equil_steps) measure_decorrelation(sys, ref, step - p.equil_steps, res.decorrelation);
     Thermo th = sys.thermo();
     auto& t = res.trace;
     t.step.push_back(static_cast<double>(step));
@@ -140,16 +198,33 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
     t.e_pot.push_back(th.potential / n);
     t.pressure.push_back(th.pressure);
     if (step % p.log_every != 0 && step != total) return;
-    char line[160];
-    std::snprintf(line, sizeof line, "T_bath %.3f  T %.3f  e_pot %.5f  P %.4f", target(step), th.temperature,
-                  th.potential / n, th.pressure);
+    char line[240];
+    int len = std::snprintf(line, sizeof line, "T_bath %.3f  T %.3f  e_pot %.5f  P %.4f", target(step),
+                            th.temperature, th.potential / n, th.pressure);
+    if (step > p.equil_steps && !res.decorrelation.step.empty())
+      len += std::snprintf(line + len, sizeof line - len, "  MSD %.3g  F_s %.3f", res.decorrelation.msd.back(),
+                           res.decorrelation.fs.back());
+    if (p.swap)
+      std::snprintf(line + len, sizeof line - len, "  C_sigma %.3f  swaps %.1f%% accepted",
+                    res.decorrelation.c_diameter.empty() || step <= p.equil_steps ? 1.0 : res.decorrelation.c_diameter.back(),
+                    100.0 * swaps.acceptance());
     const bool equil = step <= p.equil_steps;
     progress.report(equil ? step : step - p.equil_steps, equil ? p.equil_steps : p.quench_steps, line);
   };
+  if (p.swap) {
+    char line[200];
+    std::snprintf(line, sizeof line, "swap Monte Carlo: one sweep (an attempt per bead) every %ld MD steps", p.swap_every);
+    progress.say(line);
+  }
+  if (p.equil_steps == 0) ref = take_reference(sys);
   progress.begin("equilibrate");
   md.run(p.equil_steps, target, observe, 1);
   progress.begin("quench");
   md.run(p.quench_steps, target, observe, 1);
+  res.swap_attempted = swaps.attempted;
+  res.swap_accepted = swaps.accepted;
+  res.swap_attempted_final = swaps_final.attempted;
+  res.swap_accepted_final = swaps_final.accepted;
   progress.begin("minimize");
   auto report = [&](long it, double e, double fmax) {
     char line[120];
@@ -175,6 +250,46 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
 
 namespace tlsmap {
 
+namespace {
+
+// Mean and standard error (10 blocks) of e_pot and pressure over the trace rows after `from_step`.
+struct FinalStage {
+  double e_pot = 0.0, e_pot_error = 0.0, pressure = 0.0, pressure_error = 0.0;
+};
+
+std::pair<double, double> block_mean(const std::vector<double>& v) {
+  constexpr std::size_t kBlocks = 10;
+  const std::size_t per = v.size() / kBlocks;
+  if (v.empty()) return {0.0, 0.0};
+  if (per == 0) {
+    double m = 0.0;
+    for (double x : v) m += x / static_cast<double>(v.size());
+    return {m, 0.0};
+  }
+  std::vector<double> means(kBlocks, 0.0);
+  for (std::size_t b = 0; b < kBlocks; ++b)
+    for (std::size_t k = 0; k < per; ++k) means[b] += v[b * per + k] / static_cast<double>(per);
+  double m = 0.0, var = 0.0;
+  for (double x : means) m += x / kBlocks;
+  for (double x : means) var += (x - m) * (x - m) / (kBlocks - 1);
+  return {m, std::sqrt(var / kBlocks)};
+}
+
+FinalStage final_stage_averages(const QuenchTrace& t, long from_step) {
+  std::vector<double> e, pr;
+  for (std::size_t k = 0; k < t.step.size(); ++k)
+    if (t.step[k] > static_cast<double>(from_step)) {
+      e.push_back(t.e_pot[k]);
+      pr.push_back(t.pressure[k]);
+    }
+  FinalStage f;
+  std::tie(f.e_pot, f.e_pot_error) = block_mean(e);
+  std::tie(f.pressure, f.pressure_error) = block_mean(pr);
+  return f;
+}
+
+}  // namespace
+
 void run_pack(const Input& in, MPI_Comm comm) {
   PackParams p = PackParams::from_input(in);
   Progress progress(comm, "pack");
@@ -192,7 +307,7 @@ void run_pack(const Input& in, MPI_Comm comm) {
   System sys(comm, box, std::move(model), p.skin, p.proc_grid);
   Beads start = imported ? std::move(loaded.beads)
                           : lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed);
-  if (diameters && !imported) draw_diameters(start, p.seed);
+  if (diameters && !imported) assign_diameters(start, p.n_beads);
   sys.set_beads(std::move(start));
   const Int3 g = sys.decomp().dims();
   char line[400];
@@ -208,6 +323,14 @@ void run_pack(const Input& in, MPI_Comm comm) {
                 res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations,
                 p.minimizer == "lbfgs" ? "L-BFGS" : "FIRE", res.minimum.force_calls, res.minimize_seconds, res.seconds);
   progress.say(line);
+  if (p.swap) {
+    std::snprintf(line, sizeof line, "swap Monte Carlo: %lld attempts, %.2f %% accepted (%.2f %% at T_f = %.4g)",
+                  static_cast<long long>(res.swap_attempted),
+                  100.0 * static_cast<double>(res.swap_accepted) / std::max<std::int64_t>(1, res.swap_attempted),
+                  100.0 * static_cast<double>(res.swap_accepted_final) / std::max<std::int64_t>(1, res.swap_attempted_final),
+                  p.t_final);
+    progress.say(line);
+  }
 
   const std::string path = in.get_string("run.output");
   H5File file(path, H5File::Mode::create, comm);
@@ -220,6 +343,26 @@ void run_pack(const Input& in, MPI_Comm comm) {
     trace.insert(trace.end(), {t.step[k], t.t_target[k], t.t_kinetic[k], t.e_pot[k], t.pressure[k]});
   write_replicated(file, "/pack/quench_trace", trace, {rows, 5});
   write_attribute(file, "/pack/quench_trace", "columns", "step t_target t_kinetic e_pot_per_bead pressure");
+  const auto& dc = res.decorrelation;
+  std::vector<double> dec;
+  for (std::size_t k = 0; k < dc.step.size(); ++k) dec.insert(dec.end(), {dc.step[k], dc.msd[k], dc.fs[k], dc.c_diameter[k]});
+  write_replicated(file, "/pack/decorrelation", dec, {dc.step.size(), 4});
+  write_attribute(file, "/pack/decorrelation", "columns", "step_in_stage msd fs c_diameter");
+  write_attribute(file, "/pack/decorrelation", "q", 2.0 * M_PI);
+  const FinalStage fin = final_stage_averages(res.trace, p.equil_steps + p.quench_steps / 2);
+  write_attribute(file, "/pack", "t_f", p.t_final);
+  write_attribute(file, "/pack", "e_pot_t_f", fin.e_pot);
+  write_attribute(file, "/pack", "e_pot_t_f_error", fin.e_pot_error);
+  write_attribute(file, "/pack", "pressure_t_f", fin.pressure);
+  write_attribute(file, "/pack", "pressure_t_f_error", fin.pressure_error);
+  write_attribute(file, "/pack", "swap", static_cast<double>(p.swap ? 1 : 0));
+  write_attribute(file, "/pack", "swap_every", static_cast<double>(p.swap_every));
+  write_attribute(file, "/pack", "swap_attempts", static_cast<double>(res.swap_attempted));
+  write_attribute(file, "/pack", "swap_acceptance",
+                  res.swap_attempted > 0 ? static_cast<double>(res.swap_accepted) / res.swap_attempted : 0.0);
+  write_attribute(file, "/pack", "swap_acceptance_t_f",
+                  res.swap_attempted_final > 0 ? static_cast<double>(res.swap_accepted_final) / res.swap_attempted_final
+                                               : 0.0);
   write_attribute(file, "/pack", "e_is_per_bead", res.e_per_bead);
   write_attribute(file, "/pack", "pressure", res.pressure);
   write_attribute(file, "/pack", "max_force", res.minimum.max_force);

@@ -6,8 +6,9 @@
 // A lattice start needs no overlap removal: at ρ = 1.2 the nearest distance is 0.94 σ_AA, where
 // KA forces are finite (≲ 70 ε/σ), and the first MD steps at t_parent melt it.
 // Polydisperse soft spheres (system.model = "polydisperse-soft-sphere"): the same lattice start,
-// one species, diameters drawn per bead id (draw_diameters); large beads on neighbouring sites
-// overlap, so a step-capped L-BFGS first brings max|F| below 10 ε/σ; no swap Monte Carlo yet.
+// one species, diameters by bead id (assign_diameters); large beads on neighbouring sites
+// overlap, so a step-capped L-BFGS first brings max|F| below 10 ε/σ. With pack.swap, a sweep of
+// swap Monte Carlo (swap_monte_carlo.hpp) follows every swap_every MD steps, at the bath temperature.
 #include "tlsmap/fire.hpp"
 #include "tlsmap/lbfgs.hpp"
 #include "tlsmap/progress.hpp"
@@ -33,6 +34,8 @@ struct PackParams {
   double t_parent = 2.0, t_final = 0.3;
   long equil_steps = 2000, quench_steps = 6000;
   bool linear_quench = true;
+  bool swap = false;        // swap Monte Carlo between MD blocks (models with diameters only)
+  long swap_every = 25;     // MD steps per block
   long log_every = 1000;
   std::string minimizer = "lbfgs";  // "lbfgs" or "fire" (minimize.method)
   FireParams fire;
@@ -47,8 +50,20 @@ struct QuenchTrace {
   std::vector<double> step, t_target, t_kinetic, e_pot, pressure;  // e_pot per bead
 };
 
+// Decorrelation over the quench stage (the liquid at T_f with quench = "instant"), from its first
+// step (t = 0): the mean-square displacement, the self-intermediate scattering function
+// F_s(q, t) = ⟨cos(q Δx_a)⟩ over beads and the three axes a at q = 2π (one mean diameter), and, with
+// per-bead diameters, the diameter autocorrelation C_σ(t) = ⟨δσ_i(t) δσ_i(0)⟩ / ⟨δσ_i(0)²⟩,
+// δσ = σ − mean σ, which only swaps move.
+struct Decorrelation {
+  std::vector<double> step, msd, fs, c_diameter;
+};
+
 struct PackResult {
   QuenchTrace trace;
+  Decorrelation decorrelation;
+  std::int64_t swap_attempted = 0, swap_accepted = 0;             // whole run
+  std::int64_t swap_attempted_final = 0, swap_accepted_final = 0; // quench stage
   MinimizeResult minimum;
   double e_per_bead = 0.0;
   double pressure = 0.0;
@@ -62,10 +77,12 @@ Box packing_box(std::int64_t n, double density, const Vec3& aspect);
 // composition, e.g. ids 1..0.8n are A), on lattice sites shuffled by the seed; other ranks none.
 Beads lattice_start(MPI_Comm comm, std::int64_t n, const Box& box, const std::vector<double>& composition,
                     std::uint64_t seed);
-// Diameters of the polydisperse soft spheres for the owned beads (sets has_diameter): the quantile
-// of P(σ) ∝ σ^-3 (PolydisperseSoftSphere::diameter_at) at a uniform number keyed by
-// (seed, Stream::diameter, bead id), so the draw does not depend on the rank count.
-void draw_diameters(Beads& beads, std::uint64_t seed);
+// Diameters of the polydisperse soft spheres for the owned beads (sets has_diameter): bead id k of
+// n_global gets the quantile σ((k − 1)/n_global) of P(σ) ∝ σ^-3 (PolydisperseSoftSphere::
+// diameter_at), as the published configurations of this model do; the lattice start places ids on
+// shuffled sites, so the sizes are spatially random. No random draw: every sample has the same set of
+// diameters, whatever the seed or the rank count.
+void assign_diameters(Beads& beads, std::int64_t n_global);
 // Collective. Equilibrate, quench and minimise `system` in place.
 PackResult make_glass(System& system, const PackParams& p, Progress& progress);
 

@@ -70,10 +70,11 @@ using LJTable = PairTable<LennardJones>;
 // c4 = −21 y_c^-16 and c2 = 48 y_c^-14; then v(y_c) = 0 gives c0 = −28 y_c^-12. Non-additive
 // mixing: σ_ij = ½ (σ_i + σ_j)(1 − 0.2 |σ_i − σ_j|). ε = 1 (the energy unit), masses 1.
 //
-// Diameters follow P(σ) ∝ σ^-3 on [σ_min, σ_max] with σ_max/σ_min = R = 2.219 and mean 1; the mean
-// of that law is 2 σ_min σ_max / (σ_min + σ_max), so σ_min = (R + 1)/(2R) = 0.72532672...,
-// σ_max = (R + 1)/2 = 1.6095 (docs/input.md; published data use [0.73, 1.62], mean 1.0065, which is
-// not a change of units: the 0.2 of the mixing rule has a length unit). For diameters below 2.5,
+// Diameters follow P(σ) ∝ σ^-3 on [σ_min, σ_max] = [0.73, 1.62] (ratio 2.219), the bounds of the
+// papers and of their published configurations, whose diameters are exactly the quantiles σ(k/N);
+// the law's mean 2 σ_min σ_max / (σ_min + σ_max) = 1.00647 is the papers' nominal "mean 1" (the
+// 0.2 of the mixing rule has a length unit, so [0.73, 1.62] cannot be rescaled to mean 1 without
+// changing the model; docs/input.md). For diameters below 2.5,
 // σ_ij grows with either diameter (∂σ_ij/∂σ_j = ½ (1 ± 0.4 σ_j) > 0), so the largest σ_ij is σ_max
 // itself and the neighbour-list cutoff is 1.25 σ_max.
 namespace detail {
@@ -84,9 +85,8 @@ struct PolydisperseSoftSphere {
   static constexpr double kCutRatio = 1.25;             // y_c: r_c = 1.25 σ_ij
   static constexpr double kCutRatio2 = 1.5625;          // y_c², exact in binary
   static constexpr double kNonAdditivity = 0.2;
-  static constexpr double kDiameterRatio = 2.219;       // σ_max / σ_min
-  static constexpr double kSigmaMin = (kDiameterRatio + 1.0) / (2.0 * kDiameterRatio);
-  static constexpr double kSigmaMax = (kDiameterRatio + 1.0) / 2.0;
+  static constexpr double kSigmaMin = 0.73;             // σ_max / σ_min = 2.219
+  static constexpr double kSigmaMax = 1.62;
   static constexpr double kDiameterLimit = 2.5;         // where σ_ij stops growing with the diameters
   // y_c^n = 5^n / 4^n are exact doubles for n <= 22, so each coefficient is one rounding.
   static constexpr double c0 = -28.0 / detail::power(kCutRatio, 12);
@@ -116,7 +116,7 @@ struct PolydisperseSoftSphere {
     const double inv_y6 = inv_y2 * inv_y2 * inv_y2, inv_y12 = inv_y6 * inv_y6;
     return {inv_s2 * (12.0 * inv_y12 * inv_y2 - 2.0 * c2 - 4.0 * c4 * y2), inv_y12 + c0 + y2 * (c2 + c4 * y2)};
   }
-  // The diameter at quantile u in (0, 1] of P(σ) ∝ σ^-3 on [kSigmaMin, kSigmaMax] (inverse CDF:
+  // The diameter at quantile u in [0, 1] of P(σ) ∝ σ^-3 on [kSigmaMin, kSigmaMax] (inverse CDF:
   // F(σ) = (σ_min^-2 − σ^-2) / (σ_min^-2 − σ_max^-2)).
   static double diameter_at(double u) {
     const double a = 1.0 / (kSigmaMin * kSigmaMin), b = 1.0 / (kSigmaMax * kSigmaMax);

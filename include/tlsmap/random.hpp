@@ -15,7 +15,8 @@ enum class Stream : std::uint32_t {
   packing = 3,           // initial positions/species: (bead id, 0)
   charge_sign = 4,       // sign of each bond's charge pair: (bond's smaller id, 0)
   event_search = 5,      // TLS search pushes: (domain id, attempt)
-  diameter = 6,          // polydisperse diameters of a new packing: (bead id, 0)
+                         // 6: retired (random diameters; pack now assigns quantiles)
+  swap = 7,              // swap Monte Carlo: (bead id, sweep) per attempt; (0, sweep) the cell grid offset
   test = 99,             // tests only
 };
 

@@ -6,9 +6,12 @@
 #     `tlsmap energy --model polydisperse-soft-sphere --json`: energy and pressure to 1e-12 relative,
 #     forces to 1e-10 of the largest component;
 #  2. energy, pressure, max|F| and every force identical at 1, 2 and 4 ranks;
-#  3. `tlsmap pack` of 500 beads at 1 and 2 ranks: minimised to max|F| <= 1e-10, /particles/all/diameter
-#     in [σ_min, σ_max], files identical bit for bit; `tlsmap energy` of the file (model found from its
-#     diameters) and of its LAMMPS export reproduce /pack e_is_per_bead to 1e-13;
+#  3. `tlsmap pack` of 500 beads with swap Monte Carlo (T_f = 0.2) at 1, 2 and 4 ranks: minimised to
+#     max|F| <= 1e-10, /particles/all/diameter a permutation of the quantiles σ(k/N) of the law on
+#     [0.73, 1.62] (1e-14) that swaps have moved (> 250 of 500 beads), acceptance in (0.05, 0.9),
+#     /pack/decorrelation with C_σ < 0.99 at the end; positions, diameters, decorrelation and /pack
+#     averages identical bit for bit at 1, 2 and 4 ranks; `tlsmap energy` of the file (model found from
+#     its diameters) and of its LAMMPS export reproduce /pack e_is_per_bead to 1e-13;
 #  4. `[pack] from` that export (diameters in the charge column) keeps the diameters;
 #  5. the stages that do not support the model yet stop with one error naming the stage and the model.
 source "$(dirname "$0")/common.bash"
@@ -18,8 +21,7 @@ source "$(dirname "$0")/common.bash"
 import json, numpy as np
 rng = np.random.default_rng(20240515)
 n_side, L = 7, 7.0
-R = 2.219
-s_min, s_max = (R + 1) / (2 * R), (R + 1) / 2          # mean 1
+s_min, s_max = 0.73, 1.62                               # Ninarello et al. 2017
 u = rng.random(n_side**3)
 d = 1 / np.sqrt(s_min**-2 - u * (s_min**-2 - s_max**-2))  # inverse CDF of P ∝ σ^-3
 g = np.stack(np.meshgrid(*[np.arange(n_side)] * 3, indexing="ij"), -1).reshape(-1, 3)
@@ -80,28 +82,44 @@ print(f"ok   energy vs numpy: {rel:.1e} (energy), {rel_p:.1e} (pressure), {err_f
       "identical at 1, 2, 4 ranks")
 PY
 
-# 3. A small packing at 1 and 2 ranks.
-for np_ in 1 2; do
-  glass_input np$np_.h5 5 500 300 'model = "polydisperse-soft-sphere"
-density = 1.0' > pack$np_.toml
+# 3. A small packing with swap Monte Carlo at 1, 2 and 4 ranks.
+for np_ in 1 2 4; do
+  { glass_input np$np_.h5 5 500 300 'model = "polydisperse-soft-sphere"
+density = 1.0'; printf 'swap = true\nswap_every = 10\nt_final = 0.2\nquench = "instant"\n'; } > pack$np_.toml
   timeout 300 "$MPIEXEC" -n $np_ "$TLSMAP" pack pack$np_.toml > pack$np_.log || { cat pack$np_.log; exit 1; }
 done
 timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" energy np1.h5 --json --lammps export.data > h5.json
 timeout 120 "$MPIEXEC" -n 1 "$TLSMAP" energy export.data --model polydisperse-soft-sphere --json > export.json
 /usr/bin/python3 - <<'PY'
 import h5py, json, numpy as np
-R = 2.219
-s_min, s_max = (R + 1) / (2 * R), (R + 1) / 2
-f, g = h5py.File("np1.h5", "r"), h5py.File("np2.h5", "r")
+s_min, s_max = 0.73, 1.62
+f, g, h = (h5py.File(f"np{n}.h5", "r") for n in (1, 2, 4))
 d = f["particles/all/diameter/value"]
 assert d.shape == (1, 500), d.shape
 d = d[0]
-assert d.min() >= s_min and d.max() <= s_max, (d.min(), d.max())
-assert abs(d.mean() - 1) < 5 * 0.229 / np.sqrt(500), d.mean()   # 5 standard errors
-assert f["pack"].attrs["max_force"] <= 1e-10, f["pack"].attrs["max_force"]
-assert f["pack"].attrs["model"] in (b"polydisperse-soft-sphere", "polydisperse-soft-sphere")
-for name in ("position", "image", "diameter"):
-    assert np.array_equal(f[f"particles/all/{name}/value"][()], g[f"particles/all/{name}/value"][()]), name
+# The pack's diameters are the quantiles σ(k/N) of P ∝ σ^-3 on [0.73, 1.62] (inverse CDF)...
+a, b = s_min**-2, s_max**-2
+quantiles = 1 / np.sqrt(a - np.arange(500) / 500 * (a - b))
+assert np.allclose(np.sort(d), quantiles, rtol=1e-14, atol=0), np.abs(np.sort(d) - quantiles).max()
+# ... which swap Monte Carlo has exchanged between beads (bead id k started with quantile k-1).
+moved = np.count_nonzero(d != quantiles)
+assert moved > 250, moved
+p = f["pack"].attrs
+assert p["swap"] == 1 and p["swap_every"] == 10 and p["t_f"] == 0.2, dict(p)
+assert 0.05 < p["swap_acceptance"] < 0.9, p["swap_acceptance"]
+dec = f["pack/decorrelation"][()]
+assert dec.shape[1] == 4 and dec.shape[0] >= 10, dec.shape
+assert dec[-1, 0] == 300 and dec[-1, 3] < 0.99 and 0 < dec[-1, 1], dec[-1]   # diameters decorrelating
+assert p["max_force"] <= 1e-10, p["max_force"]
+assert p["model"] in (b"polydisperse-soft-sphere", "polydisperse-soft-sphere")
+for other in (g, h):
+    for name in ("position", "image", "diameter"):
+        assert np.array_equal(f[f"particles/all/{name}/value"][()], other[f"particles/all/{name}/value"][()]), name
+    assert np.array_equal(dec, other["pack/decorrelation"][()])
+    for k in ("swap_acceptance", "e_pot_t_f", "pressure_t_f", "e_is_per_bead"):
+        assert p[k] == other["pack"].attrs[k], k
+print(f"ok   swap pack: acceptance {p['swap_acceptance']:.4f}, {moved} of 500 beads changed diameter, C_sigma(300 steps) "
+      f"= {dec[-1, 3]:.3f}; identical at 1, 2 and 4 ranks")
 e_is = f["pack"].attrs["e_is_per_bead"]
 assert e_is == g["pack"].attrs["e_is_per_bead"]
 h5, ex = json.load(open("h5.json")), json.load(open("export.json"))
@@ -110,7 +128,7 @@ for r in (h5, ex):
     assert abs(r["per_bead"] - e_is) <= 1e-13 * abs(e_is), (r["per_bead"], e_is)
     assert r["max_force"] <= 1e-10, r["max_force"]
 assert ex["total"] == h5["total"]
-print(f"ok   pack: e_IS = {e_is:.10f} per bead, max|F| = {f['pack'].attrs['max_force']:.1e}, identical at 1 and 2 "
+print(f"ok   pack: e_IS = {e_is:.10f} per bead, max|F| = {f['pack'].attrs['max_force']:.1e}, identical at 1, 2 and 4 "
       f"ranks; diameters in [{d.min():.4f}, {d.max():.4f}], mean {d.mean():.4f}")
 PY
 

@@ -79,6 +79,7 @@ HUGE_IS_VALID = {
     "dipole.convergence_spacing",  # the corpus's input asks for no convergence table
     "units.mass_amu",  # finite, and not used by the charge stage
     "search.relax_radius",  # a region larger than the box: every bead free, as relax_radius = 0
+    "pack.swap_every",  # swaps less often than the run is long: none (and pack.swap is off by default)
 }
 
 # Keys whose range admits a tiny positive value that makes no sample: 250 beads at density 1e-10
