@@ -89,14 +89,45 @@ Grid make_grid(const Box& box, double range, std::uint64_t seed, std::uint64_t s
 
 class Sweep {
  public:
-  Sweep(SwapCopy& s, const Grid& g, const Box& box, double temperature)
-      : s_(s), g_(g), box_(box), beta_(1.0 / temperature), members_(g.count()) {
-    cell_.resize(s.id.size());
-    for (std::size_t k = 0; k < s.id.size(); ++k) {
-      cell_[k] = g.cell_of(s.pos[k]);
-      members_[g.index(cell_[k])].push_back(k);  // in id order
+  // Partner lists only for the beads of this rank's cells (c % size == rank): the cells it runs.
+  Sweep(SwapCopy& s, const Grid& g, const Box& box, double range, double temperature, int rank, int size)
+      : s_(s), g_(g), beta_(1.0 / temperature), members_(g.count()) {
+    const std::size_t n = s.id.size();
+    std::vector<Int3> cell(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      cell[k] = g.cell_of(s.pos[k]);
+      members_[g.index(cell[k])].push_back(k);  // in id order
+    }
+    // Every bead's partners within `range` (positions do not change during the sweep), in a fixed
+    // order: neighbourhood cells ascending, members by id.
+    const double range2 = range * range;
+    std::vector<std::vector<int>> near(g.count());
+    for (int c = 0; c < g.count(); ++c)
+      near[c] = g.neighbourhood({c % g.n[0], (c / g.n[0]) % g.n[1], c / (g.n[0] * g.n[1])});
+    first_.assign(n + 1, 0);
+    partners_.reserve(n * 48);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (g.index(cell[k]) % size != rank) {
+        first_[k + 1] = partners_.size();
+        continue;
+      }
+      for (int c : near[g.index(cell[k])])
+        for (std::size_t m : members_[c]) {
+          if (m == k) continue;
+          // Minimum image for wrapped positions (|d| < L): the same r² as Box::minimum_image.
+          double r2 = 0.0;
+          for (int d = 0; d < 3; ++d) {
+            double x = s.pos[m][d] - s.pos[k][d];
+            if (x > 0.5 * box.len[d]) x -= box.len[d];
+            else if (x < -0.5 * box.len[d]) x += box.len[d];
+            r2 += x * x;
+          }
+          if (r2 < range2) partners_.push_back({m, r2});
+        }
+      first_[k + 1] = partners_.size();
     }
   }
+
   const std::vector<std::size_t>& members(int cell) const { return members_[cell]; }
 
   // All attempts of one cell, in id order; returns the accepted count and appends the beads whose
@@ -105,7 +136,6 @@ class Sweep {
                         std::vector<double>& energy_changes) {
     const auto& m = members_[g_.index(c)];
     if (m.size() < 2) return 0;
-    const std::vector<int> near = g_.neighbourhood(c);
     std::int64_t accepted = 0;
     for (std::size_t a = 0; a < m.size(); ++a) {
       const std::size_t i = m[a];
@@ -115,7 +145,7 @@ class Sweep {
       const std::size_t j = m[b];
       const double si = s_.diameter[i], sj = s_.diameter[j];
       if (si == sj) continue;  // nothing to exchange; counted as attempted, not accepted
-      const double de = change(i, si, sj, j, near) + change(j, sj, si, i, near);
+      const double de = change(i, si, sj, j) + change(j, sj, si, i);
       if (de <= 0.0 || u[1] < std::exp(-beta_ * de)) {
         s_.diameter[i] = sj;
         s_.diameter[j] = si;
@@ -131,25 +161,28 @@ class Sweep {
  private:
   // Energy change of bead k's pairs when its diameter goes from s_old to s_new, every partner but
   // `skip` (the exchange partner: σ_kj is symmetric, so that pair does not change).
-  double change(std::size_t k, double s_old, double s_new, std::size_t skip, const std::vector<int>& near) const {
+  double change(std::size_t k, double s_old, double s_new, std::size_t skip) const {
     double de = 0.0;
-    for (int c : near)
-      for (std::size_t m : members_[c]) {
-        if (m == k || m == skip) continue;
-        const double r2 = box_.minimum_image(s_.pos[m] - s_.pos[k]).squaredNorm();
-        const double a = Poly::mix(s_new, s_.diameter[m]), b = Poly::mix(s_old, s_.diameter[m]);
-        if (r2 < Poly::kCutRatio2 * a * a) de += Poly::evaluate(r2, a).energy;
-        if (r2 < Poly::kCutRatio2 * b * b) de -= Poly::evaluate(r2, b).energy;
-      }
+    for (std::size_t p = first_[k]; p < first_[k + 1]; ++p) {
+      const auto [m, r2] = partners_[p];
+      if (m == skip) continue;
+      const double a = Poly::mix(s_new, s_.diameter[m]), b = Poly::mix(s_old, s_.diameter[m]);
+      if (r2 < Poly::kCutRatio2 * a * a) de += Poly::evaluate(r2, a).energy;
+      if (r2 < Poly::kCutRatio2 * b * b) de -= Poly::evaluate(r2, b).energy;
+    }
     return de;
   }
 
+  struct Partner {
+    std::size_t index;
+    double r2;
+  };
   SwapCopy& s_;
   const Grid& g_;
-  const Box& box_;
   double beta_;
   std::vector<std::vector<std::size_t>> members_;
-  std::vector<Int3> cell_;
+  std::vector<std::size_t> first_;  // partners_[first_[k], first_[k + 1]) are bead k's
+  std::vector<Partner> partners_;
 };
 
 // The sweep over a copy that every rank holds: this rank runs cells rank, rank + size, ... of each
@@ -158,7 +191,7 @@ template <class Sync>
 SwapStats sweep_copy(SwapCopy& copy, const Box& box, double range, double temperature, std::uint64_t seed,
                      std::uint64_t sweep, int rank, int size, Sync&& sync) {
   const Grid grid = make_grid(box, range, seed, sweep);
-  Sweep state(copy, grid, box, temperature);
+  Sweep state(copy, grid, box, range, temperature, rank, size);
   SwapStats stats;
   for (int c = 0; c < grid.count(); ++c) {
     const auto n = static_cast<std::int64_t>(state.members(c).size());
