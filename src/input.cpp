@@ -53,7 +53,7 @@ Schema default_schema() {
   s.add_string("pack.quench", "linear", {"linear", "instant"}, "temperature schedule of the quench");
   s.add_bool("pack.swap", false,
              "swap Monte Carlo between MD blocks (polydisperse-soft-sphere only): stable glasses at T_f = t_final");
-  s.add_int("pack.swap_every", 25, "[1, inf)", "steps", "MD steps between swap sweeps (one attempt per bead)");
+  s.add_int("pack.swap_every", 10, "[1, inf)", "steps", "MD steps between swap sweeps (one attempt per bead)");
   s.add_string("pack.from", optional_key, {},
                "minimise this glass (LAMMPS data file or H5MD) instead of making one; n_beads, density are then the file's");
 

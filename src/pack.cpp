@@ -176,6 +176,9 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
     return p.t_parent + (p.t_final - p.t_parent) * std::min(f, 1.0);
   };
   const long total = p.equil_steps + p.quench_steps;
+  // The second half of the quench stage (the liquid at T_f, with quench = "instant") is the
+  // production window: its averages (run_pack) and decorrelation functions; the first half ages.
+  const long window = p.equil_steps + p.quench_steps / 2;
   // Trace resolution: ~200 points over the run, or every log_every steps if that is finer.
   const long every = std::max(1L, std::min(p.log_every, total / 200));
   SwapStats swaps, swaps_final;
@@ -187,9 +190,9 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
       swaps += s;
       if (step > p.equil_steps) swaps_final += s;
     }
-    if (step == p.equil_steps) ref = take_reference(sys);
+    if (step == window) ref = take_reference(sys);
     if (step % every != 0 && step != total) return;
-    if (step > p.equil_steps) measure_decorrelation(sys, ref, step - p.equil_steps, res.decorrelation);
+    if (step > window) measure_decorrelation(sys, ref, step - window, res.decorrelation);
     Thermo th = sys.thermo();
     auto& t = res.trace;
     t.step.push_back(static_cast<double>(step));
@@ -201,12 +204,12 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
     char line[240];
     int len = std::snprintf(line, sizeof line, "T_bath %.3f  T %.3f  e_pot %.5f  P %.4f", target(step),
                             th.temperature, th.potential / n, th.pressure);
-    if (step > p.equil_steps && !res.decorrelation.step.empty())
+    if (step > window && !res.decorrelation.step.empty())
       len += std::snprintf(line + len, sizeof line - len, "  MSD %.3g  F_s %.3f", res.decorrelation.msd.back(),
                            res.decorrelation.fs.back());
     if (p.swap)
       std::snprintf(line + len, sizeof line - len, "  C_sigma %.3f  swaps %.1f%% accepted",
-                    res.decorrelation.c_diameter.empty() || step <= p.equil_steps ? 1.0 : res.decorrelation.c_diameter.back(),
+                    res.decorrelation.c_diameter.empty() || step <= window ? 1.0 : res.decorrelation.c_diameter.back(),
                     100.0 * swaps.acceptance());
     const bool equil = step <= p.equil_steps;
     progress.report(equil ? step : step - p.equil_steps, equil ? p.equil_steps : p.quench_steps, line);
@@ -216,7 +219,7 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
     std::snprintf(line, sizeof line, "swap Monte Carlo: one sweep (an attempt per bead) every %ld MD steps", p.swap_every);
     progress.say(line);
   }
-  if (p.equil_steps == 0) ref = take_reference(sys);
+  if (window == 0) ref = take_reference(sys);
   progress.begin("equilibrate");
   md.run(p.equil_steps, target, observe, 1);
   progress.begin("quench");
@@ -347,9 +350,10 @@ void run_pack(const Input& in, MPI_Comm comm) {
   std::vector<double> dec;
   for (std::size_t k = 0; k < dc.step.size(); ++k) dec.insert(dec.end(), {dc.step[k], dc.msd[k], dc.fs[k], dc.c_diameter[k]});
   write_replicated(file, "/pack/decorrelation", dec, {dc.step.size(), 4});
-  write_attribute(file, "/pack/decorrelation", "columns", "step_in_stage msd fs c_diameter");
+  write_attribute(file, "/pack/decorrelation", "columns", "steps_since_window_start msd fs c_diameter");
+  write_attribute(file, "/pack/decorrelation", "window_start_step", static_cast<double>(p.equil_steps + p.quench_steps / 2));
   write_attribute(file, "/pack/decorrelation", "q", 2.0 * M_PI);
-  const FinalStage fin = final_stage_averages(res.trace, p.equil_steps + p.quench_steps / 2);
+  const FinalStage fin = final_stage_averages(res.trace, p.equil_steps + p.quench_steps / 2);  // = make_glass's window
   write_attribute(file, "/pack", "t_f", p.t_final);
   write_attribute(file, "/pack", "e_pot_t_f", fin.e_pot);
   write_attribute(file, "/pack", "e_pot_t_f_error", fin.e_pot_error);

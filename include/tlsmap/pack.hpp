@@ -35,7 +35,7 @@ struct PackParams {
   long equil_steps = 2000, quench_steps = 6000;
   bool linear_quench = true;
   bool swap = false;        // swap Monte Carlo between MD blocks (models with diameters only)
-  long swap_every = 25;     // MD steps per block
+  long swap_every = 10;     // MD steps per block
   long log_every = 1000;
   std::string minimizer = "lbfgs";  // "lbfgs" or "fire" (minimize.method)
   FireParams fire;
@@ -50,8 +50,8 @@ struct QuenchTrace {
   std::vector<double> step, t_target, t_kinetic, e_pot, pressure;  // e_pot per bead
 };
 
-// Decorrelation over the quench stage (the liquid at T_f with quench = "instant"), from its first
-// step (t = 0): the mean-square displacement, the self-intermediate scattering function
+// Decorrelation over the second half of the quench stage (the liquid at T_f with quench = "instant";
+// the first half is left to age), from its first step (t = 0): the mean-square displacement, the self-intermediate scattering function
 // F_s(q, t) = ⟨cos(q Δx_a)⟩ over beads and the three axes a at q = 2π (one mean diameter), and, with
 // per-bead diameters, the diameter autocorrelation C_σ(t) = ⟨δσ_i(t) δσ_i(0)⟩ / ⟨δσ_i(0)²⟩,
 // δσ = σ − mean σ, which only swaps move.
