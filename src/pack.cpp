@@ -191,16 +191,22 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
       if (step > p.equil_steps) swaps_final += s;
     }
     if (step == window) ref = take_reference(sys);
-    if (step % every != 0 && step != total) return;
-    if (step > window) measure_decorrelation(sys, ref, step - window, res.decorrelation);
+    // Trace rows and progress lines on their own cadences (a log line is not only printed when
+    // its step happens to be a trace step).
+    const bool trace_row = step % every == 0 || step == total;
+    const bool log_row = step % p.log_every == 0 || step == total;
+    if (!trace_row && !log_row) return;
     Thermo th = sys.thermo();
-    auto& t = res.trace;
-    t.step.push_back(static_cast<double>(step));
-    t.t_target.push_back(target(step));
-    t.t_kinetic.push_back(th.temperature);
-    t.e_pot.push_back(th.potential / n);
-    t.pressure.push_back(th.pressure);
-    if (step % p.log_every != 0 && step != total) return;
+    if (trace_row) {
+      if (step > window) measure_decorrelation(sys, ref, step - window, res.decorrelation);
+      auto& t = res.trace;
+      t.step.push_back(static_cast<double>(step));
+      t.t_target.push_back(target(step));
+      t.t_kinetic.push_back(th.temperature);
+      t.e_pot.push_back(th.potential / n);
+      t.pressure.push_back(th.pressure);
+    }
+    if (!log_row) return;
     char line[240];
     int len = std::snprintf(line, sizeof line, "T_bath %.3f  T %.3f  e_pot %.5f  P %.4f", target(step),
                             th.temperature, th.potential / n, th.pressure);
@@ -355,6 +361,7 @@ void run_pack(const Input& in, MPI_Comm comm) {
   write_attribute(file, "/pack/decorrelation", "q", 2.0 * M_PI);
   const FinalStage fin = final_stage_averages(res.trace, p.equil_steps + p.quench_steps / 2);  // = make_glass's window
   write_attribute(file, "/pack", "t_f", p.t_final);
+  write_attribute(file, "/pack", "dt", p.dt);
   write_attribute(file, "/pack", "e_pot_t_f", fin.e_pot);
   write_attribute(file, "/pack", "e_pot_t_f_error", fin.e_pot_error);
   write_attribute(file, "/pack", "pressure_t_f", fin.pressure);
