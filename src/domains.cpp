@@ -31,7 +31,8 @@ Vec3 DomainGrid::center(std::int64_t index) const {
 }
 
 LocalCopy local_copy(const Box& box, const std::vector<Vec3>& pos, const std::vector<int>& species,
-                     const std::vector<double>& charge, const Vec3& center, double radius, double shell) {
+                     const std::vector<double>& charge, const Vec3& center, double radius, double shell,
+                     const std::vector<double>& diameter) {
   LocalCopy c;
   c.box = box;
   c.center = center;
@@ -44,6 +45,7 @@ LocalCopy local_copy(const Box& box, const std::vector<Vec3>& pos, const std::ve
     c.species.push_back(species[k]);
     c.charge.push_back(charge.empty() ? 0.0 : charge[k]);
     c.pos.push_back(pos[k]);
+    if (!diameter.empty()) c.diameter.push_back(diameter[k]);
   };
   // One pass in id order: mobile beads are appended at once, frozen ones after, so both parts
   // come out sorted by id.

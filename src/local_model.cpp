@@ -15,6 +15,13 @@ double lj_dfr_dr2(double r2, const LennardJones::Params& p) {
   return 24.0 * p.epsilon * s6 * (4.0 - 14.0 * s6) / (r2 * r2);
 }
 
+double poly_dfr_dr2(double r2, double sigma_ij) {
+  using P = PolydisperseSoftSphere;
+  const double s2 = sigma_ij * sigma_ij, inv_y2 = s2 / r2;
+  const double inv_y8 = (inv_y2 * inv_y2) * (inv_y2 * inv_y2);
+  return (-84.0 * inv_y8 * inv_y8 - 4.0 * P::c4) / (s2 * s2);
+}
+
 LocalModel::LocalModel(LocalConfig config, double skin) : config_(std::move(config)), skin_(skin) {
   const std::size_t n = config_.pos.size();
   if (config_.species.size() != n || config_.id.size() != n)
@@ -23,14 +30,29 @@ LocalModel::LocalModel(LocalConfig config, double skin) : config_(std::move(conf
   if (config_.n_mobile < 1 || static_cast<std::size_t>(config_.n_mobile) > n)
     throw Error("LocalModel: n_mobile = " + std::to_string(config_.n_mobile) + " outside [1, " + std::to_string(n) +
                 "]");
-  const int ns = config_.table.n_species();
-  for (std::size_t k = 0; k < n; ++k)
-    if (config_.species[k] < 0 || config_.species[k] >= ns)
-      throw Error("LocalModel: bead id " + std::to_string(config_.id[k]) + " has species " +
-                  std::to_string(config_.species[k]) + " outside the pair table (" + std::to_string(ns) +
-                  " species)");
-  if (!(skin_ >= 0.0)) throw Error("LocalModel: skin must be >= 0");
-  rc_max_ = config_.table.max_cutoff();
+  if (polydisperse()) {
+    if (config_.diameter.size() != n)
+      throw Error("LocalModel: " + std::to_string(config_.diameter.size()) + " diameters for " + std::to_string(n) +
+                  " beads");
+    double largest = 0.0;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!(config_.diameter[k] > 0.0))
+        throw Error("LocalModel: bead id " + std::to_string(config_.id[k]) + " has diameter " +
+                    std::to_string(config_.diameter[k]));
+      largest = std::max(largest, config_.diameter[k]);
+    }
+    if (!(skin_ >= 0.0)) throw Error("LocalModel: skin must be >= 0");
+    rc_max_ = PolydisperseSoftSphere::for_diameters_up_to(largest).max_cutoff();
+  } else {
+    const int ns = config_.table.n_species();
+    for (std::size_t k = 0; k < n; ++k)
+      if (config_.species[k] < 0 || config_.species[k] >= ns)
+        throw Error("LocalModel: bead id " + std::to_string(config_.id[k]) + " has species " +
+                    std::to_string(config_.species[k]) + " outside the pair table (" + std::to_string(ns) +
+                    " species)");
+    if (!(skin_ >= 0.0)) throw Error("LocalModel: skin must be >= 0");
+    rc_max_ = config_.table.max_cutoff();
+  }
   const double edge = config_.box.len.minCoeff();
   if (edge < 2.0 * rc_max_)
     throw Error("LocalModel: box edge " + std::to_string(edge) + " is shorter than 2 x cut-off (" +
@@ -76,16 +98,22 @@ void LocalModel::ensure_list(const Vector& x) const {
   pairs_.clear();
   const int nm = n_mobile();
   const int n = static_cast<int>(config_.pos.size());
-  const int ns = config_.table.n_species();
+  const int ns = polydisperse() ? 1 : config_.table.n_species();
   for (int i = 0; i < nm; ++i) {
     const Vec3 xi = x.segment<3>(3 * i);
     for (int j = i + 1; j < n; ++j) {
       const Vec3 xj = bead(x, j);
       const Vec3 raw = xi - xj;
       const Vec3 d = config_.box.minimum_image(raw);
+      if (polydisperse()) {
+        const double sij = PolydisperseSoftSphere::mix(config_.diameter[i], config_.diameter[j]);
+        const double rl = PolydisperseSoftSphere::kCutRatio * sij + skin_;
+        if (d.squaredNorm() < rl * rl) pairs_.push_back({i, j, d - raw, 0, sij});
+        continue;
+      }
       const int type = config_.species[i] * ns + config_.species[j];
       const double rl = config_.table(config_.species[i], config_.species[j]).rc + skin_;
-      if (d.squaredNorm() < rl * rl) pairs_.push_back({i, j, d - raw, type});
+      if (d.squaredNorm() < rl * rl) pairs_.push_back({i, j, d - raw, type, 0.0});
     }
   }
   list_ref_ = x;
@@ -97,6 +125,19 @@ const LennardJones::Params& params_of(const LJTable& t, int type) {
   return t(type / ns, type % ns);
 }
 }  // namespace
+
+LocalModel::PairTerms LocalModel::pair_terms(const Pair& q, double r2, bool with_dfr) const {
+  if (polydisperse()) {
+    using P = PolydisperseSoftSphere;
+    if (r2 >= P::kCutRatio2 * q.sigma_ij * q.sigma_ij) return {false, 0.0, 0.0, 0.0};
+    const auto r = P::evaluate(r2, q.sigma_ij);
+    return {true, r.f_over_r, r.energy, with_dfr ? poly_dfr_dr2(r2, q.sigma_ij) : 0.0};
+  }
+  const auto& p = params_of(config_.table, q.type);
+  if (r2 >= p.rc2) return {false, 0.0, 0.0, 0.0};
+  const auto r = LennardJones::evaluate(r2, p);
+  return {true, r.f_over_r, r.energy, with_dfr ? lj_dfr_dr2(r2, p) : 0.0};
+}
 
 double LocalModel::energy(const Vector& x) const {
   Vector g;
@@ -112,9 +153,8 @@ double LocalModel::energy_gradient(const Vector& x, Vector& grad) const {
   for (const Pair& q : pairs_) {
     const Vec3 d = x.segment<3>(3 * q.i) - bead(x, q.j) + q.shift;
     const double r2 = d.squaredNorm();
-    const auto& p = params_of(config_.table, q.type);
-    if (r2 >= p.rc2) continue;
-    const auto r = LennardJones::evaluate(r2, p);
+    const PairTerms r = pair_terms(q, r2, false);
+    if (!r.inside) continue;
     e += r.energy;
     const Vec3 f = r.f_over_r * d;  // force on i
     grad.segment<3>(3 * q.i) -= f;
@@ -132,10 +172,9 @@ LocalModel::Matrix LocalModel::hessian(const Vector& x) const {
   for (const Pair& q : pairs_) {
     const Vec3 d = x.segment<3>(3 * q.i) - bead(x, q.j) + q.shift;
     const double r2 = d.squaredNorm();
-    const auto& p = params_of(config_.table, q.type);
-    if (r2 >= p.rc2) continue;
-    const double fr = LennardJones::evaluate(r2, p).f_over_r;
-    const Mat3 k = -fr * Mat3::Identity() - 2.0 * lj_dfr_dr2(r2, p) * d * d.transpose();
+    const PairTerms r = pair_terms(q, r2, true);
+    if (!r.inside) continue;
+    const Mat3 k = -r.f_over_r * Mat3::Identity() - 2.0 * r.dfr_dr2 * d * d.transpose();
     h.block<3, 3>(3 * q.i, 3 * q.i) += k;
     if (q.j < nm) {
       h.block<3, 3>(3 * q.j, 3 * q.j) += k;

@@ -78,9 +78,9 @@ std::vector<double> model_composition(const std::string& name) {
 }
 
 void require_stage_supports_model(const std::string& stage, const std::string& model) {
-  if (!model_has_diameters(model) || stage == "pack") return;
+  if (!model_has_diameters(model) || stage == "pack" || stage == "pairs") return;
   throw Error("stage '" + stage + "' does not support model '" + model +
-              "' yet (per-bead diameters: so far only `tlsmap pack` and `tlsmap energy` do; docs/input.md)");
+              "' yet (per-bead diameters: so far only `tlsmap pack`, `tlsmap pairs` and `tlsmap energy` do; docs/input.md)");
 }
 
 }  // namespace tlsmap

@@ -110,7 +110,7 @@ Settings settings_from(const Input& in) {
   s.model = in.get_string("system.model");
   s.skin = in.get_double("system.skin");
   s.proc_grid = in.get_int3("system.proc_grid");
-  const double two_rc = 2.0 * make_model(s.model).max_cutoff();
+  const double two_rc = 2.0 * model_by_name(s.model).max_cutoff();
   s.shell = in.has("search.shell") ? in.get_double("search.shell") : two_rc;
   if (s.shell < two_rc)
     in.fail("search.shell", "must be at least 2 r_c = " + fmt(two_rc) + " (sigma) of the model");
@@ -134,7 +134,15 @@ struct Sample {
   std::vector<int> species;
   std::vector<double> charge;
   std::string first;  // the file they were taken from
+  std::vector<double> diameter;  // per-bead diameters (models with diameters), else empty
 };
+
+// The interaction model of the sample: the named species model, or for per-bead diameters the
+// polydisperse soft spheres with the list range of the sample's largest diameter.
+Model sample_model(const std::string& name, const Sample& sample) {
+  if (sample.diameter.empty()) return model_by_name(name);
+  return Model(PolydisperseSoftSphere::for_diameters_up_to(*std::max_element(sample.diameter.begin(), sample.diameter.end())));
+}
 
 // Collective: the list file's text on every rank (rank 0 reads it), or Error naming it.
 std::string read_list(const std::string& path, MPI_Comm comm) {
@@ -172,9 +180,12 @@ void check_output_is_no_state(const std::vector<StatePair>& pairs, const std::st
 }
 
 // Collective: one state file, every bead on every rank by id − 1, positions wrapped into *box.
-GlobalBeads load_state(const std::string& path, const std::string& format, MPI_Comm comm, Box* box) {
+GlobalBeads load_state(const std::string& path, const std::string& format, bool diameters, MPI_Comm comm, Box* box) {
   Beads beads;
-  if (format == "lammps") {
+  if (diameters) {  // a LAMMPS file's charge column, or /particles/all/diameter (config_file.hpp)
+    LoadedConfiguration c = load_configuration(path, comm, true);
+    *box = c.box, beads = std::move(c.beads);
+  } else if (format == "lammps") {
     LammpsData d = read_lammps_data(path, comm);
     *box = d.box, beads = std::move(d.beads);
   } else if (format == "h5md") {
@@ -209,6 +220,9 @@ void check_same_sample(const Sample& ref, const Box& box, const GlobalBeads& g, 
     if (std::abs(g.charge[i] - ref.charge[i]) > 1e-12)
       fail("bead " + std::to_string(i + 1) + " has charge " + fmt(g.charge[i], 17) + ", in " + ref.first + " " +
            fmt(ref.charge[i], 17));
+    if (!ref.diameter.empty() && g.diameter[i] != ref.diameter[i])
+      fail("bead " + std::to_string(i + 1) + " has diameter " + fmt(g.diameter[i], 17) + ", in " + ref.first + " " +
+           fmt(ref.diameter[i], 17));
   }
 }
 
@@ -220,8 +234,8 @@ std::map<std::string, std::vector<Vec3>> load_states(const std::vector<StatePair
     for (const std::string* path : {&p.a, &p.b}) {
       if (states.count(*path)) continue;
       Box box;
-      GlobalBeads g = load_state(*path, s.format, comm, &box);
-      if (states.empty()) *sample = Sample{box, g.species, g.charge, *path};
+      GlobalBeads g = load_state(*path, s.format, model_has_diameters(s.model), comm, &box);
+      if (states.empty()) *sample = Sample{box, g.species, g.charge, *path, g.diameter};
       check_same_sample(*sample, box, g, *path);
       for (Vec3& x : g.pos) sample->box.wrap(x);  // within 1e-12 of it: wrap into the common box
       states.emplace(*path, std::move(g.pos));
@@ -233,8 +247,8 @@ std::map<std::string, std::vector<Vec3>> load_states(const std::vector<StatePair
 double minimise_state(const Sample& sample, const Settings& s, const std::string& path, std::vector<Vec3>& pos,
                       MPI_Comm comm) {
   GlobalBeads g;
-  g.pos = pos, g.species = sample.species, g.charge = sample.charge;
-  const WholeSample w{comm, sample.box, &g, make_model(s.model), s.skin, s.proc_grid};
+  g.pos = pos, g.species = sample.species, g.charge = sample.charge, g.diameter = sample.diameter;
+  const WholeSample w{comm, sample.box, &g, sample_model(s.model, sample), s.skin, s.proc_grid};
   bool converged = false;
   std::vector<Vec3> out;
   const double e = relax_state(w, {}, {}, s.kernel.minimizer.f_tol, &out, &converged);
@@ -295,7 +309,7 @@ Region region_of(const Box& box, const std::vector<Vec3>& a, const std::vector<V
 // would be a free cluster and remove rigid rotations, wrong in a periodic box.
 LocalCopy region_copy(const Sample& sample, const std::vector<Vec3>& a, const Vec3& center, double radius,
                       double shell) {
-  LocalCopy c = local_copy(sample.box, a, sample.species, sample.charge, center, radius, shell);
+  LocalCopy c = local_copy(sample.box, a, sample.species, sample.charge, center, radius, shell, sample.diameter);
   if (c.size() > c.n_mobile || c.n_mobile < 2) return c;
   int pin = 0;
   for (int i = 1; i < c.n_mobile; ++i)
@@ -304,13 +318,14 @@ LocalCopy region_copy(const Sample& sample, const std::vector<Vec3>& a, const Ve
   std::rotate(c.id.begin() + pin, c.id.begin() + pin + 1, c.id.end());  // the pinned bead last: frozen
   std::rotate(c.species.begin() + pin, c.species.begin() + pin + 1, c.species.end());
   std::rotate(c.charge.begin() + pin, c.charge.begin() + pin + 1, c.charge.end());
+  if (!c.diameter.empty()) std::rotate(c.diameter.begin() + pin, c.diameter.begin() + pin + 1, c.diameter.end());
   std::rotate(c.pos.begin() + pin, c.pos.begin() + pin + 1, c.pos.end());
   c.n_mobile -= 1;
   return c;
 }
 
 LocalModel model_of(const LocalCopy& c, const LJTable& table) {
-  return LocalModel(LocalConfig{c.box, table, c.id, c.species, c.pos, c.n_mobile});
+  return LocalModel(LocalConfig{c.box, table, c.id, c.species, c.pos, c.n_mobile, c.diameter});
 }
 
 // B's mobile coordinates as near images of A's. With a single frozen bead (the whole sample) B is
@@ -638,8 +653,11 @@ void write_output(const Input& in, const Settings& s, const Sample& sample, cons
   MPI_Comm_size(comm, &size);
   const std::int64_t n_beads = static_cast<std::int64_t>(ref.size());
   Beads mine;  // a block of ids per rank
+  const bool diameters = !sample.diameter.empty();
+  if (diameters) mine.enable_diameter();
   for (std::int64_t i = rank * n_beads / size; i < (rank + 1) * n_beads / size; ++i)
-    mine.push_owned(ref[i], sample.species[i], sample.charge[i], i + 1);
+    mine.push_owned(ref[i], sample.species[i], sample.charge[i], i + 1, Vec3::Zero(), {0, 0, 0},
+                    diameters ? sample.diameter[i] : 0.0);
   H5File f(s.output, H5File::Mode::create, comm);
   write_configuration(f, sample.box, mine, config_meta(in));
   std::vector<TlsRow> rows;
@@ -702,7 +720,7 @@ void run_pairs(const Input& in, MPI_Comm comm) {
   }
   // 3. Distinct structures, local rearrangements; each region sized so that B stays a minimum in it.
   std::vector<Region> regions = check_pairs(pairs, x, sample, s, progress);
-  const LJTable table = make_model(s.model);
+  const LJTable table = model_has_diameters(s.model) ? LJTable{} : make_model(s.model);  // diameters: unused
   const std::vector<Vec3>& ref = x.at(pairs[0].a);
   auto input = [&](std::int64_t k) {
     const StatePair& p = pairs[k];

@@ -28,9 +28,12 @@ Beads block_of(const WholeSample& w, const std::vector<std::int64_t>& index, con
   MPI_Comm_size(w.comm, &size);
   const std::int64_t n = static_cast<std::int64_t>(index.size());
   Beads mine;
+  const bool diameters = !w.beads->diameter.empty();
+  if (diameters) mine.enable_diameter();
   for (std::int64_t k = rank * n / size; k < (rank + 1) * n / size; ++k) {
     const std::int64_t i = index[k];
-    mine.push_owned(x[i] + shift, w.beads->species[i], w.beads->charge[i], i + 1);
+    mine.push_owned(x[i] + shift, w.beads->species[i], w.beads->charge[i], i + 1, Vec3::Zero(), {0, 0, 0},
+                    diameters ? w.beads->diameter[i] : 0.0);
   }
   return mine;
 }
@@ -61,7 +64,7 @@ struct Region {
 
 Region region_around(const WholeSample& w, const std::vector<std::int64_t>& mobile_id) {
   const GlobalBeads& g = *w.beads;
-  const double reach = w.radius + w.table.max_cutoff() + kMargin;
+  const double reach = w.radius + w.model.max_cutoff() + kMargin;
   Region r;
   const Vec3 ref = g.pos[mobile_id[0] - 1];
   Vec3 sum = Vec3::Zero();
@@ -85,12 +88,12 @@ double relax_region(const WholeSample& w, const std::vector<std::int64_t>& mobil
   const Region r = region_around(w, mobile_id);
   double e_packing = 0.0;  // the subsystem at the packing, in the same frame
   {
-    System sys(w.comm, w.box, w.table, w.skin, w.proc_grid);
+    System sys(w.comm, w.box, w.model, w.skin, w.proc_grid);
     sys.set_beads(block_of(w, r.index, g.pos, r.shift));
     sys.compute_forces();
     e_packing = sys.potential_energy();
   }
-  System sys(w.comm, w.box, w.table, w.skin, w.proc_grid);
+  System sys(w.comm, w.box, w.model, w.skin, w.proc_grid);
   sys.set_beads(block_of(w, r.index, start, r.shift));
   const MinimizeResult mr = minimise(sys, f_tol, &r.held);
   const double e = sys.potential_energy();
@@ -122,7 +125,7 @@ double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, c
   if (w.radius > 0.0 && !ids.empty()) return relax_region(w, ids, start, f_tol, relaxed, converged);
   std::vector<std::int64_t> every(g.size());
   for (std::size_t i = 0; i < every.size(); ++i) every[i] = static_cast<std::int64_t>(i);
-  System sys(w.comm, w.box, w.table, w.skin, w.proc_grid);
+  System sys(w.comm, w.box, w.model, w.skin, w.proc_grid);
   sys.set_beads(block_of(w, every, start, Vec3::Zero()));
   *converged = minimise(sys, f_tol, nullptr).converged;
   *relaxed = gather_by_id(sys.beads(), w.comm).pos;

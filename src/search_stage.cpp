@@ -120,7 +120,7 @@ DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, con
   o.n_frozen = copy.size() - copy.n_mobile;
   if (copy.n_mobile < 2) return o;  // nothing to search (an almost empty region)
 
-  LocalConfig config{copy.box, table, copy.id, copy.species, copy.pos, copy.n_mobile};
+  LocalConfig config{copy.box, table, copy.id, copy.species, copy.pos, copy.n_mobile, copy.diameter};
   LocalModel model(std::move(config));
   // The kernel's energy omits frozen–frozen pairs (a constant): shift to whole-sample totals.
   const double offset = e_sample - model.energy(model.initial_coordinates());

@@ -66,12 +66,15 @@ struct LocalCopy {
   std::vector<double> charge;
   std::vector<Vec3> pos;  // as in the sample (wrapped into the box)
   int n_mobile = 0;
+  std::vector<double> diameter;  // per-bead diameters (models with diameters), else empty
   int size() const { return static_cast<int>(id.size()); }
 };
 
-// Serial. pos/species/charge are indexed by id − 1 (as gather_by_id returns them); charge may be
-// empty (zeros). Mobile: minimum-image distance² < R²; frozen: R² ≤ d² < (R + shell)².
+// Serial. pos/species/charge/diameter are indexed by id − 1 (as gather_by_id returns them); charge
+// may be empty (zeros), diameter empty (a species model). Mobile: minimum-image distance² < R²;
+// frozen: R² ≤ d² < (R + shell)².
 LocalCopy local_copy(const Box& box, const std::vector<Vec3>& pos, const std::vector<int>& species,
-                     const std::vector<double>& charge, const Vec3& center, double radius, double shell);
+                     const std::vector<double>& charge, const Vec3& center, double radius, double shell,
+                     const std::vector<double>& diameter = {});
 
 }  // namespace tlsmap

@@ -15,8 +15,9 @@
 // (x_0, y_0, z_0, x_1, ...) for the mobile beads in the order of LocalConfig; frozen beads never
 // move. Positions need not be wrapped: every pair distance is the minimum image in the box, so the
 // box edges must be at least 2 × (largest cut-off) — checked, Error otherwise. Masses: all beads
-// have the reduced mass m = 1 (the Kob–Andersen model has equal masses), so mass-weighted and
-// Cartesian coordinates coincide.
+// have the reduced mass m = 1 (the Kob–Andersen model and the polydisperse soft spheres have equal
+// masses), so mass-weighted and Cartesian coordinates coincide. Models: a species table, or per-bead
+// diameters (LocalConfig::diameter; the polydisperse soft spheres).
 //
 // Speed. A pair list (mobile–mobile and mobile–frozen pairs within rc + skin, each with its
 // periodic shift fixed at build time) is cached and rebuilt only when a mobile bead has moved more
@@ -47,6 +48,9 @@ struct LocalConfig {
   std::vector<int> species;         // species index into table, per bead
   std::vector<Vec3> pos;            // positions: mobile beads first [0, n_mobile), then frozen
   int n_mobile = 0;                 // number of mobile beads (>= 1)
+  // Per-bead diameters (same order as pos): when non-empty the model is the polydisperse soft
+  // spheres (PolydisperseSoftSphere, σ_ij by its mixing rule) and `table` is not used.
+  std::vector<double> diameter;
 };
 
 class LocalModel {
@@ -102,8 +106,16 @@ class LocalModel {
   struct Pair {
     int i, j;     // i mobile; j mobile (j > i) or frozen (j >= n_mobile)
     Vec3 shift;   // periodic shift: d = x_i − x_j + shift is the minimum image
-    int type;     // index into table (species pair)
+    int type;     // index into table (species pair); unused with diameters
+    double sigma_ij;  // mixed diameter (polydisperse soft spheres); 0 for species models
   };
+  bool polydisperse() const { return !config_.diameter.empty(); }
+  // f/r, energy and d(f/r)/d(r²) of pair q at r², and whether r² is inside its cut-off.
+  struct PairTerms {
+    bool inside;
+    double f_over_r, energy, dfr_dr2;
+  };
+  PairTerms pair_terms(const Pair& q, double r2, bool with_dfr) const;
   void ensure_list(const Vector& x) const;
   Vec3 bead(const Vector& x, int k) const {
     return k < config_.n_mobile ? Vec3(x[3 * k], x[3 * k + 1], x[3 * k + 2]) : config_.pos[k];
@@ -120,5 +132,8 @@ class LocalModel {
 // d(f/r)/d(r²) of the Lennard-Jones evaluator in pair_potential.hpp (the only extra derivative the
 // Hessian needs): f/r = 24ε[2σ¹²r⁻¹⁴ − σ⁶r⁻⁸] ⇒ d(f/r)/d(r²) = 24ε[−14σ¹²r⁻¹⁶ + 4σ⁶r⁻¹⁰].
 double lj_dfr_dr2(double r2, const LennardJones::Params& p);
+// The same for the polydisperse soft spheres (pair_potential.hpp), y = r/σ_ij:
+// f/r = (12 y⁻¹⁴ − 2 c2 − 4 c4 y²)/σ_ij² ⇒ d(f/r)/d(r²) = (−84 y⁻¹⁶ − 4 c4)/σ_ij⁴.
+double poly_dfr_dr2(double r2, double sigma_ij);
 
 }  // namespace tlsmap

@@ -51,7 +51,8 @@ struct QuenchTrace {
 };
 
 // Decorrelation over the second half of the quench stage (the liquid at T_f with quench = "instant";
-// the first half is left to age), from its first step (t = 0): the mean-square displacement, the self-intermediate scattering function
+// the first half is left to age), from its first step (t = 0), displacements taken relative to the
+// centre of mass: the mean-square displacement, the self-intermediate scattering function
 // F_s(q, t) = ⟨cos(q Δx_a)⟩ over beads and the three axes a at q = 2π (one mean diameter), and, with
 // per-bead diameters, the diameter autocorrelation C_σ(t) = ⟨δσ_i(t) δσ_i(0)⟩ / ⟨δσ_i(0)²⟩,
 // δσ = σ − mean σ, which only swaps move.

@@ -43,8 +43,8 @@ namespace tlsmap {
 struct WholeSample {
   MPI_Comm comm;
   Box box;
-  const GlobalBeads* beads;  // the packing, by id − 1
-  LJTable table;
+  const GlobalBeads* beads;  // the packing, by id − 1 (with diameters when the model has them)
+  Model model;
   double skin = 0.3;
   Int3 proc_grid = {0, 0, 0};
   double radius = 0.0;  // > 0: region mode (above), free beads within this distance (σ); 0: every bead free
