@@ -37,7 +37,7 @@ Schema default_schema() {
   s.add_double("system.density", 1.2, "(0, inf)", "sigma^-3", "number density");
   s.add_vec3("system.box_aspect", {1, 1, 1}, "(0, inf)", "", "box edge ratios Lx:Ly:Lz");
   s.add_string("system.model", "kob-andersen", {"kob-andersen", "lennard-jones", "polydisperse-soft-sphere"},
-               "interaction model (polydisperse-soft-sphere: pack and energy only so far)");
+               "interaction model (polydisperse-soft-sphere: pack, pairs and energy so far)");
   s.add_double("system.skin", 0.3, "(0, 2]", "sigma", "Verlet-list skin beyond the cutoff");
   s.add_int3("system.proc_grid", {0, 0, 0}, "[0, inf)", "", "MPI process grid; 0 = chosen automatically");
 
