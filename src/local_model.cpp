@@ -30,6 +30,7 @@ LocalModel::LocalModel(LocalConfig config, double skin) : config_(std::move(conf
   if (config_.n_mobile < 1 || static_cast<std::size_t>(config_.n_mobile) > n)
     throw Error("LocalModel: n_mobile = " + std::to_string(config_.n_mobile) + " outside [1, " + std::to_string(n) +
                 "]");
+  if (!(skin_ >= 0.0)) throw Error("LocalModel: skin must be >= 0");
   if (polydisperse()) {
     if (config_.diameter.size() != n)
       throw Error("LocalModel: " + std::to_string(config_.diameter.size()) + " diameters for " + std::to_string(n) +
@@ -41,7 +42,6 @@ LocalModel::LocalModel(LocalConfig config, double skin) : config_(std::move(conf
                     std::to_string(config_.diameter[k]));
       largest = std::max(largest, config_.diameter[k]);
     }
-    if (!(skin_ >= 0.0)) throw Error("LocalModel: skin must be >= 0");
     rc_max_ = PolydisperseSoftSphere::for_diameters_up_to(largest).max_cutoff();
   } else {
     const int ns = config_.table.n_species();
@@ -50,7 +50,6 @@ LocalModel::LocalModel(LocalConfig config, double skin) : config_(std::move(conf
         throw Error("LocalModel: bead id " + std::to_string(config_.id[k]) + " has species " +
                     std::to_string(config_.species[k]) + " outside the pair table (" + std::to_string(ns) +
                     " species)");
-    if (!(skin_ >= 0.0)) throw Error("LocalModel: skin must be >= 0");
     rc_max_ = config_.table.max_cutoff();
   }
   const double edge = config_.box.len.minCoeff();

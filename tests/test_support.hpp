@@ -76,26 +76,29 @@ struct Reference {
   Mat3 virial = Mat3::Zero();
 };
 
+// One pair's energy and f/r in long double; `inside` false beyond the pair's cutoff.
+struct PairTerm {
+  bool inside = false;
+  long double u = 0.0L, f_over_r = 0.0L;
+};
+
 // Every pair once, minimum image, long-double accumulation: independent of cells, lists and halos.
-inline Reference brute_force(const std::vector<Vec3>& pos, const std::vector<int>& species, const Box& box,
-                             const LJTable& table) {
+// pair(i, j, d) gives the terms of beads i, j at minimum-image separation d = x_i − x_j.
+template <class PairFn>
+Reference brute_force_pairs(const std::vector<Vec3>& pos, const Box& box, PairFn pair) {
   const std::size_t n = pos.size();
   std::vector<long double> f(3 * n, 0.0L);
   long double e = 0.0L, w[3][3] = {};
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = i + 1; j < n; ++j) {
-      Vec3 d = box.minimum_image(pos[i] - pos[j]);
-      double r2 = d.squaredNorm();
-      const auto& p = table(species[i], species[j]);
-      if (r2 >= p.rc2) continue;
-      double s6 = std::pow(p.sigma2 / r2, 3);
-      long double u = 4.0L * p.epsilon * s6 * (s6 - 1.0) - p.shift;
-      long double fr = 24.0L * p.epsilon * s6 * (2.0 * s6 - 1.0) / r2;
-      e += u;
+      const Vec3 d = box.minimum_image(pos[i] - pos[j]);
+      const PairTerm t = pair(i, j, d);
+      if (!t.inside) continue;
+      e += t.u;
       for (int a = 0; a < 3; ++a) {
-        f[3 * i + a] += fr * d[a];
-        f[3 * j + a] -= fr * d[a];
-        for (int c = 0; c < 3; ++c) w[a][c] += fr * d[a] * d[c];
+        f[3 * i + a] += t.f_over_r * d[a];
+        f[3 * j + a] -= t.f_over_r * d[a];
+        for (int c = 0; c < 3; ++c) w[a][c] += t.f_over_r * d[a] * d[c];
       }
     }
   Reference r;
@@ -106,6 +109,34 @@ inline Reference brute_force(const std::vector<Vec3>& pos, const std::vector<int
   for (int a = 0; a < 3; ++a)
     for (int c = 0; c < 3; ++c) r.virial(a, c) = static_cast<double>(w[a][c]);
   return r;
+}
+
+// The species-table (Lennard-Jones) reference.
+inline Reference brute_force(const std::vector<Vec3>& pos, const std::vector<int>& species, const Box& box,
+                             const LJTable& table) {
+  return brute_force_pairs(pos, box, [&](std::size_t i, std::size_t j, const Vec3& d) {
+    const double r2 = d.squaredNorm();
+    const auto& p = table(species[i], species[j]);
+    if (r2 >= p.rc2) return PairTerm{};
+    const double s6 = std::pow(p.sigma2 / r2, 3);
+    return PairTerm{true, 4.0L * p.epsilon * s6 * (s6 - 1.0) - p.shift, 24.0L * p.epsilon * s6 * (2.0 * s6 - 1.0) / r2};
+  });
+}
+
+// The polydisperse soft-sphere reference, straight from the definition (docs/input.md), not through
+// PolydisperseSoftSphere: v = y⁻¹² + c0 + c2 y² + c4 y⁴ for y = r/σ_ij < 1.25, σ_ij by the
+// non-additive rule.
+inline Reference brute_force_poly(const std::vector<Vec3>& pos, const std::vector<double>& diameter, const Box& box) {
+  return brute_force_pairs(pos, box, [&](std::size_t i, std::size_t j, const Vec3& d) {
+    const double si = diameter[i], sj = diameter[j];
+    const long double sigma = 0.5L * (si + sj) * (1.0L - 0.2L * std::fabs(si - sj));
+    const long double y = std::sqrt(static_cast<long double>(d.squaredNorm())) / sigma;
+    if (y >= 1.25L) return PairTerm{};
+    const long double yc = 1.25L;
+    const long double c0 = -28.0L / std::pow(yc, 12), c2 = 48.0L / std::pow(yc, 14), c4 = -21.0L / std::pow(yc, 16);
+    const long double dv = -12.0L * std::pow(y, -13) + 2.0L * c2 * y + 4.0L * c4 * y * y * y;
+    return PairTerm{true, std::pow(y, -12) + c0 + c2 * y * y + c4 * std::pow(y, 4), -dv / (y * sigma * sigma)};
+  });
 }
 
 inline double max_abs_diff(const std::vector<Vec3>& a, const std::vector<Vec3>& b) {
