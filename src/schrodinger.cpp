@@ -130,12 +130,17 @@ class ContinuedPotential {
     std::sort(p.begin(), p.end());
     return p;
   }
-  // The lowest V (relative): the band's minimum, or a harmonic continuation's dip when the band's
-  // end is not quite a minimum (an outward slope g < 0 dips to V_end − g²/2ω²).
+  // The lowest V (relative): the band's minimum, a caller's outer node below it, or a harmonic
+  // continuation's dip when the band's end is not quite a minimum (an outward slope g < 0 dips to
+  // V_end − g²/2ω²). A start for the level search, which does not rely on it (lowest_two).
   double minimum() const {
     double lo = b_.v_min - ref_;
-    for (const auto& [m, v_end] : {std::pair{a_, b_.v_a}, std::pair{z_, b_.v_b}})
-      if (!m.mirror && m.slope < 0) lo = std::min(lo, v_end - ref_ - m.slope * m.slope / (2 * m.omega * m.omega));
+    for (const auto& [m, v_end] : {std::pair{a_, b_.v_a}, std::pair{z_, b_.v_b}}) {
+      if (m.outer)
+        for (double v : m.outer->values()) lo = std::min(lo, v - ref_);
+      else if (!m.mirror && m.slope < 0)
+        lo = std::min(lo, v_end - ref_ - m.slope * m.slope / (2 * m.omega * m.omega));
+    }
     return lo;
   }
 
@@ -268,13 +273,19 @@ struct LevelPair {
 LevelPair lowest_two(const Pencil& p, double lo, double hi) {
   int counts[kTrials];
   double e[kTrials];
-  for (int k = 0;; ++k) {  // make sure lo is below E0 (it is, unless V is below its stated minimum)
+  // Make sure lo is below E0 (it is, unless V dips below its stated minimum between nodes). The
+  // step grows from the scale of the bracket, never from hi − lo alone: a guess hi at or below lo
+  // (levels below the stated minimum on a coarser grid) must not move lo upwards.
+  double step = std::max({hi - lo, std::abs(lo), std::abs(hi), 1e-300});
+  for (int k = 0;; ++k) {
     for (int t = 0; t < kTrials; ++t) e[t] = lo;
     count_below(p, e, counts);
     if (counts[0] == 0) break;
     if (k > 60) throw Error("path_levels: no lower bound of the levels found");
-    lo -= hi - lo;
+    lo -= step;
+    step *= 2;
   }
+  if (!(hi > lo)) hi = lo + step;
   double lo0 = lo, hi0 = hi, lo1 = lo, hi1 = hi;
   for (int k = 0;; ++k) {  // raise hi until two levels lie below it
     for (int t = 0; t < kTrials; ++t) e[t] = lo + (hi - lo) * (1 << t);
@@ -353,7 +364,9 @@ Solve solve(const PathPotential& v, const BandScan& b, double omega_a, double om
       m.mirror = false;
       m.outer = o;
       m.far_v = (*o)(front ? o->front() : o->back());
-      m.far_slope = end_derivatives(*o, front).outward;
+      // The tail rises from the caller's last node even where V was still falling there (a line
+      // past a wall): a falling tail would open a well of its own that captures the levels.
+      m.far_slope = std::max(0.0, end_derivatives(*o, front).outward);
     };
     attach(ea, outer.before, true);
     attach(ez, outer.after, false);
