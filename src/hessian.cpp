@@ -1,4 +1,4 @@
-// Distributed LJ Hessian (see include/tlsmap/hessian.hpp).
+// Distributed pair-potential Hessian (see include/tlsmap/hessian.hpp).
 #include "tlsmap/hessian.hpp"
 
 #include "tlsmap/error.hpp"
@@ -23,8 +23,6 @@ PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
   PetscFunctionBeginUser;
   const Beads& b = sys.beads();
   const NeighborList& list = sys.neighbor_list();
-  sys.require_species_model("the Hessian");
-  const LJTable& table = sys.table();
   const int n = b.n_owned;
   // Block row of every local bead: owned by position, ghosts through the AO.
   std::vector<std::int64_t> ghost_ids(b.id.begin() + n, b.id.begin() + b.n_local());
@@ -37,10 +35,9 @@ PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
   std::vector<PetscInt> d_nnz(n), o_nnz(n), cols;
   for (int i = 0; i < n; ++i) {
     cols.assign(1, blk[i]);
-    for (const int* j = list.row_begin(i); j < list.row_end(i); ++j) {
-      const Vec3 r = b.pos[i] - b.pos[*j];
-      if (r.squaredNorm() < table(b.species[i], b.species[*j]).rc2) cols.push_back(blk[*j]);
-    }
+    PairCurvature c;
+    for (const int* j = list.row_begin(i); j < list.row_end(i); ++j)
+      if (pair_curvature(sys, i, *j, (b.pos[i] - b.pos[*j]).squaredNorm(), &c)) cols.push_back(blk[*j]);
     std::sort(cols.begin(), cols.end());
     cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
     for (PetscInt c : cols) (c >= lo && c < hi ? d_nnz[i] : o_nnz[i])++;
@@ -57,9 +54,9 @@ PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
     for (const int* j = list.row_begin(i); j < list.row_end(i); ++j) {
       const Vec3 r = b.pos[i] - b.pos[*j];
       const double r2 = r.squaredNorm();
-      const auto& p = table(b.species[i], b.species[*j]);
-      if (r2 >= p.rc2) continue;
-      const Mat3 k = pair_block(r, r2, p);
+      PairCurvature c;
+      if (!pair_curvature(sys, i, *j, r2, &c)) continue;
+      const Mat3 k = pair_block(r, r2, c);
       diag += k;
       PetscScalar v[9];
       for (int a = 0; a < 3; ++a)
@@ -139,8 +136,32 @@ PairCurvature lj_pair_curvature(double r2, const LennardJones::Params& p) {
           4.0 * p.epsilon * (156.0 * s12 - 42.0 * s6) / r2};
 }
 
-Mat3 pair_block(const Vec3& r, double r2, const LennardJones::Params& p) {
-  const PairCurvature c = lj_pair_curvature(r2, p);
+PairCurvature soft_sphere_pair_curvature(double r2, double sigma_ij) {
+  using P = PolydisperseSoftSphere;
+  const double inv_s2 = 1.0 / (sigma_ij * sigma_ij), y2 = r2 * inv_s2, inv_y2 = (sigma_ij * sigma_ij) / r2;
+  const double inv_y14 = inv_y2 * inv_y2 * inv_y2 * inv_y2 * inv_y2 * inv_y2 * inv_y2;
+  // u = y⁻¹² + c0 + c2 y² + c4 y⁴ with y = r/σ: u'/r = (−12 y⁻¹⁴ + 2 c2 + 4 c4 y²)/σ²,
+  // u'' = (156 y⁻¹⁴ + 2 c2 + 12 c4 y²)/σ².
+  return {inv_s2 * (-12.0 * inv_y14 + 2.0 * P::c2 + 4.0 * P::c4 * y2),
+          inv_s2 * (156.0 * inv_y14 + 2.0 * P::c2 + 12.0 * P::c4 * y2)};
+}
+
+bool pair_curvature(const System& sys, int i, int j, double r2, PairCurvature* c) {
+  const Beads& b = sys.beads();
+  const Model& m = sys.model();
+  if (m.has_diameters()) {
+    const double s = PolydisperseSoftSphere::mix(b.diameter[i], b.diameter[j]);
+    if (r2 >= PolydisperseSoftSphere::kCutRatio2 * s * s) return false;
+    *c = soft_sphere_pair_curvature(r2, s);
+    return true;
+  }
+  const auto& p = m.table(b.species[i], b.species[j]);
+  if (r2 >= p.rc2) return false;
+  *c = lj_pair_curvature(r2, p);
+  return true;
+}
+
+Mat3 pair_block(const Vec3& r, double r2, const PairCurvature& c) {
   const Mat3 uu = r * r.transpose() / r2;
   return c.u2 * uu + c.u1_over_r * (Mat3::Identity() - uu);
 }

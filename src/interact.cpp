@@ -452,14 +452,14 @@ int relax_holding(System& sys, const std::vector<std::int64_t>& held, double f_t
               " in 60 steps");
 }
 
-double four_state_coupling(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table, double skin,
+double four_state_coupling(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin,
                            Int3 proc_grid, const TlsSet& tls, std::size_t i, std::size_t j, double f_tol) {
   std::vector<std::int64_t> held(tls.id.begin() + tls.begin(i), tls.id.begin() + tls.end(i));
   held.insert(held.end(), tls.id.begin() + tls.begin(j), tls.id.begin() + tls.end(j));
   double e[2][2];
   for (int si = 0; si < 2; ++si)
     for (int sj = 0; sj < 2; ++sj) {
-      System s(comm, box, table, skin, proc_grid);
+      System s(comm, box, model, skin, proc_grid);
       s.set_beads(beads);
       IdMap target = state_positions(tls, i, si == 1);
       for (const auto& [id, x] : state_positions(tls, j, sj == 1)) target[id] = x;

@@ -47,13 +47,18 @@ void run_interact(const Input& in, MPI_Comm comm) {
   const double f_tol = in.get_double("interact.relax_f_tol");
   const Int3 proc_grid = in.get_int3("system.proc_grid");
   const double skin = in.get_double("system.skin");
-  const LJTable table = make_model(in.get_string("system.model"));
   Progress progress(comm, "interact");
   char line[400];
 
   H5File file(path, H5File::Mode::update, comm);
   const Configuration c = read_configuration(file);
   const Box box = c.box;
+  // The model of this sample: for soft spheres, with the list range of its largest diameter.
+  double max_diameter = 0.0;
+  for (int i = 0; i < c.beads.n_owned && c.beads.has_diameter; ++i) max_diameter = std::max(max_diameter, c.beads.diameter[i]);
+  MPI_Allreduce(MPI_IN_PLACE, &max_diameter, 1, MPI_DOUBLE, MPI_MAX, comm);
+  const Model model = model_for_sample(in.get_string("system.model"),
+                                       max_diameter > 0.0 ? std::vector<double>{max_diameter} : std::vector<double>{}, path);
   const std::vector<double> charge = read_dataset<double>(file, "/particles/all/charge/value");
   const TlsSet tls = read_tls_set(file, c.n_global);
   const std::size_t n = tls.size();
@@ -86,7 +91,7 @@ void run_interact(const Input& in, MPI_Comm comm) {
   progress.say(line);
 
   // Elastic: the Hessian at /particles/all, one solve per TLS.
-  System sys(comm, box, table, skin, proc_grid);
+  System sys(comm, box, model, skin, proc_grid);
   sys.set_beads(c.beads);
   progress.begin("J_mech solves");
   const MechResult mech = mechanical_couplings(sys, tls, pairs, mode, [&](std::size_t done, std::size_t total, int its) {
@@ -112,8 +117,8 @@ void run_interact(const Input& in, MPI_Comm comm) {
   std::vector<double> check_four;
   for (std::size_t p : order) {
     if (check_row.size() >= n_check) break;
-    if (mobile_gap(tls, pairs.i[p], pairs.j[p], box) < table.max_cutoff()) continue;
-    const double four = four_state_coupling(comm, box, c.beads, table, skin, proc_grid, tls, pairs.i[p], pairs.j[p], f_tol);
+    if (mobile_gap(tls, pairs.i[p], pairs.j[p], box) < model.max_cutoff()) continue;
+    const double four = four_state_coupling(comm, box, c.beads, model, skin, proc_grid, tls, pairs.i[p], pairs.j[p], f_tol);
     check_row.push_back(static_cast<std::int64_t>(p));
     check_four.push_back(four);
     std::snprintf(line, sizeof line, "check pair (%lld, %lld), r = %.4g: J_mech %.6g (transpose %.6g), four-state %.6g",
@@ -127,7 +132,7 @@ void run_interact(const Input& in, MPI_Comm comm) {
   const double strain = in.get_double("interact.elastic_strain");
   MaterialConstants mat;
   if (strain > 0.0) {
-    mat = measure_material(comm, box, c.beads, table, skin, proc_grid, strain, in.get_double("minimize.f_tol"));
+    mat = measure_material(comm, box, c.beads, model, skin, proc_grid, strain, in.get_double("minimize.f_tol"));
   } else {
     sys.compute_forces();
     add_hessian_route(mat, sys);

@@ -31,7 +31,6 @@ struct Stage {
   const char* name;
   const char* summary;
   std::function<void(const tlsmap::Input&, MPI_Comm)> run;
-  std::vector<std::string> parts = {};  // the stages `run` runs; empty: the stage itself
 };
 
 const std::vector<Stage>& stages() {
@@ -51,8 +50,7 @@ const std::vector<Stage>& stages() {
          tlsmap::run_search(in, comm);
          tlsmap::run_dipole(in, comm);
          tlsmap::run_interact(in, comm);
-       },
-       {"pack", "charge", "search", "dipole", "interact"}},
+       }},
   };
   return s;
 }
@@ -114,10 +112,6 @@ int main(int argc, char** argv) {
       if (!stage) throw tlsmap::Error(std::string("unknown stage '") + argv[1] + "' (see tlsmap --help)");
       // read_input_file: Input::parse, refusing FIFOs, deep nesting and a run.output that is the input.
       tlsmap::Input in = tlsmap::read_input_file(MPI_COMM_WORLD, argv[2], tlsmap::default_schema());
-      // A stage that does not support the model yet stops here, before any work (pair_potential.hpp).
-      const std::string model = in.get_string("system.model");
-      for (const auto& part : stage->parts.empty() ? std::vector<std::string>{stage->name} : stage->parts)
-        tlsmap::require_stage_supports_model(part, model);
       stage->run(in, MPI_COMM_WORLD);
     }
   } catch (const tlsmap::Error& e) {

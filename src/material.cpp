@@ -28,7 +28,7 @@ Mat3 unit_strain(int j) {
 }
 
 // Stress σ = −W/V of the sample with the box and beads scaled by (1 + e_d) per dimension, relaxed.
-Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table, double skin,
+Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin,
                     Int3 proc_grid, const Vec3& e, double f_tol) {
   Box b = box;
   const Vec3 s = Vec3::Ones() + e;
@@ -41,7 +41,7 @@ Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const LJT
     copy.pos[i] = b.lo + (x - box.lo).cwiseProduct(s);
     copy.image[i] = {0, 0, 0};
   }
-  System sys(comm, b, table, skin, proc_grid);
+  System sys(comm, b, model, skin, proc_grid);
   sys.set_beads(std::move(copy));
   LbfgsParams p;
   p.f_tol = f_tol;
@@ -79,8 +79,6 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
   const MPI_Comm comm = sys.comm();
   const Beads& b = sys.beads();
   const NeighborList& list = sys.neighbor_list();
-  sys.require_species_model("the elastic constants (Hessian route)");
-  const LJTable& table = sys.table();
   const int n = b.n_owned;
   ElasticTensor out;
   out.volume = sys.box().volume();
@@ -95,9 +93,8 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
     for (const int* jp = list.row_begin(i); jp < list.row_end(i); ++jp) {
       const Vec3 r = b.pos[i] - b.pos[*jp];
       const double r2 = r.squaredNorm();
-      const auto& p = table(b.species[i], b.species[*jp]);
-      if (r2 >= p.rc2) continue;
-      const PairCurvature c = lj_pair_curvature(r2, p);
+      PairCurvature c;
+      if (!pair_curvature(sys, i, *jp, r2, &c)) continue;
       const double w = 0.5 * r2 * (c.u2 - c.u1_over_r);  // ½ (r² u'' − r u') / r² · r²; n = r/|r|
       double nn[6];
       for (int I = 0; I < 6; ++I) nn[I] = r[kVoigt[I][0]] * r[kVoigt[I][1]] / r2;
@@ -105,7 +102,7 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
       for (int I = 0; I < 6; ++I)
         for (int J = I; J < 6; ++J) terms[t++][i] += w * nn[I] * nn[J];
       for (int I = 0; I < 6; ++I) terms[21 + I][i] += 0.5 * c.u1_over_r * r[kVoigt[I][0]] * r[kVoigt[I][1]];
-      const Mat3 k = pair_block(r, r2, p);
+      const Mat3 k = pair_block(r, r2, c);
       for (int J = 0; J < 6; ++J) xi[6 * i + J] -= k * (eps[J] * r);
     }
   {
@@ -200,14 +197,14 @@ void add_hessian_route(MaterialConstants& c, const System& sys) {
   c.pressure = sys.thermo().virial.trace() / (3.0 * sys.box().volume());  // P = −tr σ / 3, σ = −W/V
 }
 
-MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table,
+MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
                                    double skin, Int3 proc_grid, double strain, double f_tol) {
   MaterialConstants c;
   c.strain = strain;
   std::int64_t n = beads.n_owned;
   MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, comm);
   c.density = c.mass_density = static_cast<double>(n) / box.volume();
-  auto stress = [&](const Vec3& e) { return relaxed_stress(comm, box, beads, table, skin, proc_grid, e, f_tol); };
+  auto stress = [&](const Vec3& e) { return relaxed_stress(comm, box, beads, model, skin, proc_grid, e, f_tol); };
   const double e = strain;
   const double p_plus = -stress(Vec3::Constant(e)).trace() / 3.0, p_minus = -stress(Vec3::Constant(-e)).trace() / 3.0;
   c.bulk_modulus = -(p_plus - p_minus) / (6.0 * e);
@@ -225,7 +222,7 @@ MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& b
   c.c_transverse = std::sqrt(std::max(0.0, c.shear_modulus / c.mass_density));
 
   // Affine (Born) bulk modulus from the pair sums of the reference configuration.
-  System sys(comm, box, table, skin, proc_grid);
+  System sys(comm, box, model, skin, proc_grid);
   Beads copy = beads;
   copy.clear_ghosts();
   sys.set_beads(std::move(copy));
@@ -234,10 +231,9 @@ MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& b
   std::vector<double> terms(bb.n_owned, 0.0);
   for (int i = 0; i < bb.n_owned; ++i)
     for (const int* j = list.row_begin(i); j < list.row_end(i); ++j) {
-      const auto& p = table(bb.species[i], bb.species[*j]);
       const double r2 = (bb.pos[i] - bb.pos[*j]).squaredNorm();
-      if (r2 >= p.rc2) continue;
-      const PairCurvature k = lj_pair_curvature(r2, p);
+      PairCurvature k;
+      if (!pair_curvature(sys, i, *j, r2, &k)) continue;
       terms[i] += 0.5 * r2 * (k.u2 - 2.0 * k.u1_over_r);  // ½ (r² u'' − 2 r u'), full list: each pair twice
     }
   c.bulk_born = reproducible_sum(comm, terms) / (9.0 * box.volume());

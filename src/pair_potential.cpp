@@ -61,6 +61,14 @@ Model model_by_name(const std::string& name) {
   unknown_model(name);
 }
 
+Model model_for_sample(const std::string& name, const std::vector<double>& diameter, const std::string& where) {
+  Model m = model_by_name(name);
+  if (!m.has_diameters()) return m;
+  if (diameter.empty())
+    throw Error(where + ": model '" + name + "' needs per-bead diameters (/particles/all/diameter), and there are none");
+  return Model(PolydisperseSoftSphere::for_diameters_up_to(*std::max_element(diameter.begin(), diameter.end())));
+}
+
 bool model_has_diameters(const std::string& name) { return model_by_name(name).has_diameters(); }
 
 LJTable make_model(const std::string& name) {
@@ -77,10 +85,5 @@ std::vector<double> model_composition(const std::string& name) {
   unknown_model(name);
 }
 
-void require_stage_supports_model(const std::string& stage, const std::string& model) {
-  if (!model_has_diameters(model) || stage == "pack" || stage == "pairs") return;
-  throw Error("stage '" + stage + "' does not support model '" + model +
-              "' yet (per-bead diameters: so far only `tlsmap pack`, `tlsmap pairs` and `tlsmap energy` do; docs/input.md)");
-}
 
 }  // namespace tlsmap

@@ -137,11 +137,8 @@ struct Sample {
   std::vector<double> diameter;  // per-bead diameters (models with diameters), else empty
 };
 
-// The interaction model of the sample: the named species model, or for per-bead diameters the
-// polydisperse soft spheres with the list range of the sample's largest diameter.
 Model sample_model(const std::string& name, const Sample& sample) {
-  if (sample.diameter.empty()) return model_by_name(name);
-  return Model(PolydisperseSoftSphere::for_diameters_up_to(*std::max_element(sample.diameter.begin(), sample.diameter.end())));
+  return model_for_sample(name, sample.diameter, sample.first);
 }
 
 // Collective: the list file's text on every rank (rank 0 reads it), or Error naming it.

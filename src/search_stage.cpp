@@ -168,7 +168,7 @@ Settings settings_from(const Input& in) {
   s.xi = in.get_double("search.xi");
   s.spacing = in.has("search.spacing") ? in.get_double("search.spacing") : s.xi;
   s.model = in.get_string("system.model");
-  const double two_rc = 2.0 * make_model(s.model).max_cutoff();
+  const double two_rc = 2.0 * model_by_name(s.model).max_cutoff();  // diameters: checked again per sample
   s.shell = in.has("search.shell") ? in.get_double("search.shell") : two_rc;
   if (s.shell < two_rc)
     in.fail("search.shell", "must be at least 2 r_c = " + std::to_string(two_rc) +
@@ -229,7 +229,7 @@ class Fingerprint {
 std::string fingerprint(const Settings& s, const Box& box, const GlobalBeads& g) {
   Fingerprint f;
   for (const Vec3& x : g.pos) f.add(x[0]), f.add(x[1]), f.add(x[2]);
-  f.add_vec(g.species), f.add_vec(g.charge);
+  f.add_vec(g.species), f.add_vec(g.charge), f.add_vec(g.diameter);
   for (int d = 0; d < 3; ++d) f.add(box.lo[d]), f.add(box.len[d]);
   f.add(s.xi), f.add(s.spacing), f.add(s.shell), f.add(s.seed), f.add(s.relax), f.add(s.relax_radius);
   f.add_string(s.model);
@@ -604,17 +604,26 @@ double max_splitting_from(const Input& in) {
 
 void run_search(const Input& in, MPI_Comm comm) {
   const std::string path = in.get_string("run.output");
-  const Settings s = settings_from(in);
+  Settings s = settings_from(in);  // the shell may still grow to the sample's diameters
   Progress progress(comm, "search");
 
   // The packing, replicated on every rank (domains.hpp), and the whole-sample energy.
   Configuration c = read_configuration(path, comm);
   const std::int64_t n_beads = c.n_global;
   const GlobalBeads g = gather_by_id(c.beads, comm);
-  const LJTable table = make_model(s.model);
+  // A species table, or the soft spheres with the sample's own diameters (then the table is empty
+  // and the local models take each bead's diameter from the copy).
+  const Model model = model_for_sample(s.model, g.diameter, path);
+  const LJTable table = model.has_diameters() ? LJTable{} : model.table;
+  if (model.has_diameters() && s.shell < 2.0 * model.max_cutoff()) {
+    if (in.has("search.shell"))
+      in.fail("search.shell", "must be at least 2 r_c = " + std::to_string(2.0 * model.max_cutoff()) +
+                                  " (sigma) for the diameters of " + path);
+    s.shell = 2.0 * model.max_cutoff();
+  }
   double e_sample = 0.0;
   {
-    System sys(comm, c.box, table, s.skin, s.proc_grid);
+    System sys(comm, c.box, model, s.skin, s.proc_grid);
     sys.set_beads(std::move(c.beads));
     sys.compute_forces();
     e_sample = sys.potential_energy();
@@ -627,7 +636,7 @@ void run_search(const Input& in, MPI_Comm comm) {
     }
   }();
   const RunInfo info{&s, &grid, e_sample, fingerprint(s, c.box, g), n_beads};
-  const WholeSample rc{comm, c.box, &g, table, s.skin, s.proc_grid, s.relax_radius, e_sample};
+  const WholeSample rc{comm, c.box, &g, model, s.skin, s.proc_grid, s.relax_radius, e_sample};
 
   std::map<std::int64_t, DomainOutcome> done;
   {
@@ -652,7 +661,8 @@ void run_search(const Input& in, MPI_Comm comm) {
                       hbar_reduced(s.kernel.units)));
 
   auto work = [&](std::int64_t d) {
-    const LocalCopy copy = local_copy(c.box, g.pos, g.species, g.charge, grid.center(d), grid.radius(), s.shell);
+    const LocalCopy copy =
+        local_copy(c.box, g.pos, g.species, g.charge, grid.center(d), grid.radius(), s.shell, g.diameter);
     DomainOutcome o;
     try {
       o = search_one_domain(copy, table, s.kernel, s.seed, d, e_sample);

@@ -56,8 +56,17 @@ struct PairCurvature {
   double u1_over_r = 0.0, u2 = 0.0;
 };
 PairCurvature lj_pair_curvature(double r2, const LennardJones::Params& p);
-// Local. The block K_ab above for separation r = x_a − x_b, r2 = |r|² < rc².
-Mat3 pair_block(const Vec3& r, double r2, const LennardJones::Params& p);
+// The same for two soft spheres of mixed diameter sigma_ij (pair_potential.hpp), r² < 1.25² σ_ij².
+PairCurvature soft_sphere_pair_curvature(double r2, double sigma_ij);
+// Local. The pair of local beads (i, j) of `sys` at squared distance r2 by the system's model (its
+// species table, or the soft spheres with the two beads' diameters): false beyond the pair's
+// cutoff, else *c set.
+bool pair_curvature(const System& sys, int i, int j, double r2, PairCurvature* c);
+// Local. The block K_ab above for separation r = x_a − x_b, r2 = |r|² inside the cutoff.
+Mat3 pair_block(const Vec3& r, double r2, const PairCurvature& c);
+inline Mat3 pair_block(const Vec3& r, double r2, const LennardJones::Params& p) {
+  return pair_block(r, r2, lj_pair_curvature(r2, p));
+}
 
 // Collective. The Hessian at the system's current positions; its neighbour list must cover them
 // (call after positions_changed() or rebuild()). Rows in `num`'s layout, which must number the

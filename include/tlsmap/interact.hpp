@@ -97,7 +97,7 @@ MechResponse parse_mech_response(const std::string& name);
 // Collective. E(BB) − E(BA) − E(AB) + E(AA): for each state pair, a fresh System from `beads`
 // (the reference configuration) with the mobile beads of i and j held at their state positions and
 // the rest relaxed by Newton iterations with the exact Hessian until max |F| ≤ f_tol.
-double four_state_coupling(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table, double skin,
+double four_state_coupling(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin,
                            Int3 proc_grid, const TlsSet& tls, std::size_t i, std::size_t j, double f_tol);
 
 // Collective: relax every bead but `held` (ids) to max |F| ≤ f_tol by Newton steps (each capped at

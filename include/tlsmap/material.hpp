@@ -104,7 +104,7 @@ void add_hessian_route(MaterialConstants& c, const System& sys);
 // Collective. `beads`: the reference configuration (a minimum) in any distribution. Fills both the
 // finite-strain values and, by add_hessian_route, the Hessian-route ones.
 
-MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const LJTable& table,
+MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
                                    double skin, Int3 proc_grid, double strain, double f_tol);
 
 }  // namespace tlsmap

@@ -147,6 +147,11 @@ struct Model {
 // Registry by input name: "kob-andersen", "lennard-jones", "polydisperse-soft-sphere" (with the
 // default diameter range). Throws Error for an unknown name.
 Model model_by_name(const std::string& name);
+// The model of a sample read from a file: the named model; for per-bead diameters the polydisperse
+// soft spheres with the list range of the sample's largest diameter (published configurations
+// slightly exceed kSigmaMax). Throws Error naming `where` when the model needs diameters and the
+// sample has none.
+Model model_for_sample(const std::string& name, const std::vector<double>& diameter, const std::string& where);
 // Whether the named model has per-bead diameters (throws Error for an unknown name).
 bool model_has_diameters(const std::string& name);
 // The species table of a species model. Throws Error for an unknown name, and for the
@@ -154,9 +159,5 @@ bool model_has_diameters(const std::string& name);
 LJTable make_model(const std::string& name);
 // Number fraction of each species the model's packings use (KA: 0.8, 0.2; one species otherwise).
 std::vector<double> model_composition(const std::string& name);
-// Throws Error naming the model and the stage unless `stage` (a `tlsmap` stage name) supports
-// `model` yet: every stage supports the species models; the polydisperse model so far only
-// `pack` (and `tlsmap energy`, which is not a stage).
-void require_stage_supports_model(const std::string& stage, const std::string& model);
 
 }  // namespace tlsmap

@@ -193,6 +193,18 @@ class TestMerge(Tmp):
         self.assertEqual(m.group_keys, ("charge.zeta",))
         self.assertEqual(list(m.samples["group"]), ["zeta=0.05"] * 2 + ["zeta=0.1"] * 2)
 
+    def test_groups_by_preparation_temperature(self):
+        # a stability series: the same model and charges, glasses made at two T_f (pack.t_final)
+        paths = []
+        for k, (tf, seed) in enumerate([(0.062, 1), (0.12, 2), (0.062, 3)]):
+            paths.append(self.path(f"t{k}.h5"))
+            synth.write_sample(paths[-1], seed=seed, mobile=[([1], [DX])],
+                               input_extra=f'[system]\nmodel = "polydisperse-soft-sphere"\n'
+                                           f'[pack]\nswap = true\nt_final = {tf}\n')
+        m = merge(paths)
+        self.assertEqual(m.group_keys, ("pack.t_final",))
+        self.assertEqual(list(m.samples["group"]), ["T_f=0.062", "T_f=0.12", "T_f=0.062"])
+
 
 if __name__ == "__main__":
     unittest.main()

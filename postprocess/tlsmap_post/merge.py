@@ -28,8 +28,12 @@ import numpy as np
 
 from .io import NO_METHOD, TLS_STRINGS, UNCLASSIFIED, SampleError, read_sample
 
-# Parameters a sweep varies (jobs/); the report groups samples by the ones that differ.
-DEFAULT_GROUP_BY = ("charge.zeta", "search.xi", "pack.quench_steps", "system.n_beads")
+# Parameters a sweep varies (jobs/); the report groups samples by the ones that differ. The model
+# and the preparation temperature T_f (pack.t_final: the temperature a swap-equilibrated glass was
+# made at, inputs/stability/) come first: samples of a stability series differ in T_f only.
+DEFAULT_GROUP_BY = ("system.model", "pack.t_final", "pack.swap", "charge.zeta", "search.xi", "pack.quench_steps",
+                    "system.n_beads")
+GROUP_LABELS = {"pack.t_final": "T_f"}   # label of a key in group names (else its last part)
 CLASSES = TLS_STRINGS["class"]          # tls, double_well, single_well
 DEFAULT_CLASSES = ("tls",)
 FALLBACK_CLASS = "double_well"
@@ -210,7 +214,8 @@ def merge(paths, strict=False, group_by=DEFAULT_GROUP_BY, rtol_mu=1e-6):
     values = [group_values(s, group_by) for s in good]
     varying = [i for i in range(len(group_by)) if len({v[i] for v in values}) > 1]
     merged.group_keys = tuple(group_by[i] for i in varying)
-    labels = [", ".join(f"{group_by[i].split('.')[-1]}={v[i]}" for i in varying) or "all" for v in values]
+    name = lambda key: GROUP_LABELS.get(key, key.split(".")[-1])
+    labels = [", ".join(f"{name(group_by[i])}={v[i]}" for i in varying) or "all" for v in values]
 
     srows, trows, irows, tn, inn = [], [], [], [], []
     for si, s in enumerate(good):
