@@ -12,9 +12,10 @@
 //
 // Blocks, for a pair potential u(r) between beads a ≠ b at separation r = x_a − x_b (r̂ = r/|r|):
 //     K_ab = u''(r) r̂r̂ᵀ + (u'(r)/r) (I − r̂r̂ᵀ),     H_ab = −K_ab,     H_aa = Σ_b K_ab.
-// For LJ: u'/r = −(f/r) of the force kernel, u'' = 4ε(156 (σ/r)¹² − 42 (σ/r)⁶)/r². The shift of the
-// truncated potential does not enter; the force jump at r_c (a δ-function in u'') is left out, as in
-// every MD Hessian. Periodic self-images add K and −K to the same diagonal block and cancel.
+// For LJ: u'/r = −(f/r) of the force kernel, u'' = 4ε(156 (σ/r)¹² − 42 (σ/r)⁶)/r²; for the soft
+// spheres (per-bead diameters, σ_ij by the mixing rule) the derivatives of y⁻¹² + c0 + c2 y² + c4 y⁴,
+// y = r/σ_ij. The shift of the truncated LJ does not enter; its force jump at r_c (a δ-function in
+// u'') is left out, as in every MD Hessian (the soft spheres have none: v, v', v'' vanish there). Periodic self-images add K and −K to the same diagonal block and cancel.
 //
 // The translations are the null space of the whole-sample Hessian (three orthonormal vectors,
 // attach_translation_null_space); clamping beads (clamp_beads: identity rows/columns) removes it.
