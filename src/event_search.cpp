@@ -330,6 +330,14 @@ long pair_energy_calls(const DomainSearch& s) {
 
 }  // namespace
 
+double missing_probability(const std::vector<Minimum>& minima, int attempts, double window, int* singletons) {
+  int n1 = 0;
+  for (std::size_t i = 1; i < minima.size(); ++i)
+    if (minima[i].hits == 1 && std::abs(minima[i].energy - minima[0].energy) <= window) ++n1;
+  if (singletons) *singletons = n1;
+  return attempts > 0 ? static_cast<double>(n1) / attempts : std::numeric_limits<double>::quiet_NaN();
+}
+
 DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
                            std::uint64_t domain_key) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -342,7 +350,10 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
   int stale = 0;
   std::vector<int> visits;                 // attempts made from each minimum so far
   std::vector<LocalModel::Matrix> softest;  // its follow_modes softest Hessian modes (on first use)
+  const double min_attempts = p.target_missing > 0.0 ? std::ceil(1.0 / p.target_missing) : HUGE_VAL;
   for (int attempt = 0; attempt < p.max_attempts && stale < p.stop_after_stale; ++attempt) {
+    if (attempt >= min_attempts && missing_probability(out.minima, attempt, p.target_window) <= p.target_missing)
+      break;  // converged: the next attempt would find a new minimum in the window with chance <= target
     out.attempts = attempt + 1;
     ++stale;
     // 1. Start minimum: cycle over verified minima within the window of the lowest, lowest first.
@@ -440,6 +451,8 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
       side[sgn] = idx;
     }
     if (new_min) stale = 0;
+    for (int sgn = 0; sgn < 2; ++sgn)  // each minimum this attempt reached, once, its start excepted
+      if (side[sgn] >= 0 && side[sgn] != from && (sgn == 0 || side[1] != side[0])) ++out.minima[side[sgn]].hits;
     // 5. Record the saddle unless already known.
     bool known = false;
     for (const auto& q : out.saddles)
@@ -461,6 +474,7 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
     if (p.pairs == SearchParams::PairRule::occupied) occupied_pairs(model, p, out);
     else lowest_pair(model, p, out);
   }
+  out.missing = missing_probability(out.minima, out.attempts, p.target_window, &out.singletons);
   out.energy_calls = model.n_energy_calls() - e0 + pair_energy_calls(out);
   out.hessian_calls = model.n_hessian_calls() - h0;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -83,6 +83,12 @@ Schema default_schema() {
   s.add_int("search.max_domains", 0, "[0, inf)", "", "search only domains 0 .. max_domains-1; 0 = all");
   s.add_int("search.max_attempts", 60, "[1, inf)", "", "activation attempts per domain (the budget)");
   s.add_int("search.stop_after_stale", 25, "[1, inf)", "", "stop a domain after this many attempts without a new minimum");
+  s.add_double("search.target_missing", 0.0, "[0, 1)", "",
+               "stop a domain once the Good-Turing chance that one more attempt finds a new minimum within "
+               "target_window of the occupied state is at most this (and at least 1/target_missing attempts "
+               "were made); 0: off");
+  s.add_double("search.target_window", 1.0, "(0, inf)", "epsilon",
+               "energy window |E - E_O| of the minima the convergence measure counts");
   s.add_int("search.follow_modes", 0, "[0, inf)", "",
             "first 2n attempts from each minimum: eigenvector following along +- its n softest modes (dense "
             "Hessian each step; 0 = random pushes only)");

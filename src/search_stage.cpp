@@ -39,6 +39,7 @@ std::vector<char> serialize(const DomainOutcome& o) {
   ByteWriter w;
   w.put(o.domain), w.put(o.status), w.put(o.error), w.put(o.center);
   w.put(o.n_mobile), w.put(o.n_frozen), w.put(o.n_attempts), w.put(o.n_events), w.put(o.seconds);
+  w.put(o.n_singletons), w.put(o.missing);
   w.put(o.minima_energy), w.put(o.minima_verified);
   w.put(o.saddle_energy), w.put(o.saddle_verified), w.put(o.saddle_minima);
   w.put(o.pair_seconds);
@@ -52,6 +53,7 @@ DomainOutcome deserialize_outcome(const char* data, std::size_t size) {
   DomainOutcome o;
   r.get(o.domain), r.get(o.status), r.get(o.error), r.get(o.center);
   r.get(o.n_mobile), r.get(o.n_frozen), r.get(o.n_attempts), r.get(o.n_events), r.get(o.seconds);
+  r.get(o.n_singletons), r.get(o.missing);
   r.get(o.minima_energy), r.get(o.minima_verified);
   r.get(o.saddle_energy), r.get(o.saddle_verified), r.get(o.saddle_minima);
   r.get(o.pair_seconds);
@@ -128,6 +130,8 @@ DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, con
 
   o.n_attempts = s.attempts;
   o.n_events = s.events;
+  o.n_singletons = s.singletons;
+  o.missing = s.missing;
   o.seconds = s.seconds;
   for (const Minimum& m : s.minima) {
     o.minima_energy.push_back(m.energy + offset);
@@ -185,6 +189,8 @@ Settings settings_from(const Input& in) {
   k.minimizer.f_tol = in.get_double("minimize.f_tol");
   k.max_attempts = static_cast<int>(in.get_int("search.max_attempts"));
   k.stop_after_stale = static_cast<int>(in.get_int("search.stop_after_stale"));
+  k.target_missing = in.get_double("search.target_missing");
+  k.target_window = in.get_double("search.target_window");
   k.dedup_distance = in.get_double("search.dedup_distance");
   k.dedup_energy = in.get_double("search.dedup_energy");
   k.follow_modes = static_cast<int>(in.get_int("search.follow_modes"));
@@ -238,6 +244,7 @@ std::string fingerprint(const Settings& s, const Box& box, const GlobalBeads& g)
   f.add(k.dedup_energy), f.add(k.neb.n_images), f.add(k.neb.spring), f.add(k.neb.f_tol);
   f.add(k.units.sigma_angstrom), f.add(k.units.epsilon_kelvin), f.add(k.units.mass_amu);
   f.add(k.follow_modes), f.add(k.start_from_occupied), f.add(k.max_splitting);
+  f.add(k.target_missing), f.add(k.target_window);
   f.add_string(tls_schema_signature());
   return f.hex();
 }
@@ -376,7 +383,8 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
   write_replicated(f, "/search/domain_done", column<int>(all, [](const DomainOutcome& o) { return o.status; }), {h(n_dom)});
   const std::pair<const char*, std::int64_t DomainOutcome::*> counts[] = {
       {"n_mobile", &DomainOutcome::n_mobile}, {"n_frozen", &DomainOutcome::n_frozen},
-      {"n_attempts", &DomainOutcome::n_attempts}, {"n_events", &DomainOutcome::n_events}};
+      {"n_attempts", &DomainOutcome::n_attempts}, {"n_events", &DomainOutcome::n_events},
+      {"n_singletons", &DomainOutcome::n_singletons}};
   for (const auto& [name, member] : counts)
     write_replicated(f, std::string("/search/") + name,
                      column<std::int64_t>(all, [m = member](const DomainOutcome& o) { return o.*m; }), {h(n_dom)});
@@ -385,6 +393,7 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
   write_replicated(f, "/search/n_saddles",
                    column<std::int64_t>(all, [](const DomainOutcome& o) { return o.saddle_energy.size(); }), {h(n_dom)});
   write_replicated(f, "/search/seconds", column<double>(all, [](const DomainOutcome& o) { return o.seconds; }), {h(n_dom)});
+  write_replicated(f, "/search/missing", column<double>(all, [](const DomainOutcome& o) { return o.missing; }), {h(n_dom)});
   {
     auto [off, e] = csr<double>(all, [](const DomainOutcome& o) -> const auto& { return o.minima_energy; });
     auto [off2, ok] = csr<int>(all, [](const DomainOutcome& o) -> const auto& { return o.minima_verified; });
@@ -426,7 +435,8 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
       {"stop_after_stale", double(s.kernel.stop_after_stale)}, {"dedup_distance", s.kernel.dedup_distance},
       {"dedup_energy", s.kernel.dedup_energy}, {"neb_images", double(s.kernel.neb.n_images)},
       {"neb_spring", s.kernel.neb.spring}, {"neb_tol", s.kernel.neb.f_tol}, {"f_tol", s.kernel.minimizer.f_tol},
-      {"relax", double(s.relax)}, {"relax_radius", s.relax_radius}};
+      {"relax", double(s.relax)}, {"relax_radius", s.relax_radius}, {"target_missing", s.kernel.target_missing},
+      {"target_window", s.kernel.target_window}};
   for (const auto& [name, value] : attrs) write_attribute(f, "/search", name, value);
   for (const auto& [name, unit] : {std::pair{"domain_center", "sigma"}, std::pair{"minima_energy", "epsilon"},
                                    std::pair{"saddle_energy", "epsilon"}, std::pair{"seconds", "s"}})
@@ -464,6 +474,8 @@ std::map<std::int64_t, DomainOutcome> read_catalogue(H5File& f, const RunInfo& i
   const auto n_attempts = read_dataset<std::int64_t>(f, "/search/n_attempts");
   const auto n_events = read_dataset<std::int64_t>(f, "/search/n_events");
   const auto seconds = read_dataset<double>(f, "/search/seconds");
+  const auto n_singletons = read_dataset<std::int64_t>(f, "/search/n_singletons");
+  const auto missing = read_dataset<double>(f, "/search/missing");
   const auto m_off = read_dataset<std::int64_t>(f, "/search/minima_offset");
   const auto m_e = read_dataset<double>(f, "/search/minima_energy");
   const auto m_ok = read_dataset<int>(f, "/search/minima_verified");
@@ -497,6 +509,7 @@ std::map<std::int64_t, DomainOutcome> read_catalogue(H5File& f, const RunInfo& i
     o.center = info.grid->center(d);
     o.n_mobile = n_mobile[d], o.n_frozen = n_frozen[d], o.n_attempts = n_attempts[d], o.n_events = n_events[d];
     o.seconds = seconds[d];
+    o.n_singletons = n_singletons[d], o.missing = missing[d];
     o.minima_energy.assign(m_e.begin() + m_off[d], m_e.begin() + m_off[d + 1]);
     o.minima_verified.assign(m_ok.begin() + m_off[d], m_ok.begin() + m_off[d + 1]);
     o.saddle_energy.assign(s_e.begin() + s_off[d], s_e.begin() + s_off[d + 1]);
@@ -587,6 +600,16 @@ void summarise(const std::map<std::int64_t, DomainOutcome>& done, const Merged& 
                       static_cast<long long>(n_failed), static_cast<long long>(m.rows.size()), classes.c_str(),
                       static_cast<long long>(m.n_merged), static_cast<long long>(n_finished), progress.elapsed(),
                       path.c_str()));
+  // Convergence of the domains done (Good–Turing, search.target_missing): the median and the largest.
+  std::vector<double> missing;
+  for (const auto& [d, o] : done)
+    if (o.status == 1 && std::isfinite(o.missing)) missing.push_back(o.missing);
+  if (!missing.empty()) {
+    std::sort(missing.begin(), missing.end());
+    progress.say(format("convergence: chance that one more attempt finds a new minimum (Good-Turing, /search/missing) "
+                        "median %.3g, largest %.3g over %zu domains",
+                        missing[missing.size() / 2], missing.back(), missing.size()));
+  }
 }
 
 }  // namespace

@@ -373,6 +373,48 @@ TEST(EventSearch, LJ7FindsTheKnownMinima) {
               r.pairs[0].splitting.delta0, r.pairs[0].splitting.action, r.pairs[0].splitting.hbar);
 }
 
+// The Good–Turing convergence measure (missing_probability) on hand-made hit counts, and the
+// stopping rule on a small KA domain (8 mobile beads; measured: stops after 93 attempts with 23
+// minima, 9 of them singletons): with target_missing = 0.1 the search stops by the rule (at >= 10
+// attempts, before the budget of 400), and the recorded estimate is n1/n recomputed from the minima's
+// hit counts. (A free cluster is no test case: every permutational copy is a new minimum, and LJ7
+// is still finding them after 400 attempts.)
+TEST(EventSearch, GoodTuringConvergence) {
+  std::vector<Minimum> m(5);
+  const double e[] = {0.0, 0.5, -0.3, 2.0, 0.9};
+  const int hits[] = {7, 1, 3, 1, 1};
+  for (int i = 0; i < 5; ++i) m[i].energy = e[i], m[i].hits = hits[i];
+  int n1 = -1;
+  EXPECT_DOUBLE_EQ(missing_probability(m, 10, 1.0, &n1), 0.2);  // ids 1 and 4 (id 3 outside, id 0 is O)
+  EXPECT_EQ(n1, 2);
+  EXPECT_DOUBLE_EQ(missing_probability(m, 10, 3.0), 0.3);
+  EXPECT_DOUBLE_EQ(missing_probability(m, 4, 0.4), 0.0);
+  EXPECT_TRUE(std::isnan(missing_probability(m, 0, 1.0)));
+
+  if (world_rank() != 0) return;
+  const LocalModel m7(ka_domain(1.3, 5));
+  SearchParams p;
+  p.max_attempts = 400;
+  p.stop_after_stale = 400;
+  p.target_missing = 0.1;
+  p.target_window = 10.0;
+  p.analyse_pair = false;
+  const DomainSearch r = search_domain(m7, p, 2026, 7);
+  int singletons = 0, total_hits = 0;
+  for (std::size_t i = 1; i < r.minima.size(); ++i) {
+    singletons += r.minima[i].hits == 1 && std::abs(r.minima[i].energy - r.minima[0].energy) <= p.target_window;
+    total_hits += r.minima[i].hits;
+  }
+  std::printf("KA domain (%d mobile), target_missing 0.1: stopped after %d attempts (%d events), %zu minima, "
+              "%d singletons, missing %.4f, %.2f s\n",
+              m7.n_mobile(), r.attempts, r.events, r.minima.size(), r.singletons, r.missing, r.seconds);
+  EXPECT_GE(r.attempts, 10);
+  EXPECT_LT(r.attempts, 400);
+  EXPECT_LE(r.missing, 0.1);
+  EXPECT_EQ(r.singletons, singletons);
+  EXPECT_DOUBLE_EQ(r.missing, static_cast<double>(singletons) / r.attempts);
+}
+
 // The count of LJ7 transition states against the literature: 12 distinct transition states (one per
 // structure: permutational isomers and enantiomers counted once) joining the 4 minima — Tsai &
 // Jordan, J. Phys. Chem. 97, 11227 (1993); Doye & Wales, J. Chem. Phys. 116, 3777 (2002), Table I.

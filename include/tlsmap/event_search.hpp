@@ -29,8 +29,9 @@
 //      potential the force jumps where a pair crosses r_c, and such kinks create micro-minima a few
 //      1e-4 σ apart whose energies differ by ~1e-5 ε (seen in KA glass domains) — one state.
 //      Each saddle records the minima on its two sides.
-// The search stops after `max_attempts` attempts, or after `stop_after_stale` consecutive
-// attempts that found no new minimum.
+// The search stops after `max_attempts` attempts, after `stop_after_stale` consecutive attempts
+// that found no new minimum, or (target_missing > 0) once the Good–Turing estimate of the chance
+// that one more attempt finds a new minimum near O in energy is at most target_missing.
 //
 // The pairs (PairRule). `occupied` (what the search stage uses): the domain's starting minimum O is
 // the sample's inherent structure restricted to the domain, the state the glass occupies. Every
@@ -80,6 +81,11 @@ struct SearchParams {
   int max_attempts = 60;            // activation attempts per domain
   int stop_after_stale = 25;        // stop after this many consecutive attempts without a new minimum
   double explore_window = 1.0;      // attempts start from minima within this of the lowest (ε)
+  // Convergence (Good–Turing; missing_probability below). target_missing > 0: stop once
+  // n >= 1/target_missing attempts were made and the estimate n1/n <= target_missing (the floor on
+  // n keeps "nothing found by the first attempt" from stopping a search). 0: no such rule.
+  double target_missing = 0.0;
+  double target_window = 1.0;       // the minima counted: |E − E_O| <= this (ε), O the starting minimum
 
   // Push and basin exit.
   double push_radius = 1.3;              // cluster radius around the random central bead (σ)
@@ -117,6 +123,7 @@ struct Minimum {
   double lowest_eigenvalue = 0.0;   // rigid modes removed for a free cluster
   bool verified = false;            // max|F| <= minimizer.f_tol and lowest eigenvalue > eigenvalue_tol
   int attempt = -1;                 // attempt that found it (-1: the start)
+  int hits = 0;                     // attempts whose saddle led to it (not counting their start minimum)
 };
 
 struct Saddle {
@@ -167,8 +174,17 @@ struct DomainSearch {
   int failed_exits = 0;              // pushes that never left the basin
   int failed_climbs = 0;             // climbs that did not converge to a first-order saddle
   long energy_calls = 0, hessian_calls = 0;  // including the NEB's images
+  int singletons = 0;                // minima in the target window reached by exactly one attempt
+  double missing = std::numeric_limits<double>::quiet_NaN();  // Good–Turing estimate at the end
   double seconds = 0.0;              // wall time of search_domain
 };
+
+// Good–Turing estimate (Good, Biometrika 40, 237 (1953)) of the probability that the next attempt
+// reaches a minimum not found yet within `window` of minima[0] (|E − E_0| <= window): n1 / n, with
+// n the attempts made and n1 the minima in the window (minima[0] excepted) that exactly one attempt
+// reached (Minimum::hits == 1). Each attempt is one draw that yields at most one or two minima, so
+// n1/n is the unseen mass per attempt. NaN when n = 0. *singletons (if given) gets n1.
+double missing_probability(const std::vector<Minimum>& minima, int attempts, double window, int* singletons = nullptr);
 
 // The whole kernel for one domain. The starting configuration is the model's initial coordinates,
 // first minimised. seed: the run's seed; domain_key: the domain's permanent number (random keys).

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <string>
+#include <limits>
 #include <vector>
 
 namespace tlsmap {
@@ -42,6 +43,8 @@ struct DomainOutcome {
   std::int64_t n_mobile = 0, n_frozen = 0;
   std::int64_t n_attempts = 0;  // activation attempts made
   std::int64_t n_events = 0;    // attempts that reached a verified saddle
+  std::int64_t n_singletons = 0;  // minima in search.target_window reached by exactly one attempt
+  double missing = std::numeric_limits<double>::quiet_NaN();  // Good–Turing n_singletons / n_attempts
   double seconds = 0.0;         // wall time of the search (machine-dependent; not compared)
   std::vector<double> minima_energy;        // every distinct minimum found, total energy
   std::vector<int> minima_verified;         // max|F| <= f_tol and positive-definite Hessian
