@@ -187,6 +187,15 @@ void run_interact(const Input& in, MPI_Comm comm) {
   write_replicated(file, "/interactions/j_el", j_el, {hk});
   write_replicated(file, "/interactions/j_dd", j_dd, {hk});
   write_replicated(file, "/interactions/j_mech", mech.j, {hk});
+  // The σᶻσᶻ convention: J_zz, the coefficient of σᶻ_i σᶻ_j in the pair Hamiltonian, is a quarter of
+  // the four-state combination E_BB − E_BA − E_AB + E_AA (docs/interact.md).
+  auto quarter = [](std::vector<double> v) {
+    for (double& x : v) x *= 0.25;
+    return v;
+  };
+  write_replicated(file, "/interactions/j_el_zz", quarter(j_el), {hk});
+  write_replicated(file, "/interactions/j_dd_zz", quarter(j_dd), {hk});
+  write_replicated(file, "/interactions/j_mech_zz", quarter(mech.j), {hk});
   write_replicated(file, "/interactions/j_el_transpose", j_el_t, {hk});
   write_replicated(file, "/interactions/j_dd_periodic", j_dd_p, {hk});
   write_replicated(file, "/interactions/j_mech_transpose", mech.j_transpose, {hk});
@@ -202,7 +211,8 @@ void run_interact(const Input& in, MPI_Comm comm) {
   // Units of every dataset, as in /tls (docs/file-format.md).
   const std::pair<const char*, const char*> units[] = {
       {"r", "sigma"},        {"j_el", "epsilon"},          {"j_dd", "epsilon"},
-      {"j_mech", "epsilon"}, {"j_el_transpose", "epsilon"}, {"j_dd_periodic", "epsilon"},
+      {"j_mech", "epsilon"}, {"j_el_zz", "epsilon"},       {"j_dd_zz", "epsilon"},
+      {"j_mech_zz", "epsilon"}, {"j_el_transpose", "epsilon"}, {"j_dd_periodic", "epsilon"},
       {"j_mech_transpose", "epsilon"}, {"check_j_four_state", "epsilon"}, {"elastic_dipole", "epsilon"},
       {"mech_net_force", "1"}};
   for (const auto& [name, unit] : units) write_attribute(file, std::string("/interactions/") + name, "unit", unit);

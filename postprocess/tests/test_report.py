@@ -77,6 +77,26 @@ class TestReport(unittest.TestCase):
             self.assertAlmostEqual(g.inter["ratio_el_mech"].value, 4.0, places=12)
             self.assertAlmostEqual(g.inter["ratio_el_mech"].se, 0.0, places=10)
             self.assertAlmostEqual(g.inter["slope_dd_3R"].value, 1.0, places=12)
+            # σᶻσᶻ convention: a quarter of the four-state J; Eq. 21 row = median of r³|J_mech|/4
+            # over the pairs at r >= 3 R_ξ (R_ξ = 3: r >= 9), recomputed here from the files
+            import h5py
+            mine = [p for p in paths if os.path.basename(p).startswith(f"z{g.info['zeta']}_")]
+            r3j, n_far = [], 0
+            for p in mine:
+                with h5py.File(p, "r") as f:
+                    rr = np.linalg.norm(f["interactions/r"][()], axis=1)
+                    keep = rr >= 9.0
+                    r3j += list(rr[keep] ** 3 * np.abs(f["interactions/j_mech"][()][keep]) / 4)
+                    n_far += int(keep.sum())
+            self.assertEqual(g.inter["n_far"], n_far)
+            self.assertGreater(n_far, 0)
+            self.assertAlmostEqual(g.inter["median_r3_mech_far"].value, float(np.median(r3j)), places=12)
+            self.assertAlmostEqual(g.inter["ratio_el_mech_far"].value, 4.0, places=12)
+            self.assertEqual(len(mine), 2)
+            # synth's J_dd is the point-dipole four-state J: r³J_zz/(|μ_i/2||μ_j/2|) = the angle factor
+            self.assertTrue(np.allclose(g.inter["r3_dd_norm"], g.inter["angle"], rtol=1e-12, atol=1e-12))
+            self.assertTrue(np.allclose(g.inter["mech"] * 4, np.concatenate(
+                [h5py.File(p, "r")["interactions/j_mech"][()] for p in mine])))
             # material from /material: c_s = 3, ρ = 1.2, T_g = 0.5
             a = (N_BEADS / np.prod(BOX)) ** (-1 / 3)
             self.assertAlmostEqual(g.inter["eq22_over_21"], est.eq22_over_eq21(g.info["zeta"], 1.2, 3.0, a, 0.5))
@@ -87,6 +107,28 @@ class TestReport(unittest.TestCase):
             vol = 2 * np.prod(BOX) * (3.4e-10) ** 3
             self.assertAlmostEqual(d1["value"] / (6 / (vol * 1.0 * K_B)), 1.0, places=12)
             self.assertIn("jackknife over 2 samples", r.method)
+
+    def test_sigma_z_convention_by_hand(self):
+        # Two TLS on a tiny system: one charge each, moving a -> b. The four states' Coulomb energies
+        # E_XY = q_i q_j / |x_i^X - x_j^Y|, fitted exactly by the pair Hamiltonian
+        # c + h_i s_i + h_j s_j + J_zz s_i s_j (s = -1 in A, +1 in B), give J_zz; the file holds the
+        # four-state J = E_BB - E_BA - E_AB + E_AA, and the report's coupling must be J_zz.
+        xi = {"A": np.array([0.0, 0.0, 0.0]), "B": np.array([0.3, 0.1, 0.0])}
+        xj = {"A": np.array([4.0, 0.5, 0.2]), "B": np.array([4.2, 0.3, -0.3])}
+        qi, qj = 1.3, -0.7
+        E = {(a, b): qi * qj / np.linalg.norm(xi[a] - xj[b]) for a in "AB" for b in "AB"}
+        s = {"A": -1.0, "B": 1.0}
+        M = np.array([[1, s[a], s[b], s[a] * s[b]] for a in "AB" for b in "AB"])
+        j_zz = np.linalg.solve(M, np.array([E[(a, b)] for a in "AB" for b in "AB"]))[3]
+        j4 = E[("B", "B")] - E[("B", "A")] - E[("A", "B")] + E[("A", "A")]
+        p = os.path.join(self.dir, "two.h5")
+        synth.write_sample(p, mobile=[([1], [[0.1, 0, 0]]), ([3], [[0, 0.1, 0]])],
+                           interactions=dict(i=np.array([0]), j=np.array([1]), r=np.array([[4.0, 0.5, 0.2]]),
+                                             j_el=np.array([j4]), j_dd=np.array([j4]), j_mech=np.array([j4])))
+        g = analysis.analyse(merge([p]))[0]
+        for k in ("el", "dd", "mech"):
+            self.assertAlmostEqual(g.inter[k][0], j_zz, places=14)
+        self.assertAlmostEqual(j4, 4 * j_zz, places=14)
 
     def test_material_names_of_the_interact_stage(self):
         # tlsmap interact writes /material attributes sound_speed_longitudinal/_transverse

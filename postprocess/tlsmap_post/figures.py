@@ -280,9 +280,9 @@ def interaction_angle(groups, outdir):
     x = np.linspace(-2, 2, 10)
     for ax in axs[:2]:
         ax.plot(x, x, "k--", label="point dipoles (ε = 1)")
-    axs[0].set_ylabel("r³ J_el / (|μ_i||μ_j|)")
-    axs[1].set_ylabel("r³ J_dd / (|μ_i||μ_j|)")
-    axs[2].set_ylabel("r³ J_mech (ε σ³)")
+    axs[0].set_ylabel("r³ J_el,zz / (|μ_i/2||μ_j/2|)")
+    axs[1].set_ylabel("r³ J_dd,zz / (|μ_i/2||μ_j/2|)")
+    axs[2].set_ylabel("r³ J_mech,zz (ε σ³)")
     _symlog_if_outliers(axs[0], np.concatenate([g.inter["r3_el_norm"] for g in gs]))
     _symlog_if_outliers(axs[2], np.concatenate([g.inter["r3_mech"] for g in gs]))
     for ax in axs:
@@ -312,10 +312,10 @@ def interaction_scatter(groups, outdir):
             axs[1].plot(xs, it["eq22_over_21"] * xs, color=c, ls=":", label="slope = Eqs. 22/21 ratio")
     lim = max(np.abs(g.inter["r3_dd"]).max(initial=0) for g in gs)
     axs[0].plot([-lim, lim], [-lim, lim], "k--", label="J_el = J_dd")
-    axs[0].set_xlabel("r³ J_dd (ε σ³)")
-    axs[0].set_ylabel("r³ J_el (ε σ³)")
-    axs[1].set_xlabel("r³ J_mech (ε σ³)")
-    axs[1].set_ylabel("r³ J_el (ε σ³)")
+    axs[0].set_xlabel("r³ J_dd,zz (ε σ³)")
+    axs[0].set_ylabel("r³ J_el,zz (ε σ³)")
+    axs[1].set_xlabel("r³ J_mech,zz (ε σ³)")
+    axs[1].set_ylabel("r³ J_el,zz (ε σ³)")
     r3el = np.concatenate([g.inter["r3_el"] for g in gs])
     _symlog_if_outliers(axs[0], r3el)
     _symlog_if_outliers(axs[1], r3el)
@@ -327,7 +327,7 @@ def interaction_scatter(groups, outdir):
         ref = np.nanmedian(jm * np.concatenate([g.inter["r"] for g in gs]) ** 3) if len(jm) else 1
         axs[2].loglog(rs, ref / rs ** 3, "k--", label="∝ 1/r³")
     axs[2].set_xlabel("r (σ)")
-    axs[2].set_ylabel("|J| (ε)")
+    axs[2].set_ylabel("|J_zz| (ε), σᶻσᶻ convention")
     for ax in axs:
         ax.legend(fontsize=7)
     return _save(fig, outdir, "interaction_scatter.png")

@@ -243,6 +243,8 @@ for k in range(n):
     dd -= L * np.round(dd / L)
     assert np.allclose((q[ids[sl] - 1][:, None] * dd).sum(0), t["mu_direct"][k], rtol=0, atol=1e-12)
 assert np.all(np.isfinite(t["mu_eq13"][()])) and np.all(np.isfinite(a["interactions/j_mech"][()]))
+for k in ("el", "dd", "mech"):  # the sigma^z sigma^z convention: a quarter of the four-state J, exactly
+    assert np.array_equal(a[f"interactions/j_{k}_zz"][()], a[f"interactions/j_{k}"][()] / 4), k
 mat = a["material"].attrs
 assert 0 < mat["shear_modulus"] < mat["bulk_modulus"], dict(mat)
 r = h5py.File("run.h5", "r")
