@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <unordered_map>
@@ -91,6 +92,43 @@ SparseForce force_dipole(System& sys, const BeadNumbering& num, const TlsSet& t,
   bool local = true;
   for (PetscInt r : out.block) local = local && r >= num.first() && r < num.first() + num.n_owned();
   agree(sys.comm(), local, "force dipole: an environment bead is not owned where the Hessian numbers it");
+  return out;
+}
+
+// Collective: γ_k = −½(W + Wᵀ)(B'_k) + ½(W + Wᵀ)(A) for every TLS (interact.hpp), W the pair virial
+// of the whole sample (Thermo::virial, reproducible), A the reference in `sys`, B'_k = M_k at state B
+// and every other bead displaced by u_k (sol[k], numbered by `num`). Fresh Systems: `sys` is untouched.
+std::vector<Mat3> deformation_potentials(const System& sys, const BeadNumbering& num, const TlsSet& t,
+                                         const std::vector<VecHandle>& sol) {
+  Beads ref = sys.beads();
+  ref.truncate_owned(ref.n_owned);
+  const std::vector<PetscInt> rows = num.blocks_of(std::vector<std::int64_t>(ref.id.begin(), ref.id.begin() + ref.n_owned));
+  bool local = true;
+  for (PetscInt r : rows) local = local && r >= num.first() && r < num.first() + num.n_owned();
+  agree(sys.comm(), local, "deformation potentials: a bead is not owned where the Hessian numbers it");
+  auto virial = [&](const Beads& b) {
+    System s(sys.comm(), sys.box(), sys.model(), 0.3);
+    s.set_beads(b);
+    s.compute_forces();
+    const Mat3 w = s.thermo().virial;
+    return Mat3(0.5 * (w + w.transpose()));
+  };
+  const Mat3 w_a = virial(ref);
+  std::vector<Mat3> out;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    Beads b = ref;
+    const PetscScalar* u;
+    petsc_check(VecGetArrayRead(sol[k], &u), "deformation potentials");
+    for (int i = 0; i < b.n_owned; ++i) {
+      const PetscScalar* x = u + 3 * (rows[i] - num.first());
+      b.pos[i] += Vec3(x[0], x[1], x[2]);
+    }
+    petsc_check(VecRestoreArrayRead(sol[k], &u), "deformation potentials");
+    const IdMap mb = state_positions(t, k, true);  // u_k = 0 on M_k (clamped)
+    for (int i = 0; i < b.n_owned; ++i)
+      if (auto it = mb.find(b.id[i]); it != mb.end()) b.pos[i] += sys.box().minimum_image(it->second - b.pos[i]);
+    out.push_back(-(virial(b) - w_a));
+  }
   return out;
 }
 
@@ -186,6 +224,18 @@ std::vector<double> electric_couplings(PoissonGrid& grid, const Decomposition& d
   return j_el;
 }
 
+double gamma_longitudinal(const Mat3& g) {
+  if (!g.allFinite()) return std::numeric_limits<double>::quiet_NaN();
+  const double t = g.trace(), t2 = (g * g).trace();
+  return std::sqrt(std::max(0.0, (2.0 * t2 + t * t) / 15.0));
+}
+
+double gamma_transverse(const Mat3& g) {
+  if (!g.allFinite()) return std::numeric_limits<double>::quiet_NaN();
+  const double t = g.trace(), t2 = (g * g).trace();
+  return std::sqrt(std::max(0.0, (3.0 * t2 - t * t) / 30.0));
+}
+
 MechResponse parse_mech_response(const std::string& name) {
   if (name == "held") return MechResponse::held;
   if (name == "pair") return MechResponse::pair;
@@ -278,7 +328,7 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
   for (std::size_t p = 0; p < pairs.size(); ++p) as_first[pairs.i[p]].push_back(p), as_second[pairs.j[p]].push_back(p);
   auto involved = [&](std::size_t k) { return !as_first[k].empty() || !as_second[k].empty(); };
   std::size_t total = 0, done = 0;
-  for (std::size_t k = 0; k < n; ++k) total += involved(k);
+  for (std::size_t k = 0; k < n; ++k) total += involved(k) || mode == MechResponse::held;
   if (mode == MechResponse::pair) total = pairs.size();
 
   if (mode == MechResponse::pair) {
@@ -299,8 +349,7 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
     std::vector<SparseForce> g = f;
     VecHandle hu;
     petsc_check(VecDuplicate(u, hu.out()), "J_mech vectors");
-    for (std::size_t k = 0; k < n; ++k) {
-      if (!involved(k)) continue;
+    for (std::size_t k = 0; k < n; ++k) {  // every TLS: its u_k also gives its deformation potential
       const std::vector<std::int64_t> mk = mobile(k);
       out.iterations[k] = solve(k, mk);
       petsc_check(VecDuplicate(u, sol[k].out()), "J_mech solution");
@@ -318,6 +367,7 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
       if (progress) progress(++done, total, out.iterations[k]);
     }
     out.elastic_dipole = dipole_tensors(g);  // of the dressed forces: J_held = −g_iᵀ H⁺ g_j
+    out.gamma = deformation_potentials(sys, num, tls, sol);
     std::vector<std::pair<const SparseForce*, Vec>> terms;
     for (std::size_t p = 0; p < pairs.size(); ++p) {
       terms.emplace_back(&g[pairs.j[p]], sol[pairs.i[p]]);  // −g_j·u_i

@@ -208,6 +208,23 @@ void run_interact(const Input& in, MPI_Comm comm) {
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) pd.push_back(m(a, b));
   write_replicated(file, "/interactions/elastic_dipole", pd, {mech.elastic_dipole.size(), 3, 3});
+  // Deformation potentials γ = ∂ε/∂e from the dressed dipoles (held response only; NaN otherwise).
+  {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    std::vector<double> gamma, gl, gt;
+    for (std::size_t t = 0; t < mech.elastic_dipole.size(); ++t) {
+      const Mat3 g = t < mech.gamma.size() ? mech.gamma[t] : Mat3::Constant(nan);
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) gamma.push_back(g(a, b));
+      gl.push_back(gamma_longitudinal(g)), gt.push_back(gamma_transverse(g));
+    }
+    const hsize_t hn = mech.elastic_dipole.size();
+    for (const char* name : {"/tls/gamma", "/tls/gamma_l", "/tls/gamma_t"}) remove_if_exists(file, name);
+    write_replicated(file, "/tls/gamma", gamma, {hn, 3, 3});
+    write_replicated(file, "/tls/gamma_l", gl, {hn});
+    write_replicated(file, "/tls/gamma_t", gt, {hn});
+    for (const char* name : {"/tls/gamma", "/tls/gamma_l", "/tls/gamma_t"}) write_attribute(file, name, "unit", "epsilon");
+  }
   // Units of every dataset, as in /tls (docs/file-format.md).
   const std::pair<const char*, const char*> units[] = {
       {"r", "sigma"},        {"j_el", "epsilon"},          {"j_dd", "epsilon"},

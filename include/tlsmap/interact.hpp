@@ -80,6 +80,14 @@ struct MechResult {
   // response — for `held` the dressed forces g = H u (f outside M plus the reactions on M), so that
   // J_held = −g_iᵀ H⁺ g_j and, far apart, J → the continuum coupling of P_i and P_j; else f.
   std::vector<Mat3> elastic_dipole;
+  // `held` only, per TLS: the deformation potential γ_αβ = ∂ε/∂e_αβ (ε = E_B − E_A with M held and the
+  // rest relaxed, e a homogeneous strain of the whole sample, the TLS's states strained with it). A
+  // relaxed state's energy changes under strain by −W:e, W = Σ_pairs r ⊗ f the pair virial (the
+  // relaxation is second order), so γ = −(W(B') − W(A)), B' = state B with the rest displaced by its
+  // linear response u (ε). Tested against finite strains (tests/test_interact.cpp). Not −P: the
+  // dressed dipole is linear in the TLS's displacement, γ is not (measured 24× apart on a
+  // breathing TLS in fcc).
+  std::vector<Mat3> gamma;
 };
 // Which beads stay fixed in the linear response (see the head comment).
 enum class MechResponse {
@@ -93,6 +101,11 @@ enum class MechResponse {
 MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& pairs, MechResponse mode,
                                 const SolveProgress& progress = {});
 MechResponse parse_mech_response(const std::string& name);
+
+// Orientation averages of a deformation potential γ (MechResult::gamma) over unit directions n (the experimental literature's γ_l, γ_t):
+// γ_l² = ⟨(n·γ·n)²⟩ = (2 tr γ² + (tr γ)²)/15, γ_t² = ½⟨|γ·n|² − (n·γ·n)²⟩ = (3 tr γ² − (tr γ)²)/30.
+double gamma_longitudinal(const Mat3& gamma);
+double gamma_transverse(const Mat3& gamma);
 
 // Collective. E(BB) − E(BA) − E(AB) + E(AA): for each state pair, a fresh System from `beads`
 // (the reference configuration) with the mobile beads of i and j held at their state positions and

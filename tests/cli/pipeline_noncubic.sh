@@ -50,7 +50,7 @@ assert unit("material/elastic_constants") == "epsilon/sigma^3"
 exact = ["particles/all/position/value", "particles/all/charge/value", "charge/bonds", "tls/energy_a",
          "tls/energy_b", "tls/barrier", "tls/position_a", "tls/position_b", "tls/mobile_id", "tls/splitting"]
 close = {"tls/mu_eq13": 1e-9, "tls/mu_direct": 1e-12, "interactions/j_el": 1e-8, "interactions/j_mech": 1e-6,
-         "material/elastic_constants": 1e-7}
+         "material/elastic_constants": 1e-7, "tls/gamma": 1e-6}
 for np_ in (2, 4):
     b = f[np_]
     for k in exact:

@@ -205,7 +205,8 @@ s = lambda v: [x.decode() if isinstance(x, bytes) else x for x in v]
 assert set(s(t["class"][()])) <= {"tls", "double_well", "single_well"}
 # The packing, charges and catalogue identical at 1, 2, 4 ranks; dipoles, couplings, material to
 # solver tolerance (the grid and Hessian solves' partitions differ).
-solver = {"mu_eq13", "mu_eq13_debye", "mu_eq13_uncorrected", "mu_ratio", "dipole_convergence", "mu_eq13_radius"}
+solver = {"mu_eq13", "mu_eq13_debye", "mu_eq13_uncorrected", "mu_ratio", "dipole_convergence", "mu_eq13_radius",
+          "gamma", "gamma_l", "gamma_t"}
 for m in (2, 4):
     for grp in ("particles/all/position/value", "particles/all/charge/value", "particles/all/diameter/value", "charge/bonds"):
         assert np.array_equal(a[grp][()], f[m][grp][()]), (m, grp)
@@ -243,8 +244,13 @@ for k in range(n):
     dd -= L * np.round(dd / L)
     assert np.allclose((q[ids[sl] - 1][:, None] * dd).sum(0), t["mu_direct"][k], rtol=0, atol=1e-12)
 assert np.all(np.isfinite(t["mu_eq13"][()])) and np.all(np.isfinite(a["interactions/j_mech"][()]))
+gam = t["gamma"][()]  # deformation potentials (interact, held): symmetric, finite; the averages' closed forms
+assert gam.shape == (n, 3, 3) and np.all(np.isfinite(gam)) and np.array_equal(gam, gam.transpose(0, 2, 1))
+tr, tr2 = np.trace(gam, axis1=1, axis2=2), np.einsum("kab,kba->k", gam, gam)
+assert np.allclose(t["gamma_l"][()], np.sqrt((2 * tr2 + tr**2) / 15), rtol=1e-12)
+assert np.allclose(t["gamma_t"][()], np.sqrt((3 * tr2 - tr**2) / 30), rtol=1e-12)
 for k in ("el", "dd", "mech"):  # the sigma^z sigma^z convention: a quarter of the four-state J, exactly
-    assert np.array_equal(a[f"interactions/j_{k}_zz"][()], a[f"interactions/j_{k}"][()] / 4), k
+    assert np.array_equal(a[f"interactions/j_{k}_zz"][()], a[f"interactions/j_{k}"][()] / 4, equal_nan=True), k
 mat = a["material"].attrs
 assert 0 < mat["shear_modulus"] < mat["bulk_modulus"], dict(mat)
 r = h5py.File("run.h5", "r")
