@@ -130,6 +130,41 @@ class TestReport(unittest.TestCase):
             self.assertAlmostEqual(g.inter[k][0], j_zz, places=14)
         self.assertAlmostEqual(j4, 4 * j_zz, places=14)
 
+    def test_phonon_coupling_and_tunnelling_strength(self):
+        # Two samples, 10 rows each, 3 of class tls; known γ_l, γ_t, sound speeds, ρ, T_g: Eq. 17's ratio
+        # and C_l,t = P̄ ⟨γ²⟩/(ρ c²) recomputed here from the definitions.
+        rng = np.random.default_rng(5)
+        paths, gl_tls, gt_tls = [], [], []
+        for seed in (1, 2):
+            gl, gt = rng.uniform(0.5, 2.0, 10), rng.uniform(0.2, 1.0, 10)
+            cls = np.array(["tls"] * 3 + ["double_well"] * 7, dtype=object)
+            gl_tls += list(gl[:3])
+            gt_tls += list(gt[:3])
+            p = os.path.join(self.dir, f"ph{seed}.h5")
+            synth.write_sample(p, n_beads=N_BEADS, box=BOX, seed=seed, mobile=[([1], [[0.1, 0, 0]])] * 10,
+                               tls_columns=dict(gamma_l=gl, gamma_t=gt, **{"class": cls},
+                                                e_qs=np.full(10, 0.005)),
+                               tls_attrs=dict(max_splitting=1 / 120),
+                               material=dict(sound_speed_l=3.0, sound_speed_t=2.0, t_g=0.5, density=1.2))
+            paths.append(p)
+        g = analysis.analyse(merge(paths))[0]
+        ph = g.phonon
+        a = (N_BEADS / np.prod(BOX)) ** (-1 / 3)
+        c_s2 = (3.0 ** 2 + 2 * 2.0 ** 2) / 3
+        est17 = np.sqrt(0.5 * 1.2 * c_s2 * a ** 3)
+        self.assertEqual(ph["n"], 6)
+        self.assertAlmostEqual(ph["est17"], est17, places=12)
+        self.assertAlmostEqual(ph["ratio_l"].value, np.median(gl_tls) / est17, places=12)
+        self.assertAlmostEqual(ph["gamma_t"].value, np.median(gt_tls), places=12)
+        eps_J, sig_m = 120.0 * K_B, 3.4e-10
+        dos = 6 / (2 * np.prod(BOX) * sig_m ** 3 * (1 / 120) * eps_J)       # 6 tls rows, window 1/120 ε
+        for pol, c, gam in (("l", 3.0, gl_tls), ("t", 2.0, gt_tls)):
+            want = dos * np.mean(np.square(gam)) * eps_J ** 2 / (1.2 * c ** 2 * eps_J / sig_m ** 3)
+            self.assertAlmostEqual(ph[f"C_{pol}"]["value"] / want, 1.0, places=10)
+            self.assertEqual(ph[f"C_{pol}"]["n"], 6)
+        self.assertTrue(any("Eq. 17" in r["claim"] for r in g.rows))
+        self.assertTrue(any("tunnelling strength C_l" in r["claim"] for r in g.rows))
+
     def test_material_names_of_the_interact_stage(self):
         # tlsmap interact writes /material attributes sound_speed_longitudinal/_transverse
         p = os.path.join(self.dir, "m.h5")

@@ -57,6 +57,7 @@ class GroupResult:
     counts: dict = field(default_factory=dict)      # class_counts
     by_class: dict = field(default_factory=dict)    # class -> class_comparison medians
     density: dict = field(default_factory=dict)     # tls_density
+    phonon: dict = field(default_factory=dict)      # phonon_coupling: Eq. 17, tunnelling strength C
     info: dict = field(default_factory=dict)        # scalar facts about the group
     material: dict = field(default_factory=dict)    # name -> Value
     rows: list = field(default_factory=list)        # summary table rows (dicts)
@@ -120,6 +121,9 @@ def material_constants(samples, tls, options, res):
                              "measured: c_s² = (c_l² + 2 c_t²)/3 from /material/sound_speed_l, _t")
         else:
             m["c_s"] = None
+    for name, key in (("c_l", "sound_speed_l"), ("c_t", "sound_speed_t")):
+        got = from_files(key)
+        m[name] = Value(*got) if got else None
     if options.get("xi") is not None:
         m["xi"] = Value(float(options["xi"]), "command line")
     elif tls and len(tls.get("radius", [])):
@@ -193,6 +197,7 @@ def _analyse_group(merged, label, ids, options):
         res.counts = class_counts(tls_all)
         res.by_class = class_comparison(tls_all, eps_K, debye, charged=np.isfinite(zq) and zq > 0)
     res.density = tls_density(S, tls_all, res, t_g, xi)
+    res.phonon = phonon_coupling(res, tls, tls_all, mat, a, eps_K, sigma_A) if res.n_tls else {}
     if not res.n_tls:
         if res.n_rows:
             res.messages.append(f"/tls: {res.n_rows} rows, none in the population ({pop.label}) — no μ_T, g, "
@@ -361,6 +366,57 @@ def tls_density(S, tls_all, res, t_g, xi):
     else:
         d["window_missing"] = int(np.sum(~window))
     return d
+
+
+EV_PER_KELVIN = 8.617333262e-5   # k_B / e (exact SI 2019 constants)
+
+
+def phonon_coupling(res, tls, tls_all, mat, a, eps_K, sigma_A):
+    """Eq. 17 and the tunnelling strength (needs /tls/gamma_l, _t from `tlsmap interact`).
+
+    Eq. 17: γ ≈ √(T_g ρ c_s² a³) (reduced: T_g in ε, ρ in m/σ³, c in σ/τ, a in σ: the root is in ε);
+    measured: the median of γ_l and of γ_l/√(T_g ρ c_s² a³) over the population, jackknifed.
+    Tunnelling strength (standard tunnelling model): C_l,t = P̄ ⟨γ_l,t²⟩ / (ρ c_l,t²), P̄ the density of
+    class-tls rows per energy and volume in the window E_qs ≤ max_splitting (tls_density), ⟨γ²⟩ over
+    those same rows; ℓ_mfp/λ = 1/(2π² C). Interval: P̄'s 68 % Poisson interval (γ²'s spread is not in
+    it). No class-tls row: an upper bound from P̄'s 95 % bound when γ² of the population is known."""
+    out = {}
+    if "gamma_l" not in tls or mat.get("c_s") is None:
+        return out
+    gl, gt, s = np.asarray(tls["gamma_l"], float), np.asarray(tls["gamma_t"], float), tls["sample"]
+    ok = np.isfinite(gl) & np.isfinite(gt)
+    if not ok.any():
+        return out
+    t_g, rho, c_s = mat["t_g"].value, mat["rho"].value, mat["c_s"].value
+    est17 = np.sqrt(t_g * rho * c_s ** 2 * a ** 3)
+    med = lambda c: np.median(c["x"])
+    out.update(n=int(ok.sum()), est17=est17, est17_eV=est17 * eps_K * EV_PER_KELVIN,
+               gamma_l=stats.jackknife({"x": gl[ok]}, s[ok], med),
+               gamma_t=stats.jackknife({"x": gt[ok]}, s[ok], med),
+               ratio_l=stats.jackknife({"x": gl[ok] / est17}, s[ok], med),
+               ratio_t=stats.jackknife({"x": gt[ok] / est17}, s[ok], med))
+    dn = res.density
+    if dn.get("dos_si") is None:
+        return out
+    cls = np.asarray(tls_all.get("class", np.zeros(0, str)))
+    tl = np.asarray(tls_all.get("gamma_l", np.full(len(cls), np.nan)), float)
+    tt = np.asarray(tls_all.get("gamma_t", np.full(len(cls), np.nan)), float)
+    is_tls = (cls == "tls") & np.isfinite(tl) & np.isfinite(tt)
+    sig_m = sigma_A * 1e-10
+    e_J = eps_K * K_B
+    for pol, cname, g_all, g_pop in (("l", "c_l", tl, gl[ok]), ("t", "c_t", tt, gt[ok])):
+        if mat.get(cname) is None:
+            continue
+        stiff = rho * mat[cname].value ** 2 * e_J / sig_m ** 3          # ρ c² in J/m³
+        if is_tls.any():
+            g2 = float(np.mean(g_all[is_tls] ** 2)) * e_J ** 2
+            p = dn["dos_si_poisson"]
+            c = dn["dos_si"].value * g2 / stiff
+            out[f"C_{pol}"] = dict(value=c, lo=p["lo"] * g2 / stiff, hi=p["hi"] * g2 / stiff, n=int(is_tls.sum()))
+        else:
+            g2 = float(np.mean(g_pop ** 2)) * e_J ** 2                 # of the population (labelled)
+            out[f"C_{pol}"] = dict(value=np.nan, upper95=dn["dos_si_poisson"]["upper95"] * g2 / stiff, n=0)
+    return out
 
 
 def _mu_section(res, tls, zq, mu_mol, b, a, xi, debye, n_dens):
@@ -568,6 +624,29 @@ def _summary_rows(res, zeta, zq, mu_mol, a, xi, t_g, eps_K, debye, n_dens):
                          f"P̄ = n_tls/(N_beads v_bead max_splitting), max_splitting = "
                          f"{lo:.3g}{'' if hi == lo else f'–{hi:.3g}'} K; class tls rows whatever --class",
                          population="tls (window)"))
+    ph = res.phonon
+    if ph:
+        pop = res.population.label if res.population is not None else ""
+        rows.append(_row("TLS–phonon coupling γ (Eq. 17: the deformation potential)", "≈ √(T_g ρ c_s² a³)",
+                         f"{ph['est17'] * eps_K:.3g} K = {ph['est17_eV']:.3g} eV",
+                         f"median γ_l {ph['gamma_l'].scaled(eps_K).fmt()} K, γ_t {ph['gamma_t'].scaled(eps_K).fmt()} K; "
+                         f"γ_l / √(T_g ρ c_s² a³) {ph['ratio_l'].fmt()}, γ_t / … {ph['ratio_t'].fmt()} (n = {ph['n']})",
+                         "K", "γ = ∂ε/∂e from /tls/gamma_l, _t (tlsmap interact); experiments: γ ~ 0.1–1 eV",
+                         population=pop))
+        for pol in ("l", "t"):
+            c = ph.get(f"C_{pol}")
+            if c is None:
+                continue
+            if c["n"]:
+                meas = f"{c['value']:.3g} (68 %: {c['lo']:.2g}–{c['hi']:.2g}; n = {c['n']})"
+                lm = 1 / (2 * np.pi ** 2 * c["value"]) if c["value"] > 0 else np.inf
+                meas += f"; ℓ_mfp/λ = 1/(2π²C) = {lm:.3g}"
+            else:
+                meas = f"< {c['upper95']:.2g} (95 %: no tls row; γ² of the population)"
+            rows.append(_row(f"tunnelling strength C_{pol} = P̄ γ_{pol}² / (ρ c_{pol}²)", "C ≈ 1e-4–1e-3, "
+                             "ℓ_mfp/λ ≈ 150 (universal below 1 K)", "1e-4–1e-3", meas, "–",
+                             "P̄ and ⟨γ²⟩ over class tls rows in the window E_qs ≤ max_splitting",
+                             population="tls (window)"))
     if res.inter:
         it = res.inter
         if "eq22_over_21" in it:
