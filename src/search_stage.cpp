@@ -489,6 +489,11 @@ std::map<std::int64_t, DomainOutcome> read_catalogue(H5File& f, const RunInfo& i
   const std::int64_t n_dom = info.grid->size();
   auto check = [&](bool ok, const std::string& what) { agree(f.comm(), ok, f.path() + ": " + what); };
   check(static_cast<std::int64_t>(status.size()) == n_dom, "/search has the wrong number of domains");
+  const auto n_dom_size = static_cast<std::size_t>(n_dom);
+  check(n_mobile.size() == n_dom_size && n_frozen.size() == n_dom_size && n_attempts.size() == n_dom_size &&
+            n_events.size() == n_dom_size && seconds.size() == n_dom_size && n_singletons.size() == n_dom_size &&
+            missing.size() == n_dom_size,
+        "a per-domain dataset of /search (n_mobile ... missing) does not have one entry per domain");
   auto csr_ok = [&](const std::vector<std::int64_t>& off, std::size_t len, std::size_t width) {
     if (static_cast<std::int64_t>(off.size()) != n_dom + 1 || off.front() != 0 ||
         static_cast<std::size_t>(off.back()) * width != len)
