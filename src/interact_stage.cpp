@@ -188,7 +188,7 @@ void run_interact(const Input& in, MPI_Comm comm) {
   write_replicated(file, "/interactions/j_dd", j_dd, {hk});
   write_replicated(file, "/interactions/j_mech", mech.j, {hk});
   // The σᶻσᶻ convention: J_zz, the coefficient of σᶻ_i σᶻ_j in the pair Hamiltonian, is a quarter of
-  // the four-state combination E_BB − E_BA − E_AB + E_AA (docs/interact.md).
+  // the four-state combination E_BB − E_BA − E_AB + E_AA (docs/file-format.md, /interactions).
   auto quarter = [](std::vector<double> v) {
     for (double& x : v) x *= 0.25;
     return v;
