@@ -18,6 +18,7 @@
 #include "tlsmap/poisson_grid.hpp"
 #include "tlsmap/random.hpp"
 
+#include "hessian_test_support.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -130,41 +131,9 @@ TEST(Interact, HessianMatchesForceDifferences) {
   auto owner = ka_system(MPI_COMM_WORLD, 7, 0.05);
   System& sys = *owner;
   sys.compute_forces();
-  const BeadNumbering num(sys.beads(), sys.comm());
-  MatHandle h = assemble_hessian(sys, num);
-  Beads& b = sys.beads();
-  const int n = b.n_owned;
-  std::vector<Vec3> v(n), x0(b.pos.begin(), b.pos.begin() + n);
-  for (int i = 0; i < n; ++i) v[i] = gaussian3(9, Stream::test, b.id[i], 0);
-  VecHandle vv, hv;
-  ASSERT_EQ(MatCreateVecs(h, vv.out(), hv.out()), 0);
-  PetscScalar* a;
-  ASSERT_EQ(VecGetArray(vv, &a), 0);
-  for (int i = 0; i < n; ++i)
-    for (int d = 0; d < 3; ++d) a[3 * i + d] = v[i][d];
-  ASSERT_EQ(VecRestoreArray(vv, &a), 0);
-  ASSERT_EQ(MatMult(h, vv, hv), 0);
-  const double eps = 1e-5;
-  std::vector<Vec3> fp(n), fm(n);
-  for (double s : {1.0, -1.0}) {
-    for (int i = 0; i < n; ++i) b.pos[i] = x0[i] + s * eps * v[i];
-    sys.positions_changed();
-    sys.compute_forces();
-    for (int i = 0; i < n; ++i) (s > 0 ? fp : fm)[i] = b.force[i];
-  }
-  const PetscScalar* r;
-  ASSERT_EQ(VecGetArrayRead(hv, &r), 0);
-  double err = 0.0, scale = 0.0;
-  for (int i = 0; i < n; ++i) {
-    const Vec3 fd = -(fp[i] - fm[i]) / (2 * eps), hvi(r[3 * i], r[3 * i + 1], r[3 * i + 2]);
-    err = std::max(err, (fd - hvi).cwiseAbs().maxCoeff());
-    scale = std::max(scale, hvi.cwiseAbs().maxCoeff());
-  }
-  ASSERT_EQ(VecRestoreArrayRead(hv, &r), 0);
-  MPI_Allreduce(MPI_IN_PLACE, &err, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  MPI_Allreduce(MPI_IN_PLACE, &scale, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  print0("Hessian vs central differences of forces (h = 1e-5): max |Hv - FD| = %.3e, max |Hv| = %.3e\n", err, scale);
-  EXPECT_LT(err, 1e-6 * scale);
+  const HessianCheck c = hessian_vs_force_differences(sys, 1e-5);
+  print0("Hessian vs central differences of forces (h = 1e-5): max |Hv - FD| = %.3e, max |Hv| = %.3e\n", c.err, c.scale);
+  EXPECT_LT(c.err, 1e-6 * c.scale);
 }
 
 namespace {

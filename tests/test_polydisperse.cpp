@@ -3,6 +3,7 @@
 // rank-count independence, diameters through H5MD and LAMMPS files, and the code paths that refuse
 // the model. The independent numpy evaluation is tests/cli/polydisperse.sh.
 #include "io_test_support.hpp"
+#include "hessian_test_support.hpp"
 #include "test_support.hpp"
 #include "tlsmap/config_file.hpp"
 #include "tlsmap/error.hpp"
@@ -429,44 +430,10 @@ TEST(Polydisperse, HessianAndElasticConstantsWithDiameters) {
   auto owner = make(MPI_COMM_WORLD, world_rank() == 0);
   System& sys = *owner;
   {  // (1) H v against force differences
-    const BeadNumbering num(sys.beads(), sys.comm());
-    MatHandle h = assemble_hessian(sys, num);
-    Beads& b = sys.beads();
-    const int n = b.n_owned;
-    std::vector<Vec3> v(n), x0(b.pos.begin(), b.pos.begin() + n), hv(n), fp(n), fm(n);
-    for (int i = 0; i < n; ++i) v[i] = gaussian3(9, Stream::test, b.id[i], 0);
-    VecHandle vv, out;
-    ASSERT_EQ(MatCreateVecs(h, vv.out(), out.out()), 0);
-    PetscScalar* a;
-    ASSERT_EQ(VecGetArray(vv, &a), 0);
-    for (int i = 0; i < n; ++i)
-      for (int d = 0; d < 3; ++d) a[3 * i + d] = v[i][d];
-    ASSERT_EQ(VecRestoreArray(vv, &a), 0);
-    ASSERT_EQ(MatMult(h, vv, out), 0);
-    const PetscScalar* r;
-    ASSERT_EQ(VecGetArrayRead(out, &r), 0);
-    for (int i = 0; i < n; ++i) hv[i] = Vec3(r[3 * i], r[3 * i + 1], r[3 * i + 2]);
-    ASSERT_EQ(VecRestoreArrayRead(out, &r), 0);
-    const double eps = 1e-5;
-    for (double sgn : {1.0, -1.0}) {
-      for (int i = 0; i < n; ++i) b.pos[i] = x0[i] + sgn * eps * v[i];
-      sys.positions_changed();
-      sys.compute_forces();
-      for (int i = 0; i < n; ++i) (sgn > 0 ? fp : fm)[i] = b.force[i];
-    }
-    for (int i = 0; i < n; ++i) b.pos[i] = x0[i];
-    sys.positions_changed();
-    sys.compute_forces();
-    double err = 0.0, scale = 0.0;
-    for (int i = 0; i < n; ++i) {
-      err = std::max(err, (-(fp[i] - fm[i]) / (2 * eps) - hv[i]).cwiseAbs().maxCoeff());
-      scale = std::max(scale, hv[i].cwiseAbs().maxCoeff());
-    }
-    MPI_Allreduce(MPI_IN_PLACE, &err, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    MPI_Allreduce(MPI_IN_PLACE, &scale, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    const HessianCheck c = hessian_vs_force_differences(sys, 1e-5);
     if (world_rank() == 0)
-      std::printf("soft-sphere Hessian vs force differences: max |Hv - FD| = %.3e, max |Hv| = %.3e\n", err, scale);
-    EXPECT_LT(err, 1e-6 * scale);
+      std::printf("soft-sphere Hessian vs force differences: max |Hv - FD| = %.3e, max |Hv| = %.3e\n", c.err, c.scale);
+    EXPECT_LT(c.err, 1e-6 * c.scale);
   }
   // (2) the two routes to the elastic constants
   Beads owned = sys.beads();

@@ -115,6 +115,21 @@ double well_level(const Poly& p, double hbar, double x) {
          11.0 / 8.0 * alpha * alpha * hbar * hbar / (w2 * w2);
 }
 
+// A quartic's two wells as the search hands them to path_levels: the band between the minima (16
+// images) and the true V sampled past each end out to 8 harmonic lengths (17 nodes), as
+// event_search.cpp's extended continuation does.
+struct SampledWells {
+  double xl, xr, wl, wr;
+  PathPotential band, before, after;
+  explicit SampledWells(const Poly& p, double a)
+      : xl(p.minimum_near(-a)), xr(p.minimum_near(a)), wl(std::sqrt(p.d2(xl))), wr(std::sqrt(p.d2(xr))),
+        band(p.band(xl, xr, 16)),
+        before(sample([&](double s) { return p(s); }, [&](double s) { return p.d1(s); },
+                      xl - 8 * std::sqrt(kHbar / wl), xl, 17)),
+        after(sample([&](double s) { return p(s); }, [&](double s) { return p.d1(s); }, xr,
+                     xr + 8 * std::sqrt(kHbar / wr), 17)) {}
+};
+
 double milliseconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -464,19 +479,14 @@ TEST(Schrodinger, ExtendedContinuationRecoversTheFullWell) {
   for (const auto& [h, tilt] : {std::pair{0.05, 0.0}, std::pair{0.1, 0.0}, std::pair{0.2, 0.0}, std::pair{0.1, 2e-5},
                                 std::pair{0.1, 1e-3}}) {
     const Poly p = quartic(h, a, tilt);
-    const double xl = p.minimum_near(-a), xr = p.minimum_near(a);
-    const double wl = std::sqrt(p.d2(xl)), wr = std::sqrt(p.d2(xr));
-    const PathPotential band = p.band(xl, xr, 16);
-    const Fn f = [&](double s) { return p(s); }, df = [&](double s) { return p.d1(s); };
-    const PathPotential before = sample(f, df, xl - 8 * std::sqrt(kHbar / wl), xl, 17);
-    const PathPotential after = sample(f, df, xr, xr + 8 * std::sqrt(kHbar / wr), 17);
-    const PathLevels ext = path_levels(band, wl, wr, kHbar, PathContinuation::extended, {}, {&before, &after});
+    const SampledWells w(p, a);
+    const PathLevels ext = path_levels(w.band, w.wl, w.wr, kHbar, PathContinuation::extended, {}, {&w.before, &w.after});
     const Levels exact = basis_levels(p, kHbar, std::sqrt(8 * h) / a, 300);
     std::printf("h %.2f tilt %.0e: E_qs extended %+.2e (relative to the full quartic), E0 %+.2e\n", h, tilt,
                 ext.e_qs / exact.split - 1, ext.e0 - exact.e0);
     EXPECT_NEAR(ext.e_qs, exact.split, 1e-4 * exact.split);
     EXPECT_NEAR(ext.e0, exact.e0, 1e-4 * h);
-    const PathLevels mirr = path_levels(band, wl, wr, kHbar, PathContinuation::mirror);
+    const PathLevels mirr = path_levels(w.band, w.wl, w.wr, kHbar, PathContinuation::mirror);
     EXPECT_EQ(ext.e_qs_other, mirr.e_qs);  // the sensitivity reported beside it
   }
 }
@@ -491,19 +501,14 @@ TEST(Schrodinger, ExtendedContinuationRecoversTheFullWell) {
 // lengths out, where ψ² ~ e⁻⁶⁴).
 TEST(Schrodinger, OuterPotentialEndingDownhill) {
   const double a = 0.5, h = 0.1;
-  const Poly p = quartic(h, a, 1e-4);
-  const double xl = p.minimum_near(-a), xr = p.minimum_near(a);
-  const double wl = std::sqrt(p.d2(xl)), wr = std::sqrt(p.d2(xr));
-  const PathPotential band = p.band(xl, xr, 16);
-  const Fn f = [&](double s) { return p(s); }, df = [&](double s) { return p.d1(s); };
-  const PathPotential before = sample(f, df, xl - 8 * std::sqrt(kHbar / wl), xl, 17);
-  const PathPotential after = sample(f, df, xr, xr + 8 * std::sqrt(kHbar / wr), 17);
-  std::vector<double> s = after.nodes(), v = after.values(), dv = after.slopes();
+  const SampledWells w(quartic(h, a, 1e-4), a);
+  std::vector<double> s = w.after.nodes(), v = w.after.values(), dv = w.after.slopes();
   dv.back() = -50.0;
   const PathPotential downhill(s, v, dv);
-  const PathLevels clean = path_levels(band, wl, wr, kHbar, PathContinuation::extended, {}, {&before, &after});
+  const PathLevels clean =
+      path_levels(w.band, w.wl, w.wr, kHbar, PathContinuation::extended, {}, {&w.before, &w.after});
   PathLevels r;
-  ASSERT_NO_THROW(r = path_levels(band, wl, wr, kHbar, PathContinuation::extended, {}, {&before, &downhill}));
+  ASSERT_NO_THROW(r = path_levels(w.band, w.wl, w.wr, kHbar, PathContinuation::extended, {}, {&w.before, &downhill}));
   std::printf("outer ending downhill: E_qs %.9e (clean outer %.9e), E0 %.9f (%.9f)\n", r.e_qs, clean.e_qs, r.e0,
               clean.e0);
   EXPECT_NEAR(r.e_qs, clean.e_qs, 1e-6 * clean.e_qs);
