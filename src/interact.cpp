@@ -96,8 +96,9 @@ SparseForce force_dipole(System& sys, const BeadNumbering& num, const TlsSet& t,
 }
 
 // Collective: γ_k = −½(W + Wᵀ)(B'_k) + ½(W + Wᵀ)(A) for every TLS (interact.hpp), W the pair virial
-// of the whole sample (Thermo::virial, reproducible), A the reference in `sys`, B'_k = M_k at state B
-// and every other bead displaced by u_k (sol[k], numbered by `num`). Fresh Systems: `sys` is untouched.
+// of the whole sample (Thermo::virial, reproducible), A the reference in `sys` (forces computed there),
+// B'_k = M_k at state B and every other bead displaced by u_k (sol[k], numbered by `num`). Fresh
+// Systems for the B'_k: `sys` is untouched.
 std::vector<Mat3> deformation_potentials(const System& sys, const BeadNumbering& num, const TlsSet& t,
                                          const std::vector<VecHandle>& sol) {
   Beads ref = sys.beads();
@@ -113,7 +114,9 @@ std::vector<Mat3> deformation_potentials(const System& sys, const BeadNumbering&
     const Mat3 w = s.thermo().virial;
     return Mat3(0.5 * (w + w.transpose()));
   };
-  const Mat3 w_a = virial(ref);
+  // A: the caller's last forces (reproducible sums, so equal to a fresh System's on any decomposition).
+  const Mat3 w_ref = sys.thermo().virial;
+  const Mat3 w_a = 0.5 * (w_ref + w_ref.transpose());
   std::vector<Mat3> out;
   for (std::size_t k = 0; k < t.size(); ++k) {
     Beads b = ref;
