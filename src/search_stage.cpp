@@ -393,7 +393,7 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
   write_replicated(f, "/search/n_saddles",
                    column<std::int64_t>(all, [](const DomainOutcome& o) { return o.saddle_energy.size(); }), {h(n_dom)});
   write_replicated(f, "/search/seconds", column<double>(all, [](const DomainOutcome& o) { return o.seconds; }), {h(n_dom)});
-  write_replicated(f, "/search/missing", column<double>(all, [](const DomainOutcome& o) { return o.missing; }), {h(n_dom)});
+  write_replicated(f, "/search/missing_mass", column<double>(all, [](const DomainOutcome& o) { return o.missing; }), {h(n_dom)});
   {
     auto [off, e] = csr<double>(all, [](const DomainOutcome& o) -> const auto& { return o.minima_energy; });
     auto [off2, ok] = csr<int>(all, [](const DomainOutcome& o) -> const auto& { return o.minima_verified; });
@@ -475,7 +475,7 @@ std::map<std::int64_t, DomainOutcome> read_catalogue(H5File& f, const RunInfo& i
   const auto n_events = read_dataset<std::int64_t>(f, "/search/n_events");
   const auto seconds = read_dataset<double>(f, "/search/seconds");
   const auto n_singletons = read_dataset<std::int64_t>(f, "/search/n_singletons");
-  const auto missing = read_dataset<double>(f, "/search/missing");
+  const auto missing = read_dataset<double>(f, "/search/missing_mass");
   const auto m_off = read_dataset<std::int64_t>(f, "/search/minima_offset");
   const auto m_e = read_dataset<double>(f, "/search/minima_energy");
   const auto m_ok = read_dataset<int>(f, "/search/minima_verified");
@@ -611,7 +611,7 @@ void summarise(const std::map<std::int64_t, DomainOutcome>& done, const Merged& 
     if (o.status == 1 && std::isfinite(o.missing)) missing.push_back(o.missing);
   if (!missing.empty()) {
     std::sort(missing.begin(), missing.end());
-    progress.say(format("convergence: chance that one more attempt finds a new minimum (Good-Turing, /search/missing) "
+    progress.say(format("convergence: chance that one more attempt finds a new minimum (Good-Turing, /search/missing_mass) "
                         "median %.3g, largest %.3g over %zu domains",
                         missing[missing.size() / 2], missing.back(), missing.size()));
   }

@@ -67,13 +67,13 @@ shapes = {"center": (n, 3), "radius": (n,), "energy_a": (n,), "energy_b": (n,), 
 for k, shape in shapes.items():
     assert t[k].shape == shape, (k, t[k].shape, shape)
 for k in ["domain_center", "domain_done", "n_mobile", "n_frozen", "n_attempts", "n_minima", "n_saddles",
-          "seconds", "minima_offset", "saddle_offset", "pair_offset"]:
+          "seconds", "minima_offset", "saddle_offset", "pair_offset", "missing_mass", "n_singletons"]:
     assert s[k].shape[0] in (D, D + 1), k
 assert s["minima_energy"].shape == (s["minima_offset"][-1],)
 # Convergence (Good-Turing): n_singletons / n_attempts per searched domain, NaN for the others; at
 # most every minimum other than O is a singleton.
 done = s["domain_done"][()] == 1
-miss, n1, na = s["missing"][()], s["n_singletons"][()], s["n_attempts"][()]
+miss, n1, na = s["missing_mass"][()], s["n_singletons"][()], s["n_attempts"][()]
 assert np.all(np.isnan(miss[~done])) and np.array_equal(miss[done], n1[done] / na[done]), (miss, n1, na)
 assert np.all(n1 <= np.maximum(s["n_minima"][()] - 1, 0)), (n1, s["n_minima"][()])
 assert t["energy_a"].attrs["unit"] == b"epsilon" or t["energy_a"].attrs["unit"] == "epsilon"
