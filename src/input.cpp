@@ -75,6 +75,17 @@ Schema default_schema() {
   s.add_double("coulomb.cutoff", 0.0, "[0, inf)", "sigma", "real-space cutoff of the Ewald split; 0 = chosen from accuracy");
   s.add_double("coulomb.epsilon", 1.0, "(0, inf)", "", "uniform dielectric constant of Coulomb energies and forces");
 
+  s.add_string("search.method", "domain", {"domain", "md-pairs"},
+               "domain: the activation search per domain; md-pairs: MD on the whole sample at md_temperature, a "
+               "quench every quench_every steps, consecutive distinct inherent structures as candidate pairs "
+               "(docs/search.md)");
+  s.add_double("search.md_temperature", optional_key, "(0, inf)", "epsilon/k_B",
+               "md-pairs: temperature of the MD (Langevin, md.dt, md.friction); required with md-pairs");
+  s.add_int("search.quench_every", 200, "[1, inf)", "steps", "md-pairs: MD steps between quenches");
+  s.add_int("search.md_steps", 20000, "[1, inf)", "steps", "md-pairs: MD steps per replica");
+  s.add_int("search.replicas", 1, "[1, inf)", "",
+            "md-pairs: independent MD runs from the glass (own thermostat noise and velocities), shared out over "
+            "groups of ranks");
   s.add_double("search.xi", 5.5, "(0, inf)", "sigma", "domain size: spheres of volume xi^3 (radius 0.620 xi)");
   s.add_double("search.spacing", optional_key, "(0, inf)", "sigma",
                "distance between domain centres (simple cubic, rounded to tile the box); absent: = xi");

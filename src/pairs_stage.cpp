@@ -33,6 +33,7 @@
 #include <iomanip>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 
 namespace tlsmap {
@@ -98,9 +99,10 @@ std::string list_path(const Input& in) {
   return (p.is_absolute() ? p : fs::path(in.path()).parent_path() / p).lexically_normal().string();
 }
 
-Settings settings_from(const Input& in) {
+// with_list: `tlsmap pairs` (pairs.list required); without: another sampler's pairs (md-pairs).
+Settings settings_from(const Input& in, bool with_list) {
   Settings s;
-  s.list = list_path(in);
+  if (with_list) s.list = list_path(in);
   s.format = in.get_string("pairs.format");
   s.margin = in.get_double("pairs.margin");
   s.check_whole = in.get_bool("pairs.check_whole");
@@ -581,23 +583,36 @@ std::vector<std::vector<char>> for_each_pair(std::size_t n, const std::function<
 }
 
 // Not collective: step 3 of pairs_stage.hpp — distinct structures, each pair's starting region.
+// skipped == nullptr: a pair that is no local rearrangement is an Error; otherwise its reason is
+// put in (*skipped)[k] and its region gets n_mobile = -1.
 std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::map<std::string, std::vector<Vec3>>& x,
-                                const Sample& sample, const Settings& s, const Progress& progress) {
+                                const Sample& sample, const Settings& s, const Progress& progress,
+                                std::vector<std::string>* skipped = nullptr) {
   std::vector<Region> regions;
   for (const StatePair& p : pairs) {
     Region r = region_of(sample.box, x.at(p.a), x.at(p.b), s.kernel.moving_threshold, s.margin);
     const std::string where = s.list + ":" + std::to_string(p.line) + ": ";
+    std::string why;
     if (r.max_displacement <= s.kernel.dedup_distance)
-      throw Error(where + p.a + " and " + p.b + " minimise to the same structure (largest bead displacement " +
-                  fmt(r.max_displacement, 3) + " sigma <= search.dedup_distance = " + fmt(s.kernel.dedup_distance) + ")");
+      why = p.a + " and " + p.b + " minimise to the same structure (largest bead displacement " +
+            fmt(r.max_displacement, 3) + " sigma <= search.dedup_distance = " + fmt(s.kernel.dedup_distance) + ")";
     r.n_mobile = s.whole ? static_cast<std::int64_t>(sample.species.size()) - 1
                          : region_copy(sample, x.at(p.a), r.center, r.radius, s.shell).n_mobile;
-    if (!s.whole && r.n_mobile > s.max_mobile)
-      throw Error(where + "the " + std::to_string(r.n_moving) + " beads that move more than " +
-                  fmt(s.kernel.moving_threshold) + " sigma between " + p.a + " and " + p.b + " need a region of " +
-                  std::to_string(r.n_mobile) + " mobile beads (radius " + fmt(r.radius, 4) + " sigma), more than [pairs] "
-                  "max_mobile = " + std::to_string(s.max_mobile) + ": not one local rearrangement? (raise max_mobile to "
-                  "analyse it anyway: dense Hessians of 3 n_mobile coordinates)");
+    if (why.empty() && !s.whole && r.n_mobile > s.max_mobile)
+      why = "the " + std::to_string(r.n_moving) + " beads that move more than " + fmt(s.kernel.moving_threshold) +
+            " sigma between " + p.a + " and " + p.b + " need a region of " + std::to_string(r.n_mobile) +
+            " mobile beads (radius " + fmt(r.radius, 4) + " sigma), more than [pairs] max_mobile = " +
+            std::to_string(s.max_mobile) + ": not one local rearrangement? (raise max_mobile to analyse it anyway: "
+            "dense Hessians of 3 n_mobile coordinates)";
+    if (!why.empty()) {
+      if (!skipped) throw Error(where + why);
+      skipped->push_back(why);
+      r.n_mobile = -1;
+      progress.say("pair " + std::to_string(regions.size()) + " " + pair_name(p) + ": skipped, " + why);
+      regions.push_back(r);
+      continue;
+    }
+    if (skipped) skipped->emplace_back();
     progress.say("pair " + std::to_string(regions.size()) + " " + pair_name(p) + ": " + std::to_string(r.n_moving) +
                  " beads move more than " + fmt(s.kernel.moving_threshold) + " sigma (largest " +
                  fmt(r.max_displacement, 4) + "); region radius " + fmt(r.radius, 4) + " sigma, " +
@@ -605,6 +620,56 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
     regions.push_back(r);
   }
   return regions;
+}
+
+// Collective, steps 3 (sizing) and 4 (analysis) for the pairs whose region check_pairs accepted
+// (n_mobile >= 0). skippable: a pair whose region cannot be sized is left out (nullopt, with its
+// message on the log) instead of stopping the stage. Results in pair order on every rank.
+std::vector<std::optional<PairOutcome>> analyse_regions(const std::vector<StatePair>& pairs,
+                                                        const std::map<std::string, std::vector<Vec3>>& x,
+                                                        const std::map<std::string, double>& energy, const Sample& sample,
+                                                        const Settings& s, std::vector<Region>& regions,
+                                                        const std::vector<Vec3>& ref, bool skippable, Progress& progress,
+                                                        MPI_Comm comm) {
+  const LJTable table = model_has_diameters(s.model) ? LJTable{} : make_model(s.model);  // diameters: unused
+  auto input = [&](std::int64_t k) {
+    const StatePair& p = pairs[k];
+    return PairInput{&sample, &table, &s, &p, &x.at(p.a), &x.at(p.b), &ref, energy.at(p.a), energy.at(p.b), regions[k]};
+  };
+  const auto sized = for_each_pair(pairs.size(), [&](std::int64_t k) {
+    ByteWriter w;
+    if (regions[k].n_mobile < 0) return w.take();  // refused by check_pairs
+    try {
+      put_region(w, size_region(input(k)));
+    } catch (const Error& e) {
+      if (!skippable) throw;
+      std::fprintf(stderr, "[%s] pair %lld skipped: %s\n", s.list.c_str(), static_cast<long long>(k), e.what());
+      return ByteWriter().take();
+    }
+    return w.take();
+  }, "regions", progress, comm);
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    if (sized[k].empty()) {
+      regions[k].n_mobile = -1;
+      continue;
+    }
+    ByteReader rd(sized[k].data(), sized[k].size());
+    regions[k] = get_region(rd);
+    if (regions[k].grown > 0)
+      progress.say("pair " + std::to_string(k) + ": state B falls back with the shell frozen at state A; region grown " +
+                   std::to_string(regions[k].grown) + " times by [pairs] margin to radius " + fmt(regions[k].radius, 4) +
+                   " sigma, " + std::to_string(regions[k].n_mobile) + " mobile beads");
+  }
+  const auto bytes = for_each_pair(pairs.size(), [&](std::int64_t k) {
+    if (regions[k].n_mobile < 0) return std::vector<char>{};
+    return serialize(analyse_given(input(k)));
+  }, "analyse", progress, comm);
+  std::vector<std::optional<PairOutcome>> out;
+  for (const auto& b : bytes) {
+    if (b.empty()) out.emplace_back();
+    else out.emplace_back(deserialize_pair(b.data(), b.size()));
+  }
+  return out;
 }
 
 // Collective: the output file (create mode: <output>.tmp, renamed on commit).
@@ -696,7 +761,7 @@ void resolve_neb(const Input& in, std::int64_t n_beads, Settings& s) {
 }  // namespace
 
 void run_pairs(const Input& in, MPI_Comm comm) {
-  Settings s = settings_from(in);
+  Settings s = settings_from(in, true);
   Progress progress(comm, "pairs");
   const std::vector<StatePair> pairs = parse_pair_list(read_list(s.list, comm), s.list);
   check_output_is_no_state(pairs, s.output, comm);
@@ -717,40 +782,48 @@ void run_pairs(const Input& in, MPI_Comm comm) {
   }
   // 3. Distinct structures, local rearrangements; each region sized so that B stays a minimum in it.
   std::vector<Region> regions = check_pairs(pairs, x, sample, s, progress);
-  const LJTable table = model_has_diameters(s.model) ? LJTable{} : make_model(s.model);  // diameters: unused
-  const std::vector<Vec3>& ref = x.at(pairs[0].a);
-  auto input = [&](std::int64_t k) {
-    const StatePair& p = pairs[k];
-    return PairInput{&sample, &table, &s, &p, &x.at(p.a), &x.at(p.b), &ref, energy.at(p.a), energy.at(p.b), regions[k]};
-  };
-  const auto sized = for_each_pair(pairs.size(), [&](std::int64_t k) {
-    ByteWriter w;
-    put_region(w, size_region(input(k)));
-    return w.take();
-  }, "regions", progress, comm);
-  for (std::size_t k = 0; k < pairs.size(); ++k) {
-    ByteReader rd(sized[k].data(), sized[k].size());
-    regions[k] = get_region(rd);
-    if (regions[k].grown > 0)
-      progress.say("pair " + std::to_string(k) + ": state B falls back with the shell frozen at state A; region grown " +
-                   std::to_string(regions[k].grown) + " times by [pairs] margin to radius " + fmt(regions[k].radius, 4) +
-                   " sigma, " + std::to_string(regions[k].n_mobile) + " mobile beads");
-  }
-  // 4. The analyses.
-  const auto bytes = for_each_pair(pairs.size(), [&](std::int64_t k) { return serialize(analyse_given(input(k))); },
-                                   "analyse", progress, comm);
+  const auto analysed = analyse_regions(pairs, x, energy, sample, s, regions, x.at(pairs[0].a), false, progress, comm);
   std::vector<PairOutcome> out;
-  for (const auto& b : bytes) out.push_back(deserialize_pair(b.data(), b.size()));
+  for (const auto& o : analysed) out.push_back(*o);
   for (std::size_t k = 0; k < out.size(); ++k) progress.say(row_summary(k, out[k]));
 
   // 5. The file.
-  write_output(in, s, sample, ref, pairs, out, comm);
+  write_output(in, s, sample, x.at(pairs[0].a), pairs, out, comm);
   std::map<std::string, int> per_class;
   for (const PairOutcome& o : out) ++per_class[o.row.cls];
   std::string classes;
   for (const auto& [name, n] : per_class) classes += (classes.empty() ? "" : ", ") + name + " " + std::to_string(n);
   progress.say("wrote /particles/all (state A of the first pair), /tls (" + std::to_string(out.size()) + " rows: " +
                classes + ") and /pairs to " + s.output + " in " + fmt(progress.elapsed(), 3) + " s");
+}
+
+std::vector<AnalysedPair> analyse_minima_pairs(const Input& in, const MinimaSample& m,
+                                               const std::vector<std::pair<int, int>>& pairs, const std::string& label,
+                                               Progress& progress, MPI_Comm comm) {
+  if (pairs.empty()) return {};
+  Settings s = settings_from(in, false);
+  s.list = label;
+  resolve_neb(in, static_cast<std::int64_t>(m.species.size()), s);
+  const Sample sample{m.box, m.species, m.charge, label, m.diameter};
+  std::map<std::string, std::vector<Vec3>> x;
+  std::map<std::string, double> energy;
+  auto name = [](int i) { return "IS " + std::to_string(i); };
+  for (std::size_t i = 0; i < m.minima.size(); ++i) x[name(static_cast<int>(i))] = m.minima[i], energy[name(static_cast<int>(i))] = m.energy[i];
+  std::vector<StatePair> list;
+  for (std::size_t k = 0; k < pairs.size(); ++k) list.push_back(StatePair{name(pairs[k].first), name(pairs[k].second), static_cast<int>(k)});
+  std::vector<std::string> skipped;
+  std::vector<Region> regions = check_pairs(list, x, sample, s, progress, &skipped);
+  const auto analysed = analyse_regions(list, x, energy, sample, s, regions, x.at(list[0].a), true, progress, comm);
+  std::vector<AnalysedPair> out(pairs.size());
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    if (analysed[k]) {
+      out[k].analysed = true, out[k].row = analysed[k]->row;
+      progress.say(row_summary(k, *analysed[k]));
+    } else {
+      out[k].why = !skipped[k].empty() ? skipped[k] : "its region could not be sized (state B unstable up to [pairs] max_mobile)";
+    }
+  }
+  return out;
 }
 
 }  // namespace tlsmap

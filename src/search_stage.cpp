@@ -11,6 +11,7 @@
 #include "tlsmap/domains.hpp"
 #include "tlsmap/error.hpp"
 #include "tlsmap/event_search.hpp"
+#include "tlsmap/md_pairs_stage.hpp"
 #include "tlsmap/bytes.hpp"
 #include "tlsmap/gather.hpp"
 #include "tlsmap/h5md.hpp"
@@ -631,6 +632,7 @@ double max_splitting_from(const Input& in) {
 // ---- the stage --------------------------------------------------------------------------------
 
 void run_search(const Input& in, MPI_Comm comm) {
+  if (in.get_string("search.method") == "md-pairs") return run_md_pairs(in, comm);
   const std::string path = in.get_string("run.output");
   Settings s = settings_from(in);  // the shell may still grow to the sample's diameters
   Progress progress(comm, "search");

@@ -30,14 +30,20 @@
 // The rows' semantics (whole-sample energies, which beads are listed as mobile and why) are in
 // docs/pairs.md; in short, rebuilding a row's states from /particles/all plus its mobile beads gives
 // state A exactly and B with the region relaxed at A's surroundings (the NEB's end point).
+#include "tlsmap/box.hpp"
+#include "tlsmap/catalogue.hpp"
+#include "tlsmap/vec3.hpp"
+
 #include <mpi.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tlsmap {
 
 class Input;
+class Progress;
 
 // One line of the list: the two state files (resolved against the list's directory) and the line.
 struct StatePair {
@@ -54,5 +60,30 @@ std::vector<StatePair> parse_pair_list(const std::string& text, const std::strin
 
 // The `tlsmap pairs` stage (collective).
 void run_pairs(const Input& in, MPI_Comm comm);
+
+// Steps 3–4 for another sampler's pairs (search.method = "md-pairs", md_pairs_stage.hpp): whole-sample
+// minima already in memory, every rank holding the same. Reads the keys `tlsmap pairs` reads except
+// [pairs] list.
+struct MinimaSample {
+  Box box;
+  std::vector<int> species;
+  std::vector<double> charge, diameter;   // diameter: models with diameters, else empty
+  std::vector<std::vector<Vec3>> minima;  // whole-sample minima (max|F| <= minimize.f_tol), by id − 1
+  std::vector<double> energy;             // their whole-sample energies (ε)
+};
+
+struct AnalysedPair {
+  bool analysed = false;  // false: skipped (not one local rearrangement; `why` says what)
+  std::string why;
+  TlsRow row;  // as `tlsmap pairs` makes it (method "given", the region's beads listed)
+};
+
+// Collective. pairs: (A, B) indices into m.minima. Unlike `tlsmap pairs`, a pair that is not one
+// local rearrangement (the same structure, a region over [pairs] max_mobile, B unstable in any
+// region that fits) is skipped with its reason rather than stopping the stage. `label` names the
+// pairs in messages ("label:k: ...").
+std::vector<AnalysedPair> analyse_minima_pairs(const Input& in, const MinimaSample& m,
+                                               const std::vector<std::pair<int, int>>& pairs, const std::string& label,
+                                               Progress& progress, MPI_Comm comm);
 
 }  // namespace tlsmap

@@ -1,0 +1,119 @@
+// Inherent structures of MD runs (see inherent_structures.hpp).
+#include "tlsmap/inherent_structures.hpp"
+
+#include "tlsmap/relax.hpp"
+#include "tlsmap/system.hpp"
+
+#include <algorithm>
+
+namespace tlsmap {
+
+std::uint64_t replica_seed(std::uint64_t run_seed, int replica) {
+  // SplitMix64's finaliser of (seed, replica): distinct replicas get unrelated Philox keys.
+  std::uint64_t z = run_seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(replica) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+void align_to(const Box& box, const std::vector<Vec3>& ref, std::vector<Vec3>& x) {
+  Vec3 shift;
+  std::vector<double> d(x.size());
+  for (int c = 0; c < 3; ++c) {
+    for (std::size_t i = 0; i < x.size(); ++i) d[i] = box.minimum_image(Vec3(x[i] - ref[i]))[c];
+    auto mid = d.begin() + static_cast<std::ptrdiff_t>(d.size() / 2);
+    std::nth_element(d.begin(), mid, d.end());
+    shift[c] = *mid;
+  }
+  for (Vec3& xi : x) {
+    xi -= shift;
+    box.wrap(xi);
+  }
+}
+
+double max_displacement(const Box& box, const std::vector<Vec3>& x, const std::vector<Vec3>& y) {
+  double m = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, box.minimum_image(Vec3(x[i] - y[i])).norm());
+  return m;
+}
+
+namespace {
+// This rank's block of ids of the glass (any distribution will do: set_beads migrates).
+Beads block(const GlobalBeads& g, MPI_Comm comm) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const std::int64_t n = static_cast<std::int64_t>(g.size());
+  Beads mine;
+  if (!g.diameter.empty()) mine.enable_diameter();
+  for (std::int64_t i = rank * n / size; i < (rank + 1) * n / size; ++i)
+    mine.push_owned(g.pos[i], g.species[i], g.charge[i], i + 1, Vec3::Zero(), {0, 0, 0},
+                    g.diameter.empty() ? 0.0 : g.diameter[i]);
+  return mine;
+}
+}  // namespace
+
+std::vector<Quench> run_replica(const Box& box, const GlobalBeads& glass, const Model& model, const ReplicaParams& p,
+                                MPI_Comm comm, const std::function<void(const Quench&)>& on_quench) {
+  System sys(comm, box, model, p.skin);
+  sys.set_beads(block(glass, comm));
+  assign_velocities(sys, p.temperature, p.md.seed);
+  MolecularDynamics md(sys, p.md);
+  std::vector<Quench> out;
+  std::vector<Vec3> previous = glass.pos;
+  for (long done = 0; done + p.quench_every <= p.md_steps; done += p.quench_every) {
+    md.run(p.quench_every, [&](long) { return p.temperature; });
+    GlobalBeads snapshot = gather_by_id(sys.beads(), comm);  // the MD goes on from sys untouched
+    const WholeSample w{comm, box, &snapshot, model, p.skin};
+    Quench q;
+    q.step = md.step();
+    std::vector<Vec3> is;
+    q.energy = relax_state(w, {}, {}, p.f_tol, &is, &q.converged);
+    align_to(box, glass.pos, is);
+    if (q.converged && max_displacement(box, is, previous) > p.dedup_distance) {  // a new basin
+      previous = is;
+      q.pos = std::move(is);
+    }
+    if (on_quench) on_quench(q);
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+IsCatalogue identify_structures(const Box& box, const std::vector<std::vector<Quench>>& replicas,
+                                double dedup_distance, std::vector<std::vector<Vec3>>* structures) {
+  IsCatalogue c;
+  c.first_seen.assign(structures->size(), {-1, -1});
+  auto known = [&](const std::vector<Vec3>& x) {
+    for (std::size_t s = 0; s < structures->size(); ++s)
+      if (max_displacement(box, x, (*structures)[s]) <= dedup_distance) return static_cast<int>(s);
+    return -1;
+  };
+  auto add_pair = [&](int a, int b) {
+    if (b == 0) std::swap(a, b);  // the glass is state A when it takes part
+    for (const auto& [x, y] : c.pairs)
+      if ((x == a && y == b) || (x == b && y == a)) return;
+    c.pairs.emplace_back(a, b);
+  };
+  for (std::size_t r = 0; r < replicas.size(); ++r) {
+    int current = 0;  // every replica starts in the glass
+    std::vector<int>& states = c.state.emplace_back();
+    for (std::size_t k = 0; k < replicas[r].size(); ++k) {
+      const Quench& q = replicas[r][k];
+      if (!q.pos.empty()) {
+        int s = known(q.pos);
+        if (s < 0) {
+          s = static_cast<int>(structures->size());
+          structures->push_back(q.pos);
+          c.first_seen.emplace_back(static_cast<int>(r), static_cast<int>(k));
+        }
+        if (s != current) add_pair(current, s);
+        current = s;
+      }
+      states.push_back(current);
+    }
+  }
+  return c;
+}
+
+}  // namespace tlsmap
