@@ -186,6 +186,7 @@ void write_output(const Input& in, const Settings& s, const MinimaSample& m, con
   write_replicated(f, "/search/candidate_row", prow, {np});
   const ReplicaParams& p = s.replica;
   write_attribute(f, "/search", "method", "md-pairs");
+  write_attribute(f, "/search", "fingerprint", "md-pairs");  // never a domain search's: it starts over
   write_attribute(f, "/search", "md_temperature", p.temperature);
   write_attribute(f, "/search", "md_steps", static_cast<double>(p.md_steps));
   write_attribute(f, "/search", "quench_every", static_cast<double>(p.quench_every));

@@ -76,6 +76,7 @@ HUGE_IS_VALID = {
     "search.spacing", "search.shell",  # one domain per edge; every other bead frozen
     "search.follow_modes",  # more mode-following attempts than the budget: the budget wins
     "pairs.list",  # read by `tlsmap pairs` only
+    "search.md_temperature", "search.quench_every", "search.md_steps", "search.replicas",  # md-pairs only
     "dipole.convergence_spacing",  # the corpus's input asks for no convergence table
     "units.mass_amu",  # finite, and not used by the charge stage
     "search.relax_radius",  # a region larger than the box: every bead free, as relax_radius = 0

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# `tlsmap search` with search.method = "md-pairs" on a 256-bead KA glass: 2 replicas of 400 MD
+# steps at T = 0.25, a quench every 200 steps, at 1, 2 and 4 ranks (the replicas on 1 or 2 groups).
+#  * /tls and /search are bitwise identical at every rank count;
+#  * the quench record is consistent, and the candidate pairs are exactly the consecutive distinct
+#    structures of each replica (the rule recomputed here from /search/quench_structure), each
+#    unordered pair once, the glass as state A when it takes part;
+#  * every row has method "md-pairs" and lists every bead; rebuilding its states from the row gives
+#    two whole-sample minima (numpy KA forces <= 1e-6) whose numpy energies are energy_a and
+#    energy_b (1e-9 relative) and /search/structure_energy of the candidate's structures;
+#    mu_direct = sum q (x_B - x_A); state A of a row with involves_occupied is /particles/all;
+#  * bad input (no md_temperature, quench_every > md_steps, no Langevin thermostat) exits 1 with one
+#    message naming the key and leaves the file as it was.
+source "$(dirname "$0")/common.bash"
+input() {  # input <output file> [extra [search] lines]
+  glass_input "$1" 5 256 1000
+  cat <<T
+[charge]
+zeta = 0.1
+[search]
+method = "md-pairs"
+md_temperature = 0.25
+md_steps = 400
+quench_every = 200
+replicas = 2
+neb_images = 8
+${2:-}
+[pairs]
+neb = "shell"
+T
+}
+input base.h5 > base.toml
+timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" pack base.toml > pack.txt
+timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" charge base.toml > charge.txt
+for np in 1 2 4; do
+  cp base.h5 np$np.h5 && input np$np.h5 > in$np.toml
+  timeout 300 "$MPIEXEC" -n $np "$TLSMAP" search in$np.toml > search$np.txt
+  grep -q "wrote /tls (.*) and /search to np$np.h5" search$np.txt
+done
+cat search2.txt
+
+/usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+files = {np_: h5py.File(f"np{np_}.h5", "r") for np_ in (1, 2, 4)}
+# Bitwise at every rank count.
+for np_ in (2, 4):
+    for g in ("tls", "search"):
+        a, b = files[1][g], files[np_][g]
+        assert set(a) == set(b), (g, set(a) ^ set(b))
+        for k in a:
+            x, y = a[k][()], b[k][()]
+            assert x.shape == y.shape and (np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f"
+                                           else np.array_equal(x, y)), (np_, g, k)
+        assert dict(a.attrs) .keys() == dict(b.attrs).keys()
+f = files[1]
+t, s = f["tls"], f["search"]
+assert s.attrs["method"] in (b"md-pairs", "md-pairs")
+R, N = int(s.attrs["replicas"]), int(s.attrs["n_beads"])
+assert R == 2 and N == 256
+off = s["quench_offset"][()]
+assert list(off) == [0, 2, 4], off  # 400 steps / 200 per quench, per replica
+assert np.array_equal(s["quench_step"][()], [200, 400, 200, 400])
+conv, st = s["quench_converged"][()], s["quench_structure"][()]
+assert np.all(conv == 1), conv
+ns = s["structure_energy"].shape[0]
+assert int(s.attrs["n_structures"]) == ns and st.max() < ns
+# The pairing rule, recomputed: consecutive distinct structures per replica, from the glass (0).
+want = []
+for r in range(R):
+    prev = 0
+    for k in range(off[r], off[r + 1]):
+        if st[k] != prev:
+            a, b = (prev, st[k]) if st[k] != 0 else (0, prev)
+            if (a, b) not in want and (b, a) not in want:
+                want.append((a, b))
+        prev = st[k]
+cand = [tuple(p) for p in s["candidate_structures"][()]]
+assert cand == want, (cand, want)
+assert len(cand) >= 1, "expected at least one transition at T = 0.25"
+crow = s["candidate_row"][()]
+n = t["energy_a"].shape[0]
+assert sorted(crow[crow >= 0]) == list(range(n)) and int(s.attrs["n_pairs"]) == n
+# Structure 0 is the glass; a structure's energy is that of its first quench.
+assert s["structure_energy"][0] == s.attrs["e_sample"]
+method = [m.decode() if isinstance(m, bytes) else m for m in t["method"][()]]
+assert set(method) == {"md-pairs"}, method
+mo, ids = t["mobile_offset"][()], t["mobile_id"][()]
+assert np.array_equal(np.diff(mo), np.full(n, N)), np.diff(mo)
+
+# Kob-Andersen energy and forces (lj/cut, cutoffs 2.5 sigma_ab, shifted), numpy.
+species = f["particles/all/species/value"][0]
+q = f["particles/all/charge/value"][0]
+L = f["particles/all/box/edges/value"][0]
+glass = f["particles/all/position/value"][0]
+EPS, SIG = np.array([[1.0, 1.5], [1.5, 0.5]]), np.array([[1.0, 0.8], [0.8, 0.88]])
+e, s2 = EPS[species][:, species], SIG[species][:, species] ** 2
+def energy_forces(x):
+    d = x[:, None, :] - x[None, :, :]
+    d -= L * np.round(d / L)
+    r2 = (d ** 2).sum(-1)
+    np.fill_diagonal(r2, np.inf)
+    m = r2 < 6.25 * s2
+    sr6 = np.where(m, (s2 / r2) ** 3, 0.0)
+    shift = 4 * e * ((1 / 6.25) ** 6 - (1 / 6.25) ** 3)
+    en = 0.5 * np.sum(np.where(m, 4 * e * (sr6 ** 2 - sr6) - shift, 0.0))
+    fr = np.where(m, 24 * e * (2 * sr6 ** 2 - sr6) / r2, 0.0)  # F_i = sum_j fr (x_i - x_j)
+    return float(en), (fr[:, :, None] * d).sum(1)
+se = s["structure_energy"][()]
+for k in range(n):
+    sl = slice(mo[k], mo[k + 1])
+    assert np.array_equal(ids[sl], np.arange(1, N + 1))
+    xa, xb = t["position_a"][sl], t["position_b"][sl]
+    (ea, fa), (eb, fb) = energy_forces(xa), energy_forces(xb)
+    assert abs(ea - t["energy_a"][k]) <= 1e-9 * abs(ea), (k, ea, t["energy_a"][k])
+    assert abs(eb - t["energy_b"][k]) <= 1e-9 * abs(eb), (k, eb, t["energy_b"][k])
+    assert np.abs(fa).max() <= 1e-6 and np.abs(fb).max() <= 1e-6, (k, np.abs(fa).max(), np.abs(fb).max())
+    assert abs(t["asymmetry"][k] - (t["energy_b"][k] - t["energy_a"][k])) <= 1e-12 * abs(ea)
+    c = int(np.nonzero(crow == k)[0][0])
+    sa, sb = cand[c]
+    assert t["energy_a"][k] == se[sa] and t["energy_b"][k] == se[sb], (k, sa, sb)
+    assert t["involves_occupied"][k] == (1 if sa == 0 else 0)
+    d = xb - xa
+    d -= L * np.round(d / L)
+    assert np.allclose((q[:, None] * d).sum(0), t["mu_direct"][k], rtol=0, atol=1e-12)
+    if sa == 0:
+        g = xa - glass
+        g -= L * np.round(g / L)
+        assert np.abs(g).max() <= 1e-12, np.abs(g).max()
+print(f"md-pairs: {len(cand)} candidate pairs, {n} rows; structures {ns}; OK")
+PY
+
+# Bad input: one message naming the key, the file untouched.
+before=$(md5sum < np2.h5)
+bad() {  # bad <needle> <sed expression>
+  input np2.h5 | sed "$2" > bad.toml
+  if timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" search bad.toml > bad.txt 2>&1; then echo "FAIL: accepted ($2)"; exit 1; fi
+  grep -q "$1" bad.txt || { echo "FAIL: no '$1' in:"; cat bad.txt; exit 1; }
+  [[ $(grep -c "error" bad.txt) == 1 ]] || { echo "FAIL: not one message:"; cat bad.txt; exit 1; }
+}
+bad search.md_temperature '/md_temperature/d'
+bad search.quench_every 's/quench_every = 200/quench_every = 500/'
+bad md.thermostat 's/^\[pairs\]/[md]\nthermostat = "none"\n[pairs]/'
+[[ $(md5sum < np2.h5) == "$before" ]] || { echo "FAIL bad input changed np2.h5"; exit 1; }
+echo "md_pairs: OK"
