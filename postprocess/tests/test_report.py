@@ -178,6 +178,40 @@ class TestReport(unittest.TestCase):
         groups = analysis.analyse(merge([p]))
         self.assertAlmostEqual(groups[0].material["c_s"].value, est.isotropic_sound_speed(8.0, 4.0))
 
+    def test_t_g_is_the_fictive_temperature_of_a_swap_glass(self):
+        # T_g: --tg, else /material/t_g, else pack.t_final of a swap glass, else the KA stand-in
+        mob = [([1], [[0.1, 0, 0]])] * 2
+        def t_g(name, extra, material=None, options=None):
+            p = os.path.join(self.dir, name)
+            synth.write_sample(p, mobile=mob, input_extra=extra, material=material)
+            return analysis.analyse(merge([p]), options)[0].material["t_g"]
+        swap = '[pack]\nswap = true\nt_final = 0.062\n'
+        v = t_g("swap.h5", swap)
+        self.assertEqual(v.value, 0.062)
+        self.assertIn("pack.t_final", v.origin)
+        self.assertEqual(t_g("quench.h5", '[pack]\nswap = false\nt_final = 0.062\n').value, 0.435)
+        self.assertEqual(t_g("nopack.h5", "").value, 0.435)
+        self.assertEqual(t_g("mat.h5", swap, material=dict(t_g=0.3)).value, 0.3)
+        self.assertEqual(t_g("cli.h5", swap, options={"t_g": 0.2}).value, 0.2)
+
+    def test_conventions_state_t_g_dipole_and_zeta(self):
+        # one TLS of known dipole: q = ±ζ q* per bead, one bead moved by DX -> |μ_T| = ζq |DX|
+        p = os.path.join(self.dir, "c.h5")
+        synth.write_sample(p, mobile=[([1], [[0.3, 0, 0]])] * 3, input_extra='[pack]\nswap = true\nt_final = 0.1\n')
+        out = os.path.join(self.dir, "rc")
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(main([out, p]), 0)
+        with open(os.path.join(out, "report.md")) as f:
+            text = f.read()
+        g = analysis.analyse(merge([p]))[0]
+        i = g.info
+        eps_K, half_mu_D = i["eps_K"], 0.5 * abs(i["zeta_q"]) * 0.3 * i["debye"]
+        self.assertIn(f"*T_g* = 0.1 ε = {0.1 * eps_K:.4g} K", text)
+        self.assertIn(f"{300.0 / (0.1 * eps_K):.3g} for T_g,lab = 300 K", text)
+        self.assertIn("δΔ = 2 p·F", text)
+        self.assertIn(f"median |μ_T|/2 is {half_mu_D:.3g}", text)
+        self.assertIn(f"ζ = charge.zeta = {i['zeta']:g} e", text)
+
     def test_log_histogram_is_probability_per_decade(self):
         from tlsmap_post.figures import log_histogram
         rng = np.random.default_rng(3)

@@ -87,7 +87,7 @@ def material_constants(samples, tls, options, res):
     n_s = len(samples["path"])
 
     def from_files(name, where=None):
-        v = np.asarray(samples[name], float)
+        v = np.asarray(samples.get(name, []), float)
         v = v[np.isfinite(v)]
         origin = f"file: {where}" if where else f"measured: /material/{name}"
         return (float(v.mean()), f"{origin} (mean over {len(v)} of {n_s} samples)") if len(v) else None
@@ -106,7 +106,11 @@ def material_constants(samples, tls, options, res):
     n = float(np.mean(samples["number_density"]))
     m["rho"] = pick("rho", options.get("density"), ("density",),
                     (n, "measured: mass density N m / V from the box (every bead mass 1 m)"))
-    m["t_g"] = pick("t_g", options.get("t_g"), ("t_g",), DEFAULTS["t_g"])
+    m["t_g"] = pick("t_g", options.get("t_g"), ("t_g",))
+    if m["t_g"] is None:
+        tf = from_files("t_fictive", "pack.t_final of a swap-equilibrated glass (pack.swap = true), its "
+                                     "fictive temperature if equilibrated there (docs/stability.md)")
+        m["t_g"] = Value(*tf) if tf else Value(*DEFAULTS["t_g"])
     m["epsilon_r"] = pick("epsilon_r", options.get("epsilon_r"), ("epsilon_r",), DEFAULTS["epsilon_r"],
                           where="/interactions attribute epsilon (or /material/epsilon_r)")
     if options.get("sound_speed") is not None:

@@ -39,6 +39,16 @@ DEFAULT_CLASSES = ("tls",)
 FALLBACK_CLASS = "double_well"
 
 
+def fictive_temperature(params):
+    """T_f = pack.t_final of a glass made with swap Monte Carlo (pack.swap = true): equilibrated at T_f,
+    so T_f is its fictive temperature (if the run reached equilibrium: docs/stability.md). NaN for
+    any other glass: a quench's final temperature is not where the glass fell out of equilibrium."""
+    swap, t_f = params.get("pack.swap"), params.get("pack.t_final")
+    if swap is True and isinstance(t_f, (int, float)) and not isinstance(t_f, bool) and t_f > 0:
+        return float(t_f)
+    return np.nan
+
+
 @dataclass
 class Merged:
     samples: dict = field(default_factory=dict)
@@ -239,6 +249,7 @@ def merge(paths, strict=False, group_by=DEFAULT_GROUP_BY, rtol_mu=1e-6):
             "debye_per_reduced_dipole": [s.units.debye_per_reduced_dipole],
             "e_per_reduced_charge": [s.units.e_per_reduced_charge],
         })
+        srows[-1]["t_fictive"] = [fictive_temperature(s.params)]
         for name in ("density", "sound_speed_l", "sound_speed_t", "sound_speed", "t_g", "epsilon_r"):
             srows[-1][name] = [s.material.get(name, np.nan)]
         for name in ("max_splitting", "hbar_reduced", "n_merged"):     # /tls attributes

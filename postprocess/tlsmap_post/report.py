@@ -148,6 +148,36 @@ def _density_section(L, g):
     L += [_table(["quantity", "value", "± sample-to-sample (jackknife)", "68 % Poisson", "unit"], rows), ""]
 
 
+T_G_LAB_K = 300.0  # a typical laboratory T_g, only to show the scale of the T_g mapping
+
+
+def _conventions(g):
+    """How T_g is chosen, how μ_T compares with the experiments' dipole, which ζ the rows use."""
+    i, t_g = g.info, g.material.get("t_g")
+    L = ["**Conventions.**", ""]
+    if t_g is not None:
+        eps_K = i["eps_K"]
+        L += [f"- *T_g* = {t_g.value:.4g} ε = {t_g.value * eps_K:.4g} K ({t_g.origin}). The paper's T_g is "
+              "the temperature at which the glass fell out of equilibrium. For a glass equilibrated by swap "
+              "Monte Carlo at T_f (pack.swap = true) that is T_f, used unless /material/t_g or --tg says "
+              "otherwise; for a quenched glass it is not known, and the Kob–Andersen mode-coupling T_c = "
+              "0.435 stands in for it. Energies in K use the [units] mapping ε = "
+              f"{eps_K:g} K. Mapping the model onto a laboratory glass by matching T_g instead scales every "
+              f"K value by T_g,lab / T_g(K): {T_G_LAB_K / (t_g.value * eps_K):.3g} for T_g,lab = "
+              f"{T_G_LAB_K:g} K."]
+    mu = g.mu.get("median_abs") if g.mu else None
+    p_txt = (f" Here the median |μ_T|/2 is {mu.scaled(i['debye'] / 2).fmt()} D." if mu is not None else "")
+    L += ["- *Dipole*: μ_T = Σ q_i (r_i^B − r_i^A), the whole change of the dipole between the two states. "
+          "The standard tunnelling model writes a field's coupling as δΔ = 2 p·F, so the dipole p that "
+          "experiments quote (0.1–1 D) corresponds to |μ_T|/2, with respect to the local field; referred to "
+          "the applied field it carries a local-field factor (Lorentz: (ε_r + 2)/3)." + p_txt,
+          f"- *ζ*: the charge rows use ζ = charge.zeta = {i['zeta']:g} e, the bead charge. The paper's ζ² in "
+          "Eq. 22 is the Coulomb share of the mechanical stiffness (its Eq. 12), which tlsmap does not measure "
+          "yet; the Eq. 22/21 row therefore gives the estimate with ζ² = (charge.zeta)² as a stand-in, and "
+          "beside it the consistent (ζq)²/(ε_r a T_g).", ""]
+    return L
+
+
 def write_report(merged, groups, figs, outdir, argv):
     L = ["# tlsmap report", "",
          f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `tlsmap-report "
@@ -206,6 +236,7 @@ def write_report(merged, groups, figs, outdir, argv):
             else:
                 mrows.append([sym, phys(v.value), f"{v.value:.4g} {unit}", v.origin])
         L += [_table(["quantity", "physical", "reduced", "origin"], mrows), ""]
+        L += _conventions(g)
         for msg in g.messages:
             L += [f"- {msg}"]
         L += [""]
@@ -294,7 +325,7 @@ def parse_args(argv):
     p.add_argument("--group-by", default=",".join(DEFAULT_GROUP_BY),
                    help="input keys that define parameter groups (default: %(default)s)")
     p.add_argument("--strict", action="store_true", help="stop at the first invalid file instead of skipping it")
-    p.add_argument("--tg", type=float, help="T_g in ε/k_B (default: /material/t_g, else 0.435)")
+    p.add_argument("--tg", type=float, help="T_g in ε/k_B (default: /material/t_g, else pack.t_final of a swap glass, else 0.435)")
     p.add_argument("--sound-speed", type=float, help="c_s in σ/τ (default: from /material)")
     p.add_argument("--density", type=float, help="mass density in m/σ³ (default: /material/density, else N/V)")
     p.add_argument("--xi", type=float, help="domain size ξ in σ (default: from /tls/radius, else 5.5)")
