@@ -80,10 +80,10 @@ std::vector<Quench> run_replica(const Box& box, const GlobalBeads& glass, const 
   return out;
 }
 
-IsCatalogue identify_structures(const Box& box, const std::vector<std::vector<Quench>>& replicas,
-                                double dedup_distance, std::vector<std::vector<Vec3>>* structures) {
-  IsCatalogue c;
-  c.first_seen.assign(structures->size(), {-1, -1});
+void add_replica(const Box& box, const std::vector<Quench>& quenches, double dedup_distance, IsCatalogue* c,
+                 std::vector<std::vector<Vec3>>* structures) {
+  c->first_seen.resize(structures->size(), {-1, -1});  // the glass (and nothing else) on the first call
+  const int r = static_cast<int>(c->state.size());
   auto known = [&](const std::vector<Vec3>& x) {
     for (std::size_t s = 0; s < structures->size(); ++s)
       if (max_displacement(box, x, (*structures)[s]) <= dedup_distance) return static_cast<int>(s);
@@ -91,28 +91,33 @@ IsCatalogue identify_structures(const Box& box, const std::vector<std::vector<Qu
   };
   auto add_pair = [&](int a, int b) {
     if (b == 0) std::swap(a, b);  // the glass is state A when it takes part
-    for (const auto& [x, y] : c.pairs)
+    for (const auto& [x, y] : c->pairs)
       if ((x == a && y == b) || (x == b && y == a)) return;
-    c.pairs.emplace_back(a, b);
+    c->pairs.emplace_back(a, b);
   };
-  for (std::size_t r = 0; r < replicas.size(); ++r) {
-    int current = 0;  // every replica starts in the glass
-    std::vector<int>& states = c.state.emplace_back();
-    for (std::size_t k = 0; k < replicas[r].size(); ++k) {
-      const Quench& q = replicas[r][k];
-      if (!q.pos.empty()) {
-        int s = known(q.pos);
-        if (s < 0) {
-          s = static_cast<int>(structures->size());
-          structures->push_back(q.pos);
-          c.first_seen.emplace_back(static_cast<int>(r), static_cast<int>(k));
-        }
-        if (s != current) add_pair(current, s);
-        current = s;
+  int current = 0;  // every replica starts in the glass
+  std::vector<int> states;
+  for (std::size_t k = 0; k < quenches.size(); ++k) {
+    const Quench& q = quenches[k];
+    if (!q.pos.empty()) {
+      int s = known(q.pos);
+      if (s < 0) {
+        s = static_cast<int>(structures->size());
+        structures->push_back(q.pos);
+        c->first_seen.emplace_back(r, static_cast<int>(k));
       }
-      states.push_back(current);
+      if (s != current) add_pair(current, s);
+      current = s;
     }
+    states.push_back(current);
   }
+  c->state.push_back(std::move(states));
+}
+
+IsCatalogue identify_structures(const Box& box, const std::vector<std::vector<Quench>>& replicas,
+                                double dedup_distance, std::vector<std::vector<Vec3>>* structures) {
+  IsCatalogue c;
+  for (const auto& q : replicas) add_replica(box, q, dedup_distance, &c, structures);
   return c;
 }
 

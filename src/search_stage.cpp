@@ -11,6 +11,7 @@
 #include "tlsmap/domains.hpp"
 #include "tlsmap/error.hpp"
 #include "tlsmap/event_search.hpp"
+#include "tlsmap/fingerprint.hpp"
 #include "tlsmap/md_pairs_stage.hpp"
 #include "tlsmap/bytes.hpp"
 #include "tlsmap/gather.hpp"
@@ -205,33 +206,6 @@ Settings settings_from(const Input& in) {
   return s;
 }
 
-// FNV-1a over the bytes of what determines the results: the configuration, every setting the
-// kernel sees and the catalogue's layout. A rerun resumes only when this matches the file's /search.
-class Fingerprint {
- public:
-  template <class T>
-  void add(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    add_bytes(&v, sizeof v);
-  }
-  template <class T>
-  void add_vec(const std::vector<T>& v) {
-    for (const auto& x : v) add(x);
-  }
-  void add_string(const std::string& s) { add_bytes(s.data(), s.size()); }
-  void add_bytes(const void* p, std::size_t n) {
-    const auto* c = static_cast<const unsigned char*>(p);
-    for (std::size_t k = 0; k < n; ++k) h_ = (h_ ^ c[k]) * 1099511628211ULL;
-  }
-  std::string hex() const {
-    char b[20];
-    std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(h_));
-    return b;
-  }
-
- private:
-  std::uint64_t h_ = 14695981039346656037ULL;
-};
 
 std::string fingerprint(const Settings& s, const Box& box, const GlobalBeads& g) {
   Fingerprint f;

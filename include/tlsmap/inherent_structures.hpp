@@ -71,6 +71,10 @@ struct IsCatalogue {
 // every structure before them. A pair is two consecutive quenches of a replica (the glass before
 // the first) in distinct structures; A is the glass when the pair involves it, else the earlier one.
 // Appends the new structures' positions to *structures (which must hold the glass on entry).
+// The same, one replica at a time (replica index = c->state.size()): a catalogue read back from a
+// checkpoint goes on exactly as if it had never stopped.
+void add_replica(const Box& box, const std::vector<Quench>& quenches, double dedup_distance, IsCatalogue* c,
+                 std::vector<std::vector<Vec3>>* structures);
 IsCatalogue identify_structures(const Box& box, const std::vector<std::vector<Quench>>& replicas,
                                 double dedup_distance, std::vector<std::vector<Vec3>>* structures);
 

@@ -9,6 +9,8 @@
 #    two whole-sample minima (numpy KA forces <= 1e-6) whose numpy energies are energy_a and
 #    energy_b (1e-9 relative) and /search/structure_energy of the candidate's structures;
 #    mu_direct = sum q (x_B - x_A); state A of a row with involves_occupied is /particles/all;
+#  * resumable: a run killed after its first checkpoint and rerun, and a record grown from 1 to 2
+#    replicas, end with the one-go /tls and /search (bitwise);
 #  * bad input (no md_temperature, quench_every > md_steps, no Langevin thermostat) exits 1 with one
 #    message naming the key and leaves the file as it was.
 source "$(dirname "$0")/common.bash"
@@ -106,6 +108,13 @@ def energy_forces(x):
     fr = np.where(m, 24 * e * (2 * sr6 ** 2 - sr6) / r2, 0.0)  # F_i = sum_j fr (x_i - x_j)
     return float(en), (fr[:, :, None] * d).sum(1)
 se = s["structure_energy"][()]
+sp = s["structure_position"][()]
+g0 = sp[0] - glass
+g0 -= L * np.round(g0 / L)
+assert sp.shape == (ns, N, 3) and np.abs(g0).max() <= 1e-12, np.abs(g0).max()  # the glass, wrapped into the box
+assert s.attrs["complete"] == 1 and s.attrs["replicas_done"] == 2
+fr, fk = s["structure_replica"][()], s["structure_quench"][()]
+assert fr[0] == -1 and all(st[off[fr[j]] + fk[j]] == j for j in range(1, ns)), (fr, fk, st)
 for k in range(n):
     sl = slice(mo[k], mo[k + 1])
     assert np.array_equal(ids[sl], np.arange(1, N + 1))
@@ -122,12 +131,48 @@ for k in range(n):
     d = xb - xa
     d -= L * np.round(d / L)
     assert np.allclose((q[:, None] * d).sum(0), t["mu_direct"][k], rtol=0, atol=1e-12)
+    assert np.array_equal(xa, sp[sa]) and np.array_equal(xb, sp[sb])
     if sa == 0:
         g = xa - glass
         g -= L * np.round(g / L)
         assert np.abs(g).max() <= 1e-12, np.abs(g).max()
 print(f"md-pairs: {len(cand)} candidate pairs, {n} rows; structures {ns}; OK")
 PY
+
+# Resumed: a run killed (SIGKILL, the whole job) after its first checkpoint, rerun, ends with the
+# one-go file; so does a record extended from 1 to 2 replicas. Both compared with np1.h5 (np 1).
+same_as() {  # same_as FILE REFERENCE: /tls and /search bitwise (datasets and attributes)
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+for g in ("tls", "search"):
+    assert set(a[g]) == set(b[g]), (g, set(a[g]) ^ set(b[g]))
+    for k in a[g]:
+        x, y = a[g][k][()], b[g][k][()]
+        assert x.shape == y.shape and (np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f"
+                                       else np.array_equal(x, y)), (sys.argv[1], g, k)
+    for k in b[g].attrs:
+        assert np.array_equal(a[g].attrs[k], b[g].attrs[k]), (g, k, a[g].attrs[k], b[g].attrs[k])
+PY
+}
+cp base.h5 killed.h5 && input killed.h5 > killed.toml
+setsid "$MPIEXEC" -n 1 "$TLSMAP" search killed.toml > killed.txt 2>&1 &
+job=$!
+for i in $(seq 1 1200); do grep -q "checkpoint: 1 of 2" killed.txt && break; sleep 0.05; done
+kill -9 -- -$job 2> /dev/null || true
+wait $job 2> /dev/null || true
+grep -q "checkpoint: 1 of 2" killed.txt
+! grep -q "wrote /tls" killed.txt || { echo "FAIL: the run ended before it was killed"; exit 1; }
+timeout 300 "$MPIEXEC" -n 1 "$TLSMAP" search killed.toml > rerun.txt
+grep -q "1 to run now, 1 already in the file" rerun.txt
+same_as killed.h5 np1.h5
+cp base.h5 grown.h5
+input grown.h5 | sed 's/replicas = 2/replicas = 1/' > grown1.toml
+input grown.h5 > grown2.toml
+timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search grown1.toml > grown1.txt
+timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search grown2.toml > grown2.txt
+grep -q "1 to run now, 1 already in the file" grown2.txt
+same_as grown.h5 np1.h5
 
 # Bad input: one message naming the key, the file untouched.
 before=$(md5sum < np2.h5)
