@@ -132,6 +132,9 @@ Schema default_schema() {
                "format of the state files: LAMMPS data or H5MD; auto: H5MD if the file is HDF5");
   s.add_double("pairs.margin", 1.5, "(0, inf)", "sigma",
                "region of a pair: radius = farthest moving bead from the moving beads' centroid + margin");
+  s.add_double("pairs.core_threshold", 0.02, "(0, inf)", "sigma",
+               "a pair's region is built around the beads with |d_i| > core_threshold between the two minima (default: "
+               "the 0.02 sigma moving threshold); larger values leave the elastic far field out of the region");
   s.add_int("pairs.max_mobile", 2000, "[2, inf)", "",
             "largest region (mobile beads) a pair may need; the analysis uses dense Hessians of 3 n_mobile coordinates");
   s.add_string("pairs.neb", "auto", {"auto", "whole", "shell"},

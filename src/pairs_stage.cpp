@@ -82,7 +82,7 @@ std::string fmt(double v, int digits = 6) {
 
 struct Settings {
   std::string list, format, model, output;
-  double margin = 1.5, shell = 5.0, skin = 0.3;
+  double margin = 1.5, shell = 5.0, skin = 0.3, core_threshold = 0.02;
   std::int64_t max_mobile = 2000;
   bool check_whole = false;
   std::string neb = "auto";  // pairs.neb as given
@@ -105,6 +105,7 @@ Settings settings_from(const Input& in, bool with_list) {
   if (with_list) s.list = list_path(in);
   s.format = in.get_string("pairs.format");
   s.margin = in.get_double("pairs.margin");
+  s.core_threshold = in.get_double("pairs.core_threshold");
   s.check_whole = in.get_bool("pairs.check_whole");
   s.neb = in.get_string("pairs.neb");
   s.max_mobile = in.get_int("pairs.max_mobile");
@@ -280,17 +281,19 @@ Region get_region(ByteReader& rd) {
   return r;
 }
 
+// n_moving counts the beads with |d_i| > threshold; the region is built around those with
+// |d_i| > core (pairs.core_threshold), or around the one that moved most if none did.
 Region region_of(const Box& box, const std::vector<Vec3>& a, const std::vector<Vec3>& b, double threshold,
-                 double margin) {
+                 double core, double margin) {
   Region r;
   std::vector<std::size_t> moving;
   std::size_t largest = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     const double d = box.minimum_image(Vec3(b[i] - a[i])).norm();
     if (d > r.max_displacement) r.max_displacement = d, largest = i;
-    if (d > threshold) moving.push_back(i);
+    if (d > threshold) ++r.n_moving;
+    if (d > core) moving.push_back(i);
   }
-  r.n_moving = static_cast<std::int64_t>(moving.size());
   if (moving.empty()) moving.push_back(largest);
   const Vec3 ref = a[moving[0]];
   Vec3 sum = Vec3::Zero();
@@ -590,7 +593,7 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
                                 std::vector<std::string>* skipped = nullptr) {
   std::vector<Region> regions;
   for (const StatePair& p : pairs) {
-    Region r = region_of(sample.box, x.at(p.a), x.at(p.b), s.kernel.moving_threshold, s.margin);
+    Region r = region_of(sample.box, x.at(p.a), x.at(p.b), s.kernel.moving_threshold, s.core_threshold, s.margin);
     const std::string where = s.list + ":" + std::to_string(p.line) + ": ";
     std::string why;
     if (r.max_displacement <= s.kernel.dedup_distance)
@@ -704,6 +707,7 @@ void write_pairs_group(H5File& f, const Settings& s, const std::vector<StatePair
   write_attribute(f, "/pairs", "shell", s.shell);
   write_attribute(f, "/pairs", "max_mobile", static_cast<double>(s.max_mobile));
   write_attribute(f, "/pairs", "moving_threshold", s.kernel.moving_threshold);
+  write_attribute(f, "/pairs", "core_threshold", s.core_threshold);
   write_attribute(f, "/pairs", "check_whole", s.check_whole ? 1.0 : 0.0);
   write_attribute(f, "/pairs", "neb", s.whole ? "whole" : "shell");
 }

@@ -9,6 +9,7 @@
 #    two whole-sample minima (numpy KA forces <= 1e-6) whose numpy energies are energy_a and
 #    energy_b (1e-9 relative) and /search/structure_energy of the candidate's structures;
 #    mu_direct = sum q (x_B - x_A); state A of a row with involves_occupied is /particles/all;
+#  * pairs.core_threshold = 0.1 starts the region around the core (fewer mobile beads), same energies;
 #  * resumable: a run killed after its first checkpoint and rerun, and a record grown from 1 to 2
 #    replicas, end with the one-go /tls and /search (bitwise);
 #  * bad input (no md_temperature, quench_every > md_steps, no Langevin thermostat) exits 1 with one
@@ -173,6 +174,20 @@ timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search grown1.toml > grown1.txt
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search grown2.toml > grown2.txt
 grep -q "1 to run now, 1 already in the file" grown2.txt
 same_as grown.h5 np1.h5
+
+# pairs.core_threshold = 0.1: the region starts around the rearranging core (fewer mobile beads than
+# the whole sample's 255) and grows until B is stable; the rows' whole-sample energies are unchanged.
+cp base.h5 core.h5
+input core.h5 | sed 's/^neb = "shell"/neb = "shell"\ncore_threshold = 0.1/' > core.toml
+timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search core.toml > core.txt
+first=$(grep -m1 -o "region radius [0-9.]* sigma, [0-9]* mobile beads" core.txt | awk '{print $5}')
+[[ -n $first && $first -lt 255 ]] || { echo "FAIL: core_threshold region: '$first' mobile beads"; cat core.txt; exit 1; }
+/usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+a, b = h5py.File("core.h5", "r")["tls"], h5py.File("np1.h5", "r")["tls"]
+for k in ("energy_a", "energy_b", "asymmetry", "mu_direct", "position_a", "position_b"):
+    assert np.array_equal(a[k][()], b[k][()]), k
+PY
 
 # Bad input: one message naming the key, the file untouched.
 before=$(md5sum < np2.h5)

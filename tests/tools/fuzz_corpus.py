@@ -71,7 +71,7 @@ HUGE_IS_VALID = {
     "md.temperature", "md.friction",  # pack with equil/quench steps only uses t_parent and t_final
     "pack.equil_steps", "pack.quench_steps",  # a huge budget runs (for ever): not an input error
     "charge.max_bond_cutoff",  # capped at half the box edge by design
-    "pairs.margin", "pairs.max_mobile",  # read by `tlsmap pairs` only, which needs a list of pairs
+    "pairs.margin", "pairs.max_mobile", "pairs.core_threshold",  # read by `tlsmap pairs` only, which needs a list of pairs
     "coulomb.cutoff", "coulomb.epsilon",  # read by `tlsmap energy` (flags), not by the stages
     "search.spacing", "search.shell",  # one domain per edge; every other bead frozen
     "search.follow_modes",  # more mode-following attempts than the budget: the budget wins
