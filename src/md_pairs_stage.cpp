@@ -168,7 +168,7 @@ struct Record {
 
 // Collective: /search as the quench record (docs/file-format.md); complete = 0 at a checkpoint.
 void write_search(H5File& f, const Settings& s, const Record& rec, const std::vector<int>& pair_row,
-                  const std::string& fp, bool complete) {
+                  std::size_t n_rows, const std::string& fp, bool complete) {
   remove_object(f, "/search");
   const MinimaSample& m = rec.m;
   std::vector<std::int64_t> offset{0}, step, structure;
@@ -223,6 +223,7 @@ void write_search(H5File& f, const Settings& s, const Record& rec, const std::ve
   write_attribute(f, "/search", "n_beads", static_cast<double>(n));
   write_attribute(f, "/search", "n_structures", static_cast<double>(ns));
   write_attribute(f, "/search", "n_candidates", static_cast<double>(np));
+  write_attribute(f, "/search", "n_pairs", static_cast<double>(n_rows));
 }
 
 void write_tls_rows(H5File& f, const Input& in, const std::vector<TlsRow>& rows) {
@@ -236,7 +237,6 @@ void write_tls_rows(H5File& f, const Input& in, const std::vector<TlsRow>& rows)
   write_replicated(f, "/tls/mu_eq13", std::vector<double>(3 * n, std::numeric_limits<double>::quiet_NaN()), {n, 3});
   write_attribute(f, "/tls/mu_eq13", "unit", "q* sigma");
   write_attribute(f, "/tls", "mu_eq13", "NaN until the dipole stage fills it");
-  write_attribute(f, "/search", "n_pairs", static_cast<double>(n));
 }
 
 // Collective: the record of a previous run of the same sampling (fingerprint), or an empty one
@@ -340,7 +340,7 @@ void run_md_pairs(const Input& in, MPI_Comm comm) {
       rec.reps.push_back(std::move(qs));
     }
     H5File f(s.output, H5File::Mode::update, comm);
-    write_search(f, s, rec, {}, fp, false);
+    write_search(f, s, rec, {}, 0, fp, false);
     write_tls_rows(f, in, {});
     f.commit();
     progress.say("checkpoint: " + std::to_string(rec.reps.size()) + " of " + std::to_string(s.replicas) +
@@ -369,7 +369,7 @@ void run_md_pairs(const Input& in, MPI_Comm comm) {
   }
   {
     H5File f(s.output, H5File::Mode::update, comm);
-    write_search(f, s, rec, pair_row, fp, true);
+    write_search(f, s, rec, pair_row, rows.size(), fp, true);
     write_tls_rows(f, in, rows);
     f.commit();
   }

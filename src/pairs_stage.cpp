@@ -626,37 +626,45 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
 }
 
 // Collective, steps 3 (sizing) and 4 (analysis) for the pairs whose region check_pairs accepted
-// (n_mobile >= 0). skippable: a pair whose region cannot be sized is left out (nullopt, with its
-// message on the log) instead of stopping the stage. Results in pair order on every rank.
+// (n_mobile >= 0). skipped == nullptr: a region that cannot be sized stops the stage; otherwise the
+// pair is left out (nullopt) and its reason put in (*skipped)[k]. Results in pair order on every rank.
 std::vector<std::optional<PairOutcome>> analyse_regions(const std::vector<StatePair>& pairs,
                                                         const std::map<std::string, std::vector<Vec3>>& x,
                                                         const std::map<std::string, double>& energy, const Sample& sample,
                                                         const Settings& s, std::vector<Region>& regions,
-                                                        const std::vector<Vec3>& ref, bool skippable, Progress& progress,
-                                                        MPI_Comm comm) {
+                                                        const std::vector<Vec3>& ref, Progress& progress, MPI_Comm comm,
+                                                        std::vector<std::string>* skipped = nullptr) {
   const LJTable table = model_has_diameters(s.model) ? LJTable{} : make_model(s.model);  // diameters: unused
   auto input = [&](std::int64_t k) {
     const StatePair& p = pairs[k];
     return PairInput{&sample, &table, &s, &p, &x.at(p.a), &x.at(p.b), &ref, energy.at(p.a), energy.at(p.b), regions[k]};
   };
+  // Each item: empty (refused by check_pairs), or a flag (1 sized, 0 not) and the region or the reason.
   const auto sized = for_each_pair(pairs.size(), [&](std::int64_t k) {
     ByteWriter w;
-    if (regions[k].n_mobile < 0) return w.take();  // refused by check_pairs
+    if (regions[k].n_mobile < 0) return w.take();
     try {
-      put_region(w, size_region(input(k)));
+      const Region r = size_region(input(k));
+      w.put(1), put_region(w, r);
     } catch (const Error& e) {
-      if (!skippable) throw;
-      std::fprintf(stderr, "[%s] pair %lld skipped: %s\n", s.list.c_str(), static_cast<long long>(k), e.what());
-      return ByteWriter().take();
+      if (!skipped) throw;
+      ByteWriter why;
+      why.put(0), why.put(std::string(e.what()));
+      return why.take();
     }
     return w.take();
   }, "regions", progress, comm);
   for (std::size_t k = 0; k < pairs.size(); ++k) {
-    if (sized[k].empty()) {
+    if (sized[k].empty()) continue;
+    ByteReader rd(sized[k].data(), sized[k].size());
+    int ok = 0;
+    rd.get(ok);
+    if (!ok) {
       regions[k].n_mobile = -1;
+      rd.get((*skipped)[k]);
+      progress.say("pair " + std::to_string(k) + " skipped: " + (*skipped)[k]);
       continue;
     }
-    ByteReader rd(sized[k].data(), sized[k].size());
     regions[k] = get_region(rd);
     if (regions[k].grown > 0)
       progress.say("pair " + std::to_string(k) + ": state B falls back with the shell frozen at state A; region grown " +
@@ -786,7 +794,7 @@ void run_pairs(const Input& in, MPI_Comm comm) {
   }
   // 3. Distinct structures, local rearrangements; each region sized so that B stays a minimum in it.
   std::vector<Region> regions = check_pairs(pairs, x, sample, s, progress);
-  const auto analysed = analyse_regions(pairs, x, energy, sample, s, regions, x.at(pairs[0].a), false, progress, comm);
+  const auto analysed = analyse_regions(pairs, x, energy, sample, s, regions, x.at(pairs[0].a), progress, comm);
   std::vector<PairOutcome> out;
   for (const auto& o : analysed) out.push_back(*o);
   for (std::size_t k = 0; k < out.size(); ++k) progress.say(row_summary(k, out[k]));
@@ -817,14 +825,14 @@ std::vector<AnalysedPair> analyse_minima_pairs(const Input& in, const MinimaSamp
   for (std::size_t k = 0; k < pairs.size(); ++k) list.push_back(StatePair{name(pairs[k].first), name(pairs[k].second), static_cast<int>(k)});
   std::vector<std::string> skipped;
   std::vector<Region> regions = check_pairs(list, x, sample, s, progress, &skipped);
-  const auto analysed = analyse_regions(list, x, energy, sample, s, regions, x.at(list[0].a), true, progress, comm);
+  const auto analysed = analyse_regions(list, x, energy, sample, s, regions, x.at(list[0].a), progress, comm, &skipped);
   std::vector<AnalysedPair> out(pairs.size());
   for (std::size_t k = 0; k < pairs.size(); ++k) {
     if (analysed[k]) {
       out[k].analysed = true, out[k].row = analysed[k]->row;
       progress.say(row_summary(k, *analysed[k]));
     } else {
-      out[k].why = !skipped[k].empty() ? skipped[k] : "its region could not be sized (state B unstable up to [pairs] max_mobile)";
+      out[k].why = skipped[k];
     }
   }
   return out;

@@ -41,21 +41,27 @@ for np in 1 2 4; do
   grep -q "wrote /tls (.*) and /search to np$np.h5" search$np.txt
 done
 cat search2.txt
+same_as() {  # same_as FILE REFERENCE: /tls and /search bitwise (datasets and attributes)
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+for g in ("tls", "search"):
+    assert set(a[g]) == set(b[g]), (g, set(a[g]) ^ set(b[g]))
+    for k in a[g]:
+        x, y = a[g][k][()], b[g][k][()]
+        assert x.shape == y.shape and (np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f"
+                                       else np.array_equal(x, y)), (sys.argv[1], g, k)
+    assert set(a[g].attrs) == set(b[g].attrs), (g, set(a[g].attrs) ^ set(b[g].attrs))
+    for k in b[g].attrs:
+        assert np.array_equal(a[g].attrs[k], b[g].attrs[k]), (g, k, a[g].attrs[k], b[g].attrs[k])
+PY
+}
+same_as np2.h5 np1.h5
+same_as np4.h5 np1.h5
 
 /usr/bin/python3 - <<'PY'
 import h5py, numpy as np
-files = {np_: h5py.File(f"np{np_}.h5", "r") for np_ in (1, 2, 4)}
-# Bitwise at every rank count.
-for np_ in (2, 4):
-    for g in ("tls", "search"):
-        a, b = files[1][g], files[np_][g]
-        assert set(a) == set(b), (g, set(a) ^ set(b))
-        for k in a:
-            x, y = a[k][()], b[k][()]
-            assert x.shape == y.shape and (np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f"
-                                           else np.array_equal(x, y)), (np_, g, k)
-        assert dict(a.attrs) .keys() == dict(b.attrs).keys()
-f = files[1]
+f = h5py.File("np1.h5", "r")
 t, s = f["tls"], f["search"]
 assert s.attrs["method"] in (b"md-pairs", "md-pairs")
 R, N = int(s.attrs["replicas"]), int(s.attrs["n_beads"])
@@ -142,20 +148,6 @@ PY
 
 # Resumed: a run killed (SIGKILL, the whole job) after its first checkpoint, rerun, ends with the
 # one-go file; so does a record extended from 1 to 2 replicas. Both compared with np1.h5 (np 1).
-same_as() {  # same_as FILE REFERENCE: /tls and /search bitwise (datasets and attributes)
-  /usr/bin/python3 - "$1" "$2" <<'PY'
-import sys, h5py, numpy as np
-a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
-for g in ("tls", "search"):
-    assert set(a[g]) == set(b[g]), (g, set(a[g]) ^ set(b[g]))
-    for k in a[g]:
-        x, y = a[g][k][()], b[g][k][()]
-        assert x.shape == y.shape and (np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f"
-                                       else np.array_equal(x, y)), (sys.argv[1], g, k)
-    for k in b[g].attrs:
-        assert np.array_equal(a[g].attrs[k], b[g].attrs[k]), (g, k, a[g].attrs[k], b[g].attrs[k])
-PY
-}
 cp base.h5 killed.h5 && input killed.h5 > killed.toml
 setsid "$MPIEXEC" -n 1 "$TLSMAP" search killed.toml > killed.txt 2>&1 &
 job=$!
