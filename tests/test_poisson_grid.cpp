@@ -1,6 +1,6 @@
 // Grid Poisson solver: a Fourier mode against the exact (and the exact discrete) solution with
 // second-order convergence; the energy of two Gaussian charges against the Ewald-type reference;
-// ∫_sphere E dV against the closed forms of DESIGN.md §3 (uniform ε, and a dielectric sphere);
+// ∫_sphere E dV against the closed forms of docs/electrostatics.md §4 (uniform ε, and a dielectric sphere);
 // forces = −∇E; every result equal to an MPI_COMM_SELF run on rank 0 to 1e-8.
 #include "tlsmap/dielectric.hpp"
 #include "tlsmap/error.hpp"

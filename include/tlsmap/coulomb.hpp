@@ -1,5 +1,5 @@
 #pragma once
-// Coulomb energy and forces of the bead charges by an Ewald-type split (DESIGN.md §3), in Gaussian
+// Coulomb energy and forces of the bead charges by an Ewald-type split (docs/electrostatics.md §6), in Gaussian
 // reduced units (pair energy q_i q_j /(ε r), as LAMMPS `units lj`), periodic, conducting boundary:
 //
 //   E = ½ Σ_cells Q φ − C Σ_i q_i²                          grid part: Gaussian charges of width σ

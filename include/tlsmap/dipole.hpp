@@ -1,5 +1,5 @@
 #pragma once
-// Stage 4, dipole: the transition dipole μ_T of every catalogued TLS, two ways (DESIGN.md §3–§5).
+// Stage 4, dipole: the transition dipole μ_T of every catalogued TLS, two ways (docs/dipole.md §1).
 //
 //  direct:  μ_direct = Σ_i q_i (r_i^B − r_i^A)   (minimum image; charges fixed on the beads)
 //  Eq. 13:  μ_eq13   = (ε_in/4π) ∫_V ΔE dV        (V the domain sphere, ΔE = −∇Δφ)
@@ -22,7 +22,7 @@
 // higher moments are large next to its small net dipole, as for a random walk of bond dipoles).
 // The stage subtracts the images' integral from the grid integral: μ_eq13 is the isolated-domain
 // (free-space) value, μ_eq13_uncorrected the raw periodic one. At dipole order and uniform ε the
-// correction is the (1 − V_sph/V_box) factor of DESIGN.md §3, so μ_eq13/μ_direct → −1/3; with
+// correction is the (1 − V_sph/V_box) factor of docs/electrostatics.md §4, so μ_eq13/μ_direct → −1/3; with
 // ε_in ≠ ε_ext it tends to −ε_in/(2ε_ext + ε_in) (the point-dipole closed form).
 //
 // The paper's Eq. 1/6 ingredients: each bond (from /charge/bonds) with a moving bead has a dipole

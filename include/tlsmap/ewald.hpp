@@ -1,5 +1,5 @@
 #pragma once
-// Plain Ewald summation: the test reference for the grid electrostatics (DESIGN.md §3).
+// Plain Ewald summation: the test reference for the grid electrostatics (docs/electrostatics.md §1).
 //
 // Point charges q_i in a periodic orthorhombic box, Gaussian reduced units (pair energy
 // q_i q_j /(ε r), as LAMMPS `units lj`), conducting ("tin-foil") boundary, so no surface term:

@@ -1,5 +1,6 @@
 #pragma once
-// Stage 5, interact: TLS–TLS couplings for every pair (i < j) of /tls within a cutoff (DESIGN.md §5).
+// Stage 5, interact: TLS–TLS couplings for every pair (i < j) of /tls within a cutoff
+// (docs/dipole.md, §2 "Couplings"; the stage's place in the pipeline: docs/architecture.md, "The pipeline").
 //
 // Electric, exact on the grid:  J_el_ij = ∫ Δρ_i Δφ_j dV, with Δφ_j from one solve per TLS j
 // (∇·(ε∇Δφ_j) = −4πΔρ_j, uniform ε = dipole.epsilon, periodic, tin-foil). Because the grid charge

@@ -1,5 +1,5 @@
 #pragma once
-// Stage 1, pack: an amorphous bead packing (DESIGN.md §2).
+// Stage 1, pack: an amorphous bead packing (docs/architecture.md, "The pipeline"; keys: docs/input.md).
 //   lattice start (beads on a simple-cubic lattice in random order, species by id) →
 //   liquid equilibration at t_parent (Langevin) → quench to t_final (linear ramp or instant) →
 //   L-BFGS or FIRE to the inherent structure (max |F_i| <= f_tol).

@@ -1,6 +1,7 @@
 """The analytic estimates of Lubchenko, Silbey & Wolynes (2005) that tlsmap tests.
 
-Equation numbers are the paper's (../shared/paper/lubchenko-silbey-wolynes-2005.md). Every function
+Equation numbers are the paper's: V. Lubchenko, R. J. Silbey and P. G. Wolynes, "Electrodynamics of
+amorphous media at low temperatures", arXiv:cond-mat/0506735 (2005). Every function
 works in any consistent unit system; the report calls them in reduced LJ units and converts.
 
 * Eq. 1:  μ_T ≈ ζ q a [(ξ/a)³/2]^{1/2} (d_L/a) — a random walk of N_d = (ξ/a)³/2 bond-dipole changes,
@@ -12,7 +13,7 @@ works in any consistent unit system; the report calls them in reduced LJ units a
 * Kirkwood-like factor (after Eq. 1): g = μ_T² / Σ_i |Δμ_i|² — 1 for uncorrelated bond rotations,
           "typically of order 2" per the paper.
 * Eq. 13: μ_T = (ε/4π) ∫_V ΔE dV. For charges inside a sphere of uniform ε in infinite space,
-          ∫_sphere E dV = −(4π/3) p/ε, so μ_eq13 = −μ_direct/3 (DESIGN.md §3).
+          ∫_sphere E dV = −(4π/3) p/ε, so μ_eq13 = −μ_direct/3 (docs/electrostatics.md §4).
 * Eq. 21: elastic TLS–TLS coupling ≈ g²/(ρ c_s² r³) ≈ T_g (a/r)³.
 * Eq. 22: electric coupling ≈ ζ² ρ c_s² a³ (a/r)³  →  ratio electric/elastic ≈ ζ² ρ c_s² a³ / T_g.
 * Sec. II.C: thermally active TLS have ε distributed as n(ε) = e^{−ε/T_g}/T_g per domain of volume
@@ -56,7 +57,7 @@ def g_factor(mu_t, sum_dmu2):
 
 def eq13_sphere_ratio_periodic(v_sphere, v_box):
     """μ_eq13/μ_direct for a uniform-ε sphere in a periodic box with conducting boundary, without an
-    image correction: −(1/3)(1 − V_sph/V_box) (DESIGN.md §3)."""
+    image correction: −(1/3)(1 − V_sph/V_box) (docs/electrostatics.md §4)."""
     return EQ13_SPHERE_RATIO * (1.0 - v_sphere / v_box)
 
 
@@ -93,7 +94,8 @@ def tls_dos_paper(t_g, xi):
 
 
 def xi_from_radius(radius):
-    """ξ of a spherical domain of radius R: ξ³ = (4π/3) R³, i.e. R ≈ 0.62 ξ (DESIGN.md §2)."""
+    """ξ of a spherical domain of radius R: ξ³ = (4π/3) R³, i.e. R ≈ 0.62 ξ
+    (docs/search.md, "The parallel driver (`tlsmap search`)", Domains)."""
     return (4.0 * np.pi / 3.0) ** (1.0 / 3.0) * radius
 
 

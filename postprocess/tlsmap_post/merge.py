@@ -76,7 +76,7 @@ def tls_derived(sample):
     """Per-TLS quantities computed from the catalogue (independent of the dipole stage):
 
     mu_recomputed = Σ_i q_i (r_i^B − r_i^A) over the mobile beads (minimum image) — the direct
-                    transition dipole of DESIGN.md §4, to check /tls/mu_direct against;
+                    transition dipole of docs/dipole.md §1, to check /tls/mu_direct against;
     sum_dmu2      = Σ_b |Δμ_b|², Δμ_b = Σ_{i∈b} q_i d_i the dipole change of bond b (paper Fig. 1:
                     the elemental dipole changes whose sum is μ_T);
     n_bonds_moved = number of bonds with at least one mobile bead.
