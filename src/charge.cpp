@@ -9,9 +9,10 @@
 #include "tlsmap/reduction.hpp"
 #include "tlsmap/units.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -244,13 +245,10 @@ BondSet pair_beads(const std::vector<Vec3>& pos, const Box& box, double cutoff, 
     b.enlargements = enlargements;
     if (b.unpaired.size() <= allowed) return b;
     if (c >= limit) {
-      char msg[320];
-      std::snprintf(msg, sizeof msg,
-                    "pairing: %zu of %zu beads stay unpaired even with bond cutoff %.4g (the largest allowed: "
-                    "charge.max_bond_cutoff = %.4g, half the shortest box edge = %.4g); raise "
-                    "charge.max_bond_cutoff",
-                    b.unpaired.size(), pos.size(), c, max_cutoff, half_edge);
-      throw Error(msg);
+      throw Error(fmt::format("pairing: {} of {} beads stay unpaired even with bond cutoff {:.4g} (the largest "
+                              "allowed: charge.max_bond_cutoff = {:.4g}, half the shortest box edge = {:.4g}); raise "
+                              "charge.max_bond_cutoff",
+                              b.unpaired.size(), pos.size(), c, max_cutoff, half_edge));
     }
   }
 }
@@ -404,7 +402,6 @@ void run_charge(const Input& in, MPI_Comm comm) {
   const PhysicalUnits units = PhysicalUnits::from_input(in);
   const double q = zeta / units.e_per_charge();  // ζ e in the reduced charge unit q*
   Progress progress(comm, "charge");
-  char line[320];
 
   H5File file(path, H5File::Mode::update, comm);
   Configuration c = read_configuration(file);
@@ -416,15 +413,13 @@ void run_charge(const Input& in, MPI_Comm comm) {
                   "; use the [units] the configuration was made with");
   }
   const std::int64_t n = c.n_global;
-  std::snprintf(line, sizeof line, "%lld beads from %s; zeta = %.4g e = %.6g q*; bond cutoff %.4g (up to %.4g)",
-                static_cast<long long>(n), path.c_str(), zeta, q, cutoff, max_cutoff);
-  progress.say(line);
+  progress.say(fmt::format("{} beads from {}; zeta = {:.4g} e = {:.6g} q*; bond cutoff {:.4g} (up to {:.4g})", n, path,
+                           zeta, q, cutoff, max_cutoff));
 
   const BondSet bonds = pair_beads(c.beads, c.box, cutoff, max_cutoff, comm);
   if (bonds.enlargements > 0) {
-    std::snprintf(line, sizeof line, "bond cutoff enlarged %d times, from %.4g to %.4g, to pair every bead",
-                  bonds.enlargements, cutoff, bonds.cutoff);
-    progress.say(line);
+    progress.say(fmt::format("bond cutoff enlarged {} times, from {:.4g} to {:.4g}, to pair every bead",
+                             bonds.enlargements, cutoff, bonds.cutoff));
   }
   assign_charges(bonds, n, q, seed, c.beads);
   c.beads.charge.resize(c.beads.n_owned);
@@ -472,14 +467,11 @@ void run_charge(const Input& in, MPI_Comm comm) {
   write_attribute(file, "/charge/bond_length_bin_edges", "unit", "sigma");
   file.commit();
 
-  std::snprintf(line, sizeof line, "%zu bonds, %zu unpaired; bond length %.4f +- %.4f sigma (min %.4f, max %.4f)", nb,
-                bonds.unpaired.size(), s.mean, s.std, s.min, s.max);
-  progress.say(line);
-  std::snprintf(line, sizeof line, "mu_mol = zeta q <r_bond> = %.5g q* sigma = %.4g D; net charge %.3g", mu_reduced,
-                mu_debye, net);
-  progress.say(line);
-  std::snprintf(line, sizeof line, "updated %s in %.2f s", path.c_str(), progress.elapsed());
-  progress.say(line);
+  progress.say(fmt::format("{} bonds, {} unpaired; bond length {:.4f} +- {:.4f} sigma (min {:.4f}, max {:.4f})", nb,
+                           bonds.unpaired.size(), s.mean, s.std, s.min, s.max));
+  progress.say(fmt::format("mu_mol = zeta q <r_bond> = {:.5g} q* sigma = {:.4g} D; net charge {:.3g}", mu_reduced,
+                           mu_debye, net));
+  progress.say(fmt::format("updated {} in {:.2f} s", path, progress.elapsed()));
 }
 
 }  // namespace tlsmap

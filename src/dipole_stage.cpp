@@ -14,8 +14,9 @@
 #include "tlsmap/progress.hpp"
 #include "tlsmap/units.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
-#include <cstdio>
 #include <memory>
 #include <numbers>
 
@@ -52,7 +53,6 @@ void run_dipole(const Input& in, MPI_Comm comm) {
   const auto conv_r = in.get_vec3("dipole.convergence_radius");
   const auto conv_n = static_cast<std::size_t>(in.get_int("dipole.convergence_tls"));
   Progress progress(comm, "dipole");
-  char line[400];
 
   H5File file(path, H5File::Mode::update, comm);
   const Configuration c = read_configuration(file);
@@ -95,12 +95,11 @@ void run_dipole(const Input& in, MPI_Comm comm) {
 
   Decomposition dec(comm, box, in.get_int3("system.proc_grid"));
   const Mat3 T = image_field_tensor(box);
-  std::snprintf(line, sizeof line,
-                "%zu TLS in %s; grid spacing %.4g, sigma %.4g, eps %.4g%s; images: T = diag(%.6g, %.6g, %.6g) "
-                "(trace/3 = 4pi/3V = %.6g)", n, path.c_str(), spacing, gs.sigma_factor * spacing, gs.eps_ext,
-                gs.uniform() ? " (uniform)" : (", eps_in " + std::to_string(gs.eps_in)).c_str(), T(0, 0), T(1, 1),
-                T(2, 2), 4 * pi / (3 * box.volume()));
-  progress.say(line);
+  progress.say(fmt::format("{} TLS in {}; grid spacing {:.4g}, sigma {:.4g}, eps {:.4g}{}; images: T = diag({:.6g}, "
+                           "{:.6g}, {:.6g}) (trace/3 = 4pi/3V = {:.6g})",
+                           n, path, spacing, gs.sigma_factor * spacing, gs.eps_ext,
+                           gs.uniform() ? std::string(" (uniform)") : ", eps_in " + std::to_string(gs.eps_in), T(0, 0),
+                           T(1, 1), T(2, 2), 4 * pi / (3 * box.volume())));
 
   std::unique_ptr<PoissonGrid> shared;
   if (gs.uniform()) shared = make_eq13_grid(dec, gs, Vec3::Zero(), 0.0);
@@ -135,9 +134,9 @@ void run_dipole(const Input& in, MPI_Comm comm) {
     for (std::size_t p = 0; p < dq.pos.size(); p += 2)
       n_outside[k] += (box.minimum_image(dq.pos[p] - tls.center[k]).norm() >= R ||
                        box.minimum_image(dq.pos[p + 1] - tls.center[k]).norm() >= R);
-    std::snprintf(line, sizeof line, "|mu_direct| %.4g D, |mu_eq13| %.4g D, ratio %.4f, g %.3g, %d its", deb_direct[k],
-                  deb_eq13[k], ratio_eq13[k], g[k], iterations[k]);
-    progress.report(static_cast<long>(k + 1), static_cast<long>(n), line);
+    progress.report(static_cast<long>(k + 1), static_cast<long>(n),
+                    fmt::format("|mu_direct| {:.4g} D, |mu_eq13| {:.4g} D, ratio {:.4f}, g {:.3g}, {} its",
+                                deb_direct[k], deb_eq13[k], ratio_eq13[k], g[k], iterations[k]));
   }
 
   // Convergence: the first conv_n TLS on each requested grid, integrated over each radius factor.
@@ -161,9 +160,8 @@ void run_dipole(const Input& in, MPI_Comm comm) {
         const double f = radii[r] / (radius_factor * tls.radius[k]);
         conv.insert(conv.end(), {static_cast<double>(k), h, grid->spacing().maxCoeff(), f, radii[r],
                                  ratio(mu, mu_direct[k]), ratio(raw, mu_direct[k]), mu[0], mu[1], mu[2]});
-        std::snprintf(line, sizeof line, "convergence: %3zu  %8.4f  %8.4f  %6.3f  %10.6f  %10.6f", k, h,
-                      grid->spacing().maxCoeff(), f, ratio(mu, mu_direct[k]), ratio(raw, mu_direct[k]));
-        progress.say(line);
+        progress.say(fmt::format("convergence: {:>3}  {:>8.4f}  {:>8.4f}  {:>6.3f}  {:>10.6f}  {:>10.6f}", k, h,
+                                 grid->spacing().maxCoeff(), f, ratio(mu, mu_direct[k]), ratio(raw, mu_direct[k])));
       }
     }
 
@@ -199,11 +197,9 @@ void run_dipole(const Input& in, MPI_Comm comm) {
 
   double mean_ratio = 0.0, mean_d = 0.0;
   for (std::size_t k = 0; k < n; ++k) mean_ratio += ratio_eq13[k] / n, mean_d += deb_direct[k] / n;
-  std::snprintf(line, sizeof line, "mean |mu_direct| %.4g D, mean mu_eq13/mu_direct %.5f (uniform eps: -1/3)", mean_d,
-                mean_ratio);
-  progress.say(line);
-  std::snprintf(line, sizeof line, "updated %s in %.2f s", path.c_str(), progress.elapsed());
-  progress.say(line);
+  progress.say(fmt::format("mean |mu_direct| {:.4g} D, mean mu_eq13/mu_direct {:.5f} (uniform eps: -1/3)", mean_d,
+                           mean_ratio));
+  progress.say(fmt::format("updated {} in {:.2f} s", path, progress.elapsed()));
 }
 
 }  // namespace tlsmap

@@ -7,12 +7,16 @@
 #include "tlsmap/lammps_data.hpp"
 #include "tlsmap/system.hpp"
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace tlsmap {
 namespace {
@@ -62,10 +66,15 @@ void write_forces(const std::string& path, const Beads& b, MPI_Comm comm) {
     std::sort(order.begin(), order.end(), [&](auto a, auto c) { return all[4 * a] < all[4 * c]; });
     const std::string tmp = path + ".tmp";
     if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
-      for (std::size_t k : order)
-        std::fprintf(f, "%lld %.17g %.17g %.17g\n", static_cast<long long>(all[4 * k]), all[4 * k + 1],
-                     all[4 * k + 2], all[4 * k + 3]);
-      if (std::fclose(f) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
+      fmt::memory_buffer line;
+      bool written = true;
+      for (std::size_t k : order) {
+        line.clear();
+        fmt::format_to(std::back_inserter(line), "{} {:.17g} {:.17g} {:.17g}\n", static_cast<long long>(all[4 * k]),
+                       all[4 * k + 1], all[4 * k + 2], all[4 * k + 3]);
+        written = written && std::fwrite(line.data(), 1, line.size(), f) == line.size();
+      }
+      if (std::fclose(f) != 0 || !written || std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::remove(tmp.c_str());
         error = path + ": cannot write forces";
       }
@@ -163,44 +172,59 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   if (comm_rank(comm) == 0) {
     const double n = static_cast<double>(r.n_beads);
     if (json) {
-      std::string file;  // JSON string escaping of the path
-      for (char ch : r.file) file += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
-      std::printf("{\"file\": \"%s\", \"format\": \"%s\", \"model\": \"%s\", \"n_beads\": %lld, \"pair\": %.17g, "
-                  "\"lj\": %.17g, "
-                  "\"coulomb\": %.17g, \"coulomb_real\": %.17g, \"coulomb_reciprocal\": %.17g, \"coulomb_self\": %.17g, "
-                  "\"total\": %.17g, \"per_bead\": %.17g, \"pressure\": %.17g, \"max_force\": %.17g, "
-                  "\"accuracy\": %.17g, \"accuracy_estimate\": %.17g, \"coulomb_rms_force\": %.17g, "
-                  "\"coulomb_cutoff\": %.17g, \"coulomb_sigma\": %.17g, \"grid\": [%d, %d, %d], "
-                  "\"solver_iterations\": %d, \"note\": \"%s\"}\n",
-                  file.c_str(), r.format.c_str(), r.model.c_str(), r.n_beads, r.lj, r.lj, r.coulomb, r.coulomb_real,
-                  r.coulomb_reciprocal, r.coulomb_self, r.total, r.total / n, r.pressure, r.max_force, r.accuracy,
-                  r.accuracy_estimate, cr.rms_force, charged ? cp.cutoff : 0.0, charged ? cp.sigma : 0.0, grid[0],
-                  grid[1], grid[2], cr.iterations, note.c_str());
+      // Keys in the documented order; doubles printed shortest-round-trip (they read back exactly),
+      // strings escaped by the library (a file name that is not UTF-8 gets U+FFFD for its bad bytes).
+      nlohmann::ordered_json j;
+      j["file"] = r.file;
+      j["format"] = r.format;
+      j["model"] = r.model;
+      j["n_beads"] = r.n_beads;
+      j["pair"] = r.lj;
+      j["lj"] = r.lj;
+      j["coulomb"] = r.coulomb;
+      j["coulomb_real"] = r.coulomb_real;
+      j["coulomb_reciprocal"] = r.coulomb_reciprocal;
+      j["coulomb_self"] = r.coulomb_self;
+      j["total"] = r.total;
+      j["per_bead"] = r.total / n;
+      j["pressure"] = r.pressure;
+      j["max_force"] = r.max_force;
+      j["accuracy"] = r.accuracy;
+      j["accuracy_estimate"] = r.accuracy_estimate;
+      j["coulomb_rms_force"] = cr.rms_force;
+      j["coulomb_cutoff"] = charged ? cp.cutoff : 0.0;
+      j["coulomb_sigma"] = charged ? cp.sigma : 0.0;
+      j["grid"] = {grid[0], grid[1], grid[2]};
+      j["solver_iterations"] = cr.iterations;
+      j["note"] = note;
+      fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     } else {
-      std::printf("configuration  %s (%s), %lld beads, box %.10g x %.10g x %.10g\n", r.file.c_str(),
-                  r.format.c_str(), r.n_beads, box.len[0], box.len[1], box.len[2]);
+      fmt::print("configuration  {} ({}), {} beads, box {:.10g} x {:.10g} x {:.10g}\n", r.file, r.format, r.n_beads,
+                 box.len[0], box.len[1], box.len[2]);
       if (poly) {
-        std::printf("model          %s (soft spheres, per-bead diameters, non-additive)\n", r.model.c_str());
-        std::printf("pair           %.17g\n", r.lj);
+        fmt::print("model          {} (soft spheres, per-bead diameters, non-additive)\n", r.model);
+        fmt::print("pair           {:.17g}\n", r.lj);
       } else {
-        std::printf("model          %s (Lennard-Jones, truncated and shifted)\n", r.model.c_str());
-        std::printf("lj             %.17g\n", r.lj);
+        fmt::print("model          {} (Lennard-Jones, truncated and shifted)\n", r.model);
+        fmt::print("lj             {:.17g}\n", r.lj);
       }
       if (charged) {
-        std::printf("coulomb        %.17g  (epsilon %g; Ewald sum, conducting boundary)\n", r.coulomb, epsilon);
-        std::printf("  real         %.17g  (erfc, r_c = %.6g, alpha = %.6g)\n", r.coulomb_real, cp.cutoff, cp.alpha);
-        std::printf("  reciprocal   %.17g  (grid %d x %d x %d, sigma = %.6g, order %d, %d CG iterations)\n",
-                    r.coulomb_reciprocal, grid[0], grid[1], grid[2], cp.sigma, cp.order, cr.iterations);
-        std::printf("  self         %.17g\n", r.coulomb_self);
-        std::printf("accuracy       requested %.3g, estimated %.3g (relative RMS Coulomb force error; RMS |F_C| %.6g)\n",
-                    r.accuracy, r.accuracy_estimate, cr.rms_force);
+        fmt::print("coulomb        {:.17g}  (epsilon {:g}; Ewald sum, conducting boundary)\n", r.coulomb, epsilon);
+        fmt::print("  real         {:.17g}  (erfc, r_c = {:.6g}, alpha = {:.6g})\n", r.coulomb_real, cp.cutoff,
+                   cp.alpha);
+        fmt::print("  reciprocal   {:.17g}  (grid {} x {} x {}, sigma = {:.6g}, order {}, {} CG iterations)\n",
+                   r.coulomb_reciprocal, grid[0], grid[1], grid[2], cp.sigma, cp.order, cr.iterations);
+        fmt::print("  self         {:.17g}\n", r.coulomb_self);
+        fmt::print(
+            "accuracy       requested {:.3g}, estimated {:.3g} (relative RMS Coulomb force error; RMS |F_C| {:.6g})\n",
+            r.accuracy, r.accuracy_estimate, cr.rms_force);
       } else {
-        std::printf("coulomb        0  (no bead is charged)\n");
+        fmt::print("coulomb        0  (no bead is charged)\n");
       }
-      std::printf("total          %.17g\n", r.total);
-      std::printf("per bead       %.17g\n", r.total / n);
-      std::printf("pressure       %.17g  (pair virial only)\n", r.pressure);
-      std::printf("max |F_i|      %.17g  (pair + Coulomb)\n", r.max_force);
+      fmt::print("total          {:.17g}\n", r.total);
+      fmt::print("per bead       {:.17g}\n", r.total / n);
+      fmt::print("pressure       {:.17g}  (pair virial only)\n", r.pressure);
+      fmt::print("max |F_i|      {:.17g}  (pair + Coulomb)\n", r.max_force);
     }
     std::fflush(stdout);
   }

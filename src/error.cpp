@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 namespace tlsmap {
 
 void agree(MPI_Comm comm, bool ok, const std::string& message_if_not) {
@@ -28,7 +30,7 @@ void abort_all(MPI_Comm comm, const std::string& message) {
   MPI_Finalized(&finalized);
   const bool mpi_up = initialized && !finalized;
   if (mpi_up) MPI_Comm_rank(comm, &rank);
-  std::fprintf(stderr, "tlsmap: fatal error on rank %d: %s\n", rank, message.c_str());
+  fmt::print(stderr, "tlsmap: fatal error on rank {}: {}\n", rank, message);
   std::fflush(stderr);
   if (mpi_up) MPI_Abort(comm, 1);
   std::abort();  // MPI_Abort is not declared noreturn; outside MPI this is the abort

@@ -10,9 +10,10 @@
 #include "tlsmap/swap_monte_carlo.hpp"
 #include "tlsmap/units.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <numeric>
 #include <tuple>
 
@@ -112,11 +113,10 @@ void remove_overlaps(System& sys, const PackParams& p, Progress& progress) {
   relax.f_tol = kStartForce;
   relax.max_iter = 10000;
   const MinimizeResult r = minimize_lbfgs(sys, relax);
-  char line[160];
-  std::snprintf(line, sizeof line, "lattice start relaxed to max|F| = %.3g in %ld L-BFGS iterations", r.max_force,
-                r.iterations);
+  const std::string line =
+      fmt::format("lattice start relaxed to max|F| = {:.3g} in {} L-BFGS iterations", r.max_force, r.iterations);
   progress.say(line);
-  agree(sys.comm(), r.converged, "could not relax the lattice start's overlaps (" + std::string(line) + ")");
+  agree(sys.comm(), r.converged, "could not relax the lattice start's overlaps (" + line + ")");
 }
 
 // Reference state of the decorrelation functions: every bead's unwrapped position and diameter by id.
@@ -212,23 +212,20 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
       t.pressure.push_back(th.pressure);
     }
     if (!log_row) return;
-    char line[240];
-    int len = std::snprintf(line, sizeof line, "T_bath %.3f  T %.3f  e_pot %.5f  P %.4f", target(step),
-                            th.temperature, th.potential / n, th.pressure);
+    std::string line = fmt::format("T_bath {:.3f}  T {:.3f}  e_pot {:.5f}  P {:.4f}", target(step), th.temperature,
+                                   th.potential / n, th.pressure);
     if (step > window && !res.decorrelation.step.empty())
-      len += std::snprintf(line + len, sizeof line - len, "  MSD %.3g  F_s %.3f", res.decorrelation.msd.back(),
-                           res.decorrelation.fs.back());
+      line += fmt::format("  MSD {:.3g}  F_s {:.3f}", res.decorrelation.msd.back(), res.decorrelation.fs.back());
     if (p.swap)
-      std::snprintf(line + len, sizeof line - len, "  C_sigma %.3f  swaps %.1f%% accepted",
-                    res.decorrelation.c_diameter.empty() || step <= window ? 1.0 : res.decorrelation.c_diameter.back(),
-                    100.0 * swaps.acceptance());
+      line += fmt::format("  C_sigma {:.3f}  swaps {:.1f}% accepted",
+                          res.decorrelation.c_diameter.empty() || step <= window ? 1.0
+                                                                                  : res.decorrelation.c_diameter.back(),
+                          100.0 * swaps.acceptance());
     const bool equil = step <= p.equil_steps;
     progress.report(equil ? step : step - p.equil_steps, equil ? p.equil_steps : p.quench_steps, line);
   };
   if (p.swap) {
-    char line[200];
-    std::snprintf(line, sizeof line, "swap Monte Carlo: one sweep (an attempt per bead) every %ld MD steps", p.swap_every);
-    progress.say(line);
+    progress.say(fmt::format("swap Monte Carlo: one sweep (an attempt per bead) every {} MD steps", p.swap_every));
   }
   if (window == 0) ref = take_reference(sys);
   progress.begin("equilibrate");
@@ -241,9 +238,7 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
   res.swap_accepted_final = swaps_final.accepted;
   progress.begin("minimize");
   auto report = [&](long it, double e, double fmax) {
-    char line[120];
-    std::snprintf(line, sizeof line, "e_pot %.10f  max|F| %.3e (stop at %.0e)", e / n, fmax, p.fire.f_tol);
-    progress.report(it, 0, line);
+    progress.report(it, 0, fmt::format("e_pot {:.10f}  max|F| {:.3e} (stop at {:.0e})", e / n, fmax, p.fire.f_tol));
   };
   const double t_min = MPI_Wtime();
   res.minimum = p.minimizer == "lbfgs" ? minimize_lbfgs(sys, p.lbfgs, report, p.log_every)
@@ -324,26 +319,23 @@ void run_pack(const Input& in, MPI_Comm comm) {
   if (diameters && !imported) assign_diameters(start, p.n_beads);
   sys.set_beads(std::move(start));
   const Int3 g = sys.decomp().dims();
-  char line[400];
-  std::snprintf(line, sizeof line, "%lld %s beads%s%s, density %.4g, box %.4g x %.4g x %.4g, %d ranks (%dx%dx%d)",
-                static_cast<long long>(sys.n_global()), p.model.c_str(), imported ? " read from " : "",
-                imported ? in.get_string("pack.from").c_str() : "", static_cast<double>(sys.n_global()) / box.volume(),
-                box.len[0], box.len[1], box.len[2], sys.decomp().size(), g[0], g[1], g[2]);
-  progress.say(line);
+  progress.say(fmt::format("{} {} beads{}{}, density {:.4g}, box {:.4g} x {:.4g} x {:.4g}, {} ranks ({}x{}x{})",
+                           sys.n_global(), p.model, imported ? " read from " : "",
+                           imported ? in.get_string("pack.from") : std::string(),
+                           static_cast<double>(sys.n_global()) / box.volume(), box.len[0], box.len[1], box.len[2],
+                           sys.decomp().size(), g[0], g[1], g[2]));
   const PackResult res = make_glass(sys, p, progress);
-  std::snprintf(line, sizeof line,
-                "inherent structure: e_IS = %.10f per bead, P = %.5f, max|F| = %.2e after %ld %s iterations "
-                "(%ld force calls, %.2f s); total %.1f s",
-                res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations,
-                p.minimizer == "lbfgs" ? "L-BFGS" : "FIRE", res.minimum.force_calls, res.minimize_seconds, res.seconds);
-  progress.say(line);
+  progress.say(fmt::format("inherent structure: e_IS = {:.10f} per bead, P = {:.5f}, max|F| = {:.2e} after {} {} "
+                           "iterations ({} force calls, {:.2f} s); total {:.1f} s",
+                           res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations,
+                           p.minimizer == "lbfgs" ? "L-BFGS" : "FIRE", res.minimum.force_calls, res.minimize_seconds,
+                           res.seconds));
   if (p.swap) {
-    std::snprintf(line, sizeof line, "swap Monte Carlo: %lld attempts, %.2f %% accepted (%.2f %% at T_f = %.4g)",
-                  static_cast<long long>(res.swap_attempted),
-                  100.0 * static_cast<double>(res.swap_accepted) / std::max<std::int64_t>(1, res.swap_attempted),
-                  100.0 * static_cast<double>(res.swap_accepted_final) / std::max<std::int64_t>(1, res.swap_attempted_final),
-                  p.t_final);
-    progress.say(line);
+    progress.say(fmt::format(
+        "swap Monte Carlo: {} attempts, {:.2f} % accepted ({:.2f} % at T_f = {:.4g})", res.swap_attempted,
+        100.0 * static_cast<double>(res.swap_accepted) / std::max<std::int64_t>(1, res.swap_attempted),
+        100.0 * static_cast<double>(res.swap_accepted_final) / std::max<std::int64_t>(1, res.swap_attempted_final),
+        p.t_final));
   }
 
   const std::string path = in.get_string("run.output");

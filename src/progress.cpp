@@ -1,5 +1,7 @@
 #include "tlsmap/progress.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 
 namespace tlsmap {
@@ -20,20 +22,20 @@ void Progress::begin(const std::string& phase) {
 void Progress::report(long done, long total, const std::string& detail) const {
   if (!root_) return;
   if (total <= 0) {  // open-ended (a minimiser): no honest time estimate exists
-    std::printf("[%s] %-11s %8ld  %s | %7.1f s elapsed\n", stage_.c_str(), phase_.c_str(), done, detail.c_str(), elapsed());
+    fmt::print("[{}] {:<11} {:>8}  {} | {:>7.1f} s elapsed\n", stage_, phase_, done, detail, elapsed());
     std::fflush(stdout);
     return;
   }
   const double in_phase = MPI_Wtime() - phase_t0_;
   const double left = done > 0 ? in_phase * static_cast<double>(total - done) / static_cast<double>(done) : 0.0;
-  std::printf("[%s] %-11s %8ld/%-8ld %s | %7.1f s elapsed, ~%.1f s left in %s\n", stage_.c_str(), phase_.c_str(),
-              done, total, detail.c_str(), elapsed(), left, phase_.c_str());
+  fmt::print("[{}] {:<11} {:>8}/{:<8} {} | {:>7.1f} s elapsed, ~{:.1f} s left in {}\n", stage_, phase_, done, total,
+             detail, elapsed(), left, phase_);
   std::fflush(stdout);
 }
 
 void Progress::say(const std::string& text) const {
   if (!root_) return;
-  std::printf("[%s] %s\n", stage_.c_str(), text.c_str());
+  fmt::print("[{}] {}\n", stage_, text);
   std::fflush(stdout);
 }
 

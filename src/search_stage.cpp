@@ -25,9 +25,10 @@
 #include "tlsmap/units.hpp"
 #include "tlsmap/work_queue.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -502,12 +503,6 @@ std::map<std::int64_t, DomainOutcome> read_catalogue(H5File& f, const RunInfo& i
   return done;
 }
 
-std::string format(const char* fmt, auto... args) {
-  char b[512];
-  std::snprintf(b, sizeof b, fmt, args...);
-  return b;
-}
-
 // Collective: merge, relax the rows not relaxed yet (writing the energies back into `done`, so the
 // next checkpoint keeps them), and rewrite the file.
 Merged checkpoint(std::map<std::int64_t, DomainOutcome>& done, const RunInfo& info, const WholeSample& rc,
@@ -529,9 +524,11 @@ Merged checkpoint(std::map<std::int64_t, DomainOutcome>& done, const RunInfo& in
     *n_relaxed += n_new;
     *relax_seconds += MPI_Wtime() - t0;
     if (n_new > 0)
-      progress.say(format("relaxed both states of %lld rows with %s free (%.1f s)", static_cast<long long>(n_new),
-                          info.s->relax_radius > 0.0 ? format("the beads within %g sigma of the mobile ones", info.s->relax_radius).c_str() : "every bead",
-                          MPI_Wtime() - t0));
+      progress.say(fmt::format("relaxed both states of {} rows with {} free ({:.1f} s)", n_new,
+                               info.s->relax_radius > 0.0
+                                   ? fmt::format("the beads within {:g} sigma of the mobile ones", info.s->relax_radius)
+                                   : std::string("every bead"),
+                               MPI_Wtime() - t0));
   }
   H5File f(path, H5File::Mode::update, rc.comm);
   write_catalogue(f, done, m, info);
@@ -573,22 +570,20 @@ void summarise(const std::map<std::int64_t, DomainOutcome>& done, const Merged& 
   std::map<std::string, std::int64_t> per_class;
   for (const TlsRow& r : m.rows) ++per_class[r.cls];
   std::string classes;
-  for (const auto& [name, n] : per_class) classes += format(", %s %lld", name.c_str(), static_cast<long long>(n));
-  progress.say(format("%lld of %lld domains done (%lld failed); %lld rows%s (%lld copies merged); this run searched "
-                      "%lld domains in %.1f s; wrote /tls and /search to %s",
-                      static_cast<long long>(done.size()), static_cast<long long>(n_dom),
-                      static_cast<long long>(n_failed), static_cast<long long>(m.rows.size()), classes.c_str(),
-                      static_cast<long long>(m.n_merged), static_cast<long long>(n_finished), progress.elapsed(),
-                      path.c_str()));
+  for (const auto& [name, n] : per_class) classes += fmt::format(", {} {}", name, n);
+  progress.say(fmt::format("{} of {} domains done ({} failed); {} rows{} ({} copies merged); this run searched "
+                           "{} domains in {:.1f} s; wrote /tls and /search to {}",
+                           done.size(), n_dom, n_failed, m.rows.size(), classes, m.n_merged, n_finished,
+                           progress.elapsed(), path));
   // Convergence of the domains done (Good–Turing, search.target_missing): the median and the largest.
   std::vector<double> missing;
   for (const auto& [d, o] : done)
     if (o.status == 1 && std::isfinite(o.missing)) missing.push_back(o.missing);
   if (!missing.empty()) {
     std::sort(missing.begin(), missing.end());
-    progress.say(format("convergence: chance that one more attempt finds a new minimum (Good-Turing, /search/missing_mass) "
-                        "median %.3g, largest %.3g over %zu domains",
-                        missing[missing.size() / 2], missing.back(), missing.size()));
+    progress.say(fmt::format("convergence: chance that one more attempt finds a new minimum (Good-Turing, "
+                             "/search/missing_mass) median {:.3g}, largest {:.3g} over {} domains",
+                             missing[missing.size() / 2], missing.back(), missing.size()));
   }
 }
 
@@ -655,14 +650,15 @@ void run_search(const Input& in, MPI_Comm comm) {
   for (std::int64_t d = 0; d < n_target; ++d)
     if (!done.count(d)) todo.push_back(d);
   const Vec3 a = grid.spacing();
-  progress.say(format("%lld beads, E_sample = %.10f; %lld domains (%d x %d x %d, spacing %.4g x %.4g x %.4g), "
-                      "R_xi = %.4f, shell %.4g sigma; %lld to search now, %lld already in the file",
-                      static_cast<long long>(n_beads), e_sample, static_cast<long long>(n_dom), grid.counts()[0],
-                      grid.counts()[1], grid.counts()[2], a[0], a[1], a[2], grid.radius(), s.shell,
-                      static_cast<long long>(todo.size()), static_cast<long long>(n_target - todo.size())));
-  progress.say(format("pairs adjacent to the occupied state; class tls: E_qs <= %.4g epsilon (%.4g K), hbar* = %.5f",
-                      s.kernel.max_splitting, s.kernel.max_splitting * s.kernel.units.epsilon_kelvin,
-                      hbar_reduced(s.kernel.units)));
+  progress.say(fmt::format("{} beads, E_sample = {:.10f}; {} domains ({} x {} x {}, spacing {:.4g} x {:.4g} x {:.4g}), "
+                           "R_xi = {:.4f}, shell {:.4g} sigma; {} to search now, {} already in the file",
+                           n_beads, e_sample, n_dom, grid.counts()[0], grid.counts()[1], grid.counts()[2], a[0], a[1],
+                           a[2], grid.radius(), s.shell, todo.size(),
+                           static_cast<long long>(n_target - todo.size())));
+  progress.say(fmt::format("pairs adjacent to the occupied state; class tls: E_qs <= {:.4g} epsilon ({:.4g} K), "
+                           "hbar* = {:.5f}",
+                           s.kernel.max_splitting, s.kernel.max_splitting * s.kernel.units.epsilon_kelvin,
+                           hbar_reduced(s.kernel.units)));
 
   auto work = [&](std::int64_t d) {
     const LocalCopy copy =
@@ -675,8 +671,7 @@ void run_search(const Input& in, MPI_Comm comm) {
       o = DomainOutcome{};
       o.domain = d, o.status = 2, o.error = e.what(), o.center = copy.center;
       o.n_mobile = copy.n_mobile, o.n_frozen = copy.size() - copy.n_mobile;
-      std::fprintf(stderr, "[search] domain %lld failed (skipped, on_error = \"skip\"): %s\n",
-                   static_cast<long long>(d), e.what());
+      fmt::print(stderr, "[search] domain {} failed (skipped, on_error = \"skip\"): {}\n", d, e.what());
     }
     WorkOutput out;
     out.counters = {static_cast<std::int64_t>(o.pairs.size()), o.n_attempts};
@@ -696,8 +691,8 @@ void run_search(const Input& in, MPI_Comm comm) {
     WorkResult r = run_work_queue(comm, batch, work, [&](const WorkTally& t) {
       const double dt = MPI_Wtime() - t0;
       progress.report(static_cast<long>(n_finished + t.done), static_cast<long>(todo.size()),
-                      format("pairs %lld, %.2f attempts/s", static_cast<long long>(pairs_before + t.counters[0]),
-                             dt > 0 ? static_cast<double>(attempts_before_batch + t.counters[1]) / dt : 0.0));
+                      fmt::format("pairs {}, {:.2f} attempts/s", pairs_before + t.counters[0],
+                                  dt > 0 ? static_cast<double>(attempts_before_batch + t.counters[1]) / dt : 0.0));
     });
     for (DomainOutcome& o : broadcast_results(r, comm)) {
       n_pairs_run += static_cast<std::int64_t>(o.pairs.size());
@@ -713,16 +708,14 @@ void run_search(const Input& in, MPI_Comm comm) {
       throw Error("search stopped: " + r.message + " (the " + std::to_string(done.size()) +
                   " domains finished are saved in " + path +
                   "; a rerun continues from there; [search] on_error = \"skip\" records failing domains and goes on)");
-    progress.say(format("checkpoint: %lld of %lld domains, %lld rows (%lld merged copies) in %s",
-                        static_cast<long long>(done.size()), static_cast<long long>(n_dom),
-                        static_cast<long long>(m.rows.size()), static_cast<long long>(m.n_merged), path.c_str()));
+    progress.say(fmt::format("checkpoint: {} of {} domains, {} rows ({} merged copies) in {}", done.size(), n_dom,
+                             m.rows.size(), m.n_merged, path));
   }
   if (n_pairs_run > 0)
-    progress.say(format("cost per pair this run (%lld pairs): NEB %.3g s, 1D levels %.3g s, delta_zpe %.3g s; "
-                        "relaxation of both states %.3g s",
-                        static_cast<long long>(n_pairs_run), step_seconds[0] / n_pairs_run,
-                        step_seconds[1] / n_pairs_run, step_seconds[2] / n_pairs_run,
-                        n_relaxed > 0 ? relax_seconds / n_relaxed : 0.0));
+    progress.say(fmt::format("cost per pair this run ({} pairs): NEB {:.3g} s, 1D levels {:.3g} s, delta_zpe {:.3g} s; "
+                             "relaxation of both states {:.3g} s",
+                             n_pairs_run, step_seconds[0] / n_pairs_run, step_seconds[1] / n_pairs_run,
+                             step_seconds[2] / n_pairs_run, n_relaxed > 0 ? relax_seconds / n_relaxed : 0.0));
   summarise(done, merge_rows(done, c.box, s.kernel), n_dom, n_finished, path, progress);
 }
 

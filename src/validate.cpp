@@ -4,13 +4,13 @@
 #include "tlsmap/error.hpp"
 #include "tlsmap/input.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <charconv>
 #include <climits>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -133,11 +133,9 @@ std::optional<std::array<std::size_t, 2>> close_pair(const std::vector<Vec3>& po
 }
 
 std::string close_pair_message(std::int64_t id_a, std::int64_t id_b, double distance) {
-  char d[32];
-  std::snprintf(d, sizeof d, "%.3g", distance);
-  return "beads with ids " + std::to_string(id_a) + " and " + std::to_string(id_b) + " are " + d +
-         " sigma apart (minimum image), closer than " + num(kMinBeadDistance) +
-         " sigma: coincident or nearly coincident beads (no model can start from them)";
+  return fmt::format("beads with ids {} and {} are {:.3g} sigma apart (minimum image), closer than {} sigma: "
+                     "coincident or nearly coincident beads (no model can start from them)",
+                     id_a, id_b, distance, num(kMinBeadDistance));
 }
 
 void require_finite(const std::string& file, const std::string& dataset, const std::vector<double>& values,

@@ -2,8 +2,9 @@
 // FNV-1a over the bytes of what determines a stage's results (the configuration, every setting that
 // changes them, the output layout). A rerun resumes from the file only when its stored fingerprint
 // matches (search_stage.cpp, md_pairs_stage.cpp).
+#include <fmt/format.h>
+
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -26,11 +27,7 @@ class Fingerprint {
     const auto* c = static_cast<const unsigned char*>(p);
     for (std::size_t k = 0; k < n; ++k) h_ = (h_ ^ c[k]) * 1099511628211ULL;
   }
-  std::string hex() const {
-    char b[20];
-    std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(h_));
-    return b;
-  }
+  std::string hex() const { return fmt::format("{:016x}", h_); }
 
  private:
   std::uint64_t h_ = 14695981039346656037ULL;

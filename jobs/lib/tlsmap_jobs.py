@@ -12,9 +12,10 @@ run.output = "sample.h5" (relative to that directory, where the job runs), the s
 extra key=value, and prints the directory.
 
 Values are TOML literals (0.1, 6000, true, "text"); a value that is not a valid TOML literal is
-taken as a string. Keys are "table.key". Editing is line-based, so the template's comments and
-layout survive: an existing `key = ...` line in [table] is replaced, a missing key is added at the
-end of its table, a missing table is appended. The result is re-parsed to check every key took.
+taken as a string. Keys are "table.key" ("a.b.key": key of [a.b]). The template is edited with
+tomlkit (python3-tomlkit), which keeps its comments and layout: an existing key gets the new value
+(its trailing comment stays), a missing key is added at the end of its table, a missing table is
+appended. The result is re-read with tomllib to check that every key took.
 """
 
 import argparse
@@ -24,48 +25,53 @@ import re
 import sys
 import tomllib
 
+try:
+    import tomlkit
+    import tomlkit.exceptions
+except ImportError:  # `count` and `list` work without it
+    tomlkit = None
+
+
+def need_tomlkit():
+    if tomlkit is None:
+        raise SystemExit("tlsmap_jobs: needs the Python module tomlkit (Debian: python3-tomlkit; "
+                         "scripts/setup.sh installs it)")
+
 
 def toml_literal(value):
     try:
-        tomllib.loads(f"x = {value}")
-        return value
+        if list(tomllib.loads(f"x = {value}")) == ["x"]:  # one value, nothing pasted after it
+            return value
     except tomllib.TOMLDecodeError:
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        pass
+    need_tomlkit()
+    return tomlkit.string(value).as_string()  # a TOML string, escaped by tomlkit
 
 
 def set_keys(text, assignments):
-    """Line-based edit of TOML text: assignments is a list of ("table.key", literal)."""
-    lines = text.splitlines()
+    """Set keys in TOML text, keeping its comments and layout (tomlkit): assignments is a list of
+    ("table.key", literal), literal a TOML value as text."""
+    need_tomlkit()
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as e:
+        raise SystemExit(f"tlsmap_jobs: the template is not valid TOML: {e}")
     for dotted, literal in assignments:
         table, _, key = dotted.rpartition(".")
         if not table or not key:
             raise SystemExit(f"tlsmap_jobs: key '{dotted}' must be 'table.key'")
-        current, start, end, done = None, None, len(lines), False
-        for k, line in enumerate(lines):
-            m = re.match(r"\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
-            if m:
-                if current == table:
-                    end = k
-                    break
-                current = m.group(1).strip()
-                if current == table:
-                    start = k
-                continue
-            if current == table and re.match(rf"\s*{re.escape(key)}\s*=", line):
-                comment = re.search(r"\s+#.*$", line.split("=", 1)[1]) if '"' not in line else None
-                lines[k] = f"{key} = {literal}" + (comment.group(0) if comment else "")
-                done = True
-                break
-        if done:
-            continue
-        if start is None:
-            lines += ["", f"[{table}]", f"{key} = {literal}"]
-        else:
-            insert = end
-            while insert > start + 1 and not lines[insert - 1].strip():
-                insert -= 1
-            lines.insert(insert, f"{key} = {literal}")
-    out = "\n".join(lines) + "\n"
+        # The value as tomlkit parses it: its text (6000, 1e-3, "x") is kept as given. The newline
+        # ends its line when it is added at the end of a table.
+        value = tomlkit.parse(f"x = {literal}\n")["x"]
+        node = doc
+        for depth, part in enumerate(table.split(".")):
+            if part not in node:
+                node[part] = tomlkit.table(is_super_table=depth < table.count("."))
+            node = node[part]
+            if not isinstance(node, dict):
+                raise SystemExit(f"tlsmap_jobs: cannot set {dotted}: '{part}' is not a table in the template")
+        node[key] = value
+    out = tomlkit.dumps(doc)
     parsed = tomllib.loads(out)
     for dotted, literal in assignments:
         table, _, key = dotted.rpartition(".")
