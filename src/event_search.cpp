@@ -2,6 +2,7 @@
 #include "tlsmap/event_search.hpp"
 
 #include "tlsmap/catalogue.hpp"
+#include "tlsmap/petsc_util.hpp"
 #include "tlsmap/random.hpp"
 
 #include <algorithm>
@@ -340,6 +341,7 @@ double missing_probability(const std::vector<Minimum>& minima, int attempts, dou
 
 DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
                            std::uint64_t domain_key) {
+  const ScopedLogEvent event(LogEvent::domain_search);
   const auto t0 = std::chrono::steady_clock::now();
   const long e0 = model.n_energy_calls(), h0 = model.n_hessian_calls();
   DomainSearch out;

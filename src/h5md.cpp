@@ -10,8 +10,10 @@
 #include "tlsmap/h5md.hpp"
 
 #include "tlsmap/error.hpp"
+#include "tlsmap/petsc_util.hpp"
 #include "tlsmap/validate.hpp"
 
+#include <hdf5_hl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -93,12 +95,12 @@ struct Io {
     check(e < 0 ? -1 : 0, "cannot look up " + name);
     return e > 0;
   }
-  // Whether every component of an absolute path exists (H5Lexists fails on a missing parent).
+  // Whether every component of an absolute path exists (H5Lexists alone fails on a missing
+  // parent; H5LTpath_valid walks the components, and the last one need only be a link).
   bool path_exists(hid_t file, const std::string& path) const {
-    for (std::size_t k = path.find('/', 1); ; k = path.find('/', k + 1)) {
-      if (!exists(file, path.substr(0, k))) return false;
-      if (k == std::string::npos) return true;
-    }
+    const htri_t e = H5LTpath_valid(file, path.c_str(), false);
+    check(e < 0 ? -1 : 0, "cannot look up " + path);
+    return e > 0;
   }
 };
 
@@ -627,6 +629,7 @@ H5File::~H5File() {
 }
 
 void H5File::commit() {
+  const ScopedLogEvent event(LogEvent::h5_write);  // the close flushes the file
   Io io{comm_, path_};
   if ((mode_ != Mode::create && mode_ != Mode::update) || committed_)
     throw Error(path_ + ": commit() needs a file opened in create or update mode, once");
@@ -647,6 +650,7 @@ void H5File::commit() {
 
 void write_configuration(H5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta_in,
                          bool with_velocity) {
+  const ScopedLogEvent event(LogEvent::h5_write);
   const Io io{file.comm(), file.path()};
   const int p = comm_size(io.comm), rank = comm_rank(io.comm);
   const std::size_t n_local = beads.n_owned;
@@ -751,6 +755,7 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
 }
 
 Configuration read_configuration(H5File& file) {
+  const ScopedLogEvent event(LogEvent::h5_read);
   const Io io{file.comm(), file.path()};
   const int p = comm_size(io.comm), rank = comm_rank(io.comm);
   const hid_t f = file.id();
@@ -911,6 +916,7 @@ void replace_attribute(const Io& io, hid_t obj, const std::string& object, const
 template <class T>
 void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data,
                       const std::vector<hsize_t>& dims) {
+  const ScopedLogEvent event(LogEvent::h5_write);
   const Io io = writable(file, path);
   io.fail_unless(data.size() == product(dims), path + ": " + std::to_string(data.size()) +
                                                    " values for shape " + shape_string(dims));
@@ -923,6 +929,7 @@ void write_replicated(H5File& file, const std::string& path, const std::vector<T
 template <class T>
 std::int64_t write_distributed(H5File& file, const std::string& path, const std::vector<T>& local,
                                const std::vector<hsize_t>& row_shape) {
+  const ScopedLogEvent event(LogEvent::h5_write);
   const Io io = writable(file, path);
   const hsize_t row = product(row_shape);
   io.fail_unless(row > 0 && local.size() % row == 0,
@@ -942,6 +949,7 @@ std::int64_t write_distributed(H5File& file, const std::string& path, const std:
 
 template <class T>
 std::vector<T> read_dataset(H5File& file, const std::string& path, std::vector<hsize_t>* dims_out) {
+  const ScopedLogEvent event(LogEvent::h5_read);
   const Io io{file.comm(), file.path()};
   io.fail_unless(io.path_exists(file.id(), path), "missing dataset " + path);
   Handle d = io.make(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, "cannot open dataset " + path);
@@ -971,6 +979,7 @@ TLSMAP_H5MD_INSTANTIATE(int)
 #undef TLSMAP_H5MD_INSTANTIATE
 
 void write_replicated_strings(H5File& file, const std::string& path, const std::vector<std::string>& data) {
+  const ScopedLogEvent event(LogEvent::h5_write);
   const Io io = writable(file, path);
   std::size_t width = 1;
   for (const auto& s : data) width = std::max(width, s.size());
@@ -988,6 +997,7 @@ void write_replicated_strings(H5File& file, const std::string& path, const std::
 }
 
 std::vector<std::string> read_strings(H5File& file, const std::string& path) {
+  const ScopedLogEvent event(LogEvent::h5_read);
   const Io io{file.comm(), file.path()};
   io.fail_unless(io.path_exists(file.id(), path), "missing dataset " + path);
   Handle d = io.make(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, "cannot open dataset " + path);
@@ -1022,6 +1032,7 @@ void remove_object(H5File& file, const std::string& path) {
 }
 
 void write_attribute(H5File& file, const std::string& object, const std::string& name, double value) {
+  const ScopedLogEvent event(LogEvent::h5_write);
   const Io io = writable(file, object);
   Handle obj = attribute_owner(io, file.id(), object, true);
   replace_attribute(io, obj, object, name);
@@ -1029,6 +1040,7 @@ void write_attribute(H5File& file, const std::string& object, const std::string&
 }
 
 void write_attribute(H5File& file, const std::string& object, const std::string& name, const std::string& value) {
+  const ScopedLogEvent event(LogEvent::h5_write);
   const Io io = writable(file, object);
   Handle obj = attribute_owner(io, file.id(), object, true);
   replace_attribute(io, obj, object, name);

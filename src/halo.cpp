@@ -1,6 +1,7 @@
 #include "tlsmap/halo.hpp"
 
 #include "tlsmap/error.hpp"
+#include "tlsmap/petsc_util.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -83,6 +84,7 @@ Halo::Halo(const Decomposition& decomp, double cutoff) : decomp_(decomp), cutoff
 }
 
 void Halo::migrate(Beads& b) const {
+  const ScopedLogEvent event(LogEvent::halo_migrate);
   b.clear_ghosts();
   const Box& box = decomp_.box();
   for (int i = 0; i < b.n_owned; ++i) {
@@ -122,6 +124,7 @@ void Halo::migrate(Beads& b) const {
 }
 
 void Halo::build_ghosts(Beads& b) {
+  const ScopedLogEvent event(LogEvent::halo_ghosts);
   b.clear_ghosts();
   swaps_.clear();
   MPI_Comm comm = decomp_.comm();
@@ -176,6 +179,7 @@ void Halo::build_ghosts(Beads& b) {
 }
 
 void Halo::update_ghosts(Beads& b) const {
+  const ScopedLogEvent event(LogEvent::halo_update);
   MPI_Comm comm = decomp_.comm();
   std::vector<double> out, in;
   for (const Swap& s : swaps_) {

@@ -187,6 +187,7 @@ std::vector<PetscInt> BeadNumbering::blocks_of(const std::vector<std::int64_t>& 
 }
 
 MatHandle assemble_hessian(const System& sys, const BeadNumbering& num) {
+  const ScopedLogEvent event(LogEvent::hessian_assembly);
   MatHandle h;
   petsc_check(assemble(sys, num, h.out()), "Hessian assembly");
   return h;

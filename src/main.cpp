@@ -13,6 +13,7 @@
 #include "tlsmap/pack.hpp"
 #include "tlsmap/pair_potential.hpp"
 #include "tlsmap/pairs_stage.hpp"
+#include "tlsmap/petsc_util.hpp"
 #include "tlsmap/search_stage.hpp"
 #include "tlsmap/validate.hpp"
 
@@ -31,7 +32,24 @@ struct Stage {
   const char* name;
   const char* summary;
   std::function<void(const tlsmap::Input&, MPI_Comm)> run;
+  bool composite = false;  // runs other stages, each under its own log stage
 };
+
+const std::vector<Stage>& stages();
+
+// Runs a stage under its PETSc log stage of the same name, so that -log_view times every pipeline
+// stage apart (docs/profiling.md); a composite stage's parts each push their own.
+void run_stage(const Stage& s, const tlsmap::Input& in, MPI_Comm comm) {
+  if (s.composite) return s.run(in, comm);
+  const tlsmap::ScopedLogStage log_stage(s.name);
+  s.run(in, comm);
+}
+
+void run_stage(const std::string& name, const tlsmap::Input& in, MPI_Comm comm) {
+  for (const auto& s : stages())
+    if (name == s.name) return run_stage(s, in, comm);
+  throw tlsmap::Error("unknown stage '" + name + "'");
+}
 
 const std::vector<Stage>& stages() {
   static const std::vector<Stage> s = {
@@ -45,12 +63,9 @@ const std::vector<Stage>& stages() {
       {"interact", "TLS-TLS couplings J_el, J_dd, J_mech; writes /interactions", tlsmap::run_interact},
       {"run", "the whole pipeline on one input (currently: pack, charge, search, dipole, interact)",
        [](const tlsmap::Input& in, MPI_Comm comm) {
-         tlsmap::run_pack(in, comm);
-         tlsmap::run_charge(in, comm);
-         tlsmap::run_search(in, comm);
-         tlsmap::run_dipole(in, comm);
-         tlsmap::run_interact(in, comm);
-       }},
+         for (const char* part : {"pack", "charge", "search", "dipole", "interact"}) run_stage(part, in, comm);
+       },
+       true},
   };
   return s;
 }
@@ -96,11 +111,19 @@ int main(int argc, char** argv) {
   // After PETSc's own handlers: a batch system's SIGTERM (time limit) or a Ctrl-C must not leave
   // "<output>.tmp" behind; the handler removes it and dies of the signal as before.
   for (int sig : {SIGTERM, SIGINT}) std::signal(sig, on_termination_signal);
+  {  // every rank registers tlsmap's log stages and events in the same order (-log_view)
+    std::vector<std::string> log_stages;
+    for (const auto& s : stages())
+      if (!s.composite) log_stages.emplace_back(s.name);
+    log_stages.emplace_back("energy");
+    tlsmap::register_petsc_logging(log_stages);
+  }
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   int status = 0;
   try {
     if (argc >= 2 && !std::strcmp(argv[1], "energy")) {  // takes a configuration, not an input
+      const tlsmap::ScopedLogStage log_stage("energy");
       tlsmap::run_energy(std::vector<std::string>(argv + 2, argv + argc), MPI_COMM_WORLD);
     } else if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-') {
       if (rank == 0) usage(stderr);
@@ -112,7 +135,7 @@ int main(int argc, char** argv) {
       if (!stage) throw tlsmap::Error(std::string("unknown stage '") + argv[1] + "' (see tlsmap --help)");
       // read_input_file: Input::parse, refusing FIFOs, deep nesting and a run.output that is the input.
       tlsmap::Input in = tlsmap::read_input_file(MPI_COMM_WORLD, argv[2], tlsmap::default_schema());
-      stage->run(in, MPI_COMM_WORLD);
+      run_stage(*stage, in, MPI_COMM_WORLD);
     }
   } catch (const tlsmap::Error& e) {
     // Raised on every rank alike (the Error contract): one message, a clean exit everywhere.

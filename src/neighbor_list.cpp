@@ -1,5 +1,7 @@
 #include "tlsmap/neighbor_list.hpp"
 
+#include "tlsmap/petsc_util.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -51,6 +53,7 @@ void NeighborList::set_pair_cutoffs(int n_species, std::vector<double> cutoffs) 
 }
 
 void NeighborList::build(const Beads& b, const Vec3& region_lo, const Vec3& region_hi) {
+  const ScopedLogEvent event(LogEvent::neighbor_build);
   const double t_start = MPI_Wtime();
   const double r = range(), r2 = r * r;
   // Global grid: cells of width w slightly above r/2 (the margin keeps a neighbour within two

@@ -14,26 +14,6 @@ namespace {
 
 constexpr double four_pi = 4.0 * std::numbers::pi;
 
-struct Events {
-  PetscLogEvent setup = 0, spread = 0, solve = 0, field = 0, integral = 0;
-};
-
-// Registered once per process, on first use, so -log_view lists the solver's phases.
-const Events& events() {
-  static const Events ev = [] {
-    Events e;
-    PetscClassId cid;
-    PetscCallAbort(PETSC_COMM_WORLD, PetscClassIdRegister("tlsmap Poisson", &cid));
-    PetscCallAbort(PETSC_COMM_WORLD, PetscLogEventRegister("PoissonSetUp", cid, &e.setup));
-    PetscCallAbort(PETSC_COMM_WORLD, PetscLogEventRegister("PoissonSpread", cid, &e.spread));
-    PetscCallAbort(PETSC_COMM_WORLD, PetscLogEventRegister("PoissonSolve", cid, &e.solve));
-    PetscCallAbort(PETSC_COMM_WORLD, PetscLogEventRegister("PoissonField", cid, &e.field));
-    PetscCallAbort(PETSC_COMM_WORLD, PetscLogEventRegister("PoissonIntegral", cid, &e.integral));
-    return e;
-  }();
-  return ev;
-}
-
 double coord(const Box& box, int n, int d, int i) { return box.lo[d] + box.len[d] * i / n; }
 
 // First node of slab k along d: the smallest i with x_i ≥ boundary(d, k) — the same test the bead
@@ -58,10 +38,6 @@ std::vector<double> central_difference_coefficients(int order) {
   for (int m = 1; m <= p; ++m)
     c[m - 1] = 2.0 * (m % 2 ? 1.0 : -1.0) * fact(p) * fact(p) / (double(m) * m * fact(p - m) * fact(p + m));
   return c;
-}
-
-void petsc_check(PetscErrorCode code, const char* what) {
-  if (code) throw Error(std::string("PETSc error ") + std::to_string(static_cast<int>(code)) + " in " + what);
 }
 
 PoissonGrid::PoissonGrid(const Decomposition& decomp, const PoissonGridOptions& opt, const Dielectric& eps)
@@ -123,8 +99,7 @@ Vec3 PoissonGrid::node(const Int3& i) const {
 
 PetscErrorCode PoissonGrid::set_up(const PoissonGridOptions& opt) {
   PetscFunctionBeginUser;
-  const Events& ev = events();
-  PetscCall(PetscLogEventBegin(ev.setup, 0, 0, 0, 0));
+  const ScopedLogEvent event(LogEvent::poisson_setup);  // ended on every return path
   const Int3& dims = decomp_.dims();
   std::vector<PetscInt> own[3];
   for (int d = 0; d < 3; ++d)
@@ -204,7 +179,6 @@ PetscErrorCode PoissonGrid::set_up(const PoissonGridOptions& opt) {
   }
   PetscCall(KSPSetFromOptions(ksp_));
   PetscCall(KSPSetUp(ksp_));
-  PetscCall(PetscLogEventEnd(ev.setup, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -340,8 +314,7 @@ void PoissonGrid::spread(std::span<const Vec3> pos, std::span<const double> q) {
 
 PetscErrorCode PoissonGrid::spread_impl(std::span<const Vec3> pos, std::span<const double> q, bool& inside) {
   PetscFunctionBeginUser;
-  const Events& ev = events();
-  PetscCall(PetscLogEventBegin(ev.spread, 0, 0, 0, 0));
+  const ScopedLogEvent event(LogEvent::poisson_spread);  // ended on every return path
   Vec local;
   PetscScalar*** a;
   PetscCall(DMGetLocalVector(da_wide_, &local));
@@ -365,7 +338,6 @@ PetscErrorCode PoissonGrid::spread_impl(std::span<const Vec3> pos, std::span<con
   PetscCall(VecSet(charge_, 0.0));
   PetscCall(DMLocalToGlobal(da_wide_, local, ADD_VALUES, charge_));
   PetscCall(DMRestoreLocalVector(da_wide_, &local));
-  PetscCall(PetscLogEventEnd(ev.spread, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -391,8 +363,7 @@ void PoissonGrid::solve() {
 
 PetscErrorCode PoissonGrid::solve_impl() {
   PetscFunctionBeginUser;
-  const Events& ev = events();
-  PetscCall(PetscLogEventBegin(ev.solve, 0, 0, 0, 0));
+  const ScopedLogEvent event(LogEvent::poisson_solve);  // ended on every return path
   PetscInt its, n;
   PetscScalar sum;
   // RHS 4π Q made exactly neutral (a uniform background), so the singular system is consistent.
@@ -413,7 +384,6 @@ PetscErrorCode PoissonGrid::solve_impl() {
   PetscCall(VecShift(phi_, -sum / n));
   PetscCall(DMGlobalToLocal(da_, phi_, INSERT_VALUES, phi_local_));
   PetscCall(DMGlobalToLocal(da_wide_, phi_, INSERT_VALUES, phi_wide_));
-  PetscCall(PetscLogEventEnd(ev.solve, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -449,7 +419,7 @@ std::vector<double> PoissonGrid::potential_at(std::span<const Vec3> pos) const {
 std::vector<Vec3> PoissonGrid::field_at(std::span<const Vec3> pos) const {
   std::vector<Vec3> out(pos.size(), Vec3::Zero());
   const PetscScalar*** a;
-  petsc_check(PetscLogEventBegin(events().field, 0, 0, 0, 0), "field_at");
+  const ScopedLogEvent event(LogEvent::poisson_field);
   petsc_check(DMDAVecGetArrayRead(da_wide_, phi_wide_, &a), "field_at");
   bool inside = true;
   for (std::size_t b = 0; b < pos.size(); ++b) {
@@ -470,7 +440,6 @@ std::vector<Vec3> PoissonGrid::field_at(std::span<const Vec3> pos) const {
     out[b] = -g;
   }
   petsc_check(DMDAVecRestoreArrayRead(da_wide_, phi_wide_, &a), "field_at");
-  petsc_check(PetscLogEventEnd(events().field, 0, 0, 0, 0), "field_at");
   if (!inside) throw Error("PoissonGrid::field_at: a point lies outside this rank's subdomain");
   return out;
 }
@@ -487,7 +456,7 @@ std::vector<double> PoissonGrid::sample_potential(std::span<const Vec3> points) 
 }
 
 Vec3 PoissonGrid::sphere_field_integral(const Vec3& centre, double radius) const {
-  petsc_check(PetscLogEventBegin(events().integral, 0, 0, 0, 0), "sphere_field_integral");
+  const ScopedLogEvent event(LogEvent::poisson_integral);
   const Box& box = decomp_.box();
   const double cell = h_.prod(), half_diag = 0.5 * h_.norm();
   std::vector<double> terms[3];
@@ -515,7 +484,6 @@ Vec3 PoissonGrid::sphere_field_integral(const Vec3& centre, double radius) const
       }
   petsc_check(DMDAVecRestoreArrayRead(da_, phi_local_, &p), "sphere_field_integral");
   const auto s = reproducible_sums(decomp_.comm(), {terms[0], terms[1], terms[2]});
-  petsc_check(PetscLogEventEnd(events().integral, 0, 0, 0, 0), "sphere_field_integral");
   return Vec3(s[0], s[1], s[2]);
 }
 

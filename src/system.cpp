@@ -1,6 +1,7 @@
 #include "tlsmap/system.hpp"
 
 #include "tlsmap/error.hpp"
+#include "tlsmap/petsc_util.hpp"
 #include "tlsmap/reduction.hpp"
 
 #include <algorithm>
@@ -82,6 +83,7 @@ void System::positions_changed() {
 }
 
 void System::compute_forces() {
+  const ScopedLogEvent event(LogEvent::forces);
   if (model_.has_diameters())
     compute_polydisperse_forces(list_, beads_, terms_);
   else

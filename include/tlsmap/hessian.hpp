@@ -19,7 +19,7 @@
 //
 // The translations are the null space of the whole-sample Hessian (three orthonormal vectors,
 // attach_translation_null_space); clamping beads (clamp_beads: identity rows/columns) removes it.
-#include "tlsmap/poisson_grid.hpp"  // PetscHandle, petsc_check
+#include "tlsmap/petsc_util.hpp"  // PetscHandle, petsc_check
 #include "tlsmap/system.hpp"
 
 #include <petscao.h>

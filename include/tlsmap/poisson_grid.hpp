@@ -1,5 +1,6 @@
 #pragma once
-// Grid Poisson solver for ∇·(ε(r)∇φ) = −4πρ in a periodic box (Gaussian reduced units; DESIGN.md §3).
+// Grid Poisson solver for ∇·(ε(r)∇φ) = −4πρ in a periodic box (Gaussian reduced units and why a grid:
+// docs/electrostatics.md, "Units and conventions"; the solver in detail: §2 there).
 //
 // The grid: n_d nodes per dimension at x_i = lo + L i/n (spacing ≤ the requested h, n a multiple of
 // 2^(levels−1) so that multigrid can halve it), each node the centre of a finite-volume cell. Two
@@ -33,45 +34,16 @@
 // On the grid, E = −∇φ by central differences (used for volume integrals).
 #include "tlsmap/decomposition.hpp"
 #include "tlsmap/dielectric.hpp"
+#include "tlsmap/petsc_util.hpp"  // PetscHandle, petsc_check
 
 #include <petscdmda.h>
 #include <petscksp.h>
 
 #include <functional>
 #include <span>
-#include <utility>
 #include <vector>
 
 namespace tlsmap {
-
-// Owns a PETSc object and destroys it (aborting on error: destructors cannot throw).
-template <class T, PetscErrorCode (*Destroy)(T*)>
-class PetscHandle {
- public:
-  PetscHandle() = default;
-  ~PetscHandle() { reset(); }
-  PetscHandle(PetscHandle&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  PetscHandle& operator=(PetscHandle&& o) noexcept {
-    if (this != &o) reset(), p_ = std::exchange(o.p_, nullptr);
-    return *this;
-  }
-  void reset() {
-    if (p_) PetscCallAbort(PETSC_COMM_WORLD, Destroy(&p_));
-    p_ = nullptr;
-  }
-  T* out() { reset(); return &p_; }  // for PETSc's XxxCreate(..., &out)
-  operator T() const { return p_; }
-
- private:
-  T p_ = nullptr;
-};
-using DMHandle = PetscHandle<DM, DMDestroy>;
-using VecHandle = PetscHandle<Vec, VecDestroy>;
-using MatHandle = PetscHandle<Mat, MatDestroy>;
-using KSPHandle = PetscHandle<KSP, KSPDestroy>;
-
-// Throws Error("PETSc error <code> in <what>") for a non-zero code: the C++ boundary.
-void petsc_check(PetscErrorCode code, const char* what);
 
 struct PoissonGridOptions {
   double spacing = 0.5;        // requested maximum grid spacing h
