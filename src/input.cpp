@@ -158,7 +158,16 @@ Schema default_schema() {
   s.add_vec3("dipole.convergence_spacing", {0.5, 0.35, 0.25}, "[0, inf)", "sigma", "grid spacings of the convergence table (0: skip)");
   s.add_vec3("dipole.convergence_radius", {0.9, 1.0, 1.1}, "[0, inf)", "", "integration radii of the convergence table, over radius_factor x /tls/radius (0: skip)");
 
-  s.add_double("interact.cutoff", optional_key, "(0, inf)", "sigma", "TLS pairs with centres closer than this (minimum image); absent: all pairs");
+  s.add_double("interact.cutoff", optional_key, "(0, inf)", "sigma",
+               "TLS pairs with centres closer than this (minimum image) get exact couplings; absent: all pairs");
+  s.add_string("interact.far", "none", {"none", "dipole"},
+               "pairs at or beyond interact.cutoff: left out (none) or coupled through their dipoles (dipole: mu_T "
+               "periodic dipole sum and the continuum elastic kernel of the elastic dipoles)");
+  s.add_string("interact.far_mech", "exact", {"exact", "dipole"},
+               "with far = \"dipole\": J_mech of the far pairs exact (held: a dot product per pair) or by the "
+               "continuum kernel (not accurate pair by pair in glasses at 10-20 sigma: docs/dipole.md)");
+  s.add_double("interact.far_width", 1.0, "(0, 5]", "sigma",
+               "Gaussian width of the elastic dipoles in the continuum kernel (its grid spacing is <= width/2)");
   s.add_string("interact.mech_response", "held", {"held", "pair", "source", "whole"},
                "J_mech response: both TLS's mobile beads held, from one solve per TLS (held) or exactly, one solve per pair "
                "(pair); the source's only or none (diagnostics)");

@@ -78,7 +78,6 @@ double voigt_shear(const Mat6& b) {
 ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
   const MPI_Comm comm = sys.comm();
   const Beads& b = sys.beads();
-  const NeighborList& list = sys.neighbor_list();
   const int n = b.n_owned;
   ElasticTensor out;
   out.volume = sys.box().volume();
@@ -90,11 +89,7 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
   Mat3 eps[6];
   for (int j = 0; j < 6; ++j) eps[j] = unit_strain(j);
   for (int i = 0; i < n; ++i)
-    for (const int* jp = list.row_begin(i); jp < list.row_end(i); ++jp) {
-      const Vec3 r = b.pos[i] - b.pos[*jp];
-      const double r2 = r.squaredNorm();
-      PairCurvature c;
-      if (!pair_curvature(sys, i, *jp, r2, &c)) continue;
+    for_each_pair_curvature(sys, i, [&](int, const Vec3& r, double r2, const PairCurvature& c) {
       const double w = 0.5 * r2 * (c.u2 - c.u1_over_r);  // ½ (r² u'' − r u') / r² · r²; n = r/|r|
       double nn[6];
       for (int I = 0; I < 6; ++I) nn[I] = r[kVoigt[I][0]] * r[kVoigt[I][1]] / r2;
@@ -104,7 +99,7 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
       for (int I = 0; I < 6; ++I) terms[21 + I][i] += 0.5 * c.u1_over_r * r[kVoigt[I][0]] * r[kVoigt[I][1]];
       const Mat3 k = pair_block(r, r2, c);
       for (int J = 0; J < 6; ++J) xi[6 * i + J] -= k * (eps[J] * r);
-    }
+    });
   {
     std::vector<std::span<const double>> spans(terms.begin(), terms.end());
     const std::vector<double> sums = reproducible_sums(comm, spans);
@@ -185,7 +180,7 @@ void add_hessian_route(MaterialConstants& c, const System& sys) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     t.bulk_modulus = t.shear_modulus = t.bulk_born = t.shear_born = nan;
     for (double& g : t.shear_tetragonal) g = nan;
-    t.b_relaxed = t.b_born = Mat6::Constant(nan);
+    t.b_relaxed = t.b_born = t.relaxed = t.born = Mat6::Constant(nan);
   }
   c.bulk_modulus_hessian = t.bulk_modulus, c.shear_modulus_hessian = t.shear_modulus;
   c.bulk_born_hessian = t.bulk_born, c.shear_born_hessian = t.shear_born;
@@ -194,6 +189,7 @@ void add_hessian_route(MaterialConstants& c, const System& sys) {
   c.c_longitudinal_hessian = std::sqrt((t.bulk_modulus + 4.0 * t.shear_modulus / 3.0) / c.mass_density);
   c.c_transverse_hessian = std::sqrt(t.shear_modulus / c.mass_density);  // NaN if G < 0 or failed
   c.c_voigt = t.b_relaxed, c.c_voigt_born = t.b_born;
+  c.tensor = t;
   c.pressure = sys.thermo().virial.trace() / (3.0 * sys.box().volume());  // P = −tr σ / 3, σ = −W/V
 }
 
@@ -227,15 +223,11 @@ MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& b
   copy.clear_ghosts();
   sys.set_beads(std::move(copy));
   const Beads& bb = sys.beads();
-  const NeighborList& list = sys.neighbor_list();
   std::vector<double> terms(bb.n_owned, 0.0);
   for (int i = 0; i < bb.n_owned; ++i)
-    for (const int* j = list.row_begin(i); j < list.row_end(i); ++j) {
-      const double r2 = (bb.pos[i] - bb.pos[*j]).squaredNorm();
-      PairCurvature k;
-      if (!pair_curvature(sys, i, *j, r2, &k)) continue;
+    for_each_pair_curvature(sys, i, [&](int, const Vec3&, double r2, const PairCurvature& k) {
       terms[i] += 0.5 * r2 * (k.u2 - 2.0 * k.u1_over_r);  // ½ (r² u'' − 2 r u'), full list: each pair twice
-    }
+    });
   c.bulk_born = reproducible_sum(comm, terms) / (9.0 * box.volume());
 
   sys.compute_forces();

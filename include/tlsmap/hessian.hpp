@@ -63,6 +63,21 @@ PairCurvature soft_sphere_pair_curvature(double r2, double sigma_ij);
 // species table, or the soft spheres with the two beads' diameters): false beyond the pair's
 // cutoff, else *c set.
 bool pair_curvature(const System& sys, int i, int j, double r2, PairCurvature* c);
+// Local. The one pair loop of the Hessian and the elastic constants: visit(j, r, r2, c) for every
+// neighbour j (local index) of the local bead i within the pair's cutoff, in neighbour-list order,
+// with r = x_i − x_j, r2 = |r|² and c the pair's u'/r, u''. The neighbour list must cover the
+// current positions.
+template <class Visit>
+void for_each_pair_curvature(const System& sys, int i, Visit&& visit) {
+  const Beads& b = sys.beads();
+  const NeighborList& list = sys.neighbor_list();
+  for (const int* j = list.row_begin(i); j < list.row_end(i); ++j) {
+    const Vec3 r = b.pos[i] - b.pos[*j];
+    const double r2 = r.squaredNorm();
+    PairCurvature c;
+    if (pair_curvature(sys, i, *j, r2, &c)) visit(*j, r, r2, c);
+  }
+}
 // Local. The block K_ab above for separation r = x_a − x_b, r2 = |r|² inside the cutoff.
 Mat3 pair_block(const Vec3& r, double r2, const PairCurvature& c);
 inline Mat3 pair_block(const Vec3& r, double r2, const LennardJones::Params& p) {

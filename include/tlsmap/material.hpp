@@ -94,6 +94,7 @@ struct MaterialConstants {
   double c_longitudinal_hessian = 0.0, c_transverse_hessian = 0.0;  // from K, G (Hessian, Voigt)
   Mat6 c_voigt = Mat6::Zero();       // B relaxed, Voigt 11 22 33 23 31 12 (ε/σ³)
   Mat6 c_voigt_born = Mat6::Zero();  // B affine
+  ElasticTensor tensor;              // the Hessian-route tensors themselves (NaN if the solve failed)
 };
 
 // Collective. Fills density, pressure and the Hessian-route fields of `c` (*_hessian, c_voigt,
