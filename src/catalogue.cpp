@@ -89,12 +89,12 @@ constexpr bool is_vector<std::vector<T>> = true;
 template <class T>
 struct ColumnKind {  // how a member's values are stored: element type and values per entry
   using Element = T;
-  static constexpr hsize_t width = 1;
+  static constexpr std::size_t width = 1;
 };
 template <>
 struct ColumnKind<Vec3> {
   using Element = double;
-  static constexpr hsize_t width = 3;
+  static constexpr std::size_t width = 3;
 };
 
 template <class T>
@@ -110,7 +110,7 @@ T element(const std::vector<typename ColumnKind<T>::Element>& in, std::size_t k)
 }
 
 template <class T>
-std::vector<hsize_t> shape(std::size_t n) {
+Shape shape(std::size_t n) {
   if (ColumnKind<T>::width == 1) return {n};
   return {n, ColumnKind<T>::width};
 }
@@ -165,7 +165,7 @@ void write_tls(H5File& file, const std::vector<TlsRow>& rows, const TlsAttribute
 std::vector<TlsRow> read_tls(H5File& file) {
   const std::string& fname = file.path();
   auto fail = [&](const std::string& what) { throw Error(fname + ": " + what); };
-  std::vector<hsize_t> dims;
+  Shape dims;
   const std::size_t n = read_dataset<std::int64_t>(file, "/tls/domain", &dims).size();
   std::vector<TlsRow> rows(n);
   std::map<std::string, std::vector<std::int64_t>> offsets;

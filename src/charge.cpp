@@ -341,57 +341,6 @@ BondStats bond_stats(const BondSet& bonds) {
 
 // ---- the stage --------------------------------------------------------------------------------
 
-namespace {
-
-// Collective: overwrite the last frame of /particles/all/charge in place. This rank's beads are
-// the file rows [first_row, first_row + q.size()) (read_configuration's row blocks, in order).
-void write_charge_rows(H5File& file, const std::vector<double>& q, std::int64_t first_row, std::int64_t n) {
-  const MPI_Comm comm = file.comm();
-  const std::string what = file.path() + ": cannot update /particles/all/charge: ";
-  // Closes every handle on scope exit, before the file is closed (MPI-IO refuses open objects).
-  struct Ids {
-    hid_t d = -1, fs = -1, ms = -1, x = -1;
-    ~Ids() {
-      if (x >= 0) H5Pclose(x);
-      if (ms >= 0) H5Sclose(ms);
-      if (fs >= 0) H5Sclose(fs);
-      if (d >= 0) H5Dclose(d);
-    }
-  } h;
-  const hid_t f = file.id();
-  const bool framed = H5Lexists(f, "/particles/all/charge", H5P_DEFAULT) > 0 &&
-                      H5Lexists(f, "/particles/all/charge/value", H5P_DEFAULT) > 0;
-  h.d = H5Dopen2(f, framed ? "/particles/all/charge/value" : "/particles/all/charge", H5P_DEFAULT);
-  agree(comm, h.d >= 0, what + "cannot open the dataset");
-  h.fs = H5Dget_space(h.d);
-  hsize_t dims[2] = {0, 0};
-  const int rank = h.fs >= 0 ? H5Sget_simple_extent_dims(h.fs, dims, nullptr) : -1;
-  const bool shape_ok = framed ? rank == 2 && dims[0] >= 1 && dims[1] == static_cast<hsize_t>(n)
-                               : rank == 1 && dims[0] == static_cast<hsize_t>(n);
-  agree(comm, shape_ok, what + "unexpected shape");
-  const hsize_t count = q.size(), mem_n = std::max<hsize_t>(1, count);
-  h.ms = H5Screate_simple(1, &mem_n, nullptr);
-  std::vector<hsize_t> start, cnt;  // (frame, row) or (row)
-  if (framed) start.push_back(dims[0] - 1), cnt.push_back(1);
-  start.push_back(static_cast<hsize_t>(first_row)), cnt.push_back(count);
-  const herr_t st = count == 0 ? std::min(H5Sselect_none(h.fs), H5Sselect_none(h.ms))
-                               : H5Sselect_hyperslab(h.fs, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
-  agree(comm, h.ms >= 0 && st >= 0, what + "cannot select rows");
-  h.x = H5Pcreate(H5P_DATASET_XFER);
-  agree(comm, h.x >= 0 && H5Pset_dxpl_mpio(h.x, H5FD_MPIO_COLLECTIVE) >= 0, what + "cannot set collective I/O");
-  agree(comm, H5Dwrite(h.d, H5T_NATIVE_DOUBLE, h.ms, h.fs, h.x, q.data()) >= 0, what + "write failed");
-}
-
-// Collective: remove /charge if a previous run wrote it, so the stage can be rerun.
-void remove_group(H5File& file, const char* name) {
-  const htri_t has = H5Lexists(file.id(), name, H5P_DEFAULT);
-  agree(file.comm(), has >= 0, file.path() + ": cannot look up " + name);
-  if (has > 0)
-    agree(file.comm(), H5Ldelete(file.id(), name, H5P_DEFAULT) >= 0, file.path() + ": cannot delete " + name);
-}
-
-}  // namespace
-
 void run_charge(const Input& in, MPI_Comm comm) {
   const std::string path = in.get_string("run.output");
   const double zeta = in.get_double("charge.zeta");
@@ -433,8 +382,11 @@ void run_charge(const Input& in, MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   if (rank == 0) first_row = 0;  // MPI_Exscan leaves rank 0's result undefined
-  write_charge_rows(file, c.beads.charge, first_row, n);
-  remove_group(file, "/charge");
+  // This rank's beads are the file rows [first_row, first_row + n_owned) (read_configuration's row
+  // blocks, in order): overwrite the last frame of /particles/all/charge in place, and remove /charge
+  // if a previous run wrote it, so the stage can be rerun.
+  overwrite_rows(file, "/particles/all/charge", c.beads.charge, first_row, n);
+  remove_object(file, "/charge");
   const std::size_t nb = bonds.bonds.size();
   std::vector<std::int64_t> flat(2 * nb);
   for (std::size_t k = 0; k < nb; ++k) flat[2 * k] = bonds.bonds[k][0], flat[2 * k + 1] = bonds.bonds[k][1];

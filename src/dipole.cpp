@@ -1,4 +1,4 @@
-// Transition dipoles: the /tls reader, Δρ as point charges, the Ewald image tensors and the bond-dipole
+// Transition dipoles: Δρ as point charges, the Ewald image tensors and the bond-dipole
 // statistics (see include/tlsmap/dipole.hpp for the physics). The stage driver is src/dipole_stage.cpp.
 #include "tlsmap/dipole.hpp"
 
@@ -6,8 +6,6 @@
 #include "tlsmap/error.hpp"
 #include "tlsmap/poisson_grid.hpp"
 #include "tlsmap/validate.hpp"
-
-#include <hdf5.h>
 
 #include <cmath>
 #include <numbers>
@@ -18,19 +16,6 @@ namespace tlsmap {
 namespace {
 
 constexpr double pi = std::numbers::pi;
-
-std::vector<Vec3> as_vec3(const std::vector<double>& flat) {
-  std::vector<Vec3> v(flat.size() / 3);
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = Vec3(flat[3 * i], flat[3 * i + 1], flat[3 * i + 2]);
-  return v;
-}
-
-std::vector<double> flatten(const std::vector<Vec3>& v) {
-  std::vector<double> f(3 * v.size());
-  for (std::size_t i = 0; i < v.size(); ++i)
-    for (int d = 0; d < 3; ++d) f[3 * i + d] = v[i][d];
-  return f;
-}
 
 // ∇∇ of erfc(αr)/r at the vector r: g''(r) r̂r̂ + g'(r)/r (I − r̂r̂).
 Mat3 real_space_term(const Vec3& r, double alpha) {
@@ -125,66 +110,6 @@ Vec3 image_field(const Box& box, const PointCharges& charges, const Vec3& x) {
   Vec3 e = Vec3::Zero();
   for (std::size_t p = 0; p < charges.q.size(); ++p) e += charges.q[p] * image_field_unit(box, x - charges.pos[p]);
   return e;
-}
-
-void remove_if_exists(H5File& file, const std::string& path) {
-  // Walk the components: H5Lexists fails (rather than saying no) on a missing intermediate group.
-  std::size_t pos = 0;
-  bool exists = true;
-  while (exists && pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    const std::string part = path.substr(0, pos);
-    const htri_t has = H5Lexists(file.id(), part.c_str(), H5P_DEFAULT);
-    agree(file.comm(), has >= 0, file.path() + ": cannot look up " + part);
-    exists = has > 0;
-  }
-  if (exists)
-    agree(file.comm(), H5Ldelete(file.id(), path.c_str(), H5P_DEFAULT) >= 0, file.path() + ": cannot delete " + path);
-}
-
-TlsSet read_tls_set(H5File& file, std::int64_t n_beads) {
-  TlsSet t;
-  std::vector<hsize_t> d;
-  auto fail = [&](const std::string& what) { throw Error(file.path() + ": " + what); };
-  t.center = as_vec3(read_dataset<double>(file, "/tls/center", &d));
-  if (d.size() != 2 || d[1] != 3) fail("/tls/center must have shape (n, 3)");
-  const std::size_t n = d[0];
-  t.radius = read_dataset<double>(file, "/tls/radius", &d);
-  if (d.size() != 1 || d[0] != n) fail("/tls/radius must have shape (" + std::to_string(n) + ")");
-  t.offset = read_dataset<std::int64_t>(file, "/tls/mobile_offset", &d);
-  if (d.size() != 1 || d[0] != n + 1) fail("/tls/mobile_offset must have shape (" + std::to_string(n + 1) + ")");
-  t.id = read_dataset<std::int64_t>(file, "/tls/mobile_id", &d);
-  if (d.size() != 1) fail("/tls/mobile_id must be one-dimensional");
-  const std::size_t m = d[0];
-  t.pos_a = as_vec3(read_dataset<double>(file, "/tls/position_a", &d));
-  if (d.size() != 2 || d[0] != m || d[1] != 3) fail("/tls/position_a must have shape (" + std::to_string(m) + ", 3)");
-  t.pos_b = as_vec3(read_dataset<double>(file, "/tls/position_b", &d));
-  if (d.size() != 2 || d[0] != m || d[1] != 3) fail("/tls/position_b must have shape (" + std::to_string(m) + ", 3)");
-  require_finite(file.path(), "/tls/center", flatten(t.center), 3);
-  require_finite(file.path(), "/tls/radius", t.radius);
-  require_finite(file.path(), "/tls/position_a", flatten(t.pos_a), 3);
-  require_finite(file.path(), "/tls/position_b", flatten(t.pos_b), 3);
-  if (t.offset[0] != 0 || t.offset[n] != static_cast<std::int64_t>(m))
-    fail("/tls/mobile_offset must start at 0 and end at the length of /tls/mobile_id");
-  for (std::size_t k = 0; k < n; ++k)
-    if (t.offset[k + 1] < t.offset[k]) fail("/tls/mobile_offset decreases at row " + std::to_string(k));
-  for (auto id : t.id)
-    if (id < 1 || id > n_beads) fail("/tls/mobile_id holds id " + std::to_string(id) + " outside 1.." + std::to_string(n_beads));
-  for (std::size_t k = 0; k < n; ++k)
-    if (!(t.radius[k] > 0.0)) fail("/tls/radius must be positive (row " + std::to_string(k) + ")");
-  return t;
-}
-
-void write_tls_set(H5File& file, const TlsSet& t) {
-  const hsize_t n = t.size(), m = t.id.size();
-  for (const char* name : {"center", "radius", "mobile_offset", "mobile_id", "position_a", "position_b"})
-    remove_if_exists(file, std::string("/tls/") + name);
-  write_replicated(file, "/tls/center", flatten(t.center), {n, 3});
-  write_replicated(file, "/tls/radius", t.radius, {n});
-  write_replicated(file, "/tls/mobile_offset", t.offset, {n + 1});
-  write_replicated(file, "/tls/mobile_id", t.id, {m});
-  write_replicated(file, "/tls/position_a", flatten(t.pos_a), {m, 3});
-  write_replicated(file, "/tls/position_b", flatten(t.pos_b), {m, 3});
 }
 
 PointCharges transition_charges(const TlsSet& t, std::size_t k, std::span<const double> charge, const Box& box) {

@@ -12,6 +12,7 @@
 #include "tlsmap/input.hpp"
 #include "tlsmap/poisson_grid.hpp"
 #include "tlsmap/progress.hpp"
+#include "tlsmap/tls_io.hpp"
 #include "tlsmap/units.hpp"
 
 #include <fmt/format.h>
@@ -25,13 +26,6 @@ namespace tlsmap {
 namespace {
 
 constexpr double pi = std::numbers::pi;
-
-std::vector<double> flat(const std::vector<Vec3>& v) {
-  std::vector<double> f;
-  f.reserve(3 * v.size());
-  for (const auto& x : v) f.insert(f.end(), {x[0], x[1], x[2]});
-  return f;
-}
 
 double ratio(const Vec3& mu, const Vec3& direct) {
   const double n2 = direct.squaredNorm();
@@ -58,16 +52,14 @@ void run_dipole(const Input& in, MPI_Comm comm) {
   const Configuration c = read_configuration(file);
   const Box box = c.box;
   const std::int64_t n_beads = c.n_global;
-  std::vector<hsize_t> dims;
+  Shape dims;
   const std::vector<double> charge = read_dataset<double>(file, "/particles/all/charge/value", &dims);
   if (charge.size() != static_cast<std::size_t>(n_beads))
     throw Error(path + ": /particles/all/charge/value does not hold one frame of " + std::to_string(n_beads) + " charges");
   std::vector<std::int64_t> partner;
   double charge_reduced = 0.0;
   {
-    const htri_t has = H5Lexists(file.id(), "/charge", H5P_DEFAULT);
-    agree(comm, has >= 0, path + ": cannot look up /charge");
-    if (has > 0) {
+    if (has_object(file, "/charge")) {
       partner.assign(n_beads, 0);
       const auto bonds = read_dataset<std::int64_t>(file, "/charge/bonds");
       for (std::size_t b = 0; b + 1 < bonds.size(); b += 2) {
@@ -165,19 +157,19 @@ void run_dipole(const Input& in, MPI_Comm comm) {
       }
     }
 
-  const hsize_t hn = n;
+  const std::size_t hn = n;
   const std::vector<std::pair<std::string, const std::vector<double>*>> scalars = {
       {"mu_eq13_radius", &radius}, {"mu_ratio", &ratio_eq13}, {"mu_direct_debye", &deb_direct},
       {"mu_eq13_debye", &deb_eq13}, {"bond_dmu2_sum", &sum_dmu2}, {"g_kirkwood", &g},
       {"d_l_dipole", &d_l},         {"mu_eq1", &mu_eq1}};
   const std::vector<std::pair<std::string, const std::vector<std::int64_t>*>> counts = {
       {"n_bonds_moving", &n_bonds}, {"n_transition_charges", &n_charges}, {"n_charges_outside", &n_outside}};
-  for (const auto& [name, v] : scalars) remove_if_exists(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
-  for (const auto& [name, v] : counts) remove_if_exists(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
+  for (const auto& [name, v] : scalars) remove_object(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
+  for (const auto& [name, v] : counts) remove_object(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
   for (const auto& [name, v] : {std::pair<std::string, const std::vector<Vec3>*>{"mu_direct", &mu_direct},
                                 {"mu_eq13", &mu_eq13}, {"mu_eq13_uncorrected", &mu_raw}}) {
-    remove_if_exists(file, "/tls/" + name);
-    write_replicated(file, "/tls/" + name, flat(*v), {hn, 3});
+    remove_object(file, "/tls/" + name);
+    write_replicated(file, "/tls/" + name, flatten(*v), {hn, 3});
   }
   const std::pair<const char*, const char*> units[] = {
       {"mu_direct", "q* sigma"}, {"mu_eq13", "q* sigma"}, {"mu_eq13_uncorrected", "q* sigma"}, {"mu_eq13_radius", "sigma"},
@@ -185,7 +177,7 @@ void run_dipole(const Input& in, MPI_Comm comm) {
       {"g_kirkwood", "1"}, {"d_l_dipole", "sigma"}, {"mu_eq1", "q* sigma"}, {"n_bonds_moving", "1"},
       {"n_transition_charges", "1"}, {"n_charges_outside", "1"}};
   for (const auto& [name, unit] : units) write_attribute(file, std::string("/tls/") + name, "unit", unit);
-  remove_if_exists(file, "/tls/dipole_convergence");
+  remove_object(file, "/tls/dipole_convergence");
   write_replicated(file, "/tls/dipole_convergence", conv, {conv.size() / 10, 10});
   const std::pair<const char*, double> attrs[] = {
       {"dipole_spacing", spacing},       {"dipole_sigma", gs.sigma_factor * spacing},

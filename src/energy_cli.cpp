@@ -5,6 +5,7 @@
 #include "tlsmap/error.hpp"
 #include "tlsmap/h5md.hpp"
 #include "tlsmap/lammps_data.hpp"
+#include "tlsmap/reduction.hpp"
 #include "tlsmap/system.hpp"
 
 #include <fmt/format.h>
@@ -38,12 +39,6 @@ double positive_number(const std::string& option, const std::string& text, bool 
   if (used != text.size() || !std::isfinite(v) || v < 0.0 || (v == 0.0 && !zero_ok))
     throw Error(option + " needs a positive number, got '" + text + "'; " + kUsage);
   return v;
-}
-
-int comm_rank(MPI_Comm comm) {
-  int r = 0;
-  MPI_Comm_rank(comm, &r);
-  return r;
 }
 
 // Collective: "id fx fy fz" lines sorted by id, written by rank 0 to "<path>.tmp", then renamed.

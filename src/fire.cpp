@@ -21,8 +21,8 @@ MinimizeResult minimize_fire(System& system, const FireParams& p,
   const long calls0 = system.n_force_calls();
   for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
   compute_forces_holding(system, p.held);
-  double dt = p.dt_start, alpha = p.alpha_start;
-  long n_positive = 0, n_negative = 0;
+  FireControl fire(p);
+  const bool fire1 = p.variant == FireVariant::fire1;
   std::vector<double> fv, vv, ff;
   double fmax = system.max_force();
   long it = 0;
@@ -30,42 +30,38 @@ MinimizeResult minimize_fire(System& system, const FireParams& p,
     const int n = b.n_owned;
     fv.resize(n);
     ff.resize(n);
+    vv.resize(n);
     for (int i = 0; i < n; ++i) {
       fv[i] = b.force[i].dot(b.vel[i]);
       ff[i] = b.force[i].squaredNorm();
+      if (fire1) vv[i] = b.vel[i].squaredNorm();
     }
     const double power = reproducible_sum(system.comm(), fv);
-    if (power > 0.0) {
-      n_negative = 0;
-      if (++n_positive > p.n_delay) {
-        dt = std::min(dt * p.f_inc, p.dt_max);
-        alpha *= p.f_alpha;
-      }
-    } else {
-      n_positive = 0;
-      if (++n_negative > p.max_uphill) break;
-      if (it >= p.n_delay) {  // "initial delay": no slow-down during the first steps
-        if (dt * p.f_dec >= p.dt_min) dt *= p.f_dec;
-        alpha = p.alpha_start;
-      }
+    if (fire1 && power > 0.0) {  // FIRE 1.0: mix first, with |v| and α from before the step
+      const auto norms = reproducible_sums(system.comm(), {vv, ff});
+      const double mix = fire.mixing(norms[0], norms[1]);
+      for (int i = 0; i < n; ++i) fire_mix(b.vel[i], b.force[i], fire.alpha(), mix);
+    }
+    const FireControl::Step step = fire.adapt(power, it);
+    if (step == FireControl::Step::give_up) break;
+    const double dt = fire.dt();
+    if (step == FireControl::Step::uphill) {
       for (int i = 0; i < n; ++i) {
-        b.pos[i] -= 0.5 * dt * b.vel[i];
+        if (!fire1) b.pos[i] -= 0.5 * dt * b.vel[i];
         b.vel[i].setZero();
       }
     }
-    // Semi-implicit Euler with velocity mixing.
-    vv.resize(n);
+    // Semi-implicit Euler (FIRE 2.0: with velocity mixing after the velocity update).
     for (int i = 0; i < n; ++i) {
       b.vel[i] += dt * b.force[i];
       vv[i] = b.vel[i].squaredNorm();
     }
-    auto norms = reproducible_sums(system.comm(), {vv, ff});
-    const double v_norm = std::sqrt(norms[0]), f_norm = std::sqrt(norms[1]);
-    const double mix = f_norm > 0.0 ? alpha * v_norm / f_norm : 0.0;
-    for (int i = 0; i < n; ++i) {
-      b.vel[i] = (1.0 - alpha) * b.vel[i] + mix * b.force[i];
-      b.pos[i] += dt * b.vel[i];
+    if (!fire1) {
+      const auto norms = reproducible_sums(system.comm(), {vv, ff});
+      const double mix = fire.mixing(norms[0], norms[1]);
+      for (int i = 0; i < n; ++i) fire_mix(b.vel[i], b.force[i], fire.alpha(), mix);
     }
+    for (int i = 0; i < n; ++i) b.pos[i] += dt * b.vel[i];
     system.positions_changed();
     compute_forces_holding(system, p.held);
     fmax = system.max_force();

@@ -10,7 +10,10 @@
 #include "tlsmap/h5md.hpp"
 
 #include "tlsmap/error.hpp"
+#include "tlsmap/input.hpp"
 #include "tlsmap/petsc_util.hpp"
+#include "tlsmap/reduction.hpp"
+#include "tlsmap/units.hpp"
 #include "tlsmap/validate.hpp"
 
 #include <hdf5_hl.h>
@@ -104,16 +107,6 @@ struct Io {
   }
 };
 
-int comm_rank(MPI_Comm comm) {
-  int r = 0;
-  MPI_Comm_rank(comm, &r);
-  return r;
-}
-int comm_size(MPI_Comm comm) {
-  int p = 1;
-  MPI_Comm_size(comm, &p);
-  return p;
-}
 
 // Row blocks: rank r holds rows [block_begin(r), block_begin(r + 1)).
 std::int64_t block_begin(int r, std::int64_t n, int p) { return r * n / p; }
@@ -838,6 +831,59 @@ Configuration read_configuration(const std::string& path, MPI_Comm comm) {
   return read_configuration(file);
 }
 
+ConfigMeta config_meta(const Input& in) {
+  const PhysicalUnits u = PhysicalUnits::from_input(in);
+  ConfigMeta m;
+  m.units = "lj";
+  m.input = in.raw_text();
+  m.values = {{"sigma_angstrom", u.sigma_angstrom},
+              {"epsilon_kelvin", u.epsilon_kelvin},
+              {"mass_amu", u.mass_amu},
+              {"e_per_reduced_charge", u.e_per_charge()},
+              {"debye_per_reduced_dipole", u.debye_per_dipole()},
+              {"tau_ps", u.tau_ps()}};
+  return m;
+}
+
+void overwrite_rows(H5File& file, const std::string& element, const std::vector<double>& local,
+                    std::int64_t first_row, std::int64_t n) {
+  const ScopedLogEvent event(LogEvent::h5_write);
+  const MPI_Comm comm = file.comm();
+  const std::string what = file.path() + ": cannot update " + element + ": ";
+  const std::string value = element + "/value";
+  // Closes every handle on scope exit, before the file is closed (MPI-IO refuses open objects).
+  struct Ids {
+    hid_t d = -1, fs = -1, ms = -1, x = -1;
+    ~Ids() {
+      if (x >= 0) H5Pclose(x);
+      if (ms >= 0) H5Sclose(ms);
+      if (fs >= 0) H5Sclose(fs);
+      if (d >= 0) H5Dclose(d);
+    }
+  } h;
+  const hid_t f = file.id();
+  const bool framed = H5Lexists(f, element.c_str(), H5P_DEFAULT) > 0 && H5Lexists(f, value.c_str(), H5P_DEFAULT) > 0;
+  h.d = H5Dopen2(f, framed ? value.c_str() : element.c_str(), H5P_DEFAULT);
+  agree(comm, h.d >= 0, what + "cannot open the dataset");
+  h.fs = H5Dget_space(h.d);
+  hsize_t dims[2] = {0, 0};
+  const int rank = h.fs >= 0 ? H5Sget_simple_extent_dims(h.fs, dims, nullptr) : -1;
+  const bool shape_ok = framed ? rank == 2 && dims[0] >= 1 && dims[1] == static_cast<hsize_t>(n)
+                               : rank == 1 && dims[0] == static_cast<hsize_t>(n);
+  agree(comm, shape_ok, what + "unexpected shape");
+  const hsize_t count = local.size(), mem_n = std::max<hsize_t>(1, count);
+  h.ms = H5Screate_simple(1, &mem_n, nullptr);
+  std::vector<hsize_t> start, cnt;  // (frame, row) or (row)
+  if (framed) start.push_back(dims[0] - 1), cnt.push_back(1);
+  start.push_back(static_cast<hsize_t>(first_row)), cnt.push_back(count);
+  const herr_t st = count == 0 ? std::min(H5Sselect_none(h.fs), H5Sselect_none(h.ms))
+                               : H5Sselect_hyperslab(h.fs, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
+  agree(comm, h.ms >= 0 && st >= 0, what + "cannot select rows");
+  h.x = H5Pcreate(H5P_DATASET_XFER);
+  agree(comm, h.x >= 0 && H5Pset_dxpl_mpio(h.x, H5FD_MPIO_COLLECTIVE) >= 0, what + "cannot set collective I/O");
+  agree(comm, H5Dwrite(h.d, H5T_NATIVE_DOUBLE, h.ms, h.fs, h.x, local.data()) >= 0, what + "write failed");
+}
+
 // ---- datasets and attributes of later stages ----------------------------------------------
 
 namespace {
@@ -914,9 +960,9 @@ void replace_attribute(const Io& io, hid_t obj, const std::string& object, const
 }  // namespace
 
 template <class T>
-void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data,
-                      const std::vector<hsize_t>& dims) {
+void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data, const Shape& shape) {
   const ScopedLogEvent event(LogEvent::h5_write);
+  const std::vector<hsize_t> dims(shape.begin(), shape.end());
   const Io io = writable(file, path);
   io.fail_unless(data.size() == product(dims), path + ": " + std::to_string(data.size()) +
                                                    " values for shape " + shape_string(dims));
@@ -928,8 +974,9 @@ void write_replicated(H5File& file, const std::string& path, const std::vector<T
 
 template <class T>
 std::int64_t write_distributed(H5File& file, const std::string& path, const std::vector<T>& local,
-                               const std::vector<hsize_t>& row_shape) {
+                               const Shape& row_shape_in) {
   const ScopedLogEvent event(LogEvent::h5_write);
+  const std::vector<hsize_t> row_shape(row_shape_in.begin(), row_shape_in.end());
   const Io io = writable(file, path);
   const hsize_t row = product(row_shape);
   io.fail_unless(row > 0 && local.size() % row == 0,
@@ -948,7 +995,7 @@ std::int64_t write_distributed(H5File& file, const std::string& path, const std:
 }
 
 template <class T>
-std::vector<T> read_dataset(H5File& file, const std::string& path, std::vector<hsize_t>* dims_out) {
+std::vector<T> read_dataset(H5File& file, const std::string& path, Shape* dims_out) {
   const ScopedLogEvent event(LogEvent::h5_read);
   const Io io{file.comm(), file.path()};
   io.fail_unless(io.path_exists(file.id(), path), "missing dataset " + path);
@@ -963,16 +1010,14 @@ std::vector<T> read_dataset(H5File& file, const std::string& path, std::vector<h
   std::vector<T> data(product(dims));
   transfer(io, d, path, H5Of<T>::mem(), data.data(), std::vector<hsize_t>(dims.size(), 0), dims, collective_dxpl(io),
            false);
-  if (dims_out) *dims_out = dims;
+  if (dims_out) dims_out->assign(dims.begin(), dims.end());
   return data;
 }
 
 #define TLSMAP_H5MD_INSTANTIATE(T)                                                                          \
-  template void write_replicated<T>(H5File&, const std::string&, const std::vector<T>&,                      \
-                                    const std::vector<hsize_t>&);                                           \
-  template std::int64_t write_distributed<T>(H5File&, const std::string&, const std::vector<T>&,             \
-                                             const std::vector<hsize_t>&);                                  \
-  template std::vector<T> read_dataset<T>(H5File&, const std::string&, std::vector<hsize_t>*);
+  template void write_replicated<T>(H5File&, const std::string&, const std::vector<T>&, const Shape&);          \
+  template std::int64_t write_distributed<T>(H5File&, const std::string&, const std::vector<T>&, const Shape&); \
+  template std::vector<T> read_dataset<T>(H5File&, const std::string&, Shape*);
 TLSMAP_H5MD_INSTANTIATE(double)
 TLSMAP_H5MD_INSTANTIATE(std::int64_t)
 TLSMAP_H5MD_INSTANTIATE(int)

@@ -22,7 +22,6 @@ PetscErrorCode make_ao(MPI_Comm comm, const Beads& beads, PetscInt first, AO* ao
 PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
   PetscFunctionBeginUser;
   const Beads& b = sys.beads();
-  const NeighborList& list = sys.neighbor_list();
   const int n = b.n_owned;
   // Block row of every local bead: owned by position, ghosts through the AO.
   std::vector<std::int64_t> ghost_ids(b.id.begin() + n, b.id.begin() + b.n_local());
@@ -35,9 +34,7 @@ PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
   std::vector<PetscInt> d_nnz(n), o_nnz(n), cols;
   for (int i = 0; i < n; ++i) {
     cols.assign(1, blk[i]);
-    PairCurvature c;
-    for (const int* j = list.row_begin(i); j < list.row_end(i); ++j)
-      if (pair_curvature(sys, i, *j, (b.pos[i] - b.pos[*j]).squaredNorm(), &c)) cols.push_back(blk[*j]);
+    for_each_pair_curvature(sys, i, [&](int j, const Vec3&, double, const PairCurvature&) { cols.push_back(blk[j]); });
     std::sort(cols.begin(), cols.end());
     cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
     for (PetscInt c : cols) (c >= lo && c < hi ? d_nnz[i] : o_nnz[i])++;
@@ -51,18 +48,16 @@ PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
   PetscCall(MatSetOption(h, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
   for (int i = 0; i < n; ++i) {
     Mat3 diag = Mat3::Zero();
-    for (const int* j = list.row_begin(i); j < list.row_end(i); ++j) {
-      const Vec3 r = b.pos[i] - b.pos[*j];
-      const double r2 = r.squaredNorm();
-      PairCurvature c;
-      if (!pair_curvature(sys, i, *j, r2, &c)) continue;
+    PetscErrorCode ierr = 0;
+    for_each_pair_curvature(sys, i, [&](int j, const Vec3& r, double r2, const PairCurvature& c) {
       const Mat3 k = pair_block(r, r2, c);
       diag += k;
       PetscScalar v[9];
       for (int a = 0; a < 3; ++a)
-        for (int c = 0; c < 3; ++c) v[3 * a + c] = -k(a, c);
-      PetscCall(MatSetValuesBlocked(h, 1, &blk[i], 1, &blk[*j], v, ADD_VALUES));
-    }
+        for (int d = 0; d < 3; ++d) v[3 * a + d] = -k(a, d);
+      if (!ierr) ierr = MatSetValuesBlocked(h, 1, &blk[i], 1, &blk[j], v, ADD_VALUES);
+    });
+    PetscCall(ierr);
     PetscScalar v[9];
     for (int a = 0; a < 3; ++a)
       for (int c = 0; c < 3; ++c) v[3 * a + c] = diag(a, c);

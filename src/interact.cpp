@@ -4,6 +4,7 @@
 
 #include "tlsmap/decomposition.hpp"
 #include "tlsmap/error.hpp"
+#include "tlsmap/fire.hpp"
 #include "tlsmap/gather.hpp"
 #include "tlsmap/hessian.hpp"
 #include "tlsmap/poisson_grid.hpp"
@@ -408,39 +409,18 @@ double max_free_force(const System& sys, const IdSet& hold) {
 
 }  // namespace
 
-// FIRE (Bitzek et al., PRL 97, 170201 (2006)) on the free beads until max |F| ≤ f_stop: brings a
-// strongly perturbed environment near its minimum, where Newton converges quadratically.
+// FIRE 1.0 (Bitzek et al., PRL 97, 170201 (2006)) on the free beads until max |F| ≤ f_stop: brings
+// a strongly perturbed environment near its minimum, where Newton converges quadratically.
 void fire_holding(System& sys, const IdSet& hold, double f_stop, long max_steps) {
-  Beads& b = sys.beads();
-  for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
-  double dt = 0.002, alpha = 0.1;
-  int n_pos = 0;
-  sys.compute_forces();
-  for (long step = 0; step < max_steps; ++step) {
-    for (int i = 0; i < b.n_owned; ++i)
-      if (hold.count(b.id[i])) b.force[i].setZero(), b.vel[i].setZero();
-    std::vector<double> p(b.n_owned), v2(b.n_owned), f2(b.n_owned);
-    double fmax = 0.0;
-    for (int i = 0; i < b.n_owned; ++i) {
-      p[i] = b.force[i].dot(b.vel[i]), v2[i] = b.vel[i].squaredNorm(), f2[i] = b.force[i].squaredNorm();
-      fmax = std::max(fmax, f2[i]);
-    }
-    MPI_Allreduce(MPI_IN_PLACE, &fmax, 1, MPI_DOUBLE, MPI_MAX, sys.comm());
-    if (std::sqrt(fmax) <= f_stop) break;
-    const auto s = reproducible_sums(sys.comm(), {p, v2, f2});
-    if (s[0] > 0.0) {
-      const double mix = s[2] > 0.0 ? alpha * std::sqrt(s[1] / s[2]) : 0.0;
-      for (int i = 0; i < b.n_owned; ++i) b.vel[i] = (1.0 - alpha) * b.vel[i] + mix * b.force[i];
-      if (++n_pos > 5) dt = std::min(1.1 * dt, 0.02), alpha *= 0.99;
-    } else {
-      for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
-      dt *= 0.5, alpha = 0.1, n_pos = 0;
-    }
-    for (int i = 0; i < b.n_owned; ++i) b.vel[i] += dt * b.force[i], b.pos[i] += dt * b.vel[i];
-    sys.positions_changed();
-    sys.compute_forces();
-  }
-  for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
+  FireParams p;
+  p.variant = FireVariant::fire1;
+  p.f_tol = f_stop;
+  p.max_iter = max_steps;
+  p.dt_start = 0.002;
+  p.dt_max = 0.02;
+  p.alpha_start = 0.1;
+  p.held = &hold;
+  minimize_fire(sys, p);
 }
 
 // FIRE to max |F| ≤ 1e-3, then Newton with the exact Hessian of the free beads (held beads clamped). Safeguards, since away from

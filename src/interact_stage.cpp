@@ -12,6 +12,7 @@
 #include "tlsmap/material.hpp"
 #include "tlsmap/poisson_grid.hpp"
 #include "tlsmap/progress.hpp"
+#include "tlsmap/tls_io.hpp"
 
 #include <fmt/format.h>
 
@@ -233,8 +234,8 @@ void run_interact(const Input& in, MPI_Comm comm) {
   if (n_check > 0 && check_row.empty())
     progress.say("no four-state check: no pair has mobile sets farther apart than the potential's cutoff");
 
-  remove_if_exists(file, "/interactions");
-  remove_if_exists(file, "/material");
+  remove_object(file, "/interactions");
+  remove_object(file, "/material");
   {
     std::vector<std::pair<const char*, double>> values = {{"density", mat.density},
                                                           {"mass_density", mat.mass_density},
@@ -269,7 +270,7 @@ void run_interact(const Input& in, MPI_Comm comm) {
       write_attribute(file, name, "unit", "epsilon/sigma^3");
     write_attribute(file, "/material", "units", "lj");
   }
-  const hsize_t hk = k;
+  const std::size_t hk = k;
   std::vector<double> r(3 * k);
   for (std::size_t p = 0; p < k; ++p)
     for (int d = 0; d < 3; ++d) r[3 * p + d] = pairs.r[p][d];
@@ -318,8 +319,8 @@ void run_interact(const Input& in, MPI_Comm comm) {
         for (int b = 0; b < 3; ++b) gamma.push_back(g(a, b));
       gl.push_back(gamma_longitudinal(g)), gt.push_back(gamma_transverse(g));
     }
-    const hsize_t hn = mech.elastic_dipole.size();
-    for (const char* name : {"/tls/gamma", "/tls/gamma_l", "/tls/gamma_t"}) remove_if_exists(file, name);
+    const std::size_t hn = mech.elastic_dipole.size();
+    for (const char* name : {"/tls/gamma", "/tls/gamma_l", "/tls/gamma_t"}) remove_object(file, name);
     write_replicated(file, "/tls/gamma", gamma, {hn, 3, 3});
     write_replicated(file, "/tls/gamma_l", gl, {hn});
     write_replicated(file, "/tls/gamma_t", gt, {hn});

@@ -9,6 +9,7 @@
 #include "tlsmap/lammps_data.hpp"
 
 #include "tlsmap/error.hpp"
+#include "tlsmap/reduction.hpp"
 #include "tlsmap/validate.hpp"
 
 #include <algorithm>
@@ -22,12 +23,6 @@
 
 namespace tlsmap {
 namespace {
-
-int comm_rank(MPI_Comm comm) {
-  int r = 0;
-  MPI_Comm_rank(comm, &r);
-  return r;
-}
 
 // Rank 0 runs f; if it throws, every rank throws the same Error.
 template <class F>

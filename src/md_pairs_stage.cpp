@@ -181,7 +181,7 @@ void write_search(H5File& f, const Settings& s, const Record& rec, const std::ve
     }
     offset.push_back(static_cast<std::int64_t>(step.size()));
   }
-  const hsize_t nq = step.size(), ns = m.energy.size(), np = rec.cat.pairs.size(), n = m.species.size();
+  const std::size_t nq = step.size(), ns = m.energy.size(), np = rec.cat.pairs.size(), n = m.species.size();
   write_replicated(f, "/search/quench_offset", offset, {offset.size()});
   write_replicated(f, "/search/quench_step", step, {nq});
   write_replicated(f, "/search/quench_energy", energy, {nq});
@@ -233,7 +233,7 @@ void write_tls_rows(H5File& f, const Input& in, const std::vector<TlsRow>& rows)
   ta.max_splitting = max_splitting_from(in);
   ta.epsilon_kelvin = units.epsilon_kelvin;
   write_tls(f, rows, ta);
-  const hsize_t n = rows.size();
+  const std::size_t n = rows.size();
   write_replicated(f, "/tls/mu_eq13", std::vector<double>(3 * n, std::numeric_limits<double>::quiet_NaN()), {n, 3});
   write_attribute(f, "/tls/mu_eq13", "unit", "q* sigma");
   write_attribute(f, "/tls", "mu_eq13", "NaN until the dipole stage fills it");

@@ -2,6 +2,7 @@
 #include "tlsmap/neb.hpp"
 
 #include "tlsmap/error.hpp"
+#include "tlsmap/fire.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -94,10 +95,13 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
   for (int k = 0; k < m; ++k) v[k] = Vector::Zero(a.size());
   for (int k = 0; k < m; ++k) e[k] = models[k].energy_gradient(x[k], g[k]);
 
-  // FIRE on the band (Bitzek et al., PRL 97, 170201 (2006)).
-  double dt = 0.01, alpha = 0.1;
-  const double dt_max = 0.05, alpha0 = 0.1;
-  int n_pos = 0;
+  // FIRE 1.0 on the band (Bitzek et al., PRL 97, 170201 (2006)), all interior images as one vector.
+  FireParams fp;
+  fp.variant = FireVariant::fire1;
+  fp.dt_start = 0.01;
+  fp.dt_max = 0.05;
+  fp.alpha_start = 0.1;
+  FireControl fire(fp);
   NebResult r;
   std::vector<Vector> f(m, Vector::Zero(a.size()));
   long it = 0;
@@ -137,18 +141,12 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
       ff += f[k].squaredNorm();
     }
     if (pw > 0.0) {
-      const double mix = std::sqrt(vv / std::max(ff, 1e-300));
-      for (int k = 1; k < m - 1; ++k) v[k] = (1.0 - alpha) * v[k] + alpha * mix * f[k];
-      if (++n_pos > 5) {
-        dt = std::min(dt * 1.1, dt_max);
-        alpha *= 0.99;
-      }
-    } else {
-      for (int k = 1; k < m - 1; ++k) v[k].setZero();
-      dt *= 0.5;
-      alpha = alpha0;
-      n_pos = 0;
+      const double mix = fire.mixing(vv, ff);
+      for (int k = 1; k < m - 1; ++k) fire_mix(v[k], f[k], fire.alpha(), mix);
     }
+    if (fire.adapt(pw, it) == FireControl::Step::uphill)
+      for (int k = 1; k < m - 1; ++k) v[k].setZero();
+    const double dt = fire.dt();
     for (int k = 1; k < m - 1; ++k) {
       v[k] += dt * f[k];
       Vector dx = dt * v[k];

@@ -690,7 +690,7 @@ void write_pairs_group(H5File& f, const Settings& s, const std::vector<StatePair
   for (const StatePair& p : pairs) state_a.push_back(p.a), state_b.push_back(p.b);
   write_replicated_strings(f, "/pairs/state_a", state_a);
   write_replicated_strings(f, "/pairs/state_b", state_b);
-  const hsize_t n = out.size();
+  const std::size_t n = out.size();
   auto column = [&](const char* name, const char* unit, auto get) {
     using T = decltype(get(PairExtras{}));
     std::vector<T> v;
@@ -741,7 +741,7 @@ void write_output(const Input& in, const Settings& s, const Sample& sample, cons
   ta.max_splitting = s.kernel.max_splitting;
   ta.epsilon_kelvin = s.kernel.units.epsilon_kelvin;
   write_tls(f, rows, ta);
-  const hsize_t n = rows.size();
+  const std::size_t n = rows.size();
   write_replicated(f, "/tls/mu_eq13", std::vector<double>(3 * n, kNaN), {n, 3});
   write_attribute(f, "/tls/mu_eq13", "unit", "q* sigma");
   write_attribute(f, "/tls", "mu_eq13", "NaN until the dipole stage fills it");

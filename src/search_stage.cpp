@@ -341,7 +341,7 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
   const DomainGrid& grid = *info.grid;
   const std::int64_t n_dom = grid.size();
   remove_object(f, "/search");
-  auto h = [](std::int64_t n) { return static_cast<hsize_t>(n); };
+  auto h = [](std::int64_t n) { return static_cast<std::size_t>(n); };
 
   // /search: one row per domain of the grid (not done: zeros, empty landscape).
   std::vector<const DomainOutcome*> all(n_dom, nullptr);
@@ -428,7 +428,7 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
   ta.epsilon_kelvin = s.kernel.units.epsilon_kelvin;
   ta.n_merged = m.n_merged;
   write_tls(f, m.rows, ta);
-  const hsize_t n = m.rows.size();
+  const std::size_t n = m.rows.size();
   write_replicated(f, "/tls/mu_eq13", std::vector<double>(3 * n, std::numeric_limits<double>::quiet_NaN()), {n, 3});
   write_attribute(f, "/tls/mu_eq13", "unit", "q* sigma");
   write_attribute(f, "/tls", "mu_eq13", "NaN until the dipole stage fills it");

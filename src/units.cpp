@@ -31,18 +31,4 @@ double PhysicalUnits::tau_ps() const {
   return sigma_m * std::sqrt(mass_amu * kAtomicMass / (epsilon_kelvin * kBoltzmann)) * 1e12;
 }
 
-ConfigMeta config_meta(const Input& in) {
-  const PhysicalUnits u = PhysicalUnits::from_input(in);
-  ConfigMeta m;
-  m.units = "lj";
-  m.input = in.raw_text();
-  m.values = {{"sigma_angstrom", u.sigma_angstrom},
-              {"epsilon_kelvin", u.epsilon_kelvin},
-              {"mass_amu", u.mass_amu},
-              {"e_per_reduced_charge", u.e_per_charge()},
-              {"debye_per_reduced_dipole", u.debye_per_dipole()},
-              {"tau_ps", u.tau_ps()}};
-  return m;
-}
-
 }  // namespace tlsmap

@@ -3,6 +3,7 @@
 
 #include "tlsmap/error.hpp"
 #include "tlsmap/input.hpp"
+#include "tlsmap/reduction.hpp"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -25,12 +26,6 @@ constexpr const char* kAxis[3] = {"x", "y", "z"};
 std::string num(double v) {
   char buf[32];
   return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
-int comm_rank(MPI_Comm comm) {
-  int r = 0;
-  MPI_Comm_rank(comm, &r);
-  return r;
 }
 
 }  // namespace

@@ -322,9 +322,9 @@ TEST(ChargeStage, UpdatesTheFileInPlaceAndCanBeRerun) {
     EXPECT_DOUBLE_EQ(read_attribute(f, "/charge", "charge_reduced"), q);
     const BondSet b = pair_beads(g.pos, g.box, 1.5, 2.5);
     EXPECT_EQ(all.charge, bond_charges(b, 500, q, 5));
-    std::vector<hsize_t> dims;
+    Shape dims;
     const auto bonds = read_dataset<std::int64_t>(f, "/charge/bonds", &dims);
-    ASSERT_EQ(dims, (std::vector<hsize_t>{250, 2}));
+    ASSERT_EQ(dims, (Shape{250, 2}));
     for (std::size_t k = 0; k < 250; ++k) {
       EXPECT_EQ(bonds[2 * k], b.bonds[k][0]);
       EXPECT_EQ(bonds[2 * k + 1], b.bonds[k][1]);

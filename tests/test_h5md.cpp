@@ -308,11 +308,11 @@ TEST(H5md, StageDatasetsAndAttributes) {
     write_attribute(f, "/new/group", "note", "made on demand");
   }
   H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
-  std::vector<hsize_t> dims;
+  Shape dims;
   EXPECT_EQ(read_dataset<double>(f, "/pack/trace", &dims), (std::vector<double>{1, 2, 3, 4, 5, 6}));
-  EXPECT_EQ(dims, (std::vector<hsize_t>{2, 3}));
+  EXPECT_EQ(dims, (Shape{2, 3}));
   const auto block = read_dataset<int>(f, "/tls/block", &dims);
-  EXPECT_EQ(dims, (std::vector<hsize_t>{static_cast<hsize_t>(p * (p + 1) / 2), 2, 3}));
+  EXPECT_EQ(dims, (Shape{static_cast<std::size_t>(p * (p + 1) / 2), 2, 3}));
   std::size_t k = 0;
   for (int q = 0; q < p; ++q)
     for (int i = 0; i < 6 * (q + 1); ++i, ++k) EXPECT_EQ(block[k], 1000 * q + i);

@@ -29,7 +29,6 @@
 // change Δμ_b = q_a Δr_a + q_b Δr_b (= q_a [Δr_a − Δr_b] for a ±q bond); N_d = number of such bonds, Σ|Δμ_b|², and the Kirkwood-like
 // factor g = |μ_direct|²/Σ|Δμ_b|² (μ_direct = Σ_b Δμ_b exactly when every charged bead is bonded).
 #include "tlsmap/box.hpp"
-#include "tlsmap/h5md.hpp"
 
 #include <mpi.h>
 
@@ -58,13 +57,7 @@ struct TlsSet {
   std::int64_t end(std::size_t k) const { return offset[k + 1]; }
 };
 
-// Collective. Reads /tls/{center, radius, mobile_offset, mobile_id, position_a, position_b}; throws
-// Error naming the dataset if one is missing or inconsistent (shapes, offsets, ids outside 1..n_beads).
-TlsSet read_tls_set(H5File& file, std::int64_t n_beads);
-// Collective. Writes the same six datasets (test fixtures; the search stage writes the real ones).
-void write_tls_set(H5File& file, const TlsSet& tls);
-// Collective: delete `path` if it exists (so a stage can be rerun and replace its datasets).
-void remove_if_exists(H5File& file, const std::string& path);
+// Its reading and writing (read_tls_set, write_tls_set) are in include/tlsmap/tls_io.hpp.
 
 // Δρ = ρ_B − ρ_A of TLS k as point charges (+q at r_B, −q at r_A, wrapped into the box), for the
 // mobile beads with q ≠ 0 that moved. charge[id − 1] is the charge of bead id.

@@ -19,12 +19,15 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace tlsmap {
+
+class Input;
 
 // Async-signal-safe: removes the "<path>.tmp" of every create- or update-mode file not yet
 // committed on this rank (rank 0 owns them), for a SIGTERM/SIGINT handler, so a run killed by the
@@ -74,6 +77,11 @@ struct ConfigMeta {
   double time = 0.0;
 };
 
+// The metadata of every configuration a run writes: units "lj", the input's text, and the unit
+// mapping of its [units] table (sigma_angstrom, epsilon_kelvin, mass_amu, e_per_reduced_charge,
+// debye_per_reduced_dipole, tau_ps; include/tlsmap/units.hpp).
+ConfigMeta config_meta(const Input& in);
+
 // Collective. Writes /h5md and /particles/all from the owned beads [0, n_owned) of every rank.
 // Ids over all ranks must be exactly 1..N; otherwise throws Error (on all ranks).
 // Velocities are written only if with_velocity; /particles/all/diameter only if the beads have
@@ -96,25 +104,34 @@ struct Configuration {
 Configuration read_configuration(H5File& file);
 Configuration read_configuration(const std::string& path, MPI_Comm comm);
 
+// Collective. Overwrites, in place, this rank's rows [first_row, first_row + local.size()) of the
+// per-bead float64 element `element` ("/particles/all/charge") of n rows: the last frame of an
+// H5MD time-dependent element (value of shape (frames, n)) or a plain dataset of shape (n). Throws
+// Error ("cannot update <element>: ...") if it is missing, of another shape, or cannot be written.
+void overwrite_rows(H5File& file, const std::string& element, const std::vector<double>& local,
+                    std::int64_t first_row, std::int64_t n);
+
 // ---- Datasets and attributes of later stages (groups beside /particles) --------------------
 // All collective. `path` is absolute ("/tls/center"); missing groups on the way are created.
 // T is double, std::int64_t or int (stored as float64, int64, int32). Data are row-major.
+// Shapes are Shape (one extent per dimension), so callers need no HDF5 type.
+using Shape = std::vector<std::size_t>;
 
 // A dataset of shape dims from data every rank holds alike (rank 0's copy is written).
 template <class T>
 void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data,
-                      const std::vector<hsize_t>& dims);
+                      const Shape& dims);
 
 // A dataset of shape (n_rows, row_shape...) whose rows are the ranks' local rows concatenated in
 // rank order (local.size() must be a multiple of the row size). Returns this rank's first row.
 template <class T>
 std::int64_t write_distributed(H5File& file, const std::string& path, const std::vector<T>& local,
-                               const std::vector<hsize_t>& row_shape = {});
+                               const Shape& row_shape = {});
 
 // The whole dataset on every rank; its shape goes to *dims if given. Throws Error naming the
 // dataset if it is missing or of the wrong kind (integer vs floating point).
 template <class T>
-std::vector<T> read_dataset(H5File& file, const std::string& path, std::vector<hsize_t>* dims = nullptr);
+std::vector<T> read_dataset(H5File& file, const std::string& path, Shape* dims = nullptr);
 
 // A 1-D dataset of fixed-length UTF-8 strings (padded to the longest), from data every rank holds
 // alike; and its reading (trailing NULs stripped). Throws Error naming the dataset if it is
@@ -122,7 +139,8 @@ std::vector<T> read_dataset(H5File& file, const std::string& path, std::vector<h
 void write_replicated_strings(H5File& file, const std::string& path, const std::vector<std::string>& data);
 std::vector<std::string> read_strings(H5File& file, const std::string& path);
 
-// Whether an object (group or dataset) exists at the absolute path; deleting it if it does.
+// Whether an object (group or dataset) exists at the absolute path (false if a group on the way is
+// missing); deleting it if it does (so a stage can be rerun and replace its groups and datasets).
 bool has_object(H5File& file, const std::string& path);
 void remove_object(H5File& file, const std::string& path);
 

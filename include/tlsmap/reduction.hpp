@@ -15,6 +15,18 @@
 
 namespace tlsmap {
 
+// This process's rank in comm, and comm's size.
+inline int comm_rank(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+inline int comm_size(MPI_Comm comm) {
+  int p = 1;
+  MPI_Comm_size(comm, &p);
+  return p;
+}
+
 // Collective. Returns, on every rank, the reproducible global sum of each list of local terms.
 std::vector<double> reproducible_sums(MPI_Comm comm, const std::vector<std::span<const double>>& terms);
 

@@ -5,8 +5,7 @@
 // The input's [units] table maps σ, ε, m to Å, K, u; from them:
 //   e / q* = sqrt(e² / (4π ε0 k_B · Å · K) / (σ[Å] ε[K])) = sqrt(167101.0 / (σ[Å] ε[K])),
 //   1 e·Å = 4.80320 D.
-#include "tlsmap/h5md.hpp"
-
+// The metadata a configuration file stores from them is config_meta() of the I/O layer.
 #include <string>
 
 namespace tlsmap {
@@ -24,8 +23,5 @@ struct PhysicalUnits {
   // Picoseconds per τ.
   double tau_ps() const;
 };
-
-// Metadata stored with every configuration: the unit mapping and the input text.
-ConfigMeta config_meta(const Input& in);
 
 }  // namespace tlsmap
