@@ -33,9 +33,9 @@ Schema default_schema() {
   s.add_int("run.seed", 12345, "[0, inf)", "", "seed of all random streams");
   s.add_int("run.log_every", 1000, "[1, inf)", "steps", "print progress every this many steps");
 
-  s.add_int("system.n_beads", 4000, "[2, inf)", "", "number of beads");
-  s.add_double("system.density", 1.2, "(0, inf)", "sigma^-3", "number density");
-  s.add_vec3("system.box_aspect", {1, 1, 1}, "(0, inf)", "", "box edge ratios Lx:Ly:Lz");
+  s.add_int("system.n_beads", 4000, "[2, 2147483647]", "", "number of beads");
+  s.add_double("system.density", 1.2, "[0.01, 10]", "sigma^-3", "number density");
+  s.add_vec3("system.box_aspect", {1, 1, 1}, "[0.01, 100]", "", "box edge ratios Lx:Ly:Lz");
   s.add_string("system.model", "kob-andersen", {"kob-andersen", "lennard-jones", "polydisperse-soft-sphere"},
                "interaction model (polydisperse-soft-sphere: pack, pairs and energy so far)");
   s.add_double("system.skin", 0.3, "(0, 2]", "sigma", "Verlet-list skin beyond the cutoff");
@@ -46,10 +46,10 @@ Schema default_schema() {
   s.add_double("md.friction", 1.0, "[0, inf)", "1/tau", "Langevin friction gamma");
   s.add_double("md.temperature", 2.0, "(0, inf)", "epsilon/k_B", "MD temperature");
 
-  s.add_double("pack.t_parent", 2.0, "(0, inf)", "epsilon/k_B", "temperature of the parent liquid");
+  s.add_double("pack.t_parent", 2.0, "(0, 100]", "epsilon/k_B", "temperature of the parent liquid");
   s.add_int("pack.equil_steps", 2000, "[0, inf)", "steps", "liquid equilibration at t_parent");
   s.add_int("pack.quench_steps", 6000, "[0, inf)", "steps", "quench from t_parent to t_final");
-  s.add_double("pack.t_final", 0.3, "(0, inf)", "epsilon/k_B", "temperature at the quench end");
+  s.add_double("pack.t_final", 0.3, "(0, 100]", "epsilon/k_B", "temperature at the quench end");
   s.add_string("pack.quench", "linear", {"linear", "instant"}, "temperature schedule of the quench");
   s.add_bool("pack.swap", false,
              "swap Monte Carlo between MD blocks (polydisperse-soft-sphere only): stable glasses at T_f = t_final");
@@ -109,7 +109,7 @@ Schema default_schema() {
                "permutational copies (relabelled same-species beads within dedup_distance) are one structure if their "
                "energies differ by less than this");
   s.add_int("search.neb_images", 16, "[3, 1000]", "", "NEB images including both end points");
-  s.add_double("search.neb_spring", 5.0, "(0, inf)", "epsilon/sigma^2", "NEB spring constant");
+  s.add_double("search.neb_spring", 5.0, "(0, 10000]", "epsilon/sigma^2", "NEB spring constant");
   s.add_double("search.neb_tol", 1e-5, "(0, 1]", "epsilon/sigma", "NEB converged when max |F_NEB| <= neb_tol");
   s.add_int("search.checkpoint_every", 32, "[1, inf)", "domains", "save the catalogue after this many domains");
   s.add_string("search.start_from", "occupied", {"occupied", "window"},
@@ -149,14 +149,14 @@ Schema default_schema() {
   s.add_double("tls.max_splitting_epsilon", optional_key, "(0, inf)", "epsilon",
                "the same threshold in epsilon, instead of tls.max_splitting (give one of the two)");
 
-  s.add_double("dipole.spacing", 0.25, "(0, inf)", "sigma", "grid spacing of the Delta-rho solves (dipole and interact)");
+  s.add_double("dipole.spacing", 0.25, "(0, 5]", "sigma", "grid spacing of the Delta-rho solves (dipole and interact)");
   s.add_double("dipole.sigma_factor", 1.0, "[0.5, 4]", "", "Gaussian spreading width in grid spacings");
-  s.add_double("dipole.epsilon", 1.0, "(0, inf)", "", "dielectric constant outside the domains (uniform if epsilon_in is absent)");
-  s.add_double("dipole.epsilon_in", optional_key, "(0, inf)", "", "dielectric constant inside the TLS's domain sphere; absent: = epsilon");
-  s.add_double("dipole.radius_factor", 1.0, "(0, inf)", "", "integration (and dielectric) sphere radius over /tls/radius");
+  s.add_double("dipole.epsilon", 1.0, "(0, 10000]", "", "dielectric constant outside the domains (uniform if epsilon_in is absent)");
+  s.add_double("dipole.epsilon_in", optional_key, "(0, 10000]", "", "dielectric constant inside the TLS's domain sphere; absent: = epsilon");
+  s.add_double("dipole.radius_factor", 1.0, "(0, 10]", "", "integration (and dielectric) sphere radius over /tls/radius");
   s.add_int("dipole.convergence_tls", 2, "[0, inf)", "", "convergence table for this many TLS (the first ones)");
   s.add_vec3("dipole.convergence_spacing", {0.5, 0.35, 0.25}, "[0, inf)", "sigma", "grid spacings of the convergence table (0: skip)");
-  s.add_vec3("dipole.convergence_radius", {0.9, 1.0, 1.1}, "[0, inf)", "", "integration radii of the convergence table, over radius_factor x /tls/radius (0: skip)");
+  s.add_vec3("dipole.convergence_radius", {0.9, 1.0, 1.1}, "[0, 10]", "", "integration radii of the convergence table, over radius_factor x /tls/radius (0: skip)");
 
   s.add_double("interact.cutoff", optional_key, "(0, inf)", "sigma",
                "TLS pairs with centres closer than this (minimum image) get exact couplings; absent: all pairs");
@@ -177,8 +177,8 @@ Schema default_schema() {
                "> 0: also measure K and the tetragonal G by finite strain ±e with relaxation (a cross-check of the "
                "Hessian route; 1e-5 suits glasses); 0: skip");
 
-  s.add_double("units.sigma_angstrom", 3.4, "(0, inf)", "angstrom", "bead diameter sigma");
-  s.add_double("units.epsilon_kelvin", 120.0, "(0, inf)", "K", "well depth epsilon/k_B");
+  s.add_double("units.sigma_angstrom", 3.4, "(0, 1000]", "angstrom", "bead diameter sigma");
+  s.add_double("units.epsilon_kelvin", 120.0, "(0, 100000]", "K", "well depth epsilon/k_B");
   s.add_double("units.mass_amu", 39.948, "(0, inf)", "u", "bead mass m");
   return s;
 }

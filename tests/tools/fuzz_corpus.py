@@ -90,23 +90,7 @@ TINY_IS_MALFORMED = {"system.density"}
 
 # Cases expected to fail until a file outside the validation work is fixed: name -> reason.
 # (Found by this corpus; docs/verification.md, "Bad input: the fuzz corpus", lists them too.)
-_HUGE_UNNAMED = "exit 1 with a clear message, but it names neither in.toml nor the key"
 KNOWN = {
-    "system_density-tiny": "pack.cpp/neighbor_list.cpp: a box of 1.4e4 sigma for 250 beads dies of SIGSEGV",
-    "system_n_beads-huge": "pack.cpp/input.cpp: n_beads = 2^62 aborts ('fatal error', bad_alloc); needs an upper bound",
-    "pack_t_parent-huge": "pack.cpp/md.cpp: t_parent = 1e300 blows the liquid up; aborts ('fatal error', bad_alloc)",
-    "pack_t_final-huge": "pack.cpp/md.cpp: t_final = 1e300 blows the liquid up; aborts ('fatal error', bad_alloc) or runs past 20 s",
-    "system_density-huge": "pack.cpp: " + _HUGE_UNNAMED + " ('box edge ... shorter than twice the interaction range')",
-    "system_box_aspect-huge": "pack.cpp: " + _HUGE_UNNAMED + " ('box edge 0 (0) is shorter ...')",
-    "search_neb_spring-huge": "search_stage.cpp: " + _HUGE_UNNAMED + " ('PathPotential: nodes must increase'), and the "
-                              "failed search rewrites out.h5 ('the 0 domains finished are saved')",
-    "dipole_spacing-huge": "dipole_stage.cpp: " + _HUGE_UNNAMED + " ('Poisson grid: 0 nodes ...')",
-    "dipole_epsilon-huge": "dipole_stage.cpp: " + _HUGE_UNNAMED + " ('PETSc error 76 in Poisson grid set-up')",
-    "dipole_epsilon_in-huge": "dipole_stage.cpp: " + _HUGE_UNNAMED + " ('PETSc error 76 in Poisson grid set-up')",
-    "dipole_radius_factor-huge": "dipole_stage.cpp: names out.h5 and the radius, not the key dipole.radius_factor",
-    "dipole_convergence_radius-huge": "dipole_stage.cpp: names out.h5 and the radius, not dipole.convergence_radius",
-    "units_sigma_angstrom-huge": "charge.cpp: names out.h5 and [units], not the key units.sigma_angstrom",
-    "units_epsilon_kelvin-huge": "charge.cpp: names out.h5 and [units], not the key units.epsilon_kelvin",
     "interact-box-halved": "interact_stage.cpp: the grid's 'nodes per rank' error (names no box, no file) comes before any box check",
     "h5-species-beyond-model": "system.cpp System::set_beads: refuses species 7 for KA but names no file ('[rank 0] a bead has ...')",
 }
