@@ -49,6 +49,16 @@ def transition_centres(t, box):
     return out
 
 
+def wave_vectors(box, kmax):
+    """The reciprocal vectors 0 < |k| <= kmax of the periodic box, and their squared norms."""
+    n = [int(math.ceil(kmax * L / (2 * math.pi))) for L in box]
+    g = np.stack(np.meshgrid(*[np.arange(-m, m + 1) for m in n], indexing="ij"), -1).reshape(-1, 3)
+    k = 2 * math.pi * g / box
+    k2 = (k * k).sum(axis=1)
+    keep = (k2 > 0) & (k2 <= kmax**2)
+    return k[keep], k2[keep]
+
+
 def ewald_dipole_hessian(r, box, alpha=None):
     """grad grad psi(r) of the tin-foil periodic 1/r (sum over images, k-space, no k = 0), per row of r."""
     vol = box.prod()
@@ -66,12 +76,7 @@ def ewald_dipole_hessian(r, box, alpha=None):
                 cc = (3 * erfc(alpha * d) + 2 * alpha * d / math.sqrt(math.pi) * (3 + 2 * (alpha * d) ** 2) * e) / d**5
                 out += cc[:, None, None] * x[:, :, None] * x[:, None, :] - bb[:, None, None] * np.eye(3)
     kmax = 2 * alpha * 6.0  # exp(-k^2/4a^2) < 1e-15
-    n = [int(math.ceil(kmax * L / (2 * math.pi))) for L in box]
-    g = np.stack(np.meshgrid(*[np.arange(-m, m + 1) for m in n], indexing="ij"), -1).reshape(-1, 3)
-    k = 2 * math.pi * g / box
-    k2 = (k * k).sum(axis=1)
-    keep = (k2 > 0) & (k2 <= kmax**2)
-    k, k2 = k[keep], k2[keep]
+    k, k2 = wave_vectors(box, kmax)
     f = 4 * math.pi / vol * np.exp(-k2 / (4 * alpha**2)) / k2
     cos = np.cos(r @ k.T)  # pairs x k
     out -= np.einsum("pk,k,ka,kb->pab", cos, f, k, k)
@@ -98,12 +103,7 @@ def stress_strain_full(b6, stress):
 def continuum_couplings(p_i, p_j, r, box, a, width):
     """-(1/V) sum_{k != 0} (P_j k).K(k)^-1 (P_i k) cos(k.r) exp(-k^2 w^2), K_ag = A_abgd k_b k_d."""
     kmax = 6.5 / width
-    n = [int(math.ceil(kmax * L / (2 * math.pi))) for L in box]
-    g = np.stack(np.meshgrid(*[np.arange(-m, m + 1) for m in n], indexing="ij"), -1).reshape(-1, 3)
-    k = 2 * math.pi * g / box
-    k2 = (k * k).sum(axis=1)
-    keep = (k2 > 0) & (k2 <= kmax**2)
-    k, k2 = k[keep], k2[keep]
+    k, k2 = wave_vectors(box, kmax)
     out = np.zeros(len(r))
     for s in range(0, len(k), 20000):
         kc, k2c = k[s:s + 20000], k2[s:s + 20000]
