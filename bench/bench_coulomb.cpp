@@ -16,13 +16,13 @@
 //     initial guess, preconditioner reused), timed by phase (real space, spread, solve, field;
 //     max over ranks). --forces writes the Coulomb forces of the unperturbed configuration
 //     ("id fx fy fz") for accuracy checks against a reference; --ratio overrides σ/h.
-#include "tlsmap/config_file.hpp"
-#include "tlsmap/coulomb.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/pair_potential.hpp"
-#include "tlsmap/random.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/io/config_file.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <mpi.h>
 #include <petscsys.h>

@@ -18,10 +18,10 @@
 //
 // The timed loop mirrors MolecularDynamics::run without thermostat (md.cpp) step for step; it is
 // spelled out here only to put timers between its phases.
-#include "tlsmap/error.hpp"
-#include "tlsmap/lammps_data.hpp"
-#include "tlsmap/md.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/lammps_data.hpp"
+#include "tlsmap/md/md.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <mpi.h>
 

@@ -84,7 +84,7 @@ def ewald_dipole_hessian(r, box, alpha=None):
 
 
 def stress_strain_full(b6, stress):
-    """A_abgd = C_abgd + sigma_bd delta_ag, with C = B - (stress terms of B) (src/material.cpp)."""
+    """A_abgd = C_abgd + sigma_bd delta_ag, with C = B - (stress terms of B) (src/md/material.cpp)."""
     delta = np.eye(3)
     c6 = np.array(b6, dtype=float)
     for I, (i, j) in enumerate(VOIGT):

@@ -1,9 +1,9 @@
 #pragma once
 // The dipole stage's Eq. 13 on one synthetic TLS, through the stage's own functions
 // (make_eq13_grid, eq13_dipoles in dipole.hpp): shared by test_dipole and test_trust_physics.
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/dipole.hpp"
-#include "tlsmap/poisson_grid.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/couplings/dipole.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
 
 #include <mpi.h>
 

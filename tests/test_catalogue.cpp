@@ -2,10 +2,10 @@
 // HDF5 at any rank count; every schema column is in the file with its unit; a corrupt file (a
 // column of the wrong length, decreasing or overrunning CSR offsets) is refused with the dataset
 // named; the class rule at its boundaries.
-#include "tlsmap/bytes.hpp"
-#include "tlsmap/catalogue.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/h5md.hpp"
+#include "tlsmap/core/bytes.hpp"
+#include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/h5md.hpp"
 #include "io_test_support.hpp"
 
 #include <gtest/gtest.h>

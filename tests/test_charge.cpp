@@ -2,15 +2,15 @@
 // bead of a KA glass but N mod 2, uses only pairs within the cutoff; charges are ±q per bond and
 // sum to exactly zero; results do not depend on the rank count; the stage updates the file
 // atomically and can be rerun.
-#include "tlsmap/charge.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/h5md.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/pack.hpp"
-#include "tlsmap/random.hpp"
-#include "tlsmap/reduction.hpp"
-#include "tlsmap/units.hpp"
+#include "tlsmap/stages/charge.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/stages/pack.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/core/reduction.hpp"
+#include "tlsmap/io/units.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>

@@ -9,11 +9,11 @@
 //    Kittel, Introduction to Solid State Physics) to 1e-6;
 //  * rank-count independence: at 2 and 4 ranks the result equals an MPI_COMM_SELF run on rank 0 —
 //    real-space and self parts bitwise, grid energy and forces to δ/100 (the KSP rtol is 1e-3 δ).
-#include "tlsmap/coulomb.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/ewald.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/electrostatics/ewald.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include "test_support.hpp"
 

@@ -1,4 +1,4 @@
-// Transition dipoles (include/tlsmap/dipole.hpp) against closed forms:
+// Transition dipoles (include/tlsmap/couplings/dipole.hpp) against closed forms:
 //  * the Ewald image tensor T: 4π/(3V)·I for a cube, trace 4π/V for any box (∇²ψ = 4π/V off the lattice);
 //  * the image correction equals the Clausius–Mossotti closed form of docs/electrostatics.md §4 (cube);
 // μ_eq13 is computed by the stage's own functions (make_eq13_grid, eq13_dipoles), never re-implemented here:
@@ -9,10 +9,10 @@
 //    (first-order convergence in h at the sharp interface, so the test uses 2μ(h) − μ(2h));
 //  * bond-dipole changes: Σ_b Δμ_b = μ_direct, g = 1 for one bond;
 // and every grid result equal to an MPI_COMM_SELF run on rank 0 to 1e-8.
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/dipole.hpp"
-#include "tlsmap/poisson_grid.hpp"
-#include "tlsmap/random.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/couplings/dipole.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/core/random.hpp"
 
 #include "eq13_test_support.hpp"
 #include "test_support.hpp"

@@ -6,12 +6,12 @@
 // shifted origin; the local copy built from beads spread over the ranks against the one built from
 // the whole configuration on one rank (bitwise); the work queue against a serial loop (each item
 // exactly once, results ordered and bitwise identical at any rank count, failures reach every rank).
-#include "tlsmap/domains.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/random.hpp"
-#include "tlsmap/search_stage.hpp"
-#include "tlsmap/work_queue.hpp"
+#include "tlsmap/parallel/domains.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/stages/search_stage.hpp"
+#include "tlsmap/parallel/work_queue.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>

@@ -1,11 +1,11 @@
 // The bead engine against an O(N²) brute-force reference, and against itself on one rank.
 // Every test runs at 1, 2 and 4 ranks (CTest); the serial reference is recomputed on MPI_COMM_SELF.
 #include "test_support.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/fire.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/md.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/md/fire.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/md/md.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Ewald reference: NaCl Madelung constant, α independence, forces = −∇E by finite differences,
 // potential consistent with the energy, a small dipole and two Gaussian charges in a big box
 // against closed forms. Serial code: run on rank 0 only (other ranks pass trivially).
-#include "tlsmap/ewald.hpp"
+#include "tlsmap/electrostatics/ewald.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>

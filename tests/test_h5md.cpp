@@ -1,7 +1,7 @@
 // H5MD configuration I/O: round trips independent of the rank count, the documented layout
 // (checked through the HDF5 C API and h5py), and clean errors on bad files.
-#include "tlsmap/error.hpp"
-#include "tlsmap/h5md.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/h5md.hpp"
 #include "io_test_support.hpp"
 #include "peers.hpp"
 

@@ -7,12 +7,12 @@
 //    stored IS <= f_tol, its energy equal to the stored one to 1e-12 relative), and the record is
 //    bitwise the same on the world communicator and on one rank alone (rank-count independence at
 //    1, 2 and 4 ranks under CTest).
-#include "tlsmap/inherent_structures.hpp"
+#include "tlsmap/search/inherent_structures.hpp"
 
-#include "tlsmap/pack.hpp"
-#include "tlsmap/progress.hpp"
-#include "tlsmap/random.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/stages/pack.hpp"
+#include "tlsmap/core/progress.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/md/system.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>

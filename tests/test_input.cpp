@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/input.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/input.hpp"
 
 using namespace tlsmap;
 

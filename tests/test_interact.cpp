@@ -1,4 +1,4 @@
-// TLS–TLS couplings (include/tlsmap/interact.hpp, hessian.hpp):
+// TLS–TLS couplings (include/tlsmap/couplings/interact.hpp, hessian.hpp):
 //  * J_el (grid, one solve per TLS) symmetric to 1e-7, equal to the Ewald sum of the same point charges
 //    to the grid error (< 1 % at r = 4, < 0.4 % at r = 7), and tending to the periodic point-dipole J_dd as r grows;
 //  * the Hessian against central differences of the forces on a Kob–Andersen configuration;
@@ -8,16 +8,16 @@
 //    elastic dipole–dipole coupling in the same periodic box as the separation grows (its 1/r³ law); the
 //    "source" and "whole" responses are printed (they answer a different question, docs/dipole.md);
 //  * J_el equal to an MPI_COMM_SELF run on rank 0 (solver tolerance).
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/ewald.hpp"
-#include "tlsmap/far_field.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/hessian.hpp"
-#include "tlsmap/interact.hpp"
-#include "tlsmap/lbfgs.hpp"
-#include "tlsmap/material.hpp"
-#include "tlsmap/poisson_grid.hpp"
-#include "tlsmap/random.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/electrostatics/ewald.hpp"
+#include "tlsmap/couplings/far_field.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/md/hessian.hpp"
+#include "tlsmap/couplings/interact.hpp"
+#include "tlsmap/md/lbfgs.hpp"
+#include "tlsmap/md/material.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/core/random.hpp"
 
 #include "hessian_test_support.hpp"
 #include "test_support.hpp"

@@ -1,7 +1,7 @@
 // LAMMPS data files: exact round trips from any bead distribution, LAMMPS itself reading our file
 // (and us reading LAMMPS's write_data back), and errors naming file and line.
-#include "tlsmap/error.hpp"
-#include "tlsmap/lammps_data.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/lammps_data.hpp"
 #include "io_test_support.hpp"
 #include "peers.hpp"
 

@@ -1,13 +1,13 @@
-// Elastic constants by the Hessian route (include/tlsmap/material.hpp, docs/elastic.md):
+// Elastic constants by the Hessian route (include/tlsmap/md/material.hpp, docs/elastic.md):
 //  * fcc LJ crystal (Bravais: Ξ = 0, relaxed = Born): C11, C12, C44 and the stress against central
 //    differences of an independent lattice sum ½ Σ_R u(|R|_η) with |R|²_η = Rᵀ(I + 2η)R (triclinic
 //    strains included), cubic symmetry, and K, G_tetragonal against the finite-strain route;
 //  * a minimised Kob–Andersen glass (216 beads): Hessian-route K and tetragonal shears against the
 //    finite-strain measure_material values, positive definite relaxed tensor, non-affine softening;
 //  * every rank count against a run on MPI_COMM_SELF of rank 0 (the test runs at 1, 2 and 4 ranks).
-#include "tlsmap/gather.hpp"
-#include "tlsmap/lbfgs.hpp"
-#include "tlsmap/material.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/md/lbfgs.hpp"
+#include "tlsmap/md/material.hpp"
 
 #include "test_support.hpp"
 

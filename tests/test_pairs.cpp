@@ -4,8 +4,8 @@
 // References: hand-written lists with the paths they must give — relative to the list file's
 // directory, absolute ones kept, "./" and "../" normalised, comments and blank lines skipped, the
 // line numbers of the pairs — and the messages of each kind of bad list ("list:line: ...").
-#include "tlsmap/error.hpp"
-#include "tlsmap/pairs_stage.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/stages/pairs_stage.hpp"
 
 #include <gtest/gtest.h>
 

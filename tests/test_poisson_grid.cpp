@@ -2,10 +2,10 @@
 // second-order convergence; the energy of two Gaussian charges against the Ewald-type reference;
 // ∫_sphere E dV against the closed forms of docs/electrostatics.md §4 (uniform ε, and a dielectric sphere);
 // forces = −∇E; every result equal to an MPI_COMM_SELF run on rank 0 to 1e-8.
-#include "tlsmap/dielectric.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/ewald.hpp"
-#include "tlsmap/poisson_grid.hpp"
+#include "tlsmap/electrostatics/dielectric.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/electrostatics/ewald.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>

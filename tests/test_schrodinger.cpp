@@ -15,8 +15,8 @@
 //  * the continuation: harmonic against mirror against the full quartic, for bands that end at the
 //    minima as an NEB band does; fallbacks for a missing ω; bad input; the cost.
 // The solver is serial and cheap: every rank runs every check.
-#include "tlsmap/error.hpp"
-#include "tlsmap/schrodinger.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/search/schrodinger.hpp"
 
 #include <Eigen/Dense>
 #include <gtest/gtest.h>

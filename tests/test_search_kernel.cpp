@@ -12,8 +12,8 @@
 // The kernel is serial and deterministic; the expensive searches run on rank 0 only (other ranks
 // have nothing different to check), cheap checks on every rank.
 #include "test_support.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/event_search.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/search/event_search.hpp"
 
 #include <gtest/gtest.h>
 

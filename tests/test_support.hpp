@@ -1,9 +1,9 @@
 #pragma once
 // Shared test helpers: reproducible configurations and independent O(N²) references.
-#include "tlsmap/box.hpp"
-#include "tlsmap/beads.hpp"
-#include "tlsmap/pair_potential.hpp"
-#include "tlsmap/random.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/core/random.hpp"
 
 #include <mpi.h>
 

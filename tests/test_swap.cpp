@@ -1,11 +1,11 @@
 // Swap Monte Carlo (swap_monte_carlo.hpp): detailed balance, energy bookkeeping against the engine,
 // and the distributed sweep equal to the one-process sweep bit for bit at any rank count.
-#include "tlsmap/error.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/lbfgs.hpp"
-#include "tlsmap/pack.hpp"
-#include "tlsmap/swap_monte_carlo.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/md/lbfgs.hpp"
+#include "tlsmap/stages/pack.hpp"
+#include "tlsmap/md/swap_monte_carlo.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include "test_support.hpp"
 

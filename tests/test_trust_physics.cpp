@@ -13,13 +13,13 @@
 //    first order in h at the sharp interface: the Richardson value 2μ(h) − μ(2h) within 2 % and the
 //    raw value at h = 0.25 within 8 %. A prefactor ε_ext instead of ε_in (off by 3×) or a swapped
 //    ε_in/ε_ext in the image correction fail it.
-#include "tlsmap/coulomb.hpp"
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/dipole.hpp"
-#include "tlsmap/ewald.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/poisson_grid.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/couplings/dipole.hpp"
+#include "tlsmap/electrostatics/ewald.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include "eq13_test_support.hpp"
 #include "test_support.hpp"

@@ -1,4 +1,4 @@
-// Physical units (include/tlsmap/units.hpp, tunnelling.hpp) against CODATA 2018, typed in here:
+// Physical units (include/tlsmap/io/units.hpp, tunnelling.hpp) against CODATA 2018, typed in here:
 // every expected value is computed in this file from the SI constants below, never taken from the
 // code under test. Reduced LJ units: charge q* = sqrt(4π ε0 σ ε), dipole q* σ, energy ε, time
 // τ = σ sqrt(m/ε), ħ* = ħ/(σ sqrt(m ε)).
@@ -9,8 +9,8 @@
 // τ to 1e-12.
 // A wrong constant (a factor 10 in the Coulomb constant gives √10 in every μ in debye), a
 // swapped σ/ε, a missing √ or a wrong power of σ fails these by orders of magnitude.
-#include "tlsmap/tunnelling.hpp"
-#include "tlsmap/units.hpp"
+#include "tlsmap/search/tunnelling.hpp"
+#include "tlsmap/io/units.hpp"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@ the unit tests only."""
 import h5py
 import numpy as np
 
-# As src/units.cpp writes them: e per q* = sqrt(σ[Å] ε[K] / 167101), Debye per q*σ = that × σ × 4.8032.
+# As src/io/units.cpp writes them: e per q* = sqrt(σ[Å] ε[K] / 167101), Debye per q*σ = that × σ × 4.8032.
 UNITS = dict(sigma_angstrom=3.4, epsilon_kelvin=120.0, mass_amu=39.948,
              e_per_reduced_charge=np.sqrt(3.4 * 120.0 / 167101.0))
 UNITS["debye_per_reduced_dipole"] = UNITS["e_per_reduced_charge"] * 3.4 * 4.80320

@@ -3,7 +3,7 @@
 Every number in a tlsmap file is in reduced units (σ, ε, m, τ, q* = sqrt(4π ε0 σ ε), dipoles in
 q* σ; docs/file-format.md). The root attributes carry the mapping: sigma_angstrom, epsilon_kelvin,
 e_per_reduced_charge, debye_per_reduced_dipole. This module only multiplies by them, so the
-conversion used by the report is exactly the one the C++ stages wrote (include/tlsmap/units.hpp).
+conversion used by the report is exactly the one the C++ stages wrote (include/tlsmap/io/units.hpp).
 """
 
 K_B = 1.380649e-23          # J/K (exact, SI 2019)

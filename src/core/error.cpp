@@ -1,5 +1,5 @@
-// The two error paths of include/tlsmap/error.hpp.
-#include "tlsmap/error.hpp"
+// The two error paths of include/tlsmap/core/error.hpp.
+#include "tlsmap/core/error.hpp"
 
 #include <climits>
 #include <cstdio>

@@ -1,7 +1,7 @@
-// PETSc error bridge and log registry (see include/tlsmap/petsc_util.hpp).
-#include "tlsmap/petsc_util.hpp"
+// PETSc error bridge and log registry (see include/tlsmap/core/petsc_util.hpp).
+#include "tlsmap/core/petsc_util.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 #include <array>
 #include <map>

@@ -1,4 +1,4 @@
-#include "tlsmap/progress.hpp"
+#include "tlsmap/core/progress.hpp"
 
 #include <fmt/format.h>
 

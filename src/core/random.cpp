@@ -1,4 +1,4 @@
-#include "tlsmap/random.hpp"
+#include "tlsmap/core/random.hpp"
 
 #include <Random123/boxmuller.hpp>
 #include <Random123/philox.h>

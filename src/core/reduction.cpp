@@ -1,4 +1,4 @@
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <cmath>
 #include <cstdint>

@@ -1,11 +1,11 @@
 // Transition dipoles: Δρ as point charges, the Ewald image tensors and the bond-dipole
-// statistics (see include/tlsmap/dipole.hpp for the physics). The stage driver is src/dipole_stage.cpp.
-#include "tlsmap/dipole.hpp"
+// statistics (see include/tlsmap/couplings/dipole.hpp for the physics). The stage driver is src/stages/dipole_stage.cpp.
+#include "tlsmap/couplings/dipole.hpp"
 
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/poisson_grid.hpp"
-#include "tlsmap/validate.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/io/validate.hpp"
 
 #include <cmath>
 #include <numbers>

@@ -1,8 +1,8 @@
-// Far-field couplings from per-TLS dipoles (include/tlsmap/far_field.hpp).
-#include "tlsmap/far_field.hpp"
+// Far-field couplings from per-TLS dipoles (include/tlsmap/couplings/far_field.hpp).
+#include "tlsmap/couplings/far_field.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/material.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/md/material.hpp"
 
 #include <fftw3.h>
 

@@ -1,14 +1,14 @@
 // TLS–TLS couplings: J_el on the grid, point-dipole J_dd, elastic J_mech by linear response with the
-// distributed Hessian, and the four-state relaxation that checks it (include/tlsmap/interact.hpp).
-#include "tlsmap/interact.hpp"
+// distributed Hessian, and the four-state relaxation that checks it (include/tlsmap/couplings/interact.hpp).
+#include "tlsmap/couplings/interact.hpp"
 
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/fire.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/hessian.hpp"
-#include "tlsmap/poisson_grid.hpp"
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/md/fire.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/md/hessian.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <algorithm>
 #include <cmath>

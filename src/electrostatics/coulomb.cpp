@@ -1,7 +1,7 @@
-#include "tlsmap/coulomb.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
-#include "tlsmap/ewald.hpp"
+#include "tlsmap/electrostatics/ewald.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 #include <algorithm>
 #include <cmath>

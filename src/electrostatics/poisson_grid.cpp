@@ -1,7 +1,7 @@
-#include "tlsmap/poisson_grid.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <algorithm>
 #include <cmath>

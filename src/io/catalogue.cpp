@@ -1,9 +1,9 @@
 // The /tls schema and the loops that move a catalogue through bytes and HDF5 (see catalogue.hpp).
-#include "tlsmap/catalogue.hpp"
+#include "tlsmap/io/catalogue.hpp"
 
-#include "tlsmap/bytes.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/h5md.hpp"
+#include "tlsmap/core/bytes.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/h5md.hpp"
 
 #include <map>
 #include <type_traits>

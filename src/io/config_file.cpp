@@ -1,8 +1,8 @@
-#include "tlsmap/config_file.hpp"
+#include "tlsmap/io/config_file.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/h5md.hpp"
-#include "tlsmap/lammps_data.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/lammps_data.hpp"
 
 #include <algorithm>
 #include <cmath>

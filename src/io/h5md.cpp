@@ -7,14 +7,14 @@
 //
 // Rows are ordered by id. Writing routes beads to row blocks with one MPI_Alltoallv, then each
 // rank writes one hyperslab with a collective H5Dwrite; reading reads the same blocks back.
-#include "tlsmap/h5md.hpp"
+#include "tlsmap/io/h5md.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/petsc_util.hpp"
-#include "tlsmap/reduction.hpp"
-#include "tlsmap/units.hpp"
-#include "tlsmap/validate.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/core/petsc_util.hpp"
+#include "tlsmap/core/reduction.hpp"
+#include "tlsmap/io/units.hpp"
+#include "tlsmap/io/validate.hpp"
 
 #include <hdf5_hl.h>
 #include <unistd.h>
@@ -431,7 +431,7 @@ void read_meta(const Io& io, hid_t file, ConfigMeta& meta) {
   }
 }
 
-// ---- checks on a configuration as read (include/tlsmap/validate.hpp) ----------------------------
+// ---- checks on a configuration as read (include/tlsmap/io/validate.hpp) ----------------------------
 // Each check names the file, the dataset and the first offending row (bead id and row), the same
 // message at every rank count (agree_first: the lowest row speaks).
 

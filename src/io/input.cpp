@@ -1,10 +1,10 @@
-// Input file reading and checking; see include/tlsmap/input.hpp for the why.
+// Input file reading and checking; see include/tlsmap/io/input.hpp for the why.
 //
 // Every problem found in a file is collected, sorted by line, and thrown as one Error: a user whose
 // job waited hours in a queue should learn about all mistakes at once, not one per submission.
 // The checks in Schema::add (defaults against their own ranges) run the same code as the file
 // checks, so a schema cannot declare a default the reader would reject.
-#include "tlsmap/input.hpp"
+#include "tlsmap/io/input.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -20,7 +20,7 @@
 #include <stdexcept>
 #include <toml.hpp>
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 namespace tlsmap {
 

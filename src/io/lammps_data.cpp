@@ -6,11 +6,11 @@
 // LAMMPS does, skipping blank lines. Doubles are written by std::to_chars in the shortest form
 // that reads back exactly (like %.17g, but "0.3" instead of "0.29999999999999999") and read by
 // std::from_chars, which rounds correctly: a write-read round trip is bit for bit.
-#include "tlsmap/lammps_data.hpp"
+#include "tlsmap/io/lammps_data.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/reduction.hpp"
-#include "tlsmap/validate.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/core/reduction.hpp"
+#include "tlsmap/io/validate.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -1,8 +1,8 @@
-// The /tls reader and writer of the dipole and interact stages (include/tlsmap/tls_io.hpp).
-#include "tlsmap/tls_io.hpp"
+// The /tls reader and writer of the dipole and interact stages (include/tlsmap/io/tls_io.hpp).
+#include "tlsmap/io/tls_io.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/validate.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/validate.hpp"
 
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
-#include "tlsmap/units.hpp"
+#include "tlsmap/io/units.hpp"
 
-#include "tlsmap/input.hpp"
+#include "tlsmap/io/input.hpp"
 
 #include <cmath>
 

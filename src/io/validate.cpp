@@ -1,9 +1,9 @@
-// Checks on what tlsmap reads; see include/tlsmap/validate.hpp for what is checked and why.
-#include "tlsmap/validate.hpp"
+// Checks on what tlsmap reads; see include/tlsmap/io/validate.hpp for what is checked and why.
+#include "tlsmap/io/validate.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <fmt/format.h>
 #include <sys/stat.h>

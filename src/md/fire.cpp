@@ -1,6 +1,6 @@
-#include "tlsmap/fire.hpp"
+#include "tlsmap/md/fire.hpp"
 
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <cmath>
 

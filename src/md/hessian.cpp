@@ -1,7 +1,7 @@
-// Distributed pair-potential Hessian (see include/tlsmap/hessian.hpp).
-#include "tlsmap/hessian.hpp"
+// Distributed pair-potential Hessian (see include/tlsmap/md/hessian.hpp).
+#include "tlsmap/md/hessian.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
-#include "tlsmap/lbfgs.hpp"
+#include "tlsmap/md/lbfgs.hpp"
 
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <algorithm>
 #include <cmath>

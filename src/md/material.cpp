@@ -1,11 +1,11 @@
 // Material constants by finite strain with relaxation and by the Hessian route
-// (include/tlsmap/material.hpp, docs/elastic.md).
-#include "tlsmap/material.hpp"
+// (include/tlsmap/md/material.hpp, docs/elastic.md).
+#include "tlsmap/md/material.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/hessian.hpp"
-#include "tlsmap/lbfgs.hpp"
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/md/hessian.hpp"
+#include "tlsmap/md/lbfgs.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <cmath>
 #include <limits>

@@ -1,7 +1,7 @@
-#include "tlsmap/md.hpp"
+#include "tlsmap/md/md.hpp"
 
-#include "tlsmap/random.hpp"
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <cmath>
 

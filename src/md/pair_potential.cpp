@@ -1,6 +1,6 @@
-#include "tlsmap/pair_potential.hpp"
+#include "tlsmap/md/pair_potential.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 #include <algorithm>
 

@@ -1,9 +1,9 @@
-#include "tlsmap/swap_monte_carlo.hpp"
+#include "tlsmap/md/swap_monte_carlo.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/random.hpp"
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <algorithm>
 #include <array>

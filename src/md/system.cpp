@@ -1,8 +1,8 @@
-#include "tlsmap/system.hpp"
+#include "tlsmap/md/system.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/petsc_util.hpp"
-#include "tlsmap/reduction.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/core/petsc_util.hpp"
+#include "tlsmap/core/reduction.hpp"
 
 #include <algorithm>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "tlsmap/beads.hpp"
+#include "tlsmap/parallel/beads.hpp"
 
 namespace tlsmap {
 

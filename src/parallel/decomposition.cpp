@@ -1,6 +1,6 @@
-#include "tlsmap/decomposition.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 #include <algorithm>
 #include <numeric>

@@ -1,6 +1,6 @@
-#include "tlsmap/domains.hpp"
+#include "tlsmap/parallel/domains.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 #include <algorithm>
 #include <cmath>

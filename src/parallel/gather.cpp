@@ -1,6 +1,6 @@
-#include "tlsmap/gather.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 namespace tlsmap {
 

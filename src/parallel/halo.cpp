@@ -1,7 +1,7 @@
-#include "tlsmap/halo.hpp"
+#include "tlsmap/parallel/halo.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/petsc_util.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/core/petsc_util.hpp"
 
 #include <algorithm>
 #include <cmath>

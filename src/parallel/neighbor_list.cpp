@@ -1,6 +1,6 @@
-#include "tlsmap/neighbor_list.hpp"
+#include "tlsmap/parallel/neighbor_list.hpp"
 
-#include "tlsmap/petsc_util.hpp"
+#include "tlsmap/core/petsc_util.hpp"
 
 #include <algorithm>
 #include <cmath>

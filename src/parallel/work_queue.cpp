@@ -1,4 +1,4 @@
-#include "tlsmap/work_queue.hpp"
+#include "tlsmap/parallel/work_queue.hpp"
 
 #include <algorithm>
 #include <cstring>

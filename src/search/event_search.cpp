@@ -1,9 +1,9 @@
 // Activation–relaxation event search on one domain and the TLS pair analysis (see event_search.hpp).
-#include "tlsmap/event_search.hpp"
+#include "tlsmap/search/event_search.hpp"
 
-#include "tlsmap/catalogue.hpp"
-#include "tlsmap/petsc_util.hpp"
-#include "tlsmap/random.hpp"
+#include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/core/petsc_util.hpp"
+#include "tlsmap/core/random.hpp"
 
 #include <algorithm>
 #include <chrono>

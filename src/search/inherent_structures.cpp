@@ -1,8 +1,8 @@
 // Inherent structures of MD runs (see inherent_structures.hpp).
-#include "tlsmap/inherent_structures.hpp"
+#include "tlsmap/search/inherent_structures.hpp"
 
-#include "tlsmap/relax.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/search/relax.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 // LocalModel: pair list, energy, gradient and dense Hessian of one domain (see local_model.hpp).
-#include "tlsmap/local_model.hpp"
+#include "tlsmap/search/local_model.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 #include <algorithm>
 #include <cmath>

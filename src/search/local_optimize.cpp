@@ -1,6 +1,6 @@
 // Serial L-BFGS + Newton polish, Hessian spectrum, eigenvector-following saddle converger
 // (see local_optimize.hpp for the methods and references).
-#include "tlsmap/local_optimize.hpp"
+#include "tlsmap/search/local_optimize.hpp"
 
 #include <algorithm>
 #include <cmath>

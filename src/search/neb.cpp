@@ -1,8 +1,8 @@
 // Climbing-image NEB relaxed with FIRE (see neb.hpp).
-#include "tlsmap/neb.hpp"
+#include "tlsmap/search/neb.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/fire.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/md/fire.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,9 +1,9 @@
 // Whole-sample relaxation of catalogue states (see relax.hpp).
-#include "tlsmap/relax.hpp"
+#include "tlsmap/search/relax.hpp"
 
-#include "tlsmap/fire.hpp"
-#include "tlsmap/lbfgs.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/md/fire.hpp"
+#include "tlsmap/md/lbfgs.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -6,9 +6,9 @@
 // linear-element pencil with exact potential integrals and bisect its Sturm count for E0 and E1;
 // extrapolate (Romberg). Energies are shifted by the band's minimum inside, so the absolute scale
 // of V (domain energies of −10³ ε) costs no digits beyond those V itself carries.
-#include "tlsmap/schrodinger.hpp"
+#include "tlsmap/search/schrodinger.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,7 @@
 // WKB tunnelling splitting along a 1D path potential (see tunnelling.hpp).
-#include "tlsmap/tunnelling.hpp"
+#include "tlsmap/search/tunnelling.hpp"
 
-#include "tlsmap/error.hpp"
+#include "tlsmap/core/error.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,13 +1,13 @@
 // Stage 2, charge: bead pairing by maximum matching, ±ζq charges, in-place update of the file.
-#include "tlsmap/charge.hpp"
+#include "tlsmap/stages/charge.hpp"
 
-#include "tlsmap/error.hpp"
-#include "tlsmap/h5md.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/progress.hpp"
-#include "tlsmap/random.hpp"
-#include "tlsmap/reduction.hpp"
-#include "tlsmap/units.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/core/progress.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/core/reduction.hpp"
+#include "tlsmap/io/units.hpp"
 
 #include <fmt/format.h>
 

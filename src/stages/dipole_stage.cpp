@@ -1,19 +1,21 @@
 // `tlsmap dipole`: μ_direct and μ_eq13 for every TLS of /tls, the bond-dipole statistics, and a
-// convergence table over grid spacing and integration radius (include/tlsmap/dipole.hpp, docs/dipole.md).
+// convergence table over grid spacing and integration radius (include/tlsmap/couplings/dipole.hpp, docs/dipole.md).
 //
 // Parallel layout: the TLS loop is sequential and every grid solve uses all ranks (the grid is laid
 // out on the bead decomposition); per-TLS data (/tls rows, charges by id, bond partners) are
 // replicated, O(N + m) per rank. Uniform ε: one PoissonGrid serves every TLS (one solve each);
 // ε_in ≠ ε_ext: each TLS gets its own grid with its dielectric sphere (set-up + solve each).
-#include "tlsmap/dipole.hpp"
+#include "tlsmap/stages/dipole_stage.hpp"
 
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/poisson_grid.hpp"
-#include "tlsmap/progress.hpp"
-#include "tlsmap/tls_io.hpp"
-#include "tlsmap/units.hpp"
+#include "tlsmap/couplings/dipole.hpp"
+
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/core/progress.hpp"
+#include "tlsmap/io/tls_io.hpp"
+#include "tlsmap/io/units.hpp"
 
 #include <fmt/format.h>
 

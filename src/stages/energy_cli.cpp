@@ -1,12 +1,12 @@
-#include "tlsmap/energy_cli.hpp"
+#include "tlsmap/stages/energy_cli.hpp"
 
-#include "tlsmap/config_file.hpp"
-#include "tlsmap/coulomb.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/h5md.hpp"
-#include "tlsmap/lammps_data.hpp"
-#include "tlsmap/reduction.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/io/config_file.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/lammps_data.hpp"
+#include "tlsmap/core/reduction.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

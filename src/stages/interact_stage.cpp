@@ -1,18 +1,22 @@
-// `tlsmap interact`: the TLS–TLS coupling maps of /tls into /interactions (include/tlsmap/interact.hpp).
+// `tlsmap interact`: the TLS–TLS coupling maps of /tls into /interactions (include/tlsmap/couplings/interact.hpp).
 //
 // Cost: one grid solve and one Hessian solve per TLS (plus two force evaluations for its force
 // dipole); pair products are sparse (J_el: one interpolation per transition charge; J_mech: a dot
 // over the force dipole's support), so the stage grows with the number of TLS, not pairs × grid.
 // A few pairs (interact.check_pairs) are re-done by four-state relaxation as a check.
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/far_field.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/interact.hpp"
-#include "tlsmap/material.hpp"
-#include "tlsmap/poisson_grid.hpp"
-#include "tlsmap/progress.hpp"
-#include "tlsmap/tls_io.hpp"
+#include "tlsmap/stages/interact_stage.hpp"
+
+#include "tlsmap/couplings/interact.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/couplings/far_field.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/stages/interact_stage.hpp"
+
+#include "tlsmap/md/material.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/core/progress.hpp"
+#include "tlsmap/io/tls_io.hpp"
 
 #include <fmt/format.h>
 
@@ -45,7 +49,7 @@ TlsPairs subset(const TlsPairs& all, const std::vector<std::size_t>& rows) {
 }
 
 // Far-field couplings of every listed pair from the TLS's dipoles, between transition centres
-// (include/tlsmap/far_field.hpp): the electric periodic point-dipole sum and the continuum elastic kernel.
+// (include/tlsmap/couplings/far_field.hpp): the electric periodic point-dipole sum and the continuum elastic kernel.
 struct FarField {
   std::vector<Vec3> r;               // transition centre j − transition centre i (minimum image)
   std::vector<double> j_el, j_mech;  // dipole approximations of J_el and J_mech

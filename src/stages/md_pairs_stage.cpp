@@ -1,19 +1,19 @@
-// search.method = "md-pairs" (see include/tlsmap/md_pairs_stage.hpp).
-#include "tlsmap/md_pairs_stage.hpp"
+// search.method = "md-pairs" (see include/tlsmap/stages/md_pairs_stage.hpp).
+#include "tlsmap/stages/md_pairs_stage.hpp"
 
-#include "tlsmap/bytes.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/fingerprint.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/h5md.hpp"
-#include "tlsmap/inherent_structures.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/pairs_stage.hpp"
-#include "tlsmap/progress.hpp"
-#include "tlsmap/search_stage.hpp"
-#include "tlsmap/system.hpp"
-#include "tlsmap/tunnelling.hpp"
-#include "tlsmap/units.hpp"
+#include "tlsmap/core/bytes.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/stages/fingerprint.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/search/inherent_structures.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/stages/pairs_stage.hpp"
+#include "tlsmap/core/progress.hpp"
+#include "tlsmap/stages/search_stage.hpp"
+#include "tlsmap/md/system.hpp"
+#include "tlsmap/search/tunnelling.hpp"
+#include "tlsmap/io/units.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,14 +1,14 @@
-#include "tlsmap/pack.hpp"
+#include "tlsmap/stages/pack.hpp"
 
-#include "tlsmap/config_file.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/h5md.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/md.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/random.hpp"
-#include "tlsmap/swap_monte_carlo.hpp"
-#include "tlsmap/units.hpp"
+#include "tlsmap/io/config_file.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/md/md.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/md/swap_monte_carlo.hpp"
+#include "tlsmap/io/units.hpp"
 
 #include <fmt/format.h>
 

@@ -1,27 +1,27 @@
 // The `tlsmap pairs` stage: catalogue rows from state pairs given by another code (see
-// include/tlsmap/pairs_stage.hpp for the design, docs/pairs.md for the rows and /pairs).
+// include/tlsmap/stages/pairs_stage.hpp for the design, docs/pairs.md for the rows and /pairs).
 //
 // Data layout: every distinct state is held on every rank as positions by id − 1 (24 bytes a bead
 // per state; species, charges and the box are common and kept once). The pair analyses are serial
 // and independent, so they are handed out by the work queue; everything a pair's analysis reads is
 // replicated, so any rank computes the same row, and the file does not depend on the rank count.
-#include "tlsmap/pairs_stage.hpp"
+#include "tlsmap/stages/pairs_stage.hpp"
 
-#include "tlsmap/bytes.hpp"
-#include "tlsmap/catalogue.hpp"
-#include "tlsmap/config_file.hpp"
-#include "tlsmap/domains.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/event_search.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/h5md.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/lammps_data.hpp"
-#include "tlsmap/progress.hpp"
-#include "tlsmap/relax.hpp"
-#include "tlsmap/search_stage.hpp"
-#include "tlsmap/units.hpp"
-#include "tlsmap/work_queue.hpp"
+#include "tlsmap/core/bytes.hpp"
+#include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/io/config_file.hpp"
+#include "tlsmap/parallel/domains.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/search/event_search.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/io/lammps_data.hpp"
+#include "tlsmap/core/progress.hpp"
+#include "tlsmap/search/relax.hpp"
+#include "tlsmap/stages/search_stage.hpp"
+#include "tlsmap/io/units.hpp"
+#include "tlsmap/parallel/work_queue.hpp"
 
 #include <algorithm>
 #include <cerrno>

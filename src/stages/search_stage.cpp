@@ -1,29 +1,29 @@
 // The `tlsmap search` stage: domains → work queue → serial kernel → /tls catalogue (see
-// include/tlsmap/search_stage.hpp for the design, docs/file-format.md for the file layout).
+// include/tlsmap/stages/search_stage.hpp for the design, docs/file-format.md for the file layout).
 //
 // The adapter search_one_domain maps a LocalCopy to the kernel's LocalConfig and each pair of its
 // DomainSearch (the pairs adjacent to the occupied state) to a catalogue row (catalogue.hpp),
 // adding the whole-sample energy offset and the direct dipole. At each checkpoint the rows of all
 // finished domains are merged across overlapping domains, new rows are relaxed with the whole
 // sample free (relax.hpp), and /tls and /search are rewritten.
-#include "tlsmap/search_stage.hpp"
+#include "tlsmap/stages/search_stage.hpp"
 
-#include "tlsmap/domains.hpp"
-#include "tlsmap/error.hpp"
-#include "tlsmap/event_search.hpp"
-#include "tlsmap/fingerprint.hpp"
-#include "tlsmap/md_pairs_stage.hpp"
-#include "tlsmap/bytes.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/h5md.hpp"
-#include "tlsmap/input.hpp"
-#include "tlsmap/local_model.hpp"
-#include "tlsmap/pair_potential.hpp"
-#include "tlsmap/progress.hpp"
-#include "tlsmap/relax.hpp"
-#include "tlsmap/system.hpp"
-#include "tlsmap/units.hpp"
-#include "tlsmap/work_queue.hpp"
+#include "tlsmap/parallel/domains.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/search/event_search.hpp"
+#include "tlsmap/stages/fingerprint.hpp"
+#include "tlsmap/stages/md_pairs_stage.hpp"
+#include "tlsmap/core/bytes.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/input.hpp"
+#include "tlsmap/search/local_model.hpp"
+#include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/core/progress.hpp"
+#include "tlsmap/search/relax.hpp"
+#include "tlsmap/md/system.hpp"
+#include "tlsmap/io/units.hpp"
+#include "tlsmap/parallel/work_queue.hpp"
 
 #include <fmt/format.h>
 

@@ -5,7 +5,7 @@ usage: dipole_recompute.py FILE.h5
 
 Inputs used (nothing else): /particles/all/{box,charge}, /charge/bonds, the /charge attribute zeta,
 the root unit attributes sigma_angstrom and epsilon_kelvin, and /tls/{mobile_offset, mobile_id,
-position_a, position_b}. Recomputed here, independently of src/dipole.cpp (by looping over the bonds
+position_a, position_b}. Recomputed here, independently of src/couplings/dipole.cpp (by looping over the bonds
 of /charge/bonds rather than over the mobile rows, and with the unit conversions from CODATA 2018):
 
   mu_direct        Σ_i q_i (r_i^B − r_i^A), minimum image                  rtol 1e-12 (+ 1e-15 abs)

@@ -1,7 +1,7 @@
 #pragma once
 // The periodic orthorhombic simulation box: [lo, lo + len) in each direction.
 // wrap() maps a position into the box; minimum_image() maps a displacement into (-len/2, len/2].
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <cmath>
 

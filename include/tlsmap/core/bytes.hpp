@@ -4,8 +4,8 @@
 // A record is written field by field in a fixed order and read back in the same order; numbers are
 // copied bit for bit, so a round trip is exact and a result is the same whichever rank computed
 // it. Sizes travel as 64-bit counts. A truncated buffer throws Error instead of reading past its end.
-#include "tlsmap/error.hpp"
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <cstdint>
 #include <cstring>

@@ -3,7 +3,7 @@
 // (seed, stream, bead id, step, sub-draw): no generator state, nothing to communicate, and the same
 // numbers for a bead wherever it lives — so stochastic stages do not depend on the rank count.
 // Every stream id in the code is listed here, once (HOOMD's RNGIdentifiers).
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <cstdint>
 

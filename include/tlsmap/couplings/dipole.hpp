@@ -28,7 +28,8 @@
 // The paper's Eq. 1/6 ingredients: each bond (from /charge/bonds) with a moving bead has a dipole
 // change Δμ_b = q_a Δr_a + q_b Δr_b (= q_a [Δr_a − Δr_b] for a ±q bond); N_d = number of such bonds, Σ|Δμ_b|², and the Kirkwood-like
 // factor g = |μ_direct|²/Σ|Δμ_b|² (μ_direct = Σ_b Δμ_b exactly when every charged bead is bonded).
-#include "tlsmap/box.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/io/catalogue.hpp"
 
 #include <mpi.h>
 
@@ -40,24 +41,9 @@
 
 namespace tlsmap {
 
-class Input;
 class PoissonGrid;
 class Decomposition;
 
-// The /tls catalogue as far as this stage and interact need it (replicated on every rank).
-struct TlsSet {
-  std::vector<Vec3> center;
-  std::vector<double> radius;
-  std::vector<std::int64_t> offset;  // CSR: TLS k has mobile rows [offset[k], offset[k + 1])
-  std::vector<std::int64_t> id;      // bead ids of the mobile rows
-  std::vector<Vec3> pos_a, pos_b;    // positions of the mobile rows in states A and B
-
-  std::size_t size() const { return center.size(); }
-  std::int64_t begin(std::size_t k) const { return offset[k]; }
-  std::int64_t end(std::size_t k) const { return offset[k + 1]; }
-};
-
-// Its reading and writing (read_tls_set, write_tls_set) are in include/tlsmap/tls_io.hpp.
 
 // Δρ = ρ_B − ρ_A of TLS k as point charges (+q at r_B, −q at r_A, wrapped into the box), for the
 // mobile beads with q ≠ 0 that moved. charge[id − 1] is the charge of bead id.
@@ -122,9 +108,5 @@ struct Eq13Dipole {
 std::vector<Eq13Dipole> eq13_dipoles(PoissonGrid& grid, const Decomposition& decomp, const Eq13Options& o,
                                      const Mat3& T, const PointCharges& dq, const Vec3& mu_direct, const Vec3& centre,
                                      std::span<const double> radii);
-
-// The `tlsmap dipole` stage: reads /particles, /charge and /tls from [run] output, writes
-// /tls/mu_direct, /tls/mu_eq13 and the dipole datasets of docs/file-format.md (atomically).
-void run_dipole(const Input& in, MPI_Comm comm);
 
 }  // namespace tlsmap

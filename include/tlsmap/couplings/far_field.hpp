@@ -18,9 +18,9 @@
 // ≤ w/2 (so the Gaussian is below 1e-17 at the grid's Nyquist frequency and nothing aliases), and
 // interpolates it by cubic Lagrange polynomials (4 points per dimension, error O(h⁴/r⁴)). Memory is one
 // grid at a time; every rank computes the same table, so the result is the same at any rank count.
-#include "tlsmap/box.hpp"
-#include "tlsmap/dipole.hpp"
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/couplings/dipole.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <Eigen/Dense>
 

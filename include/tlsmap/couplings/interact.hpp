@@ -38,8 +38,8 @@
 // E = E₀ − (s_i f_i + s_j f_j)·u + ½ uᵀHu, relaxing u gives the cross term −f_iᵀH⁻¹f_j, i.e.
 // J_mech ≈ E(BB) − E(BA) − E(AB) + E(AA) (the same convention as J_el and J_dd): J < 0 favours the
 // TLS flipping together. Validated against that four-state relaxation (four_state_coupling).
-#include "tlsmap/dipole.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/couplings/dipole.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <mpi.h>
 
@@ -117,8 +117,5 @@ double four_state_coupling(MPI_Comm comm, const Box& box, const Beads& beads, co
 // Collective: relax every bead but `held` (ids) to max |F| ≤ f_tol by Newton steps (each capped at
 // 0.1 σ per bead); returns the number of steps. Throws Error if 50 steps do not converge.
 int relax_holding(System& sys, const std::vector<std::int64_t>& held, double f_tol);
-
-// The `tlsmap interact` stage: reads /particles and /tls from [run] output, writes /interactions.
-void run_interact(const Input& in, MPI_Comm comm);
 
 }  // namespace tlsmap

@@ -30,10 +30,10 @@
 //         node jumps as it enters or leaves the support; measured 1–8 × e^{−c'²/2}),
 // all for uncorrelated charges (conservative for neutral bonded pairs), combined in quadrature and
 // divided by the measured RMS Coulomb force.
-#include "tlsmap/beads.hpp"
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/neighbor_list.hpp"
-#include "tlsmap/poisson_grid.hpp"
+#include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/parallel/neighbor_list.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
 
 #include <limits>
 #include <memory>

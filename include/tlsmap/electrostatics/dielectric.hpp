@@ -9,7 +9,7 @@
 // centre value elsewhere) — so a sharp sphere enters with its cell volume fractions rather than a
 // staircase; faces then take the harmonic mean of the two cell values (poisson_grid.cpp), which is
 // the series-capacitor rule and keeps the flux across an interface continuous.
-#include "tlsmap/box.hpp"
+#include "tlsmap/core/box.hpp"
 
 #include <cmath>
 #include <vector>

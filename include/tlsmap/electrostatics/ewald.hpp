@@ -16,7 +16,7 @@
 //
 // O(N² · images + N · n_k): a reference for tests and small systems, run serially (every rank may
 // call it on gathered data; it does no communication). Separable phase factors make the k sum cheap.
-#include "tlsmap/box.hpp"
+#include "tlsmap/core/box.hpp"
 
 #include <span>
 #include <vector>

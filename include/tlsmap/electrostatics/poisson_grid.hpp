@@ -32,9 +32,9 @@
 // with the same weights, and the field at a point is minus the gradient of that interpolant — the
 // exact derivative of the discrete energy ½ Σ Q φ, so forces q E are energy-conserving.
 // On the grid, E = −∇φ by central differences (used for volume integrals).
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/dielectric.hpp"
-#include "tlsmap/petsc_util.hpp"  // PetscHandle, petsc_check
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/electrostatics/dielectric.hpp"
+#include "tlsmap/core/petsc_util.hpp"  // PetscHandle, petsc_check
 
 #include <petscdmda.h>
 #include <petscksp.h>

@@ -17,7 +17,7 @@
 // bead is where /particles/all has it. State A is the occupied state (the packing's inherent
 // structure restricted to the domain) wherever involves_occupied = 1, so asymmetry = E_B − E_A is
 // signed. docs/file-format.md lists every column with its meaning.
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -96,6 +96,20 @@ struct TlsAttributes {
   double max_splitting = 0.0;   // class tls threshold on E_qs (ε)
   double epsilon_kelvin = 0.0;  // K per ε (the [units] mapping)
   std::int64_t n_merged = 0;    // duplicate rows merged away
+};
+
+// The /tls catalogue as far as the dipole and interact stages need it (replicated on every rank);
+// read and written by read_tls_set/write_tls_set (include/tlsmap/io/tls_io.hpp).
+struct TlsSet {
+  std::vector<Vec3> center;
+  std::vector<double> radius;
+  std::vector<std::int64_t> offset;  // CSR: TLS k has mobile rows [offset[k], offset[k + 1])
+  std::vector<std::int64_t> id;      // bead ids of the mobile rows
+  std::vector<Vec3> pos_a, pos_b;    // positions of the mobile rows in states A and B
+
+  std::size_t size() const { return center.size(); }
+  std::int64_t begin(std::size_t k) const { return offset[k]; }
+  std::int64_t end(std::size_t k) const { return offset[k + 1]; }
 };
 
 // Collective: replace /tls with these rows (every rank holds the same rows).

@@ -6,8 +6,8 @@
 // Models with per-bead diameters (polydisperse soft spheres) read the diameters from the charge
 // column of a LAMMPS data file (atom style charge), the convention of published data for that
 // model, and from /particles/all/diameter of an H5MD file.
-#include "tlsmap/beads.hpp"
-#include "tlsmap/box.hpp"
+#include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/core/box.hpp"
 
 #include <mpi.h>
 

@@ -13,8 +13,8 @@
 // commit(), so a failed run leaves no partial output. Mode::update edits a copy "<path>.tmp" of an
 // existing file and renames it over <path> on commit(), so a failed stage leaves the previous
 // file untouched.
-#include "tlsmap/beads.hpp"
-#include "tlsmap/box.hpp"
+#include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/core/box.hpp"
 
 #include <hdf5.h>
 #include <mpi.h>
@@ -79,7 +79,7 @@ struct ConfigMeta {
 
 // The metadata of every configuration a run writes: units "lj", the input's text, and the unit
 // mapping of its [units] table (sigma_angstrom, epsilon_kelvin, mass_amu, e_per_reduced_charge,
-// debye_per_reduced_dipole, tau_ps; include/tlsmap/units.hpp).
+// debye_per_reduced_dipole, tau_ps; include/tlsmap/io/units.hpp).
 ConfigMeta config_meta(const Input& in);
 
 // Collective. Writes /h5md and /particles/all from the owned beads [0, n_owned) of every rank.

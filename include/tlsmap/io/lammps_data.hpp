@@ -10,8 +10,8 @@
 // Models with per-bead diameters read them from the charge column (config_file.hpp) and write them
 // there (LammpsWriteOptions::diameter_as_charge), as published data for the polydisperse soft
 // spheres do; the file format itself knows nothing of diameters.
-#include "tlsmap/beads.hpp"
-#include "tlsmap/box.hpp"
+#include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/core/box.hpp"
 
 #include <mpi.h>
 

@@ -1,8 +1,8 @@
 #pragma once
-// The /tls datasets the dipole and interact stages read (I/O layer: include/tlsmap/h5md.hpp), as
-// the replicated TlsSet of include/tlsmap/dipole.hpp.
-#include "tlsmap/dipole.hpp"
-#include "tlsmap/h5md.hpp"
+// The /tls datasets the dipole and interact stages read (I/O layer: include/tlsmap/io/h5md.hpp), as
+// the replicated TlsSet of include/tlsmap/io/catalogue.hpp.
+#include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/io/h5md.hpp"
 
 #include <cstdint>
 

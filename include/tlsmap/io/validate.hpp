@@ -31,8 +31,8 @@
 //
 // Collective verdicts: agree_first() lets the rank with the smallest offending key (a row index)
 // speak for all, so the message is the same whatever the number of ranks.
-#include "tlsmap/box.hpp"
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <mpi.h>
 

@@ -4,7 +4,7 @@
 // adaptive time step, and a half step back whenever the power F·v turns negative. Converged when
 // max_i |F_i| ≤ f_tol. The global quantities that steer it (F·v, |v|, |F|) are reproducible sums,
 // so the path and the minimum are the same at any rank count.
-#include "tlsmap/system.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -23,9 +23,9 @@
 // (3) is a loop of its own: with -ftrapping-math (GCC's default) the compiler will not evaluate
 // unconditionally a division that the source executes on one branch only, so a cutoff test inside
 // (2) keeps it scalar, and one inside (4) becomes a branch taken at random.
-#include "tlsmap/beads.hpp"
-#include "tlsmap/neighbor_list.hpp"
-#include "tlsmap/pair_potential.hpp"
+#include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/parallel/neighbor_list.hpp"
+#include "tlsmap/md/pair_potential.hpp"
 
 #include <algorithm>
 #include <array>

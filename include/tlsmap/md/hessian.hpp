@@ -19,8 +19,8 @@
 //
 // The translations are the null space of the whole-sample Hessian (three orthonormal vectors,
 // attach_translation_null_space); clamping beads (clamp_beads: identity rows/columns) removes it.
-#include "tlsmap/petsc_util.hpp"  // PetscHandle, petsc_check
-#include "tlsmap/system.hpp"
+#include "tlsmap/core/petsc_util.hpp"  // PetscHandle, petsc_check
+#include "tlsmap/md/system.hpp"
 
 #include <petscao.h>
 #include <petscksp.h>

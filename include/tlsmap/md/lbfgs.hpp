@@ -20,8 +20,8 @@
 // is a reproducible sum and every per-bead operation is the same on any decomposition, so the path
 // and the minimum are bit for bit the same at any rank count. The per-bead history lives in
 // Beads::extra and so travels with the beads when they migrate.
-#include "tlsmap/fire.hpp"  // MinimizeResult
-#include "tlsmap/system.hpp"
+#include "tlsmap/md/fire.hpp"  // MinimizeResult
+#include "tlsmap/md/system.hpp"
 
 #include <functional>
 

@@ -41,8 +41,8 @@
 // and the three tetragonal shears (B_aa + B_bb − B_ab − B_ba)/4 that the finite-strain route measures.
 // The two routes agree to ~1e-8 on a KA glass only for e ≲ 1e-5: small glasses have plastic events
 // within strains of 1e-4 (docs/elastic.md), so the finite-strain e must be small for glasses.
-#include "tlsmap/pair_potential.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <mpi.h>
 

@@ -5,7 +5,7 @@
 // friction 0 (or thermostat "none") it is plain velocity Verlet (NVE). The thermostat noise of bead
 // `id` at step `n` is gaussian3(seed, Stream::langevin, id, n), so trajectories are independent of
 // the rank count (bit for bit: see docs/verification.md). Mass 1 for every bead (reduced units).
-#include "tlsmap/system.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <cstdint>
 #include <functional>

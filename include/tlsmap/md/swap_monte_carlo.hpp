@@ -19,7 +19,7 @@
 // reverse, so every attempt satisfies detailed balance with respect to exp(−E/T); a sweep is their
 // composition, and the random grid offset a mixture of such sweeps: both keep the Boltzmann
 // distribution of diameter assignments (tested exactly on a tiny system, tests/test_swap.cpp).
-#include "tlsmap/system.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <cstdint>
 #include <vector>

@@ -11,11 +11,11 @@
 // The model is a species table or per-bead diameters (pair_potential.hpp: Model). With diameters
 // every bead must carry one (Beads::diameter, within the model's sigma_max); with a species table
 // any diameters the beads bring are dropped, so species models move no extra bytes.
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/forces.hpp"
-#include "tlsmap/halo.hpp"
-#include "tlsmap/neighbor_list.hpp"
-#include "tlsmap/pair_potential.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/md/forces.hpp"
+#include "tlsmap/parallel/halo.hpp"
+#include "tlsmap/parallel/neighbor_list.hpp"
+#include "tlsmap/md/pair_potential.hpp"
 
 #include <cstdint>
 #include <optional>

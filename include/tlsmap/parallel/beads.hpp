@@ -8,7 +8,7 @@
 // The diameter is used by models with per-bead diameters only (pair_potential.hpp). It is a flag
 // and a vector that stays empty otherwise, so species models carry no extra bytes through
 // migration and ghost exchange; has_diameter must be the same on every rank (System sets it).
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <cstdint>
 #include <vector>

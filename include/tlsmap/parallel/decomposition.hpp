@@ -10,7 +10,7 @@
 //
 // Subdomain boundaries are computed by one formula, boundary(d, k), everywhere, so ownership
 // tests agree bit for bit between neighbouring ranks.
-#include "tlsmap/box.hpp"
+#include "tlsmap/core/box.hpp"
 
 #include <mpi.h>
 

@@ -23,8 +23,8 @@
 // are ~3 MB per rank, 10⁶ beads ~100 MB, and the copy is made once per run, while a domain's search
 // costs seconds to minutes; fetching only the beads near the domains a rank will get is not possible
 // up front with dynamic load balancing (nobody knows in advance which rank gets which domain).
-#include "tlsmap/box.hpp"
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <cstdint>
 #include <vector>

@@ -1,7 +1,7 @@
 #pragma once
 // Gather every owned bead to every rank, ordered by id (row id-1). O(N) memory per rank: for tests,
 // small outputs and checks, never for the production path.
-#include "tlsmap/beads.hpp"
+#include "tlsmap/parallel/beads.hpp"
 
 #include <mpi.h>
 

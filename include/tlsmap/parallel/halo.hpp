@@ -17,8 +17,8 @@
 // Trade-off: ghost copies are never sent back (no reverse force communication); the neighbour
 // list is full and each rank computes forces on its own beads only. Twice the pair work of a
 // half list, but no second message per step and force sums that do not depend on the rank count.
-#include "tlsmap/beads.hpp"
-#include "tlsmap/decomposition.hpp"
+#include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
 
 #include <vector>
 

@@ -28,7 +28,7 @@
 // branch-free compaction of the hits (AVX-512 compress when available), writing its row directly
 // in canonical order. Rows are finally moved into the order of the owned beads, so that the force
 // loop reads the list and writes its outputs sequentially.
-#include "tlsmap/beads.hpp"
+#include "tlsmap/parallel/beads.hpp"
 
 #include <mpi.h>
 

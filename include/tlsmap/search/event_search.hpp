@@ -58,12 +58,12 @@
 // over the normal modes of the mobile beads (dense Hessian spectra at both ends); adjacent = the
 // refined top of the band is a verified first-order saddle and the band has no interior minimum;
 // class = classify(adjacent, E_qs, ...) (catalogue.hpp).
-#include "tlsmap/local_model.hpp"
-#include "tlsmap/local_optimize.hpp"
-#include "tlsmap/neb.hpp"
-#include "tlsmap/schrodinger.hpp"
-#include "tlsmap/tunnelling.hpp"
-#include "tlsmap/units.hpp"
+#include "tlsmap/search/local_model.hpp"
+#include "tlsmap/search/local_optimize.hpp"
+#include "tlsmap/search/neb.hpp"
+#include "tlsmap/search/schrodinger.hpp"
+#include "tlsmap/search/tunnelling.hpp"
+#include "tlsmap/io/units.hpp"
 
 #include <cstdint>
 #include <limits>

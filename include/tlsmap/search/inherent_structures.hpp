@@ -7,10 +7,10 @@
 // Physics only; the replicas' distribution over ranks is md_pairs_stage.cpp's business. Every
 // result is independent of the rank count: the MD noise is keyed by (seed, bead id, step) and the
 // quench is the parallel relaxation of relax.hpp, both bitwise reproducible (docs/verification.md).
-#include "tlsmap/box.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/md.hpp"
-#include "tlsmap/pair_potential.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/md/md.hpp"
+#include "tlsmap/md/pair_potential.hpp"
 
 #include <mpi.h>
 

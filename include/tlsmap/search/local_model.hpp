@@ -30,9 +30,9 @@
 // Free clusters (LJ7/LJ13 tests): n_frozen == 0 in a box much larger than the cluster. Then the
 // three translations and three rotations are zero modes; rigid_body_complement() gives an
 // orthonormal basis of the internal coordinates, which the search uses for eigen-analysis.
-#include "tlsmap/box.hpp"
-#include "tlsmap/pair_potential.hpp"
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <Eigen/Dense>
 

@@ -25,7 +25,7 @@
 // positive definite when only λ₁ may be negative); when H̃ is not positive definite the step
 // across v₁ is steepest descent. Near the saddle this is Newton's step, so both paths converge to
 // the same point quadratically; the index is verified at the end with the full spectrum, once.
-#include "tlsmap/local_model.hpp"
+#include "tlsmap/search/local_model.hpp"
 
 namespace tlsmap {
 

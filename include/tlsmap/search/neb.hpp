@@ -12,7 +12,7 @@
 // The energy profile, the arc length along the band (mass-weighted = Cartesian at m = 1) and the
 // tangential derivative dE/ds at each image are kept: they define the 1D path potential V(s) used
 // for the tunnelling splitting (cubic Hermite interpolation between images).
-#include "tlsmap/local_model.hpp"
+#include "tlsmap/search/local_model.hpp"
 
 #include <vector>
 

@@ -30,11 +30,11 @@
 // sample is replicated on every rank (as the search has it); the minimisation itself is
 // distributed and rank-count independent, so the relaxed energies are bitwise the same on any
 // number of ranks.
-#include "tlsmap/box.hpp"
-#include "tlsmap/catalogue.hpp"
-#include "tlsmap/decomposition.hpp"
-#include "tlsmap/gather.hpp"
-#include "tlsmap/pair_potential.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/md/pair_potential.hpp"
 
 #include <mpi.h>
 

@@ -26,7 +26,7 @@
 // for the shortest quantum length anywhere is wasteful where ψ is smooth, but at a few thousand
 // points it costs nothing next to an NEB. The result is exact for the 1D path model only: the other
 // 3n − 1 modes and the curvature of the path are left out, as in the TLS studies this follows.
-#include "tlsmap/tunnelling.hpp"
+#include "tlsmap/search/tunnelling.hpp"
 
 namespace tlsmap {
 

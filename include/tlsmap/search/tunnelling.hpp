@@ -36,7 +36,7 @@
 // −4.2 % at S/ħ = 5.6 (before: +4.7 %). It neglects the other 3n − 1 modes (their zero-point change
 // along the path), as do the TLS studies it follows (Heuer & Silbey, PRL 70, 3911 (1993); Khomenko
 // et al., PRL 124, 225901 (2020)).
-#include "tlsmap/units.hpp"
+#include "tlsmap/io/units.hpp"
 
 #include <vector>
 

@@ -14,9 +14,9 @@
 // the rank count. Memory is O(N) on rank 0 (about 250 bytes per bead at the default cutoff, with
 // the edge list; 10⁶ beads pair in ~9 s) — fine up to ~10⁷ beads; the result is broadcast to
 // every rank (24 bytes per bond).
-#include "tlsmap/beads.hpp"
-#include "tlsmap/box.hpp"
-#include "tlsmap/gather.hpp"
+#include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <mpi.h>
 

@@ -9,10 +9,10 @@
 // one species, diameters by bead id (assign_diameters); large beads on neighbouring sites
 // overlap, so a step-capped L-BFGS first brings max|F| below 10 ε/σ. With pack.swap, a sweep of
 // swap Monte Carlo (swap_monte_carlo.hpp) follows every swap_every MD steps, at the bath temperature.
-#include "tlsmap/fire.hpp"
-#include "tlsmap/lbfgs.hpp"
-#include "tlsmap/progress.hpp"
-#include "tlsmap/system.hpp"
+#include "tlsmap/md/fire.hpp"
+#include "tlsmap/md/lbfgs.hpp"
+#include "tlsmap/core/progress.hpp"
+#include "tlsmap/md/system.hpp"
 
 #include <cstdint>
 #include <string>

@@ -30,9 +30,9 @@
 // The rows' semantics (whole-sample energies, which beads are listed as mobile and why) are in
 // docs/pairs.md; in short, rebuilding a row's states from /particles/all plus its mobile beads gives
 // state A exactly and B with the region relaxed at A's surroundings (the NEB's end point).
-#include "tlsmap/box.hpp"
-#include "tlsmap/catalogue.hpp"
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <mpi.h>
 

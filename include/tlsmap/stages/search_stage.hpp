@@ -19,9 +19,9 @@
 // Whole-sample energies: the kernel's energy counts only pairs with a mobile bead, E(x) =
 // E_total(x) − const, so E_total(state) = E_sample + E(state) − E(start), with E(start) the
 // kernel's energy of the domain as handed over (the packing's inherent structure).
-#include "tlsmap/box.hpp"
-#include "tlsmap/catalogue.hpp"
-#include "tlsmap/vec3.hpp"
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/core/vec3.hpp"
 
 #include <mpi.h>
 

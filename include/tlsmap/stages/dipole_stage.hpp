@@ -1,0 +1,13 @@
+#pragma once
+// Stage 4, `tlsmap dipole` (src/stages/dipole_stage.cpp; the physics is include/tlsmap/couplings/dipole.hpp).
+#include <mpi.h>
+
+namespace tlsmap {
+
+class Input;
+
+// Reads /particles, /charge and /tls from [run] output, writes /tls/mu_direct, /tls/mu_eq13 and the
+// dipole datasets of docs/file-format.md (atomically).
+void run_dipole(const Input& in, MPI_Comm comm);
+
+}  // namespace tlsmap

@@ -1,0 +1,13 @@
+#pragma once
+// Stage 5, `tlsmap interact` (src/stages/interact_stage.cpp; the physics is
+// include/tlsmap/couplings/interact.hpp and far_field.hpp).
+#include <mpi.h>
+
+namespace tlsmap {
+
+class Input;
+
+// Reads /particles and /tls from [run] output, writes /interactions and /material (atomically).
+void run_interact(const Input& in, MPI_Comm comm);
+
+}  // namespace tlsmap
