@@ -16,13 +16,13 @@
 //     initial guess, preconditioner reused), timed by phase (real space, spread, solve, field;
 //     max over ranks). --forces writes the Coulomb forces of the unperturbed configuration
 //     ("id fx fy fz") for accuracy checks against a reference; --ratio overrides σ/h.
-#include "tlsmap/io/config_file.hpp"
-#include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/parallel/gather.hpp"
-#include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/core/random.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
+#include "tlsmap/io/config_file.hpp"
+#include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/md/system.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <mpi.h>
 #include <petscsys.h>
@@ -100,10 +100,11 @@ void bench_solve(int argc, char** argv) {
   box.len = Vec3::Constant(len);
   Decomposition dec(MPI_COMM_WORLD, box);
   if (rank_of(MPI_COMM_WORLD) == 0)
-    std::printf("# solve: box %.4g, %d charges, order %d%s, %d ranks (dims %d %d %d)\n"
-                "#   n   nodes      first_s  its   repeat_s(min/avg/max)        its  grid_MB  peak_MB\n",
-                len, n_beads, order, sphere ? ", dielectric sphere eps 4 in 1" : "", dec.size(), dec.dims()[0],
-                dec.dims()[1], dec.dims()[2]);
+    std::printf(
+        "# solve: box %.4g, %d charges, order %d%s, %d ranks (dims %d %d %d)\n"
+        "#   n   nodes      first_s  its   repeat_s(min/avg/max)        its  grid_MB  peak_MB\n",
+        len, n_beads, order, sphere ? ", dielectric sphere eps 4 in 1" : "", dec.size(), dec.dims()[0], dec.dims()[1],
+        dec.dims()[2]);
   for (int n : sizes) {
     PoissonGridOptions o;
     o.spacing = len / n * (1 + 1e-12);
@@ -124,7 +125,8 @@ void bench_solve(int argc, char** argv) {
       for (int i = 0; i < n_beads; ++i) {
         const auto u = uniform4(7, Stream::test, i + 1, 0);
         const auto v = uniform4(7, Stream::test, i + 1, step + 1);
-        Vec3 x = box.lo + Vec3(u[0] * len, u[1] * len, u[2] * len) + 0.01 * step * Vec3(v[0] - 0.5, v[1] - 0.5, v[2] - 0.5);
+        Vec3 x =
+            box.lo + Vec3(u[0] * len, u[1] * len, u[2] * len) + 0.01 * step * Vec3(v[0] - 0.5, v[1] - 0.5, v[2] - 0.5);
         box.wrap(x);
         if (dec.owns(x)) pos.push_back(x), q.push_back(i % 2 ? 1.0 : -1.0);
       }
@@ -210,12 +212,13 @@ void bench_glass(int argc, char** argv) {
   const Stat s = over_ranks(t_total / std::max(evals, 1));
   const double peak = peak_mb();  // collective
   if (rank_of(MPI_COMM_WORLD) == 0)
-    std::printf("glass %s: N %lld, accuracy %.1e (estimate %.2e), r_c %.4f sigma %.4f sigma/h %.3f grid %d %d %d "
-                "order %d kernel %.2f sigma | set-up + first %.3f s | per evaluation %.4f / %.4f / %.4f s "
-                "(min/avg/max), CG its %.1f | grid memory %.1f MB, peak %.1f MB\n",
-                data.c_str(), static_cast<long long>(sys.n_global()), accuracy, r.relative_error, p.cutoff, p.sigma,
-                p.sigma / coulomb.grid().spacing().maxCoeff(), nn[0], nn[1], nn[2], p.order, p.kernel_cutoff, t_setup,
-                s.min, s.avg, s.max, static_cast<double>(its) / std::max(evals, 1), mem, peak);
+    std::printf(
+        "glass %s: N %lld, accuracy %.1e (estimate %.2e), r_c %.4f sigma %.4f sigma/h %.3f grid %d %d %d "
+        "order %d kernel %.2f sigma | set-up + first %.3f s | per evaluation %.4f / %.4f / %.4f s "
+        "(min/avg/max), CG its %.1f | grid memory %.1f MB, peak %.1f MB\n",
+        data.c_str(), static_cast<long long>(sys.n_global()), accuracy, r.relative_error, p.cutoff, p.sigma,
+        p.sigma / coulomb.grid().spacing().maxCoeff(), nn[0], nn[1], nn[2], p.order, p.kernel_cutoff, t_setup, s.min,
+        s.avg, s.max, static_cast<double>(its) / std::max(evals, 1), mem, peak);
 }
 
 }  // namespace

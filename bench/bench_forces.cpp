@@ -44,14 +44,14 @@ namespace {
 
 struct Options {
   std::string data = "ka32000.data";
-  int cells = 20;            // fcc cells per edge: N = 4 cells³
-  long steps = 500;          // timed steps
-  long melt_steps = 2000;    // Langevin at T = 2 (only when generating)
-  long equil_steps = 2000;   // Langevin at T = 1 (only when generating)
+  int cells = 20;           // fcc cells per edge: N = 4 cells³
+  long steps = 500;         // timed steps
+  long melt_steps = 2000;   // Langevin at T = 2 (only when generating)
+  long equil_steps = 2000;  // Langevin at T = 1 (only when generating)
   double density = 1.2;
   double skin = 0.3;
   double dt = 0.005;
-  int kernel_repeats = 0;    // > 0: also time that many force calls and list builds alone (min, median)
+  int kernel_repeats = 0;  // > 0: also time that many force calls and list builds alone (min, median)
 };
 
 Options parse(int argc, char** argv) {
@@ -191,9 +191,10 @@ void kernel_timings(System& sys, int k) {
   int rank = 0;
   MPI_Comm_rank(sys.comm(), &rank);
   if (rank == 0)
-    std::printf("KERNEL (thread CPU time) force min %.3f ms median %.3f ms   rebuild min %.3f ms median %.3f ms"
-                "   (%d calls)\n",
-                1e3 * f_min, 1e3 * f_med, 1e3 * b_min, 1e3 * b_med, k);
+    std::printf(
+        "KERNEL (thread CPU time) force min %.3f ms median %.3f ms   rebuild min %.3f ms median %.3f ms"
+        "   (%d calls)\n",
+        1e3 * f_min, 1e3 * f_med, 1e3 * b_min, 1e3 * b_med, k);
 }
 
 }  // namespace
@@ -255,8 +256,7 @@ int main(int argc, char** argv) {
     const double cpu_loop_max = over_ranks(cpu_loop, MPI_COMM_WORLD).max;
     const double cpu_force_max = over_ranks(cpu_force, MPI_COMM_WORLD).max;
     const MinAvgMax rows[] = {over_ranks(t_force, MPI_COMM_WORLD), over_ranks(t_neigh, MPI_COMM_WORLD),
-                              over_ranks(t_update - t_neigh, MPI_COMM_WORLD),
-                              over_ranks(t_integrate, MPI_COMM_WORLD),
+                              over_ranks(t_update - t_neigh, MPI_COMM_WORLD), over_ranks(t_integrate, MPI_COMM_WORLD),
                               over_ranks(t_loop - t_force - t_update - t_integrate, MPI_COMM_WORLD)};
     const char* names[] = {"force", "neigh", "comm", "modify", "other"};
     long long pairs = static_cast<long long>(sys.neighbor_list().n_pairs());
@@ -264,8 +264,8 @@ int main(int argc, char** argv) {
     const double n = static_cast<double>(sys.n_global());
     const double rate = n * static_cast<double>(o.steps) / loop.max;
     if (rank == 0) {
-      std::printf("tlsmap: N = %.0f, %d ranks, %ld steps, %ld neighbour builds, %.1f list entries per bead\n", n,
-                  size, o.steps, n_builds, static_cast<double>(pairs) / n);
+      std::printf("tlsmap: N = %.0f, %d ranks, %ld steps, %ld neighbour builds, %.1f list entries per bead\n", n, size,
+                  o.steps, n_builds, static_cast<double>(pairs) / n);
       std::printf("loop %.4f s   %.4g bead-steps/s   %.4g bead-steps/s per rank   %.1f%% CPU use\n", loop.max, rate,
                   rate / size, cpu_use);
       std::printf("CPU time: loop %.4f s (%.4g bead-steps/s per CPU-second), force %.4f s\n", cpu_loop_max,
@@ -275,9 +275,10 @@ int main(int argc, char** argv) {
         std::printf("%-7s %10.4f %10.4f %10.4f %7.1f\n", names[k], rows[k].min, rows[k].avg, rows[k].max,
                     100.0 * rows[k].avg / loop.avg);
       // One machine-readable line for bench/run_force_bench.sh.
-      std::printf("RESULT code=tlsmap ranks=%d n=%.0f steps=%ld loop=%.6f rate=%.6g cpu=%.1f builds=%ld cpu_loop=%.6f "
-                  "cpu_force=%.6f",
-                  size, n, o.steps, loop.max, rate, cpu_use, n_builds, cpu_loop_max, cpu_force_max);
+      std::printf(
+          "RESULT code=tlsmap ranks=%d n=%.0f steps=%ld loop=%.6f rate=%.6g cpu=%.1f builds=%ld cpu_loop=%.6f "
+          "cpu_force=%.6f",
+          size, n, o.steps, loop.max, rate, cpu_use, n_builds, cpu_loop_max, cpu_force_max);
       for (int k = 0; k < 5; ++k) std::printf(" %s=%.6f/%.6f/%.6f", names[k], rows[k].min, rows[k].avg, rows[k].max);
       std::printf("\n");
     }

@@ -3,24 +3,24 @@
 // adds its group. Errors that every rank sees (bad input, impossible values) print one message on
 // rank 0 and exit with status 1 on all ranks; anything else aborts the whole job with the rank's
 // message, so a job never hangs on an error.
-#include "tlsmap/stages/charge.hpp"
-#include "tlsmap/stages/dipole_stage.hpp"
-#include "tlsmap/stages/interact_stage.hpp"
-#include "tlsmap/stages/energy_cli.hpp"
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/petsc_util.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
-#include "tlsmap/stages/pack.hpp"
-#include "tlsmap/md/pair_potential.hpp"
-#include "tlsmap/stages/pairs_stage.hpp"
-#include "tlsmap/core/petsc_util.hpp"
-#include "tlsmap/stages/search_stage.hpp"
 #include "tlsmap/io/validate.hpp"
+#include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/stages/charge.hpp"
+#include "tlsmap/stages/dipole_stage.hpp"
+#include "tlsmap/stages/energy_cli.hpp"
+#include "tlsmap/stages/interact_stage.hpp"
+#include "tlsmap/stages/pack.hpp"
+#include "tlsmap/stages/pairs_stage.hpp"
+#include "tlsmap/stages/search_stage.hpp"
 
 #include <petscsys.h>
 
-#include <cstdio>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>

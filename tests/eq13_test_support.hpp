@@ -1,9 +1,9 @@
 #pragma once
 // The dipole stage's Eq. 13 on one synthetic TLS, through the stage's own functions
 // (make_eq13_grid, eq13_dipoles in dipole.hpp): shared by test_dipole and test_trust_physics.
-#include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/couplings/dipole.hpp"
 #include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
 
 #include <mpi.h>
 
@@ -24,8 +24,7 @@ struct StageEq13 {
 };
 
 // Collective over comm: μ_eq13 of row 0 at grid spacing h, ε_ext outside and ε_in inside its sphere.
-inline StageEq13 stage_eq13(MPI_Comm comm, const Box& box, const OneTls& s, double h, double eps_ext,
-                            double eps_in) {
+inline StageEq13 stage_eq13(MPI_Comm comm, const Box& box, const OneTls& s, double h, double eps_ext, double eps_in) {
   Decomposition dec(comm, box);
   Eq13Options o;
   o.spacing = h;

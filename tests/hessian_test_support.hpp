@@ -1,8 +1,8 @@
 #pragma once
 // The distributed Hessian against central differences of the engine's forces, shared by the tests
 // of each pair model (test_interact: Kob–Andersen; test_polydisperse: soft spheres).
-#include "tlsmap/md/hessian.hpp"
 #include "tlsmap/core/random.hpp"
+#include "tlsmap/md/hessian.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>

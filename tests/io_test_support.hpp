@@ -1,9 +1,9 @@
 #pragma once
 // Shared by the I/O tests (test_h5md, test_lammps_data): random beads spread over the ranks in a
 // scattered order, gathered back by id, per-run temporary paths and error-message checks.
-#include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/parallel/beads.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>

@@ -29,9 +29,9 @@ inline std::string peer_path(const char* var, const char* fallback) {
 }  // namespace tlsmap::testing
 
 // In a TEST body: the peer `what` is missing. Fails under TLSMAP_REQUIRE_PEERS=1, else skips the test.
-#define TLSMAP_PEER_MISSING(what)                                                                         \
+#define TLSMAP_PEER_MISSING(what)                                                                          \
   do {                                                                                                     \
     if (::tlsmap::testing::peers_required()) FAIL() << (what) << " is missing and TLSMAP_REQUIRE_PEERS=1"; \
     ::tlsmap::testing::peer_missing = true;                                                                \
-    GTEST_SKIP() << (what) << " is missing: skipped (TLSMAP_REQUIRE_PEERS=1 makes this a failure)";       \
+    GTEST_SKIP() << (what) << " is missing: skipped (TLSMAP_REQUIRE_PEERS=1 makes this a failure)";        \
   } while (0)

@@ -2,11 +2,11 @@
 // HDF5 at any rank count; every schema column is in the file with its unit; a corrupt file (a
 // column of the wrong length, decreasing or overrunning CSR offsets) is refused with the dataset
 // named; the class rule at its boundaries.
-#include "tlsmap/core/bytes.hpp"
-#include "tlsmap/io/catalogue.hpp"
-#include "tlsmap/core/error.hpp"
-#include "tlsmap/io/h5md.hpp"
 #include "io_test_support.hpp"
+#include "tlsmap/core/bytes.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/io/h5md.hpp"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -35,7 +35,8 @@ std::vector<TlsRow> sample_rows() {
     r.d_l = 0.11, r.participation = 17.5, r.path_length = 1.3, r.distance = 0.9;
     r.n_moving = 33 + k, r.intermediate_minima = k, r.saddle_verified = 1, r.neb_converged = k != 1;
     r.mu_direct = Vec3(0.01, 0.02, -0.03 * k);
-    for (int j = 0; j < k + 2; ++j) r.profile_energy.push_back(-7564.0 + 0.5 * j), r.profile_coordinate.push_back(0.1 * j);
+    for (int j = 0; j < k + 2; ++j)
+      r.profile_energy.push_back(-7564.0 + 0.5 * j), r.profile_coordinate.push_back(0.1 * j);
     for (int j = 0; j < 2 * k; ++j) {  // row 0 has no mobile beads: an empty CSR row
       r.mobile_id.push_back(10 * k + j + 1);
       r.position_a.emplace_back(j, k, 0.5);
@@ -68,7 +69,11 @@ TEST(Catalogue, BytesRoundTripIsExact) {
   EXPECT_EQ(back[1].cls, "double_well");
   EXPECT_TRUE(std::isnan(back[1].energy_a_relaxed));
   ByteReader cut(b.data(), b.size() - 5);
-  EXPECT_THROW({ for (int k = 0; k < 3; ++k) get_row(cut); }, Error);
+  EXPECT_THROW(
+      {
+        for (int k = 0; k < 3; ++k) get_row(cut);
+      },
+      Error);
 }
 
 TEST(Catalogue, HdfRoundTripAtAnyRankCount) {
@@ -137,7 +142,7 @@ TEST(Catalogue, CorruptFilesAreRefusedWithTheDatasetNamed) {
 
 TEST(Catalogue, ClassRule) {
   const double t = 1.0 / 120.0;
-  EXPECT_EQ(classify(true, t, true, t), "tls");            // at the threshold: tls
+  EXPECT_EQ(classify(true, t, true, t), "tls");  // at the threshold: tls
   EXPECT_EQ(classify(true, std::nextafter(t, 1.0), true, t), "double_well");
   EXPECT_EQ(classify(false, 0.0, true, t), "double_well");  // never tls when not adjacent
   EXPECT_EQ(classify(false, 0.0, false, t), "single_well");

@@ -2,15 +2,15 @@
 // bead of a KA glass but N mod 2, uses only pairs within the cutoff; charges are ±q per bond and
 // sum to exactly zero; results do not depend on the rank count; the stage updates the file
 // atomically and can be rerun.
-#include "tlsmap/stages/charge.hpp"
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/parallel/gather.hpp"
-#include "tlsmap/io/h5md.hpp"
-#include "tlsmap/io/input.hpp"
-#include "tlsmap/stages/pack.hpp"
 #include "tlsmap/core/random.hpp"
 #include "tlsmap/core/reduction.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/input.hpp"
 #include "tlsmap/io/units.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/stages/charge.hpp"
+#include "tlsmap/stages/pack.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -208,7 +208,8 @@ TEST(Pairing, MaximumOnRandomSmallGraphs) {
   }
   EXPECT_GT(greedy_short, 100);  // augmenting paths were needed often
   EXPECT_GT(imperfect, 100);     // and maximum ≠ perfect often
-  if (rank_of() == 0) std::printf("greedy short of maximum in %d, imperfect maximum in %d of 3000\n", greedy_short, imperfect);
+  if (rank_of() == 0)
+    std::printf("greedy short of maximum in %d, imperfect maximum in %d of 3000\n", greedy_short, imperfect);
 }
 
 TEST(Pairing, CutoffEnlargedWhenNeededAndErrorBeyondTheLimit) {
@@ -339,7 +340,8 @@ TEST(ChargeStage, UpdatesTheFileInPlaceAndCanBeRerun) {
   }
   // A failing run (cannot pair at the allowed cutoff) leaves the file as it was and no temp file.
   const auto size_before = std::filesystem::file_size(path);
-  const Input bad = Input::from_string(text + "bond_cutoff = 0.3\nmax_bond_cutoff = 0.3\n", "bad.toml", default_schema());
+  const Input bad =
+      Input::from_string(text + "bond_cutoff = 0.3\nmax_bond_cutoff = 0.3\n", "bad.toml", default_schema());
   EXPECT_THROW(run_charge(bad, MPI_COMM_WORLD), Error);
   MPI_Barrier(MPI_COMM_WORLD);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));

@@ -9,11 +9,11 @@
 //    Kittel, Introduction to Solid State Physics) to 1e-6;
 //  * rank-count independence: at 2 and 4 ranks the result equals an MPI_COMM_SELF run on rank 0 —
 //    real-space and self parts bitwise, grid energy and forces to δ/100 (the KSP rtol is 1e-3 δ).
-#include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/electrostatics/ewald.hpp"
-#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/md/system.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include "test_support.hpp"
 
@@ -120,17 +120,19 @@ void check_against_ewald(const Sample& s, double accuracy, const char* name) {
     EXPECT_LE(tlsmap::testing::max_abs_diff(o.force, one.force), 1e-2 * accuracy * tlsmap::testing::max_abs(one.force))
         << name;
     std::printf("%s, δ = %.0e: %d ranks vs 1: grid energy differs by %.1e relative, forces by %.1e of max|F|\n", name,
-                accuracy, world_size(), std::abs(o.result.reciprocal - one.result.reciprocal) / std::abs(one.result.reciprocal),
+                accuracy, world_size(),
+                std::abs(o.result.reciprocal - one.result.reciprocal) / std::abs(one.result.reciprocal),
                 tlsmap::testing::max_abs_diff(o.force, one.force) / tlsmap::testing::max_abs(one.force));
   }
   const EwaldResult ref = ewald(s.pos, s.q, s.box, ewald_params(s.box, 1e-14));
   const double df = rms_relative(o.force, ref.force), de = std::abs(o.result.total - ref.energy) / std::abs(ref.energy);
-  std::printf("%s, δ = %.0e: r_c %.3f σ %.4f h %.4f (grid %d×%d×%d, order %d, c %.2f) its %d | E %.12f Ewald %.12f "
-              "rel %.2e | RMS ΔF/F %.2e | estimate %.2e (real %.1e grid %.1e kernel %.1e)\n",
-              name, accuracy, o.params.cutoff, o.params.sigma, o.params.spacing, o.nodes[0], o.nodes[1], o.nodes[2],
-              o.params.order, o.params.kernel_cutoff, o.result.iterations, o.result.total, ref.energy, de, df,
-              o.result.relative_error, o.result.estimate.real / o.result.rms_force,
-              o.result.estimate.grid / o.result.rms_force, o.result.estimate.kernel / o.result.rms_force);
+  std::printf(
+      "%s, δ = %.0e: r_c %.3f σ %.4f h %.4f (grid %d×%d×%d, order %d, c %.2f) its %d | E %.12f Ewald %.12f "
+      "rel %.2e | RMS ΔF/F %.2e | estimate %.2e (real %.1e grid %.1e kernel %.1e)\n",
+      name, accuracy, o.params.cutoff, o.params.sigma, o.params.spacing, o.nodes[0], o.nodes[1], o.nodes[2],
+      o.params.order, o.params.kernel_cutoff, o.result.iterations, o.result.total, ref.energy, de, df,
+      o.result.relative_error, o.result.estimate.real / o.result.rms_force, o.result.estimate.grid / o.result.rms_force,
+      o.result.estimate.kernel / o.result.rms_force);
   EXPECT_LE(df, accuracy) << name;
   EXPECT_LE(de, accuracy) << name;
   EXPECT_GE(o.result.relative_error, df / 3.0) << name << ": the a-priori estimate is too optimistic";
@@ -150,7 +152,7 @@ TEST(Coulomb, ParametersFollowTheRule) {
   EXPECT_GT(p.sigma / p.spacing, 1.0);
   EXPECT_LT(p.sigma / p.spacing, 2.0);
   EXPECT_EQ(coulomb_params(box, 1e-5, 0.0, 1.0, 3.0).cutoff, 3.0);  // capped by the box
-  EXPECT_THROW(coulomb_params(box, 1e-5, 3.5, 1.0, 3.0), Error);     // a given cutoff is not
+  EXPECT_THROW(coulomb_params(box, 1e-5, 3.5, 1.0, 3.0), Error);    // a given cutoff is not
   EXPECT_THROW(coulomb_params(box, 0.0), Error);
 }
 
@@ -198,12 +200,13 @@ TEST(Coulomb, ErrorSourcesScan) {
   auto one = [&](const char* what, CoulombParams p, double CoulombErrorEstimate::*part) {
     const Outcome o = run_split(s, MPI_COMM_SELF, p.accuracy, &p);
     Point r{rms_relative(o.force, ref.force), o.result.estimate.*part / o.result.rms_force};
-    std::printf("%-8s r_c %.3f σ %.4f σ/h %.3f c %.2f order %2d | RMS ΔF/F %.2e  E rel %.2e | estimate %.2e "
-                "(real %.1e grid %.1e kernel %.1e) | this source's estimate/error %.2f\n",
-                what, p.cutoff, p.sigma, p.sigma / p.spacing, p.kernel_cutoff, p.order, r.measured,
-                std::abs(o.result.total - ref.energy) / std::abs(ref.energy), o.result.relative_error,
-                o.result.estimate.real / o.result.rms_force, o.result.estimate.grid / o.result.rms_force,
-                o.result.estimate.kernel / o.result.rms_force, r.estimate / r.measured);
+    std::printf(
+        "%-8s r_c %.3f σ %.4f σ/h %.3f c %.2f order %2d | RMS ΔF/F %.2e  E rel %.2e | estimate %.2e "
+        "(real %.1e grid %.1e kernel %.1e) | this source's estimate/error %.2f\n",
+        what, p.cutoff, p.sigma, p.sigma / p.spacing, p.kernel_cutoff, p.order, r.measured,
+        std::abs(o.result.total - ref.energy) / std::abs(ref.energy), o.result.relative_error,
+        o.result.estimate.real / o.result.rms_force, o.result.estimate.grid / o.result.rms_force,
+        o.result.estimate.kernel / o.result.rms_force, r.estimate / r.measured);
     return r;
   };
   using E = CoulombErrorEstimate;
@@ -215,7 +218,11 @@ TEST(Coulomb, ErrorSourcesScan) {
     std::function<void(CoulombParams&, double)> set;
   };
   const std::vector<Knob> knobs = {
-      {"cutoff", &E::real, {3.0, 3.5, 2.5, 4.0}, 30.0, 3.0,
+      {"cutoff",
+       &E::real,
+       {3.0, 3.5, 2.5, 4.0},
+       30.0,
+       3.0,
        [](CoulombParams& p, double v) { p.cutoff = v, p.alpha = 0.5 / p.sigma; }},
       {"ratio", &E::grid, {1.25, 1.5, 1.0, 2.0}, 3.0, 5.0, [](CoulombParams& p, double v) { p.spacing = p.sigma / v; }},
       {"order", &E::grid, {2, 4, 8, 12}, 20.0, 5.0, [](CoulombParams& p, double v) { p.order = static_cast<int>(v); }},
@@ -231,7 +238,8 @@ TEST(Coulomb, ErrorSourcesScan) {
       pts.push_back(one(k.what, p, k.part));
     }
     const double gain = pts[0].measured / pts[1].measured;
-    std::printf("%s %g -> %g: error falls %.1fx (asserted >= %.1fx)\n", k.what, k.values[0], k.values[1], gain, k.min_gain);
+    std::printf("%s %g -> %g: error falls %.1fx (asserted >= %.1fx)\n", k.what, k.values[0], k.values[1], gain,
+                k.min_gain);
     EXPECT_GE(gain, k.min_gain) << k.what;
     for (int v = 0; v < 2; ++v) {
       EXPECT_GE(pts[v].estimate, pts[v].measured / 3.0) << k.what << " " << k.values[v] << ": estimate optimistic";

@@ -9,10 +9,10 @@
 //    (first-order convergence in h at the sharp interface, so the test uses 2μ(h) − μ(2h));
 //  * bond-dipole changes: Σ_b Δμ_b = μ_direct, g = 1 for one bond;
 // and every grid result equal to an MPI_COMM_SELF run on rank 0 to 1e-8.
-#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/core/random.hpp"
 #include "tlsmap/couplings/dipole.hpp"
 #include "tlsmap/electrostatics/poisson_grid.hpp"
-#include "tlsmap/core/random.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
 
 #include "eq13_test_support.hpp"
 #include "test_support.hpp"
@@ -73,10 +73,12 @@ Eq13 eq13_stage(MPI_Comm comm, const Box& box, const Synthetic& s, double h, dou
   return tlsmap::testing::stage_eq13(comm, box, s, h, eps_ext, eps_in);
 }
 
-void expect_same_on_self(const Box& box, const Synthetic& s, double h, double eps_ext, double eps_in, const Eq13& world) {
+void expect_same_on_self(const Box& box, const Synthetic& s, double h, double eps_ext, double eps_in,
+                         const Eq13& world) {
   if (world_rank() != 0) return;
   const Eq13 self = eq13_stage(MPI_COMM_SELF, box, s, h, eps_ext, eps_in);
-  EXPECT_LT((self.mu.corrected - world.mu.corrected).norm(), 1e-8 * self.mu.corrected.norm()) << "rank-count dependence";
+  EXPECT_LT((self.mu.corrected - world.mu.corrected).norm(), 1e-8 * self.mu.corrected.norm())
+      << "rank-count dependence";
   EXPECT_LT((self.mu.uncorrected - world.mu.uncorrected).norm(), 1e-8 * self.mu.uncorrected.norm())
       << "rank-count dependence";
 }
@@ -127,8 +129,8 @@ TEST(Dipole, ImageTensorEqualsSphericalLatticeSum) {
         sum += (3 * r * r.transpose() / (d * d) - Mat3::Identity()) / (d * d * d);
       }
   sum += 4 * pi / (3 * box.volume()) * Mat3::Identity();
-  print0("box 6x7x11: Ewald T diag %.9f %.9f %.9f, spherical sum (R = %g) %.9f %.9f %.9f\n", t(0, 0), t(1, 1),
-         t(2, 2), r_max, sum(0, 0), sum(1, 1), sum(2, 2));
+  print0("box 6x7x11: Ewald T diag %.9f %.9f %.9f, spherical sum (R = %g) %.9f %.9f %.9f\n", t(0, 0), t(1, 1), t(2, 2),
+         r_max, sum(0, 0), sum(1, 1), sum(2, 2));
   EXPECT_LT((t - sum).cwiseAbs().maxCoeff(), 1e-5);
   EXPECT_GT(t(0, 0) - t(2, 2), 1e-2);  // the anisotropy the check resolves is 3000 times the tolerance
 }
@@ -168,9 +170,10 @@ TEST(Dipole, UniformRatioConvergesToMinusOneThird) {
       const Vec3 mu_dip = raw - eps / (4 * pi) * image_sphere_integral(t, p, 2.5, eps, eps);
       const double ratio = mu.dot(p) / p.squaredNorm(), ratio_raw = raw.dot(p) / p.squaredNorm();
       const double err = (mu + p / 3).norm() / (p.norm() / 3);
-      print0("box %gx%gx%g, h = %.3f: |p| = %.5f, mu_eq13/mu_direct = %.6f (images to dipole order only %.6f; "
-             "uncorrected %.6f, -(1-f)/3 = %.6f), |mu_eq13 + p/3|/|p/3| = %.2e\n", len[0], len[1], len[2], r.h,
-             p.norm(), ratio, mu_dip.dot(p) / p.squaredNorm(), ratio_raw, -(1 - f) / 3, err);
+      print0(
+          "box %gx%gx%g, h = %.3f: |p| = %.5f, mu_eq13/mu_direct = %.6f (images to dipole order only %.6f; "
+          "uncorrected %.6f, -(1-f)/3 = %.6f), |mu_eq13 + p/3|/|p/3| = %.2e\n",
+          len[0], len[1], len[2], r.h, p.norm(), ratio, mu_dip.dot(p) / p.squaredNorm(), ratio_raw, -(1 - f) / 3, err);
       if (prev > 0) print0("  error ratio %.2f\n", prev / err);
       if (h < 0.3) {
         EXPECT_LT(err, 1e-3);  // measured 5.9e-4 (cube), 4.2e-4 (7x8x10)
@@ -211,9 +214,11 @@ TEST(Dipole, DielectricSpherePointDipole) {
       const double closed = -ei / (2 * ee + ei) * r.p.norm();
       const double along = r.mu.corrected.dot(r.p.normalized());
       const double extrap = prev != 0.0 ? 2 * along - prev : 0.0;
-      print0("eps_in/eps_ext = %.2f, h = %.3f: mu_eq13.p^ = %.6f, closed form -eps_in p/(2eps_ext+eps_in) = %.6f "
-             "(rel %.2e), extrapolated %.6f (rel %.2e)\n", ratio, r.h, along, closed, std::abs(along / closed - 1),
-             extrap, prev != 0.0 ? std::abs(extrap / closed - 1) : 0.0);
+      print0(
+          "eps_in/eps_ext = %.2f, h = %.3f: mu_eq13.p^ = %.6f, closed form -eps_in p/(2eps_ext+eps_in) = %.6f "
+          "(rel %.2e), extrapolated %.6f (rel %.2e)\n",
+          ratio, r.h, along, closed, std::abs(along / closed - 1), extrap,
+          prev != 0.0 ? std::abs(extrap / closed - 1) : 0.0);
       if (prev != 0.0) {
         EXPECT_LT(std::abs(extrap / closed - 1), 0.015);
         EXPECT_LT(std::abs(along / closed - 1), 0.08);

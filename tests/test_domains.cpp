@@ -6,13 +6,13 @@
 // shifted origin; the local copy built from beads spread over the ranks against the one built from
 // the whole configuration on one rank (bitwise); the work queue against a serial loop (each item
 // exactly once, results ordered and bitwise identical at any rank count, failures reach every rank).
-#include "tlsmap/parallel/domains.hpp"
-#include "tlsmap/core/error.hpp"
-#include "tlsmap/parallel/gather.hpp"
-#include "tlsmap/core/random.hpp"
-#include "tlsmap/stages/search_stage.hpp"
-#include "tlsmap/parallel/work_queue.hpp"
 #include "test_support.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/parallel/domains.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/parallel/work_queue.hpp"
+#include "tlsmap/stages/search_stage.hpp"
 
 #include <gtest/gtest.h>
 
@@ -124,10 +124,8 @@ TEST(LocalCopy, MembershipMatchesBruteForce) {
         // Stay clear of the boundaries, where round-off could decide either way.
         ASSERT_GT(std::abs(r - radius), 1e-9);
         ASSERT_GT(std::abs(r - radius - shell), 1e-9);
-        if (r < radius)
-          mobile.push_back(k + 1);
-        else if (r < radius + shell)
-          frozen.push_back(k + 1);
+        if (r < radius) mobile.push_back(k + 1);
+        else if (r < radius + shell) frozen.push_back(k + 1);
       }
       ASSERT_EQ(l.n_mobile, static_cast<int>(mobile.size()));
       ASSERT_EQ(l.size(), static_cast<int>(mobile.size() + frozen.size()));

@@ -3,9 +3,9 @@
 #include "test_support.hpp"
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/md/fire.hpp"
-#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/md/md.hpp"
 #include "tlsmap/md/system.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <gtest/gtest.h>
 
@@ -149,10 +149,13 @@ TEST(Engine, NveEnergyDriftBounded) {
   Thermo t0 = sys.thermo();
   const double e0 = (t0.potential + t0.kinetic) / n;
   double max_dev = 0.0;
-  nve.run(10000, [](long) { return 0.0; }, [&](long) {
-    Thermo t = sys.thermo();
-    max_dev = std::max(max_dev, std::abs((t.potential + t.kinetic) / n - e0));
-  }, 100);
+  nve.run(
+      10000, [](long) { return 0.0; },
+      [&](long) {
+        Thermo t = sys.thermo();
+        max_dev = std::max(max_dev, std::abs((t.potential + t.kinetic) / n - e0));
+      },
+      100);
   Thermo t1 = sys.thermo();
   const double drift = std::abs((t1.potential + t1.kinetic) / n - e0);
   RecordProperty("nve_max_deviation_per_bead", std::to_string(max_dev));
@@ -174,7 +177,13 @@ TEST(Engine, LangevinReachesTargetTemperature) {
   md.run(1000, [](long) { return 0.8; });
   double sum = 0.0;
   int count = 0;
-  md.run(4000, [](long) { return 0.8; }, [&](long) { sum += sys.thermo().temperature; ++count; }, 20);
+  md.run(
+      4000, [](long) { return 0.8; },
+      [&](long) {
+        sum += sys.thermo().temperature;
+        ++count;
+      },
+      20);
   // 512 beads: σ_T/T ≈ sqrt(2/(3N)) = 3.6% per sample; 200 samples spanning ~20 relaxation times
   EXPECT_NEAR(sum / count, 0.8, 0.8 * 0.03);
 }
@@ -219,8 +228,8 @@ TEST(Engine, FireReachesTolerance) {
   const double e_liquid = sys.thermo().potential;
   MinimizeResult r = minimize_fire(sys, FireParams{});
   if (world_rank() == 0)
-    std::printf("FIRE: %ld iterations, e = %.12f per bead, max|F| = %.2e\n", r.iterations,
-                r.energy / sys.n_global(), r.max_force);
+    std::printf("FIRE: %ld iterations, e = %.12f per bead, max|F| = %.2e\n", r.iterations, r.energy / sys.n_global(),
+                r.max_force);
   ASSERT_TRUE(r.converged);
   EXPECT_LE(r.max_force, 1e-10);
   EXPECT_LT(r.energy, e_liquid);

@@ -58,8 +58,8 @@ TEST(Ewald, NaClMadelung) {
   for (double eps : {1.0, 2.5}) {
     const auto r = ewald(pos, q, box, ewald_params(box, 1e-14, 0.0, eps));
     const double madelung = -r.energy * eps / 4.0;  // E = −(N/2) M q²/(ε r0)
-    std::printf("NaCl (eps %.1f): M = %.12f (real %.6f, recip %.6f, self %.6f)\n", eps, madelung, r.real,
-                r.reciprocal, r.self);
+    std::printf("NaCl (eps %.1f): M = %.12f (real %.6f, recip %.6f, self %.6f)\n", eps, madelung, r.real, r.reciprocal,
+                r.self);
     EXPECT_NEAR(madelung, 1.747565, 1e-6);
     EXPECT_NEAR(madelung, 1.7475645946332, 1e-10);
     for (const auto& f : r.force) EXPECT_LT(f.norm(), 1e-10);  // every ion sits at a centre of symmetry
@@ -75,8 +75,8 @@ TEST(Ewald, AlphaIndependence) {
   const auto p1 = ewald_params(box, 1e-15);
   const auto p2 = ewald_params(box, 1e-15, 1.7 * p1.alpha);
   const auto r1 = ewald(pos, q, box, p1), r2 = ewald(pos, q, box, p2);
-  std::printf("alpha %.4f: E = %.15f; alpha %.4f: E = %.15f; rel diff %.2e\n", p1.alpha, r1.energy, p2.alpha,
-              r2.energy, std::abs(r1.energy - r2.energy) / std::abs(r1.energy));
+  std::printf("alpha %.4f: E = %.15f; alpha %.4f: E = %.15f; rel diff %.2e\n", p1.alpha, r1.energy, p2.alpha, r2.energy,
+              std::abs(r1.energy - r2.energy) / std::abs(r1.energy));
   EXPECT_NEAR(r1.energy, r2.energy, 1e-10 * std::abs(r1.energy));
   double fmax = 0.0, dmax = 0.0;
   for (std::size_t i = 0; i < pos.size(); ++i) {
@@ -141,8 +141,8 @@ TEST(Ewald, SmallDipoleInBigBox) {
     std::vector<double> q{qq, -qq};
     const auto r = ewald(pos, q, box, ewald_params(box, 1e-15));
     const double closed = -qq * qq / d - 2 * pi * qq * qq * d * d / (3 * L * L * L);
-    std::printf("dipole, L = %.0f: Ewald %.10f closed form %.10f diff %.2e (image term %.3e)\n", L, r.energy,
-                closed, r.energy - closed, 2 * pi * qq * qq * d * d / (3 * L * L * L));
+    std::printf("dipole, L = %.0f: Ewald %.10f closed form %.10f diff %.2e (image term %.3e)\n", L, r.energy, closed,
+                r.energy - closed, 2 * pi * qq * qq * d * d / (3 * L * L * L));
     EXPECT_NEAR(r.energy, closed, 5e-6);
     EXPECT_NEAR(r.force[0].dot(u), qq * qq / (d * d) - 4 * pi * qq * qq * d / (3 * L * L * L), 5e-6);
     if (prev != 0.0) EXPECT_LT(std::abs(r.energy - closed), std::abs(prev) / 16);  // ~L⁻⁵
@@ -161,7 +161,8 @@ TEST(Ewald, GaussianPairInBigBox) {
   std::vector<double> q{qq, -qq};
   const double pi = std::numbers::pi;
   const double closed = (qq * qq / (std::sqrt(pi) * s) - qq * qq * std::erf(d / (2 * s)) / d -
-                         2 * pi * qq * qq * d * d / (3 * L * L * L)) / eps;
+                         2 * pi * qq * qq * d * d / (3 * L * L * L)) /
+                        eps;
   const double e = gaussian_energy(pos, q, box, s, 1e-15, eps);
   std::printf("Gaussian pair: %.10f closed form %.10f diff %.2e\n", e, closed, e - closed);
   EXPECT_NEAR(e, closed, 1e-5);

@@ -1,9 +1,9 @@
 // H5MD configuration I/O: round trips independent of the rank count, the documented layout
 // (checked through the HDF5 C API and h5py), and clean errors on bad files.
-#include "tlsmap/core/error.hpp"
-#include "tlsmap/io/h5md.hpp"
 #include "io_test_support.hpp"
 #include "peers.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/h5md.hpp"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -43,7 +43,9 @@ ConfigMeta test_meta() {
   ConfigMeta m;
   m.units = "lj";
   m.input = std::string(100000, 'x') + "\n[pack]\nseed = 7\n";  // > 64 kB: needs dense attribute storage
-  m.values = {{"sigma_angstrom", 3.405}, {"epsilon_kelvin", 119.8}, {"mass_amu", 39.948},
+  m.values = {{"sigma_angstrom", 3.405},
+              {"epsilon_kelvin", 119.8},
+              {"mass_amu", 39.948},
               {"debye_per_reduced_dipole", 0.1234567890123}};
   m.author = "test";
   m.step = 42;

@@ -9,11 +9,11 @@
 //    1, 2 and 4 ranks under CTest).
 #include "tlsmap/search/inherent_structures.hpp"
 
-#include "tlsmap/stages/pack.hpp"
+#include "test_support.hpp"
 #include "tlsmap/core/progress.hpp"
 #include "tlsmap/core/random.hpp"
 #include "tlsmap/md/system.hpp"
-#include "test_support.hpp"
+#include "tlsmap/stages/pack.hpp"
 
 #include <gtest/gtest.h>
 

@@ -107,28 +107,31 @@ struct BadCase {
 
 TEST(Input, BadFilesGiveOneClearErrorOnEveryRank) {
   const std::vector<BadCase> cases = {
-      {"input_bad_range.toml", 7,
-       {"'md.dt' = -0.1 is out of range: must be in (0, 0.1] (time step, unit: tau)"}},
-      {"input_unknown_key.toml", 4,
+      {"input_bad_range.toml", 7, {"'md.dt' = -0.1 is out of range: must be in (0, 0.1] (time step, unit: tau)"}},
+      {"input_unknown_key.toml",
+       4,
        {"unknown key 'pack.equil_step'", "did you mean 'pack.equil_steps'?", "keys in [pack]:"}},
       {"input_unknown_table.toml", 3, {"unknown table [mdd]", "did you mean [md]?"}},
-      {"input_double_for_int.toml", 5,
+      {"input_double_for_int.toml",
+       5,
        {"'system.n_beads' = 4000.0 has the wrong type: expected an integer in [2, 2147483647]"}},
-      {"input_string_for_double.toml", 2,
-       {"'md.dt' = \"fast\" has the wrong type: expected a number in (0, 0.1]"}},
-      {"input_bad_choice.toml", 4,
+      {"input_string_for_double.toml", 2, {"'md.dt' = \"fast\" has the wrong type: expected a number in (0, 0.1]"}},
+      {"input_bad_choice.toml",
+       4,
        {"'md.thermostat' = \"langevn\" is not allowed: must be one of \"langevin\", \"none\"",
         "did you mean \"langevin\"?"}},
       {"input_syntax.toml", 6, {"TOML syntax error"}},
       {"input_duplicate.toml", 4, {"TOML syntax error", "already exists"}},
-      {"input_vec_length.toml", 3,
+      {"input_vec_length.toml",
+       3,
        {"'system.box_aspect' = [1.0, 2.0] has the wrong type (2 elements): expected an array of 3 "
         "numbers, in [0.01, 100] each"}},
-      {"input_vec_element.toml", 2,
-       {"'system.box_aspect' = [1.0, -2.0, 1.0] is out of range (element 2 is -2): must be in [0.01, 100] for each element"}},
+      {"input_vec_element.toml",
+       2,
+       {"'system.box_aspect' = [1.0, -2.0, 1.0] is out of range (element 2 is -2): must be in [0.01, 100] for each "
+        "element"}},
       {"input_outside_table.toml", 2, {"key 'dt' is outside any table", "did you mean 'md.dt'?"}},
-      {"input_wrong_table.toml", 3,
-       {"unknown key 'system.temperature'", "did you mean 'md.temperature'?"}},
+      {"input_wrong_table.toml", 3, {"unknown key 'system.temperature'", "did you mean 'md.temperature'?"}},
       {"input_not_a_table.toml", 2, {"'md' must be a table"}},
       {"input_int_overflow.toml", 2, {"'system.n_beads'", "too large"}},
   };
@@ -137,8 +140,7 @@ TEST(Input, BadFilesGiveOneClearErrorOnEveryRank) {
     const std::string msg = parse_error(path);
     const std::string prefix = path + ":" + std::to_string(c.line) + ": ";
     EXPECT_EQ(msg.rfind(prefix, 0), 0u) << "expected prefix " << prefix << "\ngot: " << msg;
-    for (const auto& s : c.expect)
-      EXPECT_NE(msg.find(s), std::string::npos) << "missing: " << s << "\nin: " << msg;
+    for (const auto& s : c.expect) EXPECT_NE(msg.find(s), std::string::npos) << "missing: " << s << "\nin: " << msg;
     EXPECT_EQ(msg, from_rank0(msg)) << "ranks disagree on " << c.file;
   }
 }
@@ -187,8 +189,7 @@ TEST(Input, RequiredAndOptionalKeys) {
     Input::from_string("", "empty.toml", s);
     ADD_FAILURE();
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("empty.toml: missing required key 'sample.name'", 0), 0u)
-        << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("empty.toml: missing required key 'sample.name'", 0), 0u) << e.what();
   }
 }
 
@@ -214,9 +215,7 @@ TEST(Input, FailNamesFileLineAndKey) {
     in.fail("md.dt", "too large for this model");
     ADD_FAILURE();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("key 'md.dt' (default 0.005): too large"),
-              std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("key 'md.dt' (default 0.005): too large"), std::string::npos) << e.what();
   }
 }
 
@@ -230,8 +229,7 @@ TEST(Schema, DeclarationMistakesAreCaught) {
   EXPECT_THROW(s.add_int("a.b.c", 1, "", "", "too deep"), std::logic_error);
   EXPECT_THROW(s.add_int("a.w", 1, "[0, 2", "", "bad range"), std::logic_error);
   EXPECT_THROW(s.add_int("a.w", 1, "[2, 0]", "", "empty range"), std::logic_error);
-  EXPECT_THROW(s.add_int("a.w", Presence::Default, "", "", "presence without default"),
-               std::logic_error);
+  EXPECT_THROW(s.add_int("a.w", Presence::Default, "", "", "presence without default"), std::logic_error);
 }
 
 TEST(Schema, RangeNotation) {
@@ -247,8 +245,8 @@ TEST(Schema, RangeNotation) {
 
 TEST(Schema, DefaultSchemaHelpAndDocsListEveryKey) {
   const Schema s = default_schema();
-  EXPECT_EQ(s.tables(), (std::vector<std::string>{"run", "system", "md", "pack", "minimize", "charge",
-                                                   "coulomb", "search", "pairs", "tls", "dipole", "interact", "units"}));
+  EXPECT_EQ(s.tables(), (std::vector<std::string>{"run", "system", "md", "pack", "minimize", "charge", "coulomb",
+                                                  "search", "pairs", "tls", "dipole", "interact", "units"}));
   const std::string help = schema_help(s);
   const std::string docs = slurp(data_dir() + "/../../docs/input.md");
   ASSERT_FALSE(docs.empty()) << "docs/input.md not found";
@@ -257,8 +255,7 @@ TEST(Schema, DefaultSchemaHelpAndDocsListEveryKey) {
     // docs/input.md is written by hand: each key must appear in its table's section.
     const auto section = docs.find("### [" + k.table() + "]");
     ASSERT_NE(section, std::string::npos) << "docs/input.md lacks section [" << k.table() << "]";
-    EXPECT_NE(docs.find("| `" + k.name() + "` ", section), std::string::npos)
-        << "docs/input.md lacks " << k.key;
+    EXPECT_NE(docs.find("| `" + k.name() + "` ", section), std::string::npos) << "docs/input.md lacks " << k.key;
   }
   // An empty file is valid: every key has a default.
   EXPECT_NO_THROW(Input::from_string("", "empty.toml", s));

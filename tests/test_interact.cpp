@@ -8,16 +8,16 @@
 //    elastic dipole–dipole coupling in the same periodic box as the separation grows (its 1/r³ law); the
 //    "source" and "whole" responses are printed (they answer a different question, docs/dipole.md);
 //  * J_el equal to an MPI_COMM_SELF run on rank 0 (solver tolerance).
-#include "tlsmap/parallel/decomposition.hpp"
-#include "tlsmap/electrostatics/ewald.hpp"
+#include "tlsmap/core/random.hpp"
 #include "tlsmap/couplings/far_field.hpp"
-#include "tlsmap/parallel/gather.hpp"
-#include "tlsmap/md/hessian.hpp"
 #include "tlsmap/couplings/interact.hpp"
+#include "tlsmap/electrostatics/ewald.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/md/hessian.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/material.hpp"
-#include "tlsmap/electrostatics/poisson_grid.hpp"
-#include "tlsmap/core/random.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include "hessian_test_support.hpp"
 #include "test_support.hpp"
@@ -97,9 +97,10 @@ TEST(Interact, ElectricCouplingTendsToDipoleDipole) {
     double ew = 0.0;
     for (std::size_t a = 0; a < phi.size(); ++a) ew += qi.q[a] * phi[a];
     const double rel_grid = std::abs(e.j / ew - 1), rel_dd = std::abs(ew / ddp - 1);
-    print0("r = %.1f: J_el = %.8g (transpose %.8g, asym %.1e), Ewald %.8g (grid error %.2e); J_dd periodic = %.8g "
-           "(free %.8g): |Ewald/J_dd - 1| = %.2e\n", r, e.j, e.jt, std::abs(e.j - e.jt) / std::abs(e.j), ew, rel_grid,
-           ddp, dd, rel_dd);
+    print0(
+        "r = %.1f: J_el = %.8g (transpose %.8g, asym %.1e), Ewald %.8g (grid error %.2e); J_dd periodic = %.8g "
+        "(free %.8g): |Ewald/J_dd - 1| = %.2e\n",
+        r, e.j, e.jt, std::abs(e.j - e.jt) / std::abs(e.j), ew, rel_grid, ddp, dd, rel_dd);
     EXPECT_LT(std::abs(e.j - e.jt), 1e-7 * std::abs(e.j));
     EXPECT_LT(rel_grid, r < 5 ? 1e-2 : 4e-3);  // measured 6.5e-3 (r = 4), 1.66e-3 (r = 7) at 1, 2, 4 ranks
     rel_dd_by_r.push_back(rel_dd);
@@ -133,7 +134,8 @@ TEST(Interact, HessianMatchesForceDifferences) {
   System& sys = *owner;
   sys.compute_forces();
   const HessianCheck c = hessian_vs_force_differences(sys, 1e-5);
-  print0("Hessian vs central differences of forces (h = 1e-5): max |Hv - FD| = %.3e, max |Hv| = %.3e\n", c.err, c.scale);
+  print0("Hessian vs central differences of forces (h = 1e-5): max |Hv - FD| = %.3e, max |Hv| = %.3e\n", c.err,
+         c.scale);
   EXPECT_LT(c.err, 1e-6 * c.scale);
 }
 
@@ -213,10 +215,10 @@ TEST(Interact, MechanicalCouplingMatchesFourStateRelaxation) {
   // the O(d) anharmonic term, i.e. the relative error halves with the displacement d.
   const MechErrors e1 = mech_vs_four_state(lennard_jones(2.5), 6, true, 0.01, false);
   const MechErrors e2 = mech_vs_four_state(lennard_jones(2.5), 6, true, 0.005, false);
-  print0("pair-clamped J_mech vs four-state: rel error %.2e (d = 0.01), %.2e (d = 0.005), ratio %.2f\n", e1.pair, e2.pair,
-         e1.pair / e2.pair);
-  EXPECT_LT(e2.pair, 0.03);            // measured 1.7e-2
-  EXPECT_GT(e1.pair / e2.pair, 1.6);   // first order in d: measured 2.2
+  print0("pair-clamped J_mech vs four-state: rel error %.2e (d = 0.01), %.2e (d = 0.005), ratio %.2f\n", e1.pair,
+         e2.pair, e1.pair / e2.pair);
+  EXPECT_LT(e2.pair, 0.03);           // measured 1.7e-2
+  EXPECT_GT(e1.pair / e2.pair, 1.6);  // first order in d: measured 2.2
 }
 
 TEST(Interact, HeldResponseMatchesPairClampedForForceFreeTls) {
@@ -225,8 +227,8 @@ TEST(Interact, HeldResponseMatchesPairClampedForForceFreeTls) {
   // TLS). Breathing TLS in the 864-bead fcc crystal, 4.5 σ apart: measured 1.5e-3 (the random TLS of
   // the test above, which do carry net forces, give a held value 10× too small: not its domain).
   const MechErrors e = mech_vs_four_state(lennard_jones(2.5), 6, true, 0.005, true);
-  print0("breathing TLS: held vs pair %.2e, held vs four-state %.2e, pair vs four-state %.2e\n", e.held_vs_pair,
-         e.held, e.pair);
+  print0("breathing TLS: held vs pair %.2e, held vs four-state %.2e, pair vs four-state %.2e\n", e.held_vs_pair, e.held,
+         e.pair);
   EXPECT_LT(e.held_vs_pair, 5e-3);  // measured 1.5e-3
   EXPECT_LT(e.held, 0.05);          // the O(d) anharmonic term: measured 3.2e-2 at d = 0.005
 }
@@ -236,7 +238,8 @@ TEST(Interact, HeldResponseMatchesPairClampedForForceFreeTls) {
 // the long-wave limit of a stressed lattice's Hessian), mean strain zero (the box is fixed):
 //   J = −(1/V) Σ_{k≠0} (P_j k)·K(k)⁻¹ (P_i k) cos(k·r) exp(−k²w²),  K_αγ(k) = A_αβγδ k_β k_δ,
 // the Gaussian (width w) standing in for the dipoles' finite extent.
-double continuum_coupling(const Mat3& pi, const Mat3& pj, const Vec3& r, const Box& box, const ElasticTensor& t, double w) {
+double continuum_coupling(const Mat3& pi, const Mat3& pj, const Vec3& r, const Box& box, const ElasticTensor& t,
+                          double w) {
   const int voigt[3][3] = {{0, 5, 4}, {5, 1, 3}, {4, 3, 2}};
   auto a = [&](int al, int be, int ga, int de) {
     return t.relaxed(voigt[al][be], voigt[ga][de]) + (al == ga ? t.stress(be, de) : 0.0);
@@ -273,7 +276,8 @@ TEST(Interact, TabulatedContinuumKernelMatchesDirectSum) {
   box.len = Vec3(13.0, 15.5, 18.0);
   ElasticTensor t;
   for (int r = 0; r < 6; ++r)
-    for (int q = 0; q < 6; ++q) t.relaxed(r, q) = (r == q ? (r < 3 ? 60.0 : 20.0) : 0.0) + (r < 3 && q < 3 && r != q ? 30.0 : 0.0);
+    for (int q = 0; q < 6; ++q)
+      t.relaxed(r, q) = (r == q ? (r < 3 ? 60.0 : 20.0) : 0.0) + (r < 3 && q < 3 && r != q ? 30.0 : 0.0);
   t.relaxed(0, 0) = 75.0, t.relaxed(3, 3) = 14.0, t.relaxed(0, 4) = t.relaxed(4, 0) = 4.0;  // anisotropic
   t.stress << -1.5, 0.2, 0.0, 0.2, -1.0, 0.1, 0.0, 0.1, -2.0;
   const double w = 0.8;
@@ -281,7 +285,8 @@ TEST(Interact, TabulatedContinuumKernelMatchesDirectSum) {
   std::vector<Mat3> pi, pj;
   std::vector<Vec3> r;
   for (int s = 0; s < 12; ++s) {
-    const auto u = uniform4(11, Stream::test, s, 0), v = uniform4(11, Stream::test, s, 1), d = uniform4(11, Stream::test, s, 2);
+    const auto u = uniform4(11, Stream::test, s, 0), v = uniform4(11, Stream::test, s, 1),
+               d = uniform4(11, Stream::test, s, 2);
     Mat3 a, b;
     a << u[0], u[1], u[2], u[3], 2 * u[0] - 1, v[0], v[1], v[2], v[3];
     b << v[3] - 0.5, u[2], d[0], d[1], 1.0, -u[1], d[2], v[0], -0.5;
@@ -289,7 +294,7 @@ TEST(Interact, TabulatedContinuumKernelMatchesDirectSum) {
     const Vec3 dir = Vec3(d[0] - 0.5, d[1] - 0.5, d[2] - 0.5).normalized();
     r.push_back((2.5 + 4.0 * d[3]) * dir);  // 2.5 to 6.5 σ
   }
-  r.push_back(Vec3(6.5, 0.0, 0.0)), pi.push_back(pi[0]), pj.push_back(pj[1]);  // half the box along x
+  r.push_back(Vec3(6.5, 0.0, 0.0)), pi.push_back(pi[0]), pj.push_back(pj[1]);    // half the box along x
   r.push_back(Vec3(-4.0, 7.75, 9.0)), pi.push_back(pi[2]), pj.push_back(pj[3]);  // the box's far corner
   const std::vector<double> tab = kernel.couplings(pi, pj, r);
   double worst_near = 0.0, worst_far = 0.0;
@@ -342,7 +347,8 @@ TEST(Interact, HeldCouplingFollowsContinuumElasticity) {
   const Vec3 bond = g.box.minimum_image(t.pos_a[1] - t.pos_a[0]);
   for (int k : {3, 4, 5}) add_tls(t, g, c + Vec3(k * a0, 0.0, 0.0), 1, 0.005, true, bond);
   TlsPairs pairs;
-  for (std::size_t p = 0; p < 3; ++p) pairs.i.push_back(0), pairs.j.push_back(p + 1), pairs.r.push_back(t.center[p + 1] - t.center[0]);
+  for (std::size_t p = 0; p < 3; ++p)
+    pairs.i.push_back(0), pairs.j.push_back(p + 1), pairs.r.push_back(t.center[p + 1] - t.center[0]);
   System sys(MPI_COMM_WORLD, g.box, table, 0.3);
   sys.set_beads(g.beads);
   sys.compute_forces();
@@ -358,8 +364,9 @@ TEST(Interact, HeldCouplingFollowsContinuumElasticity) {
     const double jc7 = continuum_coupling(m.elastic_dipole[0], m.elastic_dipole[p + 1], pairs.r[p], g.box, el, 0.7);
     const double jc = continuum_coupling(m.elastic_dipole[0], m.elastic_dipole[p + 1], pairs.r[p], g.box, el, 0.5);
     dev[p] = std::abs(m.j[p] / jc - 1.0);
-    print0("r = %.4f: J_held = %.8g, continuum %.8g (w = 0.5), %.8g (w = 0.7); J_held/continuum %.4f; r^3 J_held = %.6g\n",
-           r, m.j[p], jc, jc7, m.j[p] / jc, m.j[p] * r * r * r);
+    print0(
+        "r = %.4f: J_held = %.8g, continuum %.8g (w = 0.5), %.8g (w = 0.7); J_held/continuum %.4f; r^3 J_held = %.6g\n",
+        r, m.j[p], jc, jc7, m.j[p] / jc, m.j[p] * r * r * r);
     if (p > 0) EXPECT_NEAR(jc7 / jc, 1.0, 0.02);  // the smoothing no longer matters: measured 5e-3, 1.5e-2
     EXPECT_NEAR(tab[p] / jc, 1.0, 1e-3) << "tabulated kernel at r = " << r;  // interpolation error O(h⁴/r⁴)
   }
@@ -368,9 +375,9 @@ TEST(Interact, HeldCouplingFollowsContinuumElasticity) {
   EXPECT_LT(dev[2], 0.1);
   EXPECT_LT(dev[2], 0.7 * dev[1]);
   EXPECT_LT(dev[1], 0.7 * dev[0]);
-  print0("P_0 = [%.5g %.5g %.5g; %.5g %.5g %.5g; %.5g %.5g %.5g]\n", m.elastic_dipole[0](0, 0), m.elastic_dipole[0](0, 1),
-         m.elastic_dipole[0](0, 2), m.elastic_dipole[0](1, 0), m.elastic_dipole[0](1, 1), m.elastic_dipole[0](1, 2),
-         m.elastic_dipole[0](2, 0), m.elastic_dipole[0](2, 1), m.elastic_dipole[0](2, 2));
+  print0("P_0 = [%.5g %.5g %.5g; %.5g %.5g %.5g; %.5g %.5g %.5g]\n", m.elastic_dipole[0](0, 0),
+         m.elastic_dipole[0](0, 1), m.elastic_dipole[0](0, 2), m.elastic_dipole[0](1, 0), m.elastic_dipole[0](1, 1),
+         m.elastic_dipole[0](1, 2), m.elastic_dipole[0](2, 0), m.elastic_dipole[0](2, 1), m.elastic_dipole[0](2, 2));
 }
 
 MechErrors mech_vs_four_state(const LJTable& table, int n_side, bool fcc, double d, bool breathing) {
@@ -396,14 +403,17 @@ MechErrors mech_vs_four_state(const LJTable& table, int n_side, bool fcc, double
     System sys(MPI_COMM_WORLD, g.box, table, 0.3);
     sys.set_beads(g.beads);
     const MechResult m = mechanical_couplings(sys, t, pairs, mode);
-    const char* name = mode == MechResponse::pair ? "pair" : mode == MechResponse::held ? "held"
-                       : mode == MechResponse::source ? "source" : "whole";
+    const char* name = mode == MechResponse::pair     ? "pair"
+                       : mode == MechResponse::held   ? "held"
+                       : mode == MechResponse::source ? "source"
+                                                      : "whole";
     print0("d = %.3f, %-6s response: J_mech = %.8g (transpose %.8g, %d KSP its), four-state = %.8g, rel diff %.2e\n", d,
            name, m.j[0], m.j_transpose[0], m.iterations[0], four, std::abs(m.j[0] / four - 1));
     if (mode == MechResponse::whole || mode == MechResponse::held)  // symmetric by construction
       EXPECT_LT(std::abs(m.j[0] - m.j_transpose[0]), 1e-6 * std::abs(m.j[0]));
     if (mode == MechResponse::pair) err.pair = std::abs(m.j[0] / four - 1), j_pair = m.j[0];
-    if (mode == MechResponse::held) err.held = std::abs(m.j[0] / four - 1), err.held_vs_pair = std::abs(m.j[0] / j_pair - 1);
+    if (mode == MechResponse::held)
+      err.held = std::abs(m.j[0] / four - 1), err.held_vs_pair = std::abs(m.j[0] / j_pair - 1);
   }
   return err;
 }
@@ -413,7 +423,8 @@ TEST(Interact, BulkModulusOfFccCrystalIsTheBornValue) {
   // strain, so the finite-strain K must equal the affine pair sum (Σ r²u'' − 2ru')/(9V), computed
   // here independently over all pairs (minimum image; the box edge 5.98 > 2 r_c).
   const Glass g = minimised_glass(MPI_COMM_WORLD, 4, lennard_jones(2.5), true);
-  const MaterialConstants m = measure_material(MPI_COMM_WORLD, g.box, g.beads, lennard_jones(2.5), 0.3, {0, 0, 0}, 1e-4, 1e-11);
+  const MaterialConstants m =
+      measure_material(MPI_COMM_WORLD, g.box, g.beads, lennard_jones(2.5), 0.3, {0, 0, 0}, 1e-4, 1e-11);
   long double sum = 0.0L;
   for (std::size_t a = 0; a < g.all.size(); ++a)
     for (std::size_t b = a + 1; b < g.all.size(); ++b) {
@@ -423,9 +434,11 @@ TEST(Interact, BulkModulusOfFccCrystalIsTheBornValue) {
       sum += 4.0 * (156.0 * s12 - 42.0 * s6) - 2.0 * 4.0 * (-12.0 * s12 + 6.0 * s6);
     }
   const double born = static_cast<double>(sum) / (9.0 * g.box.volume());
-  print0("fcc LJ: K = %.8g (finite strain, relaxed), affine %.8g (code), %.8g (pair sum here); G_tetragonal = %.6g "
-         "(xy %.6g yz %.6g zx %.6g); P = %.6g; c_L = %.5g, c_T = %.5g\n", m.bulk_modulus, m.bulk_born, born,
-         m.shear_modulus, m.shear_xy, m.shear_yz, m.shear_zx, m.pressure, m.c_longitudinal, m.c_transverse);
+  print0(
+      "fcc LJ: K = %.8g (finite strain, relaxed), affine %.8g (code), %.8g (pair sum here); G_tetragonal = %.6g "
+      "(xy %.6g yz %.6g zx %.6g); P = %.6g; c_L = %.5g, c_T = %.5g\n",
+      m.bulk_modulus, m.bulk_born, born, m.shear_modulus, m.shear_xy, m.shear_yz, m.shear_zx, m.pressure,
+      m.c_longitudinal, m.c_transverse);
   EXPECT_NEAR(m.bulk_born, born, 1e-10 * born);
   EXPECT_NEAR(m.bulk_modulus, born, 1e-5 * born);
   EXPECT_NEAR(m.shear_xy, m.shear_yz, 1e-5 * m.shear_xy);  // cubic symmetry

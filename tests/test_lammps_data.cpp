@@ -1,9 +1,9 @@
 // LAMMPS data files: exact round trips from any bead distribution, LAMMPS itself reading our file
 // (and us reading LAMMPS's write_data back), and errors naming file and line.
-#include "tlsmap/core/error.hpp"
-#include "tlsmap/io/lammps_data.hpp"
 #include "io_test_support.hpp"
 #include "peers.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/io/lammps_data.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -166,9 +166,10 @@ TEST(LammpsData, LammpsReadsOurFile) {
     std::ofstream(script.path) << "units lj\natom_style charge\nread_data " << ours.path << "\nrun 0\nwrite_data "
                                << theirs.path << "\n";
     // A clean environment: lmp is an MPI program and must not join this job's MPI world.
-    const std::string cmd = "env -i PATH=/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 "
-                            "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + lmp + " -in " +
-                            script.path + " -log " + log.path + " > /dev/null 2>&1";
+    const std::string cmd =
+        "env -i PATH=/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 "
+        "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+        lmp + " -in " + script.path + " -log " + log.path + " > /dev/null 2>&1";
     status = std::system(cmd.c_str());
     status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   }

@@ -1,10 +1,10 @@
 // L-BFGS: reaches max|F| <= 1e-10 at a true minimum (brute-force forces), follows the same path bit
 // for bit at any rank count, and leaves other users' Beads::extra payload intact.
 #include "test_support.hpp"
-#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/md.hpp"
 #include "tlsmap/md/system.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <gtest/gtest.h>
 

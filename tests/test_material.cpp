@@ -5,9 +5,9 @@
 //  * a minimised Kob–Andersen glass (216 beads): Hessian-route K and tetragonal shears against the
 //    finite-strain measure_material values, positive definite relaxed tensor, non-affine softening;
 //  * every rank count against a run on MPI_COMM_SELF of rank 0 (the test runs at 1, 2 and 4 ranks).
-#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/material.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include "test_support.hpp"
 
@@ -93,7 +93,8 @@ ElasticTensor serial_reference(const System& sys) {
   ElasticTensor t;
   if (world_rank() == 0) {
     Beads b;
-    for (std::size_t k = 0; k < all.size(); ++k) b.push_owned(all.pos[k], all.species[k], 0.0, static_cast<std::int64_t>(k + 1));
+    for (std::size_t k = 0; k < all.size(); ++k)
+      b.push_owned(all.pos[k], all.species[k], 0.0, static_cast<std::int64_t>(k + 1));
     System self(MPI_COMM_SELF, sys.box(), sys.table(), 0.3);
     self.set_beads(std::move(b));
     t = hessian_elastic_constants(self);
@@ -132,11 +133,12 @@ TEST(Material, HessianRouteOnFccMatchesLatticeSum) {
   print_voigt0("fcc C^Born, Hessian route", t.born);
   print_voigt0("fcc C, lattice-sum central differences (h = 1e-4, Richardson)", c_ref);
   const double scale = t.born(0, 0);
-  print0("fcc: C11 = %.8f (ref %.8f), C12 = %.8f (ref %.8f), C44 = %.8f (ref %.8f); |C − ref|max = %.2e; "
-         "(without Richardson %.2e); |relaxed − Born|max = %.2e; σ_11 = %.8f (ref %.8f); %d KSP its\n",
-         t.born(0, 0), c_ref(0, 0), t.born(0, 1), c_ref(0, 1), t.born(3, 3), c_ref(3, 3), max_abs(t.born - c_ref),
-         max_abs(t.born - c_plain), max_abs(t.relaxed - t.born), t.stress(0, 0), s_ref[0], t.ksp_iterations);
-  EXPECT_LT(max_abs(t.born - c_ref), 1e-8 * scale);  // measured 4e-10 · C11 (3.6e-7 without Richardson)
+  print0(
+      "fcc: C11 = %.8f (ref %.8f), C12 = %.8f (ref %.8f), C44 = %.8f (ref %.8f); |C − ref|max = %.2e; "
+      "(without Richardson %.2e); |relaxed − Born|max = %.2e; σ_11 = %.8f (ref %.8f); %d KSP its\n",
+      t.born(0, 0), c_ref(0, 0), t.born(0, 1), c_ref(0, 1), t.born(3, 3), c_ref(3, 3), max_abs(t.born - c_ref),
+      max_abs(t.born - c_plain), max_abs(t.relaxed - t.born), t.stress(0, 0), s_ref[0], t.ksp_iterations);
+  EXPECT_LT(max_abs(t.born - c_ref), 1e-8 * scale);      // measured 4e-10 · C11 (3.6e-7 without Richardson)
   EXPECT_LT(max_abs(t.relaxed - t.born), 1e-8 * scale);  // Bravais lattice: Ξ = 0
   for (int I = 0; I < 3; ++I) {
     EXPECT_NEAR(t.stress(I, I), s_ref[I], 1e-6 * std::abs(s_ref[I]));
@@ -156,10 +158,11 @@ TEST(Material, HessianRouteOnFccMatchesLatticeSum) {
   owned.truncate_owned(owned.n_owned);
   const MaterialConstants m = measure_material(MPI_COMM_WORLD, owner->box(), owned, table, 0.3, {0, 0, 0}, 1e-4, 1e-11);
   print_voigt0("fcc B (stress–strain coefficients), Hessian route", t.b_relaxed);
-  print0("fcc: K = %.8f (Hessian) vs %.8f (finite strain); G_tetragonal = %.8f vs %.8f; G_Voigt = %.6f; "
-         "c_L = %.6f, c_T = %.6f (Hessian, Voigt); P = %.6f\n",
-         m.bulk_modulus_hessian, m.bulk_modulus, m.shear_xy_hessian, m.shear_xy, m.shear_modulus_hessian,
-         m.c_longitudinal_hessian, m.c_transverse_hessian, m.pressure);
+  print0(
+      "fcc: K = %.8f (Hessian) vs %.8f (finite strain); G_tetragonal = %.8f vs %.8f; G_Voigt = %.6f; "
+      "c_L = %.6f, c_T = %.6f (Hessian, Voigt); P = %.6f\n",
+      m.bulk_modulus_hessian, m.bulk_modulus, m.shear_xy_hessian, m.shear_xy, m.shear_modulus_hessian,
+      m.c_longitudinal_hessian, m.c_transverse_hessian, m.pressure);
   EXPECT_NEAR(m.bulk_modulus_hessian, m.bulk_modulus, 1e-5 * m.bulk_modulus);
   EXPECT_NEAR(m.bulk_modulus_hessian, m.bulk_born, 1e-9 * m.bulk_born);  // K_Born pair sum of measure_material
   EXPECT_NEAR(m.shear_xy_hessian, m.shear_xy, 1e-5 * m.shear_xy);
@@ -172,7 +175,8 @@ TEST(Material, HessianRouteOnGlassMatchesFiniteStrain) {
   // to an inherent structure.
   const LJTable table = kob_andersen();
   const Box box = ka_box(6);
-  auto owner = relaxed_system(MPI_COMM_WORLD, box, table, jittered_lattice(6, box, 0.6, 2, 5, world_rank() == 0), 1e-10);
+  auto owner =
+      relaxed_system(MPI_COMM_WORLD, box, table, jittered_lattice(6, box, 0.6, 2, 5, world_rank() == 0), 1e-10);
   const System& sys = *owner;
   const ElasticTensor t = hessian_elastic_constants(sys);
   Beads owned = sys.beads();
@@ -186,12 +190,13 @@ TEST(Material, HessianRouteOnGlassMatchesFiniteStrain) {
   print_voigt0("KA glass C^Born", t.born);
   print_voigt0("KA glass C relaxed", t.relaxed);
   print_voigt0("KA glass B relaxed (= c_voigt)", t.b_relaxed);
-  print0("KA glass: P = %.6f, K = %.6f (Hessian) vs %.6f (finite strain, e = %g), K_Born = %.6f (%.6f pair sum); "
-         "G_tet xy %.6f vs %.6f, yz %.6f vs %.6f, zx %.6f vs %.6f; G_Voigt = %.6f (Born %.6f); c_L = %.5f, c_T = %.5f; "
-         "%d KSP its\n",
-         m.pressure, m.bulk_modulus_hessian, m.bulk_modulus, e, m.bulk_born_hessian, m.bulk_born, m.shear_xy_hessian,
-         m.shear_xy, m.shear_yz_hessian, m.shear_yz, m.shear_zx_hessian, m.shear_zx, m.shear_modulus_hessian,
-         m.shear_born_hessian, m.c_longitudinal_hessian, m.c_transverse_hessian, t.ksp_iterations);
+  print0(
+      "KA glass: P = %.6f, K = %.6f (Hessian) vs %.6f (finite strain, e = %g), K_Born = %.6f (%.6f pair sum); "
+      "G_tet xy %.6f vs %.6f, yz %.6f vs %.6f, zx %.6f vs %.6f; G_Voigt = %.6f (Born %.6f); c_L = %.5f, c_T = %.5f; "
+      "%d KSP its\n",
+      m.pressure, m.bulk_modulus_hessian, m.bulk_modulus, e, m.bulk_born_hessian, m.bulk_born, m.shear_xy_hessian,
+      m.shear_xy, m.shear_yz_hessian, m.shear_yz, m.shear_zx_hessian, m.shear_zx, m.shear_modulus_hessian,
+      m.shear_born_hessian, m.c_longitudinal_hessian, m.c_transverse_hessian, t.ksp_iterations);
   print0("KA glass: relative differences Hessian vs finite strain: K %.2e, G_xy %.2e, G_yz %.2e, G_zx %.2e\n",
          std::abs(m.bulk_modulus_hessian / m.bulk_modulus - 1), std::abs(m.shear_xy_hessian / m.shear_xy - 1),
          std::abs(m.shear_yz_hessian / m.shear_yz - 1), std::abs(m.shear_zx_hessian / m.shear_zx - 1));

@@ -48,7 +48,8 @@ std::string error_of(const std::string& text) {
 }
 
 TEST(PairList, BadListsNameTheLine) {
-  EXPECT_EQ(error_of("a.data b.data\nc.data\n"), "dir/pairs.txt:2: expected two paths (state A, then state B), found 1");
+  EXPECT_EQ(error_of("a.data b.data\nc.data\n"),
+            "dir/pairs.txt:2: expected two paths (state A, then state B), found 1");
   EXPECT_EQ(error_of("a.data b.data c.data\n"),
             "dir/pairs.txt:1: expected two paths (state A, then state B), found 3 (a path cannot contain spaces)");
   EXPECT_EQ(error_of("a.data ./a.data\n"), "dir/pairs.txt:1: state A and state B are the same file, dir/a.data");

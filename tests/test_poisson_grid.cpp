@@ -2,8 +2,8 @@
 // second-order convergence; the energy of two Gaussian charges against the Ewald-type reference;
 // ∫_sphere E dV against the closed forms of docs/electrostatics.md §4 (uniform ε, and a dielectric sphere);
 // forces = −∇E; every result equal to an MPI_COMM_SELF run on rank 0 to 1e-8.
-#include "tlsmap/electrostatics/dielectric.hpp"
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/electrostatics/dielectric.hpp"
 #include "tlsmap/electrostatics/ewald.hpp"
 #include "tlsmap/electrostatics/poisson_grid.hpp"
 
@@ -48,7 +48,7 @@ struct Case {
   Box box;
   PoissonGridOptions opt;
   Dielectric eps;
-  std::vector<Vec3> pos;                       // charges (global list; each rank spreads its own)
+  std::vector<Vec3> pos;  // charges (global list; each rank spreads its own)
   std::vector<double> q;
   std::function<double(const Vec3&)> density;  // instead of charges, when set
   std::function<double(const Vec3&)> exact;    // φ at nodes, when set
@@ -139,8 +139,8 @@ TEST(PoissonGrid, FourierModeSecondOrder) {
     const double kh2 = std::pow(2 * std::sin(k * h[g] / 2) / h[g], 2);
     // Exact discrete solution: the error against the continuum one is 4π/ε (1/k_h² − 1/k²).
     EXPECT_NEAR(err[g], 4 * pi / eps * std::abs(1 / kh2 - 1 / (k * k)), 1e-8);
-    print0("Fourier mode: n = %d, h = %.4f, max |phi - exact| = %.3e (rel %.2e), %d iterations\n", o.n[0], h[g],
-           err[g], err[g] / (4 * pi / (k * k * eps)), o.iterations);
+    print0("Fourier mode: n = %d, h = %.4f, max |phi - exact| = %.3e (rel %.2e), %d iterations\n", o.n[0], h[g], err[g],
+           err[g] / (4 * pi / (k * k * eps)), o.iterations);
     expect_rank_independent(c, o);
   }
   const double order = std::log(err[0] / err[1]) / std::log(h[0] / h[1]);
@@ -229,9 +229,10 @@ TEST(PoissonGrid, UniformSphereIntegral) {
     const Outcome o = run(c, MPI_COMM_WORLD);
     const Vec3 ref = closed_form(c, eps, eps);
     const double e = (o.integral - ref).norm() / ref.norm();
-    print0("uniform sphere: n = %d, h = %.3f: integral (%.6f %.6f %.6f), closed form (%.6f %.6f %.6f), rel err %.3e, "
-           "%d its\n", o.n[0], L / o.n[0], o.integral[0], o.integral[1], o.integral[2], ref[0], ref[1], ref[2], e,
-           o.iterations);
+    print0(
+        "uniform sphere: n = %d, h = %.3f: integral (%.6f %.6f %.6f), closed form (%.6f %.6f %.6f), rel err %.3e, "
+        "%d its\n",
+        o.n[0], L / o.n[0], o.integral[0], o.integral[1], o.integral[2], ref[0], ref[1], ref[2], e, o.iterations);
     if (prev > 0) print0("uniform sphere: error ratio %.2f\n", prev / e);
     if (h < 0.3) EXPECT_LT(e, 0.01);
     prev = e;
@@ -261,9 +262,10 @@ TEST(PoissonGrid, DielectricSphereIntegral) {
       const double along = o.integral.dot(dipole(c).normalized()), closed = -ref.norm();
       const double e = (o.integral - ref).norm() / ref.norm();
       const double extrap = prev != 0.0 ? 2 * along - prev : 0.0;
-      print0("dielectric sphere eps_in/eps_ext = %.2f, h = %.3f: integral.p^ %.6f, closed form %.6f, rel err %.3e, "
-             "extrapolated %.6f (rel err %.2e), %d its\n", ratio, h, along, closed, e, extrap,
-             prev != 0.0 ? rel(extrap, closed) : 0.0, o.iterations);
+      print0(
+          "dielectric sphere eps_in/eps_ext = %.2f, h = %.3f: integral.p^ %.6f, closed form %.6f, rel err %.3e, "
+          "extrapolated %.6f (rel err %.2e), %d its\n",
+          ratio, h, along, closed, e, extrap, prev != 0.0 ? rel(extrap, closed) : 0.0, o.iterations);
       if (h == 0.25) {
         EXPECT_LT(e, 0.15);
         EXPECT_LT(rel(extrap, closed), extrap_tol) << "eps_in/eps_ext = " << ratio;

@@ -2,24 +2,24 @@
 // mixing rule, the diameter law, the engine against an O(N²) reference and finite differences,
 // rank-count independence, diameters through H5MD and LAMMPS files, and the code paths that refuse
 // the model. The independent numpy evaluation is tests/cli/polydisperse.sh.
-#include "io_test_support.hpp"
 #include "hessian_test_support.hpp"
+#include "io_test_support.hpp"
 #include "test_support.hpp"
-#include "tlsmap/io/config_file.hpp"
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/md/fire.hpp"
-#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/io/config_file.hpp"
 #include "tlsmap/io/h5md.hpp"
-#include "tlsmap/md/hessian.hpp"
 #include "tlsmap/io/lammps_data.hpp"
+#include "tlsmap/md/fire.hpp"
+#include "tlsmap/md/hessian.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/material.hpp"
-#include "tlsmap/parallel/domains.hpp"
-#include "tlsmap/search/local_model.hpp"
 #include "tlsmap/md/md.hpp"
-#include "tlsmap/core/random.hpp"
-#include "tlsmap/stages/pack.hpp"
 #include "tlsmap/md/system.hpp"
+#include "tlsmap/parallel/domains.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/search/local_model.hpp"
+#include "tlsmap/stages/pack.hpp"
 
 #include <gtest/gtest.h>
 
@@ -48,7 +48,6 @@ Beads poly_lattice(int n_side, double jitter, std::uint64_t seed, bool holder) {
 }
 
 System poly_system(MPI_Comm comm, int n_side) { return System(comm, cube(n_side), Model(Poly{}), 0.3); }
-
 
 }  // namespace
 
@@ -369,7 +368,8 @@ TEST(Polydisperse, LocalModelMatchesEngineAndDerivatives) {
   sys.compute_forces();
   const GlobalBeads g = gather_by_id(sys.beads(), sys.comm());
   const Vec3 centre = sys.box().lo + 0.5 * sys.box().len;
-  const LocalCopy c = local_copy(sys.box(), g.pos, g.species, g.charge, centre, 2.5, 2 * Poly{}.max_cutoff(), g.diameter);
+  const LocalCopy c =
+      local_copy(sys.box(), g.pos, g.species, g.charge, centre, 2.5, 2 * Poly{}.max_cutoff(), g.diameter);
   ASSERT_EQ(c.diameter.size(), c.id.size());
   ASSERT_GE(c.n_mobile, 30);
   const LocalModel m(LocalConfig{c.box, LJTable{}, c.id, c.species, c.pos, c.n_mobile, c.diameter});
@@ -438,15 +438,18 @@ TEST(Polydisperse, HessianAndElasticConstantsWithDiameters) {
   // (2) the two routes to the elastic constants
   Beads owned = sys.beads();
   owned.truncate_owned(owned.n_owned);
-  const MaterialConstants m = measure_material(MPI_COMM_WORLD, sys.box(), owned, sys.model(), 0.3, {0, 0, 0}, 1e-5, 1e-10);
+  const MaterialConstants m =
+      measure_material(MPI_COMM_WORLD, sys.box(), owned, sys.model(), 0.3, {0, 0, 0}, 1e-5, 1e-10);
   if (world_rank() == 0)
-    std::printf("soft spheres: K = %.6f (Hessian) vs %.6f (finite strain); G_tet xy %.6f vs %.6f, yz %.6f vs %.6f, "
-                "zx %.6f vs %.6f; K_Born %.6f, G %.6f (Born %.6f)\n",
-                m.bulk_modulus_hessian, m.bulk_modulus, m.shear_xy_hessian, m.shear_xy, m.shear_yz_hessian, m.shear_yz,
-                m.shear_zx_hessian, m.shear_zx, m.bulk_born_hessian, m.shear_modulus_hessian, m.shear_born_hessian);
+    std::printf(
+        "soft spheres: K = %.6f (Hessian) vs %.6f (finite strain); G_tet xy %.6f vs %.6f, yz %.6f vs %.6f, "
+        "zx %.6f vs %.6f; K_Born %.6f, G %.6f (Born %.6f)\n",
+        m.bulk_modulus_hessian, m.bulk_modulus, m.shear_xy_hessian, m.shear_xy, m.shear_yz_hessian, m.shear_yz,
+        m.shear_zx_hessian, m.shear_zx, m.bulk_born_hessian, m.shear_modulus_hessian, m.shear_born_hessian);
   EXPECT_NEAR(m.bulk_modulus_hessian, m.bulk_modulus, 1e-6 * m.bulk_modulus);
-  for (const auto& [hess, strain] : {std::pair{m.shear_xy_hessian, m.shear_xy}, std::pair{m.shear_yz_hessian, m.shear_yz},
-                                     std::pair{m.shear_zx_hessian, m.shear_zx}})
+  for (const auto& [hess, strain] :
+       {std::pair{m.shear_xy_hessian, m.shear_xy}, std::pair{m.shear_yz_hessian, m.shear_yz},
+        std::pair{m.shear_zx_hessian, m.shear_zx}})
     EXPECT_NEAR(hess, strain, 1e-6 * m.shear_modulus);
   EXPECT_LT(m.bulk_modulus_hessian, m.bulk_born_hessian);
   EXPECT_LT(m.shear_modulus_hessian, m.shear_born_hessian);

@@ -18,8 +18,8 @@
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/search/schrodinger.hpp"
 
-#include <Eigen/Dense>
 #include <gtest/gtest.h>
+#include <Eigen/Dense>
 
 #include <chrono>
 #include <cmath>
@@ -122,10 +122,13 @@ struct SampledWells {
   double xl, xr, wl, wr;
   PathPotential band, before, after;
   explicit SampledWells(const Poly& p, double a)
-      : xl(p.minimum_near(-a)), xr(p.minimum_near(a)), wl(std::sqrt(p.d2(xl))), wr(std::sqrt(p.d2(xr))),
+      : xl(p.minimum_near(-a)),
+        xr(p.minimum_near(a)),
+        wl(std::sqrt(p.d2(xl))),
+        wr(std::sqrt(p.d2(xr))),
         band(p.band(xl, xr, 16)),
-        before(sample([&](double s) { return p(s); }, [&](double s) { return p.d1(s); },
-                      xl - 8 * std::sqrt(kHbar / wl), xl, 17)),
+        before(sample([&](double s) { return p(s); }, [&](double s) { return p.d1(s); }, xl - 8 * std::sqrt(kHbar / wl),
+                      xl, 17)),
         after(sample([&](double s) { return p(s); }, [&](double s) { return p.d1(s); }, xr,
                      xr + 8 * std::sqrt(kHbar / wr), 17)) {}
 };
@@ -159,10 +162,11 @@ TEST(Schrodinger, HarmonicOscillatorLevels) {
       };
       for (const auto& c : cases) {
         const PathLevels r = path_levels(c.band, c.omega, c.omega, hbar, c.how);
-        std::printf("HO hbar %.4f w %4.1f %-22s: E0-V0 = %.15f (½ħω %.15f), E_qs/ħω - 1 = %.2e, est %.1e, n %d, "
-                    "[%.3f, %.3f]\n",
-                    hbar, w, c.name, r.e0 - v0, 0.5 * hbar * w, r.e_qs / (hbar * w) - 1, r.error_estimate, r.n_grid,
-                    r.s_lo / ell, r.s_hi / ell);
+        std::printf(
+            "HO hbar %.4f w %4.1f %-22s: E0-V0 = %.15f (½ħω %.15f), E_qs/ħω - 1 = %.2e, est %.1e, n %d, "
+            "[%.3f, %.3f]\n",
+            hbar, w, c.name, r.e0 - v0, 0.5 * hbar * w, r.e_qs / (hbar * w) - 1, r.error_estimate, r.n_grid,
+            r.s_lo / ell, r.s_hi / ell);
         // The offset V0 costs eps·|V0| ~ 3e-13 ε of absolute rounding in V itself.
         EXPECT_NEAR(r.e0 - v0, 0.5 * hbar * w, 1e-10 * hbar * w) << c.name;
         EXPECT_NEAR(r.e1 - v0, 1.5 * hbar * w, 1e-10 * hbar * w) << c.name;
@@ -195,10 +199,11 @@ TEST(Schrodinger, SymmetricQuarticAgainstHarmonicBasis) {
     const PathLevels r = path_levels(band, w_end, w_end, kHbar);
     const double ms = milliseconds_since(t0);
     const Levels ref = basis_levels(p, kHbar, w, 300), coarser = basis_levels(p, kHbar, w, 200);
-    std::printf("quartic a %.1f h %.2f (barrier %.2f ħω): E_qs %.12e, basis %.12e (200 states: %+.1e), rel %+.2e, "
-                "E0 %+.2e h, est %.1e, n %d, %.1f ms\n",
-                c.a, c.h, c.h / (kHbar * w), r.e_qs, ref.split, coarser.split / ref.split - 1, r.e_qs / ref.split - 1,
-                (r.e0 - ref.e0) / c.h, r.error_estimate, r.n_grid, ms);
+    std::printf(
+        "quartic a %.1f h %.2f (barrier %.2f ħω): E_qs %.12e, basis %.12e (200 states: %+.1e), rel %+.2e, "
+        "E0 %+.2e h, est %.1e, n %d, %.1f ms\n",
+        c.a, c.h, c.h / (kHbar * w), r.e_qs, ref.split, coarser.split / ref.split - 1, r.e_qs / ref.split - 1,
+        (r.e0 - ref.e0) / c.h, r.error_estimate, r.n_grid, ms);
     EXPECT_NEAR(coarser.split, ref.split, 1e-6 * ref.split);  // the reference has converged
     EXPECT_NEAR(r.e_qs, ref.split, c.rel_tol * ref.split);
     // The Hermite interpolant of this band lowers both well bottoms by 6.1e-5 h (it cancels in E_qs).
@@ -224,9 +229,10 @@ TEST(Schrodinger, AsymmetricWellTendsToTheAsymmetry) {
     }
     const double eps = well_level(p, kHbar, p.minimum_near(a)) - well_level(p, kHbar, p.minimum_near(-a));
     const double model = std::hypot(delta0, eps);
-    std::printf("tilt %+.0e: E_qs %.10e basis %.10e (rel %+.1e), ε %+.6e, E_qs/sqrt(Δ0²+ε²) - 1 = %+.2e, "
-                "E_qs/|ε| %.5f\n",
-                tilt, r.e_qs, ref.split, r.e_qs / ref.split - 1, eps, r.e_qs / model - 1, r.e_qs / std::abs(eps));
+    std::printf(
+        "tilt %+.0e: E_qs %.10e basis %.10e (rel %+.1e), ε %+.6e, E_qs/sqrt(Δ0²+ε²) - 1 = %+.2e, "
+        "E_qs/|ε| %.5f\n",
+        tilt, r.e_qs, ref.split, r.e_qs / ref.split - 1, eps, r.e_qs / model - 1, r.e_qs / std::abs(eps));
     EXPECT_NEAR(r.e_qs, ref.split, 1e-6 * ref.split);
     EXPECT_NEAR(r.e_qs, model, 3e-3 * model);
     if (std::abs(eps) > 50 * delta0) {
@@ -260,10 +266,11 @@ TEST(Schrodinger, WkbAgainstExactSplitting) {
     const double s_over_hbar = wkb.action / wkb.hbar, ratio = wkb.delta0 / ref.split;
     // The well's ground level (LL QM §38, exact for this quartic to O(ħ²)): −ħ²/4a² below ½ħω.
     const double level = well_level(p, kHbar, a);
-    std::printf("WKB h %.2f: S/ħ %5.2f, Δ0 WKB %.6e, exact %.6e, WKB/exact - 1 = %+.4f; E0 - (V + ½ħω) = %+.4f ħω "
-                "(exact %+.4f), Ω/ω = %.4f\n",
-                h, s_over_hbar, wkb.delta0, ref.split, ratio - 1, (wkb.level_a - 0.5 * kHbar * w) / (kHbar * w),
-                (ref.e0 - 0.5 * kHbar * w) / (kHbar * w), wkb.omega_level_a / w);
+    std::printf(
+        "WKB h %.2f: S/ħ %5.2f, Δ0 WKB %.6e, exact %.6e, WKB/exact - 1 = %+.4f; E0 - (V + ½ħω) = %+.4f ħω "
+        "(exact %+.4f), Ω/ω = %.4f\n",
+        h, s_over_hbar, wkb.delta0, ref.split, ratio - 1, (wkb.level_a - 0.5 * kHbar * w) / (kHbar * w),
+        (ref.e0 - 0.5 * kHbar * w) / (kHbar * w), wkb.omega_level_a / w);
     ASSERT_GE(s_over_hbar, 5.0);
     EXPECT_FALSE(wkb.over_barrier);
     EXPECT_NEAR(wkb.level_a, level, 1e-9 * kHbar * w);  // the band's end node pair fixes c3, c4 exactly
@@ -318,10 +325,11 @@ TEST(Schrodinger, WkbAgainstExactSplittingAsymmetric) {
     const double wl = std::sqrt(p.d2(xl)), wr = std::sqrt(p.d2(xr));
     const Splitting wkb = wkb_splitting(p.band(xl, xr, 16), wl, wr, argon);
     const double s_over_hbar = wkb.action / wkb.hbar, ratio = wkb.delta0 / exact;
-    std::printf("WKB asymmetric h %.2f: ω_A/ω_B %.3f, V_B - V_A %+.2e ε, E_A0, E_B0 %+.1e, %+.1e ħω off, S/ħ %5.2f, "
-                "Δ0 WKB %.6e, exact %.6e, WKB/exact - 1 = %+.4f\n",
-                h, wl / wr, p(xr) - p(xl), (wkb.level_a - well_level(p, kHbar, xl)) / (kHbar * wl),
-                (wkb.level_b - well_level(p, kHbar, xr)) / (kHbar * wr), s_over_hbar, wkb.delta0, exact, ratio - 1);
+    std::printf(
+        "WKB asymmetric h %.2f: ω_A/ω_B %.3f, V_B - V_A %+.2e ε, E_A0, E_B0 %+.1e, %+.1e ħω off, S/ħ %5.2f, "
+        "Δ0 WKB %.6e, exact %.6e, WKB/exact - 1 = %+.4f\n",
+        h, wl / wr, p(xr) - p(xl), (wkb.level_a - well_level(p, kHbar, xl)) / (kHbar * wl),
+        (wkb.level_b - well_level(p, kHbar, xr)) / (kHbar * wr), s_over_hbar, wkb.delta0, exact, ratio - 1);
     ASSERT_GE(s_over_hbar, 5.0);
     EXPECT_GT(wl / wr, 1.1);
     // c3, c4 from the node next to each end (0.6 ℓ away) carry the sextic's higher terms: 2-3e-3 ħω.
@@ -395,8 +403,8 @@ TEST(Schrodinger, InterpolationAndGridErrors) {
     const PathLevels r = path_levels(b.band, 0.0, 0.0, kHbar);
     const PathLevels rf = path_levels(b.band, 0.0, 0.0, kHbar, PathContinuation::harmonic, fine);
     const double change = std::abs(r.e_qs - rf.e_qs);
-    std::printf("%-14s: E_qs %.12e, finer grid %+.2e, estimate %.2e (%.0f x), n %d\n", b.name, r.e_qs,
-                rf.e_qs - r.e_qs, r.error_estimate, r.error_estimate / change, r.n_grid);
+    std::printf("%-14s: E_qs %.12e, finer grid %+.2e, estimate %.2e (%.0f x), n %d\n", b.name, r.e_qs, rf.e_qs - r.e_qs,
+                r.error_estimate, r.error_estimate / change, r.n_grid);
     EXPECT_LE(change, r.error_estimate) << b.name;
     EXPECT_LT(r.error_estimate, 1e-6 * r.e_qs + 1e-14) << b.name;  // 1e-14 ε: the rounding floor
   }
@@ -437,8 +445,11 @@ TEST(Schrodinger, ContinuationChoice) {
   struct Case {
     double h, tilt, harmonic_tol, mirror_tol;  // relative, against the full quartic
   };
-  const Case cases[] = {{0.05, 0.0, 0.20, 0.45}, {0.1, 0.0, 0.20, 0.45}, {0.2, 0.0, 0.20, 0.45},
-                        {0.1, 2e-5, 0.05, 0.10}, {0.1, 1e-3, 1e-3, 1e-2}};
+  const Case cases[] = {{0.05, 0.0, 0.20, 0.45},
+                        {0.1, 0.0, 0.20, 0.45},
+                        {0.2, 0.0, 0.20, 0.45},
+                        {0.1, 2e-5, 0.05, 0.10},
+                        {0.1, 1e-3, 1e-3, 1e-2}};
   for (const auto& c : cases) {
     const Poly p = quartic(c.h, a, c.tilt);
     const double xl = p.minimum_near(-a), xr = p.minimum_near(a);
@@ -476,11 +487,12 @@ TEST(Schrodinger, ContinuationChoice) {
 // below the band). Measured: within 4.3e-5 relative (the 16-image band's interpolation error).
 TEST(Schrodinger, ExtendedContinuationRecoversTheFullWell) {
   const double a = 0.5;
-  for (const auto& [h, tilt] : {std::pair{0.05, 0.0}, std::pair{0.1, 0.0}, std::pair{0.2, 0.0}, std::pair{0.1, 2e-5},
-                                std::pair{0.1, 1e-3}}) {
+  for (const auto& [h, tilt] :
+       {std::pair{0.05, 0.0}, std::pair{0.1, 0.0}, std::pair{0.2, 0.0}, std::pair{0.1, 2e-5}, std::pair{0.1, 1e-3}}) {
     const Poly p = quartic(h, a, tilt);
     const SampledWells w(p, a);
-    const PathLevels ext = path_levels(w.band, w.wl, w.wr, kHbar, PathContinuation::extended, {}, {&w.before, &w.after});
+    const PathLevels ext =
+        path_levels(w.band, w.wl, w.wr, kHbar, PathContinuation::extended, {}, {&w.before, &w.after});
     const Levels exact = basis_levels(p, kHbar, std::sqrt(8 * h) / a, 300);
     std::printf("h %.2f tilt %.0e: E_qs extended %+.2e (relative to the full quartic), E0 %+.2e\n", h, tilt,
                 ext.e_qs / exact.split - 1, ext.e0 - exact.e0);

@@ -227,7 +227,8 @@ TEST(LocalModel, GradientAndHessianMatchFiniteDifferences) {
   const auto& p = m.config().table(0, 1);
   for (double r2 : {0.5, 0.8, 1.3, 3.0}) {
     const double d = 1e-6 * r2;
-    const double fd = (LennardJones::evaluate(r2 + d, p).f_over_r - LennardJones::evaluate(r2 - d, p).f_over_r) / (2 * d);
+    const double fd =
+        (LennardJones::evaluate(r2 + d, p).f_over_r - LennardJones::evaluate(r2 - d, p).f_over_r) / (2 * d);
     EXPECT_NEAR(lj_dfr_dr2(r2, p), fd, 1e-6 * std::abs(fd));
   }
 }
@@ -327,8 +328,9 @@ TEST(EventSearch, LJ7FindsTheKnownMinima) {
     e_sad.push_back(s.energy);
   }
   const auto em = distinct(e_min, 1e-7), es = distinct(e_sad, 1e-7);
-  std::printf("LJ7: %d attempts, %d events, %zu minima (%zu distinct energies), %zu saddles (%zu distinct energies), %.2f s\n",
-              r.attempts, r.events, r.minima.size(), em.size(), r.saddles.size(), es.size(), r.seconds);
+  std::printf(
+      "LJ7: %d attempts, %d events, %zu minima (%zu distinct energies), %zu saddles (%zu distinct energies), %.2f s\n",
+      r.attempts, r.events, r.minima.size(), em.size(), r.saddles.size(), es.size(), r.seconds);
   for (double e : em) std::printf("  minimum %.6f\n", e);
   for (double e : es) std::printf("  saddle  %.6f\n", e);
   // Cambridge Cluster Database (Wales & Doye, J. Phys. Chem. A 101, 5111 (1997)): LJ7 global
@@ -366,11 +368,12 @@ TEST(EventSearch, LJ7FindsTheKnownMinima) {
   EXPECT_FALSE(r.pairs[0].intermediate_minima);
   EXPECT_GT(r.pairs[0].barrier, r.pairs[0].asymmetry);
   EXPECT_TRUE(r.pairs[0].saddle.verified);
-  std::printf("LJ7 pair: asymmetry %.6f barrier %.6f intermediate minima %d, NEB max|F| %.1e (%ld it), d_L %.3f "
-              "n_moving %d N_p %.2f path %.3f, Δ0 = %.3e ε (S = %.4f, ħ = %.4f)\n",
-              r.pairs[0].asymmetry, r.pairs[0].barrier, r.pairs[0].path.n_intermediate_minima, r.pairs[0].path.max_force,
-              r.pairs[0].path.iterations, r.pairs[0].d_l, r.pairs[0].n_moving, r.pairs[0].participation, r.pairs[0].path_length,
-              r.pairs[0].splitting.delta0, r.pairs[0].splitting.action, r.pairs[0].splitting.hbar);
+  std::printf(
+      "LJ7 pair: asymmetry %.6f barrier %.6f intermediate minima %d, NEB max|F| %.1e (%ld it), d_L %.3f "
+      "n_moving %d N_p %.2f path %.3f, Δ0 = %.3e ε (S = %.4f, ħ = %.4f)\n",
+      r.pairs[0].asymmetry, r.pairs[0].barrier, r.pairs[0].path.n_intermediate_minima, r.pairs[0].path.max_force,
+      r.pairs[0].path.iterations, r.pairs[0].d_l, r.pairs[0].n_moving, r.pairs[0].participation, r.pairs[0].path_length,
+      r.pairs[0].splitting.delta0, r.pairs[0].splitting.action, r.pairs[0].splitting.hbar);
 }
 
 // The Good–Turing convergence measure (missing_probability) on hand-made hit counts, and the
@@ -405,9 +408,10 @@ TEST(EventSearch, GoodTuringConvergence) {
     singletons += r.minima[i].hits == 1 && std::abs(r.minima[i].energy - r.minima[0].energy) <= p.target_window;
     total_hits += r.minima[i].hits;
   }
-  std::printf("KA domain (%d mobile), target_missing 0.1: stopped after %d attempts (%d events), %zu minima, "
-              "%d singletons, missing %.4f, %.2f s\n",
-              m7.n_mobile(), r.attempts, r.events, r.minima.size(), r.singletons, r.missing, r.seconds);
+  std::printf(
+      "KA domain (%d mobile), target_missing 0.1: stopped after %d attempts (%d events), %zu minima, "
+      "%d singletons, missing %.4f, %.2f s\n",
+      m7.n_mobile(), r.attempts, r.events, r.minima.size(), r.singletons, r.missing, r.seconds);
   EXPECT_GE(r.attempts, 10);
   EXPECT_LT(r.attempts, 400);
   EXPECT_LE(r.missing, 0.1);
@@ -426,8 +430,8 @@ TEST(EventSearch, GoodTuringConvergence) {
 TEST(EventSearch, LJ7CompleteTransitionStateSet) {
   if (world_rank() != 0) return;
   const ReferenceLandscape ref = read_lj7_reference();
-  ASSERT_EQ(ref.minima.size(), 4u);     // literature: 4 minima
-  ASSERT_EQ(ref.saddles.size(), 12u);   // literature: 12 transition states
+  ASSERT_EQ(ref.minima.size(), 4u);    // literature: 4 minima
+  ASSERT_EQ(ref.saddles.size(), 12u);  // literature: 12 transition states
   const LocalModel m = free_cluster(pentagonal_bipyramid());
   SearchParams p;
   p.max_attempts = 1000;
@@ -439,9 +443,10 @@ TEST(EventSearch, LJ7CompleteTransitionStateSet) {
   for (std::uint64_t seed : {2026, 7}) {
     const DomainSearch r = search_domain(m, p, seed, 7);
     found_by_seed.push_back(check_against_reference(r, ref));
-    std::printf("LJ7 (follow_modes 15, seed %d): %d attempts, %d events, %zu distinct transition states of %zu, "
-                "%.2f s\n", static_cast<int>(seed), r.attempts, r.events, found_by_seed.back().size(),
-                ref.saddles.size(), r.seconds);
+    std::printf(
+        "LJ7 (follow_modes 15, seed %d): %d attempts, %d events, %zu distinct transition states of %zu, "
+        "%.2f s\n",
+        static_cast<int>(seed), r.attempts, r.events, found_by_seed.back().size(), ref.saddles.size(), r.seconds);
     EXPECT_EQ(found_by_seed.back().size(), ref.saddles.size());
   }
   EXPECT_EQ(found_by_seed[0], found_by_seed[1]);
@@ -458,8 +463,8 @@ TEST(EventSearch, LJ13IcosahedronAndItsNeighbours) {
   // Cambridge Cluster Database: LJ13 global minimum −44.326801 (Mackay icosahedron).
   EXPECT_NEAR(r.minima[0].energy, -44.326801, 1e-6);
   EXPECT_TRUE(r.minima[0].verified);
-  std::printf("LJ13: %d attempts, %d events, %zu minima, %zu saddles, %.2f s\n", r.attempts, r.events,
-              r.minima.size(), r.saddles.size(), r.seconds);
+  std::printf("LJ13: %d attempts, %d events, %zu minima, %zu saddles, %.2f s\n", r.attempts, r.events, r.minima.size(),
+              r.saddles.size(), r.seconds);
   for (const auto& q : r.minima) {
     EXPECT_TRUE(q.verified);
     EXPECT_GE(q.energy, -44.326801 - 1e-6);
@@ -487,7 +492,8 @@ struct Cage {
 std::vector<Vec3> cage_frozen(const Cage& c) {
   std::vector<Vec3> f;
   for (int k = 0; k < 4; ++k)
-    f.emplace_back(0.0, c.ring * std::cos(0.5 * M_PI * k + 0.25 * M_PI), c.ring * std::sin(0.5 * M_PI * k + 0.25 * M_PI));
+    f.emplace_back(0.0, c.ring * std::cos(0.5 * M_PI * k + 0.25 * M_PI),
+                   c.ring * std::sin(0.5 * M_PI * k + 0.25 * M_PI));
   f.emplace_back(-c.left, 0.0, 0.0);
   f.emplace_back(c.right, 0.0, 0.0);
   return f;
@@ -611,8 +617,8 @@ TEST(EventSearch, DesignedDoubleWellMatchesScanAndSchrodinger) {
   // Independent scan of the axis potential.
   const double xr = axis_root(cage, 0.2, 1.0), xl = axis_root(cage, -1.0, -0.2), x0 = axis_root(cage, -0.2, 0.2);
   const double barrier = axis_v(cage, x0) - axis_v(cage, xl);
-  std::printf("double well: minima at %.6f, %.6f (V = %.9f), top at %.2e, barrier %.9f\n", xl, xr, axis_v(cage, xr),
-              x0, barrier);
+  std::printf("double well: minima at %.6f, %.6f (V = %.9f), top at %.2e, barrier %.9f\n", xl, xr, axis_v(cage, xr), x0,
+              barrier);
   ASSERT_EQ(r.pairs.size(), 1u);
   const TlsPair& t = r.pairs[0];
   const Vector& xa = r.minima[t.a].x;
@@ -636,10 +642,11 @@ TEST(EventSearch, DesignedDoubleWellMatchesScanAndSchrodinger) {
   const double wkb = wkb_reference(cage, hbar, xl, xr, action);
   const auto lv = fd_levels(cage, hbar, -cage.left + 0.75, cage.right - 0.75, 4000);
   const double exact = lv.second - lv.first;
-  std::printf("double well: ħ* = %.5f, S = %.6f (ref %.6f), S/ħ = %.2f; Δ0 WKB = %.6e (ref %.6e), exact 1D = %.6e "
-              "(ratio %.4f); %.3e K\n",
-              hbar, t.splitting.action, action, action / hbar, t.splitting.delta0, wkb, exact, t.splitting.delta0 / exact,
-              t.splitting.delta0_kelvin);
+  std::printf(
+      "double well: ħ* = %.5f, S = %.6f (ref %.6f), S/ħ = %.2f; Δ0 WKB = %.6e (ref %.6e), exact 1D = %.6e "
+      "(ratio %.4f); %.3e K\n",
+      hbar, t.splitting.action, action, action / hbar, t.splitting.delta0, wkb, exact, t.splitting.delta0 / exact,
+      t.splitting.delta0_kelvin);
   // de Boer's quantum parameter Λ* = h/(σ√(mε)) = 2π ħ*: 0.186 for argon (σ = 3.405 Å, ε = 119.8 K).
   PhysicalUnits argon;
   argon.sigma_angstrom = 3.405;
@@ -745,10 +752,10 @@ TEST(EventSearch, OccupiedPairOfTheDesignedDoubleWell) {
   const double hbar = hbar_reduced(p.units);
   const auto lv = fd_levels(cage, hbar, -cage.left + 0.75, cage.right - 0.75, 4000);
   const double exact = lv.second - lv.first;
-  std::printf("occupied pair: E_qs = %.6e (exact 1D %.6e, ratio %.5f; mirror continuation %.6e), Δ0 WKB %.6e, "
-              "ΔZPE %.2e, class %s\n",
-              t.levels.e_qs, exact, t.levels.e_qs / exact, t.levels.e_qs_other, t.splitting.delta0, t.delta_zpe,
-              t.cls.c_str());
+  std::printf(
+      "occupied pair: E_qs = %.6e (exact 1D %.6e, ratio %.5f; mirror continuation %.6e), Δ0 WKB %.6e, "
+      "ΔZPE %.2e, class %s\n",
+      t.levels.e_qs, exact, t.levels.e_qs / exact, t.levels.e_qs_other, t.splitting.delta0, t.delta_zpe, t.cls.c_str());
   EXPECT_NEAR(t.levels.e_qs / exact, 1.0, 1e-3);  // measured 7e-5 (harmonic continuation: +10 %)
   EXPECT_NEAR(t.levels.e0, lv.first, 1e-4 * std::abs(lv.first));
   // A symmetric well: both minima have the same normal modes.

@@ -1,9 +1,9 @@
 #pragma once
 // Shared test helpers: reproducible configurations and independent O(N²) references.
 #include "tlsmap/core/box.hpp"
-#include "tlsmap/parallel/beads.hpp"
-#include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/core/random.hpp"
+#include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/parallel/beads.hpp"
 
 #include <mpi.h>
 
@@ -61,7 +61,8 @@ inline Beads fcc_lattice(int n, double rho, bool on_this_rank = true) {
   const double a = std::cbrt(4.0 / rho);
   Beads b;
   if (!on_this_rank) return b;
-  const Vec3 basis[4] = {Vec3(0.25, 0.25, 0.25), Vec3(0.75, 0.75, 0.25), Vec3(0.75, 0.25, 0.75), Vec3(0.25, 0.75, 0.75)};
+  const Vec3 basis[4] = {Vec3(0.25, 0.25, 0.25), Vec3(0.75, 0.75, 0.25), Vec3(0.75, 0.25, 0.75),
+                         Vec3(0.25, 0.75, 0.75)};
   std::int64_t id = 1;
   for (int z = 0; z < n; ++z)
     for (int y = 0; y < n; ++y)
@@ -105,7 +106,8 @@ Reference brute_force_pairs(const std::vector<Vec3>& pos, const Box& box, PairFn
   r.energy = static_cast<double>(e);
   r.force.resize(n);
   for (std::size_t i = 0; i < n; ++i)
-    r.force[i] = Vec3(static_cast<double>(f[3 * i]), static_cast<double>(f[3 * i + 1]), static_cast<double>(f[3 * i + 2]));
+    r.force[i] =
+        Vec3(static_cast<double>(f[3 * i]), static_cast<double>(f[3 * i + 1]), static_cast<double>(f[3 * i + 2]));
   for (int a = 0; a < 3; ++a)
     for (int c = 0; c < 3; ++c) r.virial(a, c) = static_cast<double>(w[a][c]);
   return r;

@@ -1,11 +1,11 @@
 // Swap Monte Carlo (swap_monte_carlo.hpp): detailed balance, energy bookkeeping against the engine,
 // and the distributed sweep equal to the one-process sweep bit for bit at any rank count.
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/md/lbfgs.hpp"
-#include "tlsmap/stages/pack.hpp"
 #include "tlsmap/md/swap_monte_carlo.hpp"
 #include "tlsmap/md/system.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/stages/pack.hpp"
 
 #include "test_support.hpp"
 
@@ -83,9 +83,10 @@ TEST(Swap, DetailedBalanceChiSquare) {
     chi2_uniform += (observed - samples / 120.0) * (observed - samples / 120.0) / (samples / 120.0);
   }
   if (world_rank() == 0)
-    std::printf("swap χ²: %.1f (119 dof; bound 172.5), against uniform %.0f; T = %.4g, smallest expected count "
-                "%.1f, acceptance %.3f\n",
-                chi2, chi2_uniform, T, min_expected, static_cast<double>(accepted) / attempted);
+    std::printf(
+        "swap χ²: %.1f (119 dof; bound 172.5), against uniform %.0f; T = %.4g, smallest expected count "
+        "%.1f, acceptance %.3f\n",
+        chi2, chi2_uniform, T, min_expected, static_cast<double>(accepted) / attempted);
   EXPECT_GT(min_expected, 5.0);
   EXPECT_LT(chi2, 172.5);
   EXPECT_GT(chi2_uniform, 1000.0);

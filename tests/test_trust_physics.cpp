@@ -13,13 +13,13 @@
 //    first order in h at the sharp interface: the Richardson value 2μ(h) − μ(2h) within 2 % and the
 //    raw value at h = 0.25 within 8 %. A prefactor ε_ext instead of ε_in (off by 3×) or a swapped
 //    ε_in/ε_ext in the image correction fail it.
-#include "tlsmap/electrostatics/coulomb.hpp"
-#include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/couplings/dipole.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/electrostatics/ewald.hpp"
-#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/electrostatics/poisson_grid.hpp"
 #include "tlsmap/md/system.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include "eq13_test_support.hpp"
 #include "test_support.hpp"
@@ -100,10 +100,11 @@ TEST(TrustPhysics, CoulombSplitWithDielectricEqualsEwald) {
   std::vector<Vec3> vac_scaled = vac.force;
   for (auto& v : vac_scaled) v /= eps;
   const double df_vac = rms_relative(force, vac_scaled);
-  print0("eps = %.1f: split E = %.12f (real %.6f grid %.6f self %.6f), Ewald(eps) %.12f (rel %.2e), "
-         "Ewald(1)/eps %.12f (rel %.2e); RMS dF/F %.2e vs Ewald(eps), %.2e vs Ewald(1)/eps; self vs closed form %.1e\n",
-         eps, r.total, r.real, r.reciprocal, r.self, ref.energy, de, vac.energy / eps, de_vac, df, df_vac,
-         std::abs(r.self / self - 1));
+  print0(
+      "eps = %.1f: split E = %.12f (real %.6f grid %.6f self %.6f), Ewald(eps) %.12f (rel %.2e), "
+      "Ewald(1)/eps %.12f (rel %.2e); RMS dF/F %.2e vs Ewald(eps), %.2e vs Ewald(1)/eps; self vs closed form %.1e\n",
+      eps, r.total, r.real, r.reciprocal, r.self, ref.energy, de, vac.energy / eps, de_vac, df, df_vac,
+      std::abs(r.self / self - 1));
   EXPECT_LE(de, accuracy);
   EXPECT_LE(de_vac, accuracy);
   EXPECT_LE(df, accuracy);
@@ -132,7 +133,8 @@ RotatingBond rotating_bond(const Vec3& c, double radius, const Vec3& off, double
   return s;
 }
 
-Eq13Dipole stage_mu_eq13(const Box& box, const RotatingBond& s, double h, double eps_ext, double eps_in, double* h_used) {
+Eq13Dipole stage_mu_eq13(const Box& box, const RotatingBond& s, double h, double eps_ext, double eps_in,
+                         double* h_used) {
   const tlsmap::testing::StageEq13 r = tlsmap::testing::stage_eq13(MPI_COMM_WORLD, box, s, h, eps_ext, eps_in);
   *h_used = r.h;
   return r.mu;
@@ -159,11 +161,12 @@ TEST(TrustPhysics, DielectricDomainOffCentreBondMatchesClosedForm) {
   const double e_fine = (fine.corrected - closed).norm() / closed.norm();
   const double e_coarse = (coarse.corrected - closed).norm() / closed.norm();
   const double e_extrap = (extrap - closed).norm() / closed.norm();
-  print0("dielectric domain eps_in %.1f in eps_ext %.1f, off-centre rotating bond |p| = %.5f: mu_eq13/mu_direct = "
-         "%.5f (h = %.3f), %.5f (h = %.3f), extrapolated %.5f; closed form -eps_in/(2eps_ext+eps_in) = %.5f; "
-         "errors %.2e, %.2e, extrapolated %.2e\n", ei, ee, p.norm(), coarse.corrected.dot(p) / p.squaredNorm(),
-         h_coarse, fine.corrected.dot(p) / p.squaredNorm(), h_used, extrap.dot(p) / p.squaredNorm(), -ei / (2 * ee + ei),
-         e_coarse, e_fine, e_extrap);
+  print0(
+      "dielectric domain eps_in %.1f in eps_ext %.1f, off-centre rotating bond |p| = %.5f: mu_eq13/mu_direct = "
+      "%.5f (h = %.3f), %.5f (h = %.3f), extrapolated %.5f; closed form -eps_in/(2eps_ext+eps_in) = %.5f; "
+      "errors %.2e, %.2e, extrapolated %.2e\n",
+      ei, ee, p.norm(), coarse.corrected.dot(p) / p.squaredNorm(), h_coarse, fine.corrected.dot(p) / p.squaredNorm(),
+      h_used, extrap.dot(p) / p.squaredNorm(), -ei / (2 * ee + ei), e_coarse, e_fine, e_extrap);
   EXPECT_LT(e_extrap, 0.02);
   EXPECT_LT(e_fine, 0.08);
 }

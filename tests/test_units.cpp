@@ -9,8 +9,8 @@
 // τ to 1e-12.
 // A wrong constant (a factor 10 in the Coulomb constant gives √10 in every μ in debye), a
 // swapped σ/ε, a missing √ or a wrong power of σ fails these by orders of magnitude.
-#include "tlsmap/search/tunnelling.hpp"
 #include "tlsmap/io/units.hpp"
+#include "tlsmap/search/tunnelling.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,14 +22,14 @@ using namespace tlsmap;
 namespace {
 
 // CODATA 2018 (e, k_B, h exact in the 2019 SI; c exact).
-constexpr double kElementaryCharge = 1.602176634e-19;  // C
-constexpr double kVacuumPermittivity = 8.8541878128e-12;  // F/m
-constexpr double kBoltzmann = 1.380649e-23;  // J/K
+constexpr double kElementaryCharge = 1.602176634e-19;              // C
+constexpr double kVacuumPermittivity = 8.8541878128e-12;           // F/m
+constexpr double kBoltzmann = 1.380649e-23;                        // J/K
 constexpr double kHbar = 6.62607015e-34 / (2 * std::numbers::pi);  // J s
-constexpr double kAtomicMassUnit = 1.66053906660e-27;  // kg
-constexpr double kSpeedOfLight = 299792458.0;  // m/s
-constexpr double kDebye = 1e-21 / kSpeedOfLight;  // C m
-constexpr double kAngstrom = 1e-10;  // m
+constexpr double kAtomicMassUnit = 1.66053906660e-27;              // kg
+constexpr double kSpeedOfLight = 299792458.0;                      // m/s
+constexpr double kDebye = 1e-21 / kSpeedOfLight;                   // C m
+constexpr double kAngstrom = 1e-10;                                // m
 constexpr double pi = std::numbers::pi;
 
 PhysicalUnits argon() {
@@ -86,16 +86,16 @@ TEST(Units, ReducedHbarForArgon) {
   EXPECT_NEAR(want, 0.0295865, 1e-7);  // de Boer's Λ* = 2πħ* = 0.186 for argon
   expect_rel(hbar_reduced(u), want, 1e-9, "hbar*");
   const PhysicalUnits h2{2.928, 37.0, 2.016};  // H2 (de Boer's Λ* = 1.73)
-  const double want_h2 =
-      kHbar / (h2.sigma_angstrom * kAngstrom * std::sqrt(h2.mass_amu * kAtomicMassUnit * h2.epsilon_kelvin * kBoltzmann));
+  const double want_h2 = kHbar / (h2.sigma_angstrom * kAngstrom *
+                                  std::sqrt(h2.mass_amu * kAtomicMassUnit * h2.epsilon_kelvin * kBoltzmann));
   expect_rel(hbar_reduced(h2), want_h2, 1e-9, "hbar*, H2");
   EXPECT_NEAR(2 * pi * want_h2, 1.73, 0.01);
 }
 
 TEST(Units, TimeUnitInPicoseconds) {
   const PhysicalUnits u = argon();
-  const double want = u.sigma_angstrom * kAngstrom *
-                      std::sqrt(u.mass_amu * kAtomicMassUnit / (u.epsilon_kelvin * kBoltzmann)) * 1e12;
+  const double want =
+      u.sigma_angstrom * kAngstrom * std::sqrt(u.mass_amu * kAtomicMassUnit / (u.epsilon_kelvin * kBoltzmann)) * 1e12;
   EXPECT_NEAR(want, 2.1514, 1e-4);
   expect_rel(u.tau_ps(), want, 1e-12, "tau in ps");
 }
@@ -105,7 +105,7 @@ TEST(Units, KelvinPerReducedEnergy) {
   // in K divided by ε[K]. A harmonic well of curvature k = 1 ε/σ² and mass m: ω = 1/τ, so ħ*·ε[K] must
   // be ħ/(τ k_B) in kelvin.
   const PhysicalUnits u = argon();
-  const double tau_s = u.sigma_angstrom * kAngstrom *
-                       std::sqrt(u.mass_amu * kAtomicMassUnit / (u.epsilon_kelvin * kBoltzmann));
+  const double tau_s =
+      u.sigma_angstrom * kAngstrom * std::sqrt(u.mass_amu * kAtomicMassUnit / (u.epsilon_kelvin * kBoltzmann));
   expect_rel(hbar_reduced(u) * u.epsilon_kelvin, kHbar / (tau_s * kBoltzmann), 1e-9, "hbar omega in K");
 }

@@ -11,9 +11,9 @@ namespace tlsmap {
 namespace {
 
 constexpr std::array<const char*, static_cast<int>(LogEvent::count)> kEventNames = {
-    "NeighborBuild", "HaloMigrate", "HaloGhosts",   "HaloUpdate",   "Forces",       "HessianAssembly",
-    "DomainSearch",  "H5Write",     "H5Read",       "PoissonSetUp", "PoissonSpread", "PoissonSolve",
-    "PoissonField",  "PoissonIntegral"};
+    "NeighborBuild",   "HaloMigrate",  "HaloGhosts",   "HaloUpdate",     "Forces",
+    "HessianAssembly", "DomainSearch", "H5Write",      "H5Read",         "PoissonSetUp",
+    "PoissonSpread",   "PoissonSolve", "PoissonField", "PoissonIntegral"};
 
 bool petsc_up() { return PetscInitializeCalled && !PetscFinalizeCalled; }
 

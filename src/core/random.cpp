@@ -1,7 +1,7 @@
 #include "tlsmap/core/random.hpp"
 
-#include <Random123/boxmuller.hpp>
 #include <Random123/philox.h>
+#include <Random123/boxmuller.hpp>
 #include <Random123/uniform.hpp>
 
 namespace tlsmap {

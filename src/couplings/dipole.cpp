@@ -2,10 +2,10 @@
 // statistics (see include/tlsmap/couplings/dipole.hpp for the physics). The stage driver is src/stages/dipole_stage.cpp.
 #include "tlsmap/couplings/dipole.hpp"
 
-#include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/electrostatics/poisson_grid.hpp"
 #include "tlsmap/io/validate.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
 
 #include <cmath>
 #include <numbers>

@@ -2,19 +2,19 @@
 // distributed Hessian, and the four-state relaxation that checks it (include/tlsmap/couplings/interact.hpp).
 #include "tlsmap/couplings/interact.hpp"
 
-#include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/md/fire.hpp"
-#include "tlsmap/parallel/gather.hpp"
-#include "tlsmap/md/hessian.hpp"
-#include "tlsmap/electrostatics/poisson_grid.hpp"
 #include "tlsmap/core/reduction.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/md/fire.hpp"
+#include "tlsmap/md/hessian.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -104,7 +104,8 @@ std::vector<Mat3> deformation_potentials(const System& sys, const BeadNumbering&
                                          const std::vector<VecHandle>& sol) {
   Beads ref = sys.beads();
   ref.truncate_owned(ref.n_owned);
-  const std::vector<PetscInt> rows = num.blocks_of(std::vector<std::int64_t>(ref.id.begin(), ref.id.begin() + ref.n_owned));
+  const std::vector<PetscInt> rows =
+      num.blocks_of(std::vector<std::int64_t>(ref.id.begin(), ref.id.begin() + ref.n_owned));
   bool local = true;
   for (PetscInt r : rows) local = local && r >= num.first() && r < num.first() + num.n_owned();
   agree(sys.comm(), local, "deformation potentials: a bead is not owned where the Hessian numbers it");
@@ -264,12 +265,16 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
   {  // |Σ f_k| / Σ|f_k|: ~0 when both states are force-free (what `held` needs)
     std::vector<double> local(4 * n, 0.0);
     for (std::size_t k = 0; k < n; ++k)
-      for (const Vec3& x : f[k].f) local[4 * k] += x[0], local[4 * k + 1] += x[1], local[4 * k + 2] += x[2], local[4 * k + 3] += x.norm();
+      for (const Vec3& x : f[k].f)
+        local[4 * k] += x[0], local[4 * k + 1] += x[1], local[4 * k + 2] += x[2], local[4 * k + 3] += x.norm();
     const std::vector<double> s = summed_entries(comm, local);
     for (std::size_t k = 0; k < n; ++k)
-      out.net_force.push_back(s[4 * k + 3] > 0.0 ? Vec3(s[4 * k], s[4 * k + 1], s[4 * k + 2]).norm() / s[4 * k + 3] : 0.0);
+      out.net_force.push_back(s[4 * k + 3] > 0.0 ? Vec3(s[4 * k], s[4 * k + 1], s[4 * k + 2]).norm() / s[4 * k + 3]
+                                                 : 0.0);
   }
-  auto mobile = [&](std::size_t k) { return std::vector<std::int64_t>(tls.id.begin() + tls.begin(k), tls.id.begin() + tls.end(k)); };
+  auto mobile = [&](std::size_t k) {
+    return std::vector<std::int64_t>(tls.id.begin() + tls.begin(k), tls.id.begin() + tls.end(k));
+  };
   // Reference positions by owned block row (the numbering's order), for the dipole tensors.
   std::vector<Vec3> pos_of_row(num.n_owned());
   {
@@ -464,7 +469,8 @@ int relax_holding(System& sys, const std::vector<std::int64_t>& held, double f_t
     const PetscScalar* x;
     petsc_check(VecGetArrayRead(du, &x), "relaxation");
     double dmax = 0.0;
-    for (int i = 0; i < b.n_owned; ++i) d[i] = Vec3(x[3 * i], x[3 * i + 1], x[3 * i + 2]), dmax = std::max(dmax, d[i].norm());
+    for (int i = 0; i < b.n_owned; ++i)
+      d[i] = Vec3(x[3 * i], x[3 * i + 1], x[3 * i + 2]), dmax = std::max(dmax, d[i].norm());
     petsc_check(VecRestoreArrayRead(du, &x), "relaxation");
     MPI_Allreduce(MPI_IN_PLACE, &dmax, 1, MPI_DOUBLE, MPI_MAX, comm);
     const IdMap start = allgather_by_id(comm, ids, p0), dir = allgather_by_id(comm, ids, d);

@@ -51,7 +51,8 @@ GridSums grid_sums(const CoulombParams& p, const Box& box, const Vec3& h) {
         const double k2 = k[0][x] * k[0][x] + k[1][y] * k[1][y] + k[2][z] * k[2][z];
         if (k2 == 0.0 || k2 > k_max * k_max) continue;
         const double g = std::exp(-2.0 * k2 * s2), exact = 1.0 / k2;
-        const double gh = (inside[0][x] && inside[1][y] && inside[2][z]) ? 1.0 / (lambda[0][x] + lambda[1][y] + lambda[2][z]) : 0.0;
+        const double gh =
+            (inside[0][x] && inside[1][y] && inside[2][z]) ? 1.0 / (lambda[0][x] + lambda[1][y] + lambda[2][z]) : 0.0;
         s.err += k2 * (gh - exact) * (gh - exact) * g;
         s.ref += k2 * exact * exact * g;
         s.self += (gh - exact) * std::exp(-k2 * s2);

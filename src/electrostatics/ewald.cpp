@@ -40,9 +40,7 @@ class Phases {
       }
     }
   }
-  Complex operator()(std::size_t i, int nx, int ny, int nz) const {
-    return at(0, i, nx) * at(1, i, ny) * at(2, i, nz);
-  }
+  Complex operator()(std::size_t i, int nx, int ny, int nz) const { return at(0, i, nx) * at(1, i, ny) * at(2, i, nz); }
 
  private:
   Complex at(int d, std::size_t i, int n) const { return e_[d][i * (2 * k_[d] + 1) + k_[d] + n]; }
@@ -137,8 +135,8 @@ EwaldResult ewald(std::span<const Vec3> pos, std::span<const double> q, const Bo
   return r;
 }
 
-std::vector<double> ewald_potential(std::span<const Vec3> points, std::span<const Vec3> pos,
-                                    std::span<const double> q, const Box& box, const EwaldParams& p) {
+std::vector<double> ewald_potential(std::span<const Vec3> points, std::span<const Vec3> pos, std::span<const double> q,
+                                    const Box& box, const EwaldParams& p) {
   check_neutral(q);
   const double a = p.alpha, rc2 = p.r_cut * p.r_cut;
   const Int3 m = image_range(box, p.r_cut);

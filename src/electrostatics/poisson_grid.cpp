@@ -33,7 +33,11 @@ std::vector<double> central_difference_coefficients(int order) {
   if (order < 2 || order > 16 || order % 2) throw Error("Poisson grid: order must be 2, 4, ..., 16");
   const int p = order / 2;
   // c_m = 2 (−1)^(m+1) (p!)² / (m² (p−m)! (p+m)!)  (Fornberg's central weights, as ratios of factorials)
-  auto fact = [](int k) { double f = 1.0; for (int i = 2; i <= k; ++i) f *= i; return f; };
+  auto fact = [](int k) {
+    double f = 1.0;
+    for (int i = 2; i <= k; ++i) f *= i;
+    return f;
+  };
   std::vector<double> c(p);
   for (int m = 1; m <= p; ++m)
     c[m - 1] = 2.0 * (m % 2 ? 1.0 : -1.0) * fact(p) * fact(p) / (double(m) * m * fact(p - m) * fact(p + m));
@@ -48,7 +52,8 @@ PoissonGrid::PoissonGrid(const Decomposition& decomp, const PoissonGridOptions& 
     throw Error("Poisson grid: spacing, sigma and kernel_cutoff must be positive");
   if (order_ != 2) coef_ = central_difference_coefficients(order_);
   if (order_ != 2 && !eps.spheres().empty())
-    throw Error("Poisson grid: order " + std::to_string(order_) + " needs a uniform dielectric (use order 2 with spheres)");
+    throw Error("Poisson grid: order " + std::to_string(order_) +
+                " needs a uniform dielectric (use order 2 with spheres)");
   // Multigrid halves the grid per level: the coarsest grid keeps ≥ max(4, 2·dims) nodes per
   // dimension (≥ 2 per rank); n is the smallest multiple of 2^(levels−1) with spacing ≤ h.
   Int3 target;
@@ -77,8 +82,8 @@ PoissonGrid::PoissonGrid(const Decomposition& decomp, const PoissonGridOptions& 
       narrowest = std::min(narrowest, first_node(decomp, n_[d], d, k + 1) - first_node(decomp, n_[d], d, k));
     if (narrowest < s_ || n_[d] < 2 * s_ + 1) {
       std::ostringstream msg;
-      msg << "Poisson grid: " << n_[d] << " nodes along dimension " << d << " over " << dims[d]
-          << " ranks leave " << narrowest << " per rank, fewer than the kernel support of " << s_
+      msg << "Poisson grid: " << n_[d] << " nodes along dimension " << d << " over " << dims[d] << " ranks leave "
+          << narrowest << " per rank, fewer than the kernel support of " << s_
           << " nodes (kernel_cutoff·sigma/h); use a coarser spacing, a smaller sigma or fewer ranks";
       throw Error(msg.str());
     }
@@ -106,11 +111,11 @@ PetscErrorCode PoissonGrid::set_up(const PoissonGridOptions& opt) {
     for (int k = 0; k < dims[d]; ++k)
       own[d].push_back(first_node(decomp_, n_[d], d, k + 1) - first_node(decomp_, n_[d], d, k));
   const auto P = DM_BOUNDARY_PERIODIC;
-  PetscCall(DMDACreate3d(decomp_.comm(), P, P, P, DMDA_STENCIL_STAR, n_[0], n_[1], n_[2], dims[0], dims[1],
-                         dims[2], 1, 1, own[0].data(), own[1].data(), own[2].data(), da_.out()));
+  PetscCall(DMDACreate3d(decomp_.comm(), P, P, P, DMDA_STENCIL_STAR, n_[0], n_[1], n_[2], dims[0], dims[1], dims[2], 1,
+                         1, own[0].data(), own[1].data(), own[2].data(), da_.out()));
   PetscCall(DMSetUp(da_));
-  PetscCall(DMDACreate3d(decomp_.comm(), P, P, P, DMDA_STENCIL_BOX, n_[0], n_[1], n_[2], dims[0], dims[1],
-                         dims[2], 1, s_, own[0].data(), own[1].data(), own[2].data(), da_wide_.out()));
+  PetscCall(DMDACreate3d(decomp_.comm(), P, P, P, DMDA_STENCIL_BOX, n_[0], n_[1], n_[2], dims[0], dims[1], dims[2], 1,
+                         s_, own[0].data(), own[1].data(), own[2].data(), da_wide_.out()));
   PetscCall(DMSetUp(da_wide_));
   PetscInt xs, ys, zs, xm, ym, zm;
   PetscCall(DMDAGetCorners(da_, &xs, &ys, &zs, &xm, &ym, &zm));
@@ -190,8 +195,8 @@ PetscErrorCode PoissonGrid::compute_operators(KSP ksp, Mat A, Mat P, void* ctx) 
   DM da;
   PetscInt nx, ny, nz, xs, ys, zs, xm, ym, zm;
   PetscCall(KSPGetDM(ksp, &da));
-  PetscCall(DMDAGetInfo(da, nullptr, &nx, &ny, &nz, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                        nullptr, nullptr, nullptr));
+  PetscCall(DMDAGetInfo(da, nullptr, &nx, &ny, &nz, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                        nullptr, nullptr));
   PetscCall(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
   const Int3 n{nx, ny, nz};
   const Vec3 h(box.len[0] / nx, box.len[1] / ny, box.len[2] / nz);
@@ -376,7 +381,8 @@ PetscErrorCode PoissonGrid::solve_impl() {
   PetscCall(KSPGetConvergedReason(ksp_, &reason_));
   PetscCall(KSPGetIterationNumber(ksp_, &its));
   iterations_ = its;
-  PetscCall(PetscInfo(static_cast<KSP>(ksp_), "Poisson solve: %s after %d iterations\n", KSPConvergedReasons[reason_], (int)its));
+  PetscCall(PetscInfo(static_cast<KSP>(ksp_), "Poisson solve: %s after %d iterations\n", KSPConvergedReasons[reason_],
+                      (int)its));
   // Zero-mean potential (the Ewald convention); the solver leaves an arbitrary constant.
   PetscCall(VecCopy(sol_, phi_));
   PetscCall(VecSum(phi_, &sum));

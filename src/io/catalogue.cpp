@@ -176,7 +176,8 @@ std::vector<TlsRow> read_tls(H5File& file) {
           using V = std::remove_cvref_t<decltype(TlsRow{}.*m)>;
           if constexpr (std::is_same_v<V, std::string>) {
             const auto v = read_strings(file, path);
-            if (v.size() != n) fail(path + " has " + std::to_string(v.size()) + " rows, /tls/domain " + std::to_string(n));
+            if (v.size() != n)
+              fail(path + " has " + std::to_string(v.size()) + " rows, /tls/domain " + std::to_string(n));
             for (std::size_t k = 0; k < n; ++k) rows[k].*m = v[k];
           } else if constexpr (is_vector<V>) {
             using T = typename V::value_type;

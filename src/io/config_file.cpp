@@ -44,7 +44,8 @@ bool is_hdf5(const std::string& path, MPI_Comm comm) {
 // Rank 0 holds every bead of a LAMMPS file: its charge column becomes the diameters, checked there.
 void charges_to_diameters(const std::string& path, const LammpsData& d, Beads& b, MPI_Comm comm) {
   if (d.atom_style != "charge")
-    throw Error(path + ": atom style " + d.atom_style + " has no charge column; a model with per-bead diameters "
+    throw Error(path + ": atom style " + d.atom_style +
+                " has no charge column; a model with per-bead diameters "
                 "reads them from the charge column (atom style charge)");
   std::string error;
   b.enable_diameter();

@@ -10,9 +10,9 @@
 #include "tlsmap/io/h5md.hpp"
 
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/io/input.hpp"
 #include "tlsmap/core/petsc_util.hpp"
 #include "tlsmap/core/reduction.hpp"
+#include "tlsmap/io/input.hpp"
 #include "tlsmap/io/units.hpp"
 #include "tlsmap/io/validate.hpp"
 
@@ -107,7 +107,6 @@ struct Io {
   }
 };
 
-
 // Row blocks: rank r holds rows [block_begin(r), block_begin(r + 1)).
 std::int64_t block_begin(int r, std::int64_t n, int p) { return r * n / p; }
 int block_owner(std::int64_t row, std::int64_t n, int p) { return static_cast<int>(((row + 1) * p - 1) / n); }
@@ -127,16 +126,15 @@ std::vector<T> route(MPI_Comm comm, const std::vector<T>& items, const std::vect
   MPI_Datatype type;  // counts in items, not bytes, so large blocks do not overflow int
   MPI_Type_contiguous(sizeof(T), MPI_BYTE, &type);
   MPI_Type_commit(&type);
-  MPI_Alltoallv(send.data(), send_n.data(), send_off.data(), type, recv.data(), recv_n.data(),
-                recv_off.data(), type, comm);
+  MPI_Alltoallv(send.data(), send_n.data(), send_off.data(), type, recv.data(), recv_n.data(), recv_off.data(), type,
+                comm);
   MPI_Type_free(&type);
   return recv;
 }
 
 // Collective: the ids (each in 1..n) of this rank's block, received in any order, must cover
 // the block exactly once.
-void check_block_ids(const Io& io, const std::vector<std::int64_t>& ids, std::int64_t begin,
-                     std::int64_t count) {
+void check_block_ids(const Io& io, const std::vector<std::int64_t>& ids, std::int64_t begin, std::int64_t count) {
   std::vector<char> seen(count, 0);
   std::string problem;
   for (std::int64_t id : ids) {
@@ -151,8 +149,8 @@ void check_block_ids(const Io& io, const std::vector<std::int64_t>& ids, std::in
 void check_ids(const Io& io, const std::vector<std::int64_t>& ids, std::int64_t n) {
   const int p = comm_size(io.comm), r = comm_rank(io.comm);
   auto bad = std::find_if(ids.begin(), ids.end(), [n](std::int64_t id) { return id < 1 || id > n; });
-  io.fail_unless(bad == ids.end(), "bead ids must be exactly 1..N (N = " + std::to_string(n) +
-                                       "): found id " + (bad == ids.end() ? "" : std::to_string(*bad)));
+  io.fail_unless(bad == ids.end(), "bead ids must be exactly 1..N (N = " + std::to_string(n) + "): found id " +
+                                       (bad == ids.end() ? "" : std::to_string(*bad)));
   std::vector<int> dest(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) dest[i] = block_owner(ids[i] - 1, n, p);
   check_block_ids(io, route(io.comm, ids, dest), block_begin(r, n, p), block_begin(r + 1, n, p) - block_begin(r, n, p));
@@ -214,8 +212,8 @@ void write_double_attr(const Io& io, hid_t obj, const std::string& name, double 
 void write_int_attrs(const Io& io, hid_t obj, const std::string& name, const std::vector<std::int32_t>& values,
                      bool scalar) {
   const hsize_t n = values.size();
-  Handle space = io.make(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), H5Sclose,
-                         "cannot create a dataspace");
+  Handle space =
+      io.make(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), H5Sclose, "cannot create a dataspace");
   write_attr(io, obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, space, values.data());
 }
 
@@ -254,15 +252,13 @@ void transfer(const Io& io, hid_t dset, const std::string& name, hid_t mem_type,
   const hsize_t n_mem = std::max<hsize_t>(1, n);
   Handle mspace = io.make(H5Screate_simple(1, &n_mem, nullptr), H5Sclose, "cannot create a dataspace");
   // One status check on either branch: every rank must make the same sequence of agree() calls.
-  const herr_t selected = n == 0        ? std::min(H5Sselect_none(fspace), H5Sselect_none(mspace))
-                         : start.empty() ? H5Sselect_all(fspace)  // a scalar dataset
-                                         : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr,
-                                                               count.data(), nullptr);
+  const herr_t selected =
+      n == 0          ? std::min(H5Sselect_none(fspace), H5Sselect_none(mspace))
+      : start.empty() ? H5Sselect_all(fspace)  // a scalar dataset
+                      : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
   io.check(selected, "cannot select in " + name);
-  if (write)
-    io.check(H5Dwrite(dset, mem_type, mspace, fspace, dxpl, data), "cannot write " + name);
-  else
-    io.check(H5Dread(dset, mem_type, mspace, fspace, dxpl, data), "cannot read " + name);
+  if (write) io.check(H5Dwrite(dset, mem_type, mspace, fspace, dxpl, data), "cannot write " + name);
+  else io.check(H5Dread(dset, mem_type, mspace, fspace, dxpl, data), "cannot read " + name);
 }
 
 // Rows [begin, begin + count) of a (frames, N[, width]) or (N[, width]) dataset, frame `frame`.
@@ -275,8 +271,8 @@ std::pair<std::vector<hsize_t>, std::vector<hsize_t>> rows_block(bool framed, hs
   return {start, cnt};
 }
 
-void write_rows(const Io& io, hid_t dset, const std::string& name, hid_t mem_type, const void* data,
-                bool framed, hsize_t frame, hsize_t begin, hsize_t count, hsize_t width, hid_t dxpl) {
+void write_rows(const Io& io, hid_t dset, const std::string& name, hid_t mem_type, const void* data, bool framed,
+                hsize_t frame, hsize_t begin, hsize_t count, hsize_t width, hid_t dxpl) {
   auto [start, cnt] = rows_block(framed, frame, begin, count, width);
   transfer(io, dset, name, mem_type, const_cast<void*>(data), start, cnt, dxpl, true);
 }
@@ -324,8 +320,7 @@ struct Element {
   hsize_t frame = 0, n = 0;
 };
 
-Element open_element(const Io& io, hid_t file, const std::string& name, int width, std::int64_t n,
-                     H5T_class_t cls) {
+Element open_element(const Io& io, hid_t file, const std::string& name, int width, std::int64_t n, H5T_class_t cls) {
   Element e;
   io.fail_unless(io.path_exists(file, name), "missing dataset " + name);
   Handle obj = io.make(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose, "cannot open " + name);
@@ -351,8 +346,8 @@ Element open_element(const Io& io, hid_t file, const std::string& name, int widt
   return e;
 }
 
-void read_rows(const Io& io, const Element& e, hid_t mem_type, void* data, hsize_t begin, hsize_t count,
-               hsize_t width, hid_t dxpl) {
+void read_rows(const Io& io, const Element& e, hid_t mem_type, void* data, hsize_t begin, hsize_t count, hsize_t width,
+               hid_t dxpl) {
   auto [start, cnt] = rows_block(e.framed, e.frame, begin, count, width);
   transfer(io, e.dset, e.name, mem_type, data, start, cnt, dxpl, false);
 }
@@ -594,12 +589,9 @@ H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path),
       throw Error(path + ": " + problem);
     }
   }
-  if (mode == Mode::create)
-    id_ = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  else if (mode == Mode::update)
-    id_ = H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl);
-  else
-    id_ = H5Fopen(path.c_str(), mode == Mode::read_write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+  if (mode == Mode::create) id_ = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  else if (mode == Mode::update) id_ = H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl);
+  else id_ = H5Fopen(path.c_str(), mode == Mode::read_write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
   try {
     io.check(id_ < 0 ? -1 : 0, mode == Mode::create   ? "cannot create " + tmp
                                : mode == Mode::update ? "cannot open " + tmp
@@ -680,8 +672,8 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
     if (r.id < 1 || r.id > n) bad_id = r.id, r.id = 1;  // reported below, after everyone has looked
     dest[i] = block_owner(r.id - 1, n, p);
   }
-  io.fail_unless(bad_id == 0, "bead ids must be exactly 1..N (N = " + std::to_string(n) + "): found id " +
-                                  std::to_string(bad_id));
+  io.fail_unless(bad_id == 0,
+                 "bead ids must be exactly 1..N (N = " + std::to_string(n) + "): found id " + std::to_string(bad_id));
   const std::vector<Row> got = route(io.comm, rows, dest);
   const std::int64_t begin = block_begin(rank, n, p), count = block_begin(rank + 1, n, p) - begin;
   std::vector<std::int64_t> got_ids(got.size());
@@ -729,8 +721,8 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
     Handle space = io.make(H5Screate_simple(1, &three, nullptr), H5Sclose, "cannot create a dataspace");
     Handle type = string_type(io, 8);
     write_attr(io, b, "boundary", type, type, space, boundary);
-    write_element(io, b, "edges", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, box.len.data(), 3, 0, root ? 3 : 0, 1, meta,
-                  dxpl, root);
+    write_element(io, b, "edges", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, box.len.data(), 3, 0, root ? 3 : 0, 1, meta, dxpl,
+                  root);
     Handle off = create_dataset(io, b, "offset", H5T_IEEE_F64LE, {3}, false);
     write_rows(io, off, "box/offset", H5T_NATIVE_DOUBLE, box.lo.data(), false, 0, 0, root ? 3 : 0, 1, dxpl);
   }
@@ -788,11 +780,11 @@ Configuration read_configuration(H5File& file) {
     check_diameters(io, e.name, begin, diameter, ids);
   }
   if (io.path_exists(f, "/particles/all/image"))
-    read_rows(io, open_element(io, f, "/particles/all/image", 3, n, H5T_INTEGER), H5T_NATIVE_INT32, img.data(),
-              begin, count, 3, dxpl);
+    read_rows(io, open_element(io, f, "/particles/all/image", 3, n, H5T_INTEGER), H5T_NATIVE_INT32, img.data(), begin,
+              count, 3, dxpl);
   if (io.path_exists(f, "/particles/all/box/offset"))
-    read_rows(io, open_element(io, f, "/particles/all/box/offset", 1, 3, H5T_FLOAT), H5T_NATIVE_DOUBLE, lo.data(), 0,
-              3, 1, dxpl);
+    read_rows(io, open_element(io, f, "/particles/all/box/offset", 1, 3, H5T_FLOAT), H5T_NATIVE_DOUBLE, lo.data(), 0, 3,
+              1, dxpl);
   if (pos.framed) {
     if (io.path_exists(f, "/particles/all/position/step"))
       c.meta.step = read_last<std::int64_t>(io, f, "/particles/all/position/step", H5T_NATIVE_INT64, dxpl);
@@ -806,9 +798,9 @@ Configuration read_configuration(H5File& file) {
   // Before anything is wrapped or handed on: a usable box, sane values in every row, no two beads
   // on top of each other (validate.hpp). The data are only looked at, never changed.
   check_box(io, c.box, edges.name);
-  check_rows(io, c.box, begin, {pos.name, species.name, charge.name, "/particles/all/velocity/value",
-                                "/particles/all/image/value"},
-             x, c.has_velocity ? &v : nullptr, q, sp, img, ids);
+  check_rows(io, c.box, begin,
+             {pos.name, species.name, charge.name, "/particles/all/velocity/value", "/particles/all/image/value"}, x,
+             c.has_velocity ? &v : nullptr, q, sp, img, ids);
   check_spacing(io, c.box, pos.name, x, ids);
   Beads& b = c.beads;
   b.has_diameter = has_diameter;
@@ -845,8 +837,8 @@ ConfigMeta config_meta(const Input& in) {
   return m;
 }
 
-void overwrite_rows(H5File& file, const std::string& element, const std::vector<double>& local,
-                    std::int64_t first_row, std::int64_t n) {
+void overwrite_rows(H5File& file, const std::string& element, const std::vector<double>& local, std::int64_t first_row,
+                    std::int64_t n) {
   const ScopedLogEvent event(LogEvent::h5_write);
   const MPI_Comm comm = file.comm();
   const std::string what = file.path() + ": cannot update " + element + ": ";
@@ -930,9 +922,9 @@ Io writable(H5File& file, const std::string& path) {
 
 // A contiguous dataset at an absolute path (scalar if dims is empty).
 Handle create_at(const Io& io, hid_t file, const std::string& path, hid_t type, const std::vector<hsize_t>& dims) {
-  Handle space = io.make(dims.empty() ? H5Screate(H5S_SCALAR)
-                                      : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                         H5Sclose, "cannot create a dataspace for " + path);
+  Handle space = io.make(
+      dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+      H5Sclose, "cannot create a dataspace for " + path);
   return io.make(H5Dcreate2(file, path.c_str(), type, space, intermediate_groups(io), H5P_DEFAULT, H5P_DEFAULT),
                  H5Dclose, "cannot create dataset " + path);
 }
@@ -964,8 +956,8 @@ void write_replicated(H5File& file, const std::string& path, const std::vector<T
   const ScopedLogEvent event(LogEvent::h5_write);
   const std::vector<hsize_t> dims(shape.begin(), shape.end());
   const Io io = writable(file, path);
-  io.fail_unless(data.size() == product(dims), path + ": " + std::to_string(data.size()) +
-                                                   " values for shape " + shape_string(dims));
+  io.fail_unless(data.size() == product(dims),
+                 path + ": " + std::to_string(data.size()) + " values for shape " + shape_string(dims));
   Handle d = create_at(io, file.id(), path, H5Of<T>::file(), dims);
   std::vector<hsize_t> start(dims.size(), 0), count = dims;
   if (comm_rank(io.comm) != 0 && !dims.empty()) count[0] = 0;  // rank 0 writes (scalars: all, alike)
@@ -979,9 +971,9 @@ std::int64_t write_distributed(H5File& file, const std::string& path, const std:
   const std::vector<hsize_t> row_shape(row_shape_in.begin(), row_shape_in.end());
   const Io io = writable(file, path);
   const hsize_t row = product(row_shape);
-  io.fail_unless(row > 0 && local.size() % row == 0,
-                 path + ": " + std::to_string(local.size()) + " values are not whole rows of shape " +
-                     shape_string(row_shape));
+  io.fail_unless(
+      row > 0 && local.size() % row == 0,
+      path + ": " + std::to_string(local.size()) + " values are not whole rows of shape " + shape_string(row_shape));
   std::int64_t n_rows = row > 0 ? local.size() / row : 0, first = 0, total = 0;
   MPI_Exscan(&n_rows, &first, 1, MPI_INT64_T, MPI_SUM, io.comm);
   if (comm_rank(io.comm) == 0) first = 0;  // MPI_Exscan leaves rank 0's result undefined
@@ -1014,7 +1006,7 @@ std::vector<T> read_dataset(H5File& file, const std::string& path, Shape* dims_o
   return data;
 }
 
-#define TLSMAP_H5MD_INSTANTIATE(T)                                                                          \
+#define TLSMAP_H5MD_INSTANTIATE(T)                                                                              \
   template void write_replicated<T>(H5File&, const std::string&, const std::vector<T>&, const Shape&);          \
   template std::int64_t write_distributed<T>(H5File&, const std::string&, const std::vector<T>&, const Shape&); \
   template std::vector<T> read_dataset<T>(H5File&, const std::string&, Shape*);

@@ -54,8 +54,9 @@ Schema default_schema() {
   s.add_bool("pack.swap", false,
              "swap Monte Carlo between MD blocks (polydisperse-soft-sphere only): stable glasses at T_f = t_final");
   s.add_int("pack.swap_every", 10, "[1, inf)", "steps", "MD steps between swap sweeps (one attempt per bead)");
-  s.add_string("pack.from", optional_key, {},
-               "minimise this glass (LAMMPS data file or H5MD) instead of making one; n_beads, density are then the file's");
+  s.add_string(
+      "pack.from", optional_key, {},
+      "minimise this glass (LAMMPS data file or H5MD) instead of making one; n_beads, density are then the file's");
 
   s.add_string("minimize.method", "lbfgs", {"lbfgs", "fire"}, "energy minimiser (docs/minimizers.md)");
   s.add_double("minimize.f_tol", 1e-10, "(0, 1]", "epsilon/sigma", "stop when max |F| <= f_tol");
@@ -72,7 +73,8 @@ Schema default_schema() {
 
   s.add_double("coulomb.accuracy", 1e-5, "(0, 0.01]", "",
                "requested RMS Coulomb force error relative to the RMS Coulomb force (sets sigma, grid, cutoff)");
-  s.add_double("coulomb.cutoff", 0.0, "[0, inf)", "sigma", "real-space cutoff of the Ewald split; 0 = chosen from accuracy");
+  s.add_double("coulomb.cutoff", 0.0, "[0, inf)", "sigma",
+               "real-space cutoff of the Ewald split; 0 = chosen from accuracy");
   s.add_double("coulomb.epsilon", 1.0, "(0, inf)", "", "uniform dielectric constant of Coulomb energies and forces");
 
   s.add_string("search.method", "domain", {"domain", "md-pairs"},
@@ -93,7 +95,8 @@ Schema default_schema() {
                "thickness of the frozen shell around a domain; absent: 2 r_c; at least 2 r_c");
   s.add_int("search.max_domains", 0, "[0, inf)", "", "search only domains 0 .. max_domains-1; 0 = all");
   s.add_int("search.max_attempts", 60, "[1, inf)", "", "activation attempts per domain (the budget)");
-  s.add_int("search.stop_after_stale", 25, "[1, inf)", "", "stop a domain after this many attempts without a new minimum");
+  s.add_int("search.stop_after_stale", 25, "[1, inf)", "",
+            "stop a domain after this many attempts without a new minimum");
   s.add_double("search.target_missing", 0.0, "[0, 1)", "",
                "stop a domain once the Good-Turing chance that one more attempt finds a new minimum within "
                "target_window of the occupied state is at most this (and at least 1/target_missing attempts "
@@ -135,14 +138,17 @@ Schema default_schema() {
   s.add_double("pairs.core_threshold", 0.02, "(0, inf)", "sigma",
                "a pair's region is built around the beads with |d_i| > core_threshold between the two minima (default: "
                "the 0.02 sigma moving threshold); larger values leave the elastic far field out of the region");
-  s.add_int("pairs.max_mobile", 2000, "[2, inf)", "",
-            "largest region (mobile beads) a pair may need; the analysis uses dense Hessians of 3 n_mobile coordinates");
-  s.add_string("pairs.neb", "auto", {"auto", "whole", "shell"},
-               "where a pair's CI-NEB, saddle, E_qs and ZPE run: the whole sample (one bead pinned; exact barriers), the "
-               "region plus a frozen shell at state A (cheap; overestimates barriers), or auto: whole when the sample's "
-               "beads minus one fit in max_mobile");
-  s.add_bool("pairs.check_whole", false,
-             "also run every pair's NEB with the whole sample mobile (one bead pinned; small samples only): /pairs/*_whole");
+  s.add_int(
+      "pairs.max_mobile", 2000, "[2, inf)", "",
+      "largest region (mobile beads) a pair may need; the analysis uses dense Hessians of 3 n_mobile coordinates");
+  s.add_string(
+      "pairs.neb", "auto", {"auto", "whole", "shell"},
+      "where a pair's CI-NEB, saddle, E_qs and ZPE run: the whole sample (one bead pinned; exact barriers), the "
+      "region plus a frozen shell at state A (cheap; overestimates barriers), or auto: whole when the sample's "
+      "beads minus one fit in max_mobile");
+  s.add_bool(
+      "pairs.check_whole", false,
+      "also run every pair's NEB with the whole sample mobile (one bead pinned; small samples only): /pairs/*_whole");
 
   s.add_double("tls.max_splitting", 1.0, "(0, inf)", "K",
                "class tls: quantum splitting E_qs at most this (converted to epsilon with units.epsilon_kelvin)");
@@ -151,12 +157,17 @@ Schema default_schema() {
 
   s.add_double("dipole.spacing", 0.25, "(0, 5]", "sigma", "grid spacing of the Delta-rho solves (dipole and interact)");
   s.add_double("dipole.sigma_factor", 1.0, "[0.5, 4]", "", "Gaussian spreading width in grid spacings");
-  s.add_double("dipole.epsilon", 1.0, "(0, 10000]", "", "dielectric constant outside the domains (uniform if epsilon_in is absent)");
-  s.add_double("dipole.epsilon_in", optional_key, "(0, 10000]", "", "dielectric constant inside the TLS's domain sphere; absent: = epsilon");
-  s.add_double("dipole.radius_factor", 1.0, "(0, 10]", "", "integration (and dielectric) sphere radius over /tls/radius");
+  s.add_double("dipole.epsilon", 1.0, "(0, 10000]", "",
+               "dielectric constant outside the domains (uniform if epsilon_in is absent)");
+  s.add_double("dipole.epsilon_in", optional_key, "(0, 10000]", "",
+               "dielectric constant inside the TLS's domain sphere; absent: = epsilon");
+  s.add_double("dipole.radius_factor", 1.0, "(0, 10]", "",
+               "integration (and dielectric) sphere radius over /tls/radius");
   s.add_int("dipole.convergence_tls", 2, "[0, inf)", "", "convergence table for this many TLS (the first ones)");
-  s.add_vec3("dipole.convergence_spacing", {0.5, 0.35, 0.25}, "[0, inf)", "sigma", "grid spacings of the convergence table (0: skip)");
-  s.add_vec3("dipole.convergence_radius", {0.9, 1.0, 1.1}, "[0, 10]", "", "integration radii of the convergence table, over radius_factor x /tls/radius (0: skip)");
+  s.add_vec3("dipole.convergence_spacing", {0.5, 0.35, 0.25}, "[0, inf)", "sigma",
+             "grid spacings of the convergence table (0: skip)");
+  s.add_vec3("dipole.convergence_radius", {0.9, 1.0, 1.1}, "[0, 10]", "",
+             "integration radii of the convergence table, over radius_factor x /tls/radius (0: skip)");
 
   s.add_double("interact.cutoff", optional_key, "(0, inf)", "sigma",
                "TLS pairs with centres closer than this (minimum image) get exact couplings; absent: all pairs");
@@ -168,11 +179,14 @@ Schema default_schema() {
                "continuum kernel (not accurate pair by pair in glasses at 10-20 sigma: docs/dipole.md)");
   s.add_double("interact.far_width", 1.0, "(0, 5]", "sigma",
                "Gaussian width of the elastic dipoles in the continuum kernel (its grid spacing is <= width/2)");
-  s.add_string("interact.mech_response", "held", {"held", "pair", "source", "whole"},
-               "J_mech response: both TLS's mobile beads held, from one solve per TLS (held) or exactly, one solve per pair "
-               "(pair); the source's only or none (diagnostics)");
-  s.add_int("interact.check_pairs", 2, "[0, inf)", "", "validate J_mech on this many closest separated pairs by four-state relaxation");
-  s.add_double("interact.relax_f_tol", 1e-9, "(0, 1]", "epsilon/sigma", "force tolerance of the four-state relaxations");
+  s.add_string(
+      "interact.mech_response", "held", {"held", "pair", "source", "whole"},
+      "J_mech response: both TLS's mobile beads held, from one solve per TLS (held) or exactly, one solve per pair "
+      "(pair); the source's only or none (diagnostics)");
+  s.add_int("interact.check_pairs", 2, "[0, inf)", "",
+            "validate J_mech on this many closest separated pairs by four-state relaxation");
+  s.add_double("interact.relax_f_tol", 1e-9, "(0, 1]", "epsilon/sigma",
+               "force tolerance of the four-state relaxations");
   s.add_double("interact.elastic_strain", 0.0, "[0, 0.01]", "",
                "> 0: also measure K and the tetragonal G by finite strain ±e with relaxation (a cross-check of the "
                "Hessian route; 1e-5 suits glasses); 0: skip");
@@ -196,8 +210,7 @@ std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
 std::string join(const std::vector<std::string>& items, const std::string& sep, bool quote) {
   std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i)
-    out += (i ? sep : "") + (quote ? in_quotes(items[i]) : items[i]);
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + (quote ? in_quotes(items[i]) : items[i]);
   return out;
 }
 
@@ -240,9 +253,7 @@ std::optional<std::string> closest(const std::string& word, const std::vector<st
   return best;
 }
 
-std::string doc_suffix(const KeySpec& s) {
-  return " (" + s.doc + (s.unit.empty() ? "" : ", unit: " + s.unit) + ")";
-}
+std::string doc_suffix(const KeySpec& s) { return " (" + s.doc + (s.unit.empty() ? "" : ", unit: " + s.unit) + ")"; }
 
 // Compact one-line rendering of a TOML value, for values whose source text spans lines.
 std::string compact(const toml::value& v) {
@@ -290,8 +301,7 @@ std::string check_value(const KeySpec& s, const InputValue& v) {
     case KeyType::Vec3:
     case KeyType::Int3:
       for (int i = 0; i < 3; ++i) {
-        double x = s.type == KeyType::Vec3 ? std::get<std::array<double, 3>>(v)[i]
-                                           : std::get<std::array<int, 3>>(v)[i];
+        double x = s.type == KeyType::Vec3 ? std::get<std::array<double, 3>>(v)[i] : std::get<std::array<int, 3>>(v)[i];
         auto msg = check_number(x, " (element " + std::to_string(i + 1) + " is " + number(x) + ")");
         if (!msg.empty()) return msg + (s.range.unbounded() ? "" : " for each element");
       }
@@ -426,14 +436,11 @@ Range Range::parse(std::string_view text) {
   r.hi_open = text.back() == ')';
   r.lo = bound(text.substr(1, comma - 1));
   r.hi = bound(text.substr(comma + 1, text.size() - comma - 2));
-  if (!(r.lo <= r.hi) || (std::isinf(r.lo) && !r.lo_open) || (std::isinf(r.hi) && !r.hi_open))
-    throw bad();
+  if (!(r.lo <= r.hi) || (std::isinf(r.lo) && !r.lo_open) || (std::isinf(r.hi) && !r.hi_open)) throw bad();
   return r;
 }
 
-bool Range::contains(double x) const {
-  return (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi);
-}
+bool Range::contains(double x) const { return (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi); }
 
 bool Range::unbounded() const { return std::isinf(lo) && std::isinf(hi); }
 
@@ -477,9 +484,7 @@ std::string format_value(const InputValue& v) {
         else if constexpr (std::is_same_v<T, std::string>) return in_quotes(x);
         else if constexpr (std::is_same_v<T, std::array<double, 3>>)
           return "[" + real(x[0]) + ", " + real(x[1]) + ", " + real(x[2]) + "]";
-        else
-          return "[" + std::to_string(x[0]) + ", " + std::to_string(x[1]) + ", " +
-                 std::to_string(x[2]) + "]";
+        else return "[" + std::to_string(x[0]) + ", " + std::to_string(x[1]) + ", " + std::to_string(x[2]) + "]";
       },
       v);
 }
@@ -505,9 +510,9 @@ Schema& Schema::add(KeySpec spec) {
 }
 
 namespace {
-KeySpec make_spec(std::string key, KeyType type, Presence p, InputValue def, std::string_view range,
-                  std::string unit, std::vector<std::string> choices, std::string doc) {
-  return {std::move(key), type, p, std::move(def), Range::parse(range), std::move(choices),
+KeySpec make_spec(std::string key, KeyType type, Presence p, InputValue def, std::string_view range, std::string unit,
+                  std::vector<std::string> choices, std::string doc) {
+  return {std::move(key),  type,          p, std::move(def), Range::parse(range), std::move(choices),
           std::move(unit), std::move(doc)};
 }
 // The Presence overloads are for keys without a default.
@@ -517,20 +522,16 @@ Presence no_default(Presence p, const std::string& key) {
 }
 }  // namespace
 
-Schema& Schema::add_int(std::string key, std::int64_t def, std::string_view range, std::string unit,
-                        std::string doc) {
+Schema& Schema::add_int(std::string key, std::int64_t def, std::string_view range, std::string unit, std::string doc) {
   return add(make_spec(key, KeyType::Int, Presence::Default, def, range, unit, {}, doc));
 }
-Schema& Schema::add_int(std::string key, Presence p, std::string_view range, std::string unit,
-                        std::string doc) {
+Schema& Schema::add_int(std::string key, Presence p, std::string_view range, std::string unit, std::string doc) {
   return add(make_spec(key, KeyType::Int, no_default(p, key), {}, range, unit, {}, doc));
 }
-Schema& Schema::add_double(std::string key, double def, std::string_view range, std::string unit,
-                           std::string doc) {
+Schema& Schema::add_double(std::string key, double def, std::string_view range, std::string unit, std::string doc) {
   return add(make_spec(key, KeyType::Double, Presence::Default, def, range, unit, {}, doc));
 }
-Schema& Schema::add_double(std::string key, Presence p, std::string_view range, std::string unit,
-                           std::string doc) {
+Schema& Schema::add_double(std::string key, Presence p, std::string_view range, std::string unit, std::string doc) {
   return add(make_spec(key, KeyType::Double, no_default(p, key), {}, range, unit, {}, doc));
 }
 Schema& Schema::add_bool(std::string key, bool def, std::string doc) {
@@ -539,28 +540,24 @@ Schema& Schema::add_bool(std::string key, bool def, std::string doc) {
 Schema& Schema::add_bool(std::string key, Presence p, std::string doc) {
   return add(make_spec(key, KeyType::Bool, no_default(p, key), {}, "", "", {}, doc));
 }
-Schema& Schema::add_string(std::string key, std::string def, std::vector<std::string> choices,
-                           std::string doc) {
+Schema& Schema::add_string(std::string key, std::string def, std::vector<std::string> choices, std::string doc) {
   return add(make_spec(key, KeyType::String, Presence::Default, def, "", "", choices, doc));
 }
-Schema& Schema::add_string(std::string key, Presence p, std::vector<std::string> choices,
-                           std::string doc) {
+Schema& Schema::add_string(std::string key, Presence p, std::vector<std::string> choices, std::string doc) {
   return add(make_spec(key, KeyType::String, no_default(p, key), {}, "", "", choices, doc));
 }
-Schema& Schema::add_vec3(std::string key, std::array<double, 3> def, std::string_view range,
-                         std::string unit, std::string doc) {
+Schema& Schema::add_vec3(std::string key, std::array<double, 3> def, std::string_view range, std::string unit,
+                         std::string doc) {
   return add(make_spec(key, KeyType::Vec3, Presence::Default, def, range, unit, {}, doc));
 }
-Schema& Schema::add_vec3(std::string key, Presence p, std::string_view range, std::string unit,
-                         std::string doc) {
+Schema& Schema::add_vec3(std::string key, Presence p, std::string_view range, std::string unit, std::string doc) {
   return add(make_spec(key, KeyType::Vec3, no_default(p, key), {}, range, unit, {}, doc));
 }
-Schema& Schema::add_int3(std::string key, std::array<int, 3> def, std::string_view range,
-                         std::string unit, std::string doc) {
+Schema& Schema::add_int3(std::string key, std::array<int, 3> def, std::string_view range, std::string unit,
+                         std::string doc) {
   return add(make_spec(key, KeyType::Int3, Presence::Default, def, range, unit, {}, doc));
 }
-Schema& Schema::add_int3(std::string key, Presence p, std::string_view range, std::string unit,
-                         std::string doc) {
+Schema& Schema::add_int3(std::string key, Presence p, std::string_view range, std::string unit, std::string doc) {
   return add(make_spec(key, KeyType::Int3, no_default(p, key), {}, range, unit, {}, doc));
 }
 
@@ -588,8 +585,7 @@ std::string schema_help(const Schema& schema) {
     std::string def = k.presence == Presence::Required   ? "required"
                       : k.presence == Presence::Optional ? "(unset)"
                                                          : format_value(k.default_value);
-    std::string allowed = k.type == KeyType::String ? join(k.choices, " | ", false)
-                                                    : k.range.notation();
+    std::string allowed = k.type == KeyType::String ? join(k.choices, " | ", false) : k.range.notation();
     rows.push_back({k.key, type_name(k.type), def, allowed, k.unit, k.doc});
   }
   std::vector<std::size_t> w(head.size());
@@ -603,8 +599,10 @@ std::string schema_help(const Schema& schema) {
       out += c + 1 < r.size() ? r[c] + std::string(w[c] - r[c].size() + 2, ' ') : r[c];
     return out + "\n";
   };
-  std::string out = "Input file keys (TOML; write [table] then key = value; units: reduced LJ "
-                    "unless stated)\n\n" + line(head);
+  std::string out =
+      "Input file keys (TOML; write [table] then key = value; units: reduced LJ "
+      "unless stated)\n\n" +
+      line(head);
   std::string table;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (schema.keys()[i].table() != table) out += "\n", table = schema.keys()[i].table();
@@ -680,8 +678,7 @@ Input Input::from_string(const std::string& text, const std::string& path, const
                                        (c ? "; did you mean [" + *c + "]?" : "") +
                                        " (tables: " + join(tables, ", ", false) + ")"});
       } else {
-        problems.push_back({tline, at(tline) + "key '" + tname + "' is outside any table" +
-                                       suggest_key(tname, tname) +
+        problems.push_back({tline, at(tline) + "key '" + tname + "' is outside any table" + suggest_key(tname, tname) +
                                        " (every key belongs under a [table] header)"});
       }
       continue;
@@ -701,8 +698,8 @@ Input Input::from_string(const std::string& text, const std::string& path, const
         std::vector<std::string> names;
         for (const auto& k : schema.keys())
           if (k.table() == tname) names.push_back(k.name());
-        problems.push_back({line, at(line) + "unknown key '" + full + "'" + suggest_key(full, name) +
-                                      " (keys in [" + tname + "]: " + join(names, ", ", false) + ")"});
+        problems.push_back({line, at(line) + "unknown key '" + full + "'" + suggest_key(full, name) + " (keys in [" +
+                                      tname + "]: " + join(names, ", ", false) + ")"});
         continue;
       }
       const std::string text_v = source_text(v);
@@ -710,8 +707,7 @@ Input Input::from_string(const std::string& text, const std::string& path, const
       auto value = convert(*spec, v, why);
       if (value && why.empty()) why = check_value(*spec, *value);
       if (!why.empty()) {
-        problems.push_back(
-            {line, at(line) + "key '" + full + "' = " + text_v + " " + why + doc_suffix(*spec)});
+        problems.push_back({line, at(line) + "key '" + full + "' = " + text_v + " " + why + doc_suffix(*spec)});
         continue;
       }
       in.entries_[full] = Entry{std::move(*value), true, line, text_v};
@@ -723,9 +719,8 @@ Input Input::from_string(const std::string& text, const std::string& path, const
     if (k.presence == Presence::Required) {
       auto t = table_line.find(k.table());
       const int line = t == table_line.end() ? 0 : t->second;
-      problems.push_back({line, (line ? at(line) : path + ": ") + "missing required key '" + k.key +
-                                    "': expected " + k.allowed() + " under [" + k.table() + "]" +
-                                    doc_suffix(k)});
+      problems.push_back({line, (line ? at(line) : path + ": ") + "missing required key '" + k.key + "': expected " +
+                                    k.allowed() + " under [" + k.table() + "]" + doc_suffix(k)});
     }
     in.entries_[k.key] = Entry{k.default_value, k.presence == Presence::Default, 0, ""};
   }
@@ -745,11 +740,9 @@ const Input::Entry& Input::entry(std::string_view key, KeyType want) const {
   const KeySpec* spec = schema_.find(key);
   if (!spec) throw Error("input: '" + std::string(key) + "' is not a declared input key");
   if (spec->type != want && !(want == KeyType::Double && spec->type == KeyType::Int))
-    throw Error("input: key '" + std::string(key) + "' is " + type_name(spec->type) + ", read as " +
-                type_name(want));
+    throw Error("input: key '" + std::string(key) + "' is " + type_name(spec->type) + ", read as " + type_name(want));
   const Entry& e = entries_.find(key)->second;
-  if (!e.present)
-    throw Error("input: optional key '" + std::string(key) + "' is not set (check has() first)");
+  if (!e.present) throw Error("input: optional key '" + std::string(key) + "' is not set (check has() first)");
   return e;
 }
 
@@ -758,12 +751,9 @@ std::int64_t Input::get_int(std::string_view key) const {
 }
 double Input::get_double(std::string_view key) const {
   const auto& v = entry(key, KeyType::Double).value;
-  return std::holds_alternative<std::int64_t>(v) ? double(std::get<std::int64_t>(v))
-                                                 : std::get<double>(v);
+  return std::holds_alternative<std::int64_t>(v) ? double(std::get<std::int64_t>(v)) : std::get<double>(v);
 }
-bool Input::get_bool(std::string_view key) const {
-  return std::get<bool>(entry(key, KeyType::Bool).value);
-}
+bool Input::get_bool(std::string_view key) const { return std::get<bool>(entry(key, KeyType::Bool).value); }
 const std::string& Input::get_string(std::string_view key) const {
   return std::get<std::string>(entry(key, KeyType::String).value);
 }
@@ -791,8 +781,7 @@ void Input::fail(std::string_view key, const std::string& what) const {
   auto e = entries_.find(key);
   if (e == entries_.end()) throw Error("input: '" + std::string(key) + "' is not a declared input key");
   const Entry& en = e->second;
-  std::string where = path_ + (en.line ? ":" + std::to_string(en.line) : "") + ": key '" +
-                      std::string(key) + "'";
+  std::string where = path_ + (en.line ? ":" + std::to_string(en.line) : "") + ": key '" + std::string(key) + "'";
   if (en.line) where += " = " + en.text;
   else if (en.present) where += " (default " + format_value(en.value) + ")";
   throw Error(where + ": " + what);

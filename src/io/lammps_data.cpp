@@ -152,8 +152,7 @@ void read_atoms(Parser& p, LammpsData& d, std::vector<char>& seen, std::vector<l
       p.fail("atom id " + std::to_string(id) + ": " + why);
     for (int c = 0; c < 3; ++c)
       if (std::abs(b.image[i][c]) >= (1 << 30))
-        p.fail("atom id " + std::to_string(id) + ": image flag " + std::to_string(b.image[i][c]) +
-               " outside +-2^30");
+        p.fail("atom id " + std::to_string(id) + ": image flag " + std::to_string(b.image[i][c]) + " outside +-2^30");
     line_of[i] = p.line();
     const Int3 shift = d.box.wrap(b.pos[i]);  // as LAMMPS: remap into the periodic box
     for (int c = 0; c < 3; ++c) b.image[i][c] += shift[c];
@@ -167,8 +166,8 @@ void check_spacing(const std::string& path, const LammpsData& d, const std::vect
   if (!pair) return;
   const auto [i, j] = *pair;  // index = id - 1
   const double r = d.box.minimum_image(Vec3(d.beads.pos[j] - d.beads.pos[i])).norm();
-  throw Error(path + ":" + std::to_string(line_of[j]) + ": Atoms: " +
-              close_pair_message(static_cast<std::int64_t>(i) + 1, static_cast<std::int64_t>(j) + 1, r) +
+  throw Error(path + ":" + std::to_string(line_of[j]) +
+              ": Atoms: " + close_pair_message(static_cast<std::int64_t>(i) + 1, static_cast<std::int64_t>(j) + 1, r) +
               " (the other is on line " + std::to_string(line_of[i]) + ")");
 }
 
@@ -202,8 +201,7 @@ LammpsData parse_file(const std::string& path) {
       if (d.n_types < 1 || d.n_types > kMaxSpecies)
         p.fail("the number of atom types must lie in 1.." + std::to_string(kMaxSpecies));
       has_types_line = true;
-    } else if (w.size() == 4 && (w[2] == "xlo" || w[2] == "ylo" || w[2] == "zlo") &&
-               w[3] == w[2].substr(0, 1) + "hi") {
+    } else if (w.size() == 4 && (w[2] == "xlo" || w[2] == "ylo" || w[2] == "zlo") && w[3] == w[2].substr(0, 1) + "hi") {
       const int c = w[2][0] - 'x';
       const double lo = p.number<double>(0, "a box bound"), hi = p.number<double>(1, "a box bound");
       if (!(hi > lo)) p.fail("box bound " + w[3] + " must exceed " + w[2]);
@@ -343,8 +341,8 @@ void write_lammps_data(const std::string& path, const Box& box, const Beads& bea
     if (min_species < 0 || max_species >= n_types)
       throw Error(path + ": species must lie in 0.." + std::to_string(n_types - 1));
     if (!options.masses.empty() && static_cast<int>(options.masses.size()) != n_types)
-      throw Error(path + ": " + std::to_string(options.masses.size()) + " masses given for " +
-                  std::to_string(n_types) + " atom types");
+      throw Error(path + ": " + std::to_string(options.masses.size()) + " masses given for " + std::to_string(n_types) +
+                  " atom types");
     std::sort(all.begin(), all.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
     for (std::size_t k = 0; k < all.size(); ++k)
       if (all[k].id != static_cast<std::int64_t>(k) + 1)

@@ -46,7 +46,8 @@ TlsSet read_tls_set(H5File& file, std::int64_t n_beads) {
   for (std::size_t k = 0; k < n; ++k)
     if (t.offset[k + 1] < t.offset[k]) fail("/tls/mobile_offset decreases at row " + std::to_string(k));
   for (auto id : t.id)
-    if (id < 1 || id > n_beads) fail("/tls/mobile_id holds id " + std::to_string(id) + " outside 1.." + std::to_string(n_beads));
+    if (id < 1 || id > n_beads)
+      fail("/tls/mobile_id holds id " + std::to_string(id) + " outside 1.." + std::to_string(n_beads));
   for (std::size_t k = 0; k < n; ++k)
     if (!(t.radius[k] > 0.0)) fail("/tls/radius must be positive (row " + std::to_string(k) + ")");
   return t;

@@ -8,8 +8,8 @@ namespace tlsmap {
 namespace {
 constexpr double kCoulombKelvinAngstrom = 167101.0;  // e² / (4π ε0 k_B) in K·Å (CODATA 2018: 167101.0)
 constexpr double kDebyePerEAngstrom = 4.80320;       // 1 e·Å in debye
-constexpr double kBoltzmann = 1.380649e-23;           // J/K
-constexpr double kAtomicMass = 1.66053906660e-27;     // kg
+constexpr double kBoltzmann = 1.380649e-23;          // J/K
+constexpr double kAtomicMass = 1.66053906660e-27;    // kg
 }  // namespace
 
 PhysicalUnits PhysicalUnits::from_input(const Input& in) {

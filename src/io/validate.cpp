@@ -2,8 +2,8 @@
 #include "tlsmap/io/validate.hpp"
 
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/io/input.hpp"
 #include "tlsmap/core/reduction.hpp"
+#include "tlsmap/io/input.hpp"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -56,8 +56,7 @@ std::string box_problem(const Box& box) {
     if (!(std::isfinite(box.len[d]) && box.len[d] > 0.0))
       return "box edge " + std::string(kAxis[d]) + " = " + num(box.len[d]) + " must be finite and positive";
     if (!std::isfinite(box.lo[d] + box.len[d]))
-      return "box " + std::string(kAxis[d]) + "lo + edge = " + num(box.lo[d]) + " + " + num(box.len[d]) +
-             " overflows";
+      return "box " + std::string(kAxis[d]) + "lo + edge = " + num(box.lo[d]) + " + " + num(box.len[d]) + " overflows";
   }
   return {};
 }
@@ -92,8 +91,8 @@ std::optional<std::array<std::size_t, 2>> close_pair(const std::vector<Vec3>& po
   for (std::size_t i = 0; i < n; ++i)
     order[i] = {key_of(cell_along(pos[i], 0), cell_along(pos[i], 1), cell_along(pos[i], 2)), i};
   std::sort(order.begin(), order.end());
-  std::vector<std::int64_t> keys;     // occupied cells, ascending
-  std::vector<std::size_t> starts;    // their first entry in `order`; one more at the end
+  std::vector<std::int64_t> keys;   // occupied cells, ascending
+  std::vector<std::size_t> starts;  // their first entry in `order`; one more at the end
   for (std::size_t k = 0; k < n; ++k)
     if (k == 0 || order[k].first != order[k - 1].first) keys.push_back(order[k].first), starts.push_back(k);
   starts.push_back(n);
@@ -128,9 +127,10 @@ std::optional<std::array<std::size_t, 2>> close_pair(const std::vector<Vec3>& po
 }
 
 std::string close_pair_message(std::int64_t id_a, std::int64_t id_b, double distance) {
-  return fmt::format("beads with ids {} and {} are {:.3g} sigma apart (minimum image), closer than {} sigma: "
-                     "coincident or nearly coincident beads (no model can start from them)",
-                     id_a, id_b, distance, num(kMinBeadDistance));
+  return fmt::format(
+      "beads with ids {} and {} are {:.3g} sigma apart (minimum image), closer than {} sigma: "
+      "coincident or nearly coincident beads (no model can start from them)",
+      id_a, id_b, distance, num(kMinBeadDistance));
 }
 
 void require_finite(const std::string& file, const std::string& dataset, const std::vector<double>& values,
@@ -158,8 +158,7 @@ std::string toml_nesting_problem(const std::string& text, const std::string& pat
       continue;
     }
     switch (in) {
-      case In::comment:
-        break;
+      case In::comment: break;
       case In::basic:
         if (ch == '\\') ++k;  // skip the escaped character
         else if (ch == '"') in = In::code;
@@ -235,7 +234,7 @@ std::string output_problem(const std::string& out, const std::string& input_path
   std::string what;
   std::error_code ec;
   const fs::path parent = fs::path(out).parent_path().empty() ? fs::path(".") : fs::path(out).parent_path();
-  auto too_long = [](const fs::path& p) {  // the system refuses such a name; MPI-IO may not survive trying
+  auto too_long = [](const fs::path& p) {            // the system refuses such a name; MPI-IO may not survive trying
     if (p.native().size() + 4 >= 4096) return true;  // + ".tmp"; PATH_MAX
     for (const auto& part : p)
       if (part.native().size() + 4 > 255) return true;  // NAME_MAX
@@ -248,8 +247,7 @@ std::string output_problem(const std::string& out, const std::string& input_path
     what = "would be written through " + out + ".tmp, which is the input file itself";
   else if (fs::exists(out, ec) && !fs::is_regular_file(out, ec))
     what = "names a directory, FIFO or device, not an HDF5 file";
-  else if (!fs::is_directory(parent, ec))
-    what = "is in " + parent.string() + ", which is not an existing directory";
+  else if (!fs::is_directory(parent, ec)) what = "is in " + parent.string() + ", which is not an existing directory";
   return what;
 }
 

@@ -113,9 +113,8 @@ MinimizeResult minimize_lbfgs(System& sys, const LbfgsParams& p,
       for (int j : hist) d += cs[j] * v(i, col_s(j)) + cy[j] * v(i, col_y(j));
       v(i, col_d) = d;
     }
-    auto fd_dd = sums(2, [&](int i) {
-      terms[0][i] = b.force[i].dot(v(i, col_d)), terms[1][i] = v(i, col_d).squaredNorm();
-    });
+    auto fd_dd =
+        sums(2, [&](int i) { terms[0][i] = b.force[i].dot(v(i, col_d)), terms[1][i] = v(i, col_d).squaredNorm(); });
     double fd = fd_dd[0];
     // Not clearly downhill (or not finite): forget the history and follow the force.
     if (!hist.empty() && !(fd > 1e-12 * std::sqrt(fd_dd[1] * ff))) {
@@ -144,8 +143,8 @@ MinimizeResult minimize_lbfgs(System& sys, const LbfgsParams& p,
       compute_forces_holding(sys, p.held);
       energy = sys.potential_energy();
       const double slope = -sums(1, [&](int i) { terms[0][i] = b.force[i].dot(v(i, col_d)); })[0];
-      accepted = energy <= e0 + p.c1 * a * slope0 ||
-                 (energy <= e0 + e_noise && slope <= (2.0 * p.delta - 1.0) * slope0);
+      accepted =
+          energy <= e0 + p.c1 * a * slope0 || (energy <= e0 + e_noise && slope <= (2.0 * p.delta - 1.0) * slope0);
       if (!accepted) {
         const double secant = slope > 0.0 ? a * slope0 / (slope0 - slope) : 0.5 * a;
         a = std::clamp(secant, 0.1 * a, 0.5 * a);

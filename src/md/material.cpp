@@ -3,9 +3,9 @@
 #include "tlsmap/md/material.hpp"
 
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/reduction.hpp"
 #include "tlsmap/md/hessian.hpp"
 #include "tlsmap/md/lbfgs.hpp"
-#include "tlsmap/core/reduction.hpp"
 
 #include <cmath>
 #include <limits>
@@ -28,8 +28,8 @@ Mat3 unit_strain(int j) {
 }
 
 // Stress σ = −W/V of the sample with the box and beads scaled by (1 + e_d) per dimension, relaxed.
-Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin,
-                    Int3 proc_grid, const Vec3& e, double f_tol) {
+Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin, Int3 proc_grid,
+                    const Vec3& e, double f_tol) {
   Box b = box;
   const Vec3 s = Vec3::Ones() + e;
   b.len = box.len.cwiseProduct(s);
@@ -141,7 +141,8 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
     for (int I = 0; I < 6; ++I)
       for (int J = 0; J < 6; ++J)
         for (int i = 0; i < n; ++i)
-          dots[6 * I + J][i] = x[I][3 * i] * y[J][3 * i] + x[I][3 * i + 1] * y[J][3 * i + 1] + x[I][3 * i + 2] * y[J][3 * i + 2];
+          dots[6 * I + J][i] =
+              x[I][3 * i] * y[J][3 * i] + x[I][3 * i + 1] * y[J][3 * i + 1] + x[I][3 * i + 2] * y[J][3 * i + 2];
     for (int J = 0; J < 6; ++J) {
       petsc_check(VecRestoreArrayRead(rhs[J], &x[J]), "elastic constants");
       petsc_check(VecRestoreArrayRead(sol[J], &y[J]), "elastic constants");
@@ -193,8 +194,8 @@ void add_hessian_route(MaterialConstants& c, const System& sys) {
   c.pressure = sys.thermo().virial.trace() / (3.0 * sys.box().volume());  // P = −tr σ / 3, σ = −W/V
 }
 
-MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
-                                   double skin, Int3 proc_grid, double strain, double f_tol) {
+MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin,
+                                   Int3 proc_grid, double strain, double f_tol) {
   MaterialConstants c;
   c.strain = strain;
   std::int64_t n = beads.n_owned;

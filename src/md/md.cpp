@@ -46,7 +46,11 @@ void assign_velocities(System& system, double temperature, std::uint64_t seed) {
   const int n = b.n_owned;
   for (int i = 0; i < n; ++i) b.vel[i] = gaussian3(seed, Stream::initial_velocity, b.id[i], 0);
   std::vector<double> px(n), py(n), pz(n);
-  for (int i = 0; i < n; ++i) { px[i] = b.vel[i][0]; py[i] = b.vel[i][1]; pz[i] = b.vel[i][2]; }
+  for (int i = 0; i < n; ++i) {
+    px[i] = b.vel[i][0];
+    py[i] = b.vel[i][1];
+    pz[i] = b.vel[i][2];
+  }
   auto p = reproducible_sums(system.comm(), {px, py, pz});
   const double inv_n = 1.0 / static_cast<double>(system.n_global());
   const Vec3 v_cm(p[0] * inv_n, p[1] * inv_n, p[2] * inv_n);

@@ -65,7 +65,8 @@ Model model_for_sample(const std::string& name, const std::vector<double>& diame
   Model m = model_by_name(name);
   if (!m.has_diameters()) return m;
   if (diameter.empty())
-    throw Error(where + ": model '" + name + "' needs per-bead diameters (/particles/all/diameter), and there are none");
+    throw Error(where + ": model '" + name +
+                "' needs per-bead diameters (/particles/all/diameter), and there are none");
   return Model(PolydisperseSoftSphere::for_diameters_up_to(*std::max_element(diameter.begin(), diameter.end())));
 }
 
@@ -74,7 +75,8 @@ bool model_has_diameters(const std::string& name) { return model_by_name(name).h
 LJTable make_model(const std::string& name) {
   Model m = model_by_name(name);
   if (m.has_diameters())
-    throw Error("model '" + name + "' has per-bead diameters, not a species table; this part of tlsmap "
+    throw Error("model '" + name +
+                "' has per-bead diameters, not a species table; this part of tlsmap "
                 "supports kob-andersen and lennard-jones only so far");
   return std::move(m.table);
 }
@@ -84,6 +86,5 @@ std::vector<double> model_composition(const std::string& name) {
   if (name == "lennard-jones" || is_polydisperse(name)) return {1.0};
   unknown_model(name);
 }
-
 
 }  // namespace tlsmap

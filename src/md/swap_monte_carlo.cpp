@@ -1,9 +1,9 @@
 #include "tlsmap/md/swap_monte_carlo.hpp"
 
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/core/random.hpp"
 #include "tlsmap/core/reduction.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <algorithm>
 #include <array>

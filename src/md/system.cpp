@@ -76,18 +76,14 @@ void System::rebuild() {
 }
 
 void System::positions_changed() {
-  if (list_.needs_rebuild(beads_, comm()))
-    rebuild();
-  else
-    halo_.update_ghosts(beads_);
+  if (list_.needs_rebuild(beads_, comm())) rebuild();
+  else halo_.update_ghosts(beads_);
 }
 
 void System::compute_forces() {
   const ScopedLogEvent event(LogEvent::forces);
-  if (model_.has_diameters())
-    compute_polydisperse_forces(list_, beads_, terms_);
-  else
-    compute_pair_forces(model_.table, list_, beads_, terms_);
+  if (model_.has_diameters()) compute_polydisperse_forces(list_, beads_, terms_);
+  else compute_pair_forces(model_.table, list_, beads_, terms_);
   ++n_force_calls_;
 }
 

@@ -18,8 +18,7 @@ Decomposition::Decomposition(MPI_Comm comm, const Box& box, Int3 dims) : box_(bo
   }
   if (size % n_fixed != 0) {
     std::ostringstream msg;
-    msg << "process grid " << dims[0] << "x" << dims[1] << "x" << dims[2] << " does not divide " << size
-        << " ranks";
+    msg << "process grid " << dims[0] << "x" << dims[1] << "x" << dims[2] << " does not divide " << size << " ranks";
     throw Error(msg.str());
   }
   // MPI_Dims_create fills the free entries in non-increasing order; hand the largest counts to the
@@ -37,8 +36,8 @@ Decomposition::Decomposition(MPI_Comm comm, const Box& box, Int3 dims) : box_(bo
   }
   if (dims[0] * dims[1] * dims[2] != size) {
     std::ostringstream msg;
-    msg << "process grid " << dims[0] << "x" << dims[1] << "x" << dims[2] << " needs "
-        << dims[0] * dims[1] * dims[2] << " ranks, the job has " << size;
+    msg << "process grid " << dims[0] << "x" << dims[1] << "x" << dims[2] << " needs " << dims[0] * dims[1] * dims[2]
+        << " ranks, the job has " << size;
     throw Error(msg.str());
   }
   dims_ = dims;

@@ -25,7 +25,8 @@ DomainGrid::DomainGrid(const Box& box, double xi, double spacing) : box_(box), x
 Vec3 DomainGrid::spacing() const { return Vec3(box_.len[0] / n_[0], box_.len[1] / n_[1], box_.len[2] / n_[2]); }
 
 Vec3 DomainGrid::center(std::int64_t index) const {
-  const std::int64_t ix = index % n_[0], iy = (index / n_[0]) % n_[1], iz = index / (static_cast<std::int64_t>(n_[0]) * n_[1]);
+  const std::int64_t ix = index % n_[0], iy = (index / n_[0]) % n_[1],
+                     iz = index / (static_cast<std::int64_t>(n_[0]) * n_[1]);
   const Vec3 a = spacing();
   return box_.lo + Vec3((ix + 0.5) * a[0], (iy + 0.5) * a[1], (iz + 0.5) * a[2]);
 }
@@ -51,10 +52,8 @@ LocalCopy local_copy(const Box& box, const std::vector<Vec3>& pos, const std::ve
   // come out sorted by id.
   for (std::size_t k = 0; k < pos.size(); ++k) {
     const double d2 = box.minimum_image(pos[k] - center).squaredNorm();
-    if (d2 < r2)
-      add(k);
-    else if (d2 < outer2)
-      frozen.push_back(k);
+    if (d2 < r2) add(k);
+    else if (d2 < outer2) frozen.push_back(k);
   }
   c.n_mobile = c.size();
   for (std::size_t k : frozen) add(k);

@@ -45,7 +45,10 @@ GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
   for (std::size_t k = 0; k < n && ok; ++k) {
     const double* r = all.data() + k * stride;
     auto id = static_cast<std::int64_t>(r[0]);
-    if (id < 1 || static_cast<std::size_t>(id) > n || g.species[id - 1] != -1) { ok = false; break; }
+    if (id < 1 || static_cast<std::size_t>(id) > n || g.species[id - 1] != -1) {
+      ok = false;
+      break;
+    }
     std::size_t row = id - 1;
     g.pos[row] = Vec3(r[1], r[2], r[3]);
     g.vel[row] = Vec3(r[4], r[5], r[6]);

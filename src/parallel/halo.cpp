@@ -71,14 +71,16 @@ Halo::Halo(const Decomposition& decomp, double cutoff) : decomp_(decomp), cutoff
   for (int d = 0; d < 3; ++d) {
     if (box.len[d] < 2.0 * cutoff) {
       std::ostringstream msg;
-      msg << "box edge " << d << " (" << box.len[d] << ") is shorter than twice the interaction range r_c + skin = "
-          << cutoff << "; use more beads or a smaller skin";
+      msg << "box edge " << d << " (" << box.len[d]
+          << ") is shorter than twice the interaction range r_c + skin = " << cutoff
+          << "; use more beads or a smaller skin";
       throw Error(msg.str());
     }
     // The hop count must be the same on every rank (each hop is a message exchange), so it comes
     // from the narrowest slab, not from this rank's width, which differs in the last bits.
     double width = box.len[d];
-    for (int k = 0; k < decomp.dims()[d]; ++k) width = std::min(width, decomp.boundary(d, k + 1) - decomp.boundary(d, k));
+    for (int k = 0; k < decomp.dims()[d]; ++k)
+      width = std::min(width, decomp.boundary(d, k + 1) - decomp.boundary(d, k));
     hops_[d] = decomp.dims()[d] == 1 ? 1 : static_cast<int>(std::ceil(cutoff / width));
   }
 }
@@ -154,8 +156,8 @@ void Halo::build_ghosts(Beads& b) {
         for (int i : s.send_index) {
           Vec3 x = b.pos[i];
           x[d] += s.shift;
-          out.insert(out.end(), {x[0], x[1], x[2], static_cast<double>(b.species[i]), b.charge[i],
-                                 static_cast<double>(b.id[i])});
+          out.insert(out.end(),
+                     {x[0], x[1], x[2], static_cast<double>(b.species[i]), b.charge[i], static_cast<double>(b.id[i])});
           if (b.has_diameter) out.push_back(b.diameter[i]);
         }
         auto in = sendrecv(comm, out, decomp_.neighbor(d, dir), decomp_.neighbor(d, -dir));
@@ -170,8 +172,13 @@ void Halo::build_ghosts(Beads& b) {
         }
         b.n_ghost += s.n_recv;
         // The next hop in this direction forwards what this one received.
-        if (dir < 0) { first_lower = s.recv_first; n_lower = s.n_recv; }
-        else { first_upper = s.recv_first; n_upper = s.n_recv; }
+        if (dir < 0) {
+          first_lower = s.recv_first;
+          n_lower = s.n_recv;
+        } else {
+          first_upper = s.recv_first;
+          n_upper = s.n_recv;
+        }
         swaps_.push_back(std::move(s));
       }
     }

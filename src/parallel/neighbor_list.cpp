@@ -70,8 +70,7 @@ void NeighborList::build(const Beads& b, const Vec3& region_lo, const Vec3& regi
   const int n = b.n_local(), n_owned = b.n_owned;
   auto cell_of = [&](const Vec3& x) {
     int c[3];
-    for (int d = 0; d < 3; ++d)
-      c[d] = std::clamp(static_cast<int>(std::floor(x[d] * inv_w)) - first[d], 0, nc[d] - 1);
+    for (int d = 0; d < 3; ++d) c[d] = std::clamp(static_cast<int>(std::floor(x[d] * inv_w)) - first[d], 0, nc[d] - 1);
     return (c[2] * nc[1] + c[1]) * nc[0] + c[0];
   };
   int n_species = 1;

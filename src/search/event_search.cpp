@@ -1,9 +1,9 @@
 // Activation–relaxation event search on one domain and the TLS pair analysis (see event_search.hpp).
 #include "tlsmap/search/event_search.hpp"
 
-#include "tlsmap/io/catalogue.hpp"
 #include "tlsmap/core/petsc_util.hpp"
 #include "tlsmap/core/random.hpp"
+#include "tlsmap/io/catalogue.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -144,8 +144,7 @@ void extend_end(const LocalModel& model, const Vector& end, const Vector& u, dou
 // both the barrier and 25 ħω above the end (beyond, the solver's harmonic continuation from that
 // wall, where the wavefunctions have decayed). e_qs_other: the band alone mirrored past its ends
 // (the continuation's sensitivity).
-PathLevels levels_along(const LocalModel& model, const NebResult& path, double omega_a, double omega_b,
-                        double hbar) {
+PathLevels levels_along(const LocalModel& model, const NebResult& path, double omega_a, double omega_b, double hbar) {
   const int m = static_cast<int>(path.images.size());
   const int n_ext = 16;
   const double top = *std::max_element(path.energy.begin(), path.energy.end());
@@ -155,13 +154,13 @@ PathLevels levels_along(const LocalModel& model, const NebResult& path, double o
     const double step = (omega > 0.0 ? 8.0 * std::sqrt(hbar / omega) : 0.25 * path.arc.back()) / n_ext;
     const Vector u = (path.images[end] - path.images[inner]).normalized();
     std::vector<double> v, dv;
-    extend_end(model, path.images[end], u, step, n_ext, std::max(top - path.energy[end], 25.0 * hbar * omega), v,
-               dv);
+    extend_end(model, path.images[end], u, step, n_ext, std::max(top - path.energy[end], 25.0 * hbar * omega), v, dv);
     std::vector<double> s{path.arc[end]}, vs{path.energy[end]}, dvs{path.slope[end]};
     for (std::size_t k = 0; k < v.size(); ++k)  // dV/ds = ±dV/dσ: s runs outward at the back, inward at the front
       s.push_back(path.arc[end] + (front ? -1.0 : 1.0) * (k + 1) * step), vs.push_back(v[k] + e_shift),
           dvs.push_back(front ? -dv[k] : dv[k]);
-    if (front) std::reverse(s.begin(), s.end()), std::reverse(vs.begin(), vs.end()), std::reverse(dvs.begin(), dvs.end());
+    if (front)
+      std::reverse(s.begin(), s.end()), std::reverse(vs.begin(), vs.end()), std::reverse(dvs.begin(), dvs.end());
     return PathPotential(s, vs, dvs);
   };
   const PathPotential before = outer(0, 1, omega_a, true), after = outer(m - 1, m - 2, omega_b, false);
@@ -171,8 +170,8 @@ PathLevels levels_along(const LocalModel& model, const NebResult& path, double o
 
 }  // namespace
 
-TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b_in, const SearchParams& p,
-                     int index_a, int index_b, const std::vector<Vector>& via, double zpe_a) {
+TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b_in, const SearchParams& p, int index_a,
+                     int index_b, const std::vector<Vector>& via, double zpe_a) {
   TlsPair t;
   t.a = index_a;
   t.b = index_b;
@@ -270,7 +269,11 @@ void lowest_pair(const LocalModel& model, const SearchParams& p, DomainSearch& s
     for (int i : copies_a)
       for (int j : copies_b) {
         const double d = state_distance(model, s.minima[i].x, s.minima[j].x);
-        if (d < best) { best = d; ia = i; ib = j; }
+        if (d < best) {
+          best = d;
+          ia = i;
+          ib = j;
+        }
       }
   }
   if (ib >= 0) {
@@ -350,7 +353,7 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
   out.minima.push_back(make_minimum(model, minimize_local(model, model.initial_coordinates(), p.minimizer), p, -1));
 
   int stale = 0;
-  std::vector<int> visits;                 // attempts made from each minimum so far
+  std::vector<int> visits;                  // attempts made from each minimum so far
   std::vector<LocalModel::Matrix> softest;  // its follow_modes softest Hessian modes (on first use)
   const double min_attempts = p.target_missing > 0.0 ? std::ceil(1.0 / p.target_missing) : HUGE_VAL;
   for (int attempt = 0; attempt < p.max_attempts && stale < p.stop_after_stale; ++attempt) {
@@ -417,7 +420,10 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
       bool left = false;
       Vector mode = dir;
       for (int st = 0; st < p.max_push_steps; ++st) {
-        if (lowest_eigenvalue(model, x, p, mode) < p.leave_basin_eigenvalue) { left = true; break; }
+        if (lowest_eigenvalue(model, x, p, mode) < p.leave_basin_eigenvalue) {
+          left = true;
+          break;
+        }
         x += p.push_step / LocalModel::max_bead_norm(dir) * dir;
         for (int r = 0; r < 3; ++r) {  // a few steepest-descent steps across dir
           Vector g;
@@ -428,12 +434,18 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
           x += std::min(0.01, 0.5 * p.push_step / fm) * fperp;
         }
       }
-      if (!left) { ++out.failed_exits; continue; }
+      if (!left) {
+        ++out.failed_exits;
+        continue;
+      }
 
       // 3. Climb to the saddle.
       s = converge_saddle(model, x, p.saddle, large(model, p) ? mode : dir);
     }
-    if (!s.converged) { ++out.failed_climbs; continue; }
+    if (!s.converged) {
+      ++out.failed_climbs;
+      continue;
+    }
     ++out.events;
 
     // 4. Push over both ways and minimise.

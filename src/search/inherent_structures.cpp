@@ -1,8 +1,8 @@
 // Inherent structures of MD runs (see inherent_structures.hpp).
 #include "tlsmap/search/inherent_structures.hpp"
 
-#include "tlsmap/search/relax.hpp"
 #include "tlsmap/md/system.hpp"
+#include "tlsmap/search/relax.hpp"
 
 #include <algorithm>
 
@@ -114,8 +114,8 @@ void add_replica(const Box& box, const std::vector<Quench>& quenches, double ded
   c->state.push_back(std::move(states));
 }
 
-IsCatalogue identify_structures(const Box& box, const std::vector<std::vector<Quench>>& replicas,
-                                double dedup_distance, std::vector<std::vector<Vec3>>* structures) {
+IsCatalogue identify_structures(const Box& box, const std::vector<std::vector<Quench>>& replicas, double dedup_distance,
+                                std::vector<std::vector<Vec3>>* structures) {
   IsCatalogue c;
   for (const auto& q : replicas) add_replica(box, q, dedup_distance, &c, structures);
   return c;

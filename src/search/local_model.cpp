@@ -90,7 +90,8 @@ double LocalModel::max_force(const Vector& grad) { return max_bead_norm(grad); }
 void LocalModel::ensure_list(const Vector& x) const {
   if (list_ref_.size() == x.size()) {
     double m2 = 0.0;
-    for (int i = 0; i < n_mobile(); ++i) m2 = std::max(m2, (x.segment<3>(3 * i) - list_ref_.segment<3>(3 * i)).squaredNorm());
+    for (int i = 0; i < n_mobile(); ++i)
+      m2 = std::max(m2, (x.segment<3>(3 * i) - list_ref_.segment<3>(3 * i)).squaredNorm());
     if (4.0 * m2 <= skin_ * skin_) return;  // nobody moved more than skin/2
   }
   ++n_list_builds_;

@@ -114,17 +114,31 @@ MinimizeOutcome minimize_local(const LocalModel& model, Vector x, const Minimize
       bool ok = true;
       for (int k = 0; k < 8 && fmax > p.f_tol; ++k) {
         Vector step;
-        if (!newton_min_step(model, x, g, step)) { ok = false; break; }
-        if (LocalModel::max_bead_norm(step) > 0.1) { ok = false; break; }
+        if (!newton_min_step(model, x, g, step)) {
+          ok = false;
+          break;
+        }
+        if (LocalModel::max_bead_norm(step) > 0.1) {
+          ok = false;
+          break;
+        }
         Vector xn = x + step, gn;
         const double en = model.energy_gradient(xn, gn);
         const double fn = LocalModel::max_force(gn);
-        if (!(fn < fmax)) { ok = false; break; }
-        x = xn; g = gn; e = en; fmax = fn;
+        if (!(fn < fmax)) {
+          ok = false;
+          break;
+        }
+        x = xn;
+        g = gn;
+        e = en;
+        fmax = fn;
       }
       if (fmax <= p.f_tol) break;
       if (!ok) polish_failed_at = fmax;
-      s_hist.clear(); y_hist.clear(); rho_hist.clear();
+      s_hist.clear();
+      y_hist.clear();
+      rho_hist.clear();
     }
     // L-BFGS two-loop recursion: d = −H g.
     Vector q = g;
@@ -141,7 +155,9 @@ MinimizeOutcome minimize_local(const LocalModel& model, Vector x, const Minimize
     }
     Vector d = -q;
     if (!(g.dot(d) < 0.0) || !d.allFinite()) {
-      s_hist.clear(); y_hist.clear(); rho_hist.clear();
+      s_hist.clear();
+      y_hist.clear();
+      rho_hist.clear();
       d = -g * std::min(1.0, 0.01 / std::max(fmax, 1e-300));
     }
     d = capped(d, p.max_step);
@@ -163,16 +179,26 @@ MinimizeOutcome minimize_local(const LocalModel& model, Vector x, const Minimize
     }
     if (!accepted) {
       if (s_hist.empty()) break;  // steepest descent failed too: give up
-      s_hist.clear(); y_hist.clear(); rho_hist.clear();
+      s_hist.clear();
+      y_hist.clear();
+      rho_hist.clear();
       continue;
     }
     Vector sv = xn - x, yv = gn - g;
     const double sy = sv.dot(yv);
     if (sy > 1e-300) {
-      s_hist.push_back(sv); y_hist.push_back(yv); rho_hist.push_back(1.0 / sy);
-      if (static_cast<int>(s_hist.size()) > p.memory) { s_hist.pop_front(); y_hist.pop_front(); rho_hist.pop_front(); }
+      s_hist.push_back(sv);
+      y_hist.push_back(yv);
+      rho_hist.push_back(1.0 / sy);
+      if (static_cast<int>(s_hist.size()) > p.memory) {
+        s_hist.pop_front();
+        y_hist.pop_front();
+        rho_hist.pop_front();
+      }
     }
-    x = xn; g = gn; e = en;
+    x = xn;
+    g = gn;
+    e = en;
   }
   out.x = x;
   out.energy = e;
@@ -259,7 +285,10 @@ SaddleOutcome converge_saddle(const LocalModel& model, Vector x, const SaddlePar
       double best = -1.0;
       for (int i = 0; i < n_look; ++i) {
         const double o = std::abs(sp.vectors.col(i).dot(prev_mode));
-        if (o > best) { best = o; k = i; }
+        if (o > best) {
+          best = o;
+          k = i;
+        }
       }
     }
     out.x = x;

@@ -58,7 +58,7 @@ MinimizeResult minimise(System& sys, double f_tol, const HeldIds* held) {
 struct Region {
   std::vector<std::int64_t> index;  // 0-based, ascending
   std::vector<double> dist;
-  HeldIds held;                     // 1-based ids
+  HeldIds held;  // 1-based ids
   Vec3 shift = Vec3::Zero();
 };
 
@@ -72,7 +72,8 @@ Region region_around(const WholeSample& w, const std::vector<std::int64_t>& mobi
   r.shift = w.box.lo + 0.5 * w.box.len - (ref + sum / static_cast<double>(mobile_id.size()));
   for (std::size_t i = 0; i < g.size(); ++i) {
     double d2 = std::numeric_limits<double>::infinity();
-    for (std::int64_t id : mobile_id) d2 = std::min(d2, w.box.minimum_image(Vec3(g.pos[i] - g.pos[id - 1])).squaredNorm());
+    for (std::int64_t id : mobile_id)
+      d2 = std::min(d2, w.box.minimum_image(Vec3(g.pos[i] - g.pos[id - 1])).squaredNorm());
     const double d = std::sqrt(d2);
     if (d > reach) continue;
     r.index.push_back(static_cast<std::int64_t>(i));

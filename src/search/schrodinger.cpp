@@ -21,9 +21,9 @@ namespace {
 
 // What the continuation needs of the band.
 struct BandScan {
-  double s_a = 0, s_b = 0;  // ends
-  double v_a = 0, v_b = 0;  // V at the ends
-  double v_min = 0;         // lowest sampled V along the band
+  double s_a = 0, s_b = 0;      // ends
+  double v_a = 0, v_b = 0;      // V at the ends
+  double v_min = 0;             // lowest sampled V along the band
   double v_top = 0, s_top = 0;  // the barrier: max V between the outermost minima (for an NEB band,
                                 // whose ends are minima, the max along the band), and where
   bool barrier = false;         // there are two minima; else v_top is the highest end (a single well)
@@ -98,9 +98,9 @@ EndDerivatives end_derivatives(const PathPotential& v, bool front) {
 // One end of the continued potential.
 struct EndModel {
   bool mirror = false;
-  double omega = 0;  // harmonic: ω_end; mirror: the wall's ω_w
-  double slope = 0;  // harmonic: the band's outward V' at the end (0 at an exact minimum)
-  double reach = 0;  // mirror: distance from the end to the band's top
+  double omega = 0;                      // harmonic: ω_end; mirror: the wall's ω_w
+  double slope = 0;                      // harmonic: the band's outward V' at the end (0 at an exact minimum)
+  double reach = 0;                      // mirror: distance from the end to the band's top
   const PathPotential* outer = nullptr;  // extended: the caller's V past this end
   double far_v = 0, far_slope = 0;       // extended: V and its outward slope at the outer end
 };
@@ -138,8 +138,7 @@ class ContinuedPotential {
     for (const auto& [m, v_end] : {std::pair{a_, b_.v_a}, std::pair{z_, b_.v_b}}) {
       if (m.outer)
         for (double v : m.outer->values()) lo = std::min(lo, v - ref_);
-      else if (!m.mirror && m.slope < 0)
-        lo = std::min(lo, v_end - ref_ - m.slope * m.slope / (2 * m.omega * m.omega));
+      else if (!m.mirror && m.slope < 0) lo = std::min(lo, v_end - ref_ - m.slope * m.slope / (2 * m.omega * m.omega));
     }
     return lo;
   }
@@ -149,7 +148,7 @@ class ContinuedPotential {
   double beyond(const EndModel& m, double x, double s_end, double v_end, double inward) const {
     if (m.outer) {
       const double s = s_end - inward * x;
-      if (s >= m.outer->front() && s <= m.outer->back()) return (*m.outer)(s) - ref_;
+      if (s >= m.outer->front() && s <= m.outer->back()) return (*m.outer)(s)-ref_;
       const double y = inward > 0 ? m.outer->front() - s : s - m.outer->back();
       return m.far_v - ref_ + (m.far_slope + 0.5 * m.omega * m.omega * y) * y;
     }
@@ -394,8 +393,7 @@ Solve solve(const PathPotential& v, const BandScan& b, double omega_a, double om
     // higher of the two). A single well's rising side is resolved only up to U = probe: ψ is nil
     // where V is far above it.
     const double u = std::max({b.barrier ? top : 0.0, probe, 1e-300});
-    const double lambda =
-        std::min({std::sqrt(hbar / ea.omega), std::sqrt(hbar / ez.omega), hbar / std::sqrt(2.0 * u)});
+    const double lambda = std::min({std::sqrt(hbar / ea.omega), std::sqrt(hbar / ez.omega), hbar / std::sqrt(2.0 * u)});
     const double span = out.s_hi - out.s_lo;
     long cells = static_cast<long>(std::ceil(span * opt.points_per_length / lambda));
     cells = std::clamp<long>(cells, 32, std::max<long>(32, opt.max_points / 4));

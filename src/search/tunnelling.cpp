@@ -63,7 +63,7 @@ WellLevel ground_level(const PathPotential& v, bool front, double omega, double 
   const double sign = front ? 1.0 : -1.0;  // d/dx with x inwards
   const double x = std::abs(s[next] - s[end]), d0 = sign * d[end];
   const double r = e[next] - e[end] - d0 * x - 0.5 * omega * omega * x * x;  // c3 x³ + c4 x⁴
-  const double rd = sign * d[next] - d0 - omega * omega * x;                // 3 c3 x² + 4 c4 x³
+  const double rd = sign * d[next] - d0 - omega * omega * x;                 // 3 c3 x² + 4 c4 x³
   const double c3 = (4.0 * r - rd * x) / (x * x * x), c4 = (rd * x - 3.0 * r) / (x * x * x * x);
   const double hw = hbar * omega, ell = std::sqrt(hbar / omega);
   const double g3 = c3 * ell * ell * ell / hw, g4 = c4 * ell * ell * ell * ell / hw;
@@ -115,8 +115,7 @@ Splitting wkb_splitting(const PathPotential& v, double omega_a, double omega_b, 
     w.s2 = last < n ? bisect(at(last + 1), at(last)) : v.back();
     // Composite 5-point Gauss–Legendre of sqrt(2 max(0, V − E*)); the sqrt endpoint behaviour
     // costs O(h^1.5) with h = (s2 − s1)/4000: relative error < 1e-5.
-    static const double xg[5] = {-0.9061798459386640, -0.5384693101056831, 0.0, 0.5384693101056831,
-                                 0.9061798459386640};
+    static const double xg[5] = {-0.9061798459386640, -0.5384693101056831, 0.0, 0.5384693101056831, 0.9061798459386640};
     static const double wg[5] = {0.2369268850561891, 0.4786286704993665, 0.5688888888888889, 0.4786286704993665,
                                  0.2369268850561891};
     const int m = 4000;

@@ -2,11 +2,11 @@
 #include "tlsmap/stages/charge.hpp"
 
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/io/h5md.hpp"
-#include "tlsmap/io/input.hpp"
 #include "tlsmap/core/progress.hpp"
 #include "tlsmap/core/random.hpp"
 #include "tlsmap/core/reduction.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/input.hpp"
 #include "tlsmap/io/units.hpp"
 
 #include <fmt/format.h>
@@ -24,7 +24,7 @@ namespace {
 
 struct Edge {
   double r2;
-  std::int32_t i, j;  // i < j
+  std::int32_t i, j;                     // i < j
   bool operator<(const Edge& o) const {  // by length, ties by ids: a strict total order
     if (r2 != o.r2) return r2 < o.r2;
     return i != o.i ? i < o.i : j < o.j;
@@ -221,8 +221,7 @@ BondSet max_matching(const std::vector<Vec3>& pos, const Box& box, double cutoff
   out.cutoff = cutoff;
   for (std::size_t k = 0; k < n; ++k) {
     const std::int32_t m = match[k];
-    if (m < 0)
-      out.unpaired.push_back(static_cast<std::int64_t>(k) + 1);
+    if (m < 0) out.unpaired.push_back(static_cast<std::int64_t>(k) + 1);
     else if (static_cast<std::size_t>(m) > k) {
       out.bonds.push_back({static_cast<std::int64_t>(k) + 1, static_cast<std::int64_t>(m) + 1});
       out.length.push_back(box.minimum_image(pos[m] - pos[k]).norm());
@@ -245,10 +244,11 @@ BondSet pair_beads(const std::vector<Vec3>& pos, const Box& box, double cutoff, 
     b.enlargements = enlargements;
     if (b.unpaired.size() <= allowed) return b;
     if (c >= limit) {
-      throw Error(fmt::format("pairing: {} of {} beads stay unpaired even with bond cutoff {:.4g} (the largest "
-                              "allowed: charge.max_bond_cutoff = {:.4g}, half the shortest box edge = {:.4g}); raise "
-                              "charge.max_bond_cutoff",
-                              b.unpaired.size(), pos.size(), c, max_cutoff, half_edge));
+      throw Error(
+          fmt::format("pairing: {} of {} beads stay unpaired even with bond cutoff {:.4g} (the largest "
+                      "allowed: charge.max_bond_cutoff = {:.4g}, half the shortest box edge = {:.4g}); raise "
+                      "charge.max_bond_cutoff",
+                      b.unpaired.size(), pos.size(), c, max_cutoff, half_edge));
     }
   }
 }

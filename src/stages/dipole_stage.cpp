@@ -9,13 +9,13 @@
 
 #include "tlsmap/couplings/dipole.hpp"
 
-#include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/io/input.hpp"
-#include "tlsmap/electrostatics/poisson_grid.hpp"
 #include "tlsmap/core/progress.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/io/input.hpp"
 #include "tlsmap/io/tls_io.hpp"
 #include "tlsmap/io/units.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
 
 #include <fmt/format.h>
 
@@ -57,7 +57,8 @@ void run_dipole(const Input& in, MPI_Comm comm) {
   Shape dims;
   const std::vector<double> charge = read_dataset<double>(file, "/particles/all/charge/value", &dims);
   if (charge.size() != static_cast<std::size_t>(n_beads))
-    throw Error(path + ": /particles/all/charge/value does not hold one frame of " + std::to_string(n_beads) + " charges");
+    throw Error(path + ": /particles/all/charge/value does not hold one frame of " + std::to_string(n_beads) +
+                " charges");
   std::vector<std::int64_t> partner;
   double charge_reduced = 0.0;
   {
@@ -84,16 +85,18 @@ void run_dipole(const Input& in, MPI_Comm comm) {
     if (!(r_max < 0.5 * box.len.minCoeff()))
       throw Error(path + ": TLS " + std::to_string(k) + " has an integration radius " + std::to_string(r_max) +
                   " (radius x dipole.radius_factor, x the largest dipole.convergence_radius) that is not below half "
-                  "the shortest box edge " + std::to_string(box.len.minCoeff()));
+                  "the shortest box edge " +
+                  std::to_string(box.len.minCoeff()));
   }
 
   Decomposition dec(comm, box, in.get_int3("system.proc_grid"));
   const Mat3 T = image_field_tensor(box);
-  progress.say(fmt::format("{} TLS in {}; grid spacing {:.4g}, sigma {:.4g}, eps {:.4g}{}; images: T = diag({:.6g}, "
-                           "{:.6g}, {:.6g}) (trace/3 = 4pi/3V = {:.6g})",
-                           n, path, spacing, gs.sigma_factor * spacing, gs.eps_ext,
-                           gs.uniform() ? std::string(" (uniform)") : ", eps_in " + std::to_string(gs.eps_in), T(0, 0),
-                           T(1, 1), T(2, 2), 4 * pi / (3 * box.volume())));
+  progress.say(
+      fmt::format("{} TLS in {}; grid spacing {:.4g}, sigma {:.4g}, eps {:.4g}{}; images: T = diag({:.6g}, "
+                  "{:.6g}, {:.6g}) (trace/3 = 4pi/3V = {:.6g})",
+                  n, path, spacing, gs.sigma_factor * spacing, gs.eps_ext,
+                  gs.uniform() ? std::string(" (uniform)") : ", eps_in " + std::to_string(gs.eps_in), T(0, 0), T(1, 1),
+                  T(2, 2), 4 * pi / (3 * box.volume())));
 
   std::unique_ptr<PoissonGrid> shared;
   if (gs.uniform()) shared = make_eq13_grid(dec, gs, Vec3::Zero(), 0.0);
@@ -161,38 +164,52 @@ void run_dipole(const Input& in, MPI_Comm comm) {
 
   const std::size_t hn = n;
   const std::vector<std::pair<std::string, const std::vector<double>*>> scalars = {
-      {"mu_eq13_radius", &radius}, {"mu_ratio", &ratio_eq13}, {"mu_direct_debye", &deb_direct},
+      {"mu_eq13_radius", &radius},  {"mu_ratio", &ratio_eq13},    {"mu_direct_debye", &deb_direct},
       {"mu_eq13_debye", &deb_eq13}, {"bond_dmu2_sum", &sum_dmu2}, {"g_kirkwood", &g},
       {"d_l_dipole", &d_l},         {"mu_eq1", &mu_eq1}};
   const std::vector<std::pair<std::string, const std::vector<std::int64_t>*>> counts = {
       {"n_bonds_moving", &n_bonds}, {"n_transition_charges", &n_charges}, {"n_charges_outside", &n_outside}};
-  for (const auto& [name, v] : scalars) remove_object(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
-  for (const auto& [name, v] : counts) remove_object(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
+  for (const auto& [name, v] : scalars)
+    remove_object(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
+  for (const auto& [name, v] : counts)
+    remove_object(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
   for (const auto& [name, v] : {std::pair<std::string, const std::vector<Vec3>*>{"mu_direct", &mu_direct},
-                                {"mu_eq13", &mu_eq13}, {"mu_eq13_uncorrected", &mu_raw}}) {
+                                {"mu_eq13", &mu_eq13},
+                                {"mu_eq13_uncorrected", &mu_raw}}) {
     remove_object(file, "/tls/" + name);
     write_replicated(file, "/tls/" + name, flatten(*v), {hn, 3});
   }
-  const std::pair<const char*, const char*> units[] = {
-      {"mu_direct", "q* sigma"}, {"mu_eq13", "q* sigma"}, {"mu_eq13_uncorrected", "q* sigma"}, {"mu_eq13_radius", "sigma"},
-      {"mu_ratio", "1"}, {"mu_direct_debye", "D"}, {"mu_eq13_debye", "D"}, {"bond_dmu2_sum", "(q* sigma)^2"},
-      {"g_kirkwood", "1"}, {"d_l_dipole", "sigma"}, {"mu_eq1", "q* sigma"}, {"n_bonds_moving", "1"},
-      {"n_transition_charges", "1"}, {"n_charges_outside", "1"}};
+  const std::pair<const char*, const char*> units[] = {{"mu_direct", "q* sigma"},
+                                                       {"mu_eq13", "q* sigma"},
+                                                       {"mu_eq13_uncorrected", "q* sigma"},
+                                                       {"mu_eq13_radius", "sigma"},
+                                                       {"mu_ratio", "1"},
+                                                       {"mu_direct_debye", "D"},
+                                                       {"mu_eq13_debye", "D"},
+                                                       {"bond_dmu2_sum", "(q* sigma)^2"},
+                                                       {"g_kirkwood", "1"},
+                                                       {"d_l_dipole", "sigma"},
+                                                       {"mu_eq1", "q* sigma"},
+                                                       {"n_bonds_moving", "1"},
+                                                       {"n_transition_charges", "1"},
+                                                       {"n_charges_outside", "1"}};
   for (const auto& [name, unit] : units) write_attribute(file, std::string("/tls/") + name, "unit", unit);
   remove_object(file, "/tls/dipole_convergence");
   write_replicated(file, "/tls/dipole_convergence", conv, {conv.size() / 10, 10});
-  const std::pair<const char*, double> attrs[] = {
-      {"dipole_spacing", spacing},       {"dipole_sigma", gs.sigma_factor * spacing},
-      {"dipole_epsilon", gs.eps_ext},    {"dipole_epsilon_in", gs.eps_in},
-      {"dipole_radius_factor", radius_factor}, {"dipole_image_tensor_trace", T.trace()},
-      {"debye_per_reduced_dipole", debye}};
+  const std::pair<const char*, double> attrs[] = {{"dipole_spacing", spacing},
+                                                  {"dipole_sigma", gs.sigma_factor * spacing},
+                                                  {"dipole_epsilon", gs.eps_ext},
+                                                  {"dipole_epsilon_in", gs.eps_in},
+                                                  {"dipole_radius_factor", radius_factor},
+                                                  {"dipole_image_tensor_trace", T.trace()},
+                                                  {"debye_per_reduced_dipole", debye}};
   for (const auto& [name, value] : attrs) write_attribute(file, "/tls", name, value);
   file.commit();
 
   double mean_ratio = 0.0, mean_d = 0.0;
   for (std::size_t k = 0; k < n; ++k) mean_ratio += ratio_eq13[k] / n, mean_d += deb_direct[k] / n;
-  progress.say(fmt::format("mean |mu_direct| {:.4g} D, mean mu_eq13/mu_direct {:.5f} (uniform eps: -1/3)", mean_d,
-                           mean_ratio));
+  progress.say(
+      fmt::format("mean |mu_direct| {:.4g} D, mean mu_eq13/mu_direct {:.5f} (uniform eps: -1/3)", mean_d, mean_ratio));
   progress.say(fmt::format("updated {} in {:.2f} s", path, progress.elapsed()));
 }
 

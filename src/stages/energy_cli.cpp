@@ -1,11 +1,11 @@
 #include "tlsmap/stages/energy_cli.hpp"
 
-#include "tlsmap/io/config_file.hpp"
-#include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/reduction.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
+#include "tlsmap/io/config_file.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/lammps_data.hpp"
-#include "tlsmap/core/reduction.hpp"
 #include "tlsmap/md/system.hpp"
 
 #include <fmt/format.h>
@@ -160,7 +160,7 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   if (!lammps_out.empty()) {
     LammpsWriteOptions o;
     o.n_types = poly ? 0 : sys.table().n_species();  // 0: max species + 1
-    o.diameter_as_charge = poly;  // the convention of published polydisperse data
+    o.diameter_as_charge = poly;                     // the convention of published polydisperse data
     o.title = "tlsmap energy: " + r.file;
     write_lammps_data(lammps_out, box, sys.beads(), comm, o);
   }

@@ -6,17 +6,16 @@
 // A few pairs (interact.check_pairs) are re-done by four-state relaxation as a check.
 #include "tlsmap/stages/interact_stage.hpp"
 
-#include "tlsmap/couplings/interact.hpp"
-#include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/couplings/far_field.hpp"
+#include "tlsmap/couplings/interact.hpp"
 #include "tlsmap/io/input.hpp"
-#include "tlsmap/stages/interact_stage.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
 
-#include "tlsmap/md/material.hpp"
-#include "tlsmap/electrostatics/poisson_grid.hpp"
 #include "tlsmap/core/progress.hpp"
+#include "tlsmap/electrostatics/poisson_grid.hpp"
 #include "tlsmap/io/tls_io.hpp"
+#include "tlsmap/md/material.hpp"
 
 #include <fmt/format.h>
 

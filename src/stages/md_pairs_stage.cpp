@@ -3,22 +3,22 @@
 
 #include "tlsmap/core/bytes.hpp"
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/stages/fingerprint.hpp"
-#include "tlsmap/parallel/gather.hpp"
-#include "tlsmap/io/h5md.hpp"
-#include "tlsmap/search/inherent_structures.hpp"
-#include "tlsmap/io/input.hpp"
-#include "tlsmap/stages/pairs_stage.hpp"
 #include "tlsmap/core/progress.hpp"
-#include "tlsmap/stages/search_stage.hpp"
-#include "tlsmap/md/system.hpp"
-#include "tlsmap/search/tunnelling.hpp"
+#include "tlsmap/io/h5md.hpp"
+#include "tlsmap/io/input.hpp"
 #include "tlsmap/io/units.hpp"
+#include "tlsmap/md/system.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/search/inherent_structures.hpp"
+#include "tlsmap/search/tunnelling.hpp"
+#include "tlsmap/stages/fingerprint.hpp"
+#include "tlsmap/stages/pairs_stage.hpp"
+#include "tlsmap/stages/search_stage.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <map>
 
@@ -38,7 +38,8 @@ Settings settings_from(const Input& in) {
   s.output = in.get_string("run.output");
   s.model = in.get_string("system.model");
   if (!in.has("search.md_temperature"))
-    in.fail("search.md_temperature", "is required by search.method = \"md-pairs\" (the MD temperature, e.g. 0.5-0.8 T_f)");
+    in.fail("search.md_temperature",
+            "is required by search.method = \"md-pairs\" (the MD temperature, e.g. 0.5-0.8 T_f)");
   ReplicaParams& p = s.replica;
   p.temperature = in.get_double("search.md_temperature");
   p.md_steps = in.get_int("search.md_steps");
@@ -50,7 +51,8 @@ Settings settings_from(const Input& in) {
   p.md.langevin = in.get_string("md.thermostat") == "langevin";
   p.md.friction = in.get_double("md.friction");
   if (!p.md.langevin || p.md.friction <= 0.0)
-    in.fail("md.thermostat", "md-pairs needs the Langevin thermostat with md.friction > 0 (the MD is at md_temperature)");
+    in.fail("md.thermostat",
+            "md-pairs needs the Langevin thermostat with md.friction > 0 (the MD is at md_temperature)");
   p.f_tol = in.get_double("minimize.f_tol");
   p.dedup_distance = in.get_double("search.dedup_distance");
   p.skin = in.get_double("system.skin");
@@ -105,7 +107,8 @@ void run_replicas(const Settings& s, int first, const Box& box, const GlobalBead
         bytes = serialize(run_replica(box, glass, model, p, group, [&](const Quench& q) {
           progress.report(q.step / p.quench_every, n_quench,
                           "quenches of replica " + std::to_string(mine) + ": E_IS = " + std::to_string(q.energy) +
-                              (q.converged ? "" : " (not converged: ignored)") + (q.pos.empty() ? "" : ", new structure"));
+                              (q.converged ? "" : " (not converged: ignored)") +
+                              (q.pos.empty() ? "" : ", new structure"));
         }));
       } catch (const Error& e) {  // thrown alike on every rank of the group
         error = e.what();
@@ -167,8 +170,8 @@ struct Record {
 };
 
 // Collective: /search as the quench record (docs/file-format.md); complete = 0 at a checkpoint.
-void write_search(H5File& f, const Settings& s, const Record& rec, const std::vector<int>& pair_row,
-                  std::size_t n_rows, const std::string& fp, bool complete) {
+void write_search(H5File& f, const Settings& s, const Record& rec, const std::vector<int>& pair_row, std::size_t n_rows,
+                  const std::string& fp, bool complete) {
   remove_object(f, "/search");
   const MinimaSample& m = rec.m;
   std::vector<std::int64_t> offset{0}, step, structure;
@@ -285,12 +288,14 @@ Record read_record(const std::string& path, const std::string& fp, const Record&
     }
   }
   rec.cat.first_seen.clear();
-  for (std::size_t k = 0; k < ns; ++k) rec.cat.first_seen.emplace_back(static_cast<int>(fr[k]), static_cast<int>(fk[k]));
+  for (std::size_t k = 0; k < ns; ++k)
+    rec.cat.first_seen.emplace_back(static_cast<int>(fr[k]), static_cast<int>(fk[k]));
   for (std::size_t k = 0; k < pairs.size(); k += 2)
     rec.cat.pairs.emplace_back(static_cast<int>(pairs[k]), static_cast<int>(pairs[k + 1]));
   rec.m.minima.assign(ns, std::vector<Vec3>(n));
   for (std::size_t k = 0; k < ns; ++k)
-    for (std::size_t i = 0; i < n; ++i) rec.m.minima[k][i] = Vec3(pos[3 * (k * n + i)], pos[3 * (k * n + i) + 1], pos[3 * (k * n + i) + 2]);
+    for (std::size_t i = 0; i < n; ++i)
+      rec.m.minima[k][i] = Vec3(pos[3 * (k * n + i)], pos[3 * (k * n + i) + 1], pos[3 * (k * n + i) + 2]);
   rec.m.energy = se;
   return rec;
 }
@@ -320,8 +325,8 @@ void run_md_pairs(const Input& in, MPI_Comm comm) {
   Record rec = read_record(s.output, fp, fresh, comm, &why);
   if (!why.empty()) progress.say(why + ": starting over (the old /search and /tls will be replaced)");
   if (static_cast<int>(rec.reps.size()) > s.replicas) {
-    progress.say("the file holds " + std::to_string(rec.reps.size()) + " replicas, more than search.replicas = " +
-                 std::to_string(s.replicas) + ": starting over");
+    progress.say("the file holds " + std::to_string(rec.reps.size()) +
+                 " replicas, more than search.replicas = " + std::to_string(s.replicas) + ": starting over");
     rec = fresh;
   }
   const int first = static_cast<int>(rec.reps.size());
@@ -349,9 +354,9 @@ void run_md_pairs(const Input& in, MPI_Comm comm) {
   long n_quench = 0, n_failed = 0;
   for (const auto& qs : rec.reps)
     for (const Quench& q : qs) ++n_quench, n_failed += q.converged ? 0 : 1;
-  progress.say(std::to_string(n_quench) + " quenches (" + std::to_string(n_failed) + " not converged, ignored): " +
-               std::to_string(rec.m.minima.size() - 1) + " structures besides the glass, " +
-               std::to_string(rec.cat.pairs.size()) + " candidate pairs");
+  progress.say(std::to_string(n_quench) + " quenches (" + std::to_string(n_failed) +
+               " not converged, ignored): " + std::to_string(rec.m.minima.size() - 1) +
+               " structures besides the glass, " + std::to_string(rec.cat.pairs.size()) + " candidate pairs");
 
   // 3. The analysis of `tlsmap pairs` (not checkpointed: a rerun redoes it from the record).
   const auto analysed = analyse_minima_pairs(in, rec.m, rec.cat.pairs, "md-pairs candidate", progress, comm);

@@ -1,14 +1,14 @@
 #include "tlsmap/stages/pack.hpp"
 
-#include "tlsmap/io/config_file.hpp"
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/random.hpp"
+#include "tlsmap/io/config_file.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
-#include "tlsmap/md/md.hpp"
-#include "tlsmap/parallel/gather.hpp"
-#include "tlsmap/core/random.hpp"
-#include "tlsmap/md/swap_monte_carlo.hpp"
 #include "tlsmap/io/units.hpp"
+#include "tlsmap/md/md.hpp"
+#include "tlsmap/md/swap_monte_carlo.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <fmt/format.h>
 
@@ -40,8 +40,9 @@ PackParams PackParams::from_input(const Input& in) {
   p.swap = in.get_bool("pack.swap");
   p.swap_every = in.get_int("pack.swap_every");
   if (p.swap && !model_has_diameters(p.model))
-    in.fail("pack.swap", "swap Monte Carlo exchanges diameters: it needs system.model = \"polydisperse-soft-sphere\", not \"" +
-                             p.model + "\"");
+    in.fail("pack.swap",
+            "swap Monte Carlo exchanges diameters: it needs system.model = \"polydisperse-soft-sphere\", not \"" +
+                p.model + "\"");
   p.minimizer = in.get_string("minimize.method");
   p.fire.f_tol = p.lbfgs.f_tol = in.get_double("minimize.f_tol");
   p.fire.max_iter = p.lbfgs.max_iter = in.get_int("minimize.max_iter");
@@ -98,8 +99,8 @@ Beads lattice_start(MPI_Comm comm, std::int64_t n, const Box& box, const std::ve
 void assign_diameters(Beads& beads, std::int64_t n_global) {
   beads.enable_diameter();
   for (int i = 0; i < beads.n_owned; ++i)
-    beads.diameter[i] = PolydisperseSoftSphere::diameter_at(static_cast<double>(beads.id[i] - 1) /
-                                                            static_cast<double>(n_global));
+    beads.diameter[i] =
+        PolydisperseSoftSphere::diameter_at(static_cast<double>(beads.id[i] - 1) / static_cast<double>(n_global));
 }
 
 namespace {
@@ -217,10 +218,10 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
     if (step > window && !res.decorrelation.step.empty())
       line += fmt::format("  MSD {:.3g}  F_s {:.3f}", res.decorrelation.msd.back(), res.decorrelation.fs.back());
     if (p.swap)
-      line += fmt::format("  C_sigma {:.3f}  swaps {:.1f}% accepted",
-                          res.decorrelation.c_diameter.empty() || step <= window ? 1.0
-                                                                                  : res.decorrelation.c_diameter.back(),
-                          100.0 * swaps.acceptance());
+      line += fmt::format(
+          "  C_sigma {:.3f}  swaps {:.1f}% accepted",
+          res.decorrelation.c_diameter.empty() || step <= window ? 1.0 : res.decorrelation.c_diameter.back(),
+          100.0 * swaps.acceptance());
     const bool equil = step <= p.equil_steps;
     progress.report(equil ? step : step - p.equil_steps, equil ? p.equil_steps : p.quench_steps, line);
   };
@@ -314,8 +315,8 @@ void run_pack(const Input& in, MPI_Comm comm) {
   const Box box = imported ? loaded.box : packing_box(p.n_beads, p.density, p.aspect);
   const bool diameters = model.has_diameters();
   System sys(comm, box, std::move(model), p.skin, p.proc_grid);
-  Beads start = imported ? std::move(loaded.beads)
-                          : lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed);
+  Beads start =
+      imported ? std::move(loaded.beads) : lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed);
   if (diameters && !imported) assign_diameters(start, p.n_beads);
   sys.set_beads(std::move(start));
   const Int3 g = sys.decomp().dims();
@@ -325,11 +326,11 @@ void run_pack(const Input& in, MPI_Comm comm) {
                            static_cast<double>(sys.n_global()) / box.volume(), box.len[0], box.len[1], box.len[2],
                            sys.decomp().size(), g[0], g[1], g[2]));
   const PackResult res = make_glass(sys, p, progress);
-  progress.say(fmt::format("inherent structure: e_IS = {:.10f} per bead, P = {:.5f}, max|F| = {:.2e} after {} {} "
-                           "iterations ({} force calls, {:.2f} s); total {:.1f} s",
-                           res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations,
-                           p.minimizer == "lbfgs" ? "L-BFGS" : "FIRE", res.minimum.force_calls, res.minimize_seconds,
-                           res.seconds));
+  progress.say(fmt::format(
+      "inherent structure: e_IS = {:.10f} per bead, P = {:.5f}, max|F| = {:.2e} after {} {} "
+      "iterations ({} force calls, {:.2f} s); total {:.1f} s",
+      res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations,
+      p.minimizer == "lbfgs" ? "L-BFGS" : "FIRE", res.minimum.force_calls, res.minimize_seconds, res.seconds));
   if (p.swap) {
     progress.say(fmt::format(
         "swap Monte Carlo: {} attempts, {:.2f} % accepted ({:.2f} % at T_f = {:.4g})", res.swap_attempted,
@@ -351,10 +352,12 @@ void run_pack(const Input& in, MPI_Comm comm) {
   write_attribute(file, "/pack/quench_trace", "columns", "step t_target t_kinetic e_pot_per_bead pressure");
   const auto& dc = res.decorrelation;
   std::vector<double> dec;
-  for (std::size_t k = 0; k < dc.step.size(); ++k) dec.insert(dec.end(), {dc.step[k], dc.msd[k], dc.fs[k], dc.c_diameter[k]});
+  for (std::size_t k = 0; k < dc.step.size(); ++k)
+    dec.insert(dec.end(), {dc.step[k], dc.msd[k], dc.fs[k], dc.c_diameter[k]});
   write_replicated(file, "/pack/decorrelation", dec, {dc.step.size(), 4});
   write_attribute(file, "/pack/decorrelation", "columns", "steps_since_window_start msd fs c_diameter");
-  write_attribute(file, "/pack/decorrelation", "window_start_step", static_cast<double>(p.equil_steps + p.quench_steps / 2));
+  write_attribute(file, "/pack/decorrelation", "window_start_step",
+                  static_cast<double>(p.equil_steps + p.quench_steps / 2));
   write_attribute(file, "/pack/decorrelation", "q", 2.0 * M_PI);
   const FinalStage fin = final_stage_averages(res.trace, p.equil_steps + p.quench_steps / 2);  // = make_glass's window
   write_attribute(file, "/pack", "t_f", p.t_final);
@@ -368,9 +371,9 @@ void run_pack(const Input& in, MPI_Comm comm) {
   write_attribute(file, "/pack", "swap_attempts", static_cast<double>(res.swap_attempted));
   write_attribute(file, "/pack", "swap_acceptance",
                   res.swap_attempted > 0 ? static_cast<double>(res.swap_accepted) / res.swap_attempted : 0.0);
-  write_attribute(file, "/pack", "swap_acceptance_t_f",
-                  res.swap_attempted_final > 0 ? static_cast<double>(res.swap_accepted_final) / res.swap_attempted_final
-                                               : 0.0);
+  write_attribute(
+      file, "/pack", "swap_acceptance_t_f",
+      res.swap_attempted_final > 0 ? static_cast<double>(res.swap_accepted_final) / res.swap_attempted_final : 0.0);
   write_attribute(file, "/pack", "e_is_per_bead", res.e_per_bead);
   write_attribute(file, "/pack", "pressure", res.pressure);
   write_attribute(file, "/pack", "max_force", res.minimum.max_force);

@@ -8,20 +8,20 @@
 #include "tlsmap/stages/pairs_stage.hpp"
 
 #include "tlsmap/core/bytes.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/core/progress.hpp"
 #include "tlsmap/io/catalogue.hpp"
 #include "tlsmap/io/config_file.hpp"
-#include "tlsmap/parallel/domains.hpp"
-#include "tlsmap/core/error.hpp"
-#include "tlsmap/search/event_search.hpp"
-#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
 #include "tlsmap/io/lammps_data.hpp"
-#include "tlsmap/core/progress.hpp"
+#include "tlsmap/io/units.hpp"
+#include "tlsmap/parallel/domains.hpp"
+#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/parallel/work_queue.hpp"
+#include "tlsmap/search/event_search.hpp"
 #include "tlsmap/search/relax.hpp"
 #include "tlsmap/stages/search_stage.hpp"
-#include "tlsmap/io/units.hpp"
-#include "tlsmap/parallel/work_queue.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -115,8 +115,7 @@ Settings settings_from(const Input& in, bool with_list) {
   s.proc_grid = in.get_int3("system.proc_grid");
   const double two_rc = 2.0 * model_by_name(s.model).max_cutoff();
   s.shell = in.has("search.shell") ? in.get_double("search.shell") : two_rc;
-  if (s.shell < two_rc)
-    in.fail("search.shell", "must be at least 2 r_c = " + fmt(two_rc) + " (sigma) of the model");
+  if (s.shell < two_rc) in.fail("search.shell", "must be at least 2 r_c = " + fmt(two_rc) + " (sigma) of the model");
   SearchParams& k = s.kernel;
   k.minimizer.f_tol = in.get_double("minimize.f_tol");
   k.dedup_distance = in.get_double("search.dedup_distance");
@@ -136,7 +135,7 @@ struct Sample {
   Box box;
   std::vector<int> species;
   std::vector<double> charge;
-  std::string first;  // the file they were taken from
+  std::string first;             // the file they were taken from
   std::vector<double> diameter;  // per-bead diameters (models with diameters), else empty
 };
 
@@ -215,8 +214,8 @@ void check_same_sample(const Sample& ref, const Box& box, const GlobalBeads& g, 
   }
   for (std::size_t i = 0; i < g.size(); ++i) {
     if (g.species[i] != ref.species[i])
-      fail("bead " + std::to_string(i + 1) + " has species " + std::to_string(g.species[i]) + ", in " + ref.first + " " +
-           std::to_string(ref.species[i]));
+      fail("bead " + std::to_string(i + 1) + " has species " + std::to_string(g.species[i]) + ", in " + ref.first +
+           " " + std::to_string(ref.species[i]));
     if (std::abs(g.charge[i] - ref.charge[i]) > 1e-12)
       fail("bead " + std::to_string(i + 1) + " has charge " + fmt(g.charge[i], 17) + ", in " + ref.first + " " +
            fmt(ref.charge[i], 17));
@@ -277,14 +276,15 @@ void put_region(ByteWriter& w, const Region& r) {
 }
 Region get_region(ByteReader& rd) {
   Region r;
-  rd.get(r.center), rd.get(r.radius), rd.get(r.max_displacement), rd.get(r.n_moving), rd.get(r.n_mobile), rd.get(r.grown);
+  rd.get(r.center), rd.get(r.radius), rd.get(r.max_displacement), rd.get(r.n_moving), rd.get(r.n_mobile),
+      rd.get(r.grown);
   return r;
 }
 
 // n_moving counts the beads with |d_i| > threshold; the region is built around those with
 // |d_i| > core (pairs.core_threshold), or around the one that moved most if none did.
-Region region_of(const Box& box, const std::vector<Vec3>& a, const std::vector<Vec3>& b, double threshold,
-                 double core, double margin) {
+Region region_of(const Box& box, const std::vector<Vec3>& a, const std::vector<Vec3>& b, double threshold, double core,
+                 double margin) {
   Region r;
   std::vector<std::size_t> moving;
   std::size_t largest = 0;
@@ -315,7 +315,8 @@ LocalCopy region_copy(const Sample& sample, const std::vector<Vec3>& a, const Ve
   if (c.size() > c.n_mobile || c.n_mobile < 2) return c;
   int pin = 0;
   for (int i = 1; i < c.n_mobile; ++i)
-    if (sample.box.minimum_image(Vec3(c.pos[i] - center)).norm() > sample.box.minimum_image(Vec3(c.pos[pin] - center)).norm())
+    if (sample.box.minimum_image(Vec3(c.pos[i] - center)).norm() >
+        sample.box.minimum_image(Vec3(c.pos[pin] - center)).norm())
       pin = i;
   std::rotate(c.id.begin() + pin, c.id.begin() + pin + 1, c.id.end());  // the pinned bead last: frozen
   std::rotate(c.species.begin() + pin, c.species.begin() + pin + 1, c.species.end());
@@ -332,7 +333,8 @@ LocalModel model_of(const LocalCopy& c, const LJTable& table) {
 
 // B's mobile coordinates as near images of A's. With a single frozen bead (the whole sample) B is
 // first translated so that bead sits where A has it: an exact symmetry of the periodic sample.
-Vector b_coordinates(const LocalCopy& c, const LocalModel& model, const std::vector<Vec3>& a, const std::vector<Vec3>& b) {
+Vector b_coordinates(const LocalCopy& c, const LocalModel& model, const std::vector<Vec3>& a,
+                     const std::vector<Vec3>& b) {
   Vec3 shift = Vec3::Zero();
   if (c.size() - c.n_mobile == 1) shift = c.box.minimum_image(Vec3(a[c.id.back() - 1] - b[c.id.back() - 1]));
   Vector x = model.initial_coordinates();
@@ -346,9 +348,9 @@ Vector b_coordinates(const LocalCopy& c, const LocalModel& model, const std::vec
 // Whatever a pair's row does not hold: the shell checks and the whole-sample comparison.
 struct PairExtras {
   Region region;
-  int shares_reference = 1;        // state A is /particles/all (mobile_id = the region)
-  double asymmetry_shell = 0.0;    // E(B re-minimised in the frozen shell) − E_A (ε)
-  double b_shell_deviation = 0.0;  // max |x_B(shell) − x_B(whole sample)| over the region (σ)
+  int shares_reference = 1;                             // state A is /particles/all (mobile_id = the region)
+  double asymmetry_shell = 0.0;                         // E(B re-minimised in the frozen shell) − E_A (ε)
+  double b_shell_deviation = 0.0;                       // max |x_B(shell) − x_B(whole sample)| over the region (σ)
   double barrier_whole = kNaN, asymmetry_whole = kNaN;  // check_whole only
   int intermediate_minima_whole = -1, neb_converged_whole = -1;
 };
@@ -422,9 +424,11 @@ Region size_region(const PairInput& in) {
   for (;;) {
     const LocalCopy c = region_copy(*in.sample, *in.a, r.center, r.radius, in.s->shell);
     if (c.n_mobile > in.s->max_mobile)
-      throw Error(in.where() + "state B (" + in.pair->b + ") needs a region of radius " + fmt(r.radius, 4) + " sigma, " +
-                  std::to_string(c.n_mobile) + " mobile beads, to stay a minimum with the rest frozen at state A: more "
-                  "than [pairs] max_mobile = " + std::to_string(in.s->max_mobile) +
+      throw Error(in.where() + "state B (" + in.pair->b + ") needs a region of radius " + fmt(r.radius, 4) +
+                  " sigma, " + std::to_string(c.n_mobile) +
+                  " mobile beads, to stay a minimum with the rest frozen at state A: more "
+                  "than [pairs] max_mobile = " +
+                  std::to_string(in.s->max_mobile) +
                   " (not one local rearrangement? raise max_mobile to analyse it anyway)");
     const LocalModel model = model_of(c, *in.table);
     if (shell_b(in, c, model).ok) {
@@ -432,7 +436,8 @@ Region size_region(const PairInput& in) {
       return r;
     }
     if (c.size() - c.n_mobile <= 1)
-      throw Error(in.where() + "state B (" + in.pair->b + ") is not a minimum even in the whole sample (minimize.f_tol?)");
+      throw Error(in.where() + "state B (" + in.pair->b +
+                  ") is not a minimum even in the whole sample (minimize.f_tol?)");
     r.radius += in.s->margin;
     ++r.grown;
   }
@@ -509,7 +514,8 @@ int extend_to_reference(const PairInput& in, TlsRow& r) {
     if (!listed[i] && (a[i].array() != ref[i].array()).any()) rows[static_cast<std::int64_t>(i) + 1] = {a[i], a[i]};
   if (rows.size() == r.mobile_id.size()) return 1;
   r.mobile_id.clear(), r.position_a.clear(), r.position_b.clear();
-  for (const auto& [id, xy] : rows) r.mobile_id.push_back(id), r.position_a.push_back(xy.first), r.position_b.push_back(xy.second);
+  for (const auto& [id, xy] : rows)
+    r.mobile_id.push_back(id), r.position_a.push_back(xy.first), r.position_b.push_back(xy.second);
   return 0;
 }
 
@@ -521,8 +527,8 @@ void whole_sample_check(const PairInput& in, PairExtras& x) {
   const Box& box = in.sample->box;
   const LocalCopy c = region_copy(*in.sample, *in.a, in.region.center, box.len.norm(), in.s->shell);
   const LocalModel model = model_of(c, *in.table);
-  const NebResult path = nudged_elastic_band(model, model.initial_coordinates(), b_coordinates(c, model, *in.a, *in.b),
-                                             in.s->kernel.neb);
+  const NebResult path =
+      nudged_elastic_band(model, model.initial_coordinates(), b_coordinates(c, model, *in.a, *in.b), in.s->kernel.neb);
   x.barrier_whole = path.energy[path.highest] - path.energy.front();
   x.asymmetry_whole = path.energy.back() - path.energy.front();
   x.intermediate_minima_whole = path.n_intermediate_minima;
@@ -579,7 +585,10 @@ std::vector<std::vector<char>> for_each_pair(std::size_t n, const std::function<
   for (std::size_t k = 0; k < n; ++k) items[k] = static_cast<std::int64_t>(k);
   progress.begin(what);
   const WorkResult r = run_work_queue(
-      comm, items, [&](std::int64_t k) { return WorkOutput{work(k), {0, 0}}; },
+      comm, items,
+      [&](std::int64_t k) {
+        return WorkOutput{work(k), {0, 0}};
+      },
       [&](const WorkTally& t) { progress.report(static_cast<long>(t.done), static_cast<long>(t.n_items), "pairs"); });
   if (r.failed) throw Error(r.message + "; nothing was written");
   return broadcast_results(r, comm);
@@ -604,8 +613,9 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
     if (why.empty() && !s.whole && r.n_mobile > s.max_mobile)
       why = "the " + std::to_string(r.n_moving) + " beads that move more than " + fmt(s.kernel.moving_threshold) +
             " sigma between " + p.a + " and " + p.b + " need a region of " + std::to_string(r.n_mobile) +
-            " mobile beads (radius " + fmt(r.radius, 4) + " sigma), more than [pairs] max_mobile = " +
-            std::to_string(s.max_mobile) + ": not one local rearrangement? (raise max_mobile to analyse it anyway: "
+            " mobile beads (radius " + fmt(r.radius, 4) +
+            " sigma), more than [pairs] max_mobile = " + std::to_string(s.max_mobile) +
+            ": not one local rearrangement? (raise max_mobile to analyse it anyway: "
             "dense Hessians of 3 n_mobile coordinates)";
     if (!why.empty()) {
       if (!skipped) throw Error(where + why);
@@ -619,7 +629,8 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
     progress.say("pair " + std::to_string(regions.size()) + " " + pair_name(p) + ": " + std::to_string(r.n_moving) +
                  " beads move more than " + fmt(s.kernel.moving_threshold) + " sigma (largest " +
                  fmt(r.max_displacement, 4) + "); region radius " + fmt(r.radius, 4) + " sigma, " +
-                 std::to_string(r.n_mobile) + " mobile beads" + (s.whole ? " (the whole sample, one bead pinned)" : ""));
+                 std::to_string(r.n_mobile) + " mobile beads" +
+                 (s.whole ? " (the whole sample, one bead pinned)" : ""));
     regions.push_back(r);
   }
   return regions;
@@ -628,32 +639,33 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
 // Collective, steps 3 (sizing) and 4 (analysis) for the pairs whose region check_pairs accepted
 // (n_mobile >= 0). skipped == nullptr: a region that cannot be sized stops the stage; otherwise the
 // pair is left out (nullopt) and its reason put in (*skipped)[k]. Results in pair order on every rank.
-std::vector<std::optional<PairOutcome>> analyse_regions(const std::vector<StatePair>& pairs,
-                                                        const std::map<std::string, std::vector<Vec3>>& x,
-                                                        const std::map<std::string, double>& energy, const Sample& sample,
-                                                        const Settings& s, std::vector<Region>& regions,
-                                                        const std::vector<Vec3>& ref, Progress& progress, MPI_Comm comm,
-                                                        std::vector<std::string>* skipped = nullptr) {
+std::vector<std::optional<PairOutcome>> analyse_regions(
+    const std::vector<StatePair>& pairs, const std::map<std::string, std::vector<Vec3>>& x,
+    const std::map<std::string, double>& energy, const Sample& sample, const Settings& s, std::vector<Region>& regions,
+    const std::vector<Vec3>& ref, Progress& progress, MPI_Comm comm, std::vector<std::string>* skipped = nullptr) {
   const LJTable table = model_has_diameters(s.model) ? LJTable{} : make_model(s.model);  // diameters: unused
   auto input = [&](std::int64_t k) {
     const StatePair& p = pairs[k];
     return PairInput{&sample, &table, &s, &p, &x.at(p.a), &x.at(p.b), &ref, energy.at(p.a), energy.at(p.b), regions[k]};
   };
   // Each item: empty (refused by check_pairs), or a flag (1 sized, 0 not) and the region or the reason.
-  const auto sized = for_each_pair(pairs.size(), [&](std::int64_t k) {
-    ByteWriter w;
-    if (regions[k].n_mobile < 0) return w.take();
-    try {
-      const Region r = size_region(input(k));
-      w.put(1), put_region(w, r);
-    } catch (const Error& e) {
-      if (!skipped) throw;
-      ByteWriter why;
-      why.put(0), why.put(std::string(e.what()));
-      return why.take();
-    }
-    return w.take();
-  }, "regions", progress, comm);
+  const auto sized = for_each_pair(
+      pairs.size(),
+      [&](std::int64_t k) {
+        ByteWriter w;
+        if (regions[k].n_mobile < 0) return w.take();
+        try {
+          const Region r = size_region(input(k));
+          w.put(1), put_region(w, r);
+        } catch (const Error& e) {
+          if (!skipped) throw;
+          ByteWriter why;
+          why.put(0), why.put(std::string(e.what()));
+          return why.take();
+        }
+        return w.take();
+      },
+      "regions", progress, comm);
   for (std::size_t k = 0; k < pairs.size(); ++k) {
     if (sized[k].empty()) continue;
     ByteReader rd(sized[k].data(), sized[k].size());
@@ -667,14 +679,18 @@ std::vector<std::optional<PairOutcome>> analyse_regions(const std::vector<StateP
     }
     regions[k] = get_region(rd);
     if (regions[k].grown > 0)
-      progress.say("pair " + std::to_string(k) + ": state B falls back with the shell frozen at state A; region grown " +
-                   std::to_string(regions[k].grown) + " times by [pairs] margin to radius " + fmt(regions[k].radius, 4) +
-                   " sigma, " + std::to_string(regions[k].n_mobile) + " mobile beads");
+      progress.say("pair " + std::to_string(k) +
+                   ": state B falls back with the shell frozen at state A; region grown " +
+                   std::to_string(regions[k].grown) + " times by [pairs] margin to radius " +
+                   fmt(regions[k].radius, 4) + " sigma, " + std::to_string(regions[k].n_mobile) + " mobile beads");
   }
-  const auto bytes = for_each_pair(pairs.size(), [&](std::int64_t k) {
-    if (regions[k].n_mobile < 0) return std::vector<char>{};
-    return serialize(analyse_given(input(k)));
-  }, "analyse", progress, comm);
+  const auto bytes = for_each_pair(
+      pairs.size(),
+      [&](std::int64_t k) {
+        if (regions[k].n_mobile < 0) return std::vector<char>{};
+        return serialize(analyse_given(input(k)));
+      },
+      "analyse", progress, comm);
   std::vector<std::optional<PairOutcome>> out;
   for (const auto& b : bytes) {
     if (b.empty()) out.emplace_back();
@@ -753,8 +769,8 @@ std::string row_summary(std::size_t k, const PairOutcome& o) {
   const TlsRow& r = o.row;
   std::string line = "pair " + std::to_string(k) + ": class " + r.cls + ", adjacent " + std::to_string(r.adjacent) +
                      ", barrier " + fmt(r.barrier) + ", asymmetry " + fmt(r.asymmetry) + " (shell " +
-                     fmt(o.x.asymmetry_shell) + "), E_qs " + fmt(r.e_qs_kelvin, 4) + " K, d_L " + fmt(r.d_l, 4) +
-                     ", " + std::to_string(r.n_moving) + " moving of " + std::to_string(o.x.region.n_mobile) + " mobile";
+                     fmt(o.x.asymmetry_shell) + "), E_qs " + fmt(r.e_qs_kelvin, 4) + " K, d_L " + fmt(r.d_l, 4) + ", " +
+                     std::to_string(r.n_moving) + " moving of " + std::to_string(o.x.region.n_mobile) + " mobile";
   if (!std::isnan(o.x.barrier_whole))
     line += "; whole sample: barrier " + fmt(o.x.barrier_whole) + ", asymmetry " + fmt(o.x.asymmetry_whole);
   return line;
@@ -782,15 +798,17 @@ void run_pairs(const Input& in, MPI_Comm comm) {
   Sample sample;
   std::map<std::string, std::vector<Vec3>> x = load_states(pairs, s, comm, &sample);
   resolve_neb(in, static_cast<std::int64_t>(sample.species.size()), s);
-  progress.say(std::to_string(pairs.size()) + " pairs of " + std::to_string(x.size()) + " states from " + s.list + ": " +
-               std::to_string(sample.species.size()) + " beads each, box " + fmt(sample.box.len[0]) + " x " +
-               fmt(sample.box.len[1]) + " x " + fmt(sample.box.len[2]) + "; NEB on " +
-               (s.whole ? std::string("the whole sample") : "each region with a frozen shell of " + fmt(s.shell) + " sigma"));
+  progress.say(
+      std::to_string(pairs.size()) + " pairs of " + std::to_string(x.size()) + " states from " + s.list + ": " +
+      std::to_string(sample.species.size()) + " beads each, box " + fmt(sample.box.len[0]) + " x " +
+      fmt(sample.box.len[1]) + " x " + fmt(sample.box.len[2]) + "; NEB on " +
+      (s.whole ? std::string("the whole sample") : "each region with a frozen shell of " + fmt(s.shell) + " sigma"));
   std::map<std::string, double> energy;
   progress.begin("minimise");
   for (auto& [path, pos] : x) {
     energy[path] = minimise_state(sample, s, path, pos, comm);
-    progress.report(static_cast<long>(energy.size()), static_cast<long>(x.size()), path + ": E = " + fmt(energy[path], 12));
+    progress.report(static_cast<long>(energy.size()), static_cast<long>(x.size()),
+                    path + ": E = " + fmt(energy[path], 12));
   }
   // 3. Distinct structures, local rearrangements; each region sized so that B stays a minimum in it.
   std::vector<Region> regions = check_pairs(pairs, x, sample, s, progress);
@@ -805,8 +823,8 @@ void run_pairs(const Input& in, MPI_Comm comm) {
   for (const PairOutcome& o : out) ++per_class[o.row.cls];
   std::string classes;
   for (const auto& [name, n] : per_class) classes += (classes.empty() ? "" : ", ") + name + " " + std::to_string(n);
-  progress.say("wrote /particles/all (state A of the first pair), /tls (" + std::to_string(out.size()) + " rows: " +
-               classes + ") and /pairs to " + s.output + " in " + fmt(progress.elapsed(), 3) + " s");
+  progress.say("wrote /particles/all (state A of the first pair), /tls (" + std::to_string(out.size()) +
+               " rows: " + classes + ") and /pairs to " + s.output + " in " + fmt(progress.elapsed(), 3) + " s");
 }
 
 std::vector<AnalysedPair> analyse_minima_pairs(const Input& in, const MinimaSample& m,
@@ -820,9 +838,11 @@ std::vector<AnalysedPair> analyse_minima_pairs(const Input& in, const MinimaSamp
   std::map<std::string, std::vector<Vec3>> x;
   std::map<std::string, double> energy;
   auto name = [](int i) { return "IS " + std::to_string(i); };
-  for (std::size_t i = 0; i < m.minima.size(); ++i) x[name(static_cast<int>(i))] = m.minima[i], energy[name(static_cast<int>(i))] = m.energy[i];
+  for (std::size_t i = 0; i < m.minima.size(); ++i)
+    x[name(static_cast<int>(i))] = m.minima[i], energy[name(static_cast<int>(i))] = m.energy[i];
   std::vector<StatePair> list;
-  for (std::size_t k = 0; k < pairs.size(); ++k) list.push_back(StatePair{name(pairs[k].first), name(pairs[k].second), static_cast<int>(k)});
+  for (std::size_t k = 0; k < pairs.size(); ++k)
+    list.push_back(StatePair{name(pairs[k].first), name(pairs[k].second), static_cast<int>(k)});
   std::vector<std::string> skipped;
   std::vector<Region> regions = check_pairs(list, x, sample, s, progress, &skipped);
   const auto analysed = analyse_regions(list, x, energy, sample, s, regions, x.at(list[0].a), progress, comm, &skipped);

@@ -8,22 +8,22 @@
 // sample free (relax.hpp), and /tls and /search are rewritten.
 #include "tlsmap/stages/search_stage.hpp"
 
-#include "tlsmap/parallel/domains.hpp"
-#include "tlsmap/core/error.hpp"
-#include "tlsmap/search/event_search.hpp"
-#include "tlsmap/stages/fingerprint.hpp"
-#include "tlsmap/stages/md_pairs_stage.hpp"
 #include "tlsmap/core/bytes.hpp"
-#include "tlsmap/parallel/gather.hpp"
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/core/progress.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
-#include "tlsmap/search/local_model.hpp"
-#include "tlsmap/md/pair_potential.hpp"
-#include "tlsmap/core/progress.hpp"
-#include "tlsmap/search/relax.hpp"
-#include "tlsmap/md/system.hpp"
 #include "tlsmap/io/units.hpp"
+#include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/md/system.hpp"
+#include "tlsmap/parallel/domains.hpp"
+#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/parallel/work_queue.hpp"
+#include "tlsmap/search/event_search.hpp"
+#include "tlsmap/search/local_model.hpp"
+#include "tlsmap/search/relax.hpp"
+#include "tlsmap/stages/fingerprint.hpp"
+#include "tlsmap/stages/md_pairs_stage.hpp"
 
 #include <fmt/format.h>
 
@@ -161,8 +161,8 @@ struct Settings {
   double xi = 5.5, spacing = 5.5, shell = 5.0;
   std::int64_t max_domains = 0, checkpoint_every = 32;
   bool skip_failed = false;
-  bool relax = true;            // relax both states of every row with the whole sample free
-  double relax_radius = 0.0;    // > 0: ... with the beads within this distance of the row's mobile beads free
+  bool relax = true;          // relax both states of every row with the whole sample free
+  double relax_radius = 0.0;  // > 0: ... with the beads within this distance of the row's mobile beads free
   double skin = 0.3;
   Int3 proc_grid = {0, 0, 0};
   std::uint64_t seed = 0;
@@ -206,7 +206,6 @@ Settings settings_from(const Input& in) {
   k.max_splitting = max_splitting_from(in);
   return s;
 }
-
 
 std::string fingerprint(const Settings& s, const Box& box, const GlobalBeads& g) {
   Fingerprint f;
@@ -269,7 +268,7 @@ bool same_rearrangement(const Rearrangement& a, const Rearrangement& b, double d
 // shell; the lower domain on a tie). row_of[d][k] is the catalogue row of domain d's k-th pair.
 struct Merged {
   std::vector<TlsRow> rows;
-  std::vector<std::pair<std::int64_t, int>> source;   // per row: (domain, pair index) it was taken from
+  std::vector<std::pair<std::int64_t, int>> source;  // per row: (domain, pair index) it was taken from
   std::map<std::int64_t, std::vector<std::int64_t>> row_of;
   std::int64_t n_merged = 0;
 };
@@ -282,7 +281,8 @@ Merged merge_rows(const std::map<std::int64_t, DomainOutcome>& done, const Box& 
       const Rearrangement r = rearrangement(o.pairs[j], box, k.moving_threshold);
       std::int64_t at = -1;
       for (std::size_t q = 0; q < kept.size() && at < 0; ++q)
-        if (m.rows[q].involves_occupied == o.pairs[j].involves_occupied && same_rearrangement(kept[q], r, k.dedup_distance))
+        if (m.rows[q].involves_occupied == o.pairs[j].involves_occupied &&
+            same_rearrangement(kept[q], r, k.dedup_distance))
           at = static_cast<std::int64_t>(q);
       if (at < 0) {
         m.rows.push_back(o.pairs[j]);
@@ -356,31 +356,43 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
     centers.insert(centers.end(), {c[0], c[1], c[2]});
   }
   write_replicated(f, "/search/domain_center", centers, {h(n_dom), 3});
-  write_replicated(f, "/search/domain_done", column<int>(all, [](const DomainOutcome& o) { return o.status; }), {h(n_dom)});
+  write_replicated(f, "/search/domain_done", column<int>(all, [](const DomainOutcome& o) { return o.status; }),
+                   {h(n_dom)});
   const std::pair<const char*, std::int64_t DomainOutcome::*> counts[] = {
-      {"n_mobile", &DomainOutcome::n_mobile}, {"n_frozen", &DomainOutcome::n_frozen},
-      {"n_attempts", &DomainOutcome::n_attempts}, {"n_events", &DomainOutcome::n_events},
+      {"n_mobile", &DomainOutcome::n_mobile},
+      {"n_frozen", &DomainOutcome::n_frozen},
+      {"n_attempts", &DomainOutcome::n_attempts},
+      {"n_events", &DomainOutcome::n_events},
       {"n_singletons", &DomainOutcome::n_singletons}};
   for (const auto& [name, member] : counts)
     write_replicated(f, std::string("/search/") + name,
                      column<std::int64_t>(all, [m = member](const DomainOutcome& o) { return o.*m; }), {h(n_dom)});
   write_replicated(f, "/search/n_minima",
-                   column<std::int64_t>(all, [](const DomainOutcome& o) { return o.minima_energy.size(); }), {h(n_dom)});
+                   column<std::int64_t>(all, [](const DomainOutcome& o) { return o.minima_energy.size(); }),
+                   {h(n_dom)});
   write_replicated(f, "/search/n_saddles",
-                   column<std::int64_t>(all, [](const DomainOutcome& o) { return o.saddle_energy.size(); }), {h(n_dom)});
-  write_replicated(f, "/search/seconds", column<double>(all, [](const DomainOutcome& o) { return o.seconds; }), {h(n_dom)});
-  write_replicated(f, "/search/missing_mass", column<double>(all, [](const DomainOutcome& o) { return o.missing; }), {h(n_dom)});
+                   column<std::int64_t>(all, [](const DomainOutcome& o) { return o.saddle_energy.size(); }),
+                   {h(n_dom)});
+  write_replicated(f, "/search/seconds", column<double>(all, [](const DomainOutcome& o) { return o.seconds; }),
+                   {h(n_dom)});
+  write_replicated(f, "/search/missing_mass", column<double>(all, [](const DomainOutcome& o) { return o.missing; }),
+                   {h(n_dom)});
   {
-    auto [off, e] = csr<double>(all, [](const DomainOutcome& o) -> const auto& { return o.minima_energy; });
-    auto [off2, ok] = csr<int>(all, [](const DomainOutcome& o) -> const auto& { return o.minima_verified; });
+    auto [off, e] = csr<double>(
+        all, [](const DomainOutcome& o) -> const auto& { return o.minima_energy; });
+    auto [off2, ok] = csr<int>(
+        all, [](const DomainOutcome& o) -> const auto& { return o.minima_verified; });
     write_replicated(f, "/search/minima_offset", off, {off.size()});
     write_replicated(f, "/search/minima_energy", e, {e.size()});
     write_replicated(f, "/search/minima_verified", ok, {ok.size()});
   }
   {
-    auto [off, e] = csr<double>(all, [](const DomainOutcome& o) -> const auto& { return o.saddle_energy; });
-    auto [off2, ok] = csr<int>(all, [](const DomainOutcome& o) -> const auto& { return o.saddle_verified; });
-    auto [off3, ends] = csr<std::int64_t>(all, [](const DomainOutcome& o) -> const auto& { return o.saddle_minima; });
+    auto [off, e] = csr<double>(
+        all, [](const DomainOutcome& o) -> const auto& { return o.saddle_energy; });
+    auto [off2, ok] = csr<int>(
+        all, [](const DomainOutcome& o) -> const auto& { return o.saddle_verified; });
+    auto [off3, ends] = csr<std::int64_t>(
+        all, [](const DomainOutcome& o) -> const auto& { return o.saddle_minima; });
     write_replicated(f, "/search/saddle_offset", off, {off.size()});
     write_replicated(f, "/search/saddle_energy", e, {e.size()});
     write_replicated(f, "/search/saddle_verified", ok, {ok.size()});
@@ -401,18 +413,36 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
   const Vec3 a = grid.spacing();
   std::int64_t n_done = 0, n_failed = 0;
   for (const auto& [d, o] : done) (o.status == 1 ? n_done : n_failed) += 1;
-  const std::pair<const char*, double> attrs[] = {
-      {"xi", s.xi}, {"radius", grid.radius()}, {"spacing", s.spacing}, {"spacing_x", a[0]}, {"spacing_y", a[1]},
-      {"spacing_z", a[2]}, {"n_x", double(grid.counts()[0])}, {"n_y", double(grid.counts()[1])},
-      {"n_z", double(grid.counts()[2])}, {"shell", s.shell}, {"seed", double(s.seed)},
-      {"n_domains", double(n_dom)}, {"n_done", double(n_done)}, {"n_failed", double(n_failed)},
-      {"n_pairs", double(m.rows.size())}, {"n_merged", double(m.n_merged)}, {"e_sample", info.e_sample},
-      {"n_beads", double(info.n_beads)}, {"max_attempts", double(s.kernel.max_attempts)},
-      {"stop_after_stale", double(s.kernel.stop_after_stale)}, {"dedup_distance", s.kernel.dedup_distance},
-      {"dedup_energy", s.kernel.dedup_energy}, {"neb_images", double(s.kernel.neb.n_images)},
-      {"neb_spring", s.kernel.neb.spring}, {"neb_tol", s.kernel.neb.f_tol}, {"f_tol", s.kernel.minimizer.f_tol},
-      {"relax", double(s.relax)}, {"relax_radius", s.relax_radius}, {"target_missing", s.kernel.target_missing},
-      {"target_window", s.kernel.target_window}};
+  const std::pair<const char*, double> attrs[] = {{"xi", s.xi},
+                                                  {"radius", grid.radius()},
+                                                  {"spacing", s.spacing},
+                                                  {"spacing_x", a[0]},
+                                                  {"spacing_y", a[1]},
+                                                  {"spacing_z", a[2]},
+                                                  {"n_x", double(grid.counts()[0])},
+                                                  {"n_y", double(grid.counts()[1])},
+                                                  {"n_z", double(grid.counts()[2])},
+                                                  {"shell", s.shell},
+                                                  {"seed", double(s.seed)},
+                                                  {"n_domains", double(n_dom)},
+                                                  {"n_done", double(n_done)},
+                                                  {"n_failed", double(n_failed)},
+                                                  {"n_pairs", double(m.rows.size())},
+                                                  {"n_merged", double(m.n_merged)},
+                                                  {"e_sample", info.e_sample},
+                                                  {"n_beads", double(info.n_beads)},
+                                                  {"max_attempts", double(s.kernel.max_attempts)},
+                                                  {"stop_after_stale", double(s.kernel.stop_after_stale)},
+                                                  {"dedup_distance", s.kernel.dedup_distance},
+                                                  {"dedup_energy", s.kernel.dedup_energy},
+                                                  {"neb_images", double(s.kernel.neb.n_images)},
+                                                  {"neb_spring", s.kernel.neb.spring},
+                                                  {"neb_tol", s.kernel.neb.f_tol},
+                                                  {"f_tol", s.kernel.minimizer.f_tol},
+                                                  {"relax", double(s.relax)},
+                                                  {"relax_radius", s.relax_radius},
+                                                  {"target_missing", s.kernel.target_missing},
+                                                  {"target_window", s.kernel.target_window}};
   for (const auto& [name, value] : attrs) write_attribute(f, "/search", name, value);
   for (const auto& [name, unit] : {std::pair{"domain_center", "sigma"}, std::pair{"minima_energy", "epsilon"},
                                    std::pair{"saddle_energy", "epsilon"}, std::pair{"seconds", "s"}})
@@ -476,11 +506,13 @@ std::map<std::int64_t, DomainOutcome> read_catalogue(H5File& f, const RunInfo& i
       return false;
     return std::is_sorted(off.begin(), off.end());
   };
-  check(csr_ok(m_off, m_e.size(), 1) && m_ok.size() == m_e.size(), "/search/minima_offset does not fit /search/minima_energy");
+  check(csr_ok(m_off, m_e.size(), 1) && m_ok.size() == m_e.size(),
+        "/search/minima_offset does not fit /search/minima_energy");
   check(csr_ok(s_off, s_e.size(), 1) && s_ok.size() == s_e.size() && s_ends.size() == 2 * s_e.size(),
         "/search/saddle_offset does not fit /search/saddle_energy");
   check(csr_ok(p_off, p_row.size(), 1), "/search/pair_offset does not fit /search/pair_row");
-  for (std::int64_t r : p_row) check(r >= 0 && r < static_cast<std::int64_t>(rows.size()), "/search/pair_row outside /tls");
+  for (std::int64_t r : p_row)
+    check(r >= 0 && r < static_cast<std::int64_t>(rows.size()), "/search/pair_row outside /tls");
 
   for (std::int64_t d = 0; d < n_dom; ++d) {
     if (status[d] == 0) continue;
@@ -571,19 +603,20 @@ void summarise(const std::map<std::int64_t, DomainOutcome>& done, const Merged& 
   for (const TlsRow& r : m.rows) ++per_class[r.cls];
   std::string classes;
   for (const auto& [name, n] : per_class) classes += fmt::format(", {} {}", name, n);
-  progress.say(fmt::format("{} of {} domains done ({} failed); {} rows{} ({} copies merged); this run searched "
-                           "{} domains in {:.1f} s; wrote /tls and /search to {}",
-                           done.size(), n_dom, n_failed, m.rows.size(), classes, m.n_merged, n_finished,
-                           progress.elapsed(), path));
+  progress.say(fmt::format(
+      "{} of {} domains done ({} failed); {} rows{} ({} copies merged); this run searched "
+      "{} domains in {:.1f} s; wrote /tls and /search to {}",
+      done.size(), n_dom, n_failed, m.rows.size(), classes, m.n_merged, n_finished, progress.elapsed(), path));
   // Convergence of the domains done (Good–Turing, search.target_missing): the median and the largest.
   std::vector<double> missing;
   for (const auto& [d, o] : done)
     if (o.status == 1 && std::isfinite(o.missing)) missing.push_back(o.missing);
   if (!missing.empty()) {
     std::sort(missing.begin(), missing.end());
-    progress.say(fmt::format("convergence: chance that one more attempt finds a new minimum (Good-Turing, "
-                             "/search/missing_mass) median {:.3g}, largest {:.3g} over {} domains",
-                             missing[missing.size() / 2], missing.back(), missing.size()));
+    progress.say(
+        fmt::format("convergence: chance that one more attempt finds a new minimum (Good-Turing, "
+                    "/search/missing_mass) median {:.3g}, largest {:.3g} over {} domains",
+                    missing[missing.size() / 2], missing.back(), missing.size()));
   }
 }
 
@@ -592,7 +625,8 @@ void summarise(const std::map<std::int64_t, DomainOutcome>& done, const Merged& 
 double max_splitting_from(const Input& in) {
   if (in.has("tls.max_splitting_epsilon")) {
     if (in.given("tls.max_splitting"))
-      in.fail("tls.max_splitting_epsilon", "give the threshold once: tls.max_splitting (K) or tls.max_splitting_epsilon");
+      in.fail("tls.max_splitting_epsilon",
+              "give the threshold once: tls.max_splitting (K) or tls.max_splitting_epsilon");
     return in.get_double("tls.max_splitting_epsilon");
   }
   return in.get_double("tls.max_splitting") / in.get_double("units.epsilon_kelvin");
@@ -650,15 +684,15 @@ void run_search(const Input& in, MPI_Comm comm) {
   for (std::int64_t d = 0; d < n_target; ++d)
     if (!done.count(d)) todo.push_back(d);
   const Vec3 a = grid.spacing();
-  progress.say(fmt::format("{} beads, E_sample = {:.10f}; {} domains ({} x {} x {}, spacing {:.4g} x {:.4g} x {:.4g}), "
-                           "R_xi = {:.4f}, shell {:.4g} sigma; {} to search now, {} already in the file",
-                           n_beads, e_sample, n_dom, grid.counts()[0], grid.counts()[1], grid.counts()[2], a[0], a[1],
-                           a[2], grid.radius(), s.shell, todo.size(),
-                           static_cast<long long>(n_target - todo.size())));
-  progress.say(fmt::format("pairs adjacent to the occupied state; class tls: E_qs <= {:.4g} epsilon ({:.4g} K), "
-                           "hbar* = {:.5f}",
-                           s.kernel.max_splitting, s.kernel.max_splitting * s.kernel.units.epsilon_kelvin,
-                           hbar_reduced(s.kernel.units)));
+  progress.say(
+      fmt::format("{} beads, E_sample = {:.10f}; {} domains ({} x {} x {}, spacing {:.4g} x {:.4g} x {:.4g}), "
+                  "R_xi = {:.4f}, shell {:.4g} sigma; {} to search now, {} already in the file",
+                  n_beads, e_sample, n_dom, grid.counts()[0], grid.counts()[1], grid.counts()[2], a[0], a[1], a[2],
+                  grid.radius(), s.shell, todo.size(), static_cast<long long>(n_target - todo.size())));
+  progress.say(fmt::format(
+      "pairs adjacent to the occupied state; class tls: E_qs <= {:.4g} epsilon ({:.4g} K), "
+      "hbar* = {:.5f}",
+      s.kernel.max_splitting, s.kernel.max_splitting * s.kernel.units.epsilon_kelvin, hbar_reduced(s.kernel.units)));
 
   auto work = [&](std::int64_t d) {
     const LocalCopy copy =
@@ -712,10 +746,11 @@ void run_search(const Input& in, MPI_Comm comm) {
                              m.rows.size(), m.n_merged, path));
   }
   if (n_pairs_run > 0)
-    progress.say(fmt::format("cost per pair this run ({} pairs): NEB {:.3g} s, 1D levels {:.3g} s, delta_zpe {:.3g} s; "
-                             "relaxation of both states {:.3g} s",
-                             n_pairs_run, step_seconds[0] / n_pairs_run, step_seconds[1] / n_pairs_run,
-                             step_seconds[2] / n_pairs_run, n_relaxed > 0 ? relax_seconds / n_relaxed : 0.0));
+    progress.say(
+        fmt::format("cost per pair this run ({} pairs): NEB {:.3g} s, 1D levels {:.3g} s, delta_zpe {:.3g} s; "
+                    "relaxation of both states {:.3g} s",
+                    n_pairs_run, step_seconds[0] / n_pairs_run, step_seconds[1] / n_pairs_run,
+                    step_seconds[2] / n_pairs_run, n_relaxed > 0 ? relax_seconds / n_relaxed : 0.0));
   summarise(done, merge_rows(done, c.box, s.kernel), n_dom, n_finished, path, progress);
 }
 

@@ -23,8 +23,14 @@ struct Box {
       double k = std::floor(s / len[d]);
       x[d] -= k * len[d];
       // Rounding can leave x exactly at lo + len (or a hair below lo); fold it back.
-      if (x[d] >= lo[d] + len[d]) { x[d] -= len[d]; k += 1.0; }
-      if (x[d] < lo[d]) { x[d] += len[d]; k -= 1.0; }
+      if (x[d] >= lo[d] + len[d]) {
+        x[d] -= len[d];
+        k += 1.0;
+      }
+      if (x[d] < lo[d]) {
+        x[d] += len[d];
+        k -= 1.0;
+      }
       n[d] = static_cast<int>(k);
     }
     return n;

@@ -35,7 +35,10 @@ class PetscHandle {
     if (p_) PetscCallAbort(PETSC_COMM_WORLD, Destroy(&p_));
     p_ = nullptr;
   }
-  T* out() { reset(); return &p_; }  // for PETSc's XxxCreate(..., &out)
+  T* out() {
+    reset();
+    return &p_;
+  }  // for PETSc's XxxCreate(..., &out)
   operator T() const { return p_; }
 
  private:

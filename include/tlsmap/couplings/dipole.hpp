@@ -44,7 +44,6 @@ namespace tlsmap {
 class PoissonGrid;
 class Decomposition;
 
-
 // Δρ = ρ_B − ρ_A of TLS k as point charges (+q at r_B, −q at r_A, wrapped into the box), for the
 // mobile beads with q ≠ 0 that moved. charge[id − 1] is the charge of bead id.
 struct PointCharges {
@@ -71,10 +70,10 @@ Vec3 image_sphere_integral(const Mat3& T, const Vec3& p, double R, double eps_in
 
 // Bond-dipole changes of TLS k. partner[id − 1] = the bond partner's id (0 if unpaired).
 struct BondDipoleChanges {
-  int n_bonds = 0;          // N_d: bonds with at least one mobile bead that moved
-  double sum_dmu2 = 0.0;    // Σ_b |Δμ_b|²
+  int n_bonds = 0;        // N_d: bonds with at least one mobile bead that moved
+  double sum_dmu2 = 0.0;  // Σ_b |Δμ_b|²
   Vec3 sum_dmu = Vec3::Zero();
-  double d_l = 0.0;         // rms |r_B − r_A| over the mobile beads
+  double d_l = 0.0;  // rms |r_B − r_A| over the mobile beads
 };
 BondDipoleChanges bond_dipole_changes(const TlsSet& tls, std::size_t k, std::span<const double> charge,
                                       std::span<const std::int64_t> partner, const Box& box);

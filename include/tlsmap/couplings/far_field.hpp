@@ -19,8 +19,8 @@
 // interpolates it by cubic Lagrange polynomials (4 points per dimension, error O(h⁴/r⁴)). Memory is one
 // grid at a time; every rank computes the same table, so the result is the same at any rank count.
 #include "tlsmap/core/box.hpp"
-#include "tlsmap/couplings/dipole.hpp"
 #include "tlsmap/core/vec3.hpp"
+#include "tlsmap/couplings/dipole.hpp"
 
 #include <Eigen/Dense>
 

@@ -30,10 +30,10 @@
 //         node jumps as it enters or leaves the support; measured 1–8 × e^{−c'²/2}),
 // all for uncorrelated charges (conservative for neutral bonded pairs), combined in quadrature and
 // divided by the measured RMS Coulomb force.
+#include "tlsmap/electrostatics/poisson_grid.hpp"
 #include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/parallel/neighbor_list.hpp"
-#include "tlsmap/electrostatics/poisson_grid.hpp"
 
 #include <limits>
 #include <memory>
@@ -42,15 +42,15 @@
 namespace tlsmap {
 
 struct CoulombParams {
-  double accuracy = 1e-5;     // requested relative RMS force error δ
-  double cutoff = 0.0;        // real-space cutoff r_c
-  double alpha = 0.0;         // splitting parameter α = 1/(2σ)
-  double sigma = 0.0;         // Gaussian width of the grid charges
-  double spacing = 0.0;       // requested grid spacing h (the grid may be finer)
-  double kernel_cutoff = 4.0; // spreading support in units of σ
-  int order = 16;             // finite-difference order of the grid Laplacian
-  double epsilon = 1.0;       // uniform dielectric constant
-  double rtol = 1e-10;        // KSP relative tolerance (the rule: 1e-3 δ within [1e-12, 1e-8])
+  double accuracy = 1e-5;      // requested relative RMS force error δ
+  double cutoff = 0.0;         // real-space cutoff r_c
+  double alpha = 0.0;          // splitting parameter α = 1/(2σ)
+  double sigma = 0.0;          // Gaussian width of the grid charges
+  double spacing = 0.0;        // requested grid spacing h (the grid may be finer)
+  double kernel_cutoff = 4.0;  // spreading support in units of σ
+  int order = 16;              // finite-difference order of the grid Laplacian
+  double epsilon = 1.0;        // uniform dielectric constant
+  double rtol = 1e-10;         // KSP relative tolerance (the rule: 1e-3 δ within [1e-12, 1e-8])
 };
 
 // Parameters from the rule above. cutoff > 0 fixes r_c; otherwise r_c = 1.2 s, at most max_cutoff.
@@ -65,16 +65,15 @@ struct CoulombErrorEstimate {
 };
 
 // A-priori estimate for n charges with Σq² = q2 in `box`, grid spacings h (per dimension).
-CoulombErrorEstimate coulomb_error_estimate(const CoulombParams& p, const Box& box, const Vec3& h, double n,
-                                            double q2);
+CoulombErrorEstimate coulomb_error_estimate(const CoulombParams& p, const Box& box, const Vec3& h, double n, double q2);
 
 struct CoulombResult {
   double real = 0.0, reciprocal = 0.0, self = 0.0, total = 0.0;  // energies; reciprocal = grid part
-  double rms_force = 0.0;        // RMS over beads of |F_i| (Coulomb only)
-  double max_force = 0.0;        // max over beads of |F_i| (Coulomb only)
-  CoulombErrorEstimate estimate; // absolute
-  double relative_error = 0.0;   // estimate.total() / rms_force: the achieved-accuracy estimate
-  int iterations = 0;            // KSP iterations of the grid solve
+  double rms_force = 0.0;                                        // RMS over beads of |F_i| (Coulomb only)
+  double max_force = 0.0;                                        // max over beads of |F_i| (Coulomb only)
+  CoulombErrorEstimate estimate;                                 // absolute
+  double relative_error = 0.0;  // estimate.total() / rms_force: the achieved-accuracy estimate
+  int iterations = 0;           // KSP iterations of the grid solve
 };
 
 class Coulomb {

@@ -41,7 +41,8 @@ class Dielectric {
     double e = background_;
     for (const auto& s : spheres_) {
       const double r = box.minimum_image(x - s.centre).norm();
-      const double inside = width_ > 0.0 ? 0.5 * (1.0 - std::tanh((r - s.radius) / width_)) : (r < s.radius ? 1.0 : 0.0);
+      const double inside =
+          width_ > 0.0 ? 0.5 * (1.0 - std::tanh((r - s.radius) / width_)) : (r < s.radius ? 1.0 : 0.0);
       e += (s.epsilon - e) * inside;
     }
     return e;

@@ -24,11 +24,11 @@
 namespace tlsmap {
 
 struct EwaldParams {
-  double alpha = 0.0;     // splitting parameter (1/length)
-  double r_cut = 0.0;     // real-space cutoff, images included
-  Int3 k_max{0, 0, 0};    // |n_d| ≤ k_max[d] for k = 2π n / L, plus the spherical cutoff k_c
-  double k_cut = 0.0;     // reciprocal cutoff |k| ≤ k_c
-  double epsilon = 1.0;   // uniform dielectric constant
+  double alpha = 0.0;    // splitting parameter (1/length)
+  double r_cut = 0.0;    // real-space cutoff, images included
+  Int3 k_max{0, 0, 0};   // |n_d| ≤ k_max[d] for k = 2π n / L, plus the spherical cutoff k_c
+  double k_cut = 0.0;    // reciprocal cutoff |k| ≤ k_c
+  double epsilon = 1.0;  // uniform dielectric constant
 };
 
 // alpha = 0 chooses the default α = 2s/L_min. Throws Error for accuracy outside (0, 1).
@@ -45,8 +45,8 @@ EwaldResult ewald(std::span<const Vec3> pos, std::span<const double> q, const Bo
 
 // Electrostatic potential at arbitrary points (same zero: the mean potential over the box is 0).
 // A point closer than 1e-12 to a charge skips that charge's n = 0 real-space term.
-std::vector<double> ewald_potential(std::span<const Vec3> points, std::span<const Vec3> pos,
-                                    std::span<const double> q, const Box& box, const EwaldParams& p);
+std::vector<double> ewald_potential(std::span<const Vec3> points, std::span<const Vec3> pos, std::span<const double> q,
+                                    const Box& box, const EwaldParams& p);
 
 // Total energy of neutral Gaussian charges ρ_i(r) = q_i (2πσ²)^(−3/2) exp(−|r − r_i|²/2σ²), self
 // energies q²/(2√π σ ε) included: E = 2π/(Vε) Σ_{k≠0} exp(−k²σ²)/k² |S(k)|², summed until the

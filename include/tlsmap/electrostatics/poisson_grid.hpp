@@ -32,9 +32,9 @@
 // with the same weights, and the field at a point is minus the gradient of that interpolant — the
 // exact derivative of the discrete energy ½ Σ Q φ, so forces q E are energy-conserving.
 // On the grid, E = −∇φ by central differences (used for volume integrals).
-#include "tlsmap/parallel/decomposition.hpp"
-#include "tlsmap/electrostatics/dielectric.hpp"
 #include "tlsmap/core/petsc_util.hpp"  // PetscHandle, petsc_check
+#include "tlsmap/electrostatics/dielectric.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
 
 #include <petscdmda.h>
 #include <petscksp.h>
@@ -46,13 +46,13 @@
 namespace tlsmap {
 
 struct PoissonGridOptions {
-  double spacing = 0.5;        // requested maximum grid spacing h
-  double sigma = 1.0;          // Gaussian spreading width σ (should be ≳ h)
-  double kernel_cutoff = 5.0;  // kernel support: nodes within kernel_cutoff·σ per dimension
-  double rtol = 1e-10;         // default KSP relative tolerance (options may override)
-  int levels = 0;              // multigrid levels; 0 = as many as the grid allows
-  int order = 2;               // 2: finite volumes, any ε; 4..16 (even): central differences, uniform ε
-  bool reuse_solution = false; // start each solve from the previous φ (KSPSetInitialGuessNonzero)
+  double spacing = 0.5;         // requested maximum grid spacing h
+  double sigma = 1.0;           // Gaussian spreading width σ (should be ≳ h)
+  double kernel_cutoff = 5.0;   // kernel support: nodes within kernel_cutoff·σ per dimension
+  double rtol = 1e-10;          // default KSP relative tolerance (options may override)
+  int levels = 0;               // multigrid levels; 0 = as many as the grid allows
+  int order = 2;                // 2: finite volumes, any ε; 4..16 (even): central differences, uniform ε
+  bool reuse_solution = false;  // start each solve from the previous φ (KSPSetInitialGuessNonzero)
 };
 
 // Coefficients c_1..c_p of the central second difference of order 2p: −f'' ≈ Σ_m c_m (2f_0 − f_m − f_−m)/h².
@@ -106,8 +106,8 @@ class PoissonGrid {
   static PetscErrorCode apply_high_order(Mat A, Vec x, Vec y);
 
   struct Weights1D {
-    int first = 0;                        // first node index (unwrapped)
-    std::vector<double> w, dw;            // normalised weights and d/dx of the bead coordinate
+    int first = 0;              // first node index (unwrapped)
+    std::vector<double> w, dw;  // normalised weights and d/dx of the bead coordinate
   };
   Weights1D weights(int d, double x, bool derivative) const;
   bool in_ghost_range(const Weights1D (&w)[3]) const;
@@ -117,19 +117,19 @@ class PoissonGrid {
   Int3 n_{0, 0, 0};
   Vec3 h_ = Vec3::Zero();
   double sigma_ = 1.0;
-  int s_ = 1;       // spreading DM ghost width (nodes)
+  int s_ = 1;  // spreading DM ghost width (nodes)
   int levels_ = 1;
   int order_ = 2;
-  std::vector<double> coef_;          // central-difference coefficients (order > 2)
+  std::vector<double> coef_;       // central-difference coefficients (order > 2)
   Int3 lo_{0, 0, 0}, m_{0, 0, 0};  // owned node range [lo_, lo_ + m_)
   DMHandle da_, da_wide_;
   KSPHandle ksp_;
-  MatHandle op_, pre_;                // operator (assembled, or MatShell for order > 2), preconditioner
-  VecHandle rhs_, sol_;               // 4π Q − mean, and the KSP solution (kept for reuse)
-  VecHandle work_wide_;               // ghosted scratch of the MatShell
-  VecHandle charge_;                  // Q per cell (global, either DM's layout)
-  VecHandle phi_;                     // solution (global)
-  VecHandle phi_local_, phi_wide_;    // ghosted copies (width 1 and s)
+  MatHandle op_, pre_;              // operator (assembled, or MatShell for order > 2), preconditioner
+  VecHandle rhs_, sol_;             // 4π Q − mean, and the KSP solution (kept for reuse)
+  VecHandle work_wide_;             // ghosted scratch of the MatShell
+  VecHandle charge_;                // Q per cell (global, either DM's layout)
+  VecHandle phi_;                   // solution (global)
+  VecHandle phi_local_, phi_wide_;  // ghosted copies (width 1 and s)
   int iterations_ = 0;
   KSPConvergedReason reason_ = KSP_CONVERGED_ITERATING;
 };

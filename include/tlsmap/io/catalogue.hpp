@@ -35,30 +35,30 @@ inline constexpr double kNotComputed = std::numeric_limits<double>::quiet_NaN();
 
 struct TlsRow {
   // Where it came from.
-  std::int64_t domain = -1;           // search domain (−1: not from the domain search)
-  Vec3 center = Vec3::Zero();         // centre of the region (σ)
-  double radius = 0.0;                // radius of the mobile region (σ)
-  std::string method = "domain";      // "domain", "md-pairs" or "given"
-  std::int64_t n_merged = 0;          // copies of this rearrangement found from other domains and merged
+  std::int64_t domain = -1;       // search domain (−1: not from the domain search)
+  Vec3 center = Vec3::Zero();     // centre of the region (σ)
+  double radius = 0.0;            // radius of the mobile region (σ)
+  std::string method = "domain";  // "domain", "md-pairs" or "given"
+  std::int64_t n_merged = 0;      // copies of this rearrangement found from other domains and merged
   // What it is.
-  std::string cls;                    // "tls", "double_well" or "single_well" (HDF5 name: class)
-  int involves_occupied = 1;          // state A is the occupied state O
-  int adjacent = 0;                   // one verified first-order saddle joins A and B, no minimum between
+  std::string cls;            // "tls", "double_well" or "single_well" (HDF5 name: class)
+  int involves_occupied = 1;  // state A is the occupied state O
+  int adjacent = 0;           // one verified first-order saddle joins A and B, no minimum between
   // Energies (ε): frozen shell, and relaxed with every bead free.
   double energy_a = 0.0, energy_b = 0.0, asymmetry = 0.0, barrier = 0.0;
   double energy_a_relaxed = kNotComputed, energy_b_relaxed = kNotComputed, asymmetry_relaxed = kNotComputed;
-  int relaxed_adjacent = 0;           // relaxed pair still the same rearrangement (search_stage.cpp: relax_row)
-  double delta_zpe = 0.0;             // (ħ/2) Σ (ω_B − ω_A) over the mobile-bead normal modes
+  int relaxed_adjacent = 0;  // relaxed pair still the same rearrangement (search_stage.cpp: relax_row)
+  double delta_zpe = 0.0;    // (ħ/2) Σ (ω_B − ω_A) over the mobile-bead normal modes
   // Quantum levels along the path.
-  double e_qs = 0.0, e_qs_kelvin = 0.0;  // E1 − E0 of the 1D Schrödinger equation (harmonic continuation)
-  double e_qs_mirror = 0.0;           // the same with the band mirrored past its ends (continuation check)
+  double e_qs = 0.0, e_qs_kelvin = 0.0;            // E1 − E0 of the 1D Schrödinger equation (harmonic continuation)
+  double e_qs_mirror = 0.0;                        // the same with the band mirrored past its ends (continuation check)
   double splitting = 0.0, splitting_kelvin = 0.0;  // WKB Δ0
-  int over_barrier = 0;               // WKB: a zero-point level at or above the barrier top
+  int over_barrier = 0;                            // WKB: a zero-point level at or above the barrier top
   // Geometry of the rearrangement.
   double d_l = 0.0, participation = 0.0, path_length = 0.0, distance = 0.0;
   std::int64_t n_moving = 0, intermediate_minima = 0;
   int saddle_verified = 0, neb_converged = 0;
-  Vec3 mu_direct = Vec3::Zero();      // Σ q_i (r_i^B − r_i^A) (q* σ)
+  Vec3 mu_direct = Vec3::Zero();  // Σ q_i (r_i^B − r_i^A) (q* σ)
   // Ragged: the band and the two states.
   std::vector<double> profile_energy, profile_coordinate;
   std::vector<std::int64_t> mobile_id;
@@ -67,11 +67,11 @@ struct TlsRow {
 
 // One column of /tls.
 struct TlsColumn {
-  using Member = std::variant<double TlsRow::*, std::int64_t TlsRow::*, int TlsRow::*, Vec3 TlsRow::*,
-                              std::string TlsRow::*, std::vector<double> TlsRow::*,
-                              std::vector<std::int64_t> TlsRow::*, std::vector<Vec3> TlsRow::*>;
-  const char* name;    // dataset name under /tls
-  const char* unit;    // "unit" attribute ("" for strings)
+  using Member =
+      std::variant<double TlsRow::*, std::int64_t TlsRow::*, int TlsRow::*, Vec3 TlsRow::*, std::string TlsRow::*,
+                   std::vector<double> TlsRow::*, std::vector<std::int64_t> TlsRow::*, std::vector<Vec3> TlsRow::*>;
+  const char* name;  // dataset name under /tls
+  const char* unit;  // "unit" attribute ("" for strings)
   Member member;
   const char* offset;  // ragged columns: the offset dataset they share; nullptr for one value per row
 };

@@ -6,8 +6,8 @@
 // Models with per-bead diameters (polydisperse soft spheres) read the diameters from the charge
 // column of a LAMMPS data file (atom style charge), the convention of published data for that
 // model, and from /particles/all/diameter of an H5MD file.
-#include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/core/box.hpp"
+#include "tlsmap/parallel/beads.hpp"
 
 #include <mpi.h>
 
@@ -17,8 +17,8 @@ namespace tlsmap {
 
 struct LoadedConfiguration {
   Box box;
-  Beads beads;         // some distribution over ranks; migrate before use (System::set_beads does)
-  std::string format;  // "h5md" or "lammps-data"
+  Beads beads;                // some distribution over ranks; migrate before use (System::set_beads does)
+  std::string format;         // "h5md" or "lammps-data"
   double max_diameter = 0.0;  // over all beads, on every rank; 0 without diameters
 };
 

@@ -13,8 +13,8 @@
 // commit(), so a failed run leaves no partial output. Mode::update edits a copy "<path>.tmp" of an
 // existing file and renames it over <path> on commit(), so a failed stage leaves the previous
 // file untouched.
-#include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/core/box.hpp"
+#include "tlsmap/parallel/beads.hpp"
 
 #include <hdf5.h>
 #include <mpi.h>
@@ -68,11 +68,11 @@ class H5File {
 // What a configuration file records besides the beads. Written as attributes of the root group
 // (step and time go into the H5MD step/time datasets). Rank 0's copy is the one written.
 struct ConfigMeta {
-  std::string units = "lj";               // unit system of every number in /particles
-  std::string input;                      // text of the input that produced the file
-  std::map<std::string, double> values;   // e.g. sigma_angstrom, epsilon_kelvin, mass_amu,
-                                          // debye_per_reduced_dipole
-  std::string author;                     // /h5md/author name; empty: $USER, else "unknown"
+  std::string units = "lj";              // unit system of every number in /particles
+  std::string input;                     // text of the input that produced the file
+  std::map<std::string, double> values;  // e.g. sigma_angstrom, epsilon_kelvin, mass_amu,
+                                         // debye_per_reduced_dipole
+  std::string author;                    // /h5md/author name; empty: $USER, else "unknown"
   std::int64_t step = 0;
   double time = 0.0;
 };
@@ -91,9 +91,9 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
 
 struct Configuration {
   Box box;
-  Beads beads;                 // rows [r N / P, (r + 1) N / P) of the file, all owned, no ghosts
-  std::int64_t n_global = 0;   // N
-  bool has_velocity = false;   // velocity read from the file (otherwise beads.vel is zero)
+  Beads beads;                // rows [r N / P, (r + 1) N / P) of the file, all owned, no ghosts
+  std::int64_t n_global = 0;  // N
+  bool has_velocity = false;  // velocity read from the file (otherwise beads.vel is zero)
   ConfigMeta meta;
 };
 
@@ -108,8 +108,8 @@ Configuration read_configuration(const std::string& path, MPI_Comm comm);
 // per-bead float64 element `element` ("/particles/all/charge") of n rows: the last frame of an
 // H5MD time-dependent element (value of shape (frames, n)) or a plain dataset of shape (n). Throws
 // Error ("cannot update <element>: ...") if it is missing, of another shape, or cannot be written.
-void overwrite_rows(H5File& file, const std::string& element, const std::vector<double>& local,
-                    std::int64_t first_row, std::int64_t n);
+void overwrite_rows(H5File& file, const std::string& element, const std::vector<double>& local, std::int64_t first_row,
+                    std::int64_t n);
 
 // ---- Datasets and attributes of later stages (groups beside /particles) --------------------
 // All collective. `path` is absolute ("/tls/center"); missing groups on the way are created.
@@ -119,8 +119,7 @@ using Shape = std::vector<std::size_t>;
 
 // A dataset of shape dims from data every rank holds alike (rank 0's copy is written).
 template <class T>
-void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data,
-                      const Shape& dims);
+void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data, const Shape& dims);
 
 // A dataset of shape (n_rows, row_shape...) whose rows are the ranks' local rows concatenated in
 // rank order (local.size() must be a multiple of the row size). Returns this rank's first row.

@@ -26,8 +26,7 @@ namespace tlsmap {
 enum class KeyType { Int, Double, Bool, String, Vec3, Int3 };
 
 // A value as the schema and Input hold it; the alternative matches KeyType.
-using InputValue = std::variant<std::int64_t, double, bool, std::string, std::array<double, 3>,
-                                std::array<int, 3>>;
+using InputValue = std::variant<std::int64_t, double, bool, std::string, std::array<double, 3>, std::array<int, 3>>;
 
 // Whether a key may be absent: Required keys must be given; Optional keys without a default make
 // Input::has() false when absent. Keys given a default value are neither.
@@ -66,29 +65,20 @@ struct KeySpec {
 // default outside its own range is a programming error (std::logic_error).
 class Schema {
  public:
-  Schema& add_int(std::string key, std::int64_t def, std::string_view range, std::string unit,
-                  std::string doc);
-  Schema& add_int(std::string key, Presence p, std::string_view range, std::string unit,
-                  std::string doc);
-  Schema& add_double(std::string key, double def, std::string_view range, std::string unit,
-                     std::string doc);
-  Schema& add_double(std::string key, Presence p, std::string_view range, std::string unit,
-                     std::string doc);
+  Schema& add_int(std::string key, std::int64_t def, std::string_view range, std::string unit, std::string doc);
+  Schema& add_int(std::string key, Presence p, std::string_view range, std::string unit, std::string doc);
+  Schema& add_double(std::string key, double def, std::string_view range, std::string unit, std::string doc);
+  Schema& add_double(std::string key, Presence p, std::string_view range, std::string unit, std::string doc);
   Schema& add_bool(std::string key, bool def, std::string doc);
   Schema& add_bool(std::string key, Presence p, std::string doc);
   // choices empty = any string
-  Schema& add_string(std::string key, std::string def, std::vector<std::string> choices,
-                     std::string doc);
-  Schema& add_string(std::string key, Presence p, std::vector<std::string> choices,
-                     std::string doc);
-  Schema& add_vec3(std::string key, std::array<double, 3> def, std::string_view range,
-                   std::string unit, std::string doc);
-  Schema& add_vec3(std::string key, Presence p, std::string_view range, std::string unit,
+  Schema& add_string(std::string key, std::string def, std::vector<std::string> choices, std::string doc);
+  Schema& add_string(std::string key, Presence p, std::vector<std::string> choices, std::string doc);
+  Schema& add_vec3(std::string key, std::array<double, 3> def, std::string_view range, std::string unit,
                    std::string doc);
-  Schema& add_int3(std::string key, std::array<int, 3> def, std::string_view range,
-                   std::string unit, std::string doc);
-  Schema& add_int3(std::string key, Presence p, std::string_view range, std::string unit,
-                   std::string doc);
+  Schema& add_vec3(std::string key, Presence p, std::string_view range, std::string unit, std::string doc);
+  Schema& add_int3(std::string key, std::array<int, 3> def, std::string_view range, std::string unit, std::string doc);
+  Schema& add_int3(std::string key, Presence p, std::string_view range, std::string unit, std::string doc);
 
   const KeySpec* find(std::string_view key) const;  // nullptr if undeclared
   bool has_table(std::string_view table) const;
@@ -148,7 +138,7 @@ class Input {
   struct Entry {
     InputValue value;
     bool present = false;
-    int line = 0;  // 0: not given in the file
+    int line = 0;      // 0: not given in the file
     std::string text;  // as written in the file
   };
   const Entry& entry(std::string_view key, KeyType want) const;

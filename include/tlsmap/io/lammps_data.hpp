@@ -10,8 +10,8 @@
 // Models with per-bead diameters read them from the charge column (config_file.hpp) and write them
 // there (LammpsWriteOptions::diameter_as_charge), as published data for the polydisperse soft
 // spheres do; the file format itself knows nothing of diameters.
-#include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/core/box.hpp"
+#include "tlsmap/parallel/beads.hpp"
 
 #include <mpi.h>
 
@@ -23,11 +23,11 @@ namespace tlsmap {
 
 struct LammpsData {
   Box box;
-  Beads beads;                  // rank 0: all beads, wrapped into the box (images adjusted)
-  std::int64_t n_atoms = 0;     // on every rank
+  Beads beads;               // rank 0: all beads, wrapped into the box (images adjusted)
+  std::int64_t n_atoms = 0;  // on every rank
   int n_types = 0;
-  std::vector<double> masses;   // masses[type - 1]; empty if the file has no Masses section
-  std::string atom_style;       // "atomic" or "charge"
+  std::vector<double> masses;  // masses[type - 1]; empty if the file has no Masses section
+  std::string atom_style;      // "atomic" or "charge"
   bool has_velocity = false;
 };
 

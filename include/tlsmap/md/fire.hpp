@@ -29,15 +29,15 @@ enum class FireVariant { fire2, fire1 };
 // Defaults: FIRE 2.0 (Guénolé et al. 2020, Table 1: N_delay 5, f_inc 1.1, f_dec 0.5, α_start 0.25,
 // f_α 0.99, N_P<0,max 2000); the time steps are in reduced LJ time units.
 struct FireParams {
-  double f_tol = 1e-10;     // on max_i |F_i| (reduced force units ε/σ)
+  double f_tol = 1e-10;  // on max_i |F_i| (reduced force units ε/σ)
   long max_iter = 100000;
   double dt_start = 0.005;
   double dt_max = 0.05;
-  double dt_min = 1e-4;     // fire2 only
-  int n_delay = 5;          // P > 0 steps in a row before dt grows; fire2: also the initial delay
+  double dt_min = 1e-4;  // fire2 only
+  int n_delay = 5;       // P > 0 steps in a row before dt grows; fire2: also the initial delay
   double f_inc = 1.1, f_dec = 0.5;
   double alpha_start = 0.25, f_alpha = 0.99;
-  long max_uphill = 2000;   // fire2 only: consecutive P <= 0 steps before giving up
+  long max_uphill = 2000;         // fire2 only: consecutive P <= 0 steps before giving up
   const HeldIds* held = nullptr;  // beads kept in place (not owned; must outlive the call)
   FireVariant variant = FireVariant::fire2;
 };

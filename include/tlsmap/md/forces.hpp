@@ -23,9 +23,9 @@
 // (3) is a loop of its own: with -ftrapping-math (GCC's default) the compiler will not evaluate
 // unconditionally a division that the source executes on one branch only, so a cutoff test inside
 // (2) keeps it scalar, and one inside (4) becomes a branch taken at random.
+#include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/parallel/neighbor_list.hpp"
-#include "tlsmap/md/pair_potential.hpp"
 
 #include <algorithm>
 #include <array>
@@ -132,8 +132,8 @@ struct TableSegment {
 struct DiameterSegment {
   double sigma_i;
   const double* diameter;  // by local index, owned and ghosts
-  void operator()(const int* idx, int m, int m_padded, const double* bx, const double* by, const double* bz,
-                  double* f, double* e) const {
+  void operator()(const int* idx, int m, int m_padded, const double* bx, const double* by, const double* bz, double* f,
+                  double* e) const {
     using P = PolydisperseSoftSphere;
     alignas(64) double bs[kChunk], br[kChunk], bf[kChunk], be[kChunk];
     for (int k = 0; k < m; ++k) bs[k] = diameter[idx[k]];
@@ -160,9 +160,8 @@ template <class Potential>
 void compute_pair_forces(const PairTable<Potential>& table, const NeighborList& list, Beads& b, PerBeadTerms& out) {
   const int* species = b.species.data();
   const int n_seg = std::min(list.n_species(), table.n_species());
-  detail::pair_loop(list, n_seg, b, out, [&](int i, int s) {
-    return detail::TableSegment<Potential>{table(species[i], s)};
-  });
+  detail::pair_loop(list, n_seg, b, out,
+                    [&](int i, int s) { return detail::TableSegment<Potential>{table(species[i], s)}; });
 }
 
 // Polydisperse soft spheres (pair_potential.hpp): parameters per pair from Beads::diameter (owned

@@ -28,13 +28,13 @@
 namespace tlsmap {
 
 struct LbfgsParams {
-  double f_tol = 1e-10;      // on max_i |F_i| (ε/σ)
-  long max_iter = 100000;    // accepted steps
-  int memory = 8;            // correction pairs kept
-  double max_step = 0.1;     // cap on any bead's displacement per step (σ); below skin/2 = 0.15
-  double c1 = 1e-4;          // Armijo sufficient-decrease constant
-  double delta = 0.1;        // approximate-Wolfe slope test (see above)
-  int max_backtrack = 40;    // trial steps per line search
+  double f_tol = 1e-10;           // on max_i |F_i| (ε/σ)
+  long max_iter = 100000;         // accepted steps
+  int memory = 8;                 // correction pairs kept
+  double max_step = 0.1;          // cap on any bead's displacement per step (σ); below skin/2 = 0.15
+  double c1 = 1e-4;               // Armijo sufficient-decrease constant
+  double delta = 0.1;             // approximate-Wolfe slope test (see above)
+  int max_backtrack = 40;         // trial steps per line search
   const HeldIds* held = nullptr;  // beads kept in place (fire.hpp; must outlive the call)
 };
 

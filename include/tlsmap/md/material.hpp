@@ -54,11 +54,11 @@ using Mat6 = Eigen::Matrix<double, 6, 6>;
 
 // Voigt order 11, 22, 33, 23, 31, 12.
 struct ElasticTensor {
-  Mat6 born = Mat6::Zero();      // C^Born, (1/V) ∂²U/∂η² at fixed reduced coordinates (symmetric)
-  Mat6 relaxed = Mat6::Zero();   // C = C^Born − (1/V) Ξᵀ H⁺ Ξ (symmetric)
-  Mat6 b_born = Mat6::Zero();    // stress–strain coefficients B from C^Born
-  Mat6 b_relaxed = Mat6::Zero(); // stress–strain coefficients B from C
-  Mat3 stress = Mat3::Zero();    // σ = −W/V of the configuration (tension positive)
+  Mat6 born = Mat6::Zero();       // C^Born, (1/V) ∂²U/∂η² at fixed reduced coordinates (symmetric)
+  Mat6 relaxed = Mat6::Zero();    // C = C^Born − (1/V) Ξᵀ H⁺ Ξ (symmetric)
+  Mat6 b_born = Mat6::Zero();     // stress–strain coefficients B from C^Born
+  Mat6 b_relaxed = Mat6::Zero();  // stress–strain coefficients B from C
+  Mat3 stress = Mat3::Zero();     // σ = −W/V of the configuration (tension positive)
   double volume = 0.0;
   double bulk_modulus = 0.0, shear_modulus = 0.0;  // Voigt averages of b_relaxed
   double bulk_born = 0.0, shear_born = 0.0;        // Voigt averages of b_born
@@ -87,11 +87,11 @@ struct MaterialConstants {
   double c_longitudinal = 0.0, c_transverse = 0.0;
   double strain = 0.0;
   // Hessian route (hessian_elastic_constants) on the reference configuration:
-  double bulk_modulus_hessian = 0.0;   // Voigt K of c_voigt (relaxed)
-  double shear_modulus_hessian = 0.0;  // Voigt G of c_voigt (includes B44, B55, B66)
+  double bulk_modulus_hessian = 0.0;                         // Voigt K of c_voigt (relaxed)
+  double shear_modulus_hessian = 0.0;                        // Voigt G of c_voigt (includes B44, B55, B66)
   double bulk_born_hessian = 0.0, shear_born_hessian = 0.0;  // Voigt K, G of c_voigt_born
   double shear_xy_hessian = 0.0, shear_yz_hessian = 0.0, shear_zx_hessian = 0.0;  // tetragonal, as above
-  double c_longitudinal_hessian = 0.0, c_transverse_hessian = 0.0;  // from K, G (Hessian, Voigt)
+  double c_longitudinal_hessian = 0.0, c_transverse_hessian = 0.0;                // from K, G (Hessian, Voigt)
   Mat6 c_voigt = Mat6::Zero();       // B relaxed, Voigt 11 22 33 23 31 12 (ε/σ³)
   Mat6 c_voigt_born = Mat6::Zero();  // B affine
   ElasticTensor tensor;              // the Hessian-route tensors themselves (NaN if the solve failed)
@@ -105,7 +105,7 @@ void add_hessian_route(MaterialConstants& c, const System& sys);
 // Collective. `beads`: the reference configuration (a minimum) in any distribution. Fills both the
 // finite-strain values and, by add_hessian_route, the Hessian-route ones.
 
-MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
-                                   double skin, Int3 proc_grid, double strain, double f_tol);
+MaterialConstants measure_material(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin,
+                                   Int3 proc_grid, double strain, double f_tol);
 
 }  // namespace tlsmap

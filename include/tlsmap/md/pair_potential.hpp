@@ -82,12 +82,12 @@ constexpr double power(double x, int n) { return n == 0 ? 1.0 : x * power(x, n -
 }  // namespace detail
 
 struct PolydisperseSoftSphere {
-  static constexpr double kCutRatio = 1.25;             // y_c: r_c = 1.25 σ_ij
-  static constexpr double kCutRatio2 = 1.5625;          // y_c², exact in binary
+  static constexpr double kCutRatio = 1.25;     // y_c: r_c = 1.25 σ_ij
+  static constexpr double kCutRatio2 = 1.5625;  // y_c², exact in binary
   static constexpr double kNonAdditivity = 0.2;
-  static constexpr double kSigmaMin = 0.73;             // σ_max / σ_min = 2.219
+  static constexpr double kSigmaMin = 0.73;  // σ_max / σ_min = 2.219
   static constexpr double kSigmaMax = 1.62;
-  static constexpr double kDiameterLimit = 2.5;         // where σ_ij stops growing with the diameters
+  static constexpr double kDiameterLimit = 2.5;  // where σ_ij stops growing with the diameters
   // y_c^n = 5^n / 4^n are exact doubles for n <= 22, so each coefficient is one rounding.
   static constexpr double c0 = -28.0 / detail::power(kCutRatio, 12);
   static constexpr double c2 = 48.0 / detail::power(kCutRatio, 14);
@@ -134,9 +134,9 @@ LJTable lennard_jones(double rc = 2.5);
 // empty and every bead needs Beads::diameter). Implicit from an LJTable, so code written for
 // species models passes its table as before.
 struct Model {
-  std::string name;                                     // input name; empty for a bare table
-  LJTable table;                                        // species models
-  std::optional<PolydisperseSoftSphere> polydisperse;   // per-bead diameters
+  std::string name;                                    // input name; empty for a bare table
+  LJTable table;                                       // species models
+  std::optional<PolydisperseSoftSphere> polydisperse;  // per-bead diameters
   Model(LJTable t, std::string name_ = {}) : name(std::move(name_)), table(std::move(t)) {}  // NOLINT: implicit
   explicit Model(const PolydisperseSoftSphere& p) : name(kPolydisperseName), polydisperse(p) {}
   bool has_diameters() const { return polydisperse.has_value(); }

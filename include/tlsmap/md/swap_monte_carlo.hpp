@@ -28,7 +28,7 @@ namespace tlsmap {
 
 struct SwapStats {
   std::int64_t attempted = 0, accepted = 0;
-  double energy_change = 0.0;  // Σ ΔE of the accepted exchanges (a reproducible sum)
+  double energy_change = 0.0;                // Σ ΔE of the accepted exchanges (a reproducible sum)
   std::vector<double> local_energy_changes;  // internal
   double acceptance() const { return attempted > 0 ? static_cast<double>(accepted) / attempted : 0.0; }
   SwapStats& operator+=(const SwapStats& o) {

@@ -11,11 +11,11 @@
 // The model is a species table or per-bead diameters (pair_potential.hpp: Model). With diameters
 // every bead must carry one (Beads::diameter, within the model's sigma_max); with a species table
 // any diameters the beads bring are dropped, so species models move no extra bytes.
-#include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/md/forces.hpp"
+#include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/parallel/halo.hpp"
 #include "tlsmap/parallel/neighbor_list.hpp"
-#include "tlsmap/md/pair_potential.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -24,10 +24,10 @@
 namespace tlsmap {
 
 struct Thermo {
-  double potential = 0.0;   // total potential energy
-  double kinetic = 0.0;     // total kinetic energy (mass 1)
-  double temperature = 0.0; // 2 K / (3 N - 3)  (momentum conserved)
-  double pressure = 0.0;    // (2 K + W) / (3 V)
+  double potential = 0.0;      // total potential energy
+  double kinetic = 0.0;        // total kinetic energy (mass 1)
+  double temperature = 0.0;    // 2 K / (3 N - 3)  (momentum conserved)
+  double pressure = 0.0;       // (2 K + W) / (3 V)
   Mat3 virial = Mat3::Zero();  // Σ_pairs r_a f_b
 };
 

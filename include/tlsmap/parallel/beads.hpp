@@ -16,14 +16,14 @@
 namespace tlsmap {
 
 struct Beads {
-  std::vector<Vec3> pos;            // wrapped into the box for owned beads; ghosts carry the periodic shift
-  std::vector<Vec3> vel;            // owned only
-  std::vector<Vec3> force;          // owned only
-  std::vector<Int3> image;          // owned only: unwrapped = pos + image * box.len
-  std::vector<int> species;         // 0-based species index
-  std::vector<double> charge;       // partial charge (reduced units, ζq)
-  std::vector<std::int64_t> id;     // permanent id, 1-based as in LAMMPS
-  std::vector<double> diameter;     // per-bead diameter σ_i, owned and ghosts; empty unless has_diameter
+  std::vector<Vec3> pos;         // wrapped into the box for owned beads; ghosts carry the periodic shift
+  std::vector<Vec3> vel;         // owned only
+  std::vector<Vec3> force;       // owned only
+  std::vector<Int3> image;       // owned only: unwrapped = pos + image * box.len
+  std::vector<int> species;      // 0-based species index
+  std::vector<double> charge;    // partial charge (reduced units, ζq)
+  std::vector<std::int64_t> id;  // permanent id, 1-based as in LAMMPS
+  std::vector<double> diameter;  // per-bead diameter σ_i, owned and ghosts; empty unless has_diameter
   bool has_diameter = false;
   // Optional per-bead payload of n_extra doubles (owned only) that travels with the bead on
   // migration: algorithms that keep per-bead history (reference positions, minimiser memory) use it.

@@ -58,12 +58,12 @@
 // over the normal modes of the mobile beads (dense Hessian spectra at both ends); adjacent = the
 // refined top of the band is a verified first-order saddle and the band has no interior minimum;
 // class = classify(adjacent, E_qs, ...) (catalogue.hpp).
+#include "tlsmap/io/units.hpp"
 #include "tlsmap/search/local_model.hpp"
 #include "tlsmap/search/local_optimize.hpp"
 #include "tlsmap/search/neb.hpp"
 #include "tlsmap/search/schrodinger.hpp"
 #include "tlsmap/search/tunnelling.hpp"
-#include "tlsmap/io/units.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -78,52 +78,52 @@ struct SearchParams {
   NebParams neb;              // 16 images, spring 5, f_tol 1e-3, climbing image
 
   // Budget.
-  int max_attempts = 60;            // activation attempts per domain
-  int stop_after_stale = 25;        // stop after this many consecutive attempts without a new minimum
-  double explore_window = 1.0;      // attempts start from minima within this of the lowest (ε)
+  int max_attempts = 60;        // activation attempts per domain
+  int stop_after_stale = 25;    // stop after this many consecutive attempts without a new minimum
+  double explore_window = 1.0;  // attempts start from minima within this of the lowest (ε)
   // Convergence (Good–Turing; missing_probability below). target_missing > 0: stop once
   // n >= 1/target_missing attempts were made and the estimate n1/n <= target_missing (the floor on
   // n keeps "nothing found by the first attempt" from stopping a search). 0: no such rule.
   double target_missing = 0.0;
-  double target_window = 1.0;       // the minima counted: |E − E_O| <= this (ε), O the starting minimum
+  double target_window = 1.0;  // the minima counted: |E − E_O| <= this (ε), O the starting minimum
 
   // Push and basin exit.
-  double push_radius = 1.3;              // cluster radius around the random central bead (σ)
-  double push_size = 0.3;                // norm of the initial push (σ)
-  double push_step = 0.02;               // largest bead displacement per basin-exit step (σ)
-  int max_push_steps = 200;              // basin-exit steps before the attempt is abandoned
-  double leave_basin_eigenvalue = -0.05; // lowest eigenvalue that counts as "out of the basin" (ε/σ²)
-  int follow_modes = 0;                  // first 2·n attempts from each minimum: eigenvector following
-                                         // uphill along ± each of its n softest modes from the minimum
-                                         // (dense Hessian every step), then random pushes
+  double push_radius = 1.3;               // cluster radius around the random central bead (σ)
+  double push_size = 0.3;                 // norm of the initial push (σ)
+  double push_step = 0.02;                // largest bead displacement per basin-exit step (σ)
+  int max_push_steps = 200;               // basin-exit steps before the attempt is abandoned
+  double leave_basin_eigenvalue = -0.05;  // lowest eigenvalue that counts as "out of the basin" (ε/σ²)
+  int follow_modes = 0;                   // first 2·n attempts from each minimum: eigenvector following
+                                          // uphill along ± each of its n softest modes from the minimum
+                                          // (dense Hessian every step), then random pushes
 
   // Push over the saddle.
-  double push_over = 0.05;          // largest bead displacement of the step off the saddle (σ)
+  double push_over = 0.05;  // largest bead displacement of the step off the saddle (σ)
 
   // Deduplication.
-  double dedup_distance = 0.05;     // largest single-bead displacement for "the same" state (σ)
-  double dedup_energy = 1e-3;       // permutational copies of one structure (relabelled identical
-                                    // beads) must also agree in energy within this (ε): a cheap
-                                    // pre-filter, loose because copies differ by ~1e-5 ε (cut-off kinks)
+  double dedup_distance = 0.05;  // largest single-bead displacement for "the same" state (σ)
+  double dedup_energy = 1e-3;    // permutational copies of one structure (relabelled identical
+                                 // beads) must also agree in energy within this (ε): a cheap
+                                 // pre-filter, loose because copies differ by ~1e-5 ε (cut-off kinks)
 
   // Pair analysis.
   enum class PairRule { lowest, occupied };
-  PairRule pairs = PairRule::lowest; // which pairs are analysed (see the head comment)
-  bool start_from_occupied = false; // every attempt starts from the starting minimum O
-  bool analyse_pair = true;         // NEB + characterisation of the pairs
-  double moving_threshold = 0.02;   // |d_i| above which a bead counts as moving (σ)
-  PhysicalUnits units;              // σ, ε, m for the tunnelling splitting (default: argon)
+  PairRule pairs = PairRule::lowest;   // which pairs are analysed (see the head comment)
+  bool start_from_occupied = false;    // every attempt starts from the starting minimum O
+  bool analyse_pair = true;            // NEB + characterisation of the pairs
+  double moving_threshold = 0.02;      // |d_i| above which a bead counts as moving (σ)
+  PhysicalUnits units;                 // σ, ε, m for the tunnelling splitting (default: argon)
   double max_splitting = 1.0 / 120.0;  // class tls: E_qs at most this (ε; default 1 K for ε = 120 K)
 };
 
 struct Minimum {
-  LocalModel::Vector x;             // mobile coordinates
-  double energy = 0.0;              // domain energy (local_model.hpp convention, ε)
+  LocalModel::Vector x;  // mobile coordinates
+  double energy = 0.0;   // domain energy (local_model.hpp convention, ε)
   double max_force = 0.0;
-  double lowest_eigenvalue = 0.0;   // rigid modes removed for a free cluster
-  bool verified = false;            // max|F| <= minimizer.f_tol and lowest eigenvalue > eigenvalue_tol
-  int attempt = -1;                 // attempt that found it (-1: the start)
-  int hits = 0;                     // attempts whose saddle led to it (not counting their start minimum)
+  double lowest_eigenvalue = 0.0;  // rigid modes removed for a free cluster
+  bool verified = false;           // max|F| <= minimizer.f_tol and lowest eigenvalue > eigenvalue_tol
+  int attempt = -1;                // attempt that found it (-1: the start)
+  int hits = 0;                    // attempts whose saddle led to it (not counting their start minimum)
 };
 
 struct Saddle {
@@ -133,50 +133,50 @@ struct Saddle {
   double negative_eigenvalue = 0.0;  // curvature of the unstable mode
   double second_eigenvalue = 0.0;    // next one (> 0 for a first-order saddle)
   int n_negative = -1;
-  bool verified = false;             // max|F| <= saddle.f_tol and exactly one negative eigenvalue
-  int minus = -1, plus = -1;         // indices into minima of the two sides (-1: side not converged)
-  int from = -1;                     // minimum the attempt started from
+  bool verified = false;      // max|F| <= saddle.f_tol and exactly one negative eigenvalue
+  int minus = -1, plus = -1;  // indices into minima of the two sides (-1: side not converged)
+  int from = -1;              // minimum the attempt started from
   int attempt = -1;
 };
 
 struct TlsPair {
-  int a = -1, b = -1;                // indices into DomainSearch::minima, E_A <= E_B
+  int a = -1, b = -1;                     // indices into DomainSearch::minima, E_A <= E_B
   double energy_a = 0.0, energy_b = 0.0;  // domain energies (ε)
-  double asymmetry = 0.0;            // E_B − E_A (ε; signed for the occupied rule)
-  bool involves_occupied = false;    // A is the domain's starting minimum O
-  bool adjacent = false;             // saddle verified and no interior minimum on the band
-  double barrier = 0.0;              // E(top of the path) − E_A: refined saddle, else band max (ε)
-  bool intermediate_minima = false;  // the band has interior minima (A and B not directly connected)
-  NebResult path;                    // images, energy profile, arc length
-  Saddle saddle;                     // climbing image converged by eigenvector following
-  LocalModel::Vector displacement;   // d_i = x_B − x_A (3 n_mobile, σ)
-  double d_l = 0.0;                  // rms |d_i| over moving beads (σ)
-  int n_moving = 0;                  // beads with |d_i| > moving_threshold
-  double participation = 0.0;        // N_p = (Σ|d|²)² / Σ|d|⁴ (beads)
-  double distance = 0.0;             // |x_B − x_A| (mass-weighted, σ√m)
-  double path_length = 0.0;          // arc length of the band (σ√m)
-  Splitting splitting;               // Δ0 by WKB along the band
-  PathLevels levels;                 // the two lowest 1D levels along the band (E_qs)
-  double delta_zpe = 0.0;            // (ħ/2) Σ (ω_B − ω_A) over the mobile-bead normal modes (ε)
-  std::string cls;                   // "tls", "double_well" or "single_well"
+  double asymmetry = 0.0;                 // E_B − E_A (ε; signed for the occupied rule)
+  bool involves_occupied = false;         // A is the domain's starting minimum O
+  bool adjacent = false;                  // saddle verified and no interior minimum on the band
+  double barrier = 0.0;                   // E(top of the path) − E_A: refined saddle, else band max (ε)
+  bool intermediate_minima = false;       // the band has interior minima (A and B not directly connected)
+  NebResult path;                         // images, energy profile, arc length
+  Saddle saddle;                          // climbing image converged by eigenvector following
+  LocalModel::Vector displacement;        // d_i = x_B − x_A (3 n_mobile, σ)
+  double d_l = 0.0;                       // rms |d_i| over moving beads (σ)
+  int n_moving = 0;                       // beads with |d_i| > moving_threshold
+  double participation = 0.0;             // N_p = (Σ|d|²)² / Σ|d|⁴ (beads)
+  double distance = 0.0;                  // |x_B − x_A| (mass-weighted, σ√m)
+  double path_length = 0.0;               // arc length of the band (σ√m)
+  Splitting splitting;                    // Δ0 by WKB along the band
+  PathLevels levels;                      // the two lowest 1D levels along the band (E_qs)
+  double delta_zpe = 0.0;                 // (ħ/2) Σ (ω_B − ω_A) over the mobile-bead normal modes (ε)
+  std::string cls;                        // "tls", "double_well" or "single_well"
   struct {
     double neb = 0, levels = 0, zpe = 0;  // wall time of the NEB (with the saddle refinement: not
   } seconds;                              // counted), the 1D levels, ΔZPE (s; machine-dependent)
 };
 
 struct DomainSearch {
-  std::vector<Minimum> minima;       // index 0 = the domain's starting minimum
+  std::vector<Minimum> minima;  // index 0 = the domain's starting minimum
   std::vector<Saddle> saddles;
-  std::vector<TlsPair> pairs;        // by the PairRule; `lowest` gives at most one
+  std::vector<TlsPair> pairs;  // by the PairRule; `lowest` gives at most one
   // Statistics.
-  int attempts = 0;                  // attempts made
-  int events = 0;                    // attempts that converged to a verified saddle
-  int failed_exits = 0;              // pushes that never left the basin
-  int failed_climbs = 0;             // climbs that did not converge to a first-order saddle
+  int attempts = 0;                          // attempts made
+  int events = 0;                            // attempts that converged to a verified saddle
+  int failed_exits = 0;                      // pushes that never left the basin
+  int failed_climbs = 0;                     // climbs that did not converge to a first-order saddle
   long energy_calls = 0, hessian_calls = 0;  // including the NEB's images
-  int singletons = 0;                // minima in the target window reached by exactly one attempt
+  int singletons = 0;                        // minima in the target window reached by exactly one attempt
   double missing = std::numeric_limits<double>::quiet_NaN();  // Good–Turing estimate at the end
-  double seconds = 0.0;              // wall time of search_domain
+  double seconds = 0.0;                                       // wall time of search_domain
 };
 
 // Good–Turing estimate (Good, Biometrika 40, 237 (1953)) of the probability that the next attempt

@@ -8,9 +8,9 @@
 // result is independent of the rank count: the MD noise is keyed by (seed, bead id, step) and the
 // quench is the parallel relaxation of relax.hpp, both bitwise reproducible (docs/verification.md).
 #include "tlsmap/core/box.hpp"
-#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/md/md.hpp"
 #include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <mpi.h>
 
@@ -22,11 +22,11 @@
 namespace tlsmap {
 
 struct ReplicaParams {
-  double temperature = 0.0;  // T_MD (ε/k_B)
-  long md_steps = 0;         // per replica
-  long quench_every = 0;     // MD steps between quenches
-  MDParams md;               // dt, thermostat, friction; seed: see replica_seed
-  double f_tol = 1e-10;      // quench: max|F| (ε/σ)
+  double temperature = 0.0;      // T_MD (ε/k_B)
+  long md_steps = 0;             // per replica
+  long quench_every = 0;         // MD steps between quenches
+  MDParams md;                   // dt, thermostat, friction; seed: see replica_seed
+  double f_tol = 1e-10;          // quench: max|F| (ε/σ)
   double dedup_distance = 0.05;  // σ: two structures are one if no bead differs by more
   double skin = 0.3;
 };
@@ -61,8 +61,9 @@ std::vector<Quench> run_replica(const Box& box, const GlobalBeads& glass, const 
 
 // The distinct structures of a set of replicas and the candidate pairs between them.
 struct IsCatalogue {
-  std::vector<std::vector<int>> state;     // per replica, per quench: index of its structure
-  std::vector<std::pair<int, int>> first_seen;  // per structure: (replica, quench) that reached it first; (−1, −1): the glass
+  std::vector<std::vector<int>> state;  // per replica, per quench: index of its structure
+  std::vector<std::pair<int, int>>
+      first_seen;  // per structure: (replica, quench) that reached it first; (−1, −1): the glass
   std::vector<std::pair<int, int>> pairs;  // (A, B), each unordered pair once, in order of discovery
 };
 
@@ -75,7 +76,7 @@ struct IsCatalogue {
 // checkpoint goes on exactly as if it had never stopped.
 void add_replica(const Box& box, const std::vector<Quench>& quenches, double dedup_distance, IsCatalogue* c,
                  std::vector<std::vector<Vec3>>* structures);
-IsCatalogue identify_structures(const Box& box, const std::vector<std::vector<Quench>>& replicas,
-                                double dedup_distance, std::vector<std::vector<Vec3>>* structures);
+IsCatalogue identify_structures(const Box& box, const std::vector<std::vector<Quench>>& replicas, double dedup_distance,
+                                std::vector<std::vector<Vec3>>* structures);
 
 }  // namespace tlsmap

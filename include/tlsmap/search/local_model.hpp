@@ -31,8 +31,8 @@
 // three translations and three rotations are zero modes; rigid_body_complement() gives an
 // orthonormal basis of the internal coordinates, which the search uses for eigen-analysis.
 #include "tlsmap/core/box.hpp"
-#include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/core/vec3.hpp"
+#include "tlsmap/md/pair_potential.hpp"
 
 #include <Eigen/Dense>
 
@@ -42,12 +42,12 @@
 namespace tlsmap {
 
 struct LocalConfig {
-  Box box;                          // periodic box used for minimum images (edges >= 2 rc_max)
-  LJTable table;                    // per species pair LJ parameters (e.g. kob_andersen())
-  std::vector<std::int64_t> id;     // permanent bead ids (1-based), carried into the results
-  std::vector<int> species;         // species index into table, per bead
-  std::vector<Vec3> pos;            // positions: mobile beads first [0, n_mobile), then frozen
-  int n_mobile = 0;                 // number of mobile beads (>= 1)
+  Box box;                       // periodic box used for minimum images (edges >= 2 rc_max)
+  LJTable table;                 // per species pair LJ parameters (e.g. kob_andersen())
+  std::vector<std::int64_t> id;  // permanent bead ids (1-based), carried into the results
+  std::vector<int> species;      // species index into table, per bead
+  std::vector<Vec3> pos;         // positions: mobile beads first [0, n_mobile), then frozen
+  int n_mobile = 0;              // number of mobile beads (>= 1)
   // Per-bead diameters (same order as pos): when non-empty the model is the polydisperse soft
   // spheres (PolydisperseSoftSphere, σ_ij by its mixing rule) and `table` is not used.
   std::vector<double> diameter;
@@ -104,9 +104,9 @@ class LocalModel {
 
  private:
   struct Pair {
-    int i, j;     // i mobile; j mobile (j > i) or frozen (j >= n_mobile)
-    Vec3 shift;   // periodic shift: d = x_i − x_j + shift is the minimum image
-    int type;     // index into table (species pair); unused with diameters
+    int i, j;         // i mobile; j mobile (j > i) or frozen (j >= n_mobile)
+    Vec3 shift;       // periodic shift: d = x_i − x_j + shift is the minimum image
+    int type;         // index into table (species pair); unused with diameters
     double sigma_ij;  // mixed diameter (polydisperse soft spheres); 0 for species models
   };
   bool polydisperse() const { return !config_.diameter.empty(); }

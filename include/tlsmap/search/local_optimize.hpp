@@ -67,28 +67,28 @@ double lowest_eigenpair(const LocalModel::Matrix& h, const LocalModel::Vector& s
                         double* second = nullptr);
 
 struct SaddleParams {
-  double f_tol = 1e-9;            // max_i |F_i| at convergence (ε/σ); the spec asks for ~1e-8 or better
-  int max_steps = 400;            // eigenvector-following steps
-  double trust_radius = 0.1;      // largest bead displacement per step (σ)
-  double eigenvalue_tol = 1e-6;   // |λ| below this counts as zero (not a valid index) (ε/σ²)
-  int dense_limit = 150;          // above this many dof (and with frozen beads) use the Lanczos path
-  int max_convex_steps = 30;      // give up after this many consecutive steps with λ₁ >= 0 (fell back
-                                  // into a basin; ARTn restarts in that case too)
-  int track_modes = 3;            // while λ₁ > 0 the followed mode is, among this many lowest, the one
-                                  // overlapping most with the previous (dense path only)
-  bool track_always = false;      // keep tracking after λ₁ < 0 (following a higher mode from a minimum)
+  double f_tol = 1e-9;           // max_i |F_i| at convergence (ε/σ); the spec asks for ~1e-8 or better
+  int max_steps = 400;           // eigenvector-following steps
+  double trust_radius = 0.1;     // largest bead displacement per step (σ)
+  double eigenvalue_tol = 1e-6;  // |λ| below this counts as zero (not a valid index) (ε/σ²)
+  int dense_limit = 150;         // above this many dof (and with frozen beads) use the Lanczos path
+  int max_convex_steps = 30;     // give up after this many consecutive steps with λ₁ >= 0 (fell back
+                                 // into a basin; ARTn restarts in that case too)
+  int track_modes = 3;           // while λ₁ > 0 the followed mode is, among this many lowest, the one
+                                 // overlapping most with the previous (dense path only)
+  bool track_always = false;     // keep tracking after λ₁ < 0 (following a higher mode from a minimum)
 };
 
 struct SaddleOutcome {
   LocalModel::Vector x;
   double energy = 0.0;
   double max_force = 0.0;
-  double lowest_eigenvalue = 0.0;   // the negative mode's curvature at convergence
+  double lowest_eigenvalue = 0.0;  // the negative mode's curvature at convergence
   double second_eigenvalue = 0.0;
-  LocalModel::Vector mode;          // unit eigenvector of the lowest eigenvalue
-  int n_negative = -1;              // Hessian index at x
+  LocalModel::Vector mode;  // unit eigenvector of the lowest eigenvalue
+  int n_negative = -1;      // Hessian index at x
   int steps = 0;
-  bool converged = false;           // max|F| <= f_tol AND exactly one negative eigenvalue
+  bool converged = false;  // max|F| <= f_tol AND exactly one negative eigenvalue
 };
 
 // Converge to a first-order saddle from x by eigenvector following (uphill along the lowest mode,

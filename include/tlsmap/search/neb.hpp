@@ -19,14 +19,14 @@
 namespace tlsmap {
 
 struct NebParams {
-  int n_images = 16;         // images including both end points (>= 3)
-  double spring = 5.0;       // spring constant between neighbouring images (ε/σ²)
-  double f_tol = 1e-3;       // max|F_NEB,i| at convergence (ε/σ); the top is refined to a saddle
-                             // anyway, and Δ0 moves by < 1e-3 relative from 1e-3 to 1e-5 (docs/search.md)
-  long max_iter = 5000;      // FIRE steps (then reported unconverged)
-  bool climbing = true;      // climbing image on
-  long climb_after = 200;    // steps before the highest image starts to climb (or when near tol)
-  double max_step = 0.05;    // cap on any bead's displacement per FIRE step (σ)
+  int n_images = 16;       // images including both end points (>= 3)
+  double spring = 5.0;     // spring constant between neighbouring images (ε/σ²)
+  double f_tol = 1e-3;     // max|F_NEB,i| at convergence (ε/σ); the top is refined to a saddle
+                           // anyway, and Δ0 moves by < 1e-3 relative from 1e-3 to 1e-5 (docs/search.md)
+  long max_iter = 5000;    // FIRE steps (then reported unconverged)
+  bool climbing = true;    // climbing image on
+  long climb_after = 200;  // steps before the highest image starts to climb (or when near tol)
+  double max_step = 0.05;  // cap on any bead's displacement per FIRE step (σ)
 };
 
 struct NebResult {
@@ -38,7 +38,7 @@ struct NebResult {
   int n_intermediate_minima = 0;           // interior images lower than both neighbours
   double max_force = 0.0;
   long iterations = 0;
-  long energy_calls = 0;                   // energy/gradient evaluations over all images
+  long energy_calls = 0;  // energy/gradient evaluations over all images
   bool converged = false;
 };
 

@@ -32,9 +32,9 @@
 // number of ranks.
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/parallel/gather.hpp"
-#include "tlsmap/md/pair_potential.hpp"
 
 #include <mpi.h>
 
@@ -47,7 +47,7 @@ struct WholeSample {
   Model model;
   double skin = 0.3;
   Int3 proc_grid = {0, 0, 0};
-  double radius = 0.0;  // > 0: region mode (above), free beads within this distance (σ); 0: every bead free
+  double radius = 0.0;    // > 0: region mode (above), free beads within this distance (σ); 0: every bead free
   double e_sample = 0.0;  // the packing's whole-sample energy (region mode adds its changes to it)
 };
 

@@ -54,23 +54,23 @@ struct PathOuter {
 
 // Grid controls; the defaults give E_qs to ~1e-9 relative or better (docs/tunnelling.md).
 struct PathGridOptions {
-  double points_per_length = 8.0;   // points per shortest quantum length on the coarsest of 3 grids
-  double decay_lengths = 10.0;      // margin past each outer turning point, in harmonic lengths
-  long max_points = 400000;         // cap on the finest grid (h grows past it; error_estimate shows it)
+  double points_per_length = 8.0;  // points per shortest quantum length on the coarsest of 3 grids
+  double decay_lengths = 10.0;     // margin past each outer turning point, in harmonic lengths
+  long max_points = 400000;        // cap on the finest grid (h grows past it; error_estimate shows it)
 };
 
 struct PathLevels {
-  double e0 = 0, e1 = 0;             // two lowest eigenvalues of −(ħ²/2) d²/ds² + V(s) (ε)
-  double e_qs = 0;                   // E1 − E0 (ε)
-  double e_qs_other = 0;             // E_qs with the other continuation (mirror; harmonic when mirror is
-                                     // the main one): the sensitivity to that choice
-  double barrier_top = 0;            // max V along the band between its outermost minima (ε); for an
-                                     // NEB band (ends at minima) the max along the band
-  bool levels_below_barrier = false; // e1 < barrier_top (both of the two lowest levels under the top)
-  int n_grid = 0;                    // grid points used (the finest of the three grids)
-  double s_lo = 0, s_hi = 0;         // the solve interval (σ√m)
-  double error_estimate = 0;         // estimated discretisation error of e_qs (ε): the last Romberg change
-  double omega_a = 0, omega_b = 0;   // ω of the harmonic continuation used at each end (0: mirrored)
+  double e0 = 0, e1 = 0;              // two lowest eigenvalues of −(ħ²/2) d²/ds² + V(s) (ε)
+  double e_qs = 0;                    // E1 − E0 (ε)
+  double e_qs_other = 0;              // E_qs with the other continuation (mirror; harmonic when mirror is
+                                      // the main one): the sensitivity to that choice
+  double barrier_top = 0;             // max V along the band between its outermost minima (ε); for an
+                                      // NEB band (ends at minima) the max along the band
+  bool levels_below_barrier = false;  // e1 < barrier_top (both of the two lowest levels under the top)
+  int n_grid = 0;                     // grid points used (the finest of the three grids)
+  double s_lo = 0, s_hi = 0;          // the solve interval (σ√m)
+  double error_estimate = 0;          // estimated discretisation error of e_qs (ε): the last Romberg change
+  double omega_a = 0, omega_b = 0;    // ω of the harmonic continuation used at each end (0: mirrored)
 };
 
 // The two lowest levels of the path potential v (band from v.front() to v.back(), ends at or near
@@ -78,7 +78,7 @@ struct PathLevels {
 // unknown). hbar: ħ* (hbar_reduced(units)). Serial, deterministic. Throws Error on hbar ≤ 0 or a
 // non-finite V.
 PathLevels path_levels(const PathPotential& v, double omega_a, double omega_b, double hbar,
-                       PathContinuation continuation = PathContinuation::harmonic,
-                       const PathGridOptions& grid = {}, const PathOuter& outer = {});
+                       PathContinuation continuation = PathContinuation::harmonic, const PathGridOptions& grid = {},
+                       const PathOuter& outer = {});
 
 }  // namespace tlsmap

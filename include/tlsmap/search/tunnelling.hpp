@@ -62,20 +62,20 @@ class PathPotential {
 };
 
 struct Splitting {
-  double hbar = 0.0;          // ħ* used
-  double omega_a = 0.0;       // path frequency at A, B (1/τ)
+  double hbar = 0.0;     // ħ* used
+  double omega_a = 0.0;  // path frequency at A, B (1/τ)
   double omega_b = 0.0;
-  double level_a = 0.0;       // ground level of each well, E_A0, E_B0 (ε)
+  double level_a = 0.0;  // ground level of each well, E_A0, E_B0 (ε)
   double level_b = 0.0;
-  double omega_level_a = 0.0; // classical frequency of each well at its ground level, Ω_A, Ω_B (1/τ)
+  double omega_level_a = 0.0;  // classical frequency of each well at its ground level, Ω_A, Ω_B (1/τ)
   double omega_level_b = 0.0;
-  double omega0 = 0.0;        // sqrt(Ω_A Ω_B)
-  double level = 0.0;         // E* = max(E_A0, E_B0) (ε)
-  double s1 = 0.0, s2 = 0.0;  // turning points (σ√m)
-  double action = 0.0;        // S (ε^½ σ m^½)
-  double delta0 = 0.0;        // Δ0 (ε)
-  double delta0_kelvin = 0.0; // Δ0 (K): Δ0 · ε[K]
-  bool over_barrier = false;  // E* >= barrier top: no tunnelling barrier at the zero-point level
+  double omega0 = 0.0;         // sqrt(Ω_A Ω_B)
+  double level = 0.0;          // E* = max(E_A0, E_B0) (ε)
+  double s1 = 0.0, s2 = 0.0;   // turning points (σ√m)
+  double action = 0.0;         // S (ε^½ σ m^½)
+  double delta0 = 0.0;         // Δ0 (ε)
+  double delta0_kelvin = 0.0;  // Δ0 (K): Δ0 · ε[K]
+  bool over_barrier = false;   // E* >= barrier top: no tunnelling barrier at the zero-point level
 };
 
 // WKB splitting for the path potential V between its end minima (V at front() is E_A, at back()

@@ -14,8 +14,8 @@
 // the rank count. Memory is O(N) on rank 0 (about 250 bytes per bead at the default cutoff, with
 // the edge list; 10⁶ beads pair in ~9 s) — fine up to ~10⁷ beads; the result is broadcast to
 // every rank (24 bytes per bond).
-#include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/core/box.hpp"
+#include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/parallel/gather.hpp"
 
 #include <mpi.h>
@@ -32,8 +32,8 @@ struct BondSet {
   std::vector<std::array<std::int64_t, 2>> bonds;  // bead ids, smaller first; sorted by first id
   std::vector<double> length;                      // minimum-image length of each bond
   std::vector<std::int64_t> unpaired;              // ids of beads without a partner (ascending)
-  double cutoff = 0.0;    // cutoff the matching was made with (after any enlargement)
-  int enlargements = 0;   // how many times the requested cutoff was enlarged
+  double cutoff = 0.0;                             // cutoff the matching was made with (after any enlargement)
+  int enlargements = 0;                            // how many times the requested cutoff was enlarged
 };
 
 // Not collective. pos[k] is the position of bead id k + 1. Maximum matching on pairs closer than
@@ -61,8 +61,8 @@ void assign_charges(const BondSet& bonds, std::int64_t n_beads, double q, std::u
 
 struct BondStats {
   double mean = 0.0, std = 0.0, min = 0.0, max = 0.0;  // of the bond lengths (std: population)
-  double bin_width = 0.02;                            // histogram over [0, n_bins · bin_width)
-  std::vector<std::int64_t> histogram;                // covers [0, cutoff]
+  double bin_width = 0.02;                             // histogram over [0, n_bins · bin_width)
+  std::vector<std::int64_t> histogram;                 // covers [0, cutoff]
 };
 BondStats bond_stats(const BondSet& bonds);
 

@@ -9,9 +9,9 @@
 // one species, diameters by bead id (assign_diameters); large beads on neighbouring sites
 // overlap, so a step-capped L-BFGS first brings max|F| below 10 ε/σ. With pack.swap, a sweep of
 // swap Monte Carlo (swap_monte_carlo.hpp) follows every swap_every MD steps, at the bath temperature.
+#include "tlsmap/core/progress.hpp"
 #include "tlsmap/md/fire.hpp"
 #include "tlsmap/md/lbfgs.hpp"
-#include "tlsmap/core/progress.hpp"
 #include "tlsmap/md/system.hpp"
 
 #include <cstdint>
@@ -34,8 +34,8 @@ struct PackParams {
   double t_parent = 2.0, t_final = 0.3;
   long equil_steps = 2000, quench_steps = 6000;
   bool linear_quench = true;
-  bool swap = false;        // swap Monte Carlo between MD blocks (models with diameters only)
-  long swap_every = 10;     // MD steps per block
+  bool swap = false;     // swap Monte Carlo between MD blocks (models with diameters only)
+  long swap_every = 10;  // MD steps per block
   long log_every = 1000;
   std::string minimizer = "lbfgs";  // "lbfgs" or "fire" (minimize.method)
   FireParams fire;
@@ -63,8 +63,8 @@ struct Decorrelation {
 struct PackResult {
   QuenchTrace trace;
   Decorrelation decorrelation;
-  std::int64_t swap_attempted = 0, swap_accepted = 0;             // whole run
-  std::int64_t swap_attempted_final = 0, swap_accepted_final = 0; // quench stage
+  std::int64_t swap_attempted = 0, swap_accepted = 0;              // whole run
+  std::int64_t swap_attempted_final = 0, swap_accepted_final = 0;  // quench stage
   MinimizeResult minimum;
   double e_per_bead = 0.0;
   double pressure = 0.0;

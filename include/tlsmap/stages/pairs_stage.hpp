@@ -31,8 +31,8 @@
 // docs/pairs.md; in short, rebuilding a row's states from /particles/all plus its mobile beads gives
 // state A exactly and B with the region relaxed at A's surroundings (the NEB's end point).
 #include "tlsmap/core/box.hpp"
-#include "tlsmap/io/catalogue.hpp"
 #include "tlsmap/core/vec3.hpp"
+#include "tlsmap/io/catalogue.hpp"
 
 #include <mpi.h>
 

@@ -20,14 +20,14 @@
 // E_total(x) − const, so E_total(state) = E_sample + E(state) − E(start), with E(start) the
 // kernel's energy of the domain as handed over (the packing's inherent structure).
 #include "tlsmap/core/box.hpp"
-#include "tlsmap/io/catalogue.hpp"
 #include "tlsmap/core/vec3.hpp"
+#include "tlsmap/io/catalogue.hpp"
 
 #include <mpi.h>
 
 #include <cstdint>
-#include <string>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace tlsmap {
@@ -37,15 +37,15 @@ class Input;
 // Everything the driver keeps of one domain's search; energies are whole-sample totals (ε).
 struct DomainOutcome {
   std::int64_t domain = -1;
-  int status = 0;               // 0 not searched, 1 done, 2 failed (on_error = "skip")
-  std::string error;            // the failure's message (status 2)
+  int status = 0;     // 0 not searched, 1 done, 2 failed (on_error = "skip")
+  std::string error;  // the failure's message (status 2)
   Vec3 center = Vec3::Zero();
   std::int64_t n_mobile = 0, n_frozen = 0;
-  std::int64_t n_attempts = 0;  // activation attempts made
-  std::int64_t n_events = 0;    // attempts that reached a verified saddle
+  std::int64_t n_attempts = 0;    // activation attempts made
+  std::int64_t n_events = 0;      // attempts that reached a verified saddle
   std::int64_t n_singletons = 0;  // minima in search.target_window reached by exactly one attempt
   double missing = std::numeric_limits<double>::quiet_NaN();  // Good–Turing n_singletons / n_attempts
-  double seconds = 0.0;         // wall time of the search (machine-dependent; not compared)
+  double seconds = 0.0;                     // wall time of the search (machine-dependent; not compared)
   std::vector<double> minima_energy;        // every distinct minimum found, total energy
   std::vector<int> minima_verified;         // max|F| <= f_tol and positive-definite Hessian
   std::vector<double> saddle_energy;        // every distinct saddle found, total energy
@@ -62,14 +62,14 @@ DomainOutcome deserialize_outcome(const char* data, std::size_t size);
 
 struct LocalCopy;
 struct SearchParams;
-template <class P> class PairTable;
+template <class P>
+class PairTable;
 struct LennardJones;
 
 // Not collective: the kernel on one domain's local copy, seeded by (seed, domain); energies shifted
 // to whole-sample totals with e_sample (the sample's energy in the configuration the copy was cut from).
-DomainOutcome search_one_domain(const LocalCopy& copy, const PairTable<LennardJones>& table,
-                                const SearchParams& params, std::uint64_t seed, std::int64_t domain,
-                                double e_sample);
+DomainOutcome search_one_domain(const LocalCopy& copy, const PairTable<LennardJones>& table, const SearchParams& params,
+                                std::uint64_t seed, std::int64_t domain, double e_sample);
 
 // The class-tls threshold on E_qs in ε: tls.max_splitting (K, through units.epsilon_kelvin), or
 // tls.max_splitting_epsilon when given (one of the two; Input::fail otherwise).
