@@ -19,8 +19,12 @@
 
 #include <petscsys.h>
 
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -85,8 +89,28 @@ void usage(std::FILE* out) {
                "PETSc (e.g. -log_view, -options_left).\n");
 }
 
+// Whether an MPI launcher (mpiexec of Open MPI or MPICH, Slurm's srun) started this process: read
+// before MPI_Init, which may set some of these variables itself.
+bool started_by_launcher() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "SLURM_STEP_ID"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+// A launcher killed by SIGKILL cannot stop its ranks, which would run on as orphans (and keep their
+// "<output>.tmp"). Ask Linux to send this rank SIGTERM when its parent (the launcher, or its
+// daemon) dies, so the SIGTERM handler removes the temp file and the rank ends. `parent` is
+// getppid() at the start of main: if it has changed by now, the launcher died before the request
+// took effect, and the rank ends the same way. Not for a process started by hand (`nohup tlsmap`
+// would die with its shell).
+void end_with_launcher(pid_t parent) {
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return;  // not Linux-like: keep the old behaviour
+  if (getppid() != parent) std::raise(SIGTERM);
+}
+
 }  // namespace
 
+extern "C" void on_termination_signal(int sig);   // the SIGTERM/SIGINT handler (C linkage)
 extern "C" void on_termination_signal(int sig) {  // async-signal-safe calls only
   tlsmap::remove_uncommitted_temporaries();
   std::signal(sig, SIG_DFL);
@@ -107,10 +131,16 @@ int main(int argc, char** argv) {
     std::printf("tlsmap 0.1.0\n");
     return 0;
   }
+  const pid_t parent = getppid();
+  const bool launched = started_by_launcher();
   if (PetscInitialize(&argc, &argv, nullptr, nullptr) != 0) return 1;
   // After PETSc's own handlers: a batch system's SIGTERM (time limit) or a Ctrl-C must not leave
   // "<output>.tmp" behind; the handler removes it and dies of the signal as before.
   for (int sig : {SIGTERM, SIGINT}) std::signal(sig, on_termination_signal);
+  if (launched) end_with_launcher(parent);
+  // A file-size limit (ulimit -f) must not kill a rank with SIGXFSZ: ignored, the write fails with
+  // EFBIG like a full disk, and the file layer turns that into an error (the old file kept).
+  std::signal(SIGXFSZ, SIG_IGN);
   {  // every rank registers tlsmap's log stages and events in the same order (-log_view)
     std::vector<std::string> log_stages;
     for (const auto& s : stages())
@@ -143,6 +173,15 @@ int main(int argc, char** argv) {
     status = 1;
   } catch (const std::exception& e) {
     tlsmap::abort_all(MPI_COMM_WORLD, e.what());
+  }
+  // A file that failed to close (disk full) leaves HDF5 unable to finalize (h5md.hpp): then every
+  // rank ends here with its status, without MPI_Finalize; the temp file is already removed.
+  int close_failed = tlsmap::hdf5_close_failed();
+  MPI_Allreduce(MPI_IN_PLACE, &close_failed, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+  if (close_failed) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(status != 0 ? status : 1);
   }
   PetscFinalize();
   return status;

@@ -97,7 +97,9 @@ TEST(Catalogue, HdfRoundTripAtAnyRankCount) {
   for (const TlsColumn& c : tls_schema()) {
     EXPECT_TRUE(names.insert(c.name).second) << "column listed twice: " << c.name;
     EXPECT_TRUE(has_object(f, std::string("/tls/") + c.name)) << c.name;
-    if (*c.unit) EXPECT_EQ(read_string_attribute(f, std::string("/tls/") + c.name, "unit"), c.unit) << c.name;
+    if (*c.unit) {
+      EXPECT_EQ(read_string_attribute(f, std::string("/tls/") + c.name, "unit"), c.unit) << c.name;
+    }
   }
   EXPECT_EQ(read_dataset<std::int64_t>(f, "/tls/mobile_offset"), (std::vector<std::int64_t>{0, 0, 2, 6}));
   EXPECT_EQ(read_dataset<std::int64_t>(f, "/tls/profile_offset"), (std::vector<std::int64_t>{0, 2, 5, 9}));

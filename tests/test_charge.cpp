@@ -50,7 +50,9 @@ void expect_valid(const BondSet& b, const std::vector<Vec3>& pos, const Box& box
     ++used[i - 1], ++used[j - 1];
     EXPECT_EQ(b.length[k], box.minimum_image(pos[j - 1] - pos[i - 1]).norm());
     EXPECT_LT(b.length[k], b.cutoff);
-    if (k) EXPECT_LT(b.bonds[k - 1][0], i);
+    if (k) {
+      EXPECT_LT(b.bonds[k - 1][0], i);
+    }
   }
   std::vector<std::int64_t> free;
   for (std::size_t k = 0; k < pos.size(); ++k) {

@@ -260,7 +260,9 @@ TEST(WorkQueue, FailureReachesEveryRankWithoutDeadlock) {
     for (std::size_t k = 0; k < r.items.size(); ++k) {
       EXPECT_NE(r.items[k], 7);
       EXPECT_EQ(r.bytes[k], bytes_of(std::to_string(r.items[k])));
-      if (k > 0) EXPECT_LT(r.items[k - 1], r.items[k]);
+      if (k > 0) {
+        EXPECT_LT(r.items[k - 1], r.items[k]);
+      }
     }
   }
   // The queue is usable again afterwards (the window was released on every rank).

@@ -145,7 +145,9 @@ TEST(Ewald, SmallDipoleInBigBox) {
                 r.energy - closed, 2 * pi * qq * qq * d * d / (3 * L * L * L));
     EXPECT_NEAR(r.energy, closed, 5e-6);
     EXPECT_NEAR(r.force[0].dot(u), qq * qq / (d * d) - 4 * pi * qq * qq * d / (3 * L * L * L), 5e-6);
-    if (prev != 0.0) EXPECT_LT(std::abs(r.energy - closed), std::abs(prev) / 16);  // ~L⁻⁵
+    if (prev != 0.0) {
+      EXPECT_LT(std::abs(r.energy - closed), std::abs(prev) / 16);  // ~L⁻⁵
+    }
     prev = r.energy - closed;
   }
 }

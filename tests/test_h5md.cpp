@@ -205,7 +205,7 @@ TEST(H5md, CorruptFileIsAnError) {
 }
 
 // Write a good file, then let rank 0 damage it with serial HDF5.
-void write_then_edit(const std::string& path, const std::function<void(hid_t)>& edit) {
+static void write_then_edit(const std::string& path, const std::function<void(hid_t)>& edit) {
   const Box box = test_box();
   write_file(path, box, distribute(make_beads(20, box, 1), 1), test_meta(), false);
   MPI_Barrier(MPI_COMM_WORLD);

@@ -180,10 +180,10 @@ void add_tls(TlsSet& t, const Glass& g, const Vec3& c, std::uint64_t seed, doubl
              const Vec3& bond = Vec3::Zero()) {
   auto nearest = [&](const Vec3& x, std::int64_t skip) {
     std::int64_t best = 0;
-    double d = 1e300;
+    double closest = 1e300;
     for (std::size_t k = 0; k < g.all.size(); ++k) {
       const double e = g.box.minimum_image(g.all.pos[k] - x).norm();
-      if (static_cast<std::int64_t>(k + 1) != skip && e < d) d = e, best = k + 1;
+      if (static_cast<std::int64_t>(k + 1) != skip && e < closest) closest = e, best = k + 1;
     }
     return best;
   };
@@ -238,8 +238,8 @@ TEST(Interact, HeldResponseMatchesPairClampedForForceFreeTls) {
 // the long-wave limit of a stressed lattice's Hessian), mean strain zero (the box is fixed):
 //   J = −(1/V) Σ_{k≠0} (P_j k)·K(k)⁻¹ (P_i k) cos(k·r) exp(−k²w²),  K_αγ(k) = A_αβγδ k_β k_δ,
 // the Gaussian (width w) standing in for the dipoles' finite extent.
-double continuum_coupling(const Mat3& pi, const Mat3& pj, const Vec3& r, const Box& box, const ElasticTensor& t,
-                          double w) {
+static double continuum_coupling(const Mat3& pi, const Mat3& pj, const Vec3& r, const Box& box, const ElasticTensor& t,
+                                 double w) {
   const int voigt[3][3] = {{0, 5, 4}, {5, 1, 3}, {4, 3, 2}};
   auto a = [&](int al, int be, int ga, int de) {
     return t.relaxed(voigt[al][be], voigt[ga][de]) + (al == ga ? t.stress(be, de) : 0.0);
@@ -367,7 +367,9 @@ TEST(Interact, HeldCouplingFollowsContinuumElasticity) {
     print0(
         "r = %.4f: J_held = %.8g, continuum %.8g (w = 0.5), %.8g (w = 0.7); J_held/continuum %.4f; r^3 J_held = %.6g\n",
         r, m.j[p], jc, jc7, m.j[p] / jc, m.j[p] * r * r * r);
-    if (p > 0) EXPECT_NEAR(jc7 / jc, 1.0, 0.02);  // the smoothing no longer matters: measured 5e-3, 1.5e-2
+    if (p > 0) {
+      EXPECT_NEAR(jc7 / jc, 1.0, 0.02);  // the smoothing no longer matters: measured 5e-3, 1.5e-2
+    }
     EXPECT_NEAR(tab[p] / jc, 1.0, 1e-3) << "tabulated kernel at r = " << r;  // interpolation error O(h⁴/r⁴)
   }
   // Measured: J_held/continuum = 0.756, 0.878, 0.944 — the lattice's short-range corrections fall off
@@ -409,8 +411,9 @@ MechErrors mech_vs_four_state(const LJTable& table, int n_side, bool fcc, double
                                                       : "whole";
     print0("d = %.3f, %-6s response: J_mech = %.8g (transpose %.8g, %d KSP its), four-state = %.8g, rel diff %.2e\n", d,
            name, m.j[0], m.j_transpose[0], m.iterations[0], four, std::abs(m.j[0] / four - 1));
-    if (mode == MechResponse::whole || mode == MechResponse::held)  // symmetric by construction
+    if (mode == MechResponse::whole || mode == MechResponse::held) {  // symmetric by construction
       EXPECT_LT(std::abs(m.j[0] - m.j_transpose[0]), 1e-6 * std::abs(m.j[0]));
+    }
     if (mode == MechResponse::pair) err.pair = std::abs(m.j[0] / four - 1), j_pair = m.j[0];
     if (mode == MechResponse::held)
       err.held = std::abs(m.j[0] / four - 1), err.held_vs_pair = std::abs(m.j[0] / j_pair - 1);

@@ -149,8 +149,11 @@ TEST(Material, HessianRouteOnFccMatchesLatticeSum) {
     EXPECT_NEAR(t.relaxed(I, I), t.relaxed(0, 0), 1e-10 * scale);
     EXPECT_NEAR(t.relaxed(I, (I + 1) % 3), t.relaxed(0, 1), 1e-10 * scale);
     EXPECT_NEAR(t.relaxed(3 + I, 3 + I), t.relaxed(3, 3), 1e-10 * scale);
-    for (int J = 0; J < 6; ++J)
-      if (J != 3 + I) EXPECT_NEAR(t.relaxed(3 + I, J), 0.0, 1e-10 * scale);
+    for (int J = 0; J < 6; ++J) {
+      if (J != 3 + I) {
+        EXPECT_NEAR(t.relaxed(3 + I, J), 0.0, 1e-10 * scale);
+      }
+    }
   }
 
   // B from C and σ against the finite-strain route (independent: stresses of scaled, relaxed boxes).

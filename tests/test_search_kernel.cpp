@@ -354,10 +354,12 @@ TEST(EventSearch, LJ7FindsTheKnownMinima) {
   // LJ7CompleteTransitionStateSet).
   const ReferenceLandscape ref = read_lj7_reference();
   const std::vector<int> found = check_against_reference(r, ref);
-  for (std::size_t k = 0; k < ref.saddles.size(); ++k)
-    if (ref.saddles[k].energy <= em[0] + 2.0)
+  for (std::size_t k = 0; k < ref.saddles.size(); ++k) {
+    if (ref.saddles[k].energy <= em[0] + 2.0) {
       EXPECT_TRUE(std::binary_search(found.begin(), found.end(), static_cast<int>(k)))
           << "missed the transition state at " << ref.saddles[k].energy;
+    }
+  }
   EXPECT_EQ(es.size(), found.size());
   // The pair is the two lowest: global minimum and capped octahedron.
   ASSERT_EQ(r.pairs.size(), 1u);

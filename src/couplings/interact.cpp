@@ -249,6 +249,179 @@ MechResponse parse_mech_response(const std::string& name) {
   throw Error("interact.mech_response: unknown response \"" + name + "\" (held, pair, source, whole)");
 }
 
+namespace {
+
+// Per TLS: |Σ f_k| / Σ|f_k| of its force dipole, ~0 when both states are force-free (what `held` needs).
+std::vector<double> net_forces(MPI_Comm comm, const std::vector<SparseForce>& f) {
+  const std::size_t n = f.size();
+  std::vector<double> local(4 * n, 0.0);
+  for (std::size_t k = 0; k < n; ++k)
+    for (const Vec3& x : f[k].f)
+      local[4 * k] += x[0], local[4 * k + 1] += x[1], local[4 * k + 2] += x[2], local[4 * k + 3] += x.norm();
+  const std::vector<double> s = summed_entries(comm, local);
+  std::vector<double> out;
+  for (std::size_t k = 0; k < n; ++k)
+    out.push_back(s[4 * k + 3] > 0.0 ? Vec3(s[4 * k], s[4 * k + 1], s[4 * k + 2]).norm() / s[4 * k + 3] : 0.0);
+  return out;
+}
+
+// What every J_mech solve shares: the Hessian H, the force dipoles f, the solver and its vectors
+// (b the right-hand side, u the solution).
+struct MechSolver {
+  MechSolver(const System& sys_, const TlsSet& tls_, const BeadNumbering& num_, const MatHandle& h_,
+             const std::vector<SparseForce>& f_)
+      : sys(sys_), tls(tls_), num(num_), h(h_), f(f_), comm(sys_.comm()) {
+    // Reference positions by owned block row (the numbering's order), for the dipole tensors.
+    pos_of_row.resize(num.n_owned());
+    const Beads& bb = sys.beads();
+    const std::vector<std::int64_t> ids(bb.id.begin(), bb.id.begin() + bb.n_owned);
+    const std::vector<PetscInt> rows = num.blocks_of(ids);
+    for (int i = 0; i < bb.n_owned; ++i) pos_of_row[rows[i] - num.first()] = bb.pos[i];
+  }
+
+  // The vectors and the KSP (after the dipole tensors of the bare forces, as always).
+  void set_up_solver() {
+    petsc_check(MatCreateVecs(h, u.out(), b.out()), "J_mech vectors");
+    ksp = make_hessian_ksp(comm, h);
+  }
+
+  std::vector<std::int64_t> mobile(std::size_t k) const {
+    return std::vector<std::int64_t>(tls.id.begin() + tls.begin(k), tls.id.begin() + tls.end(k));
+  }
+
+  // P_k = Σ_b F_b (x_b − c_k)ᵀ over the forces that drive the response (minimum image), summed over ranks.
+  std::vector<Mat3> dipole_tensors(const std::vector<SparseForce>& forces) const {
+    const std::size_t n = tls.size();
+    std::vector<double> local(9 * n, 0.0);
+    for (std::size_t k = 0; k < n; ++k)
+      for (std::size_t e = 0; e < forces[k].block.size(); ++e) {
+        const Vec3 x = sys.box().minimum_image(pos_of_row[forces[k].block[e] - num.first()] - tls.center[k]);
+        for (int a = 0; a < 3; ++a)
+          for (int c = 0; c < 3; ++c) local[9 * k + 3 * a + c] += forces[k].f[e][a] * x[c];
+      }
+    const std::vector<double> s = summed_entries(comm, local);
+    std::vector<Mat3> out(n);
+    for (std::size_t k = 0; k < n; ++k)
+      for (int a = 0; a < 3; ++a)
+        for (int c = 0; c < 3; ++c) out[k](a, c) = s[9 * k + 3 * a + c];
+    return out;
+  }
+
+  // u = H_c⁻¹ f_k, H_c the Hessian with the given beads clamped (none: the null space is projected out).
+  int solve(std::size_t k, const std::vector<std::int64_t>& clamped) {
+    petsc_check(fill(b, f[k]), "J_mech right-hand side");
+    MatHandle hc;
+    if (!clamped.empty()) {
+      petsc_check(MatDuplicate(h, MAT_COPY_VALUES, hc.out()), "J_mech clamped Hessian");
+      clamp_beads(hc, num, clamped);
+      petsc_check(KSPSetOperators(ksp, hc, hc), "J_mech operators");
+    } else {
+      MatNullSpace ns;
+      petsc_check(MatGetNullSpace(h, &ns), "J_mech null space");
+      petsc_check(MatNullSpaceRemove(ns, b), "J_mech null space");  // Σ f = 0 only up to residual forces
+    }
+    return solve_checked(ksp, b, u, "J_mech solve");
+  }
+
+  // −g·x for each (g, x) (x: a solution vector), summed over ranks.
+  std::vector<double> minus_dots(const std::vector<std::pair<const SparseForce*, Vec>>& terms) const {
+    std::vector<double> local;
+    for (const auto& [g, x] : terms) {
+      const PetscScalar* a;
+      petsc_check(VecGetArrayRead(x, &a), "J_mech");
+      local.push_back(minus_dot(*g, a, num.first()));
+      petsc_check(VecRestoreArrayRead(x, &a), "J_mech");
+    }
+    return summed_entries(comm, local);
+  }
+
+  const System& sys;
+  const TlsSet& tls;
+  const BeadNumbering& num;
+  const MatHandle& h;
+  const std::vector<SparseForce>& f;
+  MPI_Comm comm;
+  std::vector<Vec3> pos_of_row;
+  VecHandle b, u;
+  KSPHandle ksp;
+};
+
+// `pair`: one solve per pair, both mobile sets clamped.
+void pair_couplings(MechSolver& ms, const TlsPairs& pairs, const SolveProgress& progress, MechResult& out) {
+  std::size_t done = 0;
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    std::vector<std::int64_t> clamped = ms.mobile(pairs.i[p]);
+    const auto mj = ms.mobile(pairs.j[p]);
+    clamped.insert(clamped.end(), mj.begin(), mj.end());
+    out.iterations[p] = ms.solve(pairs.i[p], clamped);
+    out.j[p] = out.j_transpose[p] = ms.minus_dots({{&ms.f[pairs.j[p]], ms.u}})[0];
+    if (progress) progress(++done, pairs.size(), out.iterations[p]);
+  }
+}
+
+// `held`: u_k with M_k clamped, kept for every TLS; g_k = H u_k: f_k outside M_k (the clamped solve
+// satisfies those rows) plus the reaction forces (H u_k) on M_k. J_ij = −g_j·u_i = −u_iᵀ H u_j.
+void held_couplings(MechSolver& ms, const TlsPairs& pairs, const SolveProgress& progress, MechResult& out) {
+  const std::size_t n = ms.tls.size();
+  const BeadNumbering& num = ms.num;
+  std::vector<VecHandle> sol(n);
+  std::vector<SparseForce> g = ms.f;
+  VecHandle hu;
+  petsc_check(VecDuplicate(ms.u, hu.out()), "J_mech vectors");
+  std::size_t done = 0;
+  for (std::size_t k = 0; k < n; ++k) {  // every TLS: its u_k also gives its deformation potential
+    const std::vector<std::int64_t> mk = ms.mobile(k);
+    out.iterations[k] = ms.solve(k, mk);
+    petsc_check(VecDuplicate(ms.u, sol[k].out()), "J_mech solution");
+    petsc_check(VecCopy(ms.u, sol[k]), "J_mech solution");
+    petsc_check(MatMult(ms.h, ms.u, hu), "J_mech reaction forces");
+    const std::vector<PetscInt> rows = num.blocks_of(mk);
+    const PetscScalar* a;
+    petsc_check(VecGetArrayRead(hu, &a), "J_mech");
+    for (PetscInt r : rows)
+      if (r >= num.first() && r < num.first() + num.n_owned()) {
+        const PetscScalar* x = a + 3 * (r - num.first());
+        g[k].block.push_back(r), g[k].f.push_back(Vec3(x[0], x[1], x[2]));
+      }
+    petsc_check(VecRestoreArrayRead(hu, &a), "J_mech");
+    if (progress) progress(++done, n, out.iterations[k]);
+  }
+  out.elastic_dipole = ms.dipole_tensors(g);  // of the dressed forces: J_held = −g_iᵀ H⁺ g_j
+  out.gamma = deformation_potentials(ms.sys, num, ms.tls, sol);
+  std::vector<std::pair<const SparseForce*, Vec>> terms;
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    terms.emplace_back(&g[pairs.j[p]], sol[pairs.i[p]]);  // −g_j·u_i
+    terms.emplace_back(&g[pairs.i[p]], sol[pairs.j[p]]);  // −g_i·u_j
+  }
+  const std::vector<double> sums = ms.minus_dots(terms);
+  for (std::size_t p = 0; p < pairs.size(); ++p) out.j[p] = sums[2 * p], out.j_transpose[p] = sums[2 * p + 1];
+}
+
+// `source` and `whole`: one solve per TLS that is in some pair (its own mobile set clamped, or nothing).
+void per_tls_couplings(MechSolver& ms, const TlsPairs& pairs, MechResponse mode, const SolveProgress& progress,
+                       MechResult& out) {
+  const std::size_t n = ms.tls.size();
+  std::vector<std::vector<std::size_t>> as_first(n), as_second(n);
+  for (std::size_t p = 0; p < pairs.size(); ++p) as_first[pairs.i[p]].push_back(p), as_second[pairs.j[p]].push_back(p);
+  auto involved = [&](std::size_t k) { return !as_first[k].empty() || !as_second[k].empty(); };
+  std::size_t total = 0, done = 0;
+  for (std::size_t k = 0; k < n; ++k) total += involved(k);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (!involved(k)) continue;
+    out.iterations[k] = ms.solve(k, mode == MechResponse::source ? ms.mobile(k) : std::vector<std::int64_t>{});
+    std::vector<std::pair<const SparseForce*, Vec>> terms;
+    for (std::size_t p : as_first[k]) terms.emplace_back(&ms.f[pairs.j[p]], ms.u);   // −f_j·u_i
+    for (std::size_t p : as_second[k]) terms.emplace_back(&ms.f[pairs.i[p]], ms.u);  // −f_i·u_j (transpose)
+    const auto sums = ms.minus_dots(terms);
+    std::size_t e = 0;
+    for (std::size_t p : as_first[k]) out.j[p] = sums[e++];
+    for (std::size_t p : as_second[k]) out.j_transpose[p] = sums[e++];
+    if (progress) progress(++done, total, out.iterations[k]);
+  }
+}
+
+}  // namespace
+
 MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& pairs, MechResponse mode,
                                 const SolveProgress& progress) {
   const MPI_Comm comm = sys.comm();
@@ -262,142 +435,17 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
   for (std::size_t k = 0; k < n; ++k) f[k] = force_dipole(sys, num, tls, k);
   sys.compute_forces();
   MechResult out;
-  {  // |Σ f_k| / Σ|f_k|: ~0 when both states are force-free (what `held` needs)
-    std::vector<double> local(4 * n, 0.0);
-    for (std::size_t k = 0; k < n; ++k)
-      for (const Vec3& x : f[k].f)
-        local[4 * k] += x[0], local[4 * k + 1] += x[1], local[4 * k + 2] += x[2], local[4 * k + 3] += x.norm();
-    const std::vector<double> s = summed_entries(comm, local);
-    for (std::size_t k = 0; k < n; ++k)
-      out.net_force.push_back(s[4 * k + 3] > 0.0 ? Vec3(s[4 * k], s[4 * k + 1], s[4 * k + 2]).norm() / s[4 * k + 3]
-                                                 : 0.0);
-  }
-  auto mobile = [&](std::size_t k) {
-    return std::vector<std::int64_t>(tls.id.begin() + tls.begin(k), tls.id.begin() + tls.end(k));
-  };
-  // Reference positions by owned block row (the numbering's order), for the dipole tensors.
-  std::vector<Vec3> pos_of_row(num.n_owned());
-  {
-    const Beads& bb = sys.beads();
-    const std::vector<std::int64_t> ids(bb.id.begin(), bb.id.begin() + bb.n_owned);
-    const std::vector<PetscInt> rows = num.blocks_of(ids);
-    for (int i = 0; i < bb.n_owned; ++i) pos_of_row[rows[i] - num.first()] = bb.pos[i];
-  }
-  // P_k = Σ_b F_b (x_b − c_k)ᵀ over the forces that drive the response (minimum image), summed over ranks.
-  auto dipole_tensors = [&](const std::vector<SparseForce>& forces) {
-    std::vector<double> local(9 * n, 0.0);
-    for (std::size_t k = 0; k < n; ++k)
-      for (std::size_t e = 0; e < forces[k].block.size(); ++e) {
-        const Vec3 x = sys.box().minimum_image(pos_of_row[forces[k].block[e] - num.first()] - tls.center[k]);
-        for (int a = 0; a < 3; ++a)
-          for (int b = 0; b < 3; ++b) local[9 * k + 3 * a + b] += forces[k].f[e][a] * x[b];
-      }
-    const std::vector<double> s = summed_entries(comm, local);
-    std::vector<Mat3> out(n);
-    for (std::size_t k = 0; k < n; ++k)
-      for (int a = 0; a < 3; ++a)
-        for (int b = 0; b < 3; ++b) out[k](a, b) = s[9 * k + 3 * a + b];
-    return out;
-  };
-  if (mode != MechResponse::held) out.elastic_dipole = dipole_tensors(f);  // held: of the dressed forces, below
+  out.net_force = net_forces(comm, f);
+  MechSolver ms(sys, tls, num, h, f);
+  if (mode != MechResponse::held) out.elastic_dipole = ms.dipole_tensors(f);  // held: of the dressed forces
 
   out.j.assign(pairs.size(), 0.0);
   out.j_transpose.assign(pairs.size(), 0.0);
   out.iterations.assign(mode == MechResponse::pair ? pairs.size() : n, 0);
-  VecHandle b, u;
-  petsc_check(MatCreateVecs(h, u.out(), b.out()), "J_mech vectors");
-  KSPHandle ksp = make_hessian_ksp(comm, h);
-  // u = H_c⁻¹ f_k, H_c the Hessian with the given beads clamped (none: the null space is projected out).
-  auto solve = [&](std::size_t k, const std::vector<std::int64_t>& clamped) {
-    petsc_check(fill(b, f[k]), "J_mech right-hand side");
-    MatHandle hc;
-    if (!clamped.empty()) {
-      petsc_check(MatDuplicate(h, MAT_COPY_VALUES, hc.out()), "J_mech clamped Hessian");
-      clamp_beads(hc, num, clamped);
-      petsc_check(KSPSetOperators(ksp, hc, hc), "J_mech operators");
-    } else {
-      MatNullSpace ns;
-      petsc_check(MatGetNullSpace(h, &ns), "J_mech null space");
-      petsc_check(MatNullSpaceRemove(ns, b), "J_mech null space");  // Σ f = 0 only up to residual forces
-    }
-    return solve_checked(ksp, b, u, "J_mech solve");
-  };
-  // −g·x for each (g, x) (x: a solution vector), summed over ranks.
-  auto minus_dots = [&](const std::vector<std::pair<const SparseForce*, Vec>>& terms) {
-    std::vector<double> local;
-    for (const auto& [g, x] : terms) {
-      const PetscScalar* a;
-      petsc_check(VecGetArrayRead(x, &a), "J_mech");
-      local.push_back(minus_dot(*g, a, num.first()));
-      petsc_check(VecRestoreArrayRead(x, &a), "J_mech");
-    }
-    return summed_entries(comm, local);
-  };
-  std::vector<std::vector<std::size_t>> as_first(n), as_second(n);
-  for (std::size_t p = 0; p < pairs.size(); ++p) as_first[pairs.i[p]].push_back(p), as_second[pairs.j[p]].push_back(p);
-  auto involved = [&](std::size_t k) { return !as_first[k].empty() || !as_second[k].empty(); };
-  std::size_t total = 0, done = 0;
-  for (std::size_t k = 0; k < n; ++k) total += involved(k) || mode == MechResponse::held;
-  if (mode == MechResponse::pair) total = pairs.size();
-
-  if (mode == MechResponse::pair) {
-    for (std::size_t p = 0; p < pairs.size(); ++p) {
-      std::vector<std::int64_t> clamped = mobile(pairs.i[p]);
-      const auto mj = mobile(pairs.j[p]);
-      clamped.insert(clamped.end(), mj.begin(), mj.end());
-      out.iterations[p] = solve(pairs.i[p], clamped);
-      out.j[p] = out.j_transpose[p] = minus_dots({{&f[pairs.j[p]], u}})[0];
-      if (progress) progress(++done, total, out.iterations[p]);
-    }
-    return out;
-  }
-  if (mode == MechResponse::held) {
-    // u_k with M_k clamped, kept for every TLS; g_k = H u_k: f_k outside M_k (the clamped solve
-    // satisfies those rows) plus the reaction forces (H u_k) on M_k. J_ij = −g_j·u_i = −u_iᵀ H u_j.
-    std::vector<VecHandle> sol(n);
-    std::vector<SparseForce> g = f;
-    VecHandle hu;
-    petsc_check(VecDuplicate(u, hu.out()), "J_mech vectors");
-    for (std::size_t k = 0; k < n; ++k) {  // every TLS: its u_k also gives its deformation potential
-      const std::vector<std::int64_t> mk = mobile(k);
-      out.iterations[k] = solve(k, mk);
-      petsc_check(VecDuplicate(u, sol[k].out()), "J_mech solution");
-      petsc_check(VecCopy(u, sol[k]), "J_mech solution");
-      petsc_check(MatMult(h, u, hu), "J_mech reaction forces");
-      const std::vector<PetscInt> rows = num.blocks_of(mk);
-      const PetscScalar* a;
-      petsc_check(VecGetArrayRead(hu, &a), "J_mech");
-      for (PetscInt r : rows)
-        if (r >= num.first() && r < num.first() + num.n_owned()) {
-          const PetscScalar* x = a + 3 * (r - num.first());
-          g[k].block.push_back(r), g[k].f.push_back(Vec3(x[0], x[1], x[2]));
-        }
-      petsc_check(VecRestoreArrayRead(hu, &a), "J_mech");
-      if (progress) progress(++done, total, out.iterations[k]);
-    }
-    out.elastic_dipole = dipole_tensors(g);  // of the dressed forces: J_held = −g_iᵀ H⁺ g_j
-    out.gamma = deformation_potentials(sys, num, tls, sol);
-    std::vector<std::pair<const SparseForce*, Vec>> terms;
-    for (std::size_t p = 0; p < pairs.size(); ++p) {
-      terms.emplace_back(&g[pairs.j[p]], sol[pairs.i[p]]);  // −g_j·u_i
-      terms.emplace_back(&g[pairs.i[p]], sol[pairs.j[p]]);  // −g_i·u_j
-    }
-    const std::vector<double> sums = minus_dots(terms);
-    for (std::size_t p = 0; p < pairs.size(); ++p) out.j[p] = sums[2 * p], out.j_transpose[p] = sums[2 * p + 1];
-    return out;
-  }
-  for (std::size_t k = 0; k < n; ++k) {
-    if (!involved(k)) continue;
-    out.iterations[k] = solve(k, mode == MechResponse::source ? mobile(k) : std::vector<std::int64_t>{});
-    std::vector<std::pair<const SparseForce*, Vec>> terms;
-    for (std::size_t p : as_first[k]) terms.emplace_back(&f[pairs.j[p]], u);   // −f_j·u_i
-    for (std::size_t p : as_second[k]) terms.emplace_back(&f[pairs.i[p]], u);  // −f_i·u_j (transpose)
-    const auto sums = minus_dots(terms);
-    std::size_t e = 0;
-    for (std::size_t p : as_first[k]) out.j[p] = sums[e++];
-    for (std::size_t p : as_second[k]) out.j_transpose[p] = sums[e++];
-    if (progress) progress(++done, total, out.iterations[k]);
-  }
+  ms.set_up_solver();
+  if (mode == MechResponse::pair) pair_couplings(ms, pairs, progress, out);
+  else if (mode == MechResponse::held) held_couplings(ms, pairs, progress, out);
+  else per_tls_couplings(ms, pairs, mode, progress, out);
   return out;
 }
 
@@ -412,8 +460,6 @@ double max_free_force(const System& sys, const IdSet& hold) {
   return fmax;
 }
 
-}  // namespace
-
 // FIRE 1.0 (Bitzek et al., PRL 97, 170201 (2006)) on the free beads until max |F| ≤ f_stop: brings
 // a strongly perturbed environment near its minimum, where Newton converges quadratically.
 void fire_holding(System& sys, const IdSet& hold, double f_stop, long max_steps) {
@@ -427,6 +473,8 @@ void fire_holding(System& sys, const IdSet& hold, double f_stop, long max_steps)
   p.held = &hold;
   minimize_fire(sys, p);
 }
+
+}  // namespace
 
 // FIRE to max |F| ≤ 1e-3, then Newton with the exact Hessian of the free beads (held beads clamped). Safeguards, since away from
 // the minimum the Hessian may be indefinite (compressed pairs have negative transverse stiffness):

@@ -399,41 +399,41 @@ double PoissonGrid::energy() const {
   return 0.5 * dot;
 }
 
-std::vector<double> PoissonGrid::potential_at(std::span<const Vec3> pos) const {
-  std::vector<double> out(pos.size(), 0.0);
+template <class Out, class Kernel>
+std::vector<Out> PoissonGrid::interpolate(std::span<const Vec3> pos, bool derivative, const char* what,
+                                          Kernel kernel) const {
+  std::vector<Out> out(pos.size());  // every entry is set below, or the call throws
   const PetscScalar*** a;
-  petsc_check(DMDAVecGetArrayRead(da_wide_, phi_wide_, &a), "potential_at");
+  petsc_check(DMDAVecGetArrayRead(da_wide_, phi_wide_, &a), what);
   bool inside = true;
   for (std::size_t b = 0; b < pos.size(); ++b) {
-    const Weights1D w[3] = {weights(0, pos[b][0], false), weights(1, pos[b][1], false), weights(2, pos[b][2], false)};
+    const Weights1D w[3] = {weights(0, pos[b][0], derivative), weights(1, pos[b][1], derivative),
+                            weights(2, pos[b][2], derivative)};
     if (!in_ghost_range(w)) {
       inside = false;
       continue;
     }
+    out[b] = kernel(w, a);
+  }
+  petsc_check(DMDAVecRestoreArrayRead(da_wide_, phi_wide_, &a), what);
+  if (!inside) throw Error(std::string("PoissonGrid::") + what + ": a point lies outside this rank's subdomain");
+  return out;
+}
+
+std::vector<double> PoissonGrid::potential_at(std::span<const Vec3> pos) const {
+  return interpolate<double>(pos, false, "potential_at", [&](const Weights1D(&w)[3], const PetscScalar*** a) {
     double sum = 0.0;
     for (int k = 0; k < 2 * s_; ++k)
       for (int j = 0; j < 2 * s_; ++j)
         for (int i = 0; i < 2 * s_; ++i)
           sum += w[2].w[k] * w[1].w[j] * w[0].w[i] * a[w[2].first + k][w[1].first + j][w[0].first + i];
-    out[b] = sum;
-  }
-  petsc_check(DMDAVecRestoreArrayRead(da_wide_, phi_wide_, &a), "potential_at");
-  if (!inside) throw Error("PoissonGrid::potential_at: a point lies outside this rank's subdomain");
-  return out;
+    return sum;
+  });
 }
 
 std::vector<Vec3> PoissonGrid::field_at(std::span<const Vec3> pos) const {
-  std::vector<Vec3> out(pos.size(), Vec3::Zero());
-  const PetscScalar*** a;
   const ScopedLogEvent event(LogEvent::poisson_field);
-  petsc_check(DMDAVecGetArrayRead(da_wide_, phi_wide_, &a), "field_at");
-  bool inside = true;
-  for (std::size_t b = 0; b < pos.size(); ++b) {
-    const Weights1D w[3] = {weights(0, pos[b][0], true), weights(1, pos[b][1], true), weights(2, pos[b][2], true)};
-    if (!in_ghost_range(w)) {
-      inside = false;
-      continue;
-    }
+  return interpolate<Vec3>(pos, true, "field_at", [&](const Weights1D(&w)[3], const PetscScalar*** a) {
     Vec3 g = Vec3::Zero();
     for (int k = 0; k < 2 * s_; ++k)
       for (int j = 0; j < 2 * s_; ++j)
@@ -443,11 +443,8 @@ std::vector<Vec3> PoissonGrid::field_at(std::span<const Vec3> pos) const {
           g[1] += w[2].w[k] * w[1].dw[j] * w[0].w[i] * p;
           g[2] += w[2].dw[k] * w[1].w[j] * w[0].w[i] * p;
         }
-    out[b] = -g;
-  }
-  petsc_check(DMDAVecRestoreArrayRead(da_wide_, phi_wide_, &a), "field_at");
-  if (!inside) throw Error("PoissonGrid::field_at: a point lies outside this rank's subdomain");
-  return out;
+    return Vec3(-g);
+  });
 }
 
 std::vector<double> PoissonGrid::sample_potential(std::span<const Vec3> points) const {

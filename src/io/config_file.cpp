@@ -3,6 +3,7 @@
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/lammps_data.hpp"
+#include "tlsmap/io/validate.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -67,6 +68,22 @@ void root_verdict(MPI_Comm comm, std::string error) {
   error.resize(n);
   MPI_Bcast(error.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
   if (n) throw Error(error);
+}
+
+void require_species_in_model(const LoadedConfiguration& c, const std::string& path, int n_species,
+                              const std::string& model, MPI_Comm comm) {
+  const Beads& b = c.beads;
+  std::int64_t first = kNoProblem;  // the smallest offending bead id: the same message at any rank count
+  int species = 0;
+  for (int i = 0; i < b.n_owned; ++i)
+    if ((b.species[i] < 0 || b.species[i] >= n_species) && b.id[i] < first) first = b.id[i], species = b.species[i];
+  const bool lammps = c.format == "lammps-data";
+  const std::string where =
+      lammps ? "atom " + std::to_string(first) + " has type " + std::to_string(species + 1)
+             : "/particles/all/species: bead id " + std::to_string(first) + " has species " + std::to_string(species);
+  const std::string allowed =
+      lammps ? "types 1.." + std::to_string(n_species) : "species 0.." + std::to_string(n_species - 1);
+  agree_first(comm, first, path + ": " + where + "; the model " + model + " has " + allowed);
 }
 
 LoadedConfiguration load_configuration(const std::string& path, MPI_Comm comm, bool with_diameters) {

@@ -16,10 +16,13 @@
 #include "tlsmap/io/units.hpp"
 #include "tlsmap/io/validate.hpp"
 
+#include <fcntl.h>
 #include <hdf5_hl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -27,6 +30,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -35,7 +39,8 @@ namespace tlsmap {
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
-constexpr hsize_t kChunkRows = 1 << 16;  // rows per chunk: ~1.5 MB for (N,3) doubles
+constexpr hsize_t kChunkRows = 1 << 16;   // rows per chunk: ~1.5 MB for (N,3) doubles
+constexpr hsize_t kChunkBytes = 1 << 20;  // chunk size of the other datasets (whole rows, at least one)
 
 // Owns an HDF5 id; closes it on scope exit.
 class Handle {
@@ -77,16 +82,70 @@ std::string hdf5_detail() {
   return out;
 }
 
+// HDF5 calls whose failure was agreed on (agree_io), the same count on every rank of a file's
+// communicator: a writable file opened before a failure is abandoned, not closed (H5File).
+long hdf5_failures = 0;
+
+// How long a rank whose HDF5 call failed waits for the others at the status check (agree_io).
+// TLSMAP_IO_WAIT_SECONDS overrides the default (tests).
+double io_wait_seconds() {
+  static const double seconds = [] {
+    const char* v = std::getenv("TLSMAP_IO_WAIT_SECONDS");
+    const double s = v ? std::atof(v) : 0.0;
+    return s > 0.0 ? s : 60.0;
+  }();
+  return seconds;
+}
+
+// agree() for the status of an HDF5 call: the same Error on every rank, or none. The reduction is
+// non-blocking so that a rank whose call failed can stop waiting: HDF5 1.10 is not robust to a
+// write failing on one rank only (a full disk, a file-size limit: the failing rank returns early,
+// the others wait at a barrier inside HDF5 for ever), so after io_wait_seconds() without an answer
+// the failing rank removes its uncommitted temporaries and aborts the job with its message
+// (abort_all) instead of hanging. Ranks whose call succeeded wait without a limit, as in agree().
+void agree_io(MPI_Comm comm, bool ok, const std::string& message) {
+  const int rank = comm_rank(comm);
+  int mine = ok ? std::numeric_limits<int>::max() : rank, lowest = 0;
+  MPI_Request request;
+  MPI_Iallreduce(&mine, &lowest, 1, MPI_INT, MPI_MIN, comm, &request);
+  if (ok) {
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+  } else {
+    const double deadline = MPI_Wtime() + io_wait_seconds();
+    for (int done = 0; MPI_Test(&request, &done, MPI_STATUS_IGNORE), !done;) {
+      if (MPI_Wtime() > deadline) {
+        remove_uncommitted_temporaries();
+        abort_all(comm, message + " (the other ranks are stuck in HDF5 after this failure; aborting the job)");
+      }
+      usleep(1000);
+    }
+  }
+  if (lowest == std::numeric_limits<int>::max()) return;
+  ++hdf5_failures;
+  agree(comm, rank != lowest, message);  // every rank is here: the lowest failing rank's message
+}
+
 // Collective status checks for one file.
 struct Io {
   MPI_Comm comm;
   std::string path;
 
   void fail_unless(bool ok, const std::string& what) const { agree(comm, ok, path + ": " + what); }
+  // The status of an HDF5 call (agree_io: a failure on one rank cannot hang the job).
   herr_t check(herr_t status, const std::string& what) const {
     std::string detail = status < 0 ? hdf5_detail() : "";
-    fail_unless(status >= 0, what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+    agree_io(comm, status >= 0, path + ": " + what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
     return status;
+  }
+  // A read of dataset `name`: a Fletcher32 mismatch (the innermost HDF5 error, "data error detected
+  // by Fletcher32 checksum") is reported as corrupted data, naming the dataset.
+  void check_read(herr_t status, const std::string& name) const {
+    std::string detail = status < 0 ? hdf5_detail() : "";
+    const bool checksum = detail.find("Fletcher32") != std::string::npos;
+    agree_io(comm, status >= 0,
+             path + ": " +
+                 (checksum ? name + ": data corrupted (checksum mismatch)"
+                           : "cannot read " + name + (detail.empty() ? "" : " (HDF5: " + detail + ")")));
   }
   Handle make(hid_t id, herr_t (*close)(hid_t), const std::string& what) const {
     Handle h(id, close);
@@ -100,9 +159,9 @@ struct Io {
   }
   // Whether every component of an absolute path exists (H5Lexists alone fails on a missing
   // parent; H5LTpath_valid walks the components, and the last one need only be a link).
-  bool path_exists(hid_t file, const std::string& path) const {
-    const htri_t e = H5LTpath_valid(file, path.c_str(), false);
-    check(e < 0 ? -1 : 0, "cannot look up " + path);
+  bool path_exists(hid_t file, const std::string& object) const {
+    const htri_t e = H5LTpath_valid(file, object.c_str(), false);
+    check(e < 0 ? -1 : 0, "cannot look up " + object);
     return e > 0;
   }
 };
@@ -222,8 +281,27 @@ Handle create_group(const Io& io, hid_t loc, const std::string& name) {
                  "cannot create group " + name);
 }
 
+// Chunks of whole rows (the first dimension split) of about kChunkBytes, for a non-empty dataset
+// of shape dims whose elements take element_size bytes.
+std::vector<hsize_t> row_chunks(const std::vector<hsize_t>& dims, std::size_t element_size) {
+  std::vector<hsize_t> chunk = dims;
+  hsize_t row_bytes = std::max<hsize_t>(1, element_size);
+  for (std::size_t k = 1; k < dims.size(); ++k) row_bytes *= dims[k];
+  chunk[0] = std::clamp<hsize_t>(kChunkBytes / row_bytes, 1, dims[0]);
+  return chunk;
+}
+
+// Chunked layout with HDF5's Fletcher32 checksum filter (docs/file-format.md, "Checksums"): every
+// chunk carries a checksum written with it and verified on every read, so flipped bits in the raw
+// data give an error ("data corrupted (checksum)") instead of wrong numbers. Filters need chunked
+// storage, and parallel HDF5 writes filtered datasets only collectively (every write here is).
+void set_checksummed_chunks(const Io& io, hid_t dcpl, const std::vector<hsize_t>& chunk, const std::string& name) {
+  io.check(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "cannot set chunking for " + name);
+  io.check(H5Pset_fletcher32(dcpl), "cannot set a checksum for " + name);
+}
+
 // Create a dataset of the given shape; the first dimension is unlimited if `framed` (H5MD's
-// "variable" time dimension, which needs chunked storage).
+// "variable" time dimension). Chunked and checksummed (dims are never empty here).
 Handle create_dataset(const Io& io, hid_t loc, const std::string& name, hid_t file_type,
                       const std::vector<hsize_t>& dims, bool framed) {
   std::vector<hsize_t> max = dims;
@@ -232,12 +310,13 @@ Handle create_dataset(const Io& io, hid_t loc, const std::string& name, hid_t fi
                          "cannot create a dataspace for " + name);
   Handle dcpl = io.make(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "cannot create a property list");
   io.check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "cannot set fill time");  // every element is written
+  std::vector<hsize_t> chunk = row_chunks(dims, H5Tget_size(file_type));
   if (framed) {
-    std::vector<hsize_t> chunk = dims;
+    chunk = dims;
     chunk[0] = 1;
     if (chunk.size() > 1) chunk[1] = std::max<hsize_t>(1, std::min(chunk[1], kChunkRows));
-    io.check(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "cannot set chunking for " + name);
   }
+  set_checksummed_chunks(io, dcpl, chunk, name);
   return io.make(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
                  "cannot create dataset " + name);
 }
@@ -258,7 +337,7 @@ void transfer(const Io& io, hid_t dset, const std::string& name, hid_t mem_type,
                       : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
   io.check(selected, "cannot select in " + name);
   if (write) io.check(H5Dwrite(dset, mem_type, mspace, fspace, dxpl, data), "cannot write " + name);
-  else io.check(H5Dread(dset, mem_type, mspace, fspace, dxpl, data), "cannot read " + name);
+  else io.check_read(H5Dread(dset, mem_type, mspace, fspace, dxpl, data), name);
 }
 
 // Rows [begin, begin + count) of a (frames, N[, width]) or (N[, width]) dataset, frame `frame`.
@@ -367,7 +446,7 @@ T read_last(const Io& io, hid_t file, const std::string& name, hid_t mem_type, h
   }
   Handle mspace = io.make(H5Screate(H5S_SCALAR), H5Sclose, "cannot create a dataspace");
   T value{};
-  io.check(H5Dread(d, mem_type, mspace, fspace, dxpl, &value), "cannot read " + name);
+  io.check_read(H5Dread(d, mem_type, mspace, fspace, dxpl, &value), name);
   return value;
 }
 
@@ -544,12 +623,19 @@ void unregister_tmp(const std::string& tmp) {
 }
 }  // namespace
 
+namespace {
+bool close_failed = false;  // an H5Fclose failed on this rank (hdf5_close_failed)
+}  // namespace
+
+bool hdf5_close_failed() noexcept { return close_failed; }
+
 void remove_uncommitted_temporaries() noexcept {
   for (int k = 0; k < kMaxPending; ++k)
     if (pending_used[k]) unlink(pending_tmp[k]);
 }
 
-H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path), mode_(mode), comm_(comm) {
+H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm)
+    : path_(path), mode_(mode), comm_(comm), failures_at_open_(hdf5_failures) {
   silence_hdf5();
   Io io{comm, path};
   if (mode != Mode::create) {  // clear messages for the common mistakes, decided once on rank 0
@@ -581,7 +667,16 @@ H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path),
     if (comm_rank(comm) == 0) {
       std::error_code ec;
       std::filesystem::copy_file(path, tmp, std::filesystem::copy_options::overwrite_existing, ec);
-      if (ec) problem = "cannot copy to " + tmp + ": " + ec.message();
+      if (ec) {
+        problem = "cannot copy to " + tmp + ": " + ec.message();
+        // libstdc++'s copy_file reports a short write (a full disk) as EIO: say what it was.
+        std::error_code ec_size, ec_space;
+        const auto need = std::filesystem::file_size(path, ec_size);
+        const auto room = std::filesystem::space(std::filesystem::absolute(tmp).parent_path(), ec_space);
+        if (!ec_size && !ec_space && room.available < need)
+          problem += " (no space left on the device: " + std::to_string(need) + " bytes needed, " +
+                     std::to_string(room.available) + " free)";
+      }
     }
     bcast_string(comm, problem);
     if (!problem.empty()) {
@@ -589,7 +684,11 @@ H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path),
       throw Error(path + ": " + problem);
     }
   }
-  if (mode == Mode::create) id_ = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  // Chunk indexes (v1 B-trees in the 1.8 format) with nodes of 2 * 4 entries, not HDF5's 2 * 32:
+  // most datasets are one or a few chunks, and 64-entry nodes would add ~2 kB to each of them.
+  Handle fcpl = io.make(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "cannot create a file creation property list");
+  io.check(H5Pset_istore_k(fcpl, 4), "cannot set the chunk index node size");
+  if (mode == Mode::create) id_ = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
   else if (mode == Mode::update) id_ = H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl);
   else id_ = H5Fopen(path.c_str(), mode == Mode::read_write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
   try {
@@ -605,7 +704,8 @@ H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm) : path_(path),
 }
 
 H5File::~H5File() {
-  if (id_ >= 0) H5Fclose(id_);
+  if (id_ >= 0 && mode_ != Mode::read_only && hdf5_failures > failures_at_open_) close_failed = true;  // abandoned
+  else if (id_ >= 0 && H5Fclose(id_) < 0) close_failed = true;
   const bool uses_tmp = mode_ == Mode::create || mode_ == Mode::update;
   if (uses_tmp && !committed_ && comm_rank(comm_) == 0) {
     unregister_tmp(path_ + ".tmp");
@@ -618,8 +718,30 @@ void H5File::commit() {
   Io io{comm_, path_};
   if ((mode_ != Mode::create && mode_ != Mode::update) || committed_)
     throw Error(path_ + ": commit() needs a file opened in create or update mode, once");
+  {  // The room the close needs, claimed now: a full disk gives an Error here, not inside H5Fclose.
+    // HDF5 gives no end of allocation under MPI-IO (H5Fget_eoa needs a SWMR driver), so: the file's
+    // size now plus every byte of the metadata cache (what the close may still write; clean entries
+    // too, an overestimate) plus 16 kB for the space aggregators (2 kB blocks each by default).
+    std::size_t max_size = 0, min_clean = 0, cached = 0;
+    int n_entries = 0;
+    io.check(H5Fget_mdc_size(id_, &max_size, &min_clean, &cached, &n_entries), "cannot query the metadata cache");
+    int err = 0;
+    off_t need = 0;
+    if (comm_rank(comm_) == 0) {
+      const int fd = open((path_ + ".tmp").c_str(), O_WRONLY);
+      struct stat st {};
+      err = fd < 0 || fstat(fd, &st) != 0 ? errno : 0;
+      need = st.st_size + static_cast<off_t>(cached) + (off_t{1} << 14);
+      if (err == 0 && fallocate(fd, 0, 0, need) != 0) err = errno;
+      if (fd >= 0) close(fd);
+      if (err == EOPNOTSUPP || err == ENOSYS) err = 0;  // a file system without fallocate: no early check
+    }
+    agree_io(comm_, err == 0,
+             path_ + ": cannot write " + path_ + ".tmp (" + std::to_string(need) + " bytes): " + std::strerror(err));
+  }
   herr_t status = H5Fclose(id_);
   id_ = -1;
+  if (status < 0) close_failed = true;
   io.check(status, "cannot close " + path_ + ".tmp");  // an Allreduce: every rank has closed after it
   int ok = 1;
   if (comm_rank(comm_) == 0) {
@@ -873,7 +995,9 @@ void overwrite_rows(H5File& file, const std::string& element, const std::vector<
   agree(comm, h.ms >= 0 && st >= 0, what + "cannot select rows");
   h.x = H5Pcreate(H5P_DATASET_XFER);
   agree(comm, h.x >= 0 && H5Pset_dxpl_mpio(h.x, H5FD_MPIO_COLLECTIVE) >= 0, what + "cannot set collective I/O");
-  agree(comm, H5Dwrite(h.d, H5T_NATIVE_DOUBLE, h.ms, h.fs, h.x, local.data()) >= 0, what + "write failed");
+  const herr_t written = H5Dwrite(h.d, H5T_NATIVE_DOUBLE, h.ms, h.fs, h.x, local.data());
+  const std::string detail = written < 0 ? hdf5_detail() : "";
+  agree_io(comm, written >= 0, what + "write failed" + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
 }
 
 // ---- datasets and attributes of later stages ----------------------------------------------
@@ -920,17 +1044,24 @@ Io writable(H5File& file, const std::string& path) {
   return io;
 }
 
-// A contiguous dataset at an absolute path (scalar if dims is empty).
+hsize_t product(const std::vector<hsize_t>& d) {
+  return std::accumulate(d.begin(), d.end(), hsize_t{1}, std::multiplies<>());
+}
+
+// A dataset at an absolute path (scalar if dims is empty), chunked and checksummed if it holds
+// data; a scalar (a scalar dataspace cannot be chunked) or empty dataset (no data to protect, and
+// chunks must hold at least one element) is contiguous, without a checksum.
 Handle create_at(const Io& io, hid_t file, const std::string& path, hid_t type, const std::vector<hsize_t>& dims) {
   Handle space = io.make(
       dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
       H5Sclose, "cannot create a dataspace for " + path);
-  return io.make(H5Dcreate2(file, path.c_str(), type, space, intermediate_groups(io), H5P_DEFAULT, H5P_DEFAULT),
-                 H5Dclose, "cannot create dataset " + path);
-}
-
-hsize_t product(const std::vector<hsize_t>& d) {
-  return std::accumulate(d.begin(), d.end(), hsize_t{1}, std::multiplies<>());
+  Handle dcpl = io.make(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "cannot create a property list");
+  if (!dims.empty() && product(dims) > 0) {
+    io.check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "cannot set fill time");  // every element is written
+    set_checksummed_chunks(io, dcpl, row_chunks(dims, H5Tget_size(type)), path);
+  }
+  return io.make(H5Dcreate2(file, path.c_str(), type, space, intermediate_groups(io), dcpl, H5P_DEFAULT), H5Dclose,
+                 "cannot create dataset " + path);
 }
 
 // The object an attribute goes on, created as a group if missing.

@@ -220,8 +220,8 @@ const char* type_name(KeyType t) {
     case KeyType::Double: return "double";
     case KeyType::Bool: return "bool";
     case KeyType::String: return "string";
-    case KeyType::Vec3: return "double[3]";
-    case KeyType::Int3: return "int[3]";
+    case KeyType::Double3: return "double[3]";
+    case KeyType::Integer3: return "int[3]";
   }
   return "?";
 }
@@ -298,10 +298,11 @@ std::string check_value(const KeySpec& s, const InputValue& v) {
       if (auto c = closest(str, s.choices)) msg += "; did you mean " + in_quotes(*c) + "?";
       return msg;
     }
-    case KeyType::Vec3:
-    case KeyType::Int3:
+    case KeyType::Double3:
+    case KeyType::Integer3:
       for (int i = 0; i < 3; ++i) {
-        double x = s.type == KeyType::Vec3 ? std::get<std::array<double, 3>>(v)[i] : std::get<std::array<int, 3>>(v)[i];
+        double x =
+            s.type == KeyType::Double3 ? std::get<std::array<double, 3>>(v)[i] : std::get<std::array<int, 3>>(v)[i];
         auto msg = check_number(x, " (element " + std::to_string(i + 1) + " is " + number(x) + ")");
         if (!msg.empty()) return msg + (s.range.unbounded() ? "" : " for each element");
       }
@@ -334,8 +335,8 @@ std::optional<InputValue> convert(const KeySpec& s, const toml::value& v, std::s
     case KeyType::String:
       if (!v.is_string()) return wrong();
       return InputValue(v.as_string().str);
-    case KeyType::Vec3:
-    case KeyType::Int3: {
+    case KeyType::Double3:
+    case KeyType::Integer3: {
       if (!v.is_array()) return wrong();
       const auto& a = v.as_array();
       if (a.size() != 3) return wrong(" (" + std::to_string(a.size()) + " elements)");
@@ -345,16 +346,16 @@ std::optional<InputValue> convert(const KeySpec& s, const toml::value& v, std::s
         const std::string elem = " (element " + std::to_string(i + 1) + " is " + compact(a[i]) + ")";
         if (a[i].is_integer()) {
           std::int64_t x = a[i].as_integer();
-          if (s.type == KeyType::Int3 && (x < INT_MIN || x > INT_MAX))
+          if (s.type == KeyType::Integer3 && (x < INT_MIN || x > INT_MAX))
             return why = "is too large for an int" + elem, std::nullopt;
           d[i] = double(x), n[i] = int(x);
-        } else if (a[i].is_floating() && s.type == KeyType::Vec3) {
+        } else if (a[i].is_floating() && s.type == KeyType::Double3) {
           d[i] = a[i].as_floating();
         } else {
           return wrong(elem);
         }
       }
-      return s.type == KeyType::Vec3 ? InputValue(d) : InputValue(n);
+      return s.type == KeyType::Double3 ? InputValue(d) : InputValue(n);
     }
   }
   return std::nullopt;
@@ -463,8 +464,8 @@ std::string KeySpec::allowed() const {
     case KeyType::Double: return "a number" + r;
     case KeyType::Bool: return "true or false";
     case KeyType::String: return choices.empty() ? "a string" : "one of " + join(choices, ", ", true);
-    case KeyType::Vec3: return "an array of 3 numbers" + (r.empty() ? "" : "," + r + " each");
-    case KeyType::Int3: return "an array of 3 integers" + (r.empty() ? "" : "," + r + " each");
+    case KeyType::Double3: return "an array of 3 numbers" + (r.empty() ? "" : "," + r + " each");
+    case KeyType::Integer3: return "an array of 3 integers" + (r.empty() ? "" : "," + r + " each");
   }
   return "";
 }
@@ -548,17 +549,17 @@ Schema& Schema::add_string(std::string key, Presence p, std::vector<std::string>
 }
 Schema& Schema::add_vec3(std::string key, std::array<double, 3> def, std::string_view range, std::string unit,
                          std::string doc) {
-  return add(make_spec(key, KeyType::Vec3, Presence::Default, def, range, unit, {}, doc));
+  return add(make_spec(key, KeyType::Double3, Presence::Default, def, range, unit, {}, doc));
 }
 Schema& Schema::add_vec3(std::string key, Presence p, std::string_view range, std::string unit, std::string doc) {
-  return add(make_spec(key, KeyType::Vec3, no_default(p, key), {}, range, unit, {}, doc));
+  return add(make_spec(key, KeyType::Double3, no_default(p, key), {}, range, unit, {}, doc));
 }
 Schema& Schema::add_int3(std::string key, std::array<int, 3> def, std::string_view range, std::string unit,
                          std::string doc) {
-  return add(make_spec(key, KeyType::Int3, Presence::Default, def, range, unit, {}, doc));
+  return add(make_spec(key, KeyType::Integer3, Presence::Default, def, range, unit, {}, doc));
 }
 Schema& Schema::add_int3(std::string key, Presence p, std::string_view range, std::string unit, std::string doc) {
-  return add(make_spec(key, KeyType::Int3, no_default(p, key), {}, range, unit, {}, doc));
+  return add(make_spec(key, KeyType::Integer3, no_default(p, key), {}, range, unit, {}, doc));
 }
 
 const KeySpec* Schema::find(std::string_view key) const {
@@ -758,10 +759,10 @@ const std::string& Input::get_string(std::string_view key) const {
   return std::get<std::string>(entry(key, KeyType::String).value);
 }
 std::array<double, 3> Input::get_vec3(std::string_view key) const {
-  return std::get<std::array<double, 3>>(entry(key, KeyType::Vec3).value);
+  return std::get<std::array<double, 3>>(entry(key, KeyType::Double3).value);
 }
 std::array<int, 3> Input::get_int3(std::string_view key) const {
-  return std::get<std::array<int, 3>>(entry(key, KeyType::Int3).value);
+  return std::get<std::array<int, 3>>(entry(key, KeyType::Integer3).value);
 }
 
 bool Input::has(std::string_view key) const {

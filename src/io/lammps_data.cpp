@@ -171,14 +171,10 @@ void check_spacing(const std::string& path, const LammpsData& d, const std::vect
               " (the other is on line " + std::to_string(line_of[i]) + ")");
 }
 
-LammpsData parse_file(const std::string& path) {
-  Parser p(path);
-  LammpsData d;
-  d.box.lo = Vec3::Constant(-0.5);  // LAMMPS's default box
-  d.box.len = Vec3::Ones();
-  bool has_atoms_line = false, has_types_line = false, has_atoms_section = false;
-  if (!p.next()) p.fail("empty file");  // line 1: title
-  // Header, up to the first section line (a capitalised word).
+// The header, up to the first section line (a capitalised word): counts and box into d. Returns
+// whether a section line follows (p then holds it).
+bool parse_header(Parser& p, LammpsData& d) {
+  bool has_atoms_line = false, has_types_line = false;
   bool more = false;
   while (!more && p.next()) {
     const auto& w = p.words();
@@ -218,6 +214,46 @@ LammpsData parse_file(const std::string& path) {
   }
   if (!has_atoms_line) p.fail("the header has no 'N atoms' line");
   if (!has_types_line) p.fail("the header has no 'N atom types' line");
+  return more;
+}
+
+// The Masses section: one mass per type.
+void read_masses(Parser& p, LammpsData& d) {
+  d.masses.assign(d.n_types, 0.0);
+  for (int k = 0; k < d.n_types; ++k) {
+    p.next_content("Masses", d.n_types, k);
+    if (p.words().size() != 2) p.fail("a Masses line is 'type mass'");
+    const int type = p.number<int>(0, "atom type");
+    if (type < 1 || type > d.n_types)
+      p.fail("atom type " + std::to_string(type) + " outside 1.." + std::to_string(d.n_types));
+    d.masses[type - 1] = p.number<double>(1, "a mass");
+    if (!(d.masses[type - 1] > 0)) p.fail("masses must be positive");
+  }
+  for (int t = 0; t < d.n_types; ++t)
+    if (d.masses[t] == 0.0) p.fail("the Masses section gives no mass for type " + std::to_string(t + 1));
+}
+
+// The Velocities section: one line per atom id.
+void read_velocities(Parser& p, LammpsData& d) {
+  std::vector<char> seen_v(d.n_atoms, 0);
+  for (std::int64_t k = 0; k < d.n_atoms; ++k) {
+    p.next_content("Velocities", d.n_atoms, k);
+    if (p.words().size() != 4) p.fail("a Velocities line is 'id vx vy vz'");
+    const auto id = p.number<std::int64_t>(0, "atom id");
+    if (id < 1 || id > d.n_atoms || seen_v[id - 1]++) p.fail("bad or repeated atom id " + p.words()[0]);
+    for (int c = 0; c < 3; ++c) d.beads.vel[id - 1][c] = p.number<double>(1 + c, "a velocity");
+  }
+  d.has_velocity = true;
+}
+
+LammpsData parse_file(const std::string& path) {
+  Parser p(path);
+  LammpsData d;
+  d.box.lo = Vec3::Constant(-0.5);  // LAMMPS's default box
+  d.box.len = Vec3::Ones();
+  bool has_atoms_section = false;
+  if (!p.next()) p.fail("empty file");  // line 1: title
+  bool more = parse_header(p, d);
   d.beads.resize_owned(static_cast<int>(d.n_atoms));
   std::vector<char> seen(d.n_atoms, 0);
   std::vector<long> line_of(d.n_atoms, 0);  // line of each atom, for the spacing check
@@ -230,28 +266,9 @@ LammpsData parse_file(const std::string& path) {
       read_atoms(p, d, seen, line_of);
       has_atoms_section = true;
     } else if (name == "Masses") {
-      d.masses.assign(d.n_types, 0.0);
-      for (int k = 0; k < d.n_types; ++k) {
-        p.next_content("Masses", d.n_types, k);
-        if (p.words().size() != 2) p.fail("a Masses line is 'type mass'");
-        const int type = p.number<int>(0, "atom type");
-        if (type < 1 || type > d.n_types)
-          p.fail("atom type " + std::to_string(type) + " outside 1.." + std::to_string(d.n_types));
-        d.masses[type - 1] = p.number<double>(1, "a mass");
-        if (!(d.masses[type - 1] > 0)) p.fail("masses must be positive");
-      }
-      for (int t = 0; t < d.n_types; ++t)
-        if (d.masses[t] == 0.0) p.fail("the Masses section gives no mass for type " + std::to_string(t + 1));
+      read_masses(p, d);
     } else if (name == "Velocities") {
-      std::vector<char> seen_v(d.n_atoms, 0);
-      for (std::int64_t k = 0; k < d.n_atoms; ++k) {
-        p.next_content("Velocities", d.n_atoms, k);
-        if (p.words().size() != 4) p.fail("a Velocities line is 'id vx vy vz'");
-        const auto id = p.number<std::int64_t>(0, "atom id");
-        if (id < 1 || id > d.n_atoms || seen_v[id - 1]++) p.fail("bad or repeated atom id " + p.words()[0]);
-        for (int c = 0; c < 3; ++c) d.beads.vel[id - 1][c] = p.number<double>(1 + c, "a velocity");
-      }
-      d.has_velocity = true;
+      read_velocities(p, d);
     } else if (name == "Pair Coeffs" || name == "PairIJ Coeffs") {  // written by LAMMPS; not ours to use
       const std::int64_t n = name == "Pair Coeffs" ? d.n_types : std::int64_t{d.n_types} * (d.n_types + 1) / 2;
       for (std::int64_t k = 0; k < n; ++k) p.next_content(name, n, k);
@@ -272,6 +289,85 @@ struct Row {
   double pos[3], vel[3], charge;
   std::int32_t species, image[3];
 };
+
+// Rank 0: the gathered rows must fit the options (style, species, masses) and hold ids 1..N;
+// sorts them by id.
+void check_rows(const std::string& path, std::vector<Row>& all, int n_types, int min_species, int max_species,
+                const LammpsWriteOptions& options) {
+  const std::string& style = options.atom_style;
+  if (style != "atomic" && style != "charge") throw Error(path + ": atom style '" + style + "' (atomic or charge)");
+  if (options.diameter_as_charge && style != "charge")
+    throw Error(path + ": diameters go in the charge column: atom style charge, not " + style);
+  if (min_species < 0 || max_species >= n_types)
+    throw Error(path + ": species must lie in 0.." + std::to_string(n_types - 1));
+  if (!options.masses.empty() && static_cast<int>(options.masses.size()) != n_types)
+    throw Error(path + ": " + std::to_string(options.masses.size()) + " masses given for " + std::to_string(n_types) +
+                " atom types");
+  std::sort(all.begin(), all.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
+  for (std::size_t k = 0; k < all.size(); ++k)
+    if (all[k].id != static_cast<std::int64_t>(k) + 1)
+      throw Error(path + ": bead ids must be exactly 1..N (N = " + std::to_string(all.size()) + "): " +
+                  (all[k].id > static_cast<std::int64_t>(k) + 1
+                       ? "id " + std::to_string(k + 1) + " is missing"
+                       : "id " + std::to_string(all[k].id) + " is repeated or out of range"));
+  if (all.empty()) throw Error(path + ": no beads to write");
+}
+
+// Rank 0: the data file, written to path.tmp and renamed.
+void write_text(const std::string& path, const Box& box, const std::vector<Row>& all, int n_types,
+                const LammpsWriteOptions& options) {
+  const std::string& style = options.atom_style;
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) throw Error(path + ": cannot create " + tmp);
+  // Text is built in a buffer of fields; doubles in the shortest form that reads back exactly.
+  std::string out;
+  auto put = [&out](auto x, char sep = ' ') {
+    char buf[32];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
+    out += sep;
+  };
+  auto flush = [&] {
+    std::fwrite(out.data(), 1, out.size(), f);
+    out.clear();
+  };
+  std::string title = options.title;
+  std::replace(title.begin(), title.end(), '\n', ' ');
+  out += title + "\n\n";
+  put(all.size()), out += "atoms\n";
+  put(n_types), out += "atom types\n\n";
+  const char* axis[3] = {"x", "y", "z"};
+  for (int c = 0; c < 3; ++c) {
+    put(box.lo[c]), put(box.lo[c] + box.len[c]);
+    out += axis[c] + std::string("lo ") + axis[c] + "hi\n";
+  }
+  out += "\nMasses\n\n";
+  for (int t = 0; t < n_types; ++t) put(t + 1), put(options.masses.empty() ? 1.0 : options.masses[t], '\n');
+  out += "\nAtoms # " + style + "\n\n";
+  for (const Row& r : all) {
+    put(r.id), put(r.species + 1);
+    if (style == "charge") put(r.charge);
+    put(r.pos[0]), put(r.pos[1]), put(r.pos[2]), put(r.image[0]), put(r.image[1]), put(r.image[2], '\n');
+    if (out.size() > (1 << 20)) flush();
+  }
+  if (options.with_velocity) {
+    out += "\nVelocities\n\n";
+    for (const Row& r : all) {
+      put(r.id), put(r.vel[0]), put(r.vel[1]), put(r.vel[2], '\n');
+      if (out.size() > (1 << 20)) flush();
+    }
+  }
+  flush();
+  const bool ok = !std::ferror(f);
+  if (std::fclose(f) != 0 || !ok) {
+    std::remove(tmp.c_str());
+    throw Error(path + ": write error on " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw Error(path + ": cannot rename " + tmp + " to it");
+  }
+}
 
 }  // namespace
 
@@ -333,75 +429,9 @@ void write_lammps_data(const std::string& path, const Box& box, const Beads& bea
   MPI_Type_free(&type);
 
   on_root(comm, [&] {
-    const std::string& style = options.atom_style;
-    if (style != "atomic" && style != "charge") throw Error(path + ": atom style '" + style + "' (atomic or charge)");
-    if (options.diameter_as_charge && style != "charge")
-      throw Error(path + ": diameters go in the charge column: atom style charge, not " + style);
     const int n_types = options.n_types > 0 ? options.n_types : max_species + 1;
-    if (min_species < 0 || max_species >= n_types)
-      throw Error(path + ": species must lie in 0.." + std::to_string(n_types - 1));
-    if (!options.masses.empty() && static_cast<int>(options.masses.size()) != n_types)
-      throw Error(path + ": " + std::to_string(options.masses.size()) + " masses given for " + std::to_string(n_types) +
-                  " atom types");
-    std::sort(all.begin(), all.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
-    for (std::size_t k = 0; k < all.size(); ++k)
-      if (all[k].id != static_cast<std::int64_t>(k) + 1)
-        throw Error(path + ": bead ids must be exactly 1..N (N = " + std::to_string(all.size()) + "): " +
-                    (all[k].id > static_cast<std::int64_t>(k) + 1
-                         ? "id " + std::to_string(k + 1) + " is missing"
-                         : "id " + std::to_string(all[k].id) + " is repeated or out of range"));
-    if (all.empty()) throw Error(path + ": no beads to write");
-
-    const std::string tmp = path + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "w");
-    if (!f) throw Error(path + ": cannot create " + tmp);
-    // Text is built in a buffer of fields; doubles in the shortest form that reads back exactly.
-    std::string out;
-    auto put = [&out](auto x, char sep = ' ') {
-      char buf[32];
-      out.append(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
-      out += sep;
-    };
-    auto flush = [&] {
-      std::fwrite(out.data(), 1, out.size(), f);
-      out.clear();
-    };
-    std::string title = options.title;
-    std::replace(title.begin(), title.end(), '\n', ' ');
-    out += title + "\n\n";
-    put(all.size()), out += "atoms\n";
-    put(n_types), out += "atom types\n\n";
-    const char* axis[3] = {"x", "y", "z"};
-    for (int c = 0; c < 3; ++c) {
-      put(box.lo[c]), put(box.lo[c] + box.len[c]);
-      out += axis[c] + std::string("lo ") + axis[c] + "hi\n";
-    }
-    out += "\nMasses\n\n";
-    for (int t = 0; t < n_types; ++t) put(t + 1), put(options.masses.empty() ? 1.0 : options.masses[t], '\n');
-    out += "\nAtoms # " + style + "\n\n";
-    for (const Row& r : all) {
-      put(r.id), put(r.species + 1);
-      if (style == "charge") put(r.charge);
-      put(r.pos[0]), put(r.pos[1]), put(r.pos[2]), put(r.image[0]), put(r.image[1]), put(r.image[2], '\n');
-      if (out.size() > (1 << 20)) flush();
-    }
-    if (options.with_velocity) {
-      out += "\nVelocities\n\n";
-      for (const Row& r : all) {
-        put(r.id), put(r.vel[0]), put(r.vel[1]), put(r.vel[2], '\n');
-        if (out.size() > (1 << 20)) flush();
-      }
-    }
-    flush();
-    const bool ok = !std::ferror(f);
-    if (std::fclose(f) != 0 || !ok) {
-      std::remove(tmp.c_str());
-      throw Error(path + ": write error on " + tmp);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      throw Error(path + ": cannot rename " + tmp + " to it");
-    }
+    check_rows(path, all, n_types, min_species, max_species, options);
+    write_text(path, box, all, n_types, options);
   });
 }
 

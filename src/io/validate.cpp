@@ -258,7 +258,7 @@ Input read_input_file(MPI_Comm comm, const std::string& path, const Schema& sche
   const std::string problem = root ? input_file_problem(path) : std::string();
   agree_first(comm, problem.empty() ? kNoProblem : 0, problem);
   Input in = Input::parse(comm, path, schema);
-  std::string why = root ? output_problem(in.get_string("run.output"), path) : std::string();
+  std::string why = root ? output_problem(output_path(in), path) : std::string();
   unsigned long n = why.size();  // rank 0's verdict to everyone, who then fail alike
   MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG, 0, comm);
   why.resize(n);

@@ -24,165 +24,223 @@ double global_max(MPI_Comm comm, double x) {
   return x;
 }
 
+// One minimisation's history: our columns of Beads::extra, after any already in use — d (search
+// direction), f0 (force at the line-search start), then n_slots (s, y) pairs — and, replicated on
+// every rank, the slots of the stored pairs (oldest first), rho = 1/(s·y), and the dot products the
+// two-loop recursion needs: F·s_k, F·y_k, F·F, s_k·y_j, y_k·y_j.
+class History {
+ public:
+  History(System& sys, const LbfgsParams& p)
+      : sys_(sys),
+        b_(sys.beads()),
+        p_(p),
+        comm_(sys.comm()),
+        m_(std::max(1, p.memory)),
+        n_slots_(m_ + 1),  // one spare slot for a candidate pair
+        base_(b_.n_extra),
+        col_d_(base_),
+        col_f0_(base_ + 3),
+        rho_(n_slots_),
+        fs_(n_slots_),
+        fy_(n_slots_),
+        sy_(n_slots_ * n_slots_),
+        yy_(n_slots_ * n_slots_),
+        cs_(n_slots_),
+        cy_(n_slots_),
+        alpha_(n_slots_) {
+    restride(b_, base_ + 6 + 6 * n_slots_);
+  }
+  // Gives the columns back.
+  void release() { restride(b_, base_); }
+
+  bool empty() const { return hist_.empty(); }
+  void forget() { hist_.clear(); }
+
+  // The step direction d = H F (two-loop recursion), capped at max_step per bead, and F kept as f0.
+  // Returns dE/da at a = 0 along d (< 0).
+  double direction() {
+    two_loop();
+    const int n = b_.n_owned;
+    auto fd_dd = sums(
+        2, [&](int i) { terms_[0][i] = b_.force[i].dot(v(i, col_d_)), terms_[1][i] = v(i, col_d_).squaredNorm(); });
+    double fd = fd_dd[0];
+    // Not clearly downhill (or not finite): forget the history and follow the force.
+    if (!hist_.empty() && !(fd > 1e-12 * std::sqrt(fd_dd[1] * ff_))) {
+      hist_.clear();
+      for (int i = 0; i < n; ++i) v(i, col_d_) = gamma_ * b_.force[i];
+      fd = gamma_ * ff_;
+    }
+    double dmax = 0.0;
+    for (int i = 0; i < n; ++i) dmax = std::max(dmax, v(i, col_d_).squaredNorm());
+    dmax = std::sqrt(global_max(comm_, dmax));
+    const double scale = dmax > p_.max_step ? p_.max_step / dmax : 1.0;
+    for (int i = 0; i < n; ++i) {
+      v(i, col_d_) *= scale;
+      v(i, col_f0_) = b_.force[i];
+    }
+    return -scale * fd;
+  }
+
+  // Backtracking line search along d from energy e0 with slope slope0: trial points x + a d, reached
+  // by moving the difference. Leaves the beads at x + a_now d with its energy; true if accepted.
+  bool line_search(double e0, double slope0, double& energy, double& a, double& a_now) {
+    const double e_noise = 1e-14 * std::abs(e0);
+    bool accepted = false;
+    for (int ls = 0; ls < p_.max_backtrack && !accepted; ++ls) {
+      for (int i = 0; i < b_.n_owned; ++i) b_.pos[i] += (a - a_now) * v(i, col_d_);
+      a_now = a;
+      sys_.positions_changed();
+      compute_forces_holding(sys_, p_.held);
+      energy = sys_.potential_energy();
+      const double slope = -sums(1, [&](int i) { terms_[0][i] = b_.force[i].dot(v(i, col_d_)); })[0];
+      accepted =
+          energy <= e0 + p_.c1 * a * slope0 || (energy <= e0 + e_noise && slope <= (2.0 * p_.delta - 1.0) * slope0);
+      if (!accepted) {
+        const double secant = slope > 0.0 ? a * slope0 / (slope0 - slope) : 0.5 * a;
+        a = std::clamp(secant, 0.1 * a, 0.5 * a);
+      }
+    }
+    return accepted;
+  }
+
+  // Back to the line-search start (x + a_now d → x).
+  void step_back(double a_now) {
+    for (int i = 0; i < b_.n_owned; ++i) b_.pos[i] -= a_now * v(i, col_d_);
+    sys_.positions_changed();
+    compute_forces_holding(sys_, p_.held);
+  }
+
+  // Candidate pair s = a d, y = F(x) - F(x + s) = g(x + s) - g(x) in the free slot; kept only
+  // if s·y > 0 (clearly), evicting the oldest pair when the memory is full.
+  void store_pair(double a) {
+    int c = 0;
+    while (std::find(hist_.begin(), hist_.end(), c) != hist_.end()) ++c;
+    for (int i = 0; i < b_.n_owned; ++i) {
+      v(i, col_s(c)) = a * v(i, col_d_);
+      v(i, col_y(c)) = v(i, col_f0_) - b_.force[i];
+    }
+    std::vector<int> slots = hist_;
+    slots.push_back(c);
+    const double ss = update_products(slots, c), sy_c = sy_[c * n_slots_ + c], yy_c = yy_[c * n_slots_ + c];
+    if (sy_c > 1e-12 * std::sqrt(ss * yy_c)) {
+      if (static_cast<int>(hist_.size()) == m_) hist_.erase(hist_.begin());
+      hist_.push_back(c);
+      rho_[c] = 1.0 / sy_c;
+      gamma_ = sy_c / yy_c;
+    }
+  }
+
+ private:
+  int col_s(int k) const { return base_ + 6 + 6 * k; }
+  int col_y(int k) const { return base_ + 9 + 6 * k; }
+  // Beads move between ranks in positions_changed(), so never keep a pointer across it.
+  Eigen::Map<Vec3> v(int i, int col) {
+    return Eigen::Map<Vec3>(b_.extra.data() + static_cast<std::size_t>(i) * b_.n_extra + col);
+  }
+  // Reproducible sums of k per-bead terms, one call.
+  template <class Fill>
+  std::vector<double> sums(int k, Fill&& fill) {
+    terms_.resize(k);
+    for (auto& t : terms_) t.resize(b_.n_owned);
+    for (int i = 0; i < b_.n_owned; ++i) fill(i);
+    return reproducible_sums(comm_, std::vector<std::span<const double>>(terms_.begin(), terms_.end()));
+  }
+
+  // Two-loop recursion on coefficients, d = H F = cf F + Σ_k (cs_k s_k + cy_k y_k): each dot
+  // product of the running vector is a combination of the stored ones, so computing the
+  // direction needs no communication (the "vector-free" form of Chen et al., NeurIPS 2014).
+  void two_loop() {
+    double cf = 1.0;
+    std::fill(cs_.begin(), cs_.end(), 0.0);
+    std::fill(cy_.begin(), cy_.end(), 0.0);
+    for (auto k = hist_.rbegin(); k != hist_.rend(); ++k) {  // newest first: alpha_k = rho_k s_k·q
+      double sq = cf * fs_[*k];
+      for (int j : hist_) sq += cy_[j] * sy_[*k * n_slots_ + j];
+      alpha_[*k] = rho_[*k] * sq;
+      cy_[*k] -= alpha_[*k];
+    }
+    cf *= gamma_;
+    for (int j : hist_) cy_[j] *= gamma_;
+    for (int k : hist_) {  // oldest first: q += (alpha_k - rho_k y_k·q) s_k
+      double yq = cf * fy_[k];
+      for (int j : hist_) yq += cy_[j] * yy_[k * n_slots_ + j] + cs_[j] * sy_[j * n_slots_ + k];
+      cs_[k] += alpha_[k] - rho_[k] * yq;
+    }
+    for (int i = 0; i < b_.n_owned; ++i) {
+      Vec3 d = cf * b_.force[i];
+      for (int j : hist_) d += cs_[j] * v(i, col_s(j)) + cy_[j] * v(i, col_y(j));
+      v(i, col_d_) = d;
+    }
+  }
+
+  // After a step: with the candidate pair in slot c, every product involving the new force or the
+  // new pair, against `slots` (the stored pairs and c). Returns s_c·s_c.
+  double update_products(const std::vector<int>& slots, int c) {
+    const int h = static_cast<int>(slots.size());
+    auto r = sums(5 * h + 2, [&](int i) {
+      const Vec3& f = b_.force[i];
+      const Vec3 sc = v(i, col_s(c)), yc = v(i, col_y(c));
+      for (int a = 0; a < h; ++a) {
+        const Vec3 s = v(i, col_s(slots[a])), y = v(i, col_y(slots[a]));
+        terms_[5 * a][i] = f.dot(s), terms_[5 * a + 1][i] = f.dot(y);
+        terms_[5 * a + 2][i] = sc.dot(y), terms_[5 * a + 3][i] = s.dot(yc), terms_[5 * a + 4][i] = yc.dot(y);
+      }
+      terms_[5 * h][i] = f.squaredNorm();
+      terms_[5 * h + 1][i] = sc.squaredNorm();
+    });
+    for (int a = 0; a < h; ++a) {
+      const int j = slots[a];
+      fs_[j] = r[5 * a], fy_[j] = r[5 * a + 1];
+      sy_[c * n_slots_ + j] = r[5 * a + 2], sy_[j * n_slots_ + c] = r[5 * a + 3];
+      yy_[c * n_slots_ + j] = yy_[j * n_slots_ + c] = r[5 * a + 4];
+    }
+    ff_ = r[5 * h];
+    return r[5 * h + 1];
+  }
+
+  System& sys_;
+  Beads& b_;
+  const LbfgsParams& p_;
+  MPI_Comm comm_;
+  int m_, n_slots_, base_, col_d_, col_f0_;
+  std::vector<int> hist_;
+  std::vector<double> rho_, fs_, fy_, sy_, yy_;
+  double ff_ = 0.0, gamma_ = 1.0;  // H0 = gamma I, gamma = s·y / y·y of the newest pair
+  std::vector<double> cs_, cy_, alpha_;
+  std::vector<std::vector<double>> terms_;
+};
+
 }  // namespace
 
 MinimizeResult minimize_lbfgs(System& sys, const LbfgsParams& p,
                               const std::function<void(long, double, double)>& observer, long every) {
   Beads& b = sys.beads();
-  const MPI_Comm comm = sys.comm();
-  const int m = std::max(1, p.memory), n_slots = m + 1;  // one spare slot for a candidate pair
-  // Our columns of Beads::extra, after any already in use: d (search direction), f0 (force at the
-  // line-search start), then n_slots (s, y) pairs.
-  const int base = b.n_extra, col_d = base, col_f0 = base + 3;
-  auto col_s = [&](int k) { return base + 6 + 6 * k; };
-  auto col_y = [&](int k) { return base + 9 + 6 * k; };
-  restride(b, base + 6 + 6 * n_slots);
-  // Beads move between ranks in positions_changed(), so never keep a pointer across it.
-  auto v = [&](int i, int col) {
-    return Eigen::Map<Vec3>(b.extra.data() + static_cast<std::size_t>(i) * b.n_extra + col);
-  };
-
+  History history(sys, p);
   MinimizeResult res;
   const long calls0 = sys.n_force_calls();
   for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
   compute_forces_holding(sys, p.held);
   double energy = sys.potential_energy(), fmax = sys.max_force();
 
-  // Replicated on every rank: the slots of the stored pairs (oldest first), rho = 1/(s·y), and the
-  // dot products the two-loop recursion needs — F·s_k, F·y_k, F·F, s_k·y_j, y_k·y_j.
-  std::vector<int> hist;
-  std::vector<double> rho(n_slots), fs(n_slots), fy(n_slots), sy(n_slots * n_slots), yy(n_slots * n_slots);
-  double ff = 0.0, gamma = 1.0;  // H0 = gamma I, gamma = s·y / y·y of the newest pair
-  std::vector<std::vector<double>> terms;
-  auto sums = [&](int k, auto&& fill) {  // reproducible sums of k per-bead terms, one call
-    terms.resize(k);
-    for (auto& t : terms) t.resize(b.n_owned);
-    for (int i = 0; i < b.n_owned; ++i) fill(i);
-    return reproducible_sums(comm, std::vector<std::span<const double>>(terms.begin(), terms.end()));
-  };
-  // After a step: with the candidate pair in slot c, every product involving the new force or the
-  // new pair, against `slots` (the stored pairs and c). Returns s_c·s_c.
-  auto update_products = [&](const std::vector<int>& slots, int c) {
-    const int h = static_cast<int>(slots.size());
-    auto r = sums(5 * h + 2, [&](int i) {
-      const Vec3& f = b.force[i];
-      const Vec3 sc = v(i, col_s(c)), yc = v(i, col_y(c));
-      for (int a = 0; a < h; ++a) {
-        const Vec3 s = v(i, col_s(slots[a])), y = v(i, col_y(slots[a]));
-        terms[5 * a][i] = f.dot(s), terms[5 * a + 1][i] = f.dot(y);
-        terms[5 * a + 2][i] = sc.dot(y), terms[5 * a + 3][i] = s.dot(yc), terms[5 * a + 4][i] = yc.dot(y);
-      }
-      terms[5 * h][i] = f.squaredNorm();
-      terms[5 * h + 1][i] = sc.squaredNorm();
-    });
-    for (int a = 0; a < h; ++a) {
-      const int j = slots[a];
-      fs[j] = r[5 * a], fy[j] = r[5 * a + 1];
-      sy[c * n_slots + j] = r[5 * a + 2], sy[j * n_slots + c] = r[5 * a + 3];
-      yy[c * n_slots + j] = yy[j * n_slots + c] = r[5 * a + 4];
-    }
-    ff = r[5 * h];
-    return r[5 * h + 1];
-  };
-
   long it = 0;
-  std::vector<double> cs(n_slots), cy(n_slots), alpha(n_slots);
   while (it < p.max_iter && fmax > p.f_tol) {
-    // Two-loop recursion on coefficients, d = H F = cf F + Σ_k (cs_k s_k + cy_k y_k): each dot
-    // product of the running vector is a combination of the stored ones, so computing the
-    // direction needs no communication (the "vector-free" form of Chen et al., NeurIPS 2014).
-    double cf = 1.0;
-    std::fill(cs.begin(), cs.end(), 0.0);
-    std::fill(cy.begin(), cy.end(), 0.0);
-    for (auto k = hist.rbegin(); k != hist.rend(); ++k) {  // newest first: alpha_k = rho_k s_k·q
-      double sq = cf * fs[*k];
-      for (int j : hist) sq += cy[j] * sy[*k * n_slots + j];
-      alpha[*k] = rho[*k] * sq;
-      cy[*k] -= alpha[*k];
-    }
-    cf *= gamma;
-    for (int j : hist) cy[j] *= gamma;
-    for (int k : hist) {  // oldest first: q += (alpha_k - rho_k y_k·q) s_k
-      double yq = cf * fy[k];
-      for (int j : hist) yq += cy[j] * yy[k * n_slots + j] + cs[j] * sy[j * n_slots + k];
-      cs[k] += alpha[k] - rho[k] * yq;
-    }
-    const int n = b.n_owned;
-    for (int i = 0; i < n; ++i) {
-      Vec3 d = cf * b.force[i];
-      for (int j : hist) d += cs[j] * v(i, col_s(j)) + cy[j] * v(i, col_y(j));
-      v(i, col_d) = d;
-    }
-    auto fd_dd =
-        sums(2, [&](int i) { terms[0][i] = b.force[i].dot(v(i, col_d)), terms[1][i] = v(i, col_d).squaredNorm(); });
-    double fd = fd_dd[0];
-    // Not clearly downhill (or not finite): forget the history and follow the force.
-    if (!hist.empty() && !(fd > 1e-12 * std::sqrt(fd_dd[1] * ff))) {
-      hist.clear();
-      for (int i = 0; i < n; ++i) v(i, col_d) = gamma * b.force[i];
-      fd = gamma * ff;
-    }
-    double dmax = 0.0;
-    for (int i = 0; i < n; ++i) dmax = std::max(dmax, v(i, col_d).squaredNorm());
-    dmax = std::sqrt(global_max(comm, dmax));
-    const double scale = dmax > p.max_step ? p.max_step / dmax : 1.0;
-    for (int i = 0; i < n; ++i) {
-      v(i, col_d) *= scale;
-      v(i, col_f0) = b.force[i];
-    }
-    const double e0 = energy, slope0 = -scale * fd;  // dE/da at a = 0, < 0
-    const double e_noise = 1e-14 * std::abs(e0);
-
-    // Backtracking line search along d: trial points x + a d, reached by moving the difference.
+    const double e0 = energy, slope0 = history.direction();
     double a = 1.0, a_now = 0.0;
-    bool accepted = false;
-    for (int ls = 0; ls < p.max_backtrack && !accepted; ++ls) {
-      for (int i = 0; i < b.n_owned; ++i) b.pos[i] += (a - a_now) * v(i, col_d);
-      a_now = a;
-      sys.positions_changed();
-      compute_forces_holding(sys, p.held);
-      energy = sys.potential_energy();
-      const double slope = -sums(1, [&](int i) { terms[0][i] = b.force[i].dot(v(i, col_d)); })[0];
-      accepted =
-          energy <= e0 + p.c1 * a * slope0 || (energy <= e0 + e_noise && slope <= (2.0 * p.delta - 1.0) * slope0);
-      if (!accepted) {
-        const double secant = slope > 0.0 ? a * slope0 / (slope0 - slope) : 0.5 * a;
-        a = std::clamp(secant, 0.1 * a, 0.5 * a);
-      }
-    }
-    if (!accepted) {
+    if (!history.line_search(e0, slope0, energy, a, a_now)) {
       // Back to the line-search start; give up only if this already was steepest descent.
-      for (int i = 0; i < b.n_owned; ++i) b.pos[i] -= a_now * v(i, col_d);
-      sys.positions_changed();
-      compute_forces_holding(sys, p.held);
+      history.step_back(a_now);
       energy = sys.potential_energy();
       fmax = sys.max_force();
-      if (hist.empty()) break;
-      hist.clear();
+      if (history.empty()) break;
+      history.forget();
       continue;
     }
-    // Candidate pair s = a d, y = F(x) - F(x + s) = g(x + s) - g(x) in the free slot; kept only
-    // if s·y > 0 (clearly), evicting the oldest pair when the memory is full.
-    int c = 0;
-    while (std::find(hist.begin(), hist.end(), c) != hist.end()) ++c;
-    for (int i = 0; i < b.n_owned; ++i) {
-      v(i, col_s(c)) = a * v(i, col_d);
-      v(i, col_y(c)) = v(i, col_f0) - b.force[i];
-    }
-    std::vector<int> slots = hist;
-    slots.push_back(c);
-    const double ss = update_products(slots, c), sy_c = sy[c * n_slots + c], yy_c = yy[c * n_slots + c];
-    if (sy_c > 1e-12 * std::sqrt(ss * yy_c)) {
-      if (static_cast<int>(hist.size()) == m) hist.erase(hist.begin());
-      hist.push_back(c);
-      rho[c] = 1.0 / sy_c;
-      gamma = sy_c / yy_c;
-    }
+    history.store_pair(a);
     ++it;
     fmax = sys.max_force();
     if (observer && every > 0 && it % every == 0) observer(it, energy, fmax);
   }
-  restride(b, base);
+  history.release();
   res.converged = fmax <= p.f_tol;
   res.iterations = it;
   res.force_calls = sys.n_force_calls() - calls0;

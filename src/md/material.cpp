@@ -75,15 +75,13 @@ double voigt_shear(const Mat6& b) {
   return (s(0, 0) + s(1, 1) + s(2, 2) - (s(0, 1) + s(1, 2) + s(2, 0)) + 3.0 * (s(3, 3) + s(4, 4) + s(5, 5))) / 15.0;
 }
 
-ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
-  const MPI_Comm comm = sys.comm();
-  const Beads& b = sys.beads();
-  const int n = b.n_owned;
-  ElasticTensor out;
-  out.volume = sys.box().volume();
+namespace {
 
-  // Per-bead terms (each pair counted from both ends with weight ½): C^Born (21 upper-triangle
-  // entries), σ (6), and the affine force field Ξ_i (6 columns, 3 components).
+// The affine part: C^Born and σ into `out` (per-bead terms, each pair counted from both ends with
+// weight ½: 21 upper-triangle entries of C^Born, 6 of σ); returns the affine force field Ξ_i (6
+// columns per bead, 3 components).
+std::vector<Vec3> born_terms(const System& sys, ElasticTensor& out) {
+  const int n = sys.beads().n_owned;
   std::vector<std::vector<double>> terms(27, std::vector<double>(n, 0.0));
   std::vector<Vec3> xi(6 * static_cast<std::size_t>(n), Vec3::Zero());
   Mat3 eps[6];
@@ -100,20 +98,45 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
       const Mat3 k = pair_block(r, r2, c);
       for (int J = 0; J < 6; ++J) xi[6 * i + J] -= k * (eps[J] * r);
     });
-  {
-    std::vector<std::span<const double>> spans(terms.begin(), terms.end());
-    const std::vector<double> sums = reproducible_sums(comm, spans);
-    int t = 0;
-    for (int I = 0; I < 6; ++I)
-      for (int J = I; J < 6; ++J, ++t) out.born(I, J) = out.born(J, I) = sums[t] / out.volume;
-    for (int I = 0; I < 6; ++I) {
-      const int a = kVoigt[I][0], c = kVoigt[I][1];
-      out.stress(a, c) = out.stress(c, a) = sums[21 + I] / out.volume;
-    }
+  std::vector<std::span<const double>> spans(terms.begin(), terms.end());
+  const std::vector<double> sums = reproducible_sums(sys.comm(), spans);
+  int t = 0;
+  for (int I = 0; I < 6; ++I)
+    for (int J = I; J < 6; ++J, ++t) out.born(I, J) = out.born(J, I) = sums[t] / out.volume;
+  for (int I = 0; I < 6; ++I) {
+    const int a = kVoigt[I][0], c = kVoigt[I][1];
+    out.stress(a, c) = out.stress(c, a) = sums[21 + I] / out.volume;
   }
+  return xi;
+}
 
-  // Six solves H x_J = Ξ_J (translations projected out), then M_IJ = Ξ_I · x_J.
-  const BeadNumbering num(b, comm);
+// M_IJ = Ξ_I · x_J over the owned rows of the six right-hand sides and solutions, summed over ranks.
+std::vector<double> response_dots(MPI_Comm comm, int n, VecHandle (&rhs)[6], VecHandle (&sol)[6]) {
+  std::vector<std::vector<double>> dots(36, std::vector<double>(n, 0.0));
+  const PetscScalar *x[6], *y[6];
+  for (int J = 0; J < 6; ++J) {
+    petsc_check(VecGetArrayRead(rhs[J], &x[J]), "elastic constants");
+    petsc_check(VecGetArrayRead(sol[J], &y[J]), "elastic constants");
+  }
+  for (int I = 0; I < 6; ++I)
+    for (int J = 0; J < 6; ++J)
+      for (int i = 0; i < n; ++i)
+        dots[6 * I + J][i] =
+            x[I][3 * i] * y[J][3 * i] + x[I][3 * i + 1] * y[J][3 * i + 1] + x[I][3 * i + 2] * y[J][3 * i + 2];
+  for (int J = 0; J < 6; ++J) {
+    petsc_check(VecRestoreArrayRead(rhs[J], &x[J]), "elastic constants");
+    petsc_check(VecRestoreArrayRead(sol[J], &y[J]), "elastic constants");
+  }
+  std::vector<std::span<const double>> spans(dots.begin(), dots.end());
+  return reproducible_sums(comm, spans);
+}
+
+// The non-affine relaxation: six solves H x_J = Ξ_J (translations projected out), then
+// M_IJ = Ξ_I · x_J / V. Adds the KSP iterations to out.ksp_iterations.
+Mat6 nonaffine_term(const System& sys, const std::vector<Vec3>& xi, double rtol, ElasticTensor& out) {
+  const MPI_Comm comm = sys.comm();
+  const int n = sys.beads().n_owned;
+  const BeadNumbering num(sys.beads(), comm);
   MatHandle h = assemble_hessian(sys, num);
   attach_translation_null_space(h);
   MatNullSpace ns;
@@ -131,28 +154,20 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
     out.ksp_iterations += solve_checked(ksp, rhs[J], sol[J], "elastic constants: H x = Ξ");
     petsc_check(MatNullSpaceRemove(ns, sol[J]), "elastic constants: null space");
   }
-  std::vector<std::vector<double>> dots(36, std::vector<double>(n, 0.0));
-  {
-    const PetscScalar *x[6], *y[6];
-    for (int J = 0; J < 6; ++J) {
-      petsc_check(VecGetArrayRead(rhs[J], &x[J]), "elastic constants");
-      petsc_check(VecGetArrayRead(sol[J], &y[J]), "elastic constants");
-    }
-    for (int I = 0; I < 6; ++I)
-      for (int J = 0; J < 6; ++J)
-        for (int i = 0; i < n; ++i)
-          dots[6 * I + J][i] =
-              x[I][3 * i] * y[J][3 * i] + x[I][3 * i + 1] * y[J][3 * i + 1] + x[I][3 * i + 2] * y[J][3 * i + 2];
-    for (int J = 0; J < 6; ++J) {
-      petsc_check(VecRestoreArrayRead(rhs[J], &x[J]), "elastic constants");
-      petsc_check(VecRestoreArrayRead(sol[J], &y[J]), "elastic constants");
-    }
-  }
-  std::vector<std::span<const double>> spans(dots.begin(), dots.end());
-  const std::vector<double> m = reproducible_sums(comm, spans);
+  const std::vector<double> m = response_dots(comm, n, rhs, sol);
   Mat6 nonaffine;
   for (int I = 0; I < 6; ++I)
     for (int J = 0; J < 6; ++J) nonaffine(I, J) = m[6 * I + J] / out.volume;
+  return nonaffine;
+}
+
+}  // namespace
+
+ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
+  ElasticTensor out;
+  out.volume = sys.box().volume();
+  const std::vector<Vec3> xi = born_terms(sys, out);
+  const Mat6 nonaffine = nonaffine_term(sys, xi, rtol, out);
   out.relaxed = out.born - 0.5 * (nonaffine + nonaffine.transpose());
 
   out.b_born = stress_strain_coefficients(out.born, out.stress);

@@ -78,13 +78,45 @@ void NeighborList::build(const Beads& b, const Vec3& region_lo, const Vec3& regi
   n_species_ = n_species;
   const int n_species_local = n_species;  // a local copy the compiler can keep in a register
 
-  // Slots: beads sorted by bin = (species, cell) with a counting sort, then by id within each bin
-  // (three or four beads: insertion sort). The beads of species s in cells c0..c1 of one x-row
-  // are then one contiguous run of slots.
+  // Bins = (species, cell).
   const int n_bins = n_species_local * n_cells;
   bead_bin_.resize(n);
+  for (int i = 0; i < n; ++i) bead_bin_[i] = b.species[i] * n_cells + cell_of(b.pos[i]);
+  sort_slots(b, n_bins);
+
+  // Rows, cell by cell. The candidates of every bead in cell C are the beads of the 5×5×5 cells
+  // around it: they are copied once per cell into buffers, species by species and in slot order,
+  // so each buffer is already in canonical (species, cell, id) order. Each owned bead of C then
+  // takes one long pass over the buffer for the distances (a loop the compiler vectorises) and a
+  // branch-free compaction of the hits, which writes its row in canonical order.
+  const std::size_t stride = static_cast<std::size_t>(n_species_local) + 1;
+  offset_.assign(static_cast<std::size_t>(n_owned) * stride, 0);
+  n_index_ = 0;
+  std::vector<int> seg(n_species_local + 1);
+  for (int c = 0; c < n_cells; ++c) {
+    // Owned beads in cell c (any species).
+    bool any_owned = false;
+    for (int s = 0; s < n_species_local && !any_owned; ++s)
+      for (int k = bin_start_[s * n_cells + c]; k < bin_start_[s * n_cells + c + 1]; ++k)
+        any_owned |= slot_bead_[k] < n_owned;
+    if (!any_owned) continue;
+    const int ix = c % nc[0], iy = (c / nc[0]) % nc[1], iz = c / (nc[0] * nc[1]);
+    const std::size_t m = gather_candidates(ix, iy, iz, nc, n_cells, seg);
+    cell_rows(c, n_cells, n_owned, m, seg, r2);
+  }
+  rows_into_local_order(n_owned);
+  pos_at_build_.assign(b.pos.begin(), b.pos.begin() + n_owned);
+  ++n_builds_;
+  build_seconds_ += MPI_Wtime() - t_start;
+}
+
+// Slots: beads sorted by bin with a counting sort, then by id within each bin (three or four
+// beads: insertion sort). The beads of species s in cells c0..c1 of one x-row are then one
+// contiguous run of slots.
+void NeighborList::sort_slots(const Beads& b, int n_bins) {
+  const int n = b.n_local();
   bin_start_.assign(n_bins + 1, 0);
-  for (int i = 0; i < n; ++i) ++bin_start_[(bead_bin_[i] = b.species[i] * n_cells + cell_of(b.pos[i])) + 1];
+  for (int i = 0; i < n; ++i) ++bin_start_[bead_bin_[i] + 1];
   for (int c = 0; c < n_bins; ++c) bin_start_[c + 1] += bin_start_[c];
   slot_bead_.resize(n);
   {
@@ -109,82 +141,78 @@ void NeighborList::build(const Beads& b, const Vec3& region_lo, const Vec3& regi
     y_[k] = x[1];
     z_[k] = x[2];
   }
+}
 
-  // Rows, cell by cell. The candidates of every bead in cell C are the beads of the 5×5×5 cells
-  // around it: they are copied once per cell into buffers, species by species and in slot order,
-  // so each buffer is already in canonical (species, cell, id) order. Each owned bead of C then
-  // takes one long pass over the buffer for the distances (a loop the compiler vectorises) and a
-  // branch-free compaction of the hits, which writes its row in canonical order.
-  const std::size_t stride = static_cast<std::size_t>(n_species_local) + 1;
-  offset_.assign(static_cast<std::size_t>(n_owned) * stride, 0);
-  n_index_ = 0;
-  std::vector<int> seg(n_species_local + 1);
-  for (int c = 0; c < n_cells; ++c) {
-    // Owned beads in cell c (any species).
-    bool any_owned = false;
-    for (int s = 0; s < n_species_local && !any_owned; ++s)
-      for (int k = bin_start_[s * n_cells + c]; k < bin_start_[s * n_cells + c + 1]; ++k)
-        any_owned |= slot_bead_[k] < n_owned;
-    if (!any_owned) continue;
-    const int ix = c % nc[0], iy = (c / nc[0]) % nc[1], iz = c / (nc[0] * nc[1]);
-    // Gather candidates. Owned beads are at least kMargin cells inside the grid, so the stencil
-    // needs no bounds checks.
-    std::size_t m = 0;
-    for (int s = 0; s < n_species_local; ++s) {
-      seg[s] = static_cast<int>(m);
-      for (int z = iz - 2; z <= iz + 2; ++z)
-        for (int y = iy - 2; y <= iy + 2; ++y) {
-          const int bin = s * n_cells + (z * nc[1] + y) * nc[0] + ix;
-          const int k0 = bin_start_[bin - 2], k1 = bin_start_[bin + 3];
-          if (cand_x_.size() < m + (k1 - k0)) {
-            const std::size_t cap = 2 * (m + (k1 - k0));
-            cand_x_.resize(cap);
-            cand_y_.resize(cap);
-            cand_z_.resize(cap);
-            cand_j_.resize(cap);
-            cand_d2_.resize(cap);
-          }
-          // One loop for the four arrays: runs are short (a dozen slots), so four library
-          // copies would cost more in calls than in bytes.
-          double *dx = cand_x_.data() + m, *dy = cand_y_.data() + m, *dz = cand_z_.data() + m;
-          int* dj = cand_j_.data() + m;
-          for (int k = k0; k < k1; ++k) {
-            dx[k - k0] = x_[k];
-            dy[k - k0] = y_[k];
-            dz[k - k0] = z_[k];
-            dj[k - k0] = slot_bead_[k];
-          }
-          m += k1 - k0;
+// Owned beads are at least kMargin cells inside the grid, so the stencil needs no bounds checks.
+std::size_t NeighborList::gather_candidates(int ix, int iy, int iz, const int (&nc)[3], int n_cells,
+                                            std::vector<int>& seg) {
+  const int n_species_local = n_species_;
+  std::size_t m = 0;
+  for (int s = 0; s < n_species_local; ++s) {
+    seg[s] = static_cast<int>(m);
+    for (int z = iz - 2; z <= iz + 2; ++z)
+      for (int y = iy - 2; y <= iy + 2; ++y) {
+        const int bin = s * n_cells + (z * nc[1] + y) * nc[0] + ix;
+        const int k0 = bin_start_[bin - 2], k1 = bin_start_[bin + 3];
+        if (cand_x_.size() < m + (k1 - k0)) {
+          const std::size_t cap = 2 * (m + (k1 - k0));
+          cand_x_.resize(cap);
+          cand_y_.resize(cap);
+          cand_z_.resize(cap);
+          cand_j_.resize(cap);
+          cand_d2_.resize(cap);
         }
-    }
-    seg[n_species_local] = static_cast<int>(m);
-    const double *cx = cand_x_.data(), *cy = cand_y_.data(), *cz = cand_z_.data();
-    const int* cj = cand_j_.data();
-    double* d2 = cand_d2_.data();
-    for (int s = 0; s < n_species_local; ++s)
-      for (int k = bin_start_[s * n_cells + c]; k < bin_start_[s * n_cells + c + 1]; ++k) {
-        const int i = slot_bead_[k];
-        if (i >= n_owned) continue;
-        const double xi = x_[k], yi = y_[k], zi = z_[k];
-        const int mm = static_cast<int>(m);
-        for (int q = 0; q < mm; ++q) {
-          const double ex = cx[q] - xi, ey = cy[q] - yi, ez = cz[q] - zi;
-          d2[q] = cj[q] == i ? r2 : ex * ex + ey * ey + ez * ez;  // not its own neighbour (r2 >= any limit)
+        // One loop for the four arrays: runs are short (a dozen slots), so four library
+        // copies would cost more in calls than in bytes.
+        double *dx = cand_x_.data() + m, *dy = cand_y_.data() + m, *dz = cand_z_.data() + m;
+        int* dj = cand_j_.data() + m;
+        for (int k = k0; k < k1; ++k) {
+          dx[k - k0] = x_[k];
+          dy[k - k0] = y_[k];
+          dz[k - k0] = z_[k];
+          dj[k - k0] = slot_bead_[k];
         }
-        if (index_.size() < n_index_ + m + kCompactSlack) index_.resize(2 * (n_index_ + m + kCompactSlack));
-        int* out = index_.data();
-        std::size_t o = n_index_;
-        int* row_offset = offset_.data() + static_cast<std::size_t>(i) * stride;
-        for (int t = 0; t < n_species_local; ++t) {
-          row_offset[t] = static_cast<int>(o);
-          const double limit = s < n_pair_species_ && t < n_pair_species_ ? pair_range2_[s * n_pair_species_ + t] : r2;
-          o = compact(d2, cj, seg[t], seg[t + 1], limit, out, o);
-        }
-        row_offset[n_species_local] = static_cast<int>(o);
-        n_index_ = o;
+        m += k1 - k0;
       }
   }
-  // Rows into local order, so that the force loop walks index_ and writes its outputs sequentially.
+  seg[n_species_local] = static_cast<int>(m);
+  return m;
+}
+
+void NeighborList::cell_rows(int c, int n_cells, int n_owned, std::size_t m, const std::vector<int>& seg, double r2) {
+  const int n_species_local = n_species_;
+  const std::size_t stride = static_cast<std::size_t>(n_species_local) + 1;
+  const double *cx = cand_x_.data(), *cy = cand_y_.data(), *cz = cand_z_.data();
+  const int* cj = cand_j_.data();
+  double* d2 = cand_d2_.data();
+  for (int s = 0; s < n_species_local; ++s)
+    for (int k = bin_start_[s * n_cells + c]; k < bin_start_[s * n_cells + c + 1]; ++k) {
+      const int i = slot_bead_[k];
+      if (i >= n_owned) continue;
+      const double xi = x_[k], yi = y_[k], zi = z_[k];
+      const int mm = static_cast<int>(m);
+      for (int q = 0; q < mm; ++q) {
+        const double ex = cx[q] - xi, ey = cy[q] - yi, ez = cz[q] - zi;
+        d2[q] = cj[q] == i ? r2 : ex * ex + ey * ey + ez * ez;  // not its own neighbour (r2 >= any limit)
+      }
+      if (index_.size() < n_index_ + m + kCompactSlack) index_.resize(2 * (n_index_ + m + kCompactSlack));
+      int* out = index_.data();
+      std::size_t o = n_index_;
+      int* row_offset = offset_.data() + static_cast<std::size_t>(i) * stride;
+      for (int t = 0; t < n_species_local; ++t) {
+        row_offset[t] = static_cast<int>(o);
+        const double limit = s < n_pair_species_ && t < n_pair_species_ ? pair_range2_[s * n_pair_species_ + t] : r2;
+        o = compact(d2, cj, seg[t], seg[t + 1], limit, out, o);
+      }
+      row_offset[n_species_local] = static_cast<int>(o);
+      n_index_ = o;
+    }
+}
+
+// Rows into local order, so that the force loop walks index_ and writes its outputs sequentially.
+void NeighborList::rows_into_local_order(int n_owned) {
+  const int n_species_local = n_species_;
+  const std::size_t stride = static_cast<std::size_t>(n_species_local) + 1;
   if (sorted_.size() < index_.size()) sorted_.resize(index_.size());  // both keep their size: no refill
   std::size_t o = 0;
   for (int i = 0; i < n_owned; ++i) {
@@ -195,9 +223,6 @@ void NeighborList::build(const Beads& b, const Vec3& region_lo, const Vec3& regi
     o += length;
   }
   index_.swap(sorted_);
-  pos_at_build_.assign(b.pos.begin(), b.pos.begin() + n_owned);
-  ++n_builds_;
-  build_seconds_ += MPI_Wtime() - t_start;
 }
 
 bool NeighborList::needs_rebuild(const Beads& b, MPI_Comm comm) const {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <exception>
 #include <numeric>
+#include <string>
 
 namespace tlsmap {
 
@@ -26,31 +27,15 @@ std::int64_t read_slot(MPI_Win win, int slot) {
   return value;
 }
 
-}  // namespace
+using Finished = std::vector<std::pair<std::int64_t, std::vector<char>>>;  // (index into items, bytes)
 
-WorkResult run_work_queue(MPI_Comm comm, const std::vector<std::int64_t>& items,
-                          const std::function<WorkOutput(std::int64_t)>& work,
-                          const std::function<void(const WorkTally&)>& progress) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+// Takes items off the shared counter until none is left or some rank failed: this rank's finished
+// items, and its failure message ("" if none). Rank 0 reports progress after each of its items.
+Finished process_items(MPI_Win win, int rank, const std::vector<std::int64_t>& items,
+                       const std::function<WorkOutput(std::int64_t)>& work,
+                       const std::function<void(const WorkTally&)>& progress, std::string& error) {
   const auto n = static_cast<std::int64_t>(items.size());
-
-  std::int64_t* base = nullptr;
-  MPI_Win win;
-  MPI_Win_allocate(rank == 0 ? n_slots * sizeof(std::int64_t) : 0, sizeof(std::int64_t), MPI_INFO_NULL, comm, &base,
-                   &win);
-  if (rank == 0) {  // initialise before anyone can touch the window (the barrier orders it)
-    MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);
-    std::fill(base, base + n_slots, 0);
-    MPI_Win_unlock(0, win);
-  }
-  MPI_Barrier(comm);
-  MPI_Win_lock_all(0, win);
-
-  // This rank's finished items: index into `items`, and the bytes.
-  std::vector<std::pair<std::int64_t, std::vector<char>>> mine;
-  std::string error;
+  Finished mine;
   for (;;) {
     if (read_slot(win, failed_flag) != 0) break;
     const std::int64_t k = fetch_add(win, next_item, 1);
@@ -80,13 +65,11 @@ WorkResult run_work_queue(MPI_Comm comm, const std::vector<std::int64_t>& items,
       progress(t);
     }
   }
-  MPI_Win_unlock_all(win);
-  MPI_Win_free(&win);
+  return mine;
+}
 
-  WorkResult result;
-  result.n_mine = static_cast<std::int64_t>(mine.size());
-
-  // Failure: every rank learns it, with the lowest failing rank's message.
+// Failure: every rank learns it, with the lowest failing rank's message.
+void agree_on_failure(MPI_Comm comm, int rank, int size, std::string& error, WorkResult& result) {
   int fail_rank = error.empty() ? size : rank, lowest = size;
   MPI_Allreduce(&fail_rank, &lowest, 1, MPI_INT, MPI_MIN, comm);
   if (lowest < size) {
@@ -97,8 +80,11 @@ WorkResult run_work_queue(MPI_Comm comm, const std::vector<std::int64_t>& items,
     result.failed = true;
     result.message = error;
   }
+}
 
-  // Gather the finished items to rank 0: per item [index, n_bytes, bytes...].
+// Gathers the finished items to rank 0 (per item [index, n_bytes, bytes...]); on rank 0 all of
+// them, in arrival order; elsewhere none.
+Finished gather_to_root(MPI_Comm comm, int rank, int size, const Finished& mine) {
   std::vector<char> packed;
   for (const auto& [k, bytes] : mine) {
     const std::int64_t head[2] = {k, static_cast<std::int64_t>(bytes.size())};
@@ -115,9 +101,7 @@ WorkResult run_work_queue(MPI_Comm comm, const std::vector<std::int64_t>& items,
     all.resize(displs[size]);
   }
   MPI_Gatherv(packed.data(), n_packed, MPI_CHAR, all.data(), counts.data(), displs.data(), MPI_CHAR, 0, comm);
-  if (rank != 0) return result;
-
-  std::vector<std::pair<std::int64_t, std::vector<char>>> got;
+  Finished got;
   for (std::size_t at = 0; at < all.size();) {
     std::int64_t head[2];
     std::memcpy(head, all.data() + at, sizeof head);
@@ -125,6 +109,39 @@ WorkResult run_work_queue(MPI_Comm comm, const std::vector<std::int64_t>& items,
     got.emplace_back(head[0], std::vector<char>(all.begin() + at, all.begin() + at + head[1]));
     at += head[1];
   }
+  return got;
+}
+
+}  // namespace
+
+WorkResult run_work_queue(MPI_Comm comm, const std::vector<std::int64_t>& items,
+                          const std::function<WorkOutput(std::int64_t)>& work,
+                          const std::function<void(const WorkTally&)>& progress) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+
+  std::int64_t* base = nullptr;
+  MPI_Win win;
+  MPI_Win_allocate(rank == 0 ? n_slots * sizeof(std::int64_t) : 0, sizeof(std::int64_t), MPI_INFO_NULL, comm, &base,
+                   &win);
+  if (rank == 0) {  // initialise before anyone can touch the window (the barrier orders it)
+    MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);
+    std::fill(base, base + n_slots, 0);
+    MPI_Win_unlock(0, win);
+  }
+  MPI_Barrier(comm);
+  MPI_Win_lock_all(0, win);
+  std::string error;
+  const Finished mine = process_items(win, rank, items, work, progress, error);
+  MPI_Win_unlock_all(win);
+  MPI_Win_free(&win);
+
+  WorkResult result;
+  result.n_mine = static_cast<std::int64_t>(mine.size());
+  agree_on_failure(comm, rank, size, error, result);
+  Finished got = gather_to_root(comm, rank, size, mine);
+  if (rank != 0) return result;
   // Order by item value (the caller's indices), so the result does not depend on the schedule.
   std::sort(got.begin(), got.end(), [&](const auto& a, const auto& b) { return items[a.first] < items[b.first]; });
   for (auto& [k, bytes] : got) {

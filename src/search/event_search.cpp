@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 namespace tlsmap {
 
@@ -342,13 +343,142 @@ double missing_probability(const std::vector<Minimum>& minima, int attempts, dou
   return attempts > 0 ? static_cast<double>(n1) / attempts : std::numeric_limits<double>::quiet_NaN();
 }
 
+namespace {
+
+// 1. Start minimum: cycle over verified minima within the window of the lowest, lowest first
+//    (only O with start_from_occupied). −1 when there is none.
+int start_minimum(const DomainSearch& out, const SearchParams& p, int attempt) {
+  std::vector<int> window;
+  double e_low = HUGE_VAL;
+  for (const auto& m : out.minima)
+    if (m.verified) e_low = std::min(e_low, m.energy);
+  for (int i = 0; i < static_cast<int>(out.minima.size()); ++i)
+    if (out.minima[i].verified && out.minima[i].energy <= e_low + p.explore_window) window.push_back(i);
+  if (p.start_from_occupied) window.assign(out.minima[0].verified ? 1 : 0, 0);
+  if (window.empty()) return -1;
+  std::stable_sort(window.begin(), window.end(),
+                   [&](int i, int j) { return out.minima[i].energy < out.minima[j].energy; });
+  return window[attempt % window.size()];
+}
+
+// 2'-3'. Eigenvector following from the minimum x0 along ± one of its softest modes (`softest`,
+//        computed on first use), all the way to a saddle (it may stay a higher mode than the lowest
+//        until the curvature turns). Nothing when the minimum has no such mode.
+std::optional<SaddleOutcome> follow_soft_mode(const LocalModel& model, const SearchParams& p, const Vector& x0,
+                                              LocalModel::Matrix& softest, int visit) {
+  if (softest.size() == 0) {
+    const Spectrum sp = spectrum(model, x0, true);  // rigid-body modes removed for a free cluster
+    softest = sp.vectors.leftCols(std::min<Eigen::Index>(p.follow_modes, sp.vectors.cols()));
+  }
+  if (visit / 2 >= softest.cols()) return std::nullopt;
+  const Vector v = (visit % 2 == 0 ? 1.0 : -1.0) * softest.col(visit / 2);
+  SaddleParams sp = p.saddle;
+  sp.dense_limit = std::numeric_limits<int>::max();  // the dense path tracks a higher mode
+  sp.track_modes = static_cast<int>(v.size());
+  sp.track_always = true;
+  sp.max_convex_steps = sp.max_steps;
+  return converge_saddle(model, x0 + p.push_step / LocalModel::max_bead_norm(v) * v, sp, v);
+}
+
+// 2. The push of a local cluster around a random mobile bead (no rigid-body part for a free cluster).
+Vector cluster_push(const LocalModel& model, const SearchParams& p, std::uint64_t seed, std::uint64_t domain_key,
+                    int attempt, const Vector& x0) {
+  const int nm = model.n_mobile();
+  const auto u = uniform4(seed, Stream::event_search, domain_key, attempt, 0);
+  const int c = std::min(nm - 1, static_cast<int>(u[0] * nm));
+  Vector push = Vector::Zero(model.n_dof());
+  std::uint64_t k = 0;
+  const Vec3 xc = x0.segment<3>(3 * c);
+  for (int i = 0; i < nm; ++i) {
+    const bool near = model.config().box.minimum_image(Vec3(x0.segment<3>(3 * i) - xc)).norm() <= p.push_radius;
+    for (int a = 0; a < 3; ++a, ++k) {
+      const double z = gaussian(seed, domain_key, attempt, k);  // drawn for every bead: keys stay fixed
+      if (near) push[3 * i + a] = z;
+    }
+  }
+  if (model.free_cluster()) {
+    const LocalModel::Matrix q = model.rigid_body_complement(x0);
+    push = q * (q.transpose() * push);
+  }
+  return push;
+}
+
+// Leave the basin: step x along dir, relax across it, until the lowest eigenvalue (its mode in
+// `mode`) is negative. False if it stays positive for max_push_steps.
+bool leave_basin(const LocalModel& model, const SearchParams& p, const Vector& dir, Vector& x, Vector& mode) {
+  for (int st = 0; st < p.max_push_steps; ++st) {
+    if (lowest_eigenvalue(model, x, p, mode) < p.leave_basin_eigenvalue) return true;
+    x += p.push_step / LocalModel::max_bead_norm(dir) * dir;
+    for (int r = 0; r < 3; ++r) {  // a few steepest-descent steps across dir
+      Vector g;
+      model.energy_gradient(x, g);
+      Vector fperp = -(g - g.dot(dir) * dir);
+      const double fm = LocalModel::max_bead_norm(fperp);
+      if (fm == 0.0) break;
+      x += std::min(0.01, 0.5 * p.push_step / fm) * fperp;
+    }
+  }
+  return false;
+}
+
+// 2-3. Push a local cluster out of the basin of x0 and climb to the saddle. Nothing when the push
+//      is empty or does not leave the basin (counted in out.failed_exits).
+std::optional<SaddleOutcome> push_and_climb(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
+                                            std::uint64_t domain_key, int attempt, const Vector& x0,
+                                            DomainSearch& out) {
+  const Vector push = cluster_push(model, p, seed, domain_key, attempt, x0);
+  if (push.norm() == 0.0) return std::nullopt;
+  const Vector dir = push.normalized();
+  Vector x = x0 + p.push_size * dir;
+  Vector mode = dir;
+  if (!leave_basin(model, p, dir, x, mode)) {
+    ++out.failed_exits;
+    return std::nullopt;
+  }
+  // 3. Climb to the saddle.
+  return converge_saddle(model, x, p.saddle, large(model, p) ? mode : dir);
+}
+
+// 4-5. Push over the saddle s both ways and minimise (new minima are added, hits counted), then
+//      record the saddle unless already known. True if a new minimum was found.
+bool record_event(const LocalModel& model, const SearchParams& p, const SaddleOutcome& s, int from, int attempt,
+                  DomainSearch& out) {
+  const Vector step = p.push_over / LocalModel::max_bead_norm(s.mode) * s.mode;
+  int side[2] = {-1, -1};
+  bool new_min = false;
+  for (int sgn = 0; sgn < 2; ++sgn) {
+    const Vector xs = sgn == 0 ? Vector(s.x - step) : Vector(s.x + step);
+    const MinimizeOutcome mo = minimize_local(model, xs, p.minimizer);
+    if (!mo.converged) continue;
+    int idx = find_minimum(model, out.minima, mo.x, mo.energy, p);
+    if (idx < 0) {
+      out.minima.push_back(make_minimum(model, mo, p, attempt));
+      idx = static_cast<int>(out.minima.size()) - 1;
+      new_min = true;
+    }
+    side[sgn] = idx;
+  }
+  for (int sgn = 0; sgn < 2; ++sgn)  // each minimum this attempt reached, once, its start excepted
+    if (side[sgn] >= 0 && side[sgn] != from && (sgn == 0 || side[1] != side[0])) ++out.minima[side[sgn]].hits;
+  for (const auto& q : out.saddles)
+    if (state_distance(model, q.x, s.x) <= p.dedup_distance) return new_min;
+  Saddle q = make_saddle(s);
+  q.minus = side[0];
+  q.plus = side[1];
+  q.from = from;
+  q.attempt = attempt;
+  out.saddles.push_back(std::move(q));
+  return new_min;
+}
+
+}  // namespace
+
 DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
                            std::uint64_t domain_key) {
   const ScopedLogEvent event(LogEvent::domain_search);
   const auto t0 = std::chrono::steady_clock::now();
   const long e0 = model.n_energy_calls(), h0 = model.n_hessian_calls();
   DomainSearch out;
-  const int nm = model.n_mobile();
   // The starting minimum.
   out.minima.push_back(make_minimum(model, minimize_local(model, model.initial_coordinates(), p.minimizer), p, -1));
 
@@ -361,127 +491,23 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
       break;  // converged: the next attempt would find a new minimum in the window with chance <= target
     out.attempts = attempt + 1;
     ++stale;
-    // 1. Start minimum: cycle over verified minima within the window of the lowest, lowest first.
-    std::vector<int> window;
-    double e_low = HUGE_VAL;
-    for (const auto& m : out.minima)
-      if (m.verified) e_low = std::min(e_low, m.energy);
-    for (int i = 0; i < static_cast<int>(out.minima.size()); ++i)
-      if (out.minima[i].verified && out.minima[i].energy <= e_low + p.explore_window) window.push_back(i);
-    if (p.start_from_occupied) window.assign(out.minima[0].verified ? 1 : 0, 0);
-    if (window.empty()) break;
-    std::stable_sort(window.begin(), window.end(),
-                     [&](int i, int j) { return out.minima[i].energy < out.minima[j].energy; });
-    const int from = window[attempt % window.size()];
+    const int from = start_minimum(out, p, attempt);
+    if (from < 0) break;
     const Vector x0 = out.minima[from].x;
     visits.resize(out.minima.size(), 0);
     softest.resize(out.minima.size());
     const int visit = visits[from]++;
 
-    SaddleOutcome s;
-    if (visit < 2 * p.follow_modes) {
-      // 2'-3'. Eigenvector following from the minimum along ± one of its softest modes, all the way
-      //        to a saddle (it may stay a higher mode than the lowest until the curvature turns).
-      if (softest[from].size() == 0) {
-        const Spectrum sp = spectrum(model, x0, true);  // rigid-body modes removed for a free cluster
-        softest[from] = sp.vectors.leftCols(std::min<Eigen::Index>(p.follow_modes, sp.vectors.cols()));
-      }
-      if (visit / 2 >= softest[from].cols()) continue;
-      const Vector v = (visit % 2 == 0 ? 1.0 : -1.0) * softest[from].col(visit / 2);
-      SaddleParams sp = p.saddle;
-      sp.dense_limit = std::numeric_limits<int>::max();  // the dense path tracks a higher mode
-      sp.track_modes = static_cast<int>(v.size());
-      sp.track_always = true;
-      sp.max_convex_steps = sp.max_steps;
-      s = converge_saddle(model, x0 + p.push_step / LocalModel::max_bead_norm(v) * v, sp, v);
-    } else {
-      // 2. Push a local cluster around a random mobile bead.
-      const auto u = uniform4(seed, Stream::event_search, domain_key, attempt, 0);
-      const int c = std::min(nm - 1, static_cast<int>(u[0] * nm));
-      Vector push = Vector::Zero(model.n_dof());
-      std::uint64_t k = 0;
-      const Vec3 xc = x0.segment<3>(3 * c);
-      for (int i = 0; i < nm; ++i) {
-        const bool near = model.config().box.minimum_image(Vec3(x0.segment<3>(3 * i) - xc)).norm() <= p.push_radius;
-        for (int a = 0; a < 3; ++a, ++k) {
-          const double z = gaussian(seed, domain_key, attempt, k);  // drawn for every bead: keys stay fixed
-          if (near) push[3 * i + a] = z;
-        }
-      }
-      if (model.free_cluster()) {  // no rigid-body part in the push
-        const LocalModel::Matrix q = model.rigid_body_complement(x0);
-        push = q * (q.transpose() * push);
-      }
-      if (push.norm() == 0.0) continue;
-      const Vector dir = push.normalized();
-      Vector x = x0 + p.push_size * dir;
-
-      // Leave the basin: step along dir, relax across it, until the lowest eigenvalue is negative.
-      bool left = false;
-      Vector mode = dir;
-      for (int st = 0; st < p.max_push_steps; ++st) {
-        if (lowest_eigenvalue(model, x, p, mode) < p.leave_basin_eigenvalue) {
-          left = true;
-          break;
-        }
-        x += p.push_step / LocalModel::max_bead_norm(dir) * dir;
-        for (int r = 0; r < 3; ++r) {  // a few steepest-descent steps across dir
-          Vector g;
-          model.energy_gradient(x, g);
-          Vector fperp = -(g - g.dot(dir) * dir);
-          const double fm = LocalModel::max_bead_norm(fperp);
-          if (fm == 0.0) break;
-          x += std::min(0.01, 0.5 * p.push_step / fm) * fperp;
-        }
-      }
-      if (!left) {
-        ++out.failed_exits;
-        continue;
-      }
-
-      // 3. Climb to the saddle.
-      s = converge_saddle(model, x, p.saddle, large(model, p) ? mode : dir);
-    }
-    if (!s.converged) {
+    const std::optional<SaddleOutcome> s = visit < 2 * p.follow_modes
+                                               ? follow_soft_mode(model, p, x0, softest[from], visit)
+                                               : push_and_climb(model, p, seed, domain_key, attempt, x0, out);
+    if (!s) continue;
+    if (!s->converged) {
       ++out.failed_climbs;
       continue;
     }
     ++out.events;
-
-    // 4. Push over both ways and minimise.
-    const Vector step = p.push_over / LocalModel::max_bead_norm(s.mode) * s.mode;
-    int side[2] = {-1, -1};
-    bool new_min = false;
-    for (int sgn = 0; sgn < 2; ++sgn) {
-      const Vector xs = sgn == 0 ? Vector(s.x - step) : Vector(s.x + step);
-      const MinimizeOutcome mo = minimize_local(model, xs, p.minimizer);
-      if (!mo.converged) continue;
-      int idx = find_minimum(model, out.minima, mo.x, mo.energy, p);
-      if (idx < 0) {
-        out.minima.push_back(make_minimum(model, mo, p, attempt));
-        idx = static_cast<int>(out.minima.size()) - 1;
-        new_min = true;
-      }
-      side[sgn] = idx;
-    }
-    if (new_min) stale = 0;
-    for (int sgn = 0; sgn < 2; ++sgn)  // each minimum this attempt reached, once, its start excepted
-      if (side[sgn] >= 0 && side[sgn] != from && (sgn == 0 || side[1] != side[0])) ++out.minima[side[sgn]].hits;
-    // 5. Record the saddle unless already known.
-    bool known = false;
-    for (const auto& q : out.saddles)
-      if (state_distance(model, q.x, s.x) <= p.dedup_distance) {
-        known = true;
-        break;
-      }
-    if (!known) {
-      Saddle q = make_saddle(s);
-      q.minus = side[0];
-      q.plus = side[1];
-      q.from = from;
-      q.attempt = attempt;
-      out.saddles.push_back(std::move(q));
-    }
+    if (record_event(model, p, *s, from, attempt, out)) stale = 0;
   }
 
   if (p.analyse_pair) {

@@ -96,14 +96,97 @@ bool newton_min_step(const LocalModel& model, const Vector& x, const Vector& g, 
   return step.allFinite();
 }
 
+// Up to 8 Newton steps near the minimum (x, g, e, fmax updated while each lowers max|F|); false
+// if one failed (no positive-definite Hessian, a step over 0.1 σ, or no lower max|F|).
+bool newton_polish(const LocalModel& model, Vector& x, Vector& g, double& e, double& fmax, double f_tol) {
+  for (int k = 0; k < 8 && fmax > f_tol; ++k) {
+    Vector step;
+    if (!newton_min_step(model, x, g, step)) return false;
+    if (LocalModel::max_bead_norm(step) > 0.1) return false;
+    Vector xn = x + step, gn;
+    const double en = model.energy_gradient(xn, gn);
+    const double fn = LocalModel::max_force(gn);
+    if (!(fn < fmax)) return false;
+    x = xn;
+    g = gn;
+    e = en;
+    fmax = fn;
+  }
+  return true;
+}
+
+// The L-BFGS correction pairs, oldest first.
+struct PairHistory {
+  std::deque<Vector> s, y;
+  std::deque<double> rho;
+  bool empty() const { return s.empty(); }
+  void clear() {
+    s.clear();
+    y.clear();
+    rho.clear();
+  }
+  // Keeps the pair if s·y > 0, dropping the oldest beyond `memory`.
+  void add(const Vector& sv, const Vector& yv, int memory) {
+    const double sy = sv.dot(yv);
+    if (!(sy > 1e-300)) return;
+    s.push_back(sv);
+    y.push_back(yv);
+    rho.push_back(1.0 / sy);
+    if (static_cast<int>(s.size()) > memory) {
+      s.pop_front();
+      y.pop_front();
+      rho.pop_front();
+    }
+  }
+};
+
+// L-BFGS two-loop recursion: d = −H g (the first step: ≤ 0.01 σ); steepest descent (and the
+// history forgotten) if that is not downhill.
+Vector descent_direction(PairHistory& h, const Vector& g, double fmax) {
+  Vector q = g;
+  std::vector<double> alpha(h.s.size());
+  for (int k = static_cast<int>(h.s.size()) - 1; k >= 0; --k) {
+    alpha[k] = h.rho[k] * h.s[k].dot(q);
+    q -= alpha[k] * h.y[k];
+  }
+  if (!h.empty()) q *= h.s.back().dot(h.y.back()) / h.y.back().squaredNorm();
+  else q *= std::min(1.0, 0.01 / std::max(fmax, 1e-300));  // first step: ≤ 0.01 σ
+  for (std::size_t k = 0; k < h.s.size(); ++k) {
+    const double beta = h.rho[k] * h.y[k].dot(q);
+    q += (alpha[k] - beta) * h.s[k];
+  }
+  Vector d = -q;
+  if (!(g.dot(d) < 0.0) || !d.allFinite()) {
+    h.clear();
+    d = -g * std::min(1.0, 0.01 / std::max(fmax, 1e-300));
+  }
+  return d;
+}
+
+// Backtracking line search from (x, e, g) along d; accept on Armijo, or on "no rise beyond
+// round-off". The accepted point in (xn, en, gn); false if none.
+bool backtrack(const LocalModel& model, const Vector& x, double e, const Vector& g, const Vector& d, Vector& xn,
+               double& en, Vector& gn) {
+  const double slope = g.dot(d);
+  const double round_off = 1e-13 * std::max(1.0, std::abs(e));
+  double a = 1.0;
+  for (int bt = 0; bt < 30; ++bt) {
+    xn = x + a * d;
+    en = model.energy_gradient(xn, gn);
+    if (en <= e + 1e-4 * a * slope || (en <= e + round_off && std::abs(gn.dot(d)) <= 0.9 * std::abs(slope)))
+      return true;
+    a *= 0.3;
+  }
+  return false;
+}
+
 }  // namespace
 
 MinimizeOutcome minimize_local(const LocalModel& model, Vector x, const MinimizerParams& p) {
   MinimizeOutcome out;
   Vector g;
   double e = model.energy_gradient(x, g);
-  std::deque<Vector> s_hist, y_hist;
-  std::deque<double> rho_hist;
+  PairHistory hist;
   double polish_failed_at = HUGE_VAL;  // max|F| at the last failed Newton polish
   long it = 0;
   for (; it < p.max_iter; ++it) {
@@ -111,91 +194,20 @@ MinimizeOutcome minimize_local(const LocalModel& model, Vector x, const Minimize
     if (fmax <= p.f_tol) break;
     // Newton polish near the minimum.
     if (fmax < p.polish_below && fmax < 0.1 * polish_failed_at) {
-      bool ok = true;
-      for (int k = 0; k < 8 && fmax > p.f_tol; ++k) {
-        Vector step;
-        if (!newton_min_step(model, x, g, step)) {
-          ok = false;
-          break;
-        }
-        if (LocalModel::max_bead_norm(step) > 0.1) {
-          ok = false;
-          break;
-        }
-        Vector xn = x + step, gn;
-        const double en = model.energy_gradient(xn, gn);
-        const double fn = LocalModel::max_force(gn);
-        if (!(fn < fmax)) {
-          ok = false;
-          break;
-        }
-        x = xn;
-        g = gn;
-        e = en;
-        fmax = fn;
-      }
+      const bool ok = newton_polish(model, x, g, e, fmax, p.f_tol);
       if (fmax <= p.f_tol) break;
       if (!ok) polish_failed_at = fmax;
-      s_hist.clear();
-      y_hist.clear();
-      rho_hist.clear();
+      hist.clear();
     }
-    // L-BFGS two-loop recursion: d = −H g.
-    Vector q = g;
-    std::vector<double> alpha(s_hist.size());
-    for (int k = static_cast<int>(s_hist.size()) - 1; k >= 0; --k) {
-      alpha[k] = rho_hist[k] * s_hist[k].dot(q);
-      q -= alpha[k] * y_hist[k];
-    }
-    if (!s_hist.empty()) q *= s_hist.back().dot(y_hist.back()) / y_hist.back().squaredNorm();
-    else q *= std::min(1.0, 0.01 / std::max(fmax, 1e-300));  // first step: ≤ 0.01 σ
-    for (std::size_t k = 0; k < s_hist.size(); ++k) {
-      const double beta = rho_hist[k] * y_hist[k].dot(q);
-      q += (alpha[k] - beta) * s_hist[k];
-    }
-    Vector d = -q;
-    if (!(g.dot(d) < 0.0) || !d.allFinite()) {
-      s_hist.clear();
-      y_hist.clear();
-      rho_hist.clear();
-      d = -g * std::min(1.0, 0.01 / std::max(fmax, 1e-300));
-    }
-    d = capped(d, p.max_step);
-    // Backtracking line search; accept on Armijo, or on "no rise beyond round-off".
-    const double slope = g.dot(d);
-    const double round_off = 1e-13 * std::max(1.0, std::abs(e));
-    double a = 1.0;
-    bool accepted = false;
+    const Vector d = capped(descent_direction(hist, g, fmax), p.max_step);
     Vector xn, gn;
     double en = e;
-    for (int bt = 0; bt < 30; ++bt) {
-      xn = x + a * d;
-      en = model.energy_gradient(xn, gn);
-      if (en <= e + 1e-4 * a * slope || (en <= e + round_off && std::abs(gn.dot(d)) <= 0.9 * std::abs(slope))) {
-        accepted = true;
-        break;
-      }
-      a *= 0.3;
-    }
-    if (!accepted) {
-      if (s_hist.empty()) break;  // steepest descent failed too: give up
-      s_hist.clear();
-      y_hist.clear();
-      rho_hist.clear();
+    if (!backtrack(model, x, e, g, d, xn, en, gn)) {
+      if (hist.empty()) break;  // steepest descent failed too: give up
+      hist.clear();
       continue;
     }
-    Vector sv = xn - x, yv = gn - g;
-    const double sy = sv.dot(yv);
-    if (sy > 1e-300) {
-      s_hist.push_back(sv);
-      y_hist.push_back(yv);
-      rho_hist.push_back(1.0 / sy);
-      if (static_cast<int>(s_hist.size()) > p.memory) {
-        s_hist.pop_front();
-        y_hist.pop_front();
-        rho_hist.pop_front();
-      }
-    }
+    hist.add(xn - x, gn - g, p.memory);
     x = xn;
     g = gn;
     e = en;

@@ -50,50 +50,136 @@ Vector tangent(const Vector& xm, const Vector& x, const Vector& xp, double em, d
   return n > 0.0 ? Vector(t / n) : tp.normalized();
 }
 
+// w moved onto a's frame: the rigid overlay (free clusters), then the minimum-image displacement.
+Vector onto(const LocalModel& model, const Vector& a, const Vector& w) {
+  return Vector(a + model.displacement(a, align_to(model, a, w)));
+}
+
+// m images evenly spaced in arc length along a → waypoints (those of a's size)... → b.
+std::vector<Vector> initial_band(const LocalModel& model, const Vector& a, const Vector& b,
+                                 const std::vector<Vector>& ways, int m) {
+  std::vector<Vector> pts{a};
+  for (const Vector& w : ways)
+    if (w.size() == a.size()) pts.push_back(onto(model, a, w));
+  pts.push_back(b);
+  std::vector<double> cum{0.0};
+  for (std::size_t k = 1; k < pts.size(); ++k) cum.push_back(cum.back() + (pts[k] - pts[k - 1]).norm());
+  std::vector<Vector> y(m);
+  for (int k = 0; k < m; ++k) {
+    const double s = cum.back() * k / (m - 1);
+    std::size_t seg = 1;
+    while (seg + 1 < pts.size() && cum[seg] < s) ++seg;
+    const double len = cum[seg] - cum[seg - 1];
+    const double f = len > 0.0 ? std::clamp((s - cum[seg - 1]) / len, 0.0, 1.0) : 0.0;
+    y[k] = pts[seg - 1] + f * (pts[seg] - pts[seg - 1]);
+  }
+  y[0] = a;
+  y[m - 1] = b;
+  return y;
+}
+
+// The band: positions, gradients, velocities, tangents, NEB forces and energies of the m images.
+struct Band {
+  std::vector<Vector> x, g, v, t, f;
+  std::vector<double> e;
+  int size() const { return static_cast<int>(x.size()); }
+};
+
+// The NEB forces of the interior images (the climber's: the gradient with its tangent part
+// reversed); returns the largest bead force, and the highest interior image in *hi.
+double neb_forces(Band& band, const NebParams& p, int climber, int* hi) {
+  const int m = band.size();
+  auto& x = band.x;
+  auto& e = band.e;
+  *hi = 1;
+  for (int k = 1; k < m - 1; ++k)
+    if (e[k] > e[*hi]) *hi = k;
+  double fmax = 0.0;
+  for (int k = 1; k < m - 1; ++k) {
+    band.t[k] = tangent(x[k - 1], x[k], x[k + 1], e[k - 1], e[k], e[k + 1]);
+    const double gt = band.g[k].dot(band.t[k]);
+    if (k == climber) {
+      band.f[k] = -band.g[k] + 2.0 * gt * band.t[k];
+    } else {
+      const double spring = p.spring * ((x[k + 1] - x[k]).norm() - (x[k] - x[k - 1]).norm());
+      band.f[k] = -band.g[k] + gt * band.t[k] + spring * band.t[k];
+    }
+    fmax = std::max(fmax, LocalModel::max_force(band.f[k]));
+  }
+  return fmax;
+}
+
+// One FIRE step over all interior images as one vector (steps capped at max_step per bead).
+void fire_step(Band& band, FireControl& fire, const NebParams& p, long it, std::vector<LocalModel>& models) {
+  const int m = band.size();
+  double pw = 0.0, vv = 0.0, ff = 0.0;
+  for (int k = 1; k < m - 1; ++k) {
+    pw += band.f[k].dot(band.v[k]);
+    vv += band.v[k].squaredNorm();
+    ff += band.f[k].squaredNorm();
+  }
+  if (pw > 0.0) {
+    const double mix = fire.mixing(vv, ff);
+    for (int k = 1; k < m - 1; ++k) fire_mix(band.v[k], band.f[k], fire.alpha(), mix);
+  }
+  if (fire.adapt(pw, it) == FireControl::Step::uphill)
+    for (int k = 1; k < m - 1; ++k) band.v[k].setZero();
+  const double dt = fire.dt();
+  for (int k = 1; k < m - 1; ++k) {
+    band.v[k] += dt * band.f[k];
+    Vector dx = dt * band.v[k];
+    const double mx = LocalModel::max_bead_norm(dx);
+    if (mx > p.max_step) dx *= p.max_step / mx;
+    band.x[k] += dx;
+    band.e[k] = models[k].energy_gradient(band.x[k], band.g[k]);
+  }
+}
+
+// The relaxed band as a result: images, energies, arc length, slopes, highest image, intermediate minima.
+void describe_band(const Band& band, NebResult& r) {
+  const int m = band.size();
+  const auto& x = band.x;
+  const auto& e = band.e;
+  r.images = x;
+  r.energy = e;
+  r.arc.assign(m, 0.0);
+  r.slope.assign(m, 0.0);
+  for (int k = 1; k < m; ++k) r.arc[k] = r.arc[k - 1] + (x[k] - x[k - 1]).norm();
+  for (int k = 1; k < m - 1; ++k) r.slope[k] = band.g[k].dot(band.t[k]);  // t points from A to B
+  r.highest = 0;
+  for (int k = 0; k < m; ++k)
+    if (e[k] > e[r.highest]) r.highest = k;
+  r.n_intermediate_minima = 0;
+  for (int k = 1; k < m - 1; ++k)
+    if (e[k] < e[k - 1] - 1e-10 && e[k] < e[k + 1] - 1e-10) ++r.n_intermediate_minima;
+}
+
 }  // namespace
 
 NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Vector& b_in, const NebParams& p,
                               const std::vector<Vector>& via) {
   if (p.n_images < 3) throw Error("NEB: n_images must be >= 3");
   const int m = p.n_images;
-  auto onto_a = [&](const Vector& w) { return Vector(a + model.displacement(a, align_to(model, a, w))); };
-  const Vector b = onto_a(b_in);
-  std::vector<Vector> x(m), g(m), v(m), t(m);
-  std::vector<double> e(m);
+  const Vector b = onto(model, a, b_in);
+  Band band{{},
+            std::vector<Vector>(m),
+            std::vector<Vector>(m),
+            std::vector<Vector>(m),
+            std::vector<Vector>(m, Vector::Zero(a.size())),
+            std::vector<double>(m)};
   std::vector<LocalModel> models(m, model);  // one pair list per image
-  // Initial band: images evenly spaced in arc length along a → waypoints... → b.
-  auto band = [&](const std::vector<Vector>& ways) {
-    std::vector<Vector> pts{a};
-    for (const Vector& w : ways)
-      if (w.size() == a.size()) pts.push_back(onto_a(w));
-    pts.push_back(b);
-    std::vector<double> cum{0.0};
-    for (std::size_t k = 1; k < pts.size(); ++k) cum.push_back(cum.back() + (pts[k] - pts[k - 1]).norm());
-    std::vector<Vector> y(m);
-    for (int k = 0; k < m; ++k) {
-      const double s = cum.back() * k / (m - 1);
-      std::size_t seg = 1;
-      while (seg + 1 < pts.size() && cum[seg] < s) ++seg;
-      const double len = cum[seg] - cum[seg - 1];
-      const double f = len > 0.0 ? std::clamp((s - cum[seg - 1]) / len, 0.0, 1.0) : 0.0;
-      y[k] = pts[seg - 1] + f * (pts[seg] - pts[seg - 1]);
-    }
-    y[0] = a;
-    y[m - 1] = b;
-    return y;
-  };
   auto band_max = [&](const std::vector<Vector>& y) {
     double mx = -HUGE_VAL;
     for (int k = 1; k < m - 1; ++k) mx = std::max(mx, models[k].energy(y[k]));
     return mx;
   };
-  x = band({});
+  band.x = initial_band(model, a, b, {}, m);
   if (!via.empty()) {  // keep whichever start is lower at its highest image
-    std::vector<Vector> y = band(via);
-    if (band_max(y) < band_max(x)) x = std::move(y);
+    std::vector<Vector> y = initial_band(model, a, b, via, m);
+    if (band_max(y) < band_max(band.x)) band.x = std::move(y);
   }
-  for (int k = 0; k < m; ++k) v[k] = Vector::Zero(a.size());
-  for (int k = 0; k < m; ++k) e[k] = models[k].energy_gradient(x[k], g[k]);
+  for (int k = 0; k < m; ++k) band.v[k] = Vector::Zero(a.size());
+  for (int k = 0; k < m; ++k) band.e[k] = models[k].energy_gradient(band.x[k], band.g[k]);
 
   // FIRE 1.0 on the band (Bitzek et al., PRL 97, 170201 (2006)), all interior images as one vector.
   FireParams fp;
@@ -103,26 +189,11 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
   fp.alpha_start = 0.1;
   FireControl fire(fp);
   NebResult r;
-  std::vector<Vector> f(m, Vector::Zero(a.size()));
   long it = 0;
   int climber = -1;
   for (;; ++it) {
-    // NEB forces.
     int hi = 1;
-    for (int k = 1; k < m - 1; ++k)
-      if (e[k] > e[hi]) hi = k;
-    double fmax = 0.0;
-    for (int k = 1; k < m - 1; ++k) {
-      t[k] = tangent(x[k - 1], x[k], x[k + 1], e[k - 1], e[k], e[k + 1]);
-      const double gt = g[k].dot(t[k]);
-      if (k == climber) {
-        f[k] = -g[k] + 2.0 * gt * t[k];
-      } else {
-        const double spring = p.spring * ((x[k + 1] - x[k]).norm() - (x[k] - x[k - 1]).norm());
-        f[k] = -g[k] + gt * t[k] + spring * t[k];
-      }
-      fmax = std::max(fmax, LocalModel::max_force(f[k]));
-    }
+    const double fmax = neb_forces(band, p, climber, &hi);
     if (p.climbing && climber < 0 && (it >= p.climb_after || fmax < 10.0 * p.f_tol)) {
       climber = hi;
       continue;  // recompute forces with the climber
@@ -133,43 +204,11 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
       r.converged = fmax <= p.f_tol;
       break;
     }
-    // FIRE step over all interior images as one vector.
-    double pw = 0.0, vv = 0.0, ff = 0.0;
-    for (int k = 1; k < m - 1; ++k) {
-      pw += f[k].dot(v[k]);
-      vv += v[k].squaredNorm();
-      ff += f[k].squaredNorm();
-    }
-    if (pw > 0.0) {
-      const double mix = fire.mixing(vv, ff);
-      for (int k = 1; k < m - 1; ++k) fire_mix(v[k], f[k], fire.alpha(), mix);
-    }
-    if (fire.adapt(pw, it) == FireControl::Step::uphill)
-      for (int k = 1; k < m - 1; ++k) v[k].setZero();
-    const double dt = fire.dt();
-    for (int k = 1; k < m - 1; ++k) {
-      v[k] += dt * f[k];
-      Vector dx = dt * v[k];
-      const double mx = LocalModel::max_bead_norm(dx);
-      if (mx > p.max_step) dx *= p.max_step / mx;
-      x[k] += dx;
-      e[k] = models[k].energy_gradient(x[k], g[k]);
-    }
+    fire_step(band, fire, p, it, models);
   }
   r.iterations = it;
   for (const LocalModel& mk : models) r.energy_calls += mk.n_energy_calls() - model.n_energy_calls();
-  r.images = x;
-  r.energy = e;
-  r.arc.assign(m, 0.0);
-  r.slope.assign(m, 0.0);
-  for (int k = 1; k < m; ++k) r.arc[k] = r.arc[k - 1] + (x[k] - x[k - 1]).norm();
-  for (int k = 1; k < m - 1; ++k) r.slope[k] = g[k].dot(t[k]);  // t points from A to B
-  r.highest = 0;
-  for (int k = 0; k < m; ++k)
-    if (e[k] > e[r.highest]) r.highest = k;
-  r.n_intermediate_minima = 0;
-  for (int k = 1; k < m - 1; ++k)
-    if (e[k] < e[k - 1] - 1e-10 && e[k] < e[k + 1] - 1e-10) ++r.n_intermediate_minima;
+  describe_band(band, r);
   return r;
 }
 

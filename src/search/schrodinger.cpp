@@ -337,9 +337,9 @@ struct Solve {
 
 bool usable(double omega) { return std::isfinite(omega) && omega > 0.0; }
 
-Solve solve(const PathPotential& v, const BandScan& b, double omega_a, double omega_b, double hbar,
-            PathContinuation how, const PathGridOptions& opt, const PathOuter& outer) {
-  const double v_ref = b.v_min;
+// The continuations past the two ends (A's, then B's).
+std::pair<EndModel, EndModel> end_models(const PathPotential& v, const BandScan& b, double omega_a, double omega_b,
+                                         double hbar, PathContinuation how, const PathOuter& outer) {
   // End frequencies: the caller's, else the interpolant's curvature, else none (→ mirror).
   const EndDerivatives da = end_derivatives(v, true), dz = end_derivatives(v, false);
   const double wa = usable(omega_a) ? omega_a : (da.curvature > 0 ? std::sqrt(da.curvature) : 0.0);
@@ -370,6 +370,14 @@ Solve solve(const PathPotential& v, const BandScan& b, double omega_a, double om
     attach(ea, outer.before, true);
     attach(ez, outer.after, false);
   }
+  return {ea, ez};
+}
+
+Solve solve(const PathPotential& v, const BandScan& b, double omega_a, double omega_b, double hbar,
+            PathContinuation how, const PathGridOptions& opt, const PathOuter& outer) {
+  const double v_ref = b.v_min;
+  const auto [ea, ez] = end_models(v, b, omega_a, omega_b, hbar, how, outer);
+  const double dv = b.v_top - b.v_min;
   const ContinuedPotential cont(v, b, ea, ez, v_ref);
 
   Solve out;

@@ -341,86 +341,124 @@ BondStats bond_stats(const BondSet& bonds) {
 
 // ---- the stage --------------------------------------------------------------------------------
 
-void run_charge(const Input& in, MPI_Comm comm) {
-  const std::string path = in.get_string("run.output");
-  const double zeta = in.get_double("charge.zeta");
-  const double cutoff = in.get_double("charge.bond_cutoff");
-  const double max_cutoff = in.get_double("charge.max_bond_cutoff");
-  if (max_cutoff < cutoff) in.fail("charge.max_bond_cutoff", "must be at least charge.bond_cutoff");
-  const auto seed = static_cast<std::uint64_t>(in.get_int("run.seed"));
-  const PhysicalUnits units = PhysicalUnits::from_input(in);
-  const double q = zeta / units.e_per_charge();  // ζ e in the reduced charge unit q*
-  Progress progress(comm, "charge");
+namespace {
 
-  H5File file(path, H5File::Mode::update, comm);
-  Configuration c = read_configuration(file);
-  // Charges are stored in q*, which depends on σ and ε: the file's mapping must be the input's.
+// What `tlsmap charge` reads from the input file.
+struct ChargeSettings {
+  std::string output, mode;
+  double zeta = 0.0, cutoff = 0.0, max_cutoff = 0.0;
+  std::uint64_t seed = 0;
+  PhysicalUnits units;
+  double q = 0.0;  // ζ e in the reduced charge unit q*
+
+  static ChargeSettings from_input(const Input& in);
+};
+
+ChargeSettings ChargeSettings::from_input(const Input& in) {
+  ChargeSettings s;
+  s.output = output_path(in);
+  s.zeta = in.get_double("charge.zeta");
+  s.cutoff = in.get_double("charge.bond_cutoff");
+  s.max_cutoff = in.get_double("charge.max_bond_cutoff");
+  if (s.max_cutoff < s.cutoff) in.fail("charge.max_bond_cutoff", "must be at least charge.bond_cutoff");
+  s.seed = static_cast<std::uint64_t>(in.get_int("run.seed"));
+  s.units = PhysicalUnits::from_input(in);
+  s.q = s.zeta / s.units.e_per_charge();
+  s.mode = in.get_string("charge.mode");
+  return s;
+}
+
+// Charges are stored in q*, which depends on σ and ε: the file's mapping must be the input's.
+void check_charge_unit(const Configuration& c, const ChargeSettings& s) {
+  const PhysicalUnits& units = s.units;
   if (auto it = c.meta.values.find("e_per_reduced_charge"); it != c.meta.values.end()) {
     if (std::abs(it->second - units.e_per_charge()) > 1e-12 * units.e_per_charge())
-      throw Error(path + ": was written with e_per_reduced_charge = " + std::to_string(it->second) +
+      throw Error(s.output + ": was written with e_per_reduced_charge = " + std::to_string(it->second) +
                   ", but the input's [units] give " + std::to_string(units.e_per_charge()) +
                   "; use the [units] the configuration was made with");
   }
-  const std::int64_t n = c.n_global;
-  progress.say(fmt::format("{} beads from {}; zeta = {:.4g} e = {:.6g} q*; bond cutoff {:.4g} (up to {:.4g})", n, path,
-                           zeta, q, cutoff, max_cutoff));
+}
 
-  const BondSet bonds = pair_beads(c.beads, c.box, cutoff, max_cutoff, comm);
-  if (bonds.enlargements > 0) {
-    progress.say(fmt::format("bond cutoff enlarged {} times, from {:.4g} to {:.4g}, to pair every bead",
-                             bonds.enlargements, cutoff, bonds.cutoff));
-  }
-  assign_charges(bonds, n, q, seed, c.beads);
-  c.beads.charge.resize(c.beads.n_owned);
-  const double net = reproducible_sum(comm, c.beads.charge);  // exact: ±q in equal numbers
-  const BondStats s = bond_stats(bonds);
-  const double mu_reduced = q * s.mean;  // the paper's μ_mol = ζ q ⟨r_bond⟩
-  const double mu_debye = mu_reduced * units.debye_per_dipole();
-
-  std::int64_t n_mine = c.beads.n_owned, first_row = 0;
+// This rank's beads are the file rows [first_row, first_row + n_owned) (read_configuration's row
+// blocks, in order): overwrite the last frame of /particles/all/charge in place.
+void write_charge_rows(H5File& file, const Beads& beads, std::int64_t n, MPI_Comm comm) {
+  std::int64_t n_mine = beads.n_owned, first_row = 0;
   MPI_Exscan(&n_mine, &first_row, 1, MPI_INT64_T, MPI_SUM, comm);
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   if (rank == 0) first_row = 0;  // MPI_Exscan leaves rank 0's result undefined
-  // This rank's beads are the file rows [first_row, first_row + n_owned) (read_configuration's row
-  // blocks, in order): overwrite the last frame of /particles/all/charge in place, and remove /charge
-  // if a previous run wrote it, so the stage can be rerun.
-  overwrite_rows(file, "/particles/all/charge", c.beads.charge, first_row, n);
-  remove_object(file, "/charge");
+  overwrite_rows(file, "/particles/all/charge", beads.charge, first_row, n);
+}
+
+// /charge: the bonds, their lengths and statistics, and the settings used.
+void write_charge_group(H5File& file, const BondSet& bonds, const BondStats& st, const ChargeSettings& s,
+                        double mu_reduced, double net) {
   const std::size_t nb = bonds.bonds.size();
   std::vector<std::int64_t> flat(2 * nb);
   for (std::size_t k = 0; k < nb; ++k) flat[2 * k] = bonds.bonds[k][0], flat[2 * k + 1] = bonds.bonds[k][1];
   write_replicated(file, "/charge/bonds", flat, {nb, 2});
   write_replicated(file, "/charge/bond_length", bonds.length, {nb});
   write_replicated(file, "/charge/unpaired", bonds.unpaired, {bonds.unpaired.size()});
-  write_replicated(file, "/charge/bond_length_histogram", s.histogram, {s.histogram.size()});
-  std::vector<double> edges(s.histogram.size() + 1);
-  for (std::size_t k = 0; k < edges.size(); ++k) edges[k] = static_cast<double>(k) * s.bin_width;
+  write_replicated(file, "/charge/bond_length_histogram", st.histogram, {st.histogram.size()});
+  std::vector<double> edges(st.histogram.size() + 1);
+  for (std::size_t k = 0; k < edges.size(); ++k) edges[k] = static_cast<double>(k) * st.bin_width;
   write_replicated(file, "/charge/bond_length_bin_edges", edges, {edges.size()});
   const std::pair<const char*, double> attrs[] = {
-      {"zeta", zeta},
-      {"charge_reduced", q},
+      {"zeta", s.zeta},
+      {"charge_reduced", s.q},
       {"mu_mol_reduced", mu_reduced},
-      {"mu_mol_debye", mu_debye},
-      {"bond_length_mean", s.mean},
-      {"bond_length_std", s.std},
-      {"bond_length_min", s.min},
-      {"bond_length_max", s.max},
-      {"bond_cutoff", cutoff},
+      {"mu_mol_debye", mu_reduced * s.units.debye_per_dipole()},
+      {"bond_length_mean", st.mean},
+      {"bond_length_std", st.std},
+      {"bond_length_min", st.min},
+      {"bond_length_max", st.max},
+      {"bond_cutoff", s.cutoff},
       {"bond_cutoff_used", bonds.cutoff},
       {"n_bonds", static_cast<double>(nb)},
       {"n_unpaired", static_cast<double>(bonds.unpaired.size())},
       {"net_charge", net},
-      {"seed", static_cast<double>(seed)},
+      {"seed", static_cast<double>(s.seed)},
   };
   for (const auto& [name, value] : attrs) write_attribute(file, "/charge", name, value);
-  write_attribute(file, "/charge", "mode", in.get_string("charge.mode"));
+  write_attribute(file, "/charge", "mode", s.mode);
   write_attribute(file, "/charge/bond_length", "unit", "sigma");
   write_attribute(file, "/charge/bond_length_bin_edges", "unit", "sigma");
+}
+
+}  // namespace
+
+void run_charge(const Input& in, MPI_Comm comm) {
+  const ChargeSettings s = ChargeSettings::from_input(in);
+  const std::string& path = s.output;
+  Progress progress(comm, "charge");
+
+  H5File file(path, H5File::Mode::update, comm);
+  Configuration c = read_configuration(file);
+  check_charge_unit(c, s);
+  const std::int64_t n = c.n_global;
+  progress.say(fmt::format("{} beads from {}; zeta = {:.4g} e = {:.6g} q*; bond cutoff {:.4g} (up to {:.4g})", n, path,
+                           s.zeta, s.q, s.cutoff, s.max_cutoff));
+
+  const BondSet bonds = pair_beads(c.beads, c.box, s.cutoff, s.max_cutoff, comm);
+  if (bonds.enlargements > 0) {
+    progress.say(fmt::format("bond cutoff enlarged {} times, from {:.4g} to {:.4g}, to pair every bead",
+                             bonds.enlargements, s.cutoff, bonds.cutoff));
+  }
+  assign_charges(bonds, n, s.q, s.seed, c.beads);
+  c.beads.charge.resize(c.beads.n_owned);
+  const double net = reproducible_sum(comm, c.beads.charge);  // exact: ±q in equal numbers
+  const BondStats st = bond_stats(bonds);
+  const double mu_reduced = s.q * st.mean;  // the paper's μ_mol = ζ q ⟨r_bond⟩
+  const double mu_debye = mu_reduced * s.units.debye_per_dipole();
+
+  // Overwrite the charges in place, and remove /charge if a previous run wrote it, so the stage can be rerun.
+  write_charge_rows(file, c.beads, n, comm);
+  remove_object(file, "/charge");
+  write_charge_group(file, bonds, st, s, mu_reduced, net);
   file.commit();
 
-  progress.say(fmt::format("{} bonds, {} unpaired; bond length {:.4f} +- {:.4f} sigma (min {:.4f}, max {:.4f})", nb,
-                           bonds.unpaired.size(), s.mean, s.std, s.min, s.max));
+  progress.say(fmt::format("{} bonds, {} unpaired; bond length {:.4f} +- {:.4f} sigma (min {:.4f}, max {:.4f})",
+                           bonds.bonds.size(), bonds.unpaired.size(), st.mean, st.std, st.min, st.max));
   progress.say(fmt::format("mu_mol = zeta q <r_bond> = {:.5g} q* sigma = {:.4g} D; net charge {:.3g}", mu_reduced,
                            mu_debye, net));
   progress.say(fmt::format("updated {} in {:.2f} s", path, progress.elapsed()));

@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <memory>
 #include <numbers>
@@ -34,148 +35,203 @@ double ratio(const Vec3& mu, const Vec3& direct) {
   return n2 > 0.0 ? mu.dot(direct) / n2 : 0.0;
 }
 
-}  // namespace
+// What `tlsmap dipole` reads from the input file.
+struct DipoleSettings {
+  std::string output;
+  Eq13Options gs;  // grid spacing, smoothing, ε outside and inside the sphere
+  double radius_factor = 0.0;
+  std::array<double, 3> conv_h{}, conv_r{};  // convergence table: grid spacings and radius factors
+  std::size_t conv_n = 0;                    // convergence table: how many TLS
+  Int3 proc_grid{0, 0, 0};
+  double debye = 0.0;  // D per reduced dipole, unless the configuration records its own
 
-void run_dipole(const Input& in, MPI_Comm comm) {
-  const std::string path = in.get_string("run.output");
-  Eq13Options gs;
-  gs.sigma_factor = in.get_double("dipole.sigma_factor");
-  gs.eps_ext = in.get_double("dipole.epsilon");
-  gs.eps_in = in.has("dipole.epsilon_in") ? in.get_double("dipole.epsilon_in") : gs.eps_ext;
-  const double spacing = in.get_double("dipole.spacing");
-  gs.spacing = spacing;
-  const double radius_factor = in.get_double("dipole.radius_factor");
-  const auto conv_h = in.get_vec3("dipole.convergence_spacing");
-  const auto conv_r = in.get_vec3("dipole.convergence_radius");
-  const auto conv_n = static_cast<std::size_t>(in.get_int("dipole.convergence_tls"));
-  Progress progress(comm, "dipole");
+  static DipoleSettings from_input(const Input& in);
+};
 
-  H5File file(path, H5File::Mode::update, comm);
-  const Configuration c = read_configuration(file);
-  const Box box = c.box;
-  const std::int64_t n_beads = c.n_global;
-  Shape dims;
-  const std::vector<double> charge = read_dataset<double>(file, "/particles/all/charge/value", &dims);
-  if (charge.size() != static_cast<std::size_t>(n_beads))
-    throw Error(path + ": /particles/all/charge/value does not hold one frame of " + std::to_string(n_beads) +
-                " charges");
+DipoleSettings DipoleSettings::from_input(const Input& in) {
+  DipoleSettings s;
+  s.output = output_path(in);
+  s.gs.sigma_factor = in.get_double("dipole.sigma_factor");
+  s.gs.eps_ext = in.get_double("dipole.epsilon");
+  s.gs.eps_in = in.has("dipole.epsilon_in") ? in.get_double("dipole.epsilon_in") : s.gs.eps_ext;
+  s.gs.spacing = in.get_double("dipole.spacing");
+  s.radius_factor = in.get_double("dipole.radius_factor");
+  s.conv_h = in.get_vec3("dipole.convergence_spacing");
+  s.conv_r = in.get_vec3("dipole.convergence_radius");
+  s.conv_n = static_cast<std::size_t>(in.get_int("dipole.convergence_tls"));
+  s.proc_grid = in.get_int3("system.proc_grid");
+  s.debye = PhysicalUnits::from_input(in).debye_per_dipole();
+  return s;
+}
+
+// The bonds of /charge: each bead's partner (0: none, or no /charge group) and the bond charge ζq.
+struct Bonds {
   std::vector<std::int64_t> partner;
   double charge_reduced = 0.0;
-  {
-    if (has_object(file, "/charge")) {
-      partner.assign(n_beads, 0);
-      const auto bonds = read_dataset<std::int64_t>(file, "/charge/bonds");
-      for (std::size_t b = 0; b + 1 < bonds.size(); b += 2) {
-        if (bonds[b] < 1 || bonds[b] > n_beads || bonds[b + 1] < 1 || bonds[b + 1] > n_beads)
-          throw Error(path + ": /charge/bonds holds an id outside 1.." + std::to_string(n_beads));
-        partner[bonds[b] - 1] = bonds[b + 1], partner[bonds[b + 1] - 1] = bonds[b];
-      }
-      charge_reduced = read_attribute(file, "/charge", "charge_reduced");
-    } else {
-      progress.say("no /charge group: bond statistics (n_bonds, g) are left at 0");
-    }
-  }
-  const TlsSet tls = read_tls_set(file, n_beads);
-  const std::size_t n = tls.size();
-  double debye = PhysicalUnits::from_input(in).debye_per_dipole();
-  if (auto it = c.meta.values.find("debye_per_reduced_dipole"); it != c.meta.values.end()) debye = it->second;
+};
 
-  for (std::size_t k = 0; k < n; ++k) {
-    const double r_max = radius_factor * tls.radius[k] * std::max({1.0, conv_r[0], conv_r[1], conv_r[2]});
+Bonds read_bonds(H5File& file, const std::string& path, std::int64_t n_beads, const Progress& progress) {
+  Bonds b;
+  if (!has_object(file, "/charge")) {
+    progress.say("no /charge group: bond statistics (n_bonds, g) are left at 0");
+    return b;
+  }
+  b.partner.assign(n_beads, 0);
+  const auto bonds = read_dataset<std::int64_t>(file, "/charge/bonds");
+  for (std::size_t k = 0; k + 1 < bonds.size(); k += 2) {
+    if (bonds[k] < 1 || bonds[k] > n_beads || bonds[k + 1] < 1 || bonds[k + 1] > n_beads)
+      throw Error(path + ": /charge/bonds holds an id outside 1.." + std::to_string(n_beads));
+    b.partner[bonds[k] - 1] = bonds[k + 1], b.partner[bonds[k + 1] - 1] = bonds[k];
+  }
+  b.charge_reduced = read_attribute(file, "/charge", "charge_reduced");
+  return b;
+}
+
+// Every TLS's integration sphere (with the largest convergence radius) must fit in half the box.
+void check_radii(const TlsSet& tls, const Box& box, const DipoleSettings& s) {
+  const auto& conv_r = s.conv_r;
+  for (std::size_t k = 0; k < tls.size(); ++k) {
+    const double r_max = s.radius_factor * tls.radius[k] * std::max({1.0, conv_r[0], conv_r[1], conv_r[2]});
     if (!(r_max < 0.5 * box.len.minCoeff()))
-      throw Error(path + ": TLS " + std::to_string(k) + " has an integration radius " + std::to_string(r_max) +
+      throw Error(s.output + ": TLS " + std::to_string(k) + " has an integration radius " + std::to_string(r_max) +
                   " (radius x dipole.radius_factor, x the largest dipole.convergence_radius) that is not below half "
                   "the shortest box edge " +
                   std::to_string(box.len.minCoeff()));
   }
+}
 
-  Decomposition dec(comm, box, in.get_int3("system.proc_grid"));
-  const Mat3 T = image_field_tensor(box);
-  progress.say(
-      fmt::format("{} TLS in {}; grid spacing {:.4g}, sigma {:.4g}, eps {:.4g}{}; images: T = diag({:.6g}, "
-                  "{:.6g}, {:.6g}) (trace/3 = 4pi/3V = {:.6g})",
-                  n, path, spacing, gs.sigma_factor * spacing, gs.eps_ext,
-                  gs.uniform() ? std::string(" (uniform)") : ", eps_in " + std::to_string(gs.eps_in), T(0, 0), T(1, 1),
-                  T(2, 2), 4 * pi / (3 * box.volume())));
+// Per TLS: the dipoles and bond statistics written to /tls.
+struct DipoleRows {
+  explicit DipoleRows(std::size_t n)
+      : mu_direct(n),
+        mu_eq13(n),
+        mu_raw(n),
+        radius(n),
+        ratio_eq13(n),
+        deb_direct(n),
+        deb_eq13(n),
+        sum_dmu2(n),
+        g(n),
+        d_l(n),
+        mu_eq1(n),
+        n_bonds(n),
+        n_charges(n),
+        n_outside(n),
+        iterations(n) {}
+  std::vector<Vec3> mu_direct, mu_eq13, mu_raw;
+  std::vector<double> radius, ratio_eq13, deb_direct, deb_eq13, sum_dmu2, g, d_l, mu_eq1;
+  std::vector<std::int64_t> n_bonds, n_charges, n_outside;
+  std::vector<int> iterations;
+};
 
+// What every TLS's solve shares: the sample, its bonds and the image-field tensor.
+struct DipoleContext {
+  const TlsSet& tls;
+  const std::vector<double>& charge;
+  const Bonds& bonds;
+  const Box& box;
+  const Decomposition& dec;
+  const Mat3& T;
+  double debye;
+};
+
+// Row k of `rows`: μ_direct, μ_eq13 by one grid solve (on `grid`), the bond statistics.
+void dipole_of_tls(std::size_t k, PoissonGrid& grid, double R, const DipoleContext& x, const DipoleSettings& s,
+                   DipoleRows& rows) {
+  const TlsSet& tls = x.tls;
+  const PointCharges dq = transition_charges(tls, k, x.charge, x.box);
+  const double radii[1] = {R};
+  rows.mu_direct[k] = direct_dipole(tls, k, x.charge, x.box);
+  const Eq13Dipole eq13 = eq13_dipoles(grid, x.dec, s.gs, x.T, dq, rows.mu_direct[k], tls.center[k], radii)[0];
+  rows.iterations[k] = grid.iterations();
+  rows.mu_raw[k] = eq13.uncorrected;
+  rows.mu_eq13[k] = eq13.corrected;
+  rows.radius[k] = R;
+  rows.ratio_eq13[k] = ratio(rows.mu_eq13[k], rows.mu_direct[k]);
+  rows.deb_direct[k] = rows.mu_direct[k].norm() * x.debye;
+  rows.deb_eq13[k] = rows.mu_eq13[k].norm() * x.debye;
+  const BondDipoleChanges b = bond_dipole_changes(tls, k, x.charge, x.bonds.partner, x.box);
+  rows.n_bonds[k] = b.n_bonds;
+  rows.sum_dmu2[k] = b.sum_dmu2;
+  rows.g[k] = b.sum_dmu2 > 0.0 ? rows.mu_direct[k].squaredNorm() / b.sum_dmu2 : 0.0;
+  rows.d_l[k] = b.d_l;
+  rows.mu_eq1[k] = x.bonds.charge_reduced * std::sqrt(static_cast<double>(b.n_bonds)) * b.d_l;  // ζq [(ξ/a)³/2]^½ d_L
+  rows.n_charges[k] = static_cast<std::int64_t>(dq.q.size() / 2);
+  for (std::size_t p = 0; p < dq.pos.size(); p += 2)
+    rows.n_outside[k] += (x.box.minimum_image(dq.pos[p] - tls.center[k]).norm() >= R ||
+                          x.box.minimum_image(dq.pos[p + 1] - tls.center[k]).norm() >= R);
+}
+
+// Every TLS in turn: one grid shared by all (uniform ε) or one grid each (a dielectric sphere).
+DipoleRows dipoles_of_all(const DipoleContext& x, const DipoleSettings& s, Progress& progress) {
+  const std::size_t n = x.tls.size();
   std::unique_ptr<PoissonGrid> shared;
-  if (gs.uniform()) shared = make_eq13_grid(dec, gs, Vec3::Zero(), 0.0);
-  std::vector<Vec3> mu_direct(n), mu_eq13(n), mu_raw(n);
-  std::vector<double> radius(n), ratio_eq13(n), deb_direct(n), deb_eq13(n), sum_dmu2(n), g(n), d_l(n), mu_eq1(n);
-  std::vector<std::int64_t> n_bonds(n), n_charges(n), n_outside(n);
-  std::vector<int> iterations(n);
+  if (s.gs.uniform()) shared = make_eq13_grid(x.dec, s.gs, Vec3::Zero(), 0.0);
+  DipoleRows rows(n);
   progress.begin("TLS");
   for (std::size_t k = 0; k < n; ++k) {
-    const PointCharges dq = transition_charges(tls, k, charge, box);
-    const double R = radius_factor * tls.radius[k];
+    const double R = s.radius_factor * x.tls.radius[k];
     std::unique_ptr<PoissonGrid> own;
-    if (!gs.uniform()) own = make_eq13_grid(dec, gs, tls.center[k], R);
-    PoissonGrid& grid = gs.uniform() ? *shared : *own;
-    const double radii[1] = {R};
-    mu_direct[k] = direct_dipole(tls, k, charge, box);
-    const Eq13Dipole eq13 = eq13_dipoles(grid, dec, gs, T, dq, mu_direct[k], tls.center[k], radii)[0];
-    iterations[k] = grid.iterations();
-    mu_raw[k] = eq13.uncorrected;
-    mu_eq13[k] = eq13.corrected;
-    radius[k] = R;
-    ratio_eq13[k] = ratio(mu_eq13[k], mu_direct[k]);
-    deb_direct[k] = mu_direct[k].norm() * debye;
-    deb_eq13[k] = mu_eq13[k].norm() * debye;
-    const BondDipoleChanges b = bond_dipole_changes(tls, k, charge, partner, box);
-    n_bonds[k] = b.n_bonds;
-    sum_dmu2[k] = b.sum_dmu2;
-    g[k] = b.sum_dmu2 > 0.0 ? mu_direct[k].squaredNorm() / b.sum_dmu2 : 0.0;
-    d_l[k] = b.d_l;
-    mu_eq1[k] = charge_reduced * std::sqrt(static_cast<double>(b.n_bonds)) * b.d_l;  // ζq [(ξ/a)³/2]^½ d_L
-    n_charges[k] = static_cast<std::int64_t>(dq.q.size() / 2);
-    for (std::size_t p = 0; p < dq.pos.size(); p += 2)
-      n_outside[k] += (box.minimum_image(dq.pos[p] - tls.center[k]).norm() >= R ||
-                       box.minimum_image(dq.pos[p + 1] - tls.center[k]).norm() >= R);
-    progress.report(static_cast<long>(k + 1), static_cast<long>(n),
-                    fmt::format("|mu_direct| {:.4g} D, |mu_eq13| {:.4g} D, ratio {:.4f}, g {:.3g}, {} its",
-                                deb_direct[k], deb_eq13[k], ratio_eq13[k], g[k], iterations[k]));
+    if (!s.gs.uniform()) own = make_eq13_grid(x.dec, s.gs, x.tls.center[k], R);
+    dipole_of_tls(k, s.gs.uniform() ? *shared : *own, R, x, s, rows);
+    progress.report(
+        static_cast<long>(k + 1), static_cast<long>(n),
+        fmt::format("|mu_direct| {:.4g} D, |mu_eq13| {:.4g} D, ratio {:.4f}, g {:.3g}, {} its", rows.deb_direct[k],
+                    rows.deb_eq13[k], rows.ratio_eq13[k], rows.g[k], rows.iterations[k]));
   }
+  return rows;
+}
 
-  // Convergence: the first conv_n TLS on each requested grid, integrated over each radius factor.
+// Convergence: the first conv_n TLS on each requested grid, integrated over each radius factor;
+// 10 numbers a row (/tls/dipole_convergence).
+std::vector<double> convergence_table(const DipoleContext& x, const DipoleSettings& s,
+                                      const std::vector<Vec3>& mu_direct, const Progress& progress) {
   std::vector<double> conv;
-  const std::size_t n_conv = std::min(conv_n, n);
+  const std::size_t n_conv = std::min(s.conv_n, x.tls.size());
   if (n_conv > 0) progress.say("convergence: tls  h_requested  h_actual  radius_factor  ratio  ratio_uncorrected");
   for (std::size_t k = 0; k < n_conv; ++k)
-    for (double h : conv_h) {
+    for (double h : s.conv_h) {
       if (!(h > 0.0)) continue;
-      Eq13Options gh = gs;
+      Eq13Options gh = s.gs;
       gh.spacing = h;
-      auto grid = make_eq13_grid(dec, gh, tls.center[k], radius_factor * tls.radius[k]);
+      const double R = s.radius_factor * x.tls.radius[k];
+      auto grid = make_eq13_grid(x.dec, gh, x.tls.center[k], R);
       std::vector<double> radii;
-      for (double f : conv_r)
-        if (f > 0.0) radii.push_back(f * radius_factor * tls.radius[k]);
-      const PointCharges dq = transition_charges(tls, k, charge, box);
-      const auto eq13 = eq13_dipoles(*grid, dec, gh, T, dq, mu_direct[k], tls.center[k], radii);
+      for (double f : s.conv_r)
+        if (f > 0.0) radii.push_back(f * s.radius_factor * x.tls.radius[k]);  // not f * R: the same rounding
+      const PointCharges dq = transition_charges(x.tls, k, x.charge, x.box);
+      const auto eq13 = eq13_dipoles(*grid, x.dec, gh, x.T, dq, mu_direct[k], x.tls.center[k], radii);
       for (std::size_t r = 0; r < radii.size(); ++r) {
         const Vec3& raw = eq13[r].uncorrected;
         const Vec3& mu = eq13[r].corrected;
-        const double f = radii[r] / (radius_factor * tls.radius[k]);
+        const double f = radii[r] / R;
         conv.insert(conv.end(), {static_cast<double>(k), h, grid->spacing().maxCoeff(), f, radii[r],
                                  ratio(mu, mu_direct[k]), ratio(raw, mu_direct[k]), mu[0], mu[1], mu[2]});
         progress.say(fmt::format("convergence: {:>3}  {:>8.4f}  {:>8.4f}  {:>6.3f}  {:>10.6f}  {:>10.6f}", k, h,
                                  grid->spacing().maxCoeff(), f, ratio(mu, mu_direct[k]), ratio(raw, mu_direct[k])));
       }
     }
+  return conv;
+}
 
-  const std::size_t hn = n;
+// The per-TLS datasets into /tls (replacing earlier ones), with their units.
+void write_dipole_rows(H5File& file, const DipoleRows& rows) {
+  const std::size_t hn = rows.radius.size();
   const std::vector<std::pair<std::string, const std::vector<double>*>> scalars = {
-      {"mu_eq13_radius", &radius},  {"mu_ratio", &ratio_eq13},    {"mu_direct_debye", &deb_direct},
-      {"mu_eq13_debye", &deb_eq13}, {"bond_dmu2_sum", &sum_dmu2}, {"g_kirkwood", &g},
-      {"d_l_dipole", &d_l},         {"mu_eq1", &mu_eq1}};
+      {"mu_eq13_radius", &rows.radius},  {"mu_ratio", &rows.ratio_eq13},    {"mu_direct_debye", &rows.deb_direct},
+      {"mu_eq13_debye", &rows.deb_eq13}, {"bond_dmu2_sum", &rows.sum_dmu2}, {"g_kirkwood", &rows.g},
+      {"d_l_dipole", &rows.d_l},         {"mu_eq1", &rows.mu_eq1}};
   const std::vector<std::pair<std::string, const std::vector<std::int64_t>*>> counts = {
-      {"n_bonds_moving", &n_bonds}, {"n_transition_charges", &n_charges}, {"n_charges_outside", &n_outside}};
+      {"n_bonds_moving", &rows.n_bonds},
+      {"n_transition_charges", &rows.n_charges},
+      {"n_charges_outside", &rows.n_outside}};
   for (const auto& [name, v] : scalars)
     remove_object(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
   for (const auto& [name, v] : counts)
     remove_object(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
-  for (const auto& [name, v] : {std::pair<std::string, const std::vector<Vec3>*>{"mu_direct", &mu_direct},
-                                {"mu_eq13", &mu_eq13},
-                                {"mu_eq13_uncorrected", &mu_raw}}) {
+  for (const auto& [name, v] : {std::pair<std::string, const std::vector<Vec3>*>{"mu_direct", &rows.mu_direct},
+                                {"mu_eq13", &rows.mu_eq13},
+                                {"mu_eq13_uncorrected", &rows.mu_raw}}) {
     remove_object(file, "/tls/" + name);
     write_replicated(file, "/tls/" + name, flatten(*v), {hn, 3});
   }
@@ -194,20 +250,66 @@ void run_dipole(const Input& in, MPI_Comm comm) {
                                                        {"n_transition_charges", "1"},
                                                        {"n_charges_outside", "1"}};
   for (const auto& [name, unit] : units) write_attribute(file, std::string("/tls/") + name, "unit", unit);
+}
+
+// The convergence table and the settings used, as /tls attributes.
+void write_dipole_settings(H5File& file, const std::vector<double>& conv, const DipoleSettings& s, const Mat3& T,
+                           double debye) {
   remove_object(file, "/tls/dipole_convergence");
   write_replicated(file, "/tls/dipole_convergence", conv, {conv.size() / 10, 10});
+  const double spacing = s.gs.spacing;
   const std::pair<const char*, double> attrs[] = {{"dipole_spacing", spacing},
-                                                  {"dipole_sigma", gs.sigma_factor * spacing},
-                                                  {"dipole_epsilon", gs.eps_ext},
-                                                  {"dipole_epsilon_in", gs.eps_in},
-                                                  {"dipole_radius_factor", radius_factor},
+                                                  {"dipole_sigma", s.gs.sigma_factor * spacing},
+                                                  {"dipole_epsilon", s.gs.eps_ext},
+                                                  {"dipole_epsilon_in", s.gs.eps_in},
+                                                  {"dipole_radius_factor", s.radius_factor},
                                                   {"dipole_image_tensor_trace", T.trace()},
                                                   {"debye_per_reduced_dipole", debye}};
   for (const auto& [name, value] : attrs) write_attribute(file, "/tls", name, value);
+}
+
+}  // namespace
+
+void run_dipole(const Input& in, MPI_Comm comm) {
+  const DipoleSettings s = DipoleSettings::from_input(in);
+  const std::string& path = s.output;
+  Progress progress(comm, "dipole");
+
+  H5File file(path, H5File::Mode::update, comm);
+  const Configuration c = read_configuration(file);
+  const Box box = c.box;
+  const std::int64_t n_beads = c.n_global;
+  const std::vector<double> charge = read_dataset<double>(file, "/particles/all/charge/value");
+  if (charge.size() != static_cast<std::size_t>(n_beads))
+    throw Error(path + ": /particles/all/charge/value does not hold one frame of " + std::to_string(n_beads) +
+                " charges");
+  const Bonds bonds = read_bonds(file, path, n_beads, progress);
+  const TlsSet tls = read_tls_set(file, n_beads);
+  const std::size_t n = tls.size();
+  double debye = s.debye;
+  if (auto it = c.meta.values.find("debye_per_reduced_dipole"); it != c.meta.values.end()) debye = it->second;
+  check_radii(tls, box, s);
+
+  Decomposition dec(comm, box, s.proc_grid);
+  const Mat3 T = image_field_tensor(box);
+  const double spacing = s.gs.spacing;
+  progress.say(
+      fmt::format("{} TLS in {}; grid spacing {:.4g}, sigma {:.4g}, eps {:.4g}{}; images: T = diag({:.6g}, "
+                  "{:.6g}, {:.6g}) (trace/3 = 4pi/3V = {:.6g})",
+                  n, path, spacing, s.gs.sigma_factor * spacing, s.gs.eps_ext,
+                  s.gs.uniform() ? std::string(" (uniform)") : ", eps_in " + std::to_string(s.gs.eps_in), T(0, 0),
+                  T(1, 1), T(2, 2), 4 * pi / (3 * box.volume())));
+
+  const DipoleContext x{tls, charge, bonds, box, dec, T, debye};
+  const DipoleRows rows = dipoles_of_all(x, s, progress);
+  const std::vector<double> conv = convergence_table(x, s, rows.mu_direct, progress);
+
+  write_dipole_rows(file, rows);
+  write_dipole_settings(file, conv, s, T, debye);
   file.commit();
 
   double mean_ratio = 0.0, mean_d = 0.0;
-  for (std::size_t k = 0; k < n; ++k) mean_ratio += ratio_eq13[k] / n, mean_d += deb_direct[k] / n;
+  for (std::size_t k = 0; k < n; ++k) mean_ratio += rows.ratio_eq13[k] / n, mean_d += rows.deb_direct[k] / n;
   progress.say(
       fmt::format("mean |mu_direct| {:.4g} D, mean mu_eq13/mu_direct {:.5f} (uniform eps: -1/3)", mean_d, mean_ratio));
   progress.say(fmt::format("updated {} in {:.2f} s", path, progress.elapsed()));

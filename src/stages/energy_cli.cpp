@@ -118,6 +118,7 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   LoadedConfiguration loaded = load_configuration(r.file, comm, diameters_asked);
   if (r.model.empty()) r.model = loaded.beads.has_diameter ? Model::kPolydisperseName : "kob-andersen";
   Model model = model_for(r.model, loaded);
+  if (!model.has_diameters()) require_species_in_model(loaded, r.file, model.table.n_species(), r.model, comm);
   const bool poly = model.has_diameters();
   r.format = loaded.format;
   const Box box = loaded.box;

@@ -78,93 +78,144 @@ FarField far_field_couplings(const TlsSet& tls, const TlsPairs& pairs, const Box
   return f;
 }
 
-}  // namespace
+// What `tlsmap interact` reads from the input file.
+struct InteractSettings {
+  std::string output;
+  double eps = 0.0, spacing = 0.0, sigma_factor = 0.0;
+  double cutoff = std::numeric_limits<double>::infinity();  // infinite when interact.cutoff is not set
+  bool far = false, far_mech = false;                       // far field by dipoles (J_el; J_mech too)
+  double far_width = 0.0;
+  std::string response, model_name;
+  MechResponse mode = MechResponse::held;
+  std::size_t n_check = 0;
+  double f_tol = 0.0, strain = 0.0, minimize_f_tol = 0.0, skin = 0.0;
+  Int3 proc_grid{0, 0, 0};
 
-void run_interact(const Input& in, MPI_Comm comm) {
-  const std::string path = in.get_string("run.output");
-  const double eps = in.get_double("dipole.epsilon");
-  const double spacing = in.get_double("dipole.spacing");
-  const double cutoff =
-      in.has("interact.cutoff") ? in.get_double("interact.cutoff") : std::numeric_limits<double>::infinity();
-  const bool far = in.get_string("interact.far") == "dipole";
-  const double far_width = in.get_double("interact.far_width");
-  const bool far_mech = far && in.get_string("interact.far_mech") == "dipole";
-  if (far && !std::isfinite(cutoff))
+  static InteractSettings from_input(const Input& in);
+};
+
+InteractSettings InteractSettings::from_input(const Input& in) {
+  InteractSettings s;
+  s.output = output_path(in);
+  s.eps = in.get_double("dipole.epsilon");
+  s.spacing = in.get_double("dipole.spacing");
+  s.sigma_factor = in.get_double("dipole.sigma_factor");
+  if (in.has("interact.cutoff")) s.cutoff = in.get_double("interact.cutoff");
+  s.far = in.get_string("interact.far") == "dipole";
+  s.far_width = in.get_double("interact.far_width");
+  s.far_mech = s.far && in.get_string("interact.far_mech") == "dipole";
+  if (s.far && !std::isfinite(s.cutoff))
     throw Error(in.path() +
                 ": [interact] far = \"dipole\" couples the pairs at or beyond interact.cutoff through their "
                 "dipoles, but interact.cutoff is not set (every pair would be exact)");
-  const std::string response = in.get_string("interact.mech_response");
-  const MechResponse mode = parse_mech_response(response);
-  const auto n_check = static_cast<std::size_t>(in.get_int("interact.check_pairs"));
-  const double f_tol = in.get_double("interact.relax_f_tol");
-  const Int3 proc_grid = in.get_int3("system.proc_grid");
-  const double skin = in.get_double("system.skin");
-  Progress progress(comm, "interact");
+  s.response = in.get_string("interact.mech_response");
+  s.mode = parse_mech_response(s.response);
+  s.n_check = static_cast<std::size_t>(in.get_int("interact.check_pairs"));
+  s.f_tol = in.get_double("interact.relax_f_tol");
+  s.proc_grid = in.get_int3("system.proc_grid");
+  s.skin = in.get_double("system.skin");
+  s.model_name = in.get_string("system.model");
+  s.strain = in.get_double("interact.elastic_strain");
+  s.minimize_f_tol = in.get_double("minimize.f_tol");
+  return s;
+}
 
-  H5File file(path, H5File::Mode::update, comm);
-  const Configuration c = read_configuration(file);
-  const Box box = c.box;
+// What the stage reads from the file: the configuration, its model, the charges and /tls.
+struct Sample {
+  Configuration c;
+  Model model;
+  std::vector<double> charge;
+  TlsSet tls;
+};
+
+Sample read_sample(H5File& file, const InteractSettings& s, MPI_Comm comm) {
+  Configuration c = read_configuration(file);
   // The model of this sample: for soft spheres, with the list range of its largest diameter.
   double max_diameter = 0.0;
   for (int i = 0; i < c.beads.n_owned && c.beads.has_diameter; ++i)
     max_diameter = std::max(max_diameter, c.beads.diameter[i]);
   MPI_Allreduce(MPI_IN_PLACE, &max_diameter, 1, MPI_DOUBLE, MPI_MAX, comm);
-  const Model model =
-      model_for_sample(in.get_string("system.model"),
-                       max_diameter > 0.0 ? std::vector<double>{max_diameter} : std::vector<double>{}, path);
-  const std::vector<double> charge = read_dataset<double>(file, "/particles/all/charge/value");
-  const TlsSet tls = read_tls_set(file, c.n_global);
-  const std::size_t n = tls.size();
+  Model model = model_for_sample(
+      s.model_name, max_diameter > 0.0 ? std::vector<double>{max_diameter} : std::vector<double>{}, s.output);
+  std::vector<double> charge = read_dataset<double>(file, "/particles/all/charge/value");
+  TlsSet tls = read_tls_set(file, c.n_global);
+  return Sample{std::move(c), std::move(model), std::move(charge), std::move(tls)};
+}
+
+// Every listed pair, and which of them get J_el and J_mech exactly.
+struct PairLists {
+  TlsPairs all;                    // every listed pair
+  std::vector<std::size_t> exact;  // rows of `all` closer than the cutoff: J_el exactly
+  TlsPairs near;                   // those pairs
+  std::vector<std::size_t> mech;   // rows of `all` with J_mech exactly
+  TlsPairs mech_pairs;             // those pairs
+};
+
+PairLists list_pairs(const TlsSet& tls, const Box& box, const InteractSettings& s) {
+  PairLists l;
   // Every listed pair; those closer than the cutoff (all of them unless far = "dipole") exactly.
-  const TlsPairs pairs = tls_pairs(tls, box, far ? std::numeric_limits<double>::infinity() : cutoff);
-  const std::size_t k = pairs.size();
-  std::vector<std::size_t> exact_rows;
+  l.all = tls_pairs(tls, box, s.far ? std::numeric_limits<double>::infinity() : s.cutoff);
+  const std::size_t k = l.all.size();
   for (std::size_t p = 0; p < k; ++p)
-    if (pairs.r[p].norm() < cutoff) exact_rows.push_back(p);
-  const TlsPairs near = subset(pairs, exact_rows);
+    if (l.all.r[p].norm() < s.cutoff) l.exact.push_back(p);
+  l.near = subset(l.all, l.exact);
   // J_mech exactly for every listed pair unless far_mech = "dipole" (with `held`, a far pair costs
   // only a dot product once every TLS's response is solved, which the elastic dipoles need anyway).
-  std::vector<std::size_t> mech_rows = exact_rows;
-  if (far && !far_mech) {
-    mech_rows.resize(k);
-    std::iota(mech_rows.begin(), mech_rows.end(), std::size_t{0});
+  l.mech = l.exact;
+  if (s.far && !s.far_mech) {
+    l.mech.resize(k);
+    std::iota(l.mech.begin(), l.mech.end(), std::size_t{0});
   }
-  const TlsPairs mech_pairs = subset(pairs, mech_rows);
-  progress.say(
-      fmt::format("{} TLS, {} pairs, {} exact (within {:.4g}){}; grid spacing {:.4g}, eps {:.4g}; J_mech response: {}",
-                  n, k, near.size(), cutoff, far ? ", the rest by their dipoles" : "", spacing, eps, response));
+  l.mech_pairs = subset(l.all, l.mech);
+  return l;
+}
 
-  // Electric: one solve per TLS on a uniform-ε grid.
-  Decomposition dec(comm, box, proc_grid);
+// The electric couplings: J_el of the near pairs by grid solves, J_dd of every pair.
+struct Electric {
+  std::vector<double> j_el_near, j_el_transpose;  // per near pair
+  std::vector<Vec3> mu;                           // per TLS: the direct dipole
+  std::vector<double> j_dd, j_dd_periodic;        // per listed pair
+  double grid_spacing = 0.0;
+};
+
+Electric electric_step(const Sample& m, const PairLists& l, const InteractSettings& s, MPI_Comm comm,
+                       Progress& progress) {
+  const Box& box = m.c.box;
+  Electric e;
+  // One solve per TLS on a uniform-ε grid.
+  Decomposition dec(comm, box, s.proc_grid);
   PoissonGridOptions go;
-  go.spacing = spacing;
-  go.sigma = in.get_double("dipole.sigma_factor") * spacing;
-  PoissonGrid grid(dec, go, Dielectric(eps));
-  std::vector<double> j_el_t;
+  go.spacing = s.spacing;
+  go.sigma = s.sigma_factor * s.spacing;
+  PoissonGrid grid(dec, go, Dielectric(s.eps));
   progress.begin("J_el solves");
-  const std::vector<double> j_el_near =
-      electric_couplings(grid, dec, tls, charge, near, &j_el_t, [&](std::size_t done, std::size_t total, int its) {
+  e.j_el_near = electric_couplings(
+      grid, dec, m.tls, m.charge, l.near, &e.j_el_transpose, [&](std::size_t done, std::size_t total, int its) {
         progress.report(static_cast<long>(done), static_cast<long>(total), std::to_string(its) + " KSP iterations");
       });
-  std::vector<Vec3> mu(n);
-  for (std::size_t t = 0; t < n; ++t) mu[t] = direct_dipole(tls, t, charge, box);
-  std::vector<double> j_dd(k), j_dd_p(k);
-  for (std::size_t p = 0; p < k; ++p) {
-    j_dd[p] = dipole_dipole(mu[pairs.i[p]], mu[pairs.j[p]], pairs.r[p], eps);
-    j_dd_p[p] = dipole_dipole_periodic(mu[pairs.i[p]], mu[pairs.j[p]], pairs.r[p], box, eps);
+  e.mu.resize(m.tls.size());
+  for (std::size_t t = 0; t < m.tls.size(); ++t) e.mu[t] = direct_dipole(m.tls, t, m.charge, box);
+  const TlsPairs& pairs = l.all;
+  e.j_dd.resize(pairs.size()), e.j_dd_periodic.resize(pairs.size());
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    e.j_dd[p] = dipole_dipole(e.mu[pairs.i[p]], e.mu[pairs.j[p]], pairs.r[p], s.eps);
+    e.j_dd_periodic[p] = dipole_dipole_periodic(e.mu[pairs.i[p]], e.mu[pairs.j[p]], pairs.r[p], box, s.eps);
   }
+  e.grid_spacing = grid.spacing().maxCoeff();
   progress.say(fmt::format("J_el done ({:.2f} s)", progress.elapsed()));
+  return e;
+}
 
-  // Elastic: the Hessian at /particles/all, one solve per TLS.
-  System sys(comm, box, model, skin, proc_grid);
-  sys.set_beads(c.beads);
+// The elastic couplings: the Hessian at /particles/all (in `sys`), one solve per TLS.
+MechResult mechanical_step(System& sys, const TlsSet& tls, const PairLists& l, const InteractSettings& s,
+                           Progress& progress) {
   progress.begin("J_mech solves");
   const MechResult mech =
-      mechanical_couplings(sys, tls, mech_pairs, mode, [&](std::size_t done, std::size_t total, int its) {
+      mechanical_couplings(sys, tls, l.mech_pairs, s.mode, [&](std::size_t done, std::size_t total, int its) {
         progress.report(static_cast<long>(done), static_cast<long>(total), std::to_string(its) + " KSP iterations");
       });
   const double worst = mech.net_force.empty() ? 0.0 : *std::max_element(mech.net_force.begin(), mech.net_force.end());
-  if (mode == MechResponse::held && worst > 1e-3) {
+  if (s.mode == MechResponse::held && worst > 1e-3) {
     progress.say(fmt::format(
         "warning: a force dipole carries a net force (|sum f|/sum|f| up to {:.3g}): its states are not force-free, "
         "and the held response (which assumes they are) may be off; mech_response = \"pair\" is exact",
@@ -173,31 +224,43 @@ void run_interact(const Input& in, MPI_Comm comm) {
   progress.say(
       fmt::format("J_mech done ({:.2f} s; KSP iterations per TLS up to {})", progress.elapsed(),
                   mech.iterations.empty() ? 0 : *std::max_element(mech.iterations.begin(), mech.iterations.end())));
+  return mech;
+}
 
-  // Checks: the closest pairs whose mobile sets do not interact directly.
-  const TlsPairs& mp = mech_pairs;
+// The four-state checks: the closest pairs whose mobile sets do not interact directly.
+struct Checks {
+  std::vector<std::int64_t> row;  // row of the listed pairs
+  std::vector<double> four;       // the four-state coupling
+};
+
+Checks four_state_checks(const Sample& m, const PairLists& l, const MechResult& mech, const InteractSettings& s,
+                         MPI_Comm comm, const Progress& progress) {
+  const TlsPairs& mp = l.mech_pairs;
   std::vector<std::size_t> order(mp.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return mp.r[a].norm() < mp.r[b].norm(); });
-  std::vector<std::int64_t> check_row;
-  std::vector<double> check_four;
+  Checks ch;
   for (std::size_t p : order) {
-    if (check_row.size() >= n_check) break;
-    if (mobile_gap(tls, mp.i[p], mp.j[p], box) < model.max_cutoff()) continue;
-    const double four = four_state_coupling(comm, box, c.beads, model, skin, proc_grid, tls, mp.i[p], mp.j[p], f_tol);
-    check_row.push_back(static_cast<std::int64_t>(mech_rows[p]));
-    check_four.push_back(four);
+    if (ch.row.size() >= s.n_check) break;
+    if (mobile_gap(m.tls, mp.i[p], mp.j[p], m.c.box) < m.model.max_cutoff()) continue;
+    const double four =
+        four_state_coupling(comm, m.c.box, m.c.beads, m.model, s.skin, s.proc_grid, m.tls, mp.i[p], mp.j[p], s.f_tol);
+    ch.row.push_back(static_cast<std::int64_t>(l.mech[p]));
+    ch.four.push_back(four);
     progress.say(fmt::format("check pair ({}, {}), r = {:.4g}: J_mech {:.6g} (transpose {:.6g}), four-state {:.6g}",
                              mp.i[p], mp.j[p], mp.r[p].norm(), mech.j[p], mech.j_transpose[p], four));
   }
+  return ch;
+}
 
-  // Material constants of the same sample (Eqs. 17, 21, 22 inputs): the Hessian route, and the
-  // finite-strain route as a cross-check when interact.elastic_strain > 0.
-  const double strain = in.get_double("interact.elastic_strain");
+// Material constants of the same sample (Eqs. 17, 21, 22 inputs): the Hessian route, and the
+// finite-strain route as a cross-check when interact.elastic_strain > 0.
+MaterialConstants material_step(const Sample& m, System& sys, const InteractSettings& s, MPI_Comm comm,
+                                const Progress& progress) {
   MaterialConstants mat;
-  if (strain > 0.0) {
-    mat = measure_material(comm, box, c.beads, model, skin, proc_grid, strain, in.get_double("minimize.f_tol"));
+  if (s.strain > 0.0) {
+    mat = measure_material(comm, m.c.box, m.c.beads, m.model, s.skin, s.proc_grid, s.strain, s.minimize_f_tol);
   } else {
     sys.compute_forces();
     add_hessian_route(mat, sys);
@@ -207,88 +270,85 @@ void run_interact(const Input& in, MPI_Comm comm) {
                   "c_L {:.5g}, c_T {:.5g}",
                   mat.density, mat.pressure, mat.bulk_modulus_hessian, mat.bulk_born_hessian, mat.shear_modulus_hessian,
                   mat.shear_born_hessian, mat.c_longitudinal_hessian, mat.c_transverse_hessian));
-  if (strain > 0.0) {
+  if (s.strain > 0.0) {
     progress.say(fmt::format(
         "material (finite strain {:.3g}, cross-check): K {:.5g}, G_tetragonal {:.5g} (xy {:.4g}, yz {:.4g}, zx {:.4g})",
-        strain, mat.bulk_modulus, mat.shear_modulus, mat.shear_xy, mat.shear_yz, mat.shear_zx));
+        s.strain, mat.bulk_modulus, mat.shear_modulus, mat.shear_xy, mat.shear_yz, mat.shear_zx));
   }
+  return mat;
+}
 
-  // Far field of every listed pair; the exact values where they were computed.
-  const FarField ff = far_field_couplings(tls, pairs, box, mu, eps, mech.elastic_dipole, mat.tensor, far_width);
-  std::vector<double> j_el = ff.j_el, j_mech = ff.j_mech, j_el_tr = ff.j_el, j_mech_tr = ff.j_mech;
-  std::vector<int> exact_el(k, 0), exact_mech(k, 0);
-  for (std::size_t e = 0; e < exact_rows.size(); ++e) {
-    const std::size_t p = exact_rows[e];
-    exact_el[p] = 1;
-    j_el[p] = j_el_near[e], j_el_tr[p] = j_el_t[e];
-  }
-  for (std::size_t e = 0; e < mech_rows.size(); ++e) {
-    const std::size_t p = mech_rows[e];
-    exact_mech[p] = 1;
-    j_mech[p] = mech.j[e], j_mech_tr[p] = mech.j_transpose[e];
-  }
-  if (far) {
-    progress.say(
-        fmt::format("far field: J_el of {} pairs and J_mech of {} by their dipoles (elastic kernel on a {}x{}x{} "
-                    "grid, width {:.3g})",
-                    k - exact_rows.size(), k - mech_rows.size(), ff.grid[0], ff.grid[1], ff.grid[2], far_width));
-  }
+// Per listed pair: the far-field values, replaced by the exact ones where they were computed.
+struct Couplings {
+  std::vector<double> j_el, j_mech, j_el_transpose, j_mech_transpose;
+  std::vector<int> exact_el, exact_mech;
+};
 
-  if (n_check > 0 && check_row.empty())
-    progress.say("no four-state check: no pair has mobile sets farther apart than the potential's cutoff");
-
-  remove_object(file, "/interactions");
-  remove_object(file, "/material");
-  {
-    std::vector<std::pair<const char*, double>> values = {{"density", mat.density},
-                                                          {"mass_density", mat.mass_density},
-                                                          {"pressure", mat.pressure},
-                                                          {"bulk_modulus", mat.bulk_modulus_hessian},
-                                                          {"bulk_modulus_affine", mat.bulk_born_hessian},
-                                                          {"shear_modulus", mat.shear_modulus_hessian},
-                                                          {"shear_modulus_affine", mat.shear_born_hessian},
-                                                          {"shear_xy", mat.shear_xy_hessian},
-                                                          {"shear_yz", mat.shear_yz_hessian},
-                                                          {"shear_zx", mat.shear_zx_hessian},
-                                                          {"sound_speed_longitudinal", mat.c_longitudinal_hessian},
-                                                          {"sound_speed_transverse", mat.c_transverse_hessian},
-                                                          {"strain", strain}};
-    if (strain > 0.0)
-      values.insert(values.end(), {{"bulk_modulus_finite_strain", mat.bulk_modulus},
-                                   {"shear_modulus_finite_strain", mat.shear_modulus},
-                                   {"shear_xy_finite_strain", mat.shear_xy},
-                                   {"shear_yz_finite_strain", mat.shear_yz},
-                                   {"shear_zx_finite_strain", mat.shear_zx}});
-    for (const auto& [name, value] : values) write_attribute(file, "/material", name, value);
-    std::vector<double> cv(36), cb(36);
-    for (int r = 0; r < 6; ++r)
-      for (int q = 0; q < 6; ++q) cv[6 * r + q] = mat.c_voigt(r, q), cb[6 * r + q] = mat.c_voigt_born(r, q);
-    write_replicated(file, "/material/elastic_constants", cv, {6, 6});
-    write_replicated(file, "/material/elastic_constants_affine", cb, {6, 6});
-    std::vector<double> stress(9);
-    for (int a = 0; a < 3; ++a)
-      for (int b = 0; b < 3; ++b) stress[3 * a + b] = mat.tensor.stress(a, b);
-    write_replicated(file, "/material/stress", stress, {3, 3});
-    for (const char* name : {"/material/elastic_constants", "/material/elastic_constants_affine", "/material/stress"})
-      write_attribute(file, name, "unit", "epsilon/sigma^3");
-    write_attribute(file, "/material", "units", "lj");
+Couplings combine(const FarField& ff, const PairLists& l, const Electric& e, const MechResult& mech) {
+  const std::size_t k = l.all.size();
+  Couplings c{ff.j_el, ff.j_mech, ff.j_el, ff.j_mech, std::vector<int>(k, 0), std::vector<int>(k, 0)};
+  for (std::size_t x = 0; x < l.exact.size(); ++x) {
+    const std::size_t p = l.exact[x];
+    c.exact_el[p] = 1;
+    c.j_el[p] = e.j_el_near[x], c.j_el_transpose[p] = e.j_el_transpose[x];
   }
-  const std::size_t hk = k;
-  std::vector<double> r(3 * k);
-  for (std::size_t p = 0; p < k; ++p)
-    for (int d = 0; d < 3; ++d) r[3 * p + d] = pairs.r[p][d];
-  write_replicated(file, "/interactions/i", pairs.i, {hk});
-  write_replicated(file, "/interactions/j", pairs.j, {hk});
-  write_replicated(file, "/interactions/r", r, {hk, 3});
-  write_replicated(file, "/interactions/j_el", j_el, {hk});
-  write_replicated(file, "/interactions/j_dd", j_dd, {hk});
-  write_replicated(file, "/interactions/j_mech", j_mech, {hk});
-  write_replicated(file, "/interactions/exact_el", exact_el, {hk});
-  write_replicated(file, "/interactions/exact_mech", exact_mech, {hk});
-  std::vector<double> r_dipole(3 * k);
-  for (std::size_t p = 0; p < k; ++p)
-    for (int d = 0; d < 3; ++d) r_dipole[3 * p + d] = ff.r[p][d];
-  write_replicated(file, "/interactions/r_transition", r_dipole, {hk, 3});
+  for (std::size_t x = 0; x < l.mech.size(); ++x) {
+    const std::size_t p = l.mech[x];
+    c.exact_mech[p] = 1;
+    c.j_mech[p] = mech.j[x], c.j_mech_transpose[p] = mech.j_transpose[x];
+  }
+  return c;
+}
+
+// /material: the constants as attributes, the tensors as datasets.
+void write_material(H5File& file, const MaterialConstants& mat, double strain) {
+  std::vector<std::pair<const char*, double>> values = {{"density", mat.density},
+                                                        {"mass_density", mat.mass_density},
+                                                        {"pressure", mat.pressure},
+                                                        {"bulk_modulus", mat.bulk_modulus_hessian},
+                                                        {"bulk_modulus_affine", mat.bulk_born_hessian},
+                                                        {"shear_modulus", mat.shear_modulus_hessian},
+                                                        {"shear_modulus_affine", mat.shear_born_hessian},
+                                                        {"shear_xy", mat.shear_xy_hessian},
+                                                        {"shear_yz", mat.shear_yz_hessian},
+                                                        {"shear_zx", mat.shear_zx_hessian},
+                                                        {"sound_speed_longitudinal", mat.c_longitudinal_hessian},
+                                                        {"sound_speed_transverse", mat.c_transverse_hessian},
+                                                        {"strain", strain}};
+  if (strain > 0.0)
+    values.insert(values.end(), {{"bulk_modulus_finite_strain", mat.bulk_modulus},
+                                 {"shear_modulus_finite_strain", mat.shear_modulus},
+                                 {"shear_xy_finite_strain", mat.shear_xy},
+                                 {"shear_yz_finite_strain", mat.shear_yz},
+                                 {"shear_zx_finite_strain", mat.shear_zx}});
+  for (const auto& [name, value] : values) write_attribute(file, "/material", name, value);
+  std::vector<double> cv(36), cb(36);
+  for (int r = 0; r < 6; ++r)
+    for (int q = 0; q < 6; ++q) cv[6 * r + q] = mat.c_voigt(r, q), cb[6 * r + q] = mat.c_voigt_born(r, q);
+  write_replicated(file, "/material/elastic_constants", cv, {6, 6});
+  write_replicated(file, "/material/elastic_constants_affine", cb, {6, 6});
+  std::vector<double> stress(9);
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) stress[3 * a + b] = mat.tensor.stress(a, b);
+  write_replicated(file, "/material/stress", stress, {3, 3});
+  for (const char* name : {"/material/elastic_constants", "/material/elastic_constants_affine", "/material/stress"})
+    write_attribute(file, name, "unit", "epsilon/sigma^3");
+  write_attribute(file, "/material", "units", "lj");
+}
+
+// The couplings of every listed pair, the far-field values and the checks into /interactions.
+void write_couplings(H5File& file, const PairLists& l, const Electric& e, const Couplings& c, const FarField& ff,
+                     const Checks& ch) {
+  const std::size_t hk = l.all.size();
+  write_replicated(file, "/interactions/i", l.all.i, {hk});
+  write_replicated(file, "/interactions/j", l.all.j, {hk});
+  write_replicated(file, "/interactions/r", flatten(l.all.r), {hk, 3});
+  write_replicated(file, "/interactions/j_el", c.j_el, {hk});
+  write_replicated(file, "/interactions/j_dd", e.j_dd, {hk});
+  write_replicated(file, "/interactions/j_mech", c.j_mech, {hk});
+  write_replicated(file, "/interactions/exact_el", c.exact_el, {hk});
+  write_replicated(file, "/interactions/exact_mech", c.exact_mech, {hk});
+  write_replicated(file, "/interactions/r_transition", flatten(ff.r), {hk, 3});
   write_replicated(file, "/interactions/j_el_dipole", ff.j_el, {hk});
   write_replicated(file, "/interactions/j_mech_dipole", ff.j_mech, {hk});
   // The σᶻσᶻ convention: J_zz, the coefficient of σᶻ_i σᶻ_j in the pair Hamiltonian, is a quarter of
@@ -297,14 +357,19 @@ void run_interact(const Input& in, MPI_Comm comm) {
     for (double& x : v) x *= 0.25;
     return v;
   };
-  write_replicated(file, "/interactions/j_el_zz", quarter(j_el), {hk});
-  write_replicated(file, "/interactions/j_dd_zz", quarter(j_dd), {hk});
-  write_replicated(file, "/interactions/j_mech_zz", quarter(j_mech), {hk});
-  write_replicated(file, "/interactions/j_el_transpose", j_el_tr, {hk});
-  write_replicated(file, "/interactions/j_dd_periodic", j_dd_p, {hk});
-  write_replicated(file, "/interactions/j_mech_transpose", j_mech_tr, {hk});
-  write_replicated(file, "/interactions/check_row", check_row, {check_row.size()});
-  write_replicated(file, "/interactions/check_j_four_state", check_four, {check_four.size()});
+  write_replicated(file, "/interactions/j_el_zz", quarter(c.j_el), {hk});
+  write_replicated(file, "/interactions/j_dd_zz", quarter(e.j_dd), {hk});
+  write_replicated(file, "/interactions/j_mech_zz", quarter(c.j_mech), {hk});
+  write_replicated(file, "/interactions/j_el_transpose", c.j_el_transpose, {hk});
+  write_replicated(file, "/interactions/j_dd_periodic", e.j_dd_periodic, {hk});
+  write_replicated(file, "/interactions/j_mech_transpose", c.j_mech_transpose, {hk});
+  write_replicated(file, "/interactions/check_row", ch.row, {ch.row.size()});
+  write_replicated(file, "/interactions/check_j_four_state", ch.four, {ch.four.size()});
+}
+
+// Per TLS: the KSP iterations, net force and elastic dipole into /interactions, and the
+// deformation potentials γ = ∂ε/∂e from the dressed dipoles into /tls (held response only; NaN otherwise).
+void write_per_tls(H5File& file, const MechResult& mech) {
   write_replicated(file, "/interactions/mech_iterations", mech.iterations, {mech.iterations.size()});
   write_replicated(file, "/interactions/mech_net_force", mech.net_force, {mech.net_force.size()});
   std::vector<double> pd;
@@ -312,25 +377,25 @@ void run_interact(const Input& in, MPI_Comm comm) {
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) pd.push_back(m(a, b));
   write_replicated(file, "/interactions/elastic_dipole", pd, {mech.elastic_dipole.size(), 3, 3});
-  // Deformation potentials γ = ∂ε/∂e from the dressed dipoles (held response only; NaN otherwise).
-  {
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    std::vector<double> gamma, gl, gt;
-    for (std::size_t t = 0; t < mech.elastic_dipole.size(); ++t) {
-      const Mat3 g = t < mech.gamma.size() ? mech.gamma[t] : Mat3::Constant(nan);
-      for (int a = 0; a < 3; ++a)
-        for (int b = 0; b < 3; ++b) gamma.push_back(g(a, b));
-      gl.push_back(gamma_longitudinal(g)), gt.push_back(gamma_transverse(g));
-    }
-    const std::size_t hn = mech.elastic_dipole.size();
-    for (const char* name : {"/tls/gamma", "/tls/gamma_l", "/tls/gamma_t"}) remove_object(file, name);
-    write_replicated(file, "/tls/gamma", gamma, {hn, 3, 3});
-    write_replicated(file, "/tls/gamma_l", gl, {hn});
-    write_replicated(file, "/tls/gamma_t", gt, {hn});
-    for (const char* name : {"/tls/gamma", "/tls/gamma_l", "/tls/gamma_t"})
-      write_attribute(file, name, "unit", "epsilon");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> gamma, gl, gt;
+  for (std::size_t t = 0; t < mech.elastic_dipole.size(); ++t) {
+    const Mat3 g = t < mech.gamma.size() ? mech.gamma[t] : Mat3::Constant(nan);
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) gamma.push_back(g(a, b));
+    gl.push_back(gamma_longitudinal(g)), gt.push_back(gamma_transverse(g));
   }
-  // Units of every dataset, as in /tls (docs/file-format.md).
+  const std::size_t hn = mech.elastic_dipole.size();
+  for (const char* name : {"/tls/gamma", "/tls/gamma_l", "/tls/gamma_t"}) remove_object(file, name);
+  write_replicated(file, "/tls/gamma", gamma, {hn, 3, 3});
+  write_replicated(file, "/tls/gamma_l", gl, {hn});
+  write_replicated(file, "/tls/gamma_t", gt, {hn});
+  for (const char* name : {"/tls/gamma", "/tls/gamma_l", "/tls/gamma_t"})
+    write_attribute(file, name, "unit", "epsilon");
+}
+
+// Units of every /interactions dataset, as in /tls (docs/file-format.md), and the settings used.
+void write_interaction_attributes(H5File& file, const InteractSettings& s, double grid_spacing) {
   const std::pair<const char*, const char*> units[] = {{"r", "sigma"},
                                                        {"j_el", "epsilon"},
                                                        {"j_dd", "epsilon"},
@@ -351,15 +416,60 @@ void run_interact(const Input& in, MPI_Comm comm) {
                                                        {"j_mech_dipole", "epsilon"}};
   for (const auto& [name, unit] : units) write_attribute(file, std::string("/interactions/") + name, "unit", unit);
   write_attribute(file, "/interactions", "units", "lj");
-  write_attribute(file, "/interactions", "cutoff", std::isfinite(cutoff) ? cutoff : 0.0);
-  write_attribute(file, "/interactions", "epsilon", eps);
-  write_attribute(file, "/interactions", "grid_spacing", grid.spacing().maxCoeff());
-  write_attribute(file, "/interactions", "mech_response", response);
-  write_attribute(file, "/interactions", "far", far ? "dipole" : "none");
-  write_attribute(file, "/interactions", "far_width", far_width);
-  write_attribute(file, "/interactions", "far_mech", far_mech ? "dipole" : "exact");
+  write_attribute(file, "/interactions", "cutoff", std::isfinite(s.cutoff) ? s.cutoff : 0.0);
+  write_attribute(file, "/interactions", "epsilon", s.eps);
+  write_attribute(file, "/interactions", "grid_spacing", grid_spacing);
+  write_attribute(file, "/interactions", "mech_response", s.response);
+  write_attribute(file, "/interactions", "far", s.far ? "dipole" : "none");
+  write_attribute(file, "/interactions", "far_width", s.far_width);
+  write_attribute(file, "/interactions", "far_mech", s.far_mech ? "dipole" : "exact");
+}
+
+}  // namespace
+
+void run_interact(const Input& in, MPI_Comm comm) {
+  const InteractSettings s = InteractSettings::from_input(in);
+  Progress progress(comm, "interact");
+
+  H5File file(s.output, H5File::Mode::update, comm);
+  const Sample m = read_sample(file, s, comm);
+  const Box& box = m.c.box;
+  const PairLists l = list_pairs(m.tls, box, s);
+  const std::size_t k = l.all.size();
+  progress.say(
+      fmt::format("{} TLS, {} pairs, {} exact (within {:.4g}){}; grid spacing {:.4g}, eps {:.4g}; J_mech response: {}",
+                  m.tls.size(), k, l.near.size(), s.cutoff, s.far ? ", the rest by their dipoles" : "", s.spacing,
+                  s.eps, s.response));
+
+  // The System first: its checks of the box against the model's cut-off name the problem before
+  // the grid's own (a box too small for the grid's ranks says nothing of the box).
+  System sys(comm, box, m.model, s.skin, s.proc_grid);
+  sys.set_beads(m.c.beads);
+  const Electric e = electric_step(m, l, s, comm, progress);
+  const MechResult mech = mechanical_step(sys, m.tls, l, s, progress);
+  const Checks ch = four_state_checks(m, l, mech, s, comm, progress);
+  const MaterialConstants mat = material_step(m, sys, s, comm, progress);
+
+  // Far field of every listed pair; the exact values where they were computed.
+  const FarField ff = far_field_couplings(m.tls, l.all, box, e.mu, s.eps, mech.elastic_dipole, mat.tensor, s.far_width);
+  const Couplings c = combine(ff, l, e, mech);
+  if (s.far) {
+    progress.say(
+        fmt::format("far field: J_el of {} pairs and J_mech of {} by their dipoles (elastic kernel on a {}x{}x{} "
+                    "grid, width {:.3g})",
+                    k - l.exact.size(), k - l.mech.size(), ff.grid[0], ff.grid[1], ff.grid[2], s.far_width));
+  }
+  if (s.n_check > 0 && ch.row.empty())
+    progress.say("no four-state check: no pair has mobile sets farther apart than the potential's cutoff");
+
+  remove_object(file, "/interactions");
+  remove_object(file, "/material");
+  write_material(file, mat, s.strain);
+  write_couplings(file, l, e, c, ff, ch);
+  write_per_tls(file, mech);
+  write_interaction_attributes(file, s, e.grid_spacing);
   file.commit();
-  progress.say(fmt::format("updated {} in {:.2f} s", path, progress.elapsed()));
+  progress.say(fmt::format("updated {} in {:.2f} s", s.output, progress.elapsed()));
 }
 
 }  // namespace tlsmap

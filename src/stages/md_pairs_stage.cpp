@@ -26,16 +26,18 @@ namespace tlsmap {
 
 namespace {
 
-struct Settings {
+struct MdPairsSettings {
   std::string output, model;
   ReplicaParams replica;
   int replicas = 1;
   std::uint64_t seed = 0;
+
+  static MdPairsSettings from_input(const Input& in);
 };
 
-Settings settings_from(const Input& in) {
-  Settings s;
-  s.output = in.get_string("run.output");
+MdPairsSettings MdPairsSettings::from_input(const Input& in) {
+  MdPairsSettings s;
+  s.output = output_path(in);
   s.model = in.get_string("system.model");
   if (!in.has("search.md_temperature"))
     in.fail("search.md_temperature",
@@ -84,7 +86,7 @@ std::vector<Quench> deserialize(const std::vector<char>& b) {
 // Collective: replicas first .. replicas − 1, in rounds of one replica per group (replica first + k
 // of a round on group k), every round's records on every rank, then after_round(records of the
 // round, in replica order). Which group runs a replica does not change its record.
-void run_replicas(const Settings& s, int first, const Box& box, const GlobalBeads& glass, const Model& model,
+void run_replicas(const MdPairsSettings& s, int first, const Box& box, const GlobalBeads& glass, const Model& model,
                   MPI_Comm comm, const std::function<void(std::vector<std::vector<Quench>>&)>& after_round) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
@@ -149,7 +151,7 @@ TlsRow md_row(const AnalysedPair& p, const MinimaSample& m, int a, int b) {
 
 // What determines the quench record (not the replica count: more replicas resume a record; not the
 // analysis settings: the analysis is redone from the record on every run).
-std::string sampling_fingerprint(const Settings& s, const Box& box, const GlobalBeads& g) {
+std::string sampling_fingerprint(const MdPairsSettings& s, const Box& box, const GlobalBeads& g) {
   Fingerprint f;
   f.add_string("md-pairs");
   for (const Vec3& x : g.pos) f.add(x[0]), f.add(x[1]), f.add(x[2]);
@@ -170,8 +172,8 @@ struct Record {
 };
 
 // Collective: /search as the quench record (docs/file-format.md); complete = 0 at a checkpoint.
-void write_search(H5File& f, const Settings& s, const Record& rec, const std::vector<int>& pair_row, std::size_t n_rows,
-                  const std::string& fp, bool complete) {
+void write_search(H5File& f, const MdPairsSettings& s, const Record& rec, const std::vector<int>& pair_row,
+                  std::size_t n_rows, const std::string& fp, bool complete) {
   remove_object(f, "/search");
   const MinimaSample& m = rec.m;
   std::vector<std::int64_t> offset{0}, step, structure;
@@ -303,7 +305,7 @@ Record read_record(const std::string& path, const std::string& fp, const Record&
 }  // namespace
 
 void run_md_pairs(const Input& in, MPI_Comm comm) {
-  const Settings s = settings_from(in);
+  const MdPairsSettings s = MdPairsSettings::from_input(in);
   Progress progress(comm, "search");
   Configuration c = read_configuration(s.output, comm);
   const GlobalBeads g = gather_by_id(c.beads, comm);

@@ -21,6 +21,8 @@ namespace tlsmap {
 
 PackParams PackParams::from_input(const Input& in) {
   PackParams p;
+  p.output = output_path(in);
+  if (in.has("pack.from")) p.from = in.get_string("pack.from");
   p.n_beads = in.get_int("system.n_beads");
   p.density = in.get_double("system.density");
   auto a = in.get_vec3("system.box_aspect");
@@ -166,6 +168,23 @@ void measure_decorrelation(const System& sys, const Reference& ref, long step, D
   out.c_diameter.push_back(g.diameter.empty() || ref.var_diameter == 0.0 ? 0.0 : cd / n / ref.var_diameter);
 }
 
+// The quenched liquid minimised to its inherent structure (L-BFGS or FIRE): res.minimum,
+// minimize_seconds, e_per_bead and pressure.
+void minimize_glass(System& sys, const PackParams& p, Progress& progress, PackResult& res) {
+  const double n = static_cast<double>(sys.n_global());
+  progress.begin("minimize");
+  auto report = [&](long it, double e, double fmax) {
+    progress.report(it, 0, fmt::format("e_pot {:.10f}  max|F| {:.3e} (stop at {:.0e})", e / n, fmax, p.fire.f_tol));
+  };
+  const double t_min = MPI_Wtime();
+  res.minimum = p.minimizer == "lbfgs" ? minimize_lbfgs(sys, p.lbfgs, report, p.log_every)
+                                       : minimize_fire(sys, p.fire, report, p.log_every);
+  res.minimize_seconds = MPI_Wtime() - t_min;
+  Thermo th = sys.thermo();
+  res.e_per_bead = th.potential / n;
+  res.pressure = th.pressure;
+}
+
 }  // namespace
 
 PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
@@ -237,17 +256,7 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
   res.swap_accepted = swaps.accepted;
   res.swap_attempted_final = swaps_final.attempted;
   res.swap_accepted_final = swaps_final.accepted;
-  progress.begin("minimize");
-  auto report = [&](long it, double e, double fmax) {
-    progress.report(it, 0, fmt::format("e_pot {:.10f}  max|F| {:.3e} (stop at {:.0e})", e / n, fmax, p.fire.f_tol));
-  };
-  const double t_min = MPI_Wtime();
-  res.minimum = p.minimizer == "lbfgs" ? minimize_lbfgs(sys, p.lbfgs, report, p.log_every)
-                                       : minimize_fire(sys, p.fire, report, p.log_every);
-  res.minimize_seconds = MPI_Wtime() - t_min;
-  Thermo th = sys.thermo();
-  res.e_per_bead = th.potential / n;
-  res.pressure = th.pressure;
+  minimize_glass(sys, p, progress, res);
   res.seconds = MPI_Wtime() - t0;
   agree(sys.comm(), res.minimum.converged,
         "the minimiser did not reach max|F| <= " + std::to_string(p.fire.f_tol) + " in " +
@@ -298,50 +307,32 @@ FinalStage final_stage_averages(const QuenchTrace& t, long from_step) {
   return f;
 }
 
-}  // namespace
+// Collective: the sample pack starts from — a lattice start, or [pack] from (its model then takes
+// the glass's largest diameter).
+struct Start {
+  Box box;
+  Model model;
+  Beads beads;
+};
 
-void run_pack(const Input& in, MPI_Comm comm) {
-  PackParams p = PackParams::from_input(in);
-  Progress progress(comm, "pack");
-  // [pack] from: a glass made elsewhere (LAMMPS data or H5MD) is only minimised, not re-made.
-  const bool imported = in.has("pack.from");
+Start start_sample(const PackParams& p, MPI_Comm comm) {
+  const bool imported = !p.from.empty();
   Model model = model_by_name(p.model);
   LoadedConfiguration loaded;
   if (imported) {
-    loaded = load_configuration(in.get_string("pack.from"), comm, model.has_diameters());
+    loaded = load_configuration(p.from, comm, model.has_diameters());
     if (model.has_diameters()) model = Model(PolydisperseSoftSphere::for_diameters_up_to(loaded.max_diameter));
-    p.equil_steps = p.quench_steps = 0;
+    else require_species_in_model(loaded, p.from, model.table.n_species(), p.model, comm);
   }
   const Box box = imported ? loaded.box : packing_box(p.n_beads, p.density, p.aspect);
-  const bool diameters = model.has_diameters();
-  System sys(comm, box, std::move(model), p.skin, p.proc_grid);
   Beads start =
       imported ? std::move(loaded.beads) : lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed);
-  if (diameters && !imported) assign_diameters(start, p.n_beads);
-  sys.set_beads(std::move(start));
-  const Int3 g = sys.decomp().dims();
-  progress.say(fmt::format("{} {} beads{}{}, density {:.4g}, box {:.4g} x {:.4g} x {:.4g}, {} ranks ({}x{}x{})",
-                           sys.n_global(), p.model, imported ? " read from " : "",
-                           imported ? in.get_string("pack.from") : std::string(),
-                           static_cast<double>(sys.n_global()) / box.volume(), box.len[0], box.len[1], box.len[2],
-                           sys.decomp().size(), g[0], g[1], g[2]));
-  const PackResult res = make_glass(sys, p, progress);
-  progress.say(fmt::format(
-      "inherent structure: e_IS = {:.10f} per bead, P = {:.5f}, max|F| = {:.2e} after {} {} "
-      "iterations ({} force calls, {:.2f} s); total {:.1f} s",
-      res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations,
-      p.minimizer == "lbfgs" ? "L-BFGS" : "FIRE", res.minimum.force_calls, res.minimize_seconds, res.seconds));
-  if (p.swap) {
-    progress.say(fmt::format(
-        "swap Monte Carlo: {} attempts, {:.2f} % accepted ({:.2f} % at T_f = {:.4g})", res.swap_attempted,
-        100.0 * static_cast<double>(res.swap_accepted) / std::max<std::int64_t>(1, res.swap_attempted),
-        100.0 * static_cast<double>(res.swap_accepted_final) / std::max<std::int64_t>(1, res.swap_attempted_final),
-        p.t_final));
-  }
+  if (model.has_diameters() && !imported) assign_diameters(start, p.n_beads);
+  return Start{box, std::move(model), std::move(start)};
+}
 
-  const std::string path = in.get_string("run.output");
-  H5File file(path, H5File::Mode::create, comm);
-  write_configuration(file, box, sys.beads(), config_meta(in), /*with_velocity=*/false);
+// /pack/quench_trace and /pack/decorrelation.
+void write_pack_tables(H5File& file, const PackParams& p, const PackResult& res) {
   const auto& t = res.trace;
   const std::size_t rows = t.step.size();
   std::vector<double> trace;
@@ -359,6 +350,10 @@ void run_pack(const Input& in, MPI_Comm comm) {
   write_attribute(file, "/pack/decorrelation", "window_start_step",
                   static_cast<double>(p.equil_steps + p.quench_steps / 2));
   write_attribute(file, "/pack/decorrelation", "q", 2.0 * M_PI);
+}
+
+// /pack's attributes: the final stage's averages, the swap counts, the inherent structure.
+void write_pack_attributes(H5File& file, const PackParams& p, const PackResult& res) {
   const FinalStage fin = final_stage_averages(res.trace, p.equil_steps + p.quench_steps / 2);  // = make_glass's window
   write_attribute(file, "/pack", "t_f", p.t_final);
   write_attribute(file, "/pack", "dt", p.dt);
@@ -383,8 +378,45 @@ void run_pack(const Input& in, MPI_Comm comm) {
   write_attribute(file, "/pack", "minimizer_force_calls", static_cast<double>(res.minimum.force_calls));
   write_attribute(file, "/pack", "minimizer_seconds", res.minimize_seconds);
   write_attribute(file, "/pack", "wall_seconds", res.seconds);
+}
+
+}  // namespace
+
+void run_pack(const Input& in, MPI_Comm comm) {
+  PackParams p = PackParams::from_input(in);
+  Progress progress(comm, "pack");
+  // [pack] from: a glass made elsewhere (LAMMPS data or H5MD) is only minimised, not re-made.
+  const bool imported = !p.from.empty();
+  if (imported) p.equil_steps = p.quench_steps = 0;
+  Start start = start_sample(p, comm);
+  const Box box = start.box;
+  System sys(comm, box, std::move(start.model), p.skin, p.proc_grid);
+  sys.set_beads(std::move(start.beads));
+  const Int3 g = sys.decomp().dims();
+  progress.say(fmt::format("{} {} beads{}{}, density {:.4g}, box {:.4g} x {:.4g} x {:.4g}, {} ranks ({}x{}x{})",
+                           sys.n_global(), p.model, imported ? " read from " : "", p.from,
+                           static_cast<double>(sys.n_global()) / box.volume(), box.len[0], box.len[1], box.len[2],
+                           sys.decomp().size(), g[0], g[1], g[2]));
+  const PackResult res = make_glass(sys, p, progress);
+  progress.say(fmt::format(
+      "inherent structure: e_IS = {:.10f} per bead, P = {:.5f}, max|F| = {:.2e} after {} {} "
+      "iterations ({} force calls, {:.2f} s); total {:.1f} s",
+      res.e_per_bead, res.pressure, res.minimum.max_force, res.minimum.iterations,
+      p.minimizer == "lbfgs" ? "L-BFGS" : "FIRE", res.minimum.force_calls, res.minimize_seconds, res.seconds));
+  if (p.swap) {
+    progress.say(fmt::format(
+        "swap Monte Carlo: {} attempts, {:.2f} % accepted ({:.2f} % at T_f = {:.4g})", res.swap_attempted,
+        100.0 * static_cast<double>(res.swap_accepted) / std::max<std::int64_t>(1, res.swap_attempted),
+        100.0 * static_cast<double>(res.swap_accepted_final) / std::max<std::int64_t>(1, res.swap_attempted_final),
+        p.t_final));
+  }
+
+  H5File file(p.output, H5File::Mode::create, comm);
+  write_configuration(file, box, sys.beads(), config_meta(in), /*with_velocity=*/false);
+  write_pack_tables(file, p, res);
+  write_pack_attributes(file, p, res);
   file.commit();
-  progress.say("wrote " + path);
+  progress.say("wrote " + p.output);
 }
 
 }  // namespace tlsmap

@@ -80,7 +80,7 @@ std::string fmt(double v, int digits = 6) {
 
 // ---- settings ---------------------------------------------------------------------------------
 
-struct Settings {
+struct PairsSettings {
   std::string list, format, model, output;
   double margin = 1.5, shell = 5.0, skin = 0.3, core_threshold = 0.02;
   std::int64_t max_mobile = 2000;
@@ -89,6 +89,9 @@ struct Settings {
   bool whole = false;        // resolved once the sample's size is known (resolve_neb)
   Int3 proc_grid = {0, 0, 0};
   SearchParams kernel;  // the search's pair analysis, with the search's keys
+
+  // with_list: `tlsmap pairs` (pairs.list required); without: another sampler's pairs (md-pairs).
+  static PairsSettings from_input(const Input& in, bool with_list = true);
 };
 
 // The list's path: relative to the input file's directory.
@@ -99,9 +102,8 @@ std::string list_path(const Input& in) {
   return (p.is_absolute() ? p : fs::path(in.path()).parent_path() / p).lexically_normal().string();
 }
 
-// with_list: `tlsmap pairs` (pairs.list required); without: another sampler's pairs (md-pairs).
-Settings settings_from(const Input& in, bool with_list) {
-  Settings s;
+PairsSettings PairsSettings::from_input(const Input& in, bool with_list) {
+  PairsSettings s;
   if (with_list) s.list = list_path(in);
   s.format = in.get_string("pairs.format");
   s.margin = in.get_double("pairs.margin");
@@ -109,7 +111,7 @@ Settings settings_from(const Input& in, bool with_list) {
   s.check_whole = in.get_bool("pairs.check_whole");
   s.neb = in.get_string("pairs.neb");
   s.max_mobile = in.get_int("pairs.max_mobile");
-  s.output = in.get_string("run.output");
+  s.output = output_path(in);
   s.model = in.get_string("system.model");
   s.skin = in.get_double("system.skin");
   s.proc_grid = in.get_int3("system.proc_grid");
@@ -226,7 +228,7 @@ void check_same_sample(const Sample& ref, const Box& box, const GlobalBeads& g, 
 }
 
 // Collective: every distinct state of the list, checked against the first, in list order of first use.
-std::map<std::string, std::vector<Vec3>> load_states(const std::vector<StatePair>& pairs, const Settings& s,
+std::map<std::string, std::vector<Vec3>> load_states(const std::vector<StatePair>& pairs, const PairsSettings& s,
                                                      MPI_Comm comm, Sample* sample) {
   std::map<std::string, std::vector<Vec3>> states;
   for (const StatePair& p : pairs)
@@ -243,7 +245,7 @@ std::map<std::string, std::vector<Vec3>> load_states(const std::vector<StatePair
 }
 
 // Collective: minimise one state with every bead free (relax.hpp); returns its energy.
-double minimise_state(const Sample& sample, const Settings& s, const std::string& path, std::vector<Vec3>& pos,
+double minimise_state(const Sample& sample, const PairsSettings& s, const std::string& path, std::vector<Vec3>& pos,
                       MPI_Comm comm) {
   GlobalBeads g;
   g.pos = pos, g.species = sample.species, g.charge = sample.charge, g.diameter = sample.diameter;
@@ -386,7 +388,7 @@ PairOutcome deserialize_pair(const char* data, std::size_t size) {
 struct PairInput {
   const Sample* sample;
   const LJTable* table;
-  const Settings* s;
+  const PairsSettings* s;
   const StatePair* pair;
   const std::vector<Vec3>* a;    // whole-sample minimum A, by id − 1
   const std::vector<Vec3>* b;    // whole-sample minimum B
@@ -598,7 +600,7 @@ std::vector<std::vector<char>> for_each_pair(std::size_t n, const std::function<
 // skipped == nullptr: a pair that is no local rearrangement is an Error; otherwise its reason is
 // put in (*skipped)[k] and its region gets n_mobile = -1.
 std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::map<std::string, std::vector<Vec3>>& x,
-                                const Sample& sample, const Settings& s, const Progress& progress,
+                                const Sample& sample, const PairsSettings& s, const Progress& progress,
                                 std::vector<std::string>* skipped = nullptr) {
   std::vector<Region> regions;
   for (const StatePair& p : pairs) {
@@ -639,10 +641,13 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
 // Collective, steps 3 (sizing) and 4 (analysis) for the pairs whose region check_pairs accepted
 // (n_mobile >= 0). skipped == nullptr: a region that cannot be sized stops the stage; otherwise the
 // pair is left out (nullopt) and its reason put in (*skipped)[k]. Results in pair order on every rank.
-std::vector<std::optional<PairOutcome>> analyse_regions(
-    const std::vector<StatePair>& pairs, const std::map<std::string, std::vector<Vec3>>& x,
-    const std::map<std::string, double>& energy, const Sample& sample, const Settings& s, std::vector<Region>& regions,
-    const std::vector<Vec3>& ref, Progress& progress, MPI_Comm comm, std::vector<std::string>* skipped = nullptr) {
+std::vector<std::optional<PairOutcome>> analyse_regions(const std::vector<StatePair>& pairs,
+                                                        const std::map<std::string, std::vector<Vec3>>& x,
+                                                        const std::map<std::string, double>& energy,
+                                                        const Sample& sample, const PairsSettings& s,
+                                                        std::vector<Region>& regions, const std::vector<Vec3>& ref,
+                                                        Progress& progress, MPI_Comm comm,
+                                                        std::vector<std::string>* skipped = nullptr) {
   const LJTable table = model_has_diameters(s.model) ? LJTable{} : make_model(s.model);  // diameters: unused
   auto input = [&](std::int64_t k) {
     const StatePair& p = pairs[k];
@@ -700,7 +705,7 @@ std::vector<std::optional<PairOutcome>> analyse_regions(
 }
 
 // Collective: the output file (create mode: <output>.tmp, renamed on commit).
-void write_pairs_group(H5File& f, const Settings& s, const std::vector<StatePair>& pairs,
+void write_pairs_group(H5File& f, const PairsSettings& s, const std::vector<StatePair>& pairs,
                        const std::vector<PairOutcome>& out) {
   std::vector<std::string> state_a, state_b;
   for (const StatePair& p : pairs) state_a.push_back(p.a), state_b.push_back(p.b);
@@ -736,7 +741,7 @@ void write_pairs_group(H5File& f, const Settings& s, const std::vector<StatePair
   write_attribute(f, "/pairs", "neb", s.whole ? "whole" : "shell");
 }
 
-void write_output(const Input& in, const Settings& s, const Sample& sample, const std::vector<Vec3>& ref,
+void write_output(const Input& in, const PairsSettings& s, const Sample& sample, const std::vector<Vec3>& ref,
                   const std::vector<StatePair>& pairs, const std::vector<PairOutcome>& out, MPI_Comm comm) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
@@ -777,7 +782,7 @@ std::string row_summary(std::size_t k, const PairOutcome& o) {
 }
 
 // pairs.neb: whole or shell, now that the sample's size is known. The same on every rank.
-void resolve_neb(const Input& in, std::int64_t n_beads, Settings& s) {
+void resolve_neb(const Input& in, std::int64_t n_beads, PairsSettings& s) {
   const bool fits = n_beads - 1 <= s.max_mobile;
   if (s.neb == "whole" && !fits)
     in.fail("pairs.neb", "= \"whole\" needs n_beads - 1 = " + std::to_string(n_beads - 1) +
@@ -789,7 +794,7 @@ void resolve_neb(const Input& in, std::int64_t n_beads, Settings& s) {
 }  // namespace
 
 void run_pairs(const Input& in, MPI_Comm comm) {
-  Settings s = settings_from(in, true);
+  PairsSettings s = PairsSettings::from_input(in);
   Progress progress(comm, "pairs");
   const std::vector<StatePair> pairs = parse_pair_list(read_list(s.list, comm), s.list);
   check_output_is_no_state(pairs, s.output, comm);
@@ -831,7 +836,7 @@ std::vector<AnalysedPair> analyse_minima_pairs(const Input& in, const MinimaSamp
                                                const std::vector<std::pair<int, int>>& pairs, const std::string& label,
                                                Progress& progress, MPI_Comm comm) {
   if (pairs.empty()) return {};
-  Settings s = settings_from(in, false);
+  PairsSettings s = PairsSettings::from_input(in, /*with_list=*/false);
   s.list = label;
   resolve_neb(in, static_cast<std::int64_t>(m.species.size()), s);
   const Sample sample{m.box, m.species, m.charge, label, m.diameter};

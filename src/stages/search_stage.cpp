@@ -38,14 +38,23 @@ namespace tlsmap {
 
 // ---- byte form of an outcome ------------------------------------------------------------------
 
+namespace {
+// An outcome's fixed-size fields, in their byte order: the one list serialize and
+// deserialize_outcome both walk (f is called on each field in turn).
+template <class Outcome, class F>
+void for_each_field(Outcome& o, F&& f) {
+  f(o.domain), f(o.status), f(o.error), f(o.center);
+  f(o.n_mobile), f(o.n_frozen), f(o.n_attempts), f(o.n_events), f(o.seconds);
+  f(o.n_singletons), f(o.missing);
+  f(o.minima_energy), f(o.minima_verified);
+  f(o.saddle_energy), f(o.saddle_verified), f(o.saddle_minima);
+  f(o.pair_seconds);
+}
+}  // namespace
+
 std::vector<char> serialize(const DomainOutcome& o) {
   ByteWriter w;
-  w.put(o.domain), w.put(o.status), w.put(o.error), w.put(o.center);
-  w.put(o.n_mobile), w.put(o.n_frozen), w.put(o.n_attempts), w.put(o.n_events), w.put(o.seconds);
-  w.put(o.n_singletons), w.put(o.missing);
-  w.put(o.minima_energy), w.put(o.minima_verified);
-  w.put(o.saddle_energy), w.put(o.saddle_verified), w.put(o.saddle_minima);
-  w.put(o.pair_seconds);
+  for_each_field(o, [&](const auto& field) { w.put(field); });
   w.put<std::uint64_t>(o.pairs.size());
   for (const TlsRow& row : o.pairs) put_row(w, row);
   return w.take();
@@ -54,12 +63,7 @@ std::vector<char> serialize(const DomainOutcome& o) {
 DomainOutcome deserialize_outcome(const char* data, std::size_t size) {
   ByteReader r(data, size);
   DomainOutcome o;
-  r.get(o.domain), r.get(o.status), r.get(o.error), r.get(o.center);
-  r.get(o.n_mobile), r.get(o.n_frozen), r.get(o.n_attempts), r.get(o.n_events), r.get(o.seconds);
-  r.get(o.n_singletons), r.get(o.missing);
-  r.get(o.minima_energy), r.get(o.minima_verified);
-  r.get(o.saddle_energy), r.get(o.saddle_verified), r.get(o.saddle_minima);
-  r.get(o.pair_seconds);
+  for_each_field(o, [&](auto& field) { r.get(field); });
   const auto n = r.take<std::uint64_t>();
   for (std::uint64_t k = 0; k < n; ++k) o.pairs.push_back(get_row(r));
   if (!r.at_end()) throw Error("corrupt domain result (trailing bytes)");
@@ -157,7 +161,7 @@ DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, con
 
 namespace {
 
-struct Settings {
+struct SearchSettings {
   double xi = 5.5, spacing = 5.5, shell = 5.0;
   std::int64_t max_domains = 0, checkpoint_every = 32;
   bool skip_failed = false;
@@ -168,10 +172,12 @@ struct Settings {
   std::uint64_t seed = 0;
   std::string model;
   SearchParams kernel;
+
+  static SearchSettings from_input(const Input& in);
 };
 
-Settings settings_from(const Input& in) {
-  Settings s;
+SearchSettings SearchSettings::from_input(const Input& in) {
+  SearchSettings s;
   s.xi = in.get_double("search.xi");
   s.spacing = in.has("search.spacing") ? in.get_double("search.spacing") : s.xi;
   s.model = in.get_string("system.model");
@@ -207,7 +213,7 @@ Settings settings_from(const Input& in) {
   return s;
 }
 
-std::string fingerprint(const Settings& s, const Box& box, const GlobalBeads& g) {
+std::string fingerprint(const SearchSettings& s, const Box& box, const GlobalBeads& g) {
   Fingerprint f;
   for (const Vec3& x : g.pos) f.add(x[0]), f.add(x[1]), f.add(x[2]);
   f.add_vec(g.species), f.add_vec(g.charge), f.add_vec(g.diameter);
@@ -328,28 +334,18 @@ std::pair<std::vector<std::int64_t>, std::vector<T>> csr(const std::vector<const
 }
 
 struct RunInfo {
-  const Settings* s;
+  const SearchSettings* s;
   const DomainGrid* grid;
   double e_sample;
   std::string fingerprint;
   std::int64_t n_beads;
 };
 
-// Collective; `done` and `m` are the same on every rank. Replaces /search and /tls.
-void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& done, const Merged& m,
-                     const RunInfo& info) {
-  const DomainGrid& grid = *info.grid;
+// /search: one row per domain of the grid (`all`; not done: zeros, empty landscape).
+void write_search_rows(H5File& f, const std::vector<const DomainOutcome*>& all, const Merged& m,
+                       const DomainGrid& grid) {
   const std::int64_t n_dom = grid.size();
-  remove_object(f, "/search");
   auto h = [](std::int64_t n) { return static_cast<std::size_t>(n); };
-
-  // /search: one row per domain of the grid (not done: zeros, empty landscape).
-  std::vector<const DomainOutcome*> all(n_dom, nullptr);
-  DomainOutcome blank;
-  for (std::int64_t d = 0; d < n_dom; ++d) {
-    auto it = done.find(d);
-    all[d] = it != done.end() ? &it->second : &blank;
-  }
   std::vector<double> centers;
   for (std::int64_t d = 0; d < n_dom; ++d) {
     const Vec3 c = grid.center(d);
@@ -366,7 +362,7 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
       {"n_singletons", &DomainOutcome::n_singletons}};
   for (const auto& [name, member] : counts)
     write_replicated(f, std::string("/search/") + name,
-                     column<std::int64_t>(all, [m = member](const DomainOutcome& o) { return o.*m; }), {h(n_dom)});
+                     column<std::int64_t>(all, [mem = member](const DomainOutcome& o) { return o.*mem; }), {h(n_dom)});
   write_replicated(f, "/search/n_minima",
                    column<std::int64_t>(all, [](const DomainOutcome& o) { return o.minima_energy.size(); }),
                    {h(n_dom)});
@@ -409,7 +405,14 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
     write_replicated(f, "/search/pair_offset", off, {off.size()});
     write_replicated(f, "/search/pair_row", rows, {rows.size()});
   }
-  const Settings& s = *info.s;
+}
+
+// /search's attributes: the grid, the counts and the settings the catalogue was made with.
+void write_search_attributes(H5File& f, const std::map<std::int64_t, DomainOutcome>& done, const Merged& m,
+                             const RunInfo& info) {
+  const DomainGrid& grid = *info.grid;
+  const std::int64_t n_dom = grid.size();
+  const SearchSettings& s = *info.s;
   const Vec3 a = grid.spacing();
   std::int64_t n_done = 0, n_failed = 0;
   for (const auto& [d, o] : done) (o.status == 1 ? n_done : n_failed) += 1;
@@ -450,8 +453,10 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
   write_attribute(f, "/search", "fingerprint", info.fingerprint);
   write_attribute(f, "/search", "model", s.model);
   write_attribute(f, "/search", "start_from", s.kernel.start_from_occupied ? "occupied" : "window");
+}
 
-  // /tls: the merged rows, then the dipole stage's column as a placeholder.
+// /tls: the merged rows, then the dipole stage's column as a placeholder.
+void write_tls_rows(H5File& f, const Merged& m, const SearchSettings& s) {
   TlsAttributes ta;
   ta.hbar_reduced = hbar_reduced(s.kernel.units);
   ta.max_splitting = s.kernel.max_splitting;
@@ -462,6 +467,22 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
   write_replicated(f, "/tls/mu_eq13", std::vector<double>(3 * n, std::numeric_limits<double>::quiet_NaN()), {n, 3});
   write_attribute(f, "/tls/mu_eq13", "unit", "q* sigma");
   write_attribute(f, "/tls", "mu_eq13", "NaN until the dipole stage fills it");
+}
+
+// Collective; `done` and `m` are the same on every rank. Replaces /search and /tls.
+void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& done, const Merged& m,
+                     const RunInfo& info) {
+  const std::int64_t n_dom = info.grid->size();
+  remove_object(f, "/search");
+  std::vector<const DomainOutcome*> all(n_dom, nullptr);
+  DomainOutcome blank;
+  for (std::int64_t d = 0; d < n_dom; ++d) {
+    auto it = done.find(d);
+    all[d] = it != done.end() ? &it->second : &blank;
+  }
+  write_search_rows(f, all, m, *info.grid);
+  write_search_attributes(f, done, m, info);
+  write_tls_rows(f, m, *info.s);
 }
 
 // Collective: the outcomes stored in the file (all ranks read the same), if its /search was made
@@ -634,20 +655,26 @@ double max_splitting_from(const Input& in) {
 
 // ---- the stage --------------------------------------------------------------------------------
 
-void run_search(const Input& in, MPI_Comm comm) {
-  if (in.get_string("search.method") == "md-pairs") return run_md_pairs(in, comm);
-  const std::string path = in.get_string("run.output");
-  Settings s = settings_from(in);  // the shell may still grow to the sample's diameters
-  Progress progress(comm, "search");
+namespace {
 
-  // The packing, replicated on every rank (domains.hpp), and the whole-sample energy.
+// The packing, replicated on every rank (domains.hpp), its model and the whole-sample energy.
+struct Packing {
+  Box box;
+  std::int64_t n_beads = 0;
+  GlobalBeads g;
+  Model model;
+  LJTable table;  // the species table, or empty for the soft spheres (each bead's diameter is in the copy)
+  double e_sample = 0.0;
+};
+
+// Collective. The shell grows to twice the sample's largest cutoff (soft spheres) unless it was given.
+Packing read_packing(const Input& in, const std::string& path, SearchSettings& s, MPI_Comm comm) {
   Configuration c = read_configuration(path, comm);
-  const std::int64_t n_beads = c.n_global;
-  const GlobalBeads g = gather_by_id(c.beads, comm);
+  GlobalBeads g = gather_by_id(c.beads, comm);
   // A species table, or the soft spheres with the sample's own diameters (then the table is empty
   // and the local models take each bead's diameter from the copy).
-  const Model model = model_for_sample(s.model, g.diameter, path);
-  const LJTable table = model.has_diameters() ? LJTable{} : model.table;
+  Model model = model_for_sample(s.model, g.diameter, path);
+  LJTable table = model.has_diameters() ? LJTable{} : model.table;
   if (model.has_diameters() && s.shell < 2.0 * model.max_cutoff()) {
     if (in.has("search.shell"))
       in.fail("search.shell", "must be at least 2 r_c = " + std::to_string(2.0 * model.max_cutoff()) +
@@ -661,97 +688,141 @@ void run_search(const Input& in, MPI_Comm comm) {
     sys.compute_forces();
     e_sample = sys.potential_energy();
   }
-  const DomainGrid grid = [&] {
-    try {
-      return DomainGrid(c.box, s.xi, s.spacing);
-    } catch (const Error& e) {
-      in.fail("search.xi", e.what());
-    }
-  }();
-  const RunInfo info{&s, &grid, e_sample, fingerprint(s, c.box, g), n_beads};
-  const WholeSample rc{comm, c.box, &g, model, s.skin, s.proc_grid, s.relax_radius, e_sample};
+  return Packing{c.box, c.n_global, std::move(g), std::move(model), std::move(table), e_sample};
+}
 
-  std::map<std::int64_t, DomainOutcome> done;
-  {
-    H5File f(path, H5File::Mode::read_only, comm);
-    std::string why;
-    done = read_catalogue(f, info, &why);
-    if (!why.empty()) progress.say(why + ": starting over (the old /search and /tls will be replaced)");
+DomainGrid domain_grid(const Input& in, const Box& box, const SearchSettings& s) {
+  try {
+    return DomainGrid(box, s.xi, s.spacing);
+  } catch (const Error& e) {
+    in.fail("search.xi", e.what());
   }
-  const std::int64_t n_dom = grid.size();
-  const std::int64_t n_target = s.max_domains > 0 ? std::min(s.max_domains, n_dom) : n_dom;
-  std::vector<std::int64_t> todo;
-  for (std::int64_t d = 0; d < n_target; ++d)
-    if (!done.count(d)) todo.push_back(d);
+}
+
+// Collective: the domains already in the file (if made from the same configuration and settings).
+std::map<std::int64_t, DomainOutcome> resume(const std::string& path, const RunInfo& info, MPI_Comm comm,
+                                             const Progress& progress) {
+  H5File f(path, H5File::Mode::read_only, comm);
+  std::string why;
+  std::map<std::int64_t, DomainOutcome> done = read_catalogue(f, info, &why);
+  if (!why.empty()) progress.say(why + ": starting over (the old /search and /tls will be replaced)");
+  return done;
+}
+
+// The opening lines: the sample, the domain grid, what is left to do, the class rule.
+void say_plan(const Packing& p, const DomainGrid& grid, const SearchSettings& s, std::size_t n_todo,
+              std::int64_t n_target, const Progress& progress) {
   const Vec3 a = grid.spacing();
   progress.say(
       fmt::format("{} beads, E_sample = {:.10f}; {} domains ({} x {} x {}, spacing {:.4g} x {:.4g} x {:.4g}), "
                   "R_xi = {:.4f}, shell {:.4g} sigma; {} to search now, {} already in the file",
-                  n_beads, e_sample, n_dom, grid.counts()[0], grid.counts()[1], grid.counts()[2], a[0], a[1], a[2],
-                  grid.radius(), s.shell, todo.size(), static_cast<long long>(n_target - todo.size())));
+                  p.n_beads, p.e_sample, grid.size(), grid.counts()[0], grid.counts()[1], grid.counts()[2], a[0], a[1],
+                  a[2], grid.radius(), s.shell, n_todo, static_cast<long long>(n_target - n_todo)));
   progress.say(fmt::format(
       "pairs adjacent to the occupied state; class tls: E_qs <= {:.4g} epsilon ({:.4g} K), "
       "hbar* = {:.5f}",
       s.kernel.max_splitting, s.kernel.max_splitting * s.kernel.units.epsilon_kelvin, hbar_reduced(s.kernel.units)));
+}
 
-  auto work = [&](std::int64_t d) {
-    const LocalCopy copy =
-        local_copy(c.box, g.pos, g.species, g.charge, grid.center(d), grid.radius(), s.shell, g.diameter);
-    DomainOutcome o;
-    try {
-      o = search_one_domain(copy, table, s.kernel, s.seed, d, e_sample);
-    } catch (const std::exception& e) {
-      if (!s.skip_failed) throw;
-      o = DomainOutcome{};
-      o.domain = d, o.status = 2, o.error = e.what(), o.center = copy.center;
-      o.n_mobile = copy.n_mobile, o.n_frozen = copy.size() - copy.n_mobile;
-      fmt::print(stderr, "[search] domain {} failed (skipped, on_error = \"skip\"): {}\n", d, e.what());
-    }
-    WorkOutput out;
-    out.counters = {static_cast<std::int64_t>(o.pairs.size()), o.n_attempts};
-    out.bytes = serialize(o);
-    return out;
-  };
+// One item of the work queue: search domain d of the packing (a failure is recorded with
+// on_error = "skip", else rethrown).
+WorkOutput search_work(std::int64_t d, const Packing& p, const DomainGrid& grid, const SearchSettings& s) {
+  const GlobalBeads& g = p.g;
+  const LocalCopy copy =
+      local_copy(p.box, g.pos, g.species, g.charge, grid.center(d), grid.radius(), s.shell, g.diameter);
+  DomainOutcome o;
+  try {
+    o = search_one_domain(copy, p.table, s.kernel, s.seed, d, p.e_sample);
+  } catch (const std::exception& e) {
+    if (!s.skip_failed) throw;
+    o = DomainOutcome{};
+    o.domain = d, o.status = 2, o.error = e.what(), o.center = copy.center;
+    o.n_mobile = copy.n_mobile, o.n_frozen = copy.size() - copy.n_mobile;
+    fmt::print(stderr, "[search] domain {} failed (skipped, on_error = \"skip\"): {}\n", d, e.what());
+  }
+  WorkOutput out;
+  out.counters = {static_cast<std::int64_t>(o.pairs.size()), o.n_attempts};
+  out.bytes = serialize(o);
+  return out;
+}
 
-  progress.begin("domains");
-  std::int64_t n_finished = 0, pairs_before = 0, attempts_before_batch = 0, n_pairs_run = 0, n_relaxed = 0;
+// What this run did, for the log.
+struct RunTally {
+  std::int64_t n_finished = 0, pairs_before = 0, attempts = 0, n_pairs_run = 0, n_relaxed = 0;
   double step_seconds[3] = {0, 0, 0}, relax_seconds = 0.0;
-  for (const auto& [d, o] : done) pairs_before += static_cast<std::int64_t>(o.pairs.size());
+};
+
+// Collective: the domains of `todo` through the work queue, checkpoint_every at a time, each batch
+// merged, relaxed and written to the file.
+RunTally search_batches(const std::vector<std::int64_t>& todo, std::map<std::int64_t, DomainOutcome>& done,
+                        const Packing& p, const DomainGrid& grid, const RunInfo& info, const WholeSample& rc,
+                        const std::string& path, Progress& progress) {
+  const SearchSettings& s = *info.s;
+  MPI_Comm comm = rc.comm;
+  progress.begin("domains");
+  RunTally t;
+  for (const auto& [d, o] : done) t.pairs_before += static_cast<std::int64_t>(o.pairs.size());
   const double t0 = MPI_Wtime();
   // Nothing to do (a rerun of a finished search): the file is left exactly as it is.
   for (std::size_t start = 0; start < todo.size(); start += s.checkpoint_every) {
     const std::vector<std::int64_t> batch(todo.begin() + start,
                                           todo.begin() + std::min(todo.size(), start + s.checkpoint_every));
-    WorkResult r = run_work_queue(comm, batch, work, [&](const WorkTally& t) {
+    auto work = [&](std::int64_t d) { return search_work(d, p, grid, s); };
+    WorkResult r = run_work_queue(comm, batch, work, [&](const WorkTally& w) {
       const double dt = MPI_Wtime() - t0;
-      progress.report(static_cast<long>(n_finished + t.done), static_cast<long>(todo.size()),
-                      fmt::format("pairs {}, {:.2f} attempts/s", pairs_before + t.counters[0],
-                                  dt > 0 ? static_cast<double>(attempts_before_batch + t.counters[1]) / dt : 0.0));
+      progress.report(static_cast<long>(t.n_finished + w.done), static_cast<long>(todo.size()),
+                      fmt::format("pairs {}, {:.2f} attempts/s", t.pairs_before + w.counters[0],
+                                  dt > 0 ? static_cast<double>(t.attempts + w.counters[1]) / dt : 0.0));
     });
     for (DomainOutcome& o : broadcast_results(r, comm)) {
-      n_pairs_run += static_cast<std::int64_t>(o.pairs.size());
-      for (int k = 0; k < 3; ++k) step_seconds[k] += o.pair_seconds[k];
-      pairs_before += static_cast<std::int64_t>(o.pairs.size());
-      attempts_before_batch += o.n_attempts;
+      t.n_pairs_run += static_cast<std::int64_t>(o.pairs.size());
+      for (int k = 0; k < 3; ++k) t.step_seconds[k] += o.pair_seconds[k];
+      t.pairs_before += static_cast<std::int64_t>(o.pairs.size());
+      t.attempts += o.n_attempts;
       const std::int64_t d = o.domain;
       done[d] = std::move(o);
-      ++n_finished;
+      ++t.n_finished;
     }
-    const Merged m = checkpoint(done, info, rc, path, progress, &n_relaxed, &relax_seconds);
+    const Merged m = checkpoint(done, info, rc, path, progress, &t.n_relaxed, &t.relax_seconds);
     if (r.failed)
       throw Error("search stopped: " + r.message + " (the " + std::to_string(done.size()) +
                   " domains finished are saved in " + path +
                   "; a rerun continues from there; [search] on_error = \"skip\" records failing domains and goes on)");
-    progress.say(fmt::format("checkpoint: {} of {} domains, {} rows ({} merged copies) in {}", done.size(), n_dom,
+    progress.say(fmt::format("checkpoint: {} of {} domains, {} rows ({} merged copies) in {}", done.size(), grid.size(),
                              m.rows.size(), m.n_merged, path));
   }
-  if (n_pairs_run > 0)
+  return t;
+}
+
+}  // namespace
+
+void run_search(const Input& in, MPI_Comm comm) {
+  if (in.get_string("search.method") == "md-pairs") return run_md_pairs(in, comm);
+  const std::string& path = output_path(in);
+  SearchSettings s = SearchSettings::from_input(in);  // the shell may still grow to the sample's diameters
+  Progress progress(comm, "search");
+
+  const Packing p = read_packing(in, path, s, comm);
+  const DomainGrid grid = domain_grid(in, p.box, s);
+  const RunInfo info{&s, &grid, p.e_sample, fingerprint(s, p.box, p.g), p.n_beads};
+  const WholeSample rc{comm, p.box, &p.g, p.model, s.skin, s.proc_grid, s.relax_radius, p.e_sample};
+
+  std::map<std::int64_t, DomainOutcome> done = resume(path, info, comm, progress);
+  const std::int64_t n_dom = grid.size();
+  const std::int64_t n_target = s.max_domains > 0 ? std::min(s.max_domains, n_dom) : n_dom;
+  std::vector<std::int64_t> todo;
+  for (std::int64_t d = 0; d < n_target; ++d)
+    if (!done.count(d)) todo.push_back(d);
+  say_plan(p, grid, s, todo.size(), n_target, progress);
+
+  const RunTally t = search_batches(todo, done, p, grid, info, rc, path, progress);
+  if (t.n_pairs_run > 0)
     progress.say(
         fmt::format("cost per pair this run ({} pairs): NEB {:.3g} s, 1D levels {:.3g} s, delta_zpe {:.3g} s; "
                     "relaxation of both states {:.3g} s",
-                    n_pairs_run, step_seconds[0] / n_pairs_run, step_seconds[1] / n_pairs_run,
-                    step_seconds[2] / n_pairs_run, n_relaxed > 0 ? relax_seconds / n_relaxed : 0.0));
-  summarise(done, merge_rows(done, c.box, s.kernel), n_dom, n_finished, path, progress);
+                    t.n_pairs_run, t.step_seconds[0] / t.n_pairs_run, t.step_seconds[1] / t.n_pairs_run,
+                    t.step_seconds[2] / t.n_pairs_run, t.n_relaxed > 0 ? t.relax_seconds / t.n_relaxed : 0.0));
+  summarise(done, merge_rows(done, p.box, s.kernel), n_dom, t.n_finished, path, progress);
 }
 
 }  // namespace tlsmap

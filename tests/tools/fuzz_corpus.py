@@ -90,10 +90,7 @@ TINY_IS_MALFORMED = {"system.density"}
 
 # Cases expected to fail until a file outside the validation work is fixed: name -> reason.
 # (Found by this corpus; docs/verification.md, "Bad input: the fuzz corpus", lists them too.)
-KNOWN = {
-    "interact-box-halved": "interact_stage.cpp: the grid's 'nodes per rank' error (names no box, no file) comes before any box check",
-    "h5-species-beyond-model": "system.cpp System::set_beads: refuses species 7 for KA but names no file ('[rank 0] a bead has ...')",
-}
+KNOWN = {}
 
 
 def toml_text(tables):

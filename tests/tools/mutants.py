@@ -34,7 +34,7 @@ MUTANTS = [
     ("c", "J_mech sign flipped (−f·u → +f·u)", "src/couplings/interact.cpp",
      "s -= f.f[k][0] * x[0] + f.f[k][1] * x[1] + f.f[k][2] * x[2];",
      "s += f.f[k][0] * x[0] + f.f[k][1] * x[1] + f.f[k][2] * x[2];", 1,
-     ["test_interact_np1", "cli_dipole_stage"]),
+     ["test_interact_np1", "cli_dipole_stage", "cli_interact_check"]),
     ("d", "dipole stage writes √g instead of g", "src/stages/dipole_stage.cpp",
      "g[k] = b.sum_dmu2 > 0.0 ? mu_direct[k].squaredNorm() / b.sum_dmu2 : 0.0;",
      "g[k] = b.sum_dmu2 > 0.0 ? std::sqrt(mu_direct[k].squaredNorm() / b.sum_dmu2) : 0.0;", 1,

@@ -111,6 +111,11 @@ class PoissonGrid {
   };
   Weights1D weights(int d, double x, bool derivative) const;
   bool in_ghost_range(const Weights1D (&w)[3]) const;
+  // One value per point from the wide potential: kernel(w, a) with the point's weights w (d/dx
+  // weights too when `derivative`) and the ghosted potential array a; Error naming `what` if a point
+  // lies outside this rank's ghost range.
+  template <class Out, class Kernel>
+  std::vector<Out> interpolate(std::span<const Vec3> pos, bool derivative, const char* what, Kernel kernel) const;
 
   const Decomposition& decomp_;
   Dielectric eps_;

@@ -30,6 +30,13 @@ struct LoadedConfiguration {
 // charge column is the charge.
 LoadedConfiguration load_configuration(const std::string& path, MPI_Comm comm, bool with_diameters = false);
 
+// Collective: every bead's species lies in 0 .. n_species − 1, the species of the model `model`
+// (a file of another model, e.g. a 3-species glass read as Kob–Andersen). Otherwise one Error
+// naming the file, the dataset (H5MD) or atom type (LAMMPS data), the bead id and the model.
+// Models with per-bead diameters have no species to check: call it for species models only.
+void require_species_in_model(const LoadedConfiguration& c, const std::string& path, int n_species,
+                              const std::string& model, MPI_Comm comm);
+
 // Collective: rank 0's error message (empty: none) becomes the same Error on every rank.
 void root_verdict(MPI_Comm comm, std::string error);
 

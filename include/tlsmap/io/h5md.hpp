@@ -34,6 +34,15 @@ class Input;
 // batch system's time limit leaves no temp file behind (the committed <path> is untouched).
 void remove_uncommitted_temporaries() noexcept;
 
+// Whether HDF5 cannot be finalized safely on this rank: a writable file was left open after an
+// HDF5 call on it failed (a full disk, a file-size limit, a corrupted chunk), or closing one
+// failed. Closing a file after a failed write can deadlock inside HDF5 1.10 (its flush has
+// collective steps a failing rank skips), and a failed close leaves a dangling file id that
+// crashes HDF5's clean-up at MPI_Finalize (SIGSEGV in H5F__close_cb). So such a file is abandoned
+// (its temp file removed, the handle never closed) and main ends the run without MPI_Finalize,
+// after the usual one message, on every rank alike.
+bool hdf5_close_failed() noexcept;
+
 class H5File {
  public:
   enum class Mode { create, read_only, read_write, update };
@@ -44,12 +53,15 @@ class H5File {
   // Throws Error naming the path if the file is missing or not HDF5, or the copy fails.
   H5File(const std::string& path, Mode mode, MPI_Comm comm);
   // Collective. A create- or update-mode file that was not committed is closed and its temp file
-  // removed (for update: <path> keeps its previous content).
+  // removed (for update: <path> keeps its previous content). A writable file on which an HDF5 call
+  // failed is not closed but abandoned (hdf5_close_failed).
   ~H5File();
   H5File(const H5File&) = delete;
   H5File& operator=(const H5File&) = delete;
 
   // Collective, create and update modes only: close the file and rename "<path>.tmp" to <path>.
+  // First the file is grown to its allocated size (fallocate), so a full disk or a file-size limit
+  // gives an Error before the collective close, which HDF5 cannot recover from.
   void commit();
 
   hid_t id() const { return id_; }
@@ -63,6 +75,7 @@ class H5File {
   MPI_Comm comm_;
   hid_t id_ = -1;
   bool committed_ = false;
+  long failures_at_open_ = 0;  // HDF5 failures agreed on before this file was opened (h5md.cpp)
 };
 
 // What a configuration file records besides the beads. Written as attributes of the root group

@@ -23,7 +23,7 @@
 
 namespace tlsmap {
 
-enum class KeyType { Int, Double, Bool, String, Vec3, Int3 };
+enum class KeyType { Int, Double, Bool, String, Double3, Integer3 };
 
 // A value as the schema and Input hold it; the alternative matches KeyType.
 using InputValue = std::variant<std::int64_t, double, bool, std::string, std::array<double, 3>, std::array<int, 3>>;
@@ -147,5 +147,8 @@ class Input {
   Schema schema_;
   std::map<std::string, Entry, std::less<>> entries_;
 };
+
+// The file every stage reads and writes (`run.output`): the one place a stage learns its name.
+inline const std::string& output_path(const Input& in) { return in.get_string("run.output"); }
 
 }  // namespace tlsmap

@@ -88,6 +88,15 @@ class NeighborList {
   std::vector<double> x_, y_, z_, cand_x_, cand_y_, cand_z_, cand_d2_;
   long n_builds_ = 0;
   double build_seconds_ = 0.0;
+
+  // The steps of build(): the slots of the beads binned in bead_bin_ (n_bins bins), with their
+  // positions; the candidates of the cell at (ix, iy, iz) of the local grid (nc cells a side) into
+  // the cand_ buffers, segment starts per species in seg (returns their number); the rows of the
+  // owned beads of cell c; the rows moved into local order.
+  void sort_slots(const Beads& b, int n_bins);
+  std::size_t gather_candidates(int ix, int iy, int iz, const int (&nc)[3], int n_cells, std::vector<int>& seg);
+  void cell_rows(int c, int n_cells, int n_owned, std::size_t m, const std::vector<int>& seg, double r2);
+  void rows_into_local_order(int n_owned);
 };
 
 }  // namespace tlsmap

@@ -23,6 +23,8 @@ namespace tlsmap {
 class Input;
 
 struct PackParams {
+  std::string output;  // run.output, the file pack creates
+  std::string from;    // pack.from: a glass made elsewhere, only minimised ("": a lattice start)
   std::int64_t n_beads = 4000;
   double density = 1.2;
   Vec3 aspect = Vec3::Ones();
