@@ -10,12 +10,13 @@
 //     radius L/4) to time variable ε (order 2 only).
 //
 //   bench_coulomb glass --data FILE [--accuracy 1e-5] [--cutoff R] [--evals 10] [--forces OUT]
-//                       [--ratio r] [--order p]
+//                       [--ratio r] [--order p] [--solver mg|fft]
 //     The Coulomb split on a configuration (LAMMPS data or H5MD): set-up, then `evals` force
 //     evaluations, each after displacing every bead by ≤ 0.005 (nearby configurations: previous φ as
 //     initial guess, preconditioner reused), timed by phase (real space, spread, solve, field;
 //     max over ranks). --forces writes the Coulomb forces of the unperturbed configuration
-//     ("id fx fy fz") for accuracy checks against a reference; --ratio overrides σ/h.
+//     ("id fx fy fz") for accuracy checks against a reference; --ratio overrides σ/h. --solver fft
+//     times the P3M reciprocal part instead of the multigrid one (default mg; "CG its" is then 0).
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/random.hpp"
 #include "tlsmap/electrostatics/coulomb.hpp"
@@ -168,9 +169,10 @@ void bench_glass(int argc, char** argv) {
   const double ratio = std::stod(arg(argc, argv, "--ratio", "0"));
   const int order = std::stoi(arg(argc, argv, "--order", "16"));
   const std::string forces_out = arg(argc, argv, "--forces", "");
+  const CoulombSolver solver = coulomb_solver_by_name(arg(argc, argv, "--solver", "mg"));
   const double skin = 0.3;
   LoadedConfiguration c = load_configuration(data, MPI_COMM_WORLD);
-  CoulombParams p = coulomb_params(c.box, accuracy, cutoff, 1.0, 0.5 * c.box.len.minCoeff() - skin, order);
+  CoulombParams p = coulomb_params(c.box, accuracy, cutoff, 1.0, 0.5 * c.box.len.minCoeff() - skin, order, solver);
   if (ratio > 0) p.spacing = p.sigma / ratio;
   const double t0 = MPI_Wtime();
   System sys(MPI_COMM_WORLD, c.box, make_model("kob-andersen"), skin, {0, 0, 0}, p.cutoff);
@@ -181,7 +183,8 @@ void bench_glass(int argc, char** argv) {
   std::vector<Vec3> f;
   CoulombResult r = coulomb.compute(sys.beads(), *sys.coulomb_list(), f);
   const double t_setup = MPI_Wtime() - t0;
-  const Int3 nn = coulomb.grid().n_nodes();
+  const Int3 nn = coulomb.mesh();
+  const double h_max = std::max({c.box.len[0] / nn[0], c.box.len[1] / nn[1], c.box.len[2] / nn[2]});
   if (!forces_out.empty()) {
     Beads& b = sys.beads();
     for (int i = 0; i < b.n_owned; ++i) b.force[i] = f[i];
@@ -213,12 +216,13 @@ void bench_glass(int argc, char** argv) {
   const double peak = peak_mb();  // collective
   if (rank_of(MPI_COMM_WORLD) == 0)
     std::printf(
-        "glass %s: N %lld, accuracy %.1e (estimate %.2e), r_c %.4f sigma %.4f sigma/h %.3f grid %d %d %d "
+        "glass %s: solver %s, N %lld, accuracy %.1e (estimate %.2e), r_c %.4f sigma %.4f sigma/h %.3f grid %d %d %d "
         "order %d kernel %.2f sigma | set-up + first %.3f s | per evaluation %.4f / %.4f / %.4f s "
         "(min/avg/max), CG its %.1f | grid memory %.1f MB, peak %.1f MB\n",
-        data.c_str(), static_cast<long long>(sys.n_global()), accuracy, r.relative_error, p.cutoff, p.sigma,
-        p.sigma / coulomb.grid().spacing().maxCoeff(), nn[0], nn[1], nn[2], p.order, p.kernel_cutoff, t_setup, s.min,
-        s.avg, s.max, static_cast<double>(its) / std::max(evals, 1), mem, peak);
+        data.c_str(), coulomb_solver_name(solver), static_cast<long long>(sys.n_global()), accuracy, r.relative_error,
+        p.cutoff, p.sigma, p.sigma / h_max, nn[0], nn[1], nn[2],
+        solver == CoulombSolver::fft ? p.assignment_order : p.order, p.kernel_cutoff, t_setup, s.min, s.avg, s.max,
+        static_cast<double>(its) / std::max(evals, 1), mem, peak);
 }
 
 }  // namespace

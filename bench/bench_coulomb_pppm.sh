@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # tlsmap's Coulomb split (grid + real space) against LAMMPS PPPM: time per force evaluation and
-# measured RMS force error, on a charged glass and its 2×2×2 replica (N and 8N).
+# measured RMS force error, on a charged glass and its 2×2×2 replica (N and 8N), for both tlsmap
+# reciprocal solvers (fft = P3M on FFTW, mg = multigrid; docs/electrostatics.md §8, §10).
 #
 #   bench/bench_coulomb_pppm.sh GLASS.data
 #
 # GLASS.data: a charged glass as a LAMMPS data file (e.g. written by `tlsmap energy glass.h5
 # --lammps glass.data`, see bench/lammps_coulomb_crosscheck.sh). Environment: BENCH (bench_coulomb
 # executable, default build/bench/bench_coulomb), RANKS ("1 2"), ACCURACY (tlsmap δ list,
-# "1e-4 1e-5 1e-6"), PPPM (LAMMPS kspace accuracies, "1e-2 1e-3 1e-4 1e-5"), WORK (temp dir).
+# "1e-4 1e-5"), SOLVERS (tlsmap reciprocal solvers, "fft mg"), PPPM (LAMMPS kspace accuracies,
+# "1e-3 1e-4 1e-5"), SIZES ("small big": N and its 2×2×2 replica), WORK (temp dir).
 #
 # Errors: every code's Coulomb forces against tlsmap's split at δ = 1e-8 (validated against the Ewald
 # sum to 2e-8 in tests/test_coulomb.cpp), reported as RMS |ΔF| / RMS |F_C|. LAMMPS computes Coulomb
@@ -21,8 +23,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BENCH=${BENCH:-$here/../build/bench/bench_coulomb}
 RANKS=${RANKS:-"1 2"}
-ACCURACY=${ACCURACY:-"1e-4 1e-5 1e-6"}
-PPPM=${PPPM:-"1e-2 1e-3 1e-4 1e-5"}
+ACCURACY=${ACCURACY:-"1e-4 1e-5"}
+SOLVERS=${SOLVERS:-"fft mg"}
+PPPM=${PPPM:-"1e-3 1e-4 1e-5"}
+SIZES=${SIZES:-"small big"}
 RC=${RC:-4.07}
 WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
@@ -50,21 +54,24 @@ print(f"{np.sqrt((d ** 2).sum(1).mean() / (r[:, 1:] ** 2).sum(1).mean()):.2e}")
 PY
 }
 
-for sys_name in small big; do
+for sys_name in $SIZES; do
   data=$glass
   [[ $sys_name == big ]] && data=$WORK/big.data
   n=$(awk '/ atoms/ {print $1; exit}' "$data")
   echo "== N = $n ($data); load: $(uptime | sed 's/.*load average: //')"
   mpiexec -n 2 "$BENCH" glass --data "$data" --accuracy 1e-8 --evals 0 --forces "$WORK/ref.$sys_name" > "$WORK/ref.$sys_name.log"
   for np_ in $RANKS; do
-    for acc in $ACCURACY; do
-      line=$(mpiexec -n "$np_" "$BENCH" glass --data "$data" --accuracy "$acc" --evals 10 --forces "$WORK/f.$sys_name.$acc")
-      err=$(rms_rel "$WORK/f.$sys_name.$acc" "$WORK/ref.$sys_name" 0)
-      per=$(echo "$line" | sed 's/.*per evaluation \([0-9.]*\) \/ \([0-9.]*\) \/ \([0-9.]*\) s.*/\3/')
-      grid=$(echo "$line" | sed 's/.*grid \([0-9]* [0-9]* [0-9]*\) order.*/\1/')
-      its=$(echo "$line" | sed 's/.*CG its \([0-9.]*\).*/\1/')
-      mem=$(echo "$line" | sed 's/.*grid memory \([0-9.]*\) MB.*/\1/')
-      echo "tlsmap  ranks $np_  delta $acc  grid $grid  RMS err $err  s/eval $per  CG its $its  grid MB $mem"
+    for solver in $SOLVERS; do
+      for acc in $ACCURACY; do
+        line=$(mpiexec -n "$np_" "$BENCH" glass --data "$data" --accuracy "$acc" --evals 10 --solver "$solver" \
+          --forces "$WORK/f.$sys_name.$acc")
+        err=$(rms_rel "$WORK/f.$sys_name.$acc" "$WORK/ref.$sys_name" 0)
+        per=$(echo "$line" | sed 's/.*per evaluation \([0-9.]*\) \/ \([0-9.]*\) \/ \([0-9.]*\) s.*/\3/')
+        grid=$(echo "$line" | sed 's/.*grid \([0-9]* [0-9]* [0-9]*\) order.*/\1/')
+        its=$(echo "$line" | sed 's/.*CG its \([0-9.]*\).*/\1/')
+        mem=$(echo "$line" | sed 's/.*grid memory \([0-9.]*\) MB.*/\1/')
+        echo "tlsmap $solver  ranks $np_  delta $acc  grid $grid  RMS err $err  s/eval $per  CG its $its  grid MB $mem"
+      done
     done
     for a in $PPPM; do
       cat > "$WORK/in.pppm" <<EOF

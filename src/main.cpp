@@ -78,7 +78,7 @@ void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: tlsmap <stage> <input.toml> [PETSc options]\n"
                "       tlsmap energy FILE [--json] [--forces OUT] [--lammps OUT] [--model NAME]\n"
-               "                          [--accuracy A] [--cutoff R] [--epsilon E]\n"
+               "                          [--accuracy A] [--cutoff R] [--epsilon E] [--coulomb-solver fft|mg]\n"
                "       tlsmap --help | --help-input | --version\n\n"
                "stages:\n");
   for (const auto& s : stages()) std::fprintf(out, "  %-8s %s\n", s.name, s.summary);

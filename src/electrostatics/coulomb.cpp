@@ -76,10 +76,24 @@ CoulombErrorEstimate estimate_from(const CoulombParams& p, const Box& box, const
 
 }  // namespace
 
+CoulombSolver coulomb_solver_by_name(const std::string& name, bool variable_epsilon) {
+  if (name == "mg") return CoulombSolver::mg;
+  if (name == "fft") {
+    if (variable_epsilon)
+      throw Error(
+          "Coulomb solver \"fft\" needs a uniform dielectric constant; a spatially varying epsilon is in use: "
+          "use \"mg\" (the multigrid solver)");
+    return CoulombSolver::fft;
+  }
+  throw Error("unknown Coulomb solver '" + name + "' (\"fft\" or \"mg\")");
+}
+
+const char* coulomb_solver_name(CoulombSolver s) { return s == CoulombSolver::fft ? "fft" : "mg"; }
+
 double CoulombErrorEstimate::total() const { return std::sqrt(real * real + grid * grid + kernel * kernel); }
 
 CoulombParams coulomb_params(const Box& box, double accuracy, double cutoff, double epsilon, double max_cutoff,
-                             int order) {
+                             int order, CoulombSolver solver) {
   if (!(accuracy > 0.0 && accuracy <= 0.01)) throw Error("Coulomb accuracy must be in (0, 0.01]");
   if (!(epsilon > 0.0)) throw Error("Coulomb epsilon must be positive");
   if (cutoff < 0.0) throw Error("Coulomb cutoff must be positive (or 0: automatic)");
@@ -116,7 +130,13 @@ CoulombParams coulomb_params(const Box& box, double accuracy, double cutoff, dou
   p.spacing = p.sigma / ratio;
   // Kernel support: the short side reaches c − h/σ; 8 e^{−(c − h/σ)²/2} ≤ δ/3 of the grid force.
   p.kernel_cutoff = 1.0 / ratio + std::sqrt(2.0 * std::log(3.0 * kKernelErrorFactor / accuracy));
-  (void)box;
+  p.solver = solver;
+  if (solver == CoulombSolver::fft) {
+    // The mesh: the smallest whose a-priori mesh error (fft_coulomb.hpp) is ≤ δ/3 of the
+    // reciprocal force for this box, as the grid rule above.
+    p.assignment_order = fft_order_for(accuracy);
+    p.mesh = fft_mesh_for(box, p.assignment_order, p.alpha, accuracy / 3.0);
+  }
   return p;
 }
 
@@ -126,6 +146,14 @@ CoulombErrorEstimate coulomb_error_estimate(const CoulombParams& p, const Box& b
 }
 
 Coulomb::Coulomb(const Decomposition& decomp, const CoulombParams& p) : decomp_(decomp), p_(p) {
+  if (p.solver == CoulombSolver::fft) {
+    if (p.assignment_order < 1 || *std::min_element(p.mesh.begin(), p.mesh.end()) < 1)
+      throw Error("Coulomb: the fft solver needs its mesh and assignment order (coulomb_params)");
+    fft_ = std::make_unique<FftCoulomb>(decomp, p.mesh, p.assignment_order, p.alpha, p.epsilon);
+    const FftErrorSums e = fft_error_sums(decomp.box(), p.mesh, p.assignment_order, p.alpha);
+    fft_err_sum_ = e.err, fft_ref_sum_ = e.ref;
+    return;
+  }
   PoissonGridOptions o;
   o.spacing = p.spacing;
   o.sigma = p.sigma;
@@ -173,12 +201,17 @@ CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::ve
   // Grid: Gaussian charges of the owned beads, field back at the beads.
   const std::span<const Vec3> pos(b.pos.data(), n);
   const std::span<const double> q(b.charge.data(), n);
-  grid_->spread(pos, q);
-  grid_->solve();
   CoulombResult r;
-  r.reciprocal = grid_->energy();
-  r.iterations = grid_->iterations();
-  const std::vector<Vec3> field = grid_->field_at(pos);
+  std::vector<Vec3> field;
+  if (fft_) {
+    r.reciprocal = fft_->compute(pos, q, field);
+  } else {
+    grid_->spread(pos, q);
+    grid_->solve();
+    r.reciprocal = grid_->energy();
+    r.iterations = grid_->iterations();
+    field = grid_->field_at(pos);
+  }
   double f_max = 0.0;
   for (int i = 0; i < n; ++i) {
     force[i] += q[i] * field[i];
@@ -192,13 +225,23 @@ CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::ve
   r.real = s[0];
   // The discrete self energies' error is a constant per unit q²: removed, so energies converge as
   // fast as forces (it does not depend on positions, so forces are unchanged).
-  r.reciprocal -= 2.0 * pi / (decomp_.box().volume() * p_.epsilon) * grid_self_sum_ * s[1];
+  if (fft_) r.reciprocal -= fft_->self_correction() * s[1];
+  else r.reciprocal -= 2.0 * pi / (decomp_.box().volume() * p_.epsilon) * grid_self_sum_ * s[1];
   r.self = -a / std::sqrt(pi) * s[1] * inv_eps;
   r.total = r.real + r.reciprocal + r.self;
   r.rms_force = n_global > 0 ? std::sqrt(s[2] / n_global) : 0.0;
   r.max_force = std::sqrt(f_max);
-  r.estimate = estimate_from(p_, decomp_.box(), GridSums{grid_err_sum_, grid_ref_sum_, grid_self_sum_}, kernel_reach_,
-                             n_global, s[1]);
+  if (fft_) {
+    // Real space as below; the mesh from the Deserno–Holm sums; B-splines have no truncation error.
+    r.estimate = estimate_from(p_, decomp_.box(), GridSums{}, 0.0, n_global, s[1]);
+    const double pref = n_global > 0 ? s[1] / (decomp_.box().volume() * p_.epsilon * std::sqrt(n_global)) : 0.0;
+    r.estimate.grid = pref * std::sqrt(fft_err_sum_);
+    r.estimate.grid_force = pref * std::sqrt(fft_ref_sum_);
+    r.estimate.kernel = 0.0;
+  } else {
+    r.estimate = estimate_from(p_, decomp_.box(), GridSums{grid_err_sum_, grid_ref_sum_, grid_self_sum_}, kernel_reach_,
+                               n_global, s[1]);
+  }
   r.relative_error = r.rms_force > 0 ? r.estimate.total() / r.rms_force : 0.0;
   return r;
 }

@@ -76,6 +76,10 @@ Schema default_schema() {
   s.add_double("coulomb.cutoff", 0.0, "[0, inf)", "sigma",
                "real-space cutoff of the Ewald split; 0 = chosen from accuracy");
   s.add_double("coulomb.epsilon", 1.0, "(0, inf)", "", "uniform dielectric constant of Coulomb energies and forces");
+  s.add_string("coulomb.solver", "fft", {"fft", "mg"},
+               "reciprocal part of the Ewald split: fft = P3M on FFTW (uniform epsilon only; the default, since no "
+               "spatially varying epsilon reaches the bead Coulomb split), mg = Gaussian charges on the multigrid "
+               "Poisson grid (any epsilon; docs/electrostatics.md section 10)");
 
   s.add_string("search.method", "domain", {"domain", "md-pairs"},
                "domain: the activation search per domain; md-pairs: MD on the whole sample at md_temperature, a "

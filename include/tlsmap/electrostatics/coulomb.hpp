@@ -30,6 +30,13 @@
 //         node jumps as it enters or leaves the support; measured 1–8 × e^{−c'²/2}),
 // all for uncorrelated charges (conservative for neutral bonded pairs), combined in quadrature and
 // divided by the measured RMS Coulomb force.
+//
+// Reciprocal part: two solvers (CoulombParams::solver). `mg`: the Gaussian grid charges above on
+// PoissonGrid (CG + multigrid), the only one that can carry a spatially varying ε. `fft`: P3M with
+// the optimal influence function on PETSc's FFTW interface (fft_coulomb.hpp; uniform ε only), the
+// same real-space and self terms, its mesh chosen by the Deserno–Holm estimate so that the mesh
+// error is ≤ δ/3 of the reciprocal force.
+#include "tlsmap/electrostatics/fft_coulomb.hpp"
 #include "tlsmap/electrostatics/poisson_grid.hpp"
 #include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
@@ -37,26 +44,39 @@
 
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace tlsmap {
 
+// The reciprocal-part solver: fft (P3M, uniform ε) or mg (PoissonGrid, any ε).
+enum class CoulombSolver { fft, mg };
+
+// "fft" or "mg" (input key coulomb.solver, `tlsmap energy --coulomb-solver`); variable_epsilon: a
+// spatially varying ε is in use, which "fft" cannot carry (Error). Throws Error for other names.
+CoulombSolver coulomb_solver_by_name(const std::string& name, bool variable_epsilon = false);
+const char* coulomb_solver_name(CoulombSolver s);
+
 struct CoulombParams {
-  double accuracy = 1e-5;      // requested relative RMS force error δ
-  double cutoff = 0.0;         // real-space cutoff r_c
-  double alpha = 0.0;          // splitting parameter α = 1/(2σ)
-  double sigma = 0.0;          // Gaussian width of the grid charges
-  double spacing = 0.0;        // requested grid spacing h (the grid may be finer)
-  double kernel_cutoff = 4.0;  // spreading support in units of σ
-  int order = 16;              // finite-difference order of the grid Laplacian
-  double epsilon = 1.0;        // uniform dielectric constant
-  double rtol = 1e-10;         // KSP relative tolerance (the rule: 1e-3 δ within [1e-12, 1e-8])
+  double accuracy = 1e-5;                    // requested relative RMS force error δ
+  double cutoff = 0.0;                       // real-space cutoff r_c
+  double alpha = 0.0;                        // splitting parameter α = 1/(2σ)
+  double sigma = 0.0;                        // Gaussian width of the grid charges
+  double spacing = 0.0;                      // requested grid spacing h (the grid may be finer)
+  double kernel_cutoff = 4.0;                // spreading support in units of σ
+  int order = 16;                            // finite-difference order of the grid Laplacian
+  double epsilon = 1.0;                      // uniform dielectric constant
+  double rtol = 1e-10;                       // KSP relative tolerance (the rule: 1e-3 δ within [1e-12, 1e-8])
+  CoulombSolver solver = CoulombSolver::mg;  // reciprocal part
+  Int3 mesh{0, 0, 0};                        // fft: mesh nodes per dimension
+  int assignment_order = 0;                  // fft: charge assignment order p
 };
 
 // Parameters from the rule above. cutoff > 0 fixes r_c; otherwise r_c = 1.2 s, at most max_cutoff.
 // Throws Error for δ outside (0, 0.01], ε ≤ 0, or a given cutoff above max_cutoff.
 CoulombParams coulomb_params(const Box& box, double accuracy, double cutoff = 0.0, double epsilon = 1.0,
-                             double max_cutoff = std::numeric_limits<double>::infinity(), int order = 16);
+                             double max_cutoff = std::numeric_limits<double>::infinity(), int order = 16,
+                             CoulombSolver solver = CoulombSolver::mg);
 
 struct CoulombErrorEstimate {
   double real = 0.0, grid = 0.0, kernel = 0.0;  // absolute RMS force errors (see the head comment)
@@ -73,7 +93,7 @@ struct CoulombResult {
   double max_force = 0.0;                                        // max over beads of |F_i| (Coulomb only)
   CoulombErrorEstimate estimate;                                 // absolute
   double relative_error = 0.0;  // estimate.total() / rms_force: the achieved-accuracy estimate
-  int iterations = 0;           // KSP iterations of the grid solve
+  int iterations = 0;           // KSP iterations of the grid solve (0 with fft)
 };
 
 class Coulomb {
@@ -88,12 +108,15 @@ class Coulomb {
   CoulombResult compute(const Beads& beads, const NeighborList& list, std::vector<Vec3>& force);
 
   const CoulombParams& params() const { return p_; }
-  const PoissonGrid& grid() const { return *grid_; }
+  const PoissonGrid& grid() const { return *grid_; }  // mg only
+  Int3 mesh() const { return grid_ ? grid_->n_nodes() : fft_->mesh(); }
 
  private:
   const Decomposition& decomp_;
   CoulombParams p_;
-  std::unique_ptr<PoissonGrid> grid_;
+  std::unique_ptr<PoissonGrid> grid_;               // mg
+  std::unique_ptr<FftCoulomb> fft_;                 // fft
+  double fft_err_sum_ = 0.0, fft_ref_sum_ = 0.0;    // fft: the estimate's k sums (fft_error_sums)
   double grid_err_sum_ = 0.0, grid_ref_sum_ = 0.0;  // the estimate's k sums for this box and grid
   double grid_self_sum_ = 0.0;                      // the self-energy correction's k sum
   double kernel_reach_ = 0.0;                       // (s − 1) h_min/σ: the kernel's shortest reach

@@ -1,0 +1,104 @@
+#pragma once
+// FFT reciprocal part of the bead Coulomb split for uniform ε: particle–particle particle–mesh
+// (P3M) in the form of Hockney & Eastwood with the optimal influence function for ik
+// differentiation (Deserno & Holm, J. Chem. Phys. 109, 7678 (1998); docs/electrostatics.md §10).
+// The same role as the multigrid grid part (PoissonGrid in coulomb.cpp): it gives the smooth,
+// long-range part of q_i q_j erf(α r)/(ε r); the real-space erfc part and the self term stay in
+// coulomb.cpp.
+//
+//   mesh charges  Q_n = Σ_i q_i W(x_n − r_i),  W the order-p cardinal B-spline (Hockney–Eastwood
+//                 assignment: p nodes per dimension, centred on the bead), separable
+//   energy        E = 1/(2Vε) Σ_{k≠0, k in the mesh's Brillouin zone} G(k) |Q̂(k)|²
+//   field         E_n = −(1/(Vε)) Σ_k i k G(k) Q̂(k) e^{ik·x_n} (three inverse FFTs; the Nyquist
+//                 component of the derivative set to 0), back at the beads with the same W
+//   influence     G(k) = Σ_m Û²(k_m) (k·k_m) 4π e^{−k_m²/4α²}/k_m² / (k² [Σ_m Û²(k_m)]²),
+//                 k_m = k + 2π m/h, Û(k) = Π_d sinc(k_d h_d/2)^p, |m_d| ≤ 2
+//
+// Transforms: PETSc's FFTW interface (MatCreateFFT with MATFFTW: r2c forward, c2r backward,
+// parallel FFTW-MPI slabs along x). A rank spreads its owned beads into a local brick of nodes
+// around its subdomain; one VecScatter moves the brick to and from the FFTW layout (ADD on the way
+// in, INSERT on the way out). Forces are not the exact gradient of the energy (ik differentiation;
+// the difference is at the level of the mesh error) but conserve momentum to rounding.
+//
+// Accuracy (a priori, Deserno & Holm eq. 31 evaluated numerically for this box and mesh): for N
+// uncorrelated charges with Σq² = Q², the RMS mesh force error is Q² √(Q_err/(N V))/ε with
+//   Q_err = (1/V) Σ_{k≠0} [ Σ_m |R(k_m)|² − (Σ_m Û²(k_m) k·R̃(k_m))² / (k² [Σ_m Û²(k_m)]²) ],
+//   R(k) = 4π k e^{−k²/4α²}/k² (the reference force's transform), R̃ its k·k_m form above,
+// and the reference (exact) RMS reciprocal force Q² √(Q_ref/(N V))/ε, Q_ref = (1/V) Σ_k Σ_m |R(k_m)|².
+//
+// FFTW note: PETSc's MatDestroy of an FFTW matrix calls fftw_mpi_cleanup(), which invalidates every
+// FFTW plan of the process. So one FftCoulomb may be alive at a time (a second throws Error), and no
+// other FFTW plan may live across its destruction.
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/core/petsc_util.hpp"
+#include "tlsmap/parallel/decomposition.hpp"
+
+#include <petscmat.h>
+
+#include <span>
+#include <vector>
+
+namespace tlsmap {
+
+// The two k sums of the a-priori estimate: err = Q_err, ref = Q_ref (both · V, i.e. Σ_k without 1/V).
+struct FftErrorSums {
+  double err = 0.0, ref = 0.0;
+};
+FftErrorSums fft_error_sums(const Box& box, const Int3& mesh, int order, double alpha);
+
+// The smallest mesh (each n_d 2,3,5-smooth, spacing about equal in every dimension, n_d ≥ order)
+// whose estimated RMS mesh force error is ≤ ratio × the RMS reciprocal force (both for
+// uncorrelated charges): √(err/ref) ≤ ratio.
+Int3 fft_mesh_for(const Box& box, int order, double alpha, double ratio);
+
+// Assignment order for a relative accuracy δ: 5 (LAMMPS's default) for δ ≥ 1e-6, else 7.
+int fft_order_for(double accuracy);
+
+class FftCoulomb {
+ public:
+  // Collective over decomp.comm(); decomp must outlive this. mesh[d] ≥ order, 1 ≤ order ≤ 7.
+  FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order, double alpha, double epsilon);
+  FftCoulomb(const FftCoulomb&) = delete;
+  FftCoulomb& operator=(const FftCoulomb&) = delete;
+  ~FftCoulomb();
+
+  // Collective. Mesh energy of the owned beads' charges (each bead's own mesh self energy
+  // included; see self_correction) and the mesh field at each owned bead (field.size() = pos.size()).
+  // Every position must lie in this rank's subdomain (throws Error otherwise).
+  double compute(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& field);
+
+  // The mean error of the mesh self energy per unit q², relative to the exact Gaussian one:
+  // (1/(2Vε)) [Σ_{k≠0 in the zone} G Σ_m Û²(k_m) − Σ_{k≠0} 4π e^{−k²/4α²}/k²]. A constant: subtract
+  // self_correction() Σq² from compute()'s energy (no force changes).
+  double self_correction() const { return self_correction_; }
+
+  const Int3& mesh() const { return n_; }
+  Vec3 spacing() const { return h_; }
+  int order() const { return order_; }
+
+ private:
+  struct Stencil {
+    int first[3];    // first node (unwrapped index) per dimension
+    double w[3][8];  // weights
+  };
+  void stencil(const Vec3& x, Stencil& s) const;
+
+  const Decomposition& decomp_;
+  Int3 n_{0, 0, 0};
+  Vec3 h_ = Vec3::Zero();
+  int order_ = 5;
+  double alpha_ = 1.0, epsilon_ = 1.0;
+  double self_correction_ = 0.0;
+  bool padded_ = false;                        // parallel FFTW layout: last dimension padded to 2(n_z/2+1)
+  int local_n0_ = 0, local_0_start_ = 0;       // this rank's x slab
+  Int3 brick_lo_{0, 0, 0}, brick_n_{0, 0, 0};  // local node brick [lo, lo + n) (unwrapped indices)
+  std::vector<double> g_;                      // G(k)/(Vε) on this rank's slab of the half spectrum
+  std::vector<double> kvec_[3];                // k_d per index (0 at the Nyquist index, for the derivative)
+  std::vector<double> brick_;                  // local mesh charges, then field components
+  std::vector<double> field_brick_[3];
+  MatHandle fft_;
+  VecHandle fin_, fout_, work_, bout_, brick_vec_;
+  PetscHandle<VecScatter, VecScatterDestroy> scatter_;
+};
+
+}  // namespace tlsmap

@@ -1,0 +1,343 @@
+#include "tlsmap/electrostatics/fft_coulomb.hpp"
+
+#include "tlsmap/core/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <sstream>
+
+namespace tlsmap {
+
+namespace {
+
+constexpr double pi = std::numbers::pi;
+constexpr int kAliases = 2;  // |m_d| ≤ 2 in the alias sums (LAMMPS uses the same)
+constexpr int kM = 2 * kAliases + 1;
+
+// Per dimension and mesh index: the aliased wave numbers k + 2π m/h, Û_d² = sinc^{2p}(k_m h/2)
+// and the Gaussian factor e^{−k_m²/4α²}, for m = −2..2.
+struct Alias1D {
+  double k = 0.0;  // the zone's wave number (sign as the FFT index gives it)
+  double km[kM], u2[kM], e[kM];
+  double u2_sum = 0.0;
+};
+
+Alias1D alias_1d(double k, double h, int order, double alpha) {
+  Alias1D a;
+  a.k = k;
+  for (int m = -kAliases; m <= kAliases; ++m) {
+    const double km = k + 2.0 * pi * m / h, x = 0.5 * km * h;
+    const double sinc = x == 0.0 ? 1.0 : std::sin(x) / x;
+    const int j = m + kAliases;
+    a.km[j] = km;
+    a.u2[j] = std::pow(sinc, 2 * order);
+    a.e[j] = std::exp(-km * km / (4.0 * alpha * alpha));
+    a.u2_sum += a.u2[j];
+  }
+  return a;
+}
+
+// At one k: num = Σ_m Û²(k_m)(k·k_m) 4π e^{−k_m²/4α²}/k_m², den = Σ_m Û²(k_m) (separable),
+// s1 = Σ_{m: k_m≠0} (4π)² e^{−k_m²/2α²}/k_m², exact = Σ_{m: k_m≠0} 4π e^{−k_m²/4α²}/k_m².
+struct KTerms {
+  double num = 0.0, den = 0.0, s1 = 0.0, exact = 0.0, k2 = 0.0;
+};
+
+KTerms k_terms(const Alias1D& ax, const Alias1D& ay, const Alias1D& az) {
+  KTerms t;
+  t.k2 = ax.k * ax.k + ay.k * ay.k + az.k * az.k;
+  t.den = ax.u2_sum * ay.u2_sum * az.u2_sum;
+  for (int i = 0; i < kM; ++i)
+    for (int j = 0; j < kM; ++j) {
+      const double uxy = ax.u2[i] * ay.u2[j], exy = ax.e[i] * ay.e[j];
+      const double kxy2 = ax.km[i] * ax.km[i] + ay.km[j] * ay.km[j];
+      const double dot_xy = ax.k * ax.km[i] + ay.k * ay.km[j];
+      for (int l = 0; l < kM; ++l) {
+        const double km2 = kxy2 + az.km[l] * az.km[l];
+        if (km2 == 0.0) continue;
+        const double e = exy * az.e[l];
+        const double w = 4.0 * pi * e / km2;
+        t.num += uxy * az.u2[l] * (dot_xy + az.k * az.km[l]) * w;
+        t.s1 += 4.0 * pi * e * w;
+        t.exact += w;
+      }
+    }
+  return t;
+}
+
+// The FFT index i of a dimension with n points: signed mode number.
+int mode(int i, int n) { return 2 * i <= n ? i : i - n; }
+
+bool smooth235(int n) {
+  for (int f : {2, 3, 5})
+    while (n % f == 0) n /= f;
+  return n == 1;
+}
+int next_smooth(int n) {
+  while (!smooth235(n)) ++n;
+  return n;
+}
+
+}  // namespace
+
+int fft_order_for(double accuracy) { return accuracy >= 1e-6 ? 5 : 7; }
+
+FftErrorSums fft_error_sums(const Box& box, const Int3& n, int order, double alpha) {
+  // G and the sums are even in every component of k: the non-negative octant with multiplicities.
+  std::vector<Alias1D> a[3];
+  std::vector<double> mult[3];
+  for (int d = 0; d < 3; ++d) {
+    const double h = box.len[d] / n[d];
+    for (int i = 0; 2 * i <= n[d]; ++i) {
+      a[d].push_back(alias_1d(2.0 * pi * i / box.len[d], h, order, alpha));
+      mult[d].push_back((i == 0 || 2 * i == n[d]) ? 1.0 : 2.0);
+    }
+  }
+  FftErrorSums s;
+  for (std::size_t x = 0; x < a[0].size(); ++x)
+    for (std::size_t y = 0; y < a[1].size(); ++y)
+      for (std::size_t z = 0; z < a[2].size(); ++z) {
+        const KTerms t = k_terms(a[0][x], a[1][y], a[2][z]);
+        const double w = mult[0][x] * mult[1][y] * mult[2][z];
+        const double caught = t.k2 > 0.0 ? t.num * t.num / (t.k2 * t.den * t.den) : 0.0;
+        s.err += w * std::max(0.0, t.s1 - caught);
+        s.ref += w * t.s1;
+      }
+  return s;
+}
+
+Int3 fft_mesh_for(const Box& box, int order, double alpha, double ratio) {
+  const double l_max = box.len.maxCoeff();
+  auto mesh = [&](int n_long) {
+    const double h = l_max / n_long;
+    Int3 n;
+    for (int d = 0; d < 3; ++d) n[d] = next_smooth(std::max(order, static_cast<int>(std::ceil(box.len[d] / h - 1e-9))));
+    return n;
+  };
+  auto good = [&](int n_long) {
+    const FftErrorSums s = fft_error_sums(box, mesh(n_long), order, alpha);
+    return s.ref <= 0.0 || std::sqrt(s.err / s.ref) <= ratio;
+  };
+  // The error falls monotonically with the mesh: grow by 1.25× until good, then bisect.
+  int lo = std::max(order, 4) - 1, hi = lo + 1;
+  while (!good(hi)) {
+    lo = hi;
+    hi = std::max(hi + 1, static_cast<int>(std::ceil(1.25 * hi)));
+    if (hi > 2048) throw Error("FFT Coulomb: no mesh up to 2048 nodes per dimension reaches the accuracy");
+  }
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    (good(mid) ? hi : lo) = mid;
+  }
+  return mesh(hi);
+}
+
+namespace {
+int fft_coulombs_alive = 0;  // FftCoulomb objects of this process (at most one: the header's FFTW note)
+}  // namespace
+
+FftCoulomb::FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order, double alpha, double epsilon)
+    : decomp_(decomp), n_(mesh), order_(order), alpha_(alpha), epsilon_(epsilon) {
+  // The same on every rank (each constructs its own), so the Error is collective.
+  if (fft_coulombs_alive > 0)
+    throw Error("FFT Coulomb: one solver at a time (destroying a PETSc FFTW matrix ends FFTW-MPI for all)");
+  if (order < 1 || order > 7) throw Error("FFT Coulomb: charge assignment order must be 1..7");
+  for (int d = 0; d < 3; ++d)
+    if (n_[d] < order) throw Error("FFT Coulomb: the mesh needs at least `order` nodes per dimension");
+  const Box& box = decomp.box();
+  for (int d = 0; d < 3; ++d) h_[d] = box.len[d] / n_[d];
+  MPI_Comm comm = decomp.comm();
+  const int size = decomp.size();
+  padded_ = size > 1;
+  const int nzc = n_[2] / 2 + 1, stride = padded_ ? 2 * nzc : n_[2];
+
+  // The transform and its vectors (FFTW's layout; the forward input and backward output agree).
+  PetscInt dim[3] = {n_[0], n_[1], n_[2]};
+  petsc_check(MatCreateFFT(comm, 3, dim, MATFFTW, fft_.out()), "MatCreateFFT");
+  petsc_check(MatCreateVecsFFTW(fft_, fin_.out(), fout_.out(), bout_.out()), "MatCreateVecsFFTW");
+  petsc_check(MatCreateVecsFFTW(fft_, nullptr, work_.out(), nullptr), "MatCreateVecsFFTW");
+
+  // FFTW-MPI's x slabs: default block ⌈n_x/P⌉ (serial: everything on rank 0).
+  const int block = padded_ ? (n_[0] + size - 1) / size : n_[0];
+  const int rank = decomp.rank();
+  local_0_start_ = std::min(n_[0], rank * block);
+  local_n0_ = std::min(n_[0], local_0_start_ + block) - local_0_start_;
+  PetscInt lo = 0, hi = 0;
+  petsc_check(VecGetOwnershipRange(fin_, &lo, &hi), "VecGetOwnershipRange");
+  PetscInt out_lo = 0, out_hi = 0;
+  petsc_check(VecGetOwnershipRange(fout_, &out_lo, &out_hi), "VecGetOwnershipRange");
+  int ok = (hi - lo) >= static_cast<PetscInt>(local_n0_) * n_[1] * stride &&
+           (out_hi - out_lo) >= 2 * static_cast<PetscInt>(local_n0_) * n_[1] * nzc;
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
+  if (!ok) throw Error("FFT Coulomb: PETSc's FFTW vectors do not have the expected slab layout");
+  std::vector<PetscInt> starts(size);
+  MPI_Allgather(&lo, 1, MPIU_INT, starts.data(), 1, MPIU_INT, comm);
+
+  // The local brick: every node a bead in the subdomain can reach, plus one node of margin.
+  const Vec3 sub_lo = decomp.sub_lo(), sub_hi = decomp.sub_hi();
+  for (int d = 0; d < 3; ++d) {
+    const double ulo = (sub_lo[d] - box.lo[d]) / h_[d] + 0.5 * order,
+                 uhi = (sub_hi[d] - box.lo[d]) / h_[d] + 0.5 * order;
+    brick_lo_[d] = static_cast<int>(std::floor(ulo)) - order + 1 - 1;
+    brick_n_[d] = static_cast<int>(std::floor(uhi)) + 1 - brick_lo_[d] + 1;
+  }
+  const std::size_t nb = static_cast<std::size_t>(brick_n_[0]) * brick_n_[1] * brick_n_[2];
+  std::vector<PetscInt> idx(nb);
+  std::size_t c = 0;
+  for (int bx = 0; bx < brick_n_[0]; ++bx) {
+    const int ix = ((brick_lo_[0] + bx) % n_[0] + n_[0]) % n_[0];
+    const int owner = ix / block;
+    const PetscInt base = starts[owner] + static_cast<PetscInt>(ix - owner * block) * n_[1] * stride;
+    for (int by = 0; by < brick_n_[1]; ++by) {
+      const int iy = ((brick_lo_[1] + by) % n_[1] + n_[1]) % n_[1];
+      for (int bz = 0; bz < brick_n_[2]; ++bz) {
+        const int iz = ((brick_lo_[2] + bz) % n_[2] + n_[2]) % n_[2];
+        idx[c++] = base + static_cast<PetscInt>(iy) * stride + iz;
+      }
+    }
+  }
+  brick_.assign(nb, 0.0);
+  for (auto& f : field_brick_) f.assign(nb, 0.0);
+  petsc_check(VecCreateSeq(PETSC_COMM_SELF, static_cast<PetscInt>(nb), brick_vec_.out()), "VecCreateSeq");
+  PetscHandle<IS, ISDestroy> is;
+  petsc_check(ISCreateGeneral(PETSC_COMM_SELF, static_cast<PetscInt>(nb), idx.data(), PETSC_COPY_VALUES, is.out()),
+              "ISCreateGeneral");
+  petsc_check(VecScatterCreate(fin_, is, brick_vec_, nullptr, scatter_.out()), "VecScatterCreate");
+
+  // Influence function on this rank's slab of the half spectrum, and the self-energy correction.
+  std::vector<Alias1D> a[3];
+  for (int d = 0; d < 3; ++d) {
+    const int count = d == 2 ? nzc : n_[d];
+    for (int i = 0; i < count; ++i)
+      a[d].push_back(alias_1d(2.0 * pi * mode(i, n_[d]) / box.len[d], h_[d], order, alpha));
+    kvec_[d].resize(count);
+    for (int i = 0; i < count; ++i)
+      kvec_[d][i] = (2 * i == n_[d]) ? 0.0 : 2.0 * pi * mode(i, n_[d]) / box.len[d];  // Nyquist: 0
+  }
+  const double v = box.volume();
+  g_.assign(static_cast<std::size_t>(local_n0_) * n_[1] * nzc, 0.0);
+  double self_sum = 0.0;
+  std::size_t q = 0;
+  for (int l = 0; l < local_n0_; ++l)
+    for (int y = 0; y < n_[1]; ++y)
+      for (int z = 0; z < nzc; ++z, ++q) {
+        const KTerms t = k_terms(a[0][local_0_start_ + l], a[1][y], a[2][z]);
+        const double mult = (z == 0 || 2 * z == n_[2]) ? 1.0 : 2.0;
+        double g = 0.0;
+        if (t.k2 > 0.0) g = t.num / (t.k2 * t.den * t.den);
+        g_[q] = g / (v * epsilon_);
+        self_sum += mult * (g * t.den - t.exact);
+      }
+  MPI_Allreduce(MPI_IN_PLACE, &self_sum, 1, MPI_DOUBLE, MPI_SUM, comm);
+  self_correction_ = self_sum / (2.0 * v * epsilon_);
+  ++fft_coulombs_alive;  // counted once constructed: a throwing constructor runs no destructor
+}
+
+FftCoulomb::~FftCoulomb() { --fft_coulombs_alive; }
+
+void FftCoulomb::stencil(const Vec3& x, Stencil& s) const {
+  const Box& box = decomp_.box();
+  for (int d = 0; d < 3; ++d) {
+    const double u = (x[d] - box.lo[d]) / h_[d] + 0.5 * order_;
+    const double fl = std::floor(u), w = u - fl;
+    // a[j] = M_p(w + j), the cardinal B-spline of order p (support [0, p)), by its recursion.
+    double a[8] = {1.0, 0, 0, 0, 0, 0, 0, 0};
+    for (int n = 2; n <= order_; ++n)
+      for (int j = n - 1; j >= 0; --j) a[j] = ((w + j) * a[j] + (n - w - j) * (j > 0 ? a[j - 1] : 0.0)) / (n - 1);
+    s.first[d] = static_cast<int>(fl) - order_ + 1;
+    for (int j = 0; j < order_; ++j) s.w[d][order_ - 1 - j] = a[j];  // node fl − j gets M_p(w + j)
+  }
+}
+
+double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& field) {
+  const int p = order_;
+  const int bny = brick_n_[1], bnz = brick_n_[2];
+  std::fill(brick_.begin(), brick_.end(), 0.0);
+  std::vector<Stencil> st(pos.size());
+  int inside = 1;
+  for (std::size_t i = 0; i < pos.size(); ++i) {
+    Stencil& s = st[i];
+    stencil(pos[i], s);
+    for (int d = 0; d < 3; ++d) inside &= s.first[d] >= brick_lo_[d] && s.first[d] + p <= brick_lo_[d] + brick_n_[d];
+    if (!inside) break;
+    const int ox = s.first[0] - brick_lo_[0], oy = s.first[1] - brick_lo_[1], oz = s.first[2] - brick_lo_[2];
+    for (int a = 0; a < p; ++a)
+      for (int b = 0; b < p; ++b) {
+        const double wab = q[i] * s.w[0][a] * s.w[1][b];
+        double* row = brick_.data() + (static_cast<std::size_t>(ox + a) * bny + (oy + b)) * bnz + oz;
+        for (int c = 0; c < p; ++c) row[c] += wab * s.w[2][c];
+      }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &inside, 1, MPI_INT, MPI_LAND, decomp_.comm());
+  if (!inside) throw Error("FFT Coulomb: a bead lies outside its rank's subdomain (rebuild before compute)");
+
+  // Brick → FFTW layout (adding the parts of other ranks and periodic images), forward transform.
+  PetscScalar* bv = nullptr;
+  petsc_check(VecGetArray(brick_vec_, &bv), "VecGetArray");
+  std::copy(brick_.begin(), brick_.end(), bv);
+  petsc_check(VecRestoreArray(brick_vec_, &bv), "VecRestoreArray");
+  petsc_check(VecSet(fin_, 0.0), "VecSet");
+  petsc_check(VecScatterBegin(scatter_, brick_vec_, fin_, ADD_VALUES, SCATTER_REVERSE), "VecScatterBegin");
+  petsc_check(VecScatterEnd(scatter_, brick_vec_, fin_, ADD_VALUES, SCATTER_REVERSE), "VecScatterEnd");
+  petsc_check(MatMult(fft_, fin_, fout_), "MatMult (FFT)");
+
+  const int nzc = n_[2] / 2 + 1;
+  const PetscScalar* rho = nullptr;
+  petsc_check(VecGetArrayRead(fout_, &rho), "VecGetArrayRead");
+  double energy = 0.0;
+  for (std::size_t k = 0; k < g_.size(); ++k) {
+    const int z = static_cast<int>(k % nzc);
+    const double mult = (z == 0 || 2 * z == n_[2]) ? 1.0 : 2.0;
+    energy += mult * g_[k] * (rho[2 * k] * rho[2 * k] + rho[2 * k + 1] * rho[2 * k + 1]);
+  }
+  energy *= 0.5;
+  MPI_Allreduce(MPI_IN_PLACE, &energy, 1, MPI_DOUBLE, MPI_SUM, decomp_.comm());
+
+  // Field components: E_d(k) = −i k_d G Q̂/(Vε), one backward transform each (c2r destroys its
+  // input, so each starts from a fresh copy), then FFTW layout → brick.
+  for (int d = 0; d < 3; ++d) {
+    PetscScalar* w = nullptr;
+    petsc_check(VecGetArray(work_, &w), "VecGetArray");
+    std::size_t k = 0;
+    for (int l = 0; l < local_n0_; ++l)
+      for (int y = 0; y < n_[1]; ++y)
+        for (int z = 0; z < nzc; ++z, ++k) {
+          const double kd = d == 0 ? kvec_[0][local_0_start_ + l] : d == 1 ? kvec_[1][y] : kvec_[2][z];
+          const double f = kd * g_[k];
+          w[2 * k] = f * rho[2 * k + 1];
+          w[2 * k + 1] = -f * rho[2 * k];
+        }
+    petsc_check(VecRestoreArray(work_, &w), "VecRestoreArray");
+    petsc_check(MatMultTranspose(fft_, work_, bout_), "MatMultTranspose (FFT)");
+    petsc_check(VecScatterBegin(scatter_, bout_, brick_vec_, INSERT_VALUES, SCATTER_FORWARD), "VecScatterBegin");
+    petsc_check(VecScatterEnd(scatter_, bout_, brick_vec_, INSERT_VALUES, SCATTER_FORWARD), "VecScatterEnd");
+    const PetscScalar* e = nullptr;
+    petsc_check(VecGetArrayRead(brick_vec_, &e), "VecGetArrayRead");
+    std::copy(e, e + field_brick_[d].size(), field_brick_[d].begin());
+    petsc_check(VecRestoreArrayRead(brick_vec_, &e), "VecRestoreArrayRead");
+  }
+  petsc_check(VecRestoreArrayRead(fout_, &rho), "VecRestoreArrayRead");
+
+  field.assign(pos.size(), Vec3::Zero());
+  for (std::size_t i = 0; i < pos.size(); ++i) {
+    const Stencil& s = st[i];
+    const int ox = s.first[0] - brick_lo_[0], oy = s.first[1] - brick_lo_[1], oz = s.first[2] - brick_lo_[2];
+    double e[3] = {0.0, 0.0, 0.0};
+    for (int a = 0; a < p; ++a)
+      for (int b = 0; b < p; ++b) {
+        const double wab = s.w[0][a] * s.w[1][b];
+        const std::size_t row = (static_cast<std::size_t>(ox + a) * bny + (oy + b)) * bnz + oz;
+        for (int c = 0; c < p; ++c) {
+          const double w = wab * s.w[2][c];
+          e[0] += w * field_brick_[0][row + c];
+          e[1] += w * field_brick_[1][row + c];
+          e[2] += w * field_brick_[2][row + c];
+        }
+      }
+    field[i] = Vec3(e[0], e[1], e[2]);
+  }
+  return energy;
+}
+
+}  // namespace tlsmap
