@@ -147,10 +147,18 @@ FftCoulomb::FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order,
     if (n_[d] < order) throw Error("FFT Coulomb: the mesh needs at least `order` nodes per dimension");
   const Box& box = decomp.box();
   for (int d = 0; d < 3; ++d) h_[d] = box.len[d] / n_[d];
-  MPI_Comm comm = decomp.comm();
-  const int size = decomp.size();
-  padded_ = size > 1;
-  const int nzc = n_[2] / 2 + 1, stride = padded_ ? 2 * nzc : n_[2];
+  padded_ = decomp.size() > 1;
+  set_up_brick(set_up_transform());
+  set_up_influence();
+  ++fft_coulombs_alive;  // counted once constructed: a throwing constructor runs no destructor
+}
+
+FftCoulomb::SlabLayout FftCoulomb::set_up_transform() {
+  MPI_Comm comm = decomp_.comm();
+  const int size = decomp_.size();
+  const int nzc = n_[2] / 2 + 1;
+  SlabLayout s;
+  s.stride = padded_ ? 2 * nzc : n_[2];
 
   // The transform and its vectors (FFTW's layout; the forward input and backward output agree).
   PetscInt dim[3] = {n_[0], n_[1], n_[2]};
@@ -159,27 +167,30 @@ FftCoulomb::FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order,
   petsc_check(MatCreateVecsFFTW(fft_, nullptr, work_.out(), nullptr), "MatCreateVecsFFTW");
 
   // FFTW-MPI's x slabs: default block ⌈n_x/P⌉ (serial: everything on rank 0).
-  const int block = padded_ ? (n_[0] + size - 1) / size : n_[0];
-  const int rank = decomp.rank();
-  local_0_start_ = std::min(n_[0], rank * block);
-  local_n0_ = std::min(n_[0], local_0_start_ + block) - local_0_start_;
+  s.block = padded_ ? (n_[0] + size - 1) / size : n_[0];
+  local_0_start_ = std::min(n_[0], decomp_.rank() * s.block);
+  local_n0_ = std::min(n_[0], local_0_start_ + s.block) - local_0_start_;
   PetscInt lo = 0, hi = 0;
   petsc_check(VecGetOwnershipRange(fin_, &lo, &hi), "VecGetOwnershipRange");
   PetscInt out_lo = 0, out_hi = 0;
   petsc_check(VecGetOwnershipRange(fout_, &out_lo, &out_hi), "VecGetOwnershipRange");
-  int ok = (hi - lo) >= static_cast<PetscInt>(local_n0_) * n_[1] * stride &&
+  int ok = (hi - lo) >= static_cast<PetscInt>(local_n0_) * n_[1] * s.stride &&
            (out_hi - out_lo) >= 2 * static_cast<PetscInt>(local_n0_) * n_[1] * nzc;
   MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
   if (!ok) throw Error("FFT Coulomb: PETSc's FFTW vectors do not have the expected slab layout");
-  std::vector<PetscInt> starts(size);
-  MPI_Allgather(&lo, 1, MPIU_INT, starts.data(), 1, MPIU_INT, comm);
+  s.starts.resize(size);
+  MPI_Allgather(&lo, 1, MPIU_INT, s.starts.data(), 1, MPIU_INT, comm);
+  return s;
+}
 
+void FftCoulomb::set_up_brick(const SlabLayout& s) {
   // The local brick: every node a bead in the subdomain can reach, plus one node of margin.
-  const Vec3 sub_lo = decomp.sub_lo(), sub_hi = decomp.sub_hi();
+  const Box& box = decomp_.box();
+  const Vec3 sub_lo = decomp_.sub_lo(), sub_hi = decomp_.sub_hi();
   for (int d = 0; d < 3; ++d) {
-    const double ulo = (sub_lo[d] - box.lo[d]) / h_[d] + 0.5 * order,
-                 uhi = (sub_hi[d] - box.lo[d]) / h_[d] + 0.5 * order;
-    brick_lo_[d] = static_cast<int>(std::floor(ulo)) - order + 1 - 1;
+    const double ulo = (sub_lo[d] - box.lo[d]) / h_[d] + 0.5 * order_,
+                 uhi = (sub_hi[d] - box.lo[d]) / h_[d] + 0.5 * order_;
+    brick_lo_[d] = static_cast<int>(std::floor(ulo)) - order_ + 1 - 1;
     brick_n_[d] = static_cast<int>(std::floor(uhi)) + 1 - brick_lo_[d] + 1;
   }
   const std::size_t nb = static_cast<std::size_t>(brick_n_[0]) * brick_n_[1] * brick_n_[2];
@@ -187,13 +198,13 @@ FftCoulomb::FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order,
   std::size_t c = 0;
   for (int bx = 0; bx < brick_n_[0]; ++bx) {
     const int ix = ((brick_lo_[0] + bx) % n_[0] + n_[0]) % n_[0];
-    const int owner = ix / block;
-    const PetscInt base = starts[owner] + static_cast<PetscInt>(ix - owner * block) * n_[1] * stride;
+    const int owner = ix / s.block;
+    const PetscInt base = s.starts[owner] + static_cast<PetscInt>(ix - owner * s.block) * n_[1] * s.stride;
     for (int by = 0; by < brick_n_[1]; ++by) {
       const int iy = ((brick_lo_[1] + by) % n_[1] + n_[1]) % n_[1];
       for (int bz = 0; bz < brick_n_[2]; ++bz) {
         const int iz = ((brick_lo_[2] + bz) % n_[2] + n_[2]) % n_[2];
-        idx[c++] = base + static_cast<PetscInt>(iy) * stride + iz;
+        idx[c++] = base + static_cast<PetscInt>(iy) * s.stride + iz;
       }
     }
   }
@@ -204,13 +215,17 @@ FftCoulomb::FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order,
   petsc_check(ISCreateGeneral(PETSC_COMM_SELF, static_cast<PetscInt>(nb), idx.data(), PETSC_COPY_VALUES, is.out()),
               "ISCreateGeneral");
   petsc_check(VecScatterCreate(fin_, is, brick_vec_, nullptr, scatter_.out()), "VecScatterCreate");
+}
 
+void FftCoulomb::set_up_influence() {
   // Influence function on this rank's slab of the half spectrum, and the self-energy correction.
+  const Box& box = decomp_.box();
+  const int nzc = n_[2] / 2 + 1;
   std::vector<Alias1D> a[3];
   for (int d = 0; d < 3; ++d) {
     const int count = d == 2 ? nzc : n_[d];
     for (int i = 0; i < count; ++i)
-      a[d].push_back(alias_1d(2.0 * pi * mode(i, n_[d]) / box.len[d], h_[d], order, alpha));
+      a[d].push_back(alias_1d(2.0 * pi * mode(i, n_[d]) / box.len[d], h_[d], order_, alpha_));
     kvec_[d].resize(count);
     for (int i = 0; i < count; ++i)
       kvec_[d][i] = (2 * i == n_[d]) ? 0.0 : 2.0 * pi * mode(i, n_[d]) / box.len[d];  // Nyquist: 0
@@ -229,9 +244,8 @@ FftCoulomb::FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order,
         g_[q] = g / (v * epsilon_);
         self_sum += mult * (g * t.den - t.exact);
       }
-  MPI_Allreduce(MPI_IN_PLACE, &self_sum, 1, MPI_DOUBLE, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &self_sum, 1, MPI_DOUBLE, MPI_SUM, decomp_.comm());
   self_correction_ = self_sum / (2.0 * v * epsilon_);
-  ++fft_coulombs_alive;  // counted once constructed: a throwing constructor runs no destructor
 }
 
 FftCoulomb::~FftCoulomb() { --fft_coulombs_alive; }
@@ -250,7 +264,7 @@ void FftCoulomb::stencil(const Vec3& x, Stencil& s) const {
   }
 }
 
-double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& field) {
+std::vector<FftCoulomb::Stencil> FftCoulomb::spread(std::span<const Vec3> pos, std::span<const double> q) {
   const int p = order_;
   const int bny = brick_n_[1], bnz = brick_n_[2];
   std::fill(brick_.begin(), brick_.end(), 0.0);
@@ -281,10 +295,11 @@ double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q,
   petsc_check(VecScatterBegin(scatter_, brick_vec_, fin_, ADD_VALUES, SCATTER_REVERSE), "VecScatterBegin");
   petsc_check(VecScatterEnd(scatter_, brick_vec_, fin_, ADD_VALUES, SCATTER_REVERSE), "VecScatterEnd");
   petsc_check(MatMult(fft_, fin_, fout_), "MatMult (FFT)");
+  return st;
+}
 
+double FftCoulomb::mesh_energy(const PetscScalar* rho) const {
   const int nzc = n_[2] / 2 + 1;
-  const PetscScalar* rho = nullptr;
-  petsc_check(VecGetArrayRead(fout_, &rho), "VecGetArrayRead");
   double energy = 0.0;
   for (std::size_t k = 0; k < g_.size(); ++k) {
     const int z = static_cast<int>(k % nzc);
@@ -293,9 +308,13 @@ double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q,
   }
   energy *= 0.5;
   MPI_Allreduce(MPI_IN_PLACE, &energy, 1, MPI_DOUBLE, MPI_SUM, decomp_.comm());
+  return energy;
+}
 
+void FftCoulomb::mesh_field(const PetscScalar* rho) {
   // Field components: E_d(k) = −i k_d G Q̂/(Vε), one backward transform each (c2r destroys its
   // input, so each starts from a fresh copy), then FFTW layout → brick.
+  const int nzc = n_[2] / 2 + 1;
   for (int d = 0; d < 3; ++d) {
     PetscScalar* w = nullptr;
     petsc_check(VecGetArray(work_, &w), "VecGetArray");
@@ -317,10 +336,13 @@ double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q,
     std::copy(e, e + field_brick_[d].size(), field_brick_[d].begin());
     petsc_check(VecRestoreArrayRead(brick_vec_, &e), "VecRestoreArrayRead");
   }
-  petsc_check(VecRestoreArrayRead(fout_, &rho), "VecRestoreArrayRead");
+}
 
-  field.assign(pos.size(), Vec3::Zero());
-  for (std::size_t i = 0; i < pos.size(); ++i) {
+std::vector<Vec3> FftCoulomb::interpolate(const std::vector<Stencil>& st) const {
+  const int p = order_;
+  const int bny = brick_n_[1], bnz = brick_n_[2];
+  std::vector<Vec3> field(st.size(), Vec3::Zero());
+  for (std::size_t i = 0; i < st.size(); ++i) {
     const Stencil& s = st[i];
     const int ox = s.first[0] - brick_lo_[0], oy = s.first[1] - brick_lo_[1], oz = s.first[2] - brick_lo_[2];
     double e[3] = {0.0, 0.0, 0.0};
@@ -337,6 +359,17 @@ double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q,
       }
     field[i] = Vec3(e[0], e[1], e[2]);
   }
+  return field;
+}
+
+double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& field) {
+  const std::vector<Stencil> st = spread(pos, q);
+  const PetscScalar* rho = nullptr;
+  petsc_check(VecGetArrayRead(fout_, &rho), "VecGetArrayRead");
+  const double energy = mesh_energy(rho);
+  mesh_field(rho);
+  petsc_check(VecRestoreArrayRead(fout_, &rho), "VecRestoreArrayRead");
+  field = interpolate(st);
   return energy;
 }
 

@@ -90,39 +90,140 @@ Model model_for(const std::string& name, const LoadedConfiguration& c) {
 
 }  // namespace
 
-EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
-  EnergyReport r;
+namespace {
+
+// The command line of `tlsmap energy`.
+struct EnergyOptions {
+  std::string file, model, forces_out, lammps_out;
   bool json = false;
-  std::string forces_out, lammps_out;
   double accuracy = 1e-5, cutoff = 0.0, epsilon = 1.0;
   // The reciprocal part: fft by default (ε is uniform here: no spatially varying ε reaches the bead
   // Coulomb split), mg on request (docs/electrostatics.md §10).
   CoulombSolver solver = CoulombSolver::fft;
+};
+
+EnergyOptions parse_energy_options(const std::vector<std::string>& args) {
+  EnergyOptions o;
   for (std::size_t k = 0; k < args.size(); ++k) {
     const std::string& a = args[k];
     auto value = [&]() -> const std::string& {
       if (k + 1 >= args.size()) throw Error(a + " needs a value; " + kUsage);
       return args[++k];
     };
-    if (a == "--json") json = true;
-    else if (a == "--forces") forces_out = value();
-    else if (a == "--lammps") lammps_out = value();
-    else if (a == "--model") r.model = value();
-    else if (a == "--accuracy") accuracy = positive_number(a, value());
-    else if (a == "--cutoff") cutoff = positive_number(a, value(), true);
-    else if (a == "--epsilon") epsilon = positive_number(a, value());
+    if (a == "--json") o.json = true;
+    else if (a == "--forces") o.forces_out = value();
+    else if (a == "--lammps") o.lammps_out = value();
+    else if (a == "--model") o.model = value();
+    else if (a == "--accuracy") o.accuracy = positive_number(a, value());
+    else if (a == "--cutoff") o.cutoff = positive_number(a, value(), true);
+    else if (a == "--epsilon") o.epsilon = positive_number(a, value());
     else if (a == "--coulomb-solver") {
       try {
-        solver = coulomb_solver_by_name(value());
+        o.solver = coulomb_solver_by_name(value());
       } catch (const Error& e) {
         throw Error(std::string(e.what()) + "; " + kUsage);
       }
     } else if (a.size() > 1 && a[0] == '-') throw Error("unknown option '" + a + "'; " + kUsage);
-    else if (r.file.empty()) r.file = a;
-    else throw Error("more than one configuration file ('" + r.file + "', '" + a + "'); " + kUsage);
+    else if (o.file.empty()) o.file = a;
+    else throw Error("more than one configuration file ('" + o.file + "', '" + a + "'); " + kUsage);
   }
-  if (r.file.empty()) throw Error(std::string("no configuration file; ") + kUsage);
+  if (o.file.empty()) throw Error(std::string("no configuration file; ") + kUsage);
+  return o;
+}
 
+// The Coulomb part of the report, if some bead is charged.
+struct CoulombPart {
+  bool charged = false;
+  CoulombParams params;
+  CoulombResult result;
+  Int3 grid{0, 0, 0};  // the mg grid or the fft mesh
+};
+
+// Collective: the Coulomb split's energies into r and its forces added to the System's.
+void add_coulomb(System& sys, CoulombPart& c, EnergyReport& r) {
+  Coulomb coulomb(sys.decomp(), c.params);
+  std::vector<Vec3> fc;
+  const CoulombResult& cr = c.result = coulomb.compute(sys.beads(), *sys.coulomb_list(), fc);
+  c.grid = coulomb.mesh();
+  Beads& b = sys.beads();
+  for (int i = 0; i < b.n_owned; ++i) b.force[i] += fc[i];
+  r.coulomb_real = cr.real, r.coulomb_reciprocal = cr.reciprocal, r.coulomb_self = cr.self;
+  r.coulomb = cr.total;
+  r.accuracy = c.params.accuracy;
+  r.accuracy_estimate = cr.relative_error;
+}
+
+// Keys in the documented order; doubles printed shortest-round-trip (they read back exactly),
+// strings escaped by the library (a file name that is not UTF-8 gets U+FFFD for its bad bytes).
+void print_json(const EnergyReport& r, const CoulombPart& c, const std::string& note) {
+  nlohmann::ordered_json j;
+  j["file"] = r.file;
+  j["format"] = r.format;
+  j["model"] = r.model;
+  j["n_beads"] = r.n_beads;
+  j["pair"] = r.lj;
+  j["lj"] = r.lj;
+  j["coulomb"] = r.coulomb;
+  j["coulomb_real"] = r.coulomb_real;
+  j["coulomb_reciprocal"] = r.coulomb_reciprocal;
+  j["coulomb_self"] = r.coulomb_self;
+  j["total"] = r.total;
+  j["per_bead"] = r.total / static_cast<double>(r.n_beads);
+  j["pressure"] = r.pressure;
+  j["max_force"] = r.max_force;
+  j["accuracy"] = r.accuracy;
+  j["accuracy_estimate"] = r.accuracy_estimate;
+  j["coulomb_rms_force"] = c.result.rms_force;
+  j["coulomb_cutoff"] = c.charged ? c.params.cutoff : 0.0;
+  j["coulomb_sigma"] = c.charged ? c.params.sigma : 0.0;
+  j["grid"] = {c.grid[0], c.grid[1], c.grid[2]};
+  j["solver_iterations"] = c.result.iterations;
+  j["note"] = note;
+  fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+void print_text(const EnergyReport& r, const Box& box, bool poly, const CoulombPart& c) {
+  const CoulombParams& cp = c.params;
+  fmt::print("configuration  {} ({}), {} beads, box {:.10g} x {:.10g} x {:.10g}\n", r.file, r.format, r.n_beads,
+             box.len[0], box.len[1], box.len[2]);
+  if (poly) {
+    fmt::print("model          {} (soft spheres, per-bead diameters, non-additive)\n", r.model);
+    fmt::print("pair           {:.17g}\n", r.lj);
+  } else {
+    fmt::print("model          {} (Lennard-Jones, truncated and shifted)\n", r.model);
+    fmt::print("lj             {:.17g}\n", r.lj);
+  }
+  if (c.charged) {
+    fmt::print("coulomb        {:.17g}  (epsilon {:g}; Ewald sum, conducting boundary)\n", r.coulomb, cp.epsilon);
+    fmt::print("  real         {:.17g}  (erfc, r_c = {:.6g}, alpha = {:.6g})\n", r.coulomb_real, cp.cutoff, cp.alpha);
+    if (cp.solver == CoulombSolver::fft)
+      fmt::print(
+          "  reciprocal   {:.17g}  (P3M mesh {} x {} x {}, sigma = {:.6g}, B-spline order {}, optimal influence "
+          "function)\n",
+          r.coulomb_reciprocal, c.grid[0], c.grid[1], c.grid[2], cp.sigma, cp.assignment_order);
+    else
+      fmt::print("  reciprocal   {:.17g}  (grid {} x {} x {}, sigma = {:.6g}, order {}, {} CG iterations)\n",
+                 r.coulomb_reciprocal, c.grid[0], c.grid[1], c.grid[2], cp.sigma, cp.order, c.result.iterations);
+    fmt::print("  self         {:.17g}\n", r.coulomb_self);
+    fmt::print(
+        "accuracy       requested {:.3g}, estimated {:.3g} (relative RMS Coulomb force error; RMS |F_C| {:.6g})\n",
+        r.accuracy, r.accuracy_estimate, c.result.rms_force);
+  } else {
+    fmt::print("coulomb        0  (no bead is charged)\n");
+  }
+  fmt::print("total          {:.17g}\n", r.total);
+  fmt::print("per bead       {:.17g}\n", r.total / static_cast<double>(r.n_beads));
+  fmt::print("pressure       {:.17g}  (pair virial only)\n", r.pressure);
+  fmt::print("max |F_i|      {:.17g}  (pair + Coulomb)\n", r.max_force);
+}
+
+}  // namespace
+
+EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
+  const EnergyOptions o = parse_energy_options(args);
+  EnergyReport r;
+  r.file = o.file;
+  r.model = o.model;
   const bool diameters_asked = !r.model.empty() && model_has_diameters(r.model);  // an unknown name fails here
   LoadedConfiguration loaded = load_configuration(r.file, comm, diameters_asked);
   if (r.model.empty()) r.model = loaded.beads.has_diameter ? Model::kPolydisperseName : "kob-andersen";
@@ -134,112 +235,43 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   Beads beads = std::move(loaded.beads);
   for (auto& v : beads.vel) v.setZero();  // the configuration's energy and virial pressure only
   // Coulomb only if some bead is charged; its parameters follow the accuracy rule (coulomb.hpp).
+  CoulombPart c;
   int charged = 0;
   for (int i = 0; i < beads.n_owned; ++i) charged |= beads.charge[i] != 0.0;
   MPI_Allreduce(MPI_IN_PLACE, &charged, 1, MPI_INT, MPI_LOR, comm);
-  CoulombParams cp;
-  if (charged) cp = coulomb_params(box, accuracy, cutoff, epsilon, 0.5 * box.len.minCoeff() - kSkin, 16, solver);
-  System sys(comm, box, std::move(model), kSkin, {0, 0, 0}, charged ? cp.cutoff : 0.0);
+  c.charged = charged != 0;
+  if (c.charged)
+    c.params = coulomb_params(box, o.accuracy, o.cutoff, o.epsilon, 0.5 * box.len.minCoeff() - kSkin, 16, o.solver);
+  System sys(comm, box, std::move(model), kSkin, {0, 0, 0}, c.charged ? c.params.cutoff : 0.0);
   sys.set_beads(std::move(beads));
   sys.compute_forces();
   const Thermo th = sys.thermo();
   r.n_beads = sys.n_global();
   r.lj = th.potential;
   r.pressure = th.pressure;
-  CoulombResult cr;
-  Int3 grid{0, 0, 0};
   std::string note = "pressure is the pair virial pressure";
-  if (charged) {
-    Coulomb coulomb(sys.decomp(), cp);
-    std::vector<Vec3> fc;
-    cr = coulomb.compute(sys.beads(), *sys.coulomb_list(), fc);
-    grid = coulomb.mesh();
-    Beads& b = sys.beads();
-    for (int i = 0; i < b.n_owned; ++i) b.force[i] += fc[i];
-    r.coulomb_real = cr.real, r.coulomb_reciprocal = cr.reciprocal, r.coulomb_self = cr.self;
-    r.coulomb = cr.total;
-    r.accuracy = accuracy;
-    r.accuracy_estimate = cr.relative_error;
+  if (c.charged) {
+    add_coulomb(sys, c, r);
     // mg: the note stays what it was (outputs bitwise unchanged); fft names itself.
-    if (solver == CoulombSolver::fft)
-      note += "; coulomb solver fft (P3M, assignment order " + std::to_string(cp.assignment_order) + ")";
+    if (o.solver == CoulombSolver::fft)
+      note += "; coulomb solver fft (P3M, assignment order " + std::to_string(c.params.assignment_order) + ")";
   } else {
     note += "; no bead is charged: coulomb is 0";
   }
   r.total = r.lj + r.coulomb;
   r.max_force = sys.max_force();
 
-  if (!forces_out.empty()) write_forces(forces_out, sys.beads(), comm);
-  if (!lammps_out.empty()) {
-    LammpsWriteOptions o;
-    o.n_types = poly ? 0 : sys.table().n_species();  // 0: max species + 1
-    o.diameter_as_charge = poly;                     // the convention of published polydisperse data
-    o.title = "tlsmap energy: " + r.file;
-    write_lammps_data(lammps_out, box, sys.beads(), comm, o);
+  if (!o.forces_out.empty()) write_forces(o.forces_out, sys.beads(), comm);
+  if (!o.lammps_out.empty()) {
+    LammpsWriteOptions w;
+    w.n_types = poly ? 0 : sys.table().n_species();  // 0: max species + 1
+    w.diameter_as_charge = poly;                     // the convention of published polydisperse data
+    w.title = "tlsmap energy: " + r.file;
+    write_lammps_data(o.lammps_out, box, sys.beads(), comm, w);
   }
   if (comm_rank(comm) == 0) {
-    const double n = static_cast<double>(r.n_beads);
-    if (json) {
-      // Keys in the documented order; doubles printed shortest-round-trip (they read back exactly),
-      // strings escaped by the library (a file name that is not UTF-8 gets U+FFFD for its bad bytes).
-      nlohmann::ordered_json j;
-      j["file"] = r.file;
-      j["format"] = r.format;
-      j["model"] = r.model;
-      j["n_beads"] = r.n_beads;
-      j["pair"] = r.lj;
-      j["lj"] = r.lj;
-      j["coulomb"] = r.coulomb;
-      j["coulomb_real"] = r.coulomb_real;
-      j["coulomb_reciprocal"] = r.coulomb_reciprocal;
-      j["coulomb_self"] = r.coulomb_self;
-      j["total"] = r.total;
-      j["per_bead"] = r.total / n;
-      j["pressure"] = r.pressure;
-      j["max_force"] = r.max_force;
-      j["accuracy"] = r.accuracy;
-      j["accuracy_estimate"] = r.accuracy_estimate;
-      j["coulomb_rms_force"] = cr.rms_force;
-      j["coulomb_cutoff"] = charged ? cp.cutoff : 0.0;
-      j["coulomb_sigma"] = charged ? cp.sigma : 0.0;
-      j["grid"] = {grid[0], grid[1], grid[2]};
-      j["solver_iterations"] = cr.iterations;
-      j["note"] = note;
-      fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-    } else {
-      fmt::print("configuration  {} ({}), {} beads, box {:.10g} x {:.10g} x {:.10g}\n", r.file, r.format, r.n_beads,
-                 box.len[0], box.len[1], box.len[2]);
-      if (poly) {
-        fmt::print("model          {} (soft spheres, per-bead diameters, non-additive)\n", r.model);
-        fmt::print("pair           {:.17g}\n", r.lj);
-      } else {
-        fmt::print("model          {} (Lennard-Jones, truncated and shifted)\n", r.model);
-        fmt::print("lj             {:.17g}\n", r.lj);
-      }
-      if (charged) {
-        fmt::print("coulomb        {:.17g}  (epsilon {:g}; Ewald sum, conducting boundary)\n", r.coulomb, epsilon);
-        fmt::print("  real         {:.17g}  (erfc, r_c = {:.6g}, alpha = {:.6g})\n", r.coulomb_real, cp.cutoff,
-                   cp.alpha);
-        if (solver == CoulombSolver::fft)
-          fmt::print(
-              "  reciprocal   {:.17g}  (P3M mesh {} x {} x {}, sigma = {:.6g}, B-spline order {}, optimal influence "
-              "function)\n",
-              r.coulomb_reciprocal, grid[0], grid[1], grid[2], cp.sigma, cp.assignment_order);
-        else
-          fmt::print("  reciprocal   {:.17g}  (grid {} x {} x {}, sigma = {:.6g}, order {}, {} CG iterations)\n",
-                     r.coulomb_reciprocal, grid[0], grid[1], grid[2], cp.sigma, cp.order, cr.iterations);
-        fmt::print("  self         {:.17g}\n", r.coulomb_self);
-        fmt::print(
-            "accuracy       requested {:.3g}, estimated {:.3g} (relative RMS Coulomb force error; RMS |F_C| {:.6g})\n",
-            r.accuracy, r.accuracy_estimate, cr.rms_force);
-      } else {
-        fmt::print("coulomb        0  (no bead is charged)\n");
-      }
-      fmt::print("total          {:.17g}\n", r.total);
-      fmt::print("per bead       {:.17g}\n", r.total / n);
-      fmt::print("pressure       {:.17g}  (pair virial only)\n", r.pressure);
-      fmt::print("max |F_i|      {:.17g}  (pair + Coulomb)\n", r.max_force);
-    }
+    if (o.json) print_json(r, c, note);
+    else print_text(r, box, poly, c);
     std::fflush(stdout);
   }
   return r;

@@ -82,6 +82,20 @@ class FftCoulomb {
     double w[3][8];  // weights
   };
   void stencil(const Vec3& x, Stencil& s) const;
+  // Set-up steps of the constructor, in order.
+  struct SlabLayout {
+    int block = 0, stride = 0;     // x planes per rank's slab; doubles per (x, y) row of the layout
+    std::vector<PetscInt> starts;  // each rank's first index in the FFTW input vector
+  };
+  SlabLayout set_up_transform();           // the FFTW matrix, its vectors, this rank's slab
+  void set_up_brick(const SlabLayout& s);  // the local node brick and its scatter to the slabs
+  void set_up_influence();                 // G(k) on the slab, k per index, the self correction
+  // Steps of compute(), in order: charges → Q̂ (in fout_), the mesh energy (collective), the field on
+  // the brick, the field at the beads.
+  std::vector<Stencil> spread(std::span<const Vec3> pos, std::span<const double> q);
+  double mesh_energy(const PetscScalar* rho) const;
+  void mesh_field(const PetscScalar* rho);
+  std::vector<Vec3> interpolate(const std::vector<Stencil>& st) const;
 
   const Decomposition& decomp_;
   Int3 n_{0, 0, 0};
