@@ -755,28 +755,20 @@ void H5File::commit() {
 
 // ---- configurations ------------------------------------------------------------------------
 
-void write_configuration(H5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta_in,
-                         bool with_velocity) {
-  const ScopedLogEvent event(LogEvent::h5_write);
-  const Io io{file.comm(), file.path()};
+namespace {
+
+// This rank's block of rows [begin, begin + count) of every per-bead column, in id order.
+struct BlockColumns {
+  std::int64_t begin = 0, count = 0;
+  std::vector<double> pos, vel, charge, diameter;
+  std::vector<std::int32_t> species, image;
+  std::vector<std::int64_t> id;
+};
+
+// Collective: every owned bead routed to the rank writing its row (ids must be exactly 1..n).
+BlockColumns block_columns(const Io& io, const Beads& beads, bool with_velocity, std::int64_t n) {
   const int p = comm_size(io.comm), rank = comm_rank(io.comm);
   const std::size_t n_local = beads.n_owned;
-  io.fail_unless(beads.pos.size() >= n_local && beads.species.size() >= n_local && beads.charge.size() >= n_local &&
-                     beads.id.size() >= n_local && beads.image.size() >= n_local &&
-                     (!with_velocity || beads.vel.size() >= n_local),
-                 "bead arrays are shorter than n_owned");
-  io.fail_unless(file.mode() != H5File::Mode::read_only, "file is open read-only");
-  std::int64_t n = static_cast<std::int64_t>(n_local);
-  MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, io.comm);
-  io.fail_unless(n > 0, "no beads to write");
-  const ConfigMeta meta = bcast_meta(io.comm, meta_in);
-  int with_diameter = beads.has_diameter;  // a rank without beads may lack the flag
-  MPI_Allreduce(MPI_IN_PLACE, &with_diameter, 1, MPI_INT, MPI_LOR, io.comm);
-  io.fail_unless(!beads.has_diameter || beads.diameter.size() >= n_local, "bead diameters are shorter than n_owned");
-  for (const auto& [k, v] : meta.values)
-    io.fail_unless(k != "units" && k != "input", "attribute name '" + k + "' is reserved");
-
-  // Route every bead to the rank writing its row.
   std::vector<Row> rows(n_local);
   std::vector<int> dest(n_local);
   std::int64_t bad_id = 0;
@@ -797,28 +789,26 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
   io.fail_unless(bad_id == 0,
                  "bead ids must be exactly 1..N (N = " + std::to_string(n) + "): found id " + std::to_string(bad_id));
   const std::vector<Row> got = route(io.comm, rows, dest);
-  const std::int64_t begin = block_begin(rank, n, p), count = block_begin(rank + 1, n, p) - begin;
+  BlockColumns c;
+  c.begin = block_begin(rank, n, p);
+  c.count = block_begin(rank + 1, n, p) - c.begin;
   std::vector<std::int64_t> got_ids(got.size());
   for (std::size_t i = 0; i < got.size(); ++i) got_ids[i] = got[i].id;
-  check_block_ids(io, got_ids, begin, count);
-
-  // Columns of this rank's block, in row order.
-  std::vector<double> pos(3 * count), vel(3 * count), charge(count), diameter(count);
-  std::vector<std::int32_t> species(count), image(3 * count);
-  std::vector<std::int64_t> id(count);
+  check_block_ids(io, got_ids, c.begin, c.count);
+  c.pos.resize(3 * c.count), c.vel.resize(3 * c.count), c.image.resize(3 * c.count);
+  c.charge.resize(c.count), c.diameter.resize(c.count), c.species.resize(c.count), c.id.resize(c.count);
   for (const Row& r : got) {
-    const std::int64_t k = r.id - 1 - begin;
-    for (int d = 0; d < 3; ++d) pos[3 * k + d] = r.pos[d], vel[3 * k + d] = r.vel[d], image[3 * k + d] = r.image[d];
-    charge[k] = r.charge, diameter[k] = r.diameter, species[k] = r.species, id[k] = r.id;
+    const std::int64_t k = r.id - 1 - c.begin;
+    for (int d = 0; d < 3; ++d)
+      c.pos[3 * k + d] = r.pos[d], c.vel[3 * k + d] = r.vel[d], c.image[3 * k + d] = r.image[d];
+    c.charge[k] = r.charge, c.diameter[k] = r.diameter, c.species[k] = r.species, c.id[k] = r.id;
   }
+  return c;
+}
 
-  const hid_t f = file.id();
-  io.fail_unless(!io.exists(f, "/h5md") && !io.exists(f, "/particles"), "file already holds a configuration");
-  Handle dxpl = io.make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, "cannot create a transfer property list");
-  io.check(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE), "cannot select collective transfers");
-  const bool root = rank == 0;
-
-  {  // /h5md: version, author, creator
+// /h5md (version, author, creator) and the root attributes: units, input, the metadata values.
+void write_h5md_header(const Io& io, hid_t f, const ConfigMeta& meta) {
+  {
     Handle h = create_group(io, f, "/h5md");
     write_int_attrs(io, h, "version", {1, 1}, false);
     Handle author = create_group(io, h, "author");
@@ -832,33 +822,66 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
   write_string_attr(io, f, "units", meta.units);
   write_string_attr(io, f, "input", meta.input);
   for (const auto& [k, v] : meta.values) write_double_attr(io, f, k, v);
+}
 
+// box: H5MD edges as a time-dependent element (MDAnalysis reads box/edges/value), plus offset.
+void write_box(const Io& io, hid_t all, const Box& box, const ConfigMeta& meta, hid_t dxpl, bool root) {
+  Handle b = create_group(io, all, "box");
+  write_int_attrs(io, b, "dimension", {3}, true);
+  const char boundary[3][9] = {"periodic", "periodic", "periodic"};
+  const hsize_t three = 3;
+  Handle space = io.make(H5Screate_simple(1, &three, nullptr), H5Sclose, "cannot create a dataspace");
+  Handle type = string_type(io, 8);
+  write_attr(io, b, "boundary", type, type, space, boundary);
+  write_element(io, b, "edges", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, box.len.data(), 3, 0, root ? 3 : 0, 1, meta, dxpl,
+                root);
+  Handle off = create_dataset(io, b, "offset", H5T_IEEE_F64LE, {3}, false);
+  write_rows(io, off, "box/offset", H5T_NATIVE_DOUBLE, box.lo.data(), false, 0, 0, root ? 3 : 0, 1, dxpl);
+}
+
+}  // namespace
+
+void write_configuration(H5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta_in,
+                         bool with_velocity) {
+  const ScopedLogEvent event(LogEvent::h5_write);
+  const Io io{file.comm(), file.path()};
+  const std::size_t n_local = beads.n_owned;
+  io.fail_unless(beads.pos.size() >= n_local && beads.species.size() >= n_local && beads.charge.size() >= n_local &&
+                     beads.id.size() >= n_local && beads.image.size() >= n_local &&
+                     (!with_velocity || beads.vel.size() >= n_local),
+                 "bead arrays are shorter than n_owned");
+  io.fail_unless(file.mode() != H5File::Mode::read_only, "file is open read-only");
+  std::int64_t n = static_cast<std::int64_t>(n_local);
+  MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, io.comm);
+  io.fail_unless(n > 0, "no beads to write");
+  const ConfigMeta meta = bcast_meta(io.comm, meta_in);
+  int with_diameter = beads.has_diameter;  // a rank without beads may lack the flag
+  MPI_Allreduce(MPI_IN_PLACE, &with_diameter, 1, MPI_INT, MPI_LOR, io.comm);
+  io.fail_unless(!beads.has_diameter || beads.diameter.size() >= n_local, "bead diameters are shorter than n_owned");
+  for (const auto& [k, v] : meta.values)
+    io.fail_unless(k != "units" && k != "input", "attribute name '" + k + "' is reserved");
+  const BlockColumns c = block_columns(io, beads, with_velocity, n);
+
+  const hid_t f = file.id();
+  io.fail_unless(!io.exists(f, "/h5md") && !io.exists(f, "/particles"), "file already holds a configuration");
+  Handle dxpl = io.make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, "cannot create a transfer property list");
+  io.check(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE), "cannot select collective transfers");
+  const bool root = comm_rank(io.comm) == 0;
+  write_h5md_header(io, f, meta);
   Handle particles = create_group(io, f, "/particles");
   Handle all = create_group(io, particles, "all");
-  {  // box: H5MD edges as a time-dependent element (MDAnalysis reads box/edges/value), plus offset
-    Handle b = create_group(io, all, "box");
-    write_int_attrs(io, b, "dimension", {3}, true);
-    const char boundary[3][9] = {"periodic", "periodic", "periodic"};
-    const hsize_t three = 3;
-    Handle space = io.make(H5Screate_simple(1, &three, nullptr), H5Sclose, "cannot create a dataspace");
-    Handle type = string_type(io, 8);
-    write_attr(io, b, "boundary", type, type, space, boundary);
-    write_element(io, b, "edges", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, box.len.data(), 3, 0, root ? 3 : 0, 1, meta, dxpl,
-                  root);
-    Handle off = create_dataset(io, b, "offset", H5T_IEEE_F64LE, {3}, false);
-    write_rows(io, off, "box/offset", H5T_NATIVE_DOUBLE, box.lo.data(), false, 0, 0, root ? 3 : 0, 1, dxpl);
-  }
+  write_box(io, all, box, meta, dxpl, root);
   // This rank's rows [begin, begin + count) of one per-bead element.
   auto element = [&](const char* name, hid_t file_type, hid_t mem_type, const void* data, int width) {
-    write_element(io, all, name, file_type, mem_type, data, n, begin, count, width, meta, dxpl, root);
+    write_element(io, all, name, file_type, mem_type, data, n, c.begin, c.count, width, meta, dxpl, root);
   };
-  element("position", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, pos.data(), 3);
-  if (with_velocity) element("velocity", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, vel.data(), 3);
-  element("image", H5T_STD_I32LE, H5T_NATIVE_INT32, image.data(), 3);
-  element("species", H5T_STD_I32LE, H5T_NATIVE_INT32, species.data(), 1);
-  element("charge", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, charge.data(), 1);
-  if (with_diameter) element("diameter", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, diameter.data(), 1);
-  element("id", H5T_STD_I64LE, H5T_NATIVE_INT64, id.data(), 1);
+  element("position", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c.pos.data(), 3);
+  if (with_velocity) element("velocity", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c.vel.data(), 3);
+  element("image", H5T_STD_I32LE, H5T_NATIVE_INT32, c.image.data(), 3);
+  element("species", H5T_STD_I32LE, H5T_NATIVE_INT32, c.species.data(), 1);
+  element("charge", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c.charge.data(), 1);
+  if (with_diameter) element("diameter", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c.diameter.data(), 1);
+  element("id", H5T_STD_I64LE, H5T_NATIVE_INT64, c.id.data(), 1);
 }
 
 Configuration read_configuration(H5File& file) {
