@@ -117,43 +117,48 @@ Shape shape(std::size_t n) {
 
 std::string where(const char* name) { return std::string("/tls/") + name; }
 
+// f(column, its /tls path, its TlsRow member pointer) for every column of the schema, in order:
+// the one walk the writer and the reader share.
+template <class F>
+void for_each_column(F&& f) {
+  for (const TlsColumn& c : tls_schema()) {
+    const std::string path = where(c.name);
+    std::visit([&](auto m) { f(c, path, m); }, c.member);
+  }
+}
+
 }  // namespace
 
 void write_tls(H5File& file, const std::vector<TlsRow>& rows, const TlsAttributes& attrs) {
   remove_object(file, "/tls");
   const std::size_t n = rows.size();
   std::map<std::string, std::vector<std::int64_t>> offsets;  // per offset dataset, from its first column
-  for (const TlsColumn& c : tls_schema()) {
-    const std::string path = where(c.name);
-    std::visit(
-        [&](auto m) {
-          using V = std::remove_cvref_t<decltype(TlsRow{}.*m)>;
-          if constexpr (std::is_same_v<V, std::string>) {
-            std::vector<std::string> v;
-            for (const TlsRow& r : rows) v.push_back(r.*m);
-            write_replicated_strings(file, path, v);
-          } else if constexpr (is_vector<V>) {  // a ragged column
-            using T = typename V::value_type;
-            std::vector<typename ColumnKind<T>::Element> values;
-            std::vector<std::int64_t> off{0};
-            for (const TlsRow& r : rows) {
-              for (const T& x : r.*m) append(values, x);
-              off.push_back(off.back() + static_cast<std::int64_t>((r.*m).size()));
-            }
-            auto [it, first] = offsets.emplace(c.offset, off);
-            if (first) write_replicated(file, where(c.offset), off, {n + 1});
-            else if (it->second != off)
-              throw Error(std::string("catalogue: /tls/") + c.name + " does not have the rows of /tls/" + c.offset);
-            write_replicated(file, path, values, shape<T>(off.back()));
-          } else {
-            std::vector<typename ColumnKind<V>::Element> values;
-            for (const TlsRow& r : rows) append(values, r.*m);
-            write_replicated(file, path, values, shape<V>(n));
-          }
-        },
-        c.member);
+  for_each_column([&](const TlsColumn& c, const std::string& path, auto m) {
+    using V = std::remove_cvref_t<decltype(TlsRow{}.*m)>;
+    if constexpr (std::is_same_v<V, std::string>) {
+      std::vector<std::string> v;
+      for (const TlsRow& r : rows) v.push_back(r.*m);
+      write_replicated_strings(file, path, v);
+    } else if constexpr (is_vector<V>) {  // a ragged column
+      using T = typename V::value_type;
+      std::vector<typename ColumnKind<T>::Element> values;
+      std::vector<std::int64_t> off{0};
+      for (const TlsRow& r : rows) {
+        for (const T& x : r.*m) append(values, x);
+        off.push_back(off.back() + static_cast<std::int64_t>((r.*m).size()));
+      }
+      auto [it, first] = offsets.emplace(c.offset, off);
+      if (first) write_replicated(file, where(c.offset), off, {n + 1});
+      else if (it->second != off)
+        throw Error(std::string("catalogue: /tls/") + c.name + " does not have the rows of /tls/" + c.offset);
+      write_replicated(file, path, values, shape<T>(off.back()));
+    } else {
+      std::vector<typename ColumnKind<V>::Element> values;
+      for (const TlsRow& r : rows) append(values, r.*m);
+      write_replicated(file, path, values, shape<V>(n));
+    }
     if (*c.unit) write_attribute(file, path, "unit", c.unit);
-  }
+  });
   write_attribute(file, "/tls", "units", "lj");
   write_attribute(file, "/tls", "n_pairs", double(n));
   write_attribute(file, "/tls", "hbar_reduced", attrs.hbar_reduced);
@@ -169,42 +174,36 @@ std::vector<TlsRow> read_tls(H5File& file) {
   const std::size_t n = read_dataset<std::int64_t>(file, "/tls/domain", &dims).size();
   std::vector<TlsRow> rows(n);
   std::map<std::string, std::vector<std::int64_t>> offsets;
-  for (const TlsColumn& c : tls_schema()) {
-    const std::string path = where(c.name);
-    std::visit(
-        [&](auto m) {
-          using V = std::remove_cvref_t<decltype(TlsRow{}.*m)>;
-          if constexpr (std::is_same_v<V, std::string>) {
-            const auto v = read_strings(file, path);
-            if (v.size() != n)
-              fail(path + " has " + std::to_string(v.size()) + " rows, /tls/domain " + std::to_string(n));
-            for (std::size_t k = 0; k < n; ++k) rows[k].*m = v[k];
-          } else if constexpr (is_vector<V>) {
-            using T = typename V::value_type;
-            auto it = offsets.find(c.offset);
-            if (it == offsets.end()) {
-              const std::string opath = where(c.offset);
-              auto off = read_dataset<std::int64_t>(file, opath, &dims);
-              if (dims.size() != 1 || off.size() != n + 1 || off[0] != 0)
-                fail(opath + " must have " + std::to_string(n + 1) + " entries starting at 0");
-              for (std::size_t k = 0; k < n; ++k)
-                if (off[k + 1] < off[k]) fail(opath + " decreases at row " + std::to_string(k));
-              it = offsets.emplace(c.offset, std::move(off)).first;
-            }
-            const auto& off = it->second;
-            const auto values = read_dataset<typename ColumnKind<T>::Element>(file, path, &dims);
-            if (dims != shape<T>(off.back()))
-              fail(path + " must have " + std::to_string(off.back()) + " rows (the end of /tls/" + c.offset + ")");
-            for (std::size_t k = 0; k < n; ++k)
-              for (std::int64_t j = off[k]; j < off[k + 1]; ++j) (rows[k].*m).push_back(element<T>(values, j));
-          } else {
-            const auto values = read_dataset<typename ColumnKind<V>::Element>(file, path, &dims);
-            if (dims != shape<V>(n)) fail(path + " must have " + std::to_string(n) + " rows (those of /tls/domain)");
-            for (std::size_t k = 0; k < n; ++k) rows[k].*m = element<V>(values, k);
-          }
-        },
-        c.member);
-  }
+  for_each_column([&](const TlsColumn& c, const std::string& path, auto m) {
+    using V = std::remove_cvref_t<decltype(TlsRow{}.*m)>;
+    if constexpr (std::is_same_v<V, std::string>) {
+      const auto v = read_strings(file, path);
+      if (v.size() != n) fail(path + " has " + std::to_string(v.size()) + " rows, /tls/domain " + std::to_string(n));
+      for (std::size_t k = 0; k < n; ++k) rows[k].*m = v[k];
+    } else if constexpr (is_vector<V>) {
+      using T = typename V::value_type;
+      auto it = offsets.find(c.offset);
+      if (it == offsets.end()) {
+        const std::string opath = where(c.offset);
+        auto off = read_dataset<std::int64_t>(file, opath, &dims);
+        if (dims.size() != 1 || off.size() != n + 1 || off[0] != 0)
+          fail(opath + " must have " + std::to_string(n + 1) + " entries starting at 0");
+        for (std::size_t k = 0; k < n; ++k)
+          if (off[k + 1] < off[k]) fail(opath + " decreases at row " + std::to_string(k));
+        it = offsets.emplace(c.offset, std::move(off)).first;
+      }
+      const auto& off = it->second;
+      const auto values = read_dataset<typename ColumnKind<T>::Element>(file, path, &dims);
+      if (dims != shape<T>(off.back()))
+        fail(path + " must have " + std::to_string(off.back()) + " rows (the end of /tls/" + c.offset + ")");
+      for (std::size_t k = 0; k < n; ++k)
+        for (std::int64_t j = off[k]; j < off[k + 1]; ++j) (rows[k].*m).push_back(element<T>(values, j));
+    } else {
+      const auto values = read_dataset<typename ColumnKind<V>::Element>(file, path, &dims);
+      if (dims != shape<V>(n)) fail(path + " must have " + std::to_string(n) + " rows (those of /tls/domain)");
+      for (std::size_t k = 0; k < n; ++k) rows[k].*m = element<V>(values, k);
+    }
+  });
   return rows;
 }
 

@@ -634,110 +634,150 @@ Input Input::parse(MPI_Comm comm, const std::string& path, const Schema& schema)
   return from_string(text, path, schema);
 }
 
-Input Input::from_string(const std::string& text, const std::string& path, const Schema& schema) {
-  toml::value root;
+namespace {
+
+toml::value parse_toml(const std::string& text, const std::string& path) {
   try {
     std::istringstream is(text);
-    root = toml::parse(is, path);
+    return toml::parse(is, path);
   } catch (const toml::exception& e) {
     throw Error(syntax_message(path, e));
   } catch (const std::exception& e) {
     throw Error(path + ": cannot parse input file: " + e.what());
   }
+}
 
-  Input in;
-  in.path_ = path;
-  in.raw_text_ = text;
-  in.schema_ = schema;
+// What the file gives, checked against the schema: the values of the keys it sets, the line of
+// each table header, and every problem found (reported together, by line).
+struct ParsedKey {
+  InputValue value;
+  int line = 0;
+  std::string text;  // as written
+};
+struct ParsedFile {
+  std::map<std::string, ParsedKey> keys;
+  std::map<std::string, int> table_line;
   std::vector<Problem> problems;
-  auto at = [&](int line) { return path + ":" + std::to_string(line) + ": "; };
-  std::vector<std::string> all_keys;
-  for (const auto& k : schema.keys()) all_keys.push_back(k.key);
-  const auto tables = schema.tables();
+};
 
-  // Suggestion for an unknown key: the nearest declared key, else one with the same name in
-  // another table (e.g. temperature under [system] -> md.temperature).
-  auto suggest_key = [&](const std::string& full, const std::string& name) {
-    auto c = closest(full, all_keys);
-    if (!c)
-      for (const auto& k : schema.keys())
-        if (k.name() == name) c = k.key;
-    return c ? "; did you mean '" + *c + "'?" : std::string();
-  };
-  auto sorted_keys = [](const toml::table& t) {
+class FileReader {
+ public:
+  FileReader(const Schema& schema, const std::string& path) : schema_(schema), path_(path) {
+    for (const auto& k : schema.keys()) all_keys_.push_back(k.key);
+  }
+
+  ParsedFile read(const toml::value& root) {
+    const auto& top = root.as_table();
+    for (const auto& tname : sorted_keys(top)) read_table(tname, top.at(tname));
+    return std::move(out_);
+  }
+
+ private:
+  std::string at(int line) const { return path_ + ":" + std::to_string(line) + ": "; }
+
+  static std::vector<std::string> sorted_keys(const toml::table& t) {
     std::vector<std::string> ks;
     for (const auto& kv : t) ks.push_back(kv.first);
     std::sort(ks.begin(), ks.end());  // toml::table is unordered; sort for identical output
     return ks;
-  };
-
-  std::map<std::string, int> table_line;
-  const auto& top = root.as_table();
-  for (const auto& tname : sorted_keys(top)) {
-    const toml::value& tval = top.at(tname);
-    const int tline = int(tval.location().line());
-    if (!schema.has_table(tname)) {
-      if (tval.is_table()) {
-        auto c = closest(tname, tables);
-        problems.push_back({tline, at(tline) + "unknown table [" + tname + "]" +
-                                       (c ? "; did you mean [" + *c + "]?" : "") +
-                                       " (tables: " + join(tables, ", ", false) + ")"});
-      } else {
-        problems.push_back({tline, at(tline) + "key '" + tname + "' is outside any table" + suggest_key(tname, tname) +
-                                       " (every key belongs under a [table] header)"});
-      }
-      continue;
-    }
-    if (!tval.is_table()) {
-      problems.push_back({tline, at(tline) + "'" + tname + "' must be a table: write [" + tname +
-                                     "] on a line of its own, then its keys"});
-      continue;
-    }
-    table_line[tname] = tline;
-    for (const auto& name : sorted_keys(tval.as_table())) {
-      const toml::value& v = tval.as_table().at(name);
-      const std::string full = tname + "." + name;
-      const int line = int(v.location().line());
-      const KeySpec* spec = schema.find(full);
-      if (!spec) {
-        std::vector<std::string> names;
-        for (const auto& k : schema.keys())
-          if (k.table() == tname) names.push_back(k.name());
-        problems.push_back({line, at(line) + "unknown key '" + full + "'" + suggest_key(full, name) + " (keys in [" +
-                                      tname + "]: " + join(names, ", ", false) + ")"});
-        continue;
-      }
-      const std::string text_v = source_text(v);
-      std::string why;
-      auto value = convert(*spec, v, why);
-      if (value && why.empty()) why = check_value(*spec, *value);
-      if (!why.empty()) {
-        problems.push_back({line, at(line) + "key '" + full + "' = " + text_v + " " + why + doc_suffix(*spec)});
-        continue;
-      }
-      in.entries_[full] = Entry{std::move(*value), true, line, text_v};
-    }
   }
 
+  // Suggestion for an unknown key: the nearest declared key, else one with the same name in
+  // another table (e.g. temperature under [system] -> md.temperature).
+  std::string suggest_key(const std::string& full, const std::string& name) const {
+    auto c = closest(full, all_keys_);
+    if (!c)
+      for (const auto& k : schema_.keys())
+        if (k.name() == name) c = k.key;
+    return c ? "; did you mean '" + *c + "'?" : std::string();
+  }
+
+  void read_table(const std::string& tname, const toml::value& tval) {
+    const int tline = int(tval.location().line());
+    if (!schema_.has_table(tname)) {
+      const auto tables = schema_.tables();
+      if (tval.is_table()) {
+        auto c = closest(tname, tables);
+        out_.problems.push_back({tline, at(tline) + "unknown table [" + tname + "]" +
+                                            (c ? "; did you mean [" + *c + "]?" : "") +
+                                            " (tables: " + join(tables, ", ", false) + ")"});
+      } else {
+        out_.problems.push_back({tline, at(tline) + "key '" + tname + "' is outside any table" +
+                                            suggest_key(tname, tname) + " (every key belongs under a [table] header)"});
+      }
+      return;
+    }
+    if (!tval.is_table()) {
+      out_.problems.push_back({tline, at(tline) + "'" + tname + "' must be a table: write [" + tname +
+                                          "] on a line of its own, then its keys"});
+      return;
+    }
+    out_.table_line[tname] = tline;
+    for (const auto& name : sorted_keys(tval.as_table())) read_key(tname, name, tval.as_table().at(name));
+  }
+
+  void read_key(const std::string& tname, const std::string& name, const toml::value& v) {
+    const std::string full = tname + "." + name;
+    const int line = int(v.location().line());
+    const KeySpec* spec = schema_.find(full);
+    if (!spec) {
+      std::vector<std::string> names;
+      for (const auto& k : schema_.keys())
+        if (k.table() == tname) names.push_back(k.name());
+      out_.problems.push_back({line, at(line) + "unknown key '" + full + "'" + suggest_key(full, name) + " (keys in [" +
+                                         tname + "]: " + join(names, ", ", false) + ")"});
+      return;
+    }
+    const std::string text_v = source_text(v);
+    std::string why;
+    auto value = convert(*spec, v, why);
+    if (value && why.empty()) why = check_value(*spec, *value);
+    if (!why.empty()) {
+      out_.problems.push_back({line, at(line) + "key '" + full + "' = " + text_v + " " + why + doc_suffix(*spec)});
+      return;
+    }
+    out_.keys[full] = ParsedKey{std::move(*value), line, text_v};
+  }
+
+  const Schema& schema_;
+  const std::string& path_;
+  std::vector<std::string> all_keys_;
+  ParsedFile out_;
+};
+
+// Every problem, one per line, by line (problems without a line last).
+[[noreturn]] void throw_problems(std::vector<Problem> problems) {
+  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+    return unsigned(a.line - 1) < unsigned(b.line - 1);  // line 0 wraps to the end
+  });
+  std::string msg;
+  for (const auto& p : problems) msg += (msg.empty() ? "" : "\n") + p.message;
+  throw Error(msg);
+}
+
+}  // namespace
+
+Input Input::from_string(const std::string& text, const std::string& path, const Schema& schema) {
+  const toml::value root = parse_toml(text, path);
+  ParsedFile parsed = FileReader(schema, path).read(root);
+  Input in;
+  in.path_ = path;
+  in.raw_text_ = text;
+  in.schema_ = schema;
+  for (auto& [key, k] : parsed.keys) in.entries_[key] = Entry{std::move(k.value), true, k.line, k.text};
+  // Keys the file does not set: their defaults, or a problem if required.
   for (const auto& k : schema.keys()) {
     if (in.entries_.count(k.key)) continue;
     if (k.presence == Presence::Required) {
-      auto t = table_line.find(k.table());
-      const int line = t == table_line.end() ? 0 : t->second;
-      problems.push_back({line, (line ? at(line) : path + ": ") + "missing required key '" + k.key + "': expected " +
-                                    k.allowed() + " under [" + k.table() + "]" + doc_suffix(k)});
+      auto t = parsed.table_line.find(k.table());
+      const int line = t == parsed.table_line.end() ? 0 : t->second;
+      parsed.problems.push_back({line, (line ? path + ":" + std::to_string(line) + ": " : path + ": ") +
+                                           "missing required key '" + k.key + "': expected " + k.allowed() +
+                                           " under [" + k.table() + "]" + doc_suffix(k)});
     }
     in.entries_[k.key] = Entry{k.default_value, k.presence == Presence::Default, 0, ""};
   }
-
-  if (!problems.empty()) {
-    std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
-      return unsigned(a.line - 1) < unsigned(b.line - 1);  // line 0 wraps to the end
-    });
-    std::string msg;
-    for (const auto& p : problems) msg += (msg.empty() ? "" : "\n") + p.message;
-    throw Error(msg);
-  }
+  if (!parsed.problems.empty()) throw_problems(std::move(parsed.problems));
   return in;
 }
 
