@@ -105,6 +105,15 @@ Vec3 PoissonGrid::node(const Int3& i) const {
 PetscErrorCode PoissonGrid::set_up(const PoissonGridOptions& opt) {
   PetscFunctionBeginUser;
   const ScopedLogEvent event(LogEvent::poisson_setup);  // ended on every return path
+  PetscCall(set_up_grids());
+  PetscCall(set_up_solver(opt));
+  PetscFunctionReturn(0);
+}
+
+// The two DMDAs on the bead process grid (star stencil for the solve, box stencil of width s_ for
+// spreading and interpolation) and their vectors.
+PetscErrorCode PoissonGrid::set_up_grids() {
+  PetscFunctionBeginUser;
   const Int3& dims = decomp_.dims();
   std::vector<PetscInt> own[3];
   for (int d = 0; d < 3; ++d)
@@ -132,7 +141,13 @@ PetscErrorCode PoissonGrid::set_up(const PoissonGridOptions& opt) {
   PetscCall(DMCreateGlobalVector(da_, rhs_.out()));
   PetscCall(DMCreateGlobalVector(da_, sol_.out()));
   PetscCall(VecSet(sol_, 0.0));
+  PetscFunctionReturn(0);
+}
 
+// CG preconditioned by geometric multigrid (Chebyshev–Jacobi smoothers, SVD on the singular
+// coarsest level), on the 7-point or the high-order operator.
+PetscErrorCode PoissonGrid::set_up_solver(const PoissonGridOptions& opt) {
+  PetscFunctionBeginUser;
   // The DM gives multigrid its hierarchy and re-discretises the 7-point operator on every coarse
   // level (compute_operators); the fine-level operators are ours (DM inactive): the assembled
   // 7-point matrix as preconditioner, and either the same matrix or the high-order MatShell as A.

@@ -100,6 +100,8 @@ class PoissonGrid {
 
  private:
   PetscErrorCode set_up(const PoissonGridOptions& opt);
+  PetscErrorCode set_up_grids();  // set_up's steps, in order
+  PetscErrorCode set_up_solver(const PoissonGridOptions& opt);
   PetscErrorCode spread_impl(std::span<const Vec3> pos, std::span<const double> q, bool& inside);
   PetscErrorCode solve_impl();
   static PetscErrorCode compute_operators(KSP ksp, Mat A, Mat P, void* ctx);
