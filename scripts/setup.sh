@@ -8,7 +8,7 @@ PACKAGES=(
   petsc-dev libhdf5-openmpi-dev libeigen3-dev     # PETSc, parallel HDF5, Eigen
   libgtest-dev librandom123-dev libtoml11-dev     # tests, counter-based RNG, input parser
   libfmt-dev nlohmann-json3-dev                   # message formatting, JSON output
-  libfftw3-dev                                    # FFTs of the far-field elastic kernel
+  libfftw3-dev                                    # FFTs: far-field elastic kernel; P3M via PETSc's MATFFTW
   python3-h5py python3-numpy python3-matplotlib python3-scipy  # postprocess/
   python3-tomlkit                                 # jobs/: TOML edits keeping comments
   lammps                                          # peer code for cross-checks and benchmarks

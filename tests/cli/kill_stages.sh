@@ -43,7 +43,7 @@ for stage in pack charge search dipole interact; do
   [[ -e ref.h5 ]] && cp ref.h5 before_$stage.h5
   start=$(date +%s.%N)
   timeout 300 "$MPIEXEC" -n 1 "$TLSMAP" $stage ref.toml > ref_$stage.txt 2>&1 || { echo "FAIL one-go $stage"; cat ref_$stage.txt; exit 1; }
-  seconds[$stage]=$(echo "$(date +%s.%N) - $start" | bc)
+  seconds[$stage]=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
   cp ref.h5 after_$stage.h5
 done
 cp after_interact.h5 before_pack.h5  # pack replaces an existing output
@@ -119,7 +119,7 @@ RANDOM=18
 for stage in pack search dipole interact; do
   for np in 1 2; do
     r=$((10 + RANDOM % 81))  # drawn here: $RANDOM inside $(...) would not advance the sequence
-    delay=$(echo "scale=2; ${seconds[$stage]} * $r / 100" | bc)
+    delay=$(awk -v t="${seconds[$stage]}" -v r="$r" 'BEGIN { printf "%.2f", t * r / 100 }')
     kill_at "$stage" "$np" "$delay"
     if [[ $running -eq 0 ]]; then
       kill_at "$stage" "$np" 0.3  # early enough to find it running
