@@ -15,6 +15,7 @@
 #include "tlsmap/md/system.hpp"
 #include "tlsmap/parallel/gather.hpp"
 
+#include "coulomb_support.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -33,29 +34,14 @@ namespace {
 
 constexpr double kSkin = 0.3;
 
-struct Sample {
-  Box box;
-  std::vector<Vec3> pos;
-  std::vector<double> q;
-};
+using Sample = tlsmap::testing::Charges;
+using tlsmap::testing::rms_relative;
 
 // n_side³ charges on a jittered lattice (no two closer than ~0.1 spacing), random values in
 // [−1, 1] made exactly neutral by moving the sum onto the last one. Counter-based random numbers:
 // the same sample on every rank.
 Sample random_sample(const Vec3& len, int n_side, std::uint64_t seed) {
-  Sample s;
-  s.box.lo = Vec3(-0.7, 0.2, 1.3);
-  s.box.len = len;
-  const Beads b = tlsmap::testing::jittered_lattice(n_side, s.box, 0.9, 1, seed);
-  s.pos = b.pos;
-  double sum = 0.0;
-  for (int i = 0; i < b.n_owned; ++i) {
-    const auto u = uniform4(seed + 1, Stream::test, b.id[i], 1);
-    s.q.push_back(2.0 * u[0] - 1.0);
-    if (i + 1 < b.n_owned) sum += s.q.back();
-  }
-  s.q.back() = -sum;
-  return s;
+  return tlsmap::testing::random_charges(Vec3(-0.7, 0.2, 1.3), len, n_side, seed, seed + 1);
 }
 
 // Rock salt: n³ conventional cells of side 2 (nearest distance 1), 8 n³ ions.
@@ -72,37 +58,11 @@ Sample nacl(int n) {
   return s;
 }
 
-struct Outcome {
-  CoulombParams params;
-  CoulombResult result;
-  std::vector<Vec3> force;  // by id − 1
-  Int3 nodes{0, 0, 0};
-};
+using Outcome = tlsmap::testing::SplitOutcome;
 
 Outcome run_split(const Sample& s, MPI_Comm comm, double accuracy, const CoulombParams* given = nullptr) {
-  Outcome o;
-  o.params = given ? *given : coulomb_params(s.box, accuracy, 0.0, 1.0, 0.5 * s.box.len.minCoeff() - kSkin);
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  Beads b;
-  if (rank == 0)  // one rank passes every bead in; migration distributes them
-    for (std::size_t i = 0; i < s.pos.size(); ++i) b.push_owned(s.pos[i], 0, s.q[i], static_cast<std::int64_t>(i + 1));
-  System sys(comm, s.box, make_model("kob-andersen"), kSkin, {0, 0, 0}, o.params.cutoff);
-  sys.set_beads(std::move(b));
-  Coulomb coulomb(sys.decomp(), o.params);
-  std::vector<Vec3> f;
-  o.result = coulomb.compute(sys.beads(), *sys.coulomb_list(), f);
-  o.nodes = coulomb.grid().n_nodes();
-  Beads& mine = sys.beads();
-  for (int i = 0; i < mine.n_owned; ++i) mine.force[i] = f[i];
-  o.force = gather_by_id(mine, comm).force;
-  return o;
-}
-
-double rms_relative(const std::vector<Vec3>& f, const std::vector<Vec3>& ref) {
-  double num = 0.0, den = 0.0;
-  for (std::size_t i = 0; i < f.size(); ++i) num += (f[i] - ref[i]).squaredNorm(), den += ref[i].squaredNorm();
-  return std::sqrt(num / den);
+  return tlsmap::testing::run_coulomb_split(
+      s, comm, given ? *given : coulomb_params(s.box, accuracy, 0.0, 1.0, 0.5 * s.box.len.minCoeff() - kSkin));
 }
 
 // The split against the Ewald reference (rank 0), and against a one-rank run (2 and 4 ranks).
@@ -129,7 +89,7 @@ void check_against_ewald(const Sample& s, double accuracy, const char* name) {
   std::printf(
       "%s, δ = %.0e: r_c %.3f σ %.4f h %.4f (grid %d×%d×%d, order %d, c %.2f) its %d | E %.12f Ewald %.12f "
       "rel %.2e | RMS ΔF/F %.2e | estimate %.2e (real %.1e grid %.1e kernel %.1e)\n",
-      name, accuracy, o.params.cutoff, o.params.sigma, o.params.spacing, o.nodes[0], o.nodes[1], o.nodes[2],
+      name, accuracy, o.params.cutoff, o.params.sigma, o.params.spacing, o.mesh[0], o.mesh[1], o.mesh[2],
       o.params.order, o.params.kernel_cutoff, o.result.iterations, o.result.total, ref.energy, de, df,
       o.result.relative_error, o.result.estimate.real / o.result.rms_force, o.result.estimate.grid / o.result.rms_force,
       o.result.estimate.kernel / o.result.rms_force);

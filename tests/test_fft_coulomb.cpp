@@ -21,6 +21,7 @@
 #include "tlsmap/md/system.hpp"
 #include "tlsmap/parallel/gather.hpp"
 
+#include "coulomb_support.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -37,65 +38,23 @@ namespace {
 
 constexpr double kSkin = 0.3;
 
-struct Sample {
-  Box box;
-  std::vector<Vec3> pos;
-  std::vector<double> q;
-};
+using Sample = tlsmap::testing::Charges;
+using tlsmap::testing::rms_relative;
 
 // n_side³ charges on a jittered lattice, random values in [−1, 1] made exactly neutral; the box
 // origin is off zero so that a mesh anchored at 0 instead of box.lo shows.
 Sample random_sample(const Vec3& len, int n_side, std::uint64_t seed) {
-  Sample s;
-  s.box.lo = Vec3(-0.7, 0.2, 1.3);
-  s.box.len = len;
-  const Beads b = tlsmap::testing::jittered_lattice(n_side, s.box, 0.9, 1, seed);
-  s.pos = b.pos;
-  double sum = 0.0;
-  for (int i = 0; i < b.n_owned; ++i) {
-    const auto u = uniform4(seed + 1, Stream::test, b.id[i], 1);
-    s.q.push_back(2.0 * u[0] - 1.0);
-    if (i + 1 < b.n_owned) sum += s.q.back();
-  }
-  s.q.back() = -sum;
-  return s;
+  return tlsmap::testing::random_charges(Vec3(-0.7, 0.2, 1.3), len, n_side, seed, seed + 1);
 }
 
-struct Outcome {
-  CoulombParams params;
-  CoulombResult result;
-  std::vector<Vec3> force;  // by id − 1
-  Int3 mesh{0, 0, 0};
-};
+using Outcome = tlsmap::testing::SplitOutcome;
 
 CoulombParams params_for(const Sample& s, double accuracy, CoulombSolver solver) {
   return coulomb_params(s.box, accuracy, 0.0, 1.0, 0.5 * s.box.len.minCoeff() - kSkin, 16, solver);
 }
 
 Outcome run_split(const Sample& s, MPI_Comm comm, const CoulombParams& p) {
-  Outcome o;
-  o.params = p;
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  Beads b;
-  if (rank == 0)
-    for (std::size_t i = 0; i < s.pos.size(); ++i) b.push_owned(s.pos[i], 0, s.q[i], static_cast<std::int64_t>(i + 1));
-  System sys(comm, s.box, make_model("kob-andersen"), kSkin, {0, 0, 0}, p.cutoff);
-  sys.set_beads(std::move(b));
-  Coulomb coulomb(sys.decomp(), p);
-  std::vector<Vec3> f;
-  o.result = coulomb.compute(sys.beads(), *sys.coulomb_list(), f);
-  o.mesh = coulomb.mesh();
-  Beads& mine = sys.beads();
-  for (int i = 0; i < mine.n_owned; ++i) mine.force[i] = f[i];
-  o.force = gather_by_id(mine, comm).force;
-  return o;
-}
-
-double rms_relative(const std::vector<Vec3>& f, const std::vector<Vec3>& ref) {
-  double num = 0.0, den = 0.0;
-  for (std::size_t i = 0; i < f.size(); ++i) num += (f[i] - ref[i]).squaredNorm(), den += ref[i].squaredNorm();
-  return std::sqrt(num / den);
+  return tlsmap::testing::run_coulomb_split(s, comm, p);
 }
 
 // The knob scan against Ewald: measured ≤ δ (energy and forces); estimate ≥ measured/1.5 and

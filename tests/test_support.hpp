@@ -54,6 +54,33 @@ inline Beads jittered_lattice(int n_side, const Box& box, double jitter, int n_s
   return b;
 }
 
+// Point charges in a box: the samples of the Coulomb tests.
+struct Charges {
+  Box box;
+  std::vector<Vec3> pos;
+  std::vector<double> q;
+};
+
+// n_side³ charges on a jittered_lattice (no two closer than ~0.1 spacing) in the box [lo, lo + len),
+// values uniform in [−1, 1] made exactly neutral by moving the sum onto the last one. Positions come
+// from `seed`, values from `charge_seed` (counter-based): the same sample on every rank.
+inline Charges random_charges(const Vec3& lo, const Vec3& len, int n_side, std::uint64_t seed,
+                              std::uint64_t charge_seed) {
+  Charges s;
+  s.box.lo = lo;
+  s.box.len = len;
+  const Beads b = jittered_lattice(n_side, s.box, 0.9, 1, seed);
+  s.pos = b.pos;
+  double sum = 0.0;
+  for (int i = 0; i < b.n_owned; ++i) {
+    const auto u = uniform4(charge_seed, Stream::test, b.id[i], 1);
+    s.q.push_back(2.0 * u[0] - 1.0);
+    if (i + 1 < b.n_owned) sum += s.q.back();
+  }
+  s.q.back() = -sum;
+  return s;
+}
+
 // Perfect fcc crystal of 4 n³ beads (single species) at density rho, in cube(fcc_edge(n, rho)); the
 // owned beads of the calling rank when on_this_rank (other ranks get none: migration distributes them).
 inline double fcc_edge(int n, double rho) { return n * std::cbrt(4.0 / rho); }
@@ -139,6 +166,13 @@ inline Reference brute_force_poly(const std::vector<Vec3>& pos, const std::vecto
     const long double dv = -12.0L * std::pow(y, -13) + 2.0L * c2 * y + 4.0L * c4 * y * y * y;
     return PairTerm{true, std::pow(y, -12) + c0 + c2 * y * y + c4 * std::pow(y, 4), -dv / (y * sigma * sigma)};
   });
+}
+
+// RMS |f − ref| / RMS |ref|.
+inline double rms_relative(const std::vector<Vec3>& f, const std::vector<Vec3>& ref) {
+  double num = 0.0, den = 0.0;
+  for (std::size_t i = 0; i < f.size(); ++i) num += (f[i] - ref[i]).squaredNorm(), den += ref[i].squaredNorm();
+  return std::sqrt(num / den);
 }
 
 inline double max_abs_diff(const std::vector<Vec3>& a, const std::vector<Vec3>& b) {

@@ -42,33 +42,12 @@ void print0(const char* fmt, auto... args) {
   if (world_rank() == 0) std::printf(fmt, args...);
 }
 
-struct Charges {
-  Box box;
-  std::vector<Vec3> pos;
-  std::vector<double> q;
-};
+using tlsmap::testing::Charges;
+using tlsmap::testing::rms_relative;
 
 // n_side³ charges on a jittered lattice, values uniform in [−1, 1] made exactly neutral.
 Charges random_charges(const Vec3& len, int n_side, std::uint64_t seed) {
-  Charges s;
-  s.box.lo = Vec3(0.3, -1.1, 0.6);
-  s.box.len = len;
-  const Beads b = tlsmap::testing::jittered_lattice(n_side, s.box, 0.9, 1, seed);
-  s.pos = b.pos;
-  double sum = 0.0;
-  for (int i = 0; i < b.n_owned; ++i) {
-    const auto u = uniform4(seed + 7, Stream::test, b.id[i], 1);
-    s.q.push_back(2.0 * u[0] - 1.0);
-    if (i + 1 < b.n_owned) sum += s.q.back();
-  }
-  s.q.back() = -sum;
-  return s;
-}
-
-double rms_relative(const std::vector<Vec3>& f, const std::vector<Vec3>& ref) {
-  double num = 0.0, den = 0.0;
-  for (std::size_t i = 0; i < f.size(); ++i) num += (f[i] - ref[i]).squaredNorm(), den += ref[i].squaredNorm();
-  return std::sqrt(num / den);
+  return tlsmap::testing::random_charges(Vec3(0.3, -1.1, 0.6), len, n_side, seed, seed + 7);
 }
 
 }  // namespace

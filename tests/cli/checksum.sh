@@ -14,20 +14,7 @@ if ! "$PYTHON" -c "import h5py" 2> /dev/null; then
   exit 77
 fi
 input() {  # input OUTPUT
-  glass_input "$1" 7 250 200
-  cat <<'T'
-[search]
-xi = 3.5
-spacing = 3.0
-max_domains = 1
-max_attempts = 1
-stop_after_stale = 1
-neb_images = 6
-[dipole]
-spacing = 0.25
-radius_factor = 1.2
-convergence_tls = 0
-T
+  tiny_tls_input "$1"
 }
 input good.h5 > good.toml
 for stage in pack charge search; do

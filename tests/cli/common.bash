@@ -20,3 +20,24 @@ equil_steps = $4
 quench_steps = $4
 T
 }
+
+# tiny_tls_input OUTPUT [N]: glass_input of 250 beads (seed 7, 200 + 200 steps) and [search], [dipole]
+# tables for a quick catalogue: N domains (default 1) with N attempts each, a 0.25 σ dipole grid.
+# Callers append or prepend their own tables ([charge], ...).
+tiny_tls_input() {
+  local n=${2:-1}
+  glass_input "$1" 7 250 200
+  cat <<T
+[search]
+xi = 3.5
+spacing = 3.0
+max_domains = $n
+max_attempts = $n
+stop_after_stale = $n
+neb_images = 6
+[dipole]
+spacing = 0.25
+radius_factor = 1.2
+convergence_tls = 0
+T
+}

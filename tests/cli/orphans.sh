@@ -9,22 +9,7 @@
 # Ranks are found in /proc by their command line (the input's path is unique to this test's scratch
 # directory).
 source "$(dirname "$0")/common.bash"
-{
-  glass_input out.h5 7 250 200
-  cat <<'T'
-[search]
-xi = 3.5
-spacing = 3.0
-max_domains = 1
-max_attempts = 1
-stop_after_stale = 1
-neb_images = 6
-[dipole]
-spacing = 0.25
-radius_factor = 1.2
-convergence_tls = 0
-T
-} > in.toml
+tiny_tls_input out.h5 > in.toml
 for stage in pack charge search; do
   timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" $stage in.toml > $stage.txt 2>&1 || { echo "FAIL $stage"; cat $stage.txt; exit 1; }
 done
