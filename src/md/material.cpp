@@ -7,7 +7,10 @@
 #include "tlsmap/md/hessian.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <memory>
 #include <limits>
 #include <span>
 
@@ -27,9 +30,17 @@ Mat3 unit_strain(int j) {
   return e;
 }
 
-// Stress σ = −W/V of the sample with the box and beads scaled by (1 + e_d) per dimension, relaxed.
+// Stress σ = −W/V of the sample strained by (1 + e_d) per dimension, relaxed.
 Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin, Int3 proc_grid,
                     const Vec3& e, double f_tol) {
+  const std::unique_ptr<System> sys = relax_strained(comm, box, beads, model, skin, proc_grid, e, f_tol);
+  return -sys->thermo().virial / sys->box().volume();
+}
+
+}  // namespace
+
+std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
+                                       double skin, Int3 proc_grid, const Vec3& e, double f_tol) {
   Box b = box;
   const Vec3 s = Vec3::Ones() + e;
   b.len = box.len.cwiseProduct(s);
@@ -41,17 +52,18 @@ Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const Mod
     copy.pos[i] = b.lo + (x - box.lo).cwiseProduct(s);
     copy.image[i] = {0, 0, 0};
   }
-  System sys(comm, b, model, skin, proc_grid);
-  sys.set_beads(std::move(copy));
+  auto sys = std::make_unique<System>(comm, b, model, skin, proc_grid);
+  sys->set_beads(std::move(copy));
   LbfgsParams p;
   p.f_tol = f_tol;
-  const MinimizeResult m = minimize_lbfgs(sys, p);
-  if (!m.converged) throw Error("material constants: the strained sample did not relax to f_tol");
-  sys.compute_forces();
-  return -sys.thermo().virial / b.volume();
+  const MinimizeResult m = minimize_lbfgs(*sys, p);
+  if (!m.converged)
+    throw Error(fmt::format("material constants: the sample strained by ({:.3g}, {:.3g}, {:.3g}) did not relax to "
+                            "max |F| <= {:.3g} (reached {:.3g})",
+                            e[0], e[1], e[2], f_tol, m.max_force));
+  sys->compute_forces();
+  return sys;
 }
-
-}  // namespace
 
 Mat6 stress_strain_coefficients(const Mat6& c, const Mat3& s) {
   auto d = [](int a, int b) { return a == b ? 1.0 : 0.0; };

@@ -48,6 +48,8 @@
 
 #include <Eigen/Dense>
 
+#include <memory>
+
 namespace tlsmap {
 
 using Mat6 = Eigen::Matrix<double, 6, 6>;
@@ -65,6 +67,12 @@ struct ElasticTensor {
   double shear_tetragonal[3] = {0.0, 0.0, 0.0};    // (B_aa + B_bb − B_ab − B_ba)/4 of b_relaxed: xy, yz, zx
   int ksp_iterations = 0;                          // total over the six solves
 };
+
+// Collective. The sample with its box and every bead (relative to box.lo) scaled by 1 + e_d along
+// dimension d, relaxed by L-BFGS to max |F| <= f_tol, forces computed. Throws Error naming the strain
+// if it does not converge.
+std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
+                                       double skin, Int3 proc_grid, const Vec3& e, double f_tol);
 
 // Collective. The Hessian-route elastic tensors of the system at its current positions (which
 // should be a minimum; ids 1..N). Rank-count independent up to the KSP tolerance rtol (the global
