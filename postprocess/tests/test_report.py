@@ -165,6 +165,52 @@ class TestReport(unittest.TestCase):
         self.assertTrue(any("Eq. 17" in r["claim"] for r in g.rows))
         self.assertTrue(any("tunnelling strength C_l" in r["claim"] for r in g.rows))
 
+    def test_eq22_uses_the_measured_coulomb_share(self):
+        # /material/coulomb_share (two samples: 0.01 and 0.03, mean 0.02) is the paper's ζ²: the Eq. 22/21
+        # estimate is ζ² ρ c_s² a³ / T_g with it, the old ζ-in-e value only a labelled alternative; the
+        # Eq. 12 row and the conventions say so. Without the attribute the row says it is missing.
+        paths = []
+        for seed, share in ((1, 0.01), (2, 0.03)):
+            p = os.path.join(self.dir, f"cs{seed}.h5")
+            rng = np.random.default_rng(seed)
+            r = rng.normal(size=(3, 3))
+            r *= 10.0 / np.linalg.norm(r, axis=1)[:, None]
+            synth.write_sample(p, n_beads=N_BEADS, box=BOX, seed=seed, mobile=[([1], [[0.1, 0, 0]])] * 3,
+                               interactions=dict(i=[0, 0, 1], j=[1, 2, 2], r=r, j_el=np.ones(3), j_dd=np.ones(3),
+                                                 j_mech=np.ones(3)),
+                               material=dict(sound_speed_l=3.0, sound_speed_t=2.0, t_g=0.5, density=1.2,
+                                             coulomb_share=share, coulomb_share_bulk=-share / 10,
+                                             coulomb_share_shear=2 * share))
+            paths.append(p)
+        g = analysis.analyse(merge(paths))[0]
+        a = (N_BEADS / np.prod(BOX)) ** (-1 / 3)
+        c_s2 = (3.0 ** 2 + 2 * 2.0 ** 2) / 3
+        self.assertAlmostEqual(g.material["zeta2"].value, 0.02, places=14)
+        self.assertAlmostEqual(g.inter["eq22_over_21_zeta2"], 0.02 * 1.2 * c_s2 * a ** 3 / 0.5, places=12)
+        self.assertAlmostEqual(g.inter["eq22_over_21"], g.info["zeta"] ** 2 * 1.2 * c_s2 * a ** 3 / 0.5, places=12)
+        row = next(r for r in g.rows if "Eqs. 22/21" in r["claim"])
+        self.assertIn(f"{g.inter['eq22_over_21_zeta2']:.3g} with ζ² = 0.02", row["estimate"])
+        self.assertIn("alternative, ζ = charge.zeta in units of e", row["estimate"])
+        share_row = next(r for r in g.rows if "Eq. 12" in r["claim"])
+        self.assertIn("0.02 of ρc_s² (K -0.002, G 0.04)", share_row["measured"])
+        out = os.path.join(self.dir, "rcs")
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(main([out] + paths), 0)
+        with open(os.path.join(out, "report.md")) as f:
+            self.assertIn("Here ζ² = 0.02", f.read())
+        # --zeta2 overrides the files
+        g2 = analysis.analyse(merge(paths), dict(zeta2=0.5))[0]
+        self.assertAlmostEqual(g2.inter["eq22_over_21_zeta2"], 0.5 * 1.2 * c_s2 * a ** 3 / 0.5, places=12)
+        # no share in the file: the estimate is the labelled stand-in
+        p = os.path.join(self.dir, "noshare.h5")
+        synth.write_sample(p, n_beads=N_BEADS, box=BOX, seed=3, mobile=[([1], [[0.1, 0, 0]])] * 3,
+                           interactions=dict(i=[0], j=[1], r=[[10.0, 0, 0]], j_el=[1.0], j_dd=[1.0], j_mech=[1.0]),
+                           material=dict(sound_speed_l=3.0, sound_speed_t=2.0, t_g=0.5, density=1.2))
+        g3 = analysis.analyse(merge([p]))[0]
+        self.assertNotIn("eq22_over_21_zeta2", g3.inter)
+        row = next(r for r in g3.rows if "Eqs. 22/21" in r["claim"])
+        self.assertIn("the measured ζ², /material/coulomb_share, is not present", row["estimate"])
+
     def test_material_names_of_the_interact_stage(self):
         # tlsmap interact writes /material attributes sound_speed_longitudinal/_transverse
         p = os.path.join(self.dir, "m.h5")

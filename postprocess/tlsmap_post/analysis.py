@@ -128,6 +128,11 @@ def material_constants(samples, tls, options, res):
     for name, key in (("c_l", "sound_speed_l"), ("c_t", "sound_speed_t")):
         got = from_files(key)
         m[name] = Value(*got) if got else None
+    # The paper's ζ²: the Coulomb share of ρc_s² (Eq. 12), and of K and G for the table.
+    m["zeta2"] = pick("zeta2", options.get("zeta2"), ("coulomb_share",))
+    for name, key in (("zeta2_bulk", "coulomb_share_bulk"), ("zeta2_shear", "coulomb_share_shear")):
+        got = from_files(key)
+        m[name] = Value(*got) if got else None
     if options.get("xi") is not None:
         m["xi"] = Value(float(options["xi"]), "command line")
     elif tls and len(tls.get("radius", [])):
@@ -566,6 +571,9 @@ def _interaction_section(res, inter, tls, mat, zeta, zq, a, eps_K):
     it["eq21_r3"] = t_g * a ** 3                       # Eq. 21 times r³
     if mat["c_s"] is not None:
         it["eq22_over_21"] = est.eq22_over_eq21(zeta, mat["rho"].value, mat["c_s"].value, a, t_g)
+        if mat.get("zeta2") is not None:
+            it["eq22_over_21_zeta2"] = est.eq22_over_eq21_zeta2(mat["zeta2"].value, mat["rho"].value,
+                                                                mat["c_s"].value, a, t_g)
     it["coulomb_over_tg"] = est.coulomb_over_tg(zq, a, t_g, mat["epsilon_r"].value)
 
 
@@ -651,10 +659,23 @@ def _summary_rows(res, zeta, zq, mu_mol, a, xi, t_g, eps_K, debye, n_dens):
                              "ℓ_mfp/λ ≈ 150 (universal below 1 K)", "1e-4–1e-3", meas, "–",
                              "P̄ and ⟨γ²⟩ over class tls rows in the window E_qs ≤ max_splitting",
                              population="tls (window)"))
+    z2 = res.material.get("zeta2")
+    if z2 is not None:
+        parts = [f"{name} {res.material[key].value:.3g}" for name, key in (("K", "zeta2_bulk"), ("G", "zeta2_shear"))
+                 if res.material.get(key) is not None]
+        rows.append(_row("Coulomb share of the stiffness ζ² (Eq. 12)", "ζ² ≲ 0.01: modulus ρc_s²(1 + ζ²)",
+                         f"{zeta ** 2:.3g} if ζ = charge.zeta in units of e",
+                         f"{z2.value:.3g} of ρc_s²" + (f" ({', '.join(parts)})" if parts else "") + f"; {z2.origin}",
+                         "–", "first order in the charges (passive charges: exact as ζ → 0, ∝ ζ²); docs/elastic.md"))
     if res.inter:
         it = res.inter
-        if "eq22_over_21" in it:
-            est_txt = f"{it['eq22_over_21']:.3g}"
+        if "eq22_over_21_zeta2" in it:
+            est_txt = (f"{it['eq22_over_21_zeta2']:.3g} with ζ² = {z2.value:.3g} (the measured Coulomb share of "
+                       f"ρc_s², /material/coulomb_share); alternative, ζ = charge.zeta in units of e: "
+                       f"{it['eq22_over_21']:.3g}")
+        elif "eq22_over_21" in it:
+            est_txt = (f"{it['eq22_over_21']:.3g} with ζ = charge.zeta in units of e (alternative; the measured "
+                       f"ζ², /material/coulomb_share, is {NOT_PRESENT})")
         else:
             est_txt = "needs c_s: /material/sound_speed_* " + NOT_PRESENT + " (use --sound-speed)"
         far_txt = f"{it['n_far']} pairs at r ≥ 3 R_ξ = {3 * it['radius']:.3g} σ"

@@ -15,7 +15,8 @@ works in any consistent unit system; the report calls them in reduced LJ units a
 * Eq. 13: μ_T = (ε/4π) ∫_V ΔE dV. For charges inside a sphere of uniform ε in infinite space,
           ∫_sphere E dV = −(4π/3) p/ε, so μ_eq13 = −μ_direct/3 (docs/electrostatics.md §4).
 * Eq. 21: elastic TLS–TLS coupling ≈ g²/(ρ c_s² r³) ≈ T_g (a/r)³.
-* Eq. 22: electric coupling ≈ ζ² ρ c_s² a³ (a/r)³  →  ratio electric/elastic ≈ ζ² ρ c_s² a³ / T_g.
+* Eq. 22: electric coupling ≈ ζ² ρ c_s² a³ (a/r)³  →  ratio electric/elastic ≈ ζ² ρ c_s² a³ / T_g,
+          with the paper's ζ² = the Coulomb share of the stiffness (Eq. 12), /material/coulomb_share.
 * Sec. II.C: thermally active TLS have ε distributed as n(ε) = e^{−ε/T_g}/T_g per domain of volume
           ξ³, so the density of states per volume at small ε is ≈ 1/(T_g ξ³).
 """
@@ -74,6 +75,13 @@ def eq22_electric(zeta, rho, c_s, a, r):
 def eq22_over_eq21(zeta, rho, c_s, a, t_g):
     """Eqs. 22/21: electric/elastic coupling ratio ≈ ζ² ρ c_s² a³ / T_g (independent of r)."""
     return zeta ** 2 * rho * c_s ** 2 * a ** 3 / t_g
+
+
+def eq22_over_eq21_zeta2(zeta2, rho, c_s, a, t_g):
+    """Eqs. 22/21 with ζ² given directly: the paper's ζ², the Coulomb share of the stiffness (Eq. 12;
+    measured by tlsmap interact as /material/coulomb_share). Its magnitude is used: the share of a
+    passive-charge glass may come out negative."""
+    return abs(zeta2) * rho * c_s ** 2 * a ** 3 / t_g
 
 
 def coulomb_over_tg(zeta_q, a, t_g, epsilon_r=1.0):

@@ -306,10 +306,12 @@ def interaction_scatter(groups, outdir):
         ok = (it["r"] > 0)
         axs[2].loglog(it["r"][ok], np.abs(it["el"][ok]), ".", color=c, ms=3, label=f"{g.label} |J_el|")
         axs[2].loglog(it["r"][ok], np.abs(it["mech"][ok]), "x", color=c, ms=3, alpha=0.6, label="|J_mech|")
-        if "eq22_over_21" in it:
+        ratio = it.get("eq22_over_21_zeta2", it.get("eq22_over_21"))
+        if ratio is not None:
             m = np.abs(it["r3_mech"]).max(initial=0)
             xs = np.array([-m, m])
-            axs[1].plot(xs, it["eq22_over_21"] * xs, color=c, ls=":", label="slope = Eqs. 22/21 ratio")
+            which = "measured ζ²" if "eq22_over_21_zeta2" in it else "ζ = charge.zeta in e"
+            axs[1].plot(xs, ratio * xs, color=c, ls=":", label=f"slope = Eqs. 22/21 ratio ({which})")
     lim = max(np.abs(g.inter["r3_dd"]).max(initial=0) for g in gs)
     axs[0].plot([-lim, lim], [-lim, lim], "k--", label="J_el = J_dd")
     axs[0].set_xlabel("r³ J_dd,zz (ε σ³)")

@@ -76,7 +76,8 @@ INTERACTIONS_REQUIRED = {
 # Measured material constants (issue 7, item 3). Each may be a scalar dataset or an attribute of
 # /material, in reduced units: density = mass density (m/σ³), sound speeds (σ/τ), t_g (ε/k_B),
 # epsilon_r = the uniform dielectric constant of the electrostatics (dimensionless).
-MATERIAL_NAMES = ("density", "sound_speed_l", "sound_speed_t", "sound_speed", "t_g", "epsilon_r")
+MATERIAL_NAMES = ("density", "sound_speed_l", "sound_speed_t", "sound_speed", "t_g", "epsilon_r", "coulomb_share",
+                  "coulomb_share_bulk", "coulomb_share_shear")
 # The names `tlsmap interact` writes (attributes of /material, docs/dipole.md §3), read as the above.
 MATERIAL_ALIASES = {"sound_speed_l": ("sound_speed_longitudinal",), "sound_speed_t": ("sound_speed_transverse",)}
 ROOT_UNIT_ATTRS = ("sigma_angstrom", "epsilon_kelvin", "e_per_reduced_charge", "debye_per_reduced_dipole")

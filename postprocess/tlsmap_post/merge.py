@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-from .io import NO_METHOD, TLS_STRINGS, UNCLASSIFIED, SampleError, read_sample
+from .io import MATERIAL_NAMES, NO_METHOD, TLS_STRINGS, UNCLASSIFIED, SampleError, read_sample
 
 # Parameters a sweep varies (jobs/); the report groups samples by the ones that differ. The model
 # and the preparation temperature T_f (pack.t_final: the temperature a swap-equilibrated glass was
@@ -250,7 +250,7 @@ def merge(paths, strict=False, group_by=DEFAULT_GROUP_BY, rtol_mu=1e-6):
             "e_per_reduced_charge": [s.units.e_per_reduced_charge],
         })
         srows[-1]["t_fictive"] = [fictive_temperature(s.params)]
-        for name in ("density", "sound_speed_l", "sound_speed_t", "sound_speed", "t_g", "epsilon_r"):
+        for name in MATERIAL_NAMES:
             srows[-1][name] = [s.material.get(name, np.nan)]
         for name in ("max_splitting", "hbar_reduced", "n_merged"):     # /tls attributes
             srows[-1][name] = [float(s.tls_attrs.get(name, np.nan))]

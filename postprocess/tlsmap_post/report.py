@@ -171,10 +171,17 @@ def _conventions(g):
           "The standard tunnelling model writes a field's coupling as δΔ = 2 p·F, so the dipole p that "
           "experiments quote (0.1–1 D) corresponds to |μ_T|/2, with respect to the local field; referred to "
           "the applied field it carries a local-field factor (Lorentz: (ε_r + 2)/3)." + p_txt,
-          f"- *ζ*: the charge rows use ζ = charge.zeta = {i['zeta']:g} e, the bead charge. The paper's ζ² in "
-          "Eq. 22 is the Coulomb share of the mechanical stiffness (its Eq. 12), which tlsmap does not measure "
-          "yet; the Eq. 22/21 row therefore gives the estimate with ζ² = (charge.zeta)² as a stand-in, and "
-          "beside it the consistent (ζq)²/(ε_r a T_g).", ""]
+          f"- *ζ*: the charge rows (μ_mol, Eqs. 1 and 6) use ζ = charge.zeta = {i['zeta']:g} e, the bead charge. "
+          "The paper's ζ² in Eq. 22 is the Coulomb share of the mechanical stiffness (its Eq. 12), which "
+          "`tlsmap interact` measures as /material/coulomb_share: the first-order Coulomb part of ρc_s² over the "
+          "whole, Born and non-affine terms (docs/elastic.md). "
+          + (f"Here ζ² = {g.material['zeta2'].value:.3g} ({g.material['zeta2'].origin}); the Eq. 22/21 row "
+             "uses it and shows ζ² = (charge.zeta)² only as a labelled alternative."
+             if g.material.get("zeta2") is not None else
+             "It is not present in these files, so the Eq. 22/21 row can only use ζ² = (charge.zeta)², a "
+             "stand-in, beside the consistent (ζq)²/(ε_r a T_g).")
+          + " Passive charges ride on a structure made without them, so a share that is not small (it grows "
+          "as ζ²) says the charges are too strong to be passive, not that the glass is ionic.", ""]
     return L
 
 
@@ -228,9 +235,12 @@ def write_report(merged, groups, figs, outdir, argv):
                                       ("t_g", "T_g", "ε", lambda v: f"{v * i['eps_K']:.4g} K"),
                                       ("rho", "ρ (mass density)", "m/σ³", lambda v: ""),
                                       ("c_s", "c_s", "σ/τ", lambda v: ""),
+                                      ("zeta2", "ζ² (Coulomb share of ρc_s²)", "", lambda v: ""),
                                       ("epsilon_r", "ε_r", "", lambda v: "")):
             v = g.material.get(name)
-            if v is None:
+            if v is None and name == "zeta2":
+                mrows.append([sym, "", "", f"{NP} (expected /material/coulomb_share of tlsmap interact); pass --zeta2"])
+            elif v is None:
                 mrows.append([sym, "", "", f"{NP} (expected /material/sound_speed_l and _t); "
                                            "pass --sound-speed"])
             else:
@@ -329,6 +339,8 @@ def parse_args(argv):
     p.add_argument("--sound-speed", type=float, help="c_s in σ/τ (default: from /material)")
     p.add_argument("--density", type=float, help="mass density in m/σ³ (default: /material/density, else N/V)")
     p.add_argument("--xi", type=float, help="domain size ξ in σ (default: from /tls/radius, else 5.5)")
+    p.add_argument("--zeta2", type=float, help="the paper's ζ², the Coulomb share of the stiffness (default: "
+                                               "/material/coulomb_share of tlsmap interact)")
     p.add_argument("--epsilon-r", type=float, help="dielectric constant (default: /material/epsilon_r, else 1)")
     p.add_argument("--energy-cuts", default="1,10", help="E_cut values in K for the TLS density (default: 1,10)")
     p.add_argument("--class", dest="classes", default="tls",
@@ -361,7 +373,7 @@ def main(argv=None):
             print("  " + r, file=sys.stderr)
         return 2
     os.makedirs(args.outdir, exist_ok=True)
-    options = dict(t_g=args.tg, sound_speed=args.sound_speed, density=args.density, xi=args.xi,
+    options = dict(t_g=args.tg, sound_speed=args.sound_speed, density=args.density, xi=args.xi, zeta2=args.zeta2,
                    epsilon_r=args.epsilon_r, classes=classes,
                    energy_cuts_K=tuple(float(x) for x in args.energy_cuts.split(",") if x))
     groups = analysis.analyse(merged, options)

@@ -4,7 +4,8 @@
 # component), at 1, 2 and 4 ranks: the documented datasets exist with the right shapes; mu_direct
 # equals Σq(r_B − r_A) computed here; mu_eq13/mu_direct is −1/3 within 3 % (all transition charges
 # inside the sphere); /tls and /interactions agree across rank counts (1e-8 relative); J_el is
-# symmetric and J_dd follows the formula; a file without /tls fails cleanly and is left unchanged.
+# symmetric and J_dd follows the formula; /material's Coulomb share is consistent, rank-independent and its
+# E_c equals a numpy Ewald sum (1e-7); a file without /tls fails cleanly and is left unchanged.
 source "$(dirname "$0")/common.bash"
 input() {  # input <output file> [extra lines]
   glass_input "$1" 5 300 200
@@ -100,6 +101,42 @@ for g in fs[1:]:
     for name in ["j_el", "j_dd", "j_mech", "j_dd_periodic"]:
         a, b = g["interactions"][name][()], ia[name][()]
         assert np.allclose(a, b, rtol=1e-7, atol=1e-12 * np.abs(b).max()), (name, a, b)
+# /material's Coulomb share (docs/elastic.md): present, free of plastic events, consistent with its own
+# parts, the same at every rank count, and E_c of the reference equal to an Ewald sum done here.
+m = f["material"].attrs
+assert m["coulomb_path_check"] < 1e-3, m["coulomb_path_check"]
+kc, gc, kp, gp = m["bulk_modulus_coulomb"], m["shear_modulus_coulomb"], m["bulk_modulus_pair_path"], m["shear_modulus_pair_path"]
+sound = lambda k, g: (k + 10 * g / 3) / 3
+assert abs(m["coulomb_share"] - sound(kc, gc) / sound(kp + kc, gp + gc)) < 1e-12
+assert abs(m["coulomb_share_bulk"] - kc / (kp + kc)) < 1e-12 and abs(m["coulomb_share_shear"] - gc / (gp + gc)) < 1e-12
+assert abs(kp - m["bulk_modulus"]) < 1e-3 * m["bulk_modulus"], (kp, m["bulk_modulus"])  # Hessian route, relaxed K
+for g in fs[1:]:
+    for key in ["coulomb_share", "coulomb_share_bulk", "coulomb_share_shear", "bulk_modulus_coulomb", "coulomb_energy"]:
+        assert abs(g["material"].attrs[key] - m[key]) <= 1e-9 * abs(m[key]), (key, g["material"].attrs[key], m[key])
+from scipy.special import erfc
+L = f["particles/all/box/edges/value"][0]
+pos = f["particles/all/position/value"][0]
+pos = pos - L * np.floor(pos / L)
+q = f["particles/all/charge/value"][()]
+q = q[0] if q.ndim == 2 else q
+a = 7.0 / L.min()  # 27 cells hold every pair closer than L: the rest is below erfc(7)
+e_real = 0.0
+for sh in np.array(np.meshgrid([-1, 0, 1], [-1, 0, 1], [-1, 0, 1])).reshape(3, -1).T:
+    d = pos[:, None, :] - pos[None, :, :] + sh * L
+    r = np.linalg.norm(d, axis=2)
+    if not sh.any():
+        np.fill_diagonal(r, np.inf)
+    e_real += 0.5 * np.sum(q[:, None] * q[None, :] * erfc(a * r) / r)
+nk = np.array(np.meshgrid(*[np.arange(-14, 15)] * 3)).reshape(3, -1).T
+nk = nk[np.any(nk != 0, axis=1)]
+k = 2 * np.pi * nk / L
+k2 = np.sum(k * k, axis=1)
+s_k = np.exp(1j * pos @ k.T).T @ q
+e_rec = 2 * np.pi / np.prod(L) * np.sum(np.exp(-k2 / (4 * a * a)) / k2 * np.abs(s_k) ** 2)
+e_ewald = e_real + e_rec - a / np.sqrt(np.pi) * np.sum(q * q)
+assert abs(m["coulomb_energy"] - e_ewald) < 1e-7 * abs(e_ewald), (m["coulomb_energy"], e_ewald)
+print(f"Coulomb share {m['coulomb_share']:.5g} (K {m['coulomb_share_bulk']:.4g}, G {m['coulomb_share_shear']:.4g}); "
+      f"E_c {m['coulomb_energy']:.10g} vs numpy Ewald {e_ewald:.10g}; path check {m['coulomb_path_check']:.2g}")
 print("dipole/interact: mu_eq13/mu_direct =", np.round(t["mu_ratio"][()], 5), "; |mu| (D) =",
       np.round(t["mu_direct_debye"][()], 4), "; J_el =", ia["j_el"][()], "J_dd =", ia["j_dd"][()], "J_mech =",
       ia["j_mech"][()], "; identical at 1, 2, 4 ranks")
