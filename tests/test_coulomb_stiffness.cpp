@@ -93,7 +93,8 @@ TEST(CoulombStiffness, RockSaltMatchesMadelungClosedForms) {
   const RockSalt s = rock_salt(n, r0);
   CoulombStiffnessParams p;
   p.strain = 1e-4;
-  const CoulombStiffness c = coulomb_stiffness(MPI_COMM_WORLD, s.box, s.beads, s.charge, kob_andersen(), 0.3, {0, 0, 0}, p);
+  const CoulombStiffness c =
+      coulomb_stiffness(MPI_COMM_WORLD, s.box, s.beads, s.charge, kob_andersen(), 0.3, {0, 0, 0}, p);
   const double volume = s.box.volume(), e_m = -0.5 * n * n * n * kMadelung / r0;
   const double k_ref = 4.0 / 9.0 * e_m / volume, sigma_ref = -e_m / (3.0 * volume);
   print_part0("rock salt, Coulomb", c.coulomb);
@@ -103,7 +104,7 @@ TEST(CoulombStiffness, RockSaltMatchesMadelungClosedForms) {
   EXPECT_NEAR(c.energy_coulomb, e_m, 1e-10 * std::abs(e_m));
   EXPECT_NEAR(c.coulomb.bulk, k_ref, 1e-5 * std::abs(k_ref));  // measured 8e-7
   for (int a = 0; a < 3; ++a) {
-    EXPECT_NEAR(c.coulomb.stress[a], sigma_ref, 1e-7 * std::abs(sigma_ref));  // measured 3.2e-8 (O(h²))
+    EXPECT_NEAR(c.coulomb.stress[a], sigma_ref, 1e-7 * std::abs(sigma_ref));    // measured 3.2e-8 (O(h²))
     EXPECT_NEAR(c.coulomb.c(a, a), c.coulomb.c(0, 0), 1e-5 * std::abs(k_ref));  // measured 2.8e-6
     EXPECT_NEAR(c.coulomb.c(a, (a + 1) % 3), c.coulomb.c(0, 1), 1e-5 * std::abs(k_ref));
   }
@@ -117,7 +118,8 @@ TEST(CoulombStiffness, GlassPathsAgreeAndPairPartMatchesHessianRoute) {
   // this glass (max |C^c| = 2.23) the tetragonal check differs by 2.5e-3 at f_tol = 1e-10, 7.7e-4 at
   // 1e-11 and 9e-5 at 1e-12; the shares agree to 1e-5 at all three.
   p.f_tol = 1e-12;
-  const CoulombStiffness c = coulomb_stiffness(MPI_COMM_WORLD, g.box, g.beads, g.charge, kob_andersen(), 0.3, {0, 0, 0}, p);
+  const CoulombStiffness c =
+      coulomb_stiffness(MPI_COMM_WORLD, g.box, g.beads, g.charge, kob_andersen(), 0.3, {0, 0, 0}, p);
   print_part0("KA glass, pair", c.pair);
   print_part0("KA glass, Coulomb", c.coulomb);
 
@@ -128,13 +130,14 @@ TEST(CoulombStiffness, GlassPathsAgreeAndPairPartMatchesHessianRoute) {
   const ElasticTensor t = hessian_elastic_constants(sys);
   const double g_tet = (t.shear_tetragonal[0] + t.shear_tetragonal[1] + t.shear_tetragonal[2]) / 3.0;
   if (world_rank() == 0)
-    std::printf("KA glass pair part: K %.8f (Hessian %.8f), G %.8f (Hessian %.8f), block max |diff| / C_11 %.2e; shares "
-                "K %.5f G %.5f rho c_s^2 %.5f\n",
-                c.pair.bulk, t.bulk_modulus, c.pair.shear, g_tet,
-                (c.pair.c - t.relaxed.topLeftCorner<3, 3>()).cwiseAbs().maxCoeff() / t.relaxed(0, 0), c.share_bulk,
-                c.share_shear, c.share_sound);
+    std::printf(
+        "KA glass pair part: K %.8f (Hessian %.8f), G %.8f (Hessian %.8f), block max |diff| / C_11 %.2e; shares "
+        "K %.5f G %.5f rho c_s^2 %.5f\n",
+        c.pair.bulk, t.bulk_modulus, c.pair.shear, g_tet,
+        (c.pair.c - t.relaxed.topLeftCorner<3, 3>()).cwiseAbs().maxCoeff() / t.relaxed(0, 0), c.share_bulk,
+        c.share_shear, c.share_sound);
   EXPECT_NEAR(c.pair.bulk, t.bulk_modulus, 1e-6 * t.bulk_modulus);  // measured 3e-8
-  EXPECT_NEAR(c.pair.shear, g_tet, 1e-5 * g_tet);                    // measured 4e-7
+  EXPECT_NEAR(c.pair.shear, g_tet, 1e-5 * g_tet);                   // measured 4e-7
   for (int a = 0; a < 3; ++a)
     for (int b = 0; b < 3; ++b) EXPECT_NEAR(c.pair.c(a, b), t.relaxed(a, b), 1e-5 * t.relaxed(0, 0));
 
@@ -149,8 +152,8 @@ TEST(CoulombStiffness, GlassPathsAgreeAndPairPartMatchesHessianRoute) {
   const StiffnessPart& q = c.coulomb;
   const double tet_block = q.c(0, 0) + q.c(1, 1) - 2.0 * q.c(0, 1) + q.stress[0] + q.stress[1];
   if (world_rank() == 0)
-    std::printf("KA glass Coulomb part: K %.8f (uniform path %.8f); tetragonal E''/V %.8f (block %.8f)\n", q.bulk, k_uniform,
-                tet, tet_block);
+    std::printf("KA glass Coulomb part: K %.8f (uniform path %.8f); tetragonal E''/V %.8f (block %.8f)\n", q.bulk,
+                k_uniform, tet, tet_block);
   const double scale = q.c.cwiseAbs().maxCoeff();
   EXPECT_NEAR(q.bulk, k_uniform, 5e-4 * scale);  // measured 2e-6 · scale
   EXPECT_NEAR(tet, tet_block, 5e-4 * scale);     // measured 4e-5 · scale

@@ -63,8 +63,9 @@ double share(double coulomb, double pair) { return coulomb / (pair + coulomb); }
 
 double sound_modulus(double bulk, double shear) { return (bulk + 10.0 * shear / 3.0) / 3.0; }
 
-CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& beads, std::span<const double> charge_by_id,
-                                   const Model& model, double skin, Int3 proc_grid, const CoulombStiffnessParams& p) {
+CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& beads,
+                                   std::span<const double> charge_by_id, const Model& model, double skin,
+                                   Int3 proc_grid, const CoulombStiffnessParams& p) {
   const double h = p.strain;
   PathEnergies pair, coulomb;
   auto record = [&](double& u, double& c, const Vec3& e) {
@@ -88,7 +89,8 @@ CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& b
   out.coulomb = differentiate(coulomb, h, box.volume());
   out.share_bulk = share(out.coulomb.bulk, out.pair.bulk);
   out.share_shear = share(out.coulomb.shear, out.pair.shear);
-  out.share_sound = share(sound_modulus(out.coulomb.bulk, out.coulomb.shear), sound_modulus(out.pair.bulk, out.pair.shear));
+  out.share_sound =
+      share(sound_modulus(out.coulomb.bulk, out.coulomb.shear), sound_modulus(out.pair.bulk, out.pair.shear));
   return out;
 }
 

@@ -154,13 +154,13 @@ Coulomb::Coulomb(const Decomposition& decomp, const CoulombParams& p) : decomp_(
     fft_err_sum_ = e.err, fft_ref_sum_ = e.ref;
     return;
   }
-  PoissonGridOptions o;
-  o.spacing = p.spacing;
-  o.sigma = p.sigma;
-  o.kernel_cutoff = p.kernel_cutoff;
-  o.rtol = p.rtol;
-  o.order = p.order;
-  o.reuse_solution = true;  // nearby configurations: the previous φ is a good first guess
+  // reuse_solution: nearby configurations, so the previous φ is a good first guess.
+  const PoissonGridOptions o{.spacing = p.spacing,
+                             .sigma = p.sigma,
+                             .kernel_cutoff = p.kernel_cutoff,
+                             .rtol = p.rtol,
+                             .order = p.order,
+                             .reuse_solution = true};
   grid_ = std::make_unique<PoissonGrid>(decomp, o, Dielectric(p.epsilon));
   const GridSums g = grid_sums(p_, decomp.box(), grid_->spacing());
   grid_err_sum_ = g.err, grid_ref_sum_ = g.ref, grid_self_sum_ = g.self;

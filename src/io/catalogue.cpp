@@ -105,7 +105,7 @@ void append(std::vector<typename ColumnKind<T>::Element>& out, const T& v) {
 
 template <class T>
 T element(const std::vector<typename ColumnKind<T>::Element>& in, std::size_t k) {
-  if constexpr (std::is_same_v<T, Vec3>) return Vec3(in[3 * k], in[3 * k + 1], in[3 * k + 2]);
+  if constexpr (std::is_same_v<T, Vec3>) return row3(in, k);
   else return in[k];
 }
 

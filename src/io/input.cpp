@@ -194,10 +194,11 @@ Schema default_schema() {
   s.add_double("interact.elastic_strain", 0.0, "[0, 0.01]", "",
                "> 0: also measure K and the tetragonal G by finite strain ±e with relaxation (a cross-check of the "
                "Hessian route; 1e-5 suits glasses); 0: skip");
-  s.add_double("interact.coulomb_strain", 3e-6, "[0, 0.01]", "",
-               "the Coulomb share of the stiffness (the paper's zeta^2, /material/coulomb_share) by central differences "
-               "+-e of the Ewald energy along the pair-relaxed path (13 relaxations; retried at e/3 after a plastic "
-               "event); 0: skip");
+  s.add_double(
+      "interact.coulomb_strain", 3e-6, "[0, 0.01]", "",
+      "the Coulomb share of the stiffness (the paper's zeta^2, /material/coulomb_share) by central differences "
+      "+-e of the Ewald energy along the pair-relaxed path (13 relaxations; retried at e/3 after a plastic "
+      "event); 0: skip");
   s.add_double("interact.coulomb_f_tol", 1e-12, "(0, 1]", "epsilon/sigma",
                "force tolerance of those relaxations (the Coulomb energy's error is linear in the residual)");
 

@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <memory>
 #include <limits>
+#include <memory>
 #include <span>
 
 namespace tlsmap {
@@ -58,9 +58,10 @@ std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Bead
   p.f_tol = f_tol;
   const MinimizeResult m = minimize_lbfgs(*sys, p);
   if (!m.converged)
-    throw Error(fmt::format("material constants: the sample strained by ({:.3g}, {:.3g}, {:.3g}) did not relax to "
-                            "max |F| <= {:.3g} (reached {:.3g})",
-                            e[0], e[1], e[2], f_tol, m.max_force));
+    throw Error(
+        fmt::format("material constants: the sample strained by ({:.3g}, {:.3g}, {:.3g}) did not relax to "
+                    "max |F| <= {:.3g} (reached {:.3g})",
+                    e[0], e[1], e[2], f_tol, m.max_force));
   sys->compute_forces();
   return sys;
 }

@@ -54,13 +54,6 @@ bool same_structure(const LocalModel& model, const Minimum& a, const Minimum& b,
   return true;
 }
 
-// Standard normal numbers from the attempt's Philox stream: draw k uses counter sub = k / 2.
-double gaussian(std::uint64_t seed, std::uint64_t key, std::uint64_t attempt, std::uint64_t k) {
-  const auto u = uniform4(seed, Stream::event_search, key, attempt, 1 + k / 2);
-  const double r = std::sqrt(-2.0 * std::log(u[0]));
-  return (k % 2 == 0) ? r * std::cos(2.0 * M_PI * u[1]) : r * std::sin(2.0 * M_PI * u[1]);
-}
-
 // Large domains use Lanczos for the lowest eigenpair instead of a full diagonalisation.
 bool large(const LocalModel& model, const SearchParams& p) {
   return !model.free_cluster() && model.n_dof() > p.saddle.dense_limit;
@@ -92,15 +85,13 @@ Minimum make_minimum(const LocalModel& model, const MinimizeOutcome& m, const Se
 
 // The catalogue record of a converged saddle search (connectivity filled in by the caller).
 Saddle make_saddle(const SaddleOutcome& s) {
-  Saddle q;
-  q.x = s.x;
-  q.energy = s.energy;
-  q.max_force = s.max_force;
-  q.negative_eigenvalue = s.lowest_eigenvalue;
-  q.second_eigenvalue = s.second_eigenvalue;
-  q.n_negative = s.n_negative;
-  q.verified = s.converged;
-  return q;
+  return Saddle{.x = s.x,
+                .energy = s.energy,
+                .max_force = s.max_force,
+                .negative_eigenvalue = s.lowest_eigenvalue,
+                .second_eigenvalue = s.second_eigenvalue,
+                .n_negative = s.n_negative,
+                .verified = s.converged};
 }
 
 // Index of the known minimum equal to m, or -1.
@@ -392,7 +383,8 @@ Vector cluster_push(const LocalModel& model, const SearchParams& p, std::uint64_
   for (int i = 0; i < nm; ++i) {
     const bool near = model.config().box.minimum_image(Vec3(x0.segment<3>(3 * i) - xc)).norm() <= p.push_radius;
     for (int a = 0; a < 3; ++a, ++k) {
-      const double z = gaussian(seed, domain_key, attempt, k);  // drawn for every bead: keys stay fixed
+      const double z =
+          gaussian_draw(seed, Stream::event_search, domain_key, attempt, k);  // drawn for every bead: keys stay fixed
       if (near) push[3 * i + a] = z;
     }
   }

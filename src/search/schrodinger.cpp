@@ -448,20 +448,18 @@ PathLevels path_levels(const PathPotential& v, double omega_a, double omega_b, d
   const PathContinuation other =
       continuation == PathContinuation::mirror ? PathContinuation::harmonic : PathContinuation::mirror;
   const Solve alt = solve(v, b, omega_a, omega_b, hbar, other, grid, outer);
-  PathLevels r;
-  r.e0 = main.e0 + b.v_min;
-  r.e1 = main.e1 + b.v_min;
-  r.e_qs = main.e_qs;
-  r.e_qs_other = alt.e_qs;
-  r.barrier_top = b.v_top;
-  r.levels_below_barrier = main.e1 < b.v_top - b.v_min;
-  r.n_grid = main.n_grid;
-  r.s_lo = main.s_lo;
-  r.s_hi = main.s_hi;
-  r.error_estimate = main.error;
-  r.omega_a = main.omega_a;
-  r.omega_b = main.omega_b;
-  return r;
+  return PathLevels{.e0 = main.e0 + b.v_min,
+                    .e1 = main.e1 + b.v_min,
+                    .e_qs = main.e_qs,
+                    .e_qs_other = alt.e_qs,
+                    .barrier_top = b.v_top,
+                    .levels_below_barrier = main.e1 < b.v_top - b.v_min,
+                    .n_grid = main.n_grid,
+                    .s_lo = main.s_lo,
+                    .s_hi = main.s_hi,
+                    .error_estimate = main.error,
+                    .omega_a = main.omega_a,
+                    .omega_b = main.omega_b};
 }
 
 }  // namespace tlsmap

@@ -311,24 +311,27 @@ std::optional<CoulombShare> coulomb_step(const Sample& m, const InteractSettings
   CoulombShare out;
   try {
     for (int attempt = 0; attempt < 3; ++attempt, p.strain /= 3.0) {
-      progress.say(fmt::format("Coulomb share of the stiffness: 13 relaxations to {:.3g} at strains ±{:.3g}, Ewald sums",
-                               p.f_tol, p.strain));
+      progress.say(
+          fmt::format("Coulomb share of the stiffness: 13 relaxations to {:.3g} at strains ±{:.3g}, Ewald sums",
+                      p.f_tol, p.strain));
       out.c = coulomb_stiffness(comm, m.c.box, m.c.beads, m.charge, m.model, s.skin, s.proc_grid, p);
       out.path_check = (out.c.pair.c - hessian).cwiseAbs().maxCoeff() / hessian.cwiseAbs().maxCoeff();
       if (out.path_check <= kCoulombPathTolerance) break;
-      progress.say(fmt::format("  the pair part differs from the Hessian route by {:.3g} (> {:.0e}): a plastic event "
-                               "within the strain{}",
-                               out.path_check, kCoulombPathTolerance, attempt < 2 ? "; retrying at a third" : ""));
+      progress.say(
+          fmt::format("  the pair part differs from the Hessian route by {:.3g} (> {:.0e}): a plastic event "
+                      "within the strain{}",
+                      out.path_check, kCoulombPathTolerance, attempt < 2 ? "; retrying at a third" : ""));
     }
   } catch (const Error& e) {
     progress.say(fmt::format("Coulomb share of the stiffness left out: {}", e.what()));
     return std::nullopt;
   }
   const CoulombStiffness& c = out.c;
-  progress.say(fmt::format("Coulomb share: K^c {:.5g} of K {:.5g} ({:.4g}), G^c {:.5g} of G {:.5g} ({:.4g}), "
-                           "of rho c_s^2: zeta^2 = {:.4g} (pair part vs Hessian route: {:.2g})",
-                           c.coulomb.bulk, c.pair.bulk + c.coulomb.bulk, c.share_bulk, c.coulomb.shear,
-                           c.pair.shear + c.coulomb.shear, c.share_shear, c.share_sound, out.path_check));
+  progress.say(
+      fmt::format("Coulomb share: K^c {:.5g} of K {:.5g} ({:.4g}), G^c {:.5g} of G {:.5g} ({:.4g}), "
+                  "of rho c_s^2: zeta^2 = {:.4g} (pair part vs Hessian route: {:.2g})",
+                  c.coulomb.bulk, c.pair.bulk + c.coulomb.bulk, c.share_bulk, c.coulomb.shear,
+                  c.pair.shear + c.coulomb.shear, c.share_shear, c.share_sound, out.path_check));
   return out;
 }
 

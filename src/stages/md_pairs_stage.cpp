@@ -201,8 +201,10 @@ void write_search(H5File& f, const MdPairsSettings& s, const Record& rec, const 
   write_replicated(f, "/search/structure_quench", first_k, {ns});
   std::vector<double> pos;
   pos.reserve(3 * n * ns);
-  for (const auto& x : m.minima)
-    for (const Vec3& v : x) pos.insert(pos.end(), {v[0], v[1], v[2]});
+  for (const auto& x : m.minima) {
+    const std::vector<double> flat = flatten(x);
+    pos.insert(pos.end(), flat.begin(), flat.end());
+  }
   write_replicated(f, "/search/structure_position", pos, {ns, n, 3});
   write_attribute(f, "/search/structure_position", "unit", "sigma");
   for (const auto& [a, b] : rec.cat.pairs) pairs.push_back(a), pairs.push_back(b);
@@ -296,8 +298,7 @@ Record read_record(const std::string& path, const std::string& fp, const Record&
     rec.cat.pairs.emplace_back(static_cast<int>(pairs[k]), static_cast<int>(pairs[k + 1]));
   rec.m.minima.assign(ns, std::vector<Vec3>(n));
   for (std::size_t k = 0; k < ns; ++k)
-    for (std::size_t i = 0; i < n; ++i)
-      rec.m.minima[k][i] = Vec3(pos[3 * (k * n + i)], pos[3 * (k * n + i) + 1], pos[3 * (k * n + i) + 2]);
+    for (std::size_t i = 0; i < n; ++i) rec.m.minima[k][i] = row3(pos, k * n + i);
   rec.m.energy = se;
   return rec;
 }

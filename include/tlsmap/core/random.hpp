@@ -25,5 +25,9 @@ std::array<double, 4> uniform4(std::uint64_t seed, Stream stream, std::uint64_t 
                                std::uint64_t sub = 0);
 // Three independent standard normal numbers (Box–Muller on one Philox block).
 Vec3 gaussian3(std::uint64_t seed, Stream stream, std::uint64_t id, std::uint64_t step);
+// The k-th standard normal number of the stream (seed, stream, id, step), k = 0, 1, ...: Box–Muller
+// on the uniforms of counter sub = 1 + k/2, the cosine for even k and the sine for odd k (so any
+// draw is found without the ones before it; the event search keys its pushes this way).
+double gaussian_draw(std::uint64_t seed, Stream stream, std::uint64_t id, std::uint64_t step, std::uint64_t k);
 
 }  // namespace tlsmap

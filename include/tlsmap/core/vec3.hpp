@@ -19,4 +19,9 @@ inline std::vector<double> flatten(std::span<const Vec3> v) {
     for (int d = 0; d < 3; ++d) f[3 * i + d] = v[i][d];
   return f;
 }
+
+// Row k of such a flat array.
+inline Vec3 row3(std::span<const double> flat, std::size_t k) {
+  return Vec3(flat[3 * k], flat[3 * k + 1], flat[3 * k + 2]);
+}
 }  // namespace tlsmap

@@ -36,22 +36,22 @@
 namespace tlsmap {
 
 struct CoulombStiffnessParams {
-  double strain = 1e-4;            // h of the central differences
-  double f_tol = 1e-10;            // force tolerance of the relaxations (ε/σ)
-  double ewald_accuracy = 1e-13;   // of the Coulomb energy of every state
-  double epsilon = 1.0;            // uniform dielectric constant of the Coulomb energy
+  double strain = 1e-4;           // h of the central differences
+  double f_tol = 1e-10;           // force tolerance of the relaxations (ε/σ)
+  double ewald_accuracy = 1e-13;  // of the Coulomb energy of every state
+  double epsilon = 1.0;           // uniform dielectric constant of the Coulomb energy
 };
 
 struct StiffnessPart {
-  Mat3 c = Mat3::Zero();      // orthorhombic block C_ab of the Lagrangian tensor (ε/σ³)
-  Vec3 stress = Vec3::Zero(); // σ_aa along the path (for the Coulomb part: NOT its virial, see above)
-  double bulk = 0.0;          // Voigt K of the B block
-  double shear = 0.0;         // mean tetragonal shear (B_aa + B_bb − B_ab − B_ba)/4 over xy, yz, zx
+  Mat3 c = Mat3::Zero();       // orthorhombic block C_ab of the Lagrangian tensor (ε/σ³)
+  Vec3 stress = Vec3::Zero();  // σ_aa along the path (for the Coulomb part: NOT its virial, see above)
+  double bulk = 0.0;           // Voigt K of the B block
+  double shear = 0.0;          // mean tetragonal shear (B_aa + B_bb − B_ab − B_ba)/4 over xy, yz, zx
 };
 
 struct CoulombStiffness {
   StiffnessPart coulomb, pair;
-  double energy_coulomb = 0.0;  // E_c of the reference state
+  double energy_coulomb = 0.0;                                    // E_c of the reference state
   double share_bulk = 0.0, share_shear = 0.0, share_sound = 0.0;  // Coulomb / (pair + Coulomb)
   double strain = 0.0;
 };
@@ -61,7 +61,8 @@ double sound_modulus(double bulk, double shear);
 
 // Collective. `beads`: a minimum of the pair energy in any distribution; `charge_by_id[id − 1]`, neutral.
 // Throws Error if a strained state does not relax to f_tol.
-CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& beads, std::span<const double> charge_by_id,
-                                   const Model& model, double skin, Int3 proc_grid, const CoulombStiffnessParams& p);
+CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& beads,
+                                   std::span<const double> charge_by_id, const Model& model, double skin,
+                                   Int3 proc_grid, const CoulombStiffnessParams& p);
 
 }  // namespace tlsmap
