@@ -192,7 +192,7 @@ class TestReport(unittest.TestCase):
         self.assertIn(f"{g.inter['eq22_over_21_zeta2']:.3g} with ζ² = 0.02", row["estimate"])
         self.assertIn("alternative, ζ = charge.zeta in units of e", row["estimate"])
         share_row = next(r for r in g.rows if "Eq. 12" in r["claim"])
-        self.assertIn("0.02 of ρc_s² (K -0.002, G 0.04)", share_row["measured"])
+        self.assertIn("0.02 ± 0.01 of ρc_s² (K -0.002, G 0.04)", share_row["measured"])  # se = std/√2
         out = os.path.join(self.dir, "rcs")
         with contextlib.redirect_stdout(io.StringIO()):
             self.assertEqual(main([out] + paths), 0)

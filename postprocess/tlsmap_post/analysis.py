@@ -130,6 +130,10 @@ def material_constants(samples, tls, options, res):
         m[name] = Value(*got) if got else None
     # The paper's ζ²: the Coulomb share of ρc_s² (Eq. 12), and of K and G for the table.
     m["zeta2"] = pick("zeta2", options.get("zeta2"), ("coulomb_share",))
+    shares = np.asarray(samples.get("coulomb_share", []), float)
+    shares = shares[np.isfinite(shares)]
+    m["zeta2_se"] = (float(np.std(shares, ddof=1) / np.sqrt(len(shares)))
+                     if options.get("zeta2") is None and len(shares) > 1 else None)
     for name, key in (("zeta2_bulk", "coulomb_share_bulk"), ("zeta2_shear", "coulomb_share_shear")):
         got = from_files(key)
         m[name] = Value(*got) if got else None
@@ -665,7 +669,8 @@ def _summary_rows(res, zeta, zq, mu_mol, a, xi, t_g, eps_K, debye, n_dens):
                  if res.material.get(key) is not None]
         rows.append(_row("Coulomb share of the stiffness ζ² (Eq. 12)", "ζ² ≲ 0.01: modulus ρc_s²(1 + ζ²)",
                          f"{zeta ** 2:.3g} if ζ = charge.zeta in units of e",
-                         f"{z2.value:.3g} of ρc_s²" + (f" ({', '.join(parts)})" if parts else "") + f"; {z2.origin}",
+                         f"{z2.value:.3g}" + (f" ± {se:.2g}" if (se := res.material.get("zeta2_se")) is not None else "")
+                         + " of ρc_s²" + (f" ({', '.join(parts)})" if parts else "") + f"; {z2.origin}",
                          "–", "first order in the charges (passive charges: exact as ζ → 0, ∝ ζ²); docs/elastic.md"))
     if res.inter:
         it = res.inter
