@@ -309,7 +309,9 @@ def write_report(merged, groups, figs, outdir, argv):
           "- **TLS density**: rows of the population with E ≤ E_cut over (total sample volume × E_cut), "
           "E = E_qs where the file has it, else √(ε² + Δ₀²); Garwood 68 % Poisson interval, 95 % upper limit "
           "when none.",
-          "- **Eqs. 21/22**: measured ratio rms(r³J_el)/rms(r³J_mech) against ζ²ρc_s²a³/T_g.",
+          "- **Eqs. 21/22**: in the σᶻσᶻ convention (J_zz = J/4), the median r³|J_el,zz| over the median "
+          "r³|J_mech,zz| of the pairs at r ≥ 3 R_ξ (with all pairs' rms ratio beside it) against ζ²ρc_s²a³/T_g, "
+          "ζ² the measured Coulomb share of the stiffness (/material/coulomb_share; Eq. 12).",
           "- **Population**: the statistics run over the rows of the classes given by --class (default tls); "
           "a group without such a row falls back to its double_well rows, labelled; files without /tls/class "
           "are unclassified and taken whole, labelled. Interaction statistics use the pairs whose two rows "
