@@ -61,7 +61,7 @@ stage() {  # stage ZETA SEED NAME: run one tlsmap stage in the sample directory,
   fi
   read -r wall user sys < "$t"
   rm -f "$t"
-  printf "%s\t%s\t%s\t%s\t%s\n" "$z" "$s" "$name" "$wall" "$(echo "$user + $sys" | bc)" >> "$OUT/timings.tsv"
+  printf "%s\t%s\t%s\t%s\t%s\n" "$z" "$s" "$name" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" >> "$OUT/timings.tsv"
   touch "$d/.done-$name"
   log "zeta $z seed $s: $name done, $wall s wall"
 }
