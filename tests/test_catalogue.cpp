@@ -82,11 +82,11 @@ TEST(Catalogue, HdfRoundTripAtAnyRankCount) {
   TlsAttributes at;
   at.hbar_reduced = 0.0295865, at.max_splitting = 1.0 / 120.0, at.epsilon_kelvin = 120.0, at.n_merged = 3;
   {
-    H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
+    Hdf5File f(tmp.path, Hdf5File::Mode::create, MPI_COMM_WORLD);
     write_tls(f, rows, at);
     f.commit();
   }
-  H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
+  Hdf5File f(tmp.path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
   expect_same(rows, read_tls(f));
   EXPECT_DOUBLE_EQ(read_attribute(f, "/tls", "max_splitting"), 1.0 / 120.0);
   EXPECT_DOUBLE_EQ(read_attribute(f, "/tls", "max_splitting_kelvin"), 1.0);
@@ -109,7 +109,7 @@ TEST(Catalogue, HdfRoundTripAtAnyRankCount) {
 // Write the catalogue, then let rank 0 damage one dataset with plain HDF5 calls.
 void damaged(const std::string& path, const std::string& dataset, const std::vector<std::int64_t>& values) {
   {
-    H5File f(path, H5File::Mode::create, MPI_COMM_WORLD);
+    Hdf5File f(path, Hdf5File::Mode::create, MPI_COMM_WORLD);
     write_tls(f, sample_rows(), TlsAttributes{});
     f.commit();
   }
@@ -134,11 +134,11 @@ TEST(Catalogue, CorruptFilesAreRefusedWithTheDatasetNamed) {
       {{0, 2, 6}, "/tls/mobile_offset must have 4 entries starting at 0"}};
   for (const auto& [values, message] : offsets) {
     damaged(tmp.path, "/tls/mobile_offset", values);
-    H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
+    Hdf5File f(tmp.path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
     testing::expect_error([&] { read_tls(f); }, {tmp.path, message});
   }
   damaged(tmp.path, "/tls/n_moving", {1, 2});
-  H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
+  Hdf5File f(tmp.path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
   testing::expect_error([&] { read_tls(f); }, {"/tls/n_moving must have 3 rows"});
 }
 

@@ -311,14 +311,14 @@ TEST(ChargeStage, UpdatesTheFileInPlaceAndCanBeRerun) {
   const std::string text = "[run]\noutput = \"" + path + "\"\nseed = 5\n[charge]\nzeta = 0.2\n";
   const Input in = Input::from_string(text, "test.toml", default_schema());
   {
-    H5File f(path, H5File::Mode::create, MPI_COMM_WORLD);
+    Hdf5File f(path, Hdf5File::Mode::create, MPI_COMM_WORLD);
     write_configuration(f, g.box, g.owned, config_meta(in));
     f.commit();
   }
   for (int run = 0; run < 2; ++run) {  // the second run replaces /charge
     run_charge(in, MPI_COMM_WORLD);
     EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
-    H5File f(path, H5File::Mode::read_only, MPI_COMM_WORLD);
+    Hdf5File f(path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
     Configuration c = read_configuration(f);
     const GlobalBeads all = gather_by_id(c.beads, MPI_COMM_WORLD);
     const double q = 0.2 / PhysicalUnits::from_input(in).e_per_charge();
@@ -349,22 +349,22 @@ TEST(ChargeStage, UpdatesTheFileInPlaceAndCanBeRerun) {
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   EXPECT_EQ(std::filesystem::file_size(path), size_before);
   {
-    H5File f(path, H5File::Mode::read_only, MPI_COMM_WORLD);
+    Hdf5File f(path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
     EXPECT_EQ(read_attribute(f, "/charge", "bond_cutoff"), 1.5);
   }
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank_of() == 0) std::filesystem::remove(path);
 }
 
-TEST(H5FileUpdate, UncommittedLeavesOriginalCommittedReplaces) {
+TEST(Hdf5FileUpdate, UncommittedLeavesOriginalCommittedReplaces) {
   const std::string path = shared_temp_name("tlsmap_test_update");
   {
-    H5File f(path, H5File::Mode::create, MPI_COMM_WORLD);
+    Hdf5File f(path, Hdf5File::Mode::create, MPI_COMM_WORLD);
     write_attribute(f, "/x", "v", 1.0);
     f.commit();
   }
   {
-    H5File f(path, H5File::Mode::update, MPI_COMM_WORLD);
+    Hdf5File f(path, Hdf5File::Mode::update, MPI_COMM_WORLD);
     write_attribute(f, "/x", "v", 2.0);
     MPI_Barrier(MPI_COMM_WORLD);
     EXPECT_TRUE(std::filesystem::exists(path + ".tmp"));
@@ -372,20 +372,20 @@ TEST(H5FileUpdate, UncommittedLeavesOriginalCommittedReplaces) {
   MPI_Barrier(MPI_COMM_WORLD);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   {
-    H5File f(path, H5File::Mode::read_only, MPI_COMM_WORLD);
+    Hdf5File f(path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
     EXPECT_EQ(read_attribute(f, "/x", "v"), 1.0);
   }
   {
-    H5File f(path, H5File::Mode::update, MPI_COMM_WORLD);
+    Hdf5File f(path, Hdf5File::Mode::update, MPI_COMM_WORLD);
     write_attribute(f, "/x", "v", 3.0);
     f.commit();
   }
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   {
-    H5File f(path, H5File::Mode::read_only, MPI_COMM_WORLD);
+    Hdf5File f(path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
     EXPECT_EQ(read_attribute(f, "/x", "v"), 3.0);
   }
-  EXPECT_THROW(H5File(path + ".missing", H5File::Mode::update, MPI_COMM_WORLD), Error);
+  EXPECT_THROW(Hdf5File(path + ".missing", Hdf5File::Mode::update, MPI_COMM_WORLD), Error);
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank_of() == 0) std::filesystem::remove(path);
 }

@@ -54,7 +54,7 @@ ConfigMeta test_meta() {
 }
 
 void write_file(const std::string& path, const Box& box, const Beads& beads, const ConfigMeta& meta, bool vel) {
-  H5File f(path, H5File::Mode::create, MPI_COMM_WORLD);
+  Hdf5File f(path, Hdf5File::Mode::create, MPI_COMM_WORLD);
   write_configuration(f, box, beads, meta, vel);
   f.commit();
 }
@@ -258,7 +258,7 @@ TEST(H5md, UncommittedFileIsRemoved) {
   const Box box = test_box();
   H5Path tmp("uncommitted");
   {
-    H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
+    Hdf5File f(tmp.path, Hdf5File::Mode::create, MPI_COMM_WORLD);
     write_configuration(f, box, distribute(make_beads(10, box, 2), 2), test_meta());
     MPI_Barrier(MPI_COMM_WORLD);
     EXPECT_TRUE(exists(tmp.path + ".tmp"));
@@ -274,14 +274,14 @@ TEST(H5md, ReadWriteModeAddsGroups) {
   const auto all = make_beads(40, box, 6);
   write_file(tmp.path, box, distribute(all, 1), test_meta(), false);
   {
-    H5File f(tmp.path, H5File::Mode::read_write, MPI_COMM_WORLD);
+    Hdf5File f(tmp.path, Hdf5File::Mode::read_write, MPI_COMM_WORLD);
     hid_t g = H5Gcreate2(f.id(), "/tls", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     EXPECT_GE(g, 0);
     H5Gclose(g);
     // A second configuration in the same file is refused.
     expect_error([&] { write_configuration(f, box, distribute(all, 1), test_meta()); }, {"already holds"});
   }
-  H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
+  Hdf5File f(tmp.path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
   EXPECT_GT(H5Lexists(f.id(), "/tls", H5P_DEFAULT), 0);
   auto c = read_configuration(f);
   c.beads.vel.assign(c.beads.vel.size(), Vec3::Zero());
@@ -297,7 +297,7 @@ TEST(H5md, StageDatasetsAndAttributes) {
   write_file(tmp.path, box, distribute(make_beads(12, box, 6), 1), test_meta(), false);
   const int r = rank_of(), p = size_of();
   {
-    H5File f(tmp.path, H5File::Mode::read_write, MPI_COMM_WORLD);
+    Hdf5File f(tmp.path, Hdf5File::Mode::read_write, MPI_COMM_WORLD);
     write_replicated(f, "/pack/trace", std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3});
     // Rank r contributes r + 1 rows of (2, 3) ints; rows concatenate in rank order.
     std::vector<int> local(6 * (r + 1));
@@ -309,7 +309,7 @@ TEST(H5md, StageDatasetsAndAttributes) {
     write_attribute(f, "/pack/trace", "columns", "a b c");
     write_attribute(f, "/new/group", "note", "made on demand");
   }
-  H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
+  Hdf5File f(tmp.path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
   Shape dims;
   EXPECT_EQ(read_dataset<double>(f, "/pack/trace", &dims), (std::vector<double>{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(dims, (Shape{2, 3}));

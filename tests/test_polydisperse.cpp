@@ -251,7 +251,7 @@ TEST(Polydisperse, H5mdDiameterRoundTrip) {
   {
     TempPath tmp("poly_diameter", ".h5");
     {
-      H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
+      Hdf5File f(tmp.path, Hdf5File::Mode::create, MPI_COMM_WORLD);
       write_configuration(f, box, beads, ConfigMeta{});
       f.commit();
     }
@@ -264,11 +264,11 @@ TEST(Polydisperse, H5mdDiameterRoundTrip) {
     TempPath tmp("poly_no_diameter", ".h5");
     Beads plain = distribute(make_beads(300, box, 3), 9);
     {
-      H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
+      Hdf5File f(tmp.path, Hdf5File::Mode::create, MPI_COMM_WORLD);
       write_configuration(f, box, plain, ConfigMeta{});
       f.commit();
     }
-    H5File f(tmp.path, H5File::Mode::read_only, MPI_COMM_WORLD);
+    Hdf5File f(tmp.path, Hdf5File::Mode::read_only, MPI_COMM_WORLD);
     EXPECT_FALSE(has_object(f, "/particles/all/diameter"));
     EXPECT_FALSE(read_configuration(f).beads.has_diameter);
     expect_error([&] { load_configuration(tmp.path, MPI_COMM_WORLD, true); }, {"no /particles/all/diameter"});
@@ -278,7 +278,7 @@ TEST(Polydisperse, H5mdDiameterRoundTrip) {
     for (int i = 0; i < beads.n_owned; ++i)
       if (beads.id[i] == 123) beads.diameter[i] = -0.5;
     {
-      H5File f(tmp.path, H5File::Mode::create, MPI_COMM_WORLD);
+      Hdf5File f(tmp.path, Hdf5File::Mode::create, MPI_COMM_WORLD);
       write_configuration(f, box, beads, ConfigMeta{});
       f.commit();
     }

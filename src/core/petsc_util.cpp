@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::array<const char*, static_cast<int>(LogEvent::count)> kEventNames = {
     "NeighborBuild",   "HaloMigrate",  "HaloGhosts",   "HaloUpdate",     "Forces",
-    "HessianAssembly", "DomainSearch", "H5Write",      "H5Read",         "PoissonSetUp",
+    "HessianAssembly", "DomainSearch", "HDF5Write",    "HDF5Read",       "PoissonSetUp",
     "PoissonSpread",   "PoissonSolve", "PoissonField", "PoissonIntegral"};
 
 bool petsc_up() { return PetscInitializeCalled && !PetscFinalizeCalled; }

@@ -129,7 +129,7 @@ void for_each_column(F&& f) {
 
 }  // namespace
 
-void write_tls(H5File& file, const std::vector<TlsRow>& rows, const TlsAttributes& attrs) {
+void write_tls(Hdf5File& file, const std::vector<TlsRow>& rows, const TlsAttributes& attrs) {
   remove_object(file, "/tls");
   const std::size_t n = rows.size();
   std::map<std::string, std::vector<std::int64_t>> offsets;  // per offset dataset, from its first column
@@ -167,7 +167,7 @@ void write_tls(H5File& file, const std::vector<TlsRow>& rows, const TlsAttribute
   write_attribute(file, "/tls", "n_merged", double(attrs.n_merged));
 }
 
-std::vector<TlsRow> read_tls(H5File& file) {
+std::vector<TlsRow> read_tls(Hdf5File& file) {
   const std::string& fname = file.path();
   auto fail = [&](const std::string& what) { throw Error(fname + ": " + what); };
   Shape dims;

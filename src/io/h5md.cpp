@@ -83,7 +83,7 @@ std::string hdf5_detail() {
 }
 
 // HDF5 calls whose failure was agreed on (agree_io), the same count on every rank of a file's
-// communicator: a writable file opened before a failure is abandoned, not closed (H5File).
+// communicator: a writable file opened before a failure is abandoned, not closed (Hdf5File).
 long hdf5_failures = 0;
 
 // How long a rank whose HDF5 call failed waits for the others at the status check (agree_io).
@@ -601,7 +601,7 @@ void check_spacing(const Io& io, const Box& box, const std::string& position_nam
 
 }  // namespace
 
-// ---- H5File --------------------------------------------------------------------------------
+// ---- Hdf5File --------------------------------------------------------------------------------
 
 namespace {
 // Temp files a signal handler may have to remove: fixed storage, written outside handlers only.
@@ -634,7 +634,7 @@ void remove_uncommitted_temporaries() noexcept {
     if (pending_used[k]) unlink(pending_tmp[k]);
 }
 
-H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm)
+Hdf5File::Hdf5File(const std::string& path, Mode mode, MPI_Comm comm)
     : path_(path), mode_(mode), comm_(comm), failures_at_open_(hdf5_failures) {
   silence_hdf5();
   Io io{comm, path};
@@ -703,7 +703,7 @@ H5File::H5File(const std::string& path, Mode mode, MPI_Comm comm)
   if (uses_tmp && comm_rank(comm) == 0) register_tmp(tmp);
 }
 
-H5File::~H5File() {
+Hdf5File::~Hdf5File() {
   if (id_ >= 0 && mode_ != Mode::read_only && hdf5_failures > failures_at_open_) close_failed = true;  // abandoned
   else if (id_ >= 0 && H5Fclose(id_) < 0) close_failed = true;
   const bool uses_tmp = mode_ == Mode::create || mode_ == Mode::update;
@@ -713,7 +713,7 @@ H5File::~H5File() {
   }
 }
 
-void H5File::commit() {
+void Hdf5File::commit() {
   const ScopedLogEvent event(LogEvent::h5_write);  // the close flushes the file
   Io io{comm_, path_};
   if ((mode_ != Mode::create && mode_ != Mode::update) || committed_)
@@ -841,7 +841,7 @@ void write_box(const Io& io, hid_t all, const Box& box, const ConfigMeta& meta, 
 
 }  // namespace
 
-void write_configuration(H5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta_in,
+void write_configuration(Hdf5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta_in,
                          bool with_velocity) {
   const ScopedLogEvent event(LogEvent::h5_write);
   const Io io{file.comm(), file.path()};
@@ -850,7 +850,7 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
                      beads.id.size() >= n_local && beads.image.size() >= n_local &&
                      (!with_velocity || beads.vel.size() >= n_local),
                  "bead arrays are shorter than n_owned");
-  io.fail_unless(file.mode() != H5File::Mode::read_only, "file is open read-only");
+  io.fail_unless(file.mode() != Hdf5File::Mode::read_only, "file is open read-only");
   std::int64_t n = static_cast<std::int64_t>(n_local);
   MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, io.comm);
   io.fail_unless(n > 0, "no beads to write");
@@ -884,7 +884,7 @@ void write_configuration(H5File& file, const Box& box, const Beads& beads, const
   element("id", H5T_STD_I64LE, H5T_NATIVE_INT64, c.id.data(), 1);
 }
 
-Configuration read_configuration(H5File& file) {
+Configuration read_configuration(Hdf5File& file) {
   const ScopedLogEvent event(LogEvent::h5_read);
   const Io io{file.comm(), file.path()};
   const int p = comm_size(io.comm), rank = comm_rank(io.comm);
@@ -964,7 +964,7 @@ Configuration read_configuration(H5File& file) {
 }
 
 Configuration read_configuration(const std::string& path, MPI_Comm comm) {
-  H5File file(path, H5File::Mode::read_only, comm);
+  Hdf5File file(path, Hdf5File::Mode::read_only, comm);
   return read_configuration(file);
 }
 
@@ -982,8 +982,8 @@ ConfigMeta config_meta(const Input& in) {
   return m;
 }
 
-void overwrite_rows(H5File& file, const std::string& element, const std::vector<double>& local, std::int64_t first_row,
-                    std::int64_t n) {
+void overwrite_rows(Hdf5File& file, const std::string& element, const std::vector<double>& local,
+                    std::int64_t first_row, std::int64_t n) {
   const ScopedLogEvent event(LogEvent::h5_write);
   const MPI_Comm comm = file.comm();
   const std::string what = file.path() + ": cannot update " + element + ": ";
@@ -1060,9 +1060,9 @@ Handle intermediate_groups(const Io& io) {
   return lcpl;
 }
 
-Io writable(H5File& file, const std::string& path) {
+Io writable(Hdf5File& file, const std::string& path) {
   Io io{file.comm(), file.path()};
-  io.fail_unless(file.mode() != H5File::Mode::read_only, "file is open read-only");
+  io.fail_unless(file.mode() != Hdf5File::Mode::read_only, "file is open read-only");
   io.fail_unless(!path.empty() && path[0] == '/', "'" + path + "' is not an absolute path");
   return io;
 }
@@ -1106,7 +1106,7 @@ void replace_attribute(const Io& io, hid_t obj, const std::string& object, const
 }  // namespace
 
 template <class T>
-void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data, const Shape& shape) {
+void write_replicated(Hdf5File& file, const std::string& path, const std::vector<T>& data, const Shape& shape) {
   const ScopedLogEvent event(LogEvent::h5_write);
   const std::vector<hsize_t> dims(shape.begin(), shape.end());
   const Io io = writable(file, path);
@@ -1119,7 +1119,7 @@ void write_replicated(H5File& file, const std::string& path, const std::vector<T
 }
 
 template <class T>
-std::int64_t write_distributed(H5File& file, const std::string& path, const std::vector<T>& local,
+std::int64_t write_distributed(Hdf5File& file, const std::string& path, const std::vector<T>& local,
                                const Shape& row_shape_in) {
   const ScopedLogEvent event(LogEvent::h5_write);
   const std::vector<hsize_t> row_shape(row_shape_in.begin(), row_shape_in.end());
@@ -1141,7 +1141,7 @@ std::int64_t write_distributed(H5File& file, const std::string& path, const std:
 }
 
 template <class T>
-std::vector<T> read_dataset(H5File& file, const std::string& path, Shape* dims_out) {
+std::vector<T> read_dataset(Hdf5File& file, const std::string& path, Shape* dims_out) {
   const ScopedLogEvent event(LogEvent::h5_read);
   const Io io{file.comm(), file.path()};
   io.fail_unless(io.path_exists(file.id(), path), "missing dataset " + path);
@@ -1160,16 +1160,16 @@ std::vector<T> read_dataset(H5File& file, const std::string& path, Shape* dims_o
   return data;
 }
 
-#define TLSMAP_H5MD_INSTANTIATE(T)                                                                              \
-  template void write_replicated<T>(H5File&, const std::string&, const std::vector<T>&, const Shape&);          \
-  template std::int64_t write_distributed<T>(H5File&, const std::string&, const std::vector<T>&, const Shape&); \
-  template std::vector<T> read_dataset<T>(H5File&, const std::string&, Shape*);
+#define TLSMAP_H5MD_INSTANTIATE(T)                                                                                \
+  template void write_replicated<T>(Hdf5File&, const std::string&, const std::vector<T>&, const Shape&);          \
+  template std::int64_t write_distributed<T>(Hdf5File&, const std::string&, const std::vector<T>&, const Shape&); \
+  template std::vector<T> read_dataset<T>(Hdf5File&, const std::string&, Shape*);
 TLSMAP_H5MD_INSTANTIATE(double)
 TLSMAP_H5MD_INSTANTIATE(std::int64_t)
 TLSMAP_H5MD_INSTANTIATE(int)
 #undef TLSMAP_H5MD_INSTANTIATE
 
-void write_replicated_strings(H5File& file, const std::string& path, const std::vector<std::string>& data) {
+void write_replicated_strings(Hdf5File& file, const std::string& path, const std::vector<std::string>& data) {
   const ScopedLogEvent event(LogEvent::h5_write);
   const Io io = writable(file, path);
   std::size_t width = 1;
@@ -1187,7 +1187,7 @@ void write_replicated_strings(H5File& file, const std::string& path, const std::
   transfer(io, d, path, type, packed.data(), start, count, collective_dxpl(io), true);
 }
 
-std::vector<std::string> read_strings(H5File& file, const std::string& path) {
+std::vector<std::string> read_strings(Hdf5File& file, const std::string& path) {
   const ScopedLogEvent event(LogEvent::h5_read);
   const Io io{file.comm(), file.path()};
   io.fail_unless(io.path_exists(file.id(), path), "missing dataset " + path);
@@ -1211,18 +1211,18 @@ std::vector<std::string> read_strings(H5File& file, const std::string& path) {
   return out;
 }
 
-bool has_object(H5File& file, const std::string& path) {
+bool has_object(Hdf5File& file, const std::string& path) {
   const Io io{file.comm(), file.path()};
   return io.path_exists(file.id(), path);
 }
 
-void remove_object(H5File& file, const std::string& path) {
+void remove_object(Hdf5File& file, const std::string& path) {
   const Io io{file.comm(), file.path()};
   if (io.path_exists(file.id(), path))
     io.check(H5Ldelete(file.id(), path.c_str(), H5P_DEFAULT), "cannot delete " + path);
 }
 
-void write_attribute(H5File& file, const std::string& object, const std::string& name, double value) {
+void write_attribute(Hdf5File& file, const std::string& object, const std::string& name, double value) {
   const ScopedLogEvent event(LogEvent::h5_write);
   const Io io = writable(file, object);
   Handle obj = attribute_owner(io, file.id(), object, true);
@@ -1230,7 +1230,7 @@ void write_attribute(H5File& file, const std::string& object, const std::string&
   write_double_attr(io, obj, name, value);
 }
 
-void write_attribute(H5File& file, const std::string& object, const std::string& name, const std::string& value) {
+void write_attribute(Hdf5File& file, const std::string& object, const std::string& name, const std::string& value) {
   const ScopedLogEvent event(LogEvent::h5_write);
   const Io io = writable(file, object);
   Handle obj = attribute_owner(io, file.id(), object, true);
@@ -1238,7 +1238,7 @@ void write_attribute(H5File& file, const std::string& object, const std::string&
   write_string_attr(io, obj, name, value);
 }
 
-double read_attribute(H5File& file, const std::string& object, const std::string& name) {
+double read_attribute(Hdf5File& file, const std::string& object, const std::string& name) {
   const Io io{file.comm(), file.path()};
   Handle obj = attribute_owner(io, file.id(), object, false);
   const htri_t has = H5Aexists(obj, name.c_str());
@@ -1254,7 +1254,7 @@ double read_attribute(H5File& file, const std::string& object, const std::string
   return v;
 }
 
-std::string read_string_attribute(H5File& file, const std::string& object, const std::string& name) {
+std::string read_string_attribute(Hdf5File& file, const std::string& object, const std::string& name) {
   const Io io{file.comm(), file.path()};
   Handle obj = attribute_owner(io, file.id(), object, false);
   io.fail_unless(H5Aexists(obj, name.c_str()) > 0, "missing attribute " + name + " of " + object);

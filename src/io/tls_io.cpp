@@ -19,7 +19,7 @@ std::vector<Vec3> as_vec3(const std::vector<double>& flat) {
 
 }  // namespace
 
-TlsSet read_tls_set(H5File& file, std::int64_t n_beads) {
+TlsSet read_tls_set(Hdf5File& file, std::int64_t n_beads) {
   TlsSet t;
   Shape d;
   auto fail = [&](const std::string& what) { throw Error(file.path() + ": " + what); };
@@ -53,7 +53,7 @@ TlsSet read_tls_set(H5File& file, std::int64_t n_beads) {
   return t;
 }
 
-void write_tls_set(H5File& file, const TlsSet& t) {
+void write_tls_set(Hdf5File& file, const TlsSet& t) {
   const std::size_t n = t.size(), m = t.id.size();
   for (const char* name : {"center", "radius", "mobile_offset", "mobile_id", "position_a", "position_b"})
     remove_object(file, std::string("/tls/") + name);

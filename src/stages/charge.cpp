@@ -1,6 +1,7 @@
 // Stage 2, charge: bead pairing by maximum matching, ±ζq charges, in-place update of the file.
 #include "tlsmap/stages/charge.hpp"
 
+#include "tlsmap/core/close_pairs.hpp"
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/progress.hpp"
 #include "tlsmap/core/random.hpp"
@@ -31,59 +32,14 @@ struct Edge {
   }
 };
 
-// All pairs with minimum-image distance < cutoff, from a cell list with cells ≥ cutoff wide.
-// With fewer than three cells along an edge the neighbour cells along it are deduplicated, so
-// each pair is found exactly once (from the cell of its smaller index).
+// All pairs with minimum-image distance < cutoff (in the scan's order; the caller sorts them).
 std::vector<Edge> close_pairs(const std::vector<Vec3>& pos, const Box& box, double cutoff) {
-  const std::int64_t n = static_cast<std::int64_t>(pos.size());
-  Int3 nc;
-  for (int d = 0; d < 3; ++d) nc[d] = static_cast<int>(std::clamp(std::floor(box.len[d] / cutoff), 1.0, 1024.0));
-  const std::int64_t n_cells = static_cast<std::int64_t>(nc[0]) * nc[1] * nc[2];
-  auto cell_of = [&](const Vec3& x) {
-    std::int64_t c[3];
-    for (int d = 0; d < 3; ++d)
-      c[d] = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor((x[d] - box.lo[d]) / box.len[d] * nc[d])), 0,
-                                      nc[d] - 1);
-    return (c[2] * nc[1] + c[1]) * nc[0] + c[0];
-  };
-  // Counting sort of the beads by cell.
-  std::vector<std::int64_t> start(n_cells + 1, 0);
-  std::vector<std::int64_t> cell(n);
-  for (std::int64_t k = 0; k < n; ++k) ++start[(cell[k] = cell_of(pos[k])) + 1];
-  std::partial_sum(start.begin(), start.end(), start.begin());
-  std::vector<std::int32_t> order(n);
-  {
-    std::vector<std::int64_t> fill(start.begin(), start.end() - 1);
-    for (std::int64_t k = 0; k < n; ++k) order[fill[cell[k]]++] = static_cast<std::int32_t>(k);
-  }
-  std::vector<int> near[3];  // distinct neighbour offsets along each edge, as cell indices
-  const double cut2 = cutoff * cutoff;
   std::vector<Edge> edges;
-  edges.reserve(static_cast<std::size_t>(n) * 10);
-  for (int cz = 0; cz < nc[2]; ++cz)
-    for (int cy = 0; cy < nc[1]; ++cy)
-      for (int cx = 0; cx < nc[0]; ++cx) {
-        const int c[3] = {cx, cy, cz};
-        for (int d = 0; d < 3; ++d) {
-          near[d].clear();
-          for (int o = -1; o <= 1; ++o) near[d].push_back(((c[d] + o) % nc[d] + nc[d]) % nc[d]);
-          std::sort(near[d].begin(), near[d].end());
-          near[d].erase(std::unique(near[d].begin(), near[d].end()), near[d].end());
-        }
-        const std::int64_t a = (static_cast<std::int64_t>(cz) * nc[1] + cy) * nc[0] + cx;
-        for (int z : near[2])
-          for (int y : near[1])
-            for (int x : near[0]) {
-              const std::int64_t b = (static_cast<std::int64_t>(z) * nc[1] + y) * nc[0] + x;
-              for (std::int64_t p = start[a]; p < start[a + 1]; ++p)
-                for (std::int64_t s = start[b]; s < start[b + 1]; ++s) {
-                  const std::int32_t i = order[p], j = order[s];
-                  if (i >= j) continue;
-                  const double r2 = box.minimum_image(pos[j] - pos[i]).squaredNorm();
-                  if (r2 < cut2) edges.push_back({r2, i, j});
-                }
-            }
-      }
+  edges.reserve(pos.size() * 10);
+  for_each_close_pair(pos, box, cutoff, [&](std::size_t i, std::size_t j, double r2) {
+    edges.push_back({r2, static_cast<std::int32_t>(i), static_cast<std::int32_t>(j)});
+    return true;
+  });
   return edges;
 }
 
@@ -381,7 +337,7 @@ void check_charge_unit(const Configuration& c, const ChargeSettings& s) {
 
 // This rank's beads are the file rows [first_row, first_row + n_owned) (read_configuration's row
 // blocks, in order): overwrite the last frame of /particles/all/charge in place.
-void write_charge_rows(H5File& file, const Beads& beads, std::int64_t n, MPI_Comm comm) {
+void write_charge_rows(Hdf5File& file, const Beads& beads, std::int64_t n, MPI_Comm comm) {
   std::int64_t n_mine = beads.n_owned, first_row = 0;
   MPI_Exscan(&n_mine, &first_row, 1, MPI_INT64_T, MPI_SUM, comm);
   int rank = 0;
@@ -391,7 +347,7 @@ void write_charge_rows(H5File& file, const Beads& beads, std::int64_t n, MPI_Com
 }
 
 // /charge: the bonds, their lengths and statistics, and the settings used.
-void write_charge_group(H5File& file, const BondSet& bonds, const BondStats& st, const ChargeSettings& s,
+void write_charge_group(Hdf5File& file, const BondSet& bonds, const BondStats& st, const ChargeSettings& s,
                         double mu_reduced, double net) {
   const std::size_t nb = bonds.bonds.size();
   std::vector<std::int64_t> flat(2 * nb);
@@ -432,7 +388,7 @@ void run_charge(const Input& in, MPI_Comm comm) {
   const std::string& path = s.output;
   Progress progress(comm, "charge");
 
-  H5File file(path, H5File::Mode::update, comm);
+  Hdf5File file(path, Hdf5File::Mode::update, comm);
   Configuration c = read_configuration(file);
   check_charge_unit(c, s);
   const std::int64_t n = c.n_global;

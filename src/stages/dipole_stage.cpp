@@ -70,7 +70,7 @@ struct Bonds {
   double charge_reduced = 0.0;
 };
 
-Bonds read_bonds(H5File& file, const std::string& path, std::int64_t n_beads, const Progress& progress) {
+Bonds read_bonds(Hdf5File& file, const std::string& path, std::int64_t n_beads, const Progress& progress) {
   Bonds b;
   if (!has_object(file, "/charge")) {
     progress.say("no /charge group: bond statistics (n_bonds, g) are left at 0");
@@ -215,7 +215,7 @@ std::vector<double> convergence_table(const DipoleContext& x, const DipoleSettin
 }
 
 // The per-TLS datasets into /tls (replacing earlier ones), with their units.
-void write_dipole_rows(H5File& file, const DipoleRows& rows) {
+void write_dipole_rows(Hdf5File& file, const DipoleRows& rows) {
   const std::size_t hn = rows.radius.size();
   const std::vector<std::pair<std::string, const std::vector<double>*>> scalars = {
       {"mu_eq13_radius", &rows.radius},  {"mu_ratio", &rows.ratio_eq13},    {"mu_direct_debye", &rows.deb_direct},
@@ -253,7 +253,7 @@ void write_dipole_rows(H5File& file, const DipoleRows& rows) {
 }
 
 // The convergence table and the settings used, as /tls attributes.
-void write_dipole_settings(H5File& file, const std::vector<double>& conv, const DipoleSettings& s, const Mat3& T,
+void write_dipole_settings(Hdf5File& file, const std::vector<double>& conv, const DipoleSettings& s, const Mat3& T,
                            double debye) {
   remove_object(file, "/tls/dipole_convergence");
   write_replicated(file, "/tls/dipole_convergence", conv, {conv.size() / 10, 10});
@@ -275,7 +275,7 @@ void run_dipole(const Input& in, MPI_Comm comm) {
   const std::string& path = s.output;
   Progress progress(comm, "dipole");
 
-  H5File file(path, H5File::Mode::update, comm);
+  Hdf5File file(path, Hdf5File::Mode::update, comm);
   const Configuration c = read_configuration(file);
   const Box box = c.box;
   const std::int64_t n_beads = c.n_global;

@@ -138,7 +138,7 @@ struct Sample {
   TlsSet tls;
 };
 
-Sample read_sample(H5File& file, const InteractSettings& s, MPI_Comm comm) {
+Sample read_sample(Hdf5File& file, const InteractSettings& s, MPI_Comm comm) {
   Configuration c = read_configuration(file);
   // The model of this sample: for soft spheres, with the list range of its largest diameter.
   double max_diameter = 0.0;
@@ -358,7 +358,7 @@ Couplings combine(const FarField& ff, const PairLists& l, const Electric& e, con
 }
 
 // /material: the constants as attributes, the tensors as datasets.
-void write_material(H5File& file, const MaterialConstants& mat, double strain) {
+void write_material(Hdf5File& file, const MaterialConstants& mat, double strain) {
   std::vector<std::pair<const char*, double>> values = {{"density", mat.density},
                                                         {"mass_density", mat.mass_density},
                                                         {"pressure", mat.pressure},
@@ -394,7 +394,7 @@ void write_material(H5File& file, const MaterialConstants& mat, double strain) {
 }
 
 // The Coulomb share into /material (docs/file-format.md): attributes and the two parts' blocks.
-void write_coulomb_share(H5File& file, const CoulombShare& share) {
+void write_coulomb_share(Hdf5File& file, const CoulombShare& share) {
   const CoulombStiffness& c = share.c;
   const std::pair<const char*, double> values[] = {{"coulomb_share", c.share_sound},
                                                    {"coulomb_share_bulk", c.share_bulk},
@@ -418,7 +418,7 @@ void write_coulomb_share(H5File& file, const CoulombShare& share) {
 }
 
 // The couplings of every listed pair, the far-field values and the checks into /interactions.
-void write_couplings(H5File& file, const PairLists& l, const Electric& e, const Couplings& c, const FarField& ff,
+void write_couplings(Hdf5File& file, const PairLists& l, const Electric& e, const Couplings& c, const FarField& ff,
                      const Checks& ch) {
   const std::size_t hk = l.all.size();
   write_replicated(file, "/interactions/i", l.all.i, {hk});
@@ -450,7 +450,7 @@ void write_couplings(H5File& file, const PairLists& l, const Electric& e, const 
 
 // Per TLS: the KSP iterations, net force and elastic dipole into /interactions, and the
 // deformation potentials γ = ∂ε/∂e from the dressed dipoles into /tls (held response only; NaN otherwise).
-void write_per_tls(H5File& file, const MechResult& mech) {
+void write_per_tls(Hdf5File& file, const MechResult& mech) {
   write_replicated(file, "/interactions/mech_iterations", mech.iterations, {mech.iterations.size()});
   write_replicated(file, "/interactions/mech_net_force", mech.net_force, {mech.net_force.size()});
   std::vector<double> pd;
@@ -476,7 +476,7 @@ void write_per_tls(H5File& file, const MechResult& mech) {
 }
 
 // Units of every /interactions dataset, as in /tls (docs/file-format.md), and the settings used.
-void write_interaction_attributes(H5File& file, const InteractSettings& s, double grid_spacing) {
+void write_interaction_attributes(Hdf5File& file, const InteractSettings& s, double grid_spacing) {
   const std::pair<const char*, const char*> units[] = {{"r", "sigma"},
                                                        {"j_el", "epsilon"},
                                                        {"j_dd", "epsilon"},
@@ -512,7 +512,7 @@ void run_interact(const Input& in, MPI_Comm comm) {
   const InteractSettings s = InteractSettings::from_input(in);
   Progress progress(comm, "interact");
 
-  H5File file(s.output, H5File::Mode::update, comm);
+  Hdf5File file(s.output, Hdf5File::Mode::update, comm);
   const Sample m = read_sample(file, s, comm);
   const Box& box = m.c.box;
   const PairLists l = list_pairs(m.tls, box, s);

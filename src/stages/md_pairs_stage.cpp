@@ -172,7 +172,7 @@ struct Record {
 };
 
 // Collective: /search as the quench record (docs/file-format.md); complete = 0 at a checkpoint.
-void write_search(H5File& f, const MdPairsSettings& s, const Record& rec, const std::vector<int>& pair_row,
+void write_search(Hdf5File& f, const MdPairsSettings& s, const Record& rec, const std::vector<int>& pair_row,
                   std::size_t n_rows, const std::string& fp, bool complete) {
   remove_object(f, "/search");
   const MinimaSample& m = rec.m;
@@ -233,7 +233,7 @@ void write_search(H5File& f, const MdPairsSettings& s, const Record& rec, const 
   write_attribute(f, "/search", "n_pairs", static_cast<double>(n_rows));
 }
 
-void write_tls_rows(H5File& f, const Input& in, const std::vector<TlsRow>& rows) {
+void write_tls_rows(Hdf5File& f, const Input& in, const std::vector<TlsRow>& rows) {
   TlsAttributes ta;
   const PhysicalUnits units = PhysicalUnits::from_input(in);
   ta.hbar_reduced = hbar_reduced(units);
@@ -251,7 +251,7 @@ void write_tls_rows(H5File& f, const Input& in, const std::vector<TlsRow>& rows)
 // the same verdict; a record that does not hang together is an Error naming the file.
 Record read_record(const std::string& path, const std::string& fp, const Record& fresh, MPI_Comm comm,
                    std::string* why) {
-  H5File f(path, H5File::Mode::read_only, comm);
+  Hdf5File f(path, Hdf5File::Mode::read_only, comm);
   if (!has_object(f, "/search")) return fresh;
   if (read_string_attribute(f, "/search", "fingerprint") != fp) {
     *why = "the /search in the file is not an md-pairs record of this glass and these [search] and [md] settings";
@@ -347,7 +347,7 @@ void run_md_pairs(const Input& in, MPI_Comm comm) {
       for (Quench& q : qs) q.pos = {};  // the structures hold them
       rec.reps.push_back(std::move(qs));
     }
-    H5File f(s.output, H5File::Mode::update, comm);
+    Hdf5File f(s.output, Hdf5File::Mode::update, comm);
     write_search(f, s, rec, {}, 0, fp, false);
     write_tls_rows(f, in, {});
     f.commit();
@@ -376,7 +376,7 @@ void run_md_pairs(const Input& in, MPI_Comm comm) {
     ++per_class[rows.back().cls];
   }
   {
-    H5File f(s.output, H5File::Mode::update, comm);
+    Hdf5File f(s.output, Hdf5File::Mode::update, comm);
     write_search(f, s, rec, pair_row, rows.size(), fp, true);
     write_tls_rows(f, in, rows);
     f.commit();

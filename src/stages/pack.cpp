@@ -332,7 +332,7 @@ Start start_sample(const PackParams& p, MPI_Comm comm) {
 }
 
 // /pack/quench_trace and /pack/decorrelation.
-void write_pack_tables(H5File& file, const PackParams& p, const PackResult& res) {
+void write_pack_tables(Hdf5File& file, const PackParams& p, const PackResult& res) {
   const auto& t = res.trace;
   const std::size_t rows = t.step.size();
   std::vector<double> trace;
@@ -353,7 +353,7 @@ void write_pack_tables(H5File& file, const PackParams& p, const PackResult& res)
 }
 
 // /pack's attributes: the final stage's averages, the swap counts, the inherent structure.
-void write_pack_attributes(H5File& file, const PackParams& p, const PackResult& res) {
+void write_pack_attributes(Hdf5File& file, const PackParams& p, const PackResult& res) {
   const FinalStage fin = final_stage_averages(res.trace, p.equil_steps + p.quench_steps / 2);  // = make_glass's window
   write_attribute(file, "/pack", "t_f", p.t_final);
   write_attribute(file, "/pack", "dt", p.dt);
@@ -385,7 +385,7 @@ void write_pack_attributes(H5File& file, const PackParams& p, const PackResult& 
 void run_pack(const Input& in, MPI_Comm comm) {
   PackParams p = PackParams::from_input(in);
   Progress progress(comm, "pack");
-  // [pack] from: a glass made elsewhere (LAMMPS data or H5MD) is only minimised, not re-made.
+  // [pack] from: a glass made elsewhere (LAMMPS data or an h5md file) is only minimised, not re-made.
   const bool imported = !p.from.empty();
   if (imported) p.equil_steps = p.quench_steps = 0;
   Start start = start_sample(p, comm);
@@ -411,7 +411,7 @@ void run_pack(const Input& in, MPI_Comm comm) {
         p.t_final));
   }
 
-  H5File file(p.output, H5File::Mode::create, comm);
+  Hdf5File file(p.output, Hdf5File::Mode::create, comm);
   write_configuration(file, box, sys.beads(), config_meta(in), /*with_velocity=*/false);
   write_pack_tables(file, p, res);
   write_pack_attributes(file, p, res);

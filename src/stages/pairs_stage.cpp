@@ -705,7 +705,7 @@ std::vector<std::optional<PairOutcome>> analyse_regions(const std::vector<StateP
 }
 
 // Collective: the output file (create mode: <output>.tmp, renamed on commit).
-void write_pairs_group(H5File& f, const PairsSettings& s, const std::vector<StatePair>& pairs,
+void write_pairs_group(Hdf5File& f, const PairsSettings& s, const std::vector<StatePair>& pairs,
                        const std::vector<PairOutcome>& out) {
   std::vector<std::string> state_a, state_b;
   for (const StatePair& p : pairs) state_a.push_back(p.a), state_b.push_back(p.b);
@@ -753,7 +753,7 @@ void write_output(const Input& in, const PairsSettings& s, const Sample& sample,
   for (std::int64_t i = rank * n_beads / size; i < (rank + 1) * n_beads / size; ++i)
     mine.push_owned(ref[i], sample.species[i], sample.charge[i], i + 1, Vec3::Zero(), {0, 0, 0},
                     diameters ? sample.diameter[i] : 0.0);
-  H5File f(s.output, H5File::Mode::create, comm);
+  Hdf5File f(s.output, Hdf5File::Mode::create, comm);
   write_configuration(f, sample.box, mine, config_meta(in));
   std::vector<TlsRow> rows;
   for (const PairOutcome& o : out) rows.push_back(o.row);

@@ -342,7 +342,7 @@ struct RunInfo {
 };
 
 // /search: one row per domain of the grid (`all`; not done: zeros, empty landscape).
-void write_search_rows(H5File& f, const std::vector<const DomainOutcome*>& all, const Merged& m,
+void write_search_rows(Hdf5File& f, const std::vector<const DomainOutcome*>& all, const Merged& m,
                        const DomainGrid& grid) {
   const std::int64_t n_dom = grid.size();
   auto h = [](std::int64_t n) { return static_cast<std::size_t>(n); };
@@ -408,7 +408,7 @@ void write_search_rows(H5File& f, const std::vector<const DomainOutcome*>& all, 
 }
 
 // /search's attributes: the grid, the counts and the settings the catalogue was made with.
-void write_search_attributes(H5File& f, const std::map<std::int64_t, DomainOutcome>& done, const Merged& m,
+void write_search_attributes(Hdf5File& f, const std::map<std::int64_t, DomainOutcome>& done, const Merged& m,
                              const RunInfo& info) {
   const DomainGrid& grid = *info.grid;
   const std::int64_t n_dom = grid.size();
@@ -456,7 +456,7 @@ void write_search_attributes(H5File& f, const std::map<std::int64_t, DomainOutco
 }
 
 // /tls: the merged rows, then the dipole stage's column as a placeholder.
-void write_tls_rows(H5File& f, const Merged& m, const SearchSettings& s) {
+void write_tls_rows(Hdf5File& f, const Merged& m, const SearchSettings& s) {
   TlsAttributes ta;
   ta.hbar_reduced = hbar_reduced(s.kernel.units);
   ta.max_splitting = s.kernel.max_splitting;
@@ -470,7 +470,7 @@ void write_tls_rows(H5File& f, const Merged& m, const SearchSettings& s) {
 }
 
 // Collective; `done` and `m` are the same on every rank. Replaces /search and /tls.
-void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& done, const Merged& m,
+void write_catalogue(Hdf5File& f, const std::map<std::int64_t, DomainOutcome>& done, const Merged& m,
                      const RunInfo& info) {
   const std::int64_t n_dom = info.grid->size();
   remove_object(f, "/search");
@@ -487,7 +487,7 @@ void write_catalogue(H5File& f, const std::map<std::int64_t, DomainOutcome>& don
 
 // Collective: the outcomes stored in the file (all ranks read the same), if its /search was made
 // from the same configuration and settings; otherwise empty, and *why says so.
-std::map<std::int64_t, DomainOutcome> read_catalogue(H5File& f, const RunInfo& info, std::string* why) {
+std::map<std::int64_t, DomainOutcome> read_catalogue(Hdf5File& f, const RunInfo& info, std::string* why) {
   std::map<std::int64_t, DomainOutcome> done;
   if (!has_object(f, "/search")) return done;
   const std::string fp = read_string_attribute(f, "/search", "fingerprint");
@@ -583,7 +583,7 @@ Merged checkpoint(std::map<std::int64_t, DomainOutcome>& done, const RunInfo& in
                                    : std::string("every bead"),
                                MPI_Wtime() - t0));
   }
-  H5File f(path, H5File::Mode::update, rc.comm);
+  Hdf5File f(path, Hdf5File::Mode::update, rc.comm);
   write_catalogue(f, done, m, info);
   f.commit();
   return m;
@@ -702,7 +702,7 @@ DomainGrid domain_grid(const Input& in, const Box& box, const SearchSettings& s)
 // Collective: the domains already in the file (if made from the same configuration and settings).
 std::map<std::int64_t, DomainOutcome> resume(const std::string& path, const RunInfo& info, MPI_Comm comm,
                                              const Progress& progress) {
-  H5File f(path, H5File::Mode::read_only, comm);
+  Hdf5File f(path, Hdf5File::Mode::read_only, comm);
   std::string why;
   std::map<std::int64_t, DomainOutcome> done = read_catalogue(f, info, &why);
   if (!why.empty()) progress.say(why + ": starting over (the old /search and /tls will be replaced)");

@@ -32,7 +32,7 @@ min_coverage = float(sys.argv[1])
 text = open("log_view.txt").read()
 stages = ["pack", "charge", "search", "dipole", "interact"]
 events = ["NeighborBuild", "HaloMigrate", "HaloGhosts", "HaloUpdate", "Forces", "HessianAssembly",
-          "DomainSearch", "H5Write", "H5Read", "PoissonSetUp", "PoissonSpread", "PoissonSolve", "PoissonIntegral"]
+          "DomainSearch", "HDF5Write", "HDF5Read", "PoissonSetUp", "PoissonSpread", "PoissonSolve", "PoissonIntegral"]
 # "Time (sec):  max  ratio  avg" of the whole run.
 total = float(re.search(r"^Time \(sec\):\s+\S+\s+\S+\s+(\S+)", text, re.M).group(1))
 # Summary of Stages: " k:  name: avg-time  %total ..."

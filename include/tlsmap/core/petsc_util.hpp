@@ -63,8 +63,8 @@ enum class LogEvent : int {
   forces,            // Forces           System::compute_forces (pair forces, energies, virial)
   hessian_assembly,  // HessianAssembly  assemble_hessian
   domain_search,     // DomainSearch     search_domain (one domain of the event search)
-  h5_write,          // H5Write          h5md writes (datasets, attributes, configurations) and commit
-  h5_read,           // H5Read           h5md reads of datasets and configurations
+  h5_write,          // HDF5Write        h5md writes (datasets, attributes, configurations) and commit
+  h5_read,           // HDF5Read         h5md reads of datasets and configurations
   poisson_setup,     // PoissonSetUp     PoissonGrid construction (DMDAs, operators, KSP)
   poisson_spread,    // PoissonSpread    PoissonGrid::spread
   poisson_solve,     // PoissonSolve     PoissonGrid::solve

@@ -27,7 +27,7 @@
 
 namespace tlsmap {
 
-class H5File;
+class Hdf5File;
 class ByteWriter;
 class ByteReader;
 
@@ -113,9 +113,9 @@ struct TlsSet {
 };
 
 // Collective: replace /tls with these rows (every rank holds the same rows).
-void write_tls(H5File& file, const std::vector<TlsRow>& rows, const TlsAttributes& attrs);
+void write_tls(Hdf5File& file, const std::vector<TlsRow>& rows, const TlsAttributes& attrs);
 // Collective: the rows of /tls, checked (every column present with n rows; offsets start at 0,
 // never decrease and end at the length of their columns); Error naming the dataset otherwise.
-std::vector<TlsRow> read_tls(H5File& file);
+std::vector<TlsRow> read_tls(Hdf5File& file);
 
 }  // namespace tlsmap

@@ -43,7 +43,7 @@ void remove_uncommitted_temporaries() noexcept;
 // after the usual one message, on every rank alike.
 bool hdf5_close_failed() noexcept;
 
-class H5File {
+class Hdf5File {
  public:
   enum class Mode { create, read_only, read_write, update };
 
@@ -51,13 +51,13 @@ class H5File {
   // existing file (read_write lets later stages add groups in place, unprotected); update: rank 0
   // copies the existing <path> to "<path>.tmp" (overwriting), which every rank opens read-write.
   // Throws Error naming the path if the file is missing or not HDF5, or the copy fails.
-  H5File(const std::string& path, Mode mode, MPI_Comm comm);
+  Hdf5File(const std::string& path, Mode mode, MPI_Comm comm);
   // Collective. A create- or update-mode file that was not committed is closed and its temp file
   // removed (for update: <path> keeps its previous content). A writable file on which an HDF5 call
   // failed is not closed but abandoned (hdf5_close_failed).
-  ~H5File();
-  H5File(const H5File&) = delete;
-  H5File& operator=(const H5File&) = delete;
+  ~Hdf5File();
+  Hdf5File(const Hdf5File&) = delete;
+  Hdf5File& operator=(const Hdf5File&) = delete;
 
   // Collective, create and update modes only: close the file and rename "<path>.tmp" to <path>.
   // First the file is grown to its allocated size (fallocate), so a full disk or a file-size limit
@@ -99,7 +99,7 @@ ConfigMeta config_meta(const Input& in);
 // Ids over all ranks must be exactly 1..N; otherwise throws Error (on all ranks).
 // Velocities are written only if with_velocity; /particles/all/diameter only if the beads have
 // diameters (Beads::has_diameter on any rank: a model with per-bead diameters).
-void write_configuration(H5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta,
+void write_configuration(Hdf5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta,
                          bool with_velocity = false);
 
 struct Configuration {
@@ -114,15 +114,15 @@ struct Configuration {
 // space: the caller migrates them to their owners. image and velocity are optional in the file
 // (zero if absent); position, species, charge, id and box/edges are required. diameter is optional:
 // if present (positive and finite, else Error) beads.has_diameter is set on every rank.
-Configuration read_configuration(H5File& file);
+Configuration read_configuration(Hdf5File& file);
 Configuration read_configuration(const std::string& path, MPI_Comm comm);
 
 // Collective. Overwrites, in place, this rank's rows [first_row, first_row + local.size()) of the
 // per-bead float64 element `element` ("/particles/all/charge") of n rows: the last frame of an
 // H5MD time-dependent element (value of shape (frames, n)) or a plain dataset of shape (n). Throws
 // Error ("cannot update <element>: ...") if it is missing, of another shape, or cannot be written.
-void overwrite_rows(H5File& file, const std::string& element, const std::vector<double>& local, std::int64_t first_row,
-                    std::int64_t n);
+void overwrite_rows(Hdf5File& file, const std::string& element, const std::vector<double>& local,
+                    std::int64_t first_row, std::int64_t n);
 
 // ---- Datasets and attributes of later stages (groups beside /particles) --------------------
 // All collective. `path` is absolute ("/tls/center"); missing groups on the way are created.
@@ -132,35 +132,35 @@ using Shape = std::vector<std::size_t>;
 
 // A dataset of shape dims from data every rank holds alike (rank 0's copy is written).
 template <class T>
-void write_replicated(H5File& file, const std::string& path, const std::vector<T>& data, const Shape& dims);
+void write_replicated(Hdf5File& file, const std::string& path, const std::vector<T>& data, const Shape& dims);
 
 // A dataset of shape (n_rows, row_shape...) whose rows are the ranks' local rows concatenated in
 // rank order (local.size() must be a multiple of the row size). Returns this rank's first row.
 template <class T>
-std::int64_t write_distributed(H5File& file, const std::string& path, const std::vector<T>& local,
+std::int64_t write_distributed(Hdf5File& file, const std::string& path, const std::vector<T>& local,
                                const Shape& row_shape = {});
 
 // The whole dataset on every rank; its shape goes to *dims if given. Throws Error naming the
 // dataset if it is missing or of the wrong kind (integer vs floating point).
 template <class T>
-std::vector<T> read_dataset(H5File& file, const std::string& path, Shape* dims = nullptr);
+std::vector<T> read_dataset(Hdf5File& file, const std::string& path, Shape* dims = nullptr);
 
 // A 1-D dataset of fixed-length UTF-8 strings (padded to the longest), from data every rank holds
 // alike; and its reading (trailing NULs stripped). Throws Error naming the dataset if it is
 // missing or not of a string type.
-void write_replicated_strings(H5File& file, const std::string& path, const std::vector<std::string>& data);
-std::vector<std::string> read_strings(H5File& file, const std::string& path);
+void write_replicated_strings(Hdf5File& file, const std::string& path, const std::vector<std::string>& data);
+std::vector<std::string> read_strings(Hdf5File& file, const std::string& path);
 
 // Whether an object (group or dataset) exists at the absolute path (false if a group on the way is
 // missing); deleting it if it does (so a stage can be rerun and replace its groups and datasets).
-bool has_object(H5File& file, const std::string& path);
-void remove_object(H5File& file, const std::string& path);
+bool has_object(Hdf5File& file, const std::string& path);
+void remove_object(Hdf5File& file, const std::string& path);
 
 // Scalar attributes of a group or dataset (a missing object is created as a group); an existing
 // attribute of that name is replaced.
-void write_attribute(H5File& file, const std::string& object, const std::string& name, double value);
-void write_attribute(H5File& file, const std::string& object, const std::string& name, const std::string& value);
-double read_attribute(H5File& file, const std::string& object, const std::string& name);
-std::string read_string_attribute(H5File& file, const std::string& object, const std::string& name);
+void write_attribute(Hdf5File& file, const std::string& object, const std::string& name, double value);
+void write_attribute(Hdf5File& file, const std::string& object, const std::string& name, const std::string& value);
+double read_attribute(Hdf5File& file, const std::string& object, const std::string& name);
+std::string read_string_attribute(Hdf5File& file, const std::string& object, const std::string& name);
 
 }  // namespace tlsmap

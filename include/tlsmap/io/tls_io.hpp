@@ -10,9 +10,9 @@ namespace tlsmap {
 
 // Collective. Reads /tls/{center, radius, mobile_offset, mobile_id, position_a, position_b}; throws
 // Error naming the dataset if one is missing or inconsistent (shapes, offsets, ids outside 1..n_beads).
-TlsSet read_tls_set(H5File& file, std::int64_t n_beads);
+TlsSet read_tls_set(Hdf5File& file, std::int64_t n_beads);
 // Collective. Writes the same six datasets, replacing them if present (test fixtures; the search
 // stage writes the real ones).
-void write_tls_set(H5File& file, const TlsSet& tls);
+void write_tls_set(Hdf5File& file, const TlsSet& tls);
 
 }  // namespace tlsmap

@@ -3,9 +3,9 @@
 //  [--cutoff R] [--epsilon E]`: the energy of one configuration, as a check against other codes
 // (bench/lammps_crosscheck.sh, bench/lammps_coulomb_crosscheck.sh) and for scripts.
 //
-// FILE is an H5MD file of ours (name ending .h5/.hdf5, or starting with the HDF5 signature) or a
+// FILE is an h5md file of ours (name ending .h5/.hdf5, or starting with the HDF5 signature) or a
 // LAMMPS data file (anything else). The model is --model NAME; without it, the polydisperse soft
-// spheres for an H5MD file with /particles/all/diameter, otherwise Kob–Andersen. With a per-bead
+// spheres for an h5md file with /particles/all/diameter, otherwise Kob–Andersen. With a per-bead
 // diameter model (polydisperse-soft-sphere) a LAMMPS data file must be atom style charge, and its
 // charge column holds the diameters (the convention of published data for this model). If any
 // bead is charged, the Coulomb energy q_i q_j/(ε r) (periodic, conducting boundary: the Ewald sum)

@@ -3,7 +3,7 @@
 // — inherent structures of an MD run in LAMMPS, say — instead of from the domain search.
 //
 // Input. [pairs] list names a text file with one pair per line, "stateA stateB", each a LAMMPS data
-// file or an H5MD file holding one configuration of the same sample (docs/pairs.md). Why a list file
+// file or an h5md file holding one configuration of the same sample (docs/pairs.md). Why a list file
 // and not a TOML array: the input schema holds scalars and 3-vectors only, and a list of hundreds of
 // pairs is what a script writes anyway; paths in it are relative to the list file's directory, so a
 // directory of states and its list can be moved together.
