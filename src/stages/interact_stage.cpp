@@ -80,11 +80,12 @@ FarField far_field_couplings(const TlsSet& tls, const TlsPairs& pairs, const Box
   return f;
 }
 
-// What `tlsmap interact` reads from the input file.
 // Largest relative deviation of the Coulomb share's pair part from the Hessian route that is taken
-// as free of plastic events (measured 2e-7 without one on the test glass; a plastic event gives O(1)).
+// as free of plastic events (measured 1.3e-7 to 2.3e-6 without one on the test and study glasses;
+// a plastic event gives O(1)).
 constexpr double kCoulombPathTolerance = 1e-3;
 
+// What `tlsmap interact` reads from the input file.
 struct InteractSettings {
   std::string output;
   double eps = 0.0, spacing = 0.0, sigma_factor = 0.0;
@@ -316,6 +317,10 @@ std::optional<CoulombShare> coulomb_step(const Sample& m, const InteractSettings
                       p.f_tol, p.strain));
       out.c = coulomb_stiffness(comm, m.c.box, m.c.beads, m.charge, m.model, s.skin, s.proc_grid, p);
       out.path_check = (out.c.pair.c - hessian).cwiseAbs().maxCoeff() / hessian.cwiseAbs().maxCoeff();
+      if (!hessian.allFinite()) {
+        progress.say("  no Hessian-route tensor to check the differences against (its solve failed)");
+        break;
+      }
       if (out.path_check <= kCoulombPathTolerance) break;
       progress.say(
           fmt::format("  the pair part differs from the Hessian route by {:.3g} (> {:.0e}): a plastic event "
@@ -326,7 +331,12 @@ std::optional<CoulombShare> coulomb_step(const Sample& m, const InteractSettings
     progress.say(fmt::format("Coulomb share of the stiffness left out: {}", e.what()));
     return std::nullopt;
   }
-  const CoulombStiffness& c = out.c;
+  CoulombStiffness& c = out.c;
+  if (!(out.path_check <= kCoulombPathTolerance)) {  // every step met a plastic event, or nothing to check
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    c.share_bulk = c.share_shear = c.share_sound = nan;
+    progress.say("  the shares are written as NaN (the moduli are kept for inspection)");
+  }
   progress.say(
       fmt::format("Coulomb share: K^c {:.5g} of K {:.5g} ({:.4g}), G^c {:.5g} of G {:.5g} ({:.4g}), "
                   "of rho c_s^2: zeta^2 = {:.4g} (pair part vs Hessian route: {:.2g})",
