@@ -199,6 +199,9 @@ Schema default_schema() {
       "the Coulomb share of the stiffness (the paper's zeta^2, /material/coulomb_share) by central differences "
       "+-e of the Ewald energy along the pair-relaxed path (13 relaxations; retried at e/3 after a plastic "
       "event); 0: skip");
+  s.add_int("interact.coulomb_max_beads", 20000, "[0, inf)", "",
+            "samples with more beads skip the Coulomb share: its 13 Ewald sums are O(N^2) (about 1 min each at "
+            "32000 beads)");
   s.add_double("interact.coulomb_f_tol", 1e-12, "(0, 1]", "epsilon/sigma",
                "force tolerance of those relaxations (the Coulomb energy's error is linear in the residual)");
 

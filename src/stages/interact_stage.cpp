@@ -97,6 +97,7 @@ struct InteractSettings {
   std::size_t n_check = 0;
   double f_tol = 0.0, strain = 0.0, minimize_f_tol = 0.0, skin = 0.0;
   CoulombStiffnessParams coulomb;  // strain 0: no Coulomb share
+  std::int64_t coulomb_max_beads = 0;
   Int3 proc_grid{0, 0, 0};
 
   static InteractSettings from_input(const Input& in);
@@ -127,6 +128,7 @@ InteractSettings InteractSettings::from_input(const Input& in) {
   s.minimize_f_tol = in.get_double("minimize.f_tol");
   s.coulomb.strain = in.get_double("interact.coulomb_strain");
   s.coulomb.f_tol = in.get_double("interact.coulomb_f_tol");
+  s.coulomb_max_beads = in.get_int("interact.coulomb_max_beads");
   s.coulomb.epsilon = s.eps;
   return s;
 }
@@ -305,6 +307,12 @@ std::optional<CoulombShare> coulomb_step(const Sample& m, const InteractSettings
   if (s.coulomb.strain <= 0.0 || !charged) {
     progress.say(charged ? "Coulomb share of the stiffness: skipped (interact.coulomb_strain = 0)"
                          : "Coulomb share of the stiffness: skipped (no charges)");
+    return std::nullopt;
+  }
+  if (static_cast<std::int64_t>(m.charge.size()) > s.coulomb_max_beads) {
+    progress.say(fmt::format("Coulomb share of the stiffness: skipped ({} beads > interact.coulomb_max_beads = {}: "
+                             "13 O(N^2) Ewald sums)",
+                             m.charge.size(), s.coulomb_max_beads));
     return std::nullopt;
   }
   const Mat3 hessian = mat.tensor.relaxed.topLeftCorner<3, 3>();

@@ -157,6 +157,13 @@ assert np.isfinite(m["bulk_modulus_coulomb"]) and np.isfinite(m["shear_modulus_c
 print("plastic strains: shares NaN, path check", m["coulomb_path_check"])
 PY
 
+# More beads than interact.coulomb_max_beads: the share is skipped with a message naming the key.
+cp np1.h5 big.h5
+input big.h5 "coulomb_max_beads = 299" > big.toml
+timeout 300 "$MPIEXEC" -n 1 "$TLSMAP" interact big.toml > big.txt
+grep -q "skipped (300 beads > interact.coulomb_max_beads = 299" big.txt || { cat big.txt; exit 1; }
+/usr/bin/python3 -c "import h5py, sys; sys.exit('coulomb_share' in h5py.File('big.h5', 'r')['material'].attrs)"
+
 # A file without /tls: one clear error, exit 1, file unchanged, no temp file.
 fail=0
 input base2.h5 > nots.toml
