@@ -310,9 +310,10 @@ std::optional<CoulombShare> coulomb_step(const Sample& m, const InteractSettings
     return std::nullopt;
   }
   if (static_cast<std::int64_t>(m.charge.size()) > s.coulomb_max_beads) {
-    progress.say(fmt::format("Coulomb share of the stiffness: skipped ({} beads > interact.coulomb_max_beads = {}: "
-                             "13 O(N^2) Ewald sums)",
-                             m.charge.size(), s.coulomb_max_beads));
+    progress.say(
+        fmt::format("Coulomb share of the stiffness: skipped ({} beads > interact.coulomb_max_beads = {}: "
+                    "13 O(N^2) Ewald sums)",
+                    m.charge.size(), s.coulomb_max_beads));
     return std::nullopt;
   }
   const Mat3 hessian = mat.tensor.relaxed.topLeftCorner<3, 3>();
