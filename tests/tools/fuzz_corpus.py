@@ -78,6 +78,7 @@ HUGE_IS_VALID = {
     "pairs.list",  # read by `tlsmap pairs` only
     "search.md_temperature", "search.quench_every", "search.md_steps", "search.replicas",  # md-pairs only
     "dipole.convergence_spacing",  # the corpus's input asks for no convergence table
+    "interact.coulomb_max_beads",  # a huge limit means "never skip the Coulomb share"
     "units.mass_amu",  # finite, and not used by the charge stage
     "search.relax_radius",  # a region larger than the box: every bead free, as relax_radius = 0
     "pack.swap_every",  # swaps less often than the run is long: none (and pack.swap is off by default)
