@@ -19,6 +19,7 @@
 // The timed loop mirrors MolecularDynamics::run without thermostat (md.cpp) step for step; it is
 // spelled out here only to put timers between its phases.
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/kernel_isa.hpp"
 #include "tlsmap/io/lammps_data.hpp"
 #include "tlsmap/md/md.hpp"
 #include "tlsmap/md/system.hpp"
@@ -264,8 +265,9 @@ int main(int argc, char** argv) {
     const double n = static_cast<double>(sys.n_global());
     const double rate = n * static_cast<double>(o.steps) / loop.max;
     if (rank == 0) {
-      std::printf("tlsmap: N = %.0f, %d ranks, %ld steps, %ld neighbour builds, %.1f list entries per bead\n", n, size,
-                  o.steps, n_builds, static_cast<double>(pairs) / n);
+      std::printf(
+          "tlsmap: N = %.0f, %d ranks, %ld steps, %ld neighbour builds, %.1f list entries per bead, kernels %s\n", n,
+          size, o.steps, n_builds, static_cast<double>(pairs) / n, to_string(kernel_isa()).c_str());
       std::printf("loop %.4f s   %.4g bead-steps/s   %.4g bead-steps/s per rank   %.1f%% CPU use\n", loop.max, rate,
                   rate / size, cpu_use);
       std::printf("CPU time: loop %.4f s (%.4g bead-steps/s per CPU-second), force %.4f s\n", cpu_loop_max,

@@ -6,8 +6,8 @@
 # Builds bench_forces if needed (in $BUILD, and with -DTLSMAP_NATIVE=ON in $BUILD-native when
 # NATIVE=1), makes the start configuration once (bench_forces writes $WORK/ka32000.data: KA,
 # N = 32,000, ρ = 1.2, T = 1), then runs, REPEATS times and interleaved so that all codes share
-# the machine's mood: tlsmap (default and native builds), LAMMPS lj/cut and LAMMPS lj/cut/opt
-# (OPT=1), at every rank count in RANKS, each STEPS NVE steps from the same data file. Prints the
+# the machine's mood: tlsmap (the default build in the CPU's best kernel variant and held to the
+# generic one, and the native build), LAMMPS lj/cut and LAMMPS lj/cut/opt (OPT=1), at every rank count in RANKS, each STEPS NVE steps from the same data file. Prints the
 # medians over repeats: bead-steps/s (N · steps / loop wall time), CPU use, the time split, the
 # ratio to LAMMPS lj/cut at the same rank count and the parallel efficiency against 1 rank —
 # once over all repeats and once over the undisturbed ones (CPU use >= CLEAN_CPU %, default 95:
@@ -32,7 +32,9 @@ build() {  # build DIR [cmake args...]
   cmake --build "$dir" -j2 --target bench_forces > /dev/null
 }
 build "$BUILD"
-codes=("tlsmap:$BUILD/bench/bench_forces")
+# tlsmap runs its loops in the best instruction-set variant of the CPU (core/kernel_isa.hpp);
+# tlsmap-generic is the same binary held to the generic x86-64 variant (TLSMAP_KERNEL_ISA=generic).
+codes=("tlsmap:$BUILD/bench/bench_forces" "tlsmap-generic:$BUILD/bench/bench_forces")
 if [[ $NATIVE == 1 ]]; then
   build "$BUILD-native" -DTLSMAP_NATIVE=ON -DTLSMAP_BUILD_TESTS=OFF
   codes+=("tlsmap-native:$BUILD-native/bench/bench_forces")
@@ -52,7 +54,8 @@ for ((rep = 1; rep <= REPEATS; ++rep)); do
     for code in "${codes[@]}"; do
       name=${code%%:*} arg=${code#*:}
       if [[ $name == tlsmap* ]]; then
-        out=$(mpiexec -n "$np" "$arg" --data "$data" --steps "$STEPS")
+        isa=; [[ $name == tlsmap-generic ]] && isa=generic
+        out=$(TLSMAP_KERNEL_ISA=$isa mpiexec -n "$np" "$arg" --data "$data" --steps "$STEPS")
         line=$(grep '^RESULT' <<< "$out" | sed "s/code=tlsmap/code=$name/")
       else
         out=$("$here/lammps_forces.sh" "$data" "$np" "$STEPS" "$arg" "$WORK/lammps")

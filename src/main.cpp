@@ -4,6 +4,7 @@
 // rank 0 and exit with status 1 on all ranks; anything else aborts the whole job with the rank's
 // message, so a job never hangs on an error.
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/kernel_isa.hpp"
 #include "tlsmap/core/petsc_util.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
@@ -86,7 +87,10 @@ void usage(std::FILE* out) {
                "\nThe input file is TOML; `tlsmap --help-input` lists every key with its default, range and unit\n"
                "(reduced Lennard-Jones units throughout). The output file is [run] output.\n"
                "Run in parallel with mpiexec -n P tlsmap ...; options starting with '-' after the input go to\n"
-               "PETSc (e.g. -log_view, -options_left).\n");
+               "PETSc (e.g. -log_view, -options_left).\n"
+               "The force and neighbour-list loops run in the best instruction-set variant of the CPU (bitwise\n"
+               "the same results in every variant); TLSMAP_KERNEL_ISA=generic|x86-64-v3|x86-64-v4 picks one,\n"
+               "`tlsmap --version` names the one in use.\n");
 }
 
 // Whether an MPI launcher (mpiexec of Open MPI or MPICH, Slurm's srun) started this process: read
@@ -128,7 +132,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc >= 2 && !std::strcmp(argv[1], "--version")) {
-    std::printf("tlsmap 0.1.0\n");
+    try {
+      std::printf("tlsmap 0.1.0 (kernels: %s)\n", tlsmap::to_string(tlsmap::kernel_isa()).c_str());
+    } catch (const tlsmap::Error& e) {
+      std::fprintf(stderr, "tlsmap: error: %s\n", e.what());
+      return 1;
+    }
     return 0;
   }
   const pid_t parent = getppid();
@@ -152,6 +161,7 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   int status = 0;
   try {
+    tlsmap::kernel_isa();  // a bad TLSMAP_KERNEL_ISA stops every rank here, before any work
     if (argc >= 2 && !std::strcmp(argv[1], "energy")) {  // takes a configuration, not an input
       const tlsmap::ScopedLogStage log_stage("energy");
       tlsmap::run_energy(std::vector<std::string>(argv + 2, argv + argc), MPI_COMM_WORLD);

@@ -82,8 +82,7 @@ void System::positions_changed() {
 
 void System::compute_forces() {
   const ScopedLogEvent event(LogEvent::forces);
-  if (model_.has_diameters()) compute_polydisperse_forces(list_, beads_, terms_);
-  else compute_pair_forces(model_.table, list_, beads_, terms_);
+  compute_model_forces(model_, list_, beads_, terms_);
   ++n_force_calls_;
 }
 

@@ -1,29 +1,44 @@
 #include "tlsmap/parallel/neighbor_list.hpp"
 
+#include "tlsmap/core/kernel_isa.hpp"
+#include "tlsmap/core/kernel_isa_config.hpp"
 #include "tlsmap/core/petsc_util.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 namespace tlsmap {
 namespace {
 
-// Slack that compact() may write past its last kept entry.
+// Slack that a compaction may write past its last kept entry.
 constexpr std::size_t kCompactSlack = 16;
 
 // Appends j[q] for every q in [q0, q1) with d2[q] < r2 to out[o...], in order; returns the new o.
 // With about four candidates per hit this is the build's main cost, and compilers do not
-// vectorise a compaction, so with AVX-512 it is written out: 16 candidates per step by a compress
-// instruction (a third less build time). Elsewhere a branch-free scalar loop; (an SSE2 variant
-// that visits the set bits of a hit mask was slower). Both paths give the same result. May write
-// up to kCompactSlack entries past the returned end.
-std::size_t compact(const double* d2, const int* j, int q0, int q1, double r2, int* out, std::size_t o) {
+// vectorise a compaction, so a branch-free scalar loop here (an SSE2 variant that visits the set
+// bits of a hit mask was slower) and, with AVX-512, compact_avx512 below. Both give the same
+// result. May write up to kCompactSlack entries past the returned end.
+inline std::size_t compact_scalar(const double* d2, const int* j, int q0, int q1, double r2, int* out, std::size_t o) {
+  for (int q = q0; q < q1; ++q) {
+    out[o] = j[q];  // keep it only on a hit
+    o += d2[q] < r2;
+  }
+  return o;
+}
+
+#if TLSMAP_ISA_VARIANTS || defined(__AVX512F__)
+#define TLSMAP_HAVE_COMPACT_AVX512 1
+// 16 candidates per step by a compress instruction (a third less build time), the tail scalar.
+#if TLSMAP_ISA_VARIANTS
+__attribute__((target("arch=x86-64-v4")))
+#endif
+inline std::size_t
+compact_avx512(const double* d2, const int* j, int q0, int q1, double r2, int* out, std::size_t o) {
   int q = q0;
-#if defined(__AVX512F__)
   const __m512d limit = _mm512_set1_pd(r2);
   for (; q + 16 <= q1; q += 16) {
     const __mmask8 lo = _mm512_cmp_pd_mask(_mm512_loadu_pd(d2 + q), limit, _CMP_LT_OQ);
@@ -33,12 +48,79 @@ std::size_t compact(const double* d2, const int* j, int q0, int q1, double r2, i
     _mm512_storeu_si512(out + o, kept);
     o += static_cast<std::size_t>(__builtin_popcount(keep));
   }
+  return compact_scalar(d2, j, q, q1, r2, out, o);
+}
 #endif
-  for (; q < q1; ++q) {
-    out[o] = j[q];  // keep it only on a hit
-    o += d2[q] < r2;
+
+// The candidates of one cell (positions and local indices, species segments seg[0..n_species]),
+// and the squared distances of the bead being listed.
+struct Candidates {
+  const double *x, *y, *z;
+  const int* j;
+  int m;
+  const int* seg;
+  int n_species;
+  double self_d2;  // the distance given to the bead itself: the list's range squared, no hit
+  double* d2;
+};
+
+// One owned bead's row: the distances to every candidate (a loop the compiler vectorises), then
+// the hits of each species segment t within limit[t], in candidate order. `self` is the bead's
+// own local index. Writes row_offset[0..n_species]; returns the new end of `out`. Built once per
+// instruction-set variant (core/kernel_isa.hpp) below; the variants give the same rows.
+template <bool kAvx512>
+inline std::size_t list_row(const Candidates& c, int self, double xi, double yi, double zi, const double* limit,
+                            int* out, std::size_t o, int* row_offset) {
+  const double *cx = c.x, *cy = c.y, *cz = c.z;
+  const int* cj = c.j;
+  double* d2 = c.d2;
+  const double self_d2 = c.self_d2;
+  for (int q = 0; q < c.m; ++q) {
+    const double ex = cx[q] - xi, ey = cy[q] - yi, ez = cz[q] - zi;
+    d2[q] = cj[q] == self ? self_d2 : ex * ex + ey * ey + ez * ez;
   }
+  for (int t = 0; t < c.n_species; ++t) {
+    row_offset[t] = static_cast<int>(o);
+#if defined(TLSMAP_HAVE_COMPACT_AVX512)
+    if constexpr (kAvx512) {
+      o = compact_avx512(d2, cj, c.seg[t], c.seg[t + 1], limit[t], out, o);
+      continue;
+    }
+#endif
+    o = compact_scalar(d2, cj, c.seg[t], c.seg[t + 1], limit[t], out, o);
+  }
+  row_offset[c.n_species] = static_cast<int>(o);
   return o;
+}
+
+using ListRow = std::size_t (*)(const Candidates&, int, double, double, double, const double*, int*, std::size_t, int*);
+
+std::size_t list_row_generic(const Candidates& c, int self, double xi, double yi, double zi, const double* limit,
+                             int* out, std::size_t o, int* row_offset) {
+#if defined(__AVX512F__)  // a -march=native build on an AVX-512 machine
+  return list_row<true>(c, self, xi, yi, zi, limit, out, o, row_offset);
+#else
+  return list_row<false>(c, self, xi, yi, zi, limit, out, o, row_offset);
+#endif
+}
+#if TLSMAP_ISA_VARIANTS
+TLSMAP_TARGET_V3 std::size_t list_row_v3(const Candidates& c, int self, double xi, double yi, double zi,
+                                         const double* limit, int* out, std::size_t o, int* row_offset) {
+  return list_row<false>(c, self, xi, yi, zi, limit, out, o, row_offset);
+}
+TLSMAP_TARGET_V4 std::size_t list_row_v4(const Candidates& c, int self, double xi, double yi, double zi,
+                                         const double* limit, int* out, std::size_t o, int* row_offset) {
+  return list_row<true>(c, self, xi, yi, zi, limit, out, o, row_offset);
+}
+#endif
+
+ListRow list_row_for(KernelIsa isa) {
+#if TLSMAP_ISA_VARIANTS
+  if (isa == KernelIsa::x86_64_v4) return list_row_v4;
+  if (isa == KernelIsa::x86_64_v3) return list_row_v3;
+#endif
+  (void)isa;
+  return list_row_generic;
 }
 
 }  // namespace
@@ -182,31 +264,28 @@ std::size_t NeighborList::gather_candidates(int ix, int iy, int iz, const int (&
 void NeighborList::cell_rows(int c, int n_cells, int n_owned, std::size_t m, const std::vector<int>& seg, double r2) {
   const int n_species_local = n_species_;
   const std::size_t stride = static_cast<std::size_t>(n_species_local) + 1;
-  const double *cx = cand_x_.data(), *cy = cand_y_.data(), *cz = cand_z_.data();
-  const int* cj = cand_j_.data();
-  double* d2 = cand_d2_.data();
-  for (int s = 0; s < n_species_local; ++s)
+  const Candidates cand{.x = cand_x_.data(),
+                        .y = cand_y_.data(),
+                        .z = cand_z_.data(),
+                        .j = cand_j_.data(),
+                        .m = static_cast<int>(m),
+                        .seg = seg.data(),
+                        .n_species = n_species_local,
+                        .self_d2 = r2,
+                        .d2 = cand_d2_.data()};
+  const ListRow list_row = list_row_for(kernel_isa());
+  std::vector<double> limit(n_species_local);
+  for (int s = 0; s < n_species_local; ++s) {
+    for (int t = 0; t < n_species_local; ++t)
+      limit[t] = s < n_pair_species_ && t < n_pair_species_ ? pair_range2_[s * n_pair_species_ + t] : r2;
     for (int k = bin_start_[s * n_cells + c]; k < bin_start_[s * n_cells + c + 1]; ++k) {
       const int i = slot_bead_[k];
       if (i >= n_owned) continue;
-      const double xi = x_[k], yi = y_[k], zi = z_[k];
-      const int mm = static_cast<int>(m);
-      for (int q = 0; q < mm; ++q) {
-        const double ex = cx[q] - xi, ey = cy[q] - yi, ez = cz[q] - zi;
-        d2[q] = cj[q] == i ? r2 : ex * ex + ey * ey + ez * ez;  // not its own neighbour (r2 >= any limit)
-      }
       if (index_.size() < n_index_ + m + kCompactSlack) index_.resize(2 * (n_index_ + m + kCompactSlack));
-      int* out = index_.data();
-      std::size_t o = n_index_;
       int* row_offset = offset_.data() + static_cast<std::size_t>(i) * stride;
-      for (int t = 0; t < n_species_local; ++t) {
-        row_offset[t] = static_cast<int>(o);
-        const double limit = s < n_pair_species_ && t < n_pair_species_ ? pair_range2_[s * n_pair_species_ + t] : r2;
-        o = compact(d2, cj, seg[t], seg[t + 1], limit, out, o);
-      }
-      row_offset[n_species_local] = static_cast<int>(o);
-      n_index_ = o;
+      n_index_ = list_row(cand, i, x_[k], y_[k], z_[k], limit.data(), index_.data(), n_index_, row_offset);
     }
+  }
 }
 
 // Rows into local order, so that the force loop walks index_ and writes its outputs sequentially.

@@ -48,6 +48,9 @@ for np in 1 2 4; do
   check missing-file $np 1 "nonexistent.toml" pack nonexistent.toml
   check small-box    $np 1 "shorter than twice the interaction range" pack small_box.toml
   check unknown-stage $np 1 "unknown stage 'pak'" pak bad_range.toml
+  export TLSMAP_KERNEL_ISA=avx9  # an instruction-set variant that does not exist (kernel_isa.hpp)
+  check kernel-isa   $np 1 "TLSMAP_KERNEL_ISA = 'avx9'" pack bad_range.toml
+  unset TLSMAP_KERNEL_ISA
 done
 check usage 1 2 "usage: tlsmap" pack
 "$TLSMAP" --help | grep -q "stages:" || { echo "FAIL --help"; fail=1; }

@@ -174,4 +174,8 @@ inline void compute_polydisperse_forces(const NeighborList& list, Beads& b, PerB
   });
 }
 
+// The forces of `model` (its species table or its per-bead diameters), in the instruction-set
+// variant of core/kernel_isa.hpp; bitwise the same in every variant. What System::compute_forces runs.
+void compute_model_forces(const Model& model, const NeighborList& list, Beads& b, PerBeadTerms& out);
+
 }  // namespace tlsmap

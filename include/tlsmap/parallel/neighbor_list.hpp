@@ -25,7 +25,8 @@
 // cell, the beads of the 5×5×5 surrounding cells (~ 3.9 candidates per neighbour) are copied once
 // into candidate buffers, species by species, which puts them in canonical order; every owned bead
 // of the cell makes one long pass over the buffers for the squared distances (vectorised) and a
-// branch-free compaction of the hits (AVX-512 compress when available), writing its row directly
+// branch-free compaction of the hits (AVX-512 compress in the x86-64-v4 variant of
+// core/kernel_isa.hpp, bitwise the same rows), writing its row directly
 // in canonical order. Rows are finally moved into the order of the owned beads, so that the force
 // loop reads the list and writes its outputs sequentially.
 #include "tlsmap/parallel/beads.hpp"
