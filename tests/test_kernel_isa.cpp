@@ -10,7 +10,6 @@
 #include "tlsmap/core/kernel_isa.hpp"
 #include "tlsmap/md/system.hpp"
 #include "tlsmap/parallel/gather.hpp"
-#include "tlsmap/stages/pack.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,7 +26,7 @@ namespace {
 // Everything the variants compute, per owned bead in local order (the same at every variant: the
 // beads do not move between them).
 struct Snapshot {
-  std::vector<int> rows;  // per owned bead: segment lengths, then its neighbours' ids
+  std::vector<int> rows;       // per owned bead: segment lengths, then its neighbours' ids
   std::vector<double> values;  // force (3), energy, virial (6)
 };
 
@@ -57,7 +56,8 @@ void expect_bitwise(const Snapshot& a, const Snapshot& b, KernelIsa isa) {
   EXPECT_EQ(a.rows, b.rows) << "neighbour rows of " << to_string(isa);
   ASSERT_EQ(a.values.size(), b.values.size());
   std::size_t differ = 0;
-  for (std::size_t k = 0; k < a.values.size(); ++k) differ += std::memcmp(&a.values[k], &b.values[k], sizeof(double)) != 0;
+  for (std::size_t k = 0; k < a.values.size(); ++k)
+    differ += std::memcmp(&a.values[k], &b.values[k], sizeof(double)) != 0;
   EXPECT_EQ(differ, 0u) << to_string(isa) << ": " << differ << " of " << a.values.size()
                         << " forces/energies/virial components differ from the generic variant";
 }
@@ -103,9 +103,7 @@ TEST(KernelIsa, KobAndersenForcesAndListsBitwiseInEveryVariant) {
 TEST(KernelIsa, PolydisperseForcesAndListsBitwiseInEveryVariant) {
   const int n_side = 10;
   System sys(MPI_COMM_WORLD, cube(n_side), Model(PolydisperseSoftSphere{}), 0.3);
-  Beads b = jittered_lattice(n_side, cube(n_side), 0.4, 1, 5, world_rank() == 0);
-  assign_diameters(b, static_cast<std::int64_t>(n_side) * n_side * n_side);
-  sys.set_beads(std::move(b));
+  sys.set_beads(poly_lattice(n_side, 0.4, 5, world_rank() == 0));
   compare_every_variant(sys);
 }
 

@@ -41,12 +41,6 @@ double d2v_of(double y) { return 156.0 * std::pow(y, -14) + 2.0 * Poly::c2 + 12.
 
 // n_side³ beads on a jittered simple cubic lattice at density 1 (box n_side), diameters assigned as
 // `tlsmap pack` assigns them; all on rank 0 when holder (migration distributes them).
-Beads poly_lattice(int n_side, double jitter, std::uint64_t seed, bool holder) {
-  Beads b = jittered_lattice(n_side, cube(n_side), jitter, 1, seed, holder);
-  assign_diameters(b, static_cast<std::int64_t>(n_side) * n_side * n_side);
-  return b;
-}
-
 System poly_system(MPI_Comm comm, int n_side) { return System(comm, cube(n_side), Model(Poly{}), 0.3); }
 
 }  // namespace

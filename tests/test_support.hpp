@@ -4,6 +4,7 @@
 #include "tlsmap/core/random.hpp"
 #include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/stages/pack.hpp"
 
 #include <mpi.h>
 
@@ -51,6 +52,14 @@ inline Beads jittered_lattice(int n_side, const Box& box, double jitter, int n_s
         int s = (n_species == 2 && u[3] < 0.2) ? 1 : 0;
         b.push_owned(p, s, 0.0, id);
       }
+  return b;
+}
+
+// A jittered_lattice of one species with the polydisperse model's diameters (assign_diameters,
+// by bead id), for the soft-sphere tests.
+inline Beads poly_lattice(int n_side, double jitter, std::uint64_t seed, bool on_this_rank = true) {
+  Beads b = jittered_lattice(n_side, cube(n_side), jitter, 1, seed, on_this_rank);
+  assign_diameters(b, static_cast<std::int64_t>(n_side) * n_side * n_side);
   return b;
 }
 

@@ -102,9 +102,7 @@ TEST(Swap, DetailedBalanceChiSquare) {
 TEST(Swap, DistributedSweepEqualsCopyAndEnergyBookkeeping) {
   const int n_side = 9;
   System sys(MPI_COMM_WORLD, cube(n_side), Model(Poly{}), 0.3);
-  Beads b = jittered_lattice(n_side, cube(n_side), 0.3, 1, 5, world_rank() == 0);
-  assign_diameters(b, static_cast<std::int64_t>(n_side) * n_side * n_side);
-  sys.set_beads(std::move(b));
+  sys.set_beads(poly_lattice(n_side, 0.3, 5, world_rank() == 0));
   LbfgsParams relax;
   relax.max_iter = 100;
   minimize_lbfgs(sys, relax);

@@ -15,16 +15,12 @@ namespace {
 
 bool cpu_supports(KernelIsa isa) {
   switch (isa) {
-    case KernelIsa::generic:
-      return true;
+    case KernelIsa::generic: return true;
 #if TLSMAP_ISA_VARIANTS
-    case KernelIsa::x86_64_v3:
-      return __builtin_cpu_supports("x86-64-v3");
-    case KernelIsa::x86_64_v4:
-      return __builtin_cpu_supports("x86-64-v4");
+    case KernelIsa::x86_64_v3: return __builtin_cpu_supports("x86-64-v3");
+    case KernelIsa::x86_64_v4: return __builtin_cpu_supports("x86-64-v4");
 #else
-    default:
-      return false;
+    default: return false;
 #endif
   }
   return false;
@@ -41,9 +37,10 @@ KernelIsa choose() {
     }
   std::vector<std::string> names;
   for (KernelIsa isa : ok) names.push_back(to_string(isa));
-  throw Error(fmt::format("environment variable TLSMAP_KERNEL_ISA = '{}': not a kernel variant this binary and CPU "
-                          "support (supported: {})",
-                          env, fmt::join(names, ", ")));
+  throw Error(
+      fmt::format("environment variable TLSMAP_KERNEL_ISA = '{}': not a kernel variant this binary and CPU "
+                  "support (supported: {})",
+                  env, fmt::join(names, ", ")));
 }
 
 std::optional<KernelIsa>& current() {
@@ -55,12 +52,9 @@ std::optional<KernelIsa>& current() {
 
 std::string to_string(KernelIsa isa) {
   switch (isa) {
-    case KernelIsa::generic:
-      return "generic";
-    case KernelIsa::x86_64_v3:
-      return "x86-64-v3";
-    case KernelIsa::x86_64_v4:
-      return "x86-64-v4";
+    case KernelIsa::generic: return "generic";
+    case KernelIsa::x86_64_v3: return "x86-64-v3";
+    case KernelIsa::x86_64_v4: return "x86-64-v4";
   }
   return "?";
 }

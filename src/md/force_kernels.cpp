@@ -28,13 +28,10 @@ TLSMAP_TARGET_V4 void model_forces_v4(const Model& model, const NeighborList& li
 void compute_model_forces(const Model& model, const NeighborList& list, Beads& b, PerBeadTerms& out) {
   switch (kernel_isa()) {
 #if TLSMAP_ISA_VARIANTS
-    case KernelIsa::x86_64_v4:
-      return model_forces_v4(model, list, b, out);
-    case KernelIsa::x86_64_v3:
-      return model_forces_v3(model, list, b, out);
+    case KernelIsa::x86_64_v4: return model_forces_v4(model, list, b, out);
+    case KernelIsa::x86_64_v3: return model_forces_v3(model, list, b, out);
 #endif
-    default:
-      return model_forces(model, list, b, out);
+    default: return model_forces(model, list, b, out);
   }
 }
 

@@ -274,7 +274,8 @@ void NeighborList::cell_rows(int c, int n_cells, int n_owned, std::size_t m, con
                         .self_d2 = r2,
                         .d2 = cand_d2_.data()};
   const ListRow list_row = list_row_for(kernel_isa());
-  std::vector<double> limit(n_species_local);
+  row_limit_.resize(n_species_local);
+  double* limit = row_limit_.data();
   for (int s = 0; s < n_species_local; ++s) {
     for (int t = 0; t < n_species_local; ++t)
       limit[t] = s < n_pair_species_ && t < n_pair_species_ ? pair_range2_[s * n_pair_species_ + t] : r2;
@@ -283,7 +284,7 @@ void NeighborList::cell_rows(int c, int n_cells, int n_owned, std::size_t m, con
       if (i >= n_owned) continue;
       if (index_.size() < n_index_ + m + kCompactSlack) index_.resize(2 * (n_index_ + m + kCompactSlack));
       int* row_offset = offset_.data() + static_cast<std::size_t>(i) * stride;
-      n_index_ = list_row(cand, i, x_[k], y_[k], z_[k], limit.data(), index_.data(), n_index_, row_offset);
+      n_index_ = list_row(cand, i, x_[k], y_[k], z_[k], limit, index_.data(), n_index_, row_offset);
     }
   }
 }

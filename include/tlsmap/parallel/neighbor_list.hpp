@@ -87,6 +87,7 @@ class NeighborList {
   // order; candidates are the per-cell copies of the stencil's slots.
   std::vector<int> bin_start_, bead_bin_, slot_bead_, cand_j_, sorted_;
   std::vector<double> x_, y_, z_, cand_x_, cand_y_, cand_z_, cand_d2_;
+  std::vector<double> row_limit_;  // cell_rows: the squared range to each species of the row's species
   long n_builds_ = 0;
   double build_seconds_ = 0.0;
 
