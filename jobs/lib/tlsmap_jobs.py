@@ -7,7 +7,9 @@
   tlsmap_jobs.py list  --seeds ... --sweep ...         every task: index, directory, parameters
 
 A sweep is the product of the seeds and of each key's values; task I takes the seed fastest, then the
-keys in the order given. `task` writes D/<key-value>_.../seed-<s>/input.toml with run.seed = s,
+keys in the order given. Keys that must change together are linked with "/": the item
+"pack.t_final/pack.quench_steps=0.12/20000,0.092/50000" sweeps two (T_f, steps) pairs, not four
+combinations (each value names one entry per key, in the same order). `task` writes D/<key-value>_.../seed-<s>/input.toml with run.seed = s,
 run.output = "sample.h5" (relative to that directory, where the job runs), the swept keys and any
 extra key=value, and prints the directory.
 
@@ -97,21 +99,32 @@ def parse_sweep(seeds, sweep):
     seeds = seeds.split()
     if not seeds:
         raise SystemExit("tlsmap_jobs: SEEDS is empty")
-    keys = []
+    keys = []  # (names, values): each value a tuple with one entry per name (linked keys: several)
     for item in sweep.split():
         if "=" not in item:
-            raise SystemExit(f"tlsmap_jobs: sweep item '{item}' is not key=v1,v2,...")
+            raise SystemExit(f"tlsmap_jobs: sweep item '{item}' is not key=v1,v2,... (or k1/k2=a1/b1,a2/b2,...)")
         k, vals = item.split("=", 1)
-        keys.append((k, [v for v in vals.split(",") if v]))
+        names = k.split("/")
+        if not all(names):
+            raise SystemExit(f"tlsmap_jobs: sweep item '{item}': empty key name")
+        values = [tuple(v.split("/")) for v in vals.split(",") if v]
+        if not values:
+            raise SystemExit(f"tlsmap_jobs: sweep item '{item}' has no values")
+        for v in values:
+            if len(v) != len(names):
+                raise SystemExit(f"tlsmap_jobs: sweep item '{item}': value '{'/'.join(v)}' has {len(v)} "
+                                 f"part(s) for {len(names)} linked key(s)")
+        keys.append((names, values))
     return seeds, keys
 
 
 def tasks(seeds, keys):
-    """All tasks in index order (seed fastest)."""
+    """All tasks in index order (seed fastest); a task's params are (key, value) pairs."""
     out = []
     for combo in itertools.product(*[v for _, v in keys]) if keys else [()]:
+        params = [(name, value) for (names, _), values in zip(keys, combo) for name, value in zip(names, values)]
         for s in seeds:
-            out.append((s, list(zip([k for k, _ in keys], combo))))
+            out.append((s, params))
     return out
 
 

@@ -339,6 +339,45 @@ ALL = (mu_distribution, mu_scaling, g_distribution, eq13_vs_direct, energetics, 
        relaxed_asymmetry, interaction_angle, interaction_scatter)
 
 
+def stability_series(points, outdir):
+    """series.SeriesPoint list: per-bead counts against T_f (Poisson 68 % bars; a triangle at the 95 %
+    upper limit where none was found), and the |ε| and E_qs distributions per T_f."""
+    if not points:
+        return None
+    fig, axs = plt.subplots(1, 3, figsize=(15, 4.2))
+    t_f = np.array([p.t_f for p in points])
+    for k, (key, label) in enumerate((("tls", "class tls"), ("double_well", "class double_well"),
+                                      ("low_asymmetry", "|ε| ≤ 0.05 T_f (tls or double_well)"))):
+        c = COLORS[k % len(COLORS)]
+        found = np.array([p.counts[key] > 0 for p in points])
+        y = np.array([p.per_bead[key].value for p in points])
+        lo = np.array([p.poisson[key]["lo"] for p in points])
+        hi = np.array([p.poisson[key]["hi"] for p in points])
+        up = np.array([p.poisson[key]["upper95"] for p in points])
+        if found.any():
+            axs[0].errorbar(t_f[found], y[found], yerr=[y[found] - lo[found], hi[found] - y[found]], color=c,
+                            fmt="o-", capsize=3, label=label)
+        if (~found).any():
+            axs[0].plot(t_f[~found], up[~found], "v", color=c, mfc="none",
+                        label=f"{label}: none found (95 % upper limit)")
+    axs[0].set_yscale("log")
+    axs[0].set_xlabel("preparation temperature T_f (ε)")
+    axs[0].set_ylabel("per bead")
+    for k, p in enumerate(points):
+        c = COLORS[k % len(COLORS)]
+        label = f"T_f = {p.t_f:g} ({len(p.asym)} rows, {p.n_samples} glasses)"
+        _hist(axs[1], p.asym * p.eps_K, p.row_sample, 12, c, label, log=True)
+        _hist(axs[2], p.e_qs * p.eps_K, p.row_sample, 12, c, label, log=True)
+    axs[1].set_xlabel("|asymmetry| |ε| (K), tls and double_well rows")
+    axs[2].set_xlabel("E_qs = E₁ − E₀ (K), tls and double_well rows")
+    for ax in axs[1:]:
+        ax.set_ylabel("probability per decade")
+    for ax in axs:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    return _save(fig, outdir, "stability_series.png")
+
+
 def make_all(groups, outdir):
     """Every figure; returns {function name: file name or None}."""
     return {f.__name__: f(groups, outdir) for f in ALL}

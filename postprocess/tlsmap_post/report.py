@@ -20,6 +20,7 @@ import numpy as np
 
 from . import analysis, figures
 from .merge import DEFAULT_GROUP_BY, collect_paths, merge, parse_classes, write_merged
+from .series import series_section, stability_series
 
 NP = analysis.NOT_PRESENT
 
@@ -185,7 +186,7 @@ def _conventions(g):
     return L
 
 
-def write_report(merged, groups, figs, outdir, argv):
+def write_report(merged, groups, figs, outdir, argv, points=()):
     L = ["# tlsmap report", "",
          f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `tlsmap-report "
          f"{' '.join(argv)}`.", "",
@@ -272,6 +273,7 @@ def write_report(merged, groups, figs, outdir, argv):
                          [[f"{d['cut_K']:g} K", d["n"], f"{d['volume_m3']:.3g}", f"{d['value']:.3g}",
                            f"{d['upper95']:.3g}"] for d in g.energy["density"]]), ""]
 
+    L += series_section(points, figs.get("stability_series"))
     L += ["## Figures", "",
           "Every figure but the per-class E_qs one is drawn over each group's population (its TLS section "
           "says which rows).", ""]
@@ -379,9 +381,12 @@ def main(argv=None):
                    epsilon_r=args.epsilon_r, classes=classes,
                    energy_cuts_K=tuple(float(x) for x in args.energy_cuts.split(",") if x))
     groups = analysis.analyse(merged, options)
+    points = stability_series(merged, groups)
     figs = {} if args.no_figures else figures.make_all(groups, args.outdir)
+    if not args.no_figures:
+        figs["stability_series"] = figures.stability_series(points, args.outdir)
     write_merged(merged, os.path.join(args.outdir, "merged.h5"))
-    path = write_report(merged, groups, figs, args.outdir, argv)
+    path = write_report(merged, groups, figs, args.outdir, argv, points)
     n_fig = sum(1 for v in figs.values() if v)
     print(f"tlsmap-report: {merged.n_samples} sample(s) in {len(groups)} group(s), {len(merged.skipped)} skipped; "
           f"{n_fig} figure(s); wrote {path}")

@@ -3,7 +3,9 @@
 # stages pack + charge): every task writes its sample with the swept keys; a rerun skips finished
 # stages and changes nothing; the PBS variant (stages = "run") gives the same sample as the Slurm one;
 # the large-sample script runs on 2 ranks; the strong-scaling script writes its table; a bad array index fails with one
-# clear message; postprocess/tlsmap-report merges the sweep into report.md.
+# clear message; postprocess/tlsmap-report merges the sweep into report.md. The stability campaign
+# (linked keys T_f/steps) on 2 T_f x 2 seeds of a 300-bead swap glass, stages pack charge search:
+# each task's input holds its own pair, and the report's stability series has both T_f points.
 # Stages are a parameter (STAGES): add search/dipole/interact here once they exist.
 set -eu
 TLSMAP=$1 MPIEXEC=$2 SRC=$3
@@ -86,3 +88,64 @@ grep -q "## Group: zeta=0.1" report/report.md
 grep -q "/tls: not present in the input files" report/report.md
 [[ -f report/merged.h5 ]]
 cat report.txt scaling/scaling.tsv
+
+# The stability campaign: linked keys, a tiny polydisperse swap glass per task, the series in the report.
+cat > tinypoly.toml <<'T'
+[run]
+output = "unused.h5"
+seed = 1
+log_every = 100000
+
+[system]
+model = "polydisperse-soft-sphere"
+n_beads = 300
+density = 1.0
+
+[md]
+dt = 0.01
+
+[pack]
+t_parent = 0.3
+equil_steps = 100
+quench = "instant"
+t_final = 0.2
+quench_steps = 100
+swap = true
+swap_every = 10
+
+[charge]
+zeta = 0.1
+
+[search]
+xi = 3.5
+max_domains = 1
+max_attempts = 2
+T
+[[ $(TEMPLATE= SWEEP= SEEDS= bash "$SRC/jobs/slurm/stability_campaign.sbatch" --count) == 25 ]]   # the defaults: 5 T_f x 5
+export TEMPLATE=$work/tinypoly.toml OUT_DIR=$work/campaign STAGES="pack charge search"
+export SWEEP="pack.t_final/pack.quench_steps=0.3/100,0.2/200"
+[[ $(bash "$SRC/jobs/pbs/stability_campaign.pbs" --count) == 4 ]]
+set +e
+SWEEP="pack.t_final/pack.quench_steps=0.3/100,0.2" bash "$SRC/jobs/slurm/stability_campaign.sbatch" --count \
+  > linked.txt 2>&1
+rc=$?
+set -e
+[[ $rc != 0 ]] && grep -q "value '0.2' has 1 part(s) for 2 linked key(s)" linked.txt || { cat linked.txt; exit 1; }
+launch --ntasks 1 --parallel 2 "$SRC/jobs/slurm/stability_campaign.sbatch" > campaign.txt
+grep -q "4 task(s) run" campaign.txt
+/usr/bin/python3 - <<'PY'
+import h5py, tomllib
+for t_f, steps in ((0.3, 100), (0.2, 200)):
+    for s in (1, 2):
+        with h5py.File(f"campaign/t_final-{t_f}_quench_steps-{steps}/seed-{s}/sample.h5", "r") as f:
+            inp = tomllib.loads(f.attrs["input"].decode())
+            assert (inp["pack"]["t_final"], inp["pack"]["quench_steps"], inp["run"]["seed"]) == (t_f, steps, s), inp
+            assert "tls" in f and "class" in f["tls"], "search stage output missing"
+print("campaign: 4 tasks, each with its linked (T_f, steps) pair, searched")
+PY
+/usr/bin/python3 "$SRC/postprocess/tlsmap-report" campaign_report campaign > campaign_report.txt
+grep -q "4 sample(s) in 2 group(s), 0 skipped" campaign_report.txt
+grep -q "## Stability series: TLS against the preparation temperature" campaign_report/report.md
+grep -qE "^\| 0\.3 \| 2 \| 600 \|" campaign_report/report.md
+grep -qE "^\| 0\.2 \| 2 \| 600 \|" campaign_report/report.md
+[[ -f campaign_report/stability_series.png ]]
