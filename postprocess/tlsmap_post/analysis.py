@@ -308,17 +308,6 @@ def class_comparison(tls_all, eps_K, debye, charged):
     return out
 
 
-def _ratio(num, den):
-    """Σ num / Σ den over samples with the delete-one-sample jackknife (one entry per sample)."""
-    num, den = np.asarray(num, float), np.asarray(den, float)
-    return stats.jackknife({"a": num, "b": den}, np.arange(len(num)), lambda c: np.sum(c["a"]) / np.sum(c["b"]))
-
-
-def _poisson(n, den):
-    lo, hi = stats.poisson_interval(n)
-    return dict(lo=lo / den, hi=hi / den, upper95=stats.poisson_upper(n) / den)
-
-
 def tls_density(S, tls_all, res, t_g, xi):
     """Rows of class tls (method `given` left out, module doc) per bead, per searched domain and per
     volume and energy in the window E_qs ≤ max_splitting, over the group's samples with /tls/class.
@@ -351,15 +340,15 @@ def tls_density(S, tls_all, res, t_g, xi):
     d = dict(n=n, n_given=int(np.sum((cls == "tls") & (method == "given") & np.isin(sample, ids))),
              n_samples=len(ids), n_samples_group=len(classified), n_beads=int(N_s.sum()),
              volume=float(V_s.sum()), v_bead=float(V_s.sum() / N_s.sum()))
-    d["per_bead"] = _ratio(n_s, N_s)
-    d["per_bead_poisson"] = _poisson(n, N_s.sum())
+    d["per_bead"] = stats.ratio_of_sums(n_s, N_s)
+    d["per_bead_poisson"] = stats.poisson_rate(n, N_s.sum())
     searched = np.isfinite(D_s)
     d["n_domains"] = int(D_s[searched].sum())
     d["domain_samples"] = int(searched.sum())
     d["n_domain_method"] = int(n_dom_s[searched].sum())
     if searched.any() and D_s[searched].sum() > 0:
-        d["per_domain"] = _ratio(n_dom_s[searched], D_s[searched])
-        d["per_domain_poisson"] = _poisson(d["n_domain_method"], D_s[searched].sum())
+        d["per_domain"] = stats.ratio_of_sums(n_dom_s[searched], D_s[searched])
+        d["per_domain_poisson"] = stats.poisson_rate(d["n_domain_method"], D_s[searched].sum())
     total = np.asarray(S["n_domains"], float)[classified]
     if np.any(np.isfinite(total) & searched & (D_s < total)):
         d["partial"] = (f"{int(D_s[searched].sum())} of {int(np.nansum(total[searched]))} domains searched: "
@@ -368,13 +357,13 @@ def tls_density(S, tls_all, res, t_g, xi):
     if window.all():
         d["window_eps"] = (float(E_s.min()), float(E_s.max()))
         d["window_K"] = (float((E_s * eps_K).min()), float((E_s * eps_K).max()))
-        d["dos_bead"] = _ratio(n_s, N_s * E_s)                  # per bead volume per ε
-        d["dos_bead_poisson"] = _poisson(n, np.sum(N_s * E_s))
-        d["dos_sigma3"] = _ratio(n_s, V_s * E_s)                # per σ³ per ε
-        d["dos_sigma3_poisson"] = _poisson(n, np.sum(V_s * E_s))
+        d["dos_bead"] = stats.ratio_of_sums(n_s, N_s * E_s)     # per bead volume per ε
+        d["dos_bead_poisson"] = stats.poisson_rate(n, np.sum(N_s * E_s))
+        d["dos_sigma3"] = stats.ratio_of_sums(n_s, V_s * E_s)   # per σ³ per ε
+        d["dos_sigma3_poisson"] = stats.poisson_rate(n, np.sum(V_s * E_s))
         den_si = V_s * sigma_m ** 3 * E_s * eps_K * K_B         # m³ J
-        d["dos_si"] = _ratio(n_s, den_si)                       # J⁻¹ m⁻³
-        d["dos_si_poisson"] = _poisson(n, den_si.sum())
+        d["dos_si"] = stats.ratio_of_sums(n_s, den_si)          # J⁻¹ m⁻³
+        d["dos_si_poisson"] = stats.poisson_rate(n, den_si.sum())
         d["dos_paper_si"] = est.tls_dos_paper(t_g * eps_K.mean() * K_B, xi * sigma_m.mean())
     else:
         d["window_missing"] = int(np.sum(~window))

@@ -39,16 +39,6 @@ class SeriesPoint:
     eps_K: float = float("nan")
 
 
-def _ratio(num, den):
-    num, den = np.asarray(num, float), np.asarray(den, float)
-    return stats.jackknife({"a": num, "b": den}, np.arange(len(num)), lambda c: np.sum(c["a"]) / np.sum(c["b"]))
-
-
-def _poisson(n, den):
-    lo, hi = stats.poisson_interval(n)
-    return dict(lo=lo / den, hi=hi / den, upper95=stats.poisson_upper(n) / den)
-
-
 def stability_series(merged, groups):
     """One SeriesPoint per group with a single finite T_f and at least one classified sample,
     sorted by T_f (highest first: the order a glass is cooled)."""
@@ -81,8 +71,8 @@ def stability_series(merged, groups):
         for key, mask in sets.items():
             n_s = np.array([np.sum(mask & (sample == i)) for i in ids], float)
             p.counts[key] = int(n_s.sum())
-            p.per_bead[key] = _ratio(n_s, N_s)
-            p.poisson[key] = _poisson(p.counts[key], N_s.sum())
+            p.per_bead[key] = stats.ratio_of_sums(n_s, N_s)
+            p.poisson[key] = stats.poisson_rate(p.counts[key], N_s.sum())
         rows = found & np.isin(cls, SERIES_CLASSES)
         p.asym, p.e_qs, p.row_sample = asym[rows], e_qs[rows], sample[rows]
         points.append(p)

@@ -171,3 +171,15 @@ def poisson_interval(n, cl=0.68):
     lo = 0.0 if n == 0 else float(sps.chi2.ppf(a / 2, 2 * n) / 2)
     hi = float(sps.chi2.ppf(1 - a / 2, 2 * n + 2) / 2)
     return lo, hi
+
+
+def ratio_of_sums(num, den):
+    """Σ num / Σ den over samples (one entry per sample), with the delete-one-sample jackknife."""
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    return jackknife({"a": num, "b": den}, np.arange(len(num)), lambda c: np.sum(c["a"]) / np.sum(c["b"]))
+
+
+def poisson_rate(n, den):
+    """n events over the exposure den: the Garwood 68 % interval and the 95 % upper limit, per unit den."""
+    lo, hi = poisson_interval(n)
+    return dict(lo=lo / den, hi=hi / den, upper95=poisson_upper(n) / den)
