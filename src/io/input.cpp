@@ -68,8 +68,11 @@ Schema default_schema() {
   s.add_double("charge.bond_cutoff", 1.5, "(0, inf)", "sigma", "beads closer than this may be paired into a bond");
   s.add_double("charge.max_bond_cutoff", 2.5, "(0, inf)", "sigma",
                "largest bond cutoff the automatic enlargement may reach to pair every bead");
-  s.add_string("charge.mode", "passive", {"passive", "active"},
-               "passive: charges do not enter the mechanics; active: Coulomb forces included");
+  // "active" (Coulomb forces in the mechanics, issue 20) is refused until it exists: accepting it
+  // silently would run the passive model under the active name.
+  s.add_string("charge.mode", "passive", {"passive"},
+               "passive: charges do not enter the mechanics (the only mode so far; \"active\" is not "
+               "implemented)");
 
   s.add_double("coulomb.accuracy", 1e-5, "(0, 0.01]", "",
                "requested RMS Coulomb force error relative to the RMS Coulomb force (sets sigma, grid, cutoff)");

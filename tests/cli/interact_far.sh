@@ -22,6 +22,7 @@ zeta = 0.2
 spacing = 0.3
 [interact]
 check_pairs = 0
+coulomb_strain = 0   # the Coulomb share of the stiffness is not under test here (dipole_stage.sh)
 ${2:-}
 T
 }
