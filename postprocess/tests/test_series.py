@@ -96,11 +96,11 @@ class TestSeries(unittest.TestCase):
         with open(os.path.join(out, "report.md")) as f:
             text = f.read()
         self.assertIn("## Stability series: TLS against the preparation temperature", text)
-        rows = [line for line in text.splitlines() if line.startswith("| 0.3 |") or line.startswith("| 0.05 |")]
+        rows = [line for line in text.splitlines() if line.startswith("| T_f=")]
         self.assertEqual(len(rows), 2)
         # 0.5/40 = 0.0125 prints as 0.013 (%.2g); Poisson 3 events: 1.37–5.92 -> 0.017–0.074 per bead;
         # medians over |ε| and E_qs of the 7 rows: 0.8 ε = 96 K
-        self.assertEqual(rows[0], "| 0.3 | 2 | 80 | 3: 0.0375 ± 0.013 (0.017–0.074) | 4: 0.05 ± 0 (0.026–0.089) | "
+        self.assertEqual(rows[0], "| T_f=0.3 | 0.3 | 2 | 80 | 3: 0.0375 ± 0.013 (0.017–0.074) | 4: 0.05 ± 0 (0.026–0.089) | "
                                   "1: 0.0125 ± 0.013 (0.0022–0.041) | 96 | 96 |")
         self.assertIn("| 0 (< 0.037) |", rows[1])     # 2.996/80
         self.assertTrue(os.path.isfile(os.path.join(out, "stability_series.png")))

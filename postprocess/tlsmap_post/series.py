@@ -102,9 +102,9 @@ def series_section(points, fig_name=None):
         x = x[np.isfinite(x)]
         return f"{np.median(x) * scale:.3g}" if len(x) else "–"
 
-    rows = [[f"{p.t_f:g}", p.n_samples, p.n_beads, cell(p, "tls"), cell(p, "double_well"), cell(p, "low_asymmetry"),
+    rows = [[p.label, f"{p.t_f:g}", p.n_samples, p.n_beads, cell(p, "tls"), cell(p, "double_well"), cell(p, "low_asymmetry"),
              median(p.asym, p.eps_K), median(p.e_qs, p.eps_K)] for p in points]
-    header = ["T_f (ε)", "glasses", "beads", "tls: n, per bead", "double_well: n, per bead",
+    header = ["group", "T_f (ε)", "glasses", "beads", "tls: n, per bead", "double_well: n, per bead",
               "\\|ε\\| ≤ 0.05 T_f: n, per bead", "median \\|ε\\| (K)", "median E_qs (K)"]
     L += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     L += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows] + [""]

@@ -146,6 +146,6 @@ PY
 /usr/bin/python3 "$SRC/postprocess/tlsmap-report" campaign_report campaign > campaign_report.txt
 grep -q "4 sample(s) in 2 group(s), 0 skipped" campaign_report.txt
 grep -q "## Stability series: TLS against the preparation temperature" campaign_report/report.md
-grep -qE "^\| 0\.3 \| 2 \| 600 \|" campaign_report/report.md
-grep -qE "^\| 0\.2 \| 2 \| 600 \|" campaign_report/report.md
+grep -qE "^\| T_f=0\.3[^|]* \| 0\.3 \| 2 \| 600 \|" campaign_report/report.md
+grep -qE "^\| T_f=0\.2[^|]* \| 0\.2 \| 2 \| 600 \|" campaign_report/report.md
 [[ -f campaign_report/stability_series.png ]]
