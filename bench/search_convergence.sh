@@ -8,8 +8,8 @@
 #
 # GLASS.h5: a packed (and charged) glass without /search; INPUT.toml: its input (T_f is read from
 # [pack] t_final); BUDGETS: default "10 20 40". Each budget runs `tlsmap search` on its own copy with
-# search.max_domains = 0, search.max_attempts = b, search.target_missing = 0 (the budget alone stops a
-# domain, besides stop_after_stale) and any extra key=value in $SET. NP ranks (default 1), NICE (5).
+# search.max_domains = 0 (unless $SET gives it), search.max_attempts = b, search.target_missing = 0 (the
+# budget alone stops a domain, besides stop_after_stale) and any extra key=value in $SET. NP ranks (default 1), NICE (5).
 # Attempts are keyed by (seed, domain, attempt), so budget b's attempts are the first b of budget 2b's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,8 +29,9 @@ for b in $budgets; do
   mkdir -p "$out"
   if [[ -f $out/done ]]; then echo "budget $b: done before, kept"; continue; fi
   cp "$glass" "$out/glass.h5"
-  /usr/bin/python3 "$here/../jobs/lib/tlsmap_jobs.py" set "$input" "$out/input.toml" 'run.output="glass.h5"' \
-    search.max_domains=0 search.max_attempts="$b" search.target_missing=0 "${extra[@]}"
+  keys=('run.output="glass.h5"' search.max_attempts="$b" search.target_missing=0)
+  [[ " ${extra[*]} " == *" search.max_domains="* ]] || keys+=(search.max_domains=0)   # SET may choose the domains
+  /usr/bin/python3 "$here/../jobs/lib/tlsmap_jobs.py" set "$input" "$out/input.toml" "${keys[@]}" "${extra[@]}"
   echo "budget $b: $MPIEXEC -n $NP tlsmap search ($out)"
   ( cd "$out" && /usr/bin/time -f "%e %U %S" -o time.txt nice -n "$NICE" \
       "$MPIEXEC" -n "$NP" "$TLSMAP" search input.toml > search.log 2>&1 ) ||
