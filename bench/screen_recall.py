@@ -22,14 +22,8 @@ import sys
 import h5py
 import numpy as np
 
-
-def files(args):
-    for a in args:
-        if os.path.isdir(a):
-            for root, _, names in os.walk(a):
-                yield from (os.path.join(root, n) for n in sorted(names) if n.endswith(".h5"))
-        else:
-            yield a
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "postprocess"))
+from tlsmap_post.merge import collect_paths  # noqa: E402  (files and directories -> .h5 files)
 
 
 def rows(path):
@@ -50,7 +44,7 @@ def rows(path):
 
 
 def main(argv):
-    parts = [r for r in (rows(p) for p in files(argv)) if r is not None]
+    parts = [r for r in (rows(p) for p in collect_paths(argv)) if r is not None]
     if not parts:
         print("screen_recall: no classified /tls in the files", file=sys.stderr)
         return 1
