@@ -149,7 +149,7 @@ Coulomb::Coulomb(const Decomposition& decomp, const CoulombParams& p) : decomp_(
   if (p.solver == CoulombSolver::fft) {
     if (p.assignment_order < 1 || *std::min_element(p.mesh.begin(), p.mesh.end()) < 1)
       throw Error("Coulomb: the fft solver needs its mesh and assignment order (coulomb_params)");
-    fft_ = std::make_unique<FftCoulomb>(decomp, p.mesh, p.assignment_order, p.alpha, p.epsilon);
+    fft_ = std::make_unique<FftCoulomb>(decomp, p.mesh, p.assignment_order, p.alpha, p.epsilon, p.drift);
     const FftErrorSums e = fft_error_sums(decomp.box(), p.mesh, p.assignment_order, p.alpha);
     fft_err_sum_ = e.err, fft_ref_sum_ = e.ref;
     return;
@@ -160,7 +160,8 @@ Coulomb::Coulomb(const Decomposition& decomp, const CoulombParams& p) : decomp_(
                              .kernel_cutoff = p.kernel_cutoff,
                              .rtol = p.rtol,
                              .order = p.order,
-                             .reuse_solution = true};
+                             .reuse_solution = true,
+                             .drift = p.drift};
   grid_ = std::make_unique<PoissonGrid>(decomp, o, Dielectric(p.epsilon));
   const GridSums g = grid_sums(p_, decomp.box(), grid_->spacing());
   grid_err_sum_ = g.err, grid_ref_sum_ = g.ref, grid_self_sum_ = g.self;

@@ -137,12 +137,14 @@ namespace {
 int fft_coulombs_alive = 0;  // FftCoulomb objects of this process (at most one: the header's FFTW note)
 }  // namespace
 
-FftCoulomb::FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order, double alpha, double epsilon)
-    : decomp_(decomp), n_(mesh), order_(order), alpha_(alpha), epsilon_(epsilon) {
+FftCoulomb::FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order, double alpha, double epsilon,
+                       double drift)
+    : decomp_(decomp), n_(mesh), order_(order), alpha_(alpha), epsilon_(epsilon), drift_(drift) {
   // The same on every rank (each constructs its own), so the Error is collective.
   if (fft_coulombs_alive > 0)
     throw Error("FFT Coulomb: one solver at a time (destroying a PETSc FFTW matrix ends FFTW-MPI for all)");
   if (order < 1 || order > 7) throw Error("FFT Coulomb: charge assignment order must be 1..7");
+  if (!(drift >= 0.0)) throw Error("FFT Coulomb: the drift allowance must be ≥ 0");
   for (int d = 0; d < 3; ++d)
     if (n_[d] < order) throw Error("FFT Coulomb: the mesh needs at least `order` nodes per dimension");
   const Box& box = decomp.box();
@@ -184,9 +186,10 @@ FftCoulomb::SlabLayout FftCoulomb::set_up_transform() {
 }
 
 void FftCoulomb::set_up_brick(const SlabLayout& s) {
-  // The local brick: every node a bead in the subdomain can reach, plus one node of margin.
+  // The local brick: every node a bead in the subdomain (widened by the drift) can reach, plus one
+  // node of margin.
   const Box& box = decomp_.box();
-  const Vec3 sub_lo = decomp_.sub_lo(), sub_hi = decomp_.sub_hi();
+  const Vec3 sub_lo = decomp_.sub_lo() - Vec3::Constant(drift_), sub_hi = decomp_.sub_hi() + Vec3::Constant(drift_);
   for (int d = 0; d < 3; ++d) {
     const double ulo = (sub_lo[d] - box.lo[d]) / h_[d] + 0.5 * order_,
                  uhi = (sub_hi[d] - box.lo[d]) / h_[d] + 0.5 * order_;
@@ -284,7 +287,8 @@ std::vector<FftCoulomb::Stencil> FftCoulomb::spread(std::span<const Vec3> pos, s
       }
   }
   MPI_Allreduce(MPI_IN_PLACE, &inside, 1, MPI_INT, MPI_LAND, decomp_.comm());
-  if (!inside) throw Error("FFT Coulomb: a bead lies outside its rank's subdomain (rebuild before compute)");
+  if (!inside)
+    throw Error("FFT Coulomb: a bead lies outside its rank's subdomain and drift allowance (rebuild before compute)");
 
   // Brick → FFTW layout (adding the parts of other ranks and periodic images), forward transform.
   PetscScalar* bv = nullptr;

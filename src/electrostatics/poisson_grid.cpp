@@ -76,15 +76,20 @@ PoissonGrid::PoissonGrid(const Decomposition& decomp, const PoissonGridOptions& 
   s_ = 1;
   for (int d = 0; d < 3; ++d) s_ = std::max(s_, static_cast<int>(std::ceil(opt.kernel_cutoff * opt.sigma / h_[d])));
   s_ = std::max(s_, order_ / 2);  // the high-order stencil reads its neighbours through the wide ghosts
+  // A bead up to `drift` outside the subdomain (it moved since the last migration) still spreads
+  // into this rank's ghost nodes.
+  if (!(opt.drift >= 0.0)) throw Error("Poisson grid: the drift allowance must be ≥ 0");
+  w_ = s_ + static_cast<int>(std::ceil(opt.drift / h_.minCoeff()));
   for (int d = 0; d < 3; ++d) {
     int narrowest = n_[d];
     for (int k = 0; k < dims[d]; ++k)
       narrowest = std::min(narrowest, first_node(decomp, n_[d], d, k + 1) - first_node(decomp, n_[d], d, k));
-    if (narrowest < s_ || n_[d] < 2 * s_ + 1) {
+    if (narrowest < w_ || n_[d] < 2 * s_ + 1) {
       std::ostringstream msg;
       msg << "Poisson grid: " << n_[d] << " nodes along dimension " << d << " over " << dims[d] << " ranks leave "
-          << narrowest << " per rank, fewer than the kernel support of " << s_
-          << " nodes (kernel_cutoff·sigma/h); use a coarser spacing, a smaller sigma or fewer ranks";
+          << narrowest << " per rank, fewer than the kernel support of " << w_
+          << " nodes (kernel_cutoff·sigma/h, plus the drift allowance); use a coarser spacing, a smaller sigma or "
+             "fewer ranks";
       throw Error(msg.str());
     }
   }
@@ -110,7 +115,7 @@ PetscErrorCode PoissonGrid::set_up(const PoissonGridOptions& opt) {
   PetscFunctionReturn(0);
 }
 
-// The two DMDAs on the bead process grid (star stencil for the solve, box stencil of width s_ for
+// The two DMDAs on the bead process grid (star stencil for the solve, box stencil of width w_ for
 // spreading and interpolation) and their vectors.
 PetscErrorCode PoissonGrid::set_up_grids() {
   PetscFunctionBeginUser;
@@ -124,7 +129,7 @@ PetscErrorCode PoissonGrid::set_up_grids() {
                          1, own[0].data(), own[1].data(), own[2].data(), da_.out()));
   PetscCall(DMSetUp(da_));
   PetscCall(DMDACreate3d(decomp_.comm(), P, P, P, DMDA_STENCIL_BOX, n_[0], n_[1], n_[2], dims[0], dims[1], dims[2], 1,
-                         s_, own[0].data(), own[1].data(), own[2].data(), da_wide_.out()));
+                         w_, own[0].data(), own[1].data(), own[2].data(), da_wide_.out()));
   PetscCall(DMSetUp(da_wide_));
   PetscInt xs, ys, zs, xm, ym, zm;
   PetscCall(DMDAGetCorners(da_, &xs, &ys, &zs, &xm, &ym, &zm));
@@ -322,7 +327,7 @@ PoissonGrid::Weights1D PoissonGrid::weights(int d, double x, bool derivative) co
 
 bool PoissonGrid::in_ghost_range(const Weights1D (&w)[3]) const {
   for (int d = 0; d < 3; ++d)
-    if (w[d].first < lo_[d] - s_ || w[d].first + 2 * s_ - 1 > lo_[d] + m_[d] - 1 + s_) return false;
+    if (w[d].first < lo_[d] - w_ || w[d].first + 2 * s_ - 1 > lo_[d] + m_[d] - 1 + w_) return false;
   return true;
 }
 

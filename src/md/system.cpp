@@ -81,12 +81,25 @@ void System::positions_changed() {
 }
 
 void System::compute_forces() {
-  const ScopedLogEvent event(LogEvent::forces);
-  compute_model_forces(model_, list_, beads_, terms_);
+  {
+    const ScopedLogEvent event(LogEvent::forces);
+    compute_model_forces(model_, list_, beads_, terms_);
+  }
+  term_totals_ = ForceTermTotals{};
+  for (const auto& t : force_terms_) {
+    const ForceTermTotals x = t->add(beads_, coulomb_list());
+    term_totals_.energy += x.energy;
+    term_totals_.virial += x.virial;
+  }
   ++n_force_calls_;
 }
 
-double System::potential_energy() const { return reproducible_sum(comm(), terms_.energy); }
+void System::add_force_term(std::shared_ptr<ForceTerm> term) {
+  if (!term) throw Error("System::add_force_term: no term");
+  force_terms_.push_back(std::move(term));
+}
+
+double System::potential_energy() const { return reproducible_sum(comm(), terms_.energy) + term_totals_.energy; }
 
 Thermo System::thermo() const {
   const int n = beads_.n_owned;
@@ -96,9 +109,10 @@ Thermo System::thermo() const {
   for (const auto& w : terms_.virial) t.emplace_back(w);
   auto s = reproducible_sums(comm(), t);
   Thermo th;
-  th.potential = s[0];
+  th.potential = s[0] + term_totals_.energy;
   th.kinetic = s[1];
   th.virial << s[2], s[5], s[6], s[5], s[3], s[7], s[6], s[7], s[4];
+  th.virial += term_totals_.virial;
   const double dof = 3.0 * static_cast<double>(n_global_) - 3.0;
   th.temperature = dof > 0 ? 2.0 * th.kinetic / dof : 0.0;
   th.pressure = (2.0 * th.kinetic + th.virial.trace()) / (3.0 * box().volume());

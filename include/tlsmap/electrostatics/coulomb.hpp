@@ -70,6 +70,7 @@ struct CoulombParams {
   CoulombSolver solver = CoulombSolver::mg;  // reciprocal part
   Int3 mesh{0, 0, 0};                        // fft: mesh nodes per dimension
   int assignment_order = 0;                  // fft: charge assignment order p
+  double drift = 0.0;  // beads may lie this far outside their rank's subdomain (half the list skin in MD)
 };
 
 // Parameters from the rule above. cutoff > 0 fixes r_c; otherwise r_c = 1.2 s, at most max_cutoff.

@@ -57,14 +57,17 @@ int fft_order_for(double accuracy);
 class FftCoulomb {
  public:
   // Collective over decomp.comm(); decomp must outlive this. mesh[d] ≥ order, 1 ≤ order ≤ 7.
-  FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order, double alpha, double epsilon);
+  // drift ≥ 0: positions may lie up to this far outside the rank's subdomain (beads that moved since
+  // the last migration); the local brick is widened by that much.
+  FftCoulomb(const Decomposition& decomp, const Int3& mesh, int order, double alpha, double epsilon,
+             double drift = 0.0);
   FftCoulomb(const FftCoulomb&) = delete;
   FftCoulomb& operator=(const FftCoulomb&) = delete;
   ~FftCoulomb();
 
   // Collective. Mesh energy of the owned beads' charges (each bead's own mesh self energy
   // included; see self_correction) and the mesh field at each owned bead (field.size() = pos.size()).
-  // Every position must lie in this rank's subdomain (throws Error otherwise).
+  // Every position must lie in this rank's subdomain widened by the drift (throws Error otherwise).
   double compute(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& field);
 
   // The mean error of the mesh self energy per unit q², relative to the exact Gaussian one:
@@ -102,6 +105,7 @@ class FftCoulomb {
   Vec3 h_ = Vec3::Zero();
   int order_ = 5;
   double alpha_ = 1.0, epsilon_ = 1.0;
+  double drift_ = 0.0;  // positions may lie this far outside the subdomain
   double self_correction_ = 0.0;
   bool padded_ = false;                        // parallel FFTW layout: last dimension padded to 2(n_z/2+1)
   int local_n0_ = 0, local_0_start_ = 0;       // this rank's x slab

@@ -53,6 +53,7 @@ struct PoissonGridOptions {
   int levels = 0;               // multigrid levels; 0 = as many as the grid allows
   int order = 2;                // 2: finite volumes, any ε; 4..16 (even): central differences, uniform ε
   bool reuse_solution = false;  // start each solve from the previous φ (KSPSetInitialGuessNonzero)
+  double drift = 0.0;           // beads may lie this far outside their rank's subdomain (spread, field_at)
 };
 
 // Coefficients c_1..c_p of the central second difference of order 2p: −f'' ≈ Σ_m c_m (2f_0 − f_m − f_−m)/h².
@@ -124,7 +125,8 @@ class PoissonGrid {
   Int3 n_{0, 0, 0};
   Vec3 h_ = Vec3::Zero();
   double sigma_ = 1.0;
-  int s_ = 1;  // spreading DM ghost width (nodes)
+  int s_ = 1;  // kernel support (nodes)
+  int w_ = 1;  // spreading DM ghost width: s_ plus the drift allowance (nodes)
   int levels_ = 1;
   int order_ = 2;
   std::vector<double> coef_;       // central-difference coefficients (order > 2)

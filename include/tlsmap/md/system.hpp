@@ -11,6 +11,7 @@
 // The model is a species table or per-bead diameters (pair_potential.hpp: Model). With diameters
 // every bead must carry one (Beads::diameter, within the model's sigma_max); with a species table
 // any diameters the beads bring are dropped, so species models move no extra bytes.
+#include "tlsmap/md/force_term.hpp"
 #include "tlsmap/md/forces.hpp"
 #include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
@@ -18,6 +19,7 @@
 #include "tlsmap/parallel/neighbor_list.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -47,8 +49,14 @@ class System {
   void positions_changed();
   // Collective. Migrate, build ghosts and neighbour lists now.
   void rebuild();
-  // Local. Forces on owned beads and per-bead energies at the current positions.
+  // Local without force terms, collective with them. Forces on owned beads and per-bead energies at
+  // the current positions, plus every added term (add_force_term).
   void compute_forces();
+  // Adds a term to every later compute_forces() (collective: every rank adds the same terms). A term
+  // reached through the Coulomb list needs the System built with a Coulomb cutoff.
+  void add_force_term(std::shared_ptr<ForceTerm> term);
+  // The terms' totals from the last compute_forces() (the same on every rank).
+  const ForceTermTotals& force_term_totals() const { return term_totals_; }
 
   // Collective, reproducible global quantities from the last compute_forces().
   Thermo thermo() const;
@@ -84,6 +92,8 @@ class System {
   std::optional<NeighborList> coulomb_list_;
   Beads beads_;
   PerBeadTerms terms_;
+  std::vector<std::shared_ptr<ForceTerm>> force_terms_;
+  ForceTermTotals term_totals_;  // summed over force_terms_ at the last compute_forces()
   std::int64_t n_global_ = 0;
   long n_force_calls_ = 0;
 };

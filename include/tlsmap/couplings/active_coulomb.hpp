@@ -1,0 +1,41 @@
+#pragma once
+// Active charges (charge.mode = "active"): the Coulomb split of electrostatics/coulomb.hpp as a
+// force term of the System, so that MD, FIRE, L-BFGS and relax move the beads under their charges.
+//
+// Drift. Between neighbour-list rebuilds a bead moves up to skin/2 without migrating, so it may
+// sit outside its rank's subdomain; the grid part accepts that much (CoulombParams::drift = skin/2)
+// instead of refusing the bead. The Coulomb list must cover the real-space cutoff (System built
+// with coulomb_cutoff = params.cutoff).
+//
+// Virial. Coulomb energy is homogeneous of degree −1 in the coordinates (box included), so the
+// trace of its virial Σ r·f is the Coulomb energy itself: that trace is exact. The term reports the
+// isotropic tensor (E/3) 1; the anisotropic part (shear stress of the charges) is not computed.
+#include "tlsmap/electrostatics/coulomb.hpp"
+#include "tlsmap/md/force_term.hpp"
+#include "tlsmap/md/system.hpp"
+
+#include <memory>
+
+namespace tlsmap {
+
+class ActiveCoulomb : public ForceTerm {
+ public:
+  // Collective over sys.comm(). Throws Error if sys has no Coulomb list as long as params.cutoff.
+  // params.drift is set here to half the list skin.
+  ActiveCoulomb(const System& sys, CoulombParams params, double skin);
+  std::string name() const override { return "coulomb"; }
+  ForceTermTotals add(Beads& beads, const NeighborList* coulomb_list) override;
+  // The last evaluation: energies, forces' RMS, error estimate.
+  const CoulombResult& last() const { return last_; }
+  const CoulombParams& params() const { return coulomb_.params(); }
+
+ private:
+  Coulomb coulomb_;
+  CoulombResult last_;
+  std::vector<Vec3> force_;
+};
+
+// Builds the term and adds it to sys: the usual way to switch charges on.
+std::shared_ptr<ActiveCoulomb> activate_coulomb(System& sys, const CoulombParams& params, double skin);
+
+}  // namespace tlsmap

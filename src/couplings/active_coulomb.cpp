@@ -1,0 +1,43 @@
+#include "tlsmap/couplings/active_coulomb.hpp"
+
+#include "tlsmap/core/error.hpp"
+
+#include <sstream>
+
+namespace tlsmap {
+
+namespace {
+CoulombParams with_drift(const System& sys, CoulombParams p, double skin) {
+  const NeighborList* list = sys.coulomb_list();
+  if (!list || list->cutoff() < p.cutoff) {
+    std::ostringstream msg;
+    msg << "active Coulomb: the System needs a Coulomb neighbour list of cutoff ≥ " << p.cutoff
+        << " (built with coulomb_cutoff)";
+    throw Error(msg.str());
+  }
+  if (!(skin >= 0.0)) throw Error("active Coulomb: the list skin must be ≥ 0");
+  p.drift = 0.5 * skin;
+  return p;
+}
+}  // namespace
+
+ActiveCoulomb::ActiveCoulomb(const System& sys, CoulombParams params, double skin)
+    : coulomb_(sys.decomp(), with_drift(sys, params, skin)) {}
+
+ForceTermTotals ActiveCoulomb::add(Beads& beads, const NeighborList* coulomb_list) {
+  if (!coulomb_list) throw Error("active Coulomb: no Coulomb neighbour list");
+  last_ = coulomb_.compute(beads, *coulomb_list, force_);
+  for (int i = 0; i < beads.n_owned; ++i) beads.force[i] += force_[i];
+  ForceTermTotals t;
+  t.energy = last_.total;
+  t.virial = (last_.total / 3.0) * Mat3::Identity();
+  return t;
+}
+
+std::shared_ptr<ActiveCoulomb> activate_coulomb(System& sys, const CoulombParams& params, double skin) {
+  auto term = std::make_shared<ActiveCoulomb>(sys, params, skin);
+  sys.add_force_term(term);
+  return term;
+}
+
+}  // namespace tlsmap
