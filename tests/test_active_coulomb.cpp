@@ -35,7 +35,7 @@ Box sample_box() {
   Box b;
   b.lo = Vec3(-0.3, 0.2, 0.1);
   b.len = Vec3(9.9, 10.8, 9.9);  // 9³ sites, spacings 1.1, 1.2, 1.1: the mid-planes, where 2 or 4
-  return b;                       // ranks split the box, pass through sites
+  return b;                      // ranks split the box, pass through sites
 }
 
 // 729 beads on a jittered lattice, charges ±0.6 alternating by id and 0 on the last (neutral), all
@@ -143,8 +143,7 @@ TEST(ActiveCoulomb, DriftedBeadsNeedNoRebuildFft) { check_drift(CoulombSolver::f
 // Max |E(t) − E(0)| per bead over n steps of NVE from T = 0.5, with or without the charges acting.
 double nve_excursion(bool charged, long n_steps) {
   const Box box = sample_box();
-  const CoulombParams p =
-      coulomb_params(box, 1e-5, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
+  const CoulombParams p = coulomb_params(box, 1e-5, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
   System sys(MPI_COMM_WORLD, box, make_model("lennard-jones"), kSkin, {0, 0, 0}, p.cutoff);
   sys.set_beads(charged_lattice(box));
   if (charged) activate_coulomb(sys, p, kSkin);

@@ -1,6 +1,9 @@
 #include "tlsmap/couplings/active_coulomb.hpp"
 
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/reduction.hpp"
+
+#include <cmath>
 
 #include <sstream>
 
@@ -22,12 +25,26 @@ CoulombParams with_drift(const System& sys, CoulombParams p, double skin) {
 }  // namespace
 
 ActiveCoulomb::ActiveCoulomb(const System& sys, CoulombParams params, double skin)
-    : coulomb_(sys.decomp(), with_drift(sys, params, skin)) {}
+    : comm_(sys.comm()), coulomb_(sys.decomp(), with_drift(sys, params, skin)) {}
 
-ForceTermTotals ActiveCoulomb::add(Beads& beads, const NeighborList* coulomb_list) {
+ForceTermTotals ActiveCoulomb::add(Beads& beads, const NeighborList* coulomb_list, std::span<const int> bond_partner) {
   if (!coulomb_list) throw Error("active Coulomb: no Coulomb neighbour list");
   last_ = coulomb_.compute(beads, *coulomb_list, force_);
   for (int i = 0; i < beads.n_owned; ++i) beads.force[i] += force_[i];
+  if (!bond_partner.empty()) {
+    // The bonded pair's q_i q_j/(ε r) out again: −½ of it per bead, and its force on i.
+    const double inv_eps = 1.0 / coulomb_.params().epsilon;
+    std::vector<double> e(beads.n_owned, 0.0);
+    for (int i = 0; i < beads.n_owned; ++i) {
+      const int j = bond_partner[i];
+      if (j < 0) continue;
+      const Vec3 d = beads.pos[i] - beads.pos[j];
+      const double r2 = d.squaredNorm(), r = std::sqrt(r2), qq = beads.charge[i] * beads.charge[j] * inv_eps;
+      e[i] = -0.5 * qq / r;
+      beads.force[i] -= (qq / (r2 * r)) * d;
+    }
+    last_.total += reproducible_sum(comm_, e);
+  }
   ForceTermTotals t;
   t.energy = last_.total;
   t.virial = (last_.total / 3.0) * Mat3::Identity();

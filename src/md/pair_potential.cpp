@@ -26,6 +26,14 @@ LJTable kob_andersen() {
   return t;
 }
 
+LJTable polar_dimer_table() {
+  LJTable t(2);
+  t.set(0, 0, LennardJones::Params::make(1.0, 1.0, 2.5 * 1.0));
+  t.set(0, 1, LennardJones::Params::make(1.0, 0.95, 2.5 * 0.95));
+  t.set(1, 1, LennardJones::Params::make(1.0, 0.9, 2.5 * 0.9));
+  return t;
+}
+
 LJTable lennard_jones(double rc) {
   LJTable t(1);
   t.set(0, 0, LennardJones::Params::make(1.0, 1.0, rc));
@@ -34,7 +42,7 @@ LJTable lennard_jones(double rc) {
 
 namespace {
 
-constexpr const char* kKnownModels = "kob-andersen, lennard-jones, polydisperse-soft-sphere";
+constexpr const char* kKnownModels = "kob-andersen, lennard-jones, polydisperse-soft-sphere, polar-dimers";
 
 [[noreturn]] void unknown_model(const std::string& name) {
   throw Error("unknown model '" + name + "' (known: " + kKnownModels + ")");
@@ -58,6 +66,11 @@ Model model_by_name(const std::string& name) {
   if (is_polydisperse(name)) return Model(PolydisperseSoftSphere{});
   if (name == "kob-andersen") return Model(kob_andersen(), name);
   if (name == "lennard-jones") return Model(lennard_jones(), name);
+  if (name == Model::kPolarDimersName) {
+    Model m(polar_dimer_table(), name);
+    m.bond = HarmonicBond{.k = kPolarDimerBondK, .r0 = kPolarDimerBondLength};
+    return m;
+  }
   unknown_model(name);
 }
 
@@ -78,12 +91,17 @@ LJTable make_model(const std::string& name) {
     throw Error("model '" + name +
                 "' has per-bead diameters, not a species table; this part of tlsmap "
                 "supports kob-andersen and lennard-jones only so far");
+  if (m.has_bonds())
+    throw Error("model '" + name +
+                "' has bonds, which a bare species table would drop; this part of tlsmap "
+                "supports kob-andersen and lennard-jones only so far");
   return std::move(m.table);
 }
 
 std::vector<double> model_composition(const std::string& name) {
   if (name == "kob-andersen") return {0.8, 0.2};
   if (name == "lennard-jones" || is_polydisperse(name)) return {1.0};
+  if (name == Model::kPolarDimersName) return {0.5, 0.5};
   unknown_model(name);
 }
 

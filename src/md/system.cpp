@@ -3,9 +3,12 @@
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/petsc_util.hpp"
 #include "tlsmap/core/reduction.hpp"
+#include "tlsmap/md/bonds.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <algorithm>
 #include <sstream>
+#include <unordered_map>
 
 namespace tlsmap {
 
@@ -30,6 +33,12 @@ void System::set_beads(Beads owned) {
   std::int64_t n = beads_.n_owned;
   MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, comm());
   n_global_ = n;
+  if (model_.has_bonds()) {
+    check_partners();
+  } else {
+    beads_.has_partner = false;
+    beads_.partner.clear();
+  }
   if (model_.has_diameters()) {
     check_diameters();
   } else {
@@ -57,6 +66,29 @@ void System::check_diameters() {
             std::to_string(limit) + "] of model '" + model_.name + "'");
 }
 
+void System::check_partners() {
+  agree(comm(), beads_.has_partner || beads_.n_owned == 0,
+        "model '" + model_.name + "' has bonds and needs every bead's bond partner; the configuration has none");
+  beads_.enable_partner();
+  // Every bead bonded to another bead, and the relation symmetric: the pairs by id, on every rank.
+  std::vector<double> mine;
+  for (int i = 0; i < beads_.n_owned; ++i)
+    mine.insert(mine.end(), {static_cast<double>(beads_.id[i]), static_cast<double>(beads_.partner[i])});
+  const std::vector<double> all = allgather_concat(mine, comm());
+  std::unordered_map<std::int64_t, std::int64_t> partner;
+  for (std::size_t k = 0; k + 1 < all.size(); k += 2)
+    partner[static_cast<std::int64_t>(all[k])] = static_cast<std::int64_t>(all[k + 1]);
+  std::int64_t bad = 0;
+  for (const auto& [id, p] : partner) {
+    const auto it = partner.find(p);
+    if (p == id || it == partner.end() || it->second != id) bad = bad == 0 ? id : std::min(bad, id);
+  }
+  // Every rank saw the same table, so the verdict is the same everywhere.
+  if (bad != 0)
+    throw Error("bead id " + std::to_string(bad) + " of model '" + model_.name +
+                "' has no bond partner that names it back (each bead must be bonded to exactly one other)");
+}
+
 const LJTable& System::table() const {
   require_species_model("this code path");
   return model_.table;
@@ -73,6 +105,11 @@ void System::rebuild() {
   halo_.build_ghosts(beads_);
   list_.build(beads_, decomp_.sub_lo(), decomp_.sub_hi());
   if (coulomb_list_) coulomb_list_->build(beads_, decomp_.sub_lo(), decomp_.sub_hi());
+  if (model_.has_bonds()) {
+    const std::int64_t missing = resolve_partners(beads_, partner_local_);
+    agree(comm(), missing == 0,
+          "the bond partner of bead id " + std::to_string(missing) + " is not within its ghost range");
+  }
 }
 
 void System::positions_changed() {
@@ -84,10 +121,11 @@ void System::compute_forces() {
   {
     const ScopedLogEvent event(LogEvent::forces);
     compute_model_forces(model_, list_, beads_, terms_);
+    if (model_.has_bonds()) add_bond_terms(model_.table, *model_.bond, partner_local_, beads_, terms_);
   }
   term_totals_ = ForceTermTotals{};
   for (const auto& t : force_terms_) {
-    const ForceTermTotals x = t->add(beads_, coulomb_list());
+    const ForceTermTotals x = t->add(beads_, coulomb_list(), partner_local_);
     term_totals_.energy += x.energy;
     term_totals_.virial += x.virial;
   }

@@ -11,6 +11,7 @@ void Beads::resize_owned(int n) {
   charge.assign(n, 0.0);
   id.assign(n, 0);
   diameter.assign(has_diameter ? n : 0, 0.0);
+  partner.assign(has_partner ? n : 0, 0);
   extra.assign(static_cast<std::size_t>(n) * n_extra, 0.0);
   n_owned = n;
   n_ghost = 0;
@@ -27,6 +28,7 @@ void Beads::truncate_owned(int n) {
   charge.resize(n);
   id.resize(n);
   if (has_diameter) diameter.resize(n);
+  if (has_partner) partner.resize(n);
   extra.resize(static_cast<std::size_t>(n) * n_extra);
 }
 
@@ -53,6 +55,7 @@ void Beads::push_owned(const Vec3& x, int species_, double q, std::int64_t id_, 
   charge.push_back(q);
   id.push_back(id_);
   if (has_diameter) diameter.push_back(d);
+  if (has_partner) partner.push_back(0);
   extra.resize(static_cast<std::size_t>(n_owned + 1) * n_extra, 0.0);
   ++n_owned;
 }
@@ -62,6 +65,12 @@ void Beads::enable_diameter() {
   clear_ghosts();
   diameter.assign(n_owned, 0.0);
   has_diameter = true;
+}
+
+void Beads::enable_partner() {
+  if (has_partner) return;
+  partner.assign(n_owned, 0);
+  has_partner = true;
 }
 
 }  // namespace tlsmap

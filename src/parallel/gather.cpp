@@ -17,10 +17,12 @@ std::vector<double> allgather_concat(const std::vector<double>& mine, MPI_Comm c
 }
 
 GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
-  // id pos(3) vel(3) force(3) image(3) species charge [diameter]
-  int with_diameter = b.has_diameter;  // a rank without beads may lack the flag
-  MPI_Allreduce(MPI_IN_PLACE, &with_diameter, 1, MPI_INT, MPI_LOR, comm);
-  const std::size_t stride = 15 + (with_diameter ? 1 : 0);
+  // id pos(3) vel(3) force(3) image(3) species charge [diameter] [partner]
+  int with[2] = {b.has_diameter, b.has_partner};  // a rank without beads may lack the flags
+  MPI_Allreduce(MPI_IN_PLACE, with, 2, MPI_INT, MPI_LOR, comm);
+  const bool with_diameter = with[0] != 0, with_partner = with[1] != 0;
+  const std::size_t stride = 15 + (with_diameter ? 1 : 0) + (with_partner ? 1 : 0);
+  const std::size_t at_partner = 15 + (with_diameter ? 1 : 0);
   std::vector<double> out;
   out.reserve(static_cast<std::size_t>(b.n_owned) * stride);
   for (int i = 0; i < b.n_owned; ++i) {
@@ -30,6 +32,7 @@ GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
     out.push_back(b.species[i]);
     out.push_back(b.charge[i]);
     if (with_diameter) out.push_back(b.has_diameter ? b.diameter[i] : 0.0);
+    if (with_partner) out.push_back(b.has_partner ? static_cast<double>(b.partner[i]) : 0.0);
   }
   const std::vector<double> all = allgather_concat(out, comm);
   const std::size_t n = all.size() / stride;
@@ -41,6 +44,7 @@ GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
   g.species.assign(n, -1);
   g.charge.resize(n);
   g.diameter.resize(with_diameter ? n : 0);
+  g.partner.resize(with_partner ? n : 0);
   bool ok = true;
   for (std::size_t k = 0; k < n && ok; ++k) {
     const double* r = all.data() + k * stride;
@@ -57,6 +61,7 @@ GlobalBeads gather_by_id(const Beads& b, MPI_Comm comm) {
     g.species[row] = static_cast<int>(r[13]);
     g.charge[row] = r[14];
     if (with_diameter) g.diameter[row] = r[15];
+    if (with_partner) g.partner[row] = static_cast<std::int64_t>(r[at_partner]);
   }
   // Every rank saw the same gathered data, so every rank reaches the same verdict.
   if (!ok) throw Error("bead ids are not 1..N each exactly once");

@@ -22,10 +22,12 @@ std::vector<double> sendrecv(MPI_Comm comm, const std::vector<double>& out, int 
   return in;
 }
 
-// Migration record: pos(3) vel(3) image(3) species charge id [diameter] extra(n_extra); the
-// diameter only when the beads have one (Beads::has_diameter, the same on every rank).
+// Migration record: pos(3) vel(3) image(3) species charge id [diameter] [partner] extra(n_extra);
+// the diameter and the bond partner only when the beads have them (Beads::has_diameter,
+// has_partner, the same on every rank).
 constexpr int kMigrateFixed = 12;
-int migrate_stride(const Beads& b) { return kMigrateFixed + (b.has_diameter ? 1 : 0) + b.n_extra; }
+int migrate_optional(const Beads& b) { return (b.has_diameter ? 1 : 0) + (b.has_partner ? 1 : 0); }
+int migrate_stride(const Beads& b) { return kMigrateFixed + migrate_optional(b) + b.n_extra; }
 // Ghost record: pos(3) species charge id [diameter].
 constexpr int kGhostFixed = 6;
 
@@ -37,6 +39,7 @@ void pack_owned(const Beads& b, int i, std::vector<double>& buf) {
   buf.push_back(b.charge[i]);
   buf.push_back(static_cast<double>(b.id[i]));  // ids < 2^53 are exact in a double
   if (b.has_diameter) buf.push_back(b.diameter[i]);
+  if (b.has_partner) buf.push_back(static_cast<double>(b.partner[i]));
   const double* e = b.extra.data() + static_cast<std::size_t>(i) * b.n_extra;
   buf.insert(buf.end(), e, e + b.n_extra);
 }
@@ -44,9 +47,10 @@ void pack_owned(const Beads& b, int i, std::vector<double>& buf) {
 void unpack_owned(Beads& b, const double* r) {
   Vec3 x(r[0], r[1], r[2]), v(r[3], r[4], r[5]);
   Int3 img{static_cast<int>(r[6]), static_cast<int>(r[7]), static_cast<int>(r[8])};
-  const int fixed = kMigrateFixed + (b.has_diameter ? 1 : 0);
+  const int fixed = kMigrateFixed + migrate_optional(b);
   b.push_owned(x, static_cast<int>(r[9]), r[10], static_cast<std::int64_t>(r[11]), v, img,
                b.has_diameter ? r[kMigrateFixed] : 0.0);
+  if (b.has_partner) b.partner.back() = static_cast<std::int64_t>(r[kMigrateFixed + (b.has_diameter ? 1 : 0)]);
   std::copy(r + fixed, r + fixed + b.n_extra, b.extra.end() - b.n_extra);
 }
 
@@ -60,6 +64,7 @@ void move_owned(Beads& b, int from, int to) {
   b.charge[to] = b.charge[from];
   b.id[to] = b.id[from];
   if (b.has_diameter) b.diameter[to] = b.diameter[from];
+  if (b.has_partner) b.partner[to] = b.partner[from];
   std::copy_n(b.extra.begin() + static_cast<std::size_t>(from) * b.n_extra, b.n_extra,
               b.extra.begin() + static_cast<std::size_t>(to) * b.n_extra);
 }

@@ -7,6 +7,10 @@
 // instead of refusing the bead. The Coulomb list must cover the real-space cutoff (System built
 // with coulomb_cutoff = params.cutoff).
 //
+// Bonds. The bonded pair of a molecule does not interact (as LAMMPS's special_bonds 0 0 0): its
+// whole q_i q_j/(ε r) is subtracted, which leaves the grid part's error at r ≈ r0 in place (as
+// LAMMPS's exclusion of the erf part does).
+//
 // Virial. Coulomb energy is homogeneous of degree −1 in the coordinates (box included), so the
 // trace of its virial Σ r·f is the Coulomb energy itself: that trace is exact. The term reports the
 // isotropic tensor (E/3) 1; the anisotropic part (shear stress of the charges) is not computed.
@@ -24,12 +28,14 @@ class ActiveCoulomb : public ForceTerm {
   // params.drift is set here to half the list skin.
   ActiveCoulomb(const System& sys, CoulombParams params, double skin);
   std::string name() const override { return "coulomb"; }
-  ForceTermTotals add(Beads& beads, const NeighborList* coulomb_list) override;
-  // The last evaluation: energies, forces' RMS, error estimate.
+  ForceTermTotals add(Beads& beads, const NeighborList* coulomb_list, std::span<const int> bond_partner) override;
+  // The last evaluation: energies, forces' RMS, error estimate; total includes the bonded pairs'
+  // exclusion (real, reciprocal and self do not, nor do the force diagnostics).
   const CoulombResult& last() const { return last_; }
   const CoulombParams& params() const { return coulomb_.params(); }
 
  private:
+  MPI_Comm comm_;
   Coulomb coulomb_;
   CoulombResult last_;
   std::vector<Vec3> force_;

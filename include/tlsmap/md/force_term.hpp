@@ -10,6 +10,7 @@
 #include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/parallel/neighbor_list.hpp"
 
+#include <span>
 #include <string>
 
 namespace tlsmap {
@@ -24,9 +25,11 @@ class ForceTerm {
  public:
   virtual ~ForceTerm() = default;
   virtual std::string name() const = 0;
-  // Collective. Adds the term's forces on the owned beads to beads.force[0, n_owned); list is the
-  // System's Coulomb neighbour list (nullptr without one), current for the positions.
-  virtual ForceTermTotals add(Beads& beads, const NeighborList* coulomb_list) = 0;
+  // Collective. Adds the term's forces on the owned beads to beads.force[0, n_owned). coulomb_list:
+  // the System's Coulomb neighbour list (nullptr without one), current for the positions;
+  // bond_partner: the local index of each owned bead's bond partner (−1: none; empty for models
+  // without bonds), for terms that exclude the bonded pair.
+  virtual ForceTermTotals add(Beads& beads, const NeighborList* coulomb_list, std::span<const int> bond_partner) = 0;
 };
 
 }  // namespace tlsmap

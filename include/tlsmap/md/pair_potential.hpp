@@ -133,19 +133,34 @@ LJTable lennard_jones(double rc = 2.5);
 // The interaction model of a System: a species table, or per-bead diameters (then `table` is
 // empty and every bead needs Beads::diameter). Implicit from an LJTable, so code written for
 // species models passes its table as before.
+// A harmonic bond u(r) = ½ k (r − r0)² between a bead and its partner (md/bonds.hpp).
+struct HarmonicBond {
+  double k = 0.0, r0 = 1.0;
+};
+
 struct Model {
   std::string name;                                    // input name; empty for a bare table
   LJTable table;                                       // species models
   std::optional<PolydisperseSoftSphere> polydisperse;  // per-bead diameters
+  std::optional<HarmonicBond> bond;                    // bonded models: every bead has one partner
   Model(LJTable t, std::string name_ = {}) : name(std::move(name_)), table(std::move(t)) {}  // NOLINT: implicit
   explicit Model(const PolydisperseSoftSphere& p) : name(kPolydisperseName), polydisperse(p) {}
   bool has_diameters() const { return polydisperse.has_value(); }
+  bool has_bonds() const { return bond.has_value(); }
   double max_cutoff() const { return polydisperse ? polydisperse->max_cutoff() : table.max_cutoff(); }
   static constexpr const char* kPolydisperseName = "polydisperse-soft-sphere";
+  static constexpr const char* kPolarDimersName = "polar-dimers";
 };
 
+// Polar dimers (tlsmap's own model, docs/polar.md): molecules of one A and one B bead joined by a
+// harmonic bond, charges +ζ on A and −ζ on B. Lennard-Jones with ε = 1 for every pair, σ_AA = 1,
+// σ_AB = 0.95, σ_BB = 0.9, each cut at 2.5 σ_ab and shifted; bond k = 2000 ε/σ², r0 = 0.8 σ; the
+// bonded pair does not interact otherwise (md/bonds.hpp). Masses 1.
+LJTable polar_dimer_table();
+constexpr double kPolarDimerBondK = 2000.0, kPolarDimerBondLength = 0.8;
+
 // Registry by input name: "kob-andersen", "lennard-jones", "polydisperse-soft-sphere" (with the
-// default diameter range). Throws Error for an unknown name.
+// default diameter range), "polar-dimers" (with its bond). Throws Error for an unknown name.
 Model model_by_name(const std::string& name);
 // The model of a sample read from a file: the named model; for per-bead diameters the polydisperse
 // soft spheres with the list range of the sample's largest diameter (published configurations

@@ -10,7 +10,9 @@
 //
 // The model is a species table or per-bead diameters (pair_potential.hpp: Model). With diameters
 // every bead must carry one (Beads::diameter, within the model's sigma_max); with a species table
-// any diameters the beads bring are dropped, so species models move no extra bytes.
+// any diameters the beads bring are dropped, so species models move no extra bytes. A bonded model
+// (Model::bond) needs every bead's partner id (Beads::partner, symmetric); the bond terms and the
+// exclusion of the bonded pair join the pair forces (md/bonds.hpp).
 #include "tlsmap/md/force_term.hpp"
 #include "tlsmap/md/forces.hpp"
 #include "tlsmap/md/pair_potential.hpp"
@@ -78,6 +80,9 @@ class System {
   // Throws Error naming `what` and the model unless the model is a species table.
   void require_species_model(const std::string& what) const;
   const NeighborList& neighbor_list() const { return list_; }
+  // Bonded models: the local index (owned or ghost) of each owned bead's partner, −1 for none;
+  // resolved at every rebuild. Empty for models without bonds.
+  const std::vector<int>& bond_partner() const { return partner_local_; }
   // The Coulomb real-space list (full rows, canonical order), or nullptr without a Coulomb cutoff.
   const NeighborList* coulomb_list() const { return coulomb_list_ ? &*coulomb_list_ : nullptr; }
   std::int64_t n_global() const { return n_global_; }
@@ -85,6 +90,7 @@ class System {
 
  private:
   void check_diameters();  // collective; part of set_beads
+  void check_partners();   // collective; part of set_beads
   Decomposition decomp_;
   Model model_;
   Halo halo_;
@@ -93,7 +99,8 @@ class System {
   Beads beads_;
   PerBeadTerms terms_;
   std::vector<std::shared_ptr<ForceTerm>> force_terms_;
-  ForceTermTotals term_totals_;  // summed over force_terms_ at the last compute_forces()
+  std::vector<int> partner_local_;  // bonded models: see bond_partner()
+  ForceTermTotals term_totals_;     // summed over force_terms_ at the last compute_forces()
   std::int64_t n_global_ = 0;
   long n_force_calls_ = 0;
 };

@@ -25,6 +25,11 @@ struct Beads {
   std::vector<std::int64_t> id;  // permanent id, 1-based as in LAMMPS
   std::vector<double> diameter;  // per-bead diameter σ_i, owned and ghosts; empty unless has_diameter
   bool has_diameter = false;
+  // Bonded models (one bond per bead, a diatomic molecule): the id of the bead's bond partner, 0 for
+  // none. Owned beads only (the partner is found among owned beads and ghosts by id); travels with
+  // migration; empty unless has_partner, which must be the same on every rank (System sets it).
+  std::vector<std::int64_t> partner;
+  bool has_partner = false;
   // Optional per-bead payload of n_extra doubles (owned only) that travels with the bead on
   // migration: algorithms that keep per-bead history (reference positions, minimiser memory) use it.
   std::vector<double> extra;
@@ -46,6 +51,8 @@ struct Beads {
                   const Int3& img = {0, 0, 0}, double d = 0.0);
   // Give every owned bead a diameter slot (0) if it has none: has_diameter becomes true.
   void enable_diameter();
+  // Give every owned bead a partner slot (0) if it has none: has_partner becomes true.
+  void enable_partner();
 };
 
 }  // namespace tlsmap

@@ -16,7 +16,8 @@ struct GlobalBeads {
   std::vector<Int3> image;
   std::vector<int> species;
   std::vector<double> charge;
-  std::vector<double> diameter;  // empty unless the beads have diameters (Beads::has_diameter)
+  std::vector<double> diameter;       // empty unless the beads have diameters (Beads::has_diameter)
+  std::vector<std::int64_t> partner;  // bond partner ids; empty unless Beads::has_partner
   std::size_t size() const { return pos.size(); }
 };
 
