@@ -155,10 +155,11 @@ TEST(Bonds, EnergyAndForcesMatchAnIndependentSum) {
   df = std::sqrt(df);
   EXPECT_LE(df, kAccuracy * ref.ewald_force);
   if (world_rank() == 0)
-    std::printf("%d ranks: %ld beads with the partner a ghost (split or across the boundary), %ld bonded across "
-                "the boundary | E %.10f reference %.10f (Coulomb %.6f, before exclusion %.6f) | |ΔF| %.2e vs "
-                "|F_Ewald| %.3f\n",
-                world_size(), split, crossing, e, ref.energy, ref.coulomb_energy, ref.ewald_energy, df, ref.ewald_force);
+    std::printf(
+        "%d ranks: %ld beads with the partner a ghost (split or across the boundary), %ld bonded across "
+        "the boundary | E %.10f reference %.10f (Coulomb %.6f, before exclusion %.6f) | |ΔF| %.2e vs "
+        "|F_Ewald| %.3f\n",
+        world_size(), split, crossing, e, ref.energy, ref.coulomb_energy, ref.ewald_energy, df, ref.ewald_force);
 }
 
 TEST(Bonds, MoleculesKeepTheirBondsThroughMigration) {

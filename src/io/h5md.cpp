@@ -15,6 +15,7 @@
 #include "tlsmap/io/input.hpp"
 #include "tlsmap/io/units.hpp"
 #include "tlsmap/io/validate.hpp"
+#include "tlsmap/parallel/gather.hpp"
 
 #include <fcntl.h>
 #include <hdf5_hl.h>
@@ -32,6 +33,7 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -882,6 +884,27 @@ void write_configuration(Hdf5File& file, const Box& box, const Beads& beads, con
   element("charge", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c.charge.data(), 1);
   if (with_diameter) element("diameter", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c.diameter.data(), 1);
   element("id", H5T_STD_I64LE, H5T_NATIVE_INT64, c.id.data(), 1);
+  int with_partner = beads.has_partner;
+  MPI_Allreduce(MPI_IN_PLACE, &with_partner, 1, MPI_INT, MPI_LOR, io.comm);
+  if (with_partner) write_bonds(file, beads);
+}
+
+void write_bonds(Hdf5File& file, const Beads& beads) {
+  // Each bond once, (lower id, higher id), sorted: the same rows at any rank count. Topology is
+  // written once per file, so gathering it (two ids per bond) is cheap beside the coordinates.
+  std::vector<double> mine;
+  for (int i = 0; i < beads.n_owned; ++i)
+    if (beads.has_partner && beads.partner[i] > beads.id[i])
+      mine.insert(mine.end(), {static_cast<double>(beads.id[i]), static_cast<double>(beads.partner[i])});
+  const std::vector<double> all = allgather_concat(mine, file.comm());
+  std::vector<std::pair<std::int64_t, std::int64_t>> bonds(all.size() / 2);
+  for (std::size_t k = 0; k < bonds.size(); ++k)
+    bonds[k] = {static_cast<std::int64_t>(all[2 * k]), static_cast<std::int64_t>(all[2 * k + 1])};
+  std::sort(bonds.begin(), bonds.end());
+  std::vector<std::int64_t> flat;
+  flat.reserve(2 * bonds.size());
+  for (const auto& [a, b] : bonds) flat.insert(flat.end(), {a, b});
+  write_replicated(file, "/particles/all/bonds", flat, Shape{bonds.size(), 2});
 }
 
 Configuration read_configuration(Hdf5File& file) {
@@ -960,7 +983,32 @@ Configuration read_configuration(Hdf5File& file) {
     if (has_diameter) b.diameter[k] = diameter[k];
     b.id[k] = ids[k];
   }
+  if (io.path_exists(f, "/particles/all/bonds")) read_bonds(file, b, n);
   return c;
+}
+
+void read_bonds(Hdf5File& file, Beads& beads, std::int64_t n) {
+  const Io io{file.comm(), file.path()};
+  Shape dims;
+  const std::vector<std::int64_t> flat = read_dataset<std::int64_t>(file, "/particles/all/bonds", &dims);
+  io.fail_unless(dims.size() == 2 && dims[1] == 2, "/particles/all/bonds must have shape (n_bonds, 2)");
+  // Every rank holds the whole table, so every rank reaches the same verdict on it.
+  std::unordered_map<std::int64_t, std::int64_t> partner;
+  std::string bad;
+  for (std::size_t k = 0; k < dims[0] && bad.empty(); ++k) {
+    const std::int64_t a = flat[2 * k], b = flat[2 * k + 1];
+    if (a < 1 || a > n || b < 1 || b > n || a == b)
+      bad = "row " + std::to_string(k) + " bonds ids " + std::to_string(a) + " and " + std::to_string(b) +
+            ", not two distinct ids in 1.." + std::to_string(n);
+    else if (!partner.emplace(a, b).second || !partner.emplace(b, a).second)
+      bad = "row " + std::to_string(k) + ": a bead in more than one bond (one bond per bead is supported)";
+  }
+  io.fail_unless(bad.empty(), "/particles/all/bonds " + bad);
+  beads.enable_partner();
+  for (int i = 0; i < beads.n_owned; ++i) {
+    const auto it = partner.find(beads.id[i]);
+    beads.partner[i] = it == partner.end() ? 0 : it->second;
+  }
 }
 
 Configuration read_configuration(const std::string& path, MPI_Comm comm) {

@@ -36,8 +36,11 @@ Schema default_schema() {
   s.add_int("system.n_beads", 4000, "[2, 2147483647]", "", "number of beads");
   s.add_double("system.density", 1.2, "[0.01, 10]", "sigma^-3", "number density");
   s.add_vec3("system.box_aspect", {1, 1, 1}, "[0.01, 100]", "", "box edge ratios Lx:Ly:Lz");
-  s.add_string("system.model", "kob-andersen", {"kob-andersen", "lennard-jones", "polydisperse-soft-sphere"},
-               "interaction model (polydisperse-soft-sphere: pack, pairs and energy so far)");
+  s.add_string("system.model", "kob-andersen",
+               {"kob-andersen", "lennard-jones", "polydisperse-soft-sphere", "polar-dimers"},
+               "interaction model (polydisperse-soft-sphere: pack, pairs and energy so far; polar-dimers: A-B "
+               "molecules with a harmonic bond and charges +zeta/-zeta acting while the liquid forms, pack only, "
+               "with charge.mode = \"active\")");
   s.add_double("system.skin", 0.3, "(0, 2]", "sigma", "Verlet-list skin beyond the cutoff");
   s.add_int3("system.proc_grid", {0, 0, 0}, "[0, inf)", "", "MPI process grid; 0 = chosen automatically");
 
@@ -68,11 +71,10 @@ Schema default_schema() {
   s.add_double("charge.bond_cutoff", 1.5, "(0, inf)", "sigma", "beads closer than this may be paired into a bond");
   s.add_double("charge.max_bond_cutoff", 2.5, "(0, inf)", "sigma",
                "largest bond cutoff the automatic enlargement may reach to pair every bead");
-  // "active" (Coulomb forces in the mechanics, issue 20) is refused until it exists: accepting it
-  // silently would run the passive model under the active name.
-  s.add_string("charge.mode", "passive", {"passive"},
-               "passive: charges do not enter the mechanics (the only mode so far; \"active\" is not "
-               "implemented)");
+  s.add_string("charge.mode", "passive", {"passive", "active"},
+               "passive: charges are assigned to the finished glass and do not enter the mechanics; active: the "
+               "charges act through the Coulomb split ([coulomb]) in the MD and minimisers of pack: system.model = "
+               "\"polar-dimers\" only, whose charges exist while the liquid forms");
 
   s.add_double("coulomb.accuracy", 1e-5, "(0, 0.01]", "",
                "requested RMS Coulomb force error relative to the RMS Coulomb force (sets sigma, grid, cutoff)");

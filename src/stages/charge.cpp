@@ -321,6 +321,11 @@ ChargeSettings ChargeSettings::from_input(const Input& in) {
   s.units = PhysicalUnits::from_input(in);
   s.q = s.zeta / s.units.e_per_charge();
   s.mode = in.get_string("charge.mode");
+  if (s.mode == "active")
+    in.fail("charge.mode",
+            "the charge stage gives a finished glass passive charges; active charges belong to a "
+            "model whose charges exist while the liquid forms (system.model = \"polar-dimers\", set "
+            "by pack)");
   return s;
 }
 

@@ -85,6 +85,8 @@ void write_forces(const std::string& path, const Beads& b, MPI_Comm comm) {
 Model model_for(const std::string& name, const LoadedConfiguration& c) {
   Model m = model_by_name(name);
   if (m.has_diameters()) m = Model(PolydisperseSoftSphere::for_diameters_up_to(c.max_diameter));
+  // Its Coulomb sum here has no bonded-pair exclusion, so it would not be the model's energy.
+  if (m.has_bonds()) throw Error("tlsmap energy: model '" + name + "' (bonded molecules) is not supported yet");
   return m;
 }
 

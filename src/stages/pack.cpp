@@ -2,6 +2,7 @@
 
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/random.hpp"
+#include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/io/config_file.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <numeric>
 #include <tuple>
 
@@ -45,6 +47,24 @@ PackParams PackParams::from_input(const Input& in) {
     in.fail("pack.swap",
             "swap Monte Carlo exchanges diameters: it needs system.model = \"polydisperse-soft-sphere\", not \"" +
                 p.model + "\"");
+  const bool bonded = model_by_name(p.model).has_bonds();
+  p.active_charges = in.get_string("charge.mode") == "active";
+  if (bonded && !p.active_charges)
+    in.fail("charge.mode",
+            "model \"" + p.model + "\" carries its charges while the liquid forms: set charge.mode = \"active\"");
+  if (!bonded && p.active_charges)
+    in.fail("charge.mode",
+            "active charges need a model whose charges exist while the liquid forms "
+            "(system.model = \"polar-dimers\"); the charge stage gives a finished glass passive ones");
+  if (bonded && p.n_beads % 2 != 0)
+    in.fail("system.n_beads", "must be even: model \"" + p.model + "\" has two beads per molecule");
+  if (p.active_charges) {
+    p.charge = in.get_double("charge.zeta") / PhysicalUnits::from_input(in).e_per_charge();
+    p.coulomb_accuracy = in.get_double("coulomb.accuracy");
+    p.coulomb_cutoff = in.get_double("coulomb.cutoff");
+    p.coulomb_epsilon = in.get_double("coulomb.epsilon");
+    p.coulomb_solver = in.get_string("coulomb.solver");
+  }
   p.minimizer = in.get_string("minimize.method");
   p.fire.f_tol = p.lbfgs.f_tol = in.get_double("minimize.f_tol");
   p.fire.max_iter = p.lbfgs.max_iter = in.get_int("minimize.max_iter");
@@ -94,6 +114,26 @@ Beads lattice_start(MPI_Comm comm, std::int64_t n, const Box& box, const std::ve
     int species = 0;
     while (id >= first_id_of[species + 1]) ++species;
     b.push_owned(x, species, 0.0, id);
+  }
+  return b;
+}
+
+Beads dimer_start(MPI_Comm comm, std::int64_t n, const Box& box, double charge, std::uint64_t seed) {
+  const Beads centres = lattice_start(comm, n / 2, box, {1.0}, seed);
+  Beads b;
+  b.enable_partner();
+  for (int k = 0; k < centres.n_owned; ++k) {
+    const std::int64_t m = centres.id[k];
+    const auto u = uniform4(seed, Stream::packing, m, 1);
+    const double cz = 2.0 * u[0] - 1.0, phi = 2.0 * std::numbers::pi * u[1],
+                 sz = std::sqrt(std::max(0.0, 1.0 - cz * cz));
+    const Vec3 half = (0.5 * kPolarDimerBondLength) * Vec3(sz * std::cos(phi), sz * std::sin(phi), cz);
+    Vec3 a = centres.pos[k] - half, c = centres.pos[k] + half;
+    const Int3 ia = box.wrap(a), ic = box.wrap(c);  // image flags keep the molecule whole
+    b.push_owned(a, 0, charge, 2 * m - 1, Vec3::Zero(), ia);
+    b.partner.back() = 2 * m;
+    b.push_owned(c, 1, -charge, 2 * m, Vec3::Zero(), ic);
+    b.partner.back() = 2 * m - 1;
   }
   return b;
 }
@@ -191,7 +231,9 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
   PackResult res;
   const double t0 = MPI_Wtime();
   const double n = static_cast<double>(sys.n_global());
-  if (sys.model().has_diameters() && p.equil_steps + p.quench_steps > 0) remove_overlaps(sys, p, progress);
+  // Lattice starts of diameters and of molecules overlap: relax them before the first MD step.
+  if ((sys.model().has_diameters() || sys.model().has_bonds()) && p.equil_steps + p.quench_steps > 0)
+    remove_overlaps(sys, p, progress);
   assign_velocities(sys, p.t_parent, p.seed);
   MolecularDynamics md(sys, MDParams{p.dt, true, p.friction, p.seed});
   auto target = [&](long step) {
@@ -325,8 +367,9 @@ Start start_sample(const PackParams& p, MPI_Comm comm) {
     else require_species_in_model(loaded, p.from, model.table.n_species(), p.model, comm);
   }
   const Box box = imported ? loaded.box : packing_box(p.n_beads, p.density, p.aspect);
-  Beads start =
-      imported ? std::move(loaded.beads) : lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed);
+  Beads start = imported            ? std::move(loaded.beads)
+                : model.has_bonds() ? dimer_start(comm, p.n_beads, box, p.charge, p.seed)
+                                    : lattice_start(comm, p.n_beads, box, model_composition(p.model), p.seed);
   if (model.has_diameters() && !imported) assign_diameters(start, p.n_beads);
   return Start{box, std::move(model), std::move(start)};
 }
@@ -390,8 +433,18 @@ void run_pack(const Input& in, MPI_Comm comm) {
   if (imported) p.equil_steps = p.quench_steps = 0;
   Start start = start_sample(p, comm);
   const Box box = start.box;
-  System sys(comm, box, std::move(start.model), p.skin, p.proc_grid);
+  CoulombParams coulomb;
+  if (p.active_charges)
+    coulomb = coulomb_params(box, p.coulomb_accuracy, p.coulomb_cutoff, p.coulomb_epsilon,
+                             0.5 * box.len.minCoeff() - p.skin, 16, coulomb_solver_by_name(p.coulomb_solver));
+  System sys(comm, box, std::move(start.model), p.skin, p.proc_grid, p.active_charges ? coulomb.cutoff : 0.0);
   sys.set_beads(std::move(start.beads));
+  if (p.active_charges) {
+    activate_coulomb(sys, coulomb, p.skin);
+    progress.say(
+        fmt::format("active charges +-{:.4g} q*: Coulomb split ({}) at accuracy {:.1e}, r_c {:.3f}, epsilon {:.4g}",
+                    p.charge, p.coulomb_solver, p.coulomb_accuracy, coulomb.cutoff, p.coulomb_epsilon));
+  }
   const Int3 g = sys.decomp().dims();
   progress.say(fmt::format("{} {} beads{}{}, density {:.4g}, box {:.4g} x {:.4g} x {:.4g}, {} ranks ({}x{}x{})",
                            sys.n_global(), p.model, imported ? " read from " : "", p.from,

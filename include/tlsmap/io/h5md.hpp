@@ -102,6 +102,13 @@ ConfigMeta config_meta(const Input& in);
 void write_configuration(Hdf5File& file, const Box& box, const Beads& beads, const ConfigMeta& meta,
                          bool with_velocity = false);
 
+// Bonds (Beads::partner): /particles/all/bonds, int64 (n_bonds, 2) of bead ids, each bond once as
+// (lower id, higher id), rows sorted. write_configuration writes it when the beads have partners;
+// read_configuration reads it when present (one bond per bead; Error naming the row otherwise).
+// Collective; both hold the whole table on every rank (two ids per bond).
+void write_bonds(Hdf5File& file, const Beads& beads);
+void read_bonds(Hdf5File& file, Beads& beads, std::int64_t n_global);
+
 struct Configuration {
   Box box;
   Beads beads;                // rows [r N / P, (r + 1) N / P) of the file, all owned, no ghosts

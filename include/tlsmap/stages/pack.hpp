@@ -36,7 +36,13 @@ struct PackParams {
   double t_parent = 2.0, t_final = 0.3;
   long equil_steps = 2000, quench_steps = 6000;
   bool linear_quench = true;
-  bool swap = false;     // swap Monte Carlo between MD blocks (models with diameters only)
+  bool swap = false;  // swap Monte Carlo between MD blocks (models with diameters only)
+  // Active charges (system.model = "polar-dimers", charge.mode = "active"): ±charge (q*) on the A
+  // and B beads, acting through the Coulomb split with these [coulomb] settings.
+  bool active_charges = false;
+  double charge = 0.0;
+  double coulomb_accuracy = 1e-5, coulomb_cutoff = 0.0, coulomb_epsilon = 1.0;
+  std::string coulomb_solver = "fft";
   long swap_every = 10;  // MD steps per block
   long log_every = 1000;
   std::string minimizer = "lbfgs";  // "lbfgs" or "fire" (minimize.method)
@@ -73,6 +79,12 @@ struct PackResult {
   double seconds = 0.0;
   double minimize_seconds = 0.0;
 };
+
+// Collective: n/2 polar dimers (model "polar-dimers") on rank 0, other ranks get none. Molecule
+// centres are lattice_start's n/2 sites; molecule m is the A bead 2m − 1 (charge +charge) and the B
+// bead 2m (−charge), ±r0/2 along an axis drawn from (seed, Stream::packing, m, 1); partners set,
+// image flags such that each molecule is whole in unwrapped coordinates.
+Beads dimer_start(MPI_Comm comm, std::int64_t n, const Box& box, double charge, std::uint64_t seed);
 
 // Box of volume n/density with edges in the ratio `aspect`.
 Box packing_box(std::int64_t n, double density, const Vec3& aspect);
