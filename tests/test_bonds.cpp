@@ -26,6 +26,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 using namespace tlsmap;
 using tlsmap::testing::world_rank;
@@ -123,12 +124,19 @@ Reference reference(const GlobalBeads& g) {
   return ref;
 }
 
-TEST(Bonds, EnergyAndForcesMatchAnIndependentSum) {
-  const Box box = sample_box();
+// The sample on every rank's share, charges acting (System is not movable: built in place).
+std::unique_ptr<System> charged_dimers() {
   const CoulombParams p = params();
-  System sys(MPI_COMM_WORLD, box, model_by_name("polar-dimers"), kSkin, {0, 0, 0}, p.cutoff);
-  sys.set_beads(dimers(world_rank() == 0));
-  activate_coulomb(sys, p, kSkin);
+  auto sys = std::make_unique<System>(MPI_COMM_WORLD, sample_box(), model_by_name("polar-dimers"), kSkin, Int3{0, 0, 0},
+                                      p.cutoff);
+  sys->set_beads(dimers(world_rank() == 0));
+  activate_coulomb(*sys, p, kSkin);
+  return sys;
+}
+
+TEST(Bonds, EnergyAndForcesMatchAnIndependentSum) {
+  const auto owner = charged_dimers();
+  System& sys = *owner;
   sys.compute_forces();
 
   // What the sample exercises: molecules split over ranks, bonds across the periodic boundary.
@@ -164,10 +172,8 @@ TEST(Bonds, EnergyAndForcesMatchAnIndependentSum) {
 
 TEST(Bonds, MoleculesKeepTheirBondsThroughMigration) {
   const Box box = sample_box();
-  const CoulombParams p = params();
-  System sys(MPI_COMM_WORLD, box, model_by_name("polar-dimers"), kSkin, {0, 0, 0}, p.cutoff);
-  sys.set_beads(dimers(world_rank() == 0));
-  activate_coulomb(sys, p, kSkin);
+  const auto owner = charged_dimers();
+  System& sys = *owner;
   assign_velocities(sys, 1.0, 4);
   MolecularDynamics md(sys, MDParams{.dt = 0.002, .langevin = false, .friction = 0.0, .seed = 1});
   md.run(500, [](long) { return 0.0; });
