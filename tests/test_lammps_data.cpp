@@ -1,5 +1,6 @@
-// LAMMPS data files: exact round trips from any bead distribution, LAMMPS itself reading our file
-// (and us reading LAMMPS's write_data back), and errors naming file and line.
+// LAMMPS data files: exact round trips from any bead distribution (with bonds: atom style full),
+// LAMMPS itself reading our file (and us reading LAMMPS's write_data back), and errors naming file
+// and line.
 #include "io_test_support.hpp"
 #include "peers.hpp"
 #include "tlsmap/core/error.hpp"
@@ -128,14 +129,62 @@ TEST(LammpsData, BadInputNamesFileAndLine) {
     expect_error([&] { read_lammps_data(tmp.path, MPI_COMM_WORLD); }, pieces);
   };
   check("Atoms # atomic\n\n1 1 0.5 0.5 0.5\n2 1 1.5 1.5x 1.5\n", {tmp.path + ":12:", "'1.5x'"});
-  check("Atoms # full\n\n1 1 1 0 0.5 0.5 0.5\n", {tmp.path + ":9:", "atom style 'full'"});
+  check("Atoms # molecular\n\n1 1 1 0.5 0.5 0.5\n", {tmp.path + ":9:", "atom style 'molecular'"});
   check("Atoms # atomic\n\n1 1 0.5 0.5 0.5\n1 1 1.5 1.5 1.5\n", {tmp.path + ":12:", "id 1 appears twice"});
   check("Atoms # atomic\n\n1 1 0.5 0.5 0.5\n2 2 1.5 1.5 1.5\n", {tmp.path + ":12:", "atom type 2"});
   check("Atoms # atomic\n\n1 1 0.5 0.5 0.5\n", {"file ends inside the Atoms section"});
-  check("Bonds\n\n1 1 1 2\n", {tmp.path + ":9:", "unsupported section 'Bonds'"});
+  check("Bonds\n\n1 1 1 2\n", {tmp.path + ":9:", "no 'N bonds' line"});
+  check("Angles\n\n1 1 1 2 3\n", {tmp.path + ":9:", "unsupported section 'Angles'"});
   check("Masses\n\n1 1.0\n", {tmp.path + ": no Atoms section"});
   expect_error([&] { read_lammps_data(tmp.path + ".missing", MPI_COMM_WORLD); },
                {tmp.path + ".missing", "cannot open"});
+}
+
+namespace {
+
+// Polar-dimer style topology: bead 2m − 1 bonded to 2m.
+void pair_up(Beads& b) {
+  b.enable_partner();
+  for (int i = 0; i < b.n_owned; ++i) b.partner[i] = b.id[i] % 2 ? b.id[i] + 1 : b.id[i] - 1;
+}
+
+void expect_paired(const LammpsData& d) {
+  ASSERT_TRUE(d.beads.has_partner);
+  for (int i = 0; i < d.beads.n_owned; ++i)
+    EXPECT_EQ(d.beads.partner[i], d.beads.id[i] % 2 ? d.beads.id[i] + 1 : d.beads.id[i] - 1) << "id " << d.beads.id[i];
+}
+
+}  // namespace
+
+TEST(LammpsData, FullRoundTripKeepsBonds) {
+  const Box box = test_box();
+  DataPath tmp("full");
+  const auto all = make_beads(500, box, 17);
+  Beads mine = distribute(all, 3);
+  pair_up(mine);
+  write_lammps_data(tmp.path, box, mine, MPI_COMM_WORLD);
+  const LammpsData d = read_lammps_data(tmp.path, MPI_COMM_WORLD);
+  EXPECT_EQ(d.atom_style, "full");
+  EXPECT_EQ(d.n_bonds, 250);
+  expect_paired(d);
+  expect_read_matches(d, all, false, true);
+}
+
+TEST(LammpsData, BadBondsNameFileAndLine) {
+  DataPath tmp("badbonds");
+  const std::string head =
+      "t\n\n3 atoms\n1 atom types\n2 bonds\n1 bond types\n0 4 xlo xhi\n0 4 ylo yhi\n"
+      "0 4 zlo zhi\n\nAtoms # full\n\n1 1 1 0 0.5 0.5 0.5\n2 1 1 0 1.5 0.5 0.5\n"
+      "3 2 1 0 2.5 0.5 0.5\n\n";
+  auto check = [&](const std::string& body, const std::vector<std::string>& pieces) {
+    write_text(tmp.path, head + body);
+    expect_error([&] { read_lammps_data(tmp.path, MPI_COMM_WORLD); }, pieces);
+  };
+  check("Bonds\n\n1 1 1 2\n2 1 2 3\n", {tmp.path + ":20:", "atom 2 is in a second bond"});
+  check("Bonds\n\n1 1 1 2\n2 2 3 1\n", {tmp.path + ":20:", "bond type 2"});
+  check("Bonds\n\n1 1 1 1\n", {tmp.path + ":19:", "two distinct atom ids"});
+  check("Bonds\n\n1 1 1 2\n", {"file ends inside the Bonds section"});
+  check("Masses\n\n1 1.0\n", {tmp.path + ": the header has bonds, but there is no Bonds section"});
 }
 
 TEST(LammpsData, BadIdsAreRejectedOnWrite) {
@@ -185,4 +234,42 @@ TEST(LammpsData, LammpsReadsOurFile) {
   EXPECT_EQ(d.atom_style, "charge");
   EXPECT_EQ(d.box.len, box.len);
   expect_read_matches(d, all, true, true);
+}
+
+// LAMMPS reads our bonded file (atom style full, a harmonic bond style) and writes it back: the
+// bonds and every number survive.
+TEST(LammpsData, LammpsReadsOurBonds) {
+  const Box box = test_box();
+  DataPath ours("full_for_lmp"), theirs("full_from_lmp"), script("lmp_full", ".in"), log("lmp_full", ".log");
+  const auto all = make_beads(200, box, 19);
+  Beads mine = distribute(all, 5);
+  pair_up(mine);
+  write_lammps_data(ours.path, box, mine, MPI_COMM_WORLD);
+  const std::string lmp = peer_path("TLSMAP_TEST_LMP", "/usr/bin/lmp");
+  if (!std::filesystem::exists(lmp)) TLSMAP_PEER_MISSING(lmp);
+  int status = 0;
+  if (rank_of() == 0) {
+    std::ofstream(script.path) << "units lj\natom_style full\nbond_style harmonic\nread_data " << ours.path
+                               << "\nbond_coeff 1 1000.0 0.8\npair_style zero 2.5\npair_coeff * *\nrun 0\n"
+                               << "write_data " << theirs.path << "\n";
+    const std::string cmd =
+        "env -i PATH=/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 "
+        "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+        lmp + " -in " + script.path + " -log " + log.path + " > /dev/null 2>&1";
+    status = std::system(cmd.c_str());
+    status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  }
+  MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (status != 0 && rank_of() == 0) {
+    std::ifstream in(log.path);
+    std::stringstream s;
+    s << in.rdbuf();
+    ADD_FAILURE() << "lmp exited with " << status << "; log:\n" << s.str();
+  }
+  ASSERT_EQ(status, 0);
+  const LammpsData d = read_lammps_data(theirs.path, MPI_COMM_WORLD);
+  EXPECT_EQ(d.atom_style, "full");
+  EXPECT_EQ(d.n_bonds, 100);
+  expect_paired(d);
+  expect_read_matches(d, all, false, true);
 }

@@ -118,33 +118,36 @@ class Parser {
 
 void read_atoms(Parser& p, LammpsData& d, std::vector<char>& seen, std::vector<long>& line_of) {
   std::string style = p.comment().empty() ? "" : p.comment()[0];
-  if (!style.empty() && style != "atomic" && style != "charge")
-    p.fail("atom style '" + style + "' is not supported (atomic or charge)");
+  if (!style.empty() && style != "atomic" && style != "charge" && style != "full")
+    p.fail("atom style '" + style + "' is not supported (atomic, charge or full)");
   for (std::int64_t k = 0; k < d.n_atoms; ++k) {
     p.next_content("Atoms", d.n_atoms, k);
     const auto& w = p.words();
-    if (style.empty()) {  // no hint: 5 or 8 fields are atomic, 6 or 9 charge
+    if (style.empty()) {  // no hint: 5 or 8 fields are atomic, 6 or 9 charge, 7 or 10 full
       if (w.size() == 5 || w.size() == 8) style = "atomic";
       else if (w.size() == 6 || w.size() == 9) style = "charge";
+      else if (w.size() == 7 || w.size() == 10) style = "full";
       else p.fail("cannot tell the atom style from " + std::to_string(w.size()) + " fields; add 'Atoms # charge'");
     }
-    const std::size_t base = style == "charge" ? 6 : 5;
+    // full: id molecule type q x y z; the molecule id is not kept (bonds say which beads belong together).
+    const std::size_t skip = style == "full" ? 1 : 0;
+    const std::size_t base = style == "full" ? 7 : style == "charge" ? 6 : 5;
     if (w.size() != base && w.size() != base + 3)
       p.fail("atom style " + style + " needs " + std::to_string(base) + " or " + std::to_string(base + 3) +
              " fields, found " + std::to_string(w.size()));
     const auto id = p.number<std::int64_t>(0, "atom id");
-    const int type = p.number<int>(1, "atom type");
+    const int type = p.number<int>(1 + skip, "atom type");
     if (id < 1 || id > d.n_atoms)
       p.fail("atom id " + std::to_string(id) + " outside 1.." + std::to_string(d.n_atoms) + " (tlsmap needs ids 1..N)");
     if (seen[id - 1]++) p.fail("atom id " + std::to_string(id) + " appears twice");
     if (type < 1 || type > d.n_types)
       p.fail("atom type " + std::to_string(type) + " outside 1.." + std::to_string(d.n_types));
-    const std::size_t x0 = style == "charge" ? 3 : 2;
+    const std::size_t x0 = (style == "atomic" ? 2 : 3) + skip;
     Beads& b = d.beads;
     const std::size_t i = id - 1;
     b.id[i] = id;
     b.species[i] = type - 1;
-    b.charge[i] = style == "charge" ? p.number<double>(2, "charge") : 0.0;
+    b.charge[i] = style == "atomic" ? 0.0 : p.number<double>(2 + skip, "charge");
     for (int c = 0; c < 3; ++c) b.pos[i][c] = p.number<double>(x0 + c, "a coordinate");
     for (int c = 0; c < 3; ++c) b.image[i][c] = w.size() == base ? 0 : p.number<int>(base + c, "an image flag");
     // Before the wrap: 1e300 in a box of a few sigma would overflow the image count.
@@ -206,10 +209,18 @@ bool parse_header(Parser& p, LammpsData& d) {
       if (const std::string why = box_problem(d.box); !why.empty()) p.fail(why);
     } else if (w.size() == 6 && w[3] == "xy" && w[4] == "xz" && w[5] == "yz") {
       p.fail("triclinic boxes (tilt factors xy xz yz) are not supported; tlsmap needs an orthorhombic box");
+    } else if (w.size() == 2 && w[1] == "bonds") {
+      d.n_bonds = p.number<std::int64_t>(0, "the number of bonds");
+      if (d.n_bonds < 0 || static_cast<std::uintmax_t>(d.n_bonds) > p.size() / 8)
+        p.fail("the number of bonds must lie in 0 and what the file can hold");
+    } else if (w.size() == 3 && w[1] == "bond" && w[2] == "types") {
+      d.n_bond_types = p.number<int>(0, "the number of bond types");
+      if (d.n_bond_types < 0 || d.n_bond_types > kMaxSpecies)
+        p.fail("the number of bond types must lie in 0.." + std::to_string(kMaxSpecies));
     } else if (w.size() >= 2 && w[0] == "0") {
       // "0 bonds", "0 ellipsoids", ...: harmless.
     } else {
-      p.fail("unsupported header line (atom styles atomic and charge only)");
+      p.fail("unsupported header line (atoms, atom types, bonds, bond types and the box only)");
     }
   }
   if (!has_atoms_line) p.fail("the header has no 'N atoms' line");
@@ -246,12 +257,33 @@ void read_velocities(Parser& p, LammpsData& d) {
   d.has_velocity = true;
 }
 
+// The Bonds section: 'id type atom1 atom2'; one bond per atom (the engine's diatomic molecules).
+void read_bonds(Parser& p, LammpsData& d) {
+  Beads& b = d.beads;
+  b.enable_partner();
+  for (std::int64_t k = 0; k < d.n_bonds; ++k) {
+    p.next_content("Bonds", d.n_bonds, k);
+    if (p.words().size() != 4) p.fail("a Bonds line is 'id type atom1 atom2'");
+    const int type = p.number<int>(1, "bond type");
+    if (type < 1 || type > d.n_bond_types)
+      p.fail("bond type " + std::to_string(type) + " outside 1.." + std::to_string(d.n_bond_types));
+    const auto a = p.number<std::int64_t>(2, "atom id"), c = p.number<std::int64_t>(3, "atom id");
+    if (a < 1 || a > d.n_atoms || c < 1 || c > d.n_atoms || a == c)
+      p.fail("a bond needs two distinct atom ids in 1.." + std::to_string(d.n_atoms));
+    if (b.partner[a - 1] != 0 || b.partner[c - 1] != 0)
+      p.fail("atom " + std::to_string(b.partner[a - 1] != 0 ? a : c) +
+             " is in a second bond (one bond per atom is supported: diatomic molecules)");
+    b.partner[a - 1] = c;
+    b.partner[c - 1] = a;
+  }
+}
+
 LammpsData parse_file(const std::string& path) {
   Parser p(path);
   LammpsData d;
   d.box.lo = Vec3::Constant(-0.5);  // LAMMPS's default box
   d.box.len = Vec3::Ones();
-  bool has_atoms_section = false;
+  bool has_atoms_section = false, has_bonds_section = false;
   if (!p.next()) p.fail("empty file");  // line 1: title
   bool more = parse_header(p, d);
   d.beads.resize_owned(static_cast<int>(d.n_atoms));
@@ -269,23 +301,31 @@ LammpsData parse_file(const std::string& path) {
       read_masses(p, d);
     } else if (name == "Velocities") {
       read_velocities(p, d);
-    } else if (name == "Pair Coeffs" || name == "PairIJ Coeffs") {  // written by LAMMPS; not ours to use
-      const std::int64_t n = name == "Pair Coeffs" ? d.n_types : std::int64_t{d.n_types} * (d.n_types + 1) / 2;
+    } else if (name == "Bonds") {
+      if (d.n_bonds == 0) p.fail("a Bonds section, but the header has no 'N bonds' line");
+      if (has_bonds_section) p.fail("second Bonds section");
+      read_bonds(p, d);
+      has_bonds_section = true;
+    } else if (name == "Pair Coeffs" || name == "PairIJ Coeffs" || name == "Bond Coeffs") {  // not ours to use
+      const std::int64_t n = name == "Pair Coeffs"   ? d.n_types
+                             : name == "Bond Coeffs" ? d.n_bond_types
+                                                     : std::int64_t{d.n_types} * (d.n_types + 1) / 2;
       for (std::int64_t k = 0; k < n; ++k) p.next_content(name, n, k);
     } else {
-      p.fail("unsupported section '" + name + "' (Masses, Atoms, Velocities, Pair Coeffs only)");
+      p.fail("unsupported section '" + name + "' (Masses, Atoms, Velocities, Bonds, Pair Coeffs, Bond Coeffs only)");
     }
     more = false;  // on to the next section line, or the end
     while (!more && p.next()) more = !p.words().empty();
   }
   if (!has_atoms_section) throw Error(path + ": no Atoms section");
+  if (d.n_bonds > 0 && !has_bonds_section) throw Error(path + ": the header has bonds, but there is no Bonds section");
   check_spacing(path, d, line_of);
   return d;
 }
 
 // One bead on its way to rank 0.
 struct Row {
-  std::int64_t id;
+  std::int64_t id, partner;  // partner: bonded models (0: none)
   double pos[3], vel[3], charge;
   std::int32_t species, image[3];
 };
@@ -295,7 +335,8 @@ struct Row {
 void check_rows(const std::string& path, std::vector<Row>& all, int n_types, int min_species, int max_species,
                 const LammpsWriteOptions& options) {
   const std::string& style = options.atom_style;
-  if (style != "atomic" && style != "charge") throw Error(path + ": atom style '" + style + "' (atomic or charge)");
+  if (style != "atomic" && style != "charge" && style != "full")
+    throw Error(path + ": atom style '" + style + "' (atomic, charge or full)");
   if (options.diameter_as_charge && style != "charge")
     throw Error(path + ": diameters go in the charge column: atom style charge, not " + style);
   if (min_species < 0 || max_species >= n_types)
@@ -316,7 +357,17 @@ void check_rows(const std::string& path, std::vector<Row>& all, int n_types, int
 // Rank 0: the data file, written to path.tmp and renamed.
 void write_text(const std::string& path, const Box& box, const std::vector<Row>& all, int n_types,
                 const LammpsWriteOptions& options) {
-  const std::string& style = options.atom_style;
+  // Bonded beads: atom style full, each bond once (lower id first, in id order), molecule id = the
+  // bond's number; an unbonded bead is a molecule of its own, numbered after the bonds.
+  std::int64_t n_bonds = 0;
+  for (const Row& r : all) n_bonds += r.partner > r.id ? 1 : 0;
+  const std::string style = n_bonds > 0 ? "full" : options.atom_style;
+  std::vector<std::int64_t> molecule(all.size(), 0);
+  std::int64_t next_molecule = 0;
+  for (const Row& r : all)
+    if (r.partner > r.id) molecule[r.id - 1] = molecule[r.partner - 1] = ++next_molecule;
+  for (auto& m : molecule)
+    if (m == 0) m = ++next_molecule;
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "w");
   if (!f) throw Error(path + ": cannot create " + tmp);
@@ -335,7 +386,9 @@ void write_text(const std::string& path, const Box& box, const std::vector<Row>&
   std::replace(title.begin(), title.end(), '\n', ' ');
   out += title + "\n\n";
   put(all.size()), out += "atoms\n";
-  put(n_types), out += "atom types\n\n";
+  put(n_types), out += "atom types\n";
+  if (n_bonds > 0) put(n_bonds), out += "bonds\n", out += "1 bond types\n";
+  out += "\n";
   const char* axis[3] = {"x", "y", "z"};
   for (int c = 0; c < 3; ++c) {
     put(box.lo[c]), put(box.lo[c] + box.len[c]);
@@ -345,10 +398,18 @@ void write_text(const std::string& path, const Box& box, const std::vector<Row>&
   for (int t = 0; t < n_types; ++t) put(t + 1), put(options.masses.empty() ? 1.0 : options.masses[t], '\n');
   out += "\nAtoms # " + style + "\n\n";
   for (const Row& r : all) {
-    put(r.id), put(r.species + 1);
-    if (style == "charge") put(r.charge);
+    put(r.id);
+    if (style == "full") put(molecule[r.id - 1]);
+    put(r.species + 1);
+    if (style != "atomic") put(r.charge);
     put(r.pos[0]), put(r.pos[1]), put(r.pos[2]), put(r.image[0]), put(r.image[1]), put(r.image[2], '\n');
     if (out.size() > (1 << 20)) flush();
+  }
+  if (n_bonds > 0) {
+    out += "\nBonds\n\n";
+    std::int64_t k = 0;
+    for (const Row& r : all)
+      if (r.partner > r.id) put(++k), put(1), put(r.id), put(r.partner, '\n');
   }
   if (options.with_velocity) {
     out += "\nVelocities\n\n";
@@ -379,10 +440,12 @@ LammpsData read_lammps_data(const std::string& path, MPI_Comm comm) {
   MPI_Bcast(d.box.len.data(), 3, MPI_DOUBLE, 0, comm);
   MPI_Bcast(&d.n_atoms, 1, MPI_INT64_T, 0, comm);
   MPI_Bcast(&d.n_types, 1, MPI_INT, 0, comm);
-  int flags[2] = {d.has_velocity, d.atom_style == "charge"};
-  MPI_Bcast(flags, 2, MPI_INT, 0, comm);
+  int flags[3] = {d.has_velocity, d.atom_style == "charge" ? 1 : d.atom_style == "full" ? 2 : 0, d.beads.has_partner};
+  MPI_Bcast(flags, 3, MPI_INT, 0, comm);
   d.has_velocity = flags[0];
-  d.atom_style = flags[1] ? "charge" : "atomic";
+  d.atom_style = flags[1] == 2 ? "full" : flags[1] == 1 ? "charge" : "atomic";
+  d.beads.has_partner = flags[2] != 0;  // every rank alike (System checks it); ranks > 0 hold no beads
+  MPI_Bcast(&d.n_bonds, 1, MPI_INT64_T, 0, comm);
   int n_masses = static_cast<int>(d.masses.size());
   MPI_Bcast(&n_masses, 1, MPI_INT, 0, comm);
   d.masses.resize(n_masses);
@@ -410,6 +473,7 @@ void write_lammps_data(const std::string& path, const Box& box, const Beads& bea
       r.image[c] = beads.image[i][c];
     }
     r.charge = options.diameter_as_charge ? beads.diameter[i] : beads.charge[i];
+    r.partner = beads.has_partner ? beads.partner[i] : 0;
     r.species = beads.species[i];
     max_species = std::max(max_species, r.species);
     min_species = std::min(min_species, r.species);

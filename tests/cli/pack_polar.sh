@@ -8,6 +8,10 @@
 #    bonded pairs' q²/r, to 1e-5 of the Coulomb energy scale (the split's accuracy);
 #  * the three rank counts make glasses of the same preparation: e_IS within 0.1 per bead (not the same
 #    glass: the mesh sums differ in their last bits between rank counts, and MD is chaotic);
+#  * the peer: LAMMPS (lj/cut/coul/long, bond harmonic, Ewald 1e-10) gives the same e_IS of the np2
+#    glass to 3e-7 per bead (1e-5 of its |Ewald energy| ≈ 0.03 per bead);
+#  * [pack] from the packed file reads its bonds back and gives the same e_IS (1e-9); a bonds table
+#    with a bead bonded to itself is refused naming the row;
 #  * refusals, one message each, no file left: polar-dimers with passive charges, active charges on
 #    another model, an odd bead count, and the stages after pack on a polar-dimer file.
 source "$(dirname "$0")/common.bash"
@@ -111,6 +115,52 @@ assert max(vals) - min(vals) <= 0.1, vals
 print("polar-dimer packs: bonds, charges and energies check out")
 PY
 
+# The peer: LAMMPS's energy of the np2 glass (lj/cut/coul/long with the model's per-pair cutoffs and
+# shift, bond harmonic with K = k/2, special_bonds 0 0 0 (its default), Ewald at 1e-10), from a data
+# file this script writes from the HDF5 file; it must equal /pack e_is_per_bead to 1e-5 of the
+# Ewald energy per bead, as the numpy sum above.
+if command -v "${TLSMAP_LMP:-lmp}" > /dev/null; then
+  /usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+f = h5py.File("np2.h5", "r"); a = f["particles/all"]
+ids = a["id/value"][-1]; o = np.argsort(ids)
+x = a["position/value"][-1][o]; img = a["image/value"][-1][o]; sp = a["species/value"][-1][o]
+q = a["charge/value"][-1][o]; lo = a["box/offset"][()]; L = a["box/edges/value"][-1]; bonds = a["bonds"][()]
+n = len(x)
+with open("np2.data", "w") as out:
+    out.write(f"polar dimers\n\n{n} atoms\n2 atom types\n{len(bonds)} bonds\n1 bond types\n")
+    for d, ax in enumerate("xyz"):
+        out.write(f"{lo[d]!r} {lo[d] + L[d]!r} {ax}lo {ax}hi\n")
+    out.write("\nMasses\n\n1 1.0\n2 1.0\n\nAtoms # full\n\n")
+    for k in range(n):
+        out.write(f"{k + 1} {k // 2 + 1} {sp[k] + 1} {q[k]!r} {x[k, 0]!r} {x[k, 1]!r} {x[k, 2]!r} {img[k, 0]} {img[k, 1]} {img[k, 2]}\n")
+    out.write("\nBonds\n\n")
+    for k, (i, j) in enumerate(bonds):
+        out.write(f"{k + 1} 1 {i} {j}\n")
+with open("pe.in", "w") as out:
+    out.write("units lj\natom_style full\nbond_style harmonic\nread_data np2.data\nbond_coeff 1 1000.0 0.8\n"
+              "pair_style lj/cut/coul/long 2.5 3.0\npair_coeff 1 1 1.0 1.0 2.5\npair_coeff 1 2 1.0 0.95 2.375\n"
+              "pair_coeff 2 2 1.0 0.9 2.25\npair_modify shift yes\nkspace_style ewald 1e-10\n"
+              "thermo_style custom step pe\nthermo_modify format float %.12f norm no\nrun 0\n")
+PY
+  env -i PATH=/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+    timeout 120 "${TLSMAP_LMP:-lmp}" -in pe.in -log pe.log > /dev/null 2>&1 || { echo "FAIL: lmp"; cat pe.log; exit 1; }
+  /usr/bin/python3 - <<'PY'
+import h5py
+lines = open("pe.log").read().splitlines()
+i = next(k for k, l in enumerate(lines) if l.split()[:2] == ["Step", "PotEng"])
+pe = float(lines[i + 1].split()[1])
+f = h5py.File("np2.h5", "r"); n = len(f["particles/all/id/value"][-1])
+ours = f["pack"].attrs["e_is_per_bead"]
+print(f"LAMMPS: {pe / n:.10f} per bead, tlsmap e_IS {ours:.10f}, diff {ours - pe / n:.2e}")
+assert abs(ours - pe / n) <= 1e-5 * 0.03 + 1e-9, (ours, pe / n)
+PY
+elif [[ ${TLSMAP_REQUIRE_PEERS:-0} == 1 ]]; then
+  echo "FAIL: ${TLSMAP_LMP:-lmp} not found and TLSMAP_REQUIRE_PEERS=1"; exit 1
+else
+  echo "SKIP LAMMPS cross-check: no ${TLSMAP_LMP:-lmp}"
+fi
+
 # Refusals: one clear message, exit 1, no file.
 fail_with() {  # fail_with <np> <text> <args...>
   local np=$1 text=$2; shift 2
@@ -128,4 +178,22 @@ input bad3.h5 polar-dimers active 401 > odd.toml
 fail_with 2 'must be even' pack odd.toml
 fail_with 2 "stage 'charge' does not support system.model = \"polar-dimers\"" charge in2.toml
 fail_with 2 "stage 'search' does not support" search in2.toml
+# Reading bonds back: [pack] from the np2 glass (H5MD with /particles/all/bonds) only minimises it
+# again, to the same e_IS; a copy whose bonds table pairs a bead with itself is refused by row.
+input again.h5 | sed 's/^\[pack\]$/[pack]\nfrom = "np2.h5"/' > again.toml
+timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" pack again.toml > again.txt
+/usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+a, b = h5py.File("np2.h5", "r"), h5py.File("again.h5", "r")
+assert (a["particles/all/bonds"][()] == b["particles/all/bonds"][()]).all()
+ea, eb = a["pack"].attrs["e_is_per_bead"], b["pack"].attrs["e_is_per_bead"]
+assert abs(ea - eb) <= 1e-9, (ea, eb)
+print(f"ok   [pack] from a polar-dimer file: bonds kept, e_IS {eb:.10f} (was {ea:.10f})")
+with h5py.File("selfbond.h5", "w") as out:
+    a.copy("h5md", out); a.copy("particles", out)
+    for k, v in a.attrs.items(): out.attrs[k] = v
+    bonds = out["particles/all/bonds"]; row = bonds[3]; row[1] = row[0]; bonds[3] = row
+PY
+input bad4.h5 | sed 's/^\[pack\]$/[pack]\nfrom = "selfbond.h5"/' > selfbond.toml
+fail_with 2 "/particles/all/bonds row 3 bonds ids" pack selfbond.toml
 if ls bad*.h5 bad*.tmp > /dev/null 2>&1; then echo "FAIL: output left behind"; ls; exit 1; fi

@@ -1,6 +1,7 @@
 #pragma once
-// LAMMPS data files (text), orthorhombic boxes, atom styles "atomic" (id type x y z [ix iy iz])
-// and "charge" (id type q x y z [ix iy iz]), with optional Masses and Velocities sections.
+// LAMMPS data files (text), orthorhombic boxes, atom styles "atomic" (id type x y z [ix iy iz]),
+// "charge" (id type q x y z [ix iy iz]) and "full" (id molecule type q x y z [ix iy iz]), with
+// optional Masses and Velocities sections, and Bonds (one bond per atom: Beads::partner).
 //
 // Text I/O is serial by nature, so rank 0 does it: reading parses on rank 0 and leaves every bead
 // owned by rank 0 (the engine's migration distributes them); writing gathers to rank 0, sorts by
@@ -27,13 +28,17 @@ struct LammpsData {
   std::int64_t n_atoms = 0;  // on every rank
   int n_types = 0;
   std::vector<double> masses;  // masses[type - 1]; empty if the file has no Masses section
-  std::string atom_style;      // "atomic" or "charge"
+  std::string atom_style;      // "atomic", "charge" or "full"
   bool has_velocity = false;
+  std::int64_t n_bonds = 0;  // the Bonds section's lines; beads.has_partner when > 0
+  int n_bond_types = 0;
 };
 
 // Collective. Ids must be exactly 1..n_atoms (tlsmap's permanent ids). Atom style comes from the
-// "Atoms # style" comment, else from the number of fields of the first Atoms line. Tilt factors,
-// other atom styles and topology sections (Bonds, ...) are rejected.
+// "Atoms # style" comment, else from the number of fields of the first Atoms line. A Bonds section
+// sets each bonded atom's partner (an atom in two bonds is an error naming the line); molecule ids
+// and bond types are not kept, Bond Coeffs are skipped. Tilt factors, other atom styles and other
+// topology sections (Angles, ...) are rejected.
 LammpsData read_lammps_data(const std::string& path, MPI_Comm comm);
 
 struct LammpsWriteOptions {
@@ -48,7 +53,9 @@ struct LammpsWriteOptions {
 };
 
 // Collective. Writes the owned beads of all ranks, sorted by id (must be exactly 1..N), with
-// doubles in their shortest exact form, so reading the file back gives the same doubles.
+// doubles in their shortest exact form, so reading the file back gives the same doubles. Beads
+// with bond partners are written in atom style full (molecule id = the bond's number) with a Bonds
+// section of one bond type, whatever options.atom_style says.
 void write_lammps_data(const std::string& path, const Box& box, const Beads& beads, MPI_Comm comm,
                        const LammpsWriteOptions& options = {});
 
