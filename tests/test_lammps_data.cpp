@@ -170,6 +170,19 @@ TEST(LammpsData, FullRoundTripKeepsBonds) {
   expect_read_matches(d, all, false, true);
 }
 
+TEST(LammpsData, OneSidedBondIsRefusedOnWrite) {
+  const Box box = test_box();
+  DataPath tmp("onesided");
+  Beads mine = distribute(make_beads(20, box, 3), 2);
+  pair_up(mine);
+  for (int i = 0; i < mine.n_owned; ++i)
+    if (mine.id[i] == 3) mine.partner[i] = 7;  // 7 names 8
+  expect_error([&] { write_lammps_data(tmp.path, box, mine, MPI_COMM_WORLD); },
+               {tmp.path, "bead 3 names bond partner 7, which does not name it back"});
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path));
+}
+
 TEST(LammpsData, BadBondsNameFileAndLine) {
   DataPath tmp("badbonds");
   const std::string head =

@@ -352,6 +352,12 @@ void check_rows(const std::string& path, std::vector<Row>& all, int n_types, int
                        ? "id " + std::to_string(k + 1) + " is missing"
                        : "id " + std::to_string(all[k].id) + " is repeated or out of range"));
   if (all.empty()) throw Error(path + ": no beads to write");
+  // Bond partners (ids 1..N after the check above): each names a bead that names it back.
+  const auto n = static_cast<std::int64_t>(all.size());
+  for (const Row& r : all)
+    if (r.partner != 0 && (r.partner < 1 || r.partner > n || r.partner == r.id || all[r.partner - 1].partner != r.id))
+      throw Error(path + ": bead " + std::to_string(r.id) + " names bond partner " + std::to_string(r.partner) +
+                  ", which does not name it back");
 }
 
 // Rank 0: the data file, written to path.tmp and renamed.
