@@ -212,7 +212,7 @@ bool parse_header(Parser& p, LammpsData& d) {
     } else if (w.size() == 2 && w[1] == "bonds") {
       d.n_bonds = p.number<std::int64_t>(0, "the number of bonds");
       if (d.n_bonds < 0 || static_cast<std::uintmax_t>(d.n_bonds) > p.size() / 8)
-        p.fail("the number of bonds must lie in 0 and what the file can hold");
+        p.fail("the number of bonds must be at least 0 and fit in a file of " + std::to_string(p.size()) + " bytes");
     } else if (w.size() == 3 && w[1] == "bond" && w[2] == "types") {
       d.n_bond_types = p.number<int>(0, "the number of bond types");
       if (d.n_bond_types < 0 || d.n_bond_types > kMaxSpecies)
