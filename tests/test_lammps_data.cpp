@@ -142,6 +142,30 @@ TEST(LammpsData, BadInputNamesFileAndLine) {
 
 namespace {
 
+// Collective: rank 0 writes `script_text` to `script` and runs lmp on it with log `log`; every rank
+// gets lmp's exit status, and a failure reports lmp's log.
+int run_lmp(const std::string& lmp, const std::string& script, const std::string& script_text, const std::string& log) {
+  int status = 0;
+  if (rank_of() == 0) {
+    std::ofstream(script) << script_text;
+    // A clean environment: lmp is an MPI program and must not join this job's MPI world.
+    const std::string cmd =
+        "env -i PATH=/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 "
+        "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+        lmp + " -in " + script + " -log " + log + " > /dev/null 2>&1";
+    status = std::system(cmd.c_str());
+    status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  }
+  MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (status != 0 && rank_of() == 0) {
+    std::ifstream in(log);
+    std::stringstream s;
+    s << in.rdbuf();
+    ADD_FAILURE() << "lmp exited with " << status << "; log:\n" << s.str();
+  }
+  return status;
+}
+
 // Polar-dimer style topology: bead 2m − 1 bonded to 2m.
 void pair_up(Beads& b) {
   b.enable_partner();
@@ -222,26 +246,10 @@ TEST(LammpsData, LammpsReadsOurFile) {
   opt.with_velocity = true;
   write_lammps_data(ours.path, box, distribute(all, 8), MPI_COMM_WORLD, opt);
   const std::string lmp = peer_path("TLSMAP_TEST_LMP", "/usr/bin/lmp");
-  int status = 0;
   if (!std::filesystem::exists(lmp)) TLSMAP_PEER_MISSING(lmp);
-  if (rank_of() == 0) {
-    std::ofstream(script.path) << "units lj\natom_style charge\nread_data " << ours.path << "\nrun 0\nwrite_data "
-                               << theirs.path << "\n";
-    // A clean environment: lmp is an MPI program and must not join this job's MPI world.
-    const std::string cmd =
-        "env -i PATH=/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 "
-        "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
-        lmp + " -in " + script.path + " -log " + log.path + " > /dev/null 2>&1";
-    status = std::system(cmd.c_str());
-    status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  }
-  MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (status != 0 && rank_of() == 0) {
-    std::ifstream in(log.path);
-    std::stringstream s;
-    s << in.rdbuf();
-    ADD_FAILURE() << "lmp exited with " << status << "; log:\n" << s.str();
-  }
+  const int status = run_lmp(
+      lmp, script.path,
+      "units lj\natom_style charge\nread_data " + ours.path + "\nrun 0\nwrite_data " + theirs.path + "\n", log.path);
   ASSERT_EQ(status, 0);
   const LammpsData d = read_lammps_data(theirs.path, MPI_COMM_WORLD);
   EXPECT_EQ(d.atom_style, "charge");
@@ -260,25 +268,11 @@ TEST(LammpsData, LammpsReadsOurBonds) {
   write_lammps_data(ours.path, box, mine, MPI_COMM_WORLD);
   const std::string lmp = peer_path("TLSMAP_TEST_LMP", "/usr/bin/lmp");
   if (!std::filesystem::exists(lmp)) TLSMAP_PEER_MISSING(lmp);
-  int status = 0;
-  if (rank_of() == 0) {
-    std::ofstream(script.path) << "units lj\natom_style full\nbond_style harmonic\nread_data " << ours.path
-                               << "\nbond_coeff 1 1000.0 0.8\npair_style zero 2.5\npair_coeff * *\nrun 0\n"
-                               << "write_data " << theirs.path << "\n";
-    const std::string cmd =
-        "env -i PATH=/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 "
-        "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
-        lmp + " -in " + script.path + " -log " + log.path + " > /dev/null 2>&1";
-    status = std::system(cmd.c_str());
-    status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  }
-  MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (status != 0 && rank_of() == 0) {
-    std::ifstream in(log.path);
-    std::stringstream s;
-    s << in.rdbuf();
-    ADD_FAILURE() << "lmp exited with " << status << "; log:\n" << s.str();
-  }
+  const int status = run_lmp(lmp, script.path,
+                             "units lj\natom_style full\nbond_style harmonic\nread_data " + ours.path +
+                                 "\nbond_coeff 1 1000.0 0.8\npair_style zero 2.5\npair_coeff * *\nrun 0\nwrite_data " +
+                                 theirs.path + "\n",
+                             log.path);
   ASSERT_EQ(status, 0);
   const LammpsData d = read_lammps_data(theirs.path, MPI_COMM_WORLD);
   EXPECT_EQ(d.atom_style, "full");
