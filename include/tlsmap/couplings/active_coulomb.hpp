@@ -27,12 +27,10 @@ class ActiveCoulomb : public ForceTerm {
   // Collective over sys.comm(). Throws Error if sys has no Coulomb list as long as params.cutoff.
   // params.drift is set here to half the list skin.
   ActiveCoulomb(const System& sys, CoulombParams params, double skin);
-  std::string name() const override { return "coulomb"; }
   ForceTermTotals add(Beads& beads, const NeighborList* coulomb_list, std::span<const int> bond_partner) override;
   // The last evaluation: energies, forces' RMS, error estimate; total includes the bonded pairs'
   // exclusion (real, reciprocal and self do not, nor do the force diagnostics).
   const CoulombResult& last() const { return last_; }
-  const CoulombParams& params() const { return coulomb_.params(); }
 
  private:
   MPI_Comm comm_;

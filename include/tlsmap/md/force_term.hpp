@@ -11,7 +11,6 @@
 #include "tlsmap/parallel/neighbor_list.hpp"
 
 #include <span>
-#include <string>
 
 namespace tlsmap {
 
@@ -24,7 +23,6 @@ struct ForceTermTotals {
 class ForceTerm {
  public:
   virtual ~ForceTerm() = default;
-  virtual std::string name() const = 0;
   // Collective. Adds the term's forces on the owned beads to beads.force[0, n_owned). coulomb_list:
   // the System's Coulomb neighbour list (nullptr without one), current for the positions;
   // bond_partner: the local index of each owned bead's bond partner (−1: none; empty for models
