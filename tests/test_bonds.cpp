@@ -45,31 +45,8 @@ Box sample_box() {
   return b;
 }
 
-// Molecule m (0-based): A bead id 2m + 1, B bead id 2m + 2; centres at lo + 0.1 + k·spacing, so that
-// the centres of the first layer sit 0.1 from the box face and of the middle layer 0.1 past the
-// mid-plane: bonds there cross the boundary or the rank split for most orientations.
 Beads dimers(bool on_this_rank) {
-  Beads b;
-  b.enable_partner();
-  if (!on_this_rank) return b;
-  const Box box = sample_box();
-  int m = 0;
-  for (int z = 0; z < kSide; ++z)
-    for (int y = 0; y < kSide; ++y)
-      for (int x = 0; x < kSide; ++x, ++m) {
-        const auto u = uniform4(21, Stream::test, m + 1, 0);
-        const double cz = 2.0 * u[0] - 1.0, phi = 2.0 * M_PI * u[1], sz = std::sqrt(1.0 - cz * cz);
-        const Vec3 axis(sz * std::cos(phi), sz * std::sin(phi), cz);
-        const double len = kPolarDimerBondLength + 0.1 * (u[2] - 0.5);
-        const Vec3 c = box.lo + Vec3::Constant(0.1) + kSpacing * Vec3(x, y, z);
-        Vec3 a = c - 0.5 * len * axis, bb = c + 0.5 * len * axis;
-        const Int3 ia = box.wrap(a), ib = box.wrap(bb);
-        b.push_owned(a, 0, kCharge, 2 * m + 1, Vec3::Zero(), ia);
-        b.partner.back() = 2 * m + 2;
-        b.push_owned(bb, 1, -kCharge, 2 * m + 2, Vec3::Zero(), ib);
-        b.partner.back() = 2 * m + 1;
-      }
-  return b;
+  return tlsmap::testing::lattice_dimers(kSide, kSpacing, sample_box(), kCharge, 21, on_this_rank);
 }
 
 CoulombParams params() {

@@ -20,6 +20,7 @@
 #include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/search/local_model.hpp"
 #include "tlsmap/stages/pack.hpp"
+#include "tlsmap/stages/search_stage.hpp"
 
 #include <gtest/gtest.h>
 
@@ -366,7 +367,7 @@ TEST(Polydisperse, LocalModelMatchesEngineAndDerivatives) {
       local_copy(sys.box(), g.pos, g.species, g.charge, centre, 2.5, 2 * Poly{}.max_cutoff(), g.diameter);
   ASSERT_EQ(c.diameter.size(), c.id.size());
   ASSERT_GE(c.n_mobile, 30);
-  const LocalModel m(LocalConfig{c.box, LJTable{}, c.id, c.species, c.pos, c.n_mobile, c.diameter});
+  const LocalModel m(local_config(c, LJTable{}));
   LocalModel::Vector x0 = m.initial_coordinates(), x1 = x0;
   for (int k = 0; k < m.n_dof(); ++k) x1[k] += 0.02 * std::sin(1.0 + 7.0 * k);  // every mobile bead moved
   // (1) against the engine.

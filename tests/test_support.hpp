@@ -92,6 +92,34 @@ inline Charges random_charges(const Vec3& lo, const Vec3& len, int n_side, std::
 
 // Perfect fcc crystal of 4 n³ beads (single species) at density rho, in cube(fcc_edge(n, rho)); the
 // owned beads of the calling rank when on_this_rank (other ranks get none: migration distributes them).
+// n_side³ diatomic molecules of the polar-dimer model on a cubic lattice of `spacing` starting at
+// box.lo + 0.1 (so that molecules straddle the box faces and the mid-planes where ranks split it):
+// molecule m (0-based) is A bead id 2m + 1 (+charge) and B bead id 2m + 2 (−charge), random axis and
+// bond length r0 ± 0.05 from (seed, m). Beads wrapped with image flags; all on one rank.
+inline Beads lattice_dimers(int n_side, double spacing, const Box& box, double charge, std::uint64_t seed,
+                            bool on_this_rank) {
+  Beads b;
+  b.enable_partner();
+  if (!on_this_rank) return b;
+  int m = 0;
+  for (int z = 0; z < n_side; ++z)
+    for (int y = 0; y < n_side; ++y)
+      for (int x = 0; x < n_side; ++x, ++m) {
+        const auto u = uniform4(seed, Stream::test, m + 1, 0);
+        const double cz = 2.0 * u[0] - 1.0, phi = 2.0 * M_PI * u[1], sz = std::sqrt(1.0 - cz * cz);
+        const Vec3 axis(sz * std::cos(phi), sz * std::sin(phi), cz);
+        const double len = kPolarDimerBondLength + 0.1 * (u[2] - 0.5);
+        const Vec3 c = box.lo + Vec3::Constant(0.1) + spacing * Vec3(x, y, z);
+        Vec3 a = c - 0.5 * len * axis, bb = c + 0.5 * len * axis;
+        const Int3 ia = box.wrap(a), ib = box.wrap(bb);
+        b.push_owned(a, 0, charge, 2 * m + 1, Vec3::Zero(), ia);
+        b.partner.back() = 2 * m + 2;
+        b.push_owned(bb, 1, -charge, 2 * m + 2, Vec3::Zero(), ib);
+        b.partner.back() = 2 * m + 1;
+      }
+  return b;
+}
+
 inline double fcc_edge(int n, double rho) { return n * std::cbrt(4.0 / rho); }
 inline Beads fcc_lattice(int n, double rho, bool on_this_rank = true) {
   const double a = std::cbrt(4.0 / rho);

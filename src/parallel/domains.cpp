@@ -33,13 +33,19 @@ Vec3 DomainGrid::center(std::int64_t index) const {
 
 LocalCopy local_copy(const Box& box, const std::vector<Vec3>& pos, const std::vector<int>& species,
                      const std::vector<double>& charge, const Vec3& center, double radius, double shell,
-                     const std::vector<double>& diameter) {
+                     const std::vector<double>& diameter, const std::vector<std::int64_t>& partner) {
   LocalCopy c;
   c.box = box;
   c.center = center;
   c.radius = radius;
   c.shell = shell;
   const double r2 = radius * radius, outer2 = (radius + shell) * (radius + shell);
+  std::vector<double> d2(pos.size());
+  for (std::size_t k = 0; k < pos.size(); ++k) d2[k] = box.minimum_image(pos[k] - center).squaredNorm();
+  // A molecule is mobile when one of its beads is inside the sphere.
+  const auto inside = [&](std::size_t k) {
+    return d2[k] < r2 || (!partner.empty() && partner[k] > 0 && d2[static_cast<std::size_t>(partner[k] - 1)] < r2);
+  };
   std::vector<std::size_t> frozen;
   auto add = [&](std::size_t k) {
     c.id.push_back(static_cast<std::int64_t>(k) + 1);
@@ -47,13 +53,13 @@ LocalCopy local_copy(const Box& box, const std::vector<Vec3>& pos, const std::ve
     c.charge.push_back(charge.empty() ? 0.0 : charge[k]);
     c.pos.push_back(pos[k]);
     if (!diameter.empty()) c.diameter.push_back(diameter[k]);
+    if (!partner.empty()) c.partner.push_back(partner[k]);
   };
   // One pass in id order: mobile beads are appended at once, frozen ones after, so both parts
   // come out sorted by id.
   for (std::size_t k = 0; k < pos.size(); ++k) {
-    const double d2 = box.minimum_image(pos[k] - center).squaredNorm();
-    if (d2 < r2) add(k);
-    else if (d2 < outer2) frozen.push_back(k);
+    if (inside(k)) add(k);
+    else if (d2[k] < outer2) frozen.push_back(k);
   }
   c.n_mobile = c.size();
   for (std::size_t k : frozen) add(k);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <unordered_map>
 
 namespace tlsmap {
 
@@ -21,6 +22,8 @@ double poly_dfr_dr2(double r2, double sigma_ij) {
   const double inv_y8 = (inv_y2 * inv_y2) * (inv_y2 * inv_y2);
   return (-84.0 * inv_y8 * inv_y8 - 4.0 * P::c4) / (s2 * s2);
 }
+
+double bond_dfr_dr2(double r2, const HarmonicBond& b) { return -0.5 * b.k * b.r0 / (r2 * std::sqrt(r2)); }
 
 LocalModel::LocalModel(LocalConfig config, double skin) : config_(std::move(config)), skin_(skin) {
   const std::size_t n = config_.pos.size();
@@ -52,11 +55,57 @@ LocalModel::LocalModel(LocalConfig config, double skin) : config_(std::move(conf
                     " species)");
     rc_max_ = config_.table.max_cutoff();
   }
+  if (!config_.charge.empty()) {
+    if (config_.charge.size() != n)
+      throw Error("LocalModel: " + std::to_string(config_.charge.size()) + " charges for " + std::to_string(n) +
+                  " beads");
+    if (!config_.coulomb.on()) throw Error("LocalModel: charges given without a Coulomb cut-off");
+    rc_max_ = std::max(rc_max_, config_.coulomb.cutoff());
+  }
+  resolve_partners();
   const double edge = config_.box.len.minCoeff();
   if (edge < 2.0 * rc_max_)
     throw Error("LocalModel: box edge " + std::to_string(edge) + " is shorter than 2 x cut-off (" +
                 std::to_string(2.0 * rc_max_) + "); minimum images would not be unique");
   skin_ = std::min(skin_, 0.5 * edge - rc_max_);
+  if (!config_.sample_force.empty()) {
+    if (config_.sample_force.size() != static_cast<std::size_t>(config_.n_mobile))
+      throw Error("LocalModel: " + std::to_string(config_.sample_force.size()) + " sample forces for " +
+                  std::to_string(config_.n_mobile) + " mobile beads");
+    Vector grad;
+    energy_gradient(initial_coordinates(), grad);  // −F_local(x⁰), before the far-field term exists
+    far_force_ = grad;
+    for (int i = 0; i < config_.n_mobile; ++i) far_force_.segment<3>(3 * i) += config_.sample_force[i];
+    n_energy_calls_ = 0;
+  }
+}
+
+// Each bead's partner by id within the copy; a mobile bead's must be there and name it back.
+void LocalModel::resolve_partners() {
+  const std::size_t n = config_.pos.size();
+  if (config_.partner.empty()) return;
+  if (config_.partner.size() != n)
+    throw Error("LocalModel: " + std::to_string(config_.partner.size()) + " bond partners for " + std::to_string(n) +
+                " beads");
+  if (!(config_.bond.k >= 0.0) || !(config_.bond.r0 > 0.0)) throw Error("LocalModel: bond needs k >= 0 and r0 > 0");
+  std::unordered_map<std::int64_t, int> index;
+  for (std::size_t k = 0; k < n; ++k) index.emplace(config_.id[k], static_cast<int>(k));
+  partner_index_.assign(n, -1);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (config_.partner[k] == 0) continue;
+    const auto it = index.find(config_.partner[k]);
+    if (it != index.end()) partner_index_[k] = it->second;
+  }
+  for (int k = 0; k < config_.n_mobile; ++k) {
+    if (config_.partner[k] == 0) continue;
+    const int p = partner_index_[k];
+    if (p < 0)
+      throw Error("LocalModel: mobile bead id " + std::to_string(config_.id[k]) + " has its bond partner id " +
+                  std::to_string(config_.partner[k]) + " outside the local copy");
+    if (config_.partner[p] != config_.id[k])
+      throw Error("LocalModel: bead id " + std::to_string(config_.id[k]) + " names partner " +
+                  std::to_string(config_.partner[k]) + ", which names " + std::to_string(config_.partner[p]));
+  }
 }
 
 LocalModel::Vector LocalModel::initial_coordinates() const {
@@ -99,21 +148,31 @@ void LocalModel::ensure_list(const Vector& x) const {
   const int nm = n_mobile();
   const int n = static_cast<int>(config_.pos.size());
   const int ns = polydisperse() ? 1 : config_.table.n_species();
+  const bool charged = !config_.charge.empty();
+  const double rq = config_.coulomb.cutoff() + skin_;
   for (int i = 0; i < nm; ++i) {
     const Vec3 xi = x.segment<3>(3 * i);
+    const int partner = partner_index_.empty() ? -1 : partner_index_[i];
     for (int j = i + 1; j < n; ++j) {
       const Vec3 xj = bead(x, j);
       const Vec3 raw = xi - xj;
       const Vec3 d = config_.box.minimum_image(raw);
+      const double r2 = d.squaredNorm();
+      if (j == partner) {  // the bond, at any distance; no pair potential, no Coulomb
+        pairs_.push_back({i, j, d - raw, 0, 0.0, 0.0, true});
+        continue;
+      }
+      const double qq = charged ? config_.charge[i] * config_.charge[j] : 0.0;
+      const bool coulomb = qq != 0.0 && r2 < rq * rq;
       if (polydisperse()) {
         const double sij = PolydisperseSoftSphere::mix(config_.diameter[i], config_.diameter[j]);
         const double rl = PolydisperseSoftSphere::kCutRatio * sij + skin_;
-        if (d.squaredNorm() < rl * rl) pairs_.push_back({i, j, d - raw, 0, sij});
+        if (coulomb || r2 < rl * rl) pairs_.push_back({i, j, d - raw, 0, sij, qq, false});
         continue;
       }
       const int type = config_.species[i] * ns + config_.species[j];
       const double rl = config_.table(config_.species[i], config_.species[j]).rc + skin_;
-      if (d.squaredNorm() < rl * rl) pairs_.push_back({i, j, d - raw, type, 0.0});
+      if (coulomb || r2 < rl * rl) pairs_.push_back({i, j, d - raw, type, 0.0, qq, false});
     }
   }
   list_ref_ = x;
@@ -127,16 +186,33 @@ const LennardJones::Params& params_of(const LJTable& t, int type) {
 }  // namespace
 
 LocalModel::PairTerms LocalModel::pair_terms(const Pair& q, double r2, bool with_dfr) const {
+  if (q.bonded) {
+    const double r = std::sqrt(r2), stretch = r - config_.bond.r0;
+    return {true, -config_.bond.k * stretch / r, 0.5 * config_.bond.k * stretch * stretch,
+            with_dfr ? bond_dfr_dr2(r2, config_.bond) : 0.0};
+  }
+  PairTerms t{false, 0.0, 0.0, 0.0};
+  if (q.qq != 0.0 && r2 < config_.coulomb.cutoff() * config_.coulomb.cutoff()) {
+    const auto c = config_.coulomb.evaluate(r2);
+    t = {true, q.qq * c.f_over_r, q.qq * c.energy, q.qq * c.dfr_dr2};
+  }
+  const auto add = [&](double f_over_r, double energy, double dfr) {
+    t.inside = true, t.f_over_r += f_over_r, t.energy += energy, t.dfr_dr2 += with_dfr ? dfr : 0.0;
+  };
   if (polydisperse()) {
     using P = PolydisperseSoftSphere;
-    if (r2 >= P::kCutRatio2 * q.sigma_ij * q.sigma_ij) return {false, 0.0, 0.0, 0.0};
-    const auto r = P::evaluate(r2, q.sigma_ij);
-    return {true, r.f_over_r, r.energy, with_dfr ? poly_dfr_dr2(r2, q.sigma_ij) : 0.0};
+    if (r2 < P::kCutRatio2 * q.sigma_ij * q.sigma_ij) {
+      const auto r = P::evaluate(r2, q.sigma_ij);
+      add(r.f_over_r, r.energy, with_dfr ? poly_dfr_dr2(r2, q.sigma_ij) : 0.0);
+    }
+    return t;
   }
   const auto& p = params_of(config_.table, q.type);
-  if (r2 >= p.rc2) return {false, 0.0, 0.0, 0.0};
-  const auto r = LennardJones::evaluate(r2, p);
-  return {true, r.f_over_r, r.energy, with_dfr ? lj_dfr_dr2(r2, p) : 0.0};
+  if (r2 < p.rc2) {
+    const auto r = LennardJones::evaluate(r2, p);
+    add(r.f_over_r, r.energy, with_dfr ? lj_dfr_dr2(r2, p) : 0.0);
+  }
+  return t;
 }
 
 double LocalModel::energy(const Vector& x) const {
@@ -159,6 +235,13 @@ double LocalModel::energy_gradient(const Vector& x, Vector& grad) const {
     const Vec3 f = r.f_over_r * d;  // force on i
     grad.segment<3>(3 * q.i) -= f;
     if (q.j < nm) grad.segment<3>(3 * q.j) += f;
+  }
+  if (far_force_.size() > 0) {
+    for (int i = 0; i < nm; ++i) {
+      const Vec3 f = far_force_.segment<3>(3 * i);
+      e -= f.dot(config_.box.minimum_image(Vec3(x.segment<3>(3 * i) - config_.pos[i])));
+      grad.segment<3>(3 * i) -= f;
+    }
   }
   return e;
 }

@@ -329,9 +329,7 @@ LocalCopy region_copy(const Sample& sample, const std::vector<Vec3>& a, const Ve
   return c;
 }
 
-LocalModel model_of(const LocalCopy& c, const LJTable& table) {
-  return LocalModel(LocalConfig{c.box, table, c.id, c.species, c.pos, c.n_mobile, c.diameter});
-}
+LocalModel model_of(const LocalCopy& c, const LJTable& table) { return LocalModel(local_config(c, table)); }
 
 // B's mobile coordinates as near images of A's. With a single frozen bead (the whole sample) B is
 // first translated so that bead sits where A has it: an exact symmetry of the periodic sample.

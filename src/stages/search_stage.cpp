@@ -119,6 +119,14 @@ TlsRow catalogue_row(const LocalCopy& copy, const LocalModel& model, const Domai
 
 }  // namespace
 
+LocalConfig local_config(const LocalCopy& copy, const LJTable& table, const HarmonicBond& bond,
+                         const ShiftedForceCoulomb& coulomb) {
+  LocalConfig c{copy.box,      table,        copy.id, copy.species, copy.pos, copy.n_mobile,
+                copy.diameter, copy.partner, bond,    {},           {},       {}};
+  if (coulomb.on()) c.charge = copy.charge, c.coulomb = coulomb;
+  return c;
+}
+
 DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, const SearchParams& params,
                                 std::uint64_t seed, std::int64_t domain, double e_sample) {
   DomainOutcome o;
@@ -129,8 +137,7 @@ DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, con
   o.n_frozen = copy.size() - copy.n_mobile;
   if (copy.n_mobile < 2) return o;  // nothing to search (an almost empty region)
 
-  LocalConfig config{copy.box, table, copy.id, copy.species, copy.pos, copy.n_mobile, copy.diameter};
-  LocalModel model(std::move(config));
+  LocalModel model(local_config(copy, table));
   // The kernel's energy omits frozen–frozen pairs (a constant): shift to whole-sample totals.
   const double offset = e_sample - model.energy(model.initial_coordinates());
   const DomainSearch s = search_domain(model, params, seed, static_cast<std::uint64_t>(domain));

@@ -66,15 +66,17 @@ struct LocalCopy {
   std::vector<double> charge;
   std::vector<Vec3> pos;  // as in the sample (wrapped into the box)
   int n_mobile = 0;
-  std::vector<double> diameter;  // per-bead diameters (models with diameters), else empty
+  std::vector<double> diameter;       // per-bead diameters (models with diameters), else empty
+  std::vector<std::int64_t> partner;  // bond partner ids (bonded models, 0: none), else empty
   int size() const { return static_cast<int>(id.size()); }
 };
 
 // Serial. pos/species/charge/diameter are indexed by id − 1 (as gather_by_id returns them); charge
-// may be empty (zeros), diameter empty (a species model). Mobile: minimum-image distance² < R²;
-// frozen: R² ≤ d² < (R + shell)².
+// may be empty (zeros), diameter empty (a species model), partner empty (no bonds). Mobile:
+// minimum-image distance² < R², or (bonded models) the partner's is: molecules move whole; frozen:
+// R² ≤ d² < (R + shell)² otherwise.
 LocalCopy local_copy(const Box& box, const std::vector<Vec3>& pos, const std::vector<int>& species,
                      const std::vector<double>& charge, const Vec3& center, double radius, double shell,
-                     const std::vector<double>& diameter = {});
+                     const std::vector<double>& diameter = {}, const std::vector<std::int64_t>& partner = {});
 
 }  // namespace tlsmap

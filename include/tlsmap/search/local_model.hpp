@@ -19,6 +19,18 @@
 // masses), so mass-weighted and Cartesian coordinates coincide. Models: a species table, or per-bead
 // diameters (LocalConfig::diameter; the polydisperse soft spheres).
 //
+// Molecules and active charges (polar dimers, docs/polar.md). A bead with a bond partner in the
+// copy (LocalConfig::partner) interacts with it through the harmonic bond only (no pair potential,
+// no Coulomb). Charges (LocalConfig::charge) interact through the damped shifted-force Coulomb
+// (electrostatics/shifted_force.hpp) out to its cut-off: mobile charges see each other and the
+// frozen charges of the shell. The rest of the whole-sample (Ewald) Coulomb force, what the short
+// kernel leaves out, enters as a constant force on each mobile bead, fixed where the copy was cut:
+// given the whole sample's forces there (LocalConfig::sample_force), the model adds
+//   E_far(x) = −Σ_i f_i · (x_i − x_i⁰),  f_i = F_sample,i − F_local,i(x⁰),
+// so that its forces at x⁰ are the sample's exactly (a minimum of the sample is a minimum of the
+// model) and the far field's change with the displacement is left out. That is the local model's
+// one approximation of the whole-sample energy; docs/polar.md states what it costs, measured.
+//
 // Speed. A pair list (mobile–mobile and mobile–frozen pairs within rc + skin, each with its
 // periodic shift fixed at build time) is cached and rebuilt only when a mobile bead has moved more
 // than skin/2 from where it was at the last build (the standard Verlet criterion, exact). The list
@@ -32,6 +44,7 @@
 // orthonormal basis of the internal coordinates, which the search uses for eigen-analysis.
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/core/vec3.hpp"
+#include "tlsmap/electrostatics/shifted_force.hpp"
 #include "tlsmap/md/pair_potential.hpp"
 
 #include <Eigen/Dense>
@@ -51,6 +64,15 @@ struct LocalConfig {
   // Per-bead diameters (same order as pos): when non-empty the model is the polydisperse soft
   // spheres (PolydisperseSoftSphere, σ_ij by its mixing rule) and `table` is not used.
   std::vector<double> diameter;
+  // Bonded molecules: partner[k] is the id of bead k's bond partner (0: none); empty: no bonds. A
+  // mobile bead's partner must be in the copy.
+  std::vector<std::int64_t> partner;
+  HarmonicBond bond;
+  // Active charges (same order as pos); empty: no Coulomb. Then `coulomb` must be on.
+  std::vector<double> charge;
+  ShiftedForceCoulomb coulomb;
+  // The whole sample's force on each mobile bead at pos (n_mobile), or empty: no far-field term.
+  std::vector<Vec3> sample_force;
 };
 
 class LocalModel {
@@ -59,7 +81,8 @@ class LocalModel {
   using Matrix = Eigen::MatrixXd;  // 3 n_mobile square
 
   // Checks the config (sizes agree, ids unique is NOT checked, 1 <= n_mobile <= n, species inside
-  // the table, box edges >= 2 rc_max, skin >= 0) and throws Error naming the problem otherwise.
+  // the table, box edges >= 2 rc_max (the Coulomb cut-off included), skin >= 0, every mobile bead's
+  // partner in the copy and naming it back) and throws Error naming the problem otherwise.
   // The skin is reduced if needed so that rc_max + skin <= min box edge / 2 (minimum image stays
   // unique for every listed pair).
   explicit LocalModel(LocalConfig config, double skin = 0.5);
@@ -108,6 +131,8 @@ class LocalModel {
     Vec3 shift;       // periodic shift: d = x_i − x_j + shift is the minimum image
     int type;         // index into table (species pair); unused with diameters
     double sigma_ij;  // mixed diameter (polydisperse soft spheres); 0 for species models
+    double qq;        // q_i q_j for the Coulomb term (0: none)
+    bool bonded;      // the molecule's bond: the harmonic term only
   };
   bool polydisperse() const { return !config_.diameter.empty(); }
   // f/r, energy and d(f/r)/d(r²) of pair q at r², and whether r² is inside its cut-off.
@@ -116,6 +141,7 @@ class LocalModel {
     double f_over_r, energy, dfr_dr2;
   };
   PairTerms pair_terms(const Pair& q, double r2, bool with_dfr) const;
+  void resolve_partners();
   void ensure_list(const Vector& x) const;
   Vec3 bead(const Vector& x, int k) const {
     return k < config_.n_mobile ? Vec3(x[3 * k], x[3 * k + 1], x[3 * k + 2]) : config_.pos[k];
@@ -124,6 +150,8 @@ class LocalModel {
   LocalConfig config_;
   double skin_ = 0.5;
   double rc_max_ = 0.0;
+  std::vector<int> partner_index_;  // index in the copy of each bead's partner, −1: none or not in the copy
+  Vector far_force_;                // f_i of the far-field term (3 n_mobile), empty: none
   mutable std::vector<Pair> pairs_;
   mutable Vector list_ref_;  // mobile coordinates at the last list build (empty: no list yet)
   mutable long n_energy_calls_ = 0, n_hessian_calls_ = 0, n_list_builds_ = 0;
@@ -135,5 +163,7 @@ double lj_dfr_dr2(double r2, const LennardJones::Params& p);
 // The same for the polydisperse soft spheres (pair_potential.hpp), y = r/σ_ij:
 // f/r = (12 y⁻¹⁴ − 2 c2 − 4 c4 y²)/σ_ij² ⇒ d(f/r)/d(r²) = (−84 y⁻¹⁶ − 4 c4)/σ_ij⁴.
 double poly_dfr_dr2(double r2, double sigma_ij);
+// The harmonic bond u = ½k(r − r0)²: f/r = −k(r − r0)/r ⇒ d(f/r)/d(r²) = −k r0/(2r³).
+double bond_dfr_dr2(double r2, const HarmonicBond& b);
 
 }  // namespace tlsmap

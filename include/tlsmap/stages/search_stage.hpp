@@ -22,6 +22,7 @@
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/core/vec3.hpp"
 #include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/search/local_model.hpp"
 
 #include <mpi.h>
 
@@ -62,9 +63,11 @@ DomainOutcome deserialize_outcome(const char* data, std::size_t size);
 
 struct LocalCopy;
 struct SearchParams;
-template <class P>
-class PairTable;
-struct LennardJones;
+
+// The local model's configuration of a domain copy: the pair table (empty with diameters), the bonds
+// when the copy has partners, the charges with `coulomb` when that is on (active charges).
+LocalConfig local_config(const LocalCopy& copy, const LJTable& table, const HarmonicBond& bond = {},
+                         const ShiftedForceCoulomb& coulomb = {});
 
 // Not collective: the kernel on one domain's local copy, seeded by (seed, domain); energies shifted
 // to whole-sample totals with e_sample (the sample's energy in the configuration the copy was cut from).
