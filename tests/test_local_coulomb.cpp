@@ -7,6 +7,9 @@
 //  * the local model's gradient and Hessian against central differences of its energy;
 //  * without charges the local model is the engine's model: energy differences and forces on the
 //    mobile beads equal the domain-decomposed System's (LJ with the bonded pair excluded + bonds);
+//  * the whole-sample relaxation of a search state keeps the bonds and the charges: its energy is the
+//    engine's (with Ewald charges) at the relaxed positions, below the start; the region mode is
+//    refused with charges;
 //  * with charges, its one approximation (shifted-force Coulomb out to R_c instead of Ewald over the
 //    sample) against the System with active Ewald charges: forces on the mobile beads and the energy
 //    change of a random displacement, relative to their Coulomb parts.
@@ -17,6 +20,7 @@
 #include "tlsmap/parallel/domains.hpp"
 #include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/search/local_model.hpp"
+#include "tlsmap/search/relax.hpp"
 #include "tlsmap/stages/search_stage.hpp"
 
 #include "test_support.hpp"
@@ -57,14 +61,17 @@ struct Engine {
   std::shared_ptr<ActiveCoulomb> coulomb;
 };
 
-std::unique_ptr<Engine> engine(double charge) {
+// pos (by id − 1), when given, replaces the lattice positions before the beads are distributed.
+std::unique_ptr<Engine> engine(double charge, const std::vector<Vec3>* pos = nullptr) {
   const Box box = sample_box();
-  const CoulombParams p =
-      coulomb_params(box, 1e-6, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
+  const CoulombParams p = coulomb_params(box, 1e-6, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
   auto e = std::unique_ptr<Engine>(new Engine{
       System(MPI_COMM_WORLD, box, model_by_name("polar-dimers"), kSkin, {0, 0, 0}, charge != 0.0 ? p.cutoff : 0.0),
       nullptr});
-  e->sys.set_beads(dimers(charge));
+  Beads b = dimers(charge);
+  if (pos != nullptr)
+    for (int i = 0; i < b.n_owned; ++i) b.pos[i] = (*pos)[b.id[i] - 1];
+  e->sys.set_beads(std::move(b));
   if (charge != 0.0) e->coulomb = activate_coulomb(e->sys, p, kSkin);
   e->sys.compute_forces();
   return e;
@@ -75,11 +82,12 @@ std::unique_ptr<Engine> engine(double charge) {
 LocalConfig domain_config(const GlobalBeads& g, double alpha, bool charged, bool far_field = false,
                           double rc = kShell) {
   const Box box = sample_box();
-  const LocalCopy c = local_copy(box, g.pos, g.species, g.charge, box.lo + 0.5 * box.len, kRadius, kShell, {}, g.partner);
-  LocalConfig config = local_config(c, polar_dimer_table(), HarmonicBond{kPolarDimerBondK, kPolarDimerBondLength},
-                                    charged ? ShiftedForceCoulomb(rc, alpha, 1.0) : ShiftedForceCoulomb{});
-  if (far_field)
-    for (int k = 0; k < c.n_mobile; ++k) config.sample_force.push_back(g.force[c.id[k] - 1]);
+  const LocalCopy c =
+      local_copy(box, g.pos, g.species, g.charge, box.lo + 0.5 * box.len, kRadius, kShell, {}, g.partner);
+  LocalPhysics physics{HarmonicBond{kPolarDimerBondK, kPolarDimerBondLength}, {}, &g.force};
+  if (charged) physics.coulomb = ShiftedForceCoulomb(rc, alpha, 1.0);
+  LocalConfig config = local_config(c, polar_dimer_table(), physics);
+  if (!far_field) config.sample_force.clear();
   return config;
 }
 
@@ -219,7 +227,8 @@ ApproximationError approximation_error(double alpha, bool far_field, double push
   const auto charged = engine(kCharge);
   const GlobalBeads g = gather_by_id(charged->sys.beads(), MPI_COMM_WORLD);
   const LocalModel m(domain_config(g, alpha, true, far_field, rc));
-  const LocalModel::Vector x0 = m.initial_coordinates(), x1 = localized ? local_push(m, push, 5) : random_push(m, push, 5);
+  const LocalModel::Vector x0 = m.initial_coordinates(),
+                           x1 = localized ? local_push(m, push, 5) : random_push(m, push, 5);
 
   const double e0 = charged->sys.potential_energy(), b0 = bare->sys.potential_energy();
   if (far_field) {  // where the copy was cut, the model's forces are the sample's
@@ -243,8 +252,8 @@ ApproximationError approximation_error(double alpha, bool far_field, double push
     std::printf(
         "far %d local %d push %.2f alpha %.2f, R_c %.1f: %d mobile | forces: RMS |ΔF| / RMS |F_C| = %.2e (RMS F_C "
         "%.3f) | ΔE of the push: local %.6f engine %.6f (Coulomb part %.6f), error %.2e, / Coulomb part %.2e\n",
-        far_field ? 1 : 0, localized ? 1 : 0, push, alpha, rc, m.n_mobile(), a.force, g_coulomb.norm() / std::sqrt(m.n_mobile()), de_local, de_engine,
-        de_coulomb, de_local - de_engine, a.energy);
+        far_field ? 1 : 0, localized ? 1 : 0, push, alpha, rc, m.n_mobile(), a.force,
+        g_coulomb.norm() / std::sqrt(m.n_mobile()), de_local, de_engine, de_coulomb, de_local - de_engine, a.energy);
   return a;
 }
 
@@ -263,4 +272,33 @@ TEST(LocalModelPolar, ShiftedForceCoulombApproximatesEwald) {
   const ApproximationError naive = approximation_error(0.2, false, 0.3, kShell, true);
   EXPECT_GT(naive.energy, 0.1) << "the far-field term should matter in this sample";
   EXPECT_GT(naive.force, 2e-2);
+}
+
+TEST(LocalModelPolar, WholeSampleRelaxationKeepsBondsAndCharges) {
+  GlobalBeads g;
+  double e_start = 0.0;
+  {  // one FFT solver at a time: this engine goes before relax_state builds its own
+    const auto e = engine(kCharge);
+    g = gather_by_id(e->sys.beads(), MPI_COMM_WORLD);
+    e_start = e->sys.potential_energy();
+  }
+  const Box box = sample_box();
+  const CoulombParams p = coulomb_params(box, 1e-6, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
+  WholeSample w{MPI_COMM_WORLD, box, &g, model_by_name("polar-dimers"), kSkin, {0, 0, 0}, 0.0, 0.0, p};
+  const std::vector<std::int64_t> ids = {1, 2};
+  const std::vector<Vec3> pos = {g.pos[0], g.pos[1]};
+  std::vector<Vec3> relaxed;
+  bool converged = false;
+  const double e_relaxed = relax_state(w, ids, pos, 5.0, &relaxed, &converged);
+  EXPECT_TRUE(converged);
+  EXPECT_LT(e_relaxed, e_start);
+  // A new engine, charges acting, at the relaxed positions.
+  const auto e = engine(kCharge, &relaxed);
+  const double e_engine = e->sys.potential_energy();  // collective
+  EXPECT_NEAR(e_relaxed, e_engine, 1e-9 * std::abs(e_start));
+  if (world_rank() == 0)
+    std::printf("relaxed to max|F| <= 5: E %.8f (start %.4f), the engine at those positions %.8f (Coulomb %.6f)\n",
+                e_relaxed, e_start, e_engine, e->coulomb->last().total);
+  w.radius = 2.0;
+  EXPECT_THROW(relax_state(w, ids, pos, 5.0, &relaxed, &converged), Error);
 }

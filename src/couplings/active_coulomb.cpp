@@ -57,4 +57,12 @@ std::shared_ptr<ActiveCoulomb> activate_coulomb(System& sys, const CoulombParams
   return term;
 }
 
+std::unique_ptr<System> sample_system(MPI_Comm comm, const Box& box, Model model, double skin, Int3 proc_grid,
+                                      Beads beads, const std::optional<CoulombParams>& coulomb) {
+  auto sys = std::make_unique<System>(comm, box, std::move(model), skin, proc_grid, coulomb ? coulomb->cutoff : 0.0);
+  sys->set_beads(std::move(beads));
+  if (coulomb) activate_coulomb(*sys, *coulomb, skin);
+  return sys;
+}
+
 }  // namespace tlsmap

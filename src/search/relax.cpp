@@ -1,6 +1,8 @@
 // Whole-sample relaxation of catalogue states (see relax.hpp).
 #include "tlsmap/search/relax.hpp"
 
+#include "tlsmap/core/error.hpp"
+#include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/md/fire.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/system.hpp"
@@ -28,12 +30,14 @@ Beads block_of(const WholeSample& w, const std::vector<std::int64_t>& index, con
   MPI_Comm_size(w.comm, &size);
   const std::int64_t n = static_cast<std::int64_t>(index.size());
   Beads mine;
-  const bool diameters = !w.beads->diameter.empty();
+  const bool diameters = !w.beads->diameter.empty(), bonded = !w.beads->partner.empty();
   if (diameters) mine.enable_diameter();
+  if (bonded) mine.enable_partner();
   for (std::int64_t k = rank * n / size; k < (rank + 1) * n / size; ++k) {
     const std::int64_t i = index[k];
     mine.push_owned(x[i] + shift, w.beads->species[i], w.beads->charge[i], i + 1, Vec3::Zero(), {0, 0, 0},
                     diameters ? w.beads->diameter[i] : 0.0);
+    if (bonded) mine.partner.back() = w.beads->partner[i];
   }
   return mine;
 }
@@ -123,14 +127,17 @@ double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, c
   const GlobalBeads& g = *w.beads;
   std::vector<Vec3> start = g.pos;
   for (std::size_t k = 0; k < ids.size(); ++k) start[ids[k] - 1] = pos[k];
-  if (w.radius > 0.0 && !ids.empty()) return relax_region(w, ids, start, f_tol, relaxed, converged);
+  if (w.radius > 0.0 && !ids.empty()) {
+    if (w.coulomb) throw Error("relaxing a state with active charges needs the whole sample free (relax radius 0)");
+    return relax_region(w, ids, start, f_tol, relaxed, converged);
+  }
   std::vector<std::int64_t> every(g.size());
   for (std::size_t i = 0; i < every.size(); ++i) every[i] = static_cast<std::int64_t>(i);
-  System sys(w.comm, w.box, w.model, w.skin, w.proc_grid);
-  sys.set_beads(block_of(w, every, start, Vec3::Zero()));
-  *converged = minimise(sys, f_tol, nullptr).converged;
-  *relaxed = gather_by_id(sys.beads(), w.comm).pos;
-  return sys.potential_energy();
+  const auto sys =
+      sample_system(w.comm, w.box, w.model, w.skin, w.proc_grid, block_of(w, every, start, Vec3::Zero()), w.coulomb);
+  *converged = minimise(*sys, f_tol, nullptr).converged;
+  *relaxed = gather_by_id(sys->beads(), w.comm).pos;
+  return sys->potential_energy();
 }
 void relax_row(const WholeSample& w, double f_tol, double dedup_distance, TlsRow& r) {
   std::vector<Vec3> xa, xb;

@@ -64,7 +64,9 @@ DipoleSettings DipoleSettings::from_input(const Input& in) {
   return s;
 }
 
-// The bonds of /charge: each bead's partner (0: none, or no /charge group) and the bond charge ζq.
+// The bonds of /charge (passive charges), or the molecules of a bonded model (/particles/all/bonds,
+// active charges: each molecule's dipole is its bond's): each bead's partner (0: none, or neither
+// table) and the bond charge ζq.
 struct Bonds {
   std::vector<std::int64_t> partner;
   double charge_reduced = 0.0;
@@ -72,18 +74,26 @@ struct Bonds {
 
 Bonds read_bonds(Hdf5File& file, const std::string& path, std::int64_t n_beads, const Progress& progress) {
   Bonds b;
-  if (!has_object(file, "/charge")) {
-    progress.say("no /charge group: bond statistics (n_bonds, g) are left at 0");
+  const bool passive = has_object(file, "/charge"), molecules = has_object(file, "/particles/all/bonds");
+  if (!passive && !molecules) {
+    progress.say("no /charge group and no /particles/all/bonds: bond statistics (n_bonds, g) are left at 0");
     return b;
   }
+  const std::string table = passive ? "/charge/bonds" : "/particles/all/bonds";
   b.partner.assign(n_beads, 0);
-  const auto bonds = read_dataset<std::int64_t>(file, "/charge/bonds");
+  const auto bonds = read_dataset<std::int64_t>(file, table);
   for (std::size_t k = 0; k + 1 < bonds.size(); k += 2) {
     if (bonds[k] < 1 || bonds[k] > n_beads || bonds[k + 1] < 1 || bonds[k + 1] > n_beads)
-      throw Error(path + ": /charge/bonds holds an id outside 1.." + std::to_string(n_beads));
+      throw Error(path + ": " + table + " holds an id outside 1.." + std::to_string(n_beads));
     b.partner[bonds[k] - 1] = bonds[k + 1], b.partner[bonds[k + 1] - 1] = bonds[k];
   }
-  b.charge_reduced = read_attribute(file, "/charge", "charge_reduced");
+  if (passive) {
+    b.charge_reduced = read_attribute(file, "/charge", "charge_reduced");
+  } else {  // the molecules' charge ±ζ: that of the first bonded bead
+    const auto q = read_dataset<double>(file, "/particles/all/charge/value");
+    if (!bonds.empty()) b.charge_reduced = std::abs(q.at(static_cast<std::size_t>(bonds[0] - 1)));
+    progress.say("bonds: the molecules of /particles/all/bonds (bond statistics over molecular dipoles)");
+  }
   return b;
 }
 

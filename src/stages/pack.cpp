@@ -17,6 +17,7 @@
 #include <cmath>
 #include <numbers>
 #include <numeric>
+#include <optional>
 #include <tuple>
 
 namespace tlsmap {
@@ -433,18 +434,17 @@ void run_pack(const Input& in, MPI_Comm comm) {
   if (imported) p.equil_steps = p.quench_steps = 0;
   Start start = start_sample(p, comm);
   const Box box = start.box;
-  CoulombParams coulomb;
+  std::optional<CoulombParams> coulomb;
   if (p.active_charges)
     coulomb = coulomb_params(box, p.coulomb_accuracy, p.coulomb_cutoff, p.coulomb_epsilon,
                              0.5 * box.len.minCoeff() - p.skin, 16, coulomb_solver_by_name(p.coulomb_solver));
-  System sys(comm, box, std::move(start.model), p.skin, p.proc_grid, p.active_charges ? coulomb.cutoff : 0.0);
-  sys.set_beads(std::move(start.beads));
-  if (p.active_charges) {
-    activate_coulomb(sys, coulomb, p.skin);
+  const auto owner =
+      sample_system(comm, box, std::move(start.model), p.skin, p.proc_grid, std::move(start.beads), coulomb);
+  System& sys = *owner;
+  if (coulomb)
     progress.say(
         fmt::format("active charges +-{:.4g} q*: Coulomb split ({}) at accuracy {:.1e}, r_c {:.3f}, epsilon {:.4g}",
-                    p.charge, p.coulomb_solver, p.coulomb_accuracy, coulomb.cutoff, p.coulomb_epsilon));
-  }
+                    p.charge, p.coulomb_solver, p.coulomb_accuracy, coulomb->cutoff, p.coulomb_epsilon));
   const Int3 g = sys.decomp().dims();
   progress.say(fmt::format("{} {} beads{}{}, density {:.4g}, box {:.4g} x {:.4g} x {:.4g}, {} ranks ({}x{}x{})",
                            sys.n_global(), p.model, imported ? " read from " : "", p.from,

@@ -11,6 +11,7 @@
 #include "tlsmap/core/bytes.hpp"
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/progress.hpp"
+#include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
 #include "tlsmap/io/units.hpp"
@@ -22,6 +23,7 @@
 #include "tlsmap/search/event_search.hpp"
 #include "tlsmap/search/local_model.hpp"
 #include "tlsmap/search/relax.hpp"
+#include "tlsmap/stages/active_charges.hpp"
 #include "tlsmap/stages/fingerprint.hpp"
 #include "tlsmap/stages/md_pairs_stage.hpp"
 
@@ -32,6 +34,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
 #include <type_traits>
 
 namespace tlsmap {
@@ -119,16 +122,19 @@ TlsRow catalogue_row(const LocalCopy& copy, const LocalModel& model, const Domai
 
 }  // namespace
 
-LocalConfig local_config(const LocalCopy& copy, const LJTable& table, const HarmonicBond& bond,
-                         const ShiftedForceCoulomb& coulomb) {
-  LocalConfig c{copy.box,      table,        copy.id, copy.species, copy.pos, copy.n_mobile,
-                copy.diameter, copy.partner, bond,    {},           {},       {}};
-  if (coulomb.on()) c.charge = copy.charge, c.coulomb = coulomb;
+LocalConfig local_config(const LocalCopy& copy, const LJTable& table, const LocalPhysics& physics) {
+  LocalConfig c{copy.box,      table,        copy.id,      copy.species, copy.pos, copy.n_mobile,
+                copy.diameter, copy.partner, physics.bond, {},           {},       {}};
+  if (physics.coulomb.on()) {
+    if (physics.sample_force == nullptr) throw Error("local_config: active charges need the sample's forces");
+    c.charge = copy.charge, c.coulomb = physics.coulomb;
+    for (int k = 0; k < copy.n_mobile; ++k) c.sample_force.push_back((*physics.sample_force)[copy.id[k] - 1]);
+  }
   return c;
 }
 
-DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, const SearchParams& params,
-                                std::uint64_t seed, std::int64_t domain, double e_sample) {
+DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, const LocalPhysics& physics,
+                                const SearchParams& params, std::uint64_t seed, std::int64_t domain, double e_sample) {
   DomainOutcome o;
   o.domain = domain;
   o.status = 1;
@@ -137,7 +143,7 @@ DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, con
   o.n_frozen = copy.size() - copy.n_mobile;
   if (copy.n_mobile < 2) return o;  // nothing to search (an almost empty region)
 
-  LocalModel model(local_config(copy, table));
+  LocalModel model(local_config(copy, table, physics));
   // The kernel's energy omits frozen–frozen pairs (a constant): shift to whole-sample totals.
   const double offset = e_sample - model.energy(model.initial_coordinates());
   const DomainSearch s = search_domain(model, params, seed, static_cast<std::uint64_t>(domain));
@@ -178,6 +184,7 @@ struct SearchSettings {
   Int3 proc_grid = {0, 0, 0};
   std::uint64_t seed = 0;
   std::string model;
+  bool active = false;  // charge.mode = "active": the packing's charges act (bonded models)
   SearchParams kernel;
 
   static SearchSettings from_input(const Input& in);
@@ -198,6 +205,18 @@ SearchSettings SearchSettings::from_input(const Input& in) {
   s.skip_failed = in.get_string("search.on_error") == "skip";
   s.relax = in.get_bool("search.relax");
   s.relax_radius = in.get_double("search.relax_radius");
+  const bool bonded = model_by_name(s.model).has_bonds();
+  s.active = in.get_string("charge.mode") == "active";
+  if (bonded && !s.active)
+    in.fail("charge.mode", "model \"" + s.model + "\" carries its charges: set charge.mode = \"active\"");
+  if (!bonded && s.active)
+    in.fail("charge.mode",
+            "active charges need a model whose charges exist while the liquid forms "
+            "(system.model = \"polar-dimers\")");
+  if (s.active && s.relax && s.relax_radius > 0.0)
+    in.fail("search.relax_radius",
+            "must be 0 with active charges: the region mode would leave out charges whose "
+            "field acts on the region");
   s.skin = in.get_double("system.skin");
   s.proc_grid = in.get_int3("system.proc_grid");
   s.seed = static_cast<std::uint64_t>(in.get_int("run.seed"));
@@ -220,13 +239,16 @@ SearchSettings SearchSettings::from_input(const Input& in) {
   return s;
 }
 
-std::string fingerprint(const SearchSettings& s, const Box& box, const GlobalBeads& g) {
+std::string fingerprint(const SearchSettings& s, const Box& box, const GlobalBeads& g,
+                        const std::optional<CoulombParams>& coulomb) {
   Fingerprint f;
   for (const Vec3& x : g.pos) f.add(x[0]), f.add(x[1]), f.add(x[2]);
-  f.add_vec(g.species), f.add_vec(g.charge), f.add_vec(g.diameter);
+  f.add_vec(g.species), f.add_vec(g.charge), f.add_vec(g.diameter), f.add_vec(g.partner);
   for (int d = 0; d < 3; ++d) f.add(box.lo[d]), f.add(box.len[d]);
   f.add(s.xi), f.add(s.spacing), f.add(s.shell), f.add(s.seed), f.add(s.relax), f.add(s.relax_radius);
   f.add_string(s.model);
+  f.add(s.active);
+  if (coulomb) f.add(coulomb->accuracy), f.add(coulomb->cutoff), f.add(coulomb->epsilon), f.add(int(coulomb->solver));
   const SearchParams& k = s.kernel;
   f.add(k.minimizer.f_tol), f.add(k.max_attempts), f.add(k.stop_after_stale), f.add(k.dedup_distance);
   f.add(k.dedup_energy), f.add(k.neb.n_images), f.add(k.neb.spring), f.add(k.neb.f_tol);
@@ -672,6 +694,16 @@ struct Packing {
   Model model;
   LJTable table;  // the species table, or empty for the soft spheres (each bead's diameter is in the copy)
   double e_sample = 0.0;
+  // Active charges: the whole sample's Coulomb split and its forces by id − 1; what the local models
+  // add (LocalPhysics, its sample_force pointed at this one's by physics()).
+  std::optional<CoulombParams> coulomb;
+  std::vector<Vec3> sample_force;
+  LocalPhysics local;
+  LocalPhysics physics() const {
+    LocalPhysics l = local;
+    if (l.coulomb.on()) l.sample_force = &sample_force;
+    return l;
+  }
 };
 
 // Collective. The shell grows to twice the sample's largest cutoff (soft spheres) unless it was given.
@@ -688,14 +720,28 @@ Packing read_packing(const Input& in, const std::string& path, SearchSettings& s
                                   " (sigma) for the diameters of " + path);
     s.shell = 2.0 * model.max_cutoff();
   }
+  const std::optional<CoulombParams> coulomb = active_coulomb_from_input(in, c.box, s.skin);
+  // The local model's pair list reaches R_c + its skin (0.5), which must stay within half the box.
+  if (coulomb && s.shell + 0.5 > 0.5 * c.box.len.minCoeff())
+    in.fail("search.shell",
+            "is the local model's Coulomb cut-off with active charges: it must be at most half the "
+            "box edge minus 0.5 (" +
+                std::to_string(0.5 * c.box.len.minCoeff() - 0.5) + " here; a larger sample is needed)");
   double e_sample = 0.0;
+  std::vector<Vec3> sample_force;
   {
-    System sys(comm, c.box, model, s.skin, s.proc_grid);
-    sys.set_beads(std::move(c.beads));
-    sys.compute_forces();
-    e_sample = sys.potential_energy();
+    const auto sys = sample_system(comm, c.box, model, s.skin, s.proc_grid, std::move(c.beads), coulomb);
+    sys->compute_forces();
+    e_sample = sys->potential_energy();
+    if (coulomb) sample_force = gather_by_id(sys->beads(), comm).force;
   }
-  return Packing{c.box, c.n_global, std::move(g), std::move(model), std::move(table), e_sample};
+  Packing p{
+      c.box, c.n_global, std::move(g), std::move(model), std::move(table), e_sample, coulomb, std::move(sample_force),
+      {}};
+  if (p.model.bond) p.local.bond = *p.model.bond;
+  // R_c = the shell, α = 1/R_c (docs/polar.md: the error measured at R_c = 5, α = 0.2).
+  if (coulomb) p.local.coulomb = ShiftedForceCoulomb(s.shell, 1.0 / s.shell, coulomb->epsilon);
+  return p;
 }
 
 DomainGrid domain_grid(const Input& in, const Box& box, const SearchSettings& s) {
@@ -736,10 +782,10 @@ void say_plan(const Packing& p, const DomainGrid& grid, const SearchSettings& s,
 WorkOutput search_work(std::int64_t d, const Packing& p, const DomainGrid& grid, const SearchSettings& s) {
   const GlobalBeads& g = p.g;
   const LocalCopy copy =
-      local_copy(p.box, g.pos, g.species, g.charge, grid.center(d), grid.radius(), s.shell, g.diameter);
+      local_copy(p.box, g.pos, g.species, g.charge, grid.center(d), grid.radius(), s.shell, g.diameter, g.partner);
   DomainOutcome o;
   try {
-    o = search_one_domain(copy, p.table, s.kernel, s.seed, d, p.e_sample);
+    o = search_one_domain(copy, p.table, p.physics(), s.kernel, s.seed, d, p.e_sample);
   } catch (const std::exception& e) {
     if (!s.skip_failed) throw;
     o = DomainOutcome{};
@@ -804,15 +850,19 @@ RunTally search_batches(const std::vector<std::int64_t>& todo, std::map<std::int
 }  // namespace
 
 void run_search(const Input& in, MPI_Comm comm) {
-  if (in.get_string("search.method") == "md-pairs") return run_md_pairs(in, comm);
+  if (in.get_string("search.method") == "md-pairs") {
+    if (model_by_name(in.get_string("system.model")).has_bonds())
+      in.fail("search.method", "\"md-pairs\" does not support bonded models yet: use \"domain\"");
+    return run_md_pairs(in, comm);
+  }
   const std::string& path = output_path(in);
   SearchSettings s = SearchSettings::from_input(in);  // the shell may still grow to the sample's diameters
   Progress progress(comm, "search");
 
   const Packing p = read_packing(in, path, s, comm);
   const DomainGrid grid = domain_grid(in, p.box, s);
-  const RunInfo info{&s, &grid, p.e_sample, fingerprint(s, p.box, p.g), p.n_beads};
-  const WholeSample rc{comm, p.box, &p.g, p.model, s.skin, s.proc_grid, s.relax_radius, p.e_sample};
+  const RunInfo info{&s, &grid, p.e_sample, fingerprint(s, p.box, p.g, p.coulomb), p.n_beads};
+  const WholeSample rc{comm, p.box, &p.g, p.model, s.skin, s.proc_grid, s.relax_radius, p.e_sample, p.coulomb};
 
   std::map<std::int64_t, DomainOutcome> done = resume(path, info, comm, progress);
   const std::int64_t n_dom = grid.size();

@@ -13,7 +13,8 @@
 #  * [pack] from the packed file reads its bonds back and gives the same e_IS (1e-9); a bonds table
 #    with a bead bonded to itself is refused naming the row;
 #  * refusals, one message each, no file left: polar-dimers with passive charges, active charges on
-#    another model, an odd bead count, and the stages after pack on a polar-dimer file.
+#    another model, an odd bead count, charge and interact on a polar-dimer file, search on a sample
+#    smaller than the local model's Coulomb reach.
 source "$(dirname "$0")/common.bash"
 input() {  # input <output> [model] [mode] [n]
   cat <<T
@@ -44,19 +45,15 @@ for np in 1 2 4; do
 done
 cat pack2.txt
 
-/usr/bin/python3 - <<'PY'
-import math
+PYTHONPATH="$SRC/tests/tools" /usr/bin/python3 - <<'PY'
 import h5py, numpy as np
-from scipy.special import erfc
+import polar_energy
 
 def energy(path):
     f = h5py.File(path, "r")
     a = f["particles/all"]
-    x = a["position/value"][-1]; img = a["image/value"][-1]; sp = a["species/value"][-1]
-    q = a["charge/value"][-1]; ids = a["id/value"][-1]
-    L = a["box/edges/value"][-1]; n = len(x)
-    order = np.argsort(ids); x, img, sp, q, ids = x[order], img[order], sp[order], q[order], ids[order]
-    bonds = a["bonds"][()]
+    x, sp, q, L, bonds = polar_energy.read_last_frame(path)
+    ids = a["id/value"][-1]; img = a["image/value"][-1][np.argsort(ids)]; n = len(x)
     assert bonds.shape == (n // 2, 2), bonds.shape
     assert (bonds[:, 0] == np.arange(1, n, 2)).all() and (bonds[:, 1] == np.arange(2, n + 1, 2)).all()
     assert (sp[0::2] == 0).all() and (sp[1::2] == 1).all()
@@ -64,43 +61,9 @@ def energy(path):
     assert qa > 0 and np.allclose(q[0::2], qa, rtol=0, atol=1e-15) and np.allclose(q[1::2], -qa, rtol=0, atol=1e-15)
     u = x + img * L
     r_b = np.linalg.norm(u[0::2] - u[1::2], axis=1)
-    r0, k = 0.8, 2000.0
-    assert np.abs(r_b - r0).max() < 0.1, np.abs(r_b - r0).max()
-    # LJ over every non-bonded pair, minimum image; sigma by species, eps 1, cut 2.5 sigma, shifted.
-    sig = np.array([[1.0, 0.95], [0.95, 0.9]])
-    d = x[:, None, :] - x[None, :, :]
-    d -= L * np.round(d / L)
-    r2 = (d ** 2).sum(-1)
-    s = sig[sp[:, None], sp[None, :]]
-    iu = np.triu_indices(n, 1)
-    bonded = (iu[1] == iu[0] + 1) & (iu[0] % 2 == 0)
-    rr, ss = r2[iu][~bonded], s[iu][~bonded]
-    inside = rr < (2.5 * ss) ** 2
-    s6 = (ss[inside] ** 2 / rr[inside]) ** 3
-    shift = 4 * (2.5 ** -12 - 2.5 ** -6)
-    e_lj = (4 * s6 * (s6 - 1) - shift).sum()
-    e_bond = (0.5 * k * (r_b - r0) ** 2).sum()
-    # Plain Ewald, conducting boundary: alpha and kmax for 1e-9.
-    alpha = 3.5 / (0.5 * L.min())
-    rij = np.sqrt(r2[iu])
-    qq = (q[:, None] * q[None, :])[iu]
-    e_real = (qq * erfc(alpha * rij) / rij).sum()
-    kmax = int(math.ceil(2 * alpha * 3.5 * L.max() / (2 * math.pi))) + 1
-    m = np.arange(-kmax, kmax + 1)
-    kv = np.stack(np.meshgrid(m, m, m, indexing="ij"), -1).reshape(-1, 3)
-    kv = kv[(kv ** 2).sum(1) > 0] * (2 * math.pi / L)
-    k2 = (kv ** 2).sum(1)
-    keep = k2 < (2 * alpha * 3.5) ** 2
-    kv, k2 = kv[keep], k2[keep]
-    sk = np.exp(1j * x @ kv.T).T @ q
-    V = L.prod()
-    e_rec = (2 * math.pi / V * (np.exp(-k2 / (4 * alpha ** 2)) / k2) * np.abs(sk) ** 2).sum()
-    e_self = -alpha / math.sqrt(math.pi) * (q ** 2).sum()
-    e_ewald = e_real + e_rec + e_self
-    rb_min = np.linalg.norm(((x[0::2] - x[1::2]) - L * np.round((x[0::2] - x[1::2]) / L)), axis=1)
-    e_excl = -(q[0::2] * q[1::2] / rb_min).sum()
-    total = e_lj + e_bond + e_ewald + e_excl
-    return total / n, e_ewald / n, f["pack"].attrs["e_is_per_bead"], n, np.abs(r_b - r0).max()
+    assert np.abs(r_b - polar_energy.R0).max() < 0.1, np.abs(r_b - polar_energy.R0).max()
+    total, e_ewald = polar_energy.energy(x, sp, q, L, bonds)
+    return total / n, e_ewald / n, f["pack"].attrs["e_is_per_bead"], n, np.abs(r_b - polar_energy.R0).max()
 
 vals = []
 for npr in (1, 2, 4):
@@ -177,7 +140,8 @@ fail_with 2 'the charge stage gives a finished glass passive charges' charge ka_
 input bad3.h5 polar-dimers active 401 > odd.toml
 fail_with 2 'must be even' pack odd.toml
 fail_with 2 "stage 'charge' does not support system.model = \"polar-dimers\"" charge in2.toml
-fail_with 2 "stage 'search' does not support" search in2.toml
+fail_with 2 "stage 'interact' does not support" interact in2.toml
+fail_with 2 "must be at most half the box edge minus 0.5" search in2.toml
 # Reading bonds back: [pack] from the np2 glass (H5MD with /particles/all/bonds) only minimises it
 # again, to the same e_IS; a copy whose bonds table pairs a bead with itself is refused by row.
 input again.h5 | sed 's/^\[pack\]$/[pack]\nfrom = "np2.h5"/' > again.toml

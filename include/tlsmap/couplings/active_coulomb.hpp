@@ -19,6 +19,7 @@
 #include "tlsmap/md/system.hpp"
 
 #include <memory>
+#include <optional>
 
 namespace tlsmap {
 
@@ -41,5 +42,10 @@ class ActiveCoulomb : public ForceTerm {
 
 // Builds the term and adds it to sys: the usual way to switch charges on.
 std::shared_ptr<ActiveCoulomb> activate_coulomb(System& sys, const CoulombParams& params, double skin);
+
+// Collective: a System of `model` holding `beads`, with the charges acting when `coulomb` is given
+// (its Coulomb list as long as the real-space cutoff). System is not movable: hence the pointer.
+std::unique_ptr<System> sample_system(MPI_Comm comm, const Box& box, Model model, double skin, Int3 proc_grid,
+                                      Beads beads, const std::optional<CoulombParams>& coulomb);
 
 }  // namespace tlsmap

@@ -64,15 +64,23 @@ DomainOutcome deserialize_outcome(const char* data, std::size_t size);
 struct LocalCopy;
 struct SearchParams;
 
-// The local model's configuration of a domain copy: the pair table (empty with diameters), the bonds
-// when the copy has partners, the charges with `coulomb` when that is on (active charges).
-LocalConfig local_config(const LocalCopy& copy, const LJTable& table, const HarmonicBond& bond = {},
-                         const ShiftedForceCoulomb& coulomb = {});
+// What the local models of a sample add to its pair table (docs/polar.md): the bond of bonded
+// models (used when the copy has partners), and active charges' shifted-force Coulomb with the
+// whole sample's forces for the far-field term.
+struct LocalPhysics {
+  HarmonicBond bond;
+  ShiftedForceCoulomb coulomb;                      // off: charges do not act in the local model
+  const std::vector<Vec3>* sample_force = nullptr;  // by id − 1; required with coulomb on
+};
+
+// The local model's configuration of a domain copy: the pair table (empty with diameters) and
+// what `physics` adds.
+LocalConfig local_config(const LocalCopy& copy, const LJTable& table, const LocalPhysics& physics = {});
 
 // Not collective: the kernel on one domain's local copy, seeded by (seed, domain); energies shifted
 // to whole-sample totals with e_sample (the sample's energy in the configuration the copy was cut from).
-DomainOutcome search_one_domain(const LocalCopy& copy, const PairTable<LennardJones>& table, const SearchParams& params,
-                                std::uint64_t seed, std::int64_t domain, double e_sample);
+DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, const LocalPhysics& physics,
+                                const SearchParams& params, std::uint64_t seed, std::int64_t domain, double e_sample);
 
 // The class-tls threshold on E_qs in ε: tls.max_splitting (K, through units.epsilon_kelvin), or
 // tls.max_splitting_epsilon when given (one of the two; Input::fail otherwise).

@@ -1,0 +1,15 @@
+#pragma once
+// Active charges (charge.mode = "active", docs/polar.md) as every stage reads them: the [coulomb]
+// settings of the input.
+#include "tlsmap/core/box.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
+#include "tlsmap/io/input.hpp"
+#include <optional>
+
+namespace tlsmap {
+
+// The Coulomb split of a sample in `box` from coulomb.accuracy, cutoff, epsilon and solver, its
+// real-space cutoff at most half the box minus the list skin; nullopt unless charge.mode = "active".
+std::optional<CoulombParams> active_coulomb_from_input(const Input& in, const Box& box, double skin);
+
+}  // namespace tlsmap
