@@ -11,6 +11,7 @@
 #  * every mobile bead's partner is mobile (molecules move whole);
 #  * the dipole stage takes the molecules as its bonds: n_bonds_moving > 0 and μ_direct = Σ q_i d_i
 #    (numpy) to 1e-10;
+#  * the polar file read with system.model = "kob-andersen" is refused, one error line, file unchanged.
 # The glass is minimised only to max|F| ≤ 1e-3 (the search minimises each domain's start itself).
 # The whole-sample relaxation with active charges is tested in test_local_coulomb.
 source "$(dirname "$0")/common.bash"
@@ -103,4 +104,10 @@ for k, row in enumerate(r[2]):
           f"g {t['g_kirkwood'][k]:.3f}")
 PY
 
+# The polar file read as Kob–Andersen is refused before anything is written.
+sed 's/model = "polar-dimers"/model = "kob-andersen"/; s/mode = "active"/mode = "passive"/' in2.toml > ka.toml
+sum=$(md5sum < np2.h5)
+if timeout 60 "$MPIEXEC" -n 2 "$TLSMAP" search ka.toml > ka.txt 2> ka.err; then echo "FAIL: accepted"; exit 1; fi
+grep -qF 'has bonds (/particles/all/bonds), which system.model = "kob-andersen" does not have' ka.err || { cat ka.err; exit 1; }
+[[ $(grep -c "tlsmap: error" ka.err) -eq 1 && $(md5sum < np2.h5) == "$sum" ]] || { echo "FAIL: refusal"; cat ka.err; exit 1; }
 echo "polar search: rows, energies and dipoles check out"

@@ -1,10 +1,10 @@
 #pragma once
 // Active charges (charge.mode = "active", docs/polar.md) as every stage reads them: the [coulomb]
 // settings of the input.
+#include <optional>
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/io/input.hpp"
-#include <optional>
 
 namespace tlsmap {
 
