@@ -284,7 +284,16 @@ TEST(LocalModelPolar, WholeSampleRelaxationKeepsBondsAndCharges) {
   }
   const Box box = sample_box();
   const CoulombParams p = coulomb_params(box, 1e-6, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
-  WholeSample w{MPI_COMM_WORLD, box, &g, model_by_name("polar-dimers"), kSkin, {0, 0, 0}, 0.0, 0.0, p};
+  WholeSample w{MPI_COMM_WORLD,
+                box,
+                &g,
+                model_by_name("polar-dimers"),
+                kSkin,
+                {0, 0, 0},
+                0.0,
+                0.0,
+                p.cutoff,
+                [&](const System& sys) { return std::make_shared<ActiveCoulomb>(sys, p, kSkin); }};
   const std::vector<std::int64_t> ids = {1, 2};
   const std::vector<Vec3> pos = {g.pos[0], g.pos[1]};
   std::vector<Vec3> relaxed;

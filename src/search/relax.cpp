@@ -2,7 +2,6 @@
 #include "tlsmap/search/relax.hpp"
 
 #include "tlsmap/core/error.hpp"
-#include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/md/fire.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/system.hpp"
@@ -128,16 +127,18 @@ double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, c
   std::vector<Vec3> start = g.pos;
   for (std::size_t k = 0; k < ids.size(); ++k) start[ids[k] - 1] = pos[k];
   if (w.radius > 0.0 && !ids.empty()) {
-    if (w.coulomb) throw Error("relaxing a state with active charges needs the whole sample free (relax radius 0)");
+    if (w.coulomb_term)
+      throw Error("relaxing a state with active charges needs the whole sample free (relax radius 0)");
     return relax_region(w, ids, start, f_tol, relaxed, converged);
   }
   std::vector<std::int64_t> every(g.size());
   for (std::size_t i = 0; i < every.size(); ++i) every[i] = static_cast<std::int64_t>(i);
-  const auto sys =
-      sample_system(w.comm, w.box, w.model, w.skin, w.proc_grid, block_of(w, every, start, Vec3::Zero()), w.coulomb);
-  *converged = minimise(*sys, f_tol, nullptr).converged;
-  *relaxed = gather_by_id(sys->beads(), w.comm).pos;
-  return sys->potential_energy();
+  System sys(w.comm, w.box, w.model, w.skin, w.proc_grid, w.coulomb_cutoff);
+  sys.set_beads(block_of(w, every, start, Vec3::Zero()));
+  if (w.coulomb_term) sys.add_force_term(w.coulomb_term(sys));
+  *converged = minimise(sys, f_tol, nullptr).converged;
+  *relaxed = gather_by_id(sys.beads(), w.comm).pos;
+  return sys.potential_energy();
 }
 void relax_row(const WholeSample& w, double f_tol, double dedup_distance, TlsRow& r) {
   std::vector<Vec3> xa, xb;

@@ -867,7 +867,13 @@ void run_search(const Input& in, MPI_Comm comm) {
   const Packing p = read_packing(in, path, s, comm);
   const DomainGrid grid = domain_grid(in, p.box, s);
   const RunInfo info{&s, &grid, p.e_sample, fingerprint(s, p.box, p.g, p.coulomb), p.n_beads};
-  const WholeSample rc{comm, p.box, &p.g, p.model, s.skin, s.proc_grid, s.relax_radius, p.e_sample, p.coulomb};
+  WholeSample rc{comm, p.box, &p.g, p.model, s.skin, s.proc_grid, s.relax_radius, p.e_sample};
+  if (p.coulomb) {
+    rc.coulomb_cutoff = p.coulomb->cutoff;
+    rc.coulomb_term = [params = *p.coulomb, skin = s.skin](const System& sys) {
+      return std::make_shared<ActiveCoulomb>(sys, params, skin);
+    };
+  }
 
   std::map<std::int64_t, DomainOutcome> done = resume(path, info, comm, progress);
   const std::int64_t n_dom = grid.size();

@@ -31,15 +31,17 @@
 // distributed and rank-count independent, so the relaxed energies are bitwise the same on any
 // number of ranks.
 #include "tlsmap/core/box.hpp"
-#include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/io/catalogue.hpp"
+#include "tlsmap/md/force_term.hpp"
 #include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/md/system.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/parallel/gather.hpp"
 
 #include <mpi.h>
 
-#include <optional>
+#include <functional>
+#include <memory>
 
 namespace tlsmap {
 
@@ -52,9 +54,12 @@ struct WholeSample {
   Int3 proc_grid = {0, 0, 0};
   double radius = 0.0;    // > 0: region mode (above), free beads within this distance (σ); 0: every bead free
   double e_sample = 0.0;  // the packing's whole-sample energy (region mode adds its changes to it)
-  // Active charges (the packing's own, with bonds when the model has them): the whole-sample mode
-  // only, since the region mode's left-out beads would take their charges' field with them.
-  std::optional<CoulombParams> coulomb = std::nullopt;
+  // Active charges (the packing's own, with bonds when the model has them): the reach of the Coulomb
+  // list and the force term added to every whole-sample System (the stage builds it, e.g. with
+  // couplings/active_coulomb); 0 and empty: none. The whole-sample mode only, since the region
+  // mode's left-out beads would take their charges' field with them.
+  double coulomb_cutoff = 0.0;
+  std::function<std::shared_ptr<ForceTerm>(const System&)> coulomb_term = nullptr;
 };
 
 // Collective: the packing with beads `ids` moved to `pos`, minimised by FIRE then L-BFGS with every bead free
