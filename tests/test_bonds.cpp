@@ -38,12 +38,7 @@ constexpr double kSkin = 0.3, kCharge = 0.5, kAccuracy = 1e-5;
 constexpr int kSide = 6;
 constexpr double kSpacing = 1.4;
 
-Box sample_box() {
-  Box b;
-  b.lo = Vec3(0.3, -0.2, 0.0);
-  b.len = Vec3::Constant(kSide * kSpacing);
-  return b;
-}
+Box sample_box() { return tlsmap::testing::dimer_box(kSide, kSpacing); }
 
 Beads dimers(bool on_this_rank) {
   return tlsmap::testing::lattice_dimers(kSide, kSpacing, sample_box(), kCharge, 21, on_this_rank);

@@ -44,12 +44,7 @@ constexpr double kSkin = 0.3, kCharge = 0.5, kRadius = 3.0, kShell = 5.0;
 constexpr int kSide = 8;
 constexpr double kSpacing = 1.4;
 
-Box sample_box() {
-  Box b;
-  b.lo = Vec3(0.3, -0.2, 0.0);
-  b.len = Vec3::Constant(kSide * kSpacing);
-  return b;
-}
+Box sample_box() { return tlsmap::testing::dimer_box(kSide, kSpacing); }
 
 Beads dimers(double charge) {
   return tlsmap::testing::lattice_dimers(kSide, kSpacing, sample_box(), charge, 7, world_rank() == 0);

@@ -92,6 +92,15 @@ inline Charges random_charges(const Vec3& lo, const Vec3& len, int n_side, std::
 
 // Perfect fcc crystal of 4 n³ beads (single species) at density rho, in cube(fcc_edge(n, rho)); the
 // owned beads of the calling rank when on_this_rank (other ranks get none: migration distributes them).
+// The box of lattice_dimers' tests: n_side · spacing on a side, its corner off the origin so that
+// the lattice meets the faces at no special place.
+inline Box dimer_box(int n_side, double spacing) {
+  Box b;
+  b.lo = Vec3(0.3, -0.2, 0.0);
+  b.len = Vec3::Constant(n_side * spacing);
+  return b;
+}
+
 // n_side³ diatomic molecules of the polar-dimer model on a cubic lattice of `spacing` starting at
 // box.lo + 0.1 (so that molecules straddle the box faces and the mid-planes where ranks split it):
 // molecule m (0-based) is A bead id 2m + 1 (+charge) and B bead id 2m + 2 (−charge), random axis and
