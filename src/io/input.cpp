@@ -57,6 +57,15 @@ Schema default_schema() {
   s.add_bool("pack.swap", false,
              "swap Monte Carlo between MD blocks (polydisperse-soft-sphere only): stable glasses at T_f = t_final");
   s.add_int("pack.swap_every", 10, "[1, inf)", "steps", "MD steps between swap sweeps (one attempt per bead)");
+  s.add_double("pack.coulomb_share_strain", 1e-5, "[0, 0.01]", "",
+               "active charges: the Coulomb share of the stiffness of the packed glass (/material/coulomb_share) "
+               "by central differences +-e along the path relaxed with the charges acting (13 relaxations, the "
+               "split at accuracy 1e-7; retried at e/3 after a plastic event); 0: skip");
+  s.add_double("pack.coulomb_share_f_tol", 1e-10, "(0, 1]", "epsilon/sigma",
+               "force tolerance of those relaxations (below about 1e-11 the grid forces stall L-BFGS)");
+  s.add_int("pack.coulomb_share_max_beads", 4000, "[0, inf)", "",
+            "samples with more beads skip the Coulomb share (13 relaxations with the grid at accuracy 1e-7: "
+            "about 1.5 min at 400 beads on one core)");
   s.add_string(
       "pack.from", optional_key, {},
       "minimise this glass (LAMMPS data file or H5MD) instead of making one; n_beads, density are then the file's");

@@ -39,8 +39,7 @@ Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const Mod
 
 }  // namespace
 
-std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
-                                       double skin, Int3 proc_grid, const Vec3& e, double f_tol) {
+std::pair<Box, Beads> strained_copy(const Box& box, const Beads& beads, const Vec3& e) {
   Box b = box;
   const Vec3 s = Vec3::Ones() + e;
   b.len = box.len.cwiseProduct(s);
@@ -52,6 +51,12 @@ std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Bead
     copy.pos[i] = b.lo + (x - box.lo).cwiseProduct(s);
     copy.image[i] = {0, 0, 0};
   }
+  return {b, std::move(copy)};
+}
+
+std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
+                                       double skin, Int3 proc_grid, const Vec3& e, double f_tol) {
+  auto [b, copy] = strained_copy(box, beads, e);
   auto sys = std::make_unique<System>(comm, b, model, skin, proc_grid);
   sys->set_beads(std::move(copy));
   LbfgsParams p;

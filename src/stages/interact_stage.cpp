@@ -12,6 +12,7 @@
 #include "tlsmap/couplings/interact.hpp"
 #include "tlsmap/io/input.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/stages/coulomb_share.hpp"
 
 #include "tlsmap/core/progress.hpp"
 #include "tlsmap/electrostatics/poisson_grid.hpp"
@@ -412,30 +413,6 @@ void write_material(Hdf5File& file, const MaterialConstants& mat, double strain)
   write_attribute(file, "/material", "units", "lj");
 }
 
-// The Coulomb share into /material (docs/file-format.md): attributes and the two parts' blocks.
-void write_coulomb_share(Hdf5File& file, const CoulombShare& share) {
-  const CoulombStiffness& c = share.c;
-  const std::pair<const char*, double> values[] = {{"coulomb_share", c.share_sound},
-                                                   {"coulomb_share_bulk", c.share_bulk},
-                                                   {"coulomb_share_shear", c.share_shear},
-                                                   {"bulk_modulus_coulomb", c.coulomb.bulk},
-                                                   {"shear_modulus_coulomb", c.coulomb.shear},
-                                                   {"bulk_modulus_pair_path", c.pair.bulk},
-                                                   {"shear_modulus_pair_path", c.pair.shear},
-                                                   {"coulomb_energy", c.energy_coulomb},
-                                                   {"coulomb_strain", c.strain},
-                                                   {"coulomb_path_check", share.path_check}};
-  for (const auto& [name, value] : values) write_attribute(file, "/material", name, value);
-  for (const auto& [name, part] : {std::pair{"/material/elastic_block_coulomb", &c.coulomb},
-                                   std::pair{"/material/elastic_block_pair_path", &c.pair}}) {
-    std::vector<double> block(9);
-    for (int a = 0; a < 3; ++a)
-      for (int b = 0; b < 3; ++b) block[3 * a + b] = part->c(a, b);
-    write_replicated(file, name, block, {3, 3});
-    write_attribute(file, name, "unit", "epsilon/sigma^3");
-  }
-}
-
 // The couplings of every listed pair, the far-field values and the checks into /interactions.
 void write_couplings(Hdf5File& file, const PairLists& l, const Electric& e, const Couplings& c, const FarField& ff,
                      const Checks& ch) {
@@ -566,7 +543,7 @@ void run_interact(const Input& in, MPI_Comm comm) {
   remove_object(file, "/interactions");
   remove_object(file, "/material");
   write_material(file, mat, s.strain);
-  if (share) write_coulomb_share(file, *share);
+  if (share) write_coulomb_stiffness(file, share->c, "coulomb_path_check", share->path_check);
   write_couplings(file, l, e, c, ff, ch);
   write_per_tls(file, mech);
   write_interaction_attributes(file, s, e.grid_spacing);

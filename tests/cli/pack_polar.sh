@@ -8,6 +8,8 @@
 #    bonded pairs' q²/r, to 1e-5 of the Coulomb energy scale (the split's accuracy);
 #  * the three rank counts make glasses of the same preparation: e_IS within 0.1 per bead (not the same
 #    glass: the mesh sums differ in their last bits between rank counts, and MD is chaotic);
+#  * /material (np2 only): the Coulomb share of the stiffness measured with the charges acting; its
+#    coulomb_energy equals numpy's Ewald minus the bonded pairs (1e-4), stress check ≤ 1e-5, K, G > 0;
 #  * the peer: LAMMPS (lj/cut/coul/long, bond harmonic, Ewald 1e-10) gives the same e_IS of the np2
 #    glass to 3e-7 per bead (1e-5 of its |Ewald energy| ≈ 0.03 per bead);
 #  * [pack] from the packed file reads its bonds back and gives the same e_IS (1e-9); a bonds table
@@ -40,6 +42,9 @@ T
 }
 for np in 1 2 4; do
   input np$np.h5 > in$np.toml
+  # The Coulomb share of the stiffness (13 relaxations) at 2 ranks only; test_coulomb_stiffness runs it
+  # at 1, 2 and 4.
+  [[ $np == 2 ]] || sed -i 's/^\[pack\]$/[pack]\ncoulomb_share_strain = 0/' in$np.toml
   timeout 300 "$MPIEXEC" -n $np "$TLSMAP" pack in$np.toml > pack$np.txt
   grep -q "active charges" pack$np.txt
 done
@@ -76,6 +81,25 @@ for npr in (1, 2, 4):
 # (docs/polar.md); the same preparation, so the same energy to well within its glass-to-glass spread.
 assert max(vals) - min(vals) <= 0.1, vals
 print("polar-dimer packs: bonds, charges and energies check out")
+
+# /material: the Coulomb share of the stiffness (np2 only). Its reference state is the glass
+# re-relaxed with the split at 1e-7, so its Coulomb energy equals numpy's Ewald minus the bonded
+# pairs of the stored glass to well within 1e-4; no plastic event (stress check); a stable glass.
+for npr in (1, 4):
+    assert "material" not in h5py.File(f"np{npr}.h5", "r"), npr
+m = h5py.File("np2.h5", "r")["material"].attrs
+x, sp, q, L, bonds = polar_energy.read_last_frame("np2.h5")
+_, e_ewald = polar_energy.energy(x, sp, q, L, bonds)
+bi, bj = bonds[:, 0] - 1, bonds[:, 1] - 1
+d = x[bi] - x[bj]; d -= L * np.round(d / L)
+e_c = e_ewald - (q[bi] * q[bj] / np.linalg.norm(d, axis=1)).sum()
+k = m["bulk_modulus_pair_path"] + m["bulk_modulus_coulomb"]
+g = m["shear_modulus_pair_path"] + m["shear_modulus_coulomb"]
+print(f"np2 /material: coulomb_share {m['coulomb_share']:.4g}, E_c {m['coulomb_energy']:.8f} (numpy {e_c:.8f}), "
+      f"K {k:.4g}, G {g:.4g}, stress check {m['coulomb_stress_check']:.2g}")
+assert abs(m["coulomb_energy"] - e_c) <= 1e-4 * abs(e_c), (m["coulomb_energy"], e_c)
+assert m["coulomb_stress_check"] <= 1e-5
+assert k > 0 and g > 0 and np.isfinite(m["coulomb_share"]) and abs(m["coulomb_share"]) < 1
 PY
 
 # The peer: LAMMPS's energy of the np2 glass (lj/cut/coul/long with the model's per-pair cutoffs and

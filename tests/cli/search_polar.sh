@@ -32,6 +32,7 @@ t_parent = 2.0
 t_final = 0.5
 equil_steps = 200
 quench_steps = 200
+coulomb_share_strain = 0
 [md]
 dt = 0.002
 [search]

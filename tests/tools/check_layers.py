@@ -21,12 +21,13 @@ import sys
 RANK = {"core": 0, "parallel": 1, "io": 2, "md": 3, "electrostatics": 3, "search": 4,
         "couplings": 4, "stages": 5}
 FILE_ACCESS = {"h5md", "tls_io", "lammps_data", "config_file"}
-# Stages that reuse another stage's analysis (docs/architecture.md); fingerprint and active_charges
-# are stage helpers.
+# Stages that reuse another stage's analysis (docs/architecture.md); fingerprint, active_charges and
+# coulomb_share are stage helpers.
 STAGE_EDGES = {("md_pairs_stage", "pairs_stage"), ("md_pairs_stage", "search_stage"),
                ("pairs_stage", "search_stage"), ("search_stage", "md_pairs_stage"),
                ("search_stage", "fingerprint"), ("md_pairs_stage", "fingerprint"),
-               ("search_stage", "active_charges")}
+               ("search_stage", "active_charges"), ("pack", "coulomb_share"),
+               ("interact_stage", "coulomb_share")}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"tlsmap/([a-z_]+)/([a-z0-9_]+)\.hpp"')
 HDF5_CALL = re.compile(r"\bH5[A-Z][A-Za-z]*_?[A-Za-z_]*\s*\(")
 HDF5_HEADER = re.compile(r"^\s*#\s*include\s+<(hdf5|H5)")

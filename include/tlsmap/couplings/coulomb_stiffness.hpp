@@ -20,17 +20,31 @@
 // in the energy, so K = K^pair + K^c and G = G^pair + G^c. The shares are K^c/K, G^c/G and that of
 // ρc_s² = (ρc_l² + 2ρc_t²)/3 = (K + 10G/3)/3, the combination the report's Eq. 22 row uses.
 //
+// Active charges (CoulombStiffnessParams::active, charge.mode = "active"): the sample is a minimum of
+// U + E_c, and every strained state is relaxed with the charges acting (the engine's Coulomb split).
+// Then U and E_c are two parts of the minimised energy along one path, and
+//   V C = ∂²/∂η² [U + E_c](x*(η), η) = V C^pair + V C^c
+// splits the full elastic constants exactly (not only to first order); the share is C^c/C as above.
+// U is then the pair and bond energy, E_c the Coulomb energy as the engine defines it (the bonded
+// pairs' q_i q_j/(ε r) left out).
+//
+// Stress check (both modes): the differences' stress of the energy that was minimised (U passive,
+// U + E_c active) against its virial, −tr W/V, which is exact for it; a plastic event within ±h
+// breaks the agreement. stress_check = |tr σ(differences) + tr W/V| / max |C block|.
+//
 // E_c is the plain Ewald sum (ewald.hpp) of the charges by id on every rank (O(N²) per state: samples
 // up to a few 1e4 beads). The pair part is the same finite difference of U and is returned beside the
 // Hessian-route tensor as a check of the differences (a plastic event within ±h shows up there).
 // Thirteen relaxations (L-BFGS to f_tol): the reference and twelve strained states. The result is the
 // same at any rank count (the relaxations are; the Ewald sum runs on data gathered by id).
+#include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/md/material.hpp"
 #include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/parallel/beads.hpp"
 
 #include <mpi.h>
 
+#include <optional>
 #include <span>
 
 namespace tlsmap {
@@ -40,6 +54,9 @@ struct CoulombStiffnessParams {
   double f_tol = 1e-10;           // force tolerance of the relaxations (ε/σ)
   double ewald_accuracy = 1e-13;  // of the Coulomb energy of every state
   double epsilon = 1.0;           // uniform dielectric constant of the Coulomb energy
+  // Charges acting: the engine's split with which every strained state is relaxed (its epsilon must
+  // equal `epsilon`); nullopt for passive charges.
+  std::optional<CoulombParams> active;
 };
 
 struct StiffnessPart {
@@ -54,12 +71,14 @@ struct CoulombStiffness {
   double energy_coulomb = 0.0;                                    // E_c of the reference state
   double share_bulk = 0.0, share_shear = 0.0, share_sound = 0.0;  // Coulomb / (pair + Coulomb)
   double strain = 0.0;
+  double stress_check = 0.0;  // see above
 };
 
 // ρc_s² = (K + 10G/3)/3: the isotropic average (c_l² + 2c_t²)/3 times ρ.
 double sound_modulus(double bulk, double shear);
 
-// Collective. `beads`: a minimum of the pair energy in any distribution; `charge_by_id[id − 1]`, neutral.
+// Collective. `beads`: a minimum of the pair energy (passive) or of the whole energy (active) in any
+// distribution; `charge_by_id[id − 1]`, neutral (active: the beads' own charges, the same values).
 // Throws Error if a strained state does not relax to f_tol.
 CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& beads,
                                    std::span<const double> charge_by_id, const Model& model, double skin,

@@ -49,6 +49,7 @@
 #include <Eigen/Dense>
 
 #include <memory>
+#include <utility>
 
 namespace tlsmap {
 
@@ -68,8 +69,11 @@ struct ElasticTensor {
   int ksp_iterations = 0;                          // total over the six solves
 };
 
-// Collective. The sample with its box and every bead (relative to box.lo) scaled by 1 + e_d along
-// dimension d, relaxed by L-BFGS to max |F| <= f_tol, forces computed. Throws Error naming the strain
+// The sample with its box and every owned bead (relative to box.lo, wrapped, images reset) scaled by
+// 1 + e_d along dimension d: the affinely strained start of a relaxation. Ghosts are dropped.
+std::pair<Box, Beads> strained_copy(const Box& box, const Beads& beads, const Vec3& e);
+
+// Collective. The sample strained as by strained_copy, relaxed by L-BFGS to max |F| <= f_tol, forces computed. Throws Error naming the strain
 // if it does not converge.
 std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
                                        double skin, Int3 proc_grid, const Vec3& e, double f_tol);

@@ -10,6 +10,7 @@
 // overlap, so a step-capped L-BFGS first brings max|F| below 10 ε/σ. With pack.swap, a sweep of
 // swap Monte Carlo (swap_monte_carlo.hpp) follows every swap_every MD steps, at the bath temperature.
 #include "tlsmap/core/progress.hpp"
+#include "tlsmap/couplings/coulomb_stiffness.hpp"
 #include "tlsmap/md/fire.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/system.hpp"
@@ -43,7 +44,9 @@ struct PackParams {
   double charge = 0.0;
   double coulomb_accuracy = 1e-5, coulomb_cutoff = 0.0, coulomb_epsilon = 1.0;
   std::string coulomb_solver = "fft";
-  long swap_every = 10;  // MD steps per block
+  CoulombStiffnessParams share;      // active charges: the Coulomb share measured on the glass
+  std::int64_t share_max_beads = 0;  // larger samples skip it (pack.coulomb_share_max_beads)
+  long swap_every = 10;              // MD steps per block
   long log_every = 1000;
   std::string minimizer = "lbfgs";  // "lbfgs" or "fire" (minimize.method)
   FireParams fire;
