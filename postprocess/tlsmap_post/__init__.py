@@ -8,6 +8,7 @@ Modules (each usable alone):
   estimates  the paper's formulas (Eqs. 1/6, 13, 21/22 and the TLS density of states)
   units      reduced Lennard-Jones units -> Debye, kelvin, metres, joules
   analysis   the numbers of the report (estimate vs measured), per parameter group
+  polar      polar-dimer glasses: g, its random-sign null test, the Eq. 6 slope, the glass Kirkwood factor
   figures    PNG figures (matplotlib, Agg backend)
   report     the `tlsmap-report` command line: figures + report.md + merged.h5
 """
