@@ -2,6 +2,7 @@
 
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/reduction.hpp"
+#include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/io/config_file.hpp"
 #include "tlsmap/io/h5md.hpp"
@@ -85,8 +86,6 @@ void write_forces(const std::string& path, const Beads& b, MPI_Comm comm) {
 Model model_for(const std::string& name, const LoadedConfiguration& c) {
   Model m = model_by_name(name);
   if (m.has_diameters()) m = Model(PolydisperseSoftSphere::for_diameters_up_to(c.max_diameter));
-  // Its Coulomb sum here has no bonded-pair exclusion, so it would not be the model's energy.
-  if (m.has_bonds()) throw Error("tlsmap energy: model '" + name + "' (bonded molecules) is not supported yet");
   return m;
 }
 
@@ -141,6 +140,20 @@ struct CoulombPart {
   Int3 grid{0, 0, 0};  // the mg grid or the fft mesh
 };
 
+// The bonds' energy Σ ½ k (r − r0)² of the owned beads' bonds (half per bead), summed over ranks.
+double bond_energy(const System& sys) {
+  const Beads& b = sys.beads();
+  const HarmonicBond& bond = *sys.model().bond;
+  std::vector<double> e(static_cast<std::size_t>(b.n_owned), 0.0);
+  for (int i = 0; i < b.n_owned; ++i) {
+    const int j = sys.bond_partner()[i];
+    if (j < 0) continue;
+    const double dr = (b.pos[i] - b.pos[j]).norm() - bond.r0;
+    e[i] = 0.25 * bond.k * dr * dr;
+  }
+  return reproducible_sum(sys.comm(), e);
+}
+
 // Collective: the Coulomb split's energies into r and its forces added to the System's.
 void add_coulomb(System& sys, CoulombPart& c, EnergyReport& r) {
   Coulomb coulomb(sys.decomp(), c.params);
@@ -164,7 +177,7 @@ void print_json(const EnergyReport& r, const CoulombPart& c, const std::string& 
   j["model"] = r.model;
   j["n_beads"] = r.n_beads;
   j["pair"] = r.lj;
-  j["lj"] = r.lj;
+  j["lj"] = r.lj - r.bond;
   j["coulomb"] = r.coulomb;
   j["coulomb_real"] = r.coulomb_real;
   j["coulomb_reciprocal"] = r.coulomb_reciprocal;
@@ -181,16 +194,23 @@ void print_json(const EnergyReport& r, const CoulombPart& c, const std::string& 
   j["grid"] = {c.grid[0], c.grid[1], c.grid[2]};
   j["solver_iterations"] = c.result.iterations;
   j["note"] = note;
+  j["bond"] = r.bond;                                 // bonded models (else 0): part of "pair"
+  j["coulomb_bonded_exclusion"] = r.coulomb_bonded;  // bonded models (else 0): part of "coulomb"
   fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
-void print_text(const EnergyReport& r, const Box& box, bool poly, const CoulombPart& c) {
+void print_text(const EnergyReport& r, const Box& box, bool poly, bool bonded, const CoulombPart& c) {
   const CoulombParams& cp = c.params;
   fmt::print("configuration  {} ({}), {} beads, box {:.10g} x {:.10g} x {:.10g}\n", r.file, r.format, r.n_beads,
              box.len[0], box.len[1], box.len[2]);
   if (poly) {
     fmt::print("model          {} (soft spheres, per-bead diameters, non-additive)\n", r.model);
     fmt::print("pair           {:.17g}\n", r.lj);
+  } else if (bonded) {
+    fmt::print("model          {} (Lennard-Jones, truncated and shifted, without the bonded pairs; harmonic bonds)\n",
+               r.model);
+    fmt::print("lj             {:.17g}\n", r.lj - r.bond);
+    fmt::print("bond           {:.17g}\n", r.bond);
   } else {
     fmt::print("model          {} (Lennard-Jones, truncated and shifted)\n", r.model);
     fmt::print("lj             {:.17g}\n", r.lj);
@@ -207,6 +227,7 @@ void print_text(const EnergyReport& r, const Box& box, bool poly, const CoulombP
       fmt::print("  reciprocal   {:.17g}  (grid {} x {} x {}, sigma = {:.6g}, order {}, {} CG iterations)\n",
                  r.coulomb_reciprocal, c.grid[0], c.grid[1], c.grid[2], cp.sigma, cp.order, c.result.iterations);
     fmt::print("  self         {:.17g}\n", r.coulomb_self);
+    if (bonded) fmt::print("  bonded pairs {:.17g}  (each bond's q_i q_j/r left out)\n", r.coulomb_bonded);
     fmt::print(
         "accuracy       requested {:.3g}, estimated {:.3g} (relative RMS Coulomb force error; RMS |F_C| {:.6g})\n",
         r.accuracy, r.accuracy_estimate, c.result.rms_force);
@@ -215,7 +236,8 @@ void print_text(const EnergyReport& r, const Box& box, bool poly, const CoulombP
   }
   fmt::print("total          {:.17g}\n", r.total);
   fmt::print("per bead       {:.17g}\n", r.total / static_cast<double>(r.n_beads));
-  fmt::print("pressure       {:.17g}  (pair virial only)\n", r.pressure);
+  fmt::print("pressure       {:.17g}  ({})\n", r.pressure,
+             bonded && c.charged ? "pair, bond and Coulomb virial" : "pair virial only");
   fmt::print("max |F_i|      {:.17g}  (pair + Coulomb)\n", r.max_force);
 }
 
@@ -244,20 +266,40 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   c.charged = charged != 0;
   if (c.charged)
     c.params = coulomb_params(box, o.accuracy, o.cutoff, o.epsilon, 0.5 * box.len.minCoeff() - kSkin, 16, o.solver);
+  const bool bonded = model.has_bonds();
   System sys(comm, box, std::move(model), kSkin, {0, 0, 0}, c.charged ? c.params.cutoff : 0.0);
   sys.set_beads(std::move(beads));
+  // Bonded molecules: the engine's active term, which leaves the bonded pairs' q_i q_j/r out.
+  const std::shared_ptr<ActiveCoulomb> term = bonded && c.charged ? activate_coulomb(sys, c.params, kSkin) : nullptr;
   sys.compute_forces();
   const Thermo th = sys.thermo();
   r.n_beads = sys.n_global();
-  r.lj = th.potential;
   r.pressure = th.pressure;
   std::string note = "pressure is the pair virial pressure";
-  if (c.charged) {
+  if (bonded) {
+    r.bond = bond_energy(sys);
+    note += "; bonded molecules: pair is LJ + bonds, coulomb leaves each bond's q_i q_j/r out";
+  }
+  if (term) {
+    const CoulombResult& cr = c.result = term->last();
+    c.grid = term->mesh();
+    r.coulomb_real = cr.real, r.coulomb_reciprocal = cr.reciprocal, r.coulomb_self = cr.self;
+    r.coulomb = cr.total;
+    r.coulomb_bonded = cr.total - (cr.real + cr.reciprocal + cr.self);
+    r.accuracy = c.params.accuracy;
+    r.accuracy_estimate = cr.relative_error;
+    r.lj = th.potential - r.coulomb;  // the active term is part of the potential
+    if (o.solver == CoulombSolver::fft)
+      note += "; coulomb solver fft (P3M, assignment order " + std::to_string(c.params.assignment_order) + ")";
+    note += "; pressure includes the charges' virial (its trace is exact)";
+  } else if (c.charged) {
+    r.lj = th.potential;
     add_coulomb(sys, c, r);
     // mg: the note stays what it was (outputs bitwise unchanged); fft names itself.
     if (o.solver == CoulombSolver::fft)
       note += "; coulomb solver fft (P3M, assignment order " + std::to_string(c.params.assignment_order) + ")";
   } else {
+    r.lj = th.potential;
     note += "; no bead is charged: coulomb is 0";
   }
   r.total = r.lj + r.coulomb;
@@ -273,7 +315,7 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   }
   if (comm_rank(comm) == 0) {
     if (o.json) print_json(r, c, note);
-    else print_text(r, box, poly, c);
+    else print_text(r, box, poly, bonded, c);
     std::fflush(stdout);
   }
   return r;

@@ -46,7 +46,8 @@ raw = open("out.json", encoding="utf-8").read()
 j = json.loads(raw)  # the whole stdout: one object, nothing else; malformed JSON fails here
 keys = ["file", "format", "model", "n_beads", "pair", "lj", "coulomb", "coulomb_real", "coulomb_reciprocal",
         "coulomb_self", "total", "per_bead", "pressure", "max_force", "accuracy", "accuracy_estimate",
-        "coulomb_rms_force", "coulomb_cutoff", "coulomb_sigma", "grid", "solver_iterations", "note"]
+        "coulomb_rms_force", "coulomb_cutoff", "coulomb_sigma", "grid", "solver_iterations", "note", "bond",
+        "coulomb_bonded_exclusion"]
 assert list(j) == keys, f"keys {list(j)}"
 assert j["file"] == name, f"file {j['file']!r}, want {name!r}"
 assert j["format"] == "lammps-data" and j["model"] == "kob-andersen", (j["format"], j["model"])

@@ -32,6 +32,7 @@ class ActiveCoulomb : public ForceTerm {
   // The last evaluation: energies, forces' RMS, error estimate; total includes the bonded pairs'
   // exclusion (real, reciprocal and self do not, nor do the force diagnostics).
   const CoulombResult& last() const { return last_; }
+  Int3 mesh() const { return coulomb_.mesh(); }  // the fft mesh or the mg grid
 
  private:
   MPI_Comm comm_;

@@ -30,7 +30,9 @@ namespace tlsmap {
 struct EnergyReport {
   std::string file, format, model;  // format: "h5md" or "lammps-data"
   long long n_beads = 0;
-  double lj = 0.0, coulomb = 0.0, total = 0.0, pressure = 0.0, max_force = 0.0;
+  double lj = 0.0, coulomb = 0.0, total = 0.0, pressure = 0.0, max_force = 0.0;  // lj: the pair energy (+ bonds)
+  double bond = 0.0;            // bonded models: Σ ½ k (r − r0)² (part of lj)
+  double coulomb_bonded = 0.0;  // bonded models: −Σ_bonds q_i q_j/(ε r) (part of coulomb)
   double coulomb_real = 0.0, coulomb_reciprocal = 0.0, coulomb_self = 0.0;
   double accuracy = 0.0, accuracy_estimate = 0.0;  // requested, and the a-priori estimate achieved
 };
