@@ -44,14 +44,15 @@ relax = false
 T
 { cat in.toml; echo "f_tol = 1e-3"; } > pack.toml
 echo "f_tol = 1e-6" >> in.toml
-timeout 200 "$MPIEXEC" -n 2 "$TLSMAP" pack pack.toml > pack.txt
+timeout 600 "$MPIEXEC" -n 2 "$TLSMAP" pack pack.toml > pack.txt || { echo "FAIL: pack"; cat pack.txt; exit 1; }
 for np in 1 2 4; do
   cp glass.h5 np$np.h5
   sed "s/glass.h5/np$np.h5/" in.toml > in$np.toml
-  timeout 200 "$MPIEXEC" -n $np "$TLSMAP" search in$np.toml > search$np.txt
+  timeout 600 "$MPIEXEC" -n $np "$TLSMAP" search in$np.toml > search$np.txt ||
+    { echo "FAIL: search at $np ranks"; cat search$np.txt; exit 1; }
 done
 cat search2.txt
-timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" dipole in2.toml > dipole2.txt
+timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" dipole in2.toml > dipole2.txt || { echo "FAIL: dipole"; cat dipole2.txt; exit 1; }
 
 PYTHONPATH="$SRC/tests/tools:$SRC/postprocess" /usr/bin/python3 - <<'PY'
 import h5py, numpy as np
