@@ -194,7 +194,7 @@ void print_json(const EnergyReport& r, const CoulombPart& c, const std::string& 
   j["grid"] = {c.grid[0], c.grid[1], c.grid[2]};
   j["solver_iterations"] = c.result.iterations;
   j["note"] = note;
-  j["bond"] = r.bond;                                 // bonded models (else 0): part of "pair"
+  j["bond"] = r.bond;                                // bonded models (else 0): part of "pair"
   j["coulomb_bonded_exclusion"] = r.coulomb_bonded;  // bonded models (else 0): part of "coulomb"
   fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
