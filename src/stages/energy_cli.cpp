@@ -237,7 +237,9 @@ void print_text(const EnergyReport& r, const Box& box, bool poly, bool bonded, c
   fmt::print("total          {:.17g}\n", r.total);
   fmt::print("per bead       {:.17g}\n", r.total / static_cast<double>(r.n_beads));
   fmt::print("pressure       {:.17g}  ({})\n", r.pressure,
-             bonded && c.charged ? "pair, bond and Coulomb virial" : "pair virial only");
+             !bonded     ? "pair virial only"
+             : c.charged ? "pair, bond and Coulomb virial"
+                         : "pair and bond virial");
   fmt::print("max |F_i|      {:.17g}  (pair + Coulomb)\n", r.max_force);
 }
 
