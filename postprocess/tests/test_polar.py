@@ -110,6 +110,11 @@ class TestRows(Tmp):
         self.assertEqual(len(got), 2)
         np.testing.assert_allclose(sorted(map(tuple, got[0])), [(0, 0, 0.2), (0, 0.3, 0)], atol=1e-14)
         np.testing.assert_allclose(got[1], [[0.1, 0, 0]] * 3, atol=1e-14)
+        # ζ from the stored input (root attribute `input`), NaN without one.
+        self.assertTrue(np.isnan(polar.zeta(self.path("a.h5"))))
+        with h5py.File(self.path("a.h5"), "a") as f:
+            f.attrs["input"] = "[charge]\nmode = \"active\"\nzeta = 0.05\n"
+        self.assertEqual(polar.zeta(self.path("a.h5")), 0.05)
         st = polar.group_statistics(got)
         mu2 = np.array([0.3 ** 2 + 0.2 ** 2, 0.3 ** 2])
         s2 = np.array([0.3 ** 2 + 0.2 ** 2, 3 * 0.1 ** 2])

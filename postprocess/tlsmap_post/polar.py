@@ -15,8 +15,10 @@ Per group (samples of one ζ):
 * the Eq. 6 scaling d ln⟨μ_T²⟩ / d ln Σ|Δμ_b|²: the least-squares slope of ln|μ_T|² on ln Σ|Δμ_b|² over
   rows, with a bootstrap interval (1 when each TLS's μ_T² is proportional to its Σ|Δμ_b|²).
 """
-import numpy as np
 import h5py
+import numpy as np
+
+from .io import parse_input_text
 
 BOOTSTRAP = 2000
 NULL_MIN = 500
@@ -110,7 +112,8 @@ def _boot_slope(x, y, rng):
     if n < 3 or np.ptp(x) == 0:
         return np.nan, np.nan, np.nan
     k = rng.integers(0, n, size=(BOOTSTRAP, n))
-    s = np.array([slope(x[r], y[r]) for r in k])
+    with np.errstate(invalid="ignore", divide="ignore"):  # resamples of one repeated row have no slope
+        s = np.array([slope(x[r], y[r]) for r in k])
     s = s[np.isfinite(s)]
     return slope(x, y), float(np.quantile(s, 0.025)), float(np.quantile(s, 0.975))
 
@@ -145,6 +148,18 @@ def coulomb_share(path):
     with h5py.File(path, "r") as f:
         m = f.get("material")
         return float(m.attrs["coulomb_share"]) if m is not None and "coulomb_share" in m.attrs else np.nan
+
+
+def zeta(path):
+    """charge.zeta (e) of the input stored in the file (root attribute `input`), NaN when absent."""
+    with h5py.File(path, "r") as f:
+        text = f.attrs.get("input", "")
+    text = text.decode() if isinstance(text, bytes) else text
+    value = parse_input_text(text if isinstance(text, str) else "").get("charge.zeta")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
 
 
 def is_polar(path):

@@ -207,7 +207,7 @@ def polar_section(merged, groups):
             kirk.append(polar.kirkwood(*polar.read_molecules(p)))
             share.append(polar.coulomb_share(p))
         st = polar.group_statistics(changes)
-        zeta = S["zeta"][g.sample_ids[0]]
+        zeta = polar.zeta(paths[0])
         gk = np.array([k[0] for k in kirk])
         gk_cell = (f"{gk[0]:.3f} ± {kirk[0][1]:.3f}" if len(gk) == 1 else
                    f"{gk.mean():.3f} ± {gk.std(ddof=1) / np.sqrt(len(gk)):.3f}")
