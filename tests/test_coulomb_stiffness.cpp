@@ -187,7 +187,7 @@ CoulombParams engine_split(const Box& box, double accuracy) {
 }
 
 // 125 polar dimers (charges ±zeta) from a lattice with random axes, minimised with the charges
-// acting: an amorphous minimum of U + E_c.
+// acting: an orientationally disordered minimum of U + E_c (not a quenched glass).
 struct DimerGlass {
   Box box;
   Beads beads;
