@@ -79,6 +79,7 @@ HUGE_IS_VALID = {
     "search.md_temperature", "search.quench_every", "search.md_steps", "search.replicas",  # md-pairs only
     "dipole.convergence_spacing",  # the corpus's input asks for no convergence table
     "interact.coulomb_max_beads",  # a huge limit means "never skip the Coulomb share"
+    "pack.coulomb_share_max_beads",  # the same for the share pack measures with the charges acting
     "units.mass_amu",  # finite, and not used by the charge stage
     "search.relax_radius",  # a region larger than the box: every bead free, as relax_radius = 0
     "pack.swap_every",  # swaps less often than the run is long: none (and pack.swap is off by default)
