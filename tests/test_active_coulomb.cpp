@@ -147,19 +147,7 @@ double nve_excursion(bool charged, long n_steps) {
   System sys(MPI_COMM_WORLD, box, make_model("lennard-jones"), kSkin, {0, 0, 0}, p.cutoff);
   sys.set_beads(charged_lattice(box));
   if (charged) activate_coulomb(sys, p, kSkin);
-  assign_velocities(sys, 0.5, 3);
-  MolecularDynamics md(sys, MDParams{.dt = 0.002, .langevin = false, .friction = 0.0, .seed = 1});
-  const Thermo t0 = sys.thermo();
-  const double e0 = t0.potential + t0.kinetic;
-  double worst = 0.0;
-  md.run(
-      n_steps, [](long) { return 0.0; },
-      [&](long) {
-        const Thermo t = sys.thermo();
-        worst = std::max(worst, std::abs(t.potential + t.kinetic - e0));
-      },
-      50);
-  return worst / static_cast<double>(sys.n_global());
+  return tlsmap::testing::nve_energy_excursion(sys, n_steps, 0.5, 3);
 }
 
 // The truncated LJ alone wanders by ~1e-4 per bead at this step (its force jumps at the cutoff);

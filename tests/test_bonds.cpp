@@ -180,19 +180,7 @@ double nve_excursion(bool charged, long n_steps) {
   LbfgsParams lp;
   lp.f_tol = 1.0;
   minimize_lbfgs(sys, lp);
-  assign_velocities(sys, 0.5, 9);
-  MolecularDynamics md(sys, MDParams{.dt = 0.002, .langevin = false, .friction = 0.0, .seed = 1});
-  const Thermo t0 = sys.thermo();
-  const double e0 = t0.potential + t0.kinetic;
-  double worst = 0.0;
-  md.run(
-      n_steps, [](long) { return 0.0; },
-      [&](long) {
-        const Thermo t = sys.thermo();
-        worst = std::max(worst, std::abs(t.potential + t.kinetic - e0));
-      },
-      50);
-  return worst / static_cast<double>(sys.n_global());
+  return tlsmap::testing::nve_energy_excursion(sys, n_steps, 0.5, 9);
 }
 
 // NVE over 1e4 steps with bonds and charges: the bonds (period 0.099 τ, 50 steps) and the grid forces

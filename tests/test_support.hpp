@@ -2,12 +2,15 @@
 // Shared test helpers: reproducible configurations and independent O(N²) references.
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/core/random.hpp"
+#include "tlsmap/md/md.hpp"
 #include "tlsmap/md/pair_potential.hpp"
+#include "tlsmap/md/system.hpp"
 #include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/stages/pack.hpp"
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -23,6 +26,24 @@ inline int world_size() {
   int s = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &s);
   return s;
+}
+
+// Max |E(t) − E(0)| per bead over n_steps of NVE (dt = 0.002) from velocities at the given
+// temperature, sampled every 50 steps: the energy-conservation measure of the NVE tests.
+inline double nve_energy_excursion(System& sys, long n_steps, double temperature, std::uint64_t seed) {
+  assign_velocities(sys, temperature, seed);
+  MolecularDynamics md(sys, MDParams{.dt = 0.002, .langevin = false, .friction = 0.0, .seed = 1});
+  const Thermo t0 = sys.thermo();
+  const double e0 = t0.potential + t0.kinetic;
+  double worst = 0.0;
+  md.run(
+      n_steps, [](long) { return 0.0; },
+      [&](long) {
+        const Thermo t = sys.thermo();
+        worst = std::max(worst, std::abs(t.potential + t.kinetic - e0));
+      },
+      50);
+  return worst / static_cast<double>(sys.n_global());
 }
 
 inline Box cube(double len) {
