@@ -34,6 +34,8 @@ run_case() {
       if [[ $t == f ]]; then echo "f $p $(md5sum < "$p")"; else echo "$t $p"; fi; done; }
     local before after rc why="" err="$work/logs/$name.err"
     before=$(snapshot)
+    # Isolated singletons all call their session directory "job 0": one temp base per case.
+    export OMPI_MCA_orte_tmpdir_base="$work/mpi_tmp/$name" && mkdir -p "$OMPI_MCA_orte_tmpdir_base"
     if [[ $np -gt 1 ]]; then
       timeout -k 5 20 "$MPIEXEC" -n "$np" "$TLSMAP" "${args[@]}" > "$work/logs/$name.out" 2> "$err" < /dev/null
     else
