@@ -11,6 +11,8 @@
 #  * every mobile bead's partner is mobile (molecules move whole);
 #  * the dipole stage takes the molecules as its bonds: n_bonds_moving > 0 and μ_direct = Σ q_i d_i
 #    (numpy) to 1e-10;
+#  * tlsmap-report's polar section on the same file: its row count, ⟨|μ_T|²⟩ and g equal the
+#    numbers from /tls alone (to the digits printed);
 #  * the polar file read with system.model = "kob-andersen" is refused, one error line, file unchanged.
 # The glass is minimised only to max|F| ≤ 1e-3 (the search minimises each domain's start itself).
 # The whole-sample relaxation with active charges is tested in test_local_coulomb.
@@ -114,6 +116,31 @@ for k, c in enumerate(changes):
     g = np.sum(c.sum(0) ** 2) / np.sum(c ** 2)
     assert abs(g - t["g_kirkwood"][k]) <= 1e-10 * g, (k, g, t["g_kirkwood"][k])
 print(f"tlsmap_post.polar: the dipole stage's g on all {len(changes)} rows")
+PY
+
+# The report's polar section, end to end through tlsmap-report: its row for this glass against
+# numbers read here from /tls alone (the dipole stage's mu_direct and per-row g, so Σ_b|Δμ_b|² =
+# |μ_T|²/g): the row count, ⟨|μ_T|²⟩ and g = ⟨|μ_T|²⟩/⟨Σ_b|Δμ_b|²⟩, to the 3 digits printed.
+/usr/bin/python3 "$SRC/postprocess/tlsmap-report" report np2.h5 > report.log 2>&1 || { echo "FAIL: tlsmap-report"; cat report.log; exit 1; }
+/usr/bin/python3 - <<'PY'
+import re
+import h5py, numpy as np
+text = open("report/report.md").read()
+assert "## Polar glasses: what the charges acting change" in text, "no polar section"
+sec = text[text.index("## Polar glasses"):]
+head = next(l for l in sec.splitlines() if l.startswith("| group"))
+row = sec.splitlines()[sec.splitlines().index(head) + 2]
+cut = lambda line: [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+cells = dict(zip(cut(head), cut(row)))  # markdown cells: "\|" is a literal bar
+t = h5py.File("np2.h5", "r")["tls"]
+mu2 = (t["mu_direct"][()] ** 2).sum(1)
+g = mu2.mean() / (mu2 / t["g_kirkwood"][()]).mean()
+print(f"report polar row: {cells}")
+print(f"from /tls: {len(mu2)} rows, <|mu_T|^2> {mu2.mean():.3g}, g {g:.3g}")
+assert int(cells["rows"]) == len(mu2), cells["rows"]
+assert cells["ζ (e)"] == "0.02", cells["ζ (e)"]
+assert float(cells["⟨|μ_T|²⟩ (q*σ)²"]) == float(f"{mu2.mean():.3g}"), cells
+assert float(cells["g"].split()[0]) == float(f"{g:.3g}"), cells["g"]
 PY
 
 # The polar file read as Kob–Andersen is refused before anything is written.
