@@ -20,8 +20,8 @@
 
 #include <array>
 #include <cstdio>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,8 +41,7 @@ void run(int argc, char** argv) {
   for (int i = 0; i < c.beads.n_owned; ++i) charged |= c.beads.charge[i] != 0.0;
   MPI_Allreduce(MPI_IN_PLACE, &charged, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
   std::optional<CoulombParams> p;
-  if (charged)
-    p = coulomb_params(box, accuracy, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
+  if (charged) p = coulomb_params(box, accuracy, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
   System sys(MPI_COMM_WORLD, box, model_by_name(model), kSkin, {0, 0, 0}, p ? p->cutoff : 0.0);
   sys.set_beads(std::move(c.beads));
   const std::shared_ptr<ActiveCoulomb> term = p ? activate_coulomb(sys, *p, kSkin) : nullptr;
@@ -53,7 +52,8 @@ void run(int argc, char** argv) {
     energies.push_back({static_cast<double>(step), t.potential, t.kinetic});
   };
   record(0);
-  md.run(steps, [](long) { return 0.0; }, record, every);
+  md.run(
+      steps, [](long) { return 0.0; }, record, every);
   const GlobalBeads g = gather_by_id(sys.beads(), MPI_COMM_WORLD);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -64,9 +64,10 @@ void run(int argc, char** argv) {
   for (const auto& e : energies) std::fprintf(f, "%ld %.17g %.17g\n", static_cast<long>(e[0]), e[1], e[2]);
   std::fprintf(f, "# id x y z vx vy vz\n");
   for (std::size_t k = 0; k < g.size(); ++k) {
-    const Vec3 x = g.pos[k] + Vec3(g.image[k][0] * box.len.x(), g.image[k][1] * box.len.y(), g.image[k][2] * box.len.z());
-    std::fprintf(f, "%zu %.17g %.17g %.17g %.17g %.17g %.17g\n", k + 1, x.x(), x.y(), x.z(), g.vel[k].x(),
-                 g.vel[k].y(), g.vel[k].z());
+    const Vec3 x =
+        g.pos[k] + Vec3(g.image[k][0] * box.len.x(), g.image[k][1] * box.len.y(), g.image[k][2] * box.len.z());
+    std::fprintf(f, "%zu %.17g %.17g %.17g %.17g %.17g %.17g\n", k + 1, x.x(), x.y(), x.z(), g.vel[k].x(), g.vel[k].y(),
+                 g.vel[k].z());
   }
   std::fclose(f);
 }
