@@ -14,12 +14,16 @@
 #   * LAMMPS: lj/cut/coul/long with the model's per-pair cut-offs (2.5 σ_ij, energy-shifted),
 #     bond harmonic (K = k/2 = 1000, r0 = 0.8), special_bonds 0 0 0, the same real-space cut-off as
 #     tlsmap's (1.2 √(−ln δ)), kspace pppm at each accuracy in PPPM; its "Loop time".
+# N must leave the box's half edge above that cut plus the 0.3 skin (N ≳ 1200 at δ = 1e-5; tlsmap
+# refuses a smaller box naming the cut-off).
 # Equal accuracy is measured, not assumed: each setting's RMS force error on the exported liquid
 # against LAMMPS's Ewald sum at 1e-10 (total forces: LJ, bonds and Coulomb), relative to the RMS
 # Coulomb force of the same reference (pair lj/cut/coul/long with ε_LJ = 0, no bonds).
 set -euo pipefail
 n=${1:-4000}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../scripts/mpi_env.sh"
+source "$here/../scripts/lammps_polar.sh"
 TLSMAP=${TLSMAP:-$here/../build/tlsmap}
 MPIEXEC=${MPIEXEC:-mpiexec}
 STEPS=${STEPS:-500}
@@ -30,8 +34,6 @@ PPPM=${PPPM:-"1e-4 1e-5"}
 work=${2:-$(mktemp -d)}
 mkdir -p "$work"
 cd "$work"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OMPI_MCA_mpi_yield_when_idle=1
 rc=$(/usr/bin/python3 -c "import math; print(f'{1.2 * math.sqrt(-math.log($ACCURACY)):.6f}')")
 
 cat > polar.toml <<T
@@ -72,12 +74,7 @@ units lj
 atom_style full
 bond_style harmonic
 read_data $1
-bond_coeff 1 1000.0 0.8
-pair_style lj/cut/coul/long 2.5 $rc
-pair_coeff 1 1 1.0 1.0 2.5
-pair_coeff 1 2 1.0 0.95 2.375
-pair_coeff 2 2 1.0 0.9 2.25
-pair_modify shift yes table 0
+$(lammps_polar_model "$rc")
 $2
 neighbor 0.3 bin
 neigh_modify every 1 delay 0 check yes

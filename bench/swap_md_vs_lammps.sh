@@ -18,14 +18,13 @@ set -euo pipefail
 n=${1:-1500}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../scripts/lammps_ka.sh"
+source "$here/../scripts/mpi_env.sh"
 TLSMAP=${TLSMAP:-$here/../build/tlsmap}
 STEPS=${STEPS:-5000}
 RANKS=${RANKS:-"1 2"}
 work=${2:-$(mktemp -d)}
 mkdir -p "$work"
 cd "$work"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OMPI_MCA_mpi_yield_when_idle=1
 
 # pack_input OUT MODEL DENSITY T SWAP: STEPS MD steps at T (the stage we time), a 1-step quench.
 pack_input() {

@@ -49,8 +49,7 @@ Beads dimers(bool on_this_rank) {
   return tlsmap::testing::lattice_dimers(kSide, kSpacing, sample_box(), kCharge, 21, on_this_rank);
 }
 
-CoulombParams params() {
-  const Box box = sample_box();
+CoulombParams params(const Box& box = sample_box()) {
   return coulomb_params(box, kAccuracy, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
 }
 
@@ -175,8 +174,7 @@ TEST(Bonds, MoleculesKeepTheirBondsThroughMigration) {
 double nve_excursion(bool charged, long n_steps) {
   constexpr int kNveSide = 5;
   const Box box = tlsmap::testing::dimer_box(kNveSide, kSpacing);
-  const CoulombParams p =
-      coulomb_params(box, kAccuracy, 0.0, 1.0, 0.5 * box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
+  const CoulombParams p = params(box);
   Beads b = tlsmap::testing::lattice_dimers(kNveSide, kSpacing, box, kCharge, 21, world_rank() == 0);
   if (!charged)
     for (double& q : b.charge) q = 0.0;
