@@ -145,7 +145,8 @@ CoulombErrorEstimate coulomb_error_estimate(const CoulombParams& p, const Box& b
   return estimate_from(p, box, grid_sums(p, box, h), p.kernel_cutoff - h.maxCoeff() / p.sigma, n, q2);
 }
 
-Coulomb::Coulomb(const Decomposition& decomp, const CoulombParams& p) : decomp_(decomp), p_(p) {
+Coulomb::Coulomb(const Decomposition& decomp, const CoulombParams& p)
+    : decomp_(decomp), p_(p), kernel_(p.alpha, p.cutoff) {
   if (p.solver == CoulombSolver::fft) {
     if (p.assignment_order < 1 || *std::min_element(p.mesh.begin(), p.mesh.end()) < 1)
       throw Error("Coulomb: the fft solver needs its mesh and assignment order (coulomb_params)");
@@ -172,7 +173,6 @@ CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::ve
   if (list.cutoff() < p_.cutoff) throw Error("Coulomb: the neighbour list is shorter than the real-space cutoff");
   const int n = b.n_owned;
   const double a = p_.alpha, rc2 = p_.cutoff * p_.cutoff, inv_eps = 1.0 / p_.epsilon;
-  const double two_a_rpi = 2.0 * a / std::sqrt(pi);
   force.assign(n, Vec3::Zero());
   std::vector<double> e_real(n, 0.0), q2(n, 0.0), f2(n, 0.0);
 
@@ -191,9 +191,10 @@ CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::ve
       const Vec3 d = xi - b.pos[j];
       const double r2 = d.squaredNorm();
       if (r2 >= rc2) continue;
-      const double r = std::sqrt(r2), erfc_ar = std::erfc(a * r);
-      e += qj * erfc_ar / r;
-      f += (qj * (erfc_ar / r + two_a_rpi * std::exp(-a * a * r2)) / r2) * d;
+      double ek, fk;
+      kernel_.evaluate(r2, ek, fk);
+      e += qj * ek;
+      f += (qj * fk) * d;
     }
     e_real[i] = 0.5 * qi * e * inv_eps;
     force[i] = (qi * inv_eps) * f;

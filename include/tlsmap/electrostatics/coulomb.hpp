@@ -13,7 +13,7 @@
 // Laplacian: its interpolated field is the exact gradient of ½ΣQφ, so forces are energy-
 // consistent; as h → 0 and r_c → ∞ everything converges to the Ewald sum (ewald.hpp).
 //
-// The real-space sum runs over a full neighbour list with cutoff ≥ r_c over owned beads and ghosts
+// The real-space sum (its kernel tabulated in r² to ≤ 1e-13 relative: real_space_table.hpp) runs over a full neighbour list with cutoff ≥ r_c over owned beads and ghosts
 // (System's coulomb_list()); rows come in canonical order and per-bead energies are summed with
 // reproducible_sums, so the real and self parts are bitwise independent of the rank count, and
 // the grid part is independent to the solver tolerance.
@@ -38,6 +38,7 @@
 // error is ≤ δ/3 of the reciprocal force.
 #include "tlsmap/electrostatics/fft_coulomb.hpp"
 #include "tlsmap/electrostatics/poisson_grid.hpp"
+#include "tlsmap/electrostatics/real_space_table.hpp"
 #include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/parallel/neighbor_list.hpp"
@@ -110,11 +111,13 @@ class Coulomb {
 
   const CoulombParams& params() const { return p_; }
   const PoissonGrid& grid() const { return *grid_; }  // mg only
+  const RealSpaceTable& real_space_kernel() const { return kernel_; }
   Int3 mesh() const { return grid_ ? grid_->n_nodes() : fft_->mesh(); }
 
  private:
   const Decomposition& decomp_;
   CoulombParams p_;
+  RealSpaceTable kernel_;                           // erfc(αr)/r and its force, tabulated in r²
   std::unique_ptr<PoissonGrid> grid_;               // mg
   std::unique_ptr<FftCoulomb> fft_;                 // fft
   double fft_err_sum_ = 0.0, fft_ref_sum_ = 0.0;    // fft: the estimate's k sums (fft_error_sums)

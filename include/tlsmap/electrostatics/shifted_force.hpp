@@ -9,6 +9,8 @@
 // neglected long-range part is small when the charges are locally neutral (molecules, ionic
 // glasses): what the test of each use measures. The self term −(erfc(αR_c)/(2R_c) + α/√π) Σq²/ε is a
 // constant for fixed charges and is left out (only energy differences are used).
+#include "tlsmap/core/binade_table.hpp"
+
 #include <cmath>
 
 namespace tlsmap {
@@ -28,19 +30,29 @@ class ShiftedForceCoulomb {
     double energy, f_over_r, dfr_dr2;  // u, f/r and d(f/r)/d(r²), per unit q_i q_j
   };
 
-  // Per unit charge product q_i q_j at r² (< cutoff², not checked).
+  // Per unit charge product q_i q_j at r² (< cutoff², not checked): tabulated in r² (core/binade_table.hpp)
+  // to 1e-13 of the magnitude of the terms of each (they cancel at the cutoff); below R_c/16 the formulas.
   Terms evaluate(double r2) const {
-    const double r = std::sqrt(r2), inv_r = 1.0 / r, inv_r2 = inv_r * inv_r;
-    const double erfc_r = std::erfc(alpha_ * r), gauss_r = two_alpha_pi_ * std::exp(-alpha_ * alpha_ * r2);
-    const double energy = (erfc_r * inv_r - u_cut_ + c_ * (r - cutoff_)) * inv_eps_;
-    const double f_over_r = (erfc_r * inv_r2 + gauss_r * inv_r - c_) * inv_r * inv_eps_;
-    // d(f/r)/dr = −3 erfc/r⁴ − 3 g/r³ − 2α² g/r + C/r², with g = (2α/√π) e^{−α²r²}; over 2r.
-    const double dfr_dr = -3.0 * erfc_r * inv_r2 * inv_r2 - 3.0 * gauss_r * inv_r2 * inv_r -
-                          2.0 * alpha_ * alpha_ * gauss_r * inv_r + c_ * inv_r2;
-    return {energy, f_over_r, 0.5 * dfr_dr * inv_r * inv_eps_};
+    if (r2 < table_.lower() || !table_.usable()) return exact(r2);
+    BinadeTable<3>::Values v;
+    table_.evaluate(r2, v);
+    return {v[0], v[1], v[2]};
   }
 
+  // The formulas above (libm).
+  Terms exact(double r2) const { return terms(r2).value; }
+
+  bool tabulated() const { return table_.usable(); }
+  double max_table_error() const { return table_.max_error(); }  // relative to the terms' magnitudes
+  static constexpr double table_tolerance = 1e-13;
+
  private:
+  struct Evaluated {
+    Terms value, scale;  // scale: the sum of the magnitudes of each quantity's terms
+  };
+  Evaluated terms(double r2) const;
+
+  BinadeTable<3> table_;
   double cutoff_ = 0.0, alpha_ = 0.0, epsilon_ = 1.0;
   double inv_eps_ = 1.0, two_alpha_pi_ = 0.0, u_cut_ = 0.0, c_ = 0.0;  // 1/ε, 2α/√π, erfc(αR_c)/R_c, C
 };
