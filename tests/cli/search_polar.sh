@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The TLS search and the dipole stage on a polar-dimer glass with active charges (docs/polar.md):
-# pack 1458 beads (729 molecules, ζ = 0.02 e), then one domain searched at 1, 2 and 4 ranks.
+# pack 1458 beads (729 molecules, ζ = 0.02 e), then two domains searched at 1, 2 and 4 ranks.
 #  * the three rank counts give the same rows (the local model is serial; only the sample's energy
 #    and forces come from the parallel Ewald split): same count, positions to 1e-8, energies to 1e-8;
 #  * the local model's approximation, checked on the output by an independent numpy energy
@@ -15,6 +15,10 @@
 #    numbers from /tls alone (to the digits printed);
 #  * the polar file read with system.model = "kob-andersen" is refused, one error line, file unchanged.
 # The glass is minimised only to max|F| ≤ 1e-3 (the search minimises each domain's start itself).
+# Which glass comes out is chaotic in the last bits of the forces (the 2600–4000 L-BFGS iterations of
+# the pack amplify them): when the Coulomb kernel was tabulated (1e-14 changes), domain 0 of the new
+# glass gave no event in 12 attempts, domain 1 three. Two domains, so that the rows this test needs
+# do not hang on one region of one glass.
 # The whole-sample relaxation with active charges is tested in test_local_coulomb.
 source "$(dirname "$0")/common.bash"
 cat > in.toml <<T
@@ -38,7 +42,7 @@ coulomb_share_strain = 0
 [md]
 dt = 0.002
 [search]
-max_domains = 1
+max_domains = 2
 max_attempts = 4
 neb_images = 5
 relax = false

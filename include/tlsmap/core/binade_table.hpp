@@ -66,10 +66,10 @@ class BinadeTable {
   template <class F>
   double build(F& f, int k) {
     // Monomial coefficients of the Chebyshev polynomials T_0..T_7 (row m: T_m = Σ_p row[p] t^p).
-    static constexpr double cheb[8][8] = {
-        {1, 0, 0, 0, 0, 0, 0, 0},      {0, 1, 0, 0, 0, 0, 0, 0},    {-1, 0, 2, 0, 0, 0, 0, 0},
-        {0, -3, 0, 4, 0, 0, 0, 0},     {1, 0, -8, 0, 8, 0, 0, 0},   {0, 5, 0, -20, 0, 16, 0, 0},
-        {-1, 0, 18, 0, -48, 0, 32, 0}, {0, -7, 0, 56, 0, -112, 0, 64}};
+    static constexpr double cheb[8][8] = {{1, 0, 0, 0, 0, 0, 0, 0},      {0, 1, 0, 0, 0, 0, 0, 0},
+                                          {-1, 0, 2, 0, 0, 0, 0, 0},     {0, -3, 0, 4, 0, 0, 0, 0},
+                                          {1, 0, -8, 0, 8, 0, 0, 0},     {0, 5, 0, -20, 0, 16, 0, 0},
+                                          {-1, 0, 18, 0, -48, 0, 32, 0}, {0, -7, 0, 56, 0, -112, 0, 64}};
     static_assert(degree == 7, "the Chebyshev table above is for degree 7");
     constexpr int n = degree + 1;
     shift_ = 52 - k;
