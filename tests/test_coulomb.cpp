@@ -213,7 +213,7 @@ TEST(Coulomb, ErrorSourcesScan) {
 // The tabulated real-space kernel (real_space_table.hpp) against an independent long-double
 // evaluation (erfcl, expl, sqrtl: another libm path than the table's double reference), for the
 // α r_c of δ = 1e-2 … 1e-16 and cutoffs from 2.5 to 9: 200 000 random s over [0, r_c²) plus every
-// binade boundary and the last double below r_c², energy and force kernels both within 2e-13
+// binade boundary, the last double below r_c², r_c² and 1.5 r_c² (beyond the table: libm), energy and force kernels both within 2e-13
 // relative (the table is built to 1e-13 on 17 points per interval; this samples between them).
 // A wrong interval index, binade base or coefficient conversion gives errors of order 1.
 TEST(RealSpaceTable, MatchesLongDoubleKernel) {
@@ -233,6 +233,7 @@ TEST(RealSpaceTable, MatchesLongDoubleKernel) {
       for (int k = 0; k < 200000; ++k) s.push_back(std::max(rc2 * u(rng) * u(rng), 1e-6));  // dense at small r too
       for (double b = t.lower_limit(); b < rc2; b *= 2.0) s.push_back(b), s.push_back(std::nextafter(b, 0.0));
       s.push_back(std::nextafter(rc2, 0.0));
+      s.push_back(rc2), s.push_back(1.5 * rc2);  // the edge, and beyond it (the libm path)
       double worst = 0.0;
       for (const double x : s) {
         double e, f;

@@ -143,7 +143,8 @@ TEST(ShiftedForceCoulomb, MatchesItsClosedForm) {
 // The tabulated kernel (core/binade_table.hpp) against the formulas in long double (erfcl, expl: an
 // independent libm path): u, f/r and d(f/r)/d(r²) within 2e-13 of the sum of their terms' magnitudes
 // (the table is built to 1e-13 on 17 points per interval; the terms cancel at R_c), on 100 000
-// random r² plus every binade edge and R_c², for the search's α = 1/R_c and others.
+// random r² plus every binade edge, R_c² and 1.5 R_c² (beyond the table), for the search's α = 1/R_c
+// and others.
 TEST(ShiftedForceCoulomb, TableMatchesLongDoubleFormulas) {
   for (const double rc : {3.0, 5.0, 8.0})
     for (const double alpha : {0.0, 1.0 / rc, 0.5, 3.0 / rc}) {
@@ -157,7 +158,7 @@ TEST(ShiftedForceCoulomb, TableMatchesLongDoubleFormulas) {
       std::uniform_real_distribution<double> u01(0.0, 1.0);
       for (int i = 0; i < 100000; ++i) s.push_back(std::max(rc * rc * u01(rng) * u01(rng), 1e-4));
       for (double b = rc * rc / 512.0; b < rc * rc; b *= 2.0) s.push_back(b);
-      s.push_back(rc * rc);
+      s.push_back(rc * rc), s.push_back(1.5 * rc * rc);  // the edge, and beyond it (the formulas)
       double worst = 0.0;
       for (const double x : s) {
         const L r = std::sqrt(static_cast<L>(x)), e = std::erfc(a * r), g = g0 * std::exp(-a * a * r * r);

@@ -13,8 +13,9 @@
 // Laplacian: its interpolated field is the exact gradient of ½ΣQφ, so forces are energy-
 // consistent; as h → 0 and r_c → ∞ everything converges to the Ewald sum (ewald.hpp).
 //
-// The real-space sum (its kernel tabulated in r² to ≤ 1e-13 relative: real_space_table.hpp) runs over a full neighbour list with cutoff ≥ r_c over owned beads and ghosts
-// (System's coulomb_list()); rows come in canonical order and per-bead energies are summed with
+// The real-space sum (its kernel tabulated in r² to ≤ 1e-13 relative: real_space_table.hpp) runs
+// over a full neighbour list with cutoff ≥ r_c over owned beads and ghosts (System's
+// coulomb_list()); rows come in canonical order and per-bead energies are summed with
 // reproducible_sums, so the real and self parts are bitwise independent of the rank count, and
 // the grid part is independent to the solver tolerance.
 //

@@ -17,9 +17,9 @@ class RealSpaceTable {
   // Throws Error unless alpha > 0 and cutoff > 0.
   RealSpaceTable(double alpha, double cutoff);
 
-  // The kernel at 0 < s ≤ cutoff² (not checked).
+  // The kernel at s > 0 (outside the table's range, the libm path).
   void evaluate(double s, double& e, double& f) const {
-    if (s < table_.lower() || !table_.usable()) return exact(s, e, f);
+    if (s < table_.lower() || s > table_.upper() || !table_.usable()) return exact(s, e, f);
     BinadeTable<2>::Values v;
     table_.evaluate(s, v);
     e = v[0], f = v[1];

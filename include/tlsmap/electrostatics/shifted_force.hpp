@@ -30,10 +30,11 @@ class ShiftedForceCoulomb {
     double energy, f_over_r, dfr_dr2;  // u, f/r and d(f/r)/d(r²), per unit q_i q_j
   };
 
-  // Per unit charge product q_i q_j at r² (< cutoff², not checked): tabulated in r² (core/binade_table.hpp)
-  // to 1e-13 of the magnitude of the terms of each (they cancel at the cutoff); below R_c/16 the formulas.
+  // Per unit charge product q_i q_j at r² (callers use r² < cutoff²): tabulated in r²
+  // (core/binade_table.hpp) to 1e-13 of the magnitude of the terms of each (they cancel at the
+  // cutoff); below R_c/16 and beyond R_c the formulas.
   Terms evaluate(double r2) const {
-    if (r2 < table_.lower() || !table_.usable()) return exact(r2);
+    if (r2 < table_.lower() || r2 > table_.upper() || !table_.usable()) return exact(r2);
     BinadeTable<3>::Values v;
     table_.evaluate(r2, v);
     return {v[0], v[1], v[2]};
