@@ -42,6 +42,8 @@ class BinadeTable {
   }
 
   bool usable() const { return !intervals_.empty(); }
+  // s lies in the table (usable and lower() ≤ s ≤ upper()); elsewhere callers use their direct path.
+  bool covers(double s) const { return s >= lo_ && s <= hi_ && usable(); }
   double lower() const { return lo_; }
   double upper() const { return hi_; }
   double max_error() const { return error_; }  // the largest measured error over scale
@@ -72,6 +74,13 @@ class BinadeTable {
                                           {-1, 0, 18, 0, -48, 0, 32, 0}, {0, -7, 0, 56, 0, -112, 0, 64}};
     static_assert(degree == 7, "the Chebyshev table above is for degree 7");
     constexpr int n = degree + 1;
+    // The Chebyshev nodes t_j and T_m(t_j), the same on every interval.
+    std::array<double, n> node{};
+    std::array<std::array<double, n>, n> tm{};
+    for (int j = 0; j < n; ++j) {
+      node[j] = std::cos(std::numbers::pi * (j + 0.5) / n);
+      for (int m = 0; m < n; ++m) tm[m][j] = std::cos(m * std::numbers::pi * (j + 0.5) / n);
+    }
     shift_ = 52 - k;
     base_ = std::bit_cast<std::uint64_t>(lo_) >> shift_;
     intervals_.assign((std::bit_cast<std::uint64_t>(hi_) >> shift_) - base_ + 1, Interval{});
@@ -84,13 +93,11 @@ class BinadeTable {
       c.mid = 0.5 * (a + b), c.inv_half = 1.0 / half;
       std::array<Values, n> y{};
       Values scale{};
-      for (int j = 0; j < n; ++j) f(c.mid + half * std::cos(std::numbers::pi * (j + 0.5) / n), y[j], scale);
+      for (int j = 0; j < n; ++j) f(c.mid + half * node[j], y[j], scale);
       for (int m = 0; m < n; ++m) {
         Values cm{};
-        for (int j = 0; j < n; ++j) {
-          const double tm = std::cos(m * std::numbers::pi * (j + 0.5) / n);
-          for (int i = 0; i < N; ++i) cm[i] += y[j][i] * tm;
-        }
+        for (int j = 0; j < n; ++j)
+          for (int i = 0; i < N; ++i) cm[i] += y[j][i] * tm[m][j];
         for (int p = 0; p < n; ++p)
           for (int i = 0; i < N; ++i) c.coef[p][i] += (m == 0 ? 1.0 : 2.0) / n * cm[i] * cheb[m][p];
       }

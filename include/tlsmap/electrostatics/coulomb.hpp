@@ -112,7 +112,6 @@ class Coulomb {
 
   const CoulombParams& params() const { return p_; }
   const PoissonGrid& grid() const { return *grid_; }  // mg only
-  const RealSpaceTable& real_space_kernel() const { return kernel_; }
   Int3 mesh() const { return grid_ ? grid_->n_nodes() : fft_->mesh(); }
 
  private:

@@ -19,7 +19,7 @@ class RealSpaceTable {
 
   // The kernel at s > 0 (outside the table's range, the libm path).
   void evaluate(double s, double& e, double& f) const {
-    if (s < table_.lower() || s > table_.upper() || !table_.usable()) return exact(s, e, f);
+    if (!table_.covers(s)) return exact(s, e, f);
     BinadeTable<2>::Values v;
     table_.evaluate(s, v);
     e = v[0], f = v[1];

@@ -34,7 +34,7 @@ class ShiftedForceCoulomb {
   // (core/binade_table.hpp) to 1e-13 of the magnitude of the terms of each (they cancel at the
   // cutoff); below R_c/16 and beyond R_c the formulas.
   Terms evaluate(double r2) const {
-    if (r2 < table_.lower() || r2 > table_.upper() || !table_.usable()) return exact(r2);
+    if (!table_.covers(r2)) return exact(r2);
     BinadeTable<3>::Values v;
     table_.evaluate(r2, v);
     return {v[0], v[1], v[2]};
