@@ -213,8 +213,9 @@ TEST(Coulomb, ErrorSourcesScan) {
 // The tabulated real-space kernel (real_space_table.hpp) against an independent long-double
 // evaluation (erfcl, expl, sqrtl: another libm path than the table's double reference), for the
 // α r_c of δ = 1e-2 … 1e-16 and cutoffs from 2.5 to 9: 200 000 random s over [0, r_c²) plus every
-// binade boundary, the last double below r_c², r_c² and 1.5 r_c² (beyond the table: libm), energy and force kernels both within 2e-13
-// relative (the table is built to 1e-13 on 17 points per interval; this samples between them).
+// binade boundary, the last double below r_c², r_c² and 1.5 r_c² (beyond the table: libm), energy
+// and force kernels both within 2e-13 relative (the table is built to 1e-13 on 17 points per
+// interval; this samples between them).
 // A wrong interval index, binade base or coefficient conversion gives errors of order 1.
 TEST(RealSpaceTable, MatchesLongDoubleKernel) {
   auto reference = [](long double a, long double s, long double& e, long double& f) {
