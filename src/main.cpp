@@ -52,7 +52,7 @@ void run_stage(const Stage& s, const tlsmap::Input& in, MPI_Comm comm) {
   const std::string model = in.get_string("system.model");
   if (!s.bonded && tlsmap::model_by_name(model).has_bonds())
     throw tlsmap::Error(std::string("stage '") + s.name + "' does not support system.model = \"" + model +
-                        "\" yet (bonded molecules: pack, search and dipole so far; docs/polar.md)");
+                        "\" yet (bonded molecules: pack, search, dipole and interact so far; docs/polar.md)");
   const tlsmap::ScopedLogStage log_stage(s.name);
   s.run(in, comm);
 }
@@ -74,14 +74,14 @@ const std::vector<Stage>& stages() {
        tlsmap::run_pairs},
       {"dipole", "transition dipoles mu_direct and Eq. 13 of every TLS; writes /tls/mu_*", tlsmap::run_dipole, false,
        true},
-      {"interact", "TLS-TLS couplings J_el, J_dd, J_mech; writes /interactions", tlsmap::run_interact},
+      {"interact", "TLS-TLS couplings J_el, J_dd, J_mech; writes /interactions", tlsmap::run_interact, false, true},
       {"run",
        "the whole pipeline on one input (currently: pack, charge, search, dipole, interact; bonded models carry "
-       "their charges and have no interact yet: pack, search, dipole)",
+       "their charges: pack, search, dipole, interact)",
        [](const tlsmap::Input& in, MPI_Comm comm) {
          const std::vector<std::string> parts =
              tlsmap::model_by_name(in.get_string("system.model")).has_bonds()
-                 ? std::vector<std::string>{"pack", "search", "dipole"}
+                 ? std::vector<std::string>{"pack", "search", "dipole", "interact"}
                  : std::vector<std::string>{"pack", "charge", "search", "dipole", "interact"};
          for (const auto& part : parts) run_stage(part, in, comm);
        },

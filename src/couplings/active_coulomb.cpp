@@ -1,5 +1,7 @@
 #include "tlsmap/couplings/active_coulomb.hpp"
 
+#include "tlsmap/couplings/coulomb_hessian.hpp"
+
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/reduction.hpp"
 
@@ -49,6 +51,10 @@ ForceTermTotals ActiveCoulomb::add(Beads& beads, const NeighborList* coulomb_lis
   t.energy = last_.total;
   t.virial = (last_.total / 3.0) * Mat3::Identity();
   return t;
+}
+
+std::shared_ptr<HessianPart> ActiveCoulomb::hessian_part(const System& sys, const BeadNumbering& num) {
+  return coulomb_hessian_part(coulomb_, sys, num);
 }
 
 std::shared_ptr<ActiveCoulomb> activate_coulomb(System& sys, const CoulombParams& params, double skin) {

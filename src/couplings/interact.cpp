@@ -4,6 +4,7 @@
 
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/reduction.hpp"
+#include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/electrostatics/poisson_grid.hpp"
 #include "tlsmap/md/fire.hpp"
 #include "tlsmap/md/hessian.hpp"
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -102,6 +104,8 @@ SparseForce force_dipole(System& sys, const BeadNumbering& num, const TlsSet& t,
 // Systems for the B'_k: `sys` is untouched.
 std::vector<Mat3> deformation_potentials(const System& sys, const BeadNumbering& num, const TlsSet& t,
                                          const std::vector<VecHandle>& sol) {
+  // Force terms (active charges): their anisotropic virial is not computed (active_coulomb.hpp).
+  if (!sys.force_terms().empty()) return std::vector<Mat3>(t.size(), Mat3::Constant(std::nan("")));
   Beads ref = sys.beads();
   ref.truncate_owned(ref.n_owned);
   const std::vector<PetscInt> rows =
@@ -268,7 +272,7 @@ std::vector<double> net_forces(MPI_Comm comm, const std::vector<SparseForce>& f)
 // What every J_mech solve shares: the Hessian H, the force dipoles f, the solver and its vectors
 // (b the right-hand side, u the solution).
 struct MechSolver {
-  MechSolver(const System& sys_, const TlsSet& tls_, const BeadNumbering& num_, const MatHandle& h_,
+  MechSolver(const System& sys_, const TlsSet& tls_, const BeadNumbering& num_, const HessianOperator& h_,
              const std::vector<SparseForce>& f_)
       : sys(sys_), tls(tls_), num(num_), h(h_), f(f_), comm(sys_.comm()) {
     // Reference positions by owned block row (the numbering's order), for the dipole tensors.
@@ -281,7 +285,7 @@ struct MechSolver {
 
   // The vectors and the KSP (after the dipole tensors of the bare forces, as always).
   void set_up_solver() {
-    petsc_check(MatCreateVecs(h, u.out(), b.out()), "J_mech vectors");
+    petsc_check(MatCreateVecs(h.matrix(), u.out(), b.out()), "J_mech vectors");
     ksp = make_hessian_ksp(comm, h);
   }
 
@@ -310,14 +314,12 @@ struct MechSolver {
   // u = H_c⁻¹ f_k, H_c the Hessian with the given beads clamped (none: the null space is projected out).
   int solve(std::size_t k, const std::vector<std::int64_t>& clamped) {
     petsc_check(fill(b, f[k]), "J_mech right-hand side");
-    MatHandle hc;
     if (!clamped.empty()) {
-      petsc_check(MatDuplicate(h, MAT_COPY_VALUES, hc.out()), "J_mech clamped Hessian");
-      clamp_beads(hc, num, clamped);
-      petsc_check(KSPSetOperators(ksp, hc, hc), "J_mech operators");
+      clamped_h = h.clamped(num, clamped);
+      petsc_check(KSPSetOperators(ksp, clamped_h->op(), clamped_h->matrix()), "J_mech operators");
     } else {
       MatNullSpace ns;
-      petsc_check(MatGetNullSpace(h, &ns), "J_mech null space");
+      petsc_check(MatGetNullSpace(h.op(), &ns), "J_mech null space");
       petsc_check(MatNullSpaceRemove(ns, b), "J_mech null space");  // Σ f = 0 only up to residual forces
     }
     return solve_checked(ksp, b, u, "J_mech solve");
@@ -338,7 +340,8 @@ struct MechSolver {
   const System& sys;
   const TlsSet& tls;
   const BeadNumbering& num;
-  const MatHandle& h;
+  const HessianOperator& h;
+  std::optional<HessianOperator> clamped_h;  // the operator of the last clamped solve
   const std::vector<SparseForce>& f;
   MPI_Comm comm;
   std::vector<Vec3> pos_of_row;
@@ -374,7 +377,7 @@ void held_couplings(MechSolver& ms, const TlsPairs& pairs, const SolveProgress& 
     out.iterations[k] = ms.solve(k, mk);
     petsc_check(VecDuplicate(ms.u, sol[k].out()), "J_mech solution");
     petsc_check(VecCopy(ms.u, sol[k]), "J_mech solution");
-    petsc_check(MatMult(ms.h, ms.u, hu), "J_mech reaction forces");
+    petsc_check(MatMult(ms.h.op(), ms.u, hu), "J_mech reaction forces");
     const std::vector<PetscInt> rows = num.blocks_of(mk);
     const PetscScalar* a;
     petsc_check(VecGetArrayRead(hu, &a), "J_mech");
@@ -429,8 +432,8 @@ MechResult mechanical_couplings(System& sys, const TlsSet& tls, const TlsPairs& 
   sys.rebuild();
   sys.compute_forces();
   const BeadNumbering num(sys.beads(), comm);
-  MatHandle h = assemble_hessian(sys, num);
-  if (mode == MechResponse::whole) attach_translation_null_space(h);
+  HessianOperator h(sys, num);
+  if (mode == MechResponse::whole) h.attach_translation_null_space();
   std::vector<SparseForce> f(n);
   for (std::size_t k = 0; k < n; ++k) f[k] = force_dipole(sys, num, tls, k);
   sys.compute_forces();
@@ -490,10 +493,9 @@ int relax_holding(System& sys, const std::vector<std::int64_t>& held, double f_t
     if (fmax <= f_tol) return step;
     Beads& b = sys.beads();
     const BeadNumbering num(b, comm);
-    MatHandle h = assemble_hessian(sys, num);
-    clamp_beads(h, num, held);
+    const HessianOperator h = HessianOperator(sys, num).clamped(num, held);
     VecHandle rhs, du;
-    petsc_check(MatCreateVecs(h, du.out(), rhs.out()), "relaxation vectors");
+    petsc_check(MatCreateVecs(h.matrix(), du.out(), rhs.out()), "relaxation vectors");
     PetscScalar* r;
     petsc_check(VecGetArray(rhs, &r), "relaxation");
     for (int i = 0; i < b.n_owned; ++i)
@@ -540,20 +542,26 @@ int relax_holding(System& sys, const std::vector<std::int64_t>& held, double f_t
 }
 
 double four_state_coupling(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin,
-                           Int3 proc_grid, const TlsSet& tls, std::size_t i, std::size_t j, double f_tol) {
+                           Int3 proc_grid, const TlsSet& tls, std::size_t i, std::size_t j, double f_tol,
+                           const std::optional<CoulombParams>& coulomb, double* direct) {
   std::vector<std::int64_t> held(tls.id.begin() + tls.begin(i), tls.id.begin() + tls.end(i));
   held.insert(held.end(), tls.id.begin() + tls.begin(j), tls.id.begin() + tls.end(j));
-  double e[2][2];
+  double e[2][2], e0[2][2];
   for (int si = 0; si < 2; ++si)
     for (int sj = 0; sj < 2; ++sj) {
-      System s(comm, box, model, skin, proc_grid);
-      s.set_beads(beads);
+      const std::unique_ptr<System> sys = sample_system(comm, box, model, skin, proc_grid, beads, coulomb);
+      System& s = *sys;
       IdMap target = state_positions(tls, i, si == 1);
       for (const auto& [id, x] : state_positions(tls, j, sj == 1)) target[id] = x;
       move_to(s, target, false);
+      if (direct) {
+        s.compute_forces();
+        e0[si][sj] = s.potential_energy();
+      }
       relax_holding(s, held, f_tol);
       e[si][sj] = s.potential_energy();
     }
+  if (direct) *direct = e0[1][1] - e0[1][0] - e0[0][1] + e0[0][0];
   return e[1][1] - e[1][0] - e[0][1] + e[0][0];
 }
 

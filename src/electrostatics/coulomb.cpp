@@ -169,6 +169,22 @@ Coulomb::Coulomb(const Decomposition& decomp, const CoulombParams& p)
   kernel_reach_ = (grid_->stencil_width() - 1) * grid_->spacing().minCoeff() / p_.sigma;
 }
 
+double Coulomb::reciprocal(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& force) {
+  std::vector<Vec3> field;
+  double energy;
+  if (fft_) {
+    energy = fft_->compute(pos, q, field);
+  } else {
+    grid_->spread(pos, q);
+    grid_->solve();
+    energy = grid_->energy();
+    field = grid_->field_at(pos);
+  }
+  force.resize(pos.size());
+  for (std::size_t i = 0; i < pos.size(); ++i) force[i] = q[i] * field[i];
+  return energy;
+}
+
 CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::vector<Vec3>& force) {
   if (list.cutoff() < p_.cutoff) throw Error("Coulomb: the neighbour list is shorter than the real-space cutoff");
   const int n = b.n_owned;
@@ -204,19 +220,12 @@ CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::ve
   const std::span<const Vec3> pos(b.pos.data(), n);
   const std::span<const double> q(b.charge.data(), n);
   CoulombResult r;
-  std::vector<Vec3> field;
-  if (fft_) {
-    r.reciprocal = fft_->compute(pos, q, field);
-  } else {
-    grid_->spread(pos, q);
-    grid_->solve();
-    r.reciprocal = grid_->energy();
-    r.iterations = grid_->iterations();
-    field = grid_->field_at(pos);
-  }
+  std::vector<Vec3> grid_force;
+  r.reciprocal = reciprocal(pos, q, grid_force);
+  if (grid_) r.iterations = grid_->iterations();
   double f_max = 0.0;
   for (int i = 0; i < n; ++i) {
-    force[i] += q[i] * field[i];
+    force[i] += grid_force[i];
     f2[i] = force[i].squaredNorm();
     f_max = std::max(f_max, f2[i]);
   }

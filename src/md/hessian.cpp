@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <sstream>
 
 namespace tlsmap {
@@ -107,14 +108,14 @@ PetscErrorCode clamp(Mat h, const BeadNumbering& num, const std::vector<std::int
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode ksp_for(MPI_Comm comm, Mat h, double rtol, KSP* out) {
+PetscErrorCode ksp_for(MPI_Comm comm, Mat a, Mat h, KSPType type, double rtol, KSP* out) {
   PetscFunctionBeginUser;
   KSP ksp;
   PC pc;
   PetscCall(KSPCreate(comm, &ksp));
   PetscCall(KSPSetOptionsPrefix(ksp, "hessian_"));
-  PetscCall(KSPSetOperators(ksp, h, h));
-  PetscCall(KSPSetType(ksp, KSPCG));
+  PetscCall(KSPSetOperators(ksp, a, h));
+  PetscCall(KSPSetType(ksp, type));
   PetscCall(KSPGetPC(ksp, &pc));
   PetscCall(PCSetType(pc, PCGAMG));
   PetscCall(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 20000));
@@ -139,6 +140,11 @@ PairCurvature soft_sphere_pair_curvature(double r2, double sigma_ij) {
   // u'' = (156 y⁻¹⁴ + 2 c2 + 12 c4 y²)/σ².
   return {inv_s2 * (-12.0 * inv_y14 + 2.0 * P::c2 + 4.0 * P::c4 * y2),
           inv_s2 * (156.0 * inv_y14 + 2.0 * P::c2 + 12.0 * P::c4 * y2)};
+}
+
+PairCurvature bond_curvature(double r2, const HarmonicBond& bond) {
+  const double r = std::sqrt(r2);
+  return {bond.k * (r - bond.r0) / r, bond.k};
 }
 
 bool pair_curvature(const System& sys, int i, int j, double r2, PairCurvature* c) {
@@ -194,9 +200,105 @@ void clamp_beads(Mat h, const BeadNumbering& num, const std::vector<std::int64_t
   petsc_check(clamp(h, num, ids), "Hessian clamping");
 }
 
+// The shell's context: y = A x + M Σ_parts H_p (M x), M the mask of free rows (1) and clamped ones (0).
+struct HessianOperator::Impl {
+  MatHandle matrix, shell;
+  std::vector<std::shared_ptr<HessianPart>> parts;
+  VecHandle mask, tx, ty;  // mask empty: nothing clamped
+
+  static PetscErrorCode mult(Mat shell, Vec x, Vec y) {
+    PetscFunctionBeginUser;
+    Impl* self;
+    PetscCall(MatShellGetContext(shell, &self));
+    PetscCall(MatMult(self->matrix, x, y));
+    if (self->mask) PetscCall(VecPointwiseMult(self->tx, self->mask, x));
+    else PetscCall(VecCopy(x, self->tx));
+    PetscCall(VecSet(self->ty, 0.0));
+    try {
+      for (const auto& p : self->parts) p->add_product(self->tx, self->ty);
+    } catch (const std::exception& e) {
+      SETERRQ(PetscObjectComm((PetscObject)shell), PETSC_ERR_LIB, "%s", e.what());
+    }
+    if (self->mask) PetscCall(VecPointwiseMult(self->ty, self->mask, self->ty));
+    PetscCall(VecAXPY(y, 1.0, self->ty));
+    PetscFunctionReturn(0);
+  }
+
+  // The shell around `matrix` (the parts present), with its work vectors.
+  void make_shell() {
+    PetscInt m, n, gm, gn;
+    petsc_check(MatGetLocalSize(matrix, &m, &n), "Hessian operator");
+    petsc_check(MatGetSize(matrix, &gm, &gn), "Hessian operator");
+    const MPI_Comm comm = PetscObjectComm((PetscObject)(Mat)matrix);
+    petsc_check(MatCreateShell(comm, m, n, gm, gn, this, shell.out()), "Hessian operator");
+    petsc_check(MatShellSetOperation(shell, MATOP_MULT, (void (*)(void))mult), "Hessian operator");
+    petsc_check(MatSetBlockSize(shell, 3), "Hessian operator");
+    petsc_check(MatCreateVecs(matrix, tx.out(), ty.out()), "Hessian operator");
+  }
+};
+
+HessianOperator::HessianOperator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HessianOperator::~HessianOperator() = default;
+HessianOperator::HessianOperator(HessianOperator&&) noexcept = default;
+HessianOperator& HessianOperator::operator=(HessianOperator&&) noexcept = default;
+
+HessianOperator::HessianOperator(const System& sys, const BeadNumbering& num) : impl_(std::make_unique<Impl>()) {
+  impl_->matrix = assemble_hessian(sys, num);
+  for (const auto& term : sys.force_terms()) {
+    std::shared_ptr<HessianPart> part = term->hessian_part(sys, num);
+    if (!part) throw Error("Hessian: a force term of this System has no Hessian part");
+    MatHandle b = part->blocks();
+    if (b) petsc_check(MatAXPY(impl_->matrix, 1.0, b, DIFFERENT_NONZERO_PATTERN), "Hessian: a force term's blocks");
+    impl_->parts.push_back(std::move(part));
+  }
+  petsc_check(MatSetOption(impl_->matrix, MAT_SYMMETRIC, PETSC_TRUE), "Hessian operator");
+  if (!impl_->parts.empty()) impl_->make_shell();
+}
+
+Mat HessianOperator::matrix() const { return impl_->matrix; }
+Mat HessianOperator::op() const { return impl_->parts.empty() ? Mat(impl_->matrix) : Mat(impl_->shell); }
+bool HessianOperator::matrix_free() const { return !impl_->parts.empty(); }
+
+HessianOperator HessianOperator::clamped(const BeadNumbering& num, const std::vector<std::int64_t>& ids) const {
+  auto c = std::make_unique<Impl>();
+  petsc_check(MatDuplicate(impl_->matrix, MAT_COPY_VALUES, c->matrix.out()), "Hessian clamping");
+  clamp_beads(c->matrix, num, ids);
+  c->parts = impl_->parts;
+  if (!c->parts.empty()) {
+    c->make_shell();
+    petsc_check(MatCreateVecs(c->matrix, c->mask.out(), nullptr), "Hessian clamping");
+    if (impl_->mask) petsc_check(VecCopy(impl_->mask, c->mask), "Hessian clamping");
+    else petsc_check(VecSet(c->mask, 1.0), "Hessian clamping");
+    const std::vector<PetscInt> blocks = num.blocks_of(ids);
+    PetscScalar* a;
+    petsc_check(VecGetArray(c->mask, &a), "Hessian clamping");
+    for (PetscInt b : blocks)
+      if (b >= num.first() && b < num.first() + num.n_owned())
+        for (int d = 0; d < 3; ++d) a[3 * (b - num.first()) + d] = 0.0;
+    petsc_check(VecRestoreArray(c->mask, &a), "Hessian clamping");
+  }
+  return HessianOperator(std::move(c));
+}
+
+void HessianOperator::attach_translation_null_space() {
+  tlsmap::attach_translation_null_space(impl_->matrix);
+  if (!impl_->parts.empty()) {
+    MatNullSpace ns;
+    petsc_check(MatGetNullSpace(impl_->matrix, &ns), "Hessian null space");
+    petsc_check(MatSetNullSpace(impl_->shell, ns), "Hessian null space");
+  }
+}
+
 KSPHandle make_hessian_ksp(MPI_Comm comm, Mat h, double rtol) {
   KSPHandle k;
-  petsc_check(ksp_for(comm, h, rtol, k.out()), "Hessian KSP set-up");
+  petsc_check(ksp_for(comm, h, h, KSPCG, rtol, k.out()), "Hessian KSP set-up");
+  return k;
+}
+
+KSPHandle make_hessian_ksp(MPI_Comm comm, const HessianOperator& h, double rtol) {
+  KSPHandle k;
+  petsc_check(ksp_for(comm, h.op(), h.matrix(), h.matrix_free() ? KSPGMRES : KSPCG, rtol, k.out()),
+              "Hessian KSP set-up");
   return k;
 }
 

@@ -182,6 +182,10 @@ Mat6 nonaffine_term(const System& sys, const std::vector<Vec3>& xi, double rtol,
 }  // namespace
 
 ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
+  if (!sys.force_terms().empty())
+    throw Error(
+        "elastic constants by the Hessian route: the System's force terms (active charges) have no Born and "
+        "non-affine terms here yet");
   ElasticTensor out;
   out.volume = sys.box().volume();
   const std::vector<Vec3> xi = born_terms(sys, out);

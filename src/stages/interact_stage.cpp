@@ -7,11 +7,13 @@
 #include "tlsmap/stages/interact_stage.hpp"
 
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/couplings/coulomb_stiffness.hpp"
 #include "tlsmap/couplings/far_field.hpp"
 #include "tlsmap/couplings/interact.hpp"
 #include "tlsmap/io/input.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
+#include "tlsmap/stages/active_charges.hpp"
 #include "tlsmap/stages/coulomb_share.hpp"
 
 #include "tlsmap/core/progress.hpp"
@@ -24,6 +26,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <vector>
@@ -247,8 +250,10 @@ struct Checks {
   std::vector<double> four;       // the four-state coupling
 };
 
+// With charges acting the four-state value includes the direct interaction of the two mobile sets
+// (their unrelaxed cross term, what J_el measures): the check is the rest, the environment's response.
 Checks four_state_checks(const Sample& m, const PairLists& l, const MechResult& mech, const InteractSettings& s,
-                         MPI_Comm comm, const Progress& progress) {
+                         MPI_Comm comm, const Progress& progress, const std::optional<CoulombParams>& coulomb) {
   const TlsPairs& mp = l.mech_pairs;
   std::vector<std::size_t> order(mp.size());
   std::iota(order.begin(), order.end(), 0);
@@ -258,12 +263,14 @@ Checks four_state_checks(const Sample& m, const PairLists& l, const MechResult& 
   for (std::size_t p : order) {
     if (ch.row.size() >= s.n_check) break;
     if (mobile_gap(m.tls, mp.i[p], mp.j[p], m.c.box) < m.model.max_cutoff()) continue;
-    const double four =
-        four_state_coupling(comm, m.c.box, m.c.beads, m.model, s.skin, s.proc_grid, m.tls, mp.i[p], mp.j[p], s.f_tol);
+    double direct = 0.0;
+    const double four = four_state_coupling(comm, m.c.box, m.c.beads, m.model, s.skin, s.proc_grid, m.tls, mp.i[p],
+                                            mp.j[p], s.f_tol, coulomb, coulomb ? &direct : nullptr);
     ch.row.push_back(static_cast<std::int64_t>(l.mech[p]));
-    ch.four.push_back(four);
-    progress.say(fmt::format("check pair ({}, {}), r = {:.4g}: J_mech {:.6g} (transpose {:.6g}), four-state {:.6g}",
-                             mp.i[p], mp.j[p], mp.r[p].norm(), mech.j[p], mech.j_transpose[p], four));
+    ch.four.push_back(four - direct);
+    progress.say(fmt::format("check pair ({}, {}), r = {:.4g}: J_mech {:.6g} (transpose {:.6g}), four-state {:.6g}{}",
+                             mp.i[p], mp.j[p], mp.r[p].norm(), mech.j[p], mech.j_transpose[p], four - direct,
+                             coulomb ? fmt::format(" (direct term {:.6g} removed)", direct) : std::string()));
   }
   return ch;
 }
@@ -519,14 +526,28 @@ void run_interact(const Input& in, MPI_Comm comm) {
                   s.eps, s.response));
 
   // The System first: its checks of the box against the model's cut-off name the problem before
-  // the grid's own (a box too small for the grid's ranks says nothing of the box).
-  System sys(comm, box, m.model, s.skin, s.proc_grid);
-  sys.set_beads(m.c.beads);
+  // the grid's own (a box too small for the grid's ranks says nothing of the box). With active
+  // charges (polar dimers) they act in J_mech's Hessian (couplings/coulomb_hessian.hpp).
+  const std::optional<CoulombParams> coulomb = active_coulomb_from_input(in, box, s.skin);
+  std::unique_ptr<System> sys = sample_system(comm, box, m.model, s.skin, s.proc_grid, m.c.beads, coulomb);
   const Electric e = electric_step(m, l, s, comm, progress);
-  const MechResult mech = mechanical_step(sys, m.tls, l, s, progress);
-  const Checks ch = four_state_checks(m, l, mech, s, comm, progress);
-  const MaterialConstants mat = material_step(m, sys, s, comm, progress);
-  const std::optional<CoulombShare> share = coulomb_step(m, s, mat, comm, progress);
+  const MechResult mech = mechanical_step(*sys, m.tls, l, s, progress);
+  if (coulomb) sys.reset();  // one FFT solver at a time: the four-state checks make their own
+  const Checks ch = four_state_checks(m, l, mech, s, comm, progress, coulomb);
+  // Active charges: the Hessian route has no Coulomb Born and non-affine terms yet, so /material stays
+  // as `pack` wrote it (the Coulomb share measured with the charges acting), and with no elastic
+  // tensor there is no elastic far field.
+  MaterialConstants mat;
+  mat.tensor.relaxed = Mat6::Constant(std::numeric_limits<double>::quiet_NaN());
+  std::optional<CoulombShare> share;
+  if (coulomb) {
+    progress.say(
+        "material constants: not recomputed with the charges acting (no Coulomb terms in the Hessian route yet); "
+        "/material is pack's");
+  } else {
+    mat = material_step(m, *sys, s, comm, progress);
+    share = coulomb_step(m, s, mat, comm, progress);
+  }
 
   // Far field of every listed pair; the exact values where they were computed.
   const FarField ff = far_field_couplings(m.tls, l.all, box, e.mu, s.eps, mech.elastic_dipole, mat.tensor, s.far_width);
@@ -541,8 +562,10 @@ void run_interact(const Input& in, MPI_Comm comm) {
     progress.say("no four-state check: no pair has mobile sets farther apart than the potential's cutoff");
 
   remove_object(file, "/interactions");
-  remove_object(file, "/material");
-  write_material(file, mat, s.strain);
+  if (!coulomb) {
+    remove_object(file, "/material");
+    write_material(file, mat, s.strain);
+  }
   if (share) write_coulomb_stiffness(file, share->c, "coulomb_path_check", share->path_check);
   write_couplings(file, l, e, c, ff, ch);
   write_per_tls(file, mech);

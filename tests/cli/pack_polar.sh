@@ -19,7 +19,7 @@
 #  * [pack] from the packed file reads its bonds back and gives the same e_IS (1e-9); a bonds table
 #    with a bead bonded to itself is refused naming the row;
 #  * refusals, one message each, no file left: polar-dimers with passive charges, active charges on
-#    another model, an odd bead count, charge and interact on a polar-dimer file, search on a sample
+#    another model, an odd bead count, charge on a polar-dimer file, search on a sample
 #    smaller than the local model's Coulomb reach.
 source "$(dirname "$0")/common.bash"
 input() {  # input <output> [model] [mode] [n]
@@ -213,7 +213,6 @@ fail_with 2 'the charge stage gives a finished glass passive charges' charge ka_
 input bad3.h5 polar-dimers active 401 > odd.toml
 fail_with 2 'must be even' pack odd.toml
 fail_with 2 "stage 'charge' does not support system.model = \"polar-dimers\"" charge in2.toml
-fail_with 2 "stage 'interact' does not support" interact in2.toml
 fail_with 2 "must be at most half the box edge minus 0.5" search in2.toml
 # Reading bonds back: [pack] from the np2 glass (H5MD with /particles/all/bonds) only minimises it
 # again, to the same e_IS; a copy whose bonds table pairs a bead with itself is refused by row.

@@ -29,6 +29,8 @@ class ActiveCoulomb : public ForceTerm {
   // params.drift is set here to half the list skin.
   ActiveCoulomb(const System& sys, CoulombParams params, double skin);
   ForceTermTotals add(Beads& beads, const NeighborList* coulomb_list, std::span<const int> bond_partner) override;
+  // The split's Hessian (couplings/coulomb_hessian.hpp).
+  std::shared_ptr<HessianPart> hessian_part(const System& sys, const BeadNumbering& num) override;
   // The last evaluation: energies, forces' RMS, error estimate; total includes the bonded pairs'
   // exclusion (real, reciprocal and self do not, nor do the force diagnostics).
   const CoulombResult& last() const { return last_; }

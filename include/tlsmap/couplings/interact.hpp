@@ -39,12 +39,14 @@
 // J_mech ≈ E(BB) − E(BA) − E(AB) + E(AA) (the same convention as J_el and J_dd): J < 0 favours the
 // TLS flipping together. Validated against that four-state relaxation (four_state_coupling).
 #include "tlsmap/couplings/dipole.hpp"
+#include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/md/system.hpp"
 
 #include <mpi.h>
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,10 +111,17 @@ double gamma_longitudinal(const Mat3& gamma);
 double gamma_transverse(const Mat3& gamma);
 
 // Collective. E(BB) − E(BA) − E(AB) + E(AA): for each state pair, a fresh System from `beads`
-// (the reference configuration) with the mobile beads of i and j held at their state positions and
-// the rest relaxed by Newton iterations with the exact Hessian until max |F| ≤ f_tol.
+// (the reference configuration; the charges acting when `coulomb` is given) with the mobile beads of
+// i and j held at their state positions and the rest relaxed by Newton iterations with the
+// Hessian (HessianOperator) until max |F| ≤ f_tol. The energies are the System's, so the value does
+// not depend on the Hessian's accuracy, only the number of Newton steps does. *direct (if given):
+// the same cross term of the four states before relaxing, i.e. the direct interaction of the two
+// mobile sets (with charges acting, nonzero at any distance; J_mech is the rest). With charges the
+// engine's energies jump by ~δ q_i q_j/r_c where a pair crosses the real-space cut while the
+// environment relaxes: noise of that size on the value.
 double four_state_coupling(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin,
-                           Int3 proc_grid, const TlsSet& tls, std::size_t i, std::size_t j, double f_tol);
+                           Int3 proc_grid, const TlsSet& tls, std::size_t i, std::size_t j, double f_tol,
+                           const std::optional<CoulombParams>& coulomb = std::nullopt, double* direct = nullptr);
 
 // Collective: relax every bead but `held` (ids) to max |F| ≤ f_tol by Newton steps (each capped at
 // 0.1 σ per bead); returns the number of steps. Throws Error if 50 steps do not converge.

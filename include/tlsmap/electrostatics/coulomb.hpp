@@ -46,6 +46,7 @@
 
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,12 @@ class Coulomb {
   // cutoff ≥ r_c over beads (owned + ghosts), built at the current positions or within its skin.
   // force[i] (i < n_owned) receives the Coulomb force on owned bead i.
   CoulombResult compute(const Beads& beads, const NeighborList& list, std::vector<Vec3>& force);
+
+  // Collective. The reciprocal (grid or mesh) part alone: its forces q_i E(r_i) on the given
+  // beads of this rank (within the subdomain + drift), and its energy before the constant self
+  // correction. Smooth in the positions (no cutoff), hence the matrix-free Hessian product of the
+  // split (couplings/coulomb_hessian.hpp) by central differences of it.
+  double reciprocal(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& force);
 
   const CoulombParams& params() const { return p_; }
   const PoissonGrid& grid() const { return *grid_; }  // mg only

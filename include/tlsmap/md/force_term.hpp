@@ -10,9 +10,14 @@
 #include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/parallel/neighbor_list.hpp"
 
+#include <memory>
 #include <span>
 
 namespace tlsmap {
+
+class BeadNumbering;
+class HessianPart;
+class System;
 
 // The global energy and virial of one term (the same on every rank).
 struct ForceTermTotals {
@@ -28,6 +33,12 @@ class ForceTerm {
   // bond_partner: the local index of each owned bead's bond partner (−1: none; empty for models
   // without bonds), for terms that exclude the bonded pair.
   virtual ForceTermTotals add(Beads& beads, const NeighborList* coulomb_list, std::span<const int> bond_partner) = 0;
+  // Collective. The term's part of the Hessian at sys's current positions, in num's layout
+  // (md/hessian.hpp: HessianOperator); nullptr: the term has none, and HessianOperator refuses the
+  // System. The part may refer to the term, which must outlive it.
+  virtual std::shared_ptr<HessianPart> hessian_part(const System& /*sys*/, const BeadNumbering& /*num*/) {
+    return nullptr;
+  }
 };
 
 }  // namespace tlsmap

@@ -14,8 +14,10 @@
 //     K_ab = u''(r) r̂r̂ᵀ + (u'(r)/r) (I − r̂r̂ᵀ),     H_ab = −K_ab,     H_aa = Σ_b K_ab.
 // For LJ: u'/r = −(f/r) of the force kernel, u'' = 4ε(156 (σ/r)¹² − 42 (σ/r)⁶)/r²; for the soft
 // spheres (per-bead diameters, σ_ij by the mixing rule) the derivatives of y⁻¹² + c0 + c2 y² + c4 y⁴,
-// y = r/σ_ij. The shift of the truncated LJ does not enter; its force jump at r_c (a δ-function in
-// u'') is left out, as in every MD Hessian (the soft spheres have none: v, v', v'' vanish there). Periodic self-images add K and −K to the same diagonal block and cancel.
+// y = r/σ_ij; for the bonded pair of a bonded model those of the bond ½ k (r − r0)², which replaces
+// its pair term. The shift of the truncated LJ does not enter; its force jump at r_c (a δ-function
+// in u'') is left out, as in every MD Hessian (the soft spheres have none: v, v', v'' vanish
+// there). Periodic self-images add K and −K to the same diagonal block and cancel.
 //
 // The translations are the null space of the whole-sample Hessian (three orthonormal vectors,
 // attach_translation_null_space); clamping beads (clamp_beads: identity rows/columns) removes it.
@@ -27,6 +29,7 @@
 #include <petscmat.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace tlsmap {
@@ -63,19 +66,25 @@ PairCurvature soft_sphere_pair_curvature(double r2, double sigma_ij);
 // species table, or the soft spheres with the two beads' diameters): false beyond the pair's
 // cutoff, else *c set.
 bool pair_curvature(const System& sys, int i, int j, double r2, PairCurvature* c);
+// Local. The harmonic bond ½ k (r − r0)²: u'/r = k (r − r0)/r, u'' = k.
+PairCurvature bond_curvature(double r2, const HarmonicBond& bond);
 // Local. The one pair loop of the Hessian and the elastic constants: visit(j, r, r2, c) for every
-// neighbour j (local index) of the local bead i within the pair's cutoff, in neighbour-list order,
-// with r = x_i − x_j, r2 = |r|² and c the pair's u'/r, u''. The neighbour list must cover the
-// current positions.
+// neighbour j (local index) of the owned bead i within the pair's cutoff, in neighbour-list order,
+// with r = x_i − x_j, r2 = |r|² and c the pair's u'/r, u''. Bonded models: the bond partner's copy
+// that the forces use (System::bond_partner) comes with the bond's curvature instead of the pair
+// model's, as md/bonds.hpp excludes the bonded pair from the pair forces. The neighbour list must
+// cover the current positions.
 template <class Visit>
 void for_each_pair_curvature(const System& sys, int i, Visit&& visit) {
   const Beads& b = sys.beads();
   const NeighborList& list = sys.neighbor_list();
+  const int partner = sys.bond_partner().empty() ? -1 : sys.bond_partner()[i];
   for (const int* j = list.row_begin(i); j < list.row_end(i); ++j) {
     const Vec3 r = b.pos[i] - b.pos[*j];
     const double r2 = r.squaredNorm();
     PairCurvature c;
-    if (pair_curvature(sys, i, *j, r2, &c)) visit(*j, r, r2, c);
+    if (*j == partner) visit(*j, r, r2, bond_curvature(r2, *sys.model().bond));
+    else if (pair_curvature(sys, i, *j, r2, &c)) visit(*j, r, r2, c);
   }
 }
 // Local. The block K_ab above for separation r = x_a − x_b, r2 = |r|² inside the cutoff.
@@ -84,10 +93,48 @@ inline Mat3 pair_block(const Vec3& r, double r2, const LennardJones::Params& p) 
   return pair_block(r, r2, lj_pair_curvature(r2, p));
 }
 
-// Collective. The Hessian at the system's current positions; its neighbour list must cover them
-// (call after positions_changed() or rebuild()). Rows in `num`'s layout, which must number the
-// system's current owned beads.
+// Collective. The Hessian of the pair model and the bonds at the system's current positions; its
+// neighbour list must cover them (call after positions_changed() or rebuild()). Rows in `num`'s
+// layout, which must number the system's current owned beads. The System's force terms (active
+// charges) are not in it: HessianOperator adds them.
 MatHandle assemble_hessian(const System& sys, const BeadNumbering& num);
+
+// A force term's part of the Hessian (ForceTerm::hessian_part): explicit blocks of its short-range
+// part, which join the assembled matrix, and a matrix-free product for the rest.
+class HessianPart {
+ public:
+  virtual ~HessianPart() = default;
+  // Collective. The explicit blocks, assembled in the numbering's layout (an empty handle: none).
+  virtual MatHandle blocks() = 0;
+  // Collective. y += H_rest x, x and y in the numbering's layout.
+  virtual void add_product(Vec x, Vec y) = 0;
+};
+
+// The whole Hessian of a System: the assembled matrix (pair model, bonds and the force terms'
+// blocks), the preconditioner's matrix, and, when a force term has a matrix-free part (the
+// Coulomb grid part of active charges), a MatShell that adds it. Clamped beads (clamped()) get
+// identity rows and columns in both; the matrix-free part sees and returns zeros there.
+class HessianOperator {
+ public:
+  // Collective: as assemble_hessian, plus every force term's part (Error naming a term without one).
+  HessianOperator(const System& sys, const BeadNumbering& num);
+  ~HessianOperator();
+  HessianOperator(HessianOperator&&) noexcept;
+  HessianOperator& operator=(HessianOperator&&) noexcept;
+
+  Mat matrix() const;  // the assembled part (the preconditioner's matrix)
+  Mat op() const;      // the whole Hessian: matrix() itself, or the shell with the matrix-free parts
+  bool matrix_free() const;
+  // Collective. A copy with the given beads' rows and columns clamped (identity).
+  HessianOperator clamped(const BeadNumbering& num, const std::vector<std::int64_t>& ids) const;
+  // Collective. The three unit translations as null space of op() (and near null space of matrix()).
+  void attach_translation_null_space();
+
+ private:
+  struct Impl;
+  explicit HessianOperator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // Collective. The three unit translations as null space (and near null space, for GAMG).
 void attach_translation_null_space(Mat h);
@@ -99,6 +146,10 @@ void clamp_beads(Mat h, const BeadNumbering& num, const std::vector<std::int64_t
 // Collective. A KSP for the Hessian with options prefix "hessian_": CG + GAMG, rtol 1e-10 by
 // default, overridable (-hessian_ksp_type, -hessian_pc_type, -hessian_ksp_monitor, ...).
 KSPHandle make_hessian_ksp(MPI_Comm comm, Mat h, double rtol = 1e-10);
+// The same for a HessianOperator: operator op(), preconditioner built from matrix(). With a
+// matrix-free part GMRES instead of CG: that product is symmetric only to the accuracy of the
+// Coulomb split (docs/elastic.md).
+KSPHandle make_hessian_ksp(MPI_Comm comm, const HessianOperator& h, double rtol = 1e-10);
 // Collective. Solves h x = b; throws Error if the KSP diverged. Returns the iteration count.
 int solve_checked(KSP ksp, Vec b, Vec x, const char* what);
 

@@ -57,6 +57,7 @@ class System {
   // Adds a term to every later compute_forces() (collective: every rank adds the same terms). A term
   // reached through the Coulomb list needs the System built with a Coulomb cutoff.
   void add_force_term(std::shared_ptr<ForceTerm> term);
+  const std::vector<std::shared_ptr<ForceTerm>>& force_terms() const { return force_terms_; }
   // The terms' totals from the last compute_forces() (the same on every rank).
   const ForceTermTotals& force_term_totals() const { return term_totals_; }
 

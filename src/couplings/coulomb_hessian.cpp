@@ -1,0 +1,142 @@
+// The Hessian of the active Coulomb split (see include/tlsmap/couplings/coulomb_hessian.hpp).
+#include "tlsmap/couplings/coulomb_hessian.hpp"
+
+#include "tlsmap/core/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace tlsmap {
+
+namespace {
+
+// u'/r and u'' of q_i q_j erfc(αr)/(ε r), per unit q_i q_j/ε.
+PairCurvature erfc_curvature(double r2, double alpha) {
+  const double r = std::sqrt(r2), erfc_r = std::erfc(alpha * r), g = 2.0 * alpha / std::sqrt(std::numbers::pi) *
+                                                                        std::exp(-alpha * alpha * r2);
+  return {-(erfc_r / (r2 * r) + g / r2), 2.0 * erfc_r / (r2 * r) + 2.0 * g / r2 + 2.0 * alpha * alpha * g};
+}
+
+class CoulombHessianPart : public HessianPart {
+ public:
+  CoulombHessianPart(Coulomb& coulomb, const System& sys, const BeadNumbering& num)
+      : coulomb_(coulomb), comm_(sys.comm()) {
+    const Beads& b = sys.beads();
+    if (num.n_owned() != b.n_owned) throw Error("Coulomb Hessian: the numbering is not of the System's owned beads");
+    pos_.assign(b.pos.begin(), b.pos.begin() + b.n_owned);
+    q_.assign(b.charge.begin(), b.charge.begin() + b.n_owned);
+    blocks_ = assemble_real(sys, num);
+  }
+
+  MatHandle blocks() override { return std::move(blocks_); }
+
+  void add_product(Vec x, Vec y) override {
+    const int n = static_cast<int>(pos_.size());
+    const PetscScalar* a;
+    petsc_check(VecGetArrayRead(x, &a), "Coulomb Hessian product");
+    std::vector<Vec3> dx(n);
+    double m = 0.0;
+    for (int i = 0; i < n; ++i) dx[i] = Vec3(a[3 * i], a[3 * i + 1], a[3 * i + 2]), m = std::max(m, dx[i].norm());
+    petsc_check(VecRestoreArrayRead(x, &a), "Coulomb Hessian product");
+    MPI_Allreduce(MPI_IN_PLACE, &m, 1, MPI_DOUBLE, MPI_MAX, comm_);
+    if (m == 0.0) return;
+    const double s = kCoulombHessianStep / m;
+    std::vector<Vec3> plus(n), minus(n), f_plus, f_minus;
+    for (int i = 0; i < n; ++i) plus[i] = pos_[i] + s * dx[i], minus[i] = pos_[i] - s * dx[i];
+    coulomb_.reciprocal(plus, q_, f_plus);
+    coulomb_.reciprocal(minus, q_, f_minus);
+    PetscScalar* out;
+    petsc_check(VecGetArray(y, &out), "Coulomb Hessian product");
+    const double inv = -0.5 / s;
+    for (int i = 0; i < n; ++i)
+      for (int d = 0; d < 3; ++d) out[3 * i + d] += inv * (f_plus[i][d] - f_minus[i][d]);
+    petsc_check(VecRestoreArray(y, &out), "Coulomb Hessian product");
+  }
+
+ private:
+  // The real-space blocks over the Coulomb list, the bonded pairs' exclusion subtracted.
+  MatHandle assemble_real(const System& sys, const BeadNumbering& num) const {
+    const NeighborList* list = sys.coulomb_list();
+    if (!list) throw Error("Coulomb Hessian: the System has no Coulomb neighbour list");
+    const Beads& b = sys.beads();
+    const int n = b.n_owned;
+    const CoulombParams& p = coulomb_.params();
+    const double rc2 = p.cutoff * p.cutoff, inv_eps = 1.0 / p.epsilon;
+    const std::vector<int>& partner = sys.bond_partner();
+    std::vector<std::int64_t> ghost_ids(b.id.begin() + n, b.id.begin() + b.n_local());
+    const std::vector<PetscInt> ghost_blocks = num.blocks_of(ghost_ids);
+    std::vector<PetscInt> blk(b.n_local());
+    for (int i = 0; i < n; ++i) blk[i] = num.first() + i;
+    for (int g = 0; g < b.n_ghost; ++g) blk[n + g] = ghost_blocks[g];
+    // visit(j, block K) for every pair of owned bead i in the real-space sum.
+    auto for_each_block = [&](int i, auto&& visit) {
+      const double qi = b.charge[i];
+      if (qi == 0.0) return;
+      const int bonded = partner.empty() ? -1 : partner[i];
+      for (const int* pj = list->row_begin(i); pj != list->row_end(i); ++pj) {
+        const int j = *pj;
+        const double qq = qi * b.charge[j] * inv_eps;
+        if (qq == 0.0) continue;
+        const Vec3 r = b.pos[i] - b.pos[j];
+        const double r2 = r.squaredNorm();
+        if (r2 >= rc2 && j != bonded) continue;
+        Mat3 k = Mat3::Zero();
+        if (r2 < rc2) {
+          const PairCurvature c = erfc_curvature(r2, p.alpha);
+          k += qq * pair_block(r, r2, c);
+        }
+        if (j == bonded) {
+          const double r3 = r2 * std::sqrt(r2);
+          k -= pair_block(r, r2, PairCurvature{-qq / r3, 2.0 * qq / r3});  // u = −qq/r: u'/r = qq/r³, u'' = −2qq/r³
+        }
+        visit(j, k);
+      }
+    };
+    std::vector<PetscInt> d_nnz(n), o_nnz(n), cols;
+    const PetscInt lo = num.first(), hi = num.first() + n;
+    for (int i = 0; i < n; ++i) {
+      cols.assign(1, blk[i]);
+      for_each_block(i, [&](int j, const Mat3&) { cols.push_back(blk[j]); });
+      std::sort(cols.begin(), cols.end());
+      cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
+      for (PetscInt c : cols) (c >= lo && c < hi ? d_nnz[i] : o_nnz[i])++;
+    }
+    MatHandle h;
+    petsc_check(MatCreate(num.comm(), h.out()), "Coulomb Hessian");
+    petsc_check(MatSetSizes(h, 3 * n, 3 * n, 3 * num.n_global(), 3 * num.n_global()), "Coulomb Hessian");
+    petsc_check(MatSetType(h, MATAIJ), "Coulomb Hessian");
+    petsc_check(MatSetBlockSize(h, 3), "Coulomb Hessian");
+    petsc_check(MatXAIJSetPreallocation(h, 3, d_nnz.data(), o_nnz.data(), nullptr, nullptr), "Coulomb Hessian");
+    for (int i = 0; i < n; ++i) {
+      Mat3 diag = Mat3::Zero();
+      PetscScalar v[9];
+      for_each_block(i, [&](int j, const Mat3& k) {
+        diag += k;
+        for (int a = 0; a < 3; ++a)
+          for (int c = 0; c < 3; ++c) v[3 * a + c] = -k(a, c);
+        petsc_check(MatSetValuesBlocked(h, 1, &blk[i], 1, &blk[j], v, ADD_VALUES), "Coulomb Hessian");
+      });
+      for (int a = 0; a < 3; ++a)
+        for (int c = 0; c < 3; ++c) v[3 * a + c] = diag(a, c);
+      petsc_check(MatSetValuesBlocked(h, 1, &blk[i], 1, &blk[i], v, ADD_VALUES), "Coulomb Hessian");
+    }
+    petsc_check(MatAssemblyBegin(h, MAT_FINAL_ASSEMBLY), "Coulomb Hessian");
+    petsc_check(MatAssemblyEnd(h, MAT_FINAL_ASSEMBLY), "Coulomb Hessian");
+    return h;
+  }
+
+  Coulomb& coulomb_;
+  MPI_Comm comm_;
+  std::vector<Vec3> pos_;  // owned beads in the numbering's order
+  std::vector<double> q_;
+  MatHandle blocks_;
+};
+
+}  // namespace
+
+std::shared_ptr<HessianPart> coulomb_hessian_part(Coulomb& coulomb, const System& sys, const BeadNumbering& num) {
+  return std::make_shared<CoulombHessianPart>(coulomb, sys, num);
+}
+
+}  // namespace tlsmap
