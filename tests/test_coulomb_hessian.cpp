@@ -278,7 +278,7 @@ MechVsFourState mech_vs_four_state(const ChargedCrystal& c, const CoulombParams&
 
 TEST(CoulombHessian, MechanicalCouplingWithChargesMatchesFourStateRelaxation) {
   const ChargedCrystal c = charged_crystal(1.5);
-  const CoulombParams p = coulomb_params(c.box, 1e-6, 0.0, 1.0, 0.5 * c.box.len.minCoeff() - kSkin, 16,
+  const CoulombParams p = coulomb_params(c.box, 1e-5, 0.0, 1.0, 0.5 * c.box.len.minCoeff() - kSkin, 16,
                                          CoulombSolver::fft);
   const MechVsFourState a = mech_vs_four_state(c, p, 0.01), b = mech_vs_four_state(c, p, 0.005);
   const double ea = std::abs(a.pair / a.four - 1), eb = std::abs(b.pair / b.four - 1);
