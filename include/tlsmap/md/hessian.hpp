@@ -148,7 +148,7 @@ void clamp_beads(Mat h, const BeadNumbering& num, const std::vector<std::int64_t
 KSPHandle make_hessian_ksp(MPI_Comm comm, Mat h, double rtol = 1e-10);
 // The same for a HessianOperator: operator op(), preconditioner built from matrix(). With a
 // matrix-free part GMRES instead of CG: that product is symmetric only to the accuracy of the
-// Coulomb split (docs/elastic.md).
+// Coulomb split (docs/dipole.md, "J_mech with bonds and active charges").
 KSPHandle make_hessian_ksp(MPI_Comm comm, const HessianOperator& h, double rtol = 1e-10);
 // Collective. Solves h x = b; throws Error if the KSP diverged. Returns the iteration count.
 int solve_checked(KSP ksp, Vec b, Vec x, const char* what);
