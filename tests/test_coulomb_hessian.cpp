@@ -134,8 +134,8 @@ TEST(CoulombHessian, ProductMatchesDifferencesOfAnIndependentSum) {
   const CoulombParams p = split(1e-6);
   const Beads start = lattice_dimers(kSide, kSpacing, box, kCharge, 21, world_rank() == 0);
   auto charged = sample_system(MPI_COMM_WORLD, box, model_by_name("polar-dimers"), kSkin, {0, 0, 0}, start, p);
-  auto neutral = sample_system(MPI_COMM_WORLD, box, model_by_name("polar-dimers"), kSkin, {0, 0, 0}, start,
-                               std::nullopt);
+  auto neutral =
+      sample_system(MPI_COMM_WORLD, box, model_by_name("polar-dimers"), kSkin, {0, 0, 0}, start, std::nullopt);
   const GlobalBeads g = gather_by_id(charged->beads(), MPI_COMM_WORLD);
   const std::int64_t n = static_cast<std::int64_t>(g.size());
   const std::vector<Vec3> hq = product(*charged, 5, n), h0 = product(*neutral, 5, n);
@@ -161,9 +161,10 @@ TEST(CoulombHessian, ProductMatchesDifferencesOfAnIndependentSum) {
   double uhv = 0.0, vhu = 0.0;
   for (std::int64_t i = 0; i < n; ++i)
     uhv += direction(i + 1, 6).dot(coulomb[i]), vhu += direction(i + 1, 5).dot(hq_u[i] - h0_u[i]);
-  print0("|H v| pair and bonds %.6g, Coulomb %.6g; relative differences from the reference: pair %.3e, Coulomb %.3e; "
-         "u.Hv %.10g, v.Hu %.10g (%.2e)\n",
-         norm(ref_pair), norm(ref_coulomb), e_pair, e_coulomb, uhv, vhu, std::abs(uhv - vhu) / std::abs(uhv));
+  print0(
+      "|H v| pair and bonds %.6g, Coulomb %.6g; relative differences from the reference: pair %.3e, Coulomb %.3e; "
+      "u.Hv %.10g, v.Hu %.10g (%.2e)\n",
+      norm(ref_pair), norm(ref_coulomb), e_pair, e_coulomb, uhv, vhu, std::abs(uhv - vhu) / std::abs(uhv));
   // Measured: pair 2.4e-9, Coulomb 2.2e-6 (3.2e-1 without the grid part), symmetry 3.5e-6.
   EXPECT_LT(e_pair, 1e-6);
   EXPECT_LT(e_coulomb, 1e-4);
@@ -262,7 +263,7 @@ MechVsFourState mech_vs_four_state(const ChargedCrystal& c, const CoulombParams&
       b.clear_ghosts();
       e_relaxed[si][sj] = crystal_energy(c, gather_by_id(b, MPI_COMM_WORLD).pos);
     }
-  auto cross = [](const double (&e)[2][2]) { return e[1][1] - e[1][0] - e[0][1] + e[0][0]; };
+  auto cross = [](const double(&e)[2][2]) { return e[1][1] - e[1][0] - e[0][1] + e[0][0]; };
   MechVsFourState out;
   out.direct = cross(e_direct);
   out.four = cross(e_relaxed) - out.direct;
@@ -278,8 +279,8 @@ MechVsFourState mech_vs_four_state(const ChargedCrystal& c, const CoulombParams&
 
 TEST(CoulombHessian, MechanicalCouplingWithChargesMatchesFourStateRelaxation) {
   const ChargedCrystal c = charged_crystal(1.5);
-  const CoulombParams p = coulomb_params(c.box, 1e-5, 0.0, 1.0, 0.5 * c.box.len.minCoeff() - kSkin, 16,
-                                         CoulombSolver::fft);
+  const CoulombParams p =
+      coulomb_params(c.box, 1e-5, 0.0, 1.0, 0.5 * c.box.len.minCoeff() - kSkin, 16, CoulombSolver::fft);
   const MechVsFourState a = mech_vs_four_state(c, p, 0.01), b = mech_vs_four_state(c, p, 0.005);
   const double ea = std::abs(a.pair / a.four - 1), eb = std::abs(b.pair / b.four - 1);
   print0("relative error %.2e (d = 0.01), %.2e (d = 0.005), ratio %.2f\n", ea, eb, ea / eb);

@@ -13,8 +13,8 @@ namespace {
 
 // u'/r and u'' of q_i q_j erfc(αr)/(ε r), per unit q_i q_j/ε.
 PairCurvature erfc_curvature(double r2, double alpha) {
-  const double r = std::sqrt(r2), erfc_r = std::erfc(alpha * r), g = 2.0 * alpha / std::sqrt(std::numbers::pi) *
-                                                                        std::exp(-alpha * alpha * r2);
+  const double r = std::sqrt(r2), erfc_r = std::erfc(alpha * r),
+               g = 2.0 * alpha / std::sqrt(std::numbers::pi) * std::exp(-alpha * alpha * r2);
   return {-(erfc_r / (r2 * r) + g / r2), 2.0 * erfc_r / (r2 * r) + 2.0 * g / r2 + 2.0 * alpha * alpha * g};
 }
 
