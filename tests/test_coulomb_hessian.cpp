@@ -200,15 +200,10 @@ ChargedCrystal charged_crystal(double q) {
 // The crystal's energy at `pos` (by id − 1): truncated-shifted LJ (r_c 2.5) over every pair by
 // minimum image, plus the plain Ewald sum at 1e-12.
 double crystal_energy(const ChargedCrystal& c, const std::vector<Vec3>& pos) {
-  const auto pairs = brute_force_pairs(pos, c.box, [](std::size_t, std::size_t, const Vec3& d) {
-    const long double r2 = d.squaredNorm(), rc = 2.5L;
-    if (r2 >= rc * rc) return PairTerm{};
-    const long double s6 = 1.0L / (r2 * r2 * r2), shift = 4.0L * (std::pow(rc, -12) - std::pow(rc, -6));
-    return PairTerm{true, 4.0L * s6 * (s6 - 1.0L) - shift, 24.0L * s6 * (2.0L * s6 - 1.0L) / r2};
-  });
   std::vector<Vec3> wrapped = pos;
   for (auto& x : wrapped) c.box.wrap(x);
-  return pairs.energy + ewald(wrapped, c.all.charge, c.box, ewald_params(c.box, 1e-12)).energy;
+  return brute_force(pos, c.all.species, c.box, lennard_jones(2.5)).energy +
+         ewald(wrapped, c.all.charge, c.box, ewald_params(c.box, 1e-12)).energy;
 }
 
 struct MechVsFourState {

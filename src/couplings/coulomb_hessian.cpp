@@ -60,17 +60,10 @@ class CoulombHessianPart : public HessianPart {
     const NeighborList* list = sys.coulomb_list();
     if (!list) throw Error("Coulomb Hessian: the System has no Coulomb neighbour list");
     const Beads& b = sys.beads();
-    const int n = b.n_owned;
     const CoulombParams& p = coulomb_.params();
     const double rc2 = p.cutoff * p.cutoff, inv_eps = 1.0 / p.epsilon;
     const std::vector<int>& partner = sys.bond_partner();
-    std::vector<std::int64_t> ghost_ids(b.id.begin() + n, b.id.begin() + b.n_local());
-    const std::vector<PetscInt> ghost_blocks = num.blocks_of(ghost_ids);
-    std::vector<PetscInt> blk(b.n_local());
-    for (int i = 0; i < n; ++i) blk[i] = num.first() + i;
-    for (int g = 0; g < b.n_ghost; ++g) blk[n + g] = ghost_blocks[g];
-    // visit(j, block K) for every pair of owned bead i in the real-space sum.
-    auto for_each_block = [&](int i, auto&& visit) {
+    return assemble_blocks(sys, num, [&](int i, const BlockVisitor& visit) {
       const double qi = b.charge[i];
       if (qi == 0.0) return;
       const int bonded = partner.empty() ? -1 : partner[i];
@@ -82,48 +75,14 @@ class CoulombHessianPart : public HessianPart {
         const double r2 = r.squaredNorm();
         if (r2 >= rc2 && j != bonded) continue;
         Mat3 k = Mat3::Zero();
-        if (r2 < rc2) {
-          const PairCurvature c = erfc_curvature(r2, p.alpha);
-          k += qq * pair_block(r, r2, c);
-        }
+        if (r2 < rc2) k += qq * pair_block(r, r2, erfc_curvature(r2, p.alpha));
         if (j == bonded) {
           const double r3 = r2 * std::sqrt(r2);
           k -= pair_block(r, r2, PairCurvature{-qq / r3, 2.0 * qq / r3});  // u = −qq/r: u'/r = qq/r³, u'' = −2qq/r³
         }
         visit(j, k);
       }
-    };
-    std::vector<PetscInt> d_nnz(n), o_nnz(n), cols;
-    const PetscInt lo = num.first(), hi = num.first() + n;
-    for (int i = 0; i < n; ++i) {
-      cols.assign(1, blk[i]);
-      for_each_block(i, [&](int j, const Mat3&) { cols.push_back(blk[j]); });
-      std::sort(cols.begin(), cols.end());
-      cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
-      for (PetscInt c : cols) (c >= lo && c < hi ? d_nnz[i] : o_nnz[i])++;
-    }
-    MatHandle h;
-    petsc_check(MatCreate(num.comm(), h.out()), "Coulomb Hessian");
-    petsc_check(MatSetSizes(h, 3 * n, 3 * n, 3 * num.n_global(), 3 * num.n_global()), "Coulomb Hessian");
-    petsc_check(MatSetType(h, MATAIJ), "Coulomb Hessian");
-    petsc_check(MatSetBlockSize(h, 3), "Coulomb Hessian");
-    petsc_check(MatXAIJSetPreallocation(h, 3, d_nnz.data(), o_nnz.data(), nullptr, nullptr), "Coulomb Hessian");
-    for (int i = 0; i < n; ++i) {
-      Mat3 diag = Mat3::Zero();
-      PetscScalar v[9];
-      for_each_block(i, [&](int j, const Mat3& k) {
-        diag += k;
-        for (int a = 0; a < 3; ++a)
-          for (int c = 0; c < 3; ++c) v[3 * a + c] = -k(a, c);
-        petsc_check(MatSetValuesBlocked(h, 1, &blk[i], 1, &blk[j], v, ADD_VALUES), "Coulomb Hessian");
-      });
-      for (int a = 0; a < 3; ++a)
-        for (int c = 0; c < 3; ++c) v[3 * a + c] = diag(a, c);
-      petsc_check(MatSetValuesBlocked(h, 1, &blk[i], 1, &blk[i], v, ADD_VALUES), "Coulomb Hessian");
-    }
-    petsc_check(MatAssemblyBegin(h, MAT_FINAL_ASSEMBLY), "Coulomb Hessian");
-    petsc_check(MatAssemblyEnd(h, MAT_FINAL_ASSEMBLY), "Coulomb Hessian");
-    return h;
+    });
   }
 
   Coulomb& coulomb_;

@@ -20,7 +20,7 @@ PetscErrorCode make_ao(MPI_Comm comm, const Beads& beads, PetscInt first, AO* ao
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
+PetscErrorCode assemble(const System& sys, const BeadNumbering& num, const BlockRows& rows, Mat* out) {
   PetscFunctionBeginUser;
   const Beads& b = sys.beads();
   const int n = b.n_owned;
@@ -35,7 +35,7 @@ PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
   std::vector<PetscInt> d_nnz(n), o_nnz(n), cols;
   for (int i = 0; i < n; ++i) {
     cols.assign(1, blk[i]);
-    for_each_pair_curvature(sys, i, [&](int j, const Vec3&, double, const PairCurvature&) { cols.push_back(blk[j]); });
+    rows(i, [&](int j, const Mat3&) { cols.push_back(blk[j]); });
     std::sort(cols.begin(), cols.end());
     cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
     for (PetscInt c : cols) (c >= lo && c < hi ? d_nnz[i] : o_nnz[i])++;
@@ -50,8 +50,7 @@ PetscErrorCode assemble(const System& sys, const BeadNumbering& num, Mat* out) {
   for (int i = 0; i < n; ++i) {
     Mat3 diag = Mat3::Zero();
     PetscErrorCode ierr = 0;
-    for_each_pair_curvature(sys, i, [&](int j, const Vec3& r, double r2, const PairCurvature& c) {
-      const Mat3 k = pair_block(r, r2, c);
+    rows(i, [&](int j, const Mat3& k) {
       diag += k;
       PetscScalar v[9];
       for (int a = 0; a < 3; ++a)
@@ -187,11 +186,18 @@ std::vector<PetscInt> BeadNumbering::blocks_of(const std::vector<std::int64_t>& 
   return idx;
 }
 
+MatHandle assemble_blocks(const System& sys, const BeadNumbering& num, const BlockRows& rows) {
+  MatHandle h;
+  petsc_check(assemble(sys, num, rows, h.out()), "Hessian assembly");
+  return h;
+}
+
 MatHandle assemble_hessian(const System& sys, const BeadNumbering& num) {
   const ScopedLogEvent event(LogEvent::hessian_assembly);
-  MatHandle h;
-  petsc_check(assemble(sys, num, h.out()), "Hessian assembly");
-  return h;
+  return assemble_blocks(sys, num, [&](int i, const BlockVisitor& visit) {
+    for_each_pair_curvature(
+        sys, i, [&](int j, const Vec3& r, double r2, const PairCurvature& c) { visit(j, pair_block(r, r2, c)); });
+  });
 }
 
 void attach_translation_null_space(Mat h) { petsc_check(null_space(h), "Hessian null space"); }

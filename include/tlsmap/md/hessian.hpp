@@ -29,6 +29,7 @@
 #include <petscmat.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -92,6 +93,14 @@ Mat3 pair_block(const Vec3& r, double r2, const PairCurvature& c);
 inline Mat3 pair_block(const Vec3& r, double r2, const LennardJones::Params& p) {
   return pair_block(r, r2, lj_pair_curvature(r2, p));
 }
+
+// Collective. A symmetric block matrix in `num`'s layout (AIJ, block size 3) from pair blocks:
+// rows(i, visit) calls visit(j, K) for the pairs (i, j) of owned bead i (j a local index, owned or
+// ghost; every pair seen from both sides), and the matrix gets H_ij = −K, H_ii = Σ_j K. The one
+// assembly of the pair Hessian and of the force terms' explicit blocks.
+using BlockVisitor = std::function<void(int, const Mat3&)>;
+using BlockRows = std::function<void(int, const BlockVisitor&)>;
+MatHandle assemble_blocks(const System& sys, const BeadNumbering& num, const BlockRows& rows);
 
 // Collective. The Hessian of the pair model and the bonds at the system's current positions; its
 // neighbour list must cover them (call after positions_changed() or rebuild()). Rows in `num`'s
