@@ -52,7 +52,7 @@ void run_stage(const Stage& s, const tlsmap::Input& in, MPI_Comm comm) {
   const std::string model = in.get_string("system.model");
   if (!s.bonded && tlsmap::model_by_name(model).has_bonds())
     throw tlsmap::Error(std::string("stage '") + s.name + "' does not support system.model = \"" + model +
-                        "\" yet (bonded molecules: pack, search, dipole and interact so far; docs/polar.md)");
+                        "\" yet (bonded molecules: every stage but charge; docs/polar.md)");
   const tlsmap::ScopedLogStage log_stage(s.name);
   s.run(in, comm);
 }
@@ -71,7 +71,7 @@ const std::vector<Stage>& stages() {
       {"search", "TLS search over domains: pairs of minima, barriers, splittings; writes /tls, /search",
        tlsmap::run_search, false, true},
       {"pairs", "TLS rows from state pairs made elsewhere ([pairs] list); writes /particles, /tls, /pairs",
-       tlsmap::run_pairs},
+       tlsmap::run_pairs, false, true},
       {"dipole", "transition dipoles mu_direct and Eq. 13 of every TLS; writes /tls/mu_*", tlsmap::run_dipole, false,
        true},
       {"interact", "TLS-TLS couplings J_el, J_dd, J_mech; writes /interactions", tlsmap::run_interact, false, true},

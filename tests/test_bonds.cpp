@@ -17,7 +17,6 @@
 //  * bad topology is refused on every rank: a bead whose partner does not name it back.
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/couplings/active_coulomb.hpp"
-#include "tlsmap/electrostatics/ewald.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/md.hpp"
 #include "tlsmap/md/system.hpp"
@@ -59,44 +58,13 @@ struct Reference {
   std::vector<Vec3> force;
 };
 
-// Independent of the engine: pair terms from the definitions, every pair by minimum image.
+// Independent of the engine: test_support.hpp's polar_dimer_reference.
 Reference reference(const GlobalBeads& g) {
-  const Box box = sample_box();
-  const LJTable table = polar_dimer_table();
-  const auto bonded = [&](std::size_t i, std::size_t j) { return g.partner[i] == static_cast<std::int64_t>(j + 1); };
-  const auto pairs = tlsmap::testing::brute_force_pairs(g.pos, box, [&](std::size_t i, std::size_t j, const Vec3& d) {
-    const long double r = std::sqrt(static_cast<long double>(d.squaredNorm()));
-    if (bonded(i, j)) {
-      const long double k = kPolarDimerBondK, r0 = kPolarDimerBondLength;
-      return tlsmap::testing::PairTerm{true, 0.5L * k * (r - r0) * (r - r0), -k * (r - r0) / r};
-    }
-    const auto& p = table(g.species[i], g.species[j]);
-    if (r >= p.rc) return tlsmap::testing::PairTerm{};
-    const long double s6 = std::pow(p.sigma / r, 6);
-    const long double shift = 4.0L * p.epsilon * (std::pow(p.sigma / p.rc, 12) - std::pow(p.sigma / p.rc, 6));
-    return tlsmap::testing::PairTerm{true, 4.0L * p.epsilon * s6 * (s6 - 1.0L) - shift,
-                                     24.0L * p.epsilon * s6 * (2.0L * s6 - 1.0L) / (r * r)};
-  });
-  std::vector<Vec3> wrapped = g.pos;
-  for (auto& x : wrapped) box.wrap(x);
-  const EwaldResult ew = ewald(wrapped, g.charge, box, ewald_params(box, 1e-12));
-  Reference ref;
-  ref.coulomb_energy = ref.ewald_energy = ew.energy;
-  for (const auto& f : ew.force) ref.ewald_force += f.squaredNorm();
+  const tlsmap::testing::PolarDimerReference r = tlsmap::testing::polar_dimer_reference(g, g.pos, sample_box());
+  Reference ref{r.energy, r.coulomb_energy, r.ewald_energy, 0.0, r.pair};
+  for (const auto& f : r.ewald) ref.ewald_force += f.squaredNorm();
   ref.ewald_force = std::sqrt(ref.ewald_force);
-  std::vector<Vec3> coulomb_force = ew.force;
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    const std::size_t j = static_cast<std::size_t>(g.partner[i] - 1);
-    if (j < i) continue;
-    const Vec3 d = box.minimum_image(g.pos[i] - g.pos[j]);
-    const double r = d.norm(), qq = g.charge[i] * g.charge[j];
-    ref.coulomb_energy -= qq / r;
-    coulomb_force[i] -= (qq / (r * r * r)) * d;
-    coulomb_force[j] += (qq / (r * r * r)) * d;
-  }
-  ref.energy = pairs.energy + ref.coulomb_energy;
-  ref.force = pairs.force;
-  for (std::size_t i = 0; i < g.size(); ++i) ref.force[i] += coulomb_force[i];
+  for (std::size_t i = 0; i < g.size(); ++i) ref.force[i] += r.coulomb[i];
   return ref;
 }
 

@@ -46,43 +46,10 @@ void print0(const char* fmt, auto... args) {
   if (world_rank() == 0) std::printf(fmt, args...);
 }
 
-// The reference at positions `pos` (by id − 1): energy, and the forces of the pair model and bonds
-// and of the Coulomb part separately.
-struct SampleReference {
-  double energy = 0.0;
-  std::vector<Vec3> pair, coulomb;
-};
-SampleReference reference(const GlobalBeads& g, const std::vector<Vec3>& pos) {
-  const Box box = sample_box();
-  const LJTable table = polar_dimer_table();
-  const auto bonded = [&](std::size_t i, std::size_t j) { return g.partner[i] == static_cast<std::int64_t>(j + 1); };
-  const auto pairs = brute_force_pairs(pos, box, [&](std::size_t i, std::size_t j, const Vec3& d) {
-    const long double r = std::sqrt(static_cast<long double>(d.squaredNorm()));
-    if (bonded(i, j)) {
-      const long double k = kPolarDimerBondK, r0 = kPolarDimerBondLength;
-      return PairTerm{true, 0.5L * k * (r - r0) * (r - r0), -k * (r - r0) / r};
-    }
-    const auto& p = table(g.species[i], g.species[j]);
-    if (r >= p.rc) return PairTerm{};
-    const long double s6 = std::pow(p.sigma / r, 6);
-    const long double shift = 4.0L * p.epsilon * (std::pow(p.sigma / p.rc, 12) - std::pow(p.sigma / p.rc, 6));
-    return PairTerm{true, 4.0L * p.epsilon * s6 * (s6 - 1.0L) - shift,
-                    24.0L * p.epsilon * s6 * (2.0L * s6 - 1.0L) / (r * r)};
-  });
-  std::vector<Vec3> wrapped = pos;
-  for (auto& x : wrapped) box.wrap(x);
-  const EwaldResult ew = ewald(wrapped, g.charge, box, ewald_params(box, 1e-12));
-  SampleReference out{pairs.energy + ew.energy, pairs.force, ew.force};
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    const std::size_t j = static_cast<std::size_t>(g.partner[i] - 1);
-    if (j < i) continue;
-    const Vec3 d = box.minimum_image(pos[i] - pos[j]);
-    const double r = d.norm(), qq = g.charge[i] * g.charge[j];
-    out.energy -= qq / r;
-    out.coulomb[i] -= (qq / (r * r * r)) * d;
-    out.coulomb[j] += (qq / (r * r * r)) * d;
-  }
-  return out;
+// The reference at positions `pos` (by id − 1): test_support.hpp's polar_dimer_reference (energy,
+// and the forces of the pair model and bonds and of the Coulomb part separately).
+PolarDimerReference reference(const GlobalBeads& g, const std::vector<Vec3>& pos) {
+  return polar_dimer_reference(g, pos, sample_box());
 }
 
 // A random direction per bead, by id (the same at every rank count).
@@ -147,7 +114,7 @@ TEST(CoulombHessian, ProductMatchesDifferencesOfAnIndependentSum) {
   const double h = 1e-5 / vmax;
   std::vector<Vec3> plus = g.pos, minus = g.pos;
   for (std::int64_t i = 0; i < n; ++i) plus[i] += h * direction(i + 1, 5), minus[i] -= h * direction(i + 1, 5);
-  const SampleReference fp = reference(g, plus), fm = reference(g, minus);
+  const PolarDimerReference fp = reference(g, plus), fm = reference(g, minus);
   std::vector<Vec3> ref_pair(n), ref_coulomb(n), coulomb(n);
   for (std::int64_t i = 0; i < n; ++i) {
     ref_pair[i] = -(fp.pair[i] - fm.pair[i]) / (2.0 * h);

@@ -2,10 +2,12 @@
 // Shared test helpers: reproducible configurations and independent O(N²) references.
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/core/random.hpp"
+#include "tlsmap/electrostatics/ewald.hpp"
 #include "tlsmap/md/md.hpp"
 #include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/md/system.hpp"
 #include "tlsmap/parallel/beads.hpp"
+#include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/stages/pack.hpp"
 
 #include <mpi.h>
@@ -233,6 +235,48 @@ inline Reference brute_force_poly(const std::vector<Vec3>& pos, const std::vecto
     const long double dv = -12.0L * std::pow(y, -13) + 2.0L * c2 * y + 4.0L * c4 * y * y * y;
     return PairTerm{true, std::pow(y, -12) + c0 + c2 * y * y + c4 * std::pow(y, 4), -dv / (y * sigma * sigma)};
   });
+}
+
+// The polar-dimer reference at positions pos (by id − 1; species, charges and partners as in g),
+// from the definitions (docs/polar.md): truncated-shifted LJ over the non-bonded pairs and harmonic
+// bonds, every pair by minimum image, plus a plain Ewald sum at 1e-12 minus each bonded pair's
+// q_i q_j / r. The pair part is brute_force_pairs'; the Ewald sum is ewald() (not the engine's split).
+struct PolarDimerReference {
+  double energy = 0.0;                     // the whole model's
+  double coulomb_energy = 0.0;             // Ewald minus the bonded pairs
+  double ewald_energy = 0.0;               // the whole Ewald sum, bonded pairs included (its scale)
+  std::vector<Vec3> pair, coulomb, ewald;  // forces: LJ and bonds; the Coulomb part; the whole Ewald sum
+};
+inline PolarDimerReference polar_dimer_reference(const GlobalBeads& g, const std::vector<Vec3>& pos, const Box& box) {
+  const LJTable table = polar_dimer_table();
+  const auto pairs = brute_force_pairs(pos, box, [&](std::size_t i, std::size_t j, const Vec3& d) {
+    const long double r = std::sqrt(static_cast<long double>(d.squaredNorm()));
+    if (g.partner[i] == static_cast<std::int64_t>(j + 1)) {
+      const long double k = kPolarDimerBondK, r0 = kPolarDimerBondLength;
+      return PairTerm{true, 0.5L * k * (r - r0) * (r - r0), -k * (r - r0) / r};
+    }
+    const auto& p = table(g.species[i], g.species[j]);
+    if (r >= p.rc) return PairTerm{};
+    const long double s6 = std::pow(p.sigma / r, 6);
+    const long double shift = 4.0L * p.epsilon * (std::pow(p.sigma / p.rc, 12) - std::pow(p.sigma / p.rc, 6));
+    return PairTerm{true, 4.0L * p.epsilon * s6 * (s6 - 1.0L) - shift,
+                    24.0L * p.epsilon * s6 * (2.0L * s6 - 1.0L) / (r * r)};
+  });
+  std::vector<Vec3> wrapped = pos;
+  for (auto& x : wrapped) box.wrap(x);
+  const EwaldResult ew = ewald(wrapped, g.charge, box, ewald_params(box, 1e-12));
+  PolarDimerReference out{0.0, ew.energy, ew.energy, pairs.force, ew.force, ew.force};
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const std::size_t j = static_cast<std::size_t>(g.partner[i] - 1);
+    if (j < i) continue;
+    const Vec3 d = box.minimum_image(pos[i] - pos[j]);
+    const double r = d.norm(), qq = g.charge[i] * g.charge[j];
+    out.coulomb_energy -= qq / r;
+    out.coulomb[i] -= (qq / (r * r * r)) * d;
+    out.coulomb[j] += (qq / (r * r * r)) * d;
+  }
+  out.energy = pairs.energy + out.coulomb_energy;
+  return out;
 }
 
 // RMS |f − ref| / RMS |ref|.

@@ -5,6 +5,7 @@
 #include "tlsmap/search/relax.hpp"
 
 #include <algorithm>
+#include <memory>
 
 namespace tlsmap {
 
@@ -38,7 +39,8 @@ double max_displacement(const Box& box, const std::vector<Vec3>& x, const std::v
 }
 
 namespace {
-// This rank's block of ids of the glass (any distribution will do: set_beads migrates).
+// This rank's block of ids of g (any distribution will do: set_beads migrates), with g's velocities
+// when it has them.
 Beads block(const GlobalBeads& g, MPI_Comm comm) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
@@ -46,29 +48,50 @@ Beads block(const GlobalBeads& g, MPI_Comm comm) {
   const std::int64_t n = static_cast<std::int64_t>(g.size());
   Beads mine;
   if (!g.diameter.empty()) mine.enable_diameter();
-  for (std::int64_t i = rank * n / size; i < (rank + 1) * n / size; ++i)
-    mine.push_owned(g.pos[i], g.species[i], g.charge[i], i + 1, Vec3::Zero(), {0, 0, 0},
+  if (!g.partner.empty()) mine.enable_partner();
+  for (std::int64_t i = rank * n / size; i < (rank + 1) * n / size; ++i) {
+    mine.push_owned(g.pos[i], g.species[i], g.charge[i], i + 1, g.vel.empty() ? Vec3::Zero() : g.vel[i], {0, 0, 0},
                     g.diameter.empty() ? 0.0 : g.diameter[i]);
+    if (!g.partner.empty()) mine.partner.back() = g.partner[i];
+  }
   return mine;
+}
+
+// The MD's System of beads g (with the Coulomb term when the charges act).
+std::unique_ptr<System> md_system(const Box& box, const Model& model, const ReplicaParams& p, const GlobalBeads& g,
+                                  MPI_Comm comm) {
+  auto sys = std::make_unique<System>(comm, box, model, p.skin, Int3{0, 0, 0}, p.coulomb_cutoff);
+  sys->set_beads(block(g, comm));
+  if (p.coulomb_term) sys->add_force_term(p.coulomb_term(*sys));
+  return sys;
 }
 }  // namespace
 
 std::vector<Quench> run_replica(const Box& box, const GlobalBeads& glass, const Model& model, const ReplicaParams& p,
                                 MPI_Comm comm, const std::function<void(const Quench&)>& on_quench) {
-  System sys(comm, box, model, p.skin);
-  sys.set_beads(block(glass, comm));
-  assign_velocities(sys, p.temperature, p.md.seed);
-  MolecularDynamics md(sys, p.md);
+  std::unique_ptr<System> sys = md_system(box, model, p, glass, comm);
+  assign_velocities(*sys, p.temperature, p.md.seed);
   std::vector<Quench> out;
   std::vector<Vec3> previous = glass.pos;
+  long step = 0;  // the thermostat noise is keyed by it (md.hpp): the MD goes on across quenches
   for (long done = 0; done + p.quench_every <= p.md_steps; done += p.quench_every) {
-    md.run(p.quench_every, [&](long) { return p.temperature; });
-    GlobalBeads snapshot = gather_by_id(sys.beads(), comm);  // the MD goes on from sys untouched
-    const WholeSample w{comm, box, &snapshot, model, p.skin};
+    {
+      MolecularDynamics md(*sys, p.md);
+      md.set_step(step);
+      md.run(p.quench_every, [&](long) { return p.temperature; });
+      step = md.step();
+    }
+    GlobalBeads snapshot = gather_by_id(sys->beads(), comm);  // positions and velocities
+    // The quench's own System holds a Coulomb term too, and the FFT grid allows one solver at a time
+    // (fft_coulomb.hpp): with the charges acting, the MD's System is rebuilt from the snapshot after.
+    if (p.coulomb_term) sys.reset();
+    WholeSample w{comm, box, &snapshot, model, p.skin};
+    w.coulomb_cutoff = p.coulomb_cutoff, w.coulomb_term = p.coulomb_term;
     Quench q;
-    q.step = md.step();
+    q.step = step;
     std::vector<Vec3> is;
     q.energy = relax_state(w, {}, {}, p.f_tol, &is, &q.converged);
+    if (!sys) sys = md_system(box, model, p, snapshot, comm);
     align_to(box, glass.pos, is);
     if (q.converged && max_displacement(box, is, previous) > p.dedup_distance) {  // a new basin
       previous = is;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 namespace tlsmap {
 
@@ -39,6 +40,16 @@ Beads block_of(const WholeSample& w, const std::vector<std::int64_t>& index, con
     if (bonded) mine.partner.back() = w.beads->partner[i];
   }
   return mine;
+}
+
+// The whole sample (every bead, at x by id − 1) as a System with its force terms.
+std::unique_ptr<System> whole_system(const WholeSample& w, const std::vector<Vec3>& x) {
+  std::vector<std::int64_t> every(x.size());
+  for (std::size_t i = 0; i < every.size(); ++i) every[i] = static_cast<std::int64_t>(i);
+  auto sys = std::make_unique<System>(w.comm, w.box, w.model, w.skin, w.proc_grid, w.coulomb_cutoff);
+  sys->set_beads(block_of(w, every, x, Vec3::Zero()));
+  if (w.coulomb_term) sys->add_force_term(w.coulomb_term(*sys));
+  return sys;
 }
 
 MinimizeResult minimise(System& sys, double f_tol, const HeldIds* held) {
@@ -131,14 +142,16 @@ double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, c
       throw Error("relaxing a state with active charges needs the whole sample free (relax radius 0)");
     return relax_region(w, ids, start, f_tol, relaxed, converged);
   }
-  std::vector<std::int64_t> every(g.size());
-  for (std::size_t i = 0; i < every.size(); ++i) every[i] = static_cast<std::int64_t>(i);
-  System sys(w.comm, w.box, w.model, w.skin, w.proc_grid, w.coulomb_cutoff);
-  sys.set_beads(block_of(w, every, start, Vec3::Zero()));
-  if (w.coulomb_term) sys.add_force_term(w.coulomb_term(sys));
-  *converged = minimise(sys, f_tol, nullptr).converged;
-  *relaxed = gather_by_id(sys.beads(), w.comm).pos;
-  return sys.potential_energy();
+  const auto sys = whole_system(w, start);
+  *converged = minimise(*sys, f_tol, nullptr).converged;
+  *relaxed = gather_by_id(sys->beads(), w.comm).pos;
+  return sys->potential_energy();
+}
+
+std::vector<Vec3> whole_sample_forces(const WholeSample& w, const std::vector<Vec3>& pos) {
+  const auto sys = whole_system(w, pos);
+  sys->compute_forces();
+  return gather_by_id(sys->beads(), w.comm).force;
 }
 void relax_row(const WholeSample& w, double f_tol, double dedup_distance, TlsRow& r) {
   std::vector<Vec3> xa, xb;

@@ -1,6 +1,8 @@
 // Active charges from the input (see active_charges.hpp).
 #include "tlsmap/stages/active_charges.hpp"
 
+#include "tlsmap/md/pair_potential.hpp"
+
 namespace tlsmap {
 
 std::optional<CoulombParams> active_coulomb_from_input(const Input& in, const Box& box, double skin) {
@@ -8,6 +10,18 @@ std::optional<CoulombParams> active_coulomb_from_input(const Input& in, const Bo
   return coulomb_params(box, in.get_double("coulomb.accuracy"), in.get_double("coulomb.cutoff"),
                         in.get_double("coulomb.epsilon"), 0.5 * box.len.minCoeff() - skin, 16,
                         coulomb_solver_by_name(in.get_string("coulomb.solver")));
+}
+
+bool charges_act(const Input& in) {
+  const std::string model = in.get_string("system.model");
+  const bool bonded = model_by_name(model).has_bonds(), active = in.get_string("charge.mode") == "active";
+  if (bonded && !active)
+    in.fail("charge.mode", "model \"" + model + "\" carries its charges: set charge.mode = \"active\"");
+  if (!bonded && active)
+    in.fail("charge.mode",
+            "active charges need a model whose charges exist while the liquid forms "
+            "(system.model = \"polar-dimers\")");
+  return active;
 }
 
 }  // namespace tlsmap

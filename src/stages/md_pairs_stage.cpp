@@ -4,6 +4,7 @@
 #include "tlsmap/core/bytes.hpp"
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/progress.hpp"
+#include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
 #include "tlsmap/io/units.hpp"
@@ -11,6 +12,7 @@
 #include "tlsmap/parallel/gather.hpp"
 #include "tlsmap/search/inherent_structures.hpp"
 #include "tlsmap/search/tunnelling.hpp"
+#include "tlsmap/stages/active_charges.hpp"
 #include "tlsmap/stages/fingerprint.hpp"
 #include "tlsmap/stages/pairs_stage.hpp"
 #include "tlsmap/stages/search_stage.hpp"
@@ -31,6 +33,7 @@ struct MdPairsSettings {
   ReplicaParams replica;
   int replicas = 1;
   std::uint64_t seed = 0;
+  bool active = false;  // charge.mode = "active": the charges act in the MD and the quenches (docs/polar.md)
 
   static MdPairsSettings from_input(const Input& in);
 };
@@ -60,6 +63,7 @@ MdPairsSettings MdPairsSettings::from_input(const Input& in) {
   p.skin = in.get_double("system.skin");
   s.replicas = static_cast<int>(in.get_int("search.replicas"));
   s.seed = static_cast<std::uint64_t>(in.get_int("run.seed"));
+  s.active = charges_act(in);
   return s;
 }
 
@@ -151,11 +155,14 @@ TlsRow md_row(const AnalysedPair& p, const MinimaSample& m, int a, int b) {
 
 // What determines the quench record (not the replica count: more replicas resume a record; not the
 // analysis settings: the analysis is redone from the record on every run).
-std::string sampling_fingerprint(const MdPairsSettings& s, const Box& box, const GlobalBeads& g) {
+std::string sampling_fingerprint(const MdPairsSettings& s, const Box& box, const GlobalBeads& g,
+                                 const std::optional<CoulombParams>& coulomb) {
   Fingerprint f;
   f.add_string("md-pairs");
   for (const Vec3& x : g.pos) f.add(x[0]), f.add(x[1]), f.add(x[2]);
-  f.add_vec(g.species), f.add_vec(g.charge), f.add_vec(g.diameter);
+  f.add_vec(g.species), f.add_vec(g.charge), f.add_vec(g.diameter), f.add_vec(g.partner);
+  f.add(s.active);
+  if (coulomb) f.add(coulomb->accuracy), f.add(coulomb->cutoff), f.add(coulomb->epsilon), f.add(int(coulomb->solver));
   for (int d = 0; d < 3; ++d) f.add(box.lo[d]), f.add(box.len[d]);
   const ReplicaParams& p = s.replica;
   f.add(p.temperature), f.add(p.md_steps), f.add(p.quench_every), f.add(p.md.dt), f.add(p.md.friction);
@@ -306,24 +313,35 @@ Record read_record(const std::string& path, const std::string& fp, const Record&
 }  // namespace
 
 void run_md_pairs(const Input& in, MPI_Comm comm) {
-  const MdPairsSettings s = MdPairsSettings::from_input(in);
+  MdPairsSettings s = MdPairsSettings::from_input(in);
   Progress progress(comm, "search");
   Configuration c = read_configuration(s.output, comm);
   const GlobalBeads g = gather_by_id(c.beads, comm);
   const Model model = model_for_sample(s.model, g.diameter, s.output);
+  if (model.has_bonds() != !g.partner.empty())
+    throw Error(s.output +
+                (g.partner.empty() ? ": has no /particles/all/bonds, which system.model = \""
+                                   : ": has bonds (/particles/all/bonds), which system.model = \"") +
+                s.model + (g.partner.empty() ? "\" needs" : "\" does not have"));
+  const std::optional<CoulombParams> coulomb = active_coulomb_from_input(in, c.box, s.replica.skin);
+  if (coulomb) {
+    s.replica.coulomb_cutoff = coulomb->cutoff;
+    s.replica.coulomb_term = [params = *coulomb, skin = s.replica.skin](const System& sys) {
+      return std::make_shared<ActiveCoulomb>(sys, params, skin);
+    };
+  }
   double e_sample = 0.0;
   {
-    System sys(comm, c.box, model, s.replica.skin);
-    sys.set_beads(std::move(c.beads));
-    sys.compute_forces();
-    e_sample = sys.potential_energy();
+    const auto sys = sample_system(comm, c.box, model, s.replica.skin, {0, 0, 0}, std::move(c.beads), coulomb);
+    sys->compute_forces();
+    e_sample = sys->potential_energy();
   }
   const ReplicaParams& p = s.replica;
-  const std::string fp = sampling_fingerprint(s, c.box, g);
+  const std::string fp = sampling_fingerprint(s, c.box, g, coulomb);
 
   // The record so far: a previous run's replicas (the same sampling), else the glass alone.
   Record fresh;
-  fresh.m = MinimaSample{c.box, g.species, g.charge, g.diameter, {g.pos}, {e_sample}};
+  fresh.m = MinimaSample{c.box, g.species, g.charge, g.diameter, {g.pos}, {e_sample}, g.partner};
   std::string why;
   Record rec = read_record(s.output, fp, fresh, comm, &why);
   if (!why.empty()) progress.say(why + ": starting over (the old /search and /tls will be replaced)");

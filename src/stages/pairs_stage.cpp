@@ -10,6 +10,7 @@
 #include "tlsmap/core/bytes.hpp"
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/progress.hpp"
+#include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/io/catalogue.hpp"
 #include "tlsmap/io/config_file.hpp"
 #include "tlsmap/io/h5md.hpp"
@@ -21,6 +22,7 @@
 #include "tlsmap/parallel/work_queue.hpp"
 #include "tlsmap/search/event_search.hpp"
 #include "tlsmap/search/relax.hpp"
+#include "tlsmap/stages/active_charges.hpp"
 #include "tlsmap/stages/search_stage.hpp"
 
 #include <algorithm>
@@ -115,6 +117,7 @@ PairsSettings PairsSettings::from_input(const Input& in, bool with_list) {
   s.model = in.get_string("system.model");
   s.skin = in.get_double("system.skin");
   s.proc_grid = in.get_int3("system.proc_grid");
+  charges_act(in);  // charge.mode against the model (set_physics reads [coulomb] once the box is known)
   const double two_rc = 2.0 * model_by_name(s.model).max_cutoff();
   s.shell = in.has("search.shell") ? in.get_double("search.shell") : two_rc;
   if (s.shell < two_rc) in.fail("search.shell", "must be at least 2 r_c = " + fmt(two_rc) + " (sigma) of the model");
@@ -137,8 +140,13 @@ struct Sample {
   Box box;
   std::vector<int> species;
   std::vector<double> charge;
-  std::string first;             // the file they were taken from
-  std::vector<double> diameter;  // per-bead diameters (models with diameters), else empty
+  std::string first;                  // the file they were taken from
+  std::vector<double> diameter;       // per-bead diameters (models with diameters), else empty
+  std::vector<std::int64_t> partner;  // bond partner ids (bonded models), else empty
+  // Active charges: the whole sample's Coulomb split, and what the local models add (the bond, the
+  // shifted-force Coulomb; their far-field forces are each state A's, PairInput::force_a).
+  std::optional<CoulombParams> coulomb;
+  LocalPhysics local;
 };
 
 Model sample_model(const std::string& name, const Sample& sample) {
@@ -204,7 +212,8 @@ GlobalBeads load_state(const std::string& path, const std::string& format, bool 
 // Not collective (every rank holds the same data, so every rank throws alike): a state must hold the
 // beads of the first one, in the same box.
 void check_same_sample(const Sample& ref, const Box& box, const GlobalBeads& g, const std::string& path) {
-  const std::string rule = ": every state must hold the same beads (ids 1..N, species, charges) in the same box";
+  const std::string rule =
+      ": every state must hold the same beads (ids 1..N, species, charges, diameters, bonds) in the same box";
   auto fail = [&](const std::string& what) { throw Error(path + ": " + what + rule); };
   if (g.size() != ref.species.size())
     fail(std::to_string(g.size()) + " beads, but " + ref.first + " has " + std::to_string(ref.species.size()));
@@ -225,6 +234,36 @@ void check_same_sample(const Sample& ref, const Box& box, const GlobalBeads& g, 
       fail("bead " + std::to_string(i + 1) + " has diameter " + fmt(g.diameter[i], 17) + ", in " + ref.first + " " +
            fmt(ref.diameter[i], 17));
   }
+  if (g.partner != ref.partner) {
+    std::size_t i = 0;
+    while (i < g.partner.size() && i < ref.partner.size() && g.partner[i] == ref.partner[i]) ++i;
+    fail(g.partner.empty() || ref.partner.empty()
+             ? std::string(g.partner.empty() ? "has no bonds" : "has bonds") + ", " + ref.first +
+                   (ref.partner.empty() ? " has none" : " has")
+             : "bead " + std::to_string(i + 1) + " has bond partner " + std::to_string(g.partner[i]) + ", in " +
+                   ref.first + " " + std::to_string(ref.partner[i]));
+  }
+}
+
+// Collective (every rank alike): the bonds and the charges' physics of the sample, from the first
+// state (its bonds must be the model's) and the input; Error or Input::fail otherwise.
+void set_physics(const Input& in, const PairsSettings& s, Sample& sample) {
+  const Model model = model_by_name(s.model);
+  if (model.has_bonds() != !sample.partner.empty())
+    throw Error(
+        sample.first +
+        (sample.partner.empty() ? ": has no bonds, which system.model = \"" : ": has bonds, which system.model = \"") +
+        s.model + (sample.partner.empty() ? "\" needs" : "\" does not have"));
+  if (model.bond) sample.local.bond = *model.bond;
+  sample.coulomb = active_coulomb_from_input(in, sample.box, s.skin);
+  if (!sample.coulomb) return;
+  // The local model's Coulomb list reaches R_c + 0.5 (docs/polar.md), within half the box.
+  if (s.shell + 0.5 > 0.5 * sample.box.len.minCoeff())
+    in.fail("search.shell",
+            "is the local model's Coulomb cut-off with active charges: it must be at most half the "
+            "box edge minus 0.5 (" +
+                fmt(0.5 * sample.box.len.minCoeff() - 0.5) + " for " + sample.first + "; a larger sample is needed)");
+  sample.local.coulomb = ShiftedForceCoulomb(s.shell, 1.0 / s.shell, sample.coulomb->epsilon);
 }
 
 // Collective: every distinct state of the list, checked against the first, in list order of first use.
@@ -236,7 +275,7 @@ std::map<std::string, std::vector<Vec3>> load_states(const std::vector<StatePair
       if (states.count(*path)) continue;
       Box box;
       GlobalBeads g = load_state(*path, s.format, model_has_diameters(s.model), comm, &box);
-      if (states.empty()) *sample = Sample{box, g.species, g.charge, *path, g.diameter};
+      if (states.empty()) *sample = Sample{box, g.species, g.charge, *path, g.diameter, g.partner, {}, {}};
       check_same_sample(*sample, box, g, *path);
       for (Vec3& x : g.pos) sample->box.wrap(x);  // within 1e-12 of it: wrap into the common box
       states.emplace(*path, std::move(g.pos));
@@ -244,12 +283,44 @@ std::map<std::string, std::vector<Vec3>> load_states(const std::vector<StatePair
   return states;
 }
 
+// The whole sample of beads g (relax.hpp), with the charges acting when they do.
+WholeSample whole_sample(const Sample& sample, const PairsSettings& s, const GlobalBeads* g, MPI_Comm comm) {
+  WholeSample w{comm, sample.box, g, sample_model(s.model, sample), s.skin, s.proc_grid};
+  if (sample.coulomb) {
+    w.coulomb_cutoff = sample.coulomb->cutoff;
+    w.coulomb_term = [params = *sample.coulomb, skin = s.skin](const System& sys) {
+      return std::make_shared<ActiveCoulomb>(sys, params, skin);
+    };
+  }
+  return w;
+}
+
+GlobalBeads sample_beads(const Sample& sample, const std::vector<Vec3>& pos) {
+  GlobalBeads g;
+  g.pos = pos, g.species = sample.species, g.charge = sample.charge, g.diameter = sample.diameter;
+  g.partner = sample.partner;
+  return g;
+}
+
+// Collective: the whole sample's forces in each state (by id − 1), which the local models' far-field
+// term needs with active charges (docs/polar.md); empty without.
+std::map<std::string, std::vector<Vec3>> state_forces(const Sample& sample, const PairsSettings& s,
+                                                      const std::map<std::string, std::vector<Vec3>>& x,
+                                                      MPI_Comm comm) {
+  std::map<std::string, std::vector<Vec3>> out;
+  if (!sample.coulomb) return out;
+  for (const auto& [path, pos] : x) {
+    const GlobalBeads g = sample_beads(sample, pos);
+    out[path] = whole_sample_forces(whole_sample(sample, s, &g, comm), pos);
+  }
+  return out;
+}
+
 // Collective: minimise one state with every bead free (relax.hpp); returns its energy.
 double minimise_state(const Sample& sample, const PairsSettings& s, const std::string& path, std::vector<Vec3>& pos,
                       MPI_Comm comm) {
-  GlobalBeads g;
-  g.pos = pos, g.species = sample.species, g.charge = sample.charge, g.diameter = sample.diameter;
-  const WholeSample w{comm, sample.box, &g, sample_model(s.model, sample), s.skin, s.proc_grid};
+  const GlobalBeads g = sample_beads(sample, pos);
+  const WholeSample w = whole_sample(sample, s, &g, comm);
   bool converged = false;
   std::vector<Vec3> out;
   const double e = relax_state(w, {}, {}, s.kernel.minimizer.f_tol, &out, &converged);
@@ -313,7 +384,8 @@ Region region_of(const Box& box, const std::vector<Vec3>& a, const std::vector<V
 // would be a free cluster and remove rigid rotations, wrong in a periodic box.
 LocalCopy region_copy(const Sample& sample, const std::vector<Vec3>& a, const Vec3& center, double radius,
                       double shell) {
-  LocalCopy c = local_copy(sample.box, a, sample.species, sample.charge, center, radius, shell, sample.diameter);
+  LocalCopy c =
+      local_copy(sample.box, a, sample.species, sample.charge, center, radius, shell, sample.diameter, sample.partner);
   if (c.size() > c.n_mobile || c.n_mobile < 2) return c;
   int pin = 0;
   for (int i = 1; i < c.n_mobile; ++i)
@@ -324,12 +396,12 @@ LocalCopy region_copy(const Sample& sample, const std::vector<Vec3>& a, const Ve
   std::rotate(c.species.begin() + pin, c.species.begin() + pin + 1, c.species.end());
   std::rotate(c.charge.begin() + pin, c.charge.begin() + pin + 1, c.charge.end());
   if (!c.diameter.empty()) std::rotate(c.diameter.begin() + pin, c.diameter.begin() + pin + 1, c.diameter.end());
+  // A pinned bead's partner stays mobile: the local model bonds a mobile bead to a frozen one.
+  if (!c.partner.empty()) std::rotate(c.partner.begin() + pin, c.partner.begin() + pin + 1, c.partner.end());
   std::rotate(c.pos.begin() + pin, c.pos.begin() + pin + 1, c.pos.end());
   c.n_mobile -= 1;
   return c;
 }
-
-LocalModel model_of(const LocalCopy& c, const LJTable& table) { return LocalModel(local_config(c, table)); }
 
 // B's mobile coordinates as near images of A's. With a single frozen bead (the whole sample) B is
 // first translated so that bead sits where A has it: an exact symmetry of the periodic sample.
@@ -393,8 +465,17 @@ struct PairInput {
   const std::vector<Vec3>* ref;  // /particles/all (state A of the first pair)
   double energy_a = 0.0, energy_b = 0.0;
   Region region;
+  const std::vector<Vec3>* force_a = nullptr;  // active charges: the whole sample's forces in A, by id − 1
   std::string where() const { return s->list + ":" + std::to_string(pair->line) + ": "; }
 };
+
+// The local model of a copy cut from state A: the pair table and the sample's physics (bonds; with
+// active charges the shifted-force Coulomb and A's far field).
+LocalModel model_of(const PairInput& in, const LocalCopy& c) {
+  LocalPhysics physics = in.sample->local;
+  if (physics.coulomb.on()) physics.sample_force = in.force_a;
+  return LocalModel(local_config(c, *in.table, physics));
+}
 
 // B minimised in the region with the rest frozen at A. ok: it stayed B (no bead moved more than
 // dedup_distance from the whole-sample B) and is distinct from A.
@@ -430,7 +511,7 @@ Region size_region(const PairInput& in) {
                   "than [pairs] max_mobile = " +
                   std::to_string(in.s->max_mobile) +
                   " (not one local rearrangement? raise max_mobile to analyse it anyway)");
-    const LocalModel model = model_of(c, *in.table);
+    const LocalModel model = model_of(in, c);
     if (shell_b(in, c, model).ok) {
       r.n_mobile = c.n_mobile;
       return r;
@@ -526,7 +607,7 @@ int extend_to_reference(const PairInput& in, TlsRow& r) {
 void whole_sample_check(const PairInput& in, PairExtras& x) {
   const Box& box = in.sample->box;
   const LocalCopy c = region_copy(*in.sample, *in.a, in.region.center, box.len.norm(), in.s->shell);
-  const LocalModel model = model_of(c, *in.table);
+  const LocalModel model = model_of(in, c);
   const NebResult path =
       nudged_elastic_band(model, model.initial_coordinates(), b_coordinates(c, model, *in.a, *in.b), in.s->kernel.neb);
   x.barrier_whole = path.energy[path.highest] - path.energy.front();
@@ -539,7 +620,7 @@ void whole_sample_check(const PairInput& in, PairExtras& x) {
 PairOutcome analyse_given(const PairInput& in) {
   const double radius = in.s->whole ? in.sample->box.len.norm() : in.region.radius;  // whole: a sphere holding all
   const LocalCopy copy = region_copy(*in.sample, *in.a, in.region.center, radius, in.s->shell);
-  const LocalModel model = model_of(copy, *in.table);
+  const LocalModel model = model_of(in, copy);
   const ShellB b = shell_b(in, copy, model);
   if (!b.ok) throw Error(in.where() + "state B is not a minimum in the sized region (cannot happen: pass 1 sized it)");
   Minimum ma, mb;
@@ -639,17 +720,25 @@ std::vector<Region> check_pairs(const std::vector<StatePair>& pairs, const std::
 // Collective, steps 3 (sizing) and 4 (analysis) for the pairs whose region check_pairs accepted
 // (n_mobile >= 0). skipped == nullptr: a region that cannot be sized stops the stage; otherwise the
 // pair is left out (nullopt) and its reason put in (*skipped)[k]. Results in pair order on every rank.
-std::vector<std::optional<PairOutcome>> analyse_regions(const std::vector<StatePair>& pairs,
-                                                        const std::map<std::string, std::vector<Vec3>>& x,
-                                                        const std::map<std::string, double>& energy,
-                                                        const Sample& sample, const PairsSettings& s,
-                                                        std::vector<Region>& regions, const std::vector<Vec3>& ref,
-                                                        Progress& progress, MPI_Comm comm,
-                                                        std::vector<std::string>* skipped = nullptr) {
-  const LJTable table = model_has_diameters(s.model) ? LJTable{} : make_model(s.model);  // diameters: unused
+std::vector<std::optional<PairOutcome>> analyse_regions(
+    const std::vector<StatePair>& pairs, const std::map<std::string, std::vector<Vec3>>& x,
+    const std::map<std::string, double>& energy, const std::map<std::string, std::vector<Vec3>>& force,
+    const Sample& sample, const PairsSettings& s, std::vector<Region>& regions, const std::vector<Vec3>& ref,
+    Progress& progress, MPI_Comm comm, std::vector<std::string>* skipped = nullptr) {
+  const LJTable table = model_has_diameters(s.model) ? LJTable{} : model_by_name(s.model).table;  // diameters: unused
   auto input = [&](std::int64_t k) {
     const StatePair& p = pairs[k];
-    return PairInput{&sample, &table, &s, &p, &x.at(p.a), &x.at(p.b), &ref, energy.at(p.a), energy.at(p.b), regions[k]};
+    return PairInput{&sample,
+                     &table,
+                     &s,
+                     &p,
+                     &x.at(p.a),
+                     &x.at(p.b),
+                     &ref,
+                     energy.at(p.a),
+                     energy.at(p.b),
+                     regions[k],
+                     force.empty() ? nullptr : &force.at(p.a)};
   };
   // Each item: empty (refused by check_pairs), or a flag (1 sized, 0 not) and the region or the reason.
   const auto sized = for_each_pair(
@@ -748,9 +837,12 @@ void write_output(const Input& in, const PairsSettings& s, const Sample& sample,
   Beads mine;  // a block of ids per rank
   const bool diameters = !sample.diameter.empty();
   if (diameters) mine.enable_diameter();
-  for (std::int64_t i = rank * n_beads / size; i < (rank + 1) * n_beads / size; ++i)
+  if (!sample.partner.empty()) mine.enable_partner();
+  for (std::int64_t i = rank * n_beads / size; i < (rank + 1) * n_beads / size; ++i) {
     mine.push_owned(ref[i], sample.species[i], sample.charge[i], i + 1, Vec3::Zero(), {0, 0, 0},
                     diameters ? sample.diameter[i] : 0.0);
+    if (!sample.partner.empty()) mine.partner.back() = sample.partner[i];
+  }
   Hdf5File f(s.output, Hdf5File::Mode::create, comm);
   write_configuration(f, sample.box, mine, config_meta(in));
   std::vector<TlsRow> rows;
@@ -800,12 +892,16 @@ void run_pairs(const Input& in, MPI_Comm comm) {
   // 1. Every distinct state, checked; 2. minimised with every bead free.
   Sample sample;
   std::map<std::string, std::vector<Vec3>> x = load_states(pairs, s, comm, &sample);
+  set_physics(in, s, sample);
   resolve_neb(in, static_cast<std::int64_t>(sample.species.size()), s);
   progress.say(
       std::to_string(pairs.size()) + " pairs of " + std::to_string(x.size()) + " states from " + s.list + ": " +
       std::to_string(sample.species.size()) + " beads each, box " + fmt(sample.box.len[0]) + " x " +
       fmt(sample.box.len[1]) + " x " + fmt(sample.box.len[2]) + "; NEB on " +
-      (s.whole ? std::string("the whole sample") : "each region with a frozen shell of " + fmt(s.shell) + " sigma"));
+      (s.whole ? std::string("the whole sample") : "each region with a frozen shell of " + fmt(s.shell) + " sigma") +
+      (sample.coulomb ? "; charges acting (Ewald split on the whole sample, shifted-force Coulomb to " + fmt(s.shell) +
+                            " sigma plus the far field in the regions)"
+                      : ""));
   std::map<std::string, double> energy;
   progress.begin("minimise");
   for (auto& [path, pos] : x) {
@@ -813,9 +909,10 @@ void run_pairs(const Input& in, MPI_Comm comm) {
     progress.report(static_cast<long>(energy.size()), static_cast<long>(x.size()),
                     path + ": E = " + fmt(energy[path], 12));
   }
+  const auto force = state_forces(sample, s, x, comm);
   // 3. Distinct structures, local rearrangements; each region sized so that B stays a minimum in it.
   std::vector<Region> regions = check_pairs(pairs, x, sample, s, progress);
-  const auto analysed = analyse_regions(pairs, x, energy, sample, s, regions, x.at(pairs[0].a), progress, comm);
+  const auto analysed = analyse_regions(pairs, x, energy, force, sample, s, regions, x.at(pairs[0].a), progress, comm);
   std::vector<PairOutcome> out;
   for (const auto& o : analysed) out.push_back(*o);
   for (std::size_t k = 0; k < out.size(); ++k) progress.say(row_summary(k, out[k]));
@@ -837,7 +934,8 @@ std::vector<AnalysedPair> analyse_minima_pairs(const Input& in, const MinimaSamp
   PairsSettings s = PairsSettings::from_input(in, /*with_list=*/false);
   s.list = label;
   resolve_neb(in, static_cast<std::int64_t>(m.species.size()), s);
-  const Sample sample{m.box, m.species, m.charge, label, m.diameter};
+  Sample sample{m.box, m.species, m.charge, label, m.diameter, m.partner, {}, {}};
+  set_physics(in, s, sample);
   std::map<std::string, std::vector<Vec3>> x;
   std::map<std::string, double> energy;
   auto name = [](int i) { return "IS " + std::to_string(i); };
@@ -848,7 +946,15 @@ std::vector<AnalysedPair> analyse_minima_pairs(const Input& in, const MinimaSamp
     list.push_back(StatePair{name(pairs[k].first), name(pairs[k].second), static_cast<int>(k)});
   std::vector<std::string> skipped;
   std::vector<Region> regions = check_pairs(list, x, sample, s, progress, &skipped);
-  const auto analysed = analyse_regions(list, x, energy, sample, s, regions, x.at(list[0].a), progress, comm, &skipped);
+  std::map<std::string, std::vector<Vec3>> force;  // active charges: of the structures that are some pair's A
+  if (sample.coulomb) {
+    std::map<std::string, std::vector<Vec3>> as_a;
+    for (std::size_t k = 0; k < list.size(); ++k)
+      if (regions[k].n_mobile >= 0) as_a[list[k].a] = x.at(list[k].a);
+    force = state_forces(sample, s, as_a, comm);
+  }
+  const auto analysed =
+      analyse_regions(list, x, energy, force, sample, s, regions, x.at(list[0].a), progress, comm, &skipped);
   std::vector<AnalysedPair> out(pairs.size());
   for (std::size_t k = 0; k < pairs.size(); ++k) {
     if (analysed[k]) {

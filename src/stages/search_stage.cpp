@@ -205,14 +205,7 @@ SearchSettings SearchSettings::from_input(const Input& in) {
   s.skip_failed = in.get_string("search.on_error") == "skip";
   s.relax = in.get_bool("search.relax");
   s.relax_radius = in.get_double("search.relax_radius");
-  const bool bonded = model_by_name(s.model).has_bonds();
-  s.active = in.get_string("charge.mode") == "active";
-  if (bonded && !s.active)
-    in.fail("charge.mode", "model \"" + s.model + "\" carries its charges: set charge.mode = \"active\"");
-  if (!bonded && s.active)
-    in.fail("charge.mode",
-            "active charges need a model whose charges exist while the liquid forms "
-            "(system.model = \"polar-dimers\")");
+  s.active = charges_act(in);
   if (s.active && s.relax && s.relax_radius > 0.0)
     in.fail("search.relax_radius",
             "must be 0 with active charges: the region mode would leave out charges whose "
@@ -855,11 +848,7 @@ RunTally search_batches(const std::vector<std::int64_t>& todo, std::map<std::int
 }  // namespace
 
 void run_search(const Input& in, MPI_Comm comm) {
-  if (in.get_string("search.method") == "md-pairs") {
-    if (model_by_name(in.get_string("system.model")).has_bonds())
-      in.fail("search.method", "\"md-pairs\" does not support bonded models yet: use \"domain\"");
-    return run_md_pairs(in, comm);
-  }
+  if (in.get_string("search.method") == "md-pairs") return run_md_pairs(in, comm);
   const std::string& path = output_path(in);
   SearchSettings s = SearchSettings::from_input(in);  // the shell may still grow to the sample's diameters
   Progress progress(comm, "search");

@@ -14,12 +14,25 @@
 #  * tlsmap-report's polar section on the same file: its row count, ⟨|μ_T|²⟩ and g equal the
 #    numbers from /tls alone (to the digits printed);
 #  * the polar file read with system.model = "kob-andersen" is refused, one error line, file unchanged.
-# The glass is minimised only to max|F| ≤ 1e-3 (the search minimises each domain's start itself).
+# The glass is minimised to max|F| ≤ 1e-6: `pairs` and md-pairs below take it as a whole-sample minimum.
 # Which glass comes out is chaotic in the last bits of the forces (the 2600–4000 L-BFGS iterations of
 # the pack amplify them): when the Coulomb kernel was tabulated (1e-14 changes), domain 0 of the new
 # glass gave no event in 12 attempts, domain 1 three. Two domains, so that the rows this test needs
 # do not hang on one region of one glass.
 # The whole-sample relaxation with active charges is tested in test_local_coulomb.
+# Then `tlsmap pairs` and search.method = "md-pairs" on the same glass (docs/polar.md):
+#  * pairs: state B is the glass with the molecule nearest the box centre flipped (its two beads'
+#    positions swapped, the dipole reversed), minimised by `tlsmap pack` with [pack] from = its LAMMPS
+#    data file (with bonds). At 1, 2 and 4 ranks: the same row (1e-8); energy_a and energy_b against
+#    numpy energies of the two minima (1e-6 of the Ewald sum; measured 1.1e-7); the frozen-shell B
+#    (/pairs/asymmetry_shell) against a numpy energy of the glass with the row's B positions (3e-3 ε
+#    per σ² of Σ|d_i|², the local model's bound above; measured 1.8e-3); the flipped beads each
+#    within 0.3 σ of the other's A position; mu_direct = Σ q d (1e-10); molecules whole; bonds kept;
+#    refused with one error line and no file: the states read as Kob–Andersen, a state with other bonds;
+#  * md-pairs: one quench after 10 MD steps at T = 0.05 with the charges acting, at 1, 2 and 4 ranks:
+#    it lands in the glass's basin (no new structure), with the glass's numpy energy to 1e-3 ε (the
+#    Coulomb energy is ~150 ε; a quench without it would be far off), the three rank counts' quench
+#    energies within 1e-6 ε.
 source "$(dirname "$0")/common.bash"
 cat > in.toml <<T
 [run]
@@ -48,8 +61,8 @@ neb_images = 5
 relax = false
 [minimize]
 T
-{ cat in.toml; echo "f_tol = 1e-3"; } > pack.toml
 echo "f_tol = 1e-6" >> in.toml
+cp in.toml pack.toml
 timeout 600 "$MPIEXEC" -n 2 "$TLSMAP" pack pack.toml > pack.txt || { echo "FAIL: pack"; cat pack.txt; exit 1; }
 for np in 1 2 4; do
   cp glass.h5 np$np.h5
@@ -153,4 +166,145 @@ sum=$(md5sum < np2.h5)
 if timeout 60 "$MPIEXEC" -n 2 "$TLSMAP" search ka.toml > ka.txt 2> ka.err; then echo "FAIL: accepted"; exit 1; fi
 grep -qF 'has bonds (/particles/all/bonds), which system.model = "kob-andersen" does not have' ka.err || { cat ka.err; exit 1; }
 [[ $(grep -c "tlsmap: error" ka.err) -eq 1 && $(md5sum < np2.h5) == "$sum" ]] || { echo "FAIL: refusal"; cat ka.err; exit 1; }
-echo "polar search: rows, energies and dipoles check out"
+
+# ---- tlsmap pairs: the glass and the glass with one molecule flipped --------------------------------
+PYTHONPATH="$SRC/tests/tools" /usr/bin/python3 - <<'PY'
+import numpy as np
+import polar_energy
+x, sp, q, L, bonds = polar_energy.read_last_frame("glass.h5")
+m = np.argmin(((x[bonds[:, 0] - 1] - L / 2) ** 2).sum(1))
+i, j = bonds[m] - 1
+xb = x.copy()
+xb[i], xb[j] = x[j].copy(), x[i].copy()
+mol = np.zeros(len(x) + 1, int)
+for k, (a, b) in enumerate(bonds):
+    mol[a] = mol[b] = k + 1
+with open("flipped.data", "w") as f:
+    f.write(f"glass with molecule {m + 1} flipped\n\n{len(x)} atoms\n2 atom types\n{len(bonds)} bonds\n1 bond types\n\n")
+    for d, a in enumerate("xyz"):
+        f.write(f"0 {L[d]!r} {a}lo {a}hi\n")
+    f.write("\nMasses\n\n1 1\n2 1\n\nAtoms # full\n\n")
+    for k in range(len(x)):
+        f.write(f"{k + 1} {mol[k + 1]} {sp[k] + 1} {q[k]!r} {xb[k, 0]!r} {xb[k, 1]!r} {xb[k, 2]!r}\n")
+    f.write("\nBonds\n\n")
+    for k, (a, b) in enumerate(bonds):
+        f.write(f"{k + 1} 1 {a} {b}\n")
+open("flipped.txt", "w").write(f"{i + 1} {j + 1}\n")
+PY
+sed 's/glass.h5/flipped.h5/; s/^\[pack\]/[pack]\nfrom = "flipped.data"/; s/equil_steps = 200/equil_steps = 0/; s/quench_steps = 200/quench_steps = 0/' \
+  pack.toml > flip.toml
+timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" pack flip.toml > flip.txt || { echo "FAIL: pack of the flipped glass"; cat flip.txt; exit 1; }
+echo "glass.h5 flipped.h5" > pairs.txt
+for np in 1 2 4; do
+  cat > pairs$np.toml <<T
+[run]
+output = "pairs$np.h5"
+[system]
+model = "polar-dimers"
+[charge]
+mode = "active"
+[pairs]
+list = "pairs.txt"
+neb = "shell"
+core_threshold = 0.1
+[search]
+neb_images = 6
+dedup_distance = 0.2
+[minimize]
+f_tol = 1e-6
+T
+  timeout 300 "$MPIEXEC" -n $np "$TLSMAP" pairs pairs$np.toml > pairs$np.txt ||
+    { echo "FAIL: pairs at $np ranks"; cat pairs$np.txt; exit 1; }
+done
+cat pairs2.txt
+PYTHONPATH="$SRC/tests/tools" /usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+import polar_energy
+xa, sp, q, L, bonds = polar_energy.read_last_frame("glass.h5")
+xb, *_ = polar_energy.read_last_frame("flipped.h5")
+ea, ewald = polar_energy.energy(xa, sp, q, L, bonds)
+eb, _ = polar_energy.energy(xb, sp, q, L, bonds)
+i, j = (int(v) for v in open("flipped.txt").read().split())
+partner = np.zeros(len(xa) + 1, int)
+partner[bonds[:, 0]] = bonds[:, 1]; partner[bonds[:, 1]] = bonds[:, 0]
+mi = lambda d: d - L * np.round(d / L)
+
+def row(path):
+    f = h5py.File(path, "r")
+    t = f["tls"]
+    assert len(t["energy_a"]) == 1, path
+    p = t["mobile_offset"][()]
+    return dict(ids=t["mobile_id"][p[0]:p[1]], a=t["position_a"][p[0]:p[1]], b=t["position_b"][p[0]:p[1]],
+                ea=t["energy_a"][0], eb=t["energy_b"][0], barrier=t["barrier"][0], mu=t["mu_direct"][0],
+                shell=f["pairs/asymmetry_shell"][0], bonds=f["particles/all/bonds"][()], cls=t["class"][0])
+
+r = {n: row(f"pairs{n}.h5") for n in (1, 2, 4)}
+for n in (2, 4):
+    assert (r[n]["ids"] == r[1]["ids"]).all(), n
+    for k in ("a", "b"):
+        assert np.abs(mi(r[n][k] - r[1][k])).max() <= 1e-8, (n, k, np.abs(mi(r[n][k] - r[1][k])).max())
+    for k in ("ea", "eb", "barrier", "shell"):
+        assert abs(r[n][k] - r[1][k]) <= 1e-8, (n, k, r[n][k], r[1][k])
+print(f"pairs at 1, 2, 4 ranks: the same row ({len(r[1]['ids'])} beads, class {r[1]['cls'].decode()}, "
+      f"barrier {r[1]['barrier']:.4f})")
+w = r[2]
+print(f"E_A {w['ea']:.8f} numpy {ea:.8f}; E_B {w['eb']:.8f} numpy {eb:.8f}; Ewald sum {ewald:.3f}")
+assert abs(w["ea"] - ea) <= 1e-6 * abs(ewald) and abs(w["eb"] - eb) <= 1e-6 * abs(ewald)
+assert (np.sort(w["bonds"], axis=1) == np.sort(bonds, axis=1)).all(), "bonds of /particles/all changed"
+assert set(partner[w["ids"]]) <= set(w["ids"]), "a molecule is cut by the region"
+pos = dict(zip(w["ids"], range(len(w["ids"]))))
+for u, v in ((i, j), (j, i)):
+    gap = np.linalg.norm(mi(w["b"][pos[u]] - xa[v - 1]))
+    assert gap <= 0.3, f"bead {u} in B is {gap:.3f} sigma from bead {v} in A: not the flip"
+xs = xa.copy(); xs[w["ids"] - 1] = w["b"]
+es, _ = polar_energy.energy(xs, sp, q, L, bonds)
+d = mi(w["b"] - w["a"]); d2 = (d ** 2).sum()
+err = w["shell"] - (es - ea)
+print(f"frozen-shell asymmetry {w['shell']:.6f}, numpy {es - ea:.6f}: error {err:.2e} ({err / d2:.2e} per sigma^2 "
+      f"of sum |d|^2 = {d2:.3f}); whole-sample asymmetry {w['eb'] - w['ea']:.6f}")
+assert abs(err) <= 3e-3 * d2, (err, d2)
+mu = (q[w["ids"] - 1][:, None] * d).sum(0)
+assert np.abs(w["mu"] - mu).max() <= 1e-10, (w["mu"], mu)
+print(f"mu_direct {w['mu']} = sum q d")
+PY
+
+# Refusals before any minimisation, one error line, no output file: the polar states read as
+# Kob–Andersen, and a state whose bonds differ from the first state's.
+sed 's/model = "polar-dimers"/model = "kob-andersen"/; s/mode = "active"/mode = "passive"/; s/pairs2.h5/refused.h5/' \
+  pairs2.toml > ka_pairs.toml
+awk '/^Bonds/ {b = 1} b && $1 == 1 {$4 = 4} b && $1 == 2 {$4 = 2} {print}' flipped.data > rebonded.data
+echo "glass.h5 rebonded.data" > rebonded.txt
+sed 's/pairs.txt/rebonded.txt/; s/pairs2.h5/refused.h5/' pairs2.toml > rebonded.toml
+for case in "ka_pairs.toml|has bonds, which system.model = \"kob-andersen\" does not have" \
+            "rebonded.toml|rebonded.data: bead 1 has bond partner 4, in glass.h5 2"; do
+  toml=${case%%|*} message=${case#*|}
+  if timeout 60 "$MPIEXEC" -n 2 "$TLSMAP" pairs "$toml" > refused.txt 2> refused.err; then echo "FAIL: $toml accepted"; exit 1; fi
+  grep -qF "$message" refused.err && [[ $(grep -c "tlsmap: error" refused.err) -eq 1 && ! -e refused.h5 ]] ||
+    { echo "FAIL: $toml: expected one error with: $message"; cat refused.err; exit 1; }
+done
+
+# ---- md-pairs: one quench with the charges acting ---------------------------------------------------
+for np in 1 2 4; do
+  cp glass.h5 md$np.h5
+  sed "s/glass.h5/md$np.h5/; s/^dt = 0.002/dt = 0.002\nthermostat = \"langevin\"\nfriction = 1.0/; s/f_tol = 1e-6/f_tol = 1e-4/
+       s/^\[search\]/[search]\nmethod = \"md-pairs\"\nmd_temperature = 0.05\nmd_steps = 10\nquench_every = 10\nreplicas = 1/" \
+    pack.toml > md$np.toml
+  timeout 300 "$MPIEXEC" -n $np "$TLSMAP" search md$np.toml > md$np.txt ||
+    { echo "FAIL: md-pairs at $np ranks"; cat md$np.txt; exit 1; }
+done
+cat md2.txt
+PYTHONPATH="$SRC/tests/tools" /usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+import polar_energy
+x, sp, q, L, bonds = polar_energy.read_last_frame("glass.h5")
+e, ewald = polar_energy.energy(x, sp, q, L, bonds)
+eq = {}
+for n in (1, 2, 4):
+    s = h5py.File(f"md{n}.h5", "r")["search"]
+    assert s.attrs["n_structures"] == 1 and s["quench_converged"][()].tolist() == [1], n
+    eq[n] = s["quench_energy"][0]
+    print(f"{n} ranks: quench energy {eq[n]:.8f}, the glass (numpy) {e:.8f}, its Ewald sum {ewald:.3f}")
+    assert abs(eq[n] - e) <= 1e-3, (n, eq[n], e)
+assert max(eq.values()) - min(eq.values()) <= 1e-6, eq
+PY
+echo "polar search, pairs and md-pairs: rows, energies and dipoles check out"

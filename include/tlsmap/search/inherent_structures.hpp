@@ -8,6 +8,7 @@
 // result is independent of the rank count: the MD noise is keyed by (seed, bead id, step) and the
 // quench is the parallel relaxation of relax.hpp, both bitwise reproducible (docs/verification.md).
 #include "tlsmap/core/box.hpp"
+#include "tlsmap/md/force_term.hpp"
 #include "tlsmap/md/md.hpp"
 #include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/parallel/gather.hpp"
@@ -16,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,10 @@ struct ReplicaParams {
   double f_tol = 1e-10;          // quench: max|F| (ε/σ)
   double dedup_distance = 0.05;  // σ: two structures are one if no bead differs by more
   double skin = 0.3;
+  // Active charges, as relax.hpp's WholeSample has them: the Coulomb list's reach and the force term
+  // added to the MD's System and every quench's; 0 and empty: none.
+  double coulomb_cutoff = 0.0;
+  std::function<std::shared_ptr<ForceTerm>(const System&)> coulomb_term = nullptr;
 };
 
 // One quench: the step it was taken at, the IS energy (whole sample, ε), whether the minimiser

@@ -68,6 +68,10 @@ struct WholeSample {
 double relax_state(const WholeSample& w, const std::vector<std::int64_t>& ids, const std::vector<Vec3>& pos,
                    double f_tol, std::vector<Vec3>* relaxed, bool* converged);
 
+// Collective: the whole sample's forces (pair model, bonds, w.coulomb_term) with every bead at pos
+// (by id − 1), by id − 1: what a local model's far-field term is cut from (local_model.hpp).
+std::vector<Vec3> whole_sample_forces(const WholeSample& w, const std::vector<Vec3>& pos);
+
 // Collective: fills the row's energy_a_relaxed, energy_b_relaxed, asymmetry_relaxed and
 // relaxed_adjacent. relaxed_adjacent = 1 when both minimisations converged, the relaxed states are
 // distinct (some bead differs by more than dedup_distance) and no bead's displacement

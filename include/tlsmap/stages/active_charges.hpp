@@ -12,4 +12,9 @@ namespace tlsmap {
 // real-space cutoff at most half the box minus the list skin; nullopt unless charge.mode = "active".
 std::optional<CoulombParams> active_coulomb_from_input(const Input& in, const Box& box, double skin);
 
+// Whether the charges act (charge.mode = "active"), checked against system.model: a bonded model
+// carries its charges and needs them active; the others' charges are assigned after the glass was
+// made and cannot act. Input::fail naming charge.mode otherwise.
+bool charges_act(const Input& in);
+
 }  // namespace tlsmap

@@ -10,10 +10,11 @@
 //
 // Order of work, so that bad input costs nothing:
 //   1. read every distinct state once (collective I/O, then replicated on every rank like the
-//      search's packing) and check that all hold the same beads (count, ids 1..N, species, charges)
-//      in the same box — Error naming the file otherwise;
+//      search's packing) and check that all hold the same beads (count, ids 1..N, species, charges,
+//      diameters, bonds) in the same box — Error naming the file otherwise;
 //   2. minimise every distinct state with every bead free (relax.hpp: the parallel L-BFGS, so the
-//      minima are bitwise the same at any rank count);
+//      minima are bitwise the same at any rank count — up to the last bits of the mesh sums with
+//      active charges, docs/pairs.md);
 //   3. per pair: the beads that moved (|d_i| > moving_threshold) and the region around them; a pair
 //      whose states minimised to one structure (no bead displaced by more than dedup_distance), or
 //      whose moving beads span the sample, is refused here, before any NEB;
@@ -30,6 +31,8 @@
 // The rows' semantics (whole-sample energies, which beads are listed as mobile and why) are in
 // docs/pairs.md; in short, rebuilding a row's states from /particles/all plus its mobile beads gives
 // state A exactly and B with the region relaxed at A's surroundings (the NEB's end point).
+// Polar molecules with active charges: the bonds and the Coulomb split in the minimisations, the
+// domain search's local model (with state A's far field) in the regions (docs/pairs.md).
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/core/vec3.hpp"
 #include "tlsmap/io/catalogue.hpp"
@@ -70,6 +73,7 @@ struct MinimaSample {
   std::vector<double> charge, diameter;   // diameter: models with diameters, else empty
   std::vector<std::vector<Vec3>> minima;  // whole-sample minima (max|F| <= minimize.f_tol), by id − 1
   std::vector<double> energy;             // their whole-sample energies (ε)
+  std::vector<std::int64_t> partner;      // bond partner ids (bonded models), else empty
 };
 
 struct AnalysedPair {
