@@ -31,7 +31,7 @@
 #    refused with one error line and no file: the states read as Kob–Andersen, a state with other bonds;
 #  * md-pairs: one quench after 10 MD steps at T = 0.05 with the charges acting, at 1, 2 and 4 ranks:
 #    it lands in the glass's basin (no new structure), with the glass's numpy energy to 1e-3 ε (the
-#    Coulomb energy is ~150 ε; a quench without it would be far off), the three rank counts' quench
+#    charges' part of the energy is −3.8 ε, so a quench without them would be far off), the three rank counts' quench
 #    energies within 1e-6 ε.
 source "$(dirname "$0")/common.bash"
 cat > in.toml <<T
