@@ -80,4 +80,23 @@ std::unordered_map<std::int64_t, Vec3> allgather_by_id(MPI_Comm comm, const std:
   return out;
 }
 
+Beads block_by_id(const GlobalBeads& g, const std::vector<Vec3>& pos, MPI_Comm comm, bool velocities,
+                  const std::vector<std::int64_t>& index, const Vec3& shift) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const std::int64_t n = static_cast<std::int64_t>(index.empty() ? g.size() : index.size());
+  const bool diameters = !g.diameter.empty(), bonded = !g.partner.empty(), vel = velocities && !g.vel.empty();
+  Beads mine;
+  if (diameters) mine.enable_diameter();
+  if (bonded) mine.enable_partner();
+  for (std::int64_t k = rank * n / size; k < (rank + 1) * n / size; ++k) {
+    const std::int64_t i = index.empty() ? k : index[k];
+    mine.push_owned(pos[i] + shift, g.species[i], g.charge[i], i + 1, vel ? g.vel[i] : Vec3::Zero(), {0, 0, 0},
+                    diameters ? g.diameter[i] : 0.0);
+    if (bonded) mine.partner.back() = g.partner[i];
+  }
+  return mine;
+}
+
 }  // namespace tlsmap

@@ -39,29 +39,11 @@ double max_displacement(const Box& box, const std::vector<Vec3>& x, const std::v
 }
 
 namespace {
-// This rank's block of ids of g (any distribution will do: set_beads migrates), with g's velocities
-// when it has them.
-Beads block(const GlobalBeads& g, MPI_Comm comm) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  const std::int64_t n = static_cast<std::int64_t>(g.size());
-  Beads mine;
-  if (!g.diameter.empty()) mine.enable_diameter();
-  if (!g.partner.empty()) mine.enable_partner();
-  for (std::int64_t i = rank * n / size; i < (rank + 1) * n / size; ++i) {
-    mine.push_owned(g.pos[i], g.species[i], g.charge[i], i + 1, g.vel.empty() ? Vec3::Zero() : g.vel[i], {0, 0, 0},
-                    g.diameter.empty() ? 0.0 : g.diameter[i]);
-    if (!g.partner.empty()) mine.partner.back() = g.partner[i];
-  }
-  return mine;
-}
-
 // The MD's System of beads g (with the Coulomb term when the charges act).
 std::unique_ptr<System> md_system(const Box& box, const Model& model, const ReplicaParams& p, const GlobalBeads& g,
                                   MPI_Comm comm) {
   auto sys = std::make_unique<System>(comm, box, model, p.skin, Int3{0, 0, 0}, p.coulomb_cutoff);
-  sys->set_beads(block(g, comm));
+  sys->set_beads(block_by_id(g, g.pos, comm, true));
   if (p.coulomb_term) sys->add_force_term(p.coulomb_term(*sys));
   return sys;
 }

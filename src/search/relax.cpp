@@ -21,33 +21,10 @@ constexpr double kFireUntil = 1e-6;
 // the held layer could interact with it (relax.hpp).
 constexpr double kMargin = 1.0;
 
-// This rank's block of the beads `index` (0-based into the packing) at positions x[index] + shift;
-// System::set_beads wraps them and migrates them to their owners.
-Beads block_of(const WholeSample& w, const std::vector<std::int64_t>& index, const std::vector<Vec3>& x,
-               const Vec3& shift) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(w.comm, &rank);
-  MPI_Comm_size(w.comm, &size);
-  const std::int64_t n = static_cast<std::int64_t>(index.size());
-  Beads mine;
-  const bool diameters = !w.beads->diameter.empty(), bonded = !w.beads->partner.empty();
-  if (diameters) mine.enable_diameter();
-  if (bonded) mine.enable_partner();
-  for (std::int64_t k = rank * n / size; k < (rank + 1) * n / size; ++k) {
-    const std::int64_t i = index[k];
-    mine.push_owned(x[i] + shift, w.beads->species[i], w.beads->charge[i], i + 1, Vec3::Zero(), {0, 0, 0},
-                    diameters ? w.beads->diameter[i] : 0.0);
-    if (bonded) mine.partner.back() = w.beads->partner[i];
-  }
-  return mine;
-}
-
 // The whole sample (every bead, at x by id − 1) as a System with its force terms.
 std::unique_ptr<System> whole_system(const WholeSample& w, const std::vector<Vec3>& x) {
-  std::vector<std::int64_t> every(x.size());
-  for (std::size_t i = 0; i < every.size(); ++i) every[i] = static_cast<std::int64_t>(i);
   auto sys = std::make_unique<System>(w.comm, w.box, w.model, w.skin, w.proc_grid, w.coulomb_cutoff);
-  sys->set_beads(block_of(w, every, x, Vec3::Zero()));
+  sys->set_beads(block_by_id(*w.beads, x, w.comm));
   if (w.coulomb_term) sys->add_force_term(w.coulomb_term(*sys));
   return sys;
 }
@@ -104,12 +81,12 @@ double relax_region(const WholeSample& w, const std::vector<std::int64_t>& mobil
   double e_packing = 0.0;  // the subsystem at the packing, in the same frame
   {
     System sys(w.comm, w.box, w.model, w.skin, w.proc_grid);
-    sys.set_beads(block_of(w, r.index, g.pos, r.shift));
+    sys.set_beads(block_by_id(g, g.pos, w.comm, false, r.index, r.shift));
     sys.compute_forces();
     e_packing = sys.potential_energy();
   }
   System sys(w.comm, w.box, w.model, w.skin, w.proc_grid);
-  sys.set_beads(block_of(w, r.index, start, r.shift));
+  sys.set_beads(block_by_id(g, start, w.comm, false, r.index, r.shift));
   const MinimizeResult mr = minimise(sys, f_tol, &r.held);
   const double e = sys.potential_energy();
   // Every bead's position by id − 1: the packing's, with the subsystem's relaxed ones put back.

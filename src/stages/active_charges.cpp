@@ -1,6 +1,7 @@
 // Active charges from the input (see active_charges.hpp).
 #include "tlsmap/stages/active_charges.hpp"
 
+#include "tlsmap/core/error.hpp"
 #include "tlsmap/md/pair_potential.hpp"
 
 namespace tlsmap {
@@ -22,6 +23,13 @@ bool charges_act(const Input& in) {
             "active charges need a model whose charges exist while the liquid forms "
             "(system.model = \"polar-dimers\")");
   return active;
+}
+
+void check_bonds_match_model(const Model& model, const std::string& model_name, bool has_bonds,
+                             const std::string& where) {
+  if (model.has_bonds() == has_bonds) return;
+  throw Error(where + (has_bonds ? ": has bonds, which system.model = \"" : ": has no bonds, which system.model = \"") +
+              model_name + (has_bonds ? "\" does not have" : "\" needs"));
 }
 
 }  // namespace tlsmap

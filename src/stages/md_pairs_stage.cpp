@@ -33,7 +33,6 @@ struct MdPairsSettings {
   ReplicaParams replica;
   int replicas = 1;
   std::uint64_t seed = 0;
-  bool active = false;  // charge.mode = "active": the charges act in the MD and the quenches (docs/polar.md)
 
   static MdPairsSettings from_input(const Input& in);
 };
@@ -63,7 +62,7 @@ MdPairsSettings MdPairsSettings::from_input(const Input& in) {
   p.skin = in.get_double("system.skin");
   s.replicas = static_cast<int>(in.get_int("search.replicas"));
   s.seed = static_cast<std::uint64_t>(in.get_int("run.seed"));
-  s.active = charges_act(in);
+  charges_act(in);  // refuses a charge.mode that does not fit the model
   return s;
 }
 
@@ -161,7 +160,7 @@ std::string sampling_fingerprint(const MdPairsSettings& s, const Box& box, const
   f.add_string("md-pairs");
   for (const Vec3& x : g.pos) f.add(x[0]), f.add(x[1]), f.add(x[2]);
   f.add_vec(g.species), f.add_vec(g.charge), f.add_vec(g.diameter), f.add_vec(g.partner);
-  f.add(s.active);
+  f.add(coulomb.has_value());  // charge.mode = "active"
   if (coulomb) f.add(coulomb->accuracy), f.add(coulomb->cutoff), f.add(coulomb->epsilon), f.add(int(coulomb->solver));
   for (int d = 0; d < 3; ++d) f.add(box.lo[d]), f.add(box.len[d]);
   const ReplicaParams& p = s.replica;
@@ -318,11 +317,7 @@ void run_md_pairs(const Input& in, MPI_Comm comm) {
   Configuration c = read_configuration(s.output, comm);
   const GlobalBeads g = gather_by_id(c.beads, comm);
   const Model model = model_for_sample(s.model, g.diameter, s.output);
-  if (model.has_bonds() != !g.partner.empty())
-    throw Error(s.output +
-                (g.partner.empty() ? ": has no /particles/all/bonds, which system.model = \""
-                                   : ": has bonds (/particles/all/bonds), which system.model = \"") +
-                s.model + (g.partner.empty() ? "\" needs" : "\" does not have"));
+  check_bonds_match_model(model, s.model, !g.partner.empty(), s.output);
   const std::optional<CoulombParams> coulomb = active_coulomb_from_input(in, c.box, s.replica.skin);
   if (coulomb) {
     s.replica.coulomb_cutoff = coulomb->cutoff;

@@ -249,11 +249,7 @@ void check_same_sample(const Sample& ref, const Box& box, const GlobalBeads& g, 
 // state (its bonds must be the model's) and the input; Error or Input::fail otherwise.
 void set_physics(const Input& in, const PairsSettings& s, Sample& sample) {
   const Model model = model_by_name(s.model);
-  if (model.has_bonds() != !sample.partner.empty())
-    throw Error(
-        sample.first +
-        (sample.partner.empty() ? ": has no bonds, which system.model = \"" : ": has bonds, which system.model = \"") +
-        s.model + (sample.partner.empty() ? "\" needs" : "\" does not have"));
+  check_bonds_match_model(model, s.model, !sample.partner.empty(), sample.first);
   if (model.bond) sample.local.bond = *model.bond;
   sample.coulomb = active_coulomb_from_input(in, sample.box, s.skin);
   if (!sample.coulomb) return;
@@ -830,19 +826,7 @@ void write_pairs_group(Hdf5File& f, const PairsSettings& s, const std::vector<St
 
 void write_output(const Input& in, const PairsSettings& s, const Sample& sample, const std::vector<Vec3>& ref,
                   const std::vector<StatePair>& pairs, const std::vector<PairOutcome>& out, MPI_Comm comm) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  const std::int64_t n_beads = static_cast<std::int64_t>(ref.size());
-  Beads mine;  // a block of ids per rank
-  const bool diameters = !sample.diameter.empty();
-  if (diameters) mine.enable_diameter();
-  if (!sample.partner.empty()) mine.enable_partner();
-  for (std::int64_t i = rank * n_beads / size; i < (rank + 1) * n_beads / size; ++i) {
-    mine.push_owned(ref[i], sample.species[i], sample.charge[i], i + 1, Vec3::Zero(), {0, 0, 0},
-                    diameters ? sample.diameter[i] : 0.0);
-    if (!sample.partner.empty()) mine.partner.back() = sample.partner[i];
-  }
+  const Beads mine = block_by_id(sample_beads(sample, ref), ref, comm);  // a block of ids per rank
   Hdf5File f(s.output, Hdf5File::Mode::create, comm);
   write_configuration(f, sample.box, mine, config_meta(in));
   std::vector<TlsRow> rows;

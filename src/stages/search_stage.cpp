@@ -713,11 +713,7 @@ Packing read_packing(const Input& in, const std::string& path, SearchSettings& s
                                   " (sigma) for the diameters of " + path);
     s.shell = 2.0 * model.max_cutoff();
   }
-  if (model.has_bonds() != !g.partner.empty())
-    throw Error(path +
-                (g.partner.empty() ? ": has no /particles/all/bonds, which system.model = \""
-                                   : ": has bonds (/particles/all/bonds), which system.model = \"") +
-                s.model + (g.partner.empty() ? "\" needs" : "\" does not have"));
+  check_bonds_match_model(model, s.model, !g.partner.empty(), path);
   const std::optional<CoulombParams> coulomb = active_coulomb_from_input(in, c.box, s.skin);
   // The local model's pair list reaches R_c + its skin (0.5), which must stay within half the box.
   if (coulomb && s.shell + 0.5 > 0.5 * c.box.len.minCoeff())

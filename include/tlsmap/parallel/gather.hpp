@@ -24,6 +24,12 @@ struct GlobalBeads {
 // Collective. Ids must be 1..N, each once (checked: throws Error otherwise).
 GlobalBeads gather_by_id(const Beads& beads, MPI_Comm comm);
 
+// The way back (local, no communication): this rank's contiguous share of the beads `index` (ids − 1;
+// every bead when empty) of g, at pos[i] + shift, with g's velocities when `velocities` and g has
+// them. Any split will do: System::set_beads migrates the beads to their owners.
+Beads block_by_id(const GlobalBeads& g, const std::vector<Vec3>& pos, MPI_Comm comm, bool velocities = false,
+                  const std::vector<std::int64_t>& index = {}, const Vec3& shift = Vec3::Zero());
+
 // Collective: every rank's `mine`, concatenated in rank order, on every rank.
 std::vector<double> allgather_concat(const std::vector<double>& mine, MPI_Comm comm);
 

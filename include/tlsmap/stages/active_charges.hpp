@@ -5,6 +5,7 @@
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/io/input.hpp"
+#include "tlsmap/md/pair_potential.hpp"
 
 namespace tlsmap {
 
@@ -16,5 +17,10 @@ std::optional<CoulombParams> active_coulomb_from_input(const Input& in, const Bo
 // carries its charges and needs them active; the others' charges are assigned after the glass was
 // made and cannot act. Input::fail naming charge.mode otherwise.
 bool charges_act(const Input& in);
+
+// Error unless a sample read from `where` carries bonds exactly when `model` (named `model_name` in
+// the input) has them.
+void check_bonds_match_model(const Model& model, const std::string& model_name, bool has_bonds,
+                             const std::string& where);
 
 }  // namespace tlsmap
