@@ -98,14 +98,22 @@ SparseForce force_dipole(System& sys, const BeadNumbering& num, const TlsSet& t,
   return out;
 }
 
-// Collective: γ_k = −½(W + Wᵀ)(B'_k) + ½(W + Wᵀ)(A) for every TLS (interact.hpp), W the pair virial
+// Collective: γ_k = −½(W + Wᵀ)(B'_k) + ½(W + Wᵀ)(A) for every TLS (interact.hpp), W the virial
 // of the whole sample (Thermo::virial, reproducible), A the reference in `sys` (forces computed there),
 // B'_k = M_k at state B and every other bead displaced by u_k (sol[k], numbered by `num`). Fresh
 // Systems for the B'_k: `sys` is untouched.
 std::vector<Mat3> deformation_potentials(const System& sys, const BeadNumbering& num, const TlsSet& t,
                                          const std::vector<VecHandle>& sol) {
-  // Force terms (active charges): their anisotropic virial is not computed (active_coulomb.hpp).
-  if (!sys.force_terms().empty()) return std::vector<Mat3>(t.size(), Mat3::Constant(std::nan("")));
+  // Force terms: the active charges' whole virial tensor (active_coulomb.hpp), which the fft solver
+  // has and the multigrid one has not (NaN then).
+  std::vector<std::shared_ptr<ActiveCoulomb>> charges;
+  double coulomb_cutoff = 0.0;
+  for (const auto& term : sys.force_terms()) {
+    auto c = std::dynamic_pointer_cast<ActiveCoulomb>(term);
+    if (!c || c->params().solver != CoulombSolver::fft)
+      return std::vector<Mat3>(t.size(), Mat3::Constant(std::nan("")));
+    charges.push_back(c), coulomb_cutoff = std::max(coulomb_cutoff, c->params().cutoff);
+  }
   Beads ref = sys.beads();
   ref.truncate_owned(ref.n_owned);
   const std::vector<PetscInt> rows =
@@ -113,16 +121,22 @@ std::vector<Mat3> deformation_potentials(const System& sys, const BeadNumbering&
   bool local = true;
   for (PetscInt r : rows) local = local && r >= num.first() && r < num.first() + num.n_owned();
   agree(sys.comm(), local, "deformation potentials: a bead is not owned where the Hessian numbers it");
+  // The terms are shared with a System on sys's process grid (the same subdomains, which their mesh
+  // is laid out on): the FFT solver may exist once (fft_coulomb.hpp).
   auto virial = [&](const Beads& b) {
-    System s(sys.comm(), sys.box(), sys.model(), 0.3);
+    System s(sys.comm(), sys.box(), sys.model(), 0.3, sys.decomp().dims(), coulomb_cutoff);
     s.set_beads(b);
+    for (const auto& term : sys.force_terms()) s.add_force_term(term);
+    for (const auto& c : charges) c->set_virial_tensor(true);
     s.compute_forces();
+    for (const auto& c : charges) c->set_virial_tensor(false);
     const Mat3 w = s.thermo().virial;
     return Mat3(0.5 * (w + w.transpose()));
   };
-  // A: the caller's last forces (reproducible sums, so equal to a fresh System's on any decomposition).
+  // A: the caller's last forces (reproducible sums, so equal to a fresh System's on any
+  // decomposition), unless the charges' tensor has to be evaluated.
   const Mat3 w_ref = sys.thermo().virial;
-  const Mat3 w_a = 0.5 * (w_ref + w_ref.transpose());
+  const Mat3 w_a = charges.empty() ? Mat3(0.5 * (w_ref + w_ref.transpose())) : virial(ref);
   std::vector<Mat3> out;
   for (std::size_t k = 0; k < t.size(); ++k) {
     Beads b = ref;

@@ -185,35 +185,65 @@ double Coulomb::reciprocal(std::span<const Vec3> pos, std::span<const double> q,
   return energy;
 }
 
-CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::vector<Vec3>& force) {
+namespace {
+// visit(q_j, erfc kernel e, its f/r, d = x_i − x_j) for each charged bead j of bead i's row within r_c
+// (a template, so that the force loop inlines it).
+template <class Visit>
+inline void for_each_real_pair(const Beads& b, const NeighborList& list, const RealSpaceTable& kernel, int i,
+                               double rc2, Visit&& visit) {
+  const Vec3 xi = b.pos[i];
+  for (const int* p = list.row_begin(i); p != list.row_end(i); ++p) {
+    const int j = *p;
+    const double qj = b.charge[j];
+    if (qj == 0.0) continue;
+    const Vec3 d = xi - b.pos[j];
+    const double r2 = d.squaredNorm();
+    if (r2 >= rc2) continue;
+    double ek, fk;
+    kernel.evaluate(r2, ek, fk);
+    visit(qj, ek, fk, d);
+  }
+}
+}  // namespace
+
+// Bead i's half of the real-space pair virials, scale · Σ_j q_j (f/r)(r_ij) d d (a second pass over
+// its row, so that the energy-and-force loop stays as lean when no tensor is asked for).
+void Coulomb::add_real_virial(const Beads& b, const NeighborList& list, int i, double rc2, double scale,
+                              std::vector<double> (&w)[6]) const {
+  double t[6] = {0, 0, 0, 0, 0, 0};
+  for_each_real_pair(b, list, kernel_, i, rc2, [&](double qj, double, double fk, const Vec3& d) {
+    const Vec3 sd = (qj * fk) * d;
+    t[0] += sd[0] * d[0], t[1] += sd[1] * d[1], t[2] += sd[2] * d[2];
+    t[3] += sd[0] * d[1], t[4] += sd[0] * d[2], t[5] += sd[1] * d[2];
+  });
+  for (int c = 0; c < 6; ++c) w[c][i] = scale * t[c];
+}
+
+CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::vector<Vec3>& force, bool virial) {
   if (list.cutoff() < p_.cutoff) throw Error("Coulomb: the neighbour list is shorter than the real-space cutoff");
   const int n = b.n_owned;
   const double a = p_.alpha, rc2 = p_.cutoff * p_.cutoff, inv_eps = 1.0 / p_.epsilon;
   force.assign(n, Vec3::Zero());
   std::vector<double> e_real(n, 0.0), q2(n, 0.0), f2(n, 0.0);
+  const bool tensor = virial && fft_;
+  std::vector<double> w[6];  // per bead: ½ Σ_j d_a f_b, components xx, yy, zz, xy, xz, yz
+  if (tensor)
+    for (auto& c : w) c.assign(n, 0.0);
 
   // Real space: q_i q_j erfc(α r)/(ε r) over full rows (canonical order), half the energy per bead.
   for (int i = 0; i < n; ++i) {
     const double qi = b.charge[i];
     q2[i] = qi * qi;
     if (qi == 0.0) continue;
-    const Vec3 xi = b.pos[i];
     double e = 0.0;
     Vec3 f = Vec3::Zero();
-    for (const int* p = list.row_begin(i); p != list.row_end(i); ++p) {
-      const int j = *p;
-      const double qj = b.charge[j];
-      if (qj == 0.0) continue;
-      const Vec3 d = xi - b.pos[j];
-      const double r2 = d.squaredNorm();
-      if (r2 >= rc2) continue;
-      double ek, fk;
-      kernel_.evaluate(r2, ek, fk);
+    for_each_real_pair(b, list, kernel_, i, rc2, [&](double qj, double ek, double fk, const Vec3& d) {
       e += qj * ek;
       f += (qj * fk) * d;
-    }
+    });
     e_real[i] = 0.5 * qi * e * inv_eps;
     force[i] = (qi * inv_eps) * f;
+    if (tensor) add_real_virial(b, list, i, rc2, 0.5 * qi * inv_eps, w);
   }
 
   // Grid: Gaussian charges of the owned beads, field back at the beads.
@@ -234,6 +264,12 @@ CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::ve
   MPI_Allreduce(MPI_IN_PLACE, &n_global, 1, MPI_DOUBLE, MPI_SUM, decomp_.comm());
   const auto s = reproducible_sums(decomp_.comm(), {e_real, q2, f2});
   r.real = s[0];
+  if (tensor) {
+    const auto t = reproducible_sums(decomp_.comm(), {w[0], w[1], w[2], w[3], w[4], w[5]});
+    Mat3 real;
+    real << t[0], t[3], t[4], t[3], t[1], t[5], t[4], t[5], t[2];
+    r.virial = real + fft_->virial();
+  }
   // The discrete self energies' error is a constant per unit q²: removed, so energies converge as
   // fast as forces (it does not depend on positions, so forces are unchanged).
   if (fft_) r.reciprocal -= fft_->self_correction() * s[1];

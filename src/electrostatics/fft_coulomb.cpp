@@ -230,8 +230,11 @@ void FftCoulomb::set_up_influence() {
     for (int i = 0; i < count; ++i)
       a[d].push_back(alias_1d(2.0 * pi * mode(i, n_[d]) / box.len[d], h_[d], order_, alpha_));
     kvec_[d].resize(count);
-    for (int i = 0; i < count; ++i)
-      kvec_[d][i] = (2 * i == n_[d]) ? 0.0 : 2.0 * pi * mode(i, n_[d]) / box.len[d];  // Nyquist: 0
+    kmode_[d].resize(count);
+    for (int i = 0; i < count; ++i) {
+      kmode_[d][i] = 2.0 * pi * mode(i, n_[d]) / box.len[d];
+      kvec_[d][i] = (2 * i == n_[d]) ? 0.0 : kmode_[d][i];  // Nyquist: 0 in the derivative
+    }
   }
   const double v = box.volume();
   g_.assign(static_cast<std::size_t>(local_n0_) * n_[1] * nzc, 0.0);
@@ -302,17 +305,28 @@ std::vector<FftCoulomb::Stencil> FftCoulomb::spread(std::span<const Vec3> pos, s
   return st;
 }
 
-double FftCoulomb::mesh_energy(const PetscScalar* rho) const {
+double FftCoulomb::mesh_energy(const PetscScalar* rho) {
   const int nzc = n_[2] / 2 + 1;
-  double energy = 0.0;
-  for (std::size_t k = 0; k < g_.size(); ++k) {
-    const int z = static_cast<int>(k % nzc);
-    const double mult = (z == 0 || 2 * z == n_[2]) ? 1.0 : 2.0;
-    energy += mult * g_[k] * (rho[2 * k] * rho[2 * k] + rho[2 * k + 1] * rho[2 * k + 1]);
-  }
-  energy *= 0.5;
-  MPI_Allreduce(MPI_IN_PLACE, &energy, 1, MPI_DOUBLE, MPI_SUM, decomp_.comm());
-  return energy;
+  const double b = 0.25 / (alpha_ * alpha_);
+  // energy, then the virial's xx, yy, zz, xy, xz, yz
+  double sums[7] = {0, 0, 0, 0, 0, 0, 0};
+  std::size_t k = 0;
+  for (int l = 0; l < local_n0_; ++l)
+    for (int y = 0; y < n_[1]; ++y)
+      for (int z = 0; z < nzc; ++z, ++k) {
+        const double mult = (z == 0 || 2 * z == n_[2]) ? 1.0 : 2.0;
+        const double e2 = mult * g_[k] * (rho[2 * k] * rho[2 * k] + rho[2 * k + 1] * rho[2 * k + 1]);  // 2 E_k
+        sums[0] += e2;
+        if (e2 == 0.0) continue;  // k = 0 (G = 0)
+        const double e = 0.5 * e2;
+        const double kx = kmode_[0][local_0_start_ + l], ky = kmode_[1][y], kz = kmode_[2][z];
+        const double v = -2.0 * (1.0 / (kx * kx + ky * ky + kz * kz) + b) * e;
+        sums[1] += e + v * kx * kx, sums[2] += e + v * ky * ky, sums[3] += e + v * kz * kz;
+        sums[4] += v * kx * ky, sums[5] += v * kx * kz, sums[6] += v * ky * kz;
+      }
+  MPI_Allreduce(MPI_IN_PLACE, sums, 7, MPI_DOUBLE, MPI_SUM, decomp_.comm());
+  virial_ << sums[1], sums[4], sums[5], sums[4], sums[2], sums[6], sums[5], sums[6], sums[3];
+  return 0.5 * sums[0];
 }
 
 void FftCoulomb::mesh_field(const PetscScalar* rho) {

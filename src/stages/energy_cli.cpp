@@ -196,6 +196,8 @@ void print_json(const EnergyReport& r, const CoulombPart& c, const std::string& 
   j["note"] = note;
   j["bond"] = r.bond;                                // bonded models (else 0): part of "pair"
   j["coulomb_bonded_exclusion"] = r.coulomb_bonded;  // bonded models (else 0): part of "coulomb"
+  const Mat3& w = r.virial;                          // what the pressure includes (the note says)
+  j["virial"] = {w(0, 0), w(1, 1), w(2, 2), w(0, 1), w(0, 2), w(1, 2)};
   fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
@@ -240,6 +242,11 @@ void print_text(const EnergyReport& r, const Box& box, bool poly, bool bonded, c
              !bonded     ? "pair virial only"
              : c.charged ? "pair, bond and Coulomb virial"
                          : "pair and bond virial");
+  const Mat3& w = r.virial;
+  fmt::print(
+      "virial         {:.10g} {:.10g} {:.10g} {:.10g} {:.10g} {:.10g}  (xx yy zz xy xz yz of sum r_a f_b, as the "
+      "pressure)\n",
+      w(0, 0), w(1, 1), w(2, 2), w(0, 1), w(0, 2), w(1, 2));
   fmt::print("max |F_i|      {:.17g}  (pair + Coulomb)\n", r.max_force);
 }
 
@@ -273,10 +280,12 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   sys.set_beads(std::move(beads));
   // Bonded molecules: the engine's active term, which leaves the bonded pairs' q_i q_j/r out.
   const std::shared_ptr<ActiveCoulomb> term = bonded && c.charged ? activate_coulomb(sys, c.params, kSkin) : nullptr;
+  if (term && c.params.solver == CoulombSolver::fft) term->set_virial_tensor(true);
   sys.compute_forces();
   const Thermo th = sys.thermo();
   r.n_beads = sys.n_global();
   r.pressure = th.pressure;
+  r.virial = th.virial;
   std::string note = "pressure is the pair virial pressure";
   if (bonded) {
     r.bond = bond_energy(sys);
@@ -293,7 +302,9 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
     r.lj = th.potential - r.coulomb;  // the active term is part of the potential
     if (o.solver == CoulombSolver::fft)
       note += "; coulomb solver fft (P3M, assignment order " + std::to_string(c.params.assignment_order) + ")";
-    note += "; pressure includes the charges' virial (its trace is exact)";
+    note += o.solver == CoulombSolver::fft ? "; pressure and virial include the charges' whole virial tensor"
+                                           : "; pressure includes the charges' virial (its trace is exact; the "
+                                             "virial tensor holds its isotropic part only with mg)";
   } else if (c.charged) {
     r.lj = th.potential;
     add_coulomb(sys, c, r);

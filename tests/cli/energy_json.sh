@@ -9,8 +9,10 @@
 #    max |F_i|); the P3M mesh equals the text's integers (fft, the default solver: no iterations);
 #    cutoff, sigma, accuracy and RMS |F_C| equal the text's rounded values (%.6g / %.3g) when
 #    rounded the same way;
-#  * the pair energy and the pair-virial pressure agree with numpy (all pairs, minimum image,
-#    KA parameters, truncated and shifted at 2.5 sigma_ab) to 1e-12 relative;
+#  * the pair energy, the pair-virial pressure and the `virial` tensor (xx yy zz xy xz yz; the pair
+#    virial only: these charges are passive) agree with numpy (all pairs, minimum image, KA
+#    parameters, truncated and shifted at 2.5 sigma_ab) to 1e-12 relative (the tensor: of its largest
+#    component);
 #  * total = pair + coulomb and coulomb = real + reciprocal + self to 1e-12 relative, per_bead =
 #    total / 40, n_beads = 40, the documented keys in the documented order.
 # Needs no peer code: never skipped (exit 77 is not used).
@@ -47,7 +49,7 @@ j = json.loads(raw)  # the whole stdout: one object, nothing else; malformed JSO
 keys = ["file", "format", "model", "n_beads", "pair", "lj", "coulomb", "coulomb_real", "coulomb_reciprocal",
         "coulomb_self", "total", "per_bead", "pressure", "max_force", "accuracy", "accuracy_estimate",
         "coulomb_rms_force", "coulomb_cutoff", "coulomb_sigma", "grid", "solver_iterations", "note", "bond",
-        "coulomb_bonded_exclusion"]
+        "coulomb_bonded_exclusion", "virial"]
 assert list(j) == keys, f"keys {list(j)}"
 assert j["file"] == name, f"file {j['file']!r}, want {name!r}"
 assert j["format"] == "lammps-data" and j["model"] == "kob-andersen", (j["format"], j["model"])
@@ -93,6 +95,7 @@ for line in open(name, encoding="utf-8"):
 pos, typ = np.array(pos), np.array(typ)
 eps = np.array([[1.0, 1.5], [1.5, 0.5]]); sig = np.array([[1.0, 0.8], [0.8, 0.88]])
 e = vir = 0.0
+W = np.zeros((3, 3))  # the pair virial tensor, sum d_a f_b
 for a in range(len(pos)):
     for b in range(a + 1, len(pos)):
         d = pos[a] - pos[b]; d -= L * np.round(d / L)
@@ -100,9 +103,13 @@ for a in range(len(pos)):
         if r < rc:
             e += 4 * ep * ((s / r) ** 12 - (s / r) ** 6) - 4 * ep * ((s / rc) ** 12 - (s / rc) ** 6)
             vir += 24 * ep * (2 * (s / r) ** 12 - (s / r) ** 6)
+            W += np.outer(d, d) * 24 * ep * (2 * (s / r) ** 12 - (s / r) ** 6) / r ** 2
 p = vir / (3 * L ** 3)
 assert abs(j["lj"] - e) <= 1e-12 * abs(e), ("lj", j["lj"], e)
 assert abs(j["pressure"] - p) <= 1e-12 * abs(p), ("pressure", j["pressure"], p)
+w = np.array(j["virial"])  # xx yy zz xy xz yz; passive charges: the pair virial only, as the pressure
+ref = np.array([W[0, 0], W[1, 1], W[2, 2], W[0, 1], W[0, 2], W[1, 2]])
+assert np.max(np.abs(w - ref)) <= 1e-12 * np.max(np.abs(ref)), ("virial", w, ref)
 print(f"ok   energy --json: valid JSON, file name {name!r} read back, values equal the text output, "
       f"pair {j['lj']:.12g} and pressure {j['pressure']:.12g} agree with numpy (rel. {abs(j['lj'] - e) / abs(e):.1e}, "
       f"{abs(j['pressure'] - p) / abs(p):.1e})")

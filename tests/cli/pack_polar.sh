@@ -163,7 +163,9 @@ while k < len(lines) and lines[k].strip():
     k += 1
 open("pert.data", "w").write("\n".join(out + lines[k:]) + "\n")
 open("pert.in", "w").write(open("pe.in").read().replace("np2.data", "pert.data").replace(
-    "run 0", "dump f all custom 1 pert.forces id fx fy fz\ndump_modify f sort id format float %.15g\nrun 0"))
+    "run 0", "dump f all custom 1 pert.forces id fx fy fz\ndump_modify f sort id format float %.15g\nrun 0").replace(
+    "thermo_style custom step pe", "compute pv all pressure NULL virial\n"
+    "thermo_style custom step pe c_pv[1] c_pv[2] c_pv[3] c_pv[4] c_pv[5] c_pv[6] vol"))
 PY
   env -i PATH=/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
     timeout 120 "${TLSMAP_LMP:-lmp}" -in pert.in -log pert.log > /dev/null 2>&1 || { echo "FAIL: lmp"; cat pert.log; exit 1; }
@@ -190,6 +192,15 @@ ewald = abs(ours["coulomb"] - ours["coulomb_bonded_exclusion"])
 print(f"energy tolerance 1e-7 x |Ewald sum| = {1e-7 * ewald:.2e}")
 assert abs(ours["total"] - pe) <= 1e-7 * ewald, (ours["total"], pe)
 assert err <= 1e-6 * scale, (err, scale)
+# The virial tensor (xx yy zz xy xz yz of sum r_a f_b: LJ, bonds and the charges' whole tensor)
+# against LAMMPS's virial pressure times the volume (Ewald's reciprocal tensor, pair and bond
+# virials). Scale: the trace of the charges' part is their energy, so |Ewald sum| again.
+row = [float(v) for v in lines[i + 1].split()]
+theirs_w = np.array(row[2:8]) * row[8]
+w = np.array(ours["virial"])
+print(f"virial {np.array2string(w, precision=6)}; LAMMPS {np.array2string(theirs_w, precision=6)}; "
+      f"max diff {np.max(np.abs(w - theirs_w)):.2e} (tolerance 1e-6 x |Ewald sum| = {1e-6 * ewald:.2e})")
+assert np.max(np.abs(w - theirs_w)) <= 1e-6 * ewald, (w, theirs_w)
 PY
 elif [[ ${TLSMAP_REQUIRE_PEERS:-0} == 1 ]]; then
   echo "FAIL: ${TLSMAP_LMP:-lmp} not found and TLSMAP_REQUIRE_PEERS=1"; exit 1

@@ -12,8 +12,13 @@
 // LAMMPS's exclusion of the erf part does).
 //
 // Virial. Coulomb energy is homogeneous of degree −1 in the coordinates (box included), so the
-// trace of its virial Σ r·f is the Coulomb energy itself: that trace is exact. The term reports the
-// isotropic tensor (E/3) 1; the anisotropic part (shear stress of the charges) is not computed.
+// trace of its virial Σ r·f is the Coulomb energy itself: that trace is exact. By default the term
+// reports the isotropic tensor (E/3) 1, which is all the pressure needs. With set_virial_tensor(true)
+// (fft solver only) it reports the whole tensor: the traceless part of the real-space pairs', the
+// mesh's Ewald reciprocal tensor (fft_coulomb.hpp) and the bonded pairs' exclusion, plus (E/3) 1,
+// for the shear stress of the charges (the deformation potentials, `tlsmap energy`); so the
+// pressure is the same either way. It costs a second pass over the real-space pairs, hence off in
+// MD and the minimisers.
 #include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/md/force_term.hpp"
 #include "tlsmap/md/system.hpp"
@@ -35,12 +40,17 @@ class ActiveCoulomb : public ForceTerm {
   // exclusion (real, reciprocal and self do not, nor do the force diagnostics).
   const CoulombResult& last() const { return last_; }
   Int3 mesh() const { return coulomb_.mesh(); }  // the fft mesh or the mg grid
+  const CoulombParams& params() const { return coulomb_.params(); }
+  // Whether add() reports the whole virial tensor from now on; throws Error for the mg solver.
+  void set_virial_tensor(bool on);
+  bool virial_tensor() const { return virial_tensor_; }
 
  private:
   MPI_Comm comm_;
   Coulomb coulomb_;
   CoulombResult last_;
   std::vector<Vec3> force_;
+  bool virial_tensor_ = false;
 };
 
 // Builds the term and adds it to sys: the usual way to switch charges on.

@@ -46,6 +46,7 @@
 
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -98,6 +99,9 @@ struct CoulombResult {
   CoulombErrorEstimate estimate;                                 // absolute
   double relative_error = 0.0;  // estimate.total() / rms_force: the achieved-accuracy estimate
   int iterations = 0;           // KSP iterations of the grid solve (0 with fft)
+  // The virial Σ r_a f_b of real + reciprocal (self has no strain dependence), summed over ranks:
+  // only when compute() was asked for it and the solver is fft (the multigrid part has no tensor).
+  std::optional<Mat3> virial;
 };
 
 class Coulomb {
@@ -109,7 +113,8 @@ class Coulomb {
   // Collective. Energies and forces of the owned beads' charges; `list` must be a full list with
   // cutoff ≥ r_c over beads (owned + ghosts), built at the current positions or within its skin.
   // force[i] (i < n_owned) receives the Coulomb force on owned bead i.
-  CoulombResult compute(const Beads& beads, const NeighborList& list, std::vector<Vec3>& force);
+  // virial: also the tensor (CoulombResult::virial; fft only), at the cost of six more sums per pair.
+  CoulombResult compute(const Beads& beads, const NeighborList& list, std::vector<Vec3>& force, bool virial = false);
 
   // Collective. The reciprocal (grid or mesh) part alone: its forces q_i E(r_i) on the given
   // beads of this rank (within the subdomain + drift), and its energy before the constant self
@@ -122,6 +127,9 @@ class Coulomb {
   Int3 mesh() const { return grid_ ? grid_->n_nodes() : fft_->mesh(); }
 
  private:
+  void add_real_virial(const Beads& b, const NeighborList& list, int i, double rc2, double scale,
+                       std::vector<double> (&w)[6]) const;
+
   const Decomposition& decomp_;
   CoulombParams p_;
   RealSpaceTable kernel_;                           // erfc(αr)/r and its force, tabulated in r²

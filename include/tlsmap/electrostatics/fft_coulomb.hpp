@@ -75,6 +75,12 @@ class FftCoulomb {
   // self_correction() Σq² from compute()'s energy (no force changes).
   double self_correction() const { return self_correction_; }
 
+  // The mesh energy's virial Σ r_a f_b of the last compute() (summed over ranks): each mode's energy
+  // E_k times (δ_ab − 2 k_a k_b (1/k² + 1/4α²)), the Ewald reciprocal tensor (as LAMMPS's PPPM
+  // evaluates it with the optimal influence function); its trace is the strain derivative of the
+  // mesh energy exactly, the traceless part to the mesh error (docs/electrostatics.md §11).
+  const Mat3& virial() const { return virial_; }
+
   const Int3& mesh() const { return n_; }
   Vec3 spacing() const { return h_; }
   int order() const { return order_; }
@@ -96,7 +102,7 @@ class FftCoulomb {
   // Steps of compute(), in order: charges → Q̂ (in fout_), the mesh energy (collective), the field on
   // the brick, the field at the beads.
   std::vector<Stencil> spread(std::span<const Vec3> pos, std::span<const double> q);
-  double mesh_energy(const PetscScalar* rho) const;
+  double mesh_energy(const PetscScalar* rho);  // also sets virial_
   void mesh_field(const PetscScalar* rho);
   std::vector<Vec3> interpolate(const std::vector<Stencil>& st) const;
 
@@ -112,7 +118,9 @@ class FftCoulomb {
   Int3 brick_lo_{0, 0, 0}, brick_n_{0, 0, 0};  // local node brick [lo, lo + n) (unwrapped indices)
   std::vector<double> g_;                      // G(k)/(Vε) on this rank's slab of the half spectrum
   std::vector<double> kvec_[3];                // k_d per index (0 at the Nyquist index, for the derivative)
-  std::vector<double> brick_;                  // local mesh charges, then field components
+  std::vector<double> kmode_[3];               // k_d per index (the Nyquist mode's own), for the virial
+  Mat3 virial_ = Mat3::Zero();
+  std::vector<double> brick_;  // local mesh charges, then field components
   std::vector<double> field_brick_[3];
   MatHandle fft_;
   VecHandle fin_, fout_, work_, bout_, brick_vec_;

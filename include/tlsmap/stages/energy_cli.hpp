@@ -20,6 +20,8 @@
 // force, pair + Coulomb), sorted by id, %.17g; --lammps writes the configuration as a
 // LAMMPS data file (atom style charge, one type per model species; with per-bead diameters the
 // charge column holds the diameters), for running it in LAMMPS or reading it back.
+#include "tlsmap/core/vec3.hpp"
+
 #include <mpi.h>
 
 #include <string>
@@ -35,6 +37,9 @@ struct EnergyReport {
   double coulomb_bonded = 0.0;  // bonded models: −Σ_bonds q_i q_j/(ε r) (part of coulomb)
   double coulomb_real = 0.0, coulomb_reciprocal = 0.0, coulomb_self = 0.0;
   double accuracy = 0.0, accuracy_estimate = 0.0;  // requested, and the a-priori estimate achieved
+  // Σ r_a f_b of the potential the pressure includes (the note says which); with active charges and
+  // the fft solver the charges' whole tensor, with mg their isotropic (E_c/3) 1.
+  Mat3 virial = Mat3::Zero();
 };
 
 // Collective. args are the words after "energy". Throws Error (on every rank) for bad arguments
