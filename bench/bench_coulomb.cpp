@@ -10,13 +10,14 @@
 //     radius L/4) to time variable ε (order 2 only).
 //
 //   bench_coulomb glass --data FILE [--accuracy 1e-5] [--cutoff R] [--evals 10] [--forces OUT]
-//                       [--ratio r] [--order p] [--solver mg|fft]
+//                       [--ratio r] [--order p] [--solver mg|fft] [--virial]
 //     The Coulomb split on a configuration (LAMMPS data or H5MD): set-up, then `evals` force
 //     evaluations, each after displacing every bead by ≤ 0.005 (nearby configurations: previous φ as
 //     initial guess, preconditioner reused), timed by phase (real space, spread, solve, field;
 //     max over ranks). --forces writes the Coulomb forces of the unperturbed configuration
 //     ("id fx fy fz") for accuracy checks against a reference; --ratio overrides σ/h. --solver fft
 //     times the P3M reciprocal part instead of the multigrid one (default mg; "CG its" is then 0).
+//     --virial (fft) also evaluates the virial tensor in every timed evaluation (CoulombResult::virial).
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/random.hpp"
 #include "tlsmap/electrostatics/coulomb.hpp"
@@ -170,6 +171,7 @@ void bench_glass(int argc, char** argv) {
   const int order = std::stoi(arg(argc, argv, "--order", "16"));
   const std::string forces_out = arg(argc, argv, "--forces", "");
   const CoulombSolver solver = coulomb_solver_by_name(arg(argc, argv, "--solver", "mg"));
+  const bool virial = flag(argc, argv, "--virial");
   const double skin = 0.3;
   LoadedConfiguration c = load_configuration(data, MPI_COMM_WORLD);
   CoulombParams p = coulomb_params(c.box, accuracy, cutoff, 1.0, 0.5 * c.box.len.minCoeff() - skin, order, solver);
@@ -208,7 +210,7 @@ void bench_glass(int argc, char** argv) {
     sys.rebuild();  // wraps and migrates, so every owned bead is inside its subdomain for the grid
     MPI_Barrier(MPI_COMM_WORLD);
     const double t = MPI_Wtime();
-    r = coulomb.compute(sys.beads(), *sys.coulomb_list(), f);
+    r = coulomb.compute(sys.beads(), *sys.coulomb_list(), f, virial);
     t_total += MPI_Wtime() - t;
     its += r.iterations;
   }
@@ -216,13 +218,13 @@ void bench_glass(int argc, char** argv) {
   const double peak = peak_mb();  // collective
   if (rank_of(MPI_COMM_WORLD) == 0)
     std::printf(
-        "glass %s: solver %s, N %lld, accuracy %.1e (estimate %.2e), r_c %.4f sigma %.4f sigma/h %.3f grid %d %d %d "
+        "glass %s: solver %s%s, N %lld, accuracy %.1e (estimate %.2e), r_c %.4f sigma %.4f sigma/h %.3f grid %d %d %d "
         "order %d kernel %.2f sigma | set-up + first %.3f s | per evaluation %.4f / %.4f / %.4f s "
         "(min/avg/max), CG its %.1f | grid memory %.1f MB, peak %.1f MB\n",
-        data.c_str(), coulomb_solver_name(solver), static_cast<long long>(sys.n_global()), accuracy, r.relative_error,
-        p.cutoff, p.sigma, p.sigma / h_max, nn[0], nn[1], nn[2],
-        solver == CoulombSolver::fft ? p.assignment_order : p.order, p.kernel_cutoff, t_setup, s.min, s.avg, s.max,
-        static_cast<double>(its) / std::max(evals, 1), mem, peak);
+        data.c_str(), coulomb_solver_name(solver), r.virial ? " + virial tensor" : "",
+        static_cast<long long>(sys.n_global()), accuracy, r.relative_error, p.cutoff, p.sigma, p.sigma / h_max, nn[0],
+        nn[1], nn[2], solver == CoulombSolver::fft ? p.assignment_order : p.order, p.kernel_cutoff, t_setup, s.min,
+        s.avg, s.max, static_cast<double>(its) / std::max(evals, 1), mem, peak);
 }
 
 }  // namespace

@@ -206,19 +206,6 @@ inline void for_each_real_pair(const Beads& b, const NeighborList& list, const R
 }
 }  // namespace
 
-// Bead i's half of the real-space pair virials, scale · Σ_j q_j (f/r)(r_ij) d d (a second pass over
-// its row, so that the energy-and-force loop stays as lean when no tensor is asked for).
-void Coulomb::add_real_virial(const Beads& b, const NeighborList& list, int i, double rc2, double scale,
-                              std::vector<double> (&w)[6]) const {
-  double t[6] = {0, 0, 0, 0, 0, 0};
-  for_each_real_pair(b, list, kernel_, i, rc2, [&](double qj, double, double fk, const Vec3& d) {
-    const Vec3 sd = (qj * fk) * d;
-    t[0] += sd[0] * d[0], t[1] += sd[1] * d[1], t[2] += sd[2] * d[2];
-    t[3] += sd[0] * d[1], t[4] += sd[0] * d[2], t[5] += sd[1] * d[2];
-  });
-  for (int c = 0; c < 6; ++c) w[c][i] = scale * t[c];
-}
-
 CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::vector<Vec3>& force, bool virial) {
   if (list.cutoff() < p_.cutoff) throw Error("Coulomb: the neighbour list is shorter than the real-space cutoff");
   const int n = b.n_owned;
@@ -237,13 +224,24 @@ CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::ve
     if (qi == 0.0) continue;
     double e = 0.0;
     Vec3 f = Vec3::Zero();
-    for_each_real_pair(b, list, kernel_, i, rc2, [&](double qj, double ek, double fk, const Vec3& d) {
-      e += qj * ek;
-      f += (qj * fk) * d;
-    });
+    if (!tensor) {
+      for_each_real_pair(b, list, kernel_, i, rc2, [&](double qj, double ek, double fk, const Vec3& d) {
+        e += qj * ek;
+        f += (qj * fk) * d;
+      });
+    } else {  // the same sums (bitwise), and ½ Σ_j d_a f_b
+      double t[6] = {0, 0, 0, 0, 0, 0};
+      for_each_real_pair(b, list, kernel_, i, rc2, [&](double qj, double ek, double fk, const Vec3& d) {
+        e += qj * ek;
+        const Vec3 sd = (qj * fk) * d;
+        f += sd;
+        t[0] += sd[0] * d[0], t[1] += sd[1] * d[1], t[2] += sd[2] * d[2];
+        t[3] += sd[0] * d[1], t[4] += sd[0] * d[2], t[5] += sd[1] * d[2];
+      });
+      for (int c = 0; c < 6; ++c) w[c][i] = 0.5 * qi * inv_eps * t[c];
+    }
     e_real[i] = 0.5 * qi * e * inv_eps;
     force[i] = (qi * inv_eps) * f;
-    if (tensor) add_real_virial(b, list, i, rc2, 0.5 * qi * inv_eps, w);
   }
 
   // Grid: Gaussian charges of the owned beads, field back at the beads.

@@ -113,7 +113,8 @@ class Coulomb {
   // Collective. Energies and forces of the owned beads' charges; `list` must be a full list with
   // cutoff ≥ r_c over beads (owned + ghosts), built at the current positions or within its skin.
   // force[i] (i < n_owned) receives the Coulomb force on owned bead i.
-  // virial: also the tensor (CoulombResult::virial; fft only), at the cost of six more sums per pair.
+  // virial: also the tensor (CoulombResult::virial; fft only), at the cost of six more sums per pair
+  // (docs/electrostatics.md §11: about 1.2× the evaluation without).
   CoulombResult compute(const Beads& beads, const NeighborList& list, std::vector<Vec3>& force, bool virial = false);
 
   // Collective. The reciprocal (grid or mesh) part alone: its forces q_i E(r_i) on the given
@@ -127,9 +128,6 @@ class Coulomb {
   Int3 mesh() const { return grid_ ? grid_->n_nodes() : fft_->mesh(); }
 
  private:
-  void add_real_virial(const Beads& b, const NeighborList& list, int i, double rc2, double scale,
-                       std::vector<double> (&w)[6]) const;
-
   const Decomposition& decomp_;
   CoulombParams p_;
   RealSpaceTable kernel_;                           // erfc(αr)/r and its force, tabulated in r²
