@@ -284,17 +284,10 @@ TEST(CoulombHessian, DeformationPotentialWithChargesMatchesFiniteStrain) {
     gamma = r.gamma[0];
   }
   auto asymmetry = [&](const Vec3& e) {  // ε = E_B − E_A of the crystal strained by diag(e)
-    Box box = c.box;
-    box.len = c.box.len.cwiseProduct(Vec3::Ones() + e);
-    auto strain = [&](const Vec3& x) -> Vec3 { return box.lo + (x - c.box.lo).cwiseProduct(Vec3::Ones() + e); };
+    Box box;
     double energy[2];
     for (int state = 0; state < 2; ++state) {
-      Beads b = c.beads;
-      for (int i = 0; i < b.n_owned; ++i) {
-        b.pos[i] = strain(b.pos[i]);
-        for (std::size_t k = 0; k < t.id.size(); ++k)
-          if (b.id[i] == t.id[k]) b.pos[i] = strain(state == 0 ? t.pos_a[k] : t.pos_b[k]);
-      }
+      Beads b = strained_state(c.box, c.beads, t, e, state == 1, box);
       auto s = sample_system(MPI_COMM_WORLD, box, table, kSkin, {0, 0, 0}, std::move(b), p);
       relax_holding(*s, t.id, 1e-10);
       Beads& rb = s->beads();

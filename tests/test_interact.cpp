@@ -472,17 +472,10 @@ TEST(Interact, DeformationPotentialMatchesFiniteStrain) {
   }
   const std::vector<std::int64_t> held(t.id.begin(), t.id.end());
   auto asymmetry = [&](const Vec3& e) {  // ε = E_B − E_A of the sample strained by diag(e)
-    Box box = g.box;
-    box.len = g.box.len.cwiseProduct(Vec3::Ones() + e);
-    auto strain = [&](const Vec3& x) -> Vec3 { return box.lo + (x - g.box.lo).cwiseProduct(Vec3::Ones() + e); };
+    Box box;
     double energy[2];
     for (int state = 0; state < 2; ++state) {
-      Beads b = g.beads;
-      for (int i = 0; i < b.n_owned; ++i) {
-        b.pos[i] = strain(b.pos[i]);  // images scale with the box
-        for (std::size_t k = 0; k < t.id.size(); ++k)
-          if (t.id[k] == b.id[i]) b.pos[i] = strain(state == 0 ? t.pos_a[k] : t.pos_b[k]);
-      }
+      Beads b = strained_state(g.box, g.beads, t, e, state == 1, box);
       System sys(MPI_COMM_WORLD, box, table, 0.3);
       sys.set_beads(std::move(b));
       relax_holding(sys, held, 1e-11);

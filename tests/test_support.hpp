@@ -3,6 +3,7 @@
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/core/random.hpp"
 #include "tlsmap/electrostatics/ewald.hpp"
+#include "tlsmap/io/catalogue.hpp"
 #include "tlsmap/md/md.hpp"
 #include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/md/system.hpp"
@@ -75,6 +76,23 @@ inline Beads jittered_lattice(int n_side, const Box& box, double jitter, int n_s
         int s = (n_species == 2 && u[3] < 0.2) ? 1 : 0;
         b.push_owned(p, s, 0.0, id);
       }
+  return b;
+}
+
+// The finite-strain reference of a deformation potential: `box` strained by diag(1 + e) about box.lo
+// (returned) and `beads` with it (images scale with the box), the TLS's mobile beads at their
+// state-A or state-B positions, strained too.
+inline Beads strained_state(const Box& box, const Beads& beads, const TlsSet& t, const Vec3& e, bool state_b,
+                            Box& strained) {
+  strained = box;
+  strained.len = box.len.cwiseProduct(Vec3::Ones() + e);
+  auto strain = [&](const Vec3& x) -> Vec3 { return box.lo + (x - box.lo).cwiseProduct(Vec3::Ones() + e); };
+  Beads b = beads;
+  for (int i = 0; i < b.n_owned; ++i) {
+    b.pos[i] = strain(b.pos[i]);
+    for (std::size_t k = 0; k < t.id.size(); ++k)
+      if (t.id[k] == b.id[i]) b.pos[i] = strain(state_b ? t.pos_b[k] : t.pos_a[k]);
+  }
   return b;
 }
 
