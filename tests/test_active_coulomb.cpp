@@ -11,6 +11,11 @@
 //    cell, by central differences: |ΔW_ab| ≤ 1e-6 |E_c| (measured 1.4e-8 |E_c| = 2.8e-6 at 1, 2 and 4
 //    ranks); its trace is E_c (the term sets it so), the reference's to 1e-7 |E_c| (its own check),
 //    and its traceless part is at least 100× the tolerance (so an isotropic (E/3) 1 would fail);
+//  * the split's elastic part (elastic_part, fft at δ = 1e-7): Born entries 44 55 66 45 46 16 11 12
+//    against central second differences (h = 1e-3) of the sheared Ewald sum at fixed reduced
+//    coordinates, F = (1 + 2η)^{1/2}: 2e-5 |E_c| (measured 6.4e-6); ∂E/∂η (h = 1e-4): 1e-6 |E_c|
+//    (2.7e-8); Ξ of three beads against ∂W_J/∂x_i − ε_J F_i by differences of the term's virial and
+//    forces: 1e-4 of the RMS Coulomb force (2.5e-6 of it);
 //  * NVE (velocity Verlet, dt = 0.002, 2000 steps from T = 0.5, fft grid part at δ = 1e-5): the
 //    largest excursion of the total energy per bead is at most 1.5 × that of the same run without
 //    charges + 1e-5 (measured: 1.05e-4 vs 1.04e-4; the truncated LJ sets the floor).
@@ -240,6 +245,105 @@ TEST(ActiveCoulomb, VirialTensorIsMinusTheStrainDerivativeOfTheEnergy) {
   if (world_rank() == 0)
     std::printf("virial tensor: max |W − W_ref| = %.2e (%.1e of |E_c| = %.4f); largest traceless component %.3f\n",
                 worst, worst / std::abs(e_c), std::abs(e_c), traceless);
+}
+
+// The deformation of the Lagrangian strain η: F = (1 + 2η)^{1/2} (symmetric).
+Mat3 lagrangian_deformation(const Mat3& eta) {
+  return Eigen::SelfAdjointEigenSolver<Mat3>(Mat3::Identity() + 2.0 * eta).operatorSqrt();
+}
+
+// The term's part of the elastic constants (ActiveCoulomb::elastic_part): its Born terms and stress
+// against central differences of the sheared Ewald sum at fixed reduced coordinates (Lagrangian
+// strain, h = 1e-3 for the second derivatives, 1e-4 for the first), and its affine force field Ξ against differences of the term's virial tensor
+// and forces in the bead positions (Ξ_i,J = ∂W_J/∂x_i − ε_J F_i, h = 1e-4).
+TEST(ActiveCoulomb, ElasticPartIsTheStrainDerivativesOfTheEnergy) {
+  auto a = make_active(CoulombSolver::fft, 1e-7);
+  a->coulomb->set_virial_tensor(true);
+  a->sys.compute_forces();
+  const ElasticPart part = *a->coulomb->elastic_part(a->sys);
+  const double e_c = a->coulomb->last().total;
+  const Box box = sample_box();
+  System plain(MPI_COMM_WORLD, box, make_model("lennard-jones"), kSkin);  // the LJ part alone
+  plain.set_beads(charged_lattice(box));
+  plain.compute_forces();
+  const Mat3 w_c = a->sys.thermo().virial - plain.thermo().virial;
+  EXPECT_LE((part.stress_volume + w_c).cwiseAbs().maxCoeff(), 1e-6 * std::abs(e_c)) << "∂U/∂η = −W";
+
+  // Born: the shear block, two normal–shear and two normal entries (every kind of term of the mesh's
+  // second derivative), on rank 0.
+  const GlobalBeads g = gather_by_id(a->sys.beads(), MPI_COMM_WORLD);
+  const int entries[8][2] = {{3, 3}, {4, 4}, {5, 5}, {3, 4}, {3, 5}, {0, 5}, {0, 0}, {0, 1}};
+  double ref[8 + 6] = {};  // the entries, then ∂E/∂η_I
+  if (world_rank() == 0) {
+    const double h = 1e-3;
+    auto energy = [&](const Mat3& eta) { return sheared_ewald(g.pos, g.charge, box, lagrangian_deformation(eta)); };
+    const double e0 = energy(Mat3::Zero());
+    double ep[6], em[6];
+    for (int i = 0; i < 6; ++i) {
+      ep[i] = energy(h * voigt_unit_strain(i)), em[i] = energy(-h * voigt_unit_strain(i));
+      const double h1 = 0.1 * h;  // the first derivative with less truncation error (the third is ~2e3 here)
+      ref[8 + i] = (energy(h1 * voigt_unit_strain(i)) - energy(-h1 * voigt_unit_strain(i))) / (2.0 * h1);
+    }
+    for (int k = 0; k < 8; ++k) {
+      const int i = entries[k][0], j = entries[k][1];
+      if (i == j) {
+        ref[k] = (ep[i] + em[i] - 2.0 * e0) / (h * h);
+      } else {
+        const Mat3 both = voigt_unit_strain(i) + voigt_unit_strain(j);
+        ref[k] = (energy(h * both) + energy(-h * both) - ep[i] - em[i] - ep[j] - em[j] + 2.0 * e0) / (2.0 * h * h);
+      }
+    }
+  }
+  MPI_Bcast(ref, 14, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  double worst_born = 0.0, worst_first = 0.0;
+  for (int k = 0; k < 8; ++k) {
+    const int i = entries[k][0], j = entries[k][1];
+    worst_born = std::max(worst_born, std::abs(part.born(i, j) - ref[k]));
+    EXPECT_NEAR(part.born(i, j), ref[k], 2e-5 * std::abs(e_c)) << "Born " << i << j;
+  }
+  for (int i = 0; i < 6; ++i) {
+    const double first = part.stress_volume(kVoigt[i][0], kVoigt[i][1]);
+    worst_first = std::max(worst_first, std::abs(first - ref[8 + i]));
+    EXPECT_NEAR(first, ref[8 + i], 1e-6 * std::abs(e_c)) << "∂E/∂η_" << i;
+  }
+
+  // Ξ of three beads by differences of W and F of the Coulomb term alone (with minus without).
+  const double h = 1e-4;
+  double worst_xi = 0.0, largest_xi = 0.0;
+  auto coulomb_state = [&](std::int64_t id, int d, double dx) {
+    move_bead(a->sys, id, d, dx);
+    move_bead(plain, id, d, dx);
+    return std::pair{Mat3(a->sys.thermo().virial - plain.thermo().virial), 0};
+  };
+  for (std::int64_t id : {1, 150, 444}) {
+    Vec3 xi_id[6];  // this bead's Ξ from the owner
+    double buf[18] = {};
+    const Beads& b = a->sys.beads();
+    for (int i = 0; i < b.n_owned; ++i)
+      if (b.id[i] == id)
+        for (int j = 0; j < 6; ++j)
+          for (int d = 0; d < 3; ++d) buf[3 * j + d] = part.xi[6 * i + j][d];
+    MPI_Allreduce(MPI_IN_PLACE, buf, 18, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    for (int j = 0; j < 6; ++j) xi_id[j] = Vec3(buf[3 * j], buf[3 * j + 1], buf[3 * j + 2]);
+    const Vec3 f_c = g.force[id - 1] - gather_by_id(plain.beads(), MPI_COMM_WORLD).force[id - 1];
+    for (int d = 0; d < 3; ++d) {
+      const Mat3 wp = coulomb_state(id, d, h).first, wm = coulomb_state(id, d, -2.0 * h).first;
+      coulomb_state(id, d, h);
+      for (int j = 0; j < 6; ++j) {
+        const int k = kVoigt[j][0], l = kVoigt[j][1];
+        const double ref_xi = (wp(k, l) - wm(k, l)) / (2.0 * h) - (voigt_unit_strain(j) * f_c)[d];
+        worst_xi = std::max(worst_xi, std::abs(xi_id[j][d] - ref_xi));
+        largest_xi = std::max(largest_xi, std::abs(ref_xi));
+        EXPECT_NEAR(xi_id[j][d], ref_xi, 1e-4 * a->coulomb->last().rms_force)
+            << "Ξ bead " << id << " J " << j << " d " << d;
+      }
+    }
+  }
+  if (world_rank() == 0)
+    std::printf(
+        "elastic part: max |Born − Born_ref| = %.2e, max |∂E/∂η − ref| = %.2e (|E_c| = %.4f); max |Ξ − Ξ_ref| = "
+        "%.2e (largest |Ξ| %.3f, RMS Coulomb force %.3f)\n",
+        worst_born, worst_first, std::abs(e_c), worst_xi, largest_xi, a->coulomb->last().rms_force);
 }
 
 // Max |E(t) − E(0)| per bead over n steps of NVE from T = 0.5, with or without the charges acting.

@@ -84,6 +84,10 @@ std::shared_ptr<HessianPart> ActiveCoulomb::hessian_part(const System& sys, cons
   return coulomb_hessian_part(coulomb_, sys, num);
 }
 
+std::optional<ElasticPart> ActiveCoulomb::elastic_part(const System& sys) {
+  return coulomb_elastic_part(coulomb_, sys);
+}
+
 std::shared_ptr<ActiveCoulomb> activate_coulomb(System& sys, const CoulombParams& params, double skin) {
   auto term = std::make_shared<ActiveCoulomb>(sys, params, skin);
   sys.add_force_term(term);

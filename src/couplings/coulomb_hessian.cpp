@@ -2,6 +2,7 @@
 #include "tlsmap/couplings/coulomb_hessian.hpp"
 
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/voigt.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -93,6 +94,53 @@ class CoulombHessianPart : public HessianPart {
 };
 
 }  // namespace
+
+ElasticPart coulomb_elastic_part(Coulomb& coulomb, const System& sys) {
+  const NeighborList* list = sys.coulomb_list();
+  if (!list) throw Error("Coulomb elastic constants: the System has no Coulomb neighbour list");
+  const Beads& b = sys.beads();
+  const int n = b.n_owned;
+  const CoulombParams& p = coulomb.params();
+  const double rc2 = p.cutoff * p.cutoff, inv_eps = 1.0 / p.epsilon;
+  const std::vector<int>& partner = sys.bond_partner();
+  PairElasticSums pairs(n);
+  for (int i = 0; i < n; ++i) {
+    const double qi = b.charge[i];
+    if (qi == 0.0) continue;
+    for (const int* pj = list->row_begin(i); pj != list->row_end(i); ++pj) {
+      const double qq = qi * b.charge[*pj] * inv_eps;
+      const Vec3 r = b.pos[i] - b.pos[*pj];
+      const double r2 = r.squaredNorm();
+      if (qq == 0.0 || r2 >= rc2) continue;
+      const PairCurvature c = erfc_curvature(r2, p.alpha);
+      pairs.add(i, r, r2, PairCurvature{qq * c.u1_over_r, qq * c.u2});
+    }
+    const int j = partner.empty() ? -1 : partner[i];
+    if (j >= 0) {  // the bonded pair's whole qq/r out: u = −qq/r
+      const double qq = qi * b.charge[j] * inv_eps;
+      const Vec3 r = b.pos[i] - b.pos[j];
+      const double r2 = r.squaredNorm(), r3 = r2 * std::sqrt(r2);
+      pairs.add(i, r, r2, PairCurvature{qq / r3, -2.0 * qq / r3});
+    }
+  }
+  ElasticPart out = pairs.finish(sys.comm());
+
+  const std::vector<Vec3> pos(b.pos.begin(), b.pos.begin() + n);
+  const std::vector<double> q(b.charge.begin(), b.charge.begin() + n);
+  const MeshStrainDerivatives mesh = coulomb.reciprocal_strain_derivatives(pos, q);
+  out.born += mesh.second;
+  for (int a = 0; a < 6; ++a) {
+    const int k = kVoigt[a][0], l = kVoigt[a][1];
+    out.stress_volume(k, l) += mesh.first[a];
+    if (k != l) out.stress_volume(l, k) += mesh.first[a];
+  }
+  for (int a = 0; a < 6; ++a) {
+    const Mat3 eps = voigt_unit_strain(a);
+    for (int i = 0; i < n; ++i)
+      out.xi[6 * static_cast<std::size_t>(i) + a] += q[i] * mesh.strain_field[a][i] - eps * (q[i] * mesh.field[i]);
+  }
+  return out;
+}
 
 std::shared_ptr<HessianPart> coulomb_hessian_part(Coulomb& coulomb, const System& sys, const BeadNumbering& num) {
   return std::make_shared<CoulombHessianPart>(coulomb, sys, num);

@@ -185,6 +185,14 @@ double Coulomb::reciprocal(std::span<const Vec3> pos, std::span<const double> q,
   return energy;
 }
 
+MeshStrainDerivatives Coulomb::reciprocal_strain_derivatives(std::span<const Vec3> pos, std::span<const double> q) {
+  if (!fft_)
+    throw Error(
+        "Coulomb: the strain derivatives of the grid part need coulomb.solver = \"fft\" (the multigrid part has "
+        "none)");
+  return fft_->strain_derivatives(pos, q);
+}
+
 namespace {
 // visit(q_j, erfc kernel e, its f/r, d = x_i − x_j) for each charged bead j of bead i's row within r_c
 // (a template, so that the force loop inlines it).

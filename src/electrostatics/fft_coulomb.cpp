@@ -329,7 +329,7 @@ double FftCoulomb::mesh_energy(const PetscScalar* rho) {
   return 0.5 * sums[0];
 }
 
-void FftCoulomb::mesh_field(const PetscScalar* rho) {
+void FftCoulomb::mesh_field(const PetscScalar* rho, const double* factor) {
   // Field components: E_d(k) = −i k_d G Q̂/(Vε), one backward transform each (c2r destroys its
   // input, so each starts from a fresh copy), then FFTW layout → brick.
   const int nzc = n_[2] / 2 + 1;
@@ -341,7 +341,7 @@ void FftCoulomb::mesh_field(const PetscScalar* rho) {
       for (int y = 0; y < n_[1]; ++y)
         for (int z = 0; z < nzc; ++z, ++k) {
           const double kd = d == 0 ? kvec_[0][local_0_start_ + l] : d == 1 ? kvec_[1][y] : kvec_[2][z];
-          const double f = kd * g_[k];
+          const double f = kd * g_[k] * (factor ? factor[k] : 1.0);
           w[2 * k] = f * rho[2 * k + 1];
           w[2 * k + 1] = -f * rho[2 * k];
         }
@@ -389,6 +389,57 @@ double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q,
   petsc_check(VecRestoreArrayRead(fout_, &rho), "VecRestoreArrayRead");
   field = interpolate(st);
   return energy;
+}
+
+MeshStrainDerivatives FftCoulomb::strain_derivatives(std::span<const Vec3> pos, std::span<const double> q) {
+  const std::vector<Stencil> st = spread(pos, q);
+  const PetscScalar* rho = nullptr;
+  petsc_check(VecGetArrayRead(fout_, &rho), "VecGetArrayRead");
+  Mat3 eps[6];
+  double tr[6], tr2[6][6];
+  for (int i = 0; i < 6; ++i) eps[i] = voigt_unit_strain(i), tr[i] = eps[i].trace();
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 6; ++j) tr2[i][j] = (eps[i] * eps[j]).trace();
+  const int nzc = n_[2] / 2 + 1;
+  const double b = 0.25 / (alpha_ * alpha_);
+  std::vector<double> d[6];
+  for (auto& v : d) v.assign(g_.size(), 0.0);
+  double sums[6 + 36] = {};  // ∂E/∂η_I, then ∂²E/∂η_I∂η_J
+  std::size_t k = 0;
+  for (int l = 0; l < local_n0_; ++l)
+    for (int y = 0; y < n_[1]; ++y)
+      for (int z = 0; z < nzc; ++z, ++k) {
+        if (g_[k] == 0.0) continue;  // k = 0
+        const double mult = (z == 0 || 2 * z == n_[2]) ? 1.0 : 2.0;
+        const double e = 0.5 * mult * g_[k] * (rho[2 * k] * rho[2 * k] + rho[2 * k + 1] * rho[2 * k + 1]);
+        const Vec3 kv(kmode_[0][local_0_start_ + l], kmode_[1][y], kmode_[2][z]);
+        const double k2 = kv.squaredNorm(), c = 1.0 / k2 + b;
+        Vec3 ek[6];
+        double kek[6];
+        for (int i = 0; i < 6; ++i) {
+          ek[i] = eps[i] * kv, kek[i] = kv.dot(ek[i]);
+          d[i][k] = -tr[i] + 2.0 * c * kek[i];
+          sums[i] += e * d[i][k];
+        }
+        for (int i = 0; i < 6; ++i)
+          for (int j = i; j < 6; ++j)
+            sums[6 + 6 * i + j] += e * (d[i][k] * d[j][k] + 2.0 * tr2[i][j] + 4.0 * kek[i] * kek[j] / (k2 * k2) -
+                                        8.0 * c * ek[i].dot(ek[j]));
+      }
+  MPI_Allreduce(MPI_IN_PLACE, sums, 42, MPI_DOUBLE, MPI_SUM, decomp_.comm());
+  MeshStrainDerivatives out;
+  for (int i = 0; i < 6; ++i) {
+    out.first[i] = sums[i];
+    for (int j = i; j < 6; ++j) out.second(i, j) = out.second(j, i) = sums[6 + 6 * i + j];
+  }
+  mesh_field(rho);
+  out.field = interpolate(st);
+  for (int i = 0; i < 6; ++i) {
+    mesh_field(rho, d[i].data());
+    out.strain_field[i] = interpolate(st);
+  }
+  petsc_check(VecRestoreArrayRead(fout_, &rho), "VecRestoreArrayRead");
+  return out;
 }
 
 }  // namespace tlsmap

@@ -12,23 +12,12 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 
 namespace tlsmap {
 
 namespace {
-
-// Voigt index → tensor index pair: 11, 22, 33, 23, 31, 12.
-constexpr int kVoigt[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 2}, {2, 0}, {0, 1}};
-
-// The symmetric unit strain of Voigt column J (engineering shear: ε_kl = ε_lk = 1/2).
-Mat3 unit_strain(int j) {
-  Mat3 e = Mat3::Zero();
-  const int k = kVoigt[j][0], l = kVoigt[j][1];
-  if (k == l) e(k, k) = 1.0;
-  else e(k, l) = e(l, k) = 0.5;
-  return e;
-}
 
 // Stress σ = −W/V of the sample strained by (1 + e_d) per dimension, relaxed.
 Mat3 relaxed_stress(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model, double skin, Int3 proc_grid,
@@ -83,6 +72,38 @@ Mat6 stress_strain_coefficients(const Mat6& c, const Mat3& s) {
   return b;
 }
 
+PairElasticSums::PairElasticSums(int n_owned)
+    : terms_(27, std::vector<double>(n_owned, 0.0)), xi_(6 * static_cast<std::size_t>(n_owned), Vec3::Zero()) {
+  for (int j = 0; j < 6; ++j) eps_[j] = voigt_unit_strain(j);
+}
+
+void PairElasticSums::add(int i, const Vec3& r, double r2, const PairCurvature& c) {
+  const double w = 0.5 * r2 * (c.u2 - c.u1_over_r);  // ½ (r² u'' − r u') / r² · r²; n = r/|r|
+  double nn[6];
+  for (int I = 0; I < 6; ++I) nn[I] = r[kVoigt[I][0]] * r[kVoigt[I][1]] / r2;
+  int t = 0;
+  for (int I = 0; I < 6; ++I)
+    for (int J = I; J < 6; ++J) terms_[t++][i] += w * nn[I] * nn[J];
+  for (int I = 0; I < 6; ++I) terms_[21 + I][i] += 0.5 * c.u1_over_r * r[kVoigt[I][0]] * r[kVoigt[I][1]];
+  const Mat3 k = pair_block(r, r2, c);
+  for (int J = 0; J < 6; ++J) xi_[6 * static_cast<std::size_t>(i) + J] -= k * (eps_[J] * r);
+}
+
+ElasticPart PairElasticSums::finish(MPI_Comm comm) {
+  std::vector<std::span<const double>> spans(terms_.begin(), terms_.end());
+  const std::vector<double> sums = reproducible_sums(comm, spans);
+  ElasticPart out;
+  int t = 0;
+  for (int I = 0; I < 6; ++I)
+    for (int J = I; J < 6; ++J, ++t) out.born(I, J) = out.born(J, I) = sums[t];
+  for (int I = 0; I < 6; ++I) {
+    const int a = kVoigt[I][0], c = kVoigt[I][1];
+    out.stress_volume(a, c) = out.stress_volume(c, a) = sums[21 + I];
+  }
+  out.xi = std::move(xi_);
+  return out;
+}
+
 double voigt_bulk(const Mat6& b) {
   const Mat6 s = 0.5 * (b + b.transpose());
   return (s(0, 0) + s(1, 1) + s(2, 2) + 2.0 * (s(0, 1) + s(1, 2) + s(2, 0))) / 9.0;
@@ -95,37 +116,13 @@ double voigt_shear(const Mat6& b) {
 
 namespace {
 
-// The affine part: C^Born and σ into `out` (per-bead terms, each pair counted from both ends with
-// weight ½: 21 upper-triangle entries of C^Born, 6 of σ); returns the affine force field Ξ_i (6
-// columns per bead, 3 components).
-std::vector<Vec3> born_terms(const System& sys, ElasticTensor& out) {
-  const int n = sys.beads().n_owned;
-  std::vector<std::vector<double>> terms(27, std::vector<double>(n, 0.0));
-  std::vector<Vec3> xi(6 * static_cast<std::size_t>(n), Vec3::Zero());
-  Mat3 eps[6];
-  for (int j = 0; j < 6; ++j) eps[j] = unit_strain(j);
-  for (int i = 0; i < n; ++i)
-    for_each_pair_curvature(sys, i, [&](int, const Vec3& r, double r2, const PairCurvature& c) {
-      const double w = 0.5 * r2 * (c.u2 - c.u1_over_r);  // ½ (r² u'' − r u') / r² · r²; n = r/|r|
-      double nn[6];
-      for (int I = 0; I < 6; ++I) nn[I] = r[kVoigt[I][0]] * r[kVoigt[I][1]] / r2;
-      int t = 0;
-      for (int I = 0; I < 6; ++I)
-        for (int J = I; J < 6; ++J) terms[t++][i] += w * nn[I] * nn[J];
-      for (int I = 0; I < 6; ++I) terms[21 + I][i] += 0.5 * c.u1_over_r * r[kVoigt[I][0]] * r[kVoigt[I][1]];
-      const Mat3 k = pair_block(r, r2, c);
-      for (int J = 0; J < 6; ++J) xi[6 * i + J] -= k * (eps[J] * r);
-    });
-  std::vector<std::span<const double>> spans(terms.begin(), terms.end());
-  const std::vector<double> sums = reproducible_sums(sys.comm(), spans);
-  int t = 0;
-  for (int I = 0; I < 6; ++I)
-    for (int J = I; J < 6; ++J, ++t) out.born(I, J) = out.born(J, I) = sums[t] / out.volume;
-  for (int I = 0; I < 6; ++I) {
-    const int a = kVoigt[I][0], c = kVoigt[I][1];
-    out.stress(a, c) = out.stress(c, a) = sums[21 + I] / out.volume;
-  }
-  return xi;
+// The pair model's affine part (C^Born, σ, Ξ: md/hessian.hpp's pair loop, bonds included).
+ElasticPart pair_model_part(const System& sys) {
+  PairElasticSums sums(sys.beads().n_owned);
+  for (int i = 0; i < sys.beads().n_owned; ++i)
+    for_each_pair_curvature(sys, i,
+                            [&](int, const Vec3& r, double r2, const PairCurvature& c) { sums.add(i, r, r2, c); });
+  return sums.finish(sys.comm());
 }
 
 // M_IJ = Ξ_I · x_J over the owned rows of the six right-hand sides and solutions, summed over ranks.
@@ -155,22 +152,31 @@ Mat6 nonaffine_term(const System& sys, const std::vector<Vec3>& xi, double rtol,
   const MPI_Comm comm = sys.comm();
   const int n = sys.beads().n_owned;
   const BeadNumbering num(sys.beads(), comm);
-  MatHandle h = assemble_hessian(sys, num);
-  attach_translation_null_space(h);
-  MatNullSpace ns;
-  petsc_check(MatGetNullSpace(h, &ns), "elastic constants: null space");
+  HessianOperator full(sys, num);  // with the force terms' parts (active charges)
+  // The translations: a null space for CG on the assembled Hessian. With a matrix-free part (GMRES,
+  // which broke down at its restarts on the singular operator of a polar glass) bead 1 is clamped
+  // instead. Both give the same Ξᵀx: Σ_i Ξ_i = 0, so the solutions differ by a translation that
+  // Ξ does not see.
+  const bool clamp = full.matrix_free();
+  HessianOperator h = clamp ? full.clamped(num, {1}) : std::move(full);
+  MatNullSpace ns = nullptr;
+  if (!clamp) {
+    h.attach_translation_null_space();
+    petsc_check(MatGetNullSpace(h.op(), &ns), "elastic constants: null space");
+  }
+  const Beads& beads = sys.beads();
   KSPHandle ksp = make_hessian_ksp(comm, h, rtol);
   VecHandle rhs[6], sol[6];
   for (int J = 0; J < 6; ++J) {
-    petsc_check(MatCreateVecs(h, sol[J].out(), rhs[J].out()), "elastic constants: vectors");
+    petsc_check(MatCreateVecs(h.matrix(), sol[J].out(), rhs[J].out()), "elastic constants: vectors");
     PetscScalar* a;
     petsc_check(VecGetArray(rhs[J], &a), "elastic constants: right-hand side");
     for (int i = 0; i < n; ++i)
-      for (int d = 0; d < 3; ++d) a[3 * i + d] = xi[6 * i + J][d];
+      for (int d = 0; d < 3; ++d) a[3 * i + d] = (clamp && beads.id[i] == 1) ? 0.0 : xi[6 * i + J][d];
     petsc_check(VecRestoreArray(rhs[J], &a), "elastic constants: right-hand side");
-    petsc_check(MatNullSpaceRemove(ns, rhs[J]), "elastic constants: null space");
+    if (ns) petsc_check(MatNullSpaceRemove(ns, rhs[J]), "elastic constants: null space");
     out.ksp_iterations += solve_checked(ksp, rhs[J], sol[J], "elastic constants: H x = Ξ");
-    petsc_check(MatNullSpaceRemove(ns, sol[J]), "elastic constants: null space");
+    if (ns) petsc_check(MatNullSpaceRemove(ns, sol[J]), "elastic constants: null space");
   }
   const std::vector<double> m = response_dots(comm, n, rhs, sol);
   Mat6 nonaffine;
@@ -182,13 +188,19 @@ Mat6 nonaffine_term(const System& sys, const std::vector<Vec3>& xi, double rtol,
 }  // namespace
 
 ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
-  if (!sys.force_terms().empty())
-    throw Error(
-        "elastic constants by the Hessian route: the System's force terms (active charges) have no Born and "
-        "non-affine terms here yet");
   ElasticTensor out;
   out.volume = sys.box().volume();
-  const std::vector<Vec3> xi = born_terms(sys, out);
+  ElasticPart affine = pair_model_part(sys);
+  for (const auto& term : sys.force_terms()) {  // active charges: their Born, stress and Ξ
+    const std::optional<ElasticPart> part = term->elastic_part(sys);
+    if (!part) throw Error("elastic constants by the Hessian route: a force term of the System has no elastic part");
+    affine.born += part->born;
+    affine.stress_volume += part->stress_volume;
+    for (std::size_t k = 0; k < affine.xi.size(); ++k) affine.xi[k] += part->xi[k];
+  }
+  out.born = affine.born / out.volume;
+  out.stress = affine.stress_volume / out.volume;
+  const std::vector<Vec3>& xi = affine.xi;
   const Mat6 nonaffine = nonaffine_term(sys, xi, rtol, out);
   out.relaxed = out.born - 0.5 * (nonaffine + nonaffine.transpose());
 
@@ -214,7 +226,8 @@ void add_hessian_route(MaterialConstants& c, const System& sys) {
   ElasticTensor t;
   try {
     t = hessian_elastic_constants(sys);
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    c.hessian_failure = e.what();
     const double nan = std::numeric_limits<double>::quiet_NaN();
     t.bulk_modulus = t.shear_modulus = t.bulk_born = t.shear_born = nan;
     for (double& g : t.shear_tetragonal) g = nan;

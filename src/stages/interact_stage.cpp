@@ -277,11 +277,11 @@ Checks four_state_checks(const Sample& m, const PairLists& l, const MechResult& 
 
 // Material constants of the same sample (Eqs. 17, 21, 22 inputs): the Hessian route, and the
 // finite-strain route as a cross-check when interact.elastic_strain > 0.
-MaterialConstants material_step(const Sample& m, System& sys, const InteractSettings& s, MPI_Comm comm,
+MaterialConstants material_step(const Sample& m, System& sys, double strain, const InteractSettings& s, MPI_Comm comm,
                                 const Progress& progress) {
   MaterialConstants mat;
-  if (s.strain > 0.0) {
-    mat = measure_material(comm, m.c.box, m.c.beads, m.model, s.skin, s.proc_grid, s.strain, s.minimize_f_tol);
+  if (strain > 0.0) {
+    mat = measure_material(comm, m.c.box, m.c.beads, m.model, s.skin, s.proc_grid, strain, s.minimize_f_tol);
   } else {
     sys.compute_forces();
     add_hessian_route(mat, sys);
@@ -291,10 +291,11 @@ MaterialConstants material_step(const Sample& m, System& sys, const InteractSett
                   "c_L {:.5g}, c_T {:.5g}",
                   mat.density, mat.pressure, mat.bulk_modulus_hessian, mat.bulk_born_hessian, mat.shear_modulus_hessian,
                   mat.shear_born_hessian, mat.c_longitudinal_hessian, mat.c_transverse_hessian));
-  if (s.strain > 0.0) {
+  if (!mat.hessian_failure.empty()) progress.say("  the Hessian route failed: " + mat.hessian_failure);
+  if (strain > 0.0) {
     progress.say(fmt::format(
         "material (finite strain {:.3g}, cross-check): K {:.5g}, G_tetragonal {:.5g} (xy {:.4g}, yz {:.4g}, zx {:.4g})",
-        s.strain, mat.bulk_modulus, mat.shear_modulus, mat.shear_xy, mat.shear_yz, mat.shear_zx));
+        strain, mat.bulk_modulus, mat.shear_modulus, mat.shear_xy, mat.shear_yz, mat.shear_zx));
   }
   return mat;
 }
@@ -406,6 +407,8 @@ void write_material(Hdf5File& file, const MaterialConstants& mat, double strain)
                                  {"shear_yz_finite_strain", mat.shear_yz},
                                  {"shear_zx_finite_strain", mat.shear_zx}});
   for (const auto& [name, value] : values) write_attribute(file, "/material", name, value);
+  for (const char* name : {"/material/elastic_constants", "/material/elastic_constants_affine", "/material/stress"})
+    remove_object(file, name);
   std::vector<double> cv(36), cb(36);
   for (int r = 0; r < 6; ++r)
     for (int q = 0; q < 6; ++q) cv[6 * r + q] = mat.c_voigt(r, q), cb[6 * r + q] = mat.c_voigt_born(r, q);
@@ -532,22 +535,19 @@ void run_interact(const Input& in, MPI_Comm comm) {
   std::unique_ptr<System> sys = sample_system(comm, box, m.model, s.skin, s.proc_grid, m.c.beads, coulomb);
   const Electric e = electric_step(m, l, s, comm, progress);
   const MechResult mech = mechanical_step(*sys, m.tls, l, s, progress);
+  // Material constants by the Hessian route, with the charges' Born, stress and Ξ terms when they act
+  // (fft only: NaN with the multigrid part). Their Coulomb share is pack's, measured by finite strain
+  // with the charges acting (/material/coulomb_*, kept).
+  const double strain = coulomb ? 0.0 : s.strain;
+  const MaterialConstants mat = material_step(m, *sys, strain, s, comm, progress);
+  if (coulomb && s.strain > 0.0)
+    progress.say(
+        "material constants: no finite-strain cross-check with the charges acting (pack's Coulomb share is "
+        "that measurement)");
   if (coulomb) sys.reset();  // one FFT solver at a time: the four-state checks make their own
   const Checks ch = four_state_checks(m, l, mech, s, comm, progress, coulomb);
-  // Active charges: the Hessian route has no Coulomb Born and non-affine terms yet, so /material stays
-  // as `pack` wrote it (the Coulomb share measured with the charges acting), and with no elastic
-  // tensor there is no elastic far field.
-  MaterialConstants mat;
-  mat.tensor.relaxed = Mat6::Constant(std::numeric_limits<double>::quiet_NaN());
   std::optional<CoulombShare> share;
-  if (coulomb) {
-    progress.say(
-        "material constants: not recomputed with the charges acting (no Coulomb terms in the Hessian route yet); "
-        "/material is pack's");
-  } else {
-    mat = material_step(m, *sys, s, comm, progress);
-    share = coulomb_step(m, s, mat, comm, progress);
-  }
+  if (!coulomb) share = coulomb_step(m, s, mat, comm, progress);
 
   // Far field of every listed pair; the exact values where they were computed.
   const FarField ff = far_field_couplings(m.tls, l.all, box, e.mu, s.eps, mech.elastic_dipole, mat.tensor, s.far_width);
@@ -562,10 +562,8 @@ void run_interact(const Input& in, MPI_Comm comm) {
     progress.say("no four-state check: no pair has mobile sets farther apart than the potential's cutoff");
 
   remove_object(file, "/interactions");
-  if (!coulomb) {
-    remove_object(file, "/material");
-    write_material(file, mat, s.strain);
-  }
+  if (!coulomb) remove_object(file, "/material");  // with active charges pack's Coulomb share stays
+  write_material(file, mat, strain);
   if (share) write_coulomb_stiffness(file, share->c, "coulomb_path_check", share->path_check);
   write_couplings(file, l, e, c, ff, ch);
   write_per_tls(file, mech);

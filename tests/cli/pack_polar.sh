@@ -10,7 +10,8 @@
 #    glass: the mesh sums differ in their last bits between rank counts, and MD is chaotic);
 #  * /material (np1 only): the Coulomb share of the stiffness measured with the charges acting; its
 #    coulomb_energy equals numpy's Ewald minus the bonded pairs to 1e-5 of the whole Ewald sum,
-#    stress check ≤ 1e-5, K, G > 0;
+#    stress check ≤ 1e-5, its block against the Hessian route with the charges acting (the path
+#    check) ≤ 1e-3, K, G > 0;
 #  * the peer: LAMMPS (lj/cut/coul/long, bond harmonic, Ewald 1e-10) gives the same e_IS of the np2
 #    glass to 3e-7 per bead (1e-5 of its |Ewald energy| ≈ 0.03 per bead);
 #  * the peer away from a minimum: the np2 glass with every bead moved by up to 0.05 σ, as LAMMPS
@@ -100,10 +101,11 @@ e_c = e_ewald - (q[bi] * q[bj] / np.linalg.norm(d, axis=1)).sum()
 k = m["bulk_modulus_pair_path"] + m["bulk_modulus_coulomb"]
 g = m["shear_modulus_pair_path"] + m["shear_modulus_coulomb"]
 print(f"np1 /material: coulomb_share {m['coulomb_share']:.4g}, E_c {m['coulomb_energy']:.8f} (numpy {e_c:.8f}), "
-      f"K {k:.4g}, G {g:.4g}, stress check {m['coulomb_stress_check']:.2g}")
+      f"K {k:.4g}, G {g:.4g}, stress check {m['coulomb_stress_check']:.2g}, path check {m['coulomb_path_check']:.2g}")
 # The scale: the glass was minimised with the split at 1e-5, relative to the whole Ewald sum.
 assert abs(m["coulomb_energy"] - e_c) <= 1e-5 * abs(e_ewald), (m["coulomb_energy"], e_c, e_ewald)
 assert m["coulomb_stress_check"] <= 1e-5
+assert m["coulomb_path_check"] <= 1e-3, m["coulomb_path_check"]
 assert k > 0 and g > 0 and np.isfinite(m["coulomb_share"]) and abs(m["coulomb_share"]) < 1
 PY
 

@@ -36,6 +36,8 @@ class ActiveCoulomb : public ForceTerm {
   ForceTermTotals add(Beads& beads, const NeighborList* coulomb_list, std::span<const int> bond_partner) override;
   // The split's Hessian (couplings/coulomb_hessian.hpp).
   std::shared_ptr<HessianPart> hessian_part(const System& sys, const BeadNumbering& num) override;
+  // The split's part of the elastic constants (couplings/coulomb_hessian.hpp); Error for mg.
+  std::optional<ElasticPart> elastic_part(const System& sys) override;
   // The last evaluation: energies, forces' RMS, error estimate; total includes the bonded pairs'
   // exclusion (real, reciprocal and self do not, nor do the force diagnostics).
   const CoulombResult& last() const { return last_; }

@@ -19,8 +19,15 @@
 // rounding error O(ε_mach |F_g|/kStep), both below 1e-8 of the product. With ik differentiation the
 // P3M forces are the energy's gradient only to the mesh accuracy, so the product is symmetric to
 // that accuracy (hence GMRES in make_hessian_ksp).
+//
+// Elastic part (coulomb_elastic_part, for the Hessian-route elastic constants of md/material.hpp):
+// the real-space pairs and the bonded pairs' exclusion enter as pair terms do there (Born
+// ½ Σ (r²u'' − r u') n⁴, stress ½ Σ u' r nn, Ξ_i = −Σ_j K_ij ε r_ij); the P3M part by its strain
+// derivatives at fixed mesh (FftCoulomb::strain_derivatives), its Ξ_i,J = q_i ∂E_i/∂η_J − ε_J F_i.
+// The self term does not depend on the strain. fft only (Error for the multigrid part).
 #include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/md/hessian.hpp"
+#include "tlsmap/md/material.hpp"
 
 #include <memory>
 
@@ -29,6 +36,10 @@ namespace tlsmap {
 // Collective. The part for `coulomb` (the System's active term's split, which must outlive it) at
 // sys's current positions, numbered by num (the System's owned beads in their current order).
 std::shared_ptr<HessianPart> coulomb_hessian_part(Coulomb& coulomb, const System& sys, const BeadNumbering& num);
+
+// Collective. The split's part of the elastic constants at sys's current positions (its Coulomb
+// list current), the bonded pairs' q_i q_j/(ε r) excluded.
+ElasticPart coulomb_elastic_part(Coulomb& coulomb, const System& sys);
 
 // The largest bead displacement of the central differences, σ.
 constexpr double kCoulombHessianStep = 1e-4;

@@ -123,6 +123,10 @@ class Coulomb {
   // split (couplings/coulomb_hessian.hpp) by central differences of it.
   double reciprocal(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& force);
 
+  // Collective. The reciprocal part's strain derivatives (FftCoulomb::strain_derivatives) for these
+  // beads of this rank; fft only (throws Error for the multigrid part, whose grid is not strained).
+  MeshStrainDerivatives reciprocal_strain_derivatives(std::span<const Vec3> pos, std::span<const double> q);
+
   const CoulombParams& params() const { return p_; }
   const PoissonGrid& grid() const { return *grid_; }  // mg only
   Int3 mesh() const { return grid_ ? grid_->n_nodes() : fft_->mesh(); }

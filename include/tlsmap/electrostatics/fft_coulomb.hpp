@@ -31,6 +31,7 @@
 // other FFTW plan may live across its destruction.
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/core/petsc_util.hpp"
+#include "tlsmap/core/voigt.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
 
 #include <petscmat.h>
@@ -53,6 +54,16 @@ Int3 fft_mesh_for(const Box& box, int order, double alpha, double ratio);
 
 // Assignment order for a relative accuracy δ: 5 (LAMMPS's default) for δ ≥ 1e-6, else 7.
 int fft_order_for(double accuracy);
+
+// The mesh energy's derivatives with respect to a homogeneous Lagrangian strain η (Voigt) of the box
+// and every bead, the mesh's node counts fixed (FftCoulomb::strain_derivatives). Summed over ranks
+// except the per-bead fields.
+struct MeshStrainDerivatives {
+  double first[6] = {0, 0, 0, 0, 0, 0};  // ∂E/∂η_I
+  Mat6 second = Mat6::Zero();            // ∂²E/∂η_I∂η_J
+  std::vector<Vec3> field;               // the mesh field at each bead (as compute())
+  std::vector<Vec3> strain_field[6];     // ∂field/∂η_I at fixed reduced coordinates, reference frame
+};
 
 class FftCoulomb {
  public:
@@ -81,6 +92,15 @@ class FftCoulomb {
   // mesh energy exactly, the traceless part to the mesh error (docs/electrostatics.md §11).
   const Mat3& virial() const { return virial_; }
 
+  // Collective. The strain derivatives of the mesh energy of these charges (MeshStrainDerivatives).
+  // Under the strain the charges' reduced coordinates, hence Q̂, stay fixed; only G(k)/V changes,
+  // taken, as for the virial, as the Ewald kernel's: per mode E_k(η) ∝ e^{−κ²/4α²}/(κ² V) with
+  // κ² = kᵀ(1 + 2η)⁻¹k and V = V₀ √det(1 + 2η), so with c = 1/k² + 1/4α²
+  //   ∂E_k/∂η_I = E_k D_I,  D_I = −tr ε_I + 2c kᵀε_I k,
+  //   ∂²E_k/∂η_I∂η_J = E_k [D_I D_J + 2 tr ε_Iε_J + 4 (kᵀε_I k)(kᵀε_J k)/k⁴ − 8c (ε_I k)·(ε_J k)],
+  // and the field's derivative is the field of the kernel G D_I (docs/elastic.md §4).
+  MeshStrainDerivatives strain_derivatives(std::span<const Vec3> pos, std::span<const double> q);
+
   const Int3& mesh() const { return n_; }
   Vec3 spacing() const { return h_; }
   int order() const { return order_; }
@@ -103,7 +123,8 @@ class FftCoulomb {
   // the brick, the field at the beads.
   std::vector<Stencil> spread(std::span<const Vec3> pos, std::span<const double> q);
   double mesh_energy(const PetscScalar* rho);  // also sets virial_
-  void mesh_field(const PetscScalar* rho);
+  // factor: per mode of the slab, multiplies G (nullptr: 1).
+  void mesh_field(const PetscScalar* rho, const double* factor = nullptr);
   std::vector<Vec3> interpolate(const std::vector<Stencil>& st) const;
 
   const Decomposition& decomp_;

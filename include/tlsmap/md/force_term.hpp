@@ -6,12 +6,14 @@
 //
 // A term is collective: compute_forces() calls add() on every rank in the same order, so a System
 // with terms must have compute_forces() called on every rank (MD and the minimisers do).
-#include "tlsmap/core/vec3.hpp"
+#include "tlsmap/core/voigt.hpp"
 #include "tlsmap/parallel/beads.hpp"
 #include "tlsmap/parallel/neighbor_list.hpp"
 
 #include <memory>
+#include <optional>
 #include <span>
+#include <vector>
 
 namespace tlsmap {
 
@@ -23,6 +25,18 @@ class System;
 struct ForceTermTotals {
   double energy = 0.0;
   Mat3 virial = Mat3::Zero();  // Σ r_a f_b, as Thermo::virial
+};
+
+// A term's part of the Hessian-route elastic constants (md/material.hpp) at the current positions:
+// derivatives with respect to the Lagrangian strain η (Voigt, unit strains of core/voigt.hpp) of a
+// homogeneous deformation of the box and every bead.
+struct ElasticPart {
+  Mat6 born = Mat6::Zero();           // ∂²U/∂η_I∂η_J at fixed reduced coordinates (not divided by V)
+  Mat3 stress_volume = Mat3::Zero();  // ∂U/∂η (= V σ of the term; = −W, its virial)
+  // Per owned bead, 6 per bead (index 6 i + J): the affine force field −∂²U/∂x_i∂η_J − ε_J F_i, the
+  // convention of the pair terms (−Σ_j K_ij ε_J r_ij), which at a minimum of the whole energy sums
+  // to its Ξ (the ε_J F_i terms then cancel).
+  std::vector<Vec3> xi;
 };
 
 class ForceTerm {
@@ -39,6 +53,10 @@ class ForceTerm {
   virtual std::shared_ptr<HessianPart> hessian_part(const System& /*sys*/, const BeadNumbering& /*num*/) {
     return nullptr;
   }
+  // Collective. The term's part of the elastic constants at sys's current positions (sums over
+  // ranks in born and stress_volume); nullopt: the term has none, and the Hessian route refuses the
+  // System. Throws Error if the term has one only in some configurations (it names why).
+  virtual std::optional<ElasticPart> elastic_part(const System& /*sys*/) { return std::nullopt; }
 };
 
 }  // namespace tlsmap

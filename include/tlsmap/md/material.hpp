@@ -16,7 +16,8 @@
 // (no relaxation), for a glass K < K_Born (the non-affine softening).
 //
 // Hessian route (hessian_elastic_constants; docs/elastic.md), T = 0, pair potentials, at a minimum
-// (F_i = 0). Strain η = Lagrangian strain (FᵀF − I)/2 of a homogeneous deformation F of the box
+// (F_i = 0). The System's force terms (active charges) add their ElasticPart (md/force_term.hpp) to
+// C^Born, σ and Ξ below, and their Hessian parts to H. Strain η = Lagrangian strain (FᵀF − I)/2 of a homogeneous deformation F of the box
 // and of every bead, plus a relaxation u_i. U depends on η only through r² = r₀ᵀ(I + 2η)r₀, so
 //   (1/V) ∂U/∂η_αβ = σ_αβ = (1/V) Σ_pairs u' r n_α n_β                     (n = r/|r|; = −W/V above)
 //   C^Born_αβκχ = (1/V) ∂²U/∂η_αβ∂η_κχ = (1/V) Σ_pairs (r² u'' − r u') n_α n_β n_κ n_χ,
@@ -26,7 +27,8 @@
 // and minimising ½ uᵀHu − uᵀΞη over u (u = H⁺Ξη) gives the relaxed second derivative
 //   C_αβκχ = C^Born_αβκχ − (1/V) Ξ_αβᵀ H⁺ Ξ_κχ      (Lutsko 1989, J. Appl. Phys. 65, 2991, at T = 0;
 //                                                   Lemaître & Maloney 2006, J. Stat. Phys. 123, 415),
-// H⁺ the pseudo-inverse of the whole-sample Hessian (translations projected out; six CG+GAMG solves).
+// H⁺ the pseudo-inverse of the whole-sample Hessian (translations projected out; six CG+GAMG solves;
+// with a matrix-free force-term part, GMRES with bead 1 clamped instead, the same Ξᵀx as Σ_i Ξ_i = 0).
 // C (Voigt 6×6, engineering shears: C_44 = C_2323) is the second strain derivative of the energy
 // density, which is NOT the stress–strain slope of a pre-stressed sample. The Cauchy stress of the
 // deformed sample changes by dσ_ij = B_ijkl ε_kl for a small symmetric displacement gradient ε, with
@@ -41,6 +43,9 @@
 // and the three tetragonal shears (B_aa + B_bb − B_ab − B_ba)/4 that the finite-strain route measures.
 // The two routes agree to ~1e-8 on a KA glass only for e ≲ 1e-5: small glasses have plastic events
 // within strains of 1e-4 (docs/elastic.md), so the finite-strain e must be small for glasses.
+#include "tlsmap/core/voigt.hpp"
+#include "tlsmap/md/force_term.hpp"
+#include "tlsmap/md/hessian.hpp"
 #include "tlsmap/md/pair_potential.hpp"
 #include "tlsmap/md/system.hpp"
 
@@ -49,11 +54,11 @@
 #include <Eigen/Dense>
 
 #include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace tlsmap {
-
-using Mat6 = Eigen::Matrix<double, 6, 6>;
 
 // Voigt order 11, 22, 33, 23, 31, 12.
 struct ElasticTensor {
@@ -83,6 +88,23 @@ std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Bead
 // sums are reproducible_sums).
 ElasticTensor hessian_elastic_constants(const System& sys, double rtol = 1e-10);
 
+// The per-bead sums of pair terms of the Hessian route: Born ½ (r²u'' − r u') n_α n_β n_κ n_χ, stress
+// ½ u' r n_α n_β (each pair seen from both ends) and Ξ_i −= K_ij ε r_ij. The pair model's loop and
+// force terms with pair-like parts (the Coulomb split's real space) share it.
+class PairElasticSums {
+ public:
+  explicit PairElasticSums(int n_owned);
+  // Local. The pair r = x_i − x_j of owned bead i with its u'/r and u''.
+  void add(int i, const Vec3& r, double r2, const PairCurvature& c);
+  // Collective, once: the sums over ranks (reproducible_sums; ∂²U/∂η², ∂U/∂η, not divided by V) and Ξ.
+  ElasticPart finish(MPI_Comm comm);
+
+ private:
+  std::vector<std::vector<double>> terms_;  // 21 Born, 6 stress, per owned bead
+  std::vector<Vec3> xi_;                    // 6 per owned bead
+  Mat3 eps_[6];
+};
+
 // The B tensor (above) of a Lagrangian Voigt tensor C at stress σ; Voigt averages K and G of a B.
 Mat6 stress_strain_coefficients(const Mat6& c, const Mat3& stress);
 double voigt_bulk(const Mat6& b);
@@ -107,6 +129,7 @@ struct MaterialConstants {
   Mat6 c_voigt = Mat6::Zero();       // B relaxed, Voigt 11 22 33 23 31 12 (ε/σ³)
   Mat6 c_voigt_born = Mat6::Zero();  // B affine
   ElasticTensor tensor;              // the Hessian-route tensors themselves (NaN if the solve failed)
+  std::string hessian_failure;       // why the Hessian-route fields are NaN (empty: they are not)
 };
 
 // Collective. Fills density, pressure and the Hessian-route fields of `c` (*_hessian, c_voigt,
