@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <string>
 
 namespace tlsmap {
 
@@ -17,6 +18,40 @@ PairCurvature erfc_curvature(double r2, double alpha) {
   const double r = std::sqrt(r2), erfc_r = std::erfc(alpha * r),
                g = 2.0 * alpha / std::sqrt(std::numbers::pi) * std::exp(-alpha * alpha * r2);
   return {-(erfc_r / (r2 * r) + g / r2), 2.0 * erfc_r / (r2 * r) + 2.0 * g / r2 + 2.0 * alpha * alpha * g};
+}
+
+// visit(j, r, r2, c) for owned bead i's pairs in the split's real space: the Coulomb list within r_c
+// with u = q_i q_j erfc(αr)/(ε r), then its bonded partner once more with the exclusion
+// u = −q_i q_j/(ε r) (u'/r = qq/r³, u'' = −2qq/r³). The Hessian's blocks and the elastic part's sums
+// both walk it.
+template <class Visit>
+void for_each_real_curvature(const System& sys, const NeighborList& list, const CoulombParams& p, int i,
+                             Visit&& visit) {
+  const Beads& b = sys.beads();
+  const double qi = b.charge[i];
+  if (qi == 0.0) return;
+  const double rc2 = p.cutoff * p.cutoff, inv_eps = 1.0 / p.epsilon;
+  for (const int* pj = list.row_begin(i); pj != list.row_end(i); ++pj) {
+    const double qq = qi * b.charge[*pj] * inv_eps;
+    const Vec3 r = b.pos[i] - b.pos[*pj];
+    const double r2 = r.squaredNorm();
+    if (qq == 0.0 || r2 >= rc2) continue;
+    const PairCurvature c = erfc_curvature(r2, p.alpha);
+    visit(*pj, r, r2, PairCurvature{qq * c.u1_over_r, qq * c.u2});
+  }
+  const int j = sys.bond_partner().empty() ? -1 : sys.bond_partner()[i];
+  if (j < 0) return;
+  const double qq = qi * b.charge[j] * inv_eps;
+  const Vec3 r = b.pos[i] - b.pos[j];
+  const double r2 = r.squaredNorm(), r3 = r2 * std::sqrt(r2);
+  if (qq != 0.0) visit(j, r, r2, PairCurvature{qq / r3, -2.0 * qq / r3});
+}
+
+// The System's Coulomb list, or Error naming `what`.
+const NeighborList& coulomb_list_of(const System& sys, const char* what) {
+  const NeighborList* list = sys.coulomb_list();
+  if (!list) throw Error(std::string(what) + ": the System has no Coulomb neighbour list");
+  return *list;
 }
 
 class CoulombHessianPart : public HessianPart {
@@ -56,33 +91,14 @@ class CoulombHessianPart : public HessianPart {
   }
 
  private:
-  // The real-space blocks over the Coulomb list, the bonded pairs' exclusion subtracted.
+  // The real-space blocks over the Coulomb list, the bonded pairs' exclusion subtracted (assembled
+  // with ADD_VALUES, so the partner's two visits sum).
   MatHandle assemble_real(const System& sys, const BeadNumbering& num) const {
-    const NeighborList* list = sys.coulomb_list();
-    if (!list) throw Error("Coulomb Hessian: the System has no Coulomb neighbour list");
-    const Beads& b = sys.beads();
-    const CoulombParams& p = coulomb_.params();
-    const double rc2 = p.cutoff * p.cutoff, inv_eps = 1.0 / p.epsilon;
-    const std::vector<int>& partner = sys.bond_partner();
+    const NeighborList& list = coulomb_list_of(sys, "Coulomb Hessian");
     return assemble_blocks(sys, num, [&](int i, const BlockVisitor& visit) {
-      const double qi = b.charge[i];
-      if (qi == 0.0) return;
-      const int bonded = partner.empty() ? -1 : partner[i];
-      for (const int* pj = list->row_begin(i); pj != list->row_end(i); ++pj) {
-        const int j = *pj;
-        const double qq = qi * b.charge[j] * inv_eps;
-        if (qq == 0.0) continue;
-        const Vec3 r = b.pos[i] - b.pos[j];
-        const double r2 = r.squaredNorm();
-        if (r2 >= rc2 && j != bonded) continue;
-        Mat3 k = Mat3::Zero();
-        if (r2 < rc2) k += qq * pair_block(r, r2, erfc_curvature(r2, p.alpha));
-        if (j == bonded) {
-          const double r3 = r2 * std::sqrt(r2);
-          k -= pair_block(r, r2, PairCurvature{-qq / r3, 2.0 * qq / r3});  // u = −qq/r: u'/r = qq/r³, u'' = −2qq/r³
-        }
-        visit(j, k);
-      }
+      for_each_real_curvature(
+          sys, list, coulomb_.params(), i,
+          [&](int j, const Vec3& r, double r2, const PairCurvature& c) { visit(j, pair_block(r, r2, c)); });
     });
   }
 
@@ -96,33 +112,13 @@ class CoulombHessianPart : public HessianPart {
 }  // namespace
 
 ElasticPart coulomb_elastic_part(Coulomb& coulomb, const System& sys) {
-  const NeighborList* list = sys.coulomb_list();
-  if (!list) throw Error("Coulomb elastic constants: the System has no Coulomb neighbour list");
+  const NeighborList& list = coulomb_list_of(sys, "Coulomb elastic constants");
   const Beads& b = sys.beads();
   const int n = b.n_owned;
-  const CoulombParams& p = coulomb.params();
-  const double rc2 = p.cutoff * p.cutoff, inv_eps = 1.0 / p.epsilon;
-  const std::vector<int>& partner = sys.bond_partner();
   PairElasticSums pairs(n);
-  for (int i = 0; i < n; ++i) {
-    const double qi = b.charge[i];
-    if (qi == 0.0) continue;
-    for (const int* pj = list->row_begin(i); pj != list->row_end(i); ++pj) {
-      const double qq = qi * b.charge[*pj] * inv_eps;
-      const Vec3 r = b.pos[i] - b.pos[*pj];
-      const double r2 = r.squaredNorm();
-      if (qq == 0.0 || r2 >= rc2) continue;
-      const PairCurvature c = erfc_curvature(r2, p.alpha);
-      pairs.add(i, r, r2, PairCurvature{qq * c.u1_over_r, qq * c.u2});
-    }
-    const int j = partner.empty() ? -1 : partner[i];
-    if (j >= 0) {  // the bonded pair's whole qq/r out: u = −qq/r
-      const double qq = qi * b.charge[j] * inv_eps;
-      const Vec3 r = b.pos[i] - b.pos[j];
-      const double r2 = r.squaredNorm(), r3 = r2 * std::sqrt(r2);
-      pairs.add(i, r, r2, PairCurvature{qq / r3, -2.0 * qq / r3});
-    }
-  }
+  for (int i = 0; i < n; ++i)
+    for_each_real_curvature(sys, list, coulomb.params(), i,
+                            [&](int, const Vec3& r, double r2, const PairCurvature& c) { pairs.add(i, r, r2, c); });
   ElasticPart out = pairs.finish(sys.comm());
 
   const std::vector<Vec3> pos(b.pos.begin(), b.pos.begin() + n);
