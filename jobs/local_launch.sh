@@ -88,6 +88,11 @@ run_one() {  # run_one <task id or empty>
       export PBS_JOBID=$job PBS_JOBNAME=$name PBS_O_WORKDIR=$PWD PBS_NODEFILE=$nodefile PBS_NP=$ntasks NCPUS=$ntasks
       [[ -n $id ]] && export PBS_ARRAY_INDEX=$id PBS_ARRAYID=$id
     fi
+    # OpenMPI's session directory: one base per task. Tasks that run at once (--parallel) and share
+    # one raced: an mpiexec that ended removed the base's ompi.<host>.<uid> while another was
+    # creating its session there ("orte_session_dir failed", seen in cli_jobs_local).
+    export OMPI_MCA_orte_tmpdir_base=$statusdir/mpi_tmp${id:+_$id}
+    mkdir -p "$OMPI_MCA_orte_tmpdir_base"
     exec bash "$script" "$@"
   ) > "$log" 2>&1
 }

@@ -117,6 +117,10 @@ PetscErrorCode ksp_for(MPI_Comm comm, Mat a, Mat h, KSPType type, double rtol, K
   PetscCall(KSPSetType(ksp, type));
   PetscCall(KSPGetPC(ksp, &pc));
   PetscCall(PCSetType(pc, PCGAMG));
+  // The multigrid's finest level on the assembled matrix alone: PCMG's default (Amat there) applied a
+  // matrix-free part (the charges' grid) in every smoothing step, four times the cost of a GMRES
+  // iteration for the same iteration count (interact on a 200-bead polar glass: 20 s → 4.6 s).
+  PetscCall(PCSetUseAmat(pc, PETSC_FALSE));
   PetscCall(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 20000));
   PetscCall(KSPSetFromOptions(ksp));
   *out = ksp;

@@ -125,20 +125,21 @@ ElasticPart pair_model_part(const System& sys) {
   return sums.finish(sys.comm());
 }
 
-// M_IJ = Ξ_I · x_J over the owned rows of the six right-hand sides and solutions, summed over ranks.
-std::vector<double> response_dots(MPI_Comm comm, int n, VecHandle (&rhs)[6], VecHandle (&sol)[6]) {
-  std::vector<std::vector<double>> dots(36, std::vector<double>(n, 0.0));
+// M_IJ = Ξ_I · x_J (I, J < m) over the owned rows of the m right-hand sides and solutions, summed over
+// ranks.
+std::vector<double> response_dots(MPI_Comm comm, int n, int m, VecHandle (&rhs)[6], VecHandle (&sol)[6]) {
+  std::vector<std::vector<double>> dots(m * m, std::vector<double>(n, 0.0));
   const PetscScalar *x[6], *y[6];
-  for (int J = 0; J < 6; ++J) {
+  for (int J = 0; J < m; ++J) {
     petsc_check(VecGetArrayRead(rhs[J], &x[J]), "elastic constants");
     petsc_check(VecGetArrayRead(sol[J], &y[J]), "elastic constants");
   }
-  for (int I = 0; I < 6; ++I)
-    for (int J = 0; J < 6; ++J)
+  for (int I = 0; I < m; ++I)
+    for (int J = 0; J < m; ++J)
       for (int i = 0; i < n; ++i)
-        dots[6 * I + J][i] =
+        dots[m * I + J][i] =
             x[I][3 * i] * y[J][3 * i] + x[I][3 * i + 1] * y[J][3 * i + 1] + x[I][3 * i + 2] * y[J][3 * i + 2];
-  for (int J = 0; J < 6; ++J) {
+  for (int J = 0; J < m; ++J) {
     petsc_check(VecRestoreArrayRead(rhs[J], &x[J]), "elastic constants");
     petsc_check(VecRestoreArrayRead(sol[J], &y[J]), "elastic constants");
   }
@@ -146,9 +147,10 @@ std::vector<double> response_dots(MPI_Comm comm, int n, VecHandle (&rhs)[6], Vec
   return reproducible_sums(comm, spans);
 }
 
-// The non-affine relaxation: six solves H x_J = Ξ_J (translations projected out), then
-// M_IJ = Ξ_I · x_J / V. Adds the KSP iterations to out.ksp_iterations.
-Mat6 nonaffine_term(const System& sys, const std::vector<Vec3>& xi, double rtol, ElasticTensor& out) {
+// The non-affine relaxation of the first m Voigt components: m solves H x_J = Ξ_J (translations
+// projected out), then M_IJ = Ξ_I · x_J / V in the top-left m × m corner. Adds the KSP iterations to
+// out.ksp_iterations.
+Mat6 nonaffine_term(const System& sys, const std::vector<Vec3>& xi, double rtol, int m, ElasticTensor& out) {
   const MPI_Comm comm = sys.comm();
   const int n = sys.beads().n_owned;
   const BeadNumbering num(sys.beads(), comm);
@@ -167,7 +169,7 @@ Mat6 nonaffine_term(const System& sys, const std::vector<Vec3>& xi, double rtol,
   const Beads& beads = sys.beads();
   KSPHandle ksp = make_hessian_ksp(comm, h, rtol);
   VecHandle rhs[6], sol[6];
-  for (int J = 0; J < 6; ++J) {
+  for (int J = 0; J < m; ++J) {
     petsc_check(MatCreateVecs(h.matrix(), sol[J].out(), rhs[J].out()), "elastic constants: vectors");
     PetscScalar* a;
     petsc_check(VecGetArray(rhs[J], &a), "elastic constants: right-hand side");
@@ -178,16 +180,15 @@ Mat6 nonaffine_term(const System& sys, const std::vector<Vec3>& xi, double rtol,
     out.ksp_iterations += solve_checked(ksp, rhs[J], sol[J], "elastic constants: H x = Ξ");
     if (ns) petsc_check(MatNullSpaceRemove(ns, sol[J]), "elastic constants: null space");
   }
-  const std::vector<double> m = response_dots(comm, n, rhs, sol);
-  Mat6 nonaffine;
-  for (int I = 0; I < 6; ++I)
-    for (int J = 0; J < 6; ++J) nonaffine(I, J) = m[6 * I + J] / out.volume;
+  const std::vector<double> dots = response_dots(comm, n, m, rhs, sol);
+  Mat6 nonaffine = Mat6::Zero();
+  for (int I = 0; I < m; ++I)
+    for (int J = 0; J < m; ++J) nonaffine(I, J) = dots[m * I + J] / out.volume;
   return nonaffine;
 }
 
-}  // namespace
-
-ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
+// C^Born, σ and Ξ of the pair model and every force term; then C from the first m components' solves.
+ElasticTensor born_and_relaxed(const System& sys, double rtol, int m) {
   ElasticTensor out;
   out.volume = sys.box().volume();
   ElasticPart affine = pair_model_part(sys);
@@ -200,10 +201,15 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
   }
   out.born = affine.born / out.volume;
   out.stress = affine.stress_volume / out.volume;
-  const std::vector<Vec3>& xi = affine.xi;
-  const Mat6 nonaffine = nonaffine_term(sys, xi, rtol, out);
+  const Mat6 nonaffine = nonaffine_term(sys, affine.xi, rtol, m, out);
   out.relaxed = out.born - 0.5 * (nonaffine + nonaffine.transpose());
+  return out;
+}
 
+}  // namespace
+
+ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
+  ElasticTensor out = born_and_relaxed(sys, rtol, 6);
   out.b_born = stress_strain_coefficients(out.born, out.stress);
   out.b_relaxed = stress_strain_coefficients(out.relaxed, out.stress);
   out.bulk_modulus = voigt_bulk(out.b_relaxed), out.shear_modulus = voigt_shear(out.b_relaxed);
@@ -214,6 +220,10 @@ ElasticTensor hessian_elastic_constants(const System& sys, double rtol) {
     out.shear_tetragonal[k] = (q(a, a) + q(c, c) - q(a, c) - q(c, a)) / 4.0;
   }
   return out;
+}
+
+Mat3 hessian_orthorhombic_block(const System& sys, double rtol) {
+  return born_and_relaxed(sys, rtol, 3).relaxed.topLeftCorner<3, 3>();
 }
 
 void add_hessian_route(MaterialConstants& c, const System& sys) {

@@ -88,6 +88,10 @@ std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Bead
 // sums are reproducible_sums).
 ElasticTensor hessian_elastic_constants(const System& sys, double rtol = 1e-10);
 
+// Collective. The relaxed orthorhombic block C_ab (a, b = x, y, z) of the same tensor alone: the
+// three solves of the stretches, not the six (half the cost where only this block is wanted).
+Mat3 hessian_orthorhombic_block(const System& sys, double rtol = 1e-10);
+
 // The per-bead sums of pair terms of the Hessian route: Born ½ (r²u'' − r u') n_α n_β n_κ n_χ, stress
 // ½ u' r n_α n_β (each pair seen from both ends) and Ξ_i −= K_ij ε r_ij. The pair model's loop and
 // force terms with pair-like parts (the Coulomb split's real space) share it.
