@@ -127,6 +127,9 @@ TEST(CoulombStiffness, GlassPathsAgreeAndPairPartMatchesHessianRoute) {
       coulomb_stiffness(MPI_COMM_WORLD, g.box, g.beads, g.charge, kob_andersen(), 0.3, {0, 0, 0}, p);
   print_part0("KA glass, pair", c.pair);
   print_part0("KA glass, Coulomb", c.coulomb);
+  if (world_rank() == 0)
+    std::printf("L-BFGS iterations: %ld (reference and +h stretches), %ld (the nine from the linear response)\n",
+                c.iterations_full, c.iterations_predicted);
 
   // The pair part against the Hessian route.
   System sys(MPI_COMM_WORLD, g.box, kob_andersen(), 0.3);
@@ -307,6 +310,9 @@ TEST(CoulombStiffness, ActiveHessianRouteMatchesFiniteStrain) {
         "stress vs virial %.2e; C11 %.6f vs %.6f, C12 %.6f vs %.6f\n",
         diff, coulomb, c.share_bulk, stress, hessian_block(0, 0), strain_block(0, 0), hessian_block(0, 1),
         strain_block(0, 1));
+  if (world_rank() == 0)
+    std::printf("L-BFGS iterations: %ld (reference and +h stretches), %ld (the nine from the linear response)\n",
+                c.iterations_full, c.iterations_predicted);
   EXPECT_LT(c.stress_check, 1e-5) << "a plastic event within the strain";
   EXPECT_LT(diff, 1e-6);
   EXPECT_GT(coulomb, 100 * 1e-6) << "the charges' part is too small to test";

@@ -23,6 +23,7 @@ namespace {
 // the relaxation minimised (for the stress check).
 struct StateEnergy {
   double pair = 0.0, coulomb = 0.0, virial_trace = 0.0;
+  long iterations = 0;  // of its relaxation
 };
 
 // Where each relaxation starts. The reference state (e = 0) starts from the sample; once relaxed it is
@@ -46,6 +47,14 @@ class StrainedStarts {
       for (int i = 0; i < copy.n_owned; ++i) copy.pos[i] += e[a] * per_unit_[a][copy.id[i] - 1];
     }
     return {strained_box, std::move(copy)};
+  }
+
+  // Whether start(e) adds the predicted non-affine displacement (every axis e stretches is learnt).
+  bool predicts(const Vec3& e) const {
+    if (e == Vec3::Zero()) return false;
+    for (int a = 0; a < 3; ++a)
+      if (e[a] != 0.0 && per_unit_[a].empty()) return false;
+    return true;
   }
 
   // The relaxed state strained by e: the base (e = 0) or u_a (e = h along a alone, h > 0).
@@ -80,12 +89,13 @@ class StrainedStarts {
 
 // The relaxed strained state: the pair energy alone (passive) or with the charges acting.
 std::unique_ptr<System> relaxed_state(MPI_Comm comm, const Model& model, double skin, Int3 proc_grid, const Vec3& e,
-                                      const CoulombStiffnessParams& p, const StrainedStarts& starts) {
+                                      const CoulombStiffnessParams& p, const StrainedStarts& starts, long* iterations) {
   auto [strained_box, start] = starts.start(e);
   auto sys = sample_system(comm, strained_box, model, skin, proc_grid, std::move(start), p.active);
   LbfgsParams lp;
   lp.f_tol = p.f_tol;
   const MinimizeResult m = minimize_lbfgs(*sys, lp);
+  *iterations = m.iterations;
   if (!m.converged)
     throw Error(
         fmt::format("Coulomb share: the sample strained by ({:.3g}, {:.3g}, {:.3g}) did not relax{} to "
@@ -109,9 +119,9 @@ double bonded_coulomb(const GlobalBeads& g, std::span<const double> charge, cons
 // The energies of one relaxed strained state (which `starts` learns from).
 StateEnergy state_energy(MPI_Comm comm, std::span<const double> charge, const Model& model, double skin, Int3 proc_grid,
                          const Vec3& e, const CoulombStiffnessParams& p, StrainedStarts& starts) {
-  const std::unique_ptr<System> sys = relaxed_state(comm, model, skin, proc_grid, e, p, starts);
-  starts.learn(e, *sys);
   StateEnergy out;
+  const std::unique_ptr<System> sys = relaxed_state(comm, model, skin, proc_grid, e, p, starts, &out.iterations);
+  starts.learn(e, *sys);
   out.virial_trace = sys->thermo().virial.trace();
   out.pair = sys->potential_energy();
   if (p.active) {  // the same positions without the charges: the pair and bond energy alone
@@ -163,6 +173,13 @@ double share(double coulomb, double pair) { return coulomb / (pair + coulomb); }
 
 }  // namespace
 
+std::string relaxation_summary(const CoulombStiffness& c) {
+  return fmt::format(
+      "  L-BFGS iterations: {} for the reference and the three +h stretches, {} for the nine started "
+      "from their linear response",
+      c.iterations_full, c.iterations_predicted);
+}
+
 double sound_modulus(double bulk, double shear) { return (bulk + 10.0 * shear / 3.0) / 3.0; }
 
 CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& beads,
@@ -177,10 +194,13 @@ CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& b
   PathEnergies pair, coulomb;
   double virial_trace = 0.0;
   StrainedStarts starts(comm, box, beads);
+  long iterations[2] = {0, 0};  // the four states without a predicted start, the nine with one
   auto record = [&](double& u, double& c, const Vec3& e) {
+    const bool predicted = starts.predicts(e);
     const StateEnergy s = state_energy(comm, charge_by_id, model, skin, proc_grid, e, params, starts);
     u = s.pair, c = s.coulomb;
     if (e == Vec3::Zero()) virial_trace = s.virial_trace;
+    iterations[predicted ? 1 : 0] += s.iterations;
   };
   record(pair.zero, coulomb.zero, Vec3::Zero());
   for (int a = 0; a < 3; ++a)  // these three teach `starts` the others' non-affine response
@@ -196,6 +216,7 @@ CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& b
     }
   CoulombStiffness out;
   out.strain = h;
+  out.iterations_full = iterations[0], out.iterations_predicted = iterations[1];
   out.energy_coulomb = coulomb.zero;
   out.pair = differentiate(pair, h, box.volume());
   out.coulomb = differentiate(coulomb, h, box.volume());

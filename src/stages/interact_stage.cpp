@@ -334,6 +334,7 @@ std::optional<CoulombShare> coulomb_step(const Sample& m, const InteractSettings
           fmt::format("Coulomb share of the stiffness: 13 relaxations to {:.3g} at strains ±{:.3g}, Ewald sums",
                       p.f_tol, p.strain));
       out.c = coulomb_stiffness(comm, m.c.box, m.c.beads, m.charge, m.model, s.skin, s.proc_grid, p);
+      progress.say(relaxation_summary(out.c));
       out.path_check = (out.c.pair.c - hessian).cwiseAbs().maxCoeff() / hessian.cwiseAbs().maxCoeff();
       if (!hessian.allFinite()) {
         progress.say("  no Hessian-route tensor to check the differences against (its solve failed)");

@@ -489,6 +489,7 @@ std::optional<PackShare> coulomb_share(MPI_Comm comm, const Box& box, const Bead
                       params.f_tol, params.strain));
       PackShare s{coulomb_stiffness(comm, box, glass, all.charge, model, p.skin, p.proc_grid, params)};
       const CoulombStiffness& c = s.c;
+      progress.say(relaxation_summary(c));
       s.path_check = (c.pair.c + c.coulomb.c - hessian).cwiseAbs().maxCoeff() / hessian.cwiseAbs().maxCoeff();
       progress.say(
           fmt::format("Coulomb share: K^c {:.5g} of K {:.5g} ({:.4g}), G^c {:.5g} of G {:.5g} ({:.4g}), "

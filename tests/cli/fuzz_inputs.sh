@@ -29,9 +29,12 @@ run_case() {
   (
     source "$dir/case.env"
     cd "$dir" || exit
-    # Everything in the directory: type and path, and the checksum of regular files (never open a FIFO).
-    snapshot() { find . -mindepth 1 ! -name case.env -printf '%y %p\n' | sort | while read -r t p; do
-      if [[ $t == f ]]; then echo "f $p $(md5sum < "$p")"; else echo "$t $p"; fi; done; }
+    # Everything in the directory: type and path, and the checksum of regular files (never open a FIFO;
+    # one md5sum for all of them, not one process per file).
+    snapshot() {
+      find . -mindepth 1 ! -name case.env -printf '%y %p\n' | LC_ALL=C sort
+      find . -mindepth 1 -type f ! -name case.env -exec md5sum {} + 2>&1 | LC_ALL=C sort
+    }
     local before after rc why="" err="$work/logs/$name.err"
     before=$(snapshot)
     # Isolated singletons all call their session directory "job 0": one temp base per case.

@@ -35,7 +35,10 @@
 // E_c is the plain Ewald sum (ewald.hpp) of the charges by id on every rank (O(N²) per state: samples
 // up to a few 1e4 beads). The pair part is the same finite difference of U and is returned beside the
 // Hessian-route tensor as a check of the differences (a plastic event within ±h shows up there).
-// Thirteen relaxations (L-BFGS to f_tol): the reference and twelve strained states. The result is the
+// Thirteen relaxations (L-BFGS to f_tol): the reference and twelve strained states. The reference and
+// the three states stretched by +h along one axis start from the affine map; the other nine from the
+// affine map plus the non-affine response those three measured (O(h²) from their minimum: a few
+// iterations each, and the minimum the linear response leads to). The result is the
 // same at any rank count (the relaxations are; the Ewald sum runs on data gathered by id).
 #include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/md/material.hpp"
@@ -46,6 +49,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 
 namespace tlsmap {
 
@@ -72,7 +76,13 @@ struct CoulombStiffness {
   double share_bulk = 0.0, share_shear = 0.0, share_sound = 0.0;  // Coulomb / (pair + Coulomb)
   double strain = 0.0;
   double stress_check = 0.0;  // see above
+  // L-BFGS iterations: the reference and the three +h stretches (affine starts), and the other nine
+  // (started from the linear response those three give; coulomb_stiffness.cpp, StrainedStarts).
+  long iterations_full = 0, iterations_predicted = 0;
 };
+
+// The log line of the relaxations' L-BFGS iterations (full and predicted starts).
+std::string relaxation_summary(const CoulombStiffness& c);
 
 // ρc_s² = (K + 10G/3)/3: the isotropic average (c_l² + 2c_t²)/3 times ρ.
 double sound_modulus(double bulk, double shear);
