@@ -30,8 +30,8 @@ struct StateEnergy {
 // the base of the strained ones, so that all twelve differ from one minimum. A strained state starts
 // from the base's affine map plus the predicted non-affine displacement Σ_a e_a u_a, with u_a the
 // relaxed response per unit stretch along axis a, learnt from the state stretched by +h along a alone.
-// The start is then O(h²) from the minimum instead of O(h), and the nine states after the first three
-// take a few L-BFGS iterations instead of a full relaxation. The relaxation still decides the state (to
+// The start is then O(h²) from the minimum instead of O(h): the nine states after the first three take
+// about half the L-BFGS iterations at f_tol 1e-10 (docs/elastic.md §4). The relaxation still decides the state (to
 // f_tol); the start only makes it the minimum the linear response leads to, which an affine start can
 // miss (docs/polar.md).
 class StrainedStarts {

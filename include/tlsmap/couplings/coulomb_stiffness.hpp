@@ -37,8 +37,8 @@
 // Hessian-route tensor as a check of the differences (a plastic event within ±h shows up there).
 // Thirteen relaxations (L-BFGS to f_tol): the reference and twelve strained states. The reference and
 // the three states stretched by +h along one axis start from the affine map; the other nine from the
-// affine map plus the non-affine response those three measured (O(h²) from their minimum: a few
-// iterations each, and the minimum the linear response leads to). The result is the
+// affine map plus the non-affine response those three measured (O(h²) from their minimum: about half
+// the iterations at f_tol 1e-10, and the minimum the linear response leads to). The result is the
 // same at any rank count (the relaxations are; the Ewald sum runs on data gathered by id).
 #include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/md/material.hpp"
