@@ -127,9 +127,7 @@ TEST(CoulombStiffness, GlassPathsAgreeAndPairPartMatchesHessianRoute) {
       coulomb_stiffness(MPI_COMM_WORLD, g.box, g.beads, g.charge, kob_andersen(), 0.3, {0, 0, 0}, p);
   print_part0("KA glass, pair", c.pair);
   print_part0("KA glass, Coulomb", c.coulomb);
-  if (world_rank() == 0)
-    std::printf("L-BFGS iterations: %ld (reference and +h stretches), %ld (the nine from the linear response)\n",
-                c.iterations_full, c.iterations_predicted);
+  if (world_rank() == 0) std::printf("%s\n", relaxation_summary(c).c_str());
 
   // The pair part against the Hessian route.
   System sys(MPI_COMM_WORLD, g.box, kob_andersen(), 0.3);
@@ -261,7 +259,8 @@ TEST(CoulombStiffness, ActiveSharesTendToFirstOrderAsZetaVanishes) {
   }
   // The correction is O(ζ²) relative: measured 3.8e-2 at ζ = 0.1 and 0.93e-2 at 0.05 (a factor 4.1 for
   // the expected 4). The Coulomb energy is not stationary on the path, so the relaxations' tolerance
-  // enters linearly: at f_tol = 1e-10 the factor was 3.0 (1.35e-2 at 0.05), hence 1e-11. A split at accuracy 1e-5 instead of 1e-7 biases the active path by about 1.5 %
+  // enters linearly: at f_tol = 1e-10 the factor was 3.0 (1.35e-2 at 0.05), hence 1e-11. A split at
+  // accuracy 1e-5 instead of 1e-7 biases the active path by about 1.5 %
   // (ratios 0.983 and 0.986, not converging): the measurement needs the tight split.
   const double dev[2] = {std::abs(ratio[0] - 1.0), std::abs(ratio[1] - 1.0)};
   if (world_rank() == 0) std::printf("deviation ratio %.3f (zeta^2 scaling: 4)\n", dev[0] / dev[1]);
@@ -310,9 +309,7 @@ TEST(CoulombStiffness, ActiveHessianRouteMatchesFiniteStrain) {
         "stress vs virial %.2e; C11 %.6f vs %.6f, C12 %.6f vs %.6f\n",
         diff, coulomb, c.share_bulk, stress, hessian_block(0, 0), strain_block(0, 0), hessian_block(0, 1),
         strain_block(0, 1));
-  if (world_rank() == 0)
-    std::printf("L-BFGS iterations: %ld (reference and +h stretches), %ld (the nine from the linear response)\n",
-                c.iterations_full, c.iterations_predicted);
+  if (world_rank() == 0) std::printf("%s\n", relaxation_summary(c).c_str());
   EXPECT_LT(c.stress_check, 1e-5) << "a plastic event within the strain";
   EXPECT_LT(diff, 1e-6);
   EXPECT_GT(coulomb, 100 * 1e-6) << "the charges' part is too small to test";
