@@ -170,6 +170,8 @@ TEST(ShiftedForceCoulomb, TableMatchesLongDoubleFormulas) {
         const auto got = k.evaluate(x);
         const double v[3] = {got.energy, got.f_over_r, got.dfr_dr2};
         for (int i = 0; i < 3; ++i) worst = std::max(worst, static_cast<double>(std::abs(v[i] - want[i]) / scale[i]));
+        const auto two = k.energy_force(x);  // the energy/gradient path: the same two polynomials
+        ASSERT_TRUE(two.energy == got.energy && two.f_over_r == got.f_over_r) << x;
       }
       if (world_rank() == 0)
         std::printf("shifted-force table R_c %.1f α %.3f: built %.1e, sampled %.1e\n", rc, alpha, k.max_table_error(),

@@ -136,6 +136,7 @@ double LocalModel::max_bead_norm(const Vector& v) {
 double LocalModel::max_force(const Vector& grad) { return max_bead_norm(grad); }
 
 // Verlet list of pairs with at least one mobile bead within rc(pair) + skin, shifts fixed now.
+// Pairs beyond their short-range cut-off + skin go to the Coulomb-only lists (CoulombPair).
 void LocalModel::ensure_list(const Vector& x) const {
   if (list_ref_.size() == x.size()) {
     double m2 = 0.0;
@@ -145,6 +146,8 @@ void LocalModel::ensure_list(const Vector& x) const {
   }
   ++n_list_builds_;
   pairs_.clear();
+  coulomb_frozen_.clear();
+  coulomb_mobile_.clear();
   const int nm = n_mobile();
   const int n = static_cast<int>(config_.pos.size());
   const int ns = polydisperse() ? 1 : config_.table.n_species();
@@ -163,16 +166,18 @@ void LocalModel::ensure_list(const Vector& x) const {
         continue;
       }
       const double qq = charged ? config_.charge[i] * config_.charge[j] : 0.0;
-      const bool coulomb = qq != 0.0 && r2 < rq * rq;
+      double sij = 0.0, rs = 0.0;
+      int type = 0;
       if (polydisperse()) {
-        const double sij = PolydisperseSoftSphere::mix(config_.diameter[i], config_.diameter[j]);
-        const double rl = PolydisperseSoftSphere::kCutRatio * sij + skin_;
-        if (coulomb || r2 < rl * rl) pairs_.push_back({i, j, d - raw, 0, sij, qq, false});
-        continue;
+        sij = PolydisperseSoftSphere::mix(config_.diameter[i], config_.diameter[j]);
+        rs = PolydisperseSoftSphere::kCutRatio * sij;
+      } else {
+        type = config_.species[i] * ns + config_.species[j];
+        rs = config_.table(config_.species[i], config_.species[j]).rc;
       }
-      const int type = config_.species[i] * ns + config_.species[j];
-      const double rl = config_.table(config_.species[i], config_.species[j]).rc + skin_;
-      if (coulomb || r2 < rl * rl) pairs_.push_back({i, j, d - raw, type, 0.0, qq, false});
+      if (r2 < (rs + skin_) * (rs + skin_)) pairs_.push_back({i, j, d - raw, type, sij, qq, false});
+      else if (qq != 0.0 && r2 < rq * rq)
+        (j < nm ? coulomb_mobile_ : coulomb_frozen_).push_back({i, j, j < nm ? Vec3(d - raw) : Vec3(xi - d), qq});
     }
   }
   list_ref_ = x;
@@ -236,6 +241,33 @@ double LocalModel::energy_gradient(const Vector& x, Vector& grad) const {
     grad.segment<3>(3 * q.i) -= f;
     if (q.j < nm) grad.segment<3>(3 * q.j) += f;
   }
+  const double rc2 = config_.coulomb.cutoff() * config_.coulomb.cutoff();
+  // Listed in runs of equal i: the force on i is summed in registers and stored once per run.
+  int run = -1;
+  Vec3 f_run = Vec3::Zero();
+  for (const CoulombPair& q : coulomb_frozen_) {
+    if (q.i != run) {
+      if (run >= 0) grad.segment<3>(3 * run) -= f_run;
+      run = q.i, f_run.setZero();
+    }
+    const Vec3 d = x.segment<3>(3 * q.i) - q.at;
+    const double r2 = d.squaredNorm();
+    if (r2 >= rc2) continue;
+    const auto c = config_.coulomb.energy_force(r2);
+    e += q.qq * c.energy;
+    f_run += (q.qq * c.f_over_r) * d;
+  }
+  if (run >= 0) grad.segment<3>(3 * run) -= f_run;
+  for (const CoulombPair& q : coulomb_mobile_) {
+    const Vec3 d = x.segment<3>(3 * q.i) - x.segment<3>(3 * q.j) + q.at;
+    const double r2 = d.squaredNorm();
+    if (r2 >= rc2) continue;
+    const auto c = config_.coulomb.energy_force(r2);
+    e += q.qq * c.energy;
+    const Vec3 f = (q.qq * c.f_over_r) * d;
+    grad.segment<3>(3 * q.i) -= f;
+    grad.segment<3>(3 * q.j) += f;
+  }
   if (far_force_.size() > 0) {
     for (int i = 0; i < nm; ++i) {
       const Vec3 f = far_force_.segment<3>(3 * i);
@@ -252,19 +284,29 @@ LocalModel::Matrix LocalModel::hessian(const Vector& x) const {
   ++n_hessian_calls_;
   const int nm = n_mobile();
   Matrix h = Matrix::Zero(n_dof(), n_dof());
+  const auto add = [&](int i, int j, const Vec3& d, double f_over_r, double dfr_dr2) {
+    const Mat3 k = -f_over_r * Mat3::Identity() - 2.0 * dfr_dr2 * d * d.transpose();
+    h.block<3, 3>(3 * i, 3 * i) += k;
+    if (j < nm) {
+      h.block<3, 3>(3 * j, 3 * j) += k;
+      h.block<3, 3>(3 * i, 3 * j) -= k;
+      h.block<3, 3>(3 * j, 3 * i) -= k;
+    }
+  };
   for (const Pair& q : pairs_) {
     const Vec3 d = x.segment<3>(3 * q.i) - bead(x, q.j) + q.shift;
-    const double r2 = d.squaredNorm();
-    const PairTerms r = pair_terms(q, r2, true);
-    if (!r.inside) continue;
-    const Mat3 k = -r.f_over_r * Mat3::Identity() - 2.0 * r.dfr_dr2 * d * d.transpose();
-    h.block<3, 3>(3 * q.i, 3 * q.i) += k;
-    if (q.j < nm) {
-      h.block<3, 3>(3 * q.j, 3 * q.j) += k;
-      h.block<3, 3>(3 * q.i, 3 * q.j) -= k;
-      h.block<3, 3>(3 * q.j, 3 * q.i) -= k;
-    }
+    const PairTerms r = pair_terms(q, d.squaredNorm(), true);
+    if (r.inside) add(q.i, q.j, d, r.f_over_r, r.dfr_dr2);
   }
+  const double rc2 = config_.coulomb.cutoff() * config_.coulomb.cutoff();
+  for (const auto* list : {&coulomb_frozen_, &coulomb_mobile_})
+    for (const CoulombPair& q : *list) {
+      const Vec3 d = x.segment<3>(3 * q.i) - (q.j < nm ? Vec3(x.segment<3>(3 * q.j) - q.at) : q.at);
+      const double r2 = d.squaredNorm();
+      if (r2 >= rc2) continue;
+      const auto c = config_.coulomb.evaluate(r2);
+      add(q.i, q.j, d, q.qq * c.f_over_r, q.qq * c.dfr_dr2);
+    }
   return h;
 }
 

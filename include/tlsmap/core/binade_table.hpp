@@ -50,13 +50,17 @@ class BinadeTable {
   int intervals_per_binade() const { return 1 << (52 - shift_); }
 
   // The functions at lower() ≤ s ≤ upper() (not checked).
-  void evaluate(double s, Values& out) const {
+  void evaluate(double s, Values& out) const { evaluate_first<N>(s, out); }
+
+  // The first M of the functions only (callers that need fewer skip the others' polynomials).
+  template <int M>
+  void evaluate_first(double s, std::array<double, M>& out) const {
+    static_assert(M >= 1 && M <= N);
     const Interval& c = intervals_[(std::bit_cast<std::uint64_t>(s) >> shift_) - base_];
     const double t = (s - c.mid) * c.inv_half;
-    Values p = c.coef[degree];
+    for (int i = 0; i < M; ++i) out[i] = c.coef[degree][i];
     for (int d = degree - 1; d >= 0; --d)
-      for (int i = 0; i < N; ++i) p[i] = p[i] * t + c.coef[d][i];
-    out = p;
+      for (int i = 0; i < M; ++i) out[i] = out[i] * t + c.coef[d][i];
   }
 
  private:

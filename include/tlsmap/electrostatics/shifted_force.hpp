@@ -11,6 +11,7 @@
 // constant for fixed charges and is left out (only energy differences are used).
 #include "tlsmap/core/binade_table.hpp"
 
+#include <array>
 #include <cmath>
 
 namespace tlsmap {
@@ -38,6 +39,20 @@ class ShiftedForceCoulomb {
     BinadeTable<3>::Values v;
     table_.evaluate(r2, v);
     return {v[0], v[1], v[2]};
+  }
+
+  // u and f/r only (the energy and gradient of a pair; the Hessian needs evaluate()).
+  struct EnergyForce {
+    double energy, f_over_r;
+  };
+  EnergyForce energy_force(double r2) const {
+    if (!table_.covers(r2)) {
+      const Terms t = exact(r2);
+      return {t.energy, t.f_over_r};
+    }
+    std::array<double, 2> v;
+    table_.evaluate_first<2>(r2, v);
+    return {v[0], v[1]};
   }
 
   // The formulas above (libm).

@@ -134,6 +134,15 @@ class LocalModel {
     double qq;        // q_i q_j for the Coulomb term (0: none)
     bool bonded;      // the molecule's bond: the harmonic term only
   };
+  // A pair listed beyond its short-range cut-off plus the skin: until the next rebuild only its
+  // Coulomb term can act. With the Coulomb cut-off at twice the LJ one these are most of a charged
+  // domain's pairs, so they get loops of their own. Frozen j: d = x_i − at (at: j's image);
+  // mobile j: d = x_i − x_j + at (at: the shift).
+  struct CoulombPair {
+    int i, j;
+    Vec3 at;
+    double qq;
+  };
   bool polydisperse() const { return !config_.diameter.empty(); }
   // f/r, energy and d(f/r)/d(r²) of pair q at r², and whether r² is inside its cut-off.
   struct PairTerms {
@@ -150,10 +159,12 @@ class LocalModel {
   LocalConfig config_;
   double skin_ = 0.5;
   double rc_max_ = 0.0;
-  std::vector<int> partner_index_;  // index in the copy of each bead's partner, −1: none or not in the copy
-  Vector far_force_;                // f_i of the far-field term (3 n_mobile), empty: none
-  mutable std::vector<Pair> pairs_;
-  mutable Vector list_ref_;  // mobile coordinates at the last list build (empty: no list yet)
+  std::vector<int> partner_index_;   // index in the copy of each bead's partner, −1: none or not in the copy
+  Vector far_force_;                 // f_i of the far-field term (3 n_mobile), empty: none
+  mutable std::vector<Pair> pairs_;  // every pair that can take a short-range term
+  mutable std::vector<CoulombPair> coulomb_frozen_;  // Coulomb-only pairs, j frozen
+  mutable std::vector<CoulombPair> coulomb_mobile_;  // Coulomb-only pairs, j mobile
+  mutable Vector list_ref_;                          // mobile coordinates at the last list build (empty: no list yet)
   mutable long n_energy_calls_ = 0, n_hessian_calls_ = 0, n_list_builds_ = 0;
 };
 
