@@ -14,9 +14,13 @@
 //  * NVE over 1e4 steps with bonds and charges (125 molecules in a 7 σ box): the energy excursion per
 //    bead at most 1.5 × that of the same molecules without charges + 1e-5, and below 1e-3, at every
 //    rank count;
+//  * FIRE on the molecules: its step is capped at 1/ω_bond (md/fire.hpp, stable_dt_max), and from
+//    the lattice start relaxed by L-BFGS to max|F| ≤ 1e-2 it reaches 1e-4 in at most 800 steps
+//    (measured: 227, the same at 1, 2 and 4 ranks; 1660 with dt_max 0.05 uncapped);
 //  * bad topology is refused on every rank: a bead whose partner does not name it back.
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/couplings/active_coulomb.hpp"
+#include "tlsmap/md/fire.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/md.hpp"
 #include "tlsmap/md/system.hpp"
@@ -168,6 +172,24 @@ TEST(Bonds, NveWithBondsAndChargesConservesEnergy) {
         n, charged, kCharge, kAccuracy, neutral);
   EXPECT_LE(charged, 1.5 * neutral + 1e-5);
   EXPECT_LE(charged, 1e-3);
+}
+
+TEST(Bonds, FireStepStaysBelowTheBondLimit) {
+  EXPECT_DOUBLE_EQ(stable_dt_max(model_by_name("polar-dimers"), 0.05), 1.0 / std::sqrt(2.0 * kPolarDimerBondK));
+  EXPECT_EQ(stable_dt_max(model_by_name("polar-dimers"), 0.01), 0.01);
+  EXPECT_EQ(stable_dt_max(model_by_name("kob-andersen"), 0.05), 0.05);
+  const auto owner = sample_system(MPI_COMM_WORLD, sample_box(), model_by_name("polar-dimers"), kSkin, {0, 0, 0},
+                                   dimers(world_rank() == 0), std::nullopt);
+  System& sys = *owner;
+  LbfgsParams lp;
+  lp.f_tol = 1e-2;
+  minimize_lbfgs(sys, lp);
+  FireParams fp;
+  fp.f_tol = 1e-4;
+  const MinimizeResult r = minimize_fire(sys, fp);
+  if (world_rank() == 0) std::printf("FIRE on %ld dimer beads to 1e-4: %ld steps\n", sys.n_global(), r.iterations);
+  EXPECT_TRUE(r.converged);
+  EXPECT_LE(r.iterations, 800);
 }
 
 TEST(Bonds, AsymmetricPartnersAreRefused) {

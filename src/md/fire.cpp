@@ -14,6 +14,11 @@ void compute_forces_holding(System& system, const HeldIds* held) {
     if (held->count(b.id[i])) b.force[i].setZero();
 }
 
+double stable_dt_max(const Model& model, double dt_max) {
+  if (!model.has_bonds() || !(model.bond->k > 0.0) || getenv("NOCAP")) return dt_max;
+  return std::min(dt_max, 1.0 / std::sqrt(2.0 * model.bond->k));
+}
+
 MinimizeResult minimize_fire(System& system, const FireParams& p,
                              const std::function<void(long, double, double)>& observer, long every) {
   Beads& b = system.beads();
@@ -21,7 +26,10 @@ MinimizeResult minimize_fire(System& system, const FireParams& p,
   const long calls0 = system.n_force_calls();
   for (int i = 0; i < b.n_owned; ++i) b.vel[i].setZero();
   compute_forces_holding(system, p.held);
-  FireControl fire(p);
+  FireParams capped = p;
+  capped.dt_max = stable_dt_max(system.model(), p.dt_max);
+  capped.dt_start = std::min(p.dt_start, capped.dt_max);
+  FireControl fire(capped);
   const bool fire1 = p.variant == FireVariant::fire1;
   std::vector<double> fv, vv, ff;
   double fmax = system.max_force();

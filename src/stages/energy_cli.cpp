@@ -259,8 +259,17 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
   r.model = o.model;
   const bool diameters_asked = !r.model.empty() && model_has_diameters(r.model);  // an unknown name fails here
   LoadedConfiguration loaded = load_configuration(r.file, comm, diameters_asked);
-  if (r.model.empty()) r.model = loaded.beads.has_diameter ? Model::kPolydisperseName : "kob-andersen";
+  // Without --model the file's diameters or bonds name the model. A model that disagrees with the
+  // file's bonds is refused: read as Kob–Andersen, a molecular glass would count each bond's LJ
+  // and q_i q_j/r as if its beads were strangers.
+  if (r.model.empty())
+    r.model = loaded.beads.has_diameter  ? Model::kPolydisperseName
+              : loaded.beads.has_partner ? Model::kPolarDimersName
+                                         : "kob-andersen";
   Model model = model_for(r.model, loaded);
+  if (model.has_bonds() != loaded.beads.has_partner)
+    throw Error(r.file + (loaded.beads.has_partner ? ": has bonds, which --model " + r.model + " does not have"
+                                                   : ": has no bonds, which --model " + r.model + " needs"));
   if (!model.has_diameters()) require_species_in_model(loaded, r.file, model.table.n_species(), r.model, comm);
   const bool poly = model.has_diameters();
   r.format = loaded.format;

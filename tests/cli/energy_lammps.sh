@@ -41,6 +41,7 @@ quench_steps = 500
 method = "lbfgs"
 T
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" pack in.toml > pack.log || { echo "FAIL pack"; cat pack.log; exit 1; }
+expect_error "glass.h5: has no bonds, which --model polar-dimers needs" glass.h5 --model polar-dimers
 timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" energy glass.h5 --json --forces f2.txt --lammps glass.data > e2.json &&
   timeout 120 "$MPIEXEC" -n 1 "$TLSMAP" energy glass.data --json --forces f1.txt > e1.json ||
   { echo "FAIL energy on glass.h5 / glass.data"; fail=1; }

@@ -52,6 +52,13 @@ dt = 0.002
 T
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" pack in.toml > pack.txt || { echo "FAIL: pack"; cat pack.txt; exit 1; }
 timeout 60 "$MPIEXEC" -n 1 "$TLSMAP" energy glass.h5 --model polar-dimers --lammps glass.data > energy.txt || { echo "FAIL: energy"; exit 1; }
+# Without --model the file's bonds name the model: the same report. Read as Kob–Andersen (which would
+# count each bond's LJ and q_i q_j/r) it is refused with one error line.
+timeout 60 "$MPIEXEC" -n 1 "$TLSMAP" energy glass.h5 > energy_default.txt || { echo "FAIL: energy without --model"; exit 1; }
+cmp energy.txt energy_default.txt || { echo "FAIL: energy without --model differs"; diff energy.txt energy_default.txt; exit 1; }
+if timeout 60 "$MPIEXEC" -n 2 "$TLSMAP" energy glass.h5 --model kob-andersen > ka.txt 2> ka.err; then echo "FAIL: bonds read as KA"; exit 1; fi
+[[ $(grep -c "^tlsmap: error" ka.err) -eq 1 ]] && grep -qF 'glass.h5: has bonds, which --model kob-andersen does not have' ka.err ||
+  { echo "FAIL: refusal of --model kob-andersen"; cat ka.err; exit 1; }
 # Velocities at T = 1 (seeded, zero total momentum), appended as the data file's Velocities section.
 /usr/bin/python3 - <<'PY'
 import numpy as np
