@@ -178,8 +178,10 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   t.seconds.neb = since(t0);
   const NebResult& path = t.path;
   t.intermediate_minima = path.n_intermediate_minima > 0;
-  // Refine the climbing image to a first-order saddle.
-  const SaddleOutcome s = converge_saddle(model, path.images[path.highest], p.saddle);
+  // Refine the climbing image to a first-order saddle (its mode is not used here).
+  SaddleParams refine = p.saddle;
+  refine.exact_mode = false;
+  const SaddleOutcome s = converge_saddle(model, path.images[path.highest], refine);
   t.saddle = make_saddle(s);
   t.saddle.minus = t.intermediate_minima ? -1 : index_a;  // the band's top joins A and B only if
   t.saddle.plus = t.intermediate_minima ? -1 : index_b;   // nothing lies between them

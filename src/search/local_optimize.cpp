@@ -235,10 +235,10 @@ SaddleOutcome converge_saddle_large(const LocalModel& model, Vector x, const Sad
     out.max_force = fmax;
     out.steps = step;
     if (fmax <= p.f_tol) {  // verify with the full spectrum, once
-      const Spectrum sp = spectrum(model, x);
+      const Spectrum sp = spectrum(model, x, p.exact_mode);
       out.lowest_eigenvalue = sp.values[0];
       out.second_eigenvalue = sp.values.size() > 1 ? sp.values[1] : HUGE_VAL;
-      out.mode = sp.vectors.col(0);
+      out.mode = p.exact_mode ? Vector(sp.vectors.col(0)) : v;
       out.n_negative = sp.n_negative(p.eigenvalue_tol);
       out.converged = out.n_negative == 1 && sp.nondegenerate(p.eigenvalue_tol);
       return out;
