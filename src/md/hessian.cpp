@@ -122,6 +122,8 @@ PetscErrorCode ksp_for(MPI_Comm comm, Mat a, Mat h, KSPType type, double rtol, K
   // iteration for the same iteration count (interact on a 200-bead polar glass: 20 s → 4.6 s).
   PetscCall(PCSetUseAmat(pc, PETSC_FALSE));
   PetscCall(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 20000));
+  // GMRES (the matrix-free operator): a Krylov space of 100 instead of PETSc's 30 before a restart.
+  if (std::string(type) == KSPGMRES) PetscCall(KSPGMRESSetRestart(ksp, 100));
   PetscCall(KSPSetFromOptions(ksp));
   *out = ksp;
   PetscFunctionReturn(0);
