@@ -80,7 +80,7 @@ struct SaddleParams {
   // Lanczos path: the verification's full spectrum also gives the exact lowest eigenvector as the
   // mode. Without it (callers that do not use the mode) only eigenvalues are computed, and the
   // mode is the last step's Lanczos estimate: a dense eigen-decomposition without vectors costs
-  // about a third as much (the whole-sample band of cli_pairs_stage, 2997 dof: 58 s → 41 s).
+  // about a third as much (the whole-sample band of cli_pairs_stage, 2997 dof: 58 s → 40 s).
   bool exact_mode = true;
 };
 
