@@ -25,11 +25,12 @@ bool charges_act(const Input& in) {
   return active;
 }
 
-void check_bonds_match_model(const Model& model, const std::string& model_name, bool has_bonds,
-                             const std::string& where) {
+void check_bonds_match_model(const Model& model, const std::string& setting, bool has_bonds, const std::string& where) {
   if (model.has_bonds() == has_bonds) return;
-  throw Error(where + (has_bonds ? ": has bonds, which system.model = \"" : ": has no bonds, which system.model = \"") +
-              model_name + (has_bonds ? "\" does not have" : "\" needs"));
+  throw Error(where + (has_bonds ? ": has bonds, which " + setting + " does not have"
+                                 : ": has no bonds, which " + setting + " needs"));
 }
+
+std::string input_model_setting(const std::string& model_name) { return "system.model = \"" + model_name + "\""; }
 
 }  // namespace tlsmap

@@ -8,6 +8,7 @@
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/lammps_data.hpp"
 #include "tlsmap/md/system.hpp"
+#include "tlsmap/stages/active_charges.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -267,9 +268,7 @@ EnergyReport run_energy(const std::vector<std::string>& args, MPI_Comm comm) {
               : loaded.beads.has_partner ? Model::kPolarDimersName
                                          : "kob-andersen";
   Model model = model_for(r.model, loaded);
-  if (model.has_bonds() != loaded.beads.has_partner)
-    throw Error(r.file + (loaded.beads.has_partner ? ": has bonds, which --model " + r.model + " does not have"
-                                                   : ": has no bonds, which --model " + r.model + " needs"));
+  check_bonds_match_model(model, "--model " + r.model, loaded.beads.has_partner, r.file);
   if (!model.has_diameters()) require_species_in_model(loaded, r.file, model.table.n_species(), r.model, comm);
   const bool poly = model.has_diameters();
   r.format = loaded.format;

@@ -317,7 +317,7 @@ void run_md_pairs(const Input& in, MPI_Comm comm) {
   Configuration c = read_configuration(s.output, comm);
   const GlobalBeads g = gather_by_id(c.beads, comm);
   const Model model = model_for_sample(s.model, g.diameter, s.output);
-  check_bonds_match_model(model, s.model, !g.partner.empty(), s.output);
+  check_bonds_match_model(model, input_model_setting(s.model), !g.partner.empty(), s.output);
   const std::optional<CoulombParams> coulomb = active_coulomb_from_input(in, c.box, s.replica.skin);
   if (coulomb) {
     s.replica.coulomb_cutoff = coulomb->cutoff;

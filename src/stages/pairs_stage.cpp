@@ -249,7 +249,7 @@ void check_same_sample(const Sample& ref, const Box& box, const GlobalBeads& g, 
 // state (its bonds must be the model's) and the input; Error or Input::fail otherwise.
 void set_physics(const Input& in, const PairsSettings& s, Sample& sample) {
   const Model model = model_by_name(s.model);
-  check_bonds_match_model(model, s.model, !sample.partner.empty(), sample.first);
+  check_bonds_match_model(model, input_model_setting(s.model), !sample.partner.empty(), sample.first);
   if (model.bond) sample.local.bond = *model.bond;
   sample.coulomb = active_coulomb_from_input(in, sample.box, s.skin);
   if (!sample.coulomb) return;

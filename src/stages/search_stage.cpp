@@ -713,7 +713,7 @@ Packing read_packing(const Input& in, const std::string& path, SearchSettings& s
                                   " (sigma) for the diameters of " + path);
     s.shell = 2.0 * model.max_cutoff();
   }
-  check_bonds_match_model(model, s.model, !g.partner.empty(), path);
+  check_bonds_match_model(model, input_model_setting(s.model), !g.partner.empty(), path);
   const std::optional<CoulombParams> coulomb = active_coulomb_from_input(in, c.box, s.skin);
   // The local model's pair list reaches R_c + its skin (0.5), which must stay within half the box.
   if (coulomb && s.shell + 0.5 > 0.5 * c.box.len.minCoeff())

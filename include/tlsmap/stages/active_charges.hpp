@@ -2,6 +2,7 @@
 // Active charges (charge.mode = "active", docs/polar.md) as every stage reads them: the [coulomb]
 // settings of the input.
 #include <optional>
+#include <string>
 #include "tlsmap/core/box.hpp"
 #include "tlsmap/electrostatics/coulomb.hpp"
 #include "tlsmap/io/input.hpp"
@@ -18,9 +19,11 @@ std::optional<CoulombParams> active_coulomb_from_input(const Input& in, const Bo
 // made and cannot act. Input::fail naming charge.mode otherwise.
 bool charges_act(const Input& in);
 
-// Error unless a sample read from `where` carries bonds exactly when `model` (named `model_name` in
-// the input) has them.
-void check_bonds_match_model(const Model& model, const std::string& model_name, bool has_bonds,
-                             const std::string& where);
+// Error unless a sample read from `where` carries bonds exactly when `model` has them. `setting`
+// names how the model was chosen, as the message quotes it: `system.model = "kob-andersen"` for an
+// input (input_model_setting), `--model kob-andersen` for a command-line flag.
+void check_bonds_match_model(const Model& model, const std::string& setting, bool has_bonds, const std::string& where);
+// `system.model = "NAME"`, the setting of an input file.
+std::string input_model_setting(const std::string& model_name);
 
 }  // namespace tlsmap
