@@ -27,7 +27,8 @@ STAGE_EDGES = {("md_pairs_stage", "pairs_stage"), ("md_pairs_stage", "search_sta
                ("pairs_stage", "search_stage"), ("search_stage", "md_pairs_stage"),
                ("search_stage", "fingerprint"), ("md_pairs_stage", "fingerprint"),
                ("search_stage", "active_charges"), ("interact_stage", "active_charges"),
-               ("pairs_stage", "active_charges"), ("md_pairs_stage", "active_charges"), ("pack", "coulomb_share"),
+               ("pairs_stage", "active_charges"), ("md_pairs_stage", "active_charges"),
+               ("energy_cli", "active_charges"), ("pack", "coulomb_share"),
                ("interact_stage", "coulomb_share")}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"tlsmap/([a-z_]+)/([a-z0-9_]+)\.hpp"')
 HDF5_CALL = re.compile(r"\bH5[A-Z][A-Za-z]*_?[A-Za-z_]*\s*\(")
