@@ -1,5 +1,6 @@
 // L-BFGS: reaches max|F| <= 1e-10 at a true minimum (brute-force forces), follows the same path bit
-// for bit at any rank count, and leaves other users' Beads::extra payload intact.
+// for bit at any rank count, leaves other users' Beads::extra payload intact, and still converges
+// when the energy jumps by more than a step gains (the slopes-only line search).
 #include "test_support.hpp"
 #include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/md/md.hpp"
@@ -8,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mpi.h>
+#include <cmath>
 #include <cstdio>
 
 using namespace tlsmap;
@@ -22,6 +25,29 @@ void quenched_liquid(System& sys, int n_side, bool holder, std::uint64_t seed, d
   MolecularDynamics md(sys, {0.005, true, 1.0, seed + 2});
   md.run(steps, [T](long) { return T; });
 }
+
+// An energy without forces: η per bead times a pseudo-random −1, 0 or +1 that changes whenever the
+// bead's x crosses a multiple of w. It stands for the jumps of a truncated Coulomb sum (pairs
+// crossing the cut-off) that a step near the minimum cannot outweigh. Summed as integers, so the
+// same at every rank count.
+class EnergyJumps : public ForceTerm {
+ public:
+  EnergyJumps(double eta, double w) : eta_(eta), w_(w) {}
+  ForceTermTotals add(Beads& b, const NeighborList*, std::span<const int>) override {
+    long long sum = 0;
+    for (int i = 0; i < b.n_owned; ++i) {
+      const auto cell = static_cast<std::int64_t>(std::floor(b.pos[i][0] / w_));
+      sum += static_cast<long long>(3.0 * uniform4(7, Stream::test, b.id[i], static_cast<std::uint64_t>(cell))[0]) - 1;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    ForceTermTotals t;
+    t.energy = eta_ * static_cast<double>(sum);
+    return t;
+  }
+
+ private:
+  double eta_, w_;
+};
 
 }  // namespace
 
@@ -108,4 +134,35 @@ TEST(Lbfgs, KeepsExistingExtraPayload) {
     ASSERT_EQ(a.extra[2 * i], static_cast<double>(a.id[i]));
     ASSERT_EQ(a.extra[2 * i + 1], -0.5 * static_cast<double>(a.id[i]));
   }
+}
+
+// The same quench with energy jumps of 1e-6 ε per bead crossing a 1e-6 σ grid: near the minimum no
+// step along the force lowers the energy, and before the slopes-only line search L-BFGS stopped
+// there unconverged. Now it switches, reaches 1e-10 and finds the minimum the smooth energy has
+// (the jumps carry no force), at every rank count.
+TEST(Lbfgs, ConvergesThroughEnergyJumps) {
+  const int n_side = 6;
+  const Box box = ka_box(n_side);
+  auto run = [&](bool jumps) {
+    System sys(MPI_COMM_WORLD, box, kob_andersen(), 0.3);
+    quenched_liquid(sys, n_side, world_rank() == 0, 23, 1.0, 300);
+    if (jumps) sys.add_force_term(std::make_shared<EnergyJumps>(1e-6, 1e-6));
+    MinimizeResult r = minimize_lbfgs(sys, LbfgsParams{});
+    return std::make_pair(r, gather_by_id(sys.beads(), sys.comm()));
+  };
+  auto [smooth, g0] = run(false);
+  auto [noisy, g1] = run(true);
+  if (world_rank() == 0)
+    std::printf("smooth: %ld iterations, max|F| %.2e; with jumps: %ld iterations, slopes only from %ld, max|F| %.2e\n",
+                smooth.iterations, smooth.max_force, noisy.iterations, noisy.slopes_only_from, noisy.max_force);
+  ASSERT_TRUE(smooth.converged);
+  EXPECT_EQ(smooth.slopes_only_from, -1);
+  EXPECT_GE(noisy.slopes_only_from, 0) << "the jumps did not stop the energy-based line search";
+  ASSERT_TRUE(noisy.converged);
+  EXPECT_LE(noisy.max_force, 1e-10);
+  // The same minimum of the pair energy: positions to 1e-7 σ (measured below).
+  double dmax = 0.0;
+  for (std::size_t i = 0; i < g0.size(); ++i) dmax = std::max(dmax, box.minimum_image(g1.pos[i] - g0.pos[i]).norm());
+  if (world_rank() == 0) std::printf("largest distance between the two minima: %.2e sigma\n", dmax);
+  EXPECT_LT(dmax, 1e-7);
 }

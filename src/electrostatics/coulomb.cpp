@@ -169,11 +169,12 @@ Coulomb::Coulomb(const Decomposition& decomp, const CoulombParams& p)
   kernel_reach_ = (grid_->stencil_width() - 1) * grid_->spacing().minCoeff() / p_.sigma;
 }
 
-double Coulomb::reciprocal(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& force) {
+double Coulomb::reciprocal(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& force,
+                           bool virial) {
   std::vector<Vec3> field;
   double energy;
   if (fft_) {
-    energy = fft_->compute(pos, q, field);
+    energy = fft_->compute(pos, q, field, virial);
   } else {
     grid_->spread(pos, q);
     grid_->solve();
@@ -257,7 +258,7 @@ CoulombResult Coulomb::compute(const Beads& b, const NeighborList& list, std::ve
   const std::span<const double> q(b.charge.data(), n);
   CoulombResult r;
   std::vector<Vec3> grid_force;
-  r.reciprocal = reciprocal(pos, q, grid_force);
+  r.reciprocal = reciprocal(pos, q, grid_force, tensor);
   if (grid_) r.iterations = grid_->iterations();
   double f_max = 0.0;
   for (int i = 0; i < n; ++i) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <sstream>
 
@@ -305,7 +306,7 @@ std::vector<FftCoulomb::Stencil> FftCoulomb::spread(std::span<const Vec3> pos, s
   return st;
 }
 
-double FftCoulomb::mesh_energy(const PetscScalar* rho) {
+double FftCoulomb::mesh_energy(const PetscScalar* rho, bool virial) {
   const int nzc = n_[2] / 2 + 1;
   const double b = 0.25 / (alpha_ * alpha_);
   // energy, then the virial's xx, yy, zz, xy, xz, yz
@@ -317,15 +318,16 @@ double FftCoulomb::mesh_energy(const PetscScalar* rho) {
         const double mult = (z == 0 || 2 * z == n_[2]) ? 1.0 : 2.0;
         const double e2 = mult * g_[k] * (rho[2 * k] * rho[2 * k] + rho[2 * k + 1] * rho[2 * k + 1]);  // 2 E_k
         sums[0] += e2;
-        if (e2 == 0.0) continue;  // k = 0 (G = 0)
+        if (!virial || e2 == 0.0) continue;  // e2 = 0 at k = 0 (G = 0)
         const double e = 0.5 * e2;
         const double kx = kmode_[0][local_0_start_ + l], ky = kmode_[1][y], kz = kmode_[2][z];
         const double v = -2.0 * (1.0 / (kx * kx + ky * ky + kz * kz) + b) * e;
         sums[1] += e + v * kx * kx, sums[2] += e + v * ky * ky, sums[3] += e + v * kz * kz;
         sums[4] += v * kx * ky, sums[5] += v * kx * kz, sums[6] += v * ky * kz;
       }
-  MPI_Allreduce(MPI_IN_PLACE, sums, 7, MPI_DOUBLE, MPI_SUM, decomp_.comm());
-  virial_ << sums[1], sums[4], sums[5], sums[4], sums[2], sums[6], sums[5], sums[6], sums[3];
+  MPI_Allreduce(MPI_IN_PLACE, sums, virial ? 7 : 1, MPI_DOUBLE, MPI_SUM, decomp_.comm());
+  if (virial) virial_ << sums[1], sums[4], sums[5], sums[4], sums[2], sums[6], sums[5], sums[6], sums[3];
+  else virial_.setConstant(std::numeric_limits<double>::quiet_NaN());
   return 0.5 * sums[0];
 }
 
@@ -380,11 +382,12 @@ std::vector<Vec3> FftCoulomb::interpolate(const std::vector<Stencil>& st) const 
   return field;
 }
 
-double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& field) {
+double FftCoulomb::compute(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& field,
+                           bool virial) {
   const std::vector<Stencil> st = spread(pos, q);
   const PetscScalar* rho = nullptr;
   petsc_check(VecGetArrayRead(fout_, &rho), "VecGetArrayRead");
-  const double energy = mesh_energy(rho);
+  const double energy = mesh_energy(rho, virial);
   mesh_field(rho);
   petsc_check(VecRestoreArrayRead(fout_, &rho), "VecRestoreArrayRead");
   field = interpolate(st);

@@ -83,7 +83,9 @@ class History {
 
   // Backtracking line search along d from energy e0 with slope slope0: trial points x + a d, reached
   // by moving the difference. Leaves the beads at x + a_now d with its energy; true if accepted.
-  bool line_search(double e0, double slope0, double& energy, double& a, double& a_now) {
+  // slopes_only: accept on the slope test alone (the energy is too noisy to judge a step; see
+  // minimize_lbfgs).
+  bool line_search(double e0, double slope0, double& energy, double& a, double& a_now, bool slopes_only) {
     const double e_noise = 1e-14 * std::abs(e0);
     bool accepted = false;
     for (int ls = 0; ls < p_.max_backtrack && !accepted; ++ls) {
@@ -93,8 +95,8 @@ class History {
       compute_forces_holding(sys_, p_.held);
       energy = sys_.potential_energy();
       const double slope = -sums(1, [&](int i) { terms_[0][i] = b_.force[i].dot(v(i, col_d_)); })[0];
-      accepted =
-          energy <= e0 + p_.c1 * a * slope0 || (energy <= e0 + e_noise && slope <= (2.0 * p_.delta - 1.0) * slope0);
+      const bool slope_ok = slope <= (2.0 * p_.delta - 1.0) * slope0;
+      accepted = slopes_only ? slope_ok : energy <= e0 + p_.c1 * a * slope0 || (energy <= e0 + e_noise && slope_ok);
       if (!accepted) {
         const double secant = slope > 0.0 ? a * slope0 / (slope0 - slope) : 0.5 * a;
         a = std::clamp(secant, 0.1 * a, 0.5 * a);
@@ -223,15 +225,23 @@ MinimizeResult minimize_lbfgs(System& sys, const LbfgsParams& p,
   double energy = sys.potential_energy(), fmax = sys.max_force();
 
   long it = 0;
+  bool slopes_only = false;
   while (it < p.max_iter && fmax > p.f_tol) {
     const double e0 = energy, slope0 = history.direction();
     double a = 1.0, a_now = 0.0;
-    if (!history.line_search(e0, slope0, energy, a, a_now)) {
-      // Back to the line-search start; give up only if this already was steepest descent.
+    if (!history.line_search(e0, slope0, energy, a, a_now, slopes_only)) {
+      // Back to the line-search start and retry along the force. If even that fails, the energy
+      // disagrees with the forces on the scale of the step (e.g. a truncated Coulomb sum jumps as
+      // pairs cross its cut-off): from then on steps are judged by their slopes alone, which for a
+      // smooth energy along the line still means downhill. Give up only if that fails too.
       history.step_back(a_now);
       energy = sys.potential_energy();
       fmax = sys.max_force();
-      if (history.empty()) break;
+      if (history.empty()) {
+        if (slopes_only) break;
+        slopes_only = true;
+        res.slopes_only_from = it;
+      }
       history.forget();
       continue;
     }

@@ -230,6 +230,11 @@ void minimize_glass(System& sys, const PackParams& p, Progress& progress, PackRe
   res.minimum = p.minimizer == "lbfgs" ? minimize_lbfgs(sys, p.lbfgs, report, p.log_every)
                                        : minimize_fire(sys, p.fire, report, p.log_every);
   res.minimize_seconds = MPI_Wtime() - t_min;
+  if (res.minimum.slopes_only_from >= 0)
+    progress.say(
+        fmt::format("L-BFGS from iteration {} on: steps judged by their slopes alone (a step along the force could not "
+                    "lower the energy: it jumps as pairs cross the real-space cut-off; docs/minimizers.md)",
+                    res.minimum.slopes_only_from));
   Thermo th = sys.thermo();
   res.e_per_bead = th.potential / n;
   res.pressure = th.pressure;
@@ -310,10 +315,13 @@ PackResult make_glass(System& sys, const PackParams& p, Progress& progress) {
   res.swap_accepted_final = swaps_final.accepted;
   minimize_glass(sys, p, progress, res);
   res.seconds = MPI_Wtime() - t0;
+  const bool capped = res.minimum.iterations >= (p.minimizer == "lbfgs" ? p.lbfgs.max_iter : p.fire.max_iter);
   agree(sys.comm(), res.minimum.converged,
-        "the minimiser did not reach max|F| <= " + std::to_string(p.fire.f_tol) + " in " +
-            std::to_string(res.minimum.iterations) + " iterations (max|F| = " + std::to_string(res.minimum.max_force) +
-            "); raise minimize.max_iter");
+        fmt::format("the minimiser did not reach max|F| <= minimize.f_tol = {:.3g} in {} iterations (max|F| = "
+                    "{:.3g}); {}",
+                    p.fire.f_tol, res.minimum.iterations, res.minimum.max_force,
+                    capped ? "raise minimize.max_iter"
+                           : "its line search failed along the force (forces that are not the energy's gradient)"));
   return res;
 }
 

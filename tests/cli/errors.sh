@@ -40,7 +40,20 @@ output = "x.h5"
 [system]
 n_beads = 20
 T
+cat > few_iterations.toml <<'T'
+[run]
+output = "x.h5"
+[system]
+n_beads = 256
+[pack]
+equil_steps = 10
+quench_steps = 10
+[minimize]
+max_iter = 3
+T
 for np in 1 2 4; do
+  check minimiser-cap $np 1 "in 3 iterations (max|F| = " pack few_iterations.toml
+  check minimiser-cap-hint $np 1 "); raise minimize.max_iter" pack few_iterations.toml
   check out-of-range $np 1 "bad_range.toml:4: key 'md.dt'" pack bad_range.toml
   check unknown-key  $np 1 "bad_key.toml:4:" pack bad_key.toml
   check suggestion   $np 1 "did you mean 'system.n_beads'" pack bad_key.toml

@@ -120,8 +120,10 @@ class Coulomb {
   // Collective. The reciprocal (grid or mesh) part alone: its forces q_i E(r_i) on the given
   // beads of this rank (within the subdomain + drift), and its energy before the constant self
   // correction. Smooth in the positions (no cutoff), hence the matrix-free Hessian product of the
-  // split (couplings/coulomb_hessian.hpp) by central differences of it.
-  double reciprocal(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& force);
+  // split (couplings/coulomb_hessian.hpp) by central differences of it. virial: the mesh's virial
+  // tensor too (fft only; FftCoulomb::compute).
+  double reciprocal(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& force,
+                    bool virial = false);
 
   // Collective. The reciprocal part's strain derivatives (FftCoulomb::strain_derivatives) for these
   // beads of this rank; fft only (throws Error for the multigrid part, whose grid is not strained).

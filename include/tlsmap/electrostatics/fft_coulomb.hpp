@@ -79,14 +79,16 @@ class FftCoulomb {
   // Collective. Mesh energy of the owned beads' charges (each bead's own mesh self energy
   // included; see self_correction) and the mesh field at each owned bead (field.size() = pos.size()).
   // Every position must lie in this rank's subdomain widened by the drift (throws Error otherwise).
-  double compute(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& field);
+  // virial: also the mesh virial tensor (virial()); without it virial() is NaN, and the pass over the
+  // modes costs no division.
+  double compute(std::span<const Vec3> pos, std::span<const double> q, std::vector<Vec3>& field, bool virial = false);
 
   // The mean error of the mesh self energy per unit q², relative to the exact Gaussian one:
   // (1/(2Vε)) [Σ_{k≠0 in the zone} G Σ_m Û²(k_m) − Σ_{k≠0} 4π e^{−k²/4α²}/k²]. A constant: subtract
   // self_correction() Σq² from compute()'s energy (no force changes).
   double self_correction() const { return self_correction_; }
 
-  // The mesh energy's virial Σ r_a f_b of the last compute() (summed over ranks): each mode's energy
+  // The mesh energy's virial Σ r_a f_b of the last compute(…, true) (summed over ranks): each mode's energy
   // E_k times (δ_ab − 2 k_a k_b (1/k² + 1/4α²)), the Ewald reciprocal tensor (as LAMMPS's PPPM
   // evaluates it with the optimal influence function); its trace is the strain derivative of the
   // mesh energy exactly, the traceless part to the mesh error (docs/electrostatics.md §11).
@@ -122,7 +124,7 @@ class FftCoulomb {
   // Steps of compute(), in order: charges → Q̂ (in fout_), the mesh energy (collective), the field on
   // the brick, the field at the beads.
   std::vector<Stencil> spread(std::span<const Vec3> pos, std::span<const double> q);
-  double mesh_energy(const PetscScalar* rho);  // also sets virial_
+  double mesh_energy(const PetscScalar* rho, bool virial);  // virial: also sets virial_ (else NaN)
   // factor: per mode of the slab, multiplies G (nullptr: 1).
   void mesh_field(const PetscScalar* rho, const double* factor = nullptr);
   std::vector<Vec3> interpolate(const std::vector<Stencil>& st) const;

@@ -107,6 +107,9 @@ struct MinimizeResult {
   long force_calls = 0;
   double energy = 0.0;
   double max_force = 0.0;
+  // L-BFGS: the iteration from which its line search judged steps by their slopes alone, because
+  // a step along the force could not lower the energy (−1: never; FIRE: always −1).
+  long slopes_only_from = -1;
 };
 
 // Collective. Minimises the system in place (uses and then zeroes the bead velocities).

@@ -13,8 +13,13 @@
 // (1 - 2 delta) of its start (Hager & Zhang's "approximate Wolfe" test, SIAM J. Optim. 16, 170
 // (2005)). Otherwise the next trial length is the secant root of the slope, kept in [0.1, 0.5] of
 // the last one. A direction that is not downhill, or a line search that fails, drops the history
-// and retries along the force (steepest descent); a failed steepest-descent search ends the run
-// unconverged. Converged when max_i |F_i| <= f_tol.
+// and retries along the force (steepest descent). If that fails too, the energy is not consistent
+// with the forces on the scale of a step: a truncated Coulomb sum, for one, jumps by
+// ~q² erfc(α r_c)/r_c whenever a pair crosses its cut-off, which near a minimum exceeds what a step
+// gains. From then on a step is accepted on the slope test alone (a gradient-only line search:
+// for a quadratic along the line, slope(a) ≤ (1 − 2 delta) |slope0| means E(a) < E(0)), and
+// MinimizeResult::slopes_only_from records when; a failed steepest-descent search in that mode ends
+// the run unconverged. Converged when max_i |F_i| <= f_tol.
 //
 // Rank-count independence: every global quantity (the two-loop's dot products, slopes, energies)
 // is a reproducible sum and every per-bead operation is the same on any decomposition, so the path
