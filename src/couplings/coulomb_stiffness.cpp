@@ -6,7 +6,6 @@
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/electrostatics/ewald.hpp"
-#include "tlsmap/md/lbfgs.hpp"
 #include "tlsmap/parallel/gather.hpp"
 
 #include <fmt/format.h>
@@ -92,16 +91,7 @@ std::unique_ptr<System> relaxed_state(MPI_Comm comm, const Model& model, double 
                                       const CoulombStiffnessParams& p, const StrainedStarts& starts, long* iterations) {
   auto [strained_box, start] = starts.start(e);
   auto sys = sample_system(comm, strained_box, model, skin, proc_grid, std::move(start), p.active);
-  LbfgsParams lp;
-  lp.f_tol = p.f_tol;
-  const MinimizeResult m = minimize_lbfgs(*sys, lp);
-  *iterations = m.iterations;
-  if (!m.converged)
-    throw Error(
-        fmt::format("Coulomb share: the sample strained by ({:.3g}, {:.3g}, {:.3g}) did not relax{} to "
-                    "max |F| <= {:.3g} (reached {:.3g})",
-                    e[0], e[1], e[2], p.active ? " with its charges acting" : "", p.f_tol, m.max_force));
-  sys->compute_forces();
+  *iterations = relax_strained_state(*sys, e, p.f_tol, "Coulomb share", p.active ? " with its charges acting" : "");
   return sys;
 }
 

@@ -48,16 +48,21 @@ std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Bead
   auto [b, copy] = strained_copy(box, beads, e);
   auto sys = std::make_unique<System>(comm, b, model, skin, proc_grid);
   sys->set_beads(std::move(copy));
+  relax_strained_state(*sys, e, f_tol, "material constants");
+  return sys;
+}
+
+long relax_strained_state(System& sys, const Vec3& e, double f_tol, std::string_view what, std::string_view how) {
   LbfgsParams p;
   p.f_tol = f_tol;
-  const MinimizeResult m = minimize_lbfgs(*sys, p);
+  const MinimizeResult m = minimize_lbfgs(sys, p);
   if (!m.converged)
     throw Error(
-        fmt::format("material constants: the sample strained by ({:.3g}, {:.3g}, {:.3g}) did not relax to "
-                    "max |F| <= {:.3g} (reached {:.3g})",
-                    e[0], e[1], e[2], f_tol, m.max_force));
-  sys->compute_forces();
-  return sys;
+        fmt::format("{}: the sample strained by ({:.3g}, {:.3g}, {:.3g}) did not relax{} to max |F| <= {:.3g} "
+                    "(reached {:.3g})",
+                    what, e[0], e[1], e[2], how, f_tol, m.max_force));
+  sys.compute_forces();
+  return m.iterations;
 }
 
 Mat6 stress_strain_coefficients(const Mat6& c, const Mat3& s) {

@@ -55,6 +55,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -82,6 +83,11 @@ std::pair<Box, Beads> strained_copy(const Box& box, const Beads& beads, const Ve
 // if it does not converge.
 std::unique_ptr<System> relax_strained(MPI_Comm comm, const Box& box, const Beads& beads, const Model& model,
                                        double skin, Int3 proc_grid, const Vec3& e, double f_tol);
+
+// Collective. Relaxes a strained state (sys, strained by 1 + e_d) by L-BFGS to max |F| <= f_tol and
+// computes its forces; returns the iterations. Throws Error "<what>: the sample strained by (e) did
+// not relax<how> to max |F| <= f_tol (reached …)" if it does not converge.
+long relax_strained_state(System& sys, const Vec3& e, double f_tol, std::string_view what, std::string_view how = "");
 
 // Collective. The Hessian-route elastic tensors of the system at its current positions (which
 // should be a minimum; ids 1..N). Rank-count independent up to the KSP tolerance rtol (the global
