@@ -225,6 +225,7 @@ SearchSettings SearchSettings::from_input(const Input& in) {
   k.neb.n_images = static_cast<int>(in.get_int("search.neb_images"));
   k.neb.spring = in.get_double("search.neb_spring");
   k.neb.f_tol = in.get_double("search.neb_tol");
+  k.neb.max_iter = in.get_int("search.neb_max_iter");
   k.units = PhysicalUnits::from_input(in);
   k.pairs = SearchParams::PairRule::occupied;
   k.start_from_occupied = in.get_string("search.start_from") == "occupied";
@@ -244,7 +245,7 @@ std::string fingerprint(const SearchSettings& s, const Box& box, const GlobalBea
   if (coulomb) f.add(coulomb->accuracy), f.add(coulomb->cutoff), f.add(coulomb->epsilon), f.add(int(coulomb->solver));
   const SearchParams& k = s.kernel;
   f.add(k.minimizer.f_tol), f.add(k.max_attempts), f.add(k.stop_after_stale), f.add(k.dedup_distance);
-  f.add(k.dedup_energy), f.add(k.neb.n_images), f.add(k.neb.spring), f.add(k.neb.f_tol);
+  f.add(k.dedup_energy), f.add(k.neb.n_images), f.add(k.neb.spring), f.add(k.neb.f_tol), f.add(k.neb.max_iter);
   f.add(k.units.sigma_angstrom), f.add(k.units.epsilon_kelvin), f.add(k.units.mass_amu);
   f.add(k.follow_modes), f.add(k.start_from_occupied), f.add(k.max_splitting);
   f.add(k.target_missing), f.add(k.target_window);
@@ -463,6 +464,7 @@ void write_search_attributes(Hdf5File& f, const std::map<std::int64_t, DomainOut
                                                   {"neb_images", double(s.kernel.neb.n_images)},
                                                   {"neb_spring", s.kernel.neb.spring},
                                                   {"neb_tol", s.kernel.neb.f_tol},
+                                                  {"neb_max_iter", double(s.kernel.neb.max_iter)},
                                                   {"f_tol", s.kernel.minimizer.f_tol},
                                                   {"relax", double(s.relax)},
                                                   {"relax_radius", s.relax_radius},

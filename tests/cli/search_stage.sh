@@ -5,7 +5,8 @@
 # occupied state (E_A = /search/e_sample, also after relaxation with every bead free), the
 # asymmetry is signed, classes follow the documented rule (tls rows adjacent, E_qs within the
 # threshold), no rearrangement is listed twice; a search resumed domain by domain equals the one-go
-# search; a rerun of a finished search leaves the file byte for byte; bad [search] and [tls] input
+# search; a rerun of a finished search leaves the file byte for byte; with search.neb_max_iter = 50
+# no band converges (/tls/neb_converged); bad [search] and [tls] input
 # exits 1 with one clear message and leaves the file as it was.
 source "$(dirname "$0")/common.bash"
 input() {  # input <output file> [extra [search] lines]
@@ -44,6 +45,19 @@ before=$(md5sum < np2.h5)
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search in2.toml > rerun.txt
 grep -q "0 to search now, 2 already in the file" rerun.txt
 [[ $(md5sum < np2.h5) == "$before" ]] || { echo "FAIL rerun changed np2.h5"; exit 1; }
+# The NEB's step budget (search.neb_max_iter): 50 FIRE steps leave every band above neb_tol.
+cp base.h5 short.h5
+input short.h5 "neb_max_iter = 50" > short.toml
+timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search short.toml > short.txt
+/usr/bin/python3 - <<'PY'
+import h5py
+full, short = h5py.File("np2.h5", "r"), h5py.File("short.h5", "r")
+assert full["search"].attrs["neb_max_iter"] == 5000 and short["search"].attrs["neb_max_iter"] == 50
+c_full, c_short = full["tls/neb_converged"][()], short["tls/neb_converged"][()]
+assert c_full.any(), c_full
+assert len(c_short) >= 1 and not c_short.any(), c_short
+print(f"neb_max_iter: converged bands {c_full.sum()} of {len(c_full)} at 5000 steps, {c_short.sum()} of {len(c_short)} at 50")
+PY
 
 /usr/bin/python3 - <<'PY'
 import h5py, numpy as np
