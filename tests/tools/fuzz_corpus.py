@@ -65,6 +65,7 @@ INPUT_OF_STAGE = {"pack": None, "charge": "packed.h5", "search": "charged.h5", "
 # a budget a run stops well before, "all pairs"): not malformed, so not in the corpus.
 HUGE_IS_VALID = {
     "run.seed", "run.log_every", "minimize.max_iter", "search.max_domains", "search.checkpoint_every",
+    "search.neb_max_iter",  # a band stops at search.neb_tol
     "search.stop_after_stale", "search.dedup_distance", "search.dedup_energy", "tls.max_splitting",
     "tls.max_splitting_epsilon", "interact.cutoff", "interact.check_pairs", "dipole.convergence_tls",
     "search.max_attempts",  # stop_after_stale = 1 ends the domain after one attempt
