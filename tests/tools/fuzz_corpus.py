@@ -7,11 +7,11 @@ usage: /usr/bin/python3 tests/tools/fuzz_corpus.py TLSMAP WORKDIR
 Makes a valid tiny sample once (250 Kob–Andersen beads: pack, charge, a one-domain search, dipole;
 a few seconds on one core, WORKDIR/base), then writes one directory per malformed case under
 WORKDIR/cases/NNN-name/ holding everything the case needs (its input file, a copy of the HDF5 file
-it works on, a broken LAMMPS data file, a FIFO, ...) and `case.env`, a bash fragment:
+it works on, a broken LAMMPS data file, a FIFO, ...) and `case.json`:
 
-    name=...  category=...  np=1|2  args=(stage in.toml)  needles=(in.toml md.dt)  known=''
+    {"name": ..., "category": ..., "np": 1|2, "args": [stage, "in.toml"], "needles": ["in.toml", "md.dt"], "known": ""}
 
-tests/cli/fuzz_inputs.sh runs each case (in its directory, with a timeout) and checks the outcome:
+tests/tools/fuzz_run.py (CTest cli_fuzz_inputs, through tests/cli/fuzz_inputs.sh) runs each case (in its directory, with a timeout) and checks the outcome:
 exit status exactly 1; exactly one line starting with "tlsmap: error" on stderr, containing every
 needle (the file, and the key or dataset, it must name); the directory afterwards exactly as before
 (no file added, none removed, none changed: no output, no `.tmp`, inputs untouched).
@@ -29,9 +29,9 @@ fix lands, then as XPASS, the sign to delete the entry. Values of keys whose ran
 that a run can legitimately use (a huge seed, log_every, max_iter, ...) are not malformed and are
 not in the corpus: see HUGE_IS_VALID.
 """
+import json
 import os
 import random
-import shlex
 import shutil
 import stat
 import subprocess
@@ -278,11 +278,9 @@ class Corpus:
         for i, (d, category, name, args, needles, np_) in enumerate(self.cases):
             if i % step == step // 2 and category not in ("paths",):
                 np_ = 2
-            with open(os.path.join(d, "case.env"), "w") as f:
-                f.write(f"name={shlex.quote(name)}\ncategory={shlex.quote(category)}\nnp={np_}\n")
-                f.write("args=(" + " ".join(shlex.quote(a) for a in args) + ")\n")
-                f.write("needles=(" + " ".join(shlex.quote(n) for n in needles) + ")\n")
-                f.write(f"known={shlex.quote(KNOWN.get(name.split('-', 1)[1], ''))}\n")
+            with open(os.path.join(d, "case.json"), "w") as f:
+                json.dump({"name": name, "category": category, "np": np_, "args": args, "needles": needles,
+                           "known": KNOWN.get(name.split("-", 1)[1], "")}, f)
 
     # -- the input file: every key ------------------------------------------------------------------
     def keys(self):
