@@ -254,6 +254,57 @@ TEST(LocalModel, RejectsBadConfigurations) {
 // Lanczos + Newton path used above dense_limit dof) verify every state they report, and converge to
 // the same saddle from the same start.
 
+// The climbing image on a path whose straight start is hopeless: two beads of the same species in a
+// relaxed KA domain (radius 2, 34–38 mobile beads) trade places, so the start moves them through each
+// other. The climber must stay bounded by its neighbours (search/neb.cpp, bound_climber_step). Without
+// the bound (measured by disabling it), the highest image ran away to 3243 ε (seed 1, 6 images) and
+// 82100 ε (seed 4, 12 images) in the 5000 FIRE steps; with it, the highest image stays below 100 ε
+// (measured 0.0 and 5.6: those bands do not converge, and are reported as such). Seed 3 (12 images)
+// converges with or without the bound, and its climber must then be a first-order saddle of the model:
+// max|∇E| ≤ 1e-4 and exactly one negative eigenvalue of the Hessian (measured barrier 7.867 ε).
+TEST(Neb, ClimberStaysBetweenItsNeighboursOnASwapPath) {
+  struct Case {
+    std::uint64_t seed;
+    int images;
+  };
+  for (const Case c : {Case{1, 6}, Case{3, 12}, Case{4, 12}}) {
+    const LocalModel m(ka_domain(2.0, c.seed));
+    MinimizerParams mp;
+    const MinimizeOutcome a = minimize_local(m, m.initial_coordinates(), mp);
+    ASSERT_TRUE(a.converged);
+    // The closest pair of mobile beads of one species, swapped: B is the same minimum relabelled.
+    const auto& species = m.config().species;
+    int bi = -1, bj = -1;
+    double closest = HUGE_VAL;
+    for (int i = 0; i < m.n_mobile(); ++i)
+      for (int j = i + 1; j < m.n_mobile(); ++j) {
+        const double d = (a.x.segment<3>(3 * i) - a.x.segment<3>(3 * j)).norm();
+        if (species[i] == species[j] && d < closest) closest = d, bi = i, bj = j;
+      }
+    Vector b = a.x;
+    b.segment<3>(3 * bi) = a.x.segment<3>(3 * bj);
+    b.segment<3>(3 * bj) = a.x.segment<3>(3 * bi);
+    NebParams p;
+    p.n_images = c.images;
+    p.f_tol = 1e-5;
+    const NebResult r = nudged_elastic_band(m, a.x, b, p);
+    const double top = r.energy[r.highest] - r.energy[0];
+    if (world_rank() == 0)
+      std::printf(
+          "swap path, seed %d (%d mobile, beads %.3f apart), %d images: highest image %.4f ε, converged %d "
+          "(%ld steps, max|F| %.1e)\n",
+          static_cast<int>(c.seed), m.n_mobile(), closest, c.images, top, r.converged, r.iterations, r.max_force);
+    EXPECT_LT(top, 100.0) << "seed " << c.seed << ": the climbing image ran away";
+    if (c.seed == 3) {
+      ASSERT_TRUE(r.converged);
+      Vector g;
+      m.energy_gradient(r.images[r.highest], g);
+      EXPECT_LT(LocalModel::max_force(g), 1e-4);
+      EXPECT_EQ(spectrum(m, r.images[r.highest], false).n_negative(1e-6), 1);
+    }
+  }
+}
+
 TEST(EventSearch, KaDomainDenseAndLanczosPathsAgree) {
   const LocalModel m(ka_domain(1.6, 5));
   SearchParams dense;

@@ -109,8 +109,24 @@ double neb_forces(Band& band, const NebParams& p, int climber, int* hi) {
   return fmax;
 }
 
-// One FIRE step over all interior images as one vector (steps capped at max_step per bead).
-void fire_step(Band& band, FireControl& fire, const NebParams& p, long it, std::vector<LocalModel>& models) {
+// The climber's step with its part along the tangent bounded: it may go at most halfway to either
+// neighbour's projection on the tangent. Both neighbours lie lower, so the maximum it climbs to lies
+// between them; past a neighbour the tangent (set by the neighbours alone once the climber is far
+// above both) no longer crosses the barrier, and the climber rises along it into a bead overlap
+// without end (docs/minimizers.md, "The bounded climber"). The clamped velocity component goes too.
+void bound_climber_step(Band& band, int k, Vector& dx) {
+  const Vector& t = band.t[k];
+  const double back = 0.5 * (band.x[k - 1] - band.x[k]).dot(t), ahead = 0.5 * (band.x[k + 1] - band.x[k]).dot(t);
+  const double along = dx.dot(t), bounded = std::clamp(along, std::min(back, 0.0), std::max(ahead, 0.0));
+  if (bounded == along) return;
+  dx += (bounded - along) * t;
+  band.v[k] -= band.v[k].dot(t) * t;
+}
+
+// One FIRE step over all interior images as one vector (steps capped at max_step per bead, the
+// climber's also bounded by its neighbours).
+void fire_step(Band& band, FireControl& fire, const NebParams& p, long it, int climber,
+               std::vector<LocalModel>& models) {
   const int m = band.size();
   double pw = 0.0, vv = 0.0, ff = 0.0;
   for (int k = 1; k < m - 1; ++k) {
@@ -130,6 +146,7 @@ void fire_step(Band& band, FireControl& fire, const NebParams& p, long it, std::
     Vector dx = dt * band.v[k];
     const double mx = LocalModel::max_bead_norm(dx);
     if (mx > p.max_step) dx *= p.max_step / mx;
+    if (k == climber) bound_climber_step(band, k, dx);
     band.x[k] += dx;
     band.e[k] = models[k].energy_gradient(band.x[k], band.g[k]);
   }
@@ -198,13 +215,18 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
       climber = hi;
       continue;  // recompute forces with the climber
     }
-    if (p.climbing && climber > 0 && climber != hi) climber = hi;
+    if (p.climbing && climber > 0 && climber != hi) {
+      // Another image is highest: it climbs from now on. The velocities were built up under the
+      // old climber's force, so FIRE starts again from rest.
+      climber = hi;
+      for (Vector& v : band.v) v.setZero();
+    }
     r.max_force = fmax;
     if ((fmax <= p.f_tol && (!p.climbing || climber > 0)) || it >= p.max_iter) {
       r.converged = fmax <= p.f_tol;
       break;
     }
-    fire_step(band, fire, p, it, models);
+    fire_step(band, fire, p, it, climber, models);
   }
   r.iterations = it;
   for (const LocalModel& mk : models) r.energy_calls += mk.n_energy_calls() - model.n_energy_calls();

@@ -10,6 +10,7 @@
 # the glass; rebuilding each row's states from /particles/all plus its mobile beads gives E_A =
 # energy_a and E_B - E_A = /pairs/asymmetry_shell (a numpy KA energy, 1e-9); the second row (state A
 # not bitwise /particles/all) lists every bead that differs and repeats the first row's barrier.
+# search.neb_max_iter = 20 (2 ranks): every row has neb_converged = 0, where the default budget gives 1.
 # Whole sample vs shell (the first pair again with neb = "auto" and check_whole, 2 ranks, against
 # LAMMPS below): the whole-sample band joins the same minima (asymmetry_whole = asymmetry to 1e-9),
 # and its barrier is not above the shell's (a frozen shell can
@@ -137,6 +138,15 @@ for np in 1 2 4; do
   grep -q "and /pairs to np$np.h5" pairs$np.txt
 done
 cat pairs2.txt
+# search.neb_max_iter reaches the pairs stage: with a budget of 20 FIRE steps no band converges, where
+# the default budget converges every one.
+pairs_input budget.h5 states/pairs.txt 'neb = "shell"' | sed 's/^\[search\]$/[search]\nneb_max_iter = 20/' > budget.toml
+timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" pairs budget.toml > budget.txt
+/usr/bin/python3 -c '
+import h5py
+full, short = (h5py.File(f, "r")["tls/neb_converged"][()].tolist() for f in ("np2.h5", "budget.h5"))
+print(f"neb_converged: default budget {full}, neb_max_iter = 20 {short}")
+assert full == [1] * len(full) and short == [0] * len(full), (full, short)'
 
 /usr/bin/python3 - <<'PY'
 import h5py, numpy as np
