@@ -48,6 +48,9 @@ class StrainedStarts {
     return {strained_box, std::move(copy)};
   }
 
+  // The reference state strained affinely by e, without any relaxation (the Born path).
+  std::pair<Box, Beads> affine(const Vec3& e) const { return strained_copy(box_, base_, e); }
+
   // Whether start(e) adds the predicted non-affine displacement (every axis e stretches is learnt).
   bool predicts(const Vec3& e) const {
     if (e == Vec3::Zero()) return false;
@@ -106,6 +109,29 @@ double bonded_coulomb(const GlobalBeads& g, std::span<const double> charge, cons
   return sum;
 }
 
+// The Coulomb energy of a configuration: the plain Ewald sum, the bonded pairs' q_i q_j/(ε r) left out
+// (as the engine's split).
+double coulomb_energy(const System& sys, MPI_Comm comm, std::span<const double> charge,
+                      const CoulombStiffnessParams& p) {
+  GlobalBeads g = gather_by_id(sys.beads(), comm);
+  for (Vec3& x : g.pos) sys.box().wrap(x);
+  const EwaldParams ep = ewald_params(sys.box(), p.ewald_accuracy, 0.0, p.epsilon);
+  return ewald(g.pos, charge, sys.box(), ep).energy - bonded_coulomb(g, charge, sys.box(), p.epsilon);
+}
+
+// The energies of the reference state strained affinely by e (no relaxation).
+StateEnergy affine_energy(MPI_Comm comm, std::span<const double> charge, const Model& model, double skin,
+                          Int3 proc_grid, const Vec3& e, const CoulombStiffnessParams& p,
+                          const StrainedStarts& starts) {
+  auto [strained_box, beads] = starts.affine(e);
+  const auto sys = sample_system(comm, strained_box, model, skin, proc_grid, std::move(beads), std::nullopt);
+  sys->compute_forces();
+  StateEnergy out;
+  out.pair = sys->potential_energy();
+  out.coulomb = coulomb_energy(*sys, comm, charge, p);
+  return out;
+}
+
 // The energies of one relaxed strained state (which `starts` learns from).
 StateEnergy state_energy(MPI_Comm comm, std::span<const double> charge, const Model& model, double skin, Int3 proc_grid,
                          const Vec3& e, const CoulombStiffnessParams& p, StrainedStarts& starts) {
@@ -121,10 +147,7 @@ StateEnergy state_energy(MPI_Comm comm, std::span<const double> charge, const Mo
     bare->compute_forces();
     out.pair = bare->potential_energy();
   }
-  GlobalBeads g = gather_by_id(sys->beads(), comm);
-  for (Vec3& x : g.pos) sys->box().wrap(x);
-  const EwaldParams ep = ewald_params(sys->box(), p.ewald_accuracy, 0.0, p.epsilon);
-  out.coulomb = ewald(g.pos, charge, sys->box(), ep).energy - bonded_coulomb(g, charge, sys->box(), p.epsilon);
+  out.coulomb = coulomb_energy(*sys, comm, charge, p);
   return out;
 }
 
@@ -160,6 +183,13 @@ StiffnessPart differentiate(const PathEnergies& E, double h, double volume) {
 }
 
 double share(double coulomb, double pair) { return coulomb / (pair + coulomb); }
+
+// The three shares of two parts: K, G and ρc_s².
+void shares(const StiffnessPart& coulomb, const StiffnessPart& pair, double& bulk, double& shear, double& sound) {
+  bulk = share(coulomb.bulk, pair.bulk);
+  shear = share(coulomb.shear, pair.shear);
+  sound = share(sound_modulus(coulomb.bulk, coulomb.shear), sound_modulus(pair.bulk, pair.shear));
+}
 
 }  // namespace
 
@@ -204,20 +234,33 @@ CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& b
       e[(a + 1) % 3] = step;
       record(pair.biaxial[a][sign], coulomb.biaxial[a][sign], e);
     }
+  // The Born path: the relaxed reference strained affinely, the same twelve strains, no relaxation.
+  PathEnergies pair_affine = pair, coulomb_affine = coulomb;
+  for (int a = 0; a < 3; ++a)
+    for (int sign = 0; sign < 2; ++sign) {
+      const double step = sign == 0 ? h : -h;
+      Vec3 e = Vec3::Zero();
+      e[a] = step;
+      StateEnergy s = affine_energy(comm, charge_by_id, model, skin, proc_grid, e, params, starts);
+      pair_affine.uniaxial[a][sign] = s.pair, coulomb_affine.uniaxial[a][sign] = s.coulomb;
+      e[(a + 1) % 3] = step;
+      s = affine_energy(comm, charge_by_id, model, skin, proc_grid, e, params, starts);
+      pair_affine.biaxial[a][sign] = s.pair, coulomb_affine.biaxial[a][sign] = s.coulomb;
+    }
   CoulombStiffness out;
   out.strain = h;
   out.iterations_full = iterations[0], out.iterations_predicted = iterations[1];
   out.energy_coulomb = coulomb.zero;
   out.pair = differentiate(pair, h, box.volume());
   out.coulomb = differentiate(coulomb, h, box.volume());
+  out.pair_affine = differentiate(pair_affine, h, box.volume());
+  out.coulomb_affine = differentiate(coulomb_affine, h, box.volume());
   // The minimised energy's stress: its differences against its virial (−tr W/V), both exact for it.
   const double trace_diff = out.pair.stress.sum() + (p.active ? out.coulomb.stress.sum() : 0.0);
   const double scale = std::max((out.pair.c + out.coulomb.c).cwiseAbs().maxCoeff(), 1e-300);
   out.stress_check = std::abs(trace_diff + virial_trace / box.volume()) / scale;
-  out.share_bulk = share(out.coulomb.bulk, out.pair.bulk);
-  out.share_shear = share(out.coulomb.shear, out.pair.shear);
-  out.share_sound =
-      share(sound_modulus(out.coulomb.bulk, out.coulomb.shear), sound_modulus(out.pair.bulk, out.pair.shear));
+  shares(out.coulomb, out.pair, out.share_bulk, out.share_shear, out.share_sound);
+  shares(out.coulomb_affine, out.pair_affine, out.affine_share_bulk, out.affine_share_shear, out.affine_share_sound);
   return out;
 }
 

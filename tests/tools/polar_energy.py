@@ -86,3 +86,48 @@ def energy(x, sp, q, L, bonds):
     e_ewald = e_real + e_rec - alpha / math.sqrt(math.pi) * (q ** 2).sum()
     e_excl = -(q[bi] * q[bj] / r_b).sum()
     return e_lj + e_bond + e_ewald + e_excl, e_ewald
+
+
+def parts(x, sp, q, L, bonds):
+    """(U, E_c): the pair and bond energy, and the Coulomb energy as the engine defines it (the plain
+    Ewald sum minus the bonded pairs' q_i q_j / r)."""
+    total, e_ewald = energy(x, sp, q, L, bonds)
+    bi, bj = bonds[:, 0] - 1, bonds[:, 1] - 1
+    d = x[bj] - x[bi]
+    d -= L * np.round(d / L)
+    e_c = e_ewald - (q[bi] * q[bj] / np.sqrt((d ** 2).sum(1))).sum()
+    return total - e_c, e_c
+
+
+def born_moduli(x, sp, q, L, bonds, h=1e-4):
+    """The Born (affine) path of docs/elastic.md §4 from this module's energies alone: the configuration
+    strained by diag(1 + e), not relaxed, at the uniaxial (±h u_a) and biaxial (±h (u_a + u_{a+1}))
+    strains; central differences give each part's orthorhombic block C_ab and diagonal stress σ_a
+    (Lagrangian strain), the stress-strain coefficients B_ab = C_ab + 2 σ_a δ_ab − σ_a, K = Voigt mean of
+    B's symmetric part over the block, G = the mean of (B_aa + B_bb − B_ab − B_ba)/4 over xy, yz, zx.
+    Returns {"pair": (C, σ, K, G), "coulomb": (...), "E_c": E_c at zero strain}."""
+    V = L.prod()
+    E = {}
+    for e in [(0, 0, 0)] + [tuple(s * h * (d == a) for d in range(3)) for a in range(3) for s in (1, -1)] + \
+             [tuple(s * h * (d in (a, (a + 1) % 3)) for d in range(3)) for a in range(3) for s in (1, -1)]:
+        f = 1.0 + np.array(e, float)
+        E[e] = np.array(parts(x * f, sp, q, L * f, bonds))
+    out = {"E_c": E[(0, 0, 0)][1]}
+    for p, name in enumerate(("pair", "coulomb")):
+        z = E[(0, 0, 0)][p]
+        u = lambda a, s: E[tuple(s * h * (d == a) for d in range(3))][p]
+        w = lambda a, s: E[tuple(s * h * (d in (a, (a + 1) % 3)) for d in range(3))][p]
+        sig = np.array([(u(a, 1) - u(a, -1)) / (2 * h * V) for a in range(3)])
+        C = np.zeros((3, 3))
+        for a in range(3):
+            C[a, a] = (u(a, 1) - 2 * z + u(a, -1)) / (h * h * V) - sig[a]
+        for a in range(3):
+            b = (a + 1) % 3
+            d2 = (w(a, 1) - 2 * z + w(a, -1)) / (h * h * V)
+            C[a, b] = C[b, a] = 0.5 * (d2 - sig[a] - sig[b] - C[a, a] - C[b, b])
+        B = C + np.diag(2 * sig) - sig[:, None]
+        S = 0.5 * (B + B.T)
+        K = S.sum() / 9.0
+        G = sum(B[a, a] + B[(a + 1) % 3, (a + 1) % 3] - B[a, (a + 1) % 3] - B[(a + 1) % 3, a] for a in range(3)) / 12.0
+        out[name] = (C, sig, K, G)
+    return out

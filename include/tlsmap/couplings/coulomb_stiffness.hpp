@@ -32,6 +32,11 @@
 // U + E_c active) against its virial, −tr W/V, which is exact for it; a plastic event within ±h
 // breaks the agreement. stress_check = |tr σ(differences) + tr W/V| / max |C block|.
 //
+// The Born shares (affine_share_*): the same differences of U and E_c along the affine map of the
+// relaxed reference, without relaxing. They leave out the non-affine relaxation, which moves stiffness
+// between the pair and Coulomb energies from one glass to the next (docs/polar.md), and so are a
+// lower-noise, path-free measure of how much the charges stiffen the configuration as it stands.
+//
 // E_c is the plain Ewald sum (ewald.hpp) of the charges by id on every rank (O(N²) per state: samples
 // up to a few 1e4 beads). The pair part is the same finite difference of U and is returned beside the
 // Hessian-route tensor as a check of the differences (a plastic event within ±h shows up there).
@@ -74,6 +79,11 @@ struct CoulombStiffness {
   StiffnessPart coulomb, pair;
   double energy_coulomb = 0.0;                                    // E_c of the reference state
   double share_bulk = 0.0, share_shear = 0.0, share_sound = 0.0;  // Coulomb / (pair + Coulomb)
+  // The Born (affine) path: the relaxed reference strained affinely by the same twelve strains,
+  // without relaxation. No non-affine term, so no path to choose: C^c_affine is a property of the
+  // configuration alone (E_c is homogeneous of degree −1, so K^c_affine = (4/9) E_c / V exactly).
+  StiffnessPart coulomb_affine, pair_affine;
+  double affine_share_bulk = 0.0, affine_share_shear = 0.0, affine_share_sound = 0.0;
   double strain = 0.0;
   double stress_check = 0.0;  // see above
   // L-BFGS iterations: the reference and the three +h stretches (affine starts), and the other nine
