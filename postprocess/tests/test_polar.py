@@ -115,6 +115,19 @@ class TestRows(Tmp):
         with h5py.File(self.path("a.h5"), "a") as f:
             f.attrs["input"] = "[charge]\nmode = \"active\"\nzeta = 0.05\n"
         self.assertEqual(polar.zeta(self.path("a.h5")), 0.05)
+        # The shares from /material: NaN without the group or the attribute; the summary over glasses
+        # skips NaN (a glass whose share failed its checks) and gives the standard error of the mean.
+        self.assertTrue(np.isnan(polar.coulomb_share(self.path("a.h5"))))
+        with h5py.File(self.path("a.h5"), "a") as f:
+            f.create_group("material").attrs["coulomb_share"] = 0.25
+        self.assertEqual(polar.coulomb_share(self.path("a.h5")), 0.25)
+        self.assertTrue(np.isnan(polar.coulomb_share(self.path("a.h5"), "coulomb_share_affine")))
+        mean, se, n = polar.share_summary([0.1, np.nan, 0.3, 0.2])
+        self.assertEqual(n, 3)
+        self.assertAlmostEqual(mean, 0.2, places=14)
+        self.assertAlmostEqual(se, 0.1 / np.sqrt(3), places=14)  # sd 0.1 over three
+        self.assertEqual(polar.share_summary([np.nan])[2], 0)
+        self.assertTrue(np.isnan(polar.share_summary([0.5])[1]))
         st = polar.group_statistics(got)
         mu2 = np.array([0.3 ** 2 + 0.2 ** 2, 0.3 ** 2])
         s2 = np.array([0.3 ** 2 + 0.2 ** 2, 3 * 0.1 ** 2])

@@ -143,11 +143,22 @@ def group_statistics(rows, draws=None, seed=SEED):
     return out
 
 
-def coulomb_share(path):
-    """/material/coulomb_share of a file, NaN when absent."""
+def coulomb_share(path, name="coulomb_share"):
+    """/material/<name> of a file (coulomb_share: the relaxed share of ρc_s²; coulomb_share_affine: the
+    Born share, docs/elastic.md §4), NaN when absent."""
     with h5py.File(path, "r") as f:
         m = f.get("material")
-        return float(m.attrs["coulomb_share"]) if m is not None and "coulomb_share" in m.attrs else np.nan
+        return float(m.attrs[name]) if m is not None and name in m.attrs else np.nan
+
+
+def share_summary(values):
+    """(mean, standard error, n) over the finite values (the glasses that have a share); the error is
+    NaN for fewer than two, the mean NaN for none."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return np.nan, np.nan, 0
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else np.nan, len(v)
 
 
 def zeta(path):

@@ -201,24 +201,24 @@ def polar_section(merged, groups):
         paths = [S["path"][k] for k in g.sample_ids if polar.is_polar(S["path"][k])]
         if not paths:
             continue
-        changes, kirk, share = [], [], []
+        changes, kirk, share, born = [], [], [], []
         for p in paths:
             changes += polar.row_bond_changes(p) or []
             kirk.append(polar.kirkwood(*polar.read_molecules(p)))
             share.append(polar.coulomb_share(p))
+            born.append(polar.coulomb_share(p, "coulomb_share_affine"))
         st = polar.group_statistics(changes)
         zeta = polar.zeta(paths[0])
         gk = np.array([k[0] for k in kirk])
         gk_cell = (f"{gk[0]:.3f} ± {kirk[0][1]:.3f}" if len(gk) == 1 else
                    f"{gk.mean():.3f} ± {gk.std(ddof=1) / np.sqrt(len(gk)):.3f}")
-        share = np.array(share)
-        share_cell = f"{np.nanmean(share):.3g}" if np.isfinite(share).any() else NP
+        share_cell, born_cell = _share_cell(share), _share_cell(born)
         if st["n_rows"]:
-            rows.append([g.label, f"{zeta:g}", len(paths), share_cell, st["n_rows"], f"{st['mu2_mean']:.3g}",
-                         _interval(st["g"]), f"{_interval(st['g_null'])} ({st['n_null']})",
+            rows.append([g.label, f"{zeta:g}", len(paths), share_cell, born_cell, st["n_rows"],
+                         f"{st['mu2_mean']:.3g}", _interval(st["g"]), f"{_interval(st['g_null'])} ({st['n_null']})",
                          _interval(st["eq6_slope"]), gk_cell])
         else:
-            rows.append([g.label, f"{zeta:g}", len(paths), share_cell, 0, "–", "–", "–", "–", gk_cell])
+            rows.append([g.label, f"{zeta:g}", len(paths), share_cell, born_cell, 0, "–", "–", "–", "–", gk_cell])
     if not rows:
         return []
     return ["## Polar glasses: what the charges acting change", "",
@@ -230,9 +230,20 @@ def polar_section(merged, groups):
             "its interval. Eq. 6 slope: d ln|μ_T|²/d ln Σ|Δμ_b|² (least squares over rows, bootstrap 95 %). "
             "G_K(L/2): the static Kirkwood factor of the glass's molecular dipoles within half the box edge "
             "(± the standard error over molecules for one glass, over glasses for several). ζ²: "
-            "/material/coulomb_share, the Coulomb share of ρc_s² measured by `tlsmap pack`.", "",
-            _table(["group", "ζ (e)", "glasses", "ζ² (Coulomb share)", "rows", "⟨|μ_T|²⟩ (q*σ)²", "g",
+            "/material/coulomb_share, the Coulomb share of ρc_s² measured by `tlsmap pack` (relaxed path); "
+            "ζ² Born: /material/coulomb_share_affine, the same along the affine path, without the non-affine "
+            "relaxation that makes the relaxed share scatter from glass to glass (docs/elastic.md §4). Both: "
+            "the mean ± its standard error over the glasses that have one (their number in brackets).", "",
+            _table(["group", "ζ (e)", "glasses", "ζ² (Coulomb share)", "ζ² Born", "rows", "⟨|μ_T|²⟩ (q*σ)²", "g",
                     "null g (pseudo-TLS)", "Eq. 6 slope", "G_K(L/2)"], rows), ""]
+
+
+def _share_cell(values):
+    """A share column's cell: the mean, ± its standard error and the count for several glasses."""
+    mean, se, n = polar.share_summary(values)
+    if n == 0:
+        return NP
+    return f"{mean:.3g}" if n == 1 else f"{mean:.3g} ± {se:.2g} ({n})"
 
 
 def write_report(merged, groups, figs, outdir, argv, points=()):
