@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <vector>
 
 namespace tlsmap {
 
@@ -111,12 +112,19 @@ double bonded_coulomb(const GlobalBeads& g, std::span<const double> charge, cons
 
 // The Coulomb energy of a configuration: the plain Ewald sum, the bonded pairs' q_i q_j/(ε r) left out
 // (as the engine's split).
-double coulomb_energy(const System& sys, MPI_Comm comm, std::span<const double> charge,
+double coulomb_energy(const Beads& beads, const Box& box, MPI_Comm comm, std::span<const double> charge,
                       const CoulombStiffnessParams& p) {
-  GlobalBeads g = gather_by_id(sys.beads(), comm);
-  for (Vec3& x : g.pos) sys.box().wrap(x);
-  const EwaldParams ep = ewald_params(sys.box(), p.ewald_accuracy, 0.0, p.epsilon);
-  return ewald(g.pos, charge, sys.box(), ep).energy - bonded_coulomb(g, charge, sys.box(), p.epsilon);
+  GlobalBeads g = gather_by_id(beads, comm);
+  for (Vec3& x : g.pos) box.wrap(x);
+  const EwaldParams ep = ewald_params(box, p.ewald_accuracy, 0.0, p.epsilon);
+  return ewald(g.pos, charge, box, ep).energy - bonded_coulomb(g, charge, box, p.epsilon);
+}
+
+// The pair (and bond) energy of owned beads in a box, without any charges acting.
+double pair_energy(MPI_Comm comm, const Box& box, const Model& model, double skin, Int3 proc_grid, Beads owned) {
+  const auto sys = sample_system(comm, box, model, skin, proc_grid, std::move(owned), std::nullopt);
+  sys->compute_forces();
+  return sys->potential_energy();
 }
 
 // The energies of the reference state strained affinely by e (no relaxation).
@@ -124,11 +132,9 @@ StateEnergy affine_energy(MPI_Comm comm, std::span<const double> charge, const M
                           Int3 proc_grid, const Vec3& e, const CoulombStiffnessParams& p,
                           const StrainedStarts& starts) {
   auto [strained_box, beads] = starts.affine(e);
-  const auto sys = sample_system(comm, strained_box, model, skin, proc_grid, std::move(beads), std::nullopt);
-  sys->compute_forces();
   StateEnergy out;
-  out.pair = sys->potential_energy();
-  out.coulomb = coulomb_energy(*sys, comm, charge, p);
+  out.coulomb = coulomb_energy(beads, strained_box, comm, charge, p);
+  out.pair = pair_energy(comm, strained_box, model, skin, proc_grid, std::move(beads));
   return out;
 }
 
@@ -143,11 +149,9 @@ StateEnergy state_energy(MPI_Comm comm, std::span<const double> charge, const Mo
   if (p.active) {  // the same positions without the charges: the pair and bond energy alone
     Beads owned = sys->beads();
     owned.clear_ghosts();
-    const auto bare = sample_system(comm, sys->box(), model, skin, proc_grid, std::move(owned), std::nullopt);
-    bare->compute_forces();
-    out.pair = bare->potential_energy();
+    out.pair = pair_energy(comm, sys->box(), model, skin, proc_grid, std::move(owned));
   }
-  out.coulomb = coulomb_energy(*sys, comm, charge, p);
+  out.coulomb = coulomb_energy(sys->beads(), sys->box(), comm, charge, p);
   return out;
 }
 
@@ -157,6 +161,28 @@ struct PathEnergies {
   std::array<std::array<double, 2>, 3> uniaxial{};  // [a][+h, −h]
   std::array<std::array<double, 2>, 3> biaxial{};   // [pair (a, a+1)][+h, −h]
 };
+
+// One of the twelve strained states: stretch by ±h along axis a (uniaxial) or along a and a + 1.
+struct StrainedState {
+  bool biaxial;
+  int a, sign;  // sign 0: +h, 1: −h
+  Vec3 e;
+  double& in(PathEnergies& E) const { return biaxial ? E.biaxial[a][sign] : E.uniaxial[a][sign]; }
+};
+
+// The twelve in the order the relaxations need: the three +h stretches first (they teach
+// StrainedStarts the non-affine response the other nine start from).
+std::vector<StrainedState> twelve_strains(double h) {
+  std::vector<StrainedState> out;
+  for (int a = 0; a < 3; ++a) out.push_back({false, a, 0, h * Vec3::Unit(a)});
+  for (int a = 0; a < 3; ++a)
+    for (int sign = 0; sign < 2; ++sign) {
+      const double step = sign == 0 ? h : -h;
+      if (sign == 1) out.push_back({false, a, 1, step * Vec3::Unit(a)});
+      out.push_back({true, a, sign, step * (Vec3::Unit(a) + Vec3::Unit((a + 1) % 3))});
+    }
+  return out;
+}
 
 StiffnessPart differentiate(const PathEnergies& E, double h, double volume) {
   StiffnessPart part;
@@ -223,30 +249,14 @@ CoulombStiffness coulomb_stiffness(MPI_Comm comm, const Box& box, const Beads& b
     iterations[predicted ? 1 : 0] += s.iterations;
   };
   record(pair.zero, coulomb.zero, Vec3::Zero());
-  for (int a = 0; a < 3; ++a)  // these three teach `starts` the others' non-affine response
-    record(pair.uniaxial[a][0], coulomb.uniaxial[a][0], h * Vec3::Unit(a));
-  for (int a = 0; a < 3; ++a)
-    for (int sign = 0; sign < 2; ++sign) {
-      const double step = sign == 0 ? h : -h;
-      Vec3 e = Vec3::Zero();
-      e[a] = step;
-      if (sign == 1) record(pair.uniaxial[a][1], coulomb.uniaxial[a][1], e);
-      e[(a + 1) % 3] = step;
-      record(pair.biaxial[a][sign], coulomb.biaxial[a][sign], e);
-    }
+  const std::vector<StrainedState> strains = twelve_strains(h);
+  for (const StrainedState& st : strains) record(st.in(pair), st.in(coulomb), st.e);
   // The Born path: the relaxed reference strained affinely, the same twelve strains, no relaxation.
   PathEnergies pair_affine = pair, coulomb_affine = coulomb;
-  for (int a = 0; a < 3; ++a)
-    for (int sign = 0; sign < 2; ++sign) {
-      const double step = sign == 0 ? h : -h;
-      Vec3 e = Vec3::Zero();
-      e[a] = step;
-      StateEnergy s = affine_energy(comm, charge_by_id, model, skin, proc_grid, e, params, starts);
-      pair_affine.uniaxial[a][sign] = s.pair, coulomb_affine.uniaxial[a][sign] = s.coulomb;
-      e[(a + 1) % 3] = step;
-      s = affine_energy(comm, charge_by_id, model, skin, proc_grid, e, params, starts);
-      pair_affine.biaxial[a][sign] = s.pair, coulomb_affine.biaxial[a][sign] = s.coulomb;
-    }
+  for (const StrainedState& st : strains) {
+    const StateEnergy s = affine_energy(comm, charge_by_id, model, skin, proc_grid, st.e, params, starts);
+    st.in(pair_affine) = s.pair, st.in(coulomb_affine) = s.coulomb;
+  }
   CoulombStiffness out;
   out.strain = h;
   out.iterations_full = iterations[0], out.iterations_predicted = iterations[1];
