@@ -849,6 +849,59 @@ TEST(EventSearch, OccupiedPairIsSigned) {
 // LJ7 from the global minimum: every pair is the global minimum and a minimum that one reference
 // transition state joins to it directly, the barrier is that transition state's energy, and every
 // pair is adjacent (never a chain of two events).
+// Connectivity of the saddle a band's top refines to (TlsPair::saddle_connects), against the
+// independent LJ7 enumeration: bands between every two of the four structures (at three image
+// counts) end on verified saddles; whenever one is a reference transition state, saddle_connects
+// must be 1 exactly when that state joins the pair's two structures. Minima 2 and 3 have no direct
+// transition state, so any saddle their band finds belongs to a neighbouring event. Measured: 18
+// bands, 15 verified saddles, 5 connecting and 10 not; one of the 10 (0-3 at 5 images, on the 1-3
+// transition state) has no interior minimum on its band, so only the connectivity test keeps it
+// from being called adjacent with another event's barrier.
+TEST(EventSearch, LJ7SaddleConnectsOnlyItsOwnPair) {
+  if (world_rank() != 0) return;
+  const ReferenceLandscape ref = read_lj7_reference();
+  const LocalModel m = free_cluster(pentagonal_bipyramid());
+  SearchParams p;
+  p.max_attempts = 400;
+  p.stop_after_stale = 400;
+  p.explore_window = 1.5;
+  p.analyse_pair = false;
+  const DomainSearch r = search_domain(m, p, 2026, 7);
+  const auto id = [](double e) { return e; };
+  std::vector<int> rep(ref.minima.size(), -1);  // one found copy of each reference structure
+  for (int k = 0; k < static_cast<int>(r.minima.size()); ++k) {
+    const int s = match(ref.minima, r.minima[k].energy, 1e-6, id);
+    if (s >= 0 && rep[s] < 0) rep[s] = k;
+  }
+  for (int s = 0; s < 4; ++s) ASSERT_GE(rep[s], 0) << "the search missed LJ7 minimum " << s;
+  int verified = 0, connecting = 0, not_connecting = 0, caught = 0;
+  for (int n_images : {5, 9, 16})
+    for (int i = 0; i < 4; ++i)
+      for (int j = i + 1; j < 4; ++j) {
+        SearchParams q = p;
+        q.neb.n_images = n_images;
+        const TlsPair t = analyse_pair(m, r.minima[rep[i]], r.minima[rep[j]], q, rep[i], rep[j]);
+        if (!t.saddle.verified) continue;
+        ++verified;
+        const int k = match(ref.saddles, t.saddle.energy, 1e-6, [](const ReferenceSaddle& z) { return z.energy; });
+        ASSERT_GE(k, 0) << "band " << i << "-" << j << ": saddle " << t.saddle.energy
+                        << " is not an LJ7 transition state";
+        const bool joins = ref.saddles[k].lo == i && ref.saddles[k].hi == j;
+        EXPECT_EQ(t.saddle_connects, joins) << "band " << i << "-" << j << " (" << n_images << " images) ends on the "
+                                            << ref.saddles[k].lo << "-" << ref.saddles[k].hi << " transition state";
+        EXPECT_EQ(t.adjacent, t.saddle_connects && !t.intermediate_minima);
+        (t.saddle_connects ? connecting : not_connecting)++;
+        caught += !t.saddle_connects && !t.intermediate_minima;
+        std::printf("LJ7 band %d-%d, %2d images: saddle %.6f (reference %d-%d), connects %d, interior minima %d\n", i,
+                    j, n_images, t.saddle.energy, ref.saddles[k].lo, ref.saddles[k].hi, t.saddle_connects ? 1 : 0,
+                    t.path.n_intermediate_minima);
+      }
+  std::printf("LJ7 bands: %d verified saddles, %d connecting, %d not (%d of them without an interior minimum)\n",
+              verified, connecting, not_connecting, caught);
+  EXPECT_GE(connecting, 1);
+  EXPECT_GE(caught, 1);
+}
+
 TEST(EventSearch, LJ7PairsAreAdjacentToTheStart) {
   if (world_rank() != 0) return;
   const ReferenceLandscape ref = read_lj7_reference();
@@ -869,7 +922,7 @@ TEST(EventSearch, LJ7PairsAreAdjacentToTheStart) {
     EXPECT_EQ(t.a, 0);
     // A push-over minimisation can land beyond the next minimum: the NEB then finds a minimum
     // between, and the row is kept as not adjacent (its band is not one event).
-    EXPECT_EQ(t.adjacent, t.saddle.verified && t.path.n_intermediate_minima == 0);
+    EXPECT_EQ(t.adjacent, t.saddle.verified && t.saddle_connects && t.path.n_intermediate_minima == 0);
     if (!t.adjacent) continue;
     ++n_adjacent;
     const int b = match(ref.minima, r.minima[t.b].energy, 1e-6, id);

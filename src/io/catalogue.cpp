@@ -43,6 +43,7 @@ const std::vector<TlsColumn>& tls_schema() {
       {"n_moving", "1", &R::n_moving, nullptr},
       {"intermediate_minima", "1", &R::intermediate_minima, nullptr},
       {"saddle_verified", "1", &R::saddle_verified, nullptr},
+      {"saddle_connects", "1", &R::saddle_connects, nullptr},
       {"neb_converged", "1", &R::neb_converged, nullptr},
       {"mu_direct", "q* sigma", &R::mu_direct, nullptr},
       {"profile_energy", "epsilon", &R::profile_energy, "profile_offset"},

@@ -6,6 +6,7 @@
 #include "tlsmap/io/catalogue.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -103,6 +104,22 @@ int find_minimum(const LocalModel& model, const std::vector<Minimum>& minima, co
   return -1;
 }
 
+// The two minimisations from a saddle, a step of push_over (largest bead displacement) back and
+// forth along its unstable mode: [0] from x − step, [1] from x + step.
+std::array<MinimizeOutcome, 2> fall_off_saddle(const LocalModel& model, const SearchParams& p, const SaddleOutcome& s) {
+  // A saddle converged before its first Lanczos step has no mode estimate: take the exact one.
+  const Vector mode = s.mode.size() == s.x.size() ? s.mode : Vector(spectrum(model, s.x).vectors.col(0));
+  const Vector step = p.push_over / LocalModel::max_bead_norm(mode) * mode;
+  return {minimize_local(model, s.x - step, p.minimizer), minimize_local(model, s.x + step, p.minimizer)};
+}
+
+// Whether a minimisation ended on the minimum m: within dedup_distance of it, or the same structure
+// up to a relabelling of identical beads.
+bool same_state(const LocalModel& model, const MinimizeOutcome& o, const Minimum& m, const SearchParams& p) {
+  return state_distance(model, m.x, o.x) <= p.dedup_distance ||
+         same_structure(model, Minimum{.x = o.x, .energy = o.energy}, m, p);
+}
+
 // Path frequency at a minimum: ω² = t·H·t along the unit tangent t.
 double path_omega(const LocalModel& model, const Vector& x, const Vector& t) {
   const double c = t.dot(model.hessian(x) * t);
@@ -183,8 +200,17 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   refine.exact_mode = false;
   const SaddleOutcome s = converge_saddle(model, path.images[path.highest], refine);
   t.saddle = make_saddle(s);
-  t.saddle.minus = t.intermediate_minima ? -1 : index_a;  // the band's top joins A and B only if
-  t.saddle.plus = t.intermediate_minima ? -1 : index_b;   // nothing lies between them
+  // A verified saddle is this pair's only if its unstable mode leads to A and B: a band can end its
+  // climb on a saddle of a neighbouring event (a minimum off the band, or a wrong turn of the climber).
+  if (t.saddle.verified) {
+    const auto sides = fall_off_saddle(model, p, s);
+    const Minimum mb{.x = b, .energy = b_in.energy};
+    const auto lands = [&](int k, const Minimum& m) { return sides[k].converged && same_state(model, sides[k], m, p); };
+    t.saddle_connects = (lands(0, a) && lands(1, mb)) || (lands(0, mb) && lands(1, a));
+  }
+  const bool joins = t.saddle_connects && !t.intermediate_minima;
+  t.saddle.minus = joins ? index_a : -1;
+  t.saddle.plus = joins ? index_b : -1;
   // The refined saddle is exact where the band is only within its tolerance of the path (a band
   // image off the path can even lie above the saddle); it counts if it stayed near the band's top.
   double top = path.energy[path.highest];
@@ -225,7 +251,7 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   if (std::isnan(zpe_a)) zpe_a = zero_point_energy(model, a.x, hbar);
   t.delta_zpe = zero_point_energy(model, b, hbar) - zpe_a;
   t.seconds.zpe = since(t0);
-  t.adjacent = t.saddle.verified && !t.intermediate_minima;
+  t.adjacent = t.saddle.verified && joins;
   t.cls = classify(t.adjacent, t.levels.e_qs, t.levels.levels_below_barrier, p.max_splitting);
   return t;
 }
@@ -437,12 +463,11 @@ std::optional<SaddleOutcome> push_and_climb(const LocalModel& model, const Searc
 //      record the saddle unless already known. True if a new minimum was found.
 bool record_event(const LocalModel& model, const SearchParams& p, const SaddleOutcome& s, int from, int attempt,
                   DomainSearch& out) {
-  const Vector step = p.push_over / LocalModel::max_bead_norm(s.mode) * s.mode;
+  const auto sides = fall_off_saddle(model, p, s);
   int side[2] = {-1, -1};
   bool new_min = false;
   for (int sgn = 0; sgn < 2; ++sgn) {
-    const Vector xs = sgn == 0 ? Vector(s.x - step) : Vector(s.x + step);
-    const MinimizeOutcome mo = minimize_local(model, xs, p.minimizer);
+    const MinimizeOutcome& mo = sides[sgn];
     if (!mo.converged) continue;
     int idx = find_minimum(model, out.minima, mo.x, mo.energy, p);
     if (idx < 0) {

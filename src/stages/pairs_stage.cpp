@@ -540,7 +540,8 @@ TlsRow given_row(const PairInput& in, const LocalCopy& copy, const LocalModel& m
   r.d_l = p.d_l, r.n_moving = p.n_moving, r.participation = p.participation;
   r.path_length = p.path_length, r.distance = p.distance;
   r.intermediate_minima = p.intermediate_minima ? std::max(1, p.path.n_intermediate_minima) : 0;
-  r.saddle_verified = p.saddle.verified ? 1 : 0, r.neb_converged = p.path.converged ? 1 : 0;
+  r.saddle_verified = p.saddle.verified ? 1 : 0, r.saddle_connects = p.saddle_connects ? 1 : 0;
+  r.neb_converged = p.path.converged ? 1 : 0;
   for (double e : p.path.energy) r.profile_energy.push_back(e + offset);
   r.profile_coordinate = p.path.arc;
   // The row lists the region's beads. In shell mode these are the model's mobile beads; in whole

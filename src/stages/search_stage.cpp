@@ -106,6 +106,7 @@ TlsRow catalogue_row(const LocalCopy& copy, const LocalModel& model, const Domai
   r.distance = p.distance;
   r.intermediate_minima = p.intermediate_minima ? std::max(1, p.path.n_intermediate_minima) : 0;
   r.saddle_verified = p.saddle.verified ? 1 : 0;
+  r.saddle_connects = p.saddle_connects ? 1 : 0;
   r.neb_converged = p.path.converged ? 1 : 0;
   for (double e : p.path.energy) r.profile_energy.push_back(e + offset);
   r.profile_coordinate = p.path.arc;

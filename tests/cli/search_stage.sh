@@ -111,7 +111,9 @@ ms, ek = t.attrs["max_splitting"], f.attrs["epsilon_kelvin"]
 assert abs(ms * ek - 1.0) < 1e-12, (ms, ek)  # default: 1 K
 assert np.allclose(t["e_qs_kelvin"][()], t["e_qs"][()] * ek, rtol=1e-14, atol=0)
 adj = t["adjacent"][()] == 1
-assert np.array_equal(adj, (t["saddle_verified"][()] == 1) & (t["intermediate_minima"][()] == 0))
+assert np.array_equal(
+    adj, (t["saddle_verified"][()] == 1) & (t["saddle_connects"][()] == 1) & (t["intermediate_minima"][()] == 0))
+assert np.all(t["saddle_connects"][()] <= t["saddle_verified"][()])
 is_tls = adj & (t["e_qs"][()] <= ms)
 assert np.array_equal(cls == "tls", is_tls), (cls, t["e_qs"][()])
 assert np.all(t["e_qs"][()] > 0)

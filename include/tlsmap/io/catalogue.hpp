@@ -58,6 +58,7 @@ struct TlsRow {
   double d_l = 0.0, participation = 0.0, path_length = 0.0, distance = 0.0;
   std::int64_t n_moving = 0, intermediate_minima = 0;
   int saddle_verified = 0, neb_converged = 0;
+  int saddle_connects = 0;        // the verified saddle's unstable mode falls into A one way and B the other
   Vec3 mu_direct = Vec3::Zero();  // Σ q_i (r_i^B − r_i^A) (q* σ)
   // Ragged: the band and the two states.
   std::vector<double> profile_energy, profile_coordinate;

@@ -56,8 +56,9 @@
 // tunnelling splitting Δ0 by WKB along the band (tunnelling.hpp); the two lowest levels of the 1D
 // Schrödinger equation along the band, E_qs = E1 − E0 (schrodinger.hpp); ΔZPE = (ħ/2) Σ (ω_B − ω_A)
 // over the normal modes of the mobile beads (dense Hessian spectra at both ends); adjacent = the
-// refined top of the band is a verified first-order saddle and the band has no interior minimum;
-// class = classify(adjacent, E_qs, ...) (catalogue.hpp).
+// refined top of the band is a verified first-order saddle, it connects A and B (a step of
+// push_over each way along its unstable mode, minimised, lands on A one way and on B the other),
+// and the band has no interior minimum; class = classify(adjacent, E_qs, ...) (catalogue.hpp).
 #include "tlsmap/io/units.hpp"
 #include "tlsmap/search/local_model.hpp"
 #include "tlsmap/search/local_optimize.hpp"
@@ -144,7 +145,8 @@ struct TlsPair {
   double energy_a = 0.0, energy_b = 0.0;  // domain energies (ε)
   double asymmetry = 0.0;                 // E_B − E_A (ε; signed for the occupied rule)
   bool involves_occupied = false;         // A is the domain's starting minimum O
-  bool adjacent = false;                  // saddle verified and no interior minimum on the band
+  bool adjacent = false;                  // saddle verified, connects A and B, no interior minimum on the band
+  bool saddle_connects = false;           // the verified saddle falls into A one way and B the other
   double barrier = 0.0;                   // E(top of the path) − E_A: refined saddle, else band max (ε)
   bool intermediate_minima = false;       // the band has interior minima (A and B not directly connected)
   NebResult path;                         // images, energy profile, arc length
