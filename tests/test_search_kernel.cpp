@@ -355,6 +355,42 @@ TEST(EventSearch, KaDomainDenseAndLanczosPathsAgree) {
   EXPECT_LE(LocalModel::max_bead_norm(ol.x - s.x), 1e-6);
 }
 
+// A saddle recomputed from itself on the Lanczos path converges before its first Lanczos step and
+// carries no mode (it happens to the band's top when a band runs through an event's saddle, and
+// crashed the connectivity check once): fall_off_saddle takes the exact mode and still reaches the
+// event's two minima, and analyse_pair on them through that saddle finds it connecting.
+TEST(EventSearch, ModelessSaddleStillFallsIntoItsMinima) {
+  if (world_rank() != 0) return;
+  const LocalModel m(ka_domain(1.6, 5));
+  SearchParams p;
+  p.max_attempts = 4;
+  p.analyse_pair = false;
+  p.saddle.dense_limit = 0;  // the Lanczos path
+  const DomainSearch r = search_domain(m, p, 3, 17);
+  const Saddle* q = nullptr;
+  for (const Saddle& s : r.saddles)
+    if (!q && s.minus >= 0 && s.plus >= 0 && s.minus != s.plus) q = &s;
+  ASSERT_NE(q, nullptr) << "no event with two distinct sides";
+  SaddleParams again = p.saddle;
+  again.exact_mode = false;  // as analyse_pair refines the band's top
+  const SaddleOutcome s = converge_saddle(m, q->x, again);
+  ASSERT_TRUE(s.converged);
+  EXPECT_EQ(s.steps, 0);
+  EXPECT_EQ(s.mode.size(), 0);
+  const auto sides = fall_off_saddle(m, p, s);
+  for (int k = 0; k < 2; ++k) {
+    ASSERT_TRUE(sides[k].converged);
+    const double to_minus = LocalModel::max_bead_norm(sides[k].x - r.minima[q->minus].x);
+    const double to_plus = LocalModel::max_bead_norm(sides[k].x - r.minima[q->plus].x);
+    EXPECT_LE(std::min(to_minus, to_plus), 1e-6) << "side " << k;
+  }
+  EXPECT_NE(LocalModel::max_bead_norm(sides[0].x - r.minima[q->minus].x) <= 1e-6,
+            LocalModel::max_bead_norm(sides[1].x - r.minima[q->minus].x) <= 1e-6);  // one side each
+  const TlsPair t = analyse_pair(m, r.minima[q->minus], r.minima[q->plus], p, q->minus, q->plus, {q->x});
+  EXPECT_TRUE(t.saddle.verified);
+  EXPECT_TRUE(t.saddle_connects);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Free clusters.
 

@@ -6,6 +6,7 @@ import os
 import tempfile
 import unittest
 
+import h5py
 import numpy as np
 
 from tests import synth
@@ -333,3 +334,51 @@ class TestReport(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestPolarShareCells(unittest.TestCase):
+    """The polar section's ζ² cells end to end (report.polar_section on merged synthetic files): the mean
+    ± the standard error over the glasses that carry the attribute, their count; one glass: the value
+    alone; none: not present."""
+
+    def setUp(self):
+        self._d = tempfile.TemporaryDirectory()
+        self.dir = self._d.name
+
+    def tearDown(self):
+        self._d.cleanup()
+
+    def _glass(self, name, zeta, seed, attrs):
+        path = os.path.join(self.dir, name)
+        rng = np.random.default_rng(seed)
+        synth.write_sample(path, n_beads=N_BEADS, box=BOX, zeta=zeta, seed=seed,
+                           mobile=synth.random_walk_tls(rng, 8, 4, D_L, N_BEADS))
+        with h5py.File(path, "a") as f:
+            f["particles/all/bonds"] = np.arange(1, N_BEADS + 1, dtype=np.int64).reshape(-1, 2)
+            f.attrs["input"] = np.bytes_(f"[run]\nseed = {seed}\n[charge]\nmode = \"active\"\nzeta = {zeta}\n")
+            if attrs:
+                g = f.require_group("material")
+                for k, v in attrs.items():
+                    g.attrs[k] = v
+        return path
+
+    def test_cells(self):
+        from tlsmap_post.report import polar_section
+        paths = [self._glass("a.h5", 0.05, 1, dict(coulomb_share=0.1, coulomb_share_affine=1e-3)),
+                 self._glass("b.h5", 0.05, 2, dict(coulomb_share_affine=2e-3)),  # relaxed share failed
+                 self._glass("c.h5", 0.05, 3, dict(coulomb_share=0.3, coulomb_share_affine=3e-3)),
+                 self._glass("d.h5", 0.1, 4, dict(coulomb_share=0.25)),
+                 self._glass("e.h5", 0.02, 5, {})]
+        merged = merge(paths)
+        lines = polar_section(merged, analysis.analyse(merged))
+        table = [line for line in "\n".join(lines).splitlines() if line.startswith("| ")]
+        header = [c.strip() for c in table[0].strip("|").split("|")]
+        rows = {r[1]: r for r in ([c.strip() for c in line.strip("|").split("|")] for line in table[1:])}
+        share, born = header.index("ζ² (Coulomb share)"), header.index("ζ² Born")
+        # ζ = 0.05: relaxed 0.1 and 0.3 (mean 0.2, sd 0.1414, s.e. 0.1); Born 1, 2, 3 e-3 (s.e. 5.8e-4).
+        self.assertEqual(rows["0.05"][share], "0.2 ± 0.1 (2)")
+        self.assertEqual(rows["0.05"][born], "0.002 ± 0.00058 (3)")
+        self.assertEqual(rows["0.1"][share], "0.25")
+        self.assertEqual(rows["0.1"][born], rows["0.02"][share])  # absent: the not-present mark
+        self.assertEqual(rows["0.02"][born], rows["0.02"][share])
+        self.assertEqual(rows["0.02"][share], "not present in the input files")

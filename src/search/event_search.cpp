@@ -104,15 +104,6 @@ int find_minimum(const LocalModel& model, const std::vector<Minimum>& minima, co
   return -1;
 }
 
-// The two minimisations from a saddle, a step of push_over (largest bead displacement) back and
-// forth along its unstable mode: [0] from x − step, [1] from x + step.
-std::array<MinimizeOutcome, 2> fall_off_saddle(const LocalModel& model, const SearchParams& p, const SaddleOutcome& s) {
-  // A saddle converged before its first Lanczos step has no mode estimate: take the exact one.
-  const Vector mode = s.mode.size() == s.x.size() ? s.mode : Vector(spectrum(model, s.x).vectors.col(0));
-  const Vector step = p.push_over / LocalModel::max_bead_norm(mode) * mode;
-  return {minimize_local(model, s.x - step, p.minimizer), minimize_local(model, s.x + step, p.minimizer)};
-}
-
 // Whether a minimisation ended on the minimum m: within dedup_distance of it, or the same structure
 // up to a relabelling of identical beads.
 bool same_state(const LocalModel& model, const MinimizeOutcome& o, const Minimum& m, const SearchParams& p) {
@@ -178,6 +169,13 @@ PathLevels levels_along(const LocalModel& model, const NebResult& path, double o
 }
 
 }  // namespace
+
+std::array<MinimizeOutcome, 2> fall_off_saddle(const LocalModel& model, const SearchParams& p, const SaddleOutcome& s) {
+  // A saddle converged before its first Lanczos step has no mode estimate: take the exact one.
+  const Vector mode = s.mode.size() == s.x.size() ? s.mode : Vector(spectrum(model, s.x).vectors.col(0));
+  const Vector step = p.push_over / LocalModel::max_bead_norm(mode) * mode;
+  return {minimize_local(model, s.x - step, p.minimizer), minimize_local(model, s.x + step, p.minimizer)};
+}
 
 TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b_in, const SearchParams& p, int index_a,
                      int index_b, const std::vector<Vector>& via, double zpe_a) {

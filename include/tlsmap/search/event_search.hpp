@@ -66,6 +66,7 @@
 #include "tlsmap/search/schrodinger.hpp"
 #include "tlsmap/search/tunnelling.hpp"
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -192,6 +193,12 @@ double missing_probability(const std::vector<Minimum>& minima, int attempts, dou
 // first minimised. seed: the run's seed; domain_key: the domain's permanent number (random keys).
 DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
                            std::uint64_t domain_key);
+
+// The two minimisations from a first-order saddle, a step of p.push_over (largest bead
+// displacement) back and forth along its unstable mode: [0] from x − step, [1] from x + step. The
+// mode is s.mode, or the exact lowest eigenvector when s has none (a saddle converged before its
+// first Lanczos step).
+std::array<MinimizeOutcome, 2> fall_off_saddle(const LocalModel& model, const SearchParams& p, const SaddleOutcome& s);
 
 // The pair analysis on its own (NEB, saddle, displacement statistics, splitting, levels, ΔZPE,
 // class) between two minima a and b of the model; minima indices are copied into the result as
