@@ -355,6 +355,44 @@ TEST(EventSearch, KaDomainDenseAndLanczosPathsAgree) {
   EXPECT_LE(LocalModel::max_bead_norm(ol.x - s.x), 1e-6);
 }
 
+// same_structure: exchanging two mobile beads of one species is a relabelling (the same structure)
+// in a species model; with per-bead diameters it is one only if the two diameters are equal.
+TEST(EventSearch, SameStructureKnowsWhichBeadsAreIdentical) {
+  if (world_rank() != 0) return;
+  LocalConfig c = ka_domain(1.6, 5);
+  int i = 0, j = -1;
+  for (int k = 1; k < c.n_mobile && j < 0; ++k)
+    if (c.species[k] == c.species[i]) j = k;
+  ASSERT_GE(j, 0);
+  const auto exchanged = [&](const LocalModel& m) {
+    Minimum a{.x = m.initial_coordinates(), .energy = -1.0}, b = a;
+    b.x.segment<3>(3 * i) = a.x.segment<3>(3 * j), b.x.segment<3>(3 * j) = a.x.segment<3>(3 * i);
+    return std::make_pair(a, b);
+  };
+  SearchParams p;
+  {
+    const LocalModel m(c);
+    const auto [a, b] = exchanged(m);
+    EXPECT_TRUE(same_structure(m, a, b, p));
+    Minimum far = b;
+    far.energy += 2.0 * p.dedup_energy;
+    EXPECT_FALSE(same_structure(m, a, far, p));  // the energy filter
+  }
+  c.diameter.assign(c.pos.size(), 1.0);
+  for (std::size_t k = 0; k < c.pos.size(); ++k) c.diameter[k] = 0.9 + 0.001 * static_cast<double>(k);
+  {
+    const LocalModel m(c);
+    const auto [a, b] = exchanged(m);
+    EXPECT_FALSE(same_structure(m, a, b, p));
+  }
+  c.diameter[j] = c.diameter[i];
+  {
+    const LocalModel m(c);
+    const auto [a, b] = exchanged(m);
+    EXPECT_TRUE(same_structure(m, a, b, p));
+  }
+}
+
 // A saddle recomputed from itself on the Lanczos path converges before its first Lanczos step and
 // carries no mode (it happens to the band's top when a band runs through an event's saddle, and
 // crashed the connectivity check once): fall_off_saddle takes the exact mode and still reaches the

@@ -24,37 +24,6 @@ double state_distance(const LocalModel& model, const Vector& a, const Vector& b)
   return LocalModel::max_bead_norm(model.displacement(a, align_to(model, a, b)));
 }
 
-// Whether two states are the same structure up to a relabelling of identical beads: for a free
-// cluster the sorted lists of all pair distances (rotation and permutation invariant) agree within
-// dedup_distance; for a domain every mobile bead of a has a mobile bead of the same species in b
-// within dedup_distance (frozen beads fix the frame). Used to pick B distinct from A.
-bool same_structure(const LocalModel& model, const Minimum& a, const Minimum& b, const SearchParams& p) {
-  if (std::abs(a.energy - b.energy) > p.dedup_energy) return false;
-  const int n = model.n_mobile();
-  const auto xa = model.positions(a.x), xb = model.positions(b.x);
-  if (model.free_cluster()) {
-    std::vector<double> da, db;
-    for (int i = 0; i < n; ++i)
-      for (int j = i + 1; j < n; ++j) {
-        da.push_back((xa[i] - xa[j]).norm());
-        db.push_back((xb[i] - xb[j]).norm());
-      }
-    std::sort(da.begin(), da.end());
-    std::sort(db.begin(), db.end());
-    for (std::size_t k = 0; k < da.size(); ++k)
-      if (std::abs(da[k] - db[k]) > p.dedup_distance) return false;
-    return true;
-  }
-  const auto& sp = model.config().species;
-  for (int i = 0; i < n; ++i) {
-    double best = HUGE_VAL;
-    for (int j = 0; j < n; ++j)
-      if (sp[j] == sp[i]) best = std::min(best, model.config().box.minimum_image(Vec3(xb[j] - xa[i])).norm());
-    if (best > p.dedup_distance) return false;
-  }
-  return true;
-}
-
 // Large domains use Lanczos for the lowest eigenpair instead of a full diagonalisation.
 bool large(const LocalModel& model, const SearchParams& p) {
   return !model.free_cluster() && model.n_dof() > p.saddle.dense_limit;
@@ -169,6 +138,42 @@ PathLevels levels_along(const LocalModel& model, const NebResult& path, double o
 }
 
 }  // namespace
+
+namespace {
+// Beads i and j are interchangeable: same species, and the same diameter and charge where the
+// model has them (polydisperse diameters are all different: no bead is another's copy).
+bool identical_beads(const LocalConfig& c, int i, int j) {
+  return c.species[i] == c.species[j] && (c.diameter.empty() || c.diameter[i] == c.diameter[j]) &&
+         (c.charge.empty() || c.charge[i] == c.charge[j]);
+}
+}  // namespace
+
+bool same_structure(const LocalModel& model, const Minimum& a, const Minimum& b, const SearchParams& p) {
+  if (std::abs(a.energy - b.energy) > p.dedup_energy) return false;
+  const int n = model.n_mobile();
+  const auto xa = model.positions(a.x), xb = model.positions(b.x);
+  if (model.free_cluster()) {
+    std::vector<double> da, db;
+    for (int i = 0; i < n; ++i)
+      for (int j = i + 1; j < n; ++j) {
+        da.push_back((xa[i] - xa[j]).norm());
+        db.push_back((xb[i] - xb[j]).norm());
+      }
+    std::sort(da.begin(), da.end());
+    std::sort(db.begin(), db.end());
+    for (std::size_t k = 0; k < da.size(); ++k)
+      if (std::abs(da[k] - db[k]) > p.dedup_distance) return false;
+    return true;
+  }
+  const LocalConfig& c = model.config();
+  for (int i = 0; i < n; ++i) {
+    double best = HUGE_VAL;
+    for (int j = 0; j < n; ++j)
+      if (identical_beads(c, i, j)) best = std::min(best, c.box.minimum_image(Vec3(xb[j] - xa[i])).norm());
+    if (best > p.dedup_distance) return false;
+  }
+  return true;
+}
 
 std::array<MinimizeOutcome, 2> fall_off_saddle(const LocalModel& model, const SearchParams& p, const SaddleOutcome& s) {
   // A saddle converged before its first Lanczos step has no mode estimate: take the exact one.

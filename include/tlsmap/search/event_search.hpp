@@ -194,6 +194,13 @@ double missing_probability(const std::vector<Minimum>& minima, int attempts, dou
 DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
                            std::uint64_t domain_key);
 
+// Whether two minima are the same structure up to a relabelling of identical beads (same species,
+// and the same diameter and charge where the model has them): for a free cluster (one component)
+// the sorted lists of all pair distances (rotation and permutation invariant) agree within
+// dedup_distance; for a domain every mobile bead of a has an identical mobile bead in b within
+// dedup_distance (frozen beads fix the frame). Energies must agree within dedup_energy first.
+bool same_structure(const LocalModel& model, const Minimum& a, const Minimum& b, const SearchParams& p);
+
 // The two minimisations from a first-order saddle, a step of p.push_over (largest bead
 // displacement) back and forth along its unstable mode: [0] from x − step, [1] from x + step. The
 // mode is s.mode, or the exact lowest eigenvector when s has none (a saddle converged before its
