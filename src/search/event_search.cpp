@@ -206,7 +206,9 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   // A verified saddle is this pair's only if its unstable mode leads to A and B: a band can end its
   // climb on a saddle of a neighbouring event (a minimum off the band, or a wrong turn of the climber).
   if (t.saddle.verified) {
+    const auto t_connect = Clock::now();
     const auto sides = fall_off_saddle(model, p, s);
+    t.seconds.connect = since(t_connect);
     const Minimum mb{.x = b, .energy = b_in.energy};
     const auto lands = [&](int k, const Minimum& m) { return sides[k].converged && same_state(model, sides[k], m, p); };
     t.saddle_connects = (lands(0, a) && lands(1, mb)) || (lands(0, mb) && lands(1, a));

@@ -167,6 +167,7 @@ DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, con
   for (const TlsPair& p : s.pairs) {
     o.pairs.push_back(catalogue_row(copy, model, s, p, offset, domain, params.units.epsilon_kelvin));
     o.pair_seconds[0] += p.seconds.neb, o.pair_seconds[1] += p.seconds.levels, o.pair_seconds[2] += p.seconds.zpe;
+    o.pair_seconds[3] += p.seconds.connect;
   }
   return o;
 }
@@ -799,7 +800,7 @@ WorkOutput search_work(std::int64_t d, const Packing& p, const DomainGrid& grid,
 // What this run did, for the log.
 struct RunTally {
   std::int64_t n_finished = 0, pairs_before = 0, attempts = 0, n_pairs_run = 0, n_relaxed = 0;
-  double step_seconds[3] = {0, 0, 0}, relax_seconds = 0.0;
+  double step_seconds[4] = {0, 0, 0, 0}, relax_seconds = 0.0;
 };
 
 // Collective: the domains of `todo` through the work queue, checkpoint_every at a time, each batch
@@ -826,7 +827,7 @@ RunTally search_batches(const std::vector<std::int64_t>& todo, std::map<std::int
     });
     for (DomainOutcome& o : broadcast_results(r, comm)) {
       t.n_pairs_run += static_cast<std::int64_t>(o.pairs.size());
-      for (int k = 0; k < 3; ++k) t.step_seconds[k] += o.pair_seconds[k];
+      for (std::size_t k = 0; k < o.pair_seconds.size() && k < 4; ++k) t.step_seconds[k] += o.pair_seconds[k];
       t.pairs_before += static_cast<std::int64_t>(o.pairs.size());
       t.attempts += o.n_attempts;
       const std::int64_t d = o.domain;
@@ -874,10 +875,11 @@ void run_search(const Input& in, MPI_Comm comm) {
   const RunTally t = search_batches(todo, done, p, grid, info, rc, path, progress);
   if (t.n_pairs_run > 0)
     progress.say(
-        fmt::format("cost per pair this run ({} pairs): NEB {:.3g} s, 1D levels {:.3g} s, delta_zpe {:.3g} s; "
-                    "relaxation of both states {:.3g} s",
+        fmt::format("cost per pair this run ({} pairs): NEB {:.3g} s, 1D levels {:.3g} s, delta_zpe {:.3g} s, "
+                    "saddle connectivity {:.3g} s; relaxation of both states {:.3g} s",
                     t.n_pairs_run, t.step_seconds[0] / t.n_pairs_run, t.step_seconds[1] / t.n_pairs_run,
-                    t.step_seconds[2] / t.n_pairs_run, t.n_relaxed > 0 ? t.relax_seconds / t.n_relaxed : 0.0));
+                    t.step_seconds[2] / t.n_pairs_run, t.step_seconds[3] / t.n_pairs_run,
+                    t.n_relaxed > 0 ? t.relax_seconds / t.n_relaxed : 0.0));
   summarise(done, merge_rows(done, p.box, s.kernel), n_dom, t.n_finished, path, progress);
 }
 

@@ -164,7 +164,8 @@ struct TlsPair {
   std::string cls;                        // "tls", "double_well" or "single_well"
   struct {
     double neb = 0, levels = 0, zpe = 0;  // wall time of the NEB (with the saddle refinement: not
-  } seconds;                              // counted), the 1D levels, ΔZPE (s; machine-dependent)
+    double connect = 0;                   // counted), the 1D levels, ΔZPE, the saddle's two side
+  } seconds;                              // minimisations (connectivity) (s; machine-dependent)
 };
 
 struct DomainSearch {

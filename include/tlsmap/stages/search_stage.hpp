@@ -53,8 +53,8 @@ struct DomainOutcome {
   std::vector<int> saddle_verified;         // max|F| <= f_tol and exactly one negative eigenvalue
   std::vector<std::int64_t> saddle_minima;  // per saddle: the two minima it joins (−1: unknown)
   std::vector<TlsRow> pairs;                // the domain's catalogue rows, before merging across domains
-  // Wall time summed over the pairs: NEB, 1D levels, ΔZPE (s; for the log, not written to the file).
-  std::vector<double> pair_seconds = std::vector<double>(3, 0.0);
+  // Wall time summed over the pairs: NEB, 1D levels, ΔZPE, saddle connectivity (s; for the log only).
+  std::vector<double> pair_seconds = std::vector<double>(4, 0.0);
 };
 
 // Byte form of an outcome (for the work queue and the broadcast of results); exact round trip.
