@@ -24,6 +24,13 @@ double state_distance(const LocalModel& model, const Vector& a, const Vector& b)
   return LocalModel::max_bead_norm(model.displacement(a, align_to(model, a, b)));
 }
 
+// Beads i and j are interchangeable: same species, and the same diameter and charge where the
+// model has them (polydisperse diameters are all different: no bead is another's copy).
+bool identical_beads(const LocalConfig& c, int i, int j) {
+  return c.species[i] == c.species[j] && (c.diameter.empty() || c.diameter[i] == c.diameter[j]) &&
+         (c.charge.empty() || c.charge[i] == c.charge[j]);
+}
+
 // Large domains use Lanczos for the lowest eigenpair instead of a full diagonalisation.
 bool large(const LocalModel& model, const SearchParams& p) {
   return !model.free_cluster() && model.n_dof() > p.saddle.dense_limit;
@@ -137,15 +144,6 @@ PathLevels levels_along(const LocalModel& model, const NebResult& path, double o
   return path_levels(band, omega_a, omega_b, hbar, PathContinuation::extended, {}, PathOuter{&before, &after});
 }
 
-}  // namespace
-
-namespace {
-// Beads i and j are interchangeable: same species, and the same diameter and charge where the
-// model has them (polydisperse diameters are all different: no bead is another's copy).
-bool identical_beads(const LocalConfig& c, int i, int j) {
-  return c.species[i] == c.species[j] && (c.diameter.empty() || c.diameter[i] == c.diameter[j]) &&
-         (c.charge.empty() || c.charge[i] == c.charge[j]);
-}
 }  // namespace
 
 bool same_structure(const LocalModel& model, const Minimum& a, const Minimum& b, const SearchParams& p) {

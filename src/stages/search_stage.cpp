@@ -827,7 +827,7 @@ RunTally search_batches(const std::vector<std::int64_t>& todo, std::map<std::int
     });
     for (DomainOutcome& o : broadcast_results(r, comm)) {
       t.n_pairs_run += static_cast<std::int64_t>(o.pairs.size());
-      for (std::size_t k = 0; k < o.pair_seconds.size() && k < 4; ++k) t.step_seconds[k] += o.pair_seconds[k];
+      for (int k = 0; k < 4; ++k) t.step_seconds[k] += o.pair_seconds[k];
       t.pairs_before += static_cast<std::int64_t>(o.pairs.size());
       t.attempts += o.n_attempts;
       const std::int64_t d = o.domain;
