@@ -13,6 +13,7 @@
 // have nothing different to check), cheap checks on every rank.
 #include "test_support.hpp"
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/heartbeat.hpp"
 #include "tlsmap/search/event_search.hpp"
 
 #include <gtest/gtest.h>
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -431,6 +433,50 @@ TEST(EventSearch, ModelessSaddleStillFallsIntoItsMinima) {
 
 // ---------------------------------------------------------------------------------------------
 // Free clusters.
+
+// The heartbeat (core/heartbeat.hpp) of a long work item: a short LJ7 search under a scope that
+// lets every beat through speaks from each of the search's loops (attempts, saddle convergence,
+// local minimisation, NEB) in the documented format; a nested scope with 0 s silences it and the
+// outer one speaks again once the inner is closed; a scope whose first line is an hour away says
+// nothing. Catches a loop that stopped beating, a scope that leaks past its end, a silenced scope
+// that still prints.
+TEST(Heartbeat, EveryLoopOfASearchBeatsThroughTheInnermostScope) {
+  if (world_rank() != 0) return;
+  const LocalModel m = free_cluster(pentagonal_bipyramid());
+  SearchParams p;
+  p.max_attempts = 6;
+  p.stop_after_stale = 6;
+  p.explore_window = 1.5;
+  std::vector<std::string> lines;
+  const auto sink = [&](const std::string& l) { lines.push_back(l); };
+  {
+    const HeartbeatScope outer("[test] domain 7 (rank 0)", 1e-9, sink);
+    const DomainSearch r = search_domain(m, p, 2026, 7);
+    ASSERT_GE(r.pairs.size(), 1u) << "no pair: the NEB loop was not exercised";
+    const std::regex format(R"(\[test\] domain 7 \(rank 0\), [0-9]+ s in: [a-zA-Z ]+ step [0-9]+, [a-zA-Z|]+ .+)");
+    for (const std::string& l : lines) EXPECT_TRUE(std::regex_match(l, format)) << l;
+    for (const char* loop :
+         {": search attempt step ", ": saddle convergence step ", ": minimisation step ", ": NEB step "})
+      EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(loop) != l.npos; }))
+          << "no heartbeat from" << loop;
+    const std::size_t before = lines.size();
+    {
+      const HeartbeatScope quiet("[test] silent", 0.0, sink);
+      search_domain(m, p, 2026, 7);
+    }
+    EXPECT_EQ(lines.size(), before) << "a scope of 0 s let a line through";
+    heartbeat("loop", 1, "x", 1.0);
+    ASSERT_EQ(lines.size(), before + 1) << "the outer scope did not resume";
+    EXPECT_EQ(lines.back().substr(lines.back().find(" s in:")), " s in: loop step 1, x 1");
+  }
+  lines.clear();
+  {
+    const HeartbeatScope later("[test] later", 3600.0, sink);
+    search_domain(m, p, 2026, 7);
+  }
+  heartbeat("loop", 1, "x", 1.0);  // no scope open: nothing
+  EXPECT_TRUE(lines.empty()) << lines.front();
+}
 
 TEST(EventSearch, LJ7FindsTheKnownMinima) {
   if (world_rank() != 0) return;

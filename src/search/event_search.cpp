@@ -1,6 +1,7 @@
 // Activation–relaxation event search on one domain and the TLS pair analysis (see event_search.hpp).
 #include "tlsmap/search/event_search.hpp"
 
+#include "tlsmap/core/heartbeat.hpp"
 #include "tlsmap/core/petsc_util.hpp"
 #include "tlsmap/core/random.hpp"
 #include "tlsmap/io/catalogue.hpp"
@@ -512,6 +513,7 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
     if (attempt >= min_attempts && missing_probability(out.minima, attempt, p.target_window) <= p.target_missing)
       break;  // converged: the next attempt would find a new minimum in the window with chance <= target
     out.attempts = attempt + 1;
+    heartbeat("search attempt", attempt, "minima found", static_cast<double>(out.minima.size()));
     ++stale;
     const int from = start_minimum(out, p, attempt);
     if (from < 0) break;

@@ -2,6 +2,8 @@
 // (see local_optimize.hpp for the methods and references).
 #include "tlsmap/search/local_optimize.hpp"
 
+#include "tlsmap/core/heartbeat.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -191,6 +193,7 @@ MinimizeOutcome minimize_local(const LocalModel& model, Vector x, const Minimize
   long it = 0;
   for (; it < p.max_iter; ++it) {
     double fmax = LocalModel::max_force(g);
+    heartbeat("minimisation", it, "max|F|", fmax);
     if (fmax <= p.f_tol) break;
     // Newton polish near the minimum.
     if (fmax < p.polish_below && fmax < 0.1 * polish_failed_at) {
@@ -234,6 +237,7 @@ SaddleOutcome converge_saddle_large(const LocalModel& model, Vector x, const Sad
     out.energy = e;
     out.max_force = fmax;
     out.steps = step;
+    heartbeat("saddle convergence", step, "max|F|", fmax);
     if (fmax <= p.f_tol) {  // verify with the full spectrum, once
       const Spectrum sp = spectrum(model, x, p.exact_mode);
       out.lowest_eigenvalue = sp.values[0];
@@ -311,6 +315,7 @@ SaddleOutcome converge_saddle(const LocalModel& model, Vector x, const SaddlePar
     out.mode = sp.vectors.col(0);
     out.n_negative = sp.n_negative(p.eigenvalue_tol);
     out.steps = step;
+    heartbeat("saddle convergence", step, "max|F|", fmax);
     if (fmax <= p.f_tol) {
       out.converged = out.n_negative == 1 && sp.nondegenerate(p.eigenvalue_tol);
       return out;

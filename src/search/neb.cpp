@@ -2,6 +2,7 @@
 #include "tlsmap/search/neb.hpp"
 
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/heartbeat.hpp"
 #include "tlsmap/md/fire.hpp"
 
 #include <algorithm>
@@ -222,6 +223,7 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
       for (Vector& v : band.v) v.setZero();
     }
     r.max_force = fmax;
+    heartbeat("NEB", it, "max|F|", fmax);
     if ((fmax <= p.f_tol && (!p.climbing || climber > 0)) || it >= p.max_iter) {
       r.converged = fmax <= p.f_tol;
       break;

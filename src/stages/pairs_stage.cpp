@@ -9,7 +9,9 @@
 
 #include "tlsmap/core/bytes.hpp"
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/heartbeat.hpp"
 #include "tlsmap/core/progress.hpp"
+#include "tlsmap/core/reduction.hpp"
 #include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/io/catalogue.hpp"
 #include "tlsmap/io/config_file.hpp"
@@ -24,6 +26,8 @@
 #include "tlsmap/search/relax.hpp"
 #include "tlsmap/stages/active_charges.hpp"
 #include "tlsmap/stages/search_stage.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -87,6 +91,7 @@ struct PairsSettings {
   double margin = 1.5, shell = 5.0, skin = 0.3, core_threshold = 0.02;
   std::int64_t max_mobile = 2000;
   bool check_whole = false;
+  double heartbeat = 60.0;   // run.heartbeat (s)
   std::string neb = "auto";  // pairs.neb as given
   bool whole = false;        // resolved once the sample's size is known (resolve_neb)
   Int3 proc_grid = {0, 0, 0};
@@ -111,6 +116,7 @@ PairsSettings PairsSettings::from_input(const Input& in, bool with_list) {
   s.margin = in.get_double("pairs.margin");
   s.core_threshold = in.get_double("pairs.core_threshold");
   s.check_whole = in.get_bool("pairs.check_whole");
+  s.heartbeat = in.get_double("run.heartbeat");
   s.neb = in.get_string("pairs.neb");
   s.max_mobile = in.get_int("pairs.max_mobile");
   s.output = output_path(in);
@@ -657,15 +663,19 @@ std::vector<std::vector<char>> broadcast_results(const WorkResult& r, MPI_Comm c
 }
 
 // Collective: work(k) for every pair through the work queue, the results on every rank in pair
-// order; a failing pair stops the stage with its message (nothing is written).
+// order; a failing pair stops the stage with its message (nothing is written). While a pair runs,
+// its rank prints a heartbeat line at most every `heartbeat` seconds.
 std::vector<std::vector<char>> for_each_pair(std::size_t n, const std::function<std::vector<char>(std::int64_t)>& work,
-                                             const std::string& what, Progress& progress, MPI_Comm comm) {
+                                             const std::string& what, double heartbeat, Progress& progress,
+                                             MPI_Comm comm) {
   std::vector<std::int64_t> items(n);
   for (std::size_t k = 0; k < n; ++k) items[k] = static_cast<std::int64_t>(k);
   progress.begin(what);
   const WorkResult r = run_work_queue(
       comm, items,
       [&](std::int64_t k) {
+        const HeartbeatScope beat(
+            fmt::format("[{}] {} of pair {} (rank {})", progress.stage(), what, k, comm_rank(comm)), heartbeat);
         return WorkOutput{work(k), {0, 0}};
       },
       [&](const WorkTally& t) { progress.report(static_cast<long>(t.done), static_cast<long>(t.n_items), "pairs"); });
@@ -755,7 +765,7 @@ std::vector<std::optional<PairOutcome>> analyse_regions(
         }
         return w.take();
       },
-      "regions", progress, comm);
+      "regions", s.heartbeat, progress, comm);
   for (std::size_t k = 0; k < pairs.size(); ++k) {
     if (sized[k].empty()) continue;
     ByteReader rd(sized[k].data(), sized[k].size());
@@ -780,7 +790,7 @@ std::vector<std::optional<PairOutcome>> analyse_regions(
         if (regions[k].n_mobile < 0) return std::vector<char>{};
         return serialize(analyse_given(input(k)));
       },
-      "analyse", progress, comm);
+      "analyse", s.heartbeat, progress, comm);
   std::vector<std::optional<PairOutcome>> out;
   for (const auto& b : bytes) {
     if (b.empty()) out.emplace_back();

@@ -10,7 +10,9 @@
 
 #include "tlsmap/core/bytes.hpp"
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/core/heartbeat.hpp"
 #include "tlsmap/core/progress.hpp"
+#include "tlsmap/core/reduction.hpp"
 #include "tlsmap/couplings/active_coulomb.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
@@ -180,6 +182,7 @@ struct SearchSettings {
   double xi = 5.5, spacing = 5.5, shell = 5.0;
   std::int64_t max_domains = 0, checkpoint_every = 32;
   bool skip_failed = false;
+  double heartbeat = 60.0;    // run.heartbeat (s)
   bool relax = true;          // relax both states of every row with the whole sample free
   double relax_radius = 0.0;  // > 0: ... with the beads within this distance of the row's mobile beads free
   double skin = 0.3;
@@ -205,6 +208,7 @@ SearchSettings SearchSettings::from_input(const Input& in) {
   s.max_domains = in.get_int("search.max_domains");
   s.checkpoint_every = in.get_int("search.checkpoint_every");
   s.skip_failed = in.get_string("search.on_error") == "skip";
+  s.heartbeat = in.get_double("run.heartbeat");
   s.relax = in.get_bool("search.relax");
   s.relax_radius = in.get_double("search.relax_radius");
   s.active = charges_act(in);
@@ -818,7 +822,10 @@ RunTally search_batches(const std::vector<std::int64_t>& todo, std::map<std::int
   for (std::size_t start = 0; start < todo.size(); start += s.checkpoint_every) {
     const std::vector<std::int64_t> batch(todo.begin() + start,
                                           todo.begin() + std::min(todo.size(), start + s.checkpoint_every));
-    auto work = [&](std::int64_t d) { return search_work(d, p, grid, s); };
+    auto work = [&](std::int64_t d) {
+      const HeartbeatScope beat(fmt::format("[search] domain {} (rank {})", d, comm_rank(comm)), s.heartbeat);
+      return search_work(d, p, grid, s);
+    };
     WorkResult r = run_work_queue(comm, batch, work, [&](const WorkTally& w) {
       const double dt = MPI_Wtime() - t0;
       progress.report(static_cast<long>(t.n_finished + w.done), static_cast<long>(todo.size()),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `tlsmap search` with search.method = "md-pairs" on a 256-bead KA glass: 2 replicas of 400 MD
 # steps at T = 0.25, a quench every 200 steps, at 1, 2 and 4 ranks (the replicas on 1 or 2 groups).
-#  * /tls and /search are bitwise identical at every rank count;
+#  * /tls and /search are bitwise identical at every rank count (at 2 ranks with run.heartbeat = 1e-3 s:
+#    the pair analysis prints NEB heartbeat lines naming the pair; none at the default 60 s);
 #  * the quench record is consistent, and the candidate pairs are exactly the consecutive distinct
 #    structures of each replica (the rule recomputed here from /search/quench_structure), each
 #    unordered pair once, the glass as state A when it takes part;
@@ -37,10 +38,16 @@ timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" pack base.toml > pack.txt
 timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" charge base.toml > charge.txt
 for np in 1 2 4; do
   cp base.h5 np$np.h5 && input np$np.h5 > in$np.toml
+  # At 2 ranks a heartbeat line at every beat (run.heartbeat = 1e-3 s); /tls and /search must not change.
+  [[ $np == 2 ]] && sed -i 's/^\[run\]/[run]\nheartbeat = 0.001/' in$np.toml
   timeout 300 "$MPIEXEC" -n $np "$TLSMAP" search in$np.toml > search$np.txt
   grep -q "wrote /tls (.*) and /search to np$np.h5" search$np.txt
 done
-cat search2.txt
+grep -v " s in: " search2.txt
+# run.heartbeat: the pair analysis names its phase and pair; the NEB's band beats.
+grep -Eq '^\[search\] analyse of pair [0-9]+ \(rank [01]\), [0-9]+ s in: NEB step [0-9]+, max\|F\| ' search2.txt ||
+  { echo "FAIL: no heartbeat from a pair's NEB at run.heartbeat = 0.001"; grep " s in: " search2.txt | head; exit 1; }
+if grep -q " s in: " search1.txt search4.txt; then echo "FAIL: heartbeat lines at the default run.heartbeat"; exit 1; fi
 same_as() {  # same_as FILE REFERENCE: /tls and /search bitwise (datasets and attributes)
   /usr/bin/python3 - "$1" "$2" <<'PY'
 import sys, h5py, numpy as np

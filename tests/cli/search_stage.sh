@@ -7,7 +7,9 @@
 # threshold), no rearrangement is listed twice; a search resumed domain by domain equals the one-go
 # search; a rerun of a finished search leaves the file byte for byte; with search.neb_max_iter = 50
 # no band converges (/tls/neb_converged); bad [search] and [tls] input
-# exits 1 with one clear message and leaves the file as it was.
+# exits 1 with one clear message and leaves the file as it was; run.heartbeat = 1e-3 s (at 4 ranks)
+# prints lines naming the domain and each of the search's loops and changes nothing in the catalogue,
+# the default (60 s) prints none on these short domains.
 source "$(dirname "$0")/common.bash"
 input() {  # input <output file> [extra [search] lines]
   glass_input "$1" 5 500 300
@@ -29,9 +31,21 @@ timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" pack base.toml > pack.txt
 timeout 120 "$MPIEXEC" -n 2 "$TLSMAP" charge base.toml > charge.txt
 for np in 1 2 4; do
   cp base.h5 np$np.h5 && input np$np.h5 > in$np.toml
+  # At 4 ranks a heartbeat line at every beat (run.heartbeat = 1e-3 s); the catalogue must not change.
+  [[ $np == 4 ]] && sed -i 's/^\[run\]/[run]\nheartbeat = 0.001/' in$np.toml
   timeout 300 "$MPIEXEC" -n $np "$TLSMAP" search in$np.toml > search$np.txt
   grep -q "wrote /tls and /search to np$np.h5" search$np.txt
 done
+# run.heartbeat: lines from the ranks working on the two domains, from each loop of the search; none
+# at the default 60 s (a domain here takes well under a minute).
+beats='^\[search\] domain [01] \(rank [0-3]\), [0-9]+ s in: (search attempt|minimisation|saddle convergence|NEB) step [0-9]+, '
+for loop in "search attempt" minimisation "saddle convergence" NEB; do
+  grep -Eq "${beats}" search4.txt && grep -E "$beats" search4.txt | grep -q ": $loop step" ||
+    { echo "FAIL: no heartbeat from the $loop loop at run.heartbeat = 0.001"; grep "s in:" search4.txt | head; exit 1; }
+done
+grep -E "$beats" search4.txt | grep -Eq "^\[search\] domain 0 " && grep -E "$beats" search4.txt | grep -Eq "^\[search\] domain 1 " ||
+  { echo "FAIL: heartbeat lines do not name both domains"; exit 1; }
+if grep -q " s in: " search1.txt search2.txt; then echo "FAIL: heartbeat lines at the default run.heartbeat"; exit 1; fi
 cat search2.txt
 # Resumed: one domain, then the second (max_domains raised), checkpoint after every domain.
 cp base.h5 resumed.h5

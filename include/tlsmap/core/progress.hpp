@@ -18,6 +18,7 @@ class Progress {
   // Print a free-form line "[stage] text".
   void say(const std::string& text) const;
   double elapsed() const;
+  const std::string& stage() const { return stage_; }
 
  private:
   std::string stage_;
