@@ -395,6 +395,44 @@ TEST(EventSearch, SameStructureKnowsWhichBeadsAreIdentical) {
   }
 }
 
+// The free-cluster branch of same_structure on a two-component LJ7 (the apex bead of the
+// pentagonal bipyramid another species, equal LJ parameters, so exchanging it with an equatorial
+// bead keeps the energy and the whole sorted distance list): that exchange is a new structure (a
+// homotop); the cluster rotated, translated and with two equatorial beads relabelled is the same.
+// The species-blind distance list called the homotop the same.
+TEST(EventSearch, FreeClusterHomotopIsANewStructure) {
+  if (world_rank() != 0) return;
+  LocalConfig c;
+  c.box = cube(100.0);
+  c.box.lo = Vec3(-50.0, -50.0, -50.0);
+  c.table = LJTable(2);
+  auto lj = LennardJones::Params::make(1.0, 1.0, 20.0);
+  lj.shift = 0.0;
+  for (int a = 0; a < 2; ++a)
+    for (int b = a; b < 2; ++b) c.table.set(a, b, lj);
+  const std::vector<Vec3> x = pentagonal_bipyramid();  // 0-4 equatorial, 5 and 6 the apexes
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    c.id.push_back(static_cast<std::int64_t>(i + 1));
+    c.species.push_back(i == 5 ? 1 : 0);
+    c.pos.push_back(x[i]);
+  }
+  c.n_mobile = static_cast<int>(x.size());
+  const LocalModel m(c);
+  Minimum a{.x = m.initial_coordinates(), .energy = m.energy(m.initial_coordinates())};
+  Minimum homotop = a, moved = a;
+  homotop.x.segment<3>(0) = a.x.segment<3>(15), homotop.x.segment<3>(15) = a.x.segment<3>(0);
+  homotop.energy = m.energy(homotop.x);
+  const Eigen::Matrix3d r = Eigen::AngleAxisd(0.7, Eigen::Vector3d(1, 2, 3).normalized()).toRotationMatrix();
+  for (int i = 0; i < 7; ++i) moved.x.segment<3>(3 * i) = r * a.x.segment<3>(3 * i) + Eigen::Vector3d(0.3, -1.1, 2.0);
+  moved.x.segment<3>(3).swap(moved.x.segment<3>(6));  // beads 1 and 2: both equatorial, species 0
+  moved.energy = m.energy(moved.x);
+  SearchParams p;
+  ASSERT_NEAR(homotop.energy, a.energy, 1e-12);  // only the labels tell them apart
+  EXPECT_FALSE(same_structure(m, a, homotop, p));
+  EXPECT_TRUE(same_structure(m, a, moved, p));
+  EXPECT_TRUE(same_structure(m, homotop, homotop, p));
+}
+
 // A saddle recomputed from itself on the Lanczos path converges before its first Lanczos step and
 // carries no mode (it happens to the band's top when a band runs through an event's saddle, and
 // crashed the connectivity check once): fall_off_saddle takes the exact mode and still reaches the

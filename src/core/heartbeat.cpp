@@ -12,8 +12,7 @@ thread_local HeartbeatScope* innermost = nullptr;
 }  // namespace
 
 HeartbeatScope::HeartbeatScope(std::string label, double every_seconds, Sink sink)
-    : label_(std::move(label)), every_(every_seconds), sink_(std::move(sink)), start_(Clock::now()),
-      outer_(innermost) {
+    : label_(std::move(label)), every_(every_seconds), sink_(std::move(sink)), start_(Clock::now()), outer_(innermost) {
   next_ = start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(every_));
   innermost = this;
 }
@@ -28,7 +27,8 @@ void HeartbeatScope::beat(const char* loop, long step, const char* quantity, dou
   // The next line one interval after this one, not after the missed deadline: no bursts after a
   // long step.
   next_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(every_));
-  const std::string line = fmt::format("{}, {:.0f} s in: {} step {}, {} {:.3g}", label_, t, loop, step, quantity, value);
+  const std::string line =
+      fmt::format("{}, {:.0f} s in: {} step {}, {} {:.3g}", label_, t, loop, step, quantity, value);
   if (sink_) {
     sink_(line);
   } else {

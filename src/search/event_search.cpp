@@ -11,8 +11,10 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <optional>
+#include <utility>
 
 namespace tlsmap {
 
@@ -151,20 +153,31 @@ bool same_structure(const LocalModel& model, const Minimum& a, const Minimum& b,
   if (std::abs(a.energy - b.energy) > p.dedup_energy) return false;
   const int n = model.n_mobile();
   const auto xa = model.positions(a.x), xb = model.positions(b.x);
+  const LocalConfig& c = model.config();
   if (model.free_cluster()) {
-    std::vector<double> da, db;
+    // Each bead's class: the first bead identical to it. One sorted distance list per class pair.
+    std::vector<int> cls(n);
+    for (int i = 0; i < n; ++i) {
+      cls[i] = i;
+      for (int j = 0; j < i && cls[i] == i; ++j)
+        if (identical_beads(c, i, j)) cls[i] = cls[j];
+    }
+    std::map<std::pair<int, int>, std::pair<std::vector<double>, std::vector<double>>> d;
     for (int i = 0; i < n; ++i)
       for (int j = i + 1; j < n; ++j) {
-        da.push_back((xa[i] - xa[j]).norm());
-        db.push_back((xb[i] - xb[j]).norm());
+        auto& lists = d[std::minmax(cls[i], cls[j])];
+        lists.first.push_back((xa[i] - xa[j]).norm());
+        lists.second.push_back((xb[i] - xb[j]).norm());
       }
-    std::sort(da.begin(), da.end());
-    std::sort(db.begin(), db.end());
-    for (std::size_t k = 0; k < da.size(); ++k)
-      if (std::abs(da[k] - db[k]) > p.dedup_distance) return false;
+    for (auto& [kind, lists] : d) {
+      auto& [da, db] = lists;
+      std::sort(da.begin(), da.end());
+      std::sort(db.begin(), db.end());
+      for (std::size_t k = 0; k < da.size(); ++k)
+        if (std::abs(da[k] - db[k]) > p.dedup_distance) return false;
+    }
     return true;
   }
-  const LocalConfig& c = model.config();
   for (int i = 0; i < n; ++i) {
     double best = HUGE_VAL;
     for (int j = 0; j < n; ++j)

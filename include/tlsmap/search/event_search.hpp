@@ -196,9 +196,10 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
                            std::uint64_t domain_key);
 
 // Whether two minima are the same structure up to a relabelling of identical beads (same species,
-// and the same diameter and charge where the model has them): for a free cluster (one component)
-// the sorted lists of all pair distances (rotation and permutation invariant) agree within
-// dedup_distance; for a domain every mobile bead of a has an identical mobile bead in b within
+// and the same diameter and charge where the model has them): for a free cluster the sorted pair
+// distances agree within dedup_distance, listed separately for each kind of pair (which classes of
+// identical beads its two ends belong to: rotation and relabelling invariant, and an exchange of
+// two different beads changes them); for a domain every mobile bead of a has an identical mobile bead in b within
 // dedup_distance (frozen beads fix the frame). Energies must agree within dedup_energy first.
 bool same_structure(const LocalModel& model, const Minimum& a, const Minimum& b, const SearchParams& p);
 
