@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -262,6 +263,26 @@ TEST(Schema, DefaultSchemaHelpAndDocsListEveryKey) {
   }
   // An empty file is valid: every key has a default.
   EXPECT_NO_THROW(Input::from_string("", "empty.toml", s));
+}
+
+// Every input the project ships (inputs/, recursively: the default, the large and polydisperse
+// runs, the stability series, the polar templates) reads against the schema: no unknown key, no
+// value of the wrong type or out of range. A typo there would surface only on a user's cluster.
+TEST(Schema, EveryShippedInputReads) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(data_dir()) / ".." / ".." / "inputs";
+  ASSERT_TRUE(fs::is_directory(dir)) << dir;
+  int n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().extension() != ".toml") continue;
+    ++n;
+    try {
+      Input::parse(MPI_COMM_WORLD, e.path().string(), default_schema());
+    } catch (const std::exception& x) {
+      ADD_FAILURE() << e.path() << ": " << x.what();
+    }
+  }
+  EXPECT_GE(n, 20) << "fewer shipped inputs than the 22 of 2026-12-06: is inputs/ where it was?";
 }
 
 TEST(Agree, AllOkDoesNotThrow) { EXPECT_NO_THROW(agree(MPI_COMM_WORLD, true, "unused")); }
