@@ -34,7 +34,8 @@ Schema default_schema() {
   s.add_int("run.log_every", 1000, "[1, inf)", "steps", "print progress every this many steps");
   s.add_double("run.heartbeat", 60.0, "[0, inf)", "s",
                "search, pairs, md-pairs: a line from the rank working on a domain or pair at most this "
-               "often while it runs (its current loop, step and max|F|); 0 = none");
+               "often while it runs (its current loop, step and max|F|), and from the search's row "
+               "relaxation; 0 = none");
 
   s.add_int("system.n_beads", 4000, "[2, 2147483647]", "", "number of beads");
   s.add_double("system.density", 1.2, "[0.01, 10]", "sigma^-3", "number density");

@@ -594,8 +594,17 @@ Merged checkpoint(std::map<std::int64_t, DomainOutcome>& done, const RunInfo& in
   if (info.s->relax) {
     std::int64_t n_new = 0;
     const double t0 = MPI_Wtime();
+    double last_line = t0;  // rank 0's clock decides only what rank 0 prints
+    const auto n_todo =
+        std::count_if(m.rows.begin(), m.rows.end(), [](const TlsRow& r) { return std::isnan(r.energy_a_relaxed); });
     for (std::size_t q = 0; q < m.rows.size(); ++q) {
       if (!std::isnan(m.rows[q].energy_a_relaxed)) continue;
+      // Whole-sample relaxations of a polar glass take tens of seconds each: a heartbeat line.
+      if (info.s->heartbeat > 0.0 && MPI_Wtime() - last_line >= info.s->heartbeat) {
+        progress.say(fmt::format("relaxing both states of each new row: {} of {} done, {:.0f} s", n_new, n_todo,
+                                 MPI_Wtime() - t0));
+        last_line = MPI_Wtime();
+      }
       relax_row(rc, info.s->kernel.minimizer.f_tol, info.s->kernel.dedup_distance, m.rows[q]);
       TlsRow& src = done.at(m.source[q].first).pairs[m.source[q].second];
       src.energy_a_relaxed = m.rows[q].energy_a_relaxed;

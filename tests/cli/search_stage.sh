@@ -8,8 +8,8 @@
 # search; a rerun of a finished search leaves the file byte for byte; with search.neb_max_iter = 50
 # no band converges (/tls/neb_converged); bad [search] and [tls] input
 # exits 1 with one clear message and leaves the file as it was; run.heartbeat = 1e-3 s (at 4 ranks)
-# prints lines naming the domain and each of the search's loops and changes nothing in the catalogue,
-# the default (60 s) prints none on these short domains.
+# prints lines naming the domain and each of the search's loops, and lines from the rows' whole-sample
+# relaxation, and changes nothing in the catalogue; the default (60 s) prints none on these short runs.
 source "$(dirname "$0")/common.bash"
 input() {  # input <output file> [extra [search] lines]
   glass_input "$1" 5 500 300
@@ -45,7 +45,9 @@ for loop in "search attempt" minimisation "saddle convergence" NEB; do
 done
 grep -E "$beats" search4.txt | grep -Eq "^\[search\] domain 0 " && grep -E "$beats" search4.txt | grep -Eq "^\[search\] domain 1 " ||
   { echo "FAIL: heartbeat lines do not name both domains"; exit 1; }
-if grep -q " s in: " search1.txt search2.txt; then echo "FAIL: heartbeat lines at the default run.heartbeat"; exit 1; fi
+grep -Eq '^\[search\] relaxing both states of each new row: [1-9][0-9]* of [0-9]+ done, [0-9]+ s$' search4.txt ||
+  { echo "FAIL: no heartbeat from the relaxation of the rows"; grep "relax" search4.txt; exit 1; }
+if grep -q " s in: \|relaxing both states" search1.txt search2.txt; then echo "FAIL: heartbeat lines at the default run.heartbeat"; exit 1; fi
 cat search2.txt
 # Resumed: one domain, then the second (max_domains raised), checkpoint after every domain.
 cp base.h5 resumed.h5
