@@ -15,7 +15,10 @@ for stage in pack charge search dipole; do
   timeout 200 "$MPIEXEC" -n 2 "$TLSMAP" $stage in.toml > $stage.txt 2>&1 || { echo "FAIL $stage"; cat $stage.txt; exit 1; }
 done
 grep -h "TLS\|ratio" dipole.txt | tail -4
-/usr/bin/python3 "$SRC/tests/tools/dipole_recompute.py" glass.h5
+/usr/bin/python3 "$SRC/tests/tools/dipole_recompute.py" glass.h5 | tee recompute.txt
+# The −1/3 law must have been checked tightly (tolerance <= 3 %) on some row.
+grep -Eq '^-1/3 law \(uniform eps\) checked on [1-9][0-9]* of [0-9]+ TLS, [1-9][0-9]* of them ' recompute.txt ||
+  { echo "FAIL: the -1/3 law checked tightly on no TLS"; exit 1; }
 
 # A dielectric domain (ε_in = 4.5 in ε_ext = 1.5) on the same catalogue: μ_eq13/μ_direct →
 # −ε_in/(2ε_ext + ε_in) = −0.6 for charges inside the sphere (closed form, for any charges inside),

@@ -5,8 +5,9 @@ usage: dipole_recompute.py FILE.h5
 
 Inputs used (nothing else): /particles/all/{box,charge}, /charge/bonds, the /charge attribute zeta,
 the root unit attributes sigma_angstrom and epsilon_kelvin, and /tls/{mobile_offset, mobile_id,
-position_a, position_b}. Recomputed here, independently of src/couplings/dipole.cpp (by looping over the bonds
-of /charge/bonds rather than over the mobile rows, and with the unit conversions from CODATA 2018):
+position_a, position_b, center, mu_eq13_radius} and the /tls attribute dipole_sigma. Recomputed
+here, independently of src/couplings/dipole.cpp (by looping over the bonds of /charge/bonds rather
+than over the mobile rows, and with the unit conversions from CODATA 2018):
 
   mu_direct        Σ_i q_i (r_i^B − r_i^A), minimum image                  rtol 1e-12 (+ 1e-15 abs)
   n_bonds_moving   bonds of /charge/bonds with a bead whose r_B ≠ r_A       exact
@@ -16,7 +17,9 @@ of /charge/bonds rather than over the mobile rows, and with the unit conversions
   mu_eq1           ζ (in q*) · √N_d · d_L                                   rtol 2e-6 (ζ from CODATA)
   n_transition_charges  mobile beads with q ≠ 0 that moved                  exact
   mu_ratio         μ_eq13·μ_direct / |μ_direct|²                            rtol 1e-12
-                   and, for uniform ε with every transition charge inside the sphere, −1/3 within 2 %
+                   and, for uniform ε, −1/3 within 2 % + the leaked dipole (of the transition
+                   charges' Gaussian parts outside /tls/mu_eq13_radius around /tls/center, relative
+                   to |μ_direct|); how many rows had a leak ≤ 1 % is printed
   mu_direct_debye, mu_eq13_debye  |μ| in D, D per q*σ from CODATA           rtol 2e-6
   charges          every bond ±ζ e in q*: ζ e / sqrt(4π ε0 σ k_B ε)         rtol 1e-6
 and the search stage's /tls/d_l (rms over beads moving more than 0.02 σ) and /tls/n_moving from the
@@ -55,6 +58,20 @@ def text(v):
     return v.decode() if isinstance(v, bytes) else v
 
 
+def outside_fraction(r, radius, width):
+    """Share of a 3D Gaussian charge (width `width`, centre at distance r from the sphere's centre)
+    that lies outside the sphere of `radius`: the survival function of the noncentral χ with 3
+    degrees of freedom."""
+    a, b = (radius - r) / width, (radius + r) / width
+    if r < 1e-12 * width:
+        inside = math.erf(radius / (math.sqrt(2) * width)) - math.sqrt(2 / math.pi) * (radius / width) * math.exp(
+            -0.5 * (radius / width) ** 2)
+    else:
+        inside = 0.5 * (math.erf(a / math.sqrt(2)) + math.erf(b / math.sqrt(2))) - (width / r) / math.sqrt(
+            2 * math.pi) * (math.exp(-0.5 * a * a) - math.exp(-0.5 * b * b))
+    return 1.0 - inside
+
+
 def main(path):
     f = h5py.File(path, "r")
     box = f["particles/all/box/edges/value"][0]
@@ -84,7 +101,7 @@ def main(path):
     check(close(float(f["tls"].attrs["debye_per_reduced_dipole"]), debye_per_dipole, 2e-6),
           f"/tls debye_per_reduced_dipole {f['tls'].attrs['debye_per_reduced_dipole']} vs CODATA {debye_per_dipole}")
 
-    summary = []
+    summary, ratio_checked = [], []
     for k in range(n):
         rows = slice(off[k], off[k + 1])
         d = pb[rows] - pa[rows]
@@ -123,12 +140,32 @@ def main(path):
               f"TLS {k}: mu_eq13_debye {t['mu_eq13_debye'][k]} vs {np.linalg.norm(mu13) * debye_per_dipole}")
         ratio = mu13 @ mu / (mu @ mu) if mu @ mu > 0 else 0.0
         check(close(t["mu_ratio"][k], ratio, 1e-12, 1e-15), f"TLS {k}: mu_ratio {t['mu_ratio'][k]} vs {ratio}")
-        # Eq. 13 on the real glass: with every transition charge inside the sphere, −1/3 (uniform ε)
-        # within 2 % (measured 0.03–0.73 % in tests/cli/dipole_recompute.sh; beads near the surface
-        # put Gaussian tails outside; a wrong prefactor or a missing image correction is off by ≥ 10 %).
+        # Eq. 13 on the real glass, uniform ε: −1/3 within 2 % plus the "leaked" dipole. A transition
+        # charge whose Gaussian straddles the sphere's surface shifts the ratio (docs/dipole.md; the
+        # centres inside, n_charges_outside = 0, is not enough): its part outside is integrated with
+        # the weight (R/|x|)³ instead of 1. The leaked dipole, Σ q_i (f_B x_B − f_A x_A) with f the share
+        # of bead i's Gaussian outside the sphere at that position (x from the centre), bounds that
+        # shift in practice (measured shift 0.2–0.4 of its projection on μ, on the CLI test's glass and
+        # a 700-bead LJ glass at radius factor 1). Measured on cli_dipole_recompute: shifts 0.01–0.74 %
+        # at leaks 0.2–8 %. A wrong prefactor is off by ≥ 10 % on every row with a small leak; a
+        # missing image correction (~2 %) on the rows whose leak is below ~1 %.
         eps_ext = float(t.attrs["dipole_epsilon"])
-        if eps_ext == float(t.attrs["dipole_epsilon_in"]) and t["n_charges_outside"][k] == 0 and mu @ mu > 0:
-            check(abs(ratio + 1 / 3) < 0.02 / 3, f"TLS {k}: mu_eq13/mu_direct {ratio} vs -1/3 (uniform eps)")
+        radius, width = float(t["mu_eq13_radius"][k]), float(t.attrs["dipole_sigma"])
+        leak = np.zeros(3)
+        for i in moved:
+            r = np.nonzero(ids[rows] == i)[0][0]
+            arm = []
+            for x in (pa[rows][r], pb[rows][r]):
+                c = x - t["center"][k]
+                c -= box * np.round(c / box)
+                arm.append(outside_fraction(float(np.linalg.norm(c)), radius, width) * c)
+            leak += q[i - 1] * (arm[1] - arm[0])
+        if eps_ext == float(t.attrs["dipole_epsilon_in"]) and mu @ mu > 0:
+            leaked = float(np.linalg.norm(leak) / np.linalg.norm(mu))
+            ratio_checked.append(leaked)
+            check(abs(3 * ratio + 1) <= 0.02 + leaked,
+                  f"TLS {k}: mu_eq13/mu_direct {ratio} vs -1/3 (uniform eps) within {0.02 + leaked:.3g} relative "
+                  f"(2 % + the leaked dipole {leaked:.3g} of |mu_direct|)")
         # The search stage's own columns from the same states (threshold cases would be ambiguous).
         if not np.any(np.abs(np.sqrt(d2) - MOVING) < 1e-9):
             check(int(t["n_moving"][k]) == int(mv.sum()), f"TLS {k}: n_moving {t['n_moving'][k]} vs {mv.sum()}")
@@ -136,6 +173,10 @@ def main(path):
         summary.append(f"TLS {k}: {off[k + 1] - off[k]} mobile, N_d {n_d}, g {g:.4g}, d_L {d_l:.3e}, "
                        f"|mu| {np.linalg.norm(mu) * debye_per_dipole:.4g} D, mu_eq13/mu_direct {ratio:.4f}")
     print("\n".join(summary))
+    if ratio_checked:
+        tight = sum(1 for v in ratio_checked if v <= 0.01)
+        print(f"-1/3 law (uniform eps) checked on {len(ratio_checked)} of {n} TLS, {tight} of them with a leaked "
+              f"dipole <= 1 % of |mu_direct| (tolerance <= 3 %); leaks {np.round(ratio_checked, 4).tolist()}")
     return n
 
 
