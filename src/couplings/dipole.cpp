@@ -7,6 +7,7 @@
 #include "tlsmap/io/validate.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <unordered_map>
@@ -123,6 +124,36 @@ PointCharges transition_charges(const TlsSet& t, std::size_t k, std::span<const 
     pc.pos.push_back(a), pc.q.push_back(-q);
   }
   return pc;
+}
+
+double gaussian_cut_moment(double a, double radius, double sigma) {
+  const double lo = std::max(radius, a - 10.0 * sigma), hi = a + 10.0 * sigma;
+  if (hi <= lo || a < 1e-9 * sigma) return 0.0;  // wholly inside; or centred: no dipole by symmetry
+  const double s2 = sigma * sigma, norm = 2.0 * pi / std::pow(2.0 * pi * s2, 1.5);
+  // ∫ dΩ cosθ of the Gaussian on the shell of radius r: 2π/κ² [(κ − 1) e^{−(r−a)²/2σ²} + (κ + 1) e^{−(r+a)²/2σ²}],
+  // κ = r a/σ² (the prefactor e^{−(r²+a²)/2σ²} folded into the exponentials).
+  const auto f = [&](double r) {
+    const double k = r * a / s2, w = 1.0 - std::pow(radius / r, 3);
+    const double shell =
+        ((k - 1.0) * std::exp(-0.5 * (r - a) * (r - a) / s2) + (k + 1.0) * std::exp(-0.5 * (r + a) * (r + a) / s2)) /
+        (k * k);
+    return norm * shell * w * r * r * r;  // y·â = r cosθ, volume r² dr dΩ
+  };
+  const int n = 2000;  // even; the integrand is smooth on [lo, hi] (w rises from 0 at R)
+  const double h = (hi - lo) / n;
+  double sum = f(lo) + f(hi);
+  for (int i = 1; i < n; ++i) sum += (i % 2 ? 4.0 : 2.0) * f(lo + i * h);
+  return sum * h / 3.0;
+}
+
+Vec3 cut_dipole(const PointCharges& dq, const Vec3& centre, double radius, double sigma, const Box& box) {
+  Vec3 cut = Vec3::Zero();
+  for (std::size_t p = 0; p < dq.pos.size(); ++p) {
+    const Vec3 x = box.minimum_image(dq.pos[p] - centre);
+    const double a = x.norm();
+    if (a > 0.0) cut += dq.q[p] * gaussian_cut_moment(a, radius, sigma) / a * x;
+  }
+  return cut;
 }
 
 Vec3 direct_dipole(const TlsSet& t, std::size_t k, std::span<const double> charge, const Box& box) {

@@ -116,6 +116,7 @@ struct DipoleRows {
       : mu_direct(n),
         mu_eq13(n),
         mu_raw(n),
+        cut(n),
         radius(n),
         ratio_eq13(n),
         deb_direct(n),
@@ -128,7 +129,7 @@ struct DipoleRows {
         n_charges(n),
         n_outside(n),
         iterations(n) {}
-  std::vector<Vec3> mu_direct, mu_eq13, mu_raw;
+  std::vector<Vec3> mu_direct, mu_eq13, mu_raw, cut;  // cut: cut_dipole of the integration sphere
   std::vector<double> radius, ratio_eq13, deb_direct, deb_eq13, sum_dmu2, g, d_l, mu_eq1;
   std::vector<std::int64_t> n_bonds, n_charges, n_outside;
   std::vector<int> iterations;
@@ -170,6 +171,8 @@ void dipole_of_tls(std::size_t k, PoissonGrid& grid, double R, const DipoleConte
   for (std::size_t p = 0; p < dq.pos.size(); p += 2)
     rows.n_outside[k] += (x.box.minimum_image(dq.pos[p] - tls.center[k]).norm() >= R ||
                           x.box.minimum_image(dq.pos[p + 1] - tls.center[k]).norm() >= R);
+  const double sigma = s.gs.sigma_factor * s.gs.spacing;  // the grid's Gaussian width (make_eq13_grid)
+  rows.cut[k] = cut_dipole(dq, tls.center[k], R, sigma, x.box);
 }
 
 // Every TLS in turn: one grid shared by all (uniform ε) or one grid each (a dielectric sphere).
@@ -186,8 +189,10 @@ DipoleRows dipoles_of_all(const DipoleContext& x, const DipoleSettings& s, Progr
     dipole_of_tls(k, s.gs.uniform() ? *shared : *own, R, x, s, rows);
     progress.report(
         static_cast<long>(k + 1), static_cast<long>(n),
-        fmt::format("|mu_direct| {:.4g} D, |mu_eq13| {:.4g} D, ratio {:.4f}, g {:.3g}, {} its", rows.deb_direct[k],
-                    rows.deb_eq13[k], rows.ratio_eq13[k], rows.g[k], rows.iterations[k]));
+        fmt::format(
+            "|mu_direct| {:.4g} D, |mu_eq13| {:.4g} D, ratio {:.4f} (the sphere's cut {:.4f}), g {:.3g}, {} its",
+            rows.deb_direct[k], rows.deb_eq13[k], rows.ratio_eq13[k], ratio(rows.cut[k], rows.mu_direct[k]) / 3.0,
+            rows.g[k], rows.iterations[k]));
   }
   return rows;
 }
@@ -241,7 +246,8 @@ void write_dipole_rows(Hdf5File& file, const DipoleRows& rows) {
     remove_object(file, "/tls/" + name), write_replicated(file, "/tls/" + name, *v, {hn});
   for (const auto& [name, v] : {std::pair<std::string, const std::vector<Vec3>*>{"mu_direct", &rows.mu_direct},
                                 {"mu_eq13", &rows.mu_eq13},
-                                {"mu_eq13_uncorrected", &rows.mu_raw}}) {
+                                {"mu_eq13_uncorrected", &rows.mu_raw},
+                                {"mu_eq13_cut", &rows.cut}}) {
     remove_object(file, "/tls/" + name);
     write_replicated(file, "/tls/" + name, flatten(*v), {hn, 3});
   }
@@ -258,7 +264,8 @@ void write_dipole_rows(Hdf5File& file, const DipoleRows& rows) {
                                                        {"mu_eq1", "q* sigma"},
                                                        {"n_bonds_moving", "1"},
                                                        {"n_transition_charges", "1"},
-                                                       {"n_charges_outside", "1"}};
+                                                       {"n_charges_outside", "1"},
+                                                       {"mu_eq13_cut", "q* sigma"}};
   for (const auto& [name, unit] : units) write_attribute(file, std::string("/tls/") + name, "unit", unit);
 }
 

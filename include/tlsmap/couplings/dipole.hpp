@@ -51,6 +51,15 @@ struct PointCharges {
   std::vector<double> q;
 };
 PointCharges transition_charges(const TlsSet& tls, std::size_t k, std::span<const double> charge, const Box& box);
+// What a sphere that cuts through Δρ's Gaussians (width sigma) takes off Eq. 13. A charge q at y
+// (from the centre) adds −(4π/3) q y w(|y|) to ∫_sphere E dV, w = 1 inside and (R/|y|)³ outside, so
+// for uniform ε (images removed) μ_eq13 = −(μ_direct − L)/3 with the cut dipole
+//   L = Σ_p q_p ∫ ρ_p(y) (1 − w(|y|)) y d³y,
+// ρ_p the unit Gaussian at x_p − c (minimum image). gaussian_cut_moment is that integral for one
+// Gaussian centred at distance a from the centre, along its direction (angles in closed form, the
+// radius by Simpson's rule over [max(R, a − 10σ), a + 10σ]; 0 when the Gaussian is > 10σ inside).
+double gaussian_cut_moment(double a, double radius, double sigma);
+Vec3 cut_dipole(const PointCharges& dq, const Vec3& centre, double radius, double sigma, const Box& box);
 // Σ q (r_B − r_A), minimum image.
 Vec3 direct_dipole(const TlsSet& tls, std::size_t k, std::span<const double> charge, const Box& box);
 
