@@ -241,6 +241,28 @@ class TestReport(unittest.TestCase):
         self.assertEqual(t_g("mat.h5", swap, material=dict(t_g=0.3)).value, 0.3)
         self.assertEqual(t_g("cli.h5", swap, options={"t_g": 0.2}).value, 0.2)
 
+    def test_eq13_with_the_sphere_cut(self):
+        # /tls/mu_eq13_cut L: for uniform ε μ_eq13 = −(μ_direct − L)/3. With L = 0.1 μ + a part across μ
+        # the plain projection is −(1 − 0.1)/3 = −0.3, the cut-corrected one −1/3 exactly.
+        p = os.path.join(self.dir, "cut.h5")
+        synth.write_sample(p, mobile=[([1, 2], [[0.3, 0, 0], [0, 0.2, 0.1]])] * 4)
+        with h5py.File(p, "r+") as f:
+            mu = f["tls/mu_direct"][()]
+            self.assertTrue(np.all(np.linalg.norm(mu, axis=1) > 0))
+            cut = 0.1 * mu + 0.05 * np.cross(mu, [0.0, 0.0, 1.0])
+            del f["tls/mu_eq13"]
+            f["tls/mu_eq13"] = -(mu - cut) / 3
+            f["tls/mu_eq13_cut"] = cut
+        g = analysis.analyse(merge([p]))[0]
+        self.assertAlmostEqual(g.eq13["median_projection"].value, -0.3, places=12)
+        self.assertAlmostEqual(g.eq13["median_cut_projection"].value, -1 / 3, places=12)
+        self.assertEqual(g.eq13["n_cut"], 4)
+        out = os.path.join(self.dir, "rcut")
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(main([out, "--no-figures", p]), 0)
+        with open(os.path.join(out, "report.md")) as f:
+            self.assertIn("with the sphere's cut L", f.read())
+
     def test_conventions_state_t_g_dipole_and_zeta(self):
         # one TLS of known dipole: q = ±ζ q* per bead, one bead moved by DX -> |μ_T| = ζq |DX|
         p = os.path.join(self.dir, "c.h5")

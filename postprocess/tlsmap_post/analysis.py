@@ -477,6 +477,17 @@ def _eq13_section(res, tls):
     res.eq13["projection"] = proj[okp]
     res.eq13["projection_sample"] = s[okp]
     res.eq13["median_projection"] = stats.jackknife({"x": proj[okp]}, s[okp], lambda c: np.median(c["x"]))
+    # The sphere's cut (/tls/mu_eq13_cut, docs/dipole.md): for uniform ε μ_eq13 = −(μ_direct − L)/3,
+    # so μ_eq13·μ_direct / ((μ_direct − L)·μ_direct) is −1/3 even where the sphere cuts through the
+    # transition charges' Gaussians (rows of files without the column are left out).
+    if "mu_eq13_cut" in tls:
+        cut = tls["mu_eq13_cut"][ok]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pc = np.einsum("ij,ij->i", m13, md) / np.einsum("ij,ij->i", md - cut, md)
+        okc = np.isfinite(pc)
+        if okc.any():
+            res.eq13["median_cut_projection"] = stats.jackknife({"x": pc[okc]}, s[okc], lambda c: np.median(c["x"]))
+            res.eq13["n_cut"] = int(okc.sum())
 
 
 def _energy_section(res, tls, S, eps_K, t_g, xi, sigma_A, options):
@@ -605,9 +616,12 @@ def _summary_rows(res, zeta, zq, mu_mol, a, xi, t_g, eps_K, debye, n_dens):
             rows.append(_row("⟨Σ|Δμ_i|²⟩ / ⟨μ_mol² N_d (d_L/a)²⟩", "≈ 1 (each bond turns by d_L/a)", "1",
                              res.g["step_ratio"].fmt(), "–"))
     if res.eq13.get("slope") is not None:
+        cut = res.eq13.get("median_cut_projection")
+        cut_text = (f"; with the sphere's cut L (charges straddling the surface), median μ_eq13·μ_direct / "
+                    f"((μ_direct − L)·μ_direct) {cut.fmt()} over {res.eq13['n_cut']} rows") if cut is not None else ""
         rows.append(_row("μ_eq13 / μ_direct (Eq. 13, uniform ε)", "−1/3 for moving charges inside the sphere "
                          "(c₁ cavity factor)", "−0.333", f"slope {res.eq13['slope'].fmt()}; median "
-                         f"projection {res.eq13['median_projection'].fmt()}", "–"))
+                         f"projection {res.eq13['median_projection'].fmt()}{cut_text}", "–"))
     if res.energy:
         e = res.energy
         rows.append(_row("⟨ε⟩ of the TLS (Sec. II.C: n(ε) = e^{−ε/T_g}/T_g)", "T_g", f"{e['t_g_K']:.4g}",

@@ -50,7 +50,7 @@ TLS_DIPOLE = {"mu_direct": (("n", 3), "f"), "mu_eq13": (("n", 3), "f")}
 # Extra per-TLS columns the C++ stages write beyond the contract (read when present, used as
 # cross-checks): the dipole stage's own bond sums and g, the search stage's quality flags.
 TLS_EXTRA = {"g_kirkwood": (("n",), "f"), "bond_dmu2_sum": (("n",), "f"), "n_bonds_moving": (("n",), "fi"),
-             "mu_eq13_uncorrected": (("n", 3), "f"), "over_barrier": (("n",), "fi"),
+             "mu_eq13_uncorrected": (("n", 3), "f"), "mu_eq13_cut": (("n", 3), "f"), "over_barrier": (("n",), "fi"),
              "saddle_verified": (("n",), "fi"), "saddle_connects": (("n",), "fi"),
              "neb_converged": (("n",), "fi"),
              "gamma_l": (("n",), "f"), "gamma_t": (("n",), "f")}
