@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,19 @@ void run_stage(const std::string& name, const tlsmap::Input& in, MPI_Comm comm) 
   throw tlsmap::Error("unknown stage '" + name + "'");
 }
 
+// `tlsmap run`: every stage's input checks before the first stage runs, so that a bad [search] or
+// [interact] key stops the job at once, not after hours of pack. The box-dependent checks of the
+// search use the box pack will make (none when pack.from imports a glass: its box is in the file).
+void check_run_input(const tlsmap::Input& in, bool bonded) {
+  const tlsmap::PackParams p = tlsmap::PackParams::from_input(in);
+  if (!bonded) tlsmap::check_charge_input(in);
+  std::optional<tlsmap::Box> box;
+  if (p.from.empty()) box = tlsmap::packing_box(p.n_beads, p.density, p.aspect);
+  tlsmap::check_search_input(in, box);
+  tlsmap::check_dipole_input(in);
+  tlsmap::check_interact_input(in);
+}
+
 const std::vector<Stage>& stages() {
   static const std::vector<Stage> s = {
       {"pack", "make an amorphous packing: equilibrate, quench, minimise; writes /particles", tlsmap::run_pack, false,
@@ -79,10 +93,11 @@ const std::vector<Stage>& stages() {
        "the whole pipeline on one input (currently: pack, charge, search, dipole, interact; bonded models carry "
        "their charges: pack, search, dipole, interact)",
        [](const tlsmap::Input& in, MPI_Comm comm) {
+         const bool bonded = tlsmap::model_by_name(in.get_string("system.model")).has_bonds();
+         check_run_input(in, bonded);
          const std::vector<std::string> parts =
-             tlsmap::model_by_name(in.get_string("system.model")).has_bonds()
-                 ? std::vector<std::string>{"pack", "search", "dipole", "interact"}
-                 : std::vector<std::string>{"pack", "charge", "search", "dipole", "interact"};
+             bonded ? std::vector<std::string>{"pack", "search", "dipole", "interact"}
+                    : std::vector<std::string>{"pack", "charge", "search", "dipole", "interact"};
          for (const auto& part : parts) run_stage(part, in, comm);
        },
        true},

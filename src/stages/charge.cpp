@@ -388,6 +388,8 @@ void write_charge_group(Hdf5File& file, const BondSet& bonds, const BondStats& s
 
 }  // namespace
 
+void check_charge_input(const Input& in) { (void)ChargeSettings::from_input(in); }
+
 void run_charge(const Input& in, MPI_Comm comm) {
   const ChargeSettings s = ChargeSettings::from_input(in);
   const std::string& path = s.output;

@@ -287,6 +287,8 @@ void write_dipole_settings(Hdf5File& file, const std::vector<double>& conv, cons
 
 }  // namespace
 
+void check_dipole_input(const Input& in) { (void)DipoleSettings::from_input(in); }
+
 void run_dipole(const Input& in, MPI_Comm comm) {
   const DipoleSettings s = DipoleSettings::from_input(in);
   const std::string& path = s.output;

@@ -515,6 +515,8 @@ void write_interaction_attributes(Hdf5File& file, const InteractSettings& s, dou
 
 }  // namespace
 
+void check_interact_input(const Input& in) { (void)InteractSettings::from_input(in); }
+
 void run_interact(const Input& in, MPI_Comm comm) {
   const InteractSettings s = InteractSettings::from_input(in);
   Progress progress(comm, "interact");

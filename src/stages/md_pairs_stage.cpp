@@ -311,6 +311,11 @@ Record read_record(const std::string& path, const std::string& fp, const Record&
 
 }  // namespace
 
+void check_md_pairs_input(const Input& in) {
+  (void)MdPairsSettings::from_input(in);
+  check_pairs_input(in, /*with_list=*/false);
+}
+
 void run_md_pairs(const Input& in, MPI_Comm comm) {
   MdPairsSettings s = MdPairsSettings::from_input(in);
   Progress progress(comm, "search");

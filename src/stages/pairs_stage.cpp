@@ -923,6 +923,8 @@ void run_pairs(const Input& in, MPI_Comm comm) {
                " rows: " + classes + ") and /pairs to " + s.output + " in " + fmt(progress.elapsed(), 3) + " s");
 }
 
+void check_pairs_input(const Input& in, bool with_list) { (void)PairsSettings::from_input(in, with_list); }
+
 std::vector<AnalysedPair> analyse_minima_pairs(const Input& in, const MinimaSample& m,
                                                const std::vector<std::pair<int, int>>& pairs, const std::string& label,
                                                Progress& progress, MPI_Comm comm) {

@@ -696,6 +696,16 @@ double max_splitting_from(const Input& in) {
 
 namespace {
 
+// With active charges the local model's pair list reaches R_c = the shell plus its skin (0.5),
+// which must stay within half the box.
+void check_shell_fits(const Input& in, const SearchSettings& s, const Box& box) {
+  if (s.shell + 0.5 > 0.5 * box.len.minCoeff())
+    in.fail("search.shell",
+            "is the local model's Coulomb cut-off with active charges: it must be at most half the "
+            "box edge minus 0.5 (" +
+                std::to_string(0.5 * box.len.minCoeff() - 0.5) + " here; a larger sample is needed)");
+}
+
 // The packing, replicated on every rank (domains.hpp), its model and the whole-sample energy.
 struct Packing {
   Box box;
@@ -732,12 +742,7 @@ Packing read_packing(const Input& in, const std::string& path, SearchSettings& s
   }
   check_bonds_match_model(model, input_model_setting(s.model), !g.partner.empty(), path);
   const std::optional<CoulombParams> coulomb = active_coulomb_from_input(in, c.box, s.skin);
-  // The local model's pair list reaches R_c + its skin (0.5), which must stay within half the box.
-  if (coulomb && s.shell + 0.5 > 0.5 * c.box.len.minCoeff())
-    in.fail("search.shell",
-            "is the local model's Coulomb cut-off with active charges: it must be at most half the "
-            "box edge minus 0.5 (" +
-                std::to_string(0.5 * c.box.len.minCoeff() - 0.5) + " here; a larger sample is needed)");
+  if (coulomb) check_shell_fits(in, s, c.box);
   double e_sample = 0.0;
   std::vector<Vec3> sample_force;
   {
@@ -897,6 +902,17 @@ void run_search(const Input& in, MPI_Comm comm) {
                     t.step_seconds[2] / t.n_pairs_run, t.step_seconds[3] / t.n_pairs_run,
                     t.n_relaxed > 0 ? t.relax_seconds / t.n_relaxed : 0.0));
   summarise(done, merge_rows(done, p.box, s.kernel), n_dom, t.n_finished, path, progress);
+}
+
+void check_search_input(const Input& in, const std::optional<Box>& box) {
+  if (in.get_string("search.method") == "md-pairs") return check_md_pairs_input(in);
+  const SearchSettings s = SearchSettings::from_input(in);
+  if (!box) return;
+  (void)domain_grid(in, *box, s);
+  if (s.active) {
+    (void)active_coulomb_from_input(in, *box, s.skin);
+    check_shell_fits(in, s, *box);
+  }
 }
 
 }  // namespace tlsmap

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad input through the real executable at 1, 2 and 4 ranks: one clear message naming file, line
-# and key; exit status 1; no output file (nor its temp file) left behind; no hang.
+# and key; exit status 1; no output file (nor its temp file) left behind; no hang. `tlsmap run` with a
+# bad later-stage input fails before it packs anything.
 set -u
 TLSMAP=$1 MPIEXEC=$2 SRC=$3
 work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT && cd "$work"
@@ -13,7 +14,10 @@ check() {  # check <name> <np> <expected status> <expected substring> <args...>
   if ! grep -qF -- "$text" err.txt out.txt; then echo "FAIL $name (np $np): no '$text' in output"; cat err.txt; fail=1; return; fi
   local n_msgs; n_msgs=$(grep -c "tlsmap: error" err.txt)
   if [[ $want -eq 1 && $n_msgs -ne 1 ]]; then echo "FAIL $name (np $np): $n_msgs error lines, want 1"; cat err.txt; fail=1; return; fi
-  if ls ./*.h5 ./*.tmp > /dev/null 2>&1; then echo "FAIL $name (np $np): output left behind"; ls; fail=1; return; fi
+  # (compgen: `ls a b` fails when either glob matches nothing, so it missed a lone x.h5)
+  if compgen -G "./*.h5" > /dev/null || compgen -G "./*.tmp" > /dev/null; then
+    echo "FAIL $name (np $np): output left behind"; ls; rm -f ./*.h5 ./*.tmp; fail=1; return
+  fi
   echo "ok   $name (np $np)"
 }
 cat > bad_range.toml <<'T'
@@ -51,6 +55,18 @@ quench_steps = 10
 [minimize]
 max_iter = 3
 T
+# `tlsmap run` checks every stage's input before its first stage (src/main.cpp, check_run_input): an
+# error of [interact], [search] (the domains against the box pack will make) or of the polar local
+# model's cut-off stops it at once, with no packed file left behind.
+printf '[run]\noutput = "x.h5"\n[system]\nn_beads = 1000\n[interact]\nfar = "dipole"\n' > run_interact.toml
+printf '[run]\noutput = "x.h5"\n[system]\nn_beads = 300\n[search]\nxi = 12.0\n' > run_xi.toml
+printf '[run]\noutput = "x.h5"\n[system]\nmodel = "polar-dimers"\nn_beads = 400\ndensity = 1.0\n[charge]\nmode = "active"\nzeta = 0.02\n' \
+  > run_polar.toml
+for np in 1 2 4; do
+  check run-late-interact $np 1 "run_interact.toml: [interact] far = \"dipole\"" run run_interact.toml
+  check run-late-xi $np 1 "run_xi.toml:6: key 'search.xi' = 12.0: domain radius" run run_xi.toml
+  check run-late-polar-shell $np 1 "run_polar.toml: key 'search.shell': is the local model's Coulomb cut-off" run run_polar.toml
+done
 for np in 1 2 4; do
   check minimiser-cap $np 1 "in 3 iterations (max|F| = " pack few_iterations.toml
   check minimiser-cap-hint $np 1 "); raise minimize.max_iter" pack few_iterations.toml

@@ -70,4 +70,7 @@ BondStats bond_stats(const BondSet& bonds);
 // beads, and writes /particles/all/charge and /charge back into the same file (atomically).
 void run_charge(const Input& in, MPI_Comm comm);
 
+// The stage's input checks alone (Input::fail on a bad key), for `tlsmap run` before its first stage.
+void check_charge_input(const Input& in);
+
 }  // namespace tlsmap

@@ -10,4 +10,7 @@ class Input;
 // dipole datasets of docs/file-format.md (atomically).
 void run_dipole(const Input& in, MPI_Comm comm);
 
+// The stage's input checks alone (Input::fail on a bad key), for `tlsmap run` before its first stage.
+void check_dipole_input(const Input& in);
+
 }  // namespace tlsmap

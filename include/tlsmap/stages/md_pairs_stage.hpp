@@ -25,4 +25,7 @@ class Input;
 // Collective.
 void run_md_pairs(const Input& in, MPI_Comm comm);
 
+// The method's input checks alone (Input::fail on a bad key), for `tlsmap run` before its first stage.
+void check_md_pairs_input(const Input& in);
+
 }  // namespace tlsmap

@@ -64,6 +64,10 @@ std::vector<StatePair> parse_pair_list(const std::string& text, const std::strin
 // The `tlsmap pairs` stage (collective).
 void run_pairs(const Input& in, MPI_Comm comm);
 
+// [pairs] and the pair analysis's [search] keys checked alone (Input::fail on a bad key); with_list:
+// as `tlsmap pairs` (pairs.list required), else as another sampler's analysis (md-pairs).
+void check_pairs_input(const Input& in, bool with_list);
+
 // Steps 3–4 for another sampler's pairs (search.method = "md-pairs", md_pairs_stage.hpp): whole-sample
 // minima already in memory, every rank holding the same. Reads the keys `tlsmap pairs` reads except
 // [pairs] list.

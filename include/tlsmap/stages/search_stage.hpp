@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,5 +89,10 @@ double max_splitting_from(const Input& in);
 
 // The `tlsmap search` stage (collective).
 void run_search(const Input& in, MPI_Comm comm);
+
+// The stage's input checks alone (Input::fail on a bad key), for `tlsmap run` before its first stage;
+// with the box the sample will have, also those that need it (domains that fit, the local model's
+// Coulomb cut-off within half the box). Both methods (domain, md-pairs).
+void check_search_input(const Input& in, const std::optional<Box>& box);
 
 }  // namespace tlsmap
