@@ -241,6 +241,23 @@ class TestReport(unittest.TestCase):
         self.assertEqual(t_g("mat.h5", swap, material=dict(t_g=0.3)).value, 0.3)
         self.assertEqual(t_g("cli.h5", swap, options={"t_g": 0.2}).value, 0.2)
 
+    def test_pairs_of_one_domain_are_not_coupled_tls(self):
+        # Rows 0, 1 and 2 of one search domain: the pairs among them (0-1, 0-2, 1-2 of the file's 200)
+        # are alternatives of one region, left out of every coupling statistic with a message.
+        path = write_sweep(self.dir, seeds=(1,), zetas=(0.05,))[0]
+        with h5py.File(path, "r+") as f:
+            dom = np.arange(N_TLS, dtype=np.int64) + 100
+            dom[:3] = 7
+            if "tls/domain" in f:
+                del f["tls/domain"]
+            f["tls/domain"] = dom
+            i, j = f["interactions/i"][()], f["interactions/j"][()]
+        same = int(np.sum((i < 3) & (j < 3)))
+        self.assertEqual(same, 3)
+        g = analysis.analyse(merge([path]))[0]
+        self.assertEqual(len(g.inter["r"]), len(i) - same)
+        self.assertTrue(any("3 of 200 pairs join two rows of one search domain" in m for m in g.messages), g.messages)
+
     def test_eq13_with_the_sphere_cut(self):
         # /tls/mu_eq13_cut L: for uniform ε μ_eq13 = −(μ_direct − L)/3. With L = 0.1 μ + a part across μ
         # the plain projection is −(1 − 0.1)/3 = −0.3, the cut-corrected one −1/3 exactly.

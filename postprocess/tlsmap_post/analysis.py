@@ -181,6 +181,13 @@ def _analyse_group(merged, label, ids, options):
     tls = _sub(tls_all, pop.mask) if tls_all else {}
     if inter and tls_all and not pop.mask.all():
         inter = _sub(inter, _in_population(inter, tls))
+    if inter and "same_domain" in inter:
+        same = np.asarray(inter["same_domain"], bool)
+        if same.any():
+            res.messages.append(f"/interactions: {int(same.sum())} of {len(same)} pairs join two rows of one search "
+                                "domain (alternative transitions of one region from the same occupied state, not two "
+                                "TLS): left out of every coupling statistic")
+            inter = _sub(inter, ~same)
     res.n_rows = len(tls_all.get("sample", []))
     res.n_tls = len(tls.get("sample", []))
     res.n_pairs = len(inter.get("sample", []))

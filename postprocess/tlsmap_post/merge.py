@@ -296,6 +296,11 @@ def merge(paths, strict=False, group_by=DEFAULT_GROUP_BY, rtol_mu=1e-6):
             it = dict(s.interactions)
             mu = s.tls.get("mu_direct", trows[-1]["mu_recomputed"])
             it["mu_i"], it["mu_j"] = mu[it["i"]], mu[it["j"]]
+            # Two rows of one search domain are alternative transitions of one region from the same
+            # occupied state (they share its mobile beads), not two TLS: no coupling to analyse.
+            dom = s.tls.get("domain")
+            it["same_domain"] = (np.zeros(n_pairs, bool) if dom is None else
+                                 (dom[it["i"]] == dom[it["j"]]) & (dom[it["i"]] >= 0))
             it["sample"] = np.full(n_pairs, si)
             irows.append(it)
             inn.append(n_pairs)
