@@ -243,7 +243,8 @@ class TestReport(unittest.TestCase):
 
     def test_pairs_of_one_domain_are_not_coupled_tls(self):
         # Rows 0, 1 and 2 of one search domain: the pairs among them (0-1, 0-2, 1-2 of the file's 200)
-        # are alternatives of one region, left out of every coupling statistic with a message.
+        # are alternatives of one region, left out of every coupling statistic with a message; pairs of
+        # other rows that move a bead in common are counted (recomputed here from the file) and kept.
         path = write_sweep(self.dir, seeds=(1,), zetas=(0.05,))[0]
         with h5py.File(path, "r+") as f:
             dom = np.arange(N_TLS, dtype=np.int64) + 100
@@ -252,11 +253,22 @@ class TestReport(unittest.TestCase):
                 del f["tls/domain"]
             f["tls/domain"] = dom
             i, j = f["interactions/i"][()], f["interactions/j"][()]
+            # beads moving more than 0.02 σ in each row (the synthetic rows overlap a lot: 200 beads)
+            off, ids = f["tls/mobile_offset"][()], f["tls/mobile_id"][()]
+            d = f["tls/position_b"][()] - f["tls/position_a"][()]
+            d -= np.asarray(BOX) * np.round(d / np.asarray(BOX))
+            mv = np.linalg.norm(d, axis=1) > 0.02
+            sets = [set(ids[off[k]:off[k + 1]][mv[off[k]:off[k + 1]]]) for k in range(len(off) - 1)]
         same = int(np.sum((i < 3) & (j < 3)))
         self.assertEqual(same, 3)
+        overlap = sum(1 for a, b in zip(i, j) if not (a < 3 and b < 3) and sets[a] & sets[b])
+        self.assertGreater(overlap, 0)
         g = analysis.analyse(merge([path]))[0]
         self.assertEqual(len(g.inter["r"]), len(i) - same)
         self.assertTrue(any("3 of 200 pairs join two rows of one search domain" in m for m in g.messages), g.messages)
+        # pairs of different domains that move a bead in common: counted in a message, kept
+        self.assertTrue(any(f"{overlap} of 200 pairs (rows of different domains) move a bead in common" in m
+                            for m in g.messages), (overlap, g.messages))
 
     def test_eq13_with_the_sphere_cut(self):
         # /tls/mu_eq13_cut L: for uniform ε μ_eq13 = −(μ_direct − L)/3. With L = 0.1 μ + a part across μ

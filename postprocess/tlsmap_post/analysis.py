@@ -183,11 +183,18 @@ def _analyse_group(merged, label, ids, options):
         inter = _sub(inter, _in_population(inter, tls))
     if inter and "same_domain" in inter:
         same = np.asarray(inter["same_domain"], bool)
+        shared = np.asarray(inter["shared_moving"]) > 0
+        n_pairs = len(same)
         if same.any():
-            res.messages.append(f"/interactions: {int(same.sum())} of {len(same)} pairs join two rows of one search "
+            res.messages.append(f"/interactions: {int(same.sum())} of {n_pairs} pairs join two rows of one search "
                                 "domain (alternative transitions of one region from the same occupied state, not two "
-                                "TLS): left out of every coupling statistic")
-            inter = _sub(inter, ~same)
+                                "TLS; their centres coincide): left out of every coupling statistic")
+        if (shared & ~same).any():
+            res.messages.append(f"/interactions: {int((shared & ~same).sum())} of {n_pairs} pairs (rows of different "
+                                "domains) move a bead in common (> 0.02 σ in both): not independent TLS, their "
+                                "four-state coupling is not defined; they stay in the all-pairs numbers (touching "
+                                "pairs), and the Eq. 21/22 estimates use only pairs at r >= 3 R_xi")
+        inter = _sub(inter, ~same)
     res.n_rows = len(tls_all.get("sample", []))
     res.n_tls = len(tls.get("sample", []))
     res.n_pairs = len(inter.get("sample", []))

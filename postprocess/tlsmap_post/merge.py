@@ -72,6 +72,21 @@ def minimum_image(d, edges):
     return d - edges * np.round(d / edges)
 
 
+MOVING_SIGMA = 0.02  # σ: a bead that moves more than this between A and B (the search's n_moving rule)
+
+
+def shared_moving(sample, i, j):
+    """For each pair (i[k], j[k]) of /tls rows: how many beads move (> MOVING_SIGMA) in both. Two TLS
+    that move a bead in common are not independent: their four-state coupling, which flips each with
+    the other held, is not defined."""
+    t = sample.tls
+    off, ids = t["mobile_offset"], t["mobile_id"]
+    d = minimum_image(t["position_b"] - t["position_a"], sample.box_edges)
+    moved = np.einsum("ij,ij->i", d, d) > MOVING_SIGMA ** 2
+    sets = [set(ids[off[k]:off[k + 1]][moved[off[k]:off[k + 1]]].tolist()) for k in range(len(off) - 1)]
+    return np.array([len(sets[a] & sets[b]) for a, b in zip(np.asarray(i), np.asarray(j))], np.int64)
+
+
 def tls_derived(sample):
     """Per-TLS quantities computed from the catalogue (independent of the dipole stage):
 
@@ -301,6 +316,7 @@ def merge(paths, strict=False, group_by=DEFAULT_GROUP_BY, rtol_mu=1e-6):
             dom = s.tls.get("domain")
             it["same_domain"] = (np.zeros(n_pairs, bool) if dom is None else
                                  (dom[it["i"]] == dom[it["j"]]) & (dom[it["i"]] >= 0))
+            it["shared_moving"] = shared_moving(s, it["i"], it["j"])
             it["sample"] = np.full(n_pairs, si)
             irows.append(it)
             inn.append(n_pairs)
