@@ -34,23 +34,26 @@ using Vector = LocalModel::Vector;
 
 namespace {
 
-// ε = σ = 1 Lennard-Jones without the energy shift (cluster energies in the literature are unshifted).
-LJTable unshifted_lj(double rc) {
-  LJTable t(1);
+// ε = σ = 1 Lennard-Jones without the energy shift (cluster energies in the literature are unshifted),
+// the same for every pair of n_species species.
+LJTable unshifted_lj(double rc, int n_species = 1) {
+  LJTable t(n_species);
   auto p = LennardJones::Params::make(1.0, 1.0, rc);
   p.shift = 0.0;
-  t.set(0, 0, p);
+  for (int a = 0; a < n_species; ++a)
+    for (int b = a; b < n_species; ++b) t.set(a, b, p);
   return t;
 }
 
-LocalModel free_cluster(const std::vector<Vec3>& pos) {
+// species: one per bead (empty: all species 0), labels of otherwise identical LJ beads.
+LocalModel free_cluster(const std::vector<Vec3>& pos, const std::vector<int>& species = {}) {
   LocalConfig c;
   c.box = cube(100.0);
   c.box.lo = Vec3(-50.0, -50.0, -50.0);
-  c.table = unshifted_lj(20.0);
+  c.table = unshifted_lj(20.0, species.empty() ? 1 : 1 + *std::max_element(species.begin(), species.end()));
   for (std::size_t i = 0; i < pos.size(); ++i) {
     c.id.push_back(static_cast<std::int64_t>(i + 1));
-    c.species.push_back(0);
+    c.species.push_back(species.empty() ? 0 : species[i]);
     c.pos.push_back(pos[i]);
   }
   c.n_mobile = static_cast<int>(pos.size());
@@ -402,22 +405,8 @@ TEST(EventSearch, SameStructureKnowsWhichBeadsAreIdentical) {
 // The species-blind distance list called the homotop the same.
 TEST(EventSearch, FreeClusterHomotopIsANewStructure) {
   if (world_rank() != 0) return;
-  LocalConfig c;
-  c.box = cube(100.0);
-  c.box.lo = Vec3(-50.0, -50.0, -50.0);
-  c.table = LJTable(2);
-  auto lj = LennardJones::Params::make(1.0, 1.0, 20.0);
-  lj.shift = 0.0;
-  for (int a = 0; a < 2; ++a)
-    for (int b = a; b < 2; ++b) c.table.set(a, b, lj);
-  const std::vector<Vec3> x = pentagonal_bipyramid();  // 0-4 equatorial, 5 and 6 the apexes
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    c.id.push_back(static_cast<std::int64_t>(i + 1));
-    c.species.push_back(i == 5 ? 1 : 0);
-    c.pos.push_back(x[i]);
-  }
-  c.n_mobile = static_cast<int>(x.size());
-  const LocalModel m(c);
+  // beads 0-4 equatorial, 5 and 6 the apexes; apex 5 of species 1
+  const LocalModel m = free_cluster(pentagonal_bipyramid(), {0, 0, 0, 0, 0, 1, 0});
   Minimum a{.x = m.initial_coordinates(), .energy = m.energy(m.initial_coordinates())};
   Minimum homotop = a, moved = a;
   homotop.x.segment<3>(0) = a.x.segment<3>(15), homotop.x.segment<3>(15) = a.x.segment<3>(0);

@@ -209,7 +209,7 @@ std::unique_ptr<PoissonGrid> make_eq13_grid(const Decomposition& dec, const Eq13
                                             double radius) {
   PoissonGridOptions o;
   o.spacing = s.spacing;
-  o.sigma = s.sigma_factor * s.spacing;
+  o.sigma = s.sigma();
   o.kernel_cutoff = s.kernel_cutoff;
   o.rtol = s.rtol;
   Dielectric eps(s.eps_ext);

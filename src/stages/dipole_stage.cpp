@@ -171,8 +171,7 @@ void dipole_of_tls(std::size_t k, PoissonGrid& grid, double R, const DipoleConte
   for (std::size_t p = 0; p < dq.pos.size(); p += 2)
     rows.n_outside[k] += (x.box.minimum_image(dq.pos[p] - tls.center[k]).norm() >= R ||
                           x.box.minimum_image(dq.pos[p + 1] - tls.center[k]).norm() >= R);
-  const double sigma = s.gs.sigma_factor * s.gs.spacing;  // the grid's Gaussian width (make_eq13_grid)
-  rows.cut[k] = cut_dipole(dq, tls.center[k], R, sigma, x.box);
+  rows.cut[k] = cut_dipole(dq, tls.center[k], R, s.gs.sigma(), x.box);
 }
 
 // Every TLS in turn: one grid shared by all (uniform ε) or one grid each (a dielectric sphere).
@@ -276,7 +275,7 @@ void write_dipole_settings(Hdf5File& file, const std::vector<double>& conv, cons
   write_replicated(file, "/tls/dipole_convergence", conv, {conv.size() / 10, 10});
   const double spacing = s.gs.spacing;
   const std::pair<const char*, double> attrs[] = {{"dipole_spacing", spacing},
-                                                  {"dipole_sigma", s.gs.sigma_factor * spacing},
+                                                  {"dipole_sigma", s.gs.sigma()},
                                                   {"dipole_epsilon", s.gs.eps_ext},
                                                   {"dipole_epsilon_in", s.gs.eps_in},
                                                   {"dipole_radius_factor", s.radius_factor},
@@ -315,7 +314,7 @@ void run_dipole(const Input& in, MPI_Comm comm) {
   progress.say(
       fmt::format("{} TLS in {}; grid spacing {:.4g}, sigma {:.4g}, eps {:.4g}{}; images: T = diag({:.6g}, "
                   "{:.6g}, {:.6g}) (trace/3 = 4pi/3V = {:.6g})",
-                  n, path, spacing, s.gs.sigma_factor * spacing, s.gs.eps_ext,
+                  n, path, spacing, s.gs.sigma(), s.gs.eps_ext,
                   s.gs.uniform() ? std::string(" (uniform)") : ", eps_in " + std::to_string(s.gs.eps_in), T(0, 0),
                   T(1, 1), T(2, 2), 4 * pi / (3 * box.volume())));
 

@@ -99,6 +99,7 @@ struct Eq13Options {
   double eps_ext = 1.0, eps_in = 1.0;
   double rtol = 1e-10;  // KSP relative tolerance
   bool uniform() const { return eps_in == eps_ext; }
+  double sigma() const { return sigma_factor * spacing; }  // the Gaussians' width on the grid
 };
 // Collective over decomp.comm(); centre and radius are ignored for uniform ε.
 std::unique_ptr<PoissonGrid> make_eq13_grid(const Decomposition& decomp, const Eq13Options& o, const Vec3& centre,
