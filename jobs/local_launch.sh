@@ -5,7 +5,8 @@
 #     --array LIST     array task ids: "0-3", "0,2,5" or "0-7:2" (default: the script's own
 #                      #SBATCH --array / #PBS -J range, reduced to the sweep size via --count)
 #     --ntasks N       MPI ranks per job (default: the number of cores, nproc)
-#     --parallel J     run up to J array tasks at the same time (default 1)
+#     --parallel J     run up to J array tasks at the same time (default 1; then OpenMPI's core
+#                      binding is off unless OMPI_MCA_hwloc_base_binding_policy says otherwise)
 #     --logdir DIR     where the per-task logs go (default: the current directory)
 #
 # It sets what the scheduler would — SLURM_ARRAY_TASK_ID, SLURM_NTASKS, SLURM_SUBMIT_DIR ... for
@@ -23,7 +24,7 @@ while [[ $# -gt 0 ]]; do
     --ntasks) ntasks=$2; shift 2 ;;
     --parallel) parallel=$2; shift 2 ;;
     --logdir) logdir=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     --) shift; break ;;
     -*) echo "local_launch: unknown option $1" >&2; exit 2 ;;
     *) break ;;
@@ -40,6 +41,9 @@ export TLSMAP_SRC=${TLSMAP_SRC:-$(cd "$here/.." && pwd)}
 export MPIRUN=${MPIRUN:-mpiexec}
 # What OpenMPI needs on the project's machines (root, oversubscription); harmless elsewhere.
 [[ -f $TLSMAP_SRC/scripts/mpi_env.sh ]] && source "$TLSMAP_SRC/scripts/mpi_env.sh"
+# Tasks at once: OpenMPI binds every job's ranks from core 0 up, so two one-rank tasks would share
+# core 0 while core 1 idled (each ran at half speed, measured). Let the kernel place them instead.
+if ((parallel > 1)); then export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}; fi
 
 # Array ids: --array, else the script's directive, cut to the sweep size if the script can count.
 if [[ -z $array ]]; then
