@@ -120,8 +120,9 @@ PointCharges transition_charges(const TlsSet& t, std::size_t k, std::span<const 
     if (q == 0.0 || t.pos_a[r] == t.pos_b[r]) continue;
     Vec3 a = t.pos_a[r], b = t.pos_b[r];
     box.wrap(a), box.wrap(b);
-    pc.pos.push_back(b), pc.q.push_back(q);
-    pc.pos.push_back(a), pc.q.push_back(-q);
+    pc.pos.insert(pc.pos.end(), {b, a});
+    pc.q.insert(pc.q.end(), {q, -q});
+    pc.id.insert(pc.id.end(), {t.id[r], t.id[r]});
   }
   return pc;
 }

@@ -11,6 +11,7 @@
 #include "tlsmap/couplings/coulomb_stiffness.hpp"
 #include "tlsmap/couplings/far_field.hpp"
 #include "tlsmap/couplings/interact.hpp"
+#include "tlsmap/couplings/point_coupling.hpp"
 #include "tlsmap/io/input.hpp"
 #include "tlsmap/parallel/decomposition.hpp"
 #include "tlsmap/stages/active_charges.hpp"
@@ -190,6 +191,7 @@ PairLists list_pairs(const TlsSet& tls, const Box& box, const InteractSettings& 
 // The electric couplings: J_el of the near pairs by grid solves, J_dd of every pair.
 struct Electric {
   std::vector<double> j_el_near, j_el_transpose;  // per near pair
+  std::vector<double> j_el_point_near;            // per near pair: point charges, Ewald
   std::vector<Vec3> mu;                           // per TLS: the direct dipole
   std::vector<double> j_dd, j_dd_periodic;        // per listed pair
   double grid_spacing = 0.0;
@@ -210,6 +212,10 @@ Electric electric_step(const Sample& m, const PairLists& l, const InteractSettin
       grid, dec, m.tls, m.charge, l.near, &e.j_el_transpose, [&](std::size_t done, std::size_t total, int its) {
         progress.report(static_cast<long>(done), static_cast<long>(total), std::to_string(its) + " KSP iterations");
       });
+  // The same pairs as point charges, exactly (the grid's J_el carries its O(h²/σ²) error and the
+  // Gaussians' width; docs/dipole.md §2).
+  e.j_el_point_near = point_charge_couplings(comm, box, m.tls, m.charge, l.near, s.eps);
+  progress.say(fmt::format("J_el of the point charges (Ewald, j_el_point) done ({:.2f} s)", progress.elapsed()));
   e.mu.resize(m.tls.size());
   for (std::size_t t = 0; t < m.tls.size(); ++t) e.mu[t] = direct_dipole(m.tls, t, m.charge, box);
   const TlsPairs& pairs = l.all;
@@ -367,16 +373,23 @@ std::optional<CoulombShare> coulomb_step(const Sample& m, const InteractSettings
 // Per listed pair: the far-field values, replaced by the exact ones where they were computed.
 struct Couplings {
   std::vector<double> j_el, j_mech, j_el_transpose, j_mech_transpose;
+  std::vector<double> j_el_point;  // NaN where J_el is the dipole approximation
   std::vector<int> exact_el, exact_mech;
 };
 
 Couplings combine(const FarField& ff, const PairLists& l, const Electric& e, const MechResult& mech) {
   const std::size_t k = l.all.size();
-  Couplings c{ff.j_el, ff.j_mech, ff.j_el, ff.j_mech, std::vector<int>(k, 0), std::vector<int>(k, 0)};
+  Couplings c{ff.j_el,
+              ff.j_mech,
+              ff.j_el,
+              ff.j_mech,
+              std::vector<double>(k, std::numeric_limits<double>::quiet_NaN()),
+              std::vector<int>(k, 0),
+              std::vector<int>(k, 0)};
   for (std::size_t x = 0; x < l.exact.size(); ++x) {
     const std::size_t p = l.exact[x];
     c.exact_el[p] = 1;
-    c.j_el[p] = e.j_el_near[x], c.j_el_transpose[p] = e.j_el_transpose[x];
+    c.j_el[p] = e.j_el_near[x], c.j_el_transpose[p] = e.j_el_transpose[x], c.j_el_point[p] = e.j_el_point_near[x];
   }
   for (std::size_t x = 0; x < l.mech.size(); ++x) {
     const std::size_t p = l.mech[x];
@@ -449,6 +462,7 @@ void write_couplings(Hdf5File& file, const PairLists& l, const Electric& e, cons
   write_replicated(file, "/interactions/j_dd_zz", quarter(e.j_dd), {hk});
   write_replicated(file, "/interactions/j_mech_zz", quarter(c.j_mech), {hk});
   write_replicated(file, "/interactions/j_el_transpose", c.j_el_transpose, {hk});
+  write_replicated(file, "/interactions/j_el_point", c.j_el_point, {hk});
   write_replicated(file, "/interactions/j_dd_periodic", e.j_dd_periodic, {hk});
   write_replicated(file, "/interactions/j_mech_transpose", c.j_mech_transpose, {hk});
   write_replicated(file, "/interactions/check_row", ch.row, {ch.row.size()});
@@ -492,6 +506,7 @@ void write_interaction_attributes(Hdf5File& file, const InteractSettings& s, dou
                                                        {"j_dd_zz", "epsilon"},
                                                        {"j_mech_zz", "epsilon"},
                                                        {"j_el_transpose", "epsilon"},
+                                                       {"j_el_point", "epsilon"},
                                                        {"j_dd_periodic", "epsilon"},
                                                        {"j_mech_transpose", "epsilon"},
                                                        {"check_j_four_state", "epsilon"},

@@ -49,6 +49,7 @@ class Decomposition;
 struct PointCharges {
   std::vector<Vec3> pos;
   std::vector<double> q;
+  std::vector<std::int64_t> id;  // the bead of each charge
 };
 PointCharges transition_charges(const TlsSet& tls, std::size_t k, std::span<const double> charge, const Box& box);
 // What a sphere that cuts through Δρ's Gaussians (width sigma) takes off Eq. 13. A charge q at y
