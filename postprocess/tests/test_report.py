@@ -109,6 +109,34 @@ class TestReport(unittest.TestCase):
             self.assertAlmostEqual(d1["value"] / (6 / (vol * 1.0 * K_B)), 1.0, places=12)
             self.assertIn("jackknife over 2 samples", r.method)
 
+    def test_point_charge_j_el_is_used_where_present(self):
+        # j_el_point (the exact point-charge J_el) replaces the grid's j_el row by row where finite; a
+        # file without it keeps j_el (test_known_answers); files with and without merge.
+        paths = write_sweep(self.dir)
+        import h5py
+        exact = {}
+        for k, p in enumerate(paths):
+            with h5py.File(p, "r+") as f:
+                j = f["interactions/j_el"][()]
+                if k % 2:
+                    continue  # this file has no j_el_point
+                point = 1.1 * j
+                point[::3] = np.nan  # dipole-far rows
+                f["interactions/j_el_point"] = point
+                exact[p] = point
+        groups = analysis.analyse(merge(paths))
+        for g in groups:
+            mine = [p for p in paths if os.path.basename(p).startswith(f"z{g.info['zeta']}_")]
+            want = []
+            for p in mine:
+                with h5py.File(p, "r") as f:
+                    grid = f["interactions/j_el"][()]
+                point = exact.get(p, np.full(len(grid), np.nan))
+                want.append(np.where(np.isfinite(point), point, grid))
+            self.assertTrue(np.allclose(g.inter["el"] * 4, np.concatenate(want), rtol=1e-14, atol=0))
+            self.assertEqual(g.inter["n_el_point"], int(sum(np.isfinite(exact.get(p, [np.nan])).sum() for p in mine)))
+            self.assertGreater(g.inter["n_el_point"], 0)
+
     def test_sigma_z_convention_by_hand(self):
         # Two TLS on a tiny system: one charge each, moving a -> b. The four states' Coulomb energies
         # E_XY = q_i q_j / |x_i^X - x_j^Y|, fitted exactly by the pair Hamiltonian

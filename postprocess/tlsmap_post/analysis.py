@@ -550,6 +550,11 @@ def _interaction_section(res, inter, tls, mat, zeta, zq, a, eps_K):
     # Hamiltonian, what Eqs. 21 and 22 estimate; a quarter of the files' four-state combination
     # J = E_BB − E_BA − E_AB + E_AA (j_el, j_dd, j_mech; the files also hold j_*_zz).
     zz = {k: np.asarray(inter[f"j_{k}"], float) / 4.0 for k in ("el", "dd", "mech")}
+    # J_el: the point charges' exact Ewald value (j_el_point) where the file has it, else the grid's
+    # (Gaussian charges, a few per cent off per pair; docs/dipole.md §2).
+    point = np.asarray(inter.get("j_el_point", np.full(len(r), np.nan)), float) / 4.0
+    it["n_el_point"] = int(np.isfinite(point).sum())
+    zz["el"] = np.where(np.isfinite(point), point, zz["el"])
     it.update(r=r, sample=s, el=zz["el"], dd=zz["dd"], mech=zz["mech"])
     it["r3_el"], it["r3_dd"], it["r3_mech"] = r3 * zz["el"], r3 * zz["dd"], r3 * zz["mech"]
     norm = np.linalg.norm(inter["mu_i"], axis=1) * np.linalg.norm(inter["mu_j"], axis=1)
@@ -707,7 +712,8 @@ def _summary_rows(res, zeta, zq, mu_mol, a, xi, t_g, eps_K, debye, n_dens):
                          (f"median r³|J_el| / median r³|J_mech| {it['ratio_el_mech_far'].fmt()} ({far_txt})"
                           if it["n_far"] else no_far)
                          + f"; all pairs: rms ratio {it['ratio_el_mech'].fmt()}, median |J_el/J_mech| "
-                         f"{it['median_abs_ratio'].fmt()}", "–"))
+                         f"{it['median_abs_ratio'].fmt()}; J_el of point charges (j_el_point) on {it['n_el_point']} "
+                         f"of {len(it['r'])} pairs, the grid's j_el on the rest", "–"))
         rows.append(_row("elastic coupling r³ |J_mech| (Eq. 21), σᶻσᶻ convention", "T_g a³",
                          f"{it['eq21_r3'] * eps_K:.3g}",
                          (f"median {it['median_r3_mech_far'].scaled(eps_K).fmt()} ({far_txt})" if it["n_far"]

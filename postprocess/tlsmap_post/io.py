@@ -74,6 +74,8 @@ INTERACTIONS_REQUIRED = {
     "i": (("k",), "i"), "j": (("k",), "i"), "r": (("k", 3), "f"),
     "j_el": (("k",), "f"), "j_dd": (("k",), "f"), "j_mech": (("k",), "f"),
 }
+# Written by newer interact stages: J_el of the point charges by an Ewald sum (NaN on dipole-far rows).
+INTERACTIONS_OPTIONAL = {"j_el_point": (("k",), "f")}
 # Measured material constants (issue 7, item 3). Each may be a scalar dataset or an attribute of
 # /material, in reduced units: density = mass density (m/σ³), sound speeds (σ/τ), t_g (ε/k_B),
 # epsilon_r = the uniform dielectric constant of the electrostatics (dimensionless).
@@ -341,7 +343,9 @@ def _read(path, f):
         _read_search(path, f, s)
 
     if "interactions" in f:
-        inter, _ = _check_group(path, f["interactions"], "interactions", INTERACTIONS_REQUIRED)
+        inter, known = _check_group(path, f["interactions"], "interactions", INTERACTIONS_REQUIRED)
+        inter.update(_check_group(path, f["interactions"], "interactions", INTERACTIONS_OPTIONAL, optional=True,
+                                  known={"k": known["k"]})[0])
         n_tls = 0 if s.tls is None else len(s.tls["radius"])
         for name in ("i", "j"):
             v = inter[name].astype(np.int64)

@@ -309,6 +309,7 @@ def merge(paths, strict=False, group_by=DEFAULT_GROUP_BY, rtol_mu=1e-6):
             tn.append(n_tls)
         if s.interactions is not None and n_pairs:
             it = dict(s.interactions)
+            it.setdefault("j_el_point", np.full(n_pairs, np.nan))
             mu = s.tls.get("mu_direct", trows[-1]["mu_recomputed"])
             it["mu_i"], it["mu_j"] = mu[it["i"]], mu[it["j"]]
             # Two rows of one search domain are alternative transitions of one region from the same
