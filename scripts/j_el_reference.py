@@ -28,6 +28,8 @@ import h5py
 import numpy as np
 from scipy.special import erf, erfc
 
+from far_field_check import wave_vectors  # the reciprocal vectors 0 < |k| <= kmax (scripts/)
+
 
 
 def load(path):
@@ -58,13 +60,7 @@ def main():
     domain = t["domain"][()] if "domain" in t else np.arange(len(ptr) - 1)
     V = float(np.prod(L))
 
-    kmax = 13.0 * ALPHA
-    n = [int(np.ceil(kmax * L[d] / (2 * np.pi))) for d in range(3)]
-    axes = [2 * np.pi * np.arange(-n[d], n[d] + 1) / L[d] for d in range(3)]
-    K = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    k2 = (K**2).sum(1)
-    keep = (k2 > 0) & (k2 <= kmax**2)
-    K, k2 = K[keep], k2[keep]
+    K, k2 = wave_vectors(L, 13.0 * ALPHA)
     w = 4 * np.pi / (eps * V) * np.exp(-k2 / (4 * ALPHA**2)) / k2  # erf(alpha r)/r, periodic
 
     def charges(k):  # bead ids, positions (B then A), charges (+q, -q)
