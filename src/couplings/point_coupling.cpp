@@ -89,7 +89,9 @@ std::vector<double> point_charge_couplings(MPI_Comm comm, const Box& box, const 
         const double k2 = k.squaredNorm();
         if (k2 > kmax * kmax) continue;
         if (g++ % size != rank) continue;
-        kv.push_back({{nx, ny, nz}, k, 2.0 * 4.0 * std::numbers::pi / (eps * volume) * std::exp(-k2 / (4.0 * alpha * alpha)) / k2});
+        kv.push_back({{nx, ny, nz},
+                      k,
+                      2.0 * 4.0 * std::numbers::pi / (eps * volume) * std::exp(-k2 / (4.0 * alpha * alpha)) / k2});
       }
 
   std::unordered_map<std::int64_t, Charges> c;
