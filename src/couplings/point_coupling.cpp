@@ -1,6 +1,8 @@
 // J_el of point transition charges by an Ewald sum (include/tlsmap/couplings/point_coupling.hpp).
 #include "tlsmap/couplings/point_coupling.hpp"
 
+#include "tlsmap/electrostatics/ewald_kspace.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -35,30 +37,6 @@ struct KVector {
   double w;  // 2 · 4π/(εV) · exp(−k²/4α²)/k²: the half space stands for ±k
 };
 
-// e^{i 2π n x_d / L_d} for n = 0..nmax[d] of every charge, per dimension (negative n by conjugation).
-struct PhaseTable {
-  int nmax[3];
-  std::vector<cplx> e[3];  // [charge * (nmax[d] + 1) + n]
-  PhaseTable(const Charges& c, const Box& box, const int (&nm)[3]) {
-    for (int d = 0; d < 3; ++d) {
-      nmax[d] = nm[d];
-      e[d].resize(c.x.size() * static_cast<std::size_t>(nm[d] + 1));
-      for (std::size_t p = 0; p < c.x.size(); ++p) {
-        const cplx base = std::polar(1.0, 2.0 * std::numbers::pi * c.x[p][d] / box.len[d]);
-        cplx v = 1.0;
-        for (int n = 0; n <= nm[d]; ++n) {
-          e[d][p * static_cast<std::size_t>(nm[d] + 1) + static_cast<std::size_t>(n)] = v;
-          v *= base;
-        }
-      }
-    }
-  }
-  cplx at(int d, std::size_t p, int n) const {
-    const cplx v = e[d][p * static_cast<std::size_t>(nmax[d] + 1) + static_cast<std::size_t>(std::abs(n))];
-    return n < 0 ? std::conj(v) : v;
-  }
-};
-
 }  // namespace
 
 std::vector<double> point_charge_couplings(MPI_Comm comm, const Box& box, const TlsSet& tls,
@@ -74,25 +52,18 @@ std::vector<double> point_charge_couplings(MPI_Comm comm, const Box& box, const 
   // them between TLS 5 σ apart): at 1e-10 per term J was off by 1e-7 relative.
   const double rc = std::min(0.5 * box.len.minCoeff(), 4.0), alpha = 5.3 / rc, kmax = 2.0 * alpha * 5.5;
   const double volume = box.volume();
-  int nmax[3];
+  Int3 nmax;
   for (int d = 0; d < 3; ++d) nmax[d] = static_cast<int>(std::floor(kmax * box.len[d] / (2.0 * std::numbers::pi)));
 
   // This rank's k-vectors of the half space, every size-th one in a fixed order.
   std::vector<KVector> kv;
   long g = 0;
-  for (int nx = 0; nx <= nmax[0]; ++nx)
-    for (int ny = -nmax[1]; ny <= nmax[1]; ++ny)
-      for (int nz = -nmax[2]; nz <= nmax[2]; ++nz) {
-        if (nx == 0 && (ny < 0 || (ny == 0 && nz <= 0))) continue;
-        const Vec3 k(2.0 * std::numbers::pi * nx / box.len[0], 2.0 * std::numbers::pi * ny / box.len[1],
-                     2.0 * std::numbers::pi * nz / box.len[2]);
-        const double k2 = k.squaredNorm();
-        if (k2 > kmax * kmax) continue;
-        if (g++ % size != rank) continue;
-        kv.push_back({{nx, ny, nz},
-                      k,
-                      2.0 * 4.0 * std::numbers::pi / (eps * volume) * std::exp(-k2 / (4.0 * alpha * alpha)) / k2});
-      }
+  for_half_k(box, nmax, kmax, [&](const Vec3& k, int nx, int ny, int nz) {
+    if (g++ % size != rank) return;
+    const double k2 = k.squaredNorm();
+    kv.push_back(
+        {{nx, ny, nz}, k, 2.0 * 4.0 * std::numbers::pi / (eps * volume) * std::exp(-k2 / (4.0 * alpha * alpha)) / k2});
+  });
 
   std::unordered_map<std::int64_t, Charges> c;
   for (std::size_t p = 0; p < pairs.size(); ++p)
@@ -119,12 +90,11 @@ std::vector<double> point_charge_couplings(MPI_Comm comm, const Box& box, const 
   for (std::size_t k0 = 0; k0 < kv.size(); k0 += kChunk) {
     const std::size_t k1 = std::min(kv.size(), k0 + kChunk);
     for (auto& [t, ch] : c) {
-      const PhaseTable table(ch, box, nmax);
+      const EwaldPhases phase(ch.x, box, nmax);
       std::vector<cplx>& st = s[t];
       st.assign(k1 - k0, cplx(0.0, 0.0));
       for (std::size_t p = 0; p < ch.x.size(); ++p)
-        for (std::size_t k = k0; k < k1; ++k)
-          st[k - k0] += ch.q[p] * table.at(0, p, kv[k].n[0]) * table.at(1, p, kv[k].n[1]) * table.at(2, p, kv[k].n[2]);
+        for (std::size_t k = k0; k < k1; ++k) st[k - k0] += ch.q[p] * phase(p, kv[k].n[0], kv[k].n[1], kv[k].n[2]);
     }
     for (std::size_t p = 0; p < pairs.size(); ++p) {
       const std::vector<cplx>&si = s.at(pairs.i[p]), &sj = s.at(pairs.j[p]);

@@ -1,6 +1,7 @@
 #include "tlsmap/electrostatics/ewald.hpp"
 
 #include "tlsmap/core/error.hpp"
+#include "tlsmap/electrostatics/ewald_kspace.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -19,46 +20,6 @@ void check_neutral(std::span<const double> q) {
   for (double v : q) sum += v, abs_sum += std::abs(v);
   if (std::abs(sum) > 1e-12 * std::max(abs_sum, 1e-300))
     throw Error("Ewald sum needs a neutral system; total charge " + std::to_string(sum));
-}
-
-// exp(i 2π n x_d / L_d) for n = −k..k of every particle, built by repeated multiplication per
-// dimension (cheaper than 3 (2k+1) N calls to sincos, and accurate to ~k ulp).
-class Phases {
- public:
-  Phases(std::span<const Vec3> pos, const Box& box, const Int3& k) : k_(k), n_(pos.size()) {
-    for (int d = 0; d < 3; ++d) {
-      const int w = 2 * k[d] + 1;
-      e_[d].resize(n_ * w);
-      for (std::size_t i = 0; i < n_; ++i) {
-        Complex* row = &e_[d][i * w + k[d]];
-        const double t = 2.0 * pi * (pos[i][d] - box.lo[d]) / box.len[d];
-        row[0] = 1.0;
-        for (int n = 1; n <= k[d]; ++n) {
-          row[n] = Complex(std::cos(n * t), std::sin(n * t));
-          row[-n] = std::conj(row[n]);
-        }
-      }
-    }
-  }
-  Complex operator()(std::size_t i, int nx, int ny, int nz) const { return at(0, i, nx) * at(1, i, ny) * at(2, i, nz); }
-
- private:
-  Complex at(int d, std::size_t i, int n) const { return e_[d][i * (2 * k_[d] + 1) + k_[d] + n]; }
-  Int3 k_;
-  std::size_t n_;
-  std::vector<Complex> e_[3];
-};
-
-// Calls f(k vector, n) for one k out of every ±k pair with 0 < |k| ≤ k_cut (half space).
-template <class F>
-void for_half_k(const Box& box, const Int3& k_max, double k_cut, F&& f) {
-  const Vec3 b(2 * pi / box.len[0], 2 * pi / box.len[1], 2 * pi / box.len[2]);
-  for (int nx = 0; nx <= k_max[0]; ++nx)
-    for (int ny = (nx == 0 ? 0 : -k_max[1]); ny <= k_max[1]; ++ny)
-      for (int nz = (nx == 0 && ny == 0 ? 1 : -k_max[2]); nz <= k_max[2]; ++nz) {
-        const Vec3 k(nx * b[0], ny * b[1], nz * b[2]);
-        if (k.squaredNorm() <= k_cut * k_cut) f(k, nx, ny, nz);
-      }
 }
 
 // Image counts so that every image within r_cut of a minimum-image displacement is visited.
@@ -113,7 +74,7 @@ EwaldResult ewald(std::span<const Vec3> pos, std::span<const double> q, const Bo
     }
 
   // Reciprocal space, half the k vectors counted twice.
-  const Phases ph(pos, box, p.k_max);
+  const EwaldPhases ph(pos, box, p.k_max);
   const double pref = 8.0 * pi / box.volume();  // ±k pair: energy 2 × 2π/V, force 2 × 4π/V
   std::vector<Complex> e(n);
   for_half_k(box, p.k_max, p.k_cut, [&](const Vec3& k, int nx, int ny, int nz) {
@@ -153,7 +114,7 @@ std::vector<double> ewald_potential(std::span<const Vec3> points, std::span<cons
             phi[t] += q[j] * std::erfc(a * std::sqrt(r2)) / std::sqrt(r2);
           }
     }
-  const Phases ph(pos, box, p.k_max), pt(points, box, p.k_max);
+  const EwaldPhases ph(pos, box, p.k_max), pt(points, box, p.k_max);
   const double pref = 8.0 * pi / box.volume();  // 2 × 4π/V for the ±k pair
   for_half_k(box, p.k_max, p.k_cut, [&](const Vec3& k, int nx, int ny, int nz) {
     const double k2 = k.squaredNorm(), ak = pref * std::exp(-k2 / (4 * a * a)) / k2;
@@ -171,7 +132,7 @@ double gaussian_energy(std::span<const Vec3> pos, std::span<const double> q, con
   const double k_cut = std::sqrt(-std::log(accuracy)) / sigma;
   Int3 k_max;
   for (int d = 0; d < 3; ++d) k_max[d] = static_cast<int>(std::ceil(k_cut * box.len[d] / (2 * pi)));
-  const Phases ph(pos, box, k_max);
+  const EwaldPhases ph(pos, box, k_max);
   double e = 0.0;
   for_half_k(box, k_max, k_cut, [&](const Vec3& k, int nx, int ny, int nz) {
     const double k2 = k.squaredNorm();
