@@ -33,25 +33,86 @@ Charges charges_of(const TlsSet& t, std::size_t k, std::span<const double> charg
 
 struct KVector {
   int n[3];
-  Vec3 k;
   double w;  // 2 · 4π/(εV) · exp(−k²/4α²)/k²: the half space stands for ±k
 };
+
+// A same-bead pair (charge u of TLS i and v of TLS j on one bead): taken out of the k-space sum.
+struct Same {
+  std::size_t pair;
+  double qq;
+};
+
+// The split for a real-space cut-off r_c: erfc(α r_c) = 6e-14 and exp(−k_c²/4α²) = 7e-14. J sums
+// many terms of size q²/r that cancel to a far smaller J (1e-4 of them between TLS 5 σ apart): at
+// 1e-10 per term J was off by 1e-7 relative.
+double alpha_of(double rc) { return 5.3 / rc; }
+double k_cut_of(double rc) { return 2.0 * alpha_of(rc) * 5.5; }
+
+// Whether pair (a, b) needs the real-space loop: some of their charges may come within r_c.
+bool within_reach(const Box& box, const Charges& a, const Charges& b, double rc) {
+  return !a.x.empty() && !b.x.empty() && box.minimum_image(a.x[0] - b.x[0]).norm() <= a.extent + b.extent + rc;
+}
+
+// The r_c in [min(L/2, 4), L/2] (steps of 0.25 σ) with the least estimated work: k-space ∝ the
+// half-space k-vectors (∝ V k_c³ ∝ V/r_c³) × (charges + pairs + same-bead pairs), real space ∝ the
+// charge pairs of the pairs within reach. Measured on one core (bench/bench_point_coupling, 32,000
+// beads, 44 TLS of 100 moving beads): 5 ns per k-vector and term, 25 ns per real-space charge pair.
+double cheapest_real_cut(const Box& box, const std::unordered_map<std::int64_t, Charges>& c, const TlsPairs& pairs,
+                         std::size_t n_same) {
+  const double half = 0.5 * box.len.minCoeff();
+  double terms = static_cast<double>(pairs.size() + n_same);
+  for (const auto& [t, ch] : c) terms += static_cast<double>(ch.x.size());
+  const double first = std::min(half, 4.0);
+  double best = first, best_cost = HUGE_VAL;
+  for (int step = 0; first + 0.25 * step <= half; ++step) {
+    const double rc = first + 0.25 * step;
+    const double kc = k_cut_of(rc);
+    const double n_k =
+        0.5 * (4.0 / 3.0) * std::numbers::pi * kc * kc * kc * box.volume() / std::pow(2.0 * std::numbers::pi, 3);
+    double real = 0.0;
+    for (std::size_t p = 0; p < pairs.size(); ++p) {
+      const Charges &a = c.at(pairs.i[p]), &b = c.at(pairs.j[p]);
+      if (within_reach(box, a, b, rc)) real += static_cast<double>(a.x.size() * b.x.size());
+    }
+    const double cost = 5.0 * n_k * terms + 25.0 * real;
+    if (cost < best_cost) best = rc, best_cost = cost;
+  }
+  return best;
+}
 
 }  // namespace
 
 std::vector<double> point_charge_couplings(MPI_Comm comm, const Box& box, const TlsSet& tls,
-                                           std::span<const double> charge, const TlsPairs& pairs, double eps) {
+                                           std::span<const double> charge, const TlsPairs& pairs, double eps,
+                                           double real_cut, PointCouplingSplit* info) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   std::vector<double> j(pairs.size(), 0.0);
+  if (info) *info = {};
   if (pairs.size() == 0) return j;
 
-  // The split: real space within r_c (minimum image, so r_c ≤ L/2), erfc(α r_c) = 6e-14; k-space to
-  // exp(−k²/4α²) = 7e-14. J sums many terms of size q²/r that cancel to a far smaller J (1e-4 of
-  // them between TLS 5 σ apart): at 1e-10 per term J was off by 1e-7 relative.
-  const double rc = std::min(0.5 * box.len.minCoeff(), 4.0), alpha = 5.3 / rc, kmax = 2.0 * alpha * 5.5;
-  const double volume = box.volume();
+  std::unordered_map<std::int64_t, Charges> c;
+  for (std::size_t p = 0; p < pairs.size(); ++p)
+    for (std::int64_t t : {pairs.i[p], pairs.j[p]})
+      if (!c.contains(t)) c.emplace(t, charges_of(tls, static_cast<std::size_t>(t), charge, box));
+
+  std::vector<Same> same;
+  std::vector<Vec3> same_d;  // their minimum-image x_u − x_v
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    const Charges &a = c.at(pairs.i[p]), &b = c.at(pairs.j[p]);
+    for (std::size_t u = 0; u < a.x.size(); ++u)
+      for (std::size_t v = 0; v < b.x.size(); ++v)
+        if (a.id[u] == b.id[v]) {
+          same.push_back({p, a.q[u] * b.q[v]});
+          same_d.push_back(box.minimum_image(a.x[u] - b.x[v]));
+        }
+  }
+
+  // The split (r_c ≤ L/2: the real-space sum takes the minimum image only).
+  const double half = 0.5 * box.len.minCoeff();
+  const double rc = real_cut > 0.0 ? std::min(real_cut, half) : cheapest_real_cut(box, c, pairs, same.size());
+  const double alpha = alpha_of(rc), kmax = k_cut_of(rc), volume = box.volume();
   Int3 nmax;
   for (int d = 0; d < 3; ++d) nmax[d] = static_cast<int>(std::floor(kmax * box.len[d] / (2.0 * std::numbers::pi)));
 
@@ -62,27 +123,12 @@ std::vector<double> point_charge_couplings(MPI_Comm comm, const Box& box, const 
     if (g++ % size != rank) return;
     const double k2 = k.squaredNorm();
     kv.push_back(
-        {{nx, ny, nz}, k, 2.0 * 4.0 * std::numbers::pi / (eps * volume) * std::exp(-k2 / (4.0 * alpha * alpha)) / k2});
+        {{nx, ny, nz}, 2.0 * 4.0 * std::numbers::pi / (eps * volume) * std::exp(-k2 / (4.0 * alpha * alpha)) / k2});
   });
+  if (info) *info = {rc, g};
 
-  std::unordered_map<std::int64_t, Charges> c;
-  for (std::size_t p = 0; p < pairs.size(); ++p)
-    for (std::int64_t t : {pairs.i[p], pairs.j[p]})
-      if (!c.contains(t)) c.emplace(t, charges_of(tls, static_cast<std::size_t>(t), charge, box));
-
-  // Same-bead pairs (c ∈ i, d ∈ j of one bead): their displacement, to take out of the k-space sum.
-  struct Same {
-    std::size_t pair;
-    double qq;
-    Vec3 d;
-  };
-  std::vector<Same> same;
-  for (std::size_t p = 0; p < pairs.size(); ++p) {
-    const Charges &a = c.at(pairs.i[p]), &b = c.at(pairs.j[p]);
-    for (std::size_t u = 0; u < a.x.size(); ++u)
-      for (std::size_t v = 0; v < b.x.size(); ++v)
-        if (a.id[u] == b.id[v]) same.push_back({p, a.q[u] * b.q[v], box.minimum_image(a.x[u] - b.x[v])});
-  }
+  Box origin_box = box;
+  origin_box.lo = Vec3::Zero();
 
   // k space, in chunks of k-vectors (memory: one chunk's structure factors per TLS).
   constexpr std::size_t kChunk = 2048;
@@ -102,10 +148,13 @@ std::vector<double> point_charge_couplings(MPI_Comm comm, const Box& box, const 
       for (std::size_t k = k0; k < k1; ++k) acc += kv[k].w * (si[k - k0] * std::conj(sj[k - k0])).real();
       j[p] += acc;
     }
-    for (const Same& e : same) {
-      double acc = 0.0;
-      for (std::size_t k = k0; k < k1; ++k) acc += kv[k].w * std::cos(kv[k].k.dot(e.d));
-      j[e.pair] -= e.qq * acc;
+    if (!same.empty()) {  // cos(k·d) as the real part of d's phase (d from the origin: lo = 0)
+      const EwaldPhases phase(same_d, origin_box, nmax);
+      for (std::size_t e = 0; e < same.size(); ++e) {
+        double acc = 0.0;
+        for (std::size_t k = k0; k < k1; ++k) acc += kv[k].w * phase(e, kv[k].n[0], kv[k].n[1], kv[k].n[2]).real();
+        j[same[e].pair] -= same[e].qq * acc;
+      }
     }
   }
 
@@ -113,8 +162,7 @@ std::vector<double> point_charge_couplings(MPI_Comm comm, const Box& box, const 
   for (std::size_t p = 0; p < pairs.size(); ++p) {
     if (static_cast<int>(p % static_cast<std::size_t>(size)) != rank) continue;
     const Charges &a = c.at(pairs.i[p]), &b = c.at(pairs.j[p]);
-    if (a.x.empty() || b.x.empty()) continue;
-    if (box.minimum_image(a.x[0] - b.x[0]).norm() > a.extent + b.extent + rc) continue;
+    if (!within_reach(box, a, b, rc)) continue;
     double acc = 0.0;
     for (std::size_t u = 0; u < a.x.size(); ++u)
       for (std::size_t v = 0; v < b.x.size(); ++v) {

@@ -214,8 +214,10 @@ Electric electric_step(const Sample& m, const PairLists& l, const InteractSettin
       });
   // The same pairs as point charges, exactly (the grid's J_el carries its O(h²/σ²) error and the
   // Gaussians' width; docs/dipole.md §2).
-  e.j_el_point_near = point_charge_couplings(comm, box, m.tls, m.charge, l.near, s.eps);
-  progress.say(fmt::format("J_el of the point charges (Ewald, j_el_point) done ({:.2f} s)", progress.elapsed()));
+  PointCouplingSplit split;
+  e.j_el_point_near = point_charge_couplings(comm, box, m.tls, m.charge, l.near, s.eps, 0.0, &split);
+  progress.say(fmt::format("J_el of the point charges (Ewald, j_el_point; r_c {:.2f}, {} k-vectors) done ({:.2f} s)",
+                           split.real_cut, split.k_vectors, progress.elapsed()));
   e.mu.resize(m.tls.size());
   for (std::size_t t = 0; t < m.tls.size(); ++t) e.mu[t] = direct_dipole(m.tls, t, m.charge, box);
   const TlsPairs& pairs = l.all;
