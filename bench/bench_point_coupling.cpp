@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
   double sum = 0.0;
   for (double v : j) sum += std::abs(v);
   if (rank == 0)
-    std::printf("N %ld (L %.2f), %ld TLS of %ld moving beads, %zu pairs: r_c %.2f, %ld k-vectors: %.3f s (sum |J| %.12g)\n",
-                n, len, t, m, pairs.size(), split.real_cut, split.k_vectors, s, sum);
+    std::printf(
+        "N %ld (L %.2f), %ld TLS of %ld moving beads, %zu pairs: r_c %.2f, %ld k-vectors: %.3f s (sum |J| %.12g)\n", n,
+        len, t, m, pairs.size(), split.real_cut, split.k_vectors, s, sum);
   MPI_Finalize();
   return 0;
 }

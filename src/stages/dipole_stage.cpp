@@ -196,6 +196,27 @@ DipoleRows dipoles_of_all(const DipoleContext& x, const DipoleSettings& s, Progr
   return rows;
 }
 
+// The convergence table's grid of TLS k at spacing h; an impossible grid (e.g. too few nodes per rank
+// for its Gaussians at a coarse h) names the key that asked for it.
+std::unique_ptr<PoissonGrid> convergence_grid(const DipoleContext& x, const DipoleSettings& s, std::size_t k,
+                                              double h) {
+  Eq13Options gh = s.gs;
+  gh.spacing = h;
+  try {
+    return make_eq13_grid(x.dec, gh, x.tls.center[k], s.radius_factor * x.tls.radius[k]);
+  } catch (const Error& e) {
+    throw Error(fmt::format("dipole.convergence_spacing entry {:g}: {} (dipole.convergence_tls = 0 skips the table)", h,
+                            e.what()));
+  }
+}
+
+// Every grid of the convergence table can be made: checked before the TLS loop, not after it.
+void check_convergence_grids(const DipoleContext& x, const DipoleSettings& s) {
+  if (s.conv_n == 0 || x.tls.size() == 0) return;
+  for (double h : s.conv_h)
+    if (h > 0.0) convergence_grid(x, s, 0, h);
+}
+
 // Convergence: the first conv_n TLS on each requested grid, integrated over each radius factor;
 // 10 numbers a row (/tls/dipole_convergence).
 std::vector<double> convergence_table(const DipoleContext& x, const DipoleSettings& s,
@@ -209,7 +230,7 @@ std::vector<double> convergence_table(const DipoleContext& x, const DipoleSettin
       Eq13Options gh = s.gs;
       gh.spacing = h;
       const double R = s.radius_factor * x.tls.radius[k];
-      auto grid = make_eq13_grid(x.dec, gh, x.tls.center[k], R);
+      auto grid = convergence_grid(x, s, k, h);
       std::vector<double> radii;
       for (double f : s.conv_r)
         if (f > 0.0) radii.push_back(f * s.radius_factor * x.tls.radius[k]);  // not f * R: the same rounding
@@ -319,6 +340,7 @@ void run_dipole(const Input& in, MPI_Comm comm) {
                   T(1, 1), T(2, 2), 4 * pi / (3 * box.volume())));
 
   const DipoleContext x{tls, charge, bonds, box, dec, T, debye};
+  check_convergence_grids(x, s);
   const DipoleRows rows = dipoles_of_all(x, s, progress);
   const std::vector<double> conv = convergence_table(x, s, rows.mu_direct, progress);
 

@@ -181,6 +181,23 @@ for stage in dipole interact; do
     echo "ok   $stage without /tls"
   fi
 done
+# A convergence-table grid that cannot be made (spacing 1.5: too few nodes for its Gaussians) is
+# refused before the TLS loop: one error naming dipole.convergence_spacing, exit 1, file unchanged.
+cp np1.h5 conv.h5
+input conv.h5 | sed 's/^convergence_spacing = .*/convergence_spacing = [1.5, 0.2, 0]/' > conv.toml
+before=$(md5sum conv.h5)
+for np in 1 2; do
+  set +e
+  timeout 120 "$MPIEXEC" -n $np "$TLSMAP" dipole conv.toml > out.txt 2> err.txt
+  got=$?
+  set -e
+  if [[ $got -ne 1 ]] || ! grep -q "dipole.convergence_spacing entry 1.5: Poisson grid" err.txt ||
+     [[ $(grep -c "tlsmap: error" err.txt) -ne 1 ]] || grep -q "TLS  *1/" out.txt || [[ $(md5sum conv.h5) != "$before" ]]; then
+    echo "FAIL impossible convergence grid at $np ranks: exit $got"; cat out.txt err.txt; fail=1
+  else
+    echo "ok   impossible convergence grid refused before the TLS loop at $np ranks"
+  fi
+done
 # Killed mid-stage by SIGTERM, sent to every rank as a batch system does at its time limit: the file
 # keeps its previous content and no "<output>.tmp" is left behind.
 cp np1.h5 killed.h5

@@ -19,7 +19,7 @@ than over the mobile rows, and with the unit conversions from CODATA 2018):
   mu_eq13_cut      Σ_p q_p ∫ρ_p (1 − (R/|y|)³) y over |y| > R (Gaussians, σ = dipole_sigma, about
                    /tls/center, R = /tls/mu_eq13_radius), 2D Gauss–Legendre  rtol 1e-6
   mu_ratio         μ_eq13·μ_direct / |μ_direct|²                            rtol 1e-12
-  mu_eq13          for uniform ε: −(μ_direct − cut)/3 within 2 % of |μ_direct|/3, every row
+  mu_eq13          for uniform ε: −(μ_direct − cut)/3 within 2 % of |μ_direct|/3 + 5 % of |cut|/3, every row
   mu_direct_debye, mu_eq13_debye  |μ| in D, D per q*σ from CODATA           rtol 2e-6
   charges          every bond ±ζ e in q*: ζ e / sqrt(4π ε0 σ k_B ε)         rtol 1e-6
 and the search stage's /tls/d_l (rms over beads moving more than 0.02 σ) and /tls/n_moving from the
@@ -148,9 +148,12 @@ def main(path):
         # y outside counts with weight (R/|y|)³ (its field's mean over the sphere), so a sphere that cuts
         # through the transition charges' Gaussians (centres inside, n_charges_outside = 0, is not enough)
         # gives μ_eq13 = −(μ_direct − cut)/3, the cut dipole recomputed here by 2D quadrature. Within 2 %
-        # of |μ_direct|/3 on every row (measured ≤ 0.9 % on a 700-bead LJ glass whose ratios are off −1/3
-        # by up to 4 %): a wrong prefactor is off by ≥ 10 %, a missing or dipole-order-only image
-        # correction by ~2–35 %.
+        # of |μ_direct|/3 plus 5 % of |cut|/3 on every row: the grid integrates the Gaussians that straddle
+        # the sphere with cut-cell volume fractions, an O((h/σ)²) error on the cut's part. Measured at
+        # h = σ = 0.25: ≤ 0.9 % of |μ_direct|/3 on a 700-bead LJ glass whose ratios are off −1/3 by up
+        # to 4 %; 2.5 % on a row of a 15.5 × 6.2 × 7.8 KA box whose cut is 0.35 |μ_direct| (ratio −0.21),
+        # 0.6 % on the same row at h = 0.125 (σ kept). A wrong prefactor is off by ≥ 10 %, a missing or
+        # dipole-order-only image correction by ~2–35 %.
         eps_ext = float(t.attrs["dipole_epsilon"])
         radius, width = float(t["mu_eq13_radius"][k]), float(t.attrs["dipole_sigma"])
         cut = np.zeros(3)
@@ -169,8 +172,9 @@ def main(path):
             want = -(mu - cut) / 3
             err = float(np.linalg.norm(mu13 - want) / np.linalg.norm(mu / 3))
             eq13_errors.append(err)
-            check(err <= 0.02, f"TLS {k}: mu_eq13 {mu13} vs -(mu_direct - cut)/3 = {want} (uniform eps): "
-                               f"{err:.3g} of |mu_direct|/3 (tolerance 0.02)")
+            tol = 0.02 + 0.05 * float(np.linalg.norm(cut) / np.linalg.norm(mu))
+            check(err <= tol, f"TLS {k}: mu_eq13 {mu13} vs -(mu_direct - cut)/3 = {want} (uniform eps): "
+                              f"{err:.3g} of |mu_direct|/3 (tolerance {tol:.3g}: 0.02 + 0.05 |cut|/|mu_direct|)")
         # The search stage's own columns from the same states (threshold cases would be ambiguous).
         if not np.any(np.abs(np.sqrt(d2) - MOVING) < 1e-9):
             check(int(t["n_moving"][k]) == int(mv.sum()), f"TLS {k}: n_moving {t['n_moving'][k]} vs {mv.sum()}")
