@@ -350,8 +350,8 @@ std::optional<CoulombShare> coulomb_step(const Sample& m, const InteractSettings
       }
       if (out.path_check <= kCoulombPathTolerance) break;
       progress.say(
-          fmt::format("  the pair part differs from the Hessian route by {:.3g} (> {:.0e}): a plastic event "
-                      "within the strain{}",
+          fmt::format("  the pair part differs from the Hessian route by {:.3g} (> {:.0e}): a plastic event, "
+                      "or the strain beyond the harmonic range (an O(h^2) difference){}",
                       out.path_check, kCoulombPathTolerance, attempt < 2 ? "; retrying at a third" : ""));
     }
   } catch (const Error& e) {
@@ -359,7 +359,7 @@ std::optional<CoulombShare> coulomb_step(const Sample& m, const InteractSettings
     return std::nullopt;
   }
   CoulombStiffness& c = out.c;
-  if (!(out.path_check <= kCoulombPathTolerance)) {  // every step met a plastic event, or nothing to check
+  if (!(out.path_check <= kCoulombPathTolerance)) {  // no step passed, or nothing to check
     const double nan = std::numeric_limits<double>::quiet_NaN();
     c.share_bulk = c.share_shear = c.share_sound = nan;
     progress.say("  the shares are written as NaN (the moduli are kept for inspection)");
