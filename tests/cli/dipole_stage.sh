@@ -25,30 +25,8 @@ T
 input base.h5 > base.toml
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" pack base.toml > pack.txt
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" charge base.toml > charge.txt
-/usr/bin/python3 - <<'PY'
-import h5py, numpy as np
-f = h5py.File("base.h5", "r+")
-pos = f["particles/all/position/value"][0]
-L = f["particles/all/box/edges/value"][0]
-rng = np.random.default_rng(3)
-centres = [pos[0], pos[100], pos[200]]
-off, ids, pa, pb = [0], [], [], []
-for c in centres:
-    d = pos - c
-    d -= L * np.round(d / L)
-    sel = np.nonzero(np.linalg.norm(d, axis=1) < 1.0)[0]
-    ids += (sel + 1).tolist()
-    pa.append(pos[sel])
-    pb.append(pos[sel] + rng.uniform(-0.05, 0.05, (len(sel), 3)))
-    off.append(len(ids))
-g = f.create_group("tls")
-g["center"] = np.array(centres)
-g["radius"] = np.full(3, 1.6)
-g["mobile_offset"] = np.array(off, dtype=np.int64)
-g["mobile_id"] = np.array(ids, dtype=np.int64)
-g["position_a"] = np.concatenate(pa)
-g["position_b"] = np.concatenate(pb)
-PY
+PYTHONPATH="$SRC/tests/tools" /usr/bin/python3 -c \
+  'import synthetic_tls; synthetic_tls.write("base.h5", [0, 100, 200], 0.05, seed=3, radius=1.6)'
 for np in 1 2 4; do
   cp base.h5 np$np.h5
   input np$np.h5 > in$np.toml

@@ -22,29 +22,8 @@ fi
 glass_input glass.h5 11 500 500 "box_aspect = [1.0, 1.3, 0.8]" > in.toml
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" pack in.toml > pack.txt || { echo "FAIL: pack"; cat pack.txt; exit 1; }
 # interact writes /material; it needs a catalogue: two synthetic TLS (a few beads moved by 0.01).
-/usr/bin/python3 - <<'PY'
-import h5py, numpy as np
-f = h5py.File("glass.h5", "r+")
-pos = f["particles/all/position/value"][0]
-L = f["particles/all/box/edges/value"][0]
-rng = np.random.default_rng(5)
-off, ids, pa, pb = [0], [], [], []
-for s in (0, 250):
-    d = pos - pos[s]
-    d -= L * np.round(d / L)
-    sel = np.nonzero(np.linalg.norm(d, axis=1) < 1.0)[0]
-    ids += (sel + 1).tolist()
-    pa.append(pos[sel])
-    pb.append(pos[sel] + rng.uniform(-0.01, 0.01, (len(sel), 3)))
-    off.append(len(ids))
-g = f.create_group("tls")
-g["center"] = pos[[0, 250]]
-g["radius"] = np.full(2, 1.2)
-g["mobile_offset"] = np.array(off, dtype=np.int64)
-g["mobile_id"] = np.array(ids, dtype=np.int64)
-g["position_a"] = np.concatenate(pa)
-g["position_b"] = np.concatenate(pb)
-PY
+PYTHONPATH="$SRC/tests/tools" /usr/bin/python3 -c \
+  'import synthetic_tls; synthetic_tls.write("glass.h5", [0, 250], 0.01, seed=5, radius=1.2)'
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" interact in.toml > interact.txt || { echo "FAIL: interact"; cat interact.txt; exit 1; }
 timeout 60 "$MPIEXEC" -n 1 "$TLSMAP" energy glass.h5 --lammps glass.data > /dev/null
 

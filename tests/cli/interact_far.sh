@@ -35,29 +35,14 @@ T
 input base.h5 > base.toml
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" pack base.toml > pack.txt
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" charge base.toml > charge.txt
-/usr/bin/python3 - <<'PY'
+PYTHONPATH="$SRC/tests/tools" /usr/bin/python3 - <<'PY'
 import h5py, numpy as np
-f = h5py.File("base.h5", "r+")
+import synthetic_tls
+sites = [0, 210, 420, 630, 840, 1050, 1260]
+synthetic_tls.write("base.h5", sites, 0.05, seed=5, radius=1.2)
+f = h5py.File("base.h5", "r")
 pos = f["particles/all/position/value"][0]
 L = f["particles/all/box/edges/value"][0]
-rng = np.random.default_rng(5)
-sites = [0, 210, 420, 630, 840, 1050, 1260]
-off, ids, pa, pb = [0], [], [], []
-for s in sites:
-    d = pos - pos[s]
-    d -= L * np.round(d / L)
-    sel = np.nonzero(np.linalg.norm(d, axis=1) < 1.0)[0]
-    ids += (sel + 1).tolist()
-    pa.append(pos[sel])
-    pb.append(pos[sel] + rng.uniform(-0.05, 0.05, (len(sel), 3)))
-    off.append(len(ids))
-g = f.create_group("tls")
-g["center"] = pos[sites]
-g["radius"] = np.full(len(sites), 1.2)
-g["mobile_offset"] = np.array(off, dtype=np.int64)
-g["mobile_id"] = np.array(ids, dtype=np.int64)
-g["position_a"] = np.concatenate(pa)
-g["position_b"] = np.concatenate(pb)
 c = pos[sites]
 r = np.array([np.linalg.norm((c[j] - c[i]) - L * np.round((c[j] - c[i]) / L)) for i in range(7) for j in range(i + 1, 7)])
 open("cutoff", "w").write(f"{np.median(r):.6f}\n")
