@@ -129,9 +129,12 @@ namespace {
 // K^c_uniform = (E'' − 2E')/(9V) = (Σ_ab C^c_ab − Σ_a σ^c_a)/9 = (4/9) E_c/V. (The Voigt K of the B
 // block equals K_uniform only under an isotropic stress.) Tolerances: the stress (a first difference)
 // to 1e-6 relative (measured 1e-10); K (a second difference at h = 1e-5 of Ewald sums accurate to
-// 1e-13 of the whole sum) to 1e-5 of the whole sum's (4/9)|E|/V, E = E_c plus the bonded pairs' q²/r
-// that the engine leaves out (measured: KA glass 1.5e-6 of K^c; dimers 5.6e-6 of the whole, 5e-4 of
-// K^c, which is 100 times smaller than the whole there).
+// 1e-13 of the whole sum) to 3e-5 of the whole sum's (4/9)|E|/V, E = E_c plus the bonded pairs' q²/r
+// that the engine leaves out. That error is the round-off of the second difference (ε |sum| / h²),
+// not the sums' accuracy: on the dimer glass it was 1.3e-5 of the whole at Ewald accuracy 1e-13 and
+// 6.4e-6 at 1e-15 (where the stress check then failed at 2e-6), and 5.6e-6 on an earlier dimer
+// minimum; KA glass 1.5e-6 of K^c. On the dimers K^c is 100 to 1000 times smaller than the whole,
+// so this checks it to a few percent only; the KA glass checks it closely.
 void expect_affine_coulomb_closed_forms(const CoulombStiffness& c, double volume, double bonded, const char* what) {
   const StiffnessPart& q = c.coulomb_affine;
   const double k_ref = 4.0 / 9.0 * c.energy_coulomb / volume, sigma_ref = -c.energy_coulomb / volume;
@@ -142,7 +145,7 @@ void expect_affine_coulomb_closed_forms(const CoulombStiffness& c, double volume
         "G %.5f sound %.5f (relaxed: %.5f %.5f %.5f)\n",
         what, k_uniform, k_ref, q.stress.sum(), sigma_ref, c.affine_share_bulk, c.affine_share_shear,
         c.affine_share_sound, c.share_bulk, c.share_shear, c.share_sound);
-  EXPECT_NEAR(k_uniform, k_ref, 1e-5 * 4.0 / 9.0 * (std::abs(c.energy_coulomb) + std::abs(bonded)) / volume) << what;
+  EXPECT_NEAR(k_uniform, k_ref, 3e-5 * 4.0 / 9.0 * (std::abs(c.energy_coulomb) + std::abs(bonded)) / volume) << what;
   EXPECT_NEAR(q.stress.sum(), sigma_ref, 1e-6 * std::abs(sigma_ref)) << what;
 }
 }  // namespace
@@ -370,7 +373,8 @@ TEST(CoulombStiffness, ActiveDimerGlassCoulombEnergyIsTheEngines) {
   with->compute_forces(), without->compute_forces();
   const double engine_coulomb = with->potential_energy() - without->potential_energy();
   // The split's error is relative to the whole Ewald sum, bonded pairs included (as test_bonds): here
-  // the bonded pairs' q²/r (−1.565) is ~100 times E_c (−0.0166), and a broken exclusion misses by it.
+  // the bonded pairs' q²/r (−1.565) is 100 to 4000 times E_c (−0.0166 and −0.00038 on two minima), and a broken
+  // exclusion misses by it.
   const GlobalBeads gb = gather_by_id(g.beads, MPI_COMM_WORLD);
   double bonded = 0.0;
   for (std::size_t m = 0; m + 1 < gb.size(); m += 2)

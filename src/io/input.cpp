@@ -79,6 +79,9 @@ Schema default_schema() {
   s.add_int("minimize.max_iter", 100000, "[1, inf)", "", "iteration limit of the minimiser");
   s.add_int("minimize.lbfgs_memory", 8, "[1, 100]", "", "L-BFGS: correction pairs kept");
   s.add_double("minimize.max_step", 0.1, "(0, 1]", "sigma", "L-BFGS: largest displacement of any bead in one step");
+  s.add_double("minimize.bond_precondition", 1000.0, "[0, inf)", "epsilon/sigma^2",
+               "L-BFGS on bonded models: the surroundings' stiffness alpha that the bond-stretch preconditioner "
+               "scales each bond's 2k back to (docs/minimizers.md); 0 turns it off");
 
   s.add_double("charge.zeta", 0.1, "[0, 1]", "e", "partial charge: the two beads of a bond carry +zeta and -zeta");
   s.add_double("charge.bond_cutoff", 1.5, "(0, inf)", "sigma", "beads closer than this may be paired into a bond");

@@ -24,10 +24,12 @@ double global_max(MPI_Comm comm, double x) {
   return x;
 }
 
-// One minimisation's history: our columns of Beads::extra, after any already in use — d (search
-// direction), f0 (force at the line-search start), then n_slots (s, y) pairs — and, replicated on
-// every rank, the slots of the stored pairs (oldest first), rho = 1/(s·y), and the dot products the
-// two-loop recursion needs: F·s_k, F·y_k, F·F, s_k·y_j, y_k·y_j.
+// One minimisation's history. The recursion works in preconditioned coordinates z, x = T z (T = 1
+// without bonds; bond_precondition in lbfgs.hpp): its gradient is g = T F, its direction d, and a
+// step moves the beads by T d. Our columns of Beads::extra, after any already in use: d, T d, f0 (g
+// at the line-search start), g, the bond axis n, then n_slots (s, y) pairs. Replicated on every
+// rank: the slots of the stored pairs (oldest first), rho = 1/(s·y), and the dot products the
+// two-loop recursion needs: g·s_k, g·y_k, g·g, s_k·y_j, y_k·y_j.
 class History {
  public:
   History(System& sys, const LbfgsParams& p)
@@ -39,7 +41,11 @@ class History {
         n_slots_(m_ + 1),  // one spare slot for a candidate pair
         base_(b_.n_extra),
         col_d_(base_),
-        col_f0_(base_ + 3),
+        col_dx_(base_ + 3),
+        col_f0_(base_ + 6),
+        col_g_(base_ + 9),
+        col_n_(base_ + 12),
+        bond_scale_(bond_mode_scale(sys, p)),
         rho_(n_slots_),
         fs_(n_slots_),
         fy_(n_slots_),
@@ -48,37 +54,48 @@ class History {
         cs_(n_slots_),
         cy_(n_slots_),
         alpha_(n_slots_) {
-    restride(b_, base_ + 6 + 6 * n_slots_);
+    restride(b_, kColsBeforeSlots + 6 * n_slots_ + base_);
   }
   // Gives the columns back.
   void release() { restride(b_, base_); }
 
   bool empty() const { return hist_.empty(); }
+  bool preconditioned() const { return bond_scale_ < 1.0; }
   void forget() { hist_.clear(); }
 
-  // The step direction d = H F (two-loop recursion), capped at max_step per bead, and F kept as f0.
-  // Returns dE/da at a = 0 along d (< 0).
+  // g = T F at the beads' current forces (collective).
+  void update_gradient() { transform_force(); }
+
+  // The step direction d = H g (two-loop recursion), its step T d capped at max_step per bead, and
+  // g kept as f0. Without history (the start, or after forget()) the bond axes of T are taken
+  // afresh from the current positions, and g with them. Returns dE/da at a = 0 along T d (< 0).
   double direction() {
+    if (hist_.empty()) {
+      refresh_axes();
+      transform_force();
+    }
     two_loop();
     const int n = b_.n_owned;
     auto fd_dd = sums(
-        2, [&](int i) { terms_[0][i] = b_.force[i].dot(v(i, col_d_)), terms_[1][i] = v(i, col_d_).squaredNorm(); });
+        2, [&](int i) { terms_[0][i] = v(i, col_g_).dot(v(i, col_d_)), terms_[1][i] = v(i, col_d_).squaredNorm(); });
     double fd = fd_dd[0];
-    // Not clearly downhill (or not finite): forget the history and follow the force.
+    // Not clearly downhill (or not finite): forget the history and follow the gradient.
     if (!hist_.empty() && !(fd > 1e-12 * std::sqrt(fd_dd[1] * ff_))) {
       hist_.clear();
-      for (int i = 0; i < n; ++i) v(i, col_d_) = gamma_ * b_.force[i];
+      for (int i = 0; i < n; ++i) v(i, col_d_) = gamma_ * v(i, col_g_);
       fd = gamma_ * ff_;
     }
+    transform(col_d_, col_dx_);
     double dmax = 0.0;
-    for (int i = 0; i < n; ++i) dmax = std::max(dmax, v(i, col_d_).squaredNorm());
+    for (int i = 0; i < n; ++i) dmax = std::max(dmax, v(i, col_dx_).squaredNorm());
     dmax = std::sqrt(global_max(comm_, dmax));
     const double scale = dmax > p_.max_step ? p_.max_step / dmax : 1.0;
     for (int i = 0; i < n; ++i) {
       v(i, col_d_) *= scale;
-      v(i, col_f0_) = b_.force[i];
+      v(i, col_dx_) *= scale;
+      v(i, col_f0_) = v(i, col_g_);
     }
-    return -scale * fd;
+    return -scale * fd;  // g·d = F·T d: T is symmetric
   }
 
   // Backtracking line search along d from energy e0 with slope slope0: trial points x + a d, reached
@@ -89,12 +106,12 @@ class History {
     const double e_noise = 1e-14 * std::abs(e0);
     bool accepted = false;
     for (int ls = 0; ls < p_.max_backtrack && !accepted; ++ls) {
-      for (int i = 0; i < b_.n_owned; ++i) b_.pos[i] += (a - a_now) * v(i, col_d_);
+      for (int i = 0; i < b_.n_owned; ++i) b_.pos[i] += (a - a_now) * v(i, col_dx_);
       a_now = a;
       sys_.positions_changed();
       compute_forces_holding(sys_, p_.held);
       energy = sys_.potential_energy();
-      const double slope = -sums(1, [&](int i) { terms_[0][i] = b_.force[i].dot(v(i, col_d_)); })[0];
+      const double slope = -sums(1, [&](int i) { terms_[0][i] = b_.force[i].dot(v(i, col_dx_)); })[0];
       const bool slope_ok = slope <= (2.0 * p_.delta - 1.0) * slope0;
       accepted = slopes_only ? slope_ok : energy <= e0 + p_.c1 * a * slope0 || (energy <= e0 + e_noise && slope_ok);
       if (!accepted) {
@@ -107,19 +124,20 @@ class History {
 
   // Back to the line-search start (x + a_now d → x).
   void step_back(double a_now) {
-    for (int i = 0; i < b_.n_owned; ++i) b_.pos[i] -= a_now * v(i, col_d_);
+    for (int i = 0; i < b_.n_owned; ++i) b_.pos[i] -= a_now * v(i, col_dx_);
     sys_.positions_changed();
     compute_forces_holding(sys_, p_.held);
   }
 
-  // Candidate pair s = a d, y = F(x) - F(x + s) = g(x + s) - g(x) in the free slot; kept only
-  // if s·y > 0 (clearly), evicting the oldest pair when the memory is full.
+  // Candidate pair s = a d, y = g(x) − g(x + s) in the free slot (g = T F is minus the gradient in z,
+  // already updated at x + s); kept only if s·y > 0 (clearly), evicting the oldest pair when the
+  // memory is full.
   void store_pair(double a) {
     int c = 0;
     while (std::find(hist_.begin(), hist_.end(), c) != hist_.end()) ++c;
     for (int i = 0; i < b_.n_owned; ++i) {
       v(i, col_s(c)) = a * v(i, col_d_);
-      v(i, col_y(c)) = v(i, col_f0_) - b_.force[i];
+      v(i, col_y(c)) = v(i, col_f0_) - v(i, col_g_);
     }
     std::vector<int> slots = hist_;
     slots.push_back(c);
@@ -133,8 +151,65 @@ class History {
   }
 
  private:
-  int col_s(int k) const { return base_ + 6 + 6 * k; }
-  int col_y(int k) const { return base_ + 9 + 6 * k; }
+  static constexpr int kColsBeforeSlots = 15;
+  int col_s(int k) const { return base_ + kColsBeforeSlots + 6 * k; }
+  int col_y(int k) const { return base_ + kColsBeforeSlots + 3 + 6 * k; }
+
+  // The factor T applies to each molecule's bond-stretch component (1: no preconditioning).
+  static double bond_mode_scale(const System& sys, const LbfgsParams& p) {
+    if (!sys.model().has_bonds() || p.bond_precondition <= 0.0) return 1.0;
+    return 1.0 / std::sqrt(1.0 + 2.0 * sys.model().bond->k / p.bond_precondition);
+  }
+
+  // n_i: the unit vector from the partner to bead i, zero without a partner or when either bead is
+  // held (T is the identity there, so held beads stay put).
+  void refresh_axes() {
+    if (!preconditioned()) return;
+    const std::vector<int>& partner = sys_.bond_partner();
+    const auto held = [&](int i) { return p_.held && p_.held->count(b_.id[i]) > 0; };
+    for (int i = 0; i < b_.n_owned; ++i) {
+      const int j = partner[i];
+      v(i, col_n_) = j < 0 || held(i) || held(j) ? Vec3::Zero() : Vec3((b_.pos[i] - b_.pos[j]).normalized());
+    }
+  }
+  // out = T in, per molecule: T = 1 − (1 − t) P_stretch, P_stretch the projector on the relative
+  // motion along n, (x_i − x_j)·n n/2 on bead i. T is symmetric, so x = T z makes the recursion's H0
+  // γ T² = γ (1 + 2(k/α) P_stretch)⁻¹ (t² = 1/(1 + 2k/α)): the bond-stretch mode, 2k stiffer than
+  // the surroundings' α, is scaled back to their stiffness. Needs the partner's value: one ghost
+  // exchange.
+  void transform(int in, int out) {
+    const int n = b_.n_owned;
+    if (!preconditioned()) {
+      for (int i = 0; i < n; ++i) v(i, out) = v(i, in);
+      return;
+    }
+    buffer_.resize(b_.n_local());
+    for (int i = 0; i < n; ++i) buffer_[i] = v(i, in);
+    apply_t(n);
+    for (int i = 0; i < n; ++i) v(i, out) = buffer_out_[i];
+  }
+  void transform_force() {
+    const int n = b_.n_owned;
+    if (!preconditioned()) {
+      for (int i = 0; i < n; ++i) v(i, col_g_) = b_.force[i];
+      return;
+    }
+    buffer_.resize(b_.n_local());
+    std::copy_n(b_.force.begin(), n, buffer_.begin());
+    apply_t(n);
+    for (int i = 0; i < n; ++i) v(i, col_g_) = buffer_out_[i];
+  }
+  void apply_t(int n) {
+    sys_.forward_to_ghosts(buffer_);
+    buffer_out_.resize(n);
+    const std::vector<int>& partner = sys_.bond_partner();
+    for (int i = 0; i < n; ++i) {
+      const Vec3 axis = v(i, col_n_);
+      buffer_out_[i] = buffer_[i];
+      if (partner[i] >= 0)
+        buffer_out_[i] -= (0.5 * (1.0 - bond_scale_) * axis.dot(buffer_[i] - buffer_[partner[i]])) * axis;
+    }
+  }
   // Beads move between ranks in positions_changed(), so never keep a pointer across it.
   Eigen::Map<Vec3> v(int i, int col) {
     return Eigen::Map<Vec3>(b_.extra.data() + static_cast<std::size_t>(i) * b_.n_extra + col);
@@ -148,7 +223,7 @@ class History {
     return reproducible_sums(comm_, std::vector<std::span<const double>>(terms_.begin(), terms_.end()));
   }
 
-  // Two-loop recursion on coefficients, d = H F = cf F + Σ_k (cs_k s_k + cy_k y_k): each dot
+  // Two-loop recursion on coefficients, d = H g = cf g + Σ_k (cs_k s_k + cy_k y_k): each dot
   // product of the running vector is a combination of the stored ones, so computing the
   // direction needs no communication (the "vector-free" form of Chen et al., NeurIPS 2014).
   void two_loop() {
@@ -169,18 +244,18 @@ class History {
       cs_[k] += alpha_[k] - rho_[k] * yq;
     }
     for (int i = 0; i < b_.n_owned; ++i) {
-      Vec3 d = cf * b_.force[i];
+      Vec3 d = cf * v(i, col_g_);
       for (int j : hist_) d += cs_[j] * v(i, col_s(j)) + cy_[j] * v(i, col_y(j));
       v(i, col_d_) = d;
     }
   }
 
-  // After a step: with the candidate pair in slot c, every product involving the new force or the
+  // After a step: with the candidate pair in slot c, every product involving the new gradient or the
   // new pair, against `slots` (the stored pairs and c). Returns s_c·s_c.
   double update_products(const std::vector<int>& slots, int c) {
     const int h = static_cast<int>(slots.size());
     auto r = sums(5 * h + 2, [&](int i) {
-      const Vec3& f = b_.force[i];
+      const Vec3 f = v(i, col_g_);
       const Vec3 sc = v(i, col_s(c)), yc = v(i, col_y(c));
       for (int a = 0; a < h; ++a) {
         const Vec3 s = v(i, col_s(slots[a])), y = v(i, col_y(slots[a]));
@@ -204,12 +279,14 @@ class History {
   Beads& b_;
   const LbfgsParams& p_;
   MPI_Comm comm_;
-  int m_, n_slots_, base_, col_d_, col_f0_;
+  int m_, n_slots_, base_, col_d_, col_dx_, col_f0_, col_g_, col_n_;
+  double bond_scale_;
   std::vector<int> hist_;
   std::vector<double> rho_, fs_, fy_, sy_, yy_;
   double ff_ = 0.0, gamma_ = 1.0;  // H0 = gamma I, gamma = s·y / y·y of the newest pair
   std::vector<double> cs_, cy_, alpha_;
   std::vector<std::vector<double>> terms_;
+  std::vector<Vec3> buffer_, buffer_out_;
 };
 
 }  // namespace
@@ -245,8 +322,10 @@ MinimizeResult minimize_lbfgs(System& sys, const LbfgsParams& p,
       history.forget();
       continue;
     }
+    history.update_gradient();
     history.store_pair(a);
     ++it;
+    if (history.preconditioned() && p.bond_axis_refresh > 0 && it % p.bond_axis_refresh == 0) history.forget();
     fmax = sys.max_force();
     if (observer && every > 0 && it % every == 0) observer(it, energy, fmax);
   }

@@ -192,20 +192,29 @@ void Halo::build_ghosts(Beads& b) {
 
 void Halo::update_ghosts(Beads& b) const {
   const ScopedLogEvent event(LogEvent::halo_update);
+  replay(b.pos, true);
+}
+
+void Halo::forward(std::vector<Vec3>& values) const {
+  const ScopedLogEvent event(LogEvent::halo_update);
+  replay(values, false);
+}
+
+void Halo::replay(std::vector<Vec3>& values, bool shift) const {
   MPI_Comm comm = decomp_.comm();
   std::vector<double> out, in;
   for (const Swap& s : swaps_) {
     out.clear();
     for (int i : s.send_index) {
-      Vec3 x = b.pos[i];
-      x[s.dim] += s.shift;
+      Vec3 x = values[i];
+      if (shift) x[s.dim] += s.shift;
       out.insert(out.end(), {x[0], x[1], x[2]});
     }
     in.resize(3 * static_cast<std::size_t>(s.n_recv));
     MPI_Sendrecv(out.data(), static_cast<int>(out.size()), MPI_DOUBLE, decomp_.neighbor(s.dim, s.dir), kTagData,
                  in.data(), static_cast<int>(in.size()), MPI_DOUBLE, decomp_.neighbor(s.dim, -s.dir), kTagData, comm,
                  MPI_STATUS_IGNORE);
-    for (int k = 0; k < s.n_recv; ++k) b.pos[s.recv_first + k] = Vec3(in[3 * k], in[3 * k + 1], in[3 * k + 2]);
+    for (int k = 0; k < s.n_recv; ++k) values[s.recv_first + k] = Vec3(in[3 * k], in[3 * k + 1], in[3 * k + 2]);
   }
 }
 

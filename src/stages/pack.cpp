@@ -80,6 +80,7 @@ PackParams PackParams::from_input(const Input& in) {
   p.fire.max_iter = p.lbfgs.max_iter = in.get_int("minimize.max_iter");
   p.lbfgs.memory = static_cast<int>(in.get_int("minimize.lbfgs_memory"));
   p.lbfgs.max_step = in.get_double("minimize.max_step");
+  p.lbfgs.bond_precondition = in.get_double("minimize.bond_precondition");
   if (p.friction == 0.0 && p.equil_steps + p.quench_steps > 0)
     in.fail("md.thermostat", "packing needs the Langevin thermostat (with friction > 0) to set its temperatures");
   return p;

@@ -86,6 +86,7 @@ HUGE_IS_VALID = {
     "pack.swap_every",  # swaps less often than the run is long: none (and pack.swap is off by default)
     "search.target_window",  # every minimum counts toward the convergence measure (as a wide window should)
     "run.heartbeat",  # a heartbeat interval longer than the run: no heartbeat lines, as 0
+    "minimize.bond_precondition",  # a huge α scales no bond (t → 1): the preconditioner off, as 0
 }
 
 # Keys whose range admits a tiny positive value that makes no sample: 250 beads at density 1e-10

@@ -21,6 +21,15 @@
 // MinimizeResult::slopes_only_from records when; a failed steepest-descent search in that mode ends
 // the run unconverged. Converged when max_i |F_i| <= f_tol.
 //
+// Bonds: a harmonic bond k = 2000 is 2k stiff along its stretch, far stiffer than the beads'
+// surroundings (α ~ 1e2–1e3), and L-BFGS with H0 = γ I crawls on that spread of curvatures. With
+// bond_precondition = α > 0 the recursion runs in coordinates z with x = T z, T = 1 − (1 − t) P per
+// molecule (P the projector on the relative motion along the bond axis n, t = (1 + 2k/α)^(−1/2)), so
+// H0 = γ T² = γ (1 + (2k/α) P)⁻¹. T is symmetric and fixed while the history lives: n is taken
+// afresh whenever the history is empty, and the history is dropped every bond_axis_refresh steps
+// so that n follows the molecules' rotation. A bead reads its partner's value from a ghost (one
+// exchange per transform, two per iteration). Molecules with a held bead keep T = 1.
+//
 // Rank-count independence: every global quantity (the two-loop's dot products, slopes, energies)
 // is a reproducible sum and every per-bead operation is the same on any decomposition, so the path
 // and the minimum are bit for bit the same at any rank count. The per-bead history lives in
@@ -41,6 +50,11 @@ struct LbfgsParams {
   double delta = 0.1;             // approximate-Wolfe slope test (see above)
   int max_backtrack = 40;         // trial steps per line search
   const HeldIds* held = nullptr;  // beads kept in place (fire.hpp; must outlive the call)
+  // Bonded models: the bond-stretch preconditioner's estimate of the surroundings' stiffness α
+  // (ε/σ²; 0 turns it off), and how often (accepted steps) its bond axes are renewed, which drops
+  // the history. See "Bonds" above.
+  double bond_precondition = 1000.0;
+  long bond_axis_refresh = 100;
 };
 
 // Collective. Minimises the system in place; velocities are zeroed (a minimum is at rest).

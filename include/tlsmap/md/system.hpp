@@ -84,6 +84,9 @@ class System {
   // Bonded models: the local index (owned or ghost) of each owned bead's partner, −1 for none;
   // resolved at every rebuild. Empty for models without bonds.
   const std::vector<int>& bond_partner() const { return partner_local_; }
+  // Collective. Copies a per-bead vector (sized n_local, owned entries set) to the ghosts, so that a
+  // bead can read its partner's value; valid until the next rebuild.
+  void forward_to_ghosts(std::vector<Vec3>& values) const { halo_.forward(values); }
   // The Coulomb real-space list (full rows, canonical order), or nullptr without a Coulomb cutoff.
   const NeighborList* coulomb_list() const { return coulomb_list_ ? &*coulomb_list_ : nullptr; }
   std::int64_t n_global() const { return n_global_; }

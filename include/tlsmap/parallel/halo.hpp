@@ -13,6 +13,8 @@
 //                 minimum images. The send lists are stored. Ghosts carry position, species,
 //                 charge, id, and the diameter when the beads have one (Beads::has_diameter).
 //  update_ghosts() replays the stored lists to refresh ghost positions only (between rebuilds).
+//  forward()      replays them for any per-bead vector (sized n_local, owned entries set): each ghost
+//                 gets its bead's value, unshifted (LAMMPS's forward communication).
 //
 // Trade-off: ghost copies are never sent back (no reverse force communication); the neighbour
 // list is full and each rank computes forces on its own beads only. Twice the pair work of a
@@ -32,6 +34,7 @@ class Halo {
   void migrate(Beads& beads) const;
   void build_ghosts(Beads& beads);
   void update_ghosts(Beads& beads) const;
+  void forward(std::vector<Vec3>& values) const;
 
   double cutoff() const { return cutoff_; }
   // Number of exchange hops along each dimension (1 unless cutoff > subdomain width).
@@ -48,6 +51,8 @@ class Halo {
   double cutoff_;
   Int3 hops_{1, 1, 1};
   std::vector<Swap> swaps_;
+
+  void replay(std::vector<Vec3>& values, bool shift) const;
 };
 
 }  // namespace tlsmap
