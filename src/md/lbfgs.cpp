@@ -178,36 +178,27 @@ class History {
   // the surroundings' α, is scaled back to their stiffness. Needs the partner's value: one ghost
   // exchange.
   void transform(int in, int out) {
-    const int n = b_.n_owned;
-    if (!preconditioned()) {
-      for (int i = 0; i < n; ++i) v(i, out) = v(i, in);
-      return;
-    }
-    buffer_.resize(b_.n_local());
-    for (int i = 0; i < n; ++i) buffer_[i] = v(i, in);
-    apply_t(n);
-    for (int i = 0; i < n; ++i) v(i, out) = buffer_out_[i];
+    transform_from([&](int i) { return Vec3(v(i, in)); }, out);
   }
   void transform_force() {
+    transform_from([&](int i) { return b_.force[i]; }, col_g_);
+  }
+  template <class Source>
+  void transform_from(Source value, int out) {
     const int n = b_.n_owned;
     if (!preconditioned()) {
-      for (int i = 0; i < n; ++i) v(i, col_g_) = b_.force[i];
+      for (int i = 0; i < n; ++i) v(i, out) = value(i);
       return;
     }
     buffer_.resize(b_.n_local());
-    std::copy_n(b_.force.begin(), n, buffer_.begin());
-    apply_t(n);
-    for (int i = 0; i < n; ++i) v(i, col_g_) = buffer_out_[i];
-  }
-  void apply_t(int n) {
+    for (int i = 0; i < n; ++i) buffer_[i] = value(i);
     sys_.forward_to_ghosts(buffer_);
-    buffer_out_.resize(n);
     const std::vector<int>& partner = sys_.bond_partner();
     for (int i = 0; i < n; ++i) {
       const Vec3 axis = v(i, col_n_);
-      buffer_out_[i] = buffer_[i];
-      if (partner[i] >= 0)
-        buffer_out_[i] -= (0.5 * (1.0 - bond_scale_) * axis.dot(buffer_[i] - buffer_[partner[i]])) * axis;
+      Vec3 t = buffer_[i];
+      if (partner[i] >= 0) t -= (0.5 * (1.0 - bond_scale_) * axis.dot(buffer_[i] - buffer_[partner[i]])) * axis;
+      v(i, out) = t;
     }
   }
   // Beads move between ranks in positions_changed(), so never keep a pointer across it.
@@ -286,7 +277,7 @@ class History {
   double ff_ = 0.0, gamma_ = 1.0;  // H0 = gamma I, gamma = s·y / y·y of the newest pair
   std::vector<double> cs_, cy_, alpha_;
   std::vector<std::vector<double>> terms_;
-  std::vector<Vec3> buffer_, buffer_out_;
+  std::vector<Vec3> buffer_;  // transform_from: owned values, then the ghosts' copies
 };
 
 }  // namespace
