@@ -17,7 +17,7 @@
 # 5. Prints per pair: LAMMPS's forward barrier (EBF of the last step, and whether it stopped before
 #    its step limit) against tlsmap's whole-sample and shell barriers, and the differences.
 # Environment: TLSMAP (build/tlsmap), LMP (lmp), MPIEXEC (mpiexec), RANKS (tlsmap ranks, 2), and the
-# parameters below. docs/pairs.md quotes one run.
+# parameters below (NEB_OPTIMIZER: tlsmap's band optimiser, docs/minimizers.md). docs/pairs.md quotes one run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../scripts/lammps_ka.sh"
@@ -37,6 +37,7 @@ LOCAL=${LOCAL:-4.0}
 MARGINS=${MARGINS:-"1.5 2.5 3.5"}
 NEB_IMAGES=${NEB_IMAGES:-9}      # tlsmap: images including the ends
 NEB_TOL=${NEB_TOL:-1e-4}         # tlsmap: max |F_NEB| (ε/σ)
+NEB_OPTIMIZER=${NEB_OPTIMIZER:-fire}  # tlsmap: search.neb_optimizer (fire | lbfgs)
 REPLICAS=${REPLICAS:-9}          # LAMMPS: replicas including the ends
 NEB_SPRING=${NEB_SPRING:-5.0}
 NEB_FTOL=${NEB_FTOL:-1e-4}       # LAMMPS: max atom force (ε/σ)
@@ -164,6 +165,7 @@ check_whole = true
 [search]
 neb_images = $NEB_IMAGES
 neb_tol = $NEB_TOL
+neb_optimizer = "$NEB_OPTIMIZER"
 EOF
   /usr/bin/time -f "%e s wall, %U s user" -o "time.pairs.$m" "$MPIEXEC" -n "$RANKS" "$TLSMAP" pairs pairs.$m.toml > pairs.$m.log
   echo "tlsmap pairs, margin $m: $(tail -1 pairs.$m.log | sed 's/^\[pairs\] //') ($(cat time.pairs.$m))"

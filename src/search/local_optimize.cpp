@@ -3,10 +3,10 @@
 #include "tlsmap/search/local_optimize.hpp"
 
 #include "tlsmap/core/heartbeat.hpp"
+#include "tlsmap/search/lbfgs_direction.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 
 namespace tlsmap {
 
@@ -117,54 +117,6 @@ bool newton_polish(const LocalModel& model, Vector& x, Vector& g, double& e, dou
   return true;
 }
 
-// The L-BFGS correction pairs, oldest first.
-struct PairHistory {
-  std::deque<Vector> s, y;
-  std::deque<double> rho;
-  bool empty() const { return s.empty(); }
-  void clear() {
-    s.clear();
-    y.clear();
-    rho.clear();
-  }
-  // Keeps the pair if s·y > 0, dropping the oldest beyond `memory`.
-  void add(const Vector& sv, const Vector& yv, int memory) {
-    const double sy = sv.dot(yv);
-    if (!(sy > 1e-300)) return;
-    s.push_back(sv);
-    y.push_back(yv);
-    rho.push_back(1.0 / sy);
-    if (static_cast<int>(s.size()) > memory) {
-      s.pop_front();
-      y.pop_front();
-      rho.pop_front();
-    }
-  }
-};
-
-// L-BFGS two-loop recursion: d = −H g (the first step: ≤ 0.01 σ); steepest descent (and the
-// history forgotten) if that is not downhill.
-Vector descent_direction(PairHistory& h, const Vector& g, double fmax) {
-  Vector q = g;
-  std::vector<double> alpha(h.s.size());
-  for (int k = static_cast<int>(h.s.size()) - 1; k >= 0; --k) {
-    alpha[k] = h.rho[k] * h.s[k].dot(q);
-    q -= alpha[k] * h.y[k];
-  }
-  if (!h.empty()) q *= h.s.back().dot(h.y.back()) / h.y.back().squaredNorm();
-  else q *= std::min(1.0, 0.01 / std::max(fmax, 1e-300));  // first step: ≤ 0.01 σ
-  for (std::size_t k = 0; k < h.s.size(); ++k) {
-    const double beta = h.rho[k] * h.y[k].dot(q);
-    q += (alpha[k] - beta) * h.s[k];
-  }
-  Vector d = -q;
-  if (!(g.dot(d) < 0.0) || !d.allFinite()) {
-    h.clear();
-    d = -g * std::min(1.0, 0.01 / std::max(fmax, 1e-300));
-  }
-  return d;
-}
-
 // Backtracking line search from (x, e, g) along d; accept on Armijo, or on "no rise beyond
 // round-off". The accepted point in (xn, en, gn); false if none.
 bool backtrack(const LocalModel& model, const Vector& x, double e, const Vector& g, const Vector& d, Vector& xn,
@@ -188,7 +140,7 @@ MinimizeOutcome minimize_local(const LocalModel& model, Vector x, const Minimize
   MinimizeOutcome out;
   Vector g;
   double e = model.energy_gradient(x, g);
-  PairHistory hist;
+  LbfgsPairs hist;
   double polish_failed_at = HUGE_VAL;  // max|F| at the last failed Newton polish
   long it = 0;
   for (; it < p.max_iter; ++it) {
@@ -202,7 +154,7 @@ MinimizeOutcome minimize_local(const LocalModel& model, Vector x, const Minimize
       if (!ok) polish_failed_at = fmax;
       hist.clear();
     }
-    const Vector d = capped(descent_direction(hist, g, fmax), p.max_step);
+    const Vector d = capped(lbfgs_direction(hist, g, 0.01), p.max_step);
     Vector xn, gn;
     double en = e;
     if (!backtrack(model, x, e, g, d, xn, en, gn)) {

@@ -1,9 +1,10 @@
-// Climbing-image NEB relaxed with FIRE (see neb.hpp).
+// Climbing-image NEB relaxed with FIRE or global L-BFGS (see neb.hpp).
 #include "tlsmap/search/neb.hpp"
 
 #include "tlsmap/core/error.hpp"
 #include "tlsmap/core/heartbeat.hpp"
 #include "tlsmap/md/fire.hpp"
+#include "tlsmap/search/lbfgs_direction.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -153,6 +154,45 @@ void fire_step(Band& band, FireControl& fire, const NebParams& p, long it, int c
   }
 }
 
+// Global L-BFGS on the band (see neb.hpp): the interior images' coordinates and NEB forces as one
+// vector each, the correction pairs (Δx, −ΔF) between consecutive steps.
+class BandLbfgs {
+ public:
+  void reset() {
+    pairs_.clear();
+    have_previous_ = false;
+  }
+  // One step from the band's current forces: d = H F (steepest descent, largest bead step 0.01 σ,
+  // when there is no history or H F is not along F), capped at max_step per bead, the climber's part
+  // bounded as in FIRE.
+  void step(Band& band, const NebParams& p, int climber, std::vector<LocalModel>& models) {
+    const int m = band.size(), n = static_cast<int>(band.x[0].size());
+    Vector x(n * (m - 2)), f(n * (m - 2));
+    for (int k = 1; k < m - 1; ++k) {
+      x.segment(n * (k - 1), n) = band.x[k];
+      f.segment(n * (k - 1), n) = band.f[k];
+    }
+    if (have_previous_) pairs_.add(x - x_previous_, f_previous_ - f, p.memory);
+    Vector d = lbfgs_direction(pairs_, -f, 0.01);
+    const double mx = LocalModel::max_bead_norm(d);
+    if (mx > p.max_step) d *= p.max_step / mx;
+    for (int k = 1; k < m - 1; ++k) {
+      Vector dx = d.segment(n * (k - 1), n);
+      if (k == climber) bound_climber_step(band, k, dx);
+      band.x[k] += dx;
+      band.e[k] = models[k].energy_gradient(band.x[k], band.g[k]);
+    }
+    x_previous_ = std::move(x);
+    f_previous_ = std::move(f);
+    have_previous_ = true;
+  }
+
+ private:
+  LbfgsPairs pairs_;
+  Vector x_previous_, f_previous_;
+  bool have_previous_ = false;
+};
+
 // The relaxed band as a result: images, energies, arc length, slopes, highest image, intermediate minima.
 void describe_band(const Band& band, NebResult& r) {
   const int m = band.size();
@@ -206,6 +246,11 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
   fp.dt_max = 0.05;
   fp.alpha_start = 0.1;
   FireControl fire(fp);
+  BandLbfgs lbfgs;
+  int lbfgs_state = p.optimizer == NebOptimizer::lbfgs ? 1 : 0;  // 1: L-BFGS, 2: FIRE after it failed
+  double best = HUGE_VAL;  // the lowest max|F| so far, at step best_it, with the band best_x
+  long best_it = 0;
+  std::vector<Vector> best_x;
   NebResult r;
   long it = 0;
   int climber = -1;
@@ -214,13 +259,17 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
     const double fmax = neb_forces(band, p, climber, &hi);
     if (p.climbing && climber < 0 && (it >= p.climb_after || fmax < 10.0 * p.f_tol)) {
       climber = hi;
-      continue;  // recompute forces with the climber
+      lbfgs.reset();
+      best = HUGE_VAL;  // another force: the fallback's reference starts again
+      continue;         // recompute forces with the climber
     }
     if (p.climbing && climber > 0 && climber != hi) {
       // Another image is highest: it climbs from now on. The velocities were built up under the
       // old climber's force, so FIRE starts again from rest.
       climber = hi;
       for (Vector& v : band.v) v.setZero();
+      lbfgs.reset();
+      best = HUGE_VAL;
     }
     r.max_force = fmax;
     heartbeat("NEB", it, "max|F|", fmax);
@@ -228,7 +277,24 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
       r.converged = fmax <= p.f_tol;
       break;
     }
-    fire_step(band, fire, p, it, climber, models);
+    // lbfgs: if max|F| rises past lbfgs_blowup x its lowest so far, or has not improved for
+    // lbfgs_stall steps, the band goes back to where max|F| was lowest and FIRE takes over for good.
+    if (fmax < best) {
+      best = fmax, best_it = it;
+      if (lbfgs_state == 1) best_x = band.x;
+    }
+    if (lbfgs_state == 1 && (fmax > p.lbfgs_blowup * best || it - best_it > p.lbfgs_stall)) {
+      lbfgs_state = 2;
+      r.fell_back = true;
+      band.x = best_x;
+      for (int k = 1; k < m - 1; ++k) {
+        band.v[k].setZero();
+        band.e[k] = models[k].energy_gradient(band.x[k], band.g[k]);
+      }
+      continue;
+    }
+    if (lbfgs_state == 1) lbfgs.step(band, p, climber, models);
+    else fire_step(band, fire, p, it, climber, models);
   }
   r.iterations = it;
   for (const LocalModel& mk : models) r.energy_calls += mk.n_energy_calls() - model.n_energy_calls();

@@ -232,6 +232,7 @@ SearchSettings SearchSettings::from_input(const Input& in) {
   k.neb.spring = in.get_double("search.neb_spring");
   k.neb.f_tol = in.get_double("search.neb_tol");
   k.neb.max_iter = in.get_int("search.neb_max_iter");
+  k.neb.optimizer = in.get_string("search.neb_optimizer") == "fire" ? NebOptimizer::fire : NebOptimizer::lbfgs;
   k.units = PhysicalUnits::from_input(in);
   k.pairs = SearchParams::PairRule::occupied;
   k.start_from_occupied = in.get_string("search.start_from") == "occupied";
@@ -252,6 +253,7 @@ std::string fingerprint(const SearchSettings& s, const Box& box, const GlobalBea
   const SearchParams& k = s.kernel;
   f.add(k.minimizer.f_tol), f.add(k.max_attempts), f.add(k.stop_after_stale), f.add(k.dedup_distance);
   f.add(k.dedup_energy), f.add(k.neb.n_images), f.add(k.neb.spring), f.add(k.neb.f_tol), f.add(k.neb.max_iter);
+  f.add(int(k.neb.optimizer));
   f.add(k.units.sigma_angstrom), f.add(k.units.epsilon_kelvin), f.add(k.units.mass_amu);
   f.add(k.follow_modes), f.add(k.start_from_occupied), f.add(k.max_splitting);
   f.add(k.target_missing), f.add(k.target_window);
@@ -483,6 +485,7 @@ void write_search_attributes(Hdf5File& f, const std::map<std::int64_t, DomainOut
   write_attribute(f, "/search", "fingerprint", info.fingerprint);
   write_attribute(f, "/search", "model", s.model);
   write_attribute(f, "/search", "start_from", s.kernel.start_from_occupied ? "occupied" : "window");
+  write_attribute(f, "/search", "neb_optimizer", s.kernel.neb.optimizer == NebOptimizer::fire ? "fire" : "lbfgs");
 }
 
 // /tls: the merged rows, then the dipole stage's column as a placeholder.

@@ -4,29 +4,45 @@
 // Henkelman, Uberuaga & Jónsson, J. Chem. Phys. 113, 9901 (2000) (climbing image) with the
 // improved tangent of Henkelman & Jónsson, J. Chem. Phys. 113, 9978 (2000). Images start on the
 // straight line A → B, or on a broken line through known waypoints (mobile coordinates; for a free
-// cluster B and the waypoints are first rotated and translated onto A). The band is relaxed with FIRE on the NEB force of all interior images (the NEB force
-// is not a gradient, so no line search). After `climb_after` steps, or once max|F_NEB| < 10 tol,
+// cluster B and the waypoints are first rotated and translated onto A). The band is relaxed on the NEB force of all interior images (below). After `climb_after` steps, or once max|F_NEB| < 10 tol,
 // the highest image climbs. Converged when max over images and beads of |F_NEB,i| <= f_tol.
 // Each image keeps its own copy of the model so its pair list stays valid (no thrashing).
 //
 // The energy profile, the arc length along the band (mass-weighted = Cartesian at m = 1) and the
 // tangential derivative dE/ds at each image are kept: they define the 1D path potential V(s) used
 // for the tunnelling splitting (cubic Hermite interpolation between images).
+//
+// Two optimisers for the band, both on the NEB force of all interior images as one vector and both
+// stopping on the same criterion (the band they converge to is the same fixed point):
+//  * fire: FIRE 1.0 (Bitzek et al., PRL 97, 170201 (2006));
+//  * lbfgs: the "global L-BFGS" of Sheppard, Terrell & Henkelman, J. Chem. Phys. 128, 134106 (2008):
+//    d = H F by the two-loop recursion over the pairs (Δx, −ΔF), no line search (the NEB force is
+//    not a gradient), the step capped at max_step per bead, the history dropped whenever d is not
+//    along F and whenever the climbing image changes (the force's definition changes).
+// docs/minimizers.md ("The NEB's optimiser") has the measured costs.
 #include "tlsmap/search/local_model.hpp"
 
 #include <vector>
 
 namespace tlsmap {
 
+enum class NebOptimizer { fire, lbfgs };
+
 struct NebParams {
   int n_images = 16;       // images including both end points (>= 3)
   double spring = 5.0;     // spring constant between neighbouring images (ε/σ²)
   double f_tol = 1e-3;     // max|F_NEB,i| at convergence (ε/σ); the top is refined to a saddle
                            // anyway, and Δ0 moves by < 1e-3 relative from 1e-3 to 1e-5 (docs/search.md)
-  long max_iter = 5000;    // FIRE steps (then reported unconverged)
+  long max_iter = 5000;    // optimiser steps (then reported unconverged)
   bool climbing = true;    // climbing image on
   long climb_after = 200;  // steps before the highest image starts to climb (or when near tol)
-  double max_step = 0.05;  // cap on any bead's displacement per FIRE step (σ)
+  double max_step = 0.05;  // cap on any bead's displacement per step (σ)
+  NebOptimizer optimizer = NebOptimizer::fire;
+  int memory = 10;  // lbfgs: correction pairs kept
+  // lbfgs: FIRE takes over for good, from the band with the lowest max|F| so far, when max|F| rises
+  // past lbfgs_blowup times that lowest value or has not improved for lbfgs_stall steps.
+  double lbfgs_blowup = 100.0;
+  long lbfgs_stall = 300;
 };
 
 struct NebResult {
@@ -40,6 +56,7 @@ struct NebResult {
   long iterations = 0;
   long energy_calls = 0;  // energy/gradient evaluations over all images
   bool converged = false;
+  bool fell_back = false;  // lbfgs: FIRE took over (blow-up or stall)
 };
 
 // `via` (optional waypoints, e.g. the known saddles and intermediate minima of a chain of events
