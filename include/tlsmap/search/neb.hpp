@@ -4,7 +4,8 @@
 // Henkelman, Uberuaga & Jónsson, J. Chem. Phys. 113, 9901 (2000) (climbing image) with the
 // improved tangent of Henkelman & Jónsson, J. Chem. Phys. 113, 9978 (2000). Images start on the
 // straight line A → B, or on a broken line through known waypoints (mobile coordinates; for a free
-// cluster B and the waypoints are first rotated and translated onto A). The band is relaxed on the NEB force of all interior images (below). After `climb_after` steps, or once max|F_NEB| < 10 tol,
+// cluster B and the waypoints are first rotated and translated onto A). The band is relaxed on the
+// NEB force of all interior images (below). After `climb_after` steps, or once max|F_NEB| < 10 tol,
 // the highest image climbs. Converged when max over images and beads of |F_NEB,i| <= f_tol.
 // Each image keeps its own copy of the model so its pair list stays valid (no thrashing).
 //
@@ -13,12 +14,14 @@
 // for the tunnelling splitting (cubic Hermite interpolation between images).
 //
 // Two optimisers for the band, both on the NEB force of all interior images as one vector and both
-// stopping on the same criterion (the band they converge to is the same fixed point):
+// stopping on the same criterion (where a band has several fixed points, e.g. nearly equal saddles,
+// they may reach different ones):
 //  * fire: FIRE 1.0 (Bitzek et al., PRL 97, 170201 (2006));
 //  * lbfgs: the "global L-BFGS" of Sheppard, Terrell & Henkelman, J. Chem. Phys. 128, 134106 (2008):
 //    d = H F by the two-loop recursion over the pairs (Δx, −ΔF), no line search (the NEB force is
 //    not a gradient), the step capped at max_step per bead, the history dropped whenever d is not
-//    along F and whenever the climbing image changes (the force's definition changes).
+//    along F and whenever the climbing image changes (the force's definition changes); FIRE takes
+//    over if it blows up or stalls (lbfgs_blowup, lbfgs_stall).
 // docs/minimizers.md ("The NEB's optimiser") has the measured costs.
 #include "tlsmap/search/local_model.hpp"
 
