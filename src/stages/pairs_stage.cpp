@@ -131,11 +131,7 @@ PairsSettings PairsSettings::from_input(const Input& in, bool with_list) {
   k.minimizer.f_tol = in.get_double("minimize.f_tol");
   k.dedup_distance = in.get_double("search.dedup_distance");
   k.dedup_energy = in.get_double("search.dedup_energy");
-  k.neb.n_images = static_cast<int>(in.get_int("search.neb_images"));
-  k.neb.spring = in.get_double("search.neb_spring");
-  k.neb.f_tol = in.get_double("search.neb_tol");
-  k.neb.max_iter = in.get_int("search.neb_max_iter");
-  k.neb.optimizer = in.get_string("search.neb_optimizer") == "fire" ? NebOptimizer::fire : NebOptimizer::lbfgs;
+  k.neb = neb_params_from(in);
   k.units = PhysicalUnits::from_input(in);
   k.max_splitting = max_splitting_from(in);
   return s;

@@ -228,11 +228,7 @@ SearchSettings SearchSettings::from_input(const Input& in) {
   k.dedup_distance = in.get_double("search.dedup_distance");
   k.dedup_energy = in.get_double("search.dedup_energy");
   k.follow_modes = static_cast<int>(in.get_int("search.follow_modes"));
-  k.neb.n_images = static_cast<int>(in.get_int("search.neb_images"));
-  k.neb.spring = in.get_double("search.neb_spring");
-  k.neb.f_tol = in.get_double("search.neb_tol");
-  k.neb.max_iter = in.get_int("search.neb_max_iter");
-  k.neb.optimizer = in.get_string("search.neb_optimizer") == "fire" ? NebOptimizer::fire : NebOptimizer::lbfgs;
+  k.neb = neb_params_from(in);
   k.units = PhysicalUnits::from_input(in);
   k.pairs = SearchParams::PairRule::occupied;
   k.start_from_occupied = in.get_string("search.start_from") == "occupied";
@@ -684,6 +680,16 @@ void summarise(const std::map<std::int64_t, DomainOutcome>& done, const Merged& 
 }
 
 }  // namespace
+
+NebParams neb_params_from(const Input& in) {
+  NebParams p;
+  p.n_images = static_cast<int>(in.get_int("search.neb_images"));
+  p.spring = in.get_double("search.neb_spring");
+  p.f_tol = in.get_double("search.neb_tol");
+  p.max_iter = in.get_int("search.neb_max_iter");
+  p.optimizer = in.get_string("search.neb_optimizer") == "fire" ? NebOptimizer::fire : NebOptimizer::lbfgs;
+  return p;
+}
 
 double max_splitting_from(const Input& in) {
   if (in.has("tls.max_splitting_epsilon")) {

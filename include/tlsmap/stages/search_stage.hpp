@@ -23,6 +23,7 @@
 #include "tlsmap/core/vec3.hpp"
 #include "tlsmap/io/catalogue.hpp"
 #include "tlsmap/search/local_model.hpp"
+#include "tlsmap/search/neb.hpp"
 
 #include <mpi.h>
 
@@ -86,6 +87,10 @@ DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, con
 // The class-tls threshold on E_qs in ε: tls.max_splitting (K, through units.epsilon_kelvin), or
 // tls.max_splitting_epsilon when given (one of the two; Input::fail otherwise).
 double max_splitting_from(const Input& in);
+
+// The band's settings from search.neb_images, neb_spring, neb_tol, neb_max_iter and neb_optimizer
+// (read by `tlsmap search`, `tlsmap pairs` and md-pairs alike).
+NebParams neb_params_from(const Input& in);
 
 // The `tlsmap search` stage (collective).
 void run_search(const Input& in, MPI_Comm comm);
