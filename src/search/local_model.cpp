@@ -75,7 +75,12 @@ LocalModel::LocalModel(LocalConfig config, double skin) : config_(std::move(conf
     Vector grad;
     energy_gradient(initial_coordinates(), grad);  // −F_local(x⁰), before the far-field term exists
     far_force_ = grad;
-    for (int i = 0; i < config_.n_mobile; ++i) far_force_.segment<3>(3 * i) += config_.sample_force[i];
+    // The sample's forces are rounded to multiples of 2⁻²⁴ ε/σ (6e-8, below any glass's force
+    // tolerance): they come from the parallel Ewald split, whose sums differ between rank counts
+    // in the last bits (1e-16 ε/σ at a minimum), and the search amplifies any difference.
+    for (int i = 0; i < config_.n_mobile; ++i)
+      for (int a = 0; a < 3; ++a)
+        far_force_[3 * i + a] += std::ldexp(std::nearbyint(std::ldexp(config_.sample_force[i][a], 24)), -24);
     n_energy_calls_ = 0;
   }
 }

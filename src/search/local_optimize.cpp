@@ -221,6 +221,13 @@ SaddleOutcome converge_saddle_large(const LocalModel& model, Vector x, const Sad
       Matrix ht = h;
       ht.noalias() += (std::abs(lam) - lam) * v * v.transpose();
       Eigen::LLT<Matrix> llt(ht);
+      // More than one negative mode (a push that compressed stiff bonds: their transverse curvature
+      // is k(1 − r₀/r) < 0): shift H̃ by μ until it is positive definite, a Levenberg step scaled by
+      // each mode's curvature. Steepest descent at a fixed step overshoots the stiff modes and
+      // oscillates at the trust radius (400 steps per attempt on polar dimers, none converged).
+      double mu = std::max(-2.0 * lam2, 1.0);  // λ₂'s Ritz value bounds it from above: double until PD
+      for (int tries = 0; llt.info() != Eigen::Success && tries < 60; ++tries, mu *= 2.0)
+        llt.compute(ht + mu * Matrix::Identity(ht.rows(), ht.cols()));
       Vector dperp;
       if (llt.info() == Eigen::Success) dperp = -llt.solve(gperp);
       else dperp = -gperp * std::min(0.02, p.trust_radius / std::max(LocalModel::max_bead_norm(gperp), 1e-300));
