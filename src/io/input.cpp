@@ -141,9 +141,10 @@ Schema default_schema() {
   s.add_double("search.neb_tol", 1e-5, "(0, 1]", "epsilon/sigma", "NEB converged when max |F_NEB| <= neb_tol");
   s.add_int("search.neb_max_iter", 5000, "[1, inf)", "steps",
             "NEB optimiser steps; a band still above neb_tol then is kept, its row marked neb_converged = 0");
-  s.add_string("search.neb_optimizer", "fire", {"fire", "lbfgs"},
-               "optimiser of the NEB band: FIRE, or global L-BFGS (Sheppard et al. 2008; 2-4x fewer steps, FIRE takes "
-               "over if it blows up or stalls); both stop at neb_tol");
+  s.add_string(
+      "search.neb_optimizer", "lbfgs", {"fire", "lbfgs"},
+      "optimiser of the NEB band: global L-BFGS (Sheppard et al. 2008; 2-4x fewer steps than FIRE, which takes "
+      "over if it blows up or stalls), or FIRE; both stop at neb_tol");
   s.add_int("search.checkpoint_every", 32, "[1, inf)", "domains", "save the catalogue after this many domains");
   s.add_string("search.start_from", "occupied", {"occupied", "window"},
                "attempts start from the occupied state O only, or cycle over the minima within explore_window of "

@@ -6,8 +6,8 @@
 # asymmetry is signed, classes follow the documented rule (tls rows adjacent, E_qs within the
 # threshold), no rearrangement is listed twice; a search resumed domain by domain equals the one-go
 # search; a rerun of a finished search leaves the file byte for byte; with search.neb_max_iter = 50
-# no band converges (/tls/neb_converged); search.neb_optimizer = "lbfgs" gives a catalogue identical
-# at 1, 2 and 4 ranks with FIRE's rows; bad [search] and [tls] input
+# no band converges (/tls/neb_converged); search.neb_optimizer = "fire" gives a catalogue identical
+# at 1, 2 and 4 ranks with the default L-BFGS's rows; bad [search] and [tls] input
 # exits 1 with one clear message and leaves the file as it was; run.heartbeat = 1e-3 s (at 4 ranks)
 # prints lines naming the domain and each of the search's loops, and lines from the rows' whole-sample
 # relaxation, and changes nothing in the catalogue; the default (60 s) prints none on these short runs.
@@ -62,7 +62,7 @@ before=$(md5sum < np2.h5)
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search in2.toml > rerun.txt
 grep -q "0 to search now, 2 already in the file" rerun.txt
 [[ $(md5sum < np2.h5) == "$before" ]] || { echo "FAIL rerun changed np2.h5"; exit 1; }
-# The NEB's step budget (search.neb_max_iter): 50 FIRE steps leave every band above neb_tol.
+# The NEB's step budget (search.neb_max_iter): 50 steps (of the default L-BFGS) leave every band above neb_tol.
 cp base.h5 short.h5
 input short.h5 "neb_max_iter = 50" > short.toml
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search short.toml > short.txt
@@ -75,37 +75,37 @@ assert c_full.any(), c_full
 assert len(c_short) >= 1 and not c_short.any(), c_short
 print(f"neb_max_iter: converged bands {c_full.sum()} of {len(c_full)} at 5000 steps, {c_short.sum()} of {len(c_short)} at 50")
 PY
-# search.neb_optimizer = "lbfgs" at 1, 2 and 4 ranks: the catalogue identical at every rank count
-# (bitwise, wall times aside), the same rows as FIRE's (the events do not depend on the band: states,
-# energies and classes equal; barriers within 1e-4 ε, a climber may reach a neighbouring saddle,
-# docs/minimizers.md), and the optimiser recorded in /search. lb2 starts from np2.h5, FIRE's finished
-# catalogue: another optimiser changes the fingerprint, so the search starts over.
+# search.neb_optimizer = "fire" at 1, 2 and 4 ranks: the catalogue identical at every rank count
+# (bitwise, wall times aside), the same rows as the default L-BFGS's (the events do not depend on the
+# band: states, energies and classes equal; barriers within 1e-4 ε, a climber may reach a neighbouring
+# saddle, docs/minimizers.md), and the optimiser recorded in /search. fi2 starts from np2.h5, L-BFGS's
+# finished catalogue: another optimiser changes the fingerprint, so the search starts over.
 for np in 1 2 4; do
-  if [[ $np == 2 ]]; then cp np2.h5 lb2.h5; else cp base.h5 lb$np.h5; fi
-  input lb$np.h5 'neb_optimizer = "lbfgs"' > lb$np.toml
-  timeout 300 "$MPIEXEC" -n $np "$TLSMAP" search lb$np.toml > lb$np.txt
+  if [[ $np == 2 ]]; then cp np2.h5 fi2.h5; else cp base.h5 fi$np.h5; fi
+  input fi$np.h5 'neb_optimizer = "fire"' > fi$np.toml
+  timeout 300 "$MPIEXEC" -n $np "$TLSMAP" search fi$np.toml > fi$np.txt
 done
-grep -q "2 to search now, 0 already in the file" lb2.txt || { echo "FAIL: another neb_optimizer resumed FIRE's catalogue"; cat lb2.txt; exit 1; }
+grep -q "2 to search now, 0 already in the file" fi2.txt || { echo "FAIL: another neb_optimizer resumed L-BFGS's catalogue"; cat fi2.txt; exit 1; }
 /usr/bin/python3 - <<'PY'
 import h5py, numpy as np
-fire, lb = h5py.File("np1.h5", "r"), {n: h5py.File(f"lb{n}.h5", "r") for n in (1, 2, 4)}
+fi, lbfgs = {n: h5py.File(f"fi{n}.h5", "r") for n in (1, 2, 4)}, h5py.File("np1.h5", "r")
 for n in (2, 4):
     for grp in ["tls", "search"]:
-        for k in lb[1][grp]:
+        for k in fi[1][grp]:
             if k == "seconds":
                 continue
-            x, y = lb[1][grp][k][()], lb[n][grp][k][()]
+            x, y = fi[1][grp][k][()], fi[n][grp][k][()]
             assert x.shape == y.shape and np.array_equal(x, y, equal_nan=(x.dtype.kind == "f")), (n, grp, k)
 attr = lambda f: f["search"].attrs["neb_optimizer"]
-assert [attr(fire)] + [attr(lb[n]) for n in (1, 2, 4)] in (["fire"] + ["lbfgs"] * 3, [b"fire"] + [b"lbfgs"] * 3)
-a, b = fire["tls"], lb[1]["tls"]
+assert [attr(lbfgs)] + [attr(fi[n]) for n in (1, 2, 4)] in (["lbfgs"] + ["fire"] * 3, [b"lbfgs"] + [b"fire"] * 3)
+a, b = fi[1]["tls"], lbfgs["tls"]
 assert len(a["energy_a"]) == len(b["energy_a"]), (len(a["energy_a"]), len(b["energy_a"]))
 for k in ["energy_a", "energy_b", "mobile_id", "position_a", "position_b", "class", "adjacent"]:
     assert np.array_equal(a[k][()], b[k][()]), k
 db = np.abs(a["barrier"][()] - b["barrier"][()])
 assert db.max() <= 1e-4, db
 conv = (a["neb_converged"][()].sum(), b["neb_converged"][()].sum())
-print(f"neb_optimizer lbfgs: identical at 1, 2, 4 ranks; the same {len(db)} rows as FIRE, barriers within {db.max():.1e}; "
+print(f"neb_optimizer fire: identical at 1, 2, 4 ranks; the same {len(db)} rows as L-BFGS, barriers within {db.max():.1e}; "
       f"bands converged FIRE {conv[0]}, L-BFGS {conv[1]}")
 PY
 

@@ -40,8 +40,8 @@ struct NebParams {
   bool climbing = true;    // climbing image on
   long climb_after = 200;  // steps before the highest image starts to climb (or when near tol)
   double max_step = 0.05;  // cap on any bead's displacement per step (σ)
-  NebOptimizer optimizer = NebOptimizer::fire;
-  int memory = 10;  // lbfgs: correction pairs kept
+  NebOptimizer optimizer = NebOptimizer::lbfgs;  // the input's default too (search.neb_optimizer)
+  int memory = 10;                               // lbfgs: correction pairs kept
   // lbfgs: FIRE takes over for good, from the band with the lowest max|F| so far, when max|F| rises
   // past lbfgs_blowup times that lowest value or has not improved for lbfgs_stall steps.
   double lbfgs_blowup = 100.0;
