@@ -186,6 +186,9 @@ class TestPopulation(Tmp):
         # the other classes for comparison: medians of E_qs 0.004 ε (tls), 1.0 ε (double_well)
         self.assertAlmostEqual(g.by_class["tls"]["e_qs_K"].value, 0.48, places=10)
         self.assertAlmostEqual(g.by_class["double_well"]["e_qs_K"].value, 120.0, places=10)
+        # E_qs over adjacent rows only: the two double_well rows with adjacent = 0 (e_qs 0.9, 1.1) left out
+        self.assertEqual(g.by_class["double_well"]["e_qs_left_out"], 2)
+        np.testing.assert_allclose(np.sort(g.by_class["double_well"]["e_qs_values_K"]), [96.0, 120.0, 144.0])
         self.assertAlmostEqual(g.by_class["double_well"]["asym_abs_K"].value, 120.0, places=10)
         self.assertAlmostEqual(g.by_class["single_well"]["mu_D"].value / g.info["debye"] / q, 1.0, places=12)
         self.assertEqual(g.info["population_classes"], ["tls"])

@@ -83,9 +83,16 @@ def _population_section(L, g, samples):
 
 
 CLASS_COLUMNS = (("asym_abs_K", "median |ε| (K)"), ("asym_K", "median ε = E_B − E_A (K)"),
-                 ("barrier_K", "median V (K)"), ("e_qs_K", "median E_qs (K)"), ("split_K", "median Δ₀ WKB (K)"),
+                 ("barrier_K", "median V (K)"), ("e_qs_K", "median E_qs, adjacent rows (K)"), ("split_K", "median Δ₀ WKB (K)"),
                  ("relax_K", "median ε_relaxed − ε (K)"), ("zpe_K", "median ΔZPE (K)"),
                  ("mu_D", "median |μ_T| (D)"), ("n_moving", "median n_moving"))
+
+
+def _left_out(g):
+    n = {k: d.get("e_qs_left_out", 0) for k, d in g.by_class.items()}
+    if not any(n.values()):
+        return ""
+    return " (left out: " + ", ".join(f"{v} {k}" for k, v in n.items() if v) + ")"
 
 
 def _class_section(L, g):
@@ -96,7 +103,9 @@ def _class_section(L, g):
     in_pop = set(g.info.get("population_classes", ()))
     L += ["### Classes compared", "",
           "Medians over the rows of each class (jackknife errors over samples); the population of the "
-          "statistics is marked. ε is signed (A = the occupied state).", ""]
+          "statistics is marked. ε is signed (A = the occupied state). E_qs is over adjacent rows only: "
+          "a band with an intermediate minimum is not a double well, and its profile's splitting depends on "
+          "the band" + _left_out(g) + ".", ""]
     L += [_table(["class", "rows"] + [h for _, h in cols],
                  [[k + (" (population)" if k in in_pop else ""), d["n"]] + [_fmt(d.get(key)) for key, _ in cols]
                   for k, d in g.by_class.items()]), ""]
