@@ -258,8 +258,9 @@ def cmd_report(work):
     lit_w = lambda n: f"{fmt(per_h(n, lit_cpu_work))} ({fmt(per_h(n, lit_cpu))})"
     rows.append(("distinct pairs (double-well)", len(dw), len(tl_ok)))
     for th in thresholds:
-        rows.append((f"of which asymmetry < {th:g} ε", sum(p["asymmetry"] < th for p in dw),
-                     sum(p["asymmetry"] < th for p in tl_ok)))
+        # |ε|: tlsmap's asymmetry is signed (B − A, A the occupied state), the literature's is ≥ 0
+        rows.append((f"of which \\|asymmetry\\| < {th:g} ε", sum(abs(p["asymmetry"]) < th for p in dw),
+                     sum(abs(p["asymmetry"]) < th for p in tl_ok)))
     print(f"## literature protocol (LAMMPS), T = {s['T_MD']}, minimised every {s['EVERY']} steps, "
           f"{summ['frames']} inherent structures")
     print(f"- {summ['states']} distinct states, {summ['transitions']} transitions between consecutive "
@@ -294,7 +295,8 @@ def cmd_report(work):
     print()
     print("| median over pairs | literature (double-well) | tlsmap |")
     print("|---|---|---|")
-    for k in ("asymmetry", "barrier", "n_moving", "d_l", "participation", "max_disp"):
+    print(f"| \\|asymmetry\\| | {med([abs(p['asymmetry']) for p in dw])} | {med([abs(p['asymmetry']) for p in tl_ok])} |")
+    for k in ("barrier", "n_moving", "d_l", "participation", "max_disp"):
         print(f"| {k} | {med([p[k] for p in dw])} | {med([p[k] for p in tl_ok])} |")
     print()
     print("literature pairs: asymmetry, barrier (from A), n_moving, d_L, N_p, max|d|, NEB steps, "
