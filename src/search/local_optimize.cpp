@@ -225,7 +225,9 @@ SaddleOutcome converge_saddle_large(const LocalModel& model, Vector x, const Sad
       // is k(1 − r₀/r) < 0): shift H̃ by μ until it is positive definite, a Levenberg step scaled by
       // each mode's curvature. Steepest descent at a fixed step overshoots the stiff modes and
       // oscillates at the trust radius (400 steps per attempt on polar dimers, none converged).
-      double mu = std::max(-2.0 * lam2, 1.0);  // λ₂'s Ritz value bounds it from above: double until PD
+      // lam2, a Ritz value, is an upper bound of λ₂, so μ may start too small: doubled until H̃ + μI is
+      // positive definite.
+      double mu = std::max(-2.0 * lam2, 1.0);
       for (int tries = 0; llt.info() != Eigen::Success && tries < 60; ++tries, mu *= 2.0)
         llt.compute(ht + mu * Matrix::Identity(ht.rows(), ht.cols()));
       Vector dperp;

@@ -28,10 +28,11 @@
 // given the whole sample's forces there (LocalConfig::sample_force), the model adds
 //   E_far(x) = −Σ_i f_i · (x_i − x_i⁰),  f_i = F_sample,i − F_local,i(x⁰),
 // so that its forces at x⁰ are the sample's (a minimum of the sample is a minimum of the model) and
-// the far field's change with the displacement is left out. F_sample is rounded to multiples of
-// 2⁻²⁴ ε/σ (6e-8): the parallel Ewald sums differ between rank counts in the last bits (1e-16 ε/σ
-// measured at a minimum), and rounded they give the same model, and the same search, at any count. That is the local model's
-// one approximation of the whole-sample energy; docs/polar.md states what it costs, measured.
+// the far field's change with the displacement is left out. That is the local model's one
+// approximation of the whole-sample energy; docs/polar.md states what it costs, measured. F_sample
+// is rounded to multiples of 2⁻²⁴ ε/σ (6e-8): the parallel Ewald sums differ between rank counts in
+// the last bits (1e-16 ε/σ measured at a minimum), and rounded they give the same model, and the
+// same search, at any rank count.
 //
 // Speed. A pair list (mobile–mobile and mobile–frozen pairs within rc + skin, each with its
 // periodic shift fixed at build time) is cached and rebuilt only when a mobile bead has moved more

@@ -23,9 +23,10 @@
 //     h = +2g₁/(|λ₁| + sqrt(λ₁² + 4g₁²)) v₁  −  H̃⁻¹ g⊥,   H̃ = H + (|λ₁| − λ₁) v₁v₁ᵀ (Cholesky),
 // i.e. the same uphill step along v₁ and a Newton step across it (H̃ equals H across v₁ and is
 // positive definite when only λ₁ may be negative); when H̃ is not (other negative modes, e.g.
-// compressed stiff bonds after a push) the step across v₁ is the Levenberg step −(H̃ + μI)⁻¹ g⊥, μ
-// doubled from max(−2λ₂, 1) until Cholesky succeeds. Near the saddle this is Newton's step, so both paths converge to
-// the same point quadratically; the index is verified at the end with the full spectrum, once.
+// compressed stiff bonds after a push) the step across v₁ is the Levenberg step −(H̃ + μI)⁻¹ g⊥,
+// μ doubled from max(−2λ₂, 1) until Cholesky succeeds. Near the saddle this is Newton's step, so
+// both paths converge to the same point quadratically; the index is verified at the end with the
+// full spectrum, once.
 #include "tlsmap/search/local_model.hpp"
 
 namespace tlsmap {
