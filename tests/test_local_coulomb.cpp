@@ -91,6 +91,15 @@ LocalConfig domain_config(const GlobalBeads& g, double alpha, bool charged, bool
   return config;
 }
 
+// The gathered sample of the uncharged engine with charges ±kCharge by species: the local model's
+// charges, without building an Ewald engine.
+GlobalBeads charged_sample() {
+  const auto e = engine(0.0);
+  GlobalBeads g = gather_by_id(e->sys.beads(), MPI_COMM_WORLD);
+  for (std::size_t i = 0; i < g.size(); ++i) g.charge[i] = g.species[i] == 0 ? kCharge : -kCharge;
+  return g;
+}
+
 // Sets the mobile beads of the engine's sample to x (every rank calls; owners write).
 void place(System& sys, const LocalModel& m, const LocalModel::Vector& x) {
   Beads& b = sys.beads();
@@ -185,10 +194,7 @@ TEST(ShiftedForceCoulomb, TableMatchesLongDoubleFormulas) {
 }
 
 TEST(LocalModelPolar, GradientAndHessianAreDerivativesOfTheEnergy) {
-  const auto e = engine(0.0);
-  GlobalBeads g = gather_by_id(e->sys.beads(), MPI_COMM_WORLD);
-  for (std::size_t i = 0; i < g.size(); ++i) g.charge[i] = g.species[i] == 0 ? kCharge : -kCharge;
-  const LocalModel m(domain_config(g, 0.2, true));
+  const LocalModel m(domain_config(charged_sample(), 0.2, true));
   ASSERT_GT(m.n_mobile(), 90);
   const LocalModel::Vector x = random_push(m, 0.05, 3);
   LocalModel::Vector grad;
@@ -219,10 +225,7 @@ TEST(LocalModelPolar, GradientAndHessianAreDerivativesOfTheEnergy) {
 // modes at the trust radius: here 3 of the 4 climbs then ran their 400 steps without converging (1
 // verified saddle); the Levenberg step converges all 4.
 TEST(LocalModelPolar, ClimbsConvergeThroughCompressedBonds) {
-  const auto e = engine(0.0);
-  GlobalBeads g = gather_by_id(e->sys.beads(), MPI_COMM_WORLD);
-  for (std::size_t i = 0; i < g.size(); ++i) g.charge[i] = g.species[i] == 0 ? kCharge : -kCharge;
-  const LocalModel m(domain_config(g, 0.2, true));
+  const LocalModel m(domain_config(charged_sample(), 0.2, true));
   SearchParams p;
   ASSERT_GT(m.n_dof(), p.saddle.dense_limit);
   p.max_attempts = 4;
