@@ -592,8 +592,13 @@ TEST(EventSearch, LJ7FindsTheKnownMinima) {
   }
   const auto em = distinct(e_min, 1e-7), es = distinct(e_sad, 1e-7);
   std::printf(
-      "LJ7: %d attempts, %d events, %zu minima (%zu distinct energies), %zu saddles (%zu distinct energies), %.2f s\n",
-      r.attempts, r.events, r.minima.size(), em.size(), r.saddles.size(), es.size(), r.seconds);
+      "LJ7: %d attempts, %d events (%d no exit, %d climbs unconverged), %zu minima (%zu distinct energies), %zu "
+      "saddles (%zu distinct energies), %.2f s\n",
+      r.attempts, r.events, r.failed_exits, r.failed_climbs, r.minima.size(), em.size(), r.saddles.size(), es.size(),
+      r.seconds);
+  // Every attempt is counted once (/search/n_events, n_failed_exits, n_failed_climbs add up).
+  EXPECT_EQ(r.attempts, 400);
+  EXPECT_EQ(r.events + r.failed_exits + r.failed_climbs, r.attempts);
   for (double e : em) std::printf("  minimum %.6f\n", e);
   for (double e : es) std::printf("  saddle  %.6f\n", e);
   // Cambridge Cluster Database (Wales & Doye, J. Phys. Chem. A 101, 5111 (1997)): LJ7 global
@@ -709,9 +714,11 @@ TEST(EventSearch, LJ7CompleteTransitionStateSet) {
     const DomainSearch r = search_domain(m, p, seed, 7);
     found_by_seed.push_back(check_against_reference(r, ref));
     std::printf(
-        "LJ7 (follow_modes 15, seed %d): %d attempts, %d events, %zu distinct transition states of %zu, "
-        "%.2f s\n",
-        static_cast<int>(seed), r.attempts, r.events, found_by_seed.back().size(), ref.saddles.size(), r.seconds);
+        "LJ7 (follow_modes 15, seed %d): %d attempts, %d events (%d no exit, %d climbs unconverged), %zu "
+        "distinct transition states of %zu, %.2f s\n",
+        static_cast<int>(seed), r.attempts, r.events, r.failed_exits, r.failed_climbs, found_by_seed.back().size(),
+        ref.saddles.size(), r.seconds);
+    EXPECT_EQ(r.events + r.failed_exits + r.failed_climbs, r.attempts);
     EXPECT_EQ(found_by_seed.back().size(), ref.saddles.size());
   }
   EXPECT_EQ(found_by_seed[0], found_by_seed[1]);

@@ -459,19 +459,15 @@ bool leave_basin(const LocalModel& model, const SearchParams& p, const Vector& d
 }
 
 // 2-3. Push a local cluster out of the basin of x0 and climb to the saddle. Nothing when the push
-//      is empty or does not leave the basin (counted in out.failed_exits).
+//      is empty or does not leave the basin.
 std::optional<SaddleOutcome> push_and_climb(const LocalModel& model, const SearchParams& p, std::uint64_t seed,
-                                            std::uint64_t domain_key, int attempt, const Vector& x0,
-                                            DomainSearch& out) {
+                                            std::uint64_t domain_key, int attempt, const Vector& x0) {
   const Vector push = cluster_push(model, p, seed, domain_key, attempt, x0);
   if (push.norm() == 0.0) return std::nullopt;
   const Vector dir = push.normalized();
   Vector x = x0 + p.push_size * dir;
   Vector mode = dir;
-  if (!leave_basin(model, p, dir, x, mode)) {
-    ++out.failed_exits;
-    return std::nullopt;
-  }
+  if (!leave_basin(model, p, dir, x, mode)) return std::nullopt;
   // 3. Climb to the saddle.
   return converge_saddle(model, x, p.saddle, large(model, p) ? mode : dir);
 }
@@ -525,11 +521,11 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
   for (int attempt = 0; attempt < p.max_attempts && stale < p.stop_after_stale; ++attempt) {
     if (attempt >= min_attempts && missing_probability(out.minima, attempt, p.target_window) <= p.target_missing)
       break;  // converged: the next attempt would find a new minimum in the window with chance <= target
+    const int from = start_minimum(out, p, attempt);
+    if (from < 0) break;  // no verified minimum to start from: no attempt is made
     out.attempts = attempt + 1;
     heartbeat("search attempt", attempt, "minima found", static_cast<double>(out.minima.size()));
     ++stale;
-    const int from = start_minimum(out, p, attempt);
-    if (from < 0) break;
     const Vector x0 = out.minima[from].x;
     visits.resize(out.minima.size(), 0);
     softest.resize(out.minima.size());
@@ -537,8 +533,11 @@ DomainSearch search_domain(const LocalModel& model, const SearchParams& p, std::
 
     const std::optional<SaddleOutcome> s = visit < 2 * p.follow_modes
                                                ? follow_soft_mode(model, p, x0, softest[from], visit)
-                                               : push_and_climb(model, p, seed, domain_key, attempt, x0, out);
-    if (!s) continue;
+                                               : push_and_climb(model, p, seed, domain_key, attempt, x0);
+    if (!s) {  // no climb: the push never left the basin (or was empty), or no soft mode was left
+      ++out.failed_exits;
+      continue;
+    }
     if (!s->converged) {
       ++out.failed_climbs;
       continue;

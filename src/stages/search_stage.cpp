@@ -49,7 +49,8 @@ namespace {
 template <class Outcome, class F>
 void for_each_field(Outcome& o, F&& f) {
   f(o.domain), f(o.status), f(o.error), f(o.center);
-  f(o.n_mobile), f(o.n_frozen), f(o.n_attempts), f(o.n_events), f(o.seconds);
+  f(o.n_mobile), f(o.n_frozen), f(o.n_attempts), f(o.n_events), f(o.n_failed_exits), f(o.n_failed_climbs);
+  f(o.seconds);
   f(o.n_singletons), f(o.missing);
   f(o.minima_energy), f(o.minima_verified);
   f(o.saddle_energy), f(o.saddle_verified), f(o.saddle_minima);
@@ -153,6 +154,8 @@ DomainOutcome search_one_domain(const LocalCopy& copy, const LJTable& table, con
 
   o.n_attempts = s.attempts;
   o.n_events = s.events;
+  o.n_failed_exits = s.failed_exits;
+  o.n_failed_climbs = s.failed_climbs;
   o.n_singletons = s.singletons;
   o.missing = s.missing;
   o.seconds = s.seconds;
@@ -386,6 +389,8 @@ void write_search_rows(Hdf5File& f, const std::vector<const DomainOutcome*>& all
       {"n_frozen", &DomainOutcome::n_frozen},
       {"n_attempts", &DomainOutcome::n_attempts},
       {"n_events", &DomainOutcome::n_events},
+      {"n_failed_exits", &DomainOutcome::n_failed_exits},
+      {"n_failed_climbs", &DomainOutcome::n_failed_climbs},
       {"n_singletons", &DomainOutcome::n_singletons}};
   for (const auto& [name, member] : counts)
     write_replicated(f, std::string("/search/") + name,
@@ -530,6 +535,13 @@ std::map<std::int64_t, DomainOutcome> read_catalogue(Hdf5File& f, const RunInfo&
   const auto n_attempts = read_dataset<std::int64_t>(f, "/search/n_attempts");
   const auto n_events = read_dataset<std::int64_t>(f, "/search/n_events");
   const auto seconds = read_dataset<double>(f, "/search/seconds");
+  // Written since 2026-12-07; a file from before gets −1 (not recorded) and is still resumed.
+  const auto failure_count = [&](const char* name) {
+    const std::string where = std::string("/search/") + name;
+    return has_object(f, where) ? read_dataset<std::int64_t>(f, where) : std::vector<std::int64_t>(status.size(), -1);
+  };
+  const auto n_failed_exits = failure_count("n_failed_exits");
+  const auto n_failed_climbs = failure_count("n_failed_climbs");
   const auto n_singletons = read_dataset<std::int64_t>(f, "/search/n_singletons");
   const auto missing = read_dataset<double>(f, "/search/missing_mass");
   const auto m_off = read_dataset<std::int64_t>(f, "/search/minima_offset");
@@ -547,7 +559,8 @@ std::map<std::int64_t, DomainOutcome> read_catalogue(Hdf5File& f, const RunInfo&
   check(static_cast<std::int64_t>(status.size()) == n_dom, "/search has the wrong number of domains");
   const auto n_dom_size = static_cast<std::size_t>(n_dom);
   check(n_mobile.size() == n_dom_size && n_frozen.size() == n_dom_size && n_attempts.size() == n_dom_size &&
-            n_events.size() == n_dom_size && seconds.size() == n_dom_size && n_singletons.size() == n_dom_size &&
+            n_events.size() == n_dom_size && n_failed_exits.size() == n_dom_size &&
+            n_failed_climbs.size() == n_dom_size && seconds.size() == n_dom_size && n_singletons.size() == n_dom_size &&
             missing.size() == n_dom_size,
         "a per-domain dataset of /search (n_mobile ... missing) does not have one entry per domain");
   auto csr_ok = [&](const std::vector<std::int64_t>& off, std::size_t len, std::size_t width) {
@@ -571,6 +584,7 @@ std::map<std::int64_t, DomainOutcome> read_catalogue(Hdf5File& f, const RunInfo&
     o.status = status[d];
     o.center = info.grid->center(d);
     o.n_mobile = n_mobile[d], o.n_frozen = n_frozen[d], o.n_attempts = n_attempts[d], o.n_events = n_events[d];
+    o.n_failed_exits = n_failed_exits[d], o.n_failed_climbs = n_failed_climbs[d];
     o.seconds = seconds[d];
     o.n_singletons = n_singletons[d], o.missing = missing[d];
     o.minima_energy.assign(m_e.begin() + m_off[d], m_e.begin() + m_off[d + 1]);
@@ -666,6 +680,16 @@ void summarise(const std::map<std::int64_t, DomainOutcome>& done, const Merged& 
       "{} of {} domains done ({} failed); {} rows{} ({} copies merged); this run searched "
       "{} domains in {:.1f} s; wrote /tls and /search to {}",
       done.size(), n_dom, n_failed, m.rows.size(), classes, m.n_merged, n_finished, progress.elapsed(), path));
+  // Where the attempts went (domains that record it): the first thing to read when a region gives no rows.
+  std::int64_t attempts = 0, events = 0, exits = 0, climbs = 0;
+  for (const auto& [d, o] : done)
+    if (o.status == 1 && o.n_failed_exits >= 0)
+      attempts += o.n_attempts, events += o.n_events, exits += o.n_failed_exits, climbs += o.n_failed_climbs;
+  if (attempts > 0)
+    progress.say(
+        fmt::format("attempts: {} in all; {} reached a verified saddle, {} found no way out of the basin "
+                    "(/search/n_failed_exits), {} climbs did not converge (/search/n_failed_climbs)",
+                    attempts, events, exits, climbs));
   // Convergence of the domains done (Good–Turing, search.target_missing): the median and the largest.
   std::vector<double> missing;
   for (const auto& [d, o] : done)

@@ -4,8 +4,9 @@
 # every rank count (bitwise, except the wall times in /search/seconds); every row's state A is the
 # occupied state (E_A = /search/e_sample, also after relaxation with every bead free), the
 # asymmetry is signed, classes follow the documented rule (tls rows adjacent, E_qs within the
-# threshold), no rearrangement is listed twice; a search resumed domain by domain equals the one-go
-# search; a rerun of a finished search leaves the file byte for byte; with search.neb_max_iter = 50
+# threshold), no rearrangement is listed twice; /search counts every attempt once (n_events +
+# n_failed_exits + n_failed_climbs = n_attempts); a search resumed domain by domain equals the one-go
+# search, also from a /search written before the failure counts (they read −1); a rerun of a finished search leaves the file byte for byte; with search.neb_max_iter = 50
 # no band converges (/tls/neb_converged); search.neb_optimizer = "fire" gives a catalogue identical
 # at 1, 2 and 4 ranks with the default L-BFGS's rows; bad [search] and [tls] input
 # exits 1 with one clear message and leaves the file as it was; run.heartbeat = 1e-3 s (at 4 ranks)
@@ -55,8 +56,28 @@ cp base.h5 resumed.h5
 input resumed.h5 "checkpoint_every = 1" | sed 's/max_domains = 2/max_domains = 1/' > resume1.toml
 input resumed.h5 "checkpoint_every = 1" > resume2.toml
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search resume1.toml > resume1.txt
+cp resumed.h5 older.h5
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search resume2.toml > resume2.txt
 grep -q "1 to search now, 1 already in the file" resume2.txt
+# A /search from before the failure counts (2026-12-07) is resumed: its domain gets −1 (not recorded),
+# the new domain its counts, and the rows are the same as resumed.h5's.
+/usr/bin/python3 -c '
+import h5py
+with h5py.File("older.h5", "a") as f:
+    del f["search/n_failed_exits"], f["search/n_failed_climbs"]'
+sed 's/resumed.h5/older.h5/' resume2.toml > older.toml
+timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search older.toml > older.txt
+grep -q "1 to search now, 1 already in the file" older.txt || { echo "FAIL: the older /search was not resumed"; cat older.txt; exit 1; }
+/usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+old, new = h5py.File("older.h5", "r"), h5py.File("resumed.h5", "r")
+so, sn = old["search"], new["search"]
+assert so["n_failed_exits"][0] == -1 and so["n_failed_climbs"][0] == -1, (so["n_failed_exits"][()], so["n_failed_climbs"][()])
+for k in ("n_failed_exits", "n_failed_climbs", "n_attempts", "n_events"):
+    assert so[k][1] == sn[k][1], k
+assert np.array_equal(old["tls/position_b"][()], new["tls/position_b"][()])
+print("older /search resumed: failure counts", so["n_failed_exits"][()], so["n_failed_climbs"][()])
+PY
 # A finished search: nothing to do, file untouched.
 before=$(md5sum < np2.h5)
 timeout 300 "$MPIEXEC" -n 2 "$TLSMAP" search in2.toml > rerun.txt
@@ -131,8 +152,12 @@ shapes = {"center": (n, 3), "radius": (n,), "energy_a": (n,), "energy_b": (n,), 
 for k, shape in shapes.items():
     assert t[k].shape == shape, (k, t[k].shape, shape)
 for k in ["domain_center", "domain_done", "n_mobile", "n_frozen", "n_attempts", "n_minima", "n_saddles",
-          "seconds", "minima_offset", "saddle_offset", "pair_offset", "missing_mass", "n_singletons"]:
+          "seconds", "minima_offset", "saddle_offset", "pair_offset", "missing_mass", "n_singletons",
+          "n_failed_exits", "n_failed_climbs"]:
     assert s[k].shape[0] in (D, D + 1), k
+# Every attempt is counted once: a verified saddle, no way out of the basin, or an unconverged climb.
+ne, nx, nc = s["n_events"][()], s["n_failed_exits"][()], s["n_failed_climbs"][()]
+assert np.array_equal(s["n_attempts"][()], ne + nx + nc) and (nx >= 0).all() and (nc >= 0).all(), (ne, nx, nc)
 assert s["minima_energy"].shape == (s["minima_offset"][-1],)
 # Convergence (Good-Turing): n_singletons / n_attempts per searched domain, NaN for the others; at
 # most every minimum other than O is a singleton.

@@ -173,10 +173,11 @@ struct DomainSearch {
   std::vector<Saddle> saddles;
   std::vector<TlsPair> pairs;  // by the PairRule; `lowest` gives at most one
   // Statistics.
-  int attempts = 0;                          // attempts made
-  int events = 0;                            // attempts that converged to a verified saddle
-  int failed_exits = 0;                      // pushes that never left the basin
-  int failed_climbs = 0;                     // climbs that did not converge to a first-order saddle
+  int attempts = 0;       // attempts made
+  int events = 0;         // attempts that converged to a verified saddle
+  int failed_exits = 0;   // attempts with no climb: the push never left the basin (or no soft mode was left)
+  int failed_climbs = 0;  // climbs that did not converge to a first-order saddle
+                          // (attempts = events + failed_exits + failed_climbs)
   long energy_calls = 0, hessian_calls = 0;  // including the NEB's images
   int singletons = 0;                        // minima in the target window reached by exactly one attempt
   double missing = std::numeric_limits<double>::quiet_NaN();  // Good–Turing estimate at the end

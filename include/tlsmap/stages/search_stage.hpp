@@ -44,8 +44,11 @@ struct DomainOutcome {
   std::string error;  // the failure's message (status 2)
   Vec3 center = Vec3::Zero();
   std::int64_t n_mobile = 0, n_frozen = 0;
-  std::int64_t n_attempts = 0;    // activation attempts made
-  std::int64_t n_events = 0;      // attempts that reached a verified saddle
+  std::int64_t n_attempts = 0;  // activation attempts made
+  std::int64_t n_events = 0;    // attempts that reached a verified saddle
+  // The other attempts: no climb (the push never left the basin) or a climb that did not converge;
+  // n_attempts = n_events + n_failed_exits + n_failed_climbs. −1: not recorded (an older file).
+  std::int64_t n_failed_exits = 0, n_failed_climbs = 0;
   std::int64_t n_singletons = 0;  // minima in search.target_window reached by exactly one attempt
   double missing = std::numeric_limits<double>::quiet_NaN();  // Good–Turing n_singletons / n_attempts
   double seconds = 0.0;                     // wall time of the search (machine-dependent; not compared)
