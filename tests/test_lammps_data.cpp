@@ -121,6 +121,29 @@ TEST(LammpsData, TiltFactorsAreRejectedNamingTheLine) {
   expect_error([&] { read_lammps_data(path, MPI_COMM_WORLD); }, {path + ":9:", "tilt"});
 }
 
+// A box made triclinic in LAMMPS but not tilted ("0 0 0 xy xz yz", what write_data gives after
+// change_box all triclinic) is orthorhombic: read as the same box and beads as without the line.
+TEST(LammpsData, ZeroTiltFactorsReadAsTheOrthorhombicBox) {
+  DataPath plain("plain"), tilted("zero_tilt");
+  const std::string head = "t\n\n2 atoms\n1 atom types\n0 4 xlo xhi\n-1 3 ylo yhi\n0 5 zlo zhi\n";
+  const std::string atoms = "\nAtoms # atomic\n\n1 1 0.5 0.5 0.5\n2 1 1.5 0.5 4.5\n";
+  write_text(plain.path, head + atoms);
+  write_text(tilted.path, head + "0.0 0 -0.0 xy xz yz\n" + atoms);
+  const LammpsData a = read_lammps_data(plain.path, MPI_COMM_WORLD), b = read_lammps_data(tilted.path, MPI_COMM_WORLD);
+  EXPECT_EQ(b.box.lo, a.box.lo);
+  EXPECT_EQ(b.box.len, a.box.len);
+  EXPECT_EQ(b.box.len, Vec3(4.0, 4.0, 5.0));
+  const auto pa = gather_all(a.beads), pb = gather_all(b.beads);
+  ASSERT_EQ(pb.size(), 2u);
+  for (std::size_t k = 0; k < pa.size(); ++k)
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(pb[k].pos[c], pa[k].pos[c]);
+  EXPECT_EQ(pb[1].pos[2], 4.5);
+  // One tilt that is not zero is still refused, naming the line.
+  DataPath sheared("nonzero_tilt");
+  write_text(sheared.path, head + "0 0 1e-9 xy xz yz\n" + atoms);
+  expect_error([&] { read_lammps_data(sheared.path, MPI_COMM_WORLD); }, {sheared.path + ":8:", "tilt"});
+}
+
 TEST(LammpsData, BadInputNamesFileAndLine) {
   DataPath tmp("bad");
   const std::string head = "t\n\n2 atoms\n1 atom types\n0 4 xlo xhi\n0 4 ylo yhi\n0 4 zlo zhi\n\n";

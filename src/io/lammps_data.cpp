@@ -208,7 +208,13 @@ bool parse_header(Parser& p, LammpsData& d) {
       d.box.len[c] = hi - lo;
       if (const std::string why = box_problem(d.box); !why.empty()) p.fail(why);
     } else if (w.size() == 6 && w[3] == "xy" && w[4] == "xz" && w[5] == "yz") {
-      p.fail("triclinic boxes (tilt factors xy xz yz) are not supported; tlsmap needs an orthorhombic box");
+      // LAMMPS writes this line for every box made triclinic (change_box all triclinic), tilted or
+      // not: zero tilts are an orthorhombic box.
+      for (int t = 0; t < 3; ++t)
+        if (p.number<double>(t, "a tilt factor") != 0.0)
+          p.fail(
+              "triclinic boxes (tilt factors xy xz yz) are not supported; tlsmap needs an orthorhombic box "
+              "(zero tilts are accepted)");
     } else if (w.size() == 2 && w[1] == "bonds") {
       d.n_bonds = p.number<std::int64_t>(0, "the number of bonds");
       if (d.n_bonds < 0 || static_cast<std::uintmax_t>(d.n_bonds) > p.size() / 8)
