@@ -100,6 +100,7 @@ LoadedConfiguration load_configuration(const std::string& path, MPI_Comm comm, b
     LammpsData d = read_lammps_data(path, comm);
     c.box = d.box;
     c.beads = std::move(d.beads);
+    c.masses = d.masses;
     if (with_diameters) charges_to_diameters(path, d, c.beads, comm);
   }
   if (c.beads.has_diameter)

@@ -12,6 +12,8 @@
 #include "tlsmap/core/reduction.hpp"
 #include "tlsmap/io/validate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <climits>
@@ -509,6 +511,14 @@ void write_lammps_data(const std::string& path, const Box& box, const Beads& bea
     check_rows(path, all, n_types, min_species, max_species, options);
     write_text(path, box, all, n_types, options);
   });
+}
+
+void require_unit_masses(const std::vector<double>& masses, const std::string& path, const std::string& use) {
+  for (std::size_t t = 0; t < masses.size(); ++t)
+    if (masses[t] != 1.0)
+      throw Error(path + ": atom type " + std::to_string(t + 1) + " has mass " + fmt::format("{:g}", masses[t]) +
+                  "; tlsmap's beads all have the unit mass m (reduced units; [units] mass_amu gives m in u), which " +
+                  use + " uses: write the file with every mass 1");
 }
 
 }  // namespace tlsmap

@@ -7,6 +7,7 @@
 #include "tlsmap/io/config_file.hpp"
 #include "tlsmap/io/h5md.hpp"
 #include "tlsmap/io/input.hpp"
+#include "tlsmap/io/lammps_data.hpp"
 #include "tlsmap/io/units.hpp"
 #include "tlsmap/md/material.hpp"
 #include "tlsmap/md/md.hpp"
@@ -382,6 +383,7 @@ Start start_sample(const PackParams& p, MPI_Comm comm) {
   LoadedConfiguration loaded;
   if (imported) {
     loaded = load_configuration(p.from, comm, model.has_diameters());
+    require_unit_masses(loaded.masses, p.from, "[pack] from (the packed glass's MD, and its TLS's tunnelling)");
     if (model.has_diameters()) model = Model(PolydisperseSoftSphere::for_diameters_up_to(loaded.max_diameter));
     else require_species_in_model(loaded, p.from, model.table.n_species(), p.model, comm);
   }

@@ -195,17 +195,21 @@ void check_output_is_no_state(const std::vector<StatePair>& pairs, const std::st
 // Collective: one state file, every bead on every rank by id − 1, positions wrapped into *box.
 GlobalBeads load_state(const std::string& path, const std::string& format, bool diameters, MPI_Comm comm, Box* box) {
   Beads beads;
+  const std::string use = "the pairs stage (mass-weighted paths, the tunnelling splitting)";
   if (diameters) {  // a LAMMPS file's charge column, or /particles/all/diameter (config_file.hpp)
     LoadedConfiguration c = load_configuration(path, comm, true);
+    require_unit_masses(c.masses, path, use);
     *box = c.box, beads = std::move(c.beads);
   } else if (format == "lammps") {
     LammpsData d = read_lammps_data(path, comm);
+    require_unit_masses(d.masses, path, use);
     *box = d.box, beads = std::move(d.beads);
   } else if (format == "h5md") {
     Configuration c = read_configuration(path, comm);
     *box = c.box, beads = std::move(c.beads);
   } else {
     LoadedConfiguration c = load_configuration(path, comm);
+    require_unit_masses(c.masses, path, use);
     *box = c.box, beads = std::move(c.beads);
   }
   GlobalBeads g = gather_by_id(beads, comm);

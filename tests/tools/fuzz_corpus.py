@@ -565,6 +565,8 @@ class Corpus:
             ("box-nan", [h if "ylo" not in h else "0 nan ylo yhi" for h in head] + atoms, ["g.data:7"]),
             ("tilt", head[:9] + ["0.5 0 0 xy xz yz"] + head[9:] + atoms, ["g.data:10", "triclinic"]),
             ("bonds-section", head + atoms + ["", "Bonds", "", "1 1 1 2"], ["g.data:", "Bonds"]),
+            ("mass-not-one", [h if h != "1 1.0" else "1 2.5" for h in head] + atoms,
+             ["g.data", "atom type 1 has mass 2.5", "unit mass"]),
             ("empty", [], ["g.data", "empty"]),
         ]
         for name, lines, needles in cases:

@@ -12,14 +12,16 @@
 #include <mpi.h>
 
 #include <string>
+#include <vector>
 
 namespace tlsmap {
 
 struct LoadedConfiguration {
   Box box;
-  Beads beads;                // some distribution over ranks; migrate before use (System::set_beads does)
-  std::string format;         // "h5md" or "lammps-data"
-  double max_diameter = 0.0;  // over all beads, on every rank; 0 without diameters
+  Beads beads;                 // some distribution over ranks; migrate before use (System::set_beads does)
+  std::string format;          // "h5md" or "lammps-data"
+  double max_diameter = 0.0;   // over all beads, on every rank; 0 without diameters
+  std::vector<double> masses;  // a LAMMPS file's Masses by type (every rank; empty: none, or H5MD)
 };
 
 // Collective. Throws Error naming the path if it is missing, unreadable or malformed.

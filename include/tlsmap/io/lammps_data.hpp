@@ -41,6 +41,11 @@ struct LammpsData {
 // topology sections (Angles, ...) are rejected.
 LammpsData read_lammps_data(const std::string& path, MPI_Comm comm);
 
+// Throws Error naming the file and type unless every mass of the Masses section is 1 (or there is
+// none): tlsmap's beads all have the unit mass m (reduced units), which its MD and its tunnelling
+// (mass-weighted paths, Δ0) use. `use` says what reads the file. The same on every rank.
+void require_unit_masses(const std::vector<double>& masses, const std::string& path, const std::string& use);
+
 struct LammpsWriteOptions {
   std::string atom_style = "charge";  // "atomic" drops charges
   int n_types = 0;                    // 0: max species + 1 over all ranks
