@@ -154,6 +154,11 @@ CLASSIFIED_ROWS = (
 )
 # /search/domain_done: sample 0 searched 4 of its 6 domains (one not yet, one failed), sample 1 all 8.
 DOMAIN_DONE = (np.array([1, 1, 1, 1, 0, 2], np.int32), np.ones(8, np.int32))
+# Sample 0's attempts per domain (/search n_attempts = n_events + n_failed_exits + n_failed_climbs);
+# the domains not done (0, 2) carry counts the report must leave out. Sample 1 records none (a
+# /search written before 2026-12-07).
+ATTEMPTS = dict(n_attempts=np.array([8, 8, 8, 8, 3, 5]), n_events=np.array([5, 6, 4, 7, 1, 0]),
+                n_failed_exits=np.array([1, 0, 0, 0, 1, 5]), n_failed_climbs=np.array([2, 2, 4, 1, 1, 0]))
 BARRIER = {"tls": 0.05, "double_well": 0.5, "single_well": 0.01}
 SPLITTING = {"tls": 1e-3, "double_well": 1e-6, "single_well": 1e-2}
 
@@ -195,6 +200,6 @@ def write_classified(directory, classes=(None, None), old_format=False, search=T
             attrs["n_merged"] = n_merged
         paths.append(os.path.join(directory, f"classified{k}.h5"))
         write_sample(paths[-1], seed=k + 1, mobile=mobile, tls_columns=cols, tls_attrs=attrs,
-                     search=dict(domain_done=DOMAIN_DONE[k]) if search else None,
+                     search=(dict(domain_done=DOMAIN_DONE[k], **(ATTEMPTS if k == 0 else {})) if search else None),
                      string_kind=("vlen", "fixed")[k])
     return paths

@@ -77,6 +77,9 @@ class TestRead(Tmp):
         s0, s1 = (read_sample(p) for p in paths)
         self.assertEqual((s0.domains_done, s0.n_domains), (4, 6))      # done == 1 only: not 0, not 2
         self.assertEqual((s1.domains_done, s1.n_domains), (8, 8))
+        # the attempts of the 4 domains done (not of the one not yet searched, nor the failed one)
+        self.assertEqual(s0.attempts, dict(n_attempts=32, n_events=22, n_failed_exits=1, n_failed_climbs=9))
+        self.assertIsNone(s1.attempts)                                  # not recorded
         self.assertEqual(s0.tls_attrs["n_merged"], 2.0)
         self.assertNotIn("n_merged", s1.tls_attrs)
 
@@ -313,6 +316,8 @@ class TestReport(Tmp):
                   "Window: E_qs ≤ max_splitting = 0.01 ε = 1.2 K",
                   "| TLS per bead | 0.0375 | ± 0.013 |", "| TLS per searched domain | 0.25 | ± 0.19 |",
                   "window estimate", "J⁻¹ m⁻³", "2 row(s) merged as duplicates",
+                  "32 activation attempts in the domains searched (1 file(s)): 22 (69 %) reached a verified "
+                  "saddle, 1 found no way out of the basin, 9 climbs did not converge",
                   "| 0 | " + paths[0] + " | all | pack charge search dipole | 40 | 0.1 | 6 | 2 | 4 of 6 | 0 |"):
             self.assertIn(s, text)
         self.assertTrue(os.path.exists(os.path.join(out, "e_qs_by_class.png")))

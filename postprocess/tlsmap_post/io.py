@@ -104,6 +104,8 @@ class Sample:
     splitting_unit: str = "epsilon"
     n_domains: int = None        # rows of /search/domain_done, or None without /search
     domains_done: int = None     # domains searched to the end (domain_done == 1), or None
+    attempts: dict = None        # over those domains: n_attempts, n_events, n_failed_exits, n_failed_climbs summed
+                                 # (None: /search does not record them, e.g. written before 2026-12-07)
     warnings: list = field(default_factory=list)
 
     @property
@@ -239,6 +241,12 @@ def _read_search(path, f, s):
             raise SampleError(path, "/search/domain_done", "expected a 1-D integer dataset (one row per domain)")
         done = np.asarray(d[()])
         s.n_domains, s.domains_done = int(done.size), int(np.sum(done == 1))
+        names = ("n_attempts", "n_events", "n_failed_exits", "n_failed_climbs")
+        if all(n in g and isinstance(g[n], h5py.Dataset) and g[n].shape == done.shape for n in names):
+            counts = {n: np.asarray(g[n][()], np.int64) for n in names}
+            use = (done == 1) & (counts["n_failed_exits"] >= 0) & (counts["n_failed_climbs"] >= 0)  # −1: not recorded
+            if use.any():
+                s.attempts = {n: int(counts[n][use].sum()) for n in names}
     elif "n_done" in g.attrs:
         s.domains_done = int(_number_attr(path, "/search attribute n_done", g.attrs["n_done"]))
         if "n_domains" in g.attrs:

@@ -260,6 +260,8 @@ def merge(paths, strict=False, group_by=DEFAULT_GROUP_BY, rtol_mu=1e-6):
             "n_tls": [n_tls], "n_pairs": [n_pairs], "classified": [int(s.classified)],
             "n_domains": [np.nan if s.n_domains is None else s.n_domains],
             "n_domains_done": [np.nan if s.domains_done is None else s.domains_done],
+            **{n: [np.nan if s.attempts is None else s.attempts[n]]
+               for n in ("n_attempts", "n_events", "n_failed_exits", "n_failed_climbs")},
             "sigma_angstrom": [s.units.sigma_angstrom], "epsilon_kelvin": [s.units.epsilon_kelvin],
             "debye_per_reduced_dipole": [s.units.debye_per_reduced_dipole],
             "e_per_reduced_charge": [s.units.e_per_reduced_charge],

@@ -75,6 +75,13 @@ def _population_section(L, g, samples):
         absent = len(g.sample_ids) - len(merged_rows)
         facts.append(f"{int(merged_rows.sum())} row(s) merged as duplicates across overlapping domains "
                      f"(/tls attribute n_merged{f'; absent in {absent} file(s)' if absent else ''})")
+    tried = _values(samples, g.sample_ids, "n_attempts")
+    if len(tried) and tried.sum() > 0:
+        n = {k: int(_values(samples, g.sample_ids, k).sum()) for k in ("n_events", "n_failed_exits", "n_failed_climbs")}
+        facts.append(f"{int(tried.sum())} activation attempts in the domains searched ({len(tried)} file(s)): "
+                     f"{n['n_events']} ({100 * n['n_events'] / tried.sum():.0f} %) reached a verified saddle, "
+                     f"{n['n_failed_exits']} found no way out of the basin, {n['n_failed_climbs']} climbs did not "
+                     f"converge (/search n_events, n_failed_exits, n_failed_climbs)")
     hbar = np.unique(_values(samples, g.sample_ids, "hbar_reduced"))
     if len(hbar):
         facts.append("ħ* = " + ", ".join(f"{h:.6g}" for h in hbar) + " (/tls attribute hbar_reduced)")
