@@ -316,8 +316,8 @@ class TestReport(Tmp):
                   "Window: E_qs ≤ max_splitting = 0.01 ε = 1.2 K",
                   "| TLS per bead | 0.0375 | ± 0.013 |", "| TLS per searched domain | 0.25 | ± 0.19 |",
                   "window estimate", "J⁻¹ m⁻³", "2 row(s) merged as duplicates",
-                  "32 activation attempts in the domains searched (1 file(s)): 22 (69 %) reached a verified "
-                  "saddle, 1 found no way out of the basin, 9 climbs did not converge",
+                  "32 activation attempts in the searched domains that record them (1 file(s)): 22 (69 %) reached "
+                  "a verified saddle, 1 found no way out of the basin, 9 climbs did not converge",
                   "| 0 | " + paths[0] + " | all | pack charge search dipole | 40 | 0.1 | 6 | 2 | 4 of 6 | 0 |"):
             self.assertIn(s, text)
         self.assertTrue(os.path.exists(os.path.join(out, "e_qs_by_class.png")))

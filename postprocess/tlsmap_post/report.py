@@ -78,8 +78,9 @@ def _population_section(L, g, samples):
     tried = _values(samples, g.sample_ids, "n_attempts")
     if len(tried) and tried.sum() > 0:
         n = {k: int(_values(samples, g.sample_ids, k).sum()) for k in ("n_events", "n_failed_exits", "n_failed_climbs")}
-        facts.append(f"{int(tried.sum())} activation attempts in the domains searched ({len(tried)} file(s)): "
-                     f"{n['n_events']} ({100 * n['n_events'] / tried.sum():.0f} %) reached a verified saddle, "
+        share = 100 * n["n_events"] / tried.sum()
+        facts.append(f"{int(tried.sum())} activation attempts in the searched domains that record them "
+                     f"({len(tried)} file(s)): {n['n_events']} ({share:.0f} %) reached a verified saddle, "
                      f"{n['n_failed_exits']} found no way out of the basin, {n['n_failed_climbs']} climbs did not "
                      f"converge (/search n_events, n_failed_exits, n_failed_climbs)")
     hbar = np.unique(_values(samples, g.sample_ids, "hbar_reduced"))
