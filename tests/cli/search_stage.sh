@@ -6,9 +6,10 @@
 # asymmetry is signed, classes follow the documented rule (tls rows adjacent, E_qs within the
 # threshold), no rearrangement is listed twice; /search counts every attempt once (n_events +
 # n_failed_exits + n_failed_climbs = n_attempts); a search resumed domain by domain equals the one-go
-# search, also from a /search written before the failure counts (they read −1); a rerun of a finished search leaves the file byte for byte; with search.neb_max_iter = 50
-# no band converges (/tls/neb_converged); search.neb_optimizer = "fire" gives a catalogue identical
-# at 1, 2 and 4 ranks with the default L-BFGS's rows; bad [search] and [tls] input
+# search, also from a /search written before the failure counts (they read −1); a rerun of a
+# finished search leaves the file byte for byte; with search.neb_max_iter = 50 no band converges
+# (/tls/neb_converged); search.neb_optimizer = "fire" gives a catalogue identical at 1, 2 and 4
+# ranks with the default L-BFGS's rows; bad [search] and [tls] input
 # exits 1 with one clear message and leaves the file as it was; run.heartbeat = 1e-3 s (at 4 ranks)
 # prints lines naming the domain and each of the search's loops, and lines from the rows' whole-sample
 # relaxation, and changes nothing in the catalogue; the default (60 s) prints none on these short runs.
