@@ -692,6 +692,24 @@ TEST(EventSearch, GoodTuringConvergence) {
 // The count of LJ7 transition states against the literature: 12 distinct transition states (one per
 // structure: permutational isomers and enantiomers counted once) joining the 4 minima — Tsai &
 // Jordan, J. Phys. Chem. 97, 11227 (1993); Doye & Wales, J. Chem. Phys. 116, 3777 (2002), Table I.
+// An attempt whose push cannot leave the basin (no exit steps allowed) is counted in failed_exits
+// (/search/n_failed_exits), not in events or failed_climbs, and no saddle is recorded.
+TEST(EventSearch, PushesThatCannotLeaveCountAsFailedExits) {
+  if (world_rank() != 0) return;
+  const LocalModel m = free_cluster(pentagonal_bipyramid());
+  SearchParams p;
+  p.max_attempts = 5;
+  p.stop_after_stale = 5;
+  p.max_push_steps = 0;
+  p.analyse_pair = false;
+  const DomainSearch r = search_domain(m, p, 2026, 7);
+  EXPECT_EQ(r.attempts, 5);
+  EXPECT_EQ(r.failed_exits, 5);
+  EXPECT_EQ(r.events, 0);
+  EXPECT_EQ(r.failed_climbs, 0);
+  EXPECT_TRUE(r.saddles.empty());
+}
+
 // The independent reference enumeration (tests/reference/lj7_stationary_points.py: eigenvector
 // following along all 15 modes of every minimum plus 3000 random starts) finds the same 12. The search
 // with mode following along all 15 internal modes (follow_modes) finds all 12 within 1000 attempts
