@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# The NEB's two optimisers (search.neb_optimizer = "fire" | "lbfgs", docs/minimizers.md) on the same
-# search: one glass, one `tlsmap search` per optimiser, the rows compared.
+# The NEB's optimisers (search.neb_optimizer = "fire" | "lbfgs", docs/minimizers.md) and tolerances
+# (search.neb_tol, docs/search.md "Cost") on the same search: one glass, one `tlsmap search` per
+# optimiser and tolerance, the rows compared.
 #
 #   bench/neb_optimizer.sh [WORKDIR]
 #
-# Glass: inputs/default.toml (1000 KA beads, seed 2026, 2000 + 6000 steps) packed once. Search:
+# Glass: inputs/default.toml (1000 KA beads, seed SEED (2026), 2000 + 6000 steps) packed once. Search:
 # DOMAINS domains with ATTEMPTS attempts each (default 8 and 4), `search.relax = false` (the
-# whole-sample relaxation does not depend on the NEB), NEB_TOL (default 1e-5, the input default),
-# one run per optimiser in OPTIMIZERS (default "fire lbfgs") on RANKS ranks (2). The event search
-# before the NEB is the same in every run (same seed, same minima and saddles), so the runs differ
-# only in their bands.
-# Prints per optimiser: the search's wall time, its "cost per pair" NEB seconds, rows, bands
-# converged; then per row (matched by domain and state energies) the barrier, E_qs and class of
-# each run. Environment: TLSMAP (build/tlsmap), MPIEXEC (mpiexec), DOMAINS, ATTEMPTS, NEB_TOL,
-# OPTIMIZERS, RANKS.
+# whole-sample relaxation does not depend on the NEB), one run per optimiser in OPTIMIZERS (default
+# "fire lbfgs") and tolerance in NEB_TOLS (default 1e-4, the input default) on RANKS ranks (2). The
+# event search before the NEB is the same in every run (same seed, same minima and saddles), so the
+# runs differ only in their bands.
+# Prints per run: the search's wall time, its "cost per pair" NEB seconds, rows, bands converged;
+# then each run against the first (rows matched by domain and state energies): the largest relative
+# change of E_qs and of the splitting (rows whose splitting is above 1e-10 ε), the largest barrier
+# change, classes; with exactly two runs also the rows side by side. Environment: TLSMAP
+# (build/tlsmap), MPIEXEC (mpiexec), SEED, DOMAINS, ATTEMPTS, NEB_TOLS, OPTIMIZERS, RANKS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../scripts/mpi_env.sh"
@@ -21,51 +23,66 @@ TLSMAP=${TLSMAP:-$here/../build/tlsmap}
 MPIEXEC=${MPIEXEC:-mpiexec}
 DOMAINS=${DOMAINS:-8}
 ATTEMPTS=${ATTEMPTS:-4}
-NEB_TOL=${NEB_TOL:-1e-5}
+NEB_TOLS=${NEB_TOLS:-1e-4}
+SEED=${SEED:-2026}
 OPTIMIZERS=${OPTIMIZERS:-fire lbfgs}
 RANKS=${RANKS:-2}
 work=${1:-$(mktemp -d)}
 mkdir -p "$work" && cd "$work"
 
-sed -E 's/^output = .*/output = "glass.h5"/' "$here/../inputs/default.toml" > pack.toml
+sed -E "s/^output = .*/output = \"glass.h5\"/; s/^seed = .*/seed = $SEED/" "$here/../inputs/default.toml" > pack.toml
 [[ -e glass.h5 ]] || "$MPIEXEC" -n "$RANKS" "$TLSMAP" pack pack.toml > pack.log
+runs=()
 for o in $OPTIMIZERS; do
-  cp glass.h5 "$o.h5"
-  sed -E "s/^output = .*/output = \"$o.h5\"/; s/^max_domains = .*/max_domains = $DOMAINS/; s/^max_attempts = .*/max_attempts = $ATTEMPTS/" \
-    "$here/../inputs/default.toml" > "$o.toml"
-  sed -i "s/^\[search\].*/[search]\nrelax = false\nneb_tol = $NEB_TOL\nneb_optimizer = \"$o\"/" "$o.toml"
-  start=$(date +%s.%N)
-  "$MPIEXEC" -n "$RANKS" "$TLSMAP" search "$o.toml" > "$o.log"
-  echo "$(echo "$(date +%s.%N) - $start" | bc)" > "$o.seconds"
+  for tol in $NEB_TOLS; do
+    r="$o-$tol"
+    runs+=("$r")
+    cp glass.h5 "$r.h5"
+    sed -E "s/^output = .*/output = \"$r.h5\"/; s/^max_domains = .*/max_domains = $DOMAINS/; s/^max_attempts = .*/max_attempts = $ATTEMPTS/" \
+      pack.toml > "$r.toml"
+    sed -i "s/^\[search\].*/[search]\nrelax = false\nneb_tol = $tol\nneb_optimizer = \"$o\"/" "$r.toml"
+    start=$(date +%s.%N)
+    "$MPIEXEC" -n "$RANKS" "$TLSMAP" search "$r.toml" > "$r.log"
+    echo "$(echo "$(date +%s.%N) - $start" | bc)" > "$r.seconds"
+  done
 done
 
-/usr/bin/python3 - $OPTIMIZERS <<'PY'
+/usr/bin/python3 - "${runs[@]}" <<'PY'
 import re, sys
-import h5py, numpy as np
+import h5py
 opts = sys.argv[1:]
 rows = {}
-print("| optimiser | search wall (s) | NEB s per pair | rows | bands converged |")
+print("| run (optimiser-neb_tol) | search wall (s) | NEB s per pair | rows | bands converged |")
 print("|---|---|---|---|---|")
 for o in opts:
     log = open(f"{o}.log").read()
     neb = re.search(r"cost per pair this run \((\d+) pairs\): NEB ([0-9.eE+-]+) s", log)
     t = h5py.File(f"{o}.h5", "r")["tls"]
-    r = {(int(d), round(float(a), 6), round(float(b), 6)): (float(bar), float(q), c.decode(), int(nc))
-         for d, a, b, bar, q, c, nc in zip(t["domain"][()], t["energy_a"][()], t["energy_b"][()], t["barrier"][()],
-                                            t["e_qs_kelvin"][()], t["class"][()], t["neb_converged"][()])}
+    r = {(int(d), round(float(a), 6), round(float(b), 6)): (float(bar), float(q), c.decode(), int(nc), float(s))
+         for d, a, b, bar, q, c, nc, s in zip(t["domain"][()], t["energy_a"][()], t["energy_b"][()], t["barrier"][()],
+                                               t["e_qs"][()], t["class"][()], t["neb_converged"][()], t["splitting"][()])}
     rows[o] = r
     conv = sum(v[3] for v in r.values())
     print(f"| {o} | {float(open(f'{o}.seconds').read()):.1f} | {neb.group(2) if neb else '-'} | {len(r)} | {conv} |")
-if len(opts) == 2:
-    a, b = (rows[o] for o in opts)
+a = rows[opts[0]]
+for o in opts[1:]:
+    b = rows[o]
     common = sorted(set(a) & set(b))
-    print(f"\nrows in both runs: {len(common)} of {len(a)} / {len(b)}")
-    print(f"| domain | E_A | barrier {opts[0]} | barrier {opts[1]} | E_qs (K) {opts[0]} | {opts[1]} | class {opts[0]} | {opts[1]} |")
+    if not common:
+        print(f"\n{o}: no row in common with {opts[0]}")
+        continue
+    rel = lambda i, keys: max((abs(b[k][i] - a[k][i]) / abs(a[k][i]) for k in keys), default=float("nan"))
+    split = [k for k in common if a[k][4] > 1e-10]
+    print(f"\n{o} against {opts[0]}: {len(common)} rows in both (of {len(a)} / {len(b)}); largest relative change "
+          f"of E_qs {rel(1, common):.1e}, of the splitting {rel(4, split):.1e} ({len(split)} rows above 1e-10 ε); "
+          f"largest barrier change {max(abs(b[k][0] - a[k][0]) for k in common):.1e} ε; "
+          f"classes equal in {sum(a[k][2] == b[k][2] for k in common)}")
+if len(opts) == 2:
+    b = rows[opts[1]]
+    common = sorted(set(a) & set(b))
+    print(f"\n| domain | E_A | barrier {opts[0]} | barrier {opts[1]} | E_qs (ε) {opts[0]} | {opts[1]} | class {opts[0]} | {opts[1]} |")
     print("|---|---|---|---|---|---|---|---|")
     for k in common:
         x, y = a[k], b[k]
         print(f"| {k[0]} | {k[1]} | {x[0]:.9f} | {y[0]:.9f} | {x[1]:.6g} | {y[1]:.6g} | {x[2]} | {y[2]} |")
-    if common:
-        db = np.array([abs(a[k][0] - b[k][0]) for k in common])
-        print(f"\nlargest barrier difference {db.max():.2e} ε; classes equal in {sum(a[k][2] == b[k][2] for k in common)} of {len(common)} rows")
 PY

@@ -138,7 +138,7 @@ Schema default_schema() {
                "energies differ by less than this");
   s.add_int("search.neb_images", 16, "[3, 1000]", "", "NEB images including both end points");
   s.add_double("search.neb_spring", 5.0, "(0, 10000]", "epsilon/sigma^2", "NEB spring constant");
-  s.add_double("search.neb_tol", 1e-5, "(0, 1]", "epsilon/sigma", "NEB converged when max |F_NEB| <= neb_tol");
+  s.add_double("search.neb_tol", 1e-4, "(0, 1]", "epsilon/sigma", "NEB converged when max |F_NEB| <= neb_tol");
   s.add_int("search.neb_max_iter", 5000, "[1, inf)", "steps",
             "NEB optimiser steps; a band still above neb_tol then is kept, its row marked neb_converged = 0");
   s.add_string(
