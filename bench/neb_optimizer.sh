@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# The NEB's optimisers (search.neb_optimizer = "fire" | "lbfgs", docs/minimizers.md) and tolerances
-# (search.neb_tol, docs/search.md "Cost") on the same search: one glass, one `tlsmap search` per
-# optimiser and tolerance, the rows compared.
+# The NEB's optimisers (search.neb_optimizer = "fire" | "lbfgs", docs/minimizers.md), tolerances
+# (search.neb_tol) and image counts (search.neb_images; both docs/search.md "Cost") on the same
+# search: one glass, one `tlsmap search` per optimiser, tolerance and image count, the rows compared.
 #
 #   bench/neb_optimizer.sh [WORKDIR]
 #
 # Glass: inputs/default.toml (1000 KA beads, seed SEED (2026), 2000 + 6000 steps) packed once. Search:
 # DOMAINS domains with ATTEMPTS attempts each (default 8 and 4), `search.relax = false` (the
 # whole-sample relaxation does not depend on the NEB), one run per optimiser in OPTIMIZERS (default
-# "fire lbfgs") and tolerance in NEB_TOLS (default 1e-4, the input default) on RANKS ranks (2). The
-# event search before the NEB is the same in every run (same seed, same minima and saddles), so the
-# runs differ only in their bands.
+# "fire lbfgs"), tolerance in NEB_TOLS (default 1e-4, the input default) and image count in IMAGES
+# (default 16, the input default) on RANKS ranks (2). The event search before the NEB is the same in
+# every run (same seed, same minima and saddles), so the runs differ only in their bands.
 # Prints per run: the search's wall time, its "cost per pair" NEB seconds, rows, bands converged;
-# then each run against the first (rows matched by domain and state energies): the largest relative
-# change of E_qs and of the splitting (rows whose splitting is above 1e-10 ε), the largest barrier
+# then each run against the first (rows matched by domain and state energies; E_qs and splittings
+# on the rows whose barrier, i.e. saddle, is the same within 1e-3 ε): the median and range of the
+# relative change of E_qs and the range for the splittings above 1e-10 ε, the largest barrier
 # change, classes; with exactly two runs also the rows side by side. Environment: TLSMAP
-# (build/tlsmap), MPIEXEC (mpiexec), SEED, DOMAINS, ATTEMPTS, NEB_TOLS, OPTIMIZERS, RANKS.
+# (build/tlsmap), MPIEXEC (mpiexec), SEED, DOMAINS, ATTEMPTS, NEB_TOLS, IMAGES, OPTIMIZERS, RANKS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../scripts/mpi_env.sh"
@@ -24,6 +25,7 @@ MPIEXEC=${MPIEXEC:-mpiexec}
 DOMAINS=${DOMAINS:-8}
 ATTEMPTS=${ATTEMPTS:-4}
 NEB_TOLS=${NEB_TOLS:-1e-4}
+IMAGES=${IMAGES:-16}
 SEED=${SEED:-2026}
 OPTIMIZERS=${OPTIMIZERS:-fire lbfgs}
 RANKS=${RANKS:-2}
@@ -35,24 +37,27 @@ sed -E "s/^output = .*/output = \"glass.h5\"/; s/^seed = .*/seed = $SEED/" "$her
 runs=()
 for o in $OPTIMIZERS; do
   for tol in $NEB_TOLS; do
-    r="$o-$tol"
-    runs+=("$r")
-    cp glass.h5 "$r.h5"
-    sed -E "s/^output = .*/output = \"$r.h5\"/; s/^max_domains = .*/max_domains = $DOMAINS/; s/^max_attempts = .*/max_attempts = $ATTEMPTS/" \
-      pack.toml > "$r.toml"
-    sed -i "s/^\[search\].*/[search]\nrelax = false\nneb_tol = $tol\nneb_optimizer = \"$o\"/" "$r.toml"
-    start=$(date +%s.%N)
-    "$MPIEXEC" -n "$RANKS" "$TLSMAP" search "$r.toml" > "$r.log"
-    echo "$(echo "$(date +%s.%N) - $start" | bc)" > "$r.seconds"
+    for img in $IMAGES; do
+      r="$o-$tol-$img"
+      runs+=("$r")
+      cp glass.h5 "$r.h5"
+      sed -E "s/^output = .*/output = \"$r.h5\"/; s/^max_domains = .*/max_domains = $DOMAINS/; s/^max_attempts = .*/max_attempts = $ATTEMPTS/" \
+        pack.toml > "$r.toml"
+      sed -i "s/^\[search\].*/[search]\nrelax = false\nneb_tol = $tol\nneb_images = $img\nneb_optimizer = \"$o\"/" "$r.toml"
+      start=$(date +%s.%N)
+      "$MPIEXEC" -n "$RANKS" "$TLSMAP" search "$r.toml" > "$r.log"
+      echo "$(echo "$(date +%s.%N) - $start" | bc)" > "$r.seconds"
+    done
   done
 done
 
 /usr/bin/python3 - "${runs[@]}" <<'PY'
 import re, sys
+import statistics
 import h5py
 opts = sys.argv[1:]
 rows = {}
-print("| run (optimiser-neb_tol) | search wall (s) | NEB s per pair | rows | bands converged |")
+print("| run (optimiser-neb_tol-images) | search wall (s) | NEB s per pair | rows | bands converged |")
 print("|---|---|---|---|---|")
 for o in opts:
     log = open(f"{o}.log").read()
@@ -71,10 +76,13 @@ for o in opts[1:]:
     if not common:
         print(f"\n{o}: no row in common with {opts[0]}")
         continue
-    rel = lambda i, keys: max((abs(b[k][i] - a[k][i]) / abs(a[k][i]) for k in keys), default=float("nan"))
-    split = [k for k in common if a[k][4] > 1e-10]
-    print(f"\n{o} against {opts[0]}: {len(common)} rows in both (of {len(a)} / {len(b)}); largest relative change "
-          f"of E_qs {rel(1, common):.1e}, of the splitting {rel(4, split):.1e} ({len(split)} rows above 1e-10 ε); "
+    same = [k for k in common if abs(b[k][0] - a[k][0]) <= 1e-3]  # the same saddle: compare the levels
+    change = lambda i, keys: [(b[k][i] - a[k][i]) / abs(a[k][i]) for k in keys]
+    eqs, split = change(1, same), change(4, [k for k in same if a[k][4] > 1e-10])
+    span = lambda v: f"{min(v):+.1e} … {max(v):+.1e}" if v else "-"
+    print(f"\n{o} against {opts[0]}: {len(common)} rows in both (of {len(a)} / {len(b)}), {len(same)} through the "
+          f"same saddle; relative change of E_qs: median {statistics.median(eqs) if eqs else float('nan'):+.1e}, "
+          f"range {span(eqs)}; of the splittings above 1e-10 ε ({len(split)} rows): {span(split)}; "
           f"largest barrier change {max(abs(b[k][0] - a[k][0]) for k in common):.1e} ε; "
           f"classes equal in {sum(a[k][2] == b[k][2] for k in common)}")
 if len(opts) == 2:
