@@ -689,9 +689,6 @@ TEST(EventSearch, GoodTuringConvergence) {
   EXPECT_DOUBLE_EQ(r.missing, static_cast<double>(singletons) / r.attempts);
 }
 
-// The count of LJ7 transition states against the literature: 12 distinct transition states (one per
-// structure: permutational isomers and enantiomers counted once) joining the 4 minima — Tsai &
-// Jordan, J. Phys. Chem. 97, 11227 (1993); Doye & Wales, J. Chem. Phys. 116, 3777 (2002), Table I.
 // An attempt whose push cannot leave the basin (no exit steps allowed) is counted in failed_exits
 // (/search/n_failed_exits), not in events or failed_climbs, and no saddle is recorded.
 TEST(EventSearch, PushesThatCannotLeaveCountAsFailedExits) {
@@ -710,6 +707,9 @@ TEST(EventSearch, PushesThatCannotLeaveCountAsFailedExits) {
   EXPECT_TRUE(r.saddles.empty());
 }
 
+// The count of LJ7 transition states against the literature: 12 distinct transition states (one per
+// structure: permutational isomers and enantiomers counted once) joining the 4 minima — Tsai &
+// Jordan, J. Phys. Chem. 97, 11227 (1993); Doye & Wales, J. Chem. Phys. 116, 3777 (2002), Table I.
 // The independent reference enumeration (tests/reference/lj7_stationary_points.py: eigenvector
 // following along all 15 modes of every minimum plus 3000 random starts) finds the same 12. The search
 // with mode following along all 15 internal modes (follow_modes) finds all 12 within 1000 attempts
