@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The NEB's optimisers (search.neb_optimizer = "fire" | "lbfgs", docs/minimizers.md), tolerances
-# (search.neb_tol) and image counts (search.neb_images; both docs/search.md "Cost") on the same
-# search: one glass, one `tlsmap search` per optimiser, tolerance and image count, the rows compared.
+# (search.neb_tol), image counts (search.neb_images) and end refinements (search.neb_end_levels; all
+# three docs/search.md "Cost") on the same search: one glass, one `tlsmap search` per optimiser,
+# tolerance, image count and refinement, the rows compared.
 #
 #   bench/neb_optimizer.sh [WORKDIR]
 #
@@ -9,14 +10,15 @@
 # DOMAINS domains with ATTEMPTS attempts each (default 8 and 4), `search.relax = false` (the
 # whole-sample relaxation does not depend on the NEB), one run per optimiser in OPTIMIZERS (default
 # "fire lbfgs"), tolerance in NEB_TOLS (default 1e-4, the input default) and image count in IMAGES
-# (default 16, the input default) on RANKS ranks (2). The event search before the NEB is the same in
+# (default 16, the input default) and end refinement in LEVELS (default 3, the input default) on RANKS
+# ranks (2). The event search before the NEB is the same in
 # every run (same seed, same minima and saddles), so the runs differ only in their bands.
 # Prints per run: the search's wall time, its "cost per pair" NEB seconds, rows, bands converged;
 # then each run against the first (rows matched by domain and state energies; E_qs and splittings
 # on the rows whose barrier, i.e. saddle, is the same within 1e-3 ε): the median and range of the
-# relative change of E_qs and the range for the splittings above 1e-10 ε, the largest barrier
+# relative change of E_qs (and of its size), the range for the splittings above 1e-10 ε, the largest barrier
 # change, classes; with exactly two runs also the rows side by side. Environment: TLSMAP
-# (build/tlsmap), MPIEXEC (mpiexec), SEED, DOMAINS, ATTEMPTS, NEB_TOLS, IMAGES, OPTIMIZERS, RANKS.
+# (build/tlsmap), MPIEXEC (mpiexec), SEED, DOMAINS, ATTEMPTS, NEB_TOLS, IMAGES, LEVELS, OPTIMIZERS, RANKS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../scripts/mpi_env.sh"
@@ -26,6 +28,7 @@ DOMAINS=${DOMAINS:-8}
 ATTEMPTS=${ATTEMPTS:-4}
 NEB_TOLS=${NEB_TOLS:-1e-4}
 IMAGES=${IMAGES:-16}
+LEVELS=${LEVELS:-3}
 SEED=${SEED:-2026}
 OPTIMIZERS=${OPTIMIZERS:-fire lbfgs}
 RANKS=${RANKS:-2}
@@ -38,15 +41,17 @@ runs=()
 for o in $OPTIMIZERS; do
   for tol in $NEB_TOLS; do
     for img in $IMAGES; do
-      r="$o-$tol-$img"
-      runs+=("$r")
-      cp glass.h5 "$r.h5"
-      sed -E "s/^output = .*/output = \"$r.h5\"/; s/^max_domains = .*/max_domains = $DOMAINS/; s/^max_attempts = .*/max_attempts = $ATTEMPTS/" \
-        pack.toml > "$r.toml"
-      sed -i "s/^\[search\].*/[search]\nrelax = false\nneb_tol = $tol\nneb_images = $img\nneb_optimizer = \"$o\"/" "$r.toml"
-      start=$(date +%s.%N)
-      "$MPIEXEC" -n "$RANKS" "$TLSMAP" search "$r.toml" > "$r.log"
-      echo "$(echo "$(date +%s.%N) - $start" | bc)" > "$r.seconds"
+      for lev in $LEVELS; do
+        r="$o-$tol-$img-$lev"
+        runs+=("$r")
+        cp glass.h5 "$r.h5"
+        sed -E "s/^output = .*/output = \"$r.h5\"/; s/^max_domains = .*/max_domains = $DOMAINS/; s/^max_attempts = .*/max_attempts = $ATTEMPTS/" \
+          pack.toml > "$r.toml"
+        sed -i "s/^\[search\].*/[search]\nrelax = false\nneb_tol = $tol\nneb_images = $img\nneb_end_levels = $lev\nneb_optimizer = \"$o\"/" "$r.toml"
+        start=$(date +%s.%N)
+        "$MPIEXEC" -n "$RANKS" "$TLSMAP" search "$r.toml" > "$r.log"
+        echo "$(echo "$(date +%s.%N) - $start" | bc)" > "$r.seconds"
+      done
     done
   done
 done
@@ -57,7 +62,7 @@ import statistics
 import h5py
 opts = sys.argv[1:]
 rows = {}
-print("| run (optimiser-neb_tol-images) | search wall (s) | NEB s per pair | rows | bands converged |")
+print("| run (optimiser-neb_tol-images-end_levels) | search wall (s) | NEB s per pair | rows | bands converged |")
 print("|---|---|---|---|---|")
 for o in opts:
     log = open(f"{o}.log").read()
@@ -82,7 +87,8 @@ for o in opts[1:]:
     span = lambda v: f"{min(v):+.1e} … {max(v):+.1e}" if v else "-"
     print(f"\n{o} against {opts[0]}: {len(common)} rows in both (of {len(a)} / {len(b)}), {len(same)} through the "
           f"same saddle; relative change of E_qs: median {statistics.median(eqs) if eqs else float('nan'):+.1e}, "
-          f"range {span(eqs)}; of the splittings above 1e-10 ε ({len(split)} rows): {span(split)}; "
+          f"median size {statistics.median(map(abs, eqs)) if eqs else float('nan'):.1e}, range {span(eqs)}, "
+          f"within 1 %: {sum(abs(x) <= 0.01 for x in eqs)}; of the splittings above 1e-10 ε ({len(split)} rows): {span(split)}; "
           f"largest barrier change {max(abs(b[k][0] - a[k][0]) for k in common):.1e} ε; "
           f"classes equal in {sum(a[k][2] == b[k][2] for k in common)}")
 if len(opts) == 2:

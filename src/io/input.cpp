@@ -137,6 +137,9 @@ Schema default_schema() {
                "permutational copies (relabelled same-species beads within dedup_distance) are one structure if their "
                "energies differ by less than this");
   s.add_int("search.neb_images", 16, "[3, 1000]", "", "NEB images including both end points");
+  s.add_int("search.neb_end_levels", 3, "[0, 8]", "",
+            "refinements of the band at each end minimum, each halving the end spacing (a 5-image band from the "
+            "minimum to the third node); they resolve the wells the 1D levels live in");
   s.add_double("search.neb_spring", 5.0, "(0, 10000]", "epsilon/sigma^2", "NEB spring constant");
   s.add_double("search.neb_tol", 1e-4, "(0, 1]", "epsilon/sigma", "NEB converged when max |F_NEB| <= neb_tol");
   s.add_int("search.neb_max_iter", 5000, "[1, inf)", "steps",

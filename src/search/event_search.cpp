@@ -90,10 +90,47 @@ bool same_state(const LocalModel& model, const MinimizeOutcome& o, const Minimum
          same_structure(model, Minimum{.x = o.x, .energy = o.energy}, m, p);
 }
 
-// Path frequency at a minimum: ω² = t·H·t along the unit tangent t.
-double path_omega(const LocalModel& model, const Vector& x, const Vector& t) {
-  const double c = t.dot(model.hessian(x) * t);
-  return std::sqrt(std::max(c, 0.0));
+// The well's direction at one end of the band and the path frequency along it.
+struct WellAxis {
+  Vector out;        // unit vector from the band into the end's outer wall (away from the other end)
+  double omega = 0;  // ω² = out·H·out at the minimum (0 if not positive)
+};
+
+// The direction of a well at the zero-point scale: the chord from the end minimum to the band's point
+// one zero-point length ℓ = sqrt(ħ/ω) along the path, ω the path frequency along that chord (a fixed
+// point, reached in a few steps from the first segment's chord). Why not the first segment's chord:
+// in a glass the minimum-energy path keeps turning towards softer modes down to scales far below ℓ
+// (its tangent is no normal mode even 2e-3 σ√m from the minimum), so the end chord, and with it the
+// outward wall and E_qs, would depend on the band's spacing there without converging
+// (docs/tunnelling.md, "The well's axis"). The chord never reaches past the band's top.
+WellAxis well_axis(const LocalModel& model, const NebResult& path, bool front, double hbar) {
+  const int m = static_cast<int>(path.images.size());
+  const int end = front ? 0 : m - 1, step = front ? 1 : -1;
+  const Vector& x0 = path.images[end];
+  const double total = path.arc.back();
+  auto dist = [&](int k) { return front ? path.arc[k] : total - path.arc[k]; };
+  const double reach = std::max(dist(path.highest), dist(end + step));
+  auto point = [&](double d) {  // the band's point at arc distance d from the end (linear between nodes)
+    d = std::min(d, reach);
+    int k = end;
+    while (k + step != path.highest && k + 2 * step >= 0 && k + 2 * step < m && dist(k + step) < d) k += step;
+    const double span = dist(k + step) - dist(k);
+    const double f = span > 0 ? std::clamp((d - dist(k)) / span, 0.0, 1.0) : 1.0;
+    return Vector(path.images[k] + f * (path.images[k + step] - path.images[k]));
+  };
+  const LocalModel::Matrix h = model.hessian(x0);
+  WellAxis w;
+  w.out = (x0 - path.images[end + step]).normalized();
+  for (int it = 0; it < 20; ++it) {
+    w.omega = std::sqrt(std::max(w.out.dot(h * w.out), 0.0));
+    if (!(w.omega > 0.0)) break;
+    const Vector next = (x0 - point(std::sqrt(hbar / w.omega))).normalized();
+    const bool settled = (next - w.out).norm() < 1e-6;
+    w.out = next;
+    if (settled) break;
+  }
+  w.omega = std::sqrt(std::max(w.out.dot(h * w.out), 0.0));
+  return w;
 }
 
 // V and dV/ds on the straight line past one end of the band: x(σ) = end + σ u (u the outward unit
@@ -119,19 +156,20 @@ void extend_end(const LocalModel& model, const Vector& end, const Vector& u, dou
 
 // The two lowest levels of the band's 1D potential (schrodinger.hpp). The band ends at minima, but
 // the wavefunctions reach past them: V there is the model's energy on the straight line along the
-// band's end tangent, out to 8 harmonic lengths sqrt(ħ/ω) (16 nodes) or to a wall higher than
+// well's axis (well_axis), out to 8 harmonic lengths sqrt(ħ/ω) (16 nodes) or to a wall higher than
 // both the barrier and 25 ħω above the end (beyond, the solver's harmonic continuation from that
 // wall, where the wavefunctions have decayed). e_qs_other: the band alone mirrored past its ends
 // (the continuation's sensitivity).
-PathLevels levels_along(const LocalModel& model, const NebResult& path, double omega_a, double omega_b, double hbar) {
+PathLevels levels_along(const LocalModel& model, const NebResult& path, const WellAxis& wa, const WellAxis& wb,
+                        double hbar) {
+  const double omega_a = wa.omega, omega_b = wb.omega;
   const int m = static_cast<int>(path.images.size());
   const int n_ext = 16;
   const double top = *std::max_element(path.energy.begin(), path.energy.end());
   const double e_shift = path.energy[0] - model.energy(path.images[0]);  // band energies may be shifted
   // The outer potential past one end: nodes from the end outwards, as s increasing.
-  auto outer = [&](int end, int inner, double omega, bool front) {
+  auto outer = [&](int end, const Vector& u, double omega, bool front) {
     const double step = (omega > 0.0 ? 8.0 * std::sqrt(hbar / omega) : 0.25 * path.arc.back()) / n_ext;
-    const Vector u = (path.images[end] - path.images[inner]).normalized();
     std::vector<double> v, dv;
     extend_end(model, path.images[end], u, step, n_ext, std::max(top - path.energy[end], 25.0 * hbar * omega), v, dv);
     std::vector<double> s{path.arc[end]}, vs{path.energy[end]}, dvs{path.slope[end]};
@@ -142,7 +180,7 @@ PathLevels levels_along(const LocalModel& model, const NebResult& path, double o
       std::reverse(s.begin(), s.end()), std::reverse(vs.begin(), vs.end()), std::reverse(dvs.begin(), dvs.end());
     return PathPotential(s, vs, dvs);
   };
-  const PathPotential before = outer(0, 1, omega_a, true), after = outer(m - 1, m - 2, omega_b, false);
+  const PathPotential before = outer(0, wa.out, omega_a, true), after = outer(m - 1, wb.out, omega_b, false);
   const PathPotential band(path.arc, path.energy, path.slope);
   return path_levels(band, omega_a, omega_b, hbar, PathContinuation::extended, {}, PathOuter{&before, &after});
 }
@@ -206,7 +244,8 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   using Clock = std::chrono::steady_clock;
   auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   auto t0 = Clock::now();
-  t.path = nudged_elastic_band(model, a.x, b, p.neb, via);
+  // The band, its ends refined for the wells' levels (neb.hpp, refine_band_ends).
+  t.path = refine_band_ends(model, nudged_elastic_band(model, a.x, b, p.neb, via), p.neb);
   t.seconds.neb = since(t0);
   const NebResult& path = t.path;
   t.intermediate_minima = path.n_intermediate_minima > 0;
@@ -251,18 +290,16 @@ TlsPair analyse_pair(const LocalModel& model, const Minimum& a, const Minimum& b
   t.participation = sum4 > 0.0 ? sum2 * sum2 / sum4 : 0.0;
   t.distance = std::sqrt(sum2);
   t.path_length = path.arc.back();
-  // Tunnelling splitting along the band.
-  const int m = static_cast<int>(path.images.size());
-  const Vector ta = (path.images[1] - path.images[0]).normalized();
-  const Vector tb = (path.images[m - 1] - path.images[m - 2]).normalized();
+  // Tunnelling splitting along the band, with each well's axis at the zero-point scale.
+  const double hbar = hbar_reduced(p.units);
+  const WellAxis axis_a = well_axis(model, path, true, hbar), axis_b = well_axis(model, path, false, hbar);
   const PathPotential v(path.arc, path.energy, path.slope);
-  const double omega_a = path_omega(model, a.x, ta), omega_b = path_omega(model, b, tb);
+  const double omega_a = axis_a.omega, omega_b = axis_b.omega;
   t.splitting = wkb_splitting(v, omega_a, omega_b, p.units);
   // Quantum levels along the band continued past its ends, the zero-point change of all modes, and
   // the class.
-  const double hbar = hbar_reduced(p.units);
   t0 = Clock::now();
-  t.levels = levels_along(model, path, omega_a, omega_b, hbar);
+  t.levels = levels_along(model, path, axis_a, axis_b, hbar);
   t.seconds.levels = since(t0);
   t0 = Clock::now();
   if (std::isnan(zpe_a)) zpe_a = zero_point_energy(model, a.x, hbar);

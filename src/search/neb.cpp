@@ -302,4 +302,54 @@ NebResult nudged_elastic_band(const LocalModel& model, const Vector& a, const Ve
   return r;
 }
 
+namespace {
+
+// The band turned end for end: images, energies and arc from B; slopes change sign.
+void reverse_band(NebResult& r) {
+  std::reverse(r.images.begin(), r.images.end());
+  std::reverse(r.energy.begin(), r.energy.end());
+  std::reverse(r.slope.begin(), r.slope.end());
+  for (double& d : r.slope) d = -d;
+  std::swap(r.end_levels[0], r.end_levels[1]);
+}
+
+// Up to `levels` refinements of the front end (see refine_band_ends); the number done.
+int refine_front(const LocalModel& model, NebResult& r, const NebParams& p, int levels) {
+  NebParams q = p;
+  q.n_images = 5;
+  q.climbing = false;
+  int done = 0;
+  for (; done < levels; ++done) {
+    const auto top = std::max_element(r.energy.begin(), r.energy.end()) - r.energy.begin();
+    if (r.images.size() < 5 || top < 2) break;
+    const NebResult sub = nudged_elastic_band(model, r.images[0], r.images[2], q, {r.images[1]});
+    r.energy_calls += sub.energy_calls;
+    r.iterations += sub.iterations;
+    if (!sub.converged) break;
+    // Nodes 0 and 1 give way to the sub-band's 0..3; node 2 (the sub-band's last) stays, with its slope.
+    r.images.erase(r.images.begin(), r.images.begin() + 2);
+    r.energy.erase(r.energy.begin(), r.energy.begin() + 2);
+    r.slope.erase(r.slope.begin(), r.slope.begin() + 2);
+    r.images.insert(r.images.begin(), sub.images.begin(), sub.images.begin() + 4);
+    r.energy.insert(r.energy.begin(), sub.energy.begin(), sub.energy.begin() + 4);
+    r.slope.insert(r.slope.begin(), sub.slope.begin(), sub.slope.begin() + 4);
+  }
+  return done;
+}
+
+}  // namespace
+
+NebResult refine_band_ends(const LocalModel& model, const NebResult& band, const NebParams& p) {
+  NebResult r = band;
+  r.end_levels[0] = refine_front(model, r, p, p.end_levels);
+  reverse_band(r);
+  r.end_levels[0] = refine_front(model, r, p, p.end_levels);  // B's end, at the front now
+  reverse_band(r);
+  const int m = static_cast<int>(r.images.size());
+  r.arc.assign(m, 0.0);
+  for (int k = 1; k < m; ++k) r.arc[k] = r.arc[k - 1] + (r.images[k] - r.images[k - 1]).norm();
+  r.highest = static_cast<int>(std::max_element(r.energy.begin(), r.energy.end()) - r.energy.begin());
+  return r;
+}
+
 }  // namespace tlsmap

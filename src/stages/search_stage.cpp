@@ -252,6 +252,7 @@ std::string fingerprint(const SearchSettings& s, const Box& box, const GlobalBea
   const SearchParams& k = s.kernel;
   f.add(k.minimizer.f_tol), f.add(k.max_attempts), f.add(k.stop_after_stale), f.add(k.dedup_distance);
   f.add(k.dedup_energy), f.add(k.neb.n_images), f.add(k.neb.spring), f.add(k.neb.f_tol), f.add(k.neb.max_iter);
+  f.add(k.neb.end_levels);
   f.add(int(k.neb.optimizer));
   f.add(k.units.sigma_angstrom), f.add(k.units.epsilon_kelvin), f.add(k.units.mass_amu);
   f.add(k.follow_modes), f.add(k.start_from_occupied), f.add(k.max_splitting);
@@ -474,6 +475,7 @@ void write_search_attributes(Hdf5File& f, const std::map<std::int64_t, DomainOut
                                                   {"neb_spring", s.kernel.neb.spring},
                                                   {"neb_tol", s.kernel.neb.f_tol},
                                                   {"neb_max_iter", double(s.kernel.neb.max_iter)},
+                                                  {"neb_end_levels", double(s.kernel.neb.end_levels)},
                                                   {"f_tol", s.kernel.minimizer.f_tol},
                                                   {"relax", double(s.relax)},
                                                   {"relax_radius", s.relax_radius},
@@ -711,6 +713,7 @@ NebParams neb_params_from(const Input& in) {
   p.spring = in.get_double("search.neb_spring");
   p.f_tol = in.get_double("search.neb_tol");
   p.max_iter = in.get_int("search.neb_max_iter");
+  p.end_levels = static_cast<int>(in.get_int("search.neb_end_levels"));
   p.optimizer = in.get_string("search.neb_optimizer") == "fire" ? NebOptimizer::fire : NebOptimizer::lbfgs;
   return p;
 }

@@ -46,6 +46,7 @@ struct NebParams {
   // past lbfgs_blowup times that lowest value or has not improved for lbfgs_stall steps.
   double lbfgs_blowup = 100.0;
   long lbfgs_stall = 300;
+  int end_levels = 3;  // refine_band_ends: halvings of the spacing at each end (search.neb_end_levels)
 };
 
 struct NebResult {
@@ -59,7 +60,8 @@ struct NebResult {
   long iterations = 0;
   long energy_calls = 0;  // energy/gradient evaluations over all images
   bool converged = false;
-  bool fell_back = false;  // lbfgs: FIRE took over (blow-up or stall)
+  bool fell_back = false;      // lbfgs: FIRE took over (blow-up or stall)
+  int end_levels[2] = {0, 0};  // refine_band_ends: refinements done at A's end and at B's
 };
 
 // `via` (optional waypoints, e.g. the known saddles and intermediate minima of a chain of events
@@ -69,6 +71,25 @@ struct NebResult {
 // straight line wins when the chain is a detour (the direct path was never an event).
 NebResult nudged_elastic_band(const LocalModel& model, const LocalModel::Vector& a, const LocalModel::Vector& b,
                               const NebParams& p, const std::vector<LocalModel::Vector>& via = {});
+
+// The band with its ends refined: `p.end_levels` times at each end, a 5-image band without a
+// climbing image from the end minimum to the band's third node, started on the band, replaces the
+// first two segments (four segments of half the length; the third node is kept as it is). Each level
+// halves the spacing at the minimum, so after L levels the end segment is 2^−L of the band's.
+//
+// Why: the 1D levels (schrodinger.hpp) live in the wells, within a zero-point length sqrt(ħ/ω) of
+// the minima, which is about one segment of a 16-image band on glass rows. The minimum-energy path
+// turns on every scale as it nears a minimum, so the levels need the band resolved out to that
+// length, and the search takes each well's axis at that scale (event_search.cpp). On the default glass,
+// E_qs then moves by a median 0.2 % from 3 to 6 levels and 0.4 % from 16 to 32 images, where without
+// the refinement 16 images were 7 % high; doubling all images costs 4×, refining the ends little
+// (docs/search.md, "Cost").
+//
+// A level is not done at an end whose band top is within its first two segments (the sub-band
+// would cut the top), nor after a sub-band that did not converge (energy_calls and iterations count
+// it all the same). The top, n_intermediate_minima, max_force and converged stay the band's; arc,
+// highest and end_levels are those of the refined band.
+NebResult refine_band_ends(const LocalModel& model, const NebResult& band, const NebParams& p);
 
 // For a free cluster: b rotated and translated to best overlay a (Kabsch, no permutation). For a
 // domain with frozen beads: b unchanged.

@@ -16,8 +16,8 @@
 //     Ω = ω (1 + (3 g4 − 7.5 g3²)(E0 − V0)/ħω)     (LL Mechanics §28).
 // E* = max(E_A0, E_B0) (for an asymmetric pair, the energy at which both wells have a state), and
 // s1 < s2 are the innermost turning points V(s) = E* around the barrier top. ω_A, ω_B are the
-// harmonic frequencies along the path at the two minima (ω² = t·H·t, H the Hessian, t the unit
-// tangent of the band at that end). The band ends at the minima, so the outer wall of each well is
+// harmonic frequencies along the path at the two minima (ω² = u·H·u, H the Hessian, u the caller's
+// unit axis of that well; the search's is the band's direction at the zero-point scale, docs/tunnelling.md). The band ends at the minima, so the outer wall of each well is
 // not known: the well is continued past its minimum by the Taylor expansion, with c3, c4 fixed by ω
 // and by V, V' at the band's node next to the end (exact for a quartic). The mirror image of the inner
 // branch would drop the cubic term's shift and add a |x|³ one: Δ0 −33 % at S/ħ = 5.8 for a quartic.
