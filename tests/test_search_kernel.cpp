@@ -1192,7 +1192,8 @@ TEST(EventSearch, LJ7PairsAreAdjacentToTheStart) {
 
 // The band's refined ends (neb.hpp, refine_band_ends) and the wells' axes (event_search.cpp) on the
 // LJ7 pairs adjacent to the global minimum (argon ħ*):
-//  * the refined band has 2 nodes more per level and end, and each level halves its end segment;
+//  * the refined band has 2 nodes more per level and end, each level halves its end segment, and the
+//    refined nodes' slopes have the sign of the energies' change along the band;
 //  * each end's axis, rebuilt here from the stored band alone — the chord from the minimum to the
 //    band's point one zero-point length sqrt(ħ/ω) along it, ω² the curvature along the chord from
 //    central differences of the gradient (not the model's Hessian) — gives the reported ω;
@@ -1244,6 +1245,13 @@ TEST(EventSearch, RefinedEndsAndWellAxesConvergeEqs) {
     // Each level's sub-band has 4 equal segments, spanning the 2 segments next to the end before it:
     // the nodes 0, 2, 4, 6 (and 8, 10 of the band) are 1, 2, 4, 8 (16, 32) end segments out.
     for (int k : {2, 4, 6}) EXPECT_NEAR(b.arc[k], (1 << (k / 2)) * b.arc[1], 0.05 * b.arc[k]) << "node " << k;
+    // The refined nodes' slopes dV/ds point the way the energies go (B's sub-bands run from B: their
+    // slopes change sign when spliced in): the band rises out of both minima.
+    const int n = static_cast<int>(b.images.size());
+    for (int k = 1; k <= 7; ++k) {
+      EXPECT_GT(b.slope[k] * (b.energy[k + 1] - b.energy[k - 1]), 0.0) << "node " << k;
+      EXPECT_GT(b.slope[n - 1 - k] * (b.energy[n - k] - b.energy[n - 2 - k]), 0.0) << "node " << n - 1 - k;
+    }
     double wa = 0, wb = 0;
     axis(b, true, wa);
     axis(b, false, wb);

@@ -193,20 +193,23 @@ class BandLbfgs {
   bool have_previous_ = false;
 };
 
+// The arc length at each image and the highest image (the first of equals), from images and energies.
+void set_arc_and_highest(NebResult& r) {
+  const int m = static_cast<int>(r.images.size());
+  r.arc.assign(m, 0.0);
+  for (int k = 1; k < m; ++k) r.arc[k] = r.arc[k - 1] + (r.images[k] - r.images[k - 1]).norm();
+  r.highest = static_cast<int>(std::max_element(r.energy.begin(), r.energy.end()) - r.energy.begin());
+}
+
 // The relaxed band as a result: images, energies, arc length, slopes, highest image, intermediate minima.
 void describe_band(const Band& band, NebResult& r) {
   const int m = band.size();
-  const auto& x = band.x;
   const auto& e = band.e;
-  r.images = x;
+  r.images = band.x;
   r.energy = e;
-  r.arc.assign(m, 0.0);
+  set_arc_and_highest(r);
   r.slope.assign(m, 0.0);
-  for (int k = 1; k < m; ++k) r.arc[k] = r.arc[k - 1] + (x[k] - x[k - 1]).norm();
   for (int k = 1; k < m - 1; ++k) r.slope[k] = band.g[k].dot(band.t[k]);  // t points from A to B
-  r.highest = 0;
-  for (int k = 0; k < m; ++k)
-    if (e[k] > e[r.highest]) r.highest = k;
   r.n_intermediate_minima = 0;
   for (int k = 1; k < m - 1; ++k)
     if (e[k] < e[k - 1] - 1e-10 && e[k] < e[k + 1] - 1e-10) ++r.n_intermediate_minima;
@@ -345,10 +348,7 @@ NebResult refine_band_ends(const LocalModel& model, const NebResult& band, const
   reverse_band(r);
   r.end_levels[0] = refine_front(model, r, p, p.end_levels);  // B's end, at the front now
   reverse_band(r);
-  const int m = static_cast<int>(r.images.size());
-  r.arc.assign(m, 0.0);
-  for (int k = 1; k < m; ++k) r.arc[k] = r.arc[k - 1] + (r.images[k] - r.images[k - 1]).norm();
-  r.highest = static_cast<int>(std::max_element(r.energy.begin(), r.energy.end()) - r.energy.begin());
+  set_arc_and_highest(r);
   return r;
 }
 
